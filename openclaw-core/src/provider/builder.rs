@@ -1,0 +1,528 @@
+//! Accumulates a provider's [`StreamEvent`]s into an [`AssistantMessage`] and produces pi's
+//! `message_update` sub-events (each carrying the partial message), so every provider shares
+//! one implementation of block bookkeeping, argument parsing, usage totals and cost.
+
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::{StreamEvent, TokenCounts};
+use crate::event::AssistantMessageEvent;
+use crate::message::{
+    AssistantMessage, ContentBlock, Cost, Message, StopReason, TextContent, ThinkingContent,
+    ToolCall, Usage,
+};
+use crate::model::{Model, ModelCost};
+
+/// Builds one assistant message from stream deltas.
+#[derive(Debug, Clone)]
+pub struct MessageBuilder {
+    message: AssistantMessage,
+    prices: ModelCost,
+    /// Provider block index -> position in `message.content`.
+    positions: Vec<Option<usize>>,
+    /// Per content position: raw argument JSON of tool calls.
+    partial_args: Vec<String>,
+    /// Per content position: whether the block is still open.
+    open: Vec<bool>,
+    finished: bool,
+}
+
+impl MessageBuilder {
+    /// An empty message for `model`, stamped now.
+    pub fn new(model: &Model) -> Self {
+        MessageBuilder {
+            message: AssistantMessage::empty(&model.api, &model.provider, &model.id),
+            prices: model.cost,
+            positions: Vec::new(),
+            partial_args: Vec::new(),
+            open: Vec::new(),
+            finished: false,
+        }
+    }
+
+    /// The message so far.
+    pub fn message(&self) -> &AssistantMessage {
+        &self.message
+    }
+
+    /// Whether a `Done` or `Error` event was applied.
+    pub fn is_finished(&self) -> bool {
+        self.finished
+    }
+
+    /// Consume the builder. A message whose stream ended without `Done`/`Error` is marked as an
+    /// error so that it never passes for a complete reply.
+    pub fn finish(mut self) -> AssistantMessage {
+        if !self.finished {
+            self.close_open_blocks();
+            self.message.stop_reason = StopReason::Error;
+            self.message.error_message = Some(format!(
+                "{} stream ended without a final event",
+                self.message.provider
+            ));
+        }
+        self.message
+    }
+
+    fn snapshot(&self) -> Arc<Message> {
+        Arc::new(Message::Assistant(self.message.clone()))
+    }
+
+    fn position(&self, index: usize) -> Option<usize> {
+        self.positions.get(index).copied().flatten()
+    }
+
+    fn open_block(&mut self, index: usize, block: ContentBlock) -> usize {
+        let pos = self.message.content.len();
+        self.message.content.push(block);
+        self.partial_args.push(String::new());
+        self.open.push(true);
+        if self.positions.len() <= index {
+            self.positions.resize(index + 1, None);
+        }
+        self.positions[index] = Some(pos);
+        pos
+    }
+
+    /// Apply one event; returns the `message_update` sub-events it produces (none for
+    /// bookkeeping events such as usage, more than one when an error closes open blocks).
+    pub fn apply(&mut self, event: StreamEvent) -> Vec<AssistantMessageEvent> {
+        if self.finished {
+            return Vec::new();
+        }
+        match event {
+            StreamEvent::ResponseId(id) => {
+                self.message.response_id = Some(id);
+                Vec::new()
+            }
+            StreamEvent::TextStart { index } => {
+                let pos = self.open_block(index, ContentBlock::text(""));
+                vec![AssistantMessageEvent::TextStart {
+                    content_index: pos,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::TextDelta { index, delta } => {
+                let pos = match self.position(index) {
+                    Some(p) => p,
+                    None => self.open_block(index, ContentBlock::text("")),
+                };
+                if let Some(ContentBlock::Text(t)) = self.message.content.get_mut(pos) {
+                    t.text.push_str(&delta);
+                }
+                vec![AssistantMessageEvent::TextDelta {
+                    content_index: pos,
+                    delta,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::TextEnd { index, signature } => {
+                let Some(pos) = self.position(index) else {
+                    return Vec::new();
+                };
+                let mut content = String::new();
+                if let Some(ContentBlock::Text(t)) = self.message.content.get_mut(pos) {
+                    if signature.is_some() {
+                        t.text_signature = signature;
+                    }
+                    content = t.text.clone();
+                }
+                self.open[pos] = false;
+                vec![AssistantMessageEvent::TextEnd {
+                    content_index: pos,
+                    content,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::ThinkingStart { index } => {
+                let block = ContentBlock::Thinking(ThinkingContent {
+                    thinking: String::new(),
+                    thinking_signature: None,
+                    redacted: None,
+                });
+                let pos = self.open_block(index, block);
+                vec![AssistantMessageEvent::ThinkingStart {
+                    content_index: pos,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::ThinkingDelta { index, delta } => {
+                let pos = match self.position(index) {
+                    Some(p) => p,
+                    None => self.open_block(
+                        index,
+                        ContentBlock::Thinking(ThinkingContent {
+                            thinking: String::new(),
+                            thinking_signature: None,
+                            redacted: None,
+                        }),
+                    ),
+                };
+                if let Some(ContentBlock::Thinking(t)) = self.message.content.get_mut(pos) {
+                    t.thinking.push_str(&delta);
+                }
+                vec![AssistantMessageEvent::ThinkingDelta {
+                    content_index: pos,
+                    delta,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::ThinkingEnd {
+                index,
+                signature,
+                redacted,
+            } => {
+                let Some(pos) = self.position(index) else {
+                    return Vec::new();
+                };
+                let mut content = String::new();
+                if let Some(ContentBlock::Thinking(t)) = self.message.content.get_mut(pos) {
+                    if signature.is_some() {
+                        t.thinking_signature = signature;
+                    }
+                    if redacted {
+                        t.redacted = Some(true);
+                    }
+                    content = t.thinking.clone();
+                }
+                self.open[pos] = false;
+                vec![AssistantMessageEvent::ThinkingEnd {
+                    content_index: pos,
+                    content,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::ToolCallStart { index, id, name } => {
+                let block = ContentBlock::ToolCall(ToolCall {
+                    id,
+                    name,
+                    arguments: Value::Object(Default::default()),
+                    thought_signature: None,
+                });
+                let pos = self.open_block(index, block);
+                vec![AssistantMessageEvent::ToolCallStart {
+                    content_index: pos,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::ToolCallDelta { index, delta } => {
+                let Some(pos) = self.position(index) else {
+                    return Vec::new();
+                };
+                self.partial_args[pos].push_str(&delta);
+                if let Some(v) = parse_partial_object(&self.partial_args[pos]) {
+                    if let Some(ContentBlock::ToolCall(c)) = self.message.content.get_mut(pos) {
+                        c.arguments = v;
+                    }
+                }
+                vec![AssistantMessageEvent::ToolCallDelta {
+                    content_index: pos,
+                    delta,
+                    partial: self.snapshot(),
+                }]
+            }
+            StreamEvent::ToolCallEnd {
+                index,
+                arguments,
+                thought_signature,
+            } => {
+                let Some(pos) = self.position(index) else {
+                    return Vec::new();
+                };
+                let raw = std::mem::take(&mut self.partial_args[pos]);
+                let mut call = None;
+                if let Some(ContentBlock::ToolCall(c)) = self.message.content.get_mut(pos) {
+                    c.arguments = match arguments {
+                        Some(v) => v,
+                        None => serde_json::from_str::<Value>(&raw)
+                            .ok()
+                            .filter(Value::is_object)
+                            .unwrap_or_else(|| Value::Object(Default::default())),
+                    };
+                    if thought_signature.is_some() {
+                        c.thought_signature = thought_signature;
+                    }
+                    call = Some(c.clone());
+                }
+                self.open[pos] = false;
+                match call {
+                    Some(tool_call) => vec![AssistantMessageEvent::ToolCallEnd {
+                        content_index: pos,
+                        tool_call,
+                        partial: self.snapshot(),
+                    }],
+                    None => Vec::new(),
+                }
+            }
+            StreamEvent::Usage(counts) => {
+                self.message.usage = usage_with_cost(counts, &self.prices);
+                Vec::new()
+            }
+            StreamEvent::Done { reason } => {
+                let events = self.close_open_blocks();
+                self.message.stop_reason = reason;
+                self.finished = true;
+                events
+            }
+            StreamEvent::Error { reason, message } => {
+                let events = self.close_open_blocks();
+                self.message.stop_reason = match reason {
+                    StopReason::Aborted => StopReason::Aborted,
+                    _ => StopReason::Error,
+                };
+                self.message.error_message = Some(message);
+                self.finished = true;
+                events
+            }
+        }
+    }
+
+    /// Emit the `*_end` events of blocks still open (an abort keeps partial text and closes it).
+    fn close_open_blocks(&mut self) -> Vec<AssistantMessageEvent> {
+        let mut events = Vec::new();
+        for pos in 0..self.message.content.len() {
+            if !self.open[pos] {
+                continue;
+            }
+            self.open[pos] = false;
+            match &self.message.content[pos] {
+                ContentBlock::Text(TextContent { text, .. }) => {
+                    let content = text.clone();
+                    events.push(AssistantMessageEvent::TextEnd {
+                        content_index: pos,
+                        content,
+                        partial: self.snapshot(),
+                    });
+                }
+                ContentBlock::Thinking(t) => {
+                    let content = t.thinking.clone();
+                    events.push(AssistantMessageEvent::ThinkingEnd {
+                        content_index: pos,
+                        content,
+                        partial: self.snapshot(),
+                    });
+                }
+                ContentBlock::ToolCall(_) | ContentBlock::Image(_) => {}
+            }
+        }
+        events
+    }
+}
+
+/// Usage with `totalTokens` and the dollar cost from per-million prices.
+pub fn usage_with_cost(counts: TokenCounts, prices: &ModelCost) -> Usage {
+    let per = |tokens: u64, price: f64| tokens as f64 * price / 1_000_000.0;
+    let input = per(counts.input, prices.input);
+    let output = per(counts.output, prices.output);
+    let cache_read = per(counts.cache_read, prices.cache_read);
+    let cache_write = per(counts.cache_write, prices.cache_write);
+    Usage {
+        input: counts.input,
+        output: counts.output,
+        cache_read: counts.cache_read,
+        cache_write: counts.cache_write,
+        total_tokens: counts.input + counts.output + counts.cache_read + counts.cache_write,
+        cost: Cost {
+            input,
+            output,
+            cache_read,
+            cache_write,
+            total: input + output + cache_read + cache_write,
+        },
+    }
+}
+
+/// Best-effort parse of an incomplete JSON object (streamed tool arguments): closes open
+/// strings, arrays and objects and drops a dangling key or separator.
+fn parse_partial_object(raw: &str) -> Option<Value> {
+    if let Ok(v) = serde_json::from_str::<Value>(raw) {
+        return v.is_object().then_some(v);
+    }
+    let mut stack = Vec::new();
+    let mut in_string = false;
+    let mut escaped = false;
+    for ch in raw.chars() {
+        if in_string {
+            match (escaped, ch) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match ch {
+            '"' => in_string = true,
+            '{' => stack.push('}'),
+            '[' => stack.push(']'),
+            '}' | ']' => {
+                stack.pop();
+            }
+            _ => {}
+        }
+    }
+    let mut fixed = raw.to_string();
+    if escaped {
+        fixed.pop();
+    }
+    if in_string {
+        fixed.push('"');
+    }
+    for closer in stack.iter().rev() {
+        let trimmed = fixed.trim_end();
+        let trimmed = trimmed.strip_suffix(',').unwrap_or(trimmed).to_string();
+        fixed = trimmed;
+        fixed.push(*closer);
+    }
+    match serde_json::from_str::<Value>(&fixed) {
+        Ok(v) if v.is_object() => Some(v),
+        _ => {
+            // A dangling `"key"` or `"key":` without a value: cut back to the last comma or brace.
+            let cut = raw.rfind([',', '{'])?;
+            let head = if raw.as_bytes().get(cut) == Some(&b'{') {
+                &raw[..=cut]
+            } else {
+                &raw[..cut]
+            };
+            if head.len() >= raw.len() {
+                return None;
+            }
+            parse_partial_object(head)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::ModelCost;
+
+    fn model() -> Model {
+        Model {
+            id: "m".into(),
+            name: "m".into(),
+            api: "openai-completions".into(),
+            provider: "fake".into(),
+            base_url: "http://x".into(),
+            reasoning: false,
+            input: vec!["text".into()],
+            cost: ModelCost {
+                input: 3.0,
+                output: 15.0,
+                cache_read: 0.3,
+                cache_write: 3.75,
+            },
+            context_window: 1000,
+            max_tokens: 100,
+            headers: None,
+            compat: None,
+        }
+    }
+
+    #[test]
+    fn builds_text_and_tool_calls() {
+        let mut b = MessageBuilder::new(&model());
+        b.apply(StreamEvent::ResponseId("r1".into()));
+        b.apply(StreamEvent::TextStart { index: 0 });
+        b.apply(StreamEvent::TextDelta {
+            index: 0,
+            delta: "Hel".into(),
+        });
+        b.apply(StreamEvent::TextDelta {
+            index: 0,
+            delta: "lo".into(),
+        });
+        let end = b.apply(StreamEvent::TextEnd {
+            index: 0,
+            signature: None,
+        });
+        assert!(
+            matches!(&end[0], AssistantMessageEvent::TextEnd { content, .. } if content == "Hello")
+        );
+        b.apply(StreamEvent::ToolCallStart {
+            index: 1,
+            id: "c1".into(),
+            name: "read".into(),
+        });
+        b.apply(StreamEvent::ToolCallDelta {
+            index: 1,
+            delta: "{\"path\": \"a.t".into(),
+        });
+        assert_eq!(
+            b.message().tool_calls().next().unwrap().arguments,
+            serde_json::json!({"path": "a.t"})
+        );
+        b.apply(StreamEvent::ToolCallDelta {
+            index: 1,
+            delta: "xt\"}".into(),
+        });
+        let end = b.apply(StreamEvent::ToolCallEnd {
+            index: 1,
+            arguments: None,
+            thought_signature: None,
+        });
+        assert!(
+            matches!(&end[0], AssistantMessageEvent::ToolCallEnd { tool_call, .. }
+            if tool_call.arguments == serde_json::json!({"path": "a.txt"}))
+        );
+        b.apply(StreamEvent::Usage(TokenCounts {
+            input: 1_000_000,
+            output: 1000,
+            cache_read: 0,
+            cache_write: 0,
+        }));
+        b.apply(StreamEvent::Done {
+            reason: StopReason::ToolUse,
+        });
+        let m = b.finish();
+        assert_eq!(m.text(), "Hello");
+        assert_eq!(m.usage.total_tokens, 1_001_000);
+        assert!((m.usage.cost.total - 3.015).abs() < 1e-9);
+        assert_eq!(m.response_id.as_deref(), Some("r1"));
+        assert_eq!(m.stop_reason, StopReason::ToolUse);
+    }
+
+    #[test]
+    fn abort_closes_open_text_and_keeps_it() {
+        let mut b = MessageBuilder::new(&model());
+        b.apply(StreamEvent::TextStart { index: 0 });
+        b.apply(StreamEvent::TextDelta {
+            index: 0,
+            delta: "t0 t1 ".into(),
+        });
+        let ev = b.apply(StreamEvent::Error {
+            reason: StopReason::Aborted,
+            message: "Request was aborted".into(),
+        });
+        assert_eq!(ev.len(), 1);
+        let m = b.finish();
+        assert_eq!(m.stop_reason, StopReason::Aborted);
+        assert_eq!(m.text(), "t0 t1 ");
+        assert_eq!(m.error_message.as_deref(), Some("Request was aborted"));
+    }
+
+    #[test]
+    fn a_stream_without_final_event_is_an_error() {
+        let mut b = MessageBuilder::new(&model());
+        b.apply(StreamEvent::TextDelta {
+            index: 0,
+            delta: "x".into(),
+        });
+        let m = b.finish();
+        assert_eq!(m.stop_reason, StopReason::Error);
+    }
+
+    #[test]
+    fn partial_objects() {
+        assert_eq!(
+            parse_partial_object("{\"a\": 1, \"b"),
+            Some(serde_json::json!({"a": 1}))
+        );
+        assert_eq!(
+            parse_partial_object("{\"a\": [1, 2"),
+            Some(serde_json::json!({"a": [1, 2]}))
+        );
+        assert_eq!(parse_partial_object(""), None);
+    }
+}

@@ -1,0 +1,127 @@
+//! Model providers: the [`Provider`] trait every wire API implements, the delta-level
+//! [`StreamEvent`]s a provider yields, and the [`MessageBuilder`] that turns them into the
+//! assistant message and pi's `message_update` events.
+
+mod builder;
+
+pub use builder::MessageBuilder;
+
+use futures::stream::BoxStream;
+use indexmap::IndexMap;
+
+use crate::cancel::CancellationToken;
+use crate::message::{Message, StopReason};
+use crate::model::{Model, ThinkingLevel};
+use crate::tool::ToolSpec;
+
+/// What the model is asked: system prompt, conversation (user / assistant / toolResult messages
+/// only: other roles are converted before they reach a provider) and tools.
+#[derive(Debug, Clone, Default)]
+pub struct LlmContext {
+    pub system_prompt: String,
+    pub messages: Vec<Message>,
+    pub tools: Vec<ToolSpec>,
+}
+
+/// Per-request options.
+#[derive(Debug, Clone, Default)]
+pub struct StreamOptions {
+    /// The resolved API key (never logged).
+    pub api_key: Option<String>,
+    pub thinking: ThinkingLevel,
+    /// Overrides the model's `maxTokens`.
+    pub max_tokens: Option<u64>,
+    pub temperature: Option<f64>,
+    /// Extra headers on top of the model's.
+    pub headers: IndexMap<String, String>,
+    /// A stable id for prompt caching where the API supports one.
+    pub session_id: Option<String>,
+    /// Aborts the request mid-stream.
+    pub cancel: CancellationToken,
+}
+
+/// Token counts reported by the API (cost and total are computed by the [`MessageBuilder`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TokenCounts {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+}
+
+/// One delta of a streamed assistant message, as a provider reports it.
+///
+/// `index` is the position of the content block in the message; providers open blocks in
+/// order (0, 1, 2, …) and may close them in any order.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StreamEvent {
+    /// The provider's id for this response.
+    ResponseId(String),
+    TextStart {
+        index: usize,
+    },
+    TextDelta {
+        index: usize,
+        delta: String,
+    },
+    TextEnd {
+        index: usize,
+        signature: Option<String>,
+    },
+    ThinkingStart {
+        index: usize,
+    },
+    ThinkingDelta {
+        index: usize,
+        delta: String,
+    },
+    ThinkingEnd {
+        index: usize,
+        signature: Option<String>,
+        redacted: bool,
+    },
+    ToolCallStart {
+        index: usize,
+        id: String,
+        name: String,
+    },
+    /// A fragment of the arguments' JSON text.
+    ToolCallDelta {
+        index: usize,
+        delta: String,
+    },
+    /// The call is complete. `arguments` is given by APIs that send them whole (Gemini);
+    /// otherwise the builder parses the accumulated deltas.
+    ToolCallEnd {
+        index: usize,
+        arguments: Option<serde_json::Value>,
+        thought_signature: Option<String>,
+    },
+    /// Usage so far (later reports replace earlier ones).
+    Usage(TokenCounts),
+    /// The message finished normally.
+    Done {
+        reason: StopReason,
+    },
+    /// The message failed (`Error`) or was cancelled (`Aborted`); partial content is kept.
+    Error {
+        reason: StopReason,
+        message: String,
+    },
+}
+
+/// A model API client.
+pub trait Provider: Send + Sync {
+    /// The wire API this provider speaks (`openai-completions`, …).
+    fn api(&self) -> &str;
+
+    /// Stream one assistant message. The stream must end with exactly one `Done` or `Error`
+    /// event; failures (HTTP errors, broken connections, cancellation) are reported as `Error`,
+    /// never as a panic or a silently empty stream.
+    fn stream(
+        &self,
+        model: &Model,
+        context: &LlmContext,
+        options: &StreamOptions,
+    ) -> BoxStream<'static, StreamEvent>;
+}

@@ -1,0 +1,85 @@
+//! Tools the model can call: the [`Tool`] trait, and (with the `tokio` feature) the built-ins
+//! `read`, `write`, `edit`, `bash`, `grep`, `find` and `ls` with pi's semantics and limits.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use serde_json::Value;
+
+use crate::cancel::CancellationToken;
+pub use crate::event::ToolOutput;
+
+/// Receives a tool's streamed partial results (each one replaces the previous).
+pub type UpdateSink = Arc<dyn Fn(ToolOutput) + Send + Sync>;
+
+/// A failed tool call. The message reaches the model as the tool result's text, with
+/// `isError: true`.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{message}")]
+pub struct ToolError {
+    pub message: String,
+    /// Optional structured details (pi sends `{}` when a tool throws).
+    pub details: Option<Value>,
+}
+
+impl ToolError {
+    /// An error with just a message.
+    pub fn new(message: impl Into<String>) -> Self {
+        ToolError {
+            message: message.into(),
+            details: None,
+        }
+    }
+}
+
+/// One call of a tool.
+#[derive(Clone)]
+pub struct ToolCallContext {
+    /// The model's id for this call.
+    pub call_id: String,
+    /// Cancelled when the run is aborted: stop at once, kill child processes.
+    pub cancel: CancellationToken,
+    /// Where streamed partial results go.
+    pub on_update: UpdateSink,
+}
+
+impl ToolCallContext {
+    /// A context with no update listener, for direct calls and tests.
+    pub fn detached(call_id: impl Into<String>) -> Self {
+        ToolCallContext {
+            call_id: call_id.into(),
+            cancel: CancellationToken::new(),
+            on_update: Arc::new(|_| {}),
+        }
+    }
+}
+
+/// The name, description and JSON-schema parameters a model is shown for a tool.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ToolSpec {
+    pub name: String,
+    pub description: String,
+    pub parameters: Value,
+}
+
+/// A tool the agent can call.
+#[async_trait]
+pub trait Tool: Send + Sync {
+    /// The name the model calls it by.
+    fn name(&self) -> &str;
+    /// What it does, for the model.
+    fn description(&self) -> &str;
+    /// The JSON schema of its arguments object.
+    fn parameters(&self) -> Value;
+    /// Run the call. `args` has already been validated against [`Tool::parameters`].
+    async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError>;
+
+    /// The spec shown to the model.
+    fn spec(&self) -> ToolSpec {
+        ToolSpec {
+            name: self.name().to_string(),
+            description: self.description().to_string(),
+            parameters: self.parameters(),
+        }
+    }
+}

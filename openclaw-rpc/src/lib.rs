@@ -1,0 +1,1 @@
+//! Transports over openclaw-core: the JSONL RPC mode and the WebSocket gateway.
