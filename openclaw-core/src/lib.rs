@@ -18,6 +18,8 @@ pub mod num;
 pub mod protocol;
 pub mod provider;
 pub mod session;
+#[cfg(any(test, feature = "testing"))]
+pub mod testing;
 pub mod tool;
 
 pub use cancel::CancellationToken;
