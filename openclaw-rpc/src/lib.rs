@@ -1,1 +1,4 @@
-//! Transports over openclaw-core: the JSONL RPC mode and the WebSocket gateway.
+//! Transports over openclaw-core: the JSONL RPC mode (`stdio`, a drop-in for pi's protocol) and
+//! the OpenClaw WebSocket gateway.
+
+pub mod stdio;
