@@ -2,4 +2,5 @@
 //! the OpenClaw WebSocket gateway.
 
 pub mod client;
+pub mod print;
 pub mod stdio;

@@ -64,60 +64,6 @@ fn queue_mode<S: serde::Serializer>(m: &QueueMode, s: S) -> Result<S::Ok, S::Err
     s.serialize_str(m.as_str())
 }
 
-/// Token totals of [`SessionStats`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct TokenTotals {
-    pub input: u64,
-    pub output: u64,
-    pub cache_read: u64,
-    pub cache_write: u64,
-    pub total: u64,
-}
-
-/// How full the context window is. `tokens`/`percent` are unknown right after a compaction.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ContextUsage {
-    pub tokens: Option<u64>,
-    pub context_window: u64,
-    #[serde(with = "crate::num::option")]
-    pub percent: Option<f64>,
-}
-
-/// Counts over the current context (pi's `get_session_stats` data).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct SessionStats {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub session_file: Option<PathBuf>,
-    pub session_id: String,
-    pub user_messages: usize,
-    pub assistant_messages: usize,
-    pub tool_calls: usize,
-    pub tool_results: usize,
-    pub total_messages: usize,
-    pub tokens: TokenTotals,
-    #[serde(with = "crate::num")]
-    pub cost: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub context_usage: Option<ContextUsage>,
-}
-
-/// The outcome of a shell command run for the user (pi's `BashResult`).
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct BashResult {
-    pub output: String,
-    /// Absent when the command was killed.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub exit_code: Option<i32>,
-    pub cancelled: bool,
-    pub truncated: bool,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub full_output_path: Option<String>,
-}
-
 /// The result of cycling models.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
