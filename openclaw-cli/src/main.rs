@@ -1,5 +1,37 @@
-//! `openclaw`: the command-line entry point.
+//! `openclaw`: the command-line entry point. Subcommands (`openclaw gateway …`, `openclaw tui`,
+//! `openclaw sessions …`) go into [`Command`]; without one, the agent modes run with the flags
+//! of [`agent_args::AgentArgs`].
+
+mod agent_args;
+mod agent_mode;
+
+use clap::{Parser, Subcommand};
+
+/// The OpenClaw agent.
+#[derive(Debug, Parser)]
+#[command(name = "openclaw", version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    agent: agent_args::AgentArgs,
+}
+
+/// Subcommands. Add new ones here and dispatch them in `main`.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version and exit.
+    Version,
+}
 
 fn main() {
-    println!("openclaw {}", env!("CARGO_PKG_VERSION"));
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Command::Version) => {
+            println!("openclaw {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        None => agent_mode::run(cli.agent),
+    };
+    std::process::exit(code);
 }
