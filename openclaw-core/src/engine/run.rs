@@ -43,6 +43,14 @@ impl Engine {
     pub async fn prompt(&self, input: PromptInput) -> Result<PromptTicket, EngineError> {
         let inner = self.inner.clone();
         let message = UserMessage::new(input.text.clone(), input.images.clone());
+        // Between runs (after `agent_end`, during a retry delay or an automatic compaction):
+        // a new prompt supersedes a pending retry and waits for the rest to finish.
+        if !inner.lock().streaming && *inner.busy.borrow() {
+            if let Some(t) = &inner.lock().retry_cancel {
+                t.cancel();
+            }
+            self.wait_until_idle().await;
+        }
         {
             let mut st = inner.lock();
             if st.streaming {
@@ -185,7 +193,6 @@ async fn drive(inner: Arc<Inner>, first: Vec<Message>) {
                         st.messages.remove(i);
                     }
                     st.retry_cancel = Some(token.clone());
-                    st.streaming = false;
                 }
                 inner.emit(&AgentEvent::AutoRetryStart {
                     attempt,
@@ -233,7 +240,9 @@ async fn drive(inner: Arc<Inner>, first: Vec<Message>) {
                 {
                     // The context overflowed and was compacted: try the run once more.
                     overflow_retried = true;
-                    inner.lock().run_cancel = Some(CancellationToken::new());
+                    let mut st = inner.lock();
+                    st.run_cancel = Some(CancellationToken::new());
+                    st.streaming = true;
                     continue;
                 }
                 break;
@@ -353,6 +362,7 @@ async fn run_once(inner: &Arc<Inner>, initial: Vec<Message>, cancel: &Cancellati
                     message: msg,
                     tool_results: Vec::new(),
                 });
+                inner.lock().streaming = false;
                 inner.emit(&AgentEvent::AgentEnd {
                     messages: new_messages,
                 });
@@ -382,6 +392,7 @@ async fn run_once(inner: &Arc<Inner>, initial: Vec<Message>, cancel: &Cancellati
         }
         pending = follow;
     }
+    inner.lock().streaming = false;
     inner.emit(&AgentEvent::AgentEnd {
         messages: new_messages,
     });

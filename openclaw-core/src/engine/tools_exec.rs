@@ -35,7 +35,11 @@ pub(crate) async fn execute(
         });
         let p = match tools.iter().find(|t| t.name() == call.name) {
             None => Prepared::Failed(error_output(format!("Tool {} not found", call.name))),
-            Some(tool) => match validate_arguments(&call.name, &tool.parameters(), &call.arguments) {
+            Some(tool) => match validate_arguments(
+                &call.name,
+                &tool.parameters(),
+                &tool.prepare_arguments(call.arguments.clone()),
+            ) {
                 Ok(args) => Prepared::Ready(tool.clone(), args),
                 Err(message) => Prepared::Failed(error_output(message)),
             },
