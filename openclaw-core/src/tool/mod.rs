@@ -41,6 +41,8 @@ pub use schema::{schema_for, validate_arguments};
 pub use typed::{TypedTool, parse_args, typed_tool};
 
 #[cfg(feature = "tokio")]
+pub use bash::BashTool;
+#[cfg(feature = "tokio")]
 pub use edit::EditTool;
 #[cfg(feature = "tokio")]
 pub use edit_diff::generate_diff;
@@ -59,8 +61,6 @@ pub use registry::{
 };
 #[cfg(feature = "tokio")]
 pub use write::WriteTool;
-#[cfg(feature = "tokio")]
-pub use bash::BashTool;
 
 /// Receives a tool's streamed partial results (each one replaces the previous).
 pub type UpdateSink = Arc<dyn Fn(ToolOutput) + Send + Sync>;

@@ -10,7 +10,9 @@ use serde_json::{Value, json};
 
 use super::path::{node_io_error, resolve_read_path};
 use super::schema::schema_for;
-use super::truncate::{DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, Limits, TruncatedBy, format_size, truncate_head};
+use super::truncate::{
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, Limits, TruncatedBy, format_size, truncate_head,
+};
 use super::typed::parse_args;
 use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
 use crate::message::{ContentBlock, ImageContent};
@@ -151,7 +153,9 @@ fn read_text(text: &str, args: &ReadArgs) -> Result<ToolOutput, ToolError> {
         let end_display = start_display + t.output_lines - 1;
         let next = end_display + 1;
         let notice = if t.truncated_by == Some(TruncatedBy::Lines) {
-            format!("[Showing lines {start_display}-{end_display} of {total}. Use offset={next} to continue.]")
+            format!(
+                "[Showing lines {start_display}-{end_display} of {total}. Use offset={next} to continue.]"
+            )
         } else {
             format!(
                 "[Showing lines {start_display}-{end_display} of {total} ({} limit). Use offset={next} to continue.]",
