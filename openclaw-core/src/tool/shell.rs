@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -71,6 +71,24 @@ pub fn resolve_shell(configured: Option<&Path>) -> io::Result<PathBuf> {
     Ok(PathBuf::from("sh"))
 }
 
+/// A pipe (read end, write end), both close-on-exec.
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds: [libc::c_int; 2] = [-1, -1];
+    // SAFETY: pipe(2) writes two new descriptors into the two-element array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for fd in [&r, &w] {
+        // SAFETY: fcntl on a valid descriptor we own.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok((r, w))
+}
+
 /// Kills the process group when dropped while armed.
 struct GroupGuard {
     pgid: Option<i32>,
@@ -111,7 +129,7 @@ pub async fn run_shell(
         Some(prefix) if !prefix.is_empty() => format!("{prefix}\n{}", cmd.command),
         _ => cmd.command.clone(),
     };
-    let (reader, writer) = io::pipe()?;
+    let (reader, writer) = pipe()?;
     let writer2 = writer.try_clone()?;
     let mut command = tokio::process::Command::new(&shell);
     command
@@ -137,7 +155,7 @@ pub async fn run_shell(
     let mut guard = GroupGuard {
         pgid: child.id().map(|p| p as i32),
     };
-    let mut reader = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
+    let mut reader = tokio::net::unix::pipe::Receiver::from_owned_fd(reader)?;
 
     let mut outcome = ShellOutcome::default();
     let mut buf = vec![0u8; 16 * 1024];
