@@ -16,7 +16,8 @@ use super::typed::parse_args;
 use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
 use crate::message::ContentBlock;
 
-/// One replacement.
+// One replacement (no doc comment: it would become the item schema's description).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EditItem {

@@ -25,6 +25,8 @@ mod find;
 #[cfg(feature = "tokio")]
 mod grep;
 #[cfg(feature = "tokio")]
+pub mod image;
+#[cfg(feature = "tokio")]
 mod ls;
 #[cfg(feature = "tokio")]
 mod read;

@@ -167,3 +167,23 @@ async fn aborted_before_start() {
         .unwrap_err();
     assert_eq!(err.message, "Operation aborted");
 }
+
+#[tokio::test]
+async fn large_image_is_resized_with_a_note() {
+    let d = tempfile::tempdir().unwrap();
+    let img = ::image::DynamicImage::ImageRgb8(::image::RgbImage::new(3000, 10));
+    let mut png = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut png, ::image::ImageFormat::Png).unwrap();
+    std::fs::write(d.path().join("wide.png"), png.into_inner()).unwrap();
+    let out = read(d.path(), json!({"path": "wide.png"})).await.unwrap();
+    let note = text(&out);
+    assert!(note.starts_with("Read image file [image/"), "{note}");
+    assert!(note.ends_with("\n[Image: original 3000x10, displayed at 2000x7. Multiply coordinates by 1.50 to map to original image.]"), "{note}");
+    let ContentBlock::Image(block) = &out.content[1] else {
+        panic!("no image block")
+    };
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(&block.data)
+        .unwrap();
+    assert_eq!(::image::load_from_memory(&bytes).unwrap().width(), 2000);
+}

@@ -15,7 +15,12 @@ pub fn schema_for<T: JsonSchema>() -> Value {
             s.meta_schema = None;
         })
         .into_generator();
-    clean(generator.into_root_schema_for::<T>().to_value())
+    let mut schema = clean(generator.into_root_schema_for::<T>().to_value());
+    // The type's own doc comment is for Rust readers, not for the model.
+    if let Some(map) = schema.as_object_mut() {
+        map.remove("description");
+    }
+    schema
 }
 
 fn clean(v: Value) -> Value {
