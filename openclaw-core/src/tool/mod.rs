@@ -62,6 +62,11 @@ pub use registry::{
     default_tools,
 };
 #[cfg(feature = "tokio")]
+pub use shell::{
+    BashResult, OutputCollector, ShellCommand, ShellOutcome, run_rpc_bash, run_shell,
+    sanitize_output,
+};
+#[cfg(feature = "tokio")]
 pub use write::WriteTool;
 
 /// Receives a tool's streamed partial results (each one replaces the previous).
