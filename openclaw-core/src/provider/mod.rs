@@ -5,14 +5,17 @@
 #[cfg(feature = "tokio")]
 pub mod anthropic;
 mod builder;
+pub mod catalog;
 #[cfg(feature = "tokio")]
 pub mod http;
 #[cfg(feature = "tokio")]
 pub mod openai_completions;
 mod overflow;
+pub mod registry;
 
 pub use builder::MessageBuilder;
 pub use overflow::is_context_overflow;
+pub use registry::{ModelRegistry, ResolveError, Resolved};
 
 use futures::stream::BoxStream;
 use indexmap::IndexMap;
