@@ -16,6 +16,7 @@ pub mod openai_completions;
 pub mod openai_responses;
 mod overflow;
 pub mod registry;
+pub mod routing;
 
 pub use builder::MessageBuilder;
 pub use overflow::is_context_overflow;
