@@ -22,7 +22,11 @@ fn ms(n: u64) -> Duration {
 #[test]
 fn steering_waits_for_the_tool_batch_and_precedes_the_next_call() {
     let p = ScriptedProvider::new();
-    p.push(Reply::tool_call("a", "slow", json!({"ms": 50, "label": "tool out"})));
+    p.push(Reply::tool_call(
+        "a",
+        "slow",
+        json!({"ms": 50, "label": "tool out"}),
+    ));
     p.push(Reply::text("echo: steered message"));
     let (agent, rec) = agent_with(&p, vec![Arc::new(SlowTool)]);
     // Steer from inside a listener as soon as the tool starts (re-entrant emission).
@@ -73,7 +77,11 @@ fn queue_at_first_delta(
     let a2 = agent.clone();
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
     agent.subscribe(Arc::new(move |e: &AgentEvent| {
-        if let AgentEvent::MessageUpdate { assistant_message_event, .. } = e {
+        if let AgentEvent::MessageUpdate {
+            assistant_message_event,
+            ..
+        } = e
+        {
             let delta = matches!(
                 assistant_message_event,
                 openclaw_core::AssistantMessageEvent::TextDelta { .. }
@@ -164,11 +172,13 @@ fn all_mode_injects_both_steers_before_one_call() {
 #[test]
 fn follow_up_is_delivered_when_the_agent_would_stop() {
     let p = ScriptedProvider::new();
-    p.push(Reply::tool_call("a", "echo", json!({"text": "tool"})).and_tool_call(
-        "b",
-        "echo",
-        json!({"text": "tool2"}),
-    ));
+    p.push(
+        Reply::tool_call("a", "echo", json!({"text": "tool"})).and_tool_call(
+            "b",
+            "echo",
+            json!({"text": "tool2"}),
+        ),
+    );
     p.push(Reply::text("after tools"));
     p.push(Reply::text("echo: follow up message"));
     let (agent, rec) = agent_with(&p, vec![Arc::new(EchoTool)]);
@@ -180,7 +190,10 @@ fn follow_up_is_delivered_when_the_agent_would_stop() {
     }));
     block_on(agent.prompt_text("go")).unwrap();
     let s = without_updates(&rec.summary());
-    let follow_at = s.iter().position(|e| e == "message_start:user:follow up message").unwrap();
+    let follow_at = s
+        .iter()
+        .position(|e| e == "message_start:user:follow up message")
+        .unwrap();
     // Not after the tool turn (the agent continued anyway) but after the text-only turn.
     assert_eq!(s[follow_at - 3], "turn_end:0");
     assert_eq!(s[follow_at - 2], "turn_start");
@@ -241,20 +254,33 @@ fn abort_mid_stream_keeps_partial_content() {
     let (_, mut events) = agent.event_stream();
     let aborter = agent.clone();
     let started = Instant::now();
-    let (result, ()) = block_on(futures::future::join(agent.prompt_text("stream 20 slow"), async move {
-        let mut deltas = 0;
-        while let Some(e) = events.next().await {
-            if matches!(&e, AgentEvent::MessageUpdate { assistant_message_event: openclaw_core::AssistantMessageEvent::TextDelta { .. }, .. }) {
-                deltas += 1;
-                if deltas == 2 {
-                    aborter.abort().await;
-                    assert!(!aborter.is_busy());
-                    break;
+    let (result, ()) = block_on(futures::future::join(
+        agent.prompt_text("stream 20 slow"),
+        async move {
+            let mut deltas = 0;
+            while let Some(e) = events.next().await {
+                if matches!(
+                    &e,
+                    AgentEvent::MessageUpdate {
+                        assistant_message_event: openclaw_core::AssistantMessageEvent::TextDelta { .. },
+                        ..
+                    }
+                ) {
+                    deltas += 1;
+                    if deltas == 2 {
+                        aborter.abort().await;
+                        assert!(!aborter.is_busy());
+                        break;
+                    }
                 }
             }
-        }
-    }));
-    assert!(started.elapsed() < ms(600), "abort took {:?}", started.elapsed());
+        },
+    ));
+    assert!(
+        started.elapsed() < ms(600),
+        "abort took {:?}",
+        started.elapsed()
+    );
     let added = result.unwrap();
     let s = rec.summary();
     assert_eq!(
@@ -280,19 +306,26 @@ fn abort_mid_stream_keeps_partial_content() {
 #[test]
 fn abort_during_a_tool_ends_with_an_empty_aborted_turn() {
     let p = ScriptedProvider::new();
-    p.push(Reply::tool_call("c1", "slow", json!({"ms": 10_000, "label": "start"})));
+    p.push(Reply::tool_call(
+        "c1",
+        "slow",
+        json!({"ms": 10_000, "label": "start"}),
+    ));
     let (agent, rec) = agent_with(&p, vec![Arc::new(SlowTool)]);
     let (_, mut events) = agent.event_stream();
     let aborter = agent.clone();
     let started = Instant::now();
-    let (result, ()) = block_on(futures::future::join(agent.prompt_text("call slow"), async move {
-        while let Some(e) = events.next().await {
-            if matches!(e, AgentEvent::ToolExecutionUpdate { .. }) {
-                aborter.abort().await;
-                break;
+    let (result, ()) = block_on(futures::future::join(
+        agent.prompt_text("call slow"),
+        async move {
+            while let Some(e) = events.next().await {
+                if matches!(e, AgentEvent::ToolExecutionUpdate { .. }) {
+                    aborter.abort().await;
+                    break;
+                }
             }
-        }
-    }));
+        },
+    ));
     assert!(started.elapsed() < ms(2000));
     result.unwrap();
     let s = without_updates(&rec.summary());
@@ -368,8 +401,13 @@ fn auto_retry_succeeds_on_the_second_attempt() {
         ]
     );
     let events = rec.events();
-    let AgentEvent::MessageStart { message } = &events[4] else { panic!() };
-    assert_eq!(message.as_assistant().unwrap().stop_reason, StopReason::Error);
+    let AgentEvent::MessageStart { message } = &events[4] else {
+        panic!()
+    };
+    assert_eq!(
+        message.as_assistant().unwrap().stop_reason,
+        StopReason::Error
+    );
     assert_eq!(
         serde_json::to_string(&events[8]).unwrap(),
         r#"{"type":"auto_retry_start","attempt":1,"maxAttempts":3,"delayMs":60,"errorMessage":"529 overloaded"}"#
@@ -394,7 +432,10 @@ fn auto_retry_gives_up_after_max_retries_like_retry_529_on() {
     let run = |first: bool| {
         let mut v = vec!["agent_start", "turn_start"];
         if first {
-            v.extend(["message_start:user:fail 529 please", "message_end:user:fail 529 please"]);
+            v.extend([
+                "message_start:user:fail 529 please",
+                "message_end:user:fail 529 please",
+            ]);
         }
         v.extend([
             "message_start:assistant:",
@@ -441,7 +482,10 @@ fn abort_retry_cancels_the_wait() {
     let s = rec.summary();
     assert_eq!(
         s[s.len() - 2..],
-        ["auto_retry_start:1:10000", "auto_retry_end:false:1:Retry cancelled"]
+        [
+            "auto_retry_start:1:10000",
+            "auto_retry_end:false:1:Retry cancelled"
+        ]
     );
     assert_eq!(p.calls().len(), 1);
     assert!(!agent.is_busy());
@@ -462,5 +506,7 @@ fn non_retryable_errors_and_disabled_retry_end_the_prompt() {
     assert!(!rec.summary().iter().any(|e| e.starts_with("auto_retry")));
     assert_eq!(p.calls().len(), 2);
     let last = agent.messages();
-    assert!(matches!(last.last(), Some(Message::Assistant(a)) if a.stop_reason == StopReason::Error));
+    assert!(
+        matches!(last.last(), Some(Message::Assistant(a)) if a.stop_reason == StopReason::Error)
+    );
 }

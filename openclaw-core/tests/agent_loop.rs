@@ -39,10 +39,16 @@ fn text_turn_matches_prompt_echo() {
     assert_eq!(added.len(), 2);
     // message_start carries the empty message; message_end the final one with usage.
     let events = rec.events();
-    let AgentEvent::MessageStart { message } = &events[4] else { panic!() };
+    let AgentEvent::MessageStart { message } = &events[4] else {
+        panic!()
+    };
     let start = message.as_assistant().unwrap();
-    assert!(start.content.is_empty() && start.usage.total_tokens == 0 && start.response_id.is_none());
-    let AgentEvent::MessageEnd { message } = &events[9] else { panic!() };
+    assert!(
+        start.content.is_empty() && start.usage.total_tokens == 0 && start.response_id.is_none()
+    );
+    let AgentEvent::MessageEnd { message } = &events[9] else {
+        panic!()
+    };
     let end = message.as_assistant().unwrap();
     assert_eq!(end.usage.total_tokens, 15);
     assert_eq!(end.response_id.as_deref(), Some("resp_scripted"));
@@ -82,8 +88,11 @@ fn thinking_and_tool_call_updates_are_forwarded() {
 fn parallel_batch_ends_in_completion_order_and_results_in_source_order() {
     let p = ScriptedProvider::new();
     p.push(
-        Reply::tool_call("a", "slow", json!({"ms": 150, "label": "first"}))
-            .and_tool_call("b", "slow", json!({"ms": 10, "label": "second"})),
+        Reply::tool_call("a", "slow", json!({"ms": 150, "label": "first"})).and_tool_call(
+            "b",
+            "slow",
+            json!({"ms": 10, "label": "second"}),
+        ),
     );
     p.push(Reply::text("done: second"));
     let (agent, rec) = agent_with(&p, vec![Arc::new(SlowTool)]);
@@ -128,8 +137,11 @@ fn parallel_batch_ends_in_completion_order_and_results_in_source_order() {
 fn sequential_mode_finishes_each_call_before_the_next() {
     let p = ScriptedProvider::new();
     p.push(
-        Reply::tool_call("a", "slow", json!({"ms": 60, "label": "first"}))
-            .and_tool_call("b", "slow", json!({"ms": 1, "label": "second"})),
+        Reply::tool_call("a", "slow", json!({"ms": 60, "label": "first"})).and_tool_call(
+            "b",
+            "slow",
+            json!({"ms": 1, "label": "second"}),
+        ),
     );
     p.push(Reply::text("ok"));
     let (agent, rec) = agent_with(&p, vec![Arc::new(SlowTool)]);
@@ -214,7 +226,10 @@ fn unknown_tool_validation_failure_and_tool_error() {
         text_of(&Message::ToolResult(results[1].clone())),
         "Validation failed for tool \"echo\":\n  - text: must have required properties text\n\nReceived arguments:\n{\n  \"file\": \"a.txt\"\n}"
     );
-    assert_eq!(text_of(&Message::ToolResult(results[2].clone())), "echo failed: x");
+    assert_eq!(
+        text_of(&Message::ToolResult(results[2].clone())),
+        "echo failed: x"
+    );
     assert_eq!(results[2].details, Some(json!({})));
     assert!(results[2].is_error);
     assert!(!results[3].is_error && results[3].details.is_none());
@@ -224,7 +239,10 @@ fn unknown_tool_validation_failure_and_tool_error() {
 fn busy_and_continue_preconditions() {
     let p = ScriptedProvider::new();
     let (agent, _rec) = agent_with(&p, vec![]);
-    assert_eq!(block_on(agent.continue_run()), Err(AgentError::NothingToContinue));
+    assert_eq!(
+        block_on(agent.continue_run()),
+        Err(AgentError::NothingToContinue)
+    );
     p.push(Reply::chunks(&["a", "b"]).with_chunk_delay(std::time::Duration::from_millis(30)));
     let second = agent.clone();
     let (first, busy) = block_on(futures::future::join(agent.prompt_text("x"), async {
@@ -238,7 +256,10 @@ fn busy_and_continue_preconditions() {
         Err(AgentError::CannotContinueFrom("assistant".into()))
     );
     // Continuing from a user message runs without a new prompt message.
-    agent.append_message(Message::User(openclaw_core::message::UserMessage::new("again", vec![])));
+    agent.append_message(Message::User(openclaw_core::message::UserMessage::new(
+        "again",
+        vec![],
+    )));
     p.push(Reply::text("re"));
     let added = block_on(agent.continue_run()).unwrap();
     assert_eq!(added.len(), 1);
@@ -247,18 +268,24 @@ fn busy_and_continue_preconditions() {
 
 #[test]
 fn provider_resolution_failure_ends_the_run_with_an_error_message() {
-    let mut options = openclaw_core::agent::AgentOptions::new(openclaw_core::testing::scripted::test_model());
+    let mut options =
+        openclaw_core::agent::AgentOptions::new(openclaw_core::testing::scripted::test_model());
     options.retry.enabled = false;
     let agent = openclaw_core::agent::Agent::new(
         options,
-        Arc::new(|m: &openclaw_core::Model| -> Result<openclaw_core::agent::ResolvedProvider, String> {
-            Err(format!("No API key found for {}", m.provider))
-        }),
+        Arc::new(
+            |m: &openclaw_core::Model| -> Result<openclaw_core::agent::ResolvedProvider, String> {
+                Err(format!("No API key found for {}", m.provider))
+            },
+        ),
     );
     let added = block_on(agent.prompt_text("hi")).unwrap();
     let a = added[1].as_assistant().unwrap();
     assert_eq!(a.stop_reason, openclaw_core::StopReason::Error);
-    assert_eq!(a.error_message.as_deref(), Some("No API key found for test"));
+    assert_eq!(
+        a.error_message.as_deref(),
+        Some("No API key found for test")
+    );
 }
 
 #[test]

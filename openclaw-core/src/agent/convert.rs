@@ -18,8 +18,7 @@ use crate::message::{
 };
 
 /// Framing of a compaction summary (the summary goes between the two parts).
-pub const COMPACTION_SUMMARY_PREFIX: &str =
-    "The conversation history before this point was compacted into the following summary:\n\n<summary>\n";
+pub const COMPACTION_SUMMARY_PREFIX: &str = "The conversation history before this point was compacted into the following summary:\n\n<summary>\n";
 /// See [`COMPACTION_SUMMARY_PREFIX`].
 pub const COMPACTION_SUMMARY_SUFFIX: &str = "\n</summary>";
 /// Framing of a branch summary.
@@ -90,7 +89,10 @@ pub fn convert_to_llm_with(messages: &[Message], options: &ConvertOptions) -> Ve
                 timestamp: c.timestamp,
             }),
             Message::BranchSummary(b) => user_text(
-                format!("{BRANCH_SUMMARY_PREFIX}{}{BRANCH_SUMMARY_SUFFIX}", b.summary),
+                format!(
+                    "{BRANCH_SUMMARY_PREFIX}{}{BRANCH_SUMMARY_SUFFIX}",
+                    b.summary
+                ),
                 b.timestamp,
             ),
             Message::CompactionSummary(c) => user_text(
@@ -270,7 +272,10 @@ mod tests {
         };
         let mut ok = AssistantMessage::empty("a", "p", "m");
         ok.stop_reason = StopReason::ToolUse;
-        ok.content = vec![ContentBlock::ToolCall(call("c2")), ContentBlock::ToolCall(call("c3"))];
+        ok.content = vec![
+            ContentBlock::ToolCall(call("c2")),
+            ContentBlock::ToolCall(call("c3")),
+        ];
         let out = prepare_for_provider(vec![
             Message::User(UserMessage::new("hi", vec![])),
             Message::Assistant(failed),

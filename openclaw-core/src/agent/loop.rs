@@ -186,7 +186,12 @@ async fn stream_assistant(
     };
     let empty = AssistantMessage::empty(&model.api, &model.provider, &model.id);
     if cancel.is_cancelled() {
-        return failed_call(inner, empty, StopReason::Aborted, ABORTED_BEFORE_CALL.into());
+        return failed_call(
+            inner,
+            empty,
+            StopReason::Aborted,
+            ABORTED_BEFORE_CALL.into(),
+        );
     }
     let resolved = {
         let resolve = inner.resolver.resolve(&model);
@@ -197,7 +202,12 @@ async fn stream_assistant(
                 return failed_call(inner, empty, StopReason::Error, e);
             }
             Either::Right(_) => {
-                return failed_call(inner, empty, StopReason::Aborted, ABORTED_BEFORE_CALL.into());
+                return failed_call(
+                    inner,
+                    empty,
+                    StopReason::Aborted,
+                    ABORTED_BEFORE_CALL.into(),
+                );
             }
         }
     };
@@ -211,7 +221,8 @@ async fn stream_assistant(
         None => context,
     };
     let options = convert::ConvertOptions { block_images };
-    let llm_messages = convert::prepare_for_provider(convert::convert_to_llm_with(source, &options));
+    let llm_messages =
+        convert::prepare_for_provider(convert::convert_to_llm_with(source, &options));
     let llm_context = LlmContext {
         system_prompt,
         messages: llm_messages,

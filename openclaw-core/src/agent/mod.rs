@@ -34,11 +34,11 @@
 
 pub mod convert;
 pub mod events;
-#[path = "loop.rs"]
-mod run_loop;
 pub mod queue;
 pub mod resolve;
 pub mod retry;
+#[path = "loop.rs"]
+mod run_loop;
 pub mod system_prompt;
 mod tools;
 
@@ -72,7 +72,8 @@ pub enum ToolExecution {
 
 /// Checks (and may coerce) a call's arguments against the tool's schema before it runs:
 /// `(tool_name, schema, args) -> Ok(args to pass) | Err(full error text for the model)`.
-pub type ArgumentValidator = Arc<dyn Fn(&str, &Value, &Value) -> Result<Value, String> + Send + Sync>;
+pub type ArgumentValidator =
+    Arc<dyn Fn(&str, &Value, &Value) -> Result<Value, String> + Send + Sync>;
 
 /// Rewrites the context before it is converted for the model (pi's `transformContext`).
 pub type ContextTransform = Arc<dyn Fn(&[Message]) -> Vec<Message> + Send + Sync>;
@@ -125,7 +126,11 @@ impl std::fmt::Debug for AgentState {
             .field("thinking_level", &self.thinking_level)
             .field(
                 "tools",
-                &self.tools.iter().map(|t| t.name().to_string()).collect::<Vec<_>>(),
+                &self
+                    .tools
+                    .iter()
+                    .map(|t| t.name().to_string())
+                    .collect::<Vec<_>>(),
             )
             .field("messages", &self.messages.len())
             .finish_non_exhaustive()

@@ -173,7 +173,10 @@ mod tests {
         q.steering_mode = QueueMode::All;
         q.push(QueueKind::Steering, user("c"));
         assert_eq!(q.poll(QueueKind::Steering).len(), 2);
-        assert_eq!("one-at-a-time".parse::<QueueMode>(), Ok(QueueMode::OneAtATime));
+        assert_eq!(
+            "one-at-a-time".parse::<QueueMode>(),
+            Ok(QueueMode::OneAtATime)
+        );
         assert!("both".parse::<QueueMode>().is_err());
     }
 }

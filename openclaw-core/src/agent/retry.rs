@@ -103,8 +103,7 @@ pub fn is_context_overflow(message: &AssistantMessage, context_window: u64) -> b
             .as_deref()
             .is_some_and(|e| OVERFLOW.iter().any(|r| r.is_match(e))),
         StopReason::Stop => {
-            context_window > 0
-                && message.usage.input + message.usage.cache_read > context_window
+            context_window > 0 && message.usage.input + message.usage.cache_read > context_window
         }
         _ => false,
     }
@@ -227,7 +226,11 @@ mod tests {
         ] {
             assert!(is_retryable_error(m), "{m}");
         }
-        for m in ["401 invalid api key", "400 bad request", "Request was aborted"] {
+        for m in [
+            "401 invalid api key",
+            "400 bad request",
+            "Request was aborted",
+        ] {
             assert!(!is_retryable_error(m), "{m}");
         }
     }
@@ -245,8 +248,7 @@ mod tests {
     fn overflow_is_not_retried() {
         let mut m = AssistantMessage::empty("a", "p", "m");
         m.stop_reason = StopReason::Error;
-        m.error_message =
-            Some("500 This model's maximum context length is 8192 tokens".into());
+        m.error_message = Some("500 This model's maximum context length is 8192 tokens".into());
         assert!(is_context_overflow(&m, 8192));
         assert!(!should_retry(&m, 8192, &is_context_overflow));
         m.error_message = Some("500 internal server error".into());

@@ -192,7 +192,10 @@ mod tests {
         std::fs::write(dir.path().join("sys.txt"), "From a file.").unwrap();
         let custom = resolve_prompt_argument("sys.txt", dir.path());
         assert_eq!(custom, "From a file.");
-        assert_eq!(resolve_prompt_argument("Just text.", dir.path()), "Just text.");
+        assert_eq!(
+            resolve_prompt_argument("Just text.", dir.path()),
+            "Just text."
+        );
         let prompt = build_system_prompt(&SystemPromptOptions {
             cwd: dir.path().to_path_buf(),
             tools: vec![ToolLine::new("read", "Read")],

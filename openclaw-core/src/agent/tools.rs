@@ -107,7 +107,10 @@ async fn execute(
             is_error: false,
         },
         Ok(Err(e)) => error_outcome(e.message, e.details),
-        Err(_) => error_outcome(format!("Tool {} failed unexpectedly (panicked)", call.name), None),
+        Err(_) => error_outcome(
+            format!("Tool {} failed unexpectedly (panicked)", call.name),
+            None,
+        ),
     };
     emit_end(inner, call, &outcome);
     outcome

@@ -33,7 +33,11 @@ pub enum Part {
     /// Thinking, streamed as the given deltas.
     Thinking(Vec<String>),
     /// A tool call; arguments streamed as one JSON delta.
-    ToolCall { id: String, name: String, arguments: Value },
+    ToolCall {
+        id: String,
+        name: String,
+        arguments: Value,
+    },
 }
 
 /// One scripted model reply.
@@ -72,7 +76,9 @@ impl Reply {
 
     /// A text reply streamed as these deltas.
     pub fn chunks(deltas: &[&str]) -> Self {
-        Reply::with_parts(vec![Part::Text(deltas.iter().map(|d| d.to_string()).collect())])
+        Reply::with_parts(vec![Part::Text(
+            deltas.iter().map(|d| d.to_string()).collect(),
+        )])
     }
 
     /// One tool call.
@@ -92,7 +98,8 @@ impl Reply {
     /// Add a thinking block before the other parts.
     #[must_use]
     pub fn with_thinking(mut self, thinking: &str) -> Self {
-        self.parts.insert(0, Part::Thinking(vec![thinking.to_string()]));
+        self.parts
+            .insert(0, Part::Thinking(vec![thinking.to_string()]));
         self
     }
 
