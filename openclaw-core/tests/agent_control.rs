@@ -510,3 +510,34 @@ fn non_retryable_errors_and_disabled_retry_end_the_prompt() {
         matches!(last.last(), Some(Message::Assistant(a)) if a.stop_reason == StopReason::Error)
     );
 }
+
+#[test]
+fn abort_during_the_retry_wait_cancels_it() {
+    let p = ScriptedProvider::new();
+    p.push(Reply::error("429 Too Many Requests"));
+    let (agent, rec) = agent_with(&p, vec![]);
+    agent.set_retry_settings(fast_retry(3, 10_000));
+    let a2 = agent.clone();
+    let (tx, rx) = std::sync::mpsc::channel();
+    agent.subscribe(Arc::new(move |e: &AgentEvent| {
+        if matches!(e, AgentEvent::AutoRetryStart { .. }) {
+            // Abort at once, possibly before the wait has begun.
+            let a3 = a2.clone();
+            let tx = tx.clone();
+            std::thread::spawn(move || {
+                block_on(a3.abort());
+                tx.send(a3.is_busy()).unwrap();
+            });
+        }
+    }));
+    let started = Instant::now();
+    block_on(agent.prompt_text("x")).unwrap();
+    assert!(started.elapsed() < ms(5000));
+    assert!(
+        !rx.recv().unwrap(),
+        "abort() returned while the agent was busy"
+    );
+    let s = rec.summary();
+    assert_eq!(s.last().unwrap(), "auto_retry_end:false:1:Retry cancelled");
+    assert_eq!(p.calls().len(), 1);
+}

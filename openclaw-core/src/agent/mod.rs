@@ -31,6 +31,42 @@
 //! `prompt` on one task and call `steer`, `follow_up` or `abort` from others. Only one run
 //! exists at a time; `prompt` while busy returns [`AgentError::Busy`]. Nothing here depends on
 //! a specific async runtime (timers use `futures-timer`).
+//!
+//! ```
+//! use std::sync::Arc;
+//! use futures::stream::{self, BoxStream, StreamExt};
+//! use openclaw_core::agent::{Agent, AgentOptions, StaticResolver};
+//! use openclaw_core::provider::{LlmContext, Provider, StreamEvent, StreamOptions};
+//! use openclaw_core::{AgentEvent, Model, StopReason};
+//!
+//! /// A provider that always answers "Hello!".
+//! struct Hello;
+//! impl Provider for Hello {
+//!     fn api(&self) -> &str { "hello" }
+//!     fn stream(&self, _: &Model, _: &LlmContext, _: &StreamOptions)
+//!         -> BoxStream<'static, StreamEvent> {
+//!         stream::iter(vec![
+//!             StreamEvent::TextStart { index: 0 },
+//!             StreamEvent::TextDelta { index: 0, delta: "Hello!".into() },
+//!             StreamEvent::TextEnd { index: 0, signature: None },
+//!             StreamEvent::Done { reason: StopReason::Stop },
+//!         ])
+//!         .boxed()
+//!     }
+//! }
+//!
+//! let model: Model = serde_json::from_str(
+//!     r#"{"id":"m","name":"m","api":"hello","provider":"p","baseUrl":"","reasoning":false,
+//!         "input":["text"],"cost":{},"contextWindow":8000,"maxTokens":1000}"#,
+//! ).unwrap();
+//! let resolver = StaticResolver::new(Arc::new(Hello), None);
+//! let agent = Agent::new(AgentOptions::new(model), Arc::new(resolver));
+//! agent.subscribe(Arc::new(|e: &AgentEvent| {
+//!     println!("{}", serde_json::to_string(e).unwrap()); // one pi RPC event line
+//! }));
+//! let added = futures::executor::block_on(agent.prompt_text("hi")).unwrap();
+//! assert_eq!(added[1].as_assistant().unwrap().text(), "Hello!");
+//! ```
 
 pub mod convert;
 pub mod events;
@@ -39,53 +75,29 @@ pub mod resolve;
 pub mod retry;
 #[path = "loop.rs"]
 mod run_loop;
+mod state;
 pub mod system_prompt;
 mod tools;
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use serde_json::Value;
-
 pub use events::{Listener, SubscriptionId};
 pub use queue::{QueueKind, QueueMode};
 pub use resolve::{ProviderResolver, ResolvedProvider, StaticResolver};
 pub use retry::{RetrySettings, is_context_overflow, is_retryable_error};
+pub use state::{
+    AgentOptions, AgentState, ArgumentValidator, ContextTransform, OverflowCheck, ToolExecution,
+    accept_all_arguments,
+};
 
 use crate::cancel::CancellationToken;
 use crate::event::AgentEvent;
-use crate::message::{AssistantMessage, Message, UserMessage};
+use crate::message::{Message, UserMessage};
 use crate::model::{Model, ThinkingLevel};
 use crate::tool::Tool;
 use events::EventBus;
 use queue::Queues;
 use run_loop::RunStart;
-
-/// How the tool calls of one assistant message run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ToolExecution {
-    /// Prepare every call in order, then run them concurrently (pi's default).
-    #[default]
-    Parallel,
-    /// One call after the other; each call's result message follows its `tool_execution_end`.
-    Sequential,
-}
-
-/// Checks (and may coerce) a call's arguments against the tool's schema before it runs:
-/// `(tool_name, schema, args) -> Ok(args to pass) | Err(full error text for the model)`.
-pub type ArgumentValidator =
-    Arc<dyn Fn(&str, &Value, &Value) -> Result<Value, String> + Send + Sync>;
-
-/// Rewrites the context before it is converted for the model (pi's `transformContext`).
-pub type ContextTransform = Arc<dyn Fn(&[Message]) -> Vec<Message> + Send + Sync>;
-
-/// Decides whether a failed assistant message is a context overflow (never auto-retried):
-/// `(message, model context window)`.
-pub type OverflowCheck = Arc<dyn Fn(&AssistantMessage, u64) -> bool + Send + Sync>;
-
-/// The validator used until one is set: accepts every argument object as is.
-pub fn accept_all_arguments() -> ArgumentValidator {
-    Arc::new(|_name: &str, _schema: &Value, args: &Value| Ok(args.clone()))
-}
 
 /// Why a run could not start.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -98,79 +110,6 @@ pub enum AgentError {
     NothingToContinue,
     #[error("Cannot continue from message role: {0}")]
     CannotContinueFrom(String),
-}
-
-/// The agent's state. [`Agent::state`] returns a snapshot.
-#[derive(Clone)]
-pub struct AgentState {
-    pub system_prompt: String,
-    pub model: Model,
-    pub thinking_level: ThinkingLevel,
-    pub tools: Vec<Arc<dyn Tool>>,
-    /// The context: every message the model will see (before conversion).
-    pub messages: Vec<Message>,
-    pub tool_execution: ToolExecution,
-    pub retry: RetrySettings,
-    /// Passed to providers for prompt caching.
-    pub session_id: Option<String>,
-    /// Replace images with a note before they reach the model (pi's `images.blockImages`).
-    pub block_images: bool,
-    /// The assistant message being streamed, if any.
-    pub stream_message: Option<Message>,
-}
-
-impl std::fmt::Debug for AgentState {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("AgentState")
-            .field("model", &self.model.key())
-            .field("thinking_level", &self.thinking_level)
-            .field(
-                "tools",
-                &self
-                    .tools
-                    .iter()
-                    .map(|t| t.name().to_string())
-                    .collect::<Vec<_>>(),
-            )
-            .field("messages", &self.messages.len())
-            .finish_non_exhaustive()
-    }
-}
-
-/// What a new agent starts with.
-#[derive(Clone)]
-pub struct AgentOptions {
-    pub model: Model,
-    pub system_prompt: String,
-    pub thinking_level: ThinkingLevel,
-    pub tools: Vec<Arc<dyn Tool>>,
-    pub messages: Vec<Message>,
-    pub steering_mode: QueueMode,
-    pub follow_up_mode: QueueMode,
-    pub tool_execution: ToolExecution,
-    pub retry: RetrySettings,
-    pub session_id: Option<String>,
-    pub block_images: bool,
-}
-
-impl AgentOptions {
-    /// pi's defaults for `model`: empty prompt and context, no tools, thinking off,
-    /// one-at-a-time queues, parallel tools, retry enabled (3 × 2 s base).
-    pub fn new(model: Model) -> Self {
-        AgentOptions {
-            model,
-            system_prompt: String::new(),
-            thinking_level: ThinkingLevel::Off,
-            tools: Vec::new(),
-            messages: Vec::new(),
-            steering_mode: QueueMode::OneAtATime,
-            follow_up_mode: QueueMode::OneAtATime,
-            tool_execution: ToolExecution::Parallel,
-            retry: RetrySettings::default(),
-            session_id: None,
-            block_images: false,
-        }
-    }
 }
 
 struct Hooks {
@@ -186,6 +125,8 @@ struct RunSlot {
     cancel: Option<CancellationToken>,
     retry_cancel: Option<CancellationToken>,
     retry_attempt: u32,
+    /// `abort()` was called during this prompt (covers the gap between a run and its retry wait).
+    abort_requested: bool,
 }
 
 pub(crate) struct Inner {
@@ -530,6 +471,7 @@ impl Agent {
         }
         slot.busy = true;
         slot.retry_attempt = 0;
+        slot.abort_requested = false;
         Ok(BusyGuard(&self.inner))
     }
 
@@ -537,7 +479,13 @@ impl Agent {
     /// the agent is idle. A no-op when idle.
     pub async fn abort(&self) {
         self.abort_retry();
-        let token = self.inner.slot().cancel.clone();
+        let token = {
+            let mut slot = self.inner.slot();
+            if slot.busy {
+                slot.abort_requested = true;
+            }
+            slot.cancel.clone()
+        };
         if let Some(t) = token {
             t.cancel();
         }

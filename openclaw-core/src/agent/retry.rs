@@ -187,7 +187,13 @@ impl Agent {
                 }
             }
             let retry_cancel = CancellationToken::new();
-            inner.slot().retry_cancel = Some(retry_cancel.clone());
+            {
+                let mut slot = inner.slot();
+                if slot.abort_requested {
+                    retry_cancel.cancel();
+                }
+                slot.retry_cancel = Some(retry_cancel.clone());
+            }
             let sleep = futures_timer::Delay::new(Duration::from_millis(delay_ms));
             let woke = select(sleep, Box::pin(retry_cancel.cancelled())).await;
             inner.slot().retry_cancel = None;
