@@ -86,7 +86,11 @@ impl EventBus {
             let listeners: Vec<Listener> = st.listeners.iter().map(|(_, l)| l.clone()).collect();
             drop(st);
             for l in &listeners {
-                l(&ev);
+                // A panicking listener must not wedge the bus for everyone else.
+                let delivered = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| l(&ev)));
+                if delivered.is_err() {
+                    tracing::warn!("an agent event listener panicked; event dropped for it");
+                }
             }
             st = self.lock();
             st.delivered = s;
@@ -123,6 +127,18 @@ mod tests {
                 AgentEvent::AgentEnd { messages: vec![] }
             ]
         );
+    }
+
+    #[test]
+    fn a_panicking_listener_does_not_block_others() {
+        let bus = EventBus::default();
+        let seen = Arc::new(Mutex::new(0));
+        bus.subscribe(Arc::new(|_e: &AgentEvent| panic!("listener bug")));
+        let s2 = seen.clone();
+        bus.subscribe(Arc::new(move |_e: &AgentEvent| *s2.lock().unwrap() += 1));
+        bus.emit(AgentEvent::TurnStart);
+        bus.emit(AgentEvent::TurnStart);
+        assert_eq!(*seen.lock().unwrap(), 2);
     }
 
     #[test]
