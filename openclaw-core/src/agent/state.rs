@@ -37,7 +37,7 @@ pub fn accept_all_arguments() -> ArgumentValidator {
     Arc::new(|_name: &str, _schema: &Value, args: &Value| Ok(args.clone()))
 }
 
-/// The agent's state. [`Agent::state`] returns a snapshot.
+/// The agent's state. [`Agent::state`](super::Agent::state) returns a snapshot.
 #[derive(Clone)]
 pub struct AgentState {
     pub system_prompt: String,

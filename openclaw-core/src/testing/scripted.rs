@@ -1,4 +1,4 @@
-//! A scripted in-process [`Provider`](crate::provider::Provider) for tests: replies are queued up
+//! A scripted in-process [`Provider`] for tests: replies are queued up
 //! front, and every call's context is recorded so a test can assert what the model saw.
 //!
 //! Runtime-agnostic: chunk delays use `futures-timer` and honour the call's cancellation token
