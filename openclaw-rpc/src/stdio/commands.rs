@@ -212,7 +212,7 @@ fn prompt_input(cmd: &Command) -> Result<PromptInput, String> {
 
 fn queue_mode(cmd: &Command) -> Result<QueueMode, String> {
     let mode = cmd.require_str("mode")?;
-    QueueMode::parse(mode).ok_or_else(|| {
+    mode.parse::<QueueMode>().map_err(|_| {
         format!("Invalid field \"mode\": expected \"all\" or \"one-at-a-time\", got \"{mode}\"")
     })
 }
