@@ -22,7 +22,7 @@ pub fn run(args: AgentArgs) -> i32 {
             return 1;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let mode = args.effective_mode();
         let prompt = args.prompt_text();
         if mode != Mode::Rpc && !args.print {
@@ -64,7 +64,10 @@ pub fn run(args: AgentArgs) -> i32 {
                 }
             }
         }
-    })
+    });
+    // Stdin's reader thread may still be blocked in `read`: do not wait for it.
+    runtime.shutdown_background();
+    code
 }
 
 fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
