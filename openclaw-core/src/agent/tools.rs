@@ -44,7 +44,8 @@ fn prepare(
         return Err(error_outcome(format!("Tool {} not found", call.name), None));
     };
     let validator = inner.hooks().validator.clone();
-    match validator(&call.name, &tool.parameters(), &call.arguments) {
+    let args = tool.prepare_arguments(call.arguments.clone());
+    match validator(&call.name, &tool.parameters(), &args) {
         Ok(args) => Ok((tool, args)),
         Err(text) => Err(error_outcome(text, None)),
     }
