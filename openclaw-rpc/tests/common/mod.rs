@@ -172,6 +172,17 @@ impl Client {
         }
     }
 
+    /// The next `res` frame, whatever its id (events go to the backlog).
+    pub async fn next_response(&mut self) -> Value {
+        loop {
+            let f = self.next().await.unwrap_or_else(|| panic!("closed {:?} while waiting for a res", self.close));
+            if f["type"] == "res" {
+                return f;
+            }
+            self.backlog.push(f);
+        }
+    }
+
     pub async fn request(&mut self, method: &str, params: Option<Value>) -> Value {
         let id = self.send_request(method, params).await;
         self.response(&id).await
