@@ -12,7 +12,13 @@ use openclaw_rpc::gateway::Limits;
 use serde_json::{Value, json};
 
 fn fast_ticks() -> Setup {
-    Setup { limits: Limits { tick_interval_ms: 100, ..Limits::default() }, ..Setup::default() }
+    Setup {
+        limits: Limits {
+            tick_interval_ms: 100,
+            ..Limits::default()
+        },
+        ..Setup::default()
+    }
 }
 
 #[tokio::test]
@@ -45,7 +51,12 @@ async fn presence_and_scope_filtering() {
     assert!(p["stateVersion"]["presence"].as_u64().unwrap() >= 1);
     assert!(p["payload"]["presence"].as_array().unwrap().len() >= 2);
     // Broadcast a read-scoped event: only the reader gets it; both get ticks.
-    assert_eq!(tg.gateway.events().broadcast("chat", json!({"runId": "r", "state": "final"})), 1);
+    assert_eq!(
+        tg.gateway
+            .events()
+            .broadcast("chat", json!({"runId": "r", "state": "final"})),
+        1
+    );
     assert_eq!(reader.event("chat").await["payload"]["runId"], "r");
     let mut seen = Vec::new();
     let mut last = 0;
@@ -56,15 +67,25 @@ async fn presence_and_scope_filtering() {
         last = seq;
         seen.push(f["event"].as_str().unwrap().to_owned());
     }
-    assert!(!seen.iter().any(|e| e == "chat" || e == "presence"), "{seen:?}");
+    assert!(
+        !seen.iter().any(|e| e == "chat" || e == "presence"),
+        "{seen:?}"
+    );
     // Events outside the table are never broadcast.
     assert_eq!(tg.gateway.events().broadcast("made.up", json!({})), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_consumer_is_disconnected_and_others_are_unaffected() {
-    let limits = Limits { max_buffered_bytes: 512 * 1024, ..Limits::default() };
-    let tg = start(Setup { limits, ..Setup::default() }).await;
+    let limits = Limits {
+        max_buffered_bytes: 512 * 1024,
+        ..Limits::default()
+    };
+    let tg = start(Setup {
+        limits,
+        ..Setup::default()
+    })
+    .await;
     let (slow, _) = Client::connected(&tg, &["operator.read"]).await;
     let (mut fast, _) = Client::connected(&tg, &["operator.read"]).await;
     assert_eq!(tg.gateway.connection_count(), 2);
@@ -74,7 +95,10 @@ async fn slow_consumer_is_disconnected_and_others_are_unaffected() {
         let mut got = 0;
         let mut last = 0u64;
         while got < total {
-            let f = fast.next_within(Duration::from_secs(10)).await.expect("fast client stays connected");
+            let f = fast
+                .next_within(Duration::from_secs(10))
+                .await
+                .expect("fast client stays connected");
             let seq = f["seq"].as_u64().unwrap();
             assert_eq!(seq, last + 1);
             last = seq;
@@ -92,13 +116,20 @@ async fn slow_consumer_is_disconnected_and_others_are_unaffected() {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
-    let mut fast = tokio::time::timeout(Duration::from_secs(20), reader).await.expect("fast client keeps up").unwrap();
+    let mut fast = tokio::time::timeout(Duration::from_secs(20), reader)
+        .await
+        .expect("fast client keeps up")
+        .unwrap();
     // ~19 MB were sent; the slow client never read and is gone.
     let deadline = Instant::now() + Duration::from_secs(5);
     while tg.gateway.connection_count() != 1 && Instant::now() < deadline {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    assert_eq!(tg.gateway.connection_count(), 1, "the slow consumer was not dropped");
+    assert_eq!(
+        tg.gateway.connection_count(),
+        1,
+        "the slow consumer was not dropped"
+    );
     assert_eq!(fast.ok("health", json!({})).await["ok"], true);
     // The slow socket ends once its buffered frames are drained.
     let mut ws = slow.ws;
@@ -130,7 +161,9 @@ async fn graceful_shutdown_sends_shutdown_and_frees_the_port() {
 async fn http(tg: &TestGateway, method: &str, path: &str, bearer: Option<&str>) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(tg.addr).await.unwrap();
-    let auth = bearer.map(|b| format!("Authorization: Bearer {b}\r\n")).unwrap_or_default();
+    let auth = bearer
+        .map(|b| format!("Authorization: Bearer {b}\r\n"))
+        .unwrap_or_default();
     let req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = String::new();
@@ -146,7 +179,10 @@ async fn http_probes_are_open_and_everything_else_needs_the_bearer() {
     for path in ["/health", "/healthz"] {
         let (st, body) = http(&tg, "GET", path, None).await;
         assert_eq!(st, 200);
-        assert_eq!(serde_json::from_str::<Value>(&body).unwrap(), json!({"ok": true, "status": "live"}));
+        assert_eq!(
+            serde_json::from_str::<Value>(&body).unwrap(),
+            json!({"ok": true, "status": "live"})
+        );
     }
     assert_eq!(http(&tg, "GET", "/readyz", None).await.0, 200);
     assert_eq!(http(&tg, "HEAD", "/health", None).await.0, 200);

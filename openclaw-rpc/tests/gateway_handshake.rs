@@ -17,18 +17,45 @@ async fn good_token_gets_hello_ok_v4_and_v3() {
     let ch = c.challenge().await;
     assert!(ch["nonce"].as_str().is_some_and(|n| !n.is_empty()));
     assert!(ch["ts"].as_u64().is_some());
-    let res = c.request("connect", Some(connect_params(Some(TOKEN), &["operator.read"], 4, 4))).await;
+    let res = c
+        .request(
+            "connect",
+            Some(connect_params(Some(TOKEN), &["operator.read"], 4, 4)),
+        )
+        .await;
     let hello = &res["payload"];
     assert_eq!(hello["type"], "hello-ok");
     assert_eq!(hello["protocol"], 4);
-    assert_eq!(hello["auth"], json!({"role": "operator", "scopes": ["operator.read"], "method": "token"}));
-    assert_eq!(hello["policy"], json!({"maxPayload": 26214400, "maxBufferedBytes": 52428800, "tickIntervalMs": 30000}));
-    let methods: Vec<&str> = hello["features"]["methods"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-    for m in ["health", "status", "chat.send", "agent", "models.list", "config.get", "device.pair.list"] {
+    assert_eq!(
+        hello["auth"],
+        json!({"role": "operator", "scopes": ["operator.read"], "method": "token"})
+    );
+    assert_eq!(
+        hello["policy"],
+        json!({"maxPayload": 26214400, "maxBufferedBytes": 52428800, "tickIntervalMs": 30000})
+    );
+    let methods: Vec<&str> = hello["features"]["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    for m in [
+        "health",
+        "status",
+        "chat.send",
+        "agent",
+        "models.list",
+        "config.get",
+        "device.pair.list",
+    ] {
         assert!(methods.contains(&m), "{m} not advertised");
     }
     assert!(!methods.contains(&"connect"));
-    assert_eq!(hello["snapshot"]["sessionDefaults"]["mainSessionKey"], "agent:main:main");
+    assert_eq!(
+        hello["snapshot"]["sessionDefaults"]["mainSessionKey"],
+        "agent:main:main"
+    );
     assert_eq!(hello["snapshot"]["health"]["ok"], true);
     assert!(hello["server"]["connId"].as_str().is_some());
     assert!(hello.get("canvasHostUrl").is_none() && hello.get("pluginSurfaceUrls").is_none());
@@ -38,7 +65,9 @@ async fn good_token_gets_hello_ok_v4_and_v3() {
     for (min, max, want) in [(3, 3, 3), (3, 4, 4), (1, 3, 3)] {
         let mut c = Client::open(&tg).await;
         c.challenge().await;
-        let res = c.request("connect", Some(connect_params(Some(TOKEN), &[], min, max))).await;
+        let res = c
+            .request("connect", Some(connect_params(Some(TOKEN), &[], min, max)))
+            .await;
         assert_eq!(res["payload"]["protocol"], want, "offer {min}..{max}");
     }
 }
@@ -57,7 +86,12 @@ async fn bad_and_missing_token() {
     let (err, close) = refused(&tg, connect_params(Some("wrong"), &["operator.read"], 4, 4)).await;
     assert_eq!(err["code"], "INVALID_REQUEST");
     assert_eq!(err["details"]["code"], "AUTH_TOKEN_MISMATCH");
-    assert!(err["message"].as_str().unwrap().starts_with("unauthorized: gateway token mismatch"));
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("unauthorized: gateway token mismatch")
+    );
     assert_eq!(close.0, 1008);
     assert!(close.1.starts_with("unauthorized"), "{close:?}");
     let (err, close) = refused(&tg, connect_params(None, &["operator.read"], 4, 4)).await;
@@ -117,7 +151,10 @@ async fn first_frame_must_be_connect() {
     let mut c = Client::open(&tg).await;
     c.challenge().await;
     let res = c.request("health", None).await;
-    assert_eq!(res["error"]["message"], "invalid handshake: first request must be connect");
+    assert_eq!(
+        res["error"]["message"],
+        "invalid handshake: first request must be connect"
+    );
     assert_eq!(c.closed().await.0, 1008);
     // Not JSON at all: closed 1008 without a response.
     let mut c = Client::open(&tg).await;
@@ -132,12 +169,21 @@ async fn invalid_connect_params_and_role() {
     let mut p = connect_params(Some(TOKEN), &[], 4, 4);
     p["unexpected"] = json!(true);
     let (err, close) = refused(&tg, p).await;
-    assert!(err["message"].as_str().unwrap().starts_with("invalid connect params:"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("invalid connect params:"),
+        "{err}"
+    );
     assert_eq!(close.0, 1008);
     let mut p = connect_params(Some(TOKEN), &[], 4, 4);
     p["client"]["mode"] = json!("operator");
     let (err, _) = refused(&tg, p).await;
-    assert!(err["message"].as_str().unwrap().contains("client.mode"), "{err}");
+    assert!(
+        err["message"].as_str().unwrap().contains("client.mode"),
+        "{err}"
+    );
     let mut p = connect_params(Some(TOKEN), &[], 4, 4);
     p["role"] = json!("worker");
     let (err, _) = refused(&tg, p).await;
@@ -151,7 +197,8 @@ async fn oversized_preauth_frame_closes_1009() {
     c.challenge().await;
     let mut p = connect_params(Some(TOKEN), &[], 4, 4);
     p["client"]["displayName"] = json!("x".repeat(70 * 1024));
-    c.send_text(json!({"type": "req", "id": "1", "method": "connect", "params": p}).to_string()).await;
+    c.send_text(json!({"type": "req", "id": "1", "method": "connect", "params": p}).to_string())
+        .await;
     let mut got_ok = false;
     while let Some(f) = c.next().await {
         got_ok |= f["ok"] == true;
@@ -169,7 +216,11 @@ struct Device {
 fn device(seed: u8) -> Device {
     let key = SigningKey::from_bytes(&[seed; 32]);
     let raw = key.verifying_key().to_bytes();
-    Device { id: hex::encode(Sha256::digest(raw)), public: URL_SAFE_NO_PAD.encode(raw), key }
+    Device {
+        id: hex::encode(Sha256::digest(raw)),
+        public: URL_SAFE_NO_PAD.encode(raw),
+        key,
+    }
 }
 
 /// Connect params signed as the 2026.9.6 TUI does (v3 payload).
@@ -188,7 +239,10 @@ fn signed_params(d: &Device, nonce: &str, signed_at: u64, scopes: &[&str]) -> Va
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as u64
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64
 }
 
 async fn device_connect(tg: &TestGateway, edit: impl FnOnce(&mut Value, &str)) -> Value {
@@ -196,10 +250,17 @@ async fn device_connect(tg: &TestGateway, edit: impl FnOnce(&mut Value, &str)) -
     let mut c = Client::open(tg).await;
     let ch = c.challenge().await;
     let nonce = ch["nonce"].as_str().unwrap().to_owned();
-    let mut p = signed_params(&d, &nonce, ch["ts"].as_u64().unwrap(), &["operator.admin", "operator.read"]);
+    let mut p = signed_params(
+        &d,
+        &nonce,
+        ch["ts"].as_u64().unwrap(),
+        &["operator.admin", "operator.read"],
+    );
     edit(&mut p, &nonce);
     c.request("connect", Some(p)).await
 }
+
+type Edit = dyn FnOnce(&mut Value, &str);
 
 #[tokio::test]
 async fn device_signature_checks() {
@@ -210,15 +271,30 @@ async fn device_signature_checks() {
     let paired = std::fs::read_to_string(tg.state().join("devices/paired.json")).unwrap();
     assert!(paired.contains(&device(7).id));
 
-    let cases: Vec<(&str, Box<dyn FnOnce(&mut Value, &str)>)> = vec![
-        ("DEVICE_AUTH_SIGNATURE_INVALID", Box::new(|p, _| p["scopes"] = json!(["operator.read"]))),
-        ("DEVICE_AUTH_NONCE_MISMATCH", Box::new(|p, _| p["device"]["nonce"] = json!("other-nonce"))),
-        ("DEVICE_AUTH_DEVICE_ID_MISMATCH", Box::new(|p, _| p["device"]["id"] = json!("00".repeat(32)))),
-        ("DEVICE_AUTH_PUBLIC_KEY_INVALID", Box::new(|p, _| p["device"]["publicKey"] = json!("AAAA"))),
-        ("DEVICE_AUTH_SIGNATURE_EXPIRED", Box::new(|p, nonce| {
-            let old = now_ms() - 10 * 60 * 1000;
-            *p = signed_params(&device(7), nonce, old, &["operator.admin", "operator.read"]);
-        })),
+    let cases: Vec<(&str, Box<Edit>)> = vec![
+        (
+            "DEVICE_AUTH_SIGNATURE_INVALID",
+            Box::new(|p, _| p["scopes"] = json!(["operator.read"])),
+        ),
+        (
+            "DEVICE_AUTH_NONCE_MISMATCH",
+            Box::new(|p, _| p["device"]["nonce"] = json!("other-nonce")),
+        ),
+        (
+            "DEVICE_AUTH_DEVICE_ID_MISMATCH",
+            Box::new(|p, _| p["device"]["id"] = json!("00".repeat(32))),
+        ),
+        (
+            "DEVICE_AUTH_PUBLIC_KEY_INVALID",
+            Box::new(|p, _| p["device"]["publicKey"] = json!("AAAA")),
+        ),
+        (
+            "DEVICE_AUTH_SIGNATURE_EXPIRED",
+            Box::new(|p, nonce| {
+                let old = now_ms() - 10 * 60 * 1000;
+                *p = signed_params(&device(7), nonce, old, &["operator.admin", "operator.read"]);
+            }),
+        ),
     ];
     for (code, edit) in cases {
         let res = device_connect(&tg, edit).await;
@@ -230,24 +306,39 @@ async fn device_signature_checks() {
 
 #[tokio::test]
 async fn remote_devices_need_pairing_approval() {
-    let tg = start(Setup { loopback_is_local: false, ..Setup::default() }).await;
+    let tg = start(Setup {
+        loopback_is_local: false,
+        ..Setup::default()
+    })
+    .await;
     // An operator with the pairing scope watches for requests.
     let (mut admin, _) = Client::connected(&tg, &["operator.pairing"]).await;
     let res = device_connect(&tg, |_, _| {}).await;
     assert_eq!(res["error"]["code"], "NOT_PAIRED", "{res}");
     assert_eq!(res["error"]["details"]["code"], "PAIRING_REQUIRED");
-    let request_id = res["error"]["details"]["requestId"].as_str().unwrap().to_owned();
+    let request_id = res["error"]["details"]["requestId"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let ev = admin.event("device.pair.requested").await;
     assert_eq!(ev["payload"]["requestId"], request_id);
     let list = admin.ok("device.pair.list", json!({})).await;
     assert_eq!(list["pending"][0]["deviceId"], device(7).id);
-    admin.ok("device.pair.approve", json!({"requestId": request_id})).await;
+    admin
+        .ok("device.pair.approve", json!({"requestId": request_id}))
+        .await;
     let ev = admin.event("device.pair.resolved").await;
     assert_eq!(ev["payload"]["decision"], "approved");
-    assert!(std::fs::read_to_string(tg.state().join("devices/paired.json")).unwrap().contains(&device(7).id));
+    assert!(
+        std::fs::read_to_string(tg.state().join("devices/paired.json"))
+            .unwrap()
+            .contains(&device(7).id)
+    );
     let res = device_connect(&tg, |_, _| {}).await;
     assert_eq!(res["ok"], true, "{res}");
-    let err = admin.err("device.pair.approve", json!({"requestId": "nope"})).await;
+    let err = admin
+        .err("device.pair.approve", json!({"requestId": "nope"}))
+        .await;
     assert_eq!(err["message"], "unknown requestId: nope");
 }
 
@@ -255,7 +346,9 @@ async fn remote_devices_need_pairing_approval() {
 pub async fn http_get(tg: &TestGateway, path: &str, bearer: Option<&str>) -> String {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(tg.addr).await.unwrap();
-    let auth = bearer.map(|b| format!("Authorization: Bearer {b}\r\n")).unwrap_or_default();
+    let auth = bearer
+        .map(|b| format!("Authorization: Bearer {b}\r\n"))
+        .unwrap_or_default();
     let req = format!("GET {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = String::new();

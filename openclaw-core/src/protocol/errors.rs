@@ -49,8 +49,9 @@ pub mod details {
 pub struct ErrorShape {
     pub code: String,
     pub message: String,
+    /// Boxed to keep `Result<_, ErrorShape>` small.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub details: Option<Value>,
+    pub details: Option<Box<Value>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retryable: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -81,7 +82,7 @@ impl ErrorShape {
 
     /// Adds `details`.
     pub fn with_details(mut self, details: Value) -> Self {
-        self.details = Some(details);
+        self.details = Some(Box::new(details));
         self
     }
 

@@ -56,12 +56,12 @@ async fn root(
                 StatusCode::NOT_FOUND,
                 json!({"error": {"message": "Not Found", "type": "not_found"}}),
             ),
-            Err(r) => r,
+            Err(r) => *r,
         },
     }
 }
 
-fn bearer_check(shared: &Shared, remote: SocketAddr, req: &Request) -> Result<(), Response> {
+fn bearer_check(shared: &Shared, remote: SocketAddr, req: &Request) -> Result<(), Box<Response>> {
     let offered = req
         .headers()
         .get(header::AUTHORIZATION)
@@ -82,12 +82,12 @@ fn bearer_check(shared: &Shared, remote: SocketAddr, req: &Request) -> Result<()
             if let Ok(v) = HeaderValue::from_str(&secs) {
                 r.headers_mut().insert(header::RETRY_AFTER, v);
             }
-            Err(r)
+            Err(Box::new(r))
         }
-        Err(_) => Err(json_response(
+        Err(_) => Err(Box::new(json_response(
             StatusCode::UNAUTHORIZED,
             json!({"error": {"message": "Unauthorized", "type": "unauthorized"}}),
-        )),
+        ))),
     }
 }
 
@@ -99,7 +99,7 @@ async fn require_bearer(
 ) -> Response {
     match bearer_check(&shared, remote, &req) {
         Ok(()) => next.run(req).await,
-        Err(r) => r,
+        Err(r) => *r,
     }
 }
 

@@ -61,8 +61,13 @@ pub async fn start(setup: Setup) -> TestGateway {
     let path = dir.path().join("openclaw.json");
     let raw = serde_json::to_string_pretty(&setup.config).unwrap();
     std::fs::write(&path, &raw).unwrap();
-    let source = ConfigSource { path, raw: Some(raw), value: setup.config };
-    let mut opts = GatewayOptions::from_source(source, dir.path().to_owned(), &|_| None).expect("options");
+    let source = ConfigSource {
+        path,
+        raw: Some(raw),
+        value: setup.config,
+    };
+    let mut opts =
+        GatewayOptions::from_source(source, dir.path().to_owned(), &|_| None).expect("options");
     opts.config.port = 0;
     opts.limits = setup.limits;
     opts.loopback_is_local = setup.loopback_is_local;
@@ -101,15 +106,24 @@ const WAIT: Duration = Duration::from_secs(5);
 
 impl Client {
     pub async fn open(tg: &TestGateway) -> Client {
-        let (ws, _) = tokio_tungstenite::connect_async(tg.url()).await.expect("ws connect");
-        Client { ws, n: 0, backlog: Vec::new(), close: None }
+        let (ws, _) = tokio_tungstenite::connect_async(tg.url())
+            .await
+            .expect("ws connect");
+        Client {
+            ws,
+            n: 0,
+            backlog: Vec::new(),
+            close: None,
+        }
     }
 
     /// Opens, waits for the challenge and connects with the shared token and `scopes`.
     pub async fn connected(tg: &TestGateway, scopes: &[&str]) -> (Client, Value) {
         let mut c = Client::open(tg).await;
         c.challenge().await;
-        let res = c.request("connect", Some(connect_params(Some(TOKEN), scopes, 4, 4))).await;
+        let res = c
+            .request("connect", Some(connect_params(Some(TOKEN), scopes, 4, 4)))
+            .await;
         assert_eq!(res["ok"], true, "connect failed: {res}");
         let hello = res["payload"].clone();
         (c, hello)
@@ -126,11 +140,19 @@ impl Client {
 
     pub async fn next_within(&mut self, wait: Duration) -> Option<Value> {
         loop {
-            let msg = tokio::time::timeout(wait, self.ws.next()).await.expect("timed out waiting for a frame");
+            let msg = tokio::time::timeout(wait, self.ws.next())
+                .await
+                .expect("timed out waiting for a frame");
             match msg {
-                Some(Ok(Message::Text(t))) => return Some(serde_json::from_str(t.as_str()).expect("server sent JSON")),
+                Some(Ok(Message::Text(t))) => {
+                    return Some(serde_json::from_str(t.as_str()).expect("server sent JSON"));
+                }
                 Some(Ok(Message::Close(frame))) => {
-                    self.close = Some(frame.map(|f| (u16::from(f.code), f.reason.to_string())).unwrap_or((1005, String::new())));
+                    self.close = Some(
+                        frame
+                            .map(|f| (u16::from(f.code), f.reason.to_string()))
+                            .unwrap_or((1005, String::new())),
+                    );
                     return None;
                 }
                 Some(Ok(Message::Binary(_))) => panic!("server sent a binary frame"),
@@ -164,7 +186,10 @@ impl Client {
     /// Waits for the `res` with `id`, keeping events in the backlog.
     pub async fn response(&mut self, id: &str) -> Value {
         loop {
-            let f = self.next().await.unwrap_or_else(|| panic!("closed {:?} while waiting for {id}", self.close));
+            let f = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed {:?} while waiting for {id}", self.close));
             if f["type"] == "res" && f["id"] == id {
                 return f;
             }
@@ -175,7 +200,10 @@ impl Client {
     /// The next `res` frame, whatever its id (events go to the backlog).
     pub async fn next_response(&mut self) -> Value {
         loop {
-            let f = self.next().await.unwrap_or_else(|| panic!("closed {:?} while waiting for a res", self.close));
+            let f = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed {:?} while waiting for a res", self.close));
             if f["type"] == "res" {
                 return f;
             }
@@ -204,11 +232,18 @@ impl Client {
 
     /// Waits for an event by name (looking at the backlog first).
     pub async fn event(&mut self, name: &str) -> Value {
-        if let Some(i) = self.backlog.iter().position(|f| f["type"] == "event" && f["event"] == name) {
+        if let Some(i) = self
+            .backlog
+            .iter()
+            .position(|f| f["type"] == "event" && f["event"] == name)
+        {
             return self.backlog.remove(i);
         }
         loop {
-            let f = self.next().await.unwrap_or_else(|| panic!("closed while waiting for event {name}"));
+            let f = self
+                .next()
+                .await
+                .unwrap_or_else(|| panic!("closed while waiting for event {name}"));
             if f["type"] == "event" && f["event"] == name {
                 return f;
             }
