@@ -29,9 +29,18 @@ async fn writer(
     buffered: Arc<AtomicU64>,
     kill: CancellationToken,
 ) {
+    // Keepalive: a ping every 25 s; a peer that stops reading eventually trips the buffer limit.
+    let period = Duration::from_secs(25);
+    let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         let item = tokio::select! {
             _ = kill.cancelled() => break,
+            _ = ping.tick() => {
+                if sink.send(Message::Ping(Default::default())).await.is_err() {
+                    break;
+                }
+                continue;
+            }
             item = rx.recv() => item,
         };
         match item {

@@ -98,6 +98,35 @@ impl Outbound {
         sent
     }
 
+    /// Sends a pre-serialised event, stamping this connection's next `seq` into it.
+    /// `event_json` and `payload_json` are JSON texts; `tail` is `,"stateVersion":{…}` or empty.
+    fn send_event_serialised(
+        &self,
+        event_json: &str,
+        payload_json: Option<&str>,
+        tail: &str,
+    ) -> bool {
+        let Ok(mut seq) = self.seq.lock() else {
+            return false;
+        };
+        if self.kill.is_cancelled() {
+            return false;
+        }
+        *seq += 1;
+        let payload = payload_json
+            .map(|p| format!(",\"payload\":{p}"))
+            .unwrap_or_default();
+        let text = format!(
+            "{{\"type\":\"event\",\"event\":{event_json}{payload},\"seq\":{}{tail}}}",
+            *seq
+        );
+        let sent = self.push(text);
+        if !sent {
+            *seq -= 1;
+        }
+        sent
+    }
+
     /// Queues a close frame; nothing after it is sent.
     pub fn close(&self, code: u16, reason: &str) {
         if !self.closing.swap(true, Ordering::AcqRel) {
@@ -218,14 +247,28 @@ impl Hub {
         state_version: Option<StateVersion>,
         filter: impl Fn(&Connection) -> bool,
     ) -> usize {
+        // Serialise once; each connection only gets its own `seq` stamped in.
+        let event_json = serde_json::to_string(event).unwrap_or_default();
+        let payload_json = payload
+            .as_ref()
+            .map(|p| serde_json::to_string(p).unwrap_or_default());
+        let tail = state_version
+            .map(|sv| {
+                format!(
+                    ",\"stateVersion\":{}",
+                    serde_json::to_string(&sv).unwrap_or_default()
+                )
+            })
+            .unwrap_or_default();
         let mut sent = 0;
         for conn in self.connections() {
             if !conn.may_receive(event) || !filter(&conn) {
                 continue;
             }
-            let mut ev = EventFrame::new(event, payload.clone());
-            ev.state_version = state_version;
-            if conn.out.send_event(ev) {
+            if conn
+                .out
+                .send_event_serialised(&event_json, payload_json.as_deref(), &tail)
+            {
                 sent += 1;
             }
         }
@@ -238,5 +281,47 @@ impl Hub {
             Some(c) if c.may_receive(event) => c.out.send_event(EventFrame::new(event, payload)),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[tokio::test]
+    async fn serialised_broadcast_matches_the_typed_frame_byte_for_byte() {
+        let (out, mut rx, _, _) = Outbound::new(1 << 20);
+        let payload = json!({"presence": [{"ts": 1, "mode": "cli"}], "quote": "a\"b"});
+        let sv = StateVersion {
+            presence: 3,
+            health: 1,
+        };
+        let tail = format!(",\"stateVersion\":{}", serde_json::to_string(&sv).unwrap());
+        assert!(out.send_event_serialised("\"presence\"", Some(&payload.to_string()), &tail));
+        assert!(out.send_event_serialised("\"tick\"", None, ""));
+        let mut typed = EventFrame::new("presence", Some(payload));
+        typed.seq = Some(1);
+        typed.state_version = Some(sv);
+        let mut tick = EventFrame::new("tick", None);
+        tick.seq = Some(2);
+        for want in [typed, tick] {
+            match rx.recv().await {
+                Some(Outgoing::Text(t)) => assert_eq!(t, serde_json::to_string(&want).unwrap()),
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn over_the_buffer_limit_the_connection_is_cut_off() {
+        let (out, _rx, buffered, kill) = Outbound::new(100);
+        assert!(out.send_event(EventFrame::new("tick", Some(json!({"ts": 1})))));
+        assert!(!out.send_event(EventFrame::new(
+            "tick",
+            Some(json!({"pad": "x".repeat(100)}))
+        )));
+        assert!(kill.is_cancelled() && out.is_dead());
+        assert!(buffered.load(Ordering::Acquire) > 100);
     }
 }
