@@ -193,3 +193,21 @@ async fn http_probes_are_open_and_everything_else_needs_the_bearer() {
     assert_eq!(http(&tg, "GET", "/v1/models", Some(TOKEN)).await.0, 404);
     assert_eq!(http(&tg, "GET", "/", None).await.0, 401);
 }
+
+#[tokio::test]
+async fn refuses_to_bind_beyond_loopback_without_auth() {
+    use openclaw_rpc::gateway::{BindMode, ConfigSource, Gateway, GatewayError, GatewayOptions};
+    let dir = tempfile::tempdir().unwrap();
+    let source = ConfigSource {
+        path: dir.path().join("openclaw.json"),
+        raw: None,
+        value: json!({}),
+    };
+    let mut opts = GatewayOptions::from_source(source, dir.path().to_owned(), &|_| None).unwrap();
+    opts.config.port = 0;
+    opts.config.bind = BindMode::Lan;
+    assert!(matches!(
+        Gateway::start(opts).await,
+        Err(GatewayError::InsecureBind { .. })
+    ));
+}

@@ -50,6 +50,18 @@ async fn scopes_are_enforced_per_method_with_v3_and_v4_shapes() {
         "missing scope: operator.read"
     );
 
+    // Operators cannot call node methods; repeating it closes the socket.
+    for _ in 0..11 {
+        assert_eq!(
+            read.err("node.event", json!({})).await["message"],
+            "unauthorized role: operator"
+        );
+    }
+    assert_eq!(
+        read.closed().await,
+        (1008, "repeated unauthorized calls".into())
+    );
+
     // v3 connection: INVALID_REQUEST without details.
     let mut v3 = Client::open(&tg).await;
     v3.challenge().await;

@@ -3,6 +3,18 @@
 //! [`ENGINE_METHODS`](openclaw_core::protocol::names::ENGINE_METHODS) (chat, agent, sessions,
 //! send, agents.files) is handed to a [`GatewayBackend`]. Until the engine is wired in,
 //! [`NoEngine`] answers them with a clear `UNAVAILABLE` error.
+//!
+//! What an engine backend does (OpenClaw behaviour, see the protocol reference §8–§10):
+//! - `chat.send`: ack `{runId: idempotencyKey, status:"started"}` at once (`in_flight` / cached
+//!   `ok` on repeats), then stream `agent` and `chat` events through [`CallContext::events`];
+//!   canonicalise bare `main` to `agent:<default>:main`.
+//! - `agent`: return `{runId, status:"accepted", acceptedAt, sessionKey, agentId}`, then
+//!   [`CallContext::respond_again`] with `{runId, status:"ok", summary, result:{payloads, meta}}`.
+//! - `sessions.*`, `chat.history`, `chat.abort`, `chat.inject`, `agent.wait`, `send`,
+//!   `agents.files.*`: answer with the shapes in the reference; `sessions.changed` goes through
+//!   [`EventSink::broadcast_to_session_subscribers`].
+//! - HTTP (`/v1/chat/completions`, `/v1/responses`, `/tools/invoke`): return them from
+//!   [`GatewayBackend::http_routes`]; the gateway puts bearer auth in front.
 
 use std::sync::Arc;
 

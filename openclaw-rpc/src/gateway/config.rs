@@ -84,7 +84,12 @@ pub fn parse_json5(path: &Path, text: &str) -> Result<Value, ConfigError> {
             path: path.to_owned(),
             line: location.as_ref().map(|l| l.line),
             column: location.as_ref().map(|l| l.column),
-            message: msg,
+            // pest renders a source excerpt; keep only its one-line explanation.
+            message: msg
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("= ").map(str::to_owned))
+                .unwrap_or(msg),
         }
     })
 }

@@ -267,9 +267,14 @@ async fn request_loop(
 
 async fn handle_request(shared: &Arc<Shared>, conn: &Arc<Connection>, req: RequestFrame) {
     if let Err(e) = methods::authorize(conn, &req.method) {
+        let role_error = e.message.starts_with("unauthorized role:");
         conn.out.send_response(&ResponseFrame::err(req.id, e));
+        if role_error && conn.role_strikes.fetch_add(1, Ordering::AcqRel) + 1 > 10 {
+            conn.out.close(1008, "repeated unauthorized calls");
+        }
         return;
     }
+    conn.role_strikes.store(0, Ordering::Release);
     if methods::is_engine_method(&req.method) {
         // Engine calls may run long; they must not hold up this connection's other requests.
         let (shared, conn) = (shared.clone(), conn.clone());

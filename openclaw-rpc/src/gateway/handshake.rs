@@ -135,6 +135,7 @@ pub(crate) fn accept(
         presence,
         out,
         sessions_subscribed: AtomicBool::new(false),
+        role_strikes: Default::default(),
     });
     let hello = hello_ok(shared, &conn, protocol, role, scope_names, method);
     Ok((conn, serde_json::to_value(hello).unwrap_or(Value::Null)))

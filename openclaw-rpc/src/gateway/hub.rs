@@ -162,6 +162,8 @@ pub struct Connection {
     pub out: Arc<Outbound>,
     /// Set by `sessions.subscribe`.
     pub sessions_subscribed: AtomicBool,
+    /// Consecutive `unauthorized role` errors; more than 10 close the connection.
+    pub(crate) role_strikes: std::sync::atomic::AtomicU32,
 }
 
 impl Connection {
