@@ -141,3 +141,43 @@ pub fn verify(
     });
     if verified { Ok(()) } else { Err(invalid()) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    /// The real 2026.9.6 TUI's signed connect (capture 07), with the redacted shared token
+    /// restored: our payload and verification accept it byte for byte.
+    #[test]
+    fn accepts_the_real_tui_signature() {
+        let nonce = "28851996-7781-4be2-91a9-b81d76c30583";
+        let params: ConnectParams = serde_json::from_value(json!({
+            "minProtocol": 4, "maxProtocol": 4,
+            "client": {"id": "openclaw-tui", "displayName": "openclaw-tui", "version": "2026.9.6", "platform": "linux",
+                       "deviceFamily": "Linux", "mode": "ui", "instanceId": "051f223a-c85f-474a-b9d5-96d8d090b91b"},
+            "caps": ["agent-kind", "plugin-approvals", "task-suggestions", "tool-events"],
+            "auth": {"token": "peer-test-token-0123456789"}, "role": "operator",
+            "scopes": ["operator.admin", "operator.read", "operator.write", "operator.approvals"],
+            "device": {"id": "974a90aac990340317271ba2e350ea016e0ad1a0a4892c2a30d7b851a8dfaa93",
+                       "publicKey": "A10OMJd87jYzotpL5HyUR7RYFxRDUGxB0aw1v9LfBfk",
+                       "signature": "Za9cZBZBLChjQ-6r28DWhztCxs9aLlTjCas8oUJniMlQd9tDvTyExdydFln3ISXRYhseEEzSr1weacgDy1ElAw",
+                       "signedAt": 1795306620189u64, "nonce": nonce}}))
+        .unwrap();
+        let dev = params.device.clone().unwrap();
+        assert_eq!(verify(&params, &dev, nonce, dev.signed_at + 5_000), Ok(()));
+        // Any change to a signed field breaks it.
+        let mut other = params.clone();
+        other.scopes = Some(vec!["operator.read".into()]);
+        let err = verify(&other, &dev, nonce, dev.signed_at).unwrap_err();
+        assert_eq!(
+            err.detail_code(),
+            Some(details::DEVICE_AUTH_SIGNATURE_INVALID)
+        );
+        let err = verify(&params, &dev, nonce, dev.signed_at + 121_000).unwrap_err();
+        assert_eq!(
+            err.detail_code(),
+            Some(details::DEVICE_AUTH_SIGNATURE_EXPIRED)
+        );
+    }
+}
