@@ -1,4 +1,5 @@
 //! Transports over openclaw-core: the JSONL RPC mode (`stdio`, a drop-in for pi's protocol) and
-//! the OpenClaw WebSocket gateway.
+//! the OpenClaw WebSocket gateway (`gateway`).
 
+pub mod gateway;
 pub mod stdio;
