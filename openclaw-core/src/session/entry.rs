@@ -5,8 +5,6 @@
 //! known type whose fields do not fit) are kept as raw JSON ([`SessionEntry::Other`]) and written
 //! back untouched. Timestamps stay the ISO strings pi wrote; new ones come from [`iso_now`].
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -464,12 +462,12 @@ pub fn ms_from_iso(iso: &str) -> Option<i64> {
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
-/// A new entry id: the first 8 hex digits of a random UUID, distinct from every id in `taken`.
-pub fn new_entry_id(taken: &HashSet<String>) -> String {
+/// A new entry id: the first 8 hex digits of a random UUID, drawn again while `is_taken`.
+pub fn new_entry_id(is_taken: impl Fn(&str) -> bool) -> String {
     loop {
         let u = uuid::Uuid::new_v4().simple().to_string();
         let id = u[..8].to_string();
-        if !taken.contains(&id) {
+        if !is_taken(&id) {
             return id;
         }
     }
@@ -509,7 +507,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&h).unwrap(), line);
         assert_eq!(iso_from_ms(1795307427748), "2026-11-22T00:30:27.748Z");
         assert_eq!(ms_from_iso("2026-11-22T00:30:27.748Z"), Some(1795307427748));
-        let id = new_entry_id(&HashSet::new());
+        let id = new_entry_id(|_| false);
         assert_eq!(id.len(), 8);
         assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
     }
