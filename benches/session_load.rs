@@ -26,7 +26,10 @@ fn generate(dir: &Path) -> std::path::PathBuf {
     let mut turn = 0u64;
     while m.entries().len() < ENTRIES {
         let n = m.entries().len();
-        if n >= 10_000 && n % 10_000 < 4 && !matches!(m.entries().last(), Some(e) if e.type_name() == "compaction") {
+        if n >= 10_000
+            && n % 10_000 < 4
+            && !matches!(m.entries().last(), Some(e) if e.type_name() == "compaction")
+        {
             let keep = m.entries()[n - 8].id().to_string();
             let r = CompactionResult {
                 summary: format!("Summary of the work up to turn {turn}."),
@@ -53,7 +56,12 @@ fn generate(dir: &Path) -> std::path::PathBuf {
                 thought_signature: None,
             }),
         ];
-        a.usage = Usage { input: 1200 + turn, output: 40, total_tokens: 1240 + turn, ..Usage::default() };
+        a.usage = Usage {
+            input: 1200 + turn,
+            output: 40,
+            total_tokens: 1240 + turn,
+            ..Usage::default()
+        };
         a.stop_reason = StopReason::ToolUse;
         m.append_message(Message::Assistant(a)).unwrap();
         m.append_message(Message::ToolResult(ToolResultMessage {
@@ -66,8 +74,15 @@ fn generate(dir: &Path) -> std::path::PathBuf {
         }))
         .unwrap();
         let mut b = AssistantMessage::empty("openai-completions", "fake", "fake-model");
-        b.content = vec![ContentBlock::text("The parser lexes the input and hands the tokens to a recursive-descent Parser.")];
-        b.usage = Usage { input: 1300 + turn, output: 60, total_tokens: 1360 + turn, ..Usage::default() };
+        b.content = vec![ContentBlock::text(
+            "The parser lexes the input and hands the tokens to a recursive-descent Parser.",
+        )];
+        b.usage = Usage {
+            input: 1300 + turn,
+            output: 60,
+            total_tokens: 1360 + turn,
+            ..Usage::default()
+        };
         m.append_message(Message::Assistant(b)).unwrap();
     }
     m.session_file().unwrap().to_path_buf()
@@ -77,7 +92,11 @@ fn bench(c: &mut Criterion) {
     let tmp = tempfile::tempdir().unwrap();
     let path = generate(tmp.path());
     let size = std::fs::metadata(&path).unwrap().len();
-    eprintln!("session file: {} entries, {:.1} MB", ENTRIES, size as f64 / 1e6);
+    eprintln!(
+        "session file: {} entries, {:.1} MB",
+        ENTRIES,
+        size as f64 / 1e6
+    );
     let mut g = c.benchmark_group("session_load");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.bench_function("load_100k_and_build_context", |b| {

@@ -38,7 +38,11 @@ fn version_one() -> u32 {
 
 impl SessionHeader {
     /// A fresh v3 header stamped now.
-    pub fn new(id: impl Into<String>, cwd: impl Into<String>, parent_session: Option<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        cwd: impl Into<String>,
+        parent_session: Option<String>,
+    ) -> Self {
         SessionHeader {
             version: CURRENT_VERSION,
             id: id.into(),
@@ -241,6 +245,9 @@ impl SessionEntry {
     /// Parse one line. Known types become typed entries; any other JSON object with a string
     /// `type` (and a known type whose fields do not fit) is kept raw.
     pub fn parse(line: &str) -> Result<SessionEntry, EntryParseError> {
+        if let Some(e) = super::fast_parse::parse(line) {
+            return Ok(e);
+        }
         match serde_json::from_str::<KnownEntry>(line) {
             Ok(k) => Ok(k.into()),
             Err(_) => {
@@ -255,7 +262,7 @@ impl SessionEntry {
         let ty = v.get("type").and_then(Value::as_str);
         match ty {
             None => Err(EntryParseError::NotAnEntry),
-            Some(t) if t == "session" => Err(EntryParseError::NotAnEntry),
+            Some("session") => Err(EntryParseError::NotAnEntry),
             Some(t) if KNOWN_TYPES.contains(&t) => {
                 match serde_json::from_value::<KnownEntry>(v.clone()) {
                     Ok(k) => Ok(k.into()),
@@ -373,7 +380,10 @@ impl SessionEntry {
             SessionEntry::Other(v) => {
                 if let Some(o) = v.as_object_mut() {
                     o.insert("id".into(), Value::String(id));
-                    o.insert("parentId".into(), parent_id.map_or(Value::Null, Value::String));
+                    o.insert(
+                        "parentId".into(),
+                        parent_id.map_or(Value::Null, Value::String),
+                    );
                     o.insert("timestamp".into(), Value::String(timestamp));
                 }
             }
@@ -458,7 +468,8 @@ pub fn iso_from_ms(ms: i64) -> String {
 
 /// Milliseconds since the epoch of an ISO timestamp as written by pi (`None` if unreadable).
 pub fn ms_from_iso(iso: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
+    let t =
+        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
