@@ -85,3 +85,28 @@ pub(super) fn parse(line: &str) -> Option<SessionEntry> {
         _ => None,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The fast path and serde's tagged enums read pi's lines identically.
+    #[test]
+    fn fast_path_agrees_with_the_general_path() {
+        let text = include_str!("../../tests/fixtures/pi_0.73.1_session.jsonl");
+        let mut n = 0;
+        for line in text.lines().skip(1) {
+            let fast = parse(line).expect("pi's key order takes the fast path");
+            let v: serde_json::Value = serde_json::from_str(line).unwrap();
+            assert_eq!(Some(fast), SessionEntry::from_value(v).ok(), "{line}");
+            n += 1;
+        }
+        assert_eq!(n, 12);
+        // Other key orders fall back.
+        assert!(
+            parse(r#"{"id":"1","type":"label","parentId":null,"timestamp":"t","targetId":"x"}"#)
+                .is_none()
+        );
+        assert!(parse(r#"{"type":"message","id":"1","parentId":null,"timestamp":"t","message":{"role":"nope"}}"#).is_none());
+    }
+}
