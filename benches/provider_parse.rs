@@ -27,7 +27,9 @@ fn completions() -> String {
 }
 
 fn anthropic() -> String {
-    let mut s = String::from("event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n");
+    let mut s = String::from(
+        "event: message_start\ndata: {\"type\":\"message_start\",\"message\":{\"id\":\"msg_1\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}}\n\nevent: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":0,\"content_block\":{\"type\":\"text\",\"text\":\"\"}}\n\n",
+    );
     for i in 0..TOKENS {
         s.push_str(&format!(
             "event: content_block_delta\ndata: {{\"type\":\"content_block_delta\",\"index\":0,\"delta\":{{\"type\":\"text_delta\",\"text\":\"t{i} \"}}}}\n\n"
@@ -38,7 +40,9 @@ fn anthropic() -> String {
 }
 
 fn responses() -> String {
-    let mut s = String::from("event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\"}}\n\nevent: response.output_item.added\ndata: {\"type\":\"response.output_item.added\",\"output_index\":0,\"item\":{\"type\":\"message\",\"id\":\"msg_1\"}}\n\n");
+    let mut s = String::from(
+        "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"id\":\"resp_1\"}}\n\nevent: response.output_item.added\ndata: {\"type\":\"response.output_item.added\",\"output_index\":0,\"item\":{\"type\":\"message\",\"id\":\"msg_1\"}}\n\n",
+    );
     for i in 0..TOKENS {
         s.push_str(&format!(
             "event: response.output_text.delta\ndata: {{\"type\":\"response.output_text.delta\",\"item_id\":\"msg_1\",\"output_index\":0,\"content_index\":0,\"delta\":\"t{i} \"}}\n\n"
@@ -98,12 +102,16 @@ fn bench(c: &mut Criterion) {
     group.bench_function("framing-only", |b| {
         b.iter(|| {
             use eventsource_stream::Eventsource;
-            let body = futures::stream::iter(data.to_vec().into_iter().map(Ok::<_, std::io::Error>));
+            let body =
+                futures::stream::iter(data.to_vec().into_iter().map(Ok::<_, std::io::Error>));
             futures::executor::block_on(body.eventsource().count())
         })
     });
     let raw = completions();
-    let datas: Vec<&str> = raw.split("\n\n").filter_map(|l| l.strip_prefix("data: ")).collect();
+    let datas: Vec<&str> = raw
+        .split("\n\n")
+        .filter_map(|l| l.strip_prefix("data: "))
+        .collect();
     group.bench_function("decoder-only", |b| {
         b.iter(|| {
             let mut d = CompletionsDecoder::new();
