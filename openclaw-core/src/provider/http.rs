@@ -89,7 +89,7 @@ pub fn send_and_decode<D: SseDecoder>(
     cancel: CancellationToken,
 ) -> BoxStream<'static, StreamEvent> {
     drive(State::Init {
-        request,
+        request: Box::new(request),
         decoder,
         style,
         cancel,
@@ -99,7 +99,7 @@ pub fn send_and_decode<D: SseDecoder>(
 
 enum State<D> {
     Init {
-        request: reqwest::RequestBuilder,
+        request: Box<reqwest::RequestBuilder>,
         decoder: D,
         style: ErrorStyle,
         cancel: CancellationToken,
