@@ -2,9 +2,25 @@
 //! [`StreamEvent`]s a provider yields, and the [`MessageBuilder`] that turns them into the
 //! assistant message and pi's `message_update` events.
 
+#[cfg(feature = "tokio")]
+pub mod anthropic;
 mod builder;
+pub mod catalog;
+#[cfg(feature = "tokio")]
+pub mod google;
+#[cfg(feature = "tokio")]
+pub mod http;
+#[cfg(feature = "tokio")]
+pub mod openai_completions;
+#[cfg(feature = "tokio")]
+pub mod openai_responses;
+mod overflow;
+pub mod registry;
+pub mod routing;
 
 pub use builder::MessageBuilder;
+pub use overflow::is_context_overflow;
+pub use registry::{ModelRegistry, ResolveError, Resolved};
 
 use futures::stream::BoxStream;
 use indexmap::IndexMap;
@@ -23,8 +39,8 @@ pub struct LlmContext {
     pub tools: Vec<ToolSpec>,
 }
 
-/// Per-request options.
-#[derive(Debug, Clone, Default)]
+/// Per-request options (`Debug` redacts the key).
+#[derive(Clone, Default)]
 pub struct StreamOptions {
     /// The resolved API key (never logged).
     pub api_key: Option<String>,
@@ -38,6 +54,20 @@ pub struct StreamOptions {
     pub session_id: Option<String>,
     /// Aborts the request mid-stream.
     pub cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for StreamOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamOptions")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("thinking", &self.thinking)
+            .field("max_tokens", &self.max_tokens)
+            .field("temperature", &self.temperature)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("session_id", &self.session_id)
+            .field("cancel", &self.cancel)
+            .finish()
+    }
 }
 
 /// Token counts reported by the API (cost and total are computed by the [`MessageBuilder`]).
@@ -124,4 +154,16 @@ pub trait Provider: Send + Sync {
         context: &LlmContext,
         options: &StreamOptions,
     ) -> BoxStream<'static, StreamEvent>;
+}
+
+/// The provider implementation for a wire API name (`None` for an API this build cannot speak).
+#[cfg(feature = "tokio")]
+pub fn provider_for_api(api: &str) -> Option<std::sync::Arc<dyn Provider>> {
+    match api {
+        "openai-completions" => Some(std::sync::Arc::new(openai_completions::OpenAiCompletions)),
+        "anthropic-messages" => Some(std::sync::Arc::new(anthropic::AnthropicMessages)),
+        "openai-responses" => Some(std::sync::Arc::new(openai_responses::OpenAiResponses)),
+        "google-generative-ai" => Some(std::sync::Arc::new(google::GoogleGenerativeAi)),
+        _ => None,
+    }
 }
