@@ -128,6 +128,15 @@ fn a_file_without_header_is_rewritten_as_an_empty_session() {
     assert_eq!(l[0]["type"], "session");
     assert_eq!(l[0]["cwd"], "/here");
     assert_eq!(l[0]["id"], m.session_id());
+    // Buffered entries still reach the file with the first assistant message.
+    let mut m = m;
+    let u = m.append_message(user("q")).unwrap();
+    assert_eq!(lines(&path).len(), 1);
+    m.append_message(assistant("a", 15)).unwrap();
+    let l = lines(&path);
+    assert_eq!(l.len(), 3);
+    assert_eq!(l[1]["id"], u.as_str());
+    assert_eq!(l[2]["parentId"], u.as_str());
 }
 
 #[test]

@@ -226,7 +226,7 @@ impl Agent {
                 bus: EventBus::default(),
                 resolver,
                 hooks: Mutex::new(Hooks {
-                    validator: accept_all_arguments(),
+                    validator: Arc::new(crate::tool::validate_arguments),
                     transform: None,
                     overflow: Arc::new(retry::is_context_overflow),
                 }),

@@ -32,7 +32,8 @@ pub type ContextTransform = Arc<dyn Fn(&[Message]) -> Vec<Message> + Send + Sync
 /// `(message, model context window)`.
 pub type OverflowCheck = Arc<dyn Fn(&AssistantMessage, u64) -> bool + Send + Sync>;
 
-/// The validator used until one is set: accepts every argument object as is.
+/// A validator that accepts every argument object as is (the default is
+/// [`tool::validate_arguments`](crate::tool::validate_arguments), pi's schema check).
 pub fn accept_all_arguments() -> ArgumentValidator {
     Arc::new(|_name: &str, _schema: &Value, args: &Value| Ok(args.clone()))
 }

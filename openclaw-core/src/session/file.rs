@@ -115,7 +115,7 @@ fn migrate_v1_to_v2(values: &mut [Value]) {
     for v in values.iter() {
         let id = match v.get("id").and_then(Value::as_str) {
             Some(id) if !taken.contains(id) => id.to_string(),
-            _ => new_entry_id(&taken),
+            _ => new_entry_id(|c| taken.contains(c)),
         };
         taken.insert(id.clone());
         ids.push(id);

@@ -6,7 +6,7 @@
 //! manager (`--no-session`) never writes. Branching (`branch`, `reset_leaf`,
 //! `branch_with_summary`) stays in the file; `fork`/`clone` start a new file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -41,8 +41,10 @@ pub struct SessionManager {
     labels: HashMap<String, String>,
     session_dir: Option<PathBuf>,
     file: Option<PathBuf>,
-    /// The file holds everything so far; new entries are appended one by one.
-    flushed: bool,
+    /// The header is on disk.
+    header_on_disk: bool,
+    /// How many of `entries` (from the start) are on disk.
+    on_disk: usize,
     has_assistant: bool,
     /// The file ends without a newline (torn write): start the next append with one.
     torn_tail: bool,
@@ -92,7 +94,8 @@ impl SessionManager {
             labels: HashMap::new(),
             session_dir,
             file,
-            flushed: false,
+            header_on_disk: false,
+            on_disk: 0,
             has_assistant: false,
             torn_tail: false,
         }
@@ -162,8 +165,9 @@ impl SessionManager {
             m.note(e);
         }
         m.leaf = entries.last().map(|e| e.id().to_string());
+        m.header_on_disk = m.file.as_ref().is_some_and(|p| p.exists());
+        m.on_disk = if m.header_on_disk { entries.len() } else { 0 };
         m.entries = entries;
-        m.flushed = m.file.as_ref().is_some_and(|p| p.exists());
         m
     }
 
@@ -254,10 +258,9 @@ impl SessionManager {
     /// The entries from the root to `id` (inclusive).
     pub fn path_to(&self, id: Option<&str>) -> Vec<&SessionEntry> {
         let mut path = Vec::new();
-        let mut seen = HashSet::new();
         let mut cur = id.and_then(|i| self.index.get(i).copied());
         while let Some(i) = cur {
-            if !seen.insert(i) {
+            if path.len() > self.entries.len() {
                 break; // a cycle in a hand-edited file
             }
             let e = &self.entries[i];
@@ -304,11 +307,7 @@ impl SessionManager {
     /// Append an entry under the current leaf: it gets a fresh id, the leaf as parent and the
     /// current time, becomes the leaf, and is persisted. Returns its id.
     pub fn append(&mut self, mut entry: SessionEntry) -> Result<String, SessionError> {
-        let taken: HashSet<String> = HashSet::new();
-        let mut id = new_entry_id(&taken);
-        while self.index.contains_key(&id) {
-            id = new_entry_id(&taken);
-        }
+        let id = new_entry_id(|c| self.index.contains_key(c));
         entry.set_base(id.clone(), self.leaf.clone(), iso_now());
         self.index.insert(id.clone(), self.entries.len());
         self.note(&entry);
@@ -564,9 +563,7 @@ impl SessionManager {
             next.note(e);
         }
         for (target, label) in labels {
-            let mut taken: HashSet<String> = next.index.keys().cloned().collect();
-            taken.extend(self.index.keys().cloned());
-            let id = new_entry_id(&taken);
+            let id = new_entry_id(|c| next.index.contains_key(c) || self.index.contains_key(c));
             let entry = SessionEntry::Label(LabelEntry {
                 id: id.clone(),
                 parent_id: next.leaf.clone(),
@@ -592,33 +589,37 @@ impl SessionManager {
     pub fn rewrite(&mut self) -> Result<(), SessionError> {
         if let Some(path) = &self.file {
             file::write_atomic(path, &file::render(&self.header, &self.entries))?;
-            self.flushed = true;
+            self.header_on_disk = true;
+            self.on_disk = self.entries.len();
             self.torn_tail = false;
         }
         Ok(())
     }
 
+    /// Write what is not on disk yet, once the session has an assistant message: the header
+    /// and buffered entries on the first flush, afterwards the new entry, in one write call.
     fn persist_last(&mut self) -> Result<(), SessionError> {
         let Some(path) = self.file.clone() else {
             return Ok(());
         };
-        if !self.has_assistant {
+        if !self.has_assistant || self.on_disk >= self.entries.len() {
             return Ok(());
         }
         let mut text = String::new();
         if self.torn_tail {
             text.push('\n');
         }
-        if self.flushed {
-            if let Some(e) = self.entries.last() {
-                text.push_str(&e.to_line());
-                text.push('\n');
-            }
-        } else {
-            text.push_str(&file::render(&self.header, &self.entries));
+        if !self.header_on_disk {
+            text.push_str(&serde_json::to_string(&self.header).unwrap_or_default());
+            text.push('\n');
+        }
+        for e in &self.entries[self.on_disk..] {
+            text.push_str(&e.to_line());
+            text.push('\n');
         }
         file::append_text(&path, &text)?;
-        self.flushed = true;
+        self.header_on_disk = true;
+        self.on_disk = self.entries.len();
         self.torn_tail = false;
         Ok(())
     }
