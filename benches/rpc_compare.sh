@@ -108,31 +108,40 @@ for name, cmd in binaries:
     r["rss_200_mb"] = rss_kb(p.pid) / 1024
     finish(p)
 
-    cpu, wall = [], []
-    for _ in range(3):
-        p = spawn(cmd)
-        send(p, {"id": "s", "type": "get_state"})
-        until(p, lambda l: b'"id":"s"' in l)
-        t0 = time.perf_counter()
-        send(p, {"type": "prompt", "message": "stream 20000"})
-        until(p, lambda l: l.startswith(b'{"type":"agent_end"'))
-        wall.append(time.perf_counter() - t0)
-        cpu.append(finish(p))
-    r["stream_cpu_s"] = statistics.median(cpu)
-    r["stream_wall_s"] = statistics.median(wall)
+    for n in (1000, 20000):
+        cpu, wall, failures = [], [], 0
+        for _ in range(3):
+            p = spawn(cmd)
+            send(p, {"id": "s", "type": "get_state"})
+            until(p, lambda l: b'"id":"s"' in l)
+            t0 = time.perf_counter()
+            send(p, {"type": "prompt", "message": f"stream {n}"})
+            try:
+                until(p, lambda l: l.startswith(b'{"type":"agent_end"'))
+            except RuntimeError:
+                failures += 1  # the agent died mid-run (counted; its CPU time is still taken)
+            wall.append(time.perf_counter() - t0)
+            cpu.append(finish(p))
+        r[f"stream{n}_cpu_s"] = statistics.median(cpu)
+        r[f"stream{n}_wall_s"] = statistics.median(wall)
+        r[f"stream{n}_failures"] = failures
     results[name] = r
 
 rows = [("spawn → get_state response (median / max)", lambda r: f'{r["startup_ms"]:.1f} ms / {r["startup_max_ms"]:.1f} ms'),
         ("idle RSS", lambda r: f'{r["idle_rss_mb"]:.1f} MB'),
         ("RSS after 200 turns", lambda r: f'{r["rss_200_mb"]:.1f} MB'),
-        ("`stream 20000`: CPU time (user+sys)", lambda r: f'{r["stream_cpu_s"]:.2f} s'),
-        ("`stream 20000`: wall time", lambda r: f'{r["stream_wall_s"]:.2f} s')]
+        ]
+for n in (1000, 20000):
+    rows += [(f"`stream {n}`: CPU time (user+sys)", lambda r, n=n: f'{r[f"stream{n}_cpu_s"]:.2f} s'),
+             (f"`stream {n}`: wall time", lambda r, n=n: f'{r[f"stream{n}_wall_s"]:.2f} s'),
+             (f"`stream {n}`: runs that died before `agent_end`", lambda r, n=n: f'{r[f"stream{n}_failures"]} of 3')]
 names = [n for n, _ in binaries]
 print("| measure | " + " | ".join(names) + " |")
 print("|---|" + "---|" * len(names))
 for label, fmt in rows:
     print(f"| {label} | " + " | ".join(fmt(results[n]) for n in names) + " |")
 if "pi" in results:
-    ratio = results["openclaw"]["stream_cpu_s"] / results["pi"]["stream_cpu_s"]
-    print(f"\nopenclaw's CPU time for `stream 20000` is {ratio:.1%} of pi's.")
+    for n in (1000, 20000):
+        ratio = results["openclaw"][f"stream{n}_cpu_s"] / results["pi"][f"stream{n}_cpu_s"]
+        print(f"\nopenclaw's CPU time for `stream {n}` is {ratio:.1%} of pi's.")
 PY
