@@ -247,3 +247,43 @@ async fn shell_commands_are_recorded_and_exported() {
     let html = std::fs::read_to_string(path).unwrap();
     assert!(html.contains("&lt;hi&gt;"));
 }
+
+#[tokio::test]
+async fn fork_clone_and_switch_sessions() {
+    let server = SseServer::start(vec![text_reply("ok")]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(&server, Some(SessionTarget::NewIn(dir.path().into())), "{}").await;
+    run(&s.engine, "first").await;
+    run(&s.engine, "second").await;
+    let original = s.engine.state().session_file.unwrap();
+    let points = s.engine.fork_points();
+    assert_eq!(
+        points.iter().map(|p| p.text.as_str()).collect::<Vec<_>>(),
+        ["first", "second"]
+    );
+
+    let forked = s.engine.fork(&points[1].entry_id).await.unwrap();
+    assert_eq!(forked.text, "second");
+    assert_eq!(
+        s.engine.messages().len(),
+        2,
+        "history before the forked message"
+    );
+    let fork_file = s.engine.state().session_file.unwrap();
+    assert_ne!(fork_file, original);
+    assert!(s.engine.fork("nope").await.is_err());
+
+    s.engine.clone_session().await.unwrap();
+    assert_ne!(s.engine.state().session_file.unwrap(), fork_file);
+    assert_eq!(s.engine.messages().len(), 2);
+
+    s.engine.switch_session(original.clone()).await.unwrap();
+    assert_eq!(
+        s.engine.state().session_file.as_deref(),
+        Some(original.as_path())
+    );
+    assert_eq!(s.engine.messages().len(), 4);
+    assert!(!s.engine.new_session(None).await.unwrap());
+    assert_eq!(s.engine.messages().len(), 0);
+    assert_ne!(s.engine.state().session_file.unwrap(), original);
+}
