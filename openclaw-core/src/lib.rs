@@ -18,6 +18,7 @@ pub mod num;
 pub mod protocol;
 pub mod provider;
 pub mod session;
+pub mod settings;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tool;

@@ -1,4 +1,6 @@
 //! Transports over openclaw-core: the JSONL RPC mode (`stdio`, a drop-in for pi's protocol) and
 //! the OpenClaw WebSocket gateway.
 
+pub mod client;
+pub mod print;
 pub mod stdio;

@@ -9,6 +9,59 @@ use serde_json::Value;
 use crate::cancel::CancellationToken;
 pub use crate::event::ToolOutput;
 
+pub mod path;
+pub mod schema;
+pub mod truncate;
+pub mod typed;
+
+#[cfg(feature = "tokio")]
+pub mod bash;
+#[cfg(feature = "tokio")]
+mod edit;
+#[cfg(feature = "tokio")]
+mod edit_diff;
+#[cfg(feature = "tokio")]
+mod find;
+#[cfg(feature = "tokio")]
+mod grep;
+#[cfg(feature = "tokio")]
+mod ls;
+#[cfg(feature = "tokio")]
+mod read;
+#[cfg(feature = "tokio")]
+mod registry;
+#[cfg(feature = "tokio")]
+pub mod shell;
+#[cfg(feature = "tokio")]
+mod walk;
+#[cfg(feature = "tokio")]
+mod write;
+
+pub use schema::{schema_for, validate_arguments};
+pub use typed::{TypedTool, parse_args, typed_tool};
+
+#[cfg(feature = "tokio")]
+pub use edit::EditTool;
+#[cfg(feature = "tokio")]
+pub use edit_diff::generate_diff;
+#[cfg(feature = "tokio")]
+pub use find::FindTool;
+#[cfg(feature = "tokio")]
+pub use grep::GrepTool;
+#[cfg(feature = "tokio")]
+pub use ls::LsTool;
+#[cfg(feature = "tokio")]
+pub use read::ReadTool;
+#[cfg(feature = "tokio")]
+pub use registry::{
+    ALL_TOOL_NAMES, DEFAULT_TOOL_NAMES, ToolEnv, all_tools, builtin_tool, builtin_tools,
+    default_tools,
+};
+#[cfg(feature = "tokio")]
+pub use write::WriteTool;
+#[cfg(feature = "tokio")]
+pub use bash::BashTool;
+
 /// Receives a tool's streamed partial results (each one replaces the previous).
 pub type UpdateSink = Arc<dyn Fn(ToolOutput) + Send + Sync>;
 
@@ -71,6 +124,11 @@ pub trait Tool: Send + Sync {
     fn description(&self) -> &str;
     /// The JSON schema of its arguments object.
     fn parameters(&self) -> Value;
+    /// Rewrite raw model arguments before validation (pi's `prepareArguments`), e.g. to fold a
+    /// legacy argument form into the current one. The default keeps them as they are.
+    fn prepare_arguments(&self, args: Value) -> Value {
+        args
+    }
     /// Run the call. `args` has already been validated against [`Tool::parameters`].
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError>;
 

@@ -1,0 +1,142 @@
+//! The `find` tool, in-process: files and directories whose name matches a glob (fd's
+//! `--glob` semantics, smart case; a pattern with `/` matches the relative path), hidden
+//! entries included, `.gitignore` honoured even outside git, up to `limit` results.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use globset::GlobBuilder;
+use serde_json::{Map, Value, json};
+
+use super::path::resolve_to_cwd;
+use super::schema::schema_for;
+use super::truncate::{DEFAULT_MAX_BYTES, Limits, format_size, truncate_head};
+use super::typed::parse_args;
+use super::walk::{relative_posix, walker};
+use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
+use crate::cancel::CancellationToken;
+use crate::message::ContentBlock;
+
+const DEFAULT_LIMIT: usize = 1000;
+
+/// Arguments of `find`.
+#[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
+pub struct FindArgs {
+    /// Glob pattern to match files, e.g. '*.ts', '**/*.json', or 'src/**/*.spec.ts'
+    pub pattern: String,
+    /// Directory to search in (default: current directory)
+    pub path: Option<String>,
+    /// Maximum number of results (default: 1000)
+    pub limit: Option<f64>,
+}
+
+/// The built-in `find` tool.
+pub struct FindTool {
+    env: Arc<ToolEnv>,
+    description: String,
+}
+
+impl FindTool {
+    pub fn new(env: Arc<ToolEnv>) -> Self {
+        let description = format!(
+            "Search for files by glob pattern. Returns matching file paths relative to the search directory. Respects .gitignore. Output is truncated to {DEFAULT_LIMIT} results or {}KB (whichever is hit first).",
+            DEFAULT_MAX_BYTES / 1024
+        );
+        FindTool { env, description }
+    }
+}
+
+#[async_trait]
+impl Tool for FindTool {
+    fn name(&self) -> &str {
+        "find"
+    }
+    fn description(&self) -> &str {
+        &self.description
+    }
+    fn parameters(&self) -> Value {
+        schema_for::<FindArgs>()
+    }
+    async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
+        let args: FindArgs = parse_args("find", args)?;
+        if ctx.cancel.is_cancelled() {
+            return Err(ToolError::new("Operation aborted"));
+        }
+        let raw = args.path.as_deref().filter(|p| !p.is_empty()).unwrap_or(".");
+        let root = resolve_to_cwd(raw, &self.env.cwd);
+        let cancel = ctx.cancel.clone();
+        tokio::task::spawn_blocking(move || find(&root, &args, &cancel))
+            .await
+            .map_err(|e| ToolError::new(format!("find failed: {e}")))?
+    }
+}
+
+fn find(root: &Path, args: &FindArgs, cancel: &CancellationToken) -> Result<ToolOutput, ToolError> {
+    if !root.exists() {
+        return Err(ToolError::new(format!("Path not found: {}", root.display())));
+    }
+    let limit = args.limit.map_or(DEFAULT_LIMIT, |l| l.max(1.0) as usize);
+    let by_path = args.pattern.contains('/');
+    let pattern = args.pattern.trim_start_matches("./");
+    let smart_case = !pattern.chars().any(char::is_uppercase);
+    let glob = GlobBuilder::new(pattern)
+        .literal_separator(by_path)
+        .case_insensitive(smart_case)
+        .build()
+        .map_err(|e| ToolError::new(e.to_string()))?
+        .compile_matcher();
+    let mut results = Vec::new();
+    for entry in walker(root, false, None) {
+        if cancel.is_cancelled() {
+            return Err(ToolError::new("Operation aborted"));
+        }
+        let Ok(entry) = entry else { continue };
+        if entry.depth() == 0 {
+            continue;
+        }
+        let rel = relative_posix(root, entry.path());
+        let hit = if by_path {
+            glob.is_match(&rel)
+        } else {
+            glob.is_match(entry.file_name())
+        };
+        if hit {
+            let is_dir = entry.file_type().is_some_and(|t| t.is_dir());
+            results.push(if is_dir { format!("{rel}/") } else { rel });
+            if results.len() >= limit {
+                break;
+            }
+        }
+    }
+    if results.is_empty() {
+        return Ok(ToolOutput::text("No files found matching pattern"));
+    }
+    let limit_reached = results.len() >= limit;
+    let t = truncate_head(&results.join("\n"), Limits::bytes_only());
+    let mut out = t.content.clone();
+    let mut details = Map::new();
+    let mut notices = Vec::new();
+    if limit_reached {
+        notices.push(format!(
+            "{limit} results limit reached. Use limit={} for more, or refine pattern",
+            limit * 2
+        ));
+        details.insert("resultLimitReached".into(), json!(limit));
+    }
+    if t.truncated {
+        notices.push(format!("{} limit reached", format_size(DEFAULT_MAX_BYTES)));
+        details.insert("truncation".into(), json!(t));
+    }
+    if !notices.is_empty() {
+        out.push_str(&format!("\n\n[{}]", notices.join(". ")));
+    }
+    Ok(ToolOutput {
+        content: vec![ContentBlock::text(out)],
+        details: (!details.is_empty()).then_some(Value::Object(details)),
+    })
+}
+
+#[cfg(test)]
+#[path = "find_tests.rs"]
+mod tests;

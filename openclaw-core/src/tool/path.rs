@@ -1,0 +1,128 @@
+//! Path resolution for the tools, as pi does it: odd Unicode spaces become plain spaces, a
+//! leading `@` is dropped, `~` is the home directory, and relative paths are resolved against
+//! the tool's working directory (lexically, like Node's `path.resolve`).
+
+use std::path::{Component, Path, PathBuf};
+
+use unicode_normalization::UnicodeNormalization;
+
+fn is_odd_space(c: char) -> bool {
+    matches!(c, '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+}
+
+/// Normalise the spelling of a path the model gave: spaces, `@` prefix, `~`.
+pub fn expand_path(raw: &str) -> String {
+    let spaced: String = raw
+        .chars()
+        .map(|c| if is_odd_space(c) { ' ' } else { c })
+        .collect();
+    let stripped = spaced.strip_prefix('@').unwrap_or(&spaced);
+    let home = || dirs::home_dir().map(|h| h.to_string_lossy().into_owned());
+    if stripped == "~" {
+        if let Some(h) = home() {
+            return h;
+        }
+    } else if let Some(rest) = stripped.strip_prefix("~/") {
+        if let Some(h) = home() {
+            return format!("{}/{}", h.trim_end_matches('/'), rest);
+        }
+    }
+    stripped.to_string()
+}
+
+/// Remove `.` and resolve `..` without touching the filesystem.
+pub fn normalize_lexically(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in path.components() {
+        match c {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                if !out.pop() {
+                    out.push("..");
+                }
+            }
+            other => out.push(other.as_os_str()),
+        }
+    }
+    if out.as_os_str().is_empty() {
+        out.push(".");
+    }
+    out
+}
+
+/// The absolute path `raw` names, relative paths taken from `cwd`.
+pub fn resolve_to_cwd(raw: &str, cwd: &Path) -> PathBuf {
+    let expanded = expand_path(raw);
+    let p = Path::new(&expanded);
+    if p.is_absolute() {
+        normalize_lexically(p)
+    } else {
+        normalize_lexically(&cwd.join(p))
+    }
+}
+
+/// Like [`resolve_to_cwd`], but when the file does not exist tries the spellings macOS uses in
+/// screenshot names (narrow no-break space before AM/PM, decomposed Unicode, curly quote).
+pub fn resolve_read_path(raw: &str, cwd: &Path) -> PathBuf {
+    let resolved = resolve_to_cwd(raw, cwd);
+    if resolved.exists() {
+        return resolved;
+    }
+    let s = resolved.to_string_lossy().into_owned();
+    let am_pm = s.replace(" AM.", "\u{202F}AM.").replace(" PM.", "\u{202F}PM.");
+    let nfd: String = s.nfd().collect();
+    let curly = s.replace('\'', "\u{2019}");
+    let nfd_curly: String = curly.nfd().collect();
+    for candidate in [am_pm, nfd, curly, nfd_curly] {
+        if candidate != s && Path::new(&candidate).exists() {
+            return PathBuf::from(candidate);
+        }
+    }
+    resolved
+}
+
+/// An IO error worded as Node words it (`ENOENT: no such file or directory, access '<path>'`),
+/// which is what pi's tools report.
+pub fn node_io_error(err: &std::io::Error, syscall: &str, path: &Path) -> String {
+    use std::io::ErrorKind;
+    let p = path.display();
+    match err.kind() {
+        ErrorKind::NotFound => format!("ENOENT: no such file or directory, {syscall} '{p}'"),
+        ErrorKind::PermissionDenied => format!("EACCES: permission denied, {syscall} '{p}'"),
+        ErrorKind::IsADirectory => format!("EISDIR: illegal operation on a directory, {syscall}"),
+        ErrorKind::NotADirectory => format!("ENOTDIR: not a directory, {syscall} '{p}'"),
+        _ => format!("{err}, {syscall} '{p}'"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_relative_at_and_dots() {
+        let cwd = Path::new("/work/proj");
+        assert_eq!(resolve_to_cwd("a.txt", cwd), PathBuf::from("/work/proj/a.txt"));
+        assert_eq!(resolve_to_cwd("@src/b.rs", cwd), PathBuf::from("/work/proj/src/b.rs"));
+        assert_eq!(resolve_to_cwd("./x/../y", cwd), PathBuf::from("/work/proj/y"));
+        assert_eq!(resolve_to_cwd("/etc/hosts", cwd), PathBuf::from("/etc/hosts"));
+        assert_eq!(resolve_to_cwd(".", cwd), PathBuf::from("/work/proj"));
+        assert_eq!(resolve_to_cwd("a\u{00A0}b", cwd), PathBuf::from("/work/proj/a b"));
+    }
+
+    #[test]
+    fn expands_home() {
+        let Some(home) = dirs::home_dir() else { return };
+        assert_eq!(resolve_to_cwd("~/f", Path::new("/x")), home.join("f"));
+        assert_eq!(resolve_to_cwd("~", Path::new("/x")), normalize_lexically(&home));
+    }
+
+    #[test]
+    fn read_path_finds_screenshot_spelling() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("Shot 10.00.00\u{202F}AM.png");
+        std::fs::write(&real, b"x").unwrap();
+        let got = resolve_read_path("Shot 10.00.00 AM.png", dir.path());
+        assert_eq!(got, real);
+    }
+}
