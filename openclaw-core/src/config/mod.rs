@@ -180,9 +180,7 @@ impl OpenClawConfig {
 
     /// A section of the raw document by dotted path (`gateway.port`).
     pub fn section(&self, dotted: &str) -> Option<&Value> {
-        dotted
-            .split('.')
-            .try_fold(&self.raw, |v, key| v.get(key))
+        dotted.split('.').try_fold(&self.raw, |v, key| v.get(key))
     }
 }
 

@@ -31,14 +31,28 @@ fn parses_json5_providers_agents_and_keeps_raw() {
     let fake = &cfg.models.providers["fake"];
     let models = fake.models.as_ref().unwrap();
     let m = models[0].to_model("fake", fake).unwrap();
-    assert_eq!((m.context_window, m.max_tokens, m.name.as_str()), (32000, 4096, "fake-model"));
+    assert_eq!(
+        (m.context_window, m.max_tokens, m.name.as_str()),
+        (32000, 4096, "fake-model")
+    );
     let r1 = models[1].to_model("fake", fake).unwrap();
-    assert_eq!((r1.context_window, r1.max_tokens, r1.reasoning), (128_000, 16_384, true));
+    assert_eq!(
+        (r1.context_window, r1.max_tokens, r1.reasoning),
+        (128_000, 16_384, true)
+    );
     assert_eq!(r1.input, ["text"]);
     assert!(cfg.models.providers["anthropic"].models.is_none());
     assert_eq!(cfg.agents.defaults.model.primary(), Some("fake/fake-model"));
-    assert_eq!(cfg.agents.defaults.model.fallbacks(), ["anthropic/claude-sonnet-4-5"]);
-    assert_eq!(cfg.agents.defaults.models["fake/fake-model"].alias.as_deref(), Some("f"));
+    assert_eq!(
+        cfg.agents.defaults.model.fallbacks(),
+        ["anthropic/claude-sonnet-4-5"]
+    );
+    assert_eq!(
+        cfg.agents.defaults.models["fake/fake-model"]
+            .alias
+            .as_deref(),
+        Some("f")
+    );
     assert_eq!(cfg.agents.list[0].model.primary(), Some("fake/r1"));
 }
 
@@ -73,6 +87,14 @@ fn missing_files_are_empty_and_pi_models_json_loads() {
     )
     .unwrap();
     let models = load_pi_models(&pi).unwrap();
-    assert_eq!(models.providers["fake"].api_key.as_deref(), Some("fake-key"));
-    assert!(load_pi_models(&dir.path().join("absent.json")).unwrap().providers.is_empty());
+    assert_eq!(
+        models.providers["fake"].api_key.as_deref(),
+        Some("fake-key")
+    );
+    assert!(
+        load_pi_models(&dir.path().join("absent.json"))
+            .unwrap()
+            .providers
+            .is_empty()
+    );
 }
