@@ -15,6 +15,7 @@
 pub mod app;
 pub mod backend;
 pub mod composer;
+pub mod gateway;
 pub mod mention;
 pub mod popup;
 mod run;
@@ -29,7 +30,8 @@ pub use backend::{
     BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ForkPoint, ModelChoice,
     SessionChoice,
 };
-pub use run::{TuiError, run};
+pub use gateway::GatewayBackend;
+pub use run::{TuiError, execute_action, run};
 
 #[cfg(test)]
 mod snapshot_tests;
