@@ -59,6 +59,8 @@ pub enum Command {
     Health(HealthArgs),
     /// A summary of this installation (and of a gateway with --url).
     Status(HealthArgs),
+    /// Print the version.
+    Version,
     /// Print a shell completion script.
     Completions {
         /// The shell.

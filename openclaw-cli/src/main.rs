@@ -1,9 +1,12 @@
-//! `openclaw`: the command-line entry point. Parses the command line and hands it to the
-//! command modules; no work happens here.
+//! `openclaw`: the command-line entry point. Parses the command line and hands it over: the
+//! agent modes (`--mode`, `-p`) to [`agent_mode`], everything else to [`cmd::dispatch`]
+//! (no subcommand opens the TUI). No work happens here.
 
 mod agent_args;
+mod agent_mode;
 mod cli;
 mod cmd;
+mod engine_backend;
 mod error;
 mod output;
 
@@ -13,6 +16,10 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
+    if cli.command.is_none() && (cli.agent.mode.is_some() || cli.agent.print) {
+        let code = agent_mode::run(cli.agent);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
     match cmd::dispatch(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

@@ -10,6 +10,8 @@
 pub mod agent;
 pub mod cancel;
 pub mod config;
+#[cfg(feature = "tokio")]
+pub mod engine;
 pub mod event;
 pub mod message;
 pub mod model;

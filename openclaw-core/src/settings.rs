@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 use crate::model::ThinkingLevel;
+pub use crate::session::CompactionSettings;
 
 /// Errors reading or writing a settings file.
 #[derive(Debug, thiserror::Error)]
@@ -54,24 +55,6 @@ impl QueueMode {
             "all" => Some(QueueMode::All),
             "one-at-a-time" => Some(QueueMode::OneAtATime),
             _ => None,
-        }
-    }
-}
-
-/// `compaction.*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CompactionSettings {
-    pub enabled: bool,
-    pub reserve_tokens: u64,
-    pub keep_recent_tokens: u64,
-}
-
-impl Default for CompactionSettings {
-    fn default() -> Self {
-        CompactionSettings {
-            enabled: true,
-            reserve_tokens: 16384,
-            keep_recent_tokens: 20000,
         }
     }
 }

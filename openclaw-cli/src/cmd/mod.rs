@@ -1,12 +1,14 @@
 //! The subcommands, one module each, and the dispatcher that picks one.
 
 mod agents;
+mod chat;
 mod config;
 mod health;
 mod models;
 mod sessions;
 mod sessions_export;
 mod store;
+mod tui;
 
 use clap::CommandFactory;
 
@@ -16,10 +18,12 @@ use crate::error::{CliError, CliResult};
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
-        None => Err(CliError::failure("the interactive chat needs the in-process engine, which this build does not have yet")
-            .hint("attach to a gateway with `openclaw tui --url ws://127.0.0.1:18789 --token …`")),
-        Some(Command::Tui(_)) | Some(Command::Chat(_)) => {
-            Err(CliError::failure("the in-process engine is not available in this build yet"))
+        None => tui::run(cli.agent, Default::default(), "main".into()),
+        Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session),
+        Some(Command::Chat(a)) => chat::run(a.agent),
+        Some(Command::Version) => {
+            println!("openclaw {}", env!("CARGO_PKG_VERSION"));
+            Ok(())
         }
         Some(Command::Agents(c)) => agents::run(c),
         Some(Command::Sessions(c)) => sessions::run(c),

@@ -62,12 +62,18 @@ fn agents_for(cfg: &OpenClawConfig, agent: Option<String>) -> CliResult<Vec<Stri
 }
 
 fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult {
+    let agent_filter_is_none = agent.is_none();
     let mut rows = Vec::new();
     for a in agents_for(cfg, agent)? {
         let keys = key_index(&a);
         for s in store::agent_sessions(&a) {
             let key = keys.iter().find(|(id, _)| *id == s.id).map(|(_, k)| k.clone());
             rows.push((a.clone(), key, s));
+        }
+    }
+    if agent_filter_is_none {
+        for s in store::local_sessions() {
+            rows.push(("local".into(), None, s));
         }
     }
     rows.sort_by(|x, y| y.2.modified.cmp(&x.2.modified));

@@ -70,6 +70,21 @@ pub fn agent_sessions(agent: &str) -> Vec<SessionSummary> {
     list_sessions(&dir).unwrap_or_default()
 }
 
+/// Sessions the in-process engine wrote (`<stateDir>/sessions/<encoded cwd>/`), newest first.
+pub fn local_sessions() -> Vec<SessionSummary> {
+    let root = config::state_dir().join("sessions");
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(&root) {
+        for e in rd.flatten() {
+            if e.path().is_dir() {
+                out.extend(list_sessions(&e.path()).unwrap_or_default());
+            }
+        }
+    }
+    out.sort_by(|a, b| b.modified.cmp(&a.modified));
+    out
+}
+
 /// A session found by key, id, id prefix or path.
 #[derive(Debug, Clone)]
 pub struct Found {
@@ -104,20 +119,25 @@ pub fn find(cfg: &OpenClawConfig, what: &str) -> CliResult<Found> {
         }
     }
     let mut hits = Vec::new();
+    let mut all: Vec<(Option<String>, SessionSummary)> = Vec::new();
     for agent in &agents {
-        for s in agent_sessions(agent) {
+        all.extend(agent_sessions(agent).into_iter().map(|s| (Some(agent.clone()), s)));
+    }
+    all.extend(local_sessions().into_iter().map(|s| (None, s)));
+    for (agent, s) in all {
+        {
             if s.id == what {
-                return Ok(Found { agent: Some(agent.clone()), key: None, path: s.path });
+                return Ok(Found { agent, key: None, path: s.path });
             }
             if s.id.starts_with(what) {
-                hits.push((agent.clone(), s.path));
+                hits.push((agent, s.path));
             }
         }
     }
     match hits.len() {
         1 => {
             let (agent, path) = hits.remove(0);
-            Ok(Found { agent: Some(agent), key: None, path })
+            Ok(Found { agent, key: None, path })
         }
         0 => Err(CliError::usage(format!("no session matches \"{what}\""))
             .hint("`openclaw sessions list` shows keys and ids")),

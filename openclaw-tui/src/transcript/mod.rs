@@ -13,6 +13,7 @@ mod tool;
 
 pub use cell::{AssistantBlock, Cell, CellKind, NoticeLevel, RenderOpts, human};
 pub use markdown::render_markdown;
+pub use tool::call_summary;
 
 use ratatui::text::Line;
 
