@@ -47,11 +47,6 @@ impl EngineBackend {
         EngineBackend { engine, default_session_dir, subscription: Mutex::new(None) }
     }
 
-    /// The engine (for the REPL, which drives it directly too).
-    pub fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
     fn session_dir(&self) -> PathBuf {
         self.engine
             .state()

@@ -123,7 +123,8 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
                         Some((i, _)) => i,
                         None => {
                             let list = doc.pointer("/agents/list").and_then(Value::as_array).map_or(0, Vec::len);
-                            set_path(&mut doc, "agents", doc.get("agents").cloned().unwrap_or_else(|| json!({})))?;
+                            let agents = doc.get("agents").cloned().unwrap_or_else(|| json!({}));
+                            set_path(&mut doc, "agents", agents)?;
                             if doc.pointer("/agents/list").is_none() {
                                 set_path(&mut doc, "agents.list", json!([]))?;
                             }

@@ -150,6 +150,9 @@ impl App {
             }
             AgentEvent::AgentEnd { .. } => {
                 self.streaming = false;
+                if self.hint.as_deref() == Some("aborting…") {
+                    self.hint = None;
+                }
                 self.pending_steer.clear();
                 self.pending_follow_up.clear();
                 if let Some(i) = self.current.take() {

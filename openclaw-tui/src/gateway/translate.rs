@@ -157,8 +157,12 @@ mod tests {
     use super::*;
 
     fn frames(file: &str) -> Vec<GatewayEvent> {
-        let path = format!("{}/../../shared/reference/openclaw-frames/{file}", env!("CARGO_MANIFEST_DIR"));
-        let Ok(text) = std::fs::read_to_string(&path) else { return Vec::new() };
+        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let found = [repo.join("../shared"), repo.join("../../shared")]
+            .into_iter()
+            .map(|s| s.join("reference/openclaw-frames").join(file))
+            .find(|p| p.exists());
+        let Some(text) = found.and_then(|p| std::fs::read_to_string(p).ok()) else { return Vec::new() };
         text.lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|v| v.get("dir").and_then(Value::as_str) == Some("s2c"))
