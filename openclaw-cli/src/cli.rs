@@ -72,9 +72,9 @@ pub enum Command {
 pub struct TuiArgs {
     #[command(flatten)]
     pub gateway: GatewayTarget,
-    /// Session key to chat in when attached to a gateway.
-    #[arg(long, default_value = "main")]
-    pub session: String,
+    /// Session key to chat in when attached to a gateway (`main` → `agent:main:main`).
+    #[arg(long, default_value = "main", value_name = "KEY")]
+    pub session_key: String,
     #[command(flatten)]
     pub agent: AgentArgs,
 }
@@ -204,4 +204,24 @@ pub struct HealthArgs {
     pub gateway: GatewayTarget,
     #[command(flatten)]
     pub json: JsonFlag,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn command_line_is_consistent_and_parses() {
+        Cli::command().debug_assert();
+        let cli = Cli::parse_from(["openclaw", "sessions", "archive", "--older-than", "7d", "--json"]);
+        assert!(matches!(cli.command, Some(Command::Sessions(SessionsCmd::Archive { dry_run: false, .. }))));
+        let cli = Cli::parse_from(["openclaw", "tui", "--url", "ws://x", "--session-key", "work"]);
+        match cli.command {
+            Some(Command::Tui(t)) => assert_eq!(t.session_key, "work"),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["openclaw", "models", "list", "--bogus"]).is_err());
+    }
 }

@@ -31,7 +31,7 @@ pub use backend::{
     SessionChoice,
 };
 pub use gateway::GatewayBackend;
-pub use run::{TuiError, execute_action, run};
+pub use run::{PendingBackend, TuiError, execute_action, run, run_connecting};
 
 #[cfg(test)]
 mod snapshot_tests;

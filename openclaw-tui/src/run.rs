@@ -25,7 +25,13 @@ use crate::ui::draw;
 pub enum TuiError {
     #[error("terminal error: {0} (is this an interactive terminal? try `openclaw chat` for a line-mode REPL)")]
     Terminal(#[from] io::Error),
+    /// The backend could not be started; the payload is the caller's error.
+    #[error("{0}")]
+    Backend(String),
 }
+
+/// A backend still being started (the first frame is drawn before it is awaited).
+pub type PendingBackend = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Arc<dyn ChatBackend>, String>> + Send>>;
 
 fn restore() {
     let mut out = io::stdout();
@@ -35,6 +41,13 @@ fn restore() {
 
 /// Runs the chat screen against `backend` until the user quits.
 pub async fn run(backend: Arc<dyn ChatBackend>, options: AppOptions) -> Result<(), TuiError> {
+    run_connecting(Box::pin(async move { Ok(backend) }), options).await
+}
+
+/// Like [`run`], but draws the first frame before awaiting `backend`, so startup work (engine
+/// start, gateway handshake) does not delay the screen. A backend error ends the TUI with
+/// [`TuiError::Backend`].
+pub async fn run_connecting(backend: PendingBackend, options: AppOptions) -> Result<(), TuiError> {
     enable_raw_mode()?;
     let mut out = io::stdout();
     if let Err(e) = execute!(
@@ -57,10 +70,11 @@ pub async fn run(backend: Arc<dyn ChatBackend>, options: AppOptions) -> Result<(
     result
 }
 
-async fn event_loop(backend: Arc<dyn ChatBackend>, options: AppOptions) -> Result<(), TuiError> {
+async fn event_loop(backend: PendingBackend, options: AppOptions) -> Result<(), TuiError> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
     let mut app = App::new(options);
     terminal.draw(|f| draw(f, &mut app))?;
+    let backend = backend.await.map_err(TuiError::Backend)?;
 
     let (input_tx, mut input_rx) = mpsc::unbounded_channel::<Event>();
     std::thread::spawn(move || {

@@ -19,7 +19,7 @@ use crate::error::{CliError, CliResult};
 pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
         None => tui::run(cli.agent, Default::default(), "main".into()),
-        Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session),
+        Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session_key),
         Some(Command::Chat(a)) => chat::run(a.agent),
         Some(Command::Version) => {
             println!("openclaw {}", env!("CARGO_PKG_VERSION"));
@@ -33,7 +33,10 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Status(a)) => health::status(a),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
-            clap_complete::generate(shell, &mut cmd, "openclaw", &mut std::io::stdout());
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut cmd, "openclaw", &mut script);
+            // `openclaw completions bash | head` must not fail on a closed pipe.
+            let _ = std::io::Write::write_all(&mut std::io::stdout().lock(), &script);
             Ok(())
         }
     }

@@ -98,7 +98,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
     let mut t = Table::new(&["agent", "key / id", "modified", "msgs", "name / first message"]);
     for (a, k, s) in &rows {
         let title = s.name.clone().unwrap_or_else(|| one_line(&s.first_message, 50));
-        let id = k.clone().unwrap_or_else(|| s.id.chars().take(8).collect());
+        let id = k.clone().unwrap_or_else(|| s.id.clone());
         t.row(vec![a.clone(), id, format_time(s.modified), s.message_count.to_string(), title]);
     }
     t.print();

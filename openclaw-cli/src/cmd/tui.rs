@@ -1,11 +1,11 @@
 //! `openclaw` / `openclaw tui`: the interactive chat (openclaw-tui) on the in-process engine,
 //! or attached to a gateway with `--url`.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use openclaw_core::config;
 use openclaw_core::engine::{Engine, EngineError};
-use openclaw_tui::{AppOptions, ChatBackend, GatewayBackend};
+use openclaw_tui::{AppOptions, ChatBackend, GatewayBackend, PendingBackend};
 
 use super::runtime;
 use crate::agent_args::AgentArgs;
@@ -56,20 +56,35 @@ pub(crate) fn gateway_error(e: openclaw_tui::gateway::GatewayError) -> CliError 
 pub fn run(agent: AgentArgs, gateway: GatewayTarget, session: String) -> CliResult {
     let rt = runtime()?;
     rt.block_on(async move {
-        let (backend, location): (Arc<dyn ChatBackend>, String) = match &gateway.url {
-            Some(url) => {
-                let b = GatewayBackend::connect(url, gateway.token.clone(), &session).await.map_err(gateway_error)?;
-                (Arc::new(b), url.clone())
-            }
-            None => (Arc::new(start_engine(&agent).await?), "local".into()),
-        };
+        // The first frame is drawn while the engine starts (or the gateway handshake runs);
+        // a failure ends the screen and is reported here with its hint.
+        let failure: Arc<Mutex<Option<CliError>>> = Arc::new(Mutex::new(None));
+        let slot = failure.clone();
+        let location = gateway.url.clone().unwrap_or_else(|| "local".into());
+        let pending: PendingBackend = Box::pin(async move {
+            let made: CliResult<Arc<dyn ChatBackend>> = match &gateway.url {
+                Some(url) => GatewayBackend::connect(url, gateway.token.clone(), &session)
+                    .await
+                    .map(|b| Arc::new(b) as Arc<dyn ChatBackend>)
+                    .map_err(gateway_error),
+                None => start_engine(&agent).await.map(|b| Arc::new(b) as Arc<dyn ChatBackend>),
+            };
+            made.map_err(|e| {
+                let text = e.message.clone();
+                if let Ok(mut s) = slot.lock() {
+                    *s = Some(e);
+                }
+                text
+            })
+        });
         let options = AppOptions {
             cwd: std::env::current_dir().unwrap_or_default(),
             history_path: Some(config::state_dir().join("tui-history.jsonl")),
             location,
         };
-        openclaw_tui::run(backend, options)
-            .await
-            .map_err(|e| CliError::failure(e.to_string()))
+        match openclaw_tui::run_connecting(pending, options).await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(failure.lock().ok().and_then(|mut s| s.take()).unwrap_or_else(|| CliError::failure(e.to_string()))),
+        }
     })
 }
