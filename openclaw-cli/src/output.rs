@@ -104,3 +104,12 @@ pub fn one_line(s: &str, n: usize) -> String {
         t
     }
 }
+
+/// `println!` that ignores a closed stdout (`openclaw … | head` must not panic).
+#[macro_export]
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($arg)*);
+    }};
+}

@@ -88,7 +88,7 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
                         Value::Null => "-".into(),
                         other => other.to_string(),
                     };
-                    println!("{k:>12}  {v}");
+                    crate::out!("{k:>12}  {v}");
                 }
             }
             Ok(())
@@ -110,7 +110,7 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
                         .cloned()
                         .ok_or_else(|| CliError::failure(format!("{key} is not set for agent \"{id}\"")))?;
                     match redact(&json!({ key.clone(): v }))[&key].clone() {
-                        Value::String(s) if !json.json => println!("{s}"),
+                        Value::String(s) if !json.json => crate::out!("{s}"),
                         other => print_json(&other),
                     }
                     Ok(())

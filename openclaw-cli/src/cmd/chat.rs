@@ -125,28 +125,28 @@ async fn slash(backend: &EngineBackend, line: &str, sessions: &mut Vec<String>) 
     let e = |e: openclaw_tui::BackendError| e.to_string();
     match cmd {
         "/quit" | "/exit" => return Ok(true),
-        "/help" => println!("{HELP}"),
+        "/help" => crate::out!("{HELP}"),
         "/model" if arg.is_empty() => {
             let current = backend.state().await.map_err(e)?.model.map(|m| format!("{}/{}", m.provider, m.id));
             for m in backend.models().await.map_err(e)? {
                 let key = format!("{}/{}", m.provider, m.id);
                 let mark = if Some(&key) == current.as_ref() { "*" } else { " " };
-                println!("{mark} {key}");
+                crate::out!("{mark} {key}");
             }
         }
         "/model" => {
             let (p, id) = arg.split_once('/').ok_or("usage: /model provider/id")?;
             backend.set_model(p, id).await.map_err(e)?;
-            println!("model: {arg}");
+            crate::out!("model: {arg}");
         }
         "/thinking" => {
             let level = arg.parse().map_err(|m: String| m)?;
             backend.set_thinking(level).await.map_err(e)?;
-            println!("thinking: {level}");
+            crate::out!("thinking: {level}");
         }
         "/new" => {
             backend.new_session().await.map_err(e)?;
-            println!("new session");
+            crate::out!("new session");
         }
         "/name" => {
             backend.set_session_name(arg).await.map_err(e)?;
@@ -155,14 +155,14 @@ async fn slash(backend: &EngineBackend, line: &str, sessions: &mut Vec<String>) 
             let list = backend.sessions().await.map_err(e)?;
             *sessions = list.iter().map(|s| s.id.clone()).collect();
             if list.is_empty() {
-                println!("no stored sessions here");
+                crate::out!("no stored sessions here");
             }
             for (i, s) in list.iter().enumerate().take(20) {
                 let title = s.name.clone().unwrap_or_else(|| crate::output::one_line(&s.preview, 60));
-                println!("{:>3}  {}  {title}", i + 1, s.modified);
+                crate::out!("{:>3}  {}  {title}", i + 1, s.modified);
             }
             if !list.is_empty() {
-                println!("resume one with /resume <n>");
+                crate::out!("resume one with /resume <n>");
             }
         }
         "/resume" => {
@@ -170,7 +170,7 @@ async fn slash(backend: &EngineBackend, line: &str, sessions: &mut Vec<String>) 
             let id = sessions.get(n.wrapping_sub(1)).ok_or("no such session; list them with /resume")?;
             backend.switch_session(id).await.map_err(e)?;
             let count = backend.messages().await.map_err(e)?.len();
-            println!("resumed ({count} messages)");
+            crate::out!("resumed ({count} messages)");
         }
         other => return Err(format!("unknown command {other}; {HELP}")),
     }
@@ -217,7 +217,7 @@ pub fn run(agent: AgentArgs) -> CliResult {
         let _ = rl.load_history(&history);
         if let Ok(s) = backend.state().await {
             let model = s.model.map(|m| format!("{}/{}", m.provider, m.id)).unwrap_or_else(|| "no model".into());
-            println!("openclaw chat · {model} · /help for commands · ctrl+c aborts an answer · ctrl+d leaves");
+            crate::out!("openclaw chat · {model} · /help for commands · ctrl+c aborts an answer · ctrl+d leaves");
         }
         loop {
             let (back, line) = tokio::task::spawn_blocking(move || {

@@ -116,7 +116,7 @@ pub fn run(cmd: ConfigCmd) -> CliResult {
     let path = config::config_path();
     match cmd {
         ConfigCmd::Path => {
-            println!("{}", path.display());
+            crate::out!("{}", path.display());
             Ok(())
         }
         ConfigCmd::Get { key, json } => {
@@ -130,8 +130,8 @@ pub fn run(cmd: ConfigCmd) -> CliResult {
             };
             let value = redact(&value);
             match (&value, json.json) {
-                (Value::String(s), false) => println!("{s}"),
-                (Value::Number(_) | Value::Bool(_) | Value::Null, false) => println!("{value}"),
+                (Value::String(s), false) => crate::out!("{s}"),
+                (Value::Number(_) | Value::Bool(_) | Value::Null, false) => crate::out!("{value}"),
                 _ => print_json(&value),
             }
             Ok(())
@@ -157,11 +157,11 @@ pub fn run(cmd: ConfigCmd) -> CliResult {
             }
             match result {
                 Ok(_) if !exists => {
-                    println!("{} does not exist; the defaults apply.", path.display());
+                    crate::out!("{} does not exist; the defaults apply.", path.display());
                     Ok(())
                 }
                 Ok(cfg) => {
-                    println!(
+                    crate::out!(
                         "{} is valid ({} providers, {} agents).",
                         path.display(),
                         cfg.models.providers.len(),

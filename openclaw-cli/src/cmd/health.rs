@@ -88,12 +88,12 @@ pub fn health(args: HealthArgs) -> CliResult {
             print_json(&res);
         } else {
             let ok = res.get("ok").and_then(Value::as_bool).unwrap_or(false);
-            println!("gateway {}: {}", args.gateway.url.as_deref().unwrap_or_default(), if ok { "ok" } else { "unhealthy" });
+            crate::out!("gateway {}: {}", args.gateway.url.as_deref().unwrap_or_default(), if ok { "ok" } else { "unhealthy" });
             if let Some(a) = res.get("defaultAgentId").and_then(Value::as_str) {
-                println!("default agent: {a}");
+                crate::out!("default agent: {a}");
             }
             if let Some(n) = res.pointer("/sessions/count") {
-                println!("sessions: {n}");
+                crate::out!("sessions: {n}");
             }
         }
         return Ok(());
@@ -108,9 +108,9 @@ pub fn health(args: HealthArgs) -> CliResult {
         print_json(&json!({ "ok": ok, "checks": rows }));
     } else {
         for c in &checks {
-            println!("{} {:<14} {}", if c.ok { "✓" } else { "✗" }, c.name, c.detail);
+            crate::out!("{} {:<14} {}", if c.ok { "✓" } else { "✗" }, c.name, c.detail);
             if let Some(h) = &c.hint {
-                println!("  {:<14} hint: {h}", "");
+                crate::out!("  {:<14} hint: {h}", "");
             }
         }
     }
@@ -152,7 +152,7 @@ pub fn status(args: HealthArgs) -> CliResult {
                 Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
                 other => other.to_string(),
             };
-            println!("{k:>16}  {v}");
+            crate::out!("{k:>16}  {v}");
         }
     }
     Ok(())

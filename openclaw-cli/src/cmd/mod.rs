@@ -22,7 +22,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session_key),
         Some(Command::Chat(a)) => chat::run(a.agent),
         Some(Command::Version) => {
-            println!("openclaw {}", env!("CARGO_PKG_VERSION"));
+            crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())
         }
         Some(Command::Agents(c)) => agents::run(c),

@@ -80,7 +80,7 @@ pub fn run(cmd: ModelsCmd) -> CliResult {
         ]);
     }
     if t.is_empty() {
-        println!("No models match.");
+        crate::out!("No models match.");
     } else {
         t.print();
     }

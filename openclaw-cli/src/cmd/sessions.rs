@@ -92,7 +92,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
         return Ok(());
     }
     if rows.is_empty() {
-        println!("No sessions yet. Start one with `openclaw`.");
+        crate::out!("No sessions yet. Start one with `openclaw`.");
         return Ok(());
     }
     let mut t = Table::new(&["agent", "key / id", "modified", "msgs", "name / first message"]);
@@ -190,12 +190,12 @@ fn archive(cfg: &OpenClawConfig, age: &str, agent: Option<String>, dry_run: bool
     if as_json {
         print_json(&json!({ "dryRun": dry_run, "archived": moved }));
     } else if dry_run {
-        println!("Would archive {} session(s).", moved.len());
+        crate::out!("Would archive {} session(s).", moved.len());
         for m in &moved {
-            println!("  {}", m["from"].as_str().unwrap_or_default());
+            crate::out!("  {}", m["from"].as_str().unwrap_or_default());
         }
     } else {
-        println!("Archived {} session(s).", moved.len());
+        crate::out!("Archived {} session(s).", moved.len());
     }
     Ok(())
 }
@@ -215,7 +215,7 @@ fn delete(cfg: &OpenClawConfig, what: &str, as_json: bool) -> CliResult {
     if as_json {
         print_json(&json!({ "deleted": path, "key": key }));
     } else {
-        println!("Deleted {}", path.display());
+        crate::out!("Deleted {}", path.display());
     }
     Ok(())
 }

@@ -270,3 +270,6 @@ impl ChatBackend for GatewayBackend {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests;
