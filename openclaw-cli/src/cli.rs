@@ -10,7 +10,12 @@ use crate::agent_args::AgentArgs;
 ///
 /// With no command, opens the interactive chat (TUI) on the in-process agent.
 #[derive(Debug, Parser)]
-#[command(name = "openclaw", version, propagate_version = true, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "openclaw",
+    version,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -25,7 +30,12 @@ pub struct GatewayTarget {
     #[arg(long, env = "OPENCLAW_GATEWAY_URL", value_name = "URL")]
     pub url: Option<String>,
     /// Gateway auth token.
-    #[arg(long, env = "OPENCLAW_GATEWAY_TOKEN", value_name = "TOKEN", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "OPENCLAW_GATEWAY_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
     pub token: Option<String>,
 }
 
@@ -215,9 +225,29 @@ mod tests {
     #[test]
     fn command_line_is_consistent_and_parses() {
         Cli::command().debug_assert();
-        let cli = Cli::parse_from(["openclaw", "sessions", "archive", "--older-than", "7d", "--json"]);
-        assert!(matches!(cli.command, Some(Command::Sessions(SessionsCmd::Archive { dry_run: false, .. }))));
-        let cli = Cli::parse_from(["openclaw", "tui", "--url", "ws://x", "--session-key", "work"]);
+        let cli = Cli::parse_from([
+            "openclaw",
+            "sessions",
+            "archive",
+            "--older-than",
+            "7d",
+            "--json",
+        ]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Sessions(SessionsCmd::Archive {
+                dry_run: false,
+                ..
+            }))
+        ));
+        let cli = Cli::parse_from([
+            "openclaw",
+            "tui",
+            "--url",
+            "ws://x",
+            "--session-key",
+            "work",
+        ]);
         match cli.command {
             Some(Command::Tui(t)) => assert_eq!(t.session_key, "work"),
             other => panic!("{other:?}"),

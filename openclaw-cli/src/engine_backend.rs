@@ -44,7 +44,11 @@ impl EngineBackend {
     /// Wraps a started engine; `default_session_dir` is where /resume looks when the current
     /// session has no file yet.
     pub fn new(engine: Engine, default_session_dir: PathBuf) -> Self {
-        EngineBackend { engine, default_session_dir, subscription: Mutex::new(None) }
+        EngineBackend {
+            engine,
+            default_session_dir,
+            subscription: Mutex::new(None),
+        }
     }
 
     fn session_dir(&self) -> PathBuf {
@@ -89,7 +93,11 @@ impl ChatBackend for EngineBackend {
     }
 
     async fn prompt(&self, text: String) -> BackendResult<()> {
-        let ticket = self.engine.prompt(PromptInput::text(text)).await.map_err(err)?;
+        let ticket = self
+            .engine
+            .prompt(PromptInput::text(text))
+            .await
+            .map_err(err)?;
         ticket.start();
         Ok(())
     }
@@ -108,7 +116,12 @@ impl ChatBackend for EngineBackend {
     }
 
     async fn models(&self) -> BackendResult<Vec<ModelChoice>> {
-        Ok(self.engine.available_models().iter().map(|m| choice(m, true)).collect())
+        Ok(self
+            .engine
+            .available_models()
+            .iter()
+            .map(|m| choice(m, true))
+            .collect())
     }
 
     async fn set_model(&self, provider: &str, id: &str) -> BackendResult<()> {
@@ -143,7 +156,11 @@ impl ChatBackend for EngineBackend {
     }
 
     async fn switch_session(&self, id: &str) -> BackendResult<()> {
-        self.engine.switch_session(PathBuf::from(id)).await.map(|_| ()).map_err(err)
+        self.engine
+            .switch_session(PathBuf::from(id))
+            .await
+            .map(|_| ())
+            .map_err(err)
     }
 
     async fn fork_points(&self) -> BackendResult<Vec<ForkPoint>> {
@@ -151,12 +168,19 @@ impl ChatBackend for EngineBackend {
             .engine
             .fork_points()
             .into_iter()
-            .map(|p| ForkPoint { entry_id: p.entry_id, text: p.text })
+            .map(|p| ForkPoint {
+                entry_id: p.entry_id,
+                text: p.text,
+            })
             .collect())
     }
 
     async fn fork(&self, entry_id: &str) -> BackendResult<String> {
-        self.engine.fork(entry_id).await.map(|r| r.text).map_err(err)
+        self.engine
+            .fork(entry_id)
+            .await
+            .map(|r| r.text)
+            .map_err(err)
     }
 
     async fn compact(&self) -> BackendResult<()> {

@@ -19,12 +19,20 @@ pub struct CliError {
 impl CliError {
     /// A runtime failure.
     pub fn failure(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), hint: None, code: EXIT_FAILURE }
+        CliError {
+            message: message.into(),
+            hint: None,
+            code: EXIT_FAILURE,
+        }
     }
 
     /// A usage error (bad arguments, unknown names).
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { message: message.into(), hint: None, code: EXIT_USAGE }
+        CliError {
+            message: message.into(),
+            hint: None,
+            code: EXIT_USAGE,
+        }
     }
 
     /// Adds a hint line.
@@ -47,7 +55,8 @@ impl fmt::Display for CliError {
 
 impl From<openclaw_core::config::ConfigError> for CliError {
     fn from(e: openclaw_core::config::ConfigError) -> Self {
-        CliError::failure(e.to_string()).hint("fix the file, then check it with `openclaw config validate`")
+        CliError::failure(e.to_string())
+            .hint("fix the file, then check it with `openclaw config validate`")
     }
 }
 

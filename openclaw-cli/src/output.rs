@@ -22,7 +22,10 @@ pub struct Table {
 impl Table {
     /// A table with these column titles.
     pub fn new(header: &[&str]) -> Self {
-        Table { header: header.iter().map(|s| s.to_uppercase()).collect(), rows: Vec::new() }
+        Table {
+            header: header.iter().map(|s| s.to_uppercase()).collect(),
+            rows: Vec::new(),
+        }
     }
 
     /// Adds a row.
@@ -53,7 +56,11 @@ impl Table {
                 if i + 1 == cells.len() {
                     line.push_str(c);
                 } else {
-                    let pad = widths.get(i).copied().unwrap_or(0).saturating_sub(c.chars().count());
+                    let pad = widths
+                        .get(i)
+                        .copied()
+                        .unwrap_or(0)
+                        .saturating_sub(c.chars().count());
                     line.push_str(c);
                     line.push_str(&" ".repeat(pad + 2));
                 }
@@ -61,7 +68,11 @@ impl Table {
             line
         };
         let head = fmt_row(&self.header);
-        let _ = if bold { writeln!(out, "\x1b[1m{head}\x1b[0m") } else { writeln!(out, "{head}") };
+        let _ = if bold {
+            writeln!(out, "\x1b[1m{head}\x1b[0m")
+        } else {
+            writeln!(out, "{head}")
+        };
         for r in &self.rows {
             let _ = writeln!(out, "{}", fmt_row(r));
         }
@@ -70,7 +81,10 @@ impl Table {
 
 /// `2026-11-22 01:12` in UTC.
 pub fn format_time(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     match time::OffsetDateTime::from_unix_timestamp(secs) {
         Ok(dt) => format!(
             "{:04}-{:02}-{:02} {:02}:{:02}",
@@ -86,10 +100,16 @@ pub fn format_time(t: SystemTime) -> String {
 
 /// ISO-8601 UTC seconds, for JSON output.
 pub fn iso_time(t: SystemTime) -> String {
-    let secs = t.duration_since(SystemTime::UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0);
+    let secs = t
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
     time::OffsetDateTime::from_unix_timestamp(secs)
         .ok()
-        .and_then(|dt| dt.format(&time::format_description::well_known::Rfc3339).ok())
+        .and_then(|dt| {
+            dt.format(&time::format_description::well_known::Rfc3339)
+                .ok()
+        })
         .unwrap_or_default()
 }
 

@@ -17,7 +17,9 @@ struct Fixture {
 
 impl Drop for Fixture {
     fn drop(&mut self) {
-        let _ = Command::new("tmux").args(["kill-session", "-t", &self.session]).status();
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
         let _ = self.llm.kill();
         let _ = self.llm.wait();
     }
@@ -36,11 +38,19 @@ fn shared() -> PathBuf {
 }
 
 fn have(cmd: &str) -> bool {
-    Command::new(cmd).arg("-V").stdout(Stdio::null()).stderr(Stdio::null()).status().is_ok()
+    Command::new(cmd)
+        .arg("-V")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok()
 }
 
 fn capture(session: &str) -> String {
-    let out = Command::new("tmux").args(["capture-pane", "-p", "-t", session]).output().unwrap();
+    let out = Command::new("tmux")
+        .args(["capture-pane", "-p", "-t", session])
+        .output()
+        .unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
@@ -70,7 +80,11 @@ fn setup(width: u16, height: u16) -> Option<Fixture> {
         eprintln!("skipped: needs tmux, python3 and {}", fake.display());
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let llm = Command::new("python3")
         .arg(&fake)
         .arg(port.to_string())
@@ -88,22 +102,40 @@ fn setup(width: u16, height: u16) -> Option<Fixture> {
     assert!(ok.success());
     let start = Instant::now();
     while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(start.elapsed() < Duration::from_secs(10), "fake LLM did not start");
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "fake LLM did not start"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     let session = format!("openclaw-e2e-{}-{port}", std::process::id());
     let h = home.path().display().to_string();
     let bin = env!("CARGO_BIN_EXE_openclaw");
     let status = Command::new("tmux")
-        .args(["new-session", "-d", "-s", &session, "-x", &width.to_string(), "-y", &height.to_string()])
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ])
         .args(["-e", &format!("HOME={h}")])
         .args(["-e", &format!("OPENCLAW_STATE_DIR={h}/.openclaw")])
         .args(["-e", &format!("PI_CODING_AGENT_DIR={h}/.pi/agent")])
-        .arg(format!("cd {h} && {bin} --provider fake --model fake-model; sleep 30"))
+        .arg(format!(
+            "cd {h} && {bin} --provider fake --model fake-model; sleep 30"
+        ))
         .status()
         .unwrap();
     assert!(status.success());
-    Some(Fixture { session, llm, _home: home })
+    Some(Fixture {
+        session,
+        llm,
+        _home: home,
+    })
 }
 
 #[test]
@@ -127,11 +159,20 @@ fn chat_tool_abort_resize_quit() {
     let screen = wait_for(s, "Request was aborted");
     assert!(!screen.contains("t399"), "{screen}");
 
-    assert!(Command::new("tmux").args(["resize-window", "-t", s, "-x", "48", "-y", "30"]).status().unwrap().success());
+    assert!(
+        Command::new("tmux")
+            .args(["resize-window", "-t", s, "-x", "48", "-y", "30"])
+            .status()
+            .unwrap()
+            .success()
+    );
     std::thread::sleep(Duration::from_millis(500));
     let screen = wait_for(s, "Request was aborted");
     for line in screen.lines() {
-        assert!(line.chars().count() <= 48, "row wider than the window after resize: {line:?}");
+        assert!(
+            line.chars().count() <= 48,
+            "row wider than the window after resize: {line:?}"
+        );
     }
     assert!(screen.contains("› Ask anything"), "{screen}");
 
@@ -144,7 +185,10 @@ fn chat_tool_abort_resize_quit() {
         if !screen.contains("fake/fake-model") {
             break;
         }
-        assert!(start.elapsed() < Duration::from_secs(5), "did not quit:\n{screen}");
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "did not quit:\n{screen}"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }

@@ -195,7 +195,11 @@ impl Composer {
 
     /// Deletes the character before the cursor (a whole paste placeholder at once).
     pub fn backspace(&mut self) {
-        if let Some(i) = self.pastes.iter().position(|(l, _)| self.text[..self.cursor].ends_with(l.as_str())) {
+        if let Some(i) = self
+            .pastes
+            .iter()
+            .position(|(l, _)| self.text[..self.cursor].ends_with(l.as_str()))
+        {
             let (label, _) = self.pastes.remove(i);
             let start = self.cursor - label.len();
             self.text.replace_range(start..self.cursor, "");
@@ -301,11 +305,19 @@ impl Composer {
     /// Rows at `width` (prompt included) and the cursor's (column, row).
     pub fn render(&self, width: u16, placeholder: &str) -> (Vec<Line<'static>>, (u16, u16)) {
         let width = width.max(4) as usize;
-        let prompt = Span::styled("› ", Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD));
+        let prompt = Span::styled(
+            "› ",
+            Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD),
+        );
         if self.text.is_empty() {
             let line = Line::from(vec![
                 prompt,
-                Span::styled(placeholder.to_string(), Style::default().fg(Color::DarkGray)),
+                Span::styled(
+                    placeholder.to_string(),
+                    Style::default().fg(Color::DarkGray),
+                ),
             ]);
             return (vec![line], (2, 0));
         }
@@ -346,7 +358,11 @@ impl Composer {
             .into_iter()
             .enumerate()
             .map(|(i, l)| {
-                let lead = if i == 0 { prompt.clone() } else { Span::raw("  ") };
+                let lead = if i == 0 {
+                    prompt.clone()
+                } else {
+                    Span::raw("  ")
+                };
                 let mut spans = vec![lead];
                 spans.extend(l.spans);
                 Line::from(spans)

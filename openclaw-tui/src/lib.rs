@@ -24,7 +24,6 @@ pub mod transcript;
 pub mod ui;
 pub mod wrap;
 
-
 pub use app::{Action, App, AppOptions, Reply};
 pub use backend::{
     BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ForkPoint, ModelChoice,

@@ -41,7 +41,10 @@ impl FileIndex {
         let mut hits = pattern.match_list(files.iter(), &mut matcher);
         // Prefer shorter paths among equal scores.
         hits.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.len().cmp(&b.0.len())));
-        hits.into_iter().take(limit).map(|(p, _)| p.clone()).collect()
+        hits.into_iter()
+            .take(limit)
+            .map(|(p, _)| p.clone())
+            .collect()
     }
 }
 

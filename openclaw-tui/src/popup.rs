@@ -58,7 +58,11 @@ impl Picker {
         let f = self.filter.to_lowercase();
         self.items
             .iter()
-            .filter(|i| f.is_empty() || i.label.to_lowercase().contains(&f) || i.detail.to_lowercase().contains(&f))
+            .filter(|i| {
+                f.is_empty()
+                    || i.label.to_lowercase().contains(&f)
+                    || i.detail.to_lowercase().contains(&f)
+            })
             .collect()
     }
 
@@ -118,7 +122,11 @@ const MAX_ROWS: usize = 10;
 pub fn draw_popup(frame: &mut Frame<'_>, area: Rect, popup: &Popup) {
     match popup {
         Popup::Completion(c) => {
-            let rows = list_rows(&c.items.iter().collect::<Vec<_>>(), c.selected, area.width.saturating_sub(2) as usize);
+            let rows = list_rows(
+                &c.items.iter().collect::<Vec<_>>(),
+                c.selected,
+                area.width.saturating_sub(2) as usize,
+            );
             let title = match c.kind {
                 CompletionKind::Slash => " commands · tab to complete ",
                 CompletionKind::Mention => " files · tab to insert ",
@@ -128,7 +136,10 @@ pub fn draw_popup(frame: &mut Frame<'_>, area: Rect, popup: &Popup) {
         Popup::Picker(p) => {
             let visible = p.visible();
             let title = if p.filter.is_empty() {
-                format!(" {} · type to filter · enter to choose · esc to close ", p.title)
+                format!(
+                    " {} · type to filter · enter to choose · esc to close ",
+                    p.title
+                )
             } else {
                 format!(" {} · filter: {} ", p.title, p.filter)
             };
@@ -137,10 +148,17 @@ pub fn draw_popup(frame: &mut Frame<'_>, area: Rect, popup: &Popup) {
             } else {
                 None
             };
-            let width = if preview.is_some() && area.width >= 80 { area.width / 2 } else { area.width };
+            let width = if preview.is_some() && area.width >= 80 {
+                area.width / 2
+            } else {
+                area.width
+            };
             let mut rows = list_rows(&visible, p.selected, width.saturating_sub(2) as usize);
             if rows.is_empty() {
-                rows.push(Line::styled("  (nothing matches)", Style::default().fg(Color::DarkGray)));
+                rows.push(Line::styled(
+                    "  (nothing matches)",
+                    Style::default().fg(Color::DarkGray),
+                ));
             }
             draw_box(frame, area, &title, rows, preview);
         }
@@ -163,7 +181,10 @@ pub fn draw_popup(frame: &mut Frame<'_>, area: Rect, popup: &Popup) {
             rows.push(Line::default());
             for c in COMMANDS {
                 rows.push(Line::from(vec![
-                    Span::styled(format!("  /{:<21}", format!("{} {}", c.name, c.args).trim_end()), key),
+                    Span::styled(
+                        format!("  /{:<21}", format!("{} {}", c.name, c.args).trim_end()),
+                        key,
+                    ),
                     Span::raw(c.help),
                 ]));
             }
@@ -173,7 +194,12 @@ pub fn draw_popup(frame: &mut Frame<'_>, area: Rect, popup: &Popup) {
 }
 
 fn list_rows(items: &[&Item], selected: usize, width: usize) -> Vec<Line<'static>> {
-    let label_w = items.iter().map(|i| i.label.chars().count()).max().unwrap_or(0).min(width / 2);
+    let label_w = items
+        .iter()
+        .map(|i| i.label.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(width / 2);
     let start = selected.saturating_sub(MAX_ROWS - 1);
     items
         .iter()
@@ -186,7 +212,9 @@ fn list_rows(items: &[&Item], selected: usize, width: usize) -> Vec<Line<'static
             let label = truncate(&item.label, label_w.max(1));
             let pad = label_w.saturating_sub(label.chars().count());
             let style = if sel {
-                Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD)
+                Style::default()
+                    .fg(Color::Cyan)
+                    .add_modifier(Modifier::BOLD)
             } else {
                 Style::default()
             };
@@ -194,13 +222,22 @@ fn list_rows(items: &[&Item], selected: usize, width: usize) -> Vec<Line<'static
             Line::from(vec![
                 Span::styled(format!("{marker}{label}{}", " ".repeat(pad)), style),
                 Span::raw("  "),
-                Span::styled(truncate(&item.detail, detail_w), Style::default().fg(Color::DarkGray)),
+                Span::styled(
+                    truncate(&item.detail, detail_w),
+                    Style::default().fg(Color::DarkGray),
+                ),
             ])
         })
         .collect()
 }
 
-fn draw_box(frame: &mut Frame<'_>, area: Rect, title: &str, rows: Vec<Line<'static>>, preview: Option<String>) {
+fn draw_box(
+    frame: &mut Frame<'_>,
+    area: Rect,
+    title: &str,
+    rows: Vec<Line<'static>>,
+    preview: Option<String>,
+) {
     let height = (rows.len() as u16 + 2).min(area.height).max(3);
     let rect = Rect {
         x: area.x,
@@ -213,16 +250,26 @@ fn draw_box(frame: &mut Frame<'_>, area: Rect, title: &str, rows: Vec<Line<'stat
     let block = Block::bordered()
         .border_type(BorderType::Rounded)
         .border_style(border)
-        .title(Span::styled(title.to_string(), Style::default().fg(Color::Cyan)));
+        .title(Span::styled(
+            title.to_string(),
+            Style::default().fg(Color::Cyan),
+        ));
     match preview {
         Some(text) if rect.width >= 80 => {
-            let [left, right] = Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(rect);
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(rect);
             frame.render_widget(Paragraph::new(rows).block(block), left);
             let pblock = Block::bordered()
                 .border_type(BorderType::Rounded)
                 .border_style(border)
                 .title(" preview ");
-            frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: false }).block(pblock), right);
+            frame.render_widget(
+                Paragraph::new(text)
+                    .wrap(Wrap { trim: false })
+                    .block(pblock),
+                right,
+            );
         }
         _ => frame.render_widget(Paragraph::new(rows).block(block), rect),
     }

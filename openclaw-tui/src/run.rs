@@ -11,7 +11,9 @@ use crossterm::event::{
     PushKeyboardEnhancementFlags,
 };
 use crossterm::execute;
-use crossterm::terminal::{EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode};
+use crossterm::terminal::{
+    EnterAlternateScreen, LeaveAlternateScreen, disable_raw_mode, enable_raw_mode,
+};
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use tokio::sync::mpsc;
@@ -23,7 +25,9 @@ use crate::ui::draw;
 /// Why the TUI could not run.
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {
-    #[error("terminal error: {0} (is this an interactive terminal? try `openclaw chat` for a line-mode REPL)")]
+    #[error(
+        "terminal error: {0} (is this an interactive terminal? try `openclaw chat` for a line-mode REPL)"
+    )]
     Terminal(#[from] io::Error),
     /// The backend could not be started; the payload is the caller's error.
     #[error("{0}")]
@@ -31,11 +35,19 @@ pub enum TuiError {
 }
 
 /// A backend still being started (the first frame is drawn before it is awaited).
-pub type PendingBackend = std::pin::Pin<Box<dyn std::future::Future<Output = Result<Arc<dyn ChatBackend>, String>> + Send>>;
+pub type PendingBackend = std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Arc<dyn ChatBackend>, String>> + Send>,
+>;
 
 fn restore() {
     let mut out = io::stdout();
-    let _ = execute!(out, PopKeyboardEnhancementFlags, DisableMouseCapture, DisableBracketedPaste, LeaveAlternateScreen);
+    let _ = execute!(
+        out,
+        PopKeyboardEnhancementFlags,
+        DisableMouseCapture,
+        DisableBracketedPaste,
+        LeaveAlternateScreen
+    );
     let _ = disable_raw_mode();
 }
 
@@ -162,7 +174,11 @@ async fn event_loop(backend: PendingBackend, options: AppOptions) -> Result<(), 
 fn osc52(text: &str) {
     use base64::Engine;
     let mut out = io::stdout();
-    let _ = write!(out, "\x1b]52;c;{}\x07", base64::engine::general_purpose::STANDARD.encode(text.as_bytes()));
+    let _ = write!(
+        out,
+        "\x1b]52;c;{}\x07",
+        base64::engine::general_purpose::STANDARD.encode(text.as_bytes())
+    );
     let _ = out.flush();
 }
 
@@ -189,11 +205,17 @@ fn perform(backend: &Arc<dyn ChatBackend>, action: Action, tx: &mpsc::UnboundedS
 }
 
 async fn reset_replies(b: &dyn ChatBackend) -> Result<Vec<Reply>, BackendError> {
-    Ok(vec![Reply::Reset(b.messages().await?), Reply::State(b.state().await?)])
+    Ok(vec![
+        Reply::Reset(b.messages().await?),
+        Reply::State(b.state().await?),
+    ])
 }
 
 /// Carries out one action against the backend (public for tests and other front ends).
-pub async fn execute_action(b: &dyn ChatBackend, action: Action) -> Result<Vec<Reply>, BackendError> {
+pub async fn execute_action(
+    b: &dyn ChatBackend,
+    action: Action,
+) -> Result<Vec<Reply>, BackendError> {
     Ok(match action {
         Action::Prompt(t) => {
             b.prompt(t).await?;
@@ -214,11 +236,17 @@ pub async fn execute_action(b: &dyn ChatBackend, action: Action) -> Result<Vec<R
         Action::LoadModels => vec![Reply::Models(b.models().await?)],
         Action::SetModel { provider, id } => {
             b.set_model(&provider, &id).await?;
-            vec![Reply::State(b.state().await?), Reply::Done(Some(format!("Model: {provider}/{id}")))]
+            vec![
+                Reply::State(b.state().await?),
+                Reply::Done(Some(format!("Model: {provider}/{id}"))),
+            ]
         }
         Action::SetThinking(level) => {
             b.set_thinking(level).await?;
-            vec![Reply::State(b.state().await?), Reply::Done(Some(format!("Thinking level: {level}")))]
+            vec![
+                Reply::State(b.state().await?),
+                Reply::Done(Some(format!("Thinking level: {level}"))),
+            ]
         }
         Action::NewSession => {
             b.new_session().await?;
@@ -231,7 +259,10 @@ pub async fn execute_action(b: &dyn ChatBackend, action: Action) -> Result<Vec<R
             b.switch_session(&id).await?;
             reset_replies(b).await?
         }
-        Action::LoadForkPoints { for_tree } => vec![Reply::ForkPoints { points: b.fork_points().await?, for_tree }],
+        Action::LoadForkPoints { for_tree } => vec![Reply::ForkPoints {
+            points: b.fork_points().await?,
+            for_tree,
+        }],
         Action::Fork(id) => {
             let text = b.fork(&id).await?;
             let mut r = reset_replies(b).await?;
@@ -248,7 +279,10 @@ pub async fn execute_action(b: &dyn ChatBackend, action: Action) -> Result<Vec<R
         }
         Action::SetName(name) => {
             b.set_session_name(&name).await?;
-            vec![Reply::State(b.state().await?), Reply::Done(Some(format!("Session named “{name}”.")))]
+            vec![
+                Reply::State(b.state().await?),
+                Reply::Done(Some(format!("Session named “{name}”."))),
+            ]
         }
         Action::Export(path) => vec![Reply::Exported(b.export_html(path.as_deref()).await?)],
         Action::RefreshState => vec![Reply::State(b.state().await?)],

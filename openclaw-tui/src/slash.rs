@@ -10,19 +10,71 @@ pub struct SlashCommand {
 
 /// Every command, in the order the popup lists them.
 pub const COMMANDS: &[SlashCommand] = &[
-    SlashCommand { name: "model", args: "[provider/id]", help: "pick the model" },
-    SlashCommand { name: "thinking", args: "[level]", help: "set the thinking level" },
-    SlashCommand { name: "new", args: "", help: "start a new session" },
-    SlashCommand { name: "resume", args: "", help: "resume a stored session" },
-    SlashCommand { name: "fork", args: "", help: "fork a new session from an earlier message" },
-    SlashCommand { name: "tree", args: "", help: "go back to an earlier message in this session" },
-    SlashCommand { name: "branch", args: "", help: "same as /tree" },
-    SlashCommand { name: "compact", args: "", help: "summarise the conversation to free context" },
-    SlashCommand { name: "name", args: "<name>", help: "name this session" },
-    SlashCommand { name: "export", args: "[path]", help: "export the session to HTML" },
-    SlashCommand { name: "copy", args: "", help: "copy the last answer to the clipboard" },
-    SlashCommand { name: "help", args: "", help: "keys and commands" },
-    SlashCommand { name: "quit", args: "", help: "leave" },
+    SlashCommand {
+        name: "model",
+        args: "[provider/id]",
+        help: "pick the model",
+    },
+    SlashCommand {
+        name: "thinking",
+        args: "[level]",
+        help: "set the thinking level",
+    },
+    SlashCommand {
+        name: "new",
+        args: "",
+        help: "start a new session",
+    },
+    SlashCommand {
+        name: "resume",
+        args: "",
+        help: "resume a stored session",
+    },
+    SlashCommand {
+        name: "fork",
+        args: "",
+        help: "fork a new session from an earlier message",
+    },
+    SlashCommand {
+        name: "tree",
+        args: "",
+        help: "go back to an earlier message in this session",
+    },
+    SlashCommand {
+        name: "branch",
+        args: "",
+        help: "same as /tree",
+    },
+    SlashCommand {
+        name: "compact",
+        args: "",
+        help: "summarise the conversation to free context",
+    },
+    SlashCommand {
+        name: "name",
+        args: "<name>",
+        help: "name this session",
+    },
+    SlashCommand {
+        name: "export",
+        args: "[path]",
+        help: "export the session to HTML",
+    },
+    SlashCommand {
+        name: "copy",
+        args: "",
+        help: "copy the last answer to the clipboard",
+    },
+    SlashCommand {
+        name: "help",
+        args: "",
+        help: "keys and commands",
+    },
+    SlashCommand {
+        name: "quit",
+        args: "",
+        help: "leave",
+    },
 ];
 
 /// Commands whose name starts with `prefix` (without the slash).

@@ -5,8 +5,8 @@ use std::sync::Arc;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use openclaw_core::message::{
-    AssistantMessage, ContentBlock, Message, StopReason, ThinkingContent, ToolCall,
-    Usage, UserMessage,
+    AssistantMessage, ContentBlock, Message, StopReason, ThinkingContent, ToolCall, Usage,
+    UserMessage,
 };
 use openclaw_core::{AgentEvent, AssistantMessageEvent, ToolOutput};
 use ratatui::Terminal;
@@ -61,7 +61,14 @@ fn assistant(blocks: Vec<ContentBlock>, stop: StopReason) -> AssistantMessage {
         api: "openai-completions".into(),
         provider: "fake".into(),
         model: "fake-model".into(),
-        usage: Usage { input: 1200, output: 340, cache_read: 0, cache_write: 0, total_tokens: 1540, cost: Default::default() },
+        usage: Usage {
+            input: 1200,
+            output: 340,
+            cache_read: 0,
+            cache_write: 0,
+            total_tokens: 1540,
+            cost: Default::default(),
+        },
         stop_reason: stop,
         timestamp: 1,
         response_id: None,
@@ -75,19 +82,30 @@ fn text(t: &str) -> ContentBlock {
 
 fn user(app: &mut App, t: &str) {
     app.on_backend(BackendEvent::Agent(AgentEvent::MessageStart {
-        message: Message::User(UserMessage { content: openclaw_core::message::UserContent::Text(t.into()), timestamp: 1 }),
+        message: Message::User(UserMessage {
+            content: openclaw_core::message::UserContent::Text(t.into()),
+            timestamp: 1,
+        }),
     }));
 }
 
 fn stream(app: &mut App, msg: AssistantMessage, finish: bool) {
-    app.on_backend(BackendEvent::Agent(AgentEvent::MessageStart { message: Message::Assistant(assistant(vec![], StopReason::Stop)) }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::MessageStart {
+        message: Message::Assistant(assistant(vec![], StopReason::Stop)),
+    }));
     let partial = Arc::new(Message::Assistant(msg.clone()));
     app.on_backend(BackendEvent::Agent(AgentEvent::MessageUpdate {
-        assistant_message_event: AssistantMessageEvent::TextDelta { content_index: 0, delta: String::new(), partial: partial.clone() },
+        assistant_message_event: AssistantMessageEvent::TextDelta {
+            content_index: 0,
+            delta: String::new(),
+            partial: partial.clone(),
+        },
         message: partial,
     }));
     if finish {
-        app.on_backend(BackendEvent::Agent(AgentEvent::MessageEnd { message: Message::Assistant(msg) }));
+        app.on_backend(BackendEvent::Agent(AgentEvent::MessageEnd {
+            message: Message::Assistant(msg),
+        }));
     }
 }
 
@@ -109,7 +127,11 @@ const MARKDOWN: &str = "## Plan\n\nThis is **bold**, *italic* and `code`.\n\n1. 
 fn markdown_answer() {
     let mut app = app();
     user(&mut app, "explain the plan");
-    stream(&mut app, assistant(vec![text(MARKDOWN)], StopReason::Stop), true);
+    stream(
+        &mut app,
+        assistant(vec![text(MARKDOWN)], StopReason::Stop),
+        true,
+    );
     insta::assert_snapshot!(screen(&mut app, 80, 36));
 }
 
@@ -117,7 +139,11 @@ fn markdown_answer() {
 fn resize_rewraps_from_the_transcript() {
     let mut app = app();
     user(&mut app, "explain the plan");
-    stream(&mut app, assistant(vec![text(MARKDOWN)], StopReason::Stop), true);
+    stream(
+        &mut app,
+        assistant(vec![text(MARKDOWN)], StopReason::Stop),
+        true,
+    );
     let _ = screen(&mut app, 80, 36);
     insta::assert_snapshot!(screen(&mut app, 44, 40));
 }
@@ -127,7 +153,11 @@ fn streaming_with_pending_messages() {
     let mut app = app();
     app.on_backend(BackendEvent::Agent(AgentEvent::AgentStart));
     user(&mut app, "write a poem");
-    stream(&mut app, assistant(vec![text("Roses are red,\nviolets")], StopReason::Stop), false);
+    stream(
+        &mut app,
+        assistant(vec![text("Roses are red,\nviolets")], StopReason::Stop),
+        false,
+    );
     type_str(&mut app, "make it rhyme");
     let a = app.on_key(key(KeyCode::Enter));
     assert_eq!(a, vec![Action::Steer("make it rhyme".into())]);
@@ -147,7 +177,11 @@ fn thinking_collapsed_and_expanded() {
         thinking_signature: None,
         redacted: None,
     });
-    stream(&mut app, assistant(vec![thinking, text("Done thinking.")], StopReason::Stop), true);
+    stream(
+        &mut app,
+        assistant(vec![thinking, text("Done thinking.")], StopReason::Stop),
+        true,
+    );
     let collapsed = screen(&mut app, 60, 10);
     app.on_key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL));
     let expanded = screen(&mut app, 60, 12);
@@ -156,9 +190,18 @@ fn thinking_collapsed_and_expanded() {
 
 fn tool_turn(app: &mut App, name: &str, args: serde_json::Value, output: &str, is_error: bool) {
     let id = format!("call_{}", app.transcript().len());
-    let call = ContentBlock::ToolCall(ToolCall { id: id.clone(), name: name.into(), arguments: args.clone(), thought_signature: None });
+    let call = ContentBlock::ToolCall(ToolCall {
+        id: id.clone(),
+        name: name.into(),
+        arguments: args.clone(),
+        thought_signature: None,
+    });
     stream(app, assistant(vec![call], StopReason::ToolUse), true);
-    app.on_backend(BackendEvent::Agent(AgentEvent::ToolExecutionStart { tool_call_id: id.clone(), tool_name: name.into(), args }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::ToolExecutionStart {
+        tool_call_id: id.clone(),
+        tool_name: name.into(),
+        args,
+    }));
     app.on_backend(BackendEvent::Agent(AgentEvent::ToolExecutionEnd {
         tool_call_id: id,
         tool_name: name.into(),
@@ -190,7 +233,13 @@ fn edit_result_as_diff_and_failed_tool() {
         "Successfully replaced text in src/lib.rs.",
         false,
     );
-    tool_turn(&mut app, "read", json!({"path": "missing.txt"}), "File not found: missing.txt", true);
+    tool_turn(
+        &mut app,
+        "read",
+        json!({"path": "missing.txt"}),
+        "File not found: missing.txt",
+        true,
+    );
     insta::assert_snapshot!(screen(&mut app, 60, 16));
 }
 
@@ -224,7 +273,10 @@ fn slash_popup_filters_and_runs() {
     assert_eq!(app.on_key(key(KeyCode::Enter)), vec![]);
     // /thinking opened a picker; choose "high".
     app.on_key(key(KeyCode::Down));
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::SetThinking(openclaw_core::ThinkingLevel::High)]);
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::SetThinking(openclaw_core::ThinkingLevel::High)]
+    );
 }
 
 #[test]
@@ -234,7 +286,11 @@ fn mention_popup_lists_fuzzy_matches() {
     for f in ["src/app/keys.rs", "src/composer.rs", "README.md"] {
         std::fs::write(dir.path().join(f), "").unwrap();
     }
-    let mut app = App::new(AppOptions { cwd: dir.path().into(), history_path: None, location: "local".into() });
+    let mut app = App::new(AppOptions {
+        cwd: dir.path().into(),
+        history_path: None,
+        location: "local".into(),
+    });
     type_str(&mut app, "look at @comp");
     let shown = screen(&mut app, 60, 8);
     app.on_key(key(KeyCode::Tab));
@@ -247,11 +303,28 @@ fn model_picker() {
     let mut app = app();
     assert_eq!(type_str(&mut app, "/model"), vec![]);
     assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::LoadModels]);
-    let m = |p: &str, id: &str, available| ModelChoice { provider: p.into(), id: id.into(), name: id.to_uppercase(), context_window: 1, reasoning: false, available };
-    app.on_reply(Reply::Models(vec![m("anthropic", "claude-sonnet", false), m("fake", "fake-model", true), m("openai", "gpt-5", true)]));
+    let m = |p: &str, id: &str, available| ModelChoice {
+        provider: p.into(),
+        id: id.into(),
+        name: id.to_uppercase(),
+        context_window: 1,
+        reasoning: false,
+        available,
+    };
+    app.on_reply(Reply::Models(vec![
+        m("anthropic", "claude-sonnet", false),
+        m("fake", "fake-model", true),
+        m("openai", "gpt-5", true),
+    ]));
     let shown = screen(&mut app, 70, 10);
     type_str(&mut app, "gpt");
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::SetModel { provider: "openai".into(), id: "gpt-5".into() }]);
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::SetModel {
+            provider: "openai".into(),
+            id: "gpt-5".into()
+        }]
+    );
     insta::assert_snapshot!(shown);
 }
 
@@ -261,11 +334,26 @@ fn session_picker_with_preview() {
     type_str(&mut app, "/resume");
     assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::LoadSessions]);
     app.on_reply(Reply::Sessions(vec![
-        SessionChoice { id: "/s/a.jsonl".into(), name: Some("refactor".into()), modified: "2026-11-21 18:02".into(), message_count: 12, preview: "Refactor the parser into modules\nand add tests".into() },
-        SessionChoice { id: "/s/b.jsonl".into(), name: None, modified: "2026-11-20 09:15".into(), message_count: 3, preview: "What is the capital of France?".into() },
+        SessionChoice {
+            id: "/s/a.jsonl".into(),
+            name: Some("refactor".into()),
+            modified: "2026-11-21 18:02".into(),
+            message_count: 12,
+            preview: "Refactor the parser into modules\nand add tests".into(),
+        },
+        SessionChoice {
+            id: "/s/b.jsonl".into(),
+            name: None,
+            modified: "2026-11-20 09:15".into(),
+            message_count: 3,
+            preview: "What is the capital of France?".into(),
+        },
     ]));
     insta::assert_snapshot!(screen(&mut app, 100, 10));
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::SwitchSession("/s/a.jsonl".into())]);
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::SwitchSession("/s/a.jsonl".into())]
+    );
 }
 
 #[test]

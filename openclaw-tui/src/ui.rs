@@ -34,12 +34,21 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
         ]));
     }
     let dim = Style::default().fg(Color::DarkGray);
-    for (label, list) in [("steer", &app.pending_steer), ("follow-up", &app.pending_follow_up)] {
+    for (label, list) in [
+        ("steer", &app.pending_steer),
+        ("follow-up", &app.pending_follow_up),
+    ] {
         for text in list.iter() {
             let first = text.lines().next().unwrap_or("");
             extra.push(Line::from(vec![
-                Span::styled(format!("  ↳ queued {label}: "), Style::default().fg(Color::Yellow)),
-                Span::styled(truncate(first, (width as usize).saturating_sub(24).max(4)), dim),
+                Span::styled(
+                    format!("  ↳ queued {label}: "),
+                    Style::default().fg(Color::Yellow),
+                ),
+                Span::styled(
+                    truncate(first, (width as usize).saturating_sub(24).max(4)),
+                    dim,
+                ),
             ]));
         }
     }
@@ -47,11 +56,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
         extra.push(Line::styled(format!("  {h}"), dim));
     }
 
-    let placeholder = if app.streaming { "steer the answer…" } else { "Ask anything · / for commands · @ for files" };
+    let placeholder = if app.streaming {
+        "steer the answer…"
+    } else {
+        "Ask anything · / for commands · @ for files"
+    };
     let (mut crows, mut cursor) = app.composer.render(width, placeholder);
     if crows.len() > MAX_COMPOSER_ROWS {
         let skip = (cursor.1 as usize + 1).saturating_sub(MAX_COMPOSER_ROWS);
-        crows = crows.into_iter().skip(skip).take(MAX_COMPOSER_ROWS).collect();
+        crows = crows
+            .into_iter()
+            .skip(skip)
+            .take(MAX_COMPOSER_ROWS)
+            .collect();
         cursor.1 -= skip as u16;
     }
     let composer_h = crows.len() as u16 + 1;
@@ -64,7 +81,9 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     .areas(area);
 
     // Transcript.
-    let rows = app.transcript.render(width.saturating_sub(1).max(1), app.opts);
+    let rows = app
+        .transcript
+        .render(width.saturating_sub(1).max(1), app.opts);
     let total = rows.len();
     if app.scroll > 0 && total > app.last_rows {
         app.scroll += total - app.last_rows;
@@ -82,8 +101,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     if app.scroll > 0 {
         let tag = format!(" ↑ {} more rows · pgdn to follow ", app.scroll);
         let w = tag.chars().count() as u16;
-        let r = Rect { x: t_area.right().saturating_sub(w), y: t_area.bottom().saturating_sub(1), width: w.min(width), height: 1 };
-        frame.render_widget(Paragraph::new(Span::styled(tag, Style::default().fg(Color::Black).bg(Color::Yellow))), r);
+        let r = Rect {
+            x: t_area.right().saturating_sub(w),
+            y: t_area.bottom().saturating_sub(1),
+            width: w.min(width),
+            height: 1,
+        };
+        frame.render_widget(
+            Paragraph::new(Span::styled(
+                tag,
+                Style::default().fg(Color::Black).bg(Color::Yellow),
+            )),
+            r,
+        );
     }
 
     frame.render_widget(Paragraph::new(extra), x_area);
@@ -93,13 +123,19 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     frame.render_widget(block, c_area);
     frame.render_widget(Paragraph::new(crows), inner);
     if app.popup.is_none() || matches!(app.popup, Some(crate::popup::Popup::Completion(_))) {
-        frame.set_cursor_position(Position { x: inner.x + cursor.0, y: inner.y + cursor.1 });
+        frame.set_cursor_position(Position {
+            x: inner.x + cursor.0,
+            y: inner.y + cursor.1,
+        });
     }
 
     frame.render_widget(Paragraph::new(status_line(app, width as usize)), s_area);
 
     if let Some(popup) = &app.popup {
-        let popup_area = Rect { height: t_area.height + x_area.height, ..t_area };
+        let popup_area = Rect {
+            height: t_area.height + x_area.height,
+            ..t_area
+        };
         draw_popup(frame, popup_area, popup);
     }
 }
@@ -109,27 +145,43 @@ fn status_line(app: &App, width: usize) -> Line<'static> {
     let mut parts: Vec<Span<'static>> = Vec::new();
     let sep = || Span::styled(" · ", Style::default().fg(Color::DarkGray));
     match &app.state.model {
-        Some(m) => parts.push(Span::styled(format!("{}/{}", m.provider, m.id), Style::default().fg(Color::Cyan))),
+        Some(m) => parts.push(Span::styled(
+            format!("{}/{}", m.provider, m.id),
+            Style::default().fg(Color::Cyan),
+        )),
         None => parts.push(Span::styled("no model", Style::default().fg(Color::Yellow))),
     }
     parts.push(sep());
-    parts.push(Span::styled(format!("thinking {}", app.state.thinking), dim));
+    parts.push(Span::styled(
+        format!("thinking {}", app.state.thinking),
+        dim,
+    ));
     let window = app.state.model.as_ref().map_or(0, |m| m.context_window);
     if window > 0 {
         let pct = (app.totals.context as f64 * 100.0 / window as f64).round() as u64;
-        let style = if pct >= 80 { Style::default().fg(Color::Yellow) } else { dim };
+        let style = if pct >= 80 {
+            Style::default().fg(Color::Yellow)
+        } else {
+            dim
+        };
         parts.push(sep());
         parts.push(Span::styled(format!("ctx {pct}%"), style));
     }
     parts.push(sep());
-    parts.push(Span::styled(format!("↑{} ↓{}", human(app.totals.input), human(app.totals.output)), dim));
+    parts.push(Span::styled(
+        format!("↑{} ↓{}", human(app.totals.input), human(app.totals.output)),
+        dim,
+    ));
     if app.totals.cost > 0.0 {
         parts.push(sep());
         parts.push(Span::styled(format!("${:.3}", app.totals.cost), dim));
     }
     if let Some(name) = &app.state.session_name {
         parts.push(sep());
-        parts.push(Span::styled(name.clone(), Style::default().add_modifier(Modifier::BOLD)));
+        parts.push(Span::styled(
+            name.clone(),
+            Style::default().add_modifier(Modifier::BOLD),
+        ));
     }
     if app.location != "local" && !app.location.is_empty() {
         parts.push(sep());
@@ -139,6 +191,9 @@ fn status_line(app: &App, width: usize) -> Line<'static> {
     if line_width(&line) <= width {
         line
     } else {
-        wrap_line(&line, width, &[], &[]).into_iter().next().unwrap_or_default()
+        wrap_line(&line, width, &[], &[])
+            .into_iter()
+            .next()
+            .unwrap_or_default()
     }
 }

@@ -47,11 +47,12 @@ pub fn wrap_line(
         }
     }
 
-    let push_row = |cur: &mut Vec<Span<'static>>, cur_w: &mut usize, rows: &mut Vec<Line<'static>>| {
-        rows.push(Line::from(std::mem::take(cur)).style(line.style));
-        *cur = rest.to_vec();
-        *cur_w = rest_w;
-    };
+    let push_row =
+        |cur: &mut Vec<Span<'static>>, cur_w: &mut usize, rows: &mut Vec<Line<'static>>| {
+            rows.push(Line::from(std::mem::take(cur)).style(line.style));
+            *cur = rest.to_vec();
+            *cur_w = rest_w;
+        };
 
     for (text, style, is_space) in tokens {
         let w = text.width();
@@ -154,7 +155,12 @@ mod tests {
         let rows = wrap_line(&line, 16, &[Span::raw("- ")], &[Span::raw("  ")]);
         assert_eq!(
             texts(&rows),
-            vec!["- the quick", "  brown fox", "  jumps over the", "  lazy dog"]
+            vec![
+                "- the quick",
+                "  brown fox",
+                "  jumps over the",
+                "  lazy dog"
+            ]
         );
         assert!(rows.iter().all(|r| line_width(r) <= 16));
     }

@@ -49,7 +49,8 @@ fn known(cfg: &OpenClawConfig, id: &str) -> CliResult {
     if ids.iter().any(|i| i == id) {
         Ok(())
     } else {
-        Err(CliError::usage(format!("unknown agent \"{id}\"")).hint(format!("known agents: {}", ids.join(", "))))
+        Err(CliError::usage(format!("unknown agent \"{id}\""))
+            .hint(format!("known agents: {}", ids.join(", "))))
     }
 }
 
@@ -70,7 +71,10 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
                     id.clone(),
                     model_of(&cfg, id).unwrap_or_else(|| "(default)".into()),
                     sessions.len().to_string(),
-                    sessions.first().map(|s| format_time(s.modified)).unwrap_or_else(|| "-".into()),
+                    sessions
+                        .first()
+                        .map(|s| format_time(s.modified))
+                        .unwrap_or_else(|| "-".into()),
                 ]);
             }
             t.print();
@@ -99,16 +103,20 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
             match action {
                 None => {
                     known(&cfg, &id)?;
-                    let entry = agent_entry(&doc, &id).map(|(_, e)| e).unwrap_or_else(|| json!({ "id": id }));
+                    let entry = agent_entry(&doc, &id)
+                        .map(|(_, e)| e)
+                        .unwrap_or_else(|| json!({ "id": id }));
                     print_json(&redact(&entry));
                     let _ = json;
                     Ok(())
                 }
                 Some(AgentConfigAction::Get { key }) => {
-                    let entry = agent_entry(&doc, &id).map(|(_, e)| e).unwrap_or(Value::Null);
-                    let v = get_path(&entry, &key)
-                        .cloned()
-                        .ok_or_else(|| CliError::failure(format!("{key} is not set for agent \"{id}\"")))?;
+                    let entry = agent_entry(&doc, &id)
+                        .map(|(_, e)| e)
+                        .unwrap_or(Value::Null);
+                    let v = get_path(&entry, &key).cloned().ok_or_else(|| {
+                        CliError::failure(format!("{key} is not set for agent \"{id}\""))
+                    })?;
                     match redact(&json!({ key.clone(): v }))[&key].clone() {
                         Value::String(s) if !json.json => crate::out!("{s}"),
                         other => print_json(&other),
@@ -122,7 +130,10 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
                     let idx = match agent_entry(&doc, &id) {
                         Some((i, _)) => i,
                         None => {
-                            let list = doc.pointer("/agents/list").and_then(Value::as_array).map_or(0, Vec::len);
+                            let list = doc
+                                .pointer("/agents/list")
+                                .and_then(Value::as_array)
+                                .map_or(0, Vec::len);
                             let agents = doc.get("agents").cloned().unwrap_or_else(|| json!({}));
                             set_path(&mut doc, "agents", agents)?;
                             if doc.pointer("/agents/list").is_none() {
@@ -134,7 +145,11 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
                             list
                         }
                     };
-                    set_path(&mut doc, &format!("agents.list.{idx}.{key}"), parse_value(&value))?;
+                    set_path(
+                        &mut doc,
+                        &format!("agents.list.{idx}.{key}"),
+                        parse_value(&value),
+                    )?;
                     write_raw(&path, &doc)?;
                     eprintln!("Set {key} for agent \"{id}\" in {}", path.display());
                     Ok(())

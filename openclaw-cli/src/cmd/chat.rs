@@ -29,7 +29,11 @@ struct Printer {
 
 impl Printer {
     fn dim(&self, s: &str) -> String {
-        if self.color { format!("\x1b[2m{s}\x1b[0m") } else { s.to_string() }
+        if self.color {
+            format!("\x1b[2m{s}\x1b[0m")
+        } else {
+            s.to_string()
+        }
     }
 
     fn newline_if_needed(&mut self, out: &mut impl Write) {
@@ -44,7 +48,10 @@ impl Printer {
     fn event(&mut self, ev: &AgentEvent) -> bool {
         let mut out = std::io::stdout().lock();
         match ev {
-            AgentEvent::MessageUpdate { assistant_message_event, .. } => match assistant_message_event {
+            AgentEvent::MessageUpdate {
+                assistant_message_event,
+                ..
+            } => match assistant_message_event {
                 AssistantMessageEvent::TextDelta { delta, .. } => {
                     if self.in_thinking {
                         let _ = writeln!(out);
@@ -59,11 +66,19 @@ impl Printer {
                 }
                 _ => {}
             },
-            AgentEvent::MessageEnd { message: Message::Assistant(a) } => {
+            AgentEvent::MessageEnd {
+                message: Message::Assistant(a),
+            } => {
                 self.newline_if_needed(&mut out);
                 match a.stop_reason {
                     StopReason::Error => {
-                        let _ = writeln!(out, "error: {}", a.error_message.as_deref().unwrap_or("the model returned an error"));
+                        let _ = writeln!(
+                            out,
+                            "error: {}",
+                            a.error_message
+                                .as_deref()
+                                .unwrap_or("the model returned an error")
+                        );
                     }
                     StopReason::Aborted => {
                         let _ = writeln!(out, "{}", self.dim("(aborted)"));
@@ -71,11 +86,19 @@ impl Printer {
                     _ => {}
                 }
             }
-            AgentEvent::ToolExecutionStart { tool_name, args, .. } => {
+            AgentEvent::ToolExecutionStart {
+                tool_name, args, ..
+            } => {
                 self.newline_if_needed(&mut out);
-                let _ = writeln!(out, "{}", self.dim(&format!("⚙ {}", call_summary(tool_name, args))));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    self.dim(&format!("⚙ {}", call_summary(tool_name, args)))
+                );
             }
-            AgentEvent::ToolExecutionEnd { result, is_error, .. } => {
+            AgentEvent::ToolExecutionEnd {
+                result, is_error, ..
+            } => {
                 let text: String = result.content.iter().filter_map(|b| b.as_text()).collect();
                 let lines = text.lines().count();
                 let first = text.lines().next().unwrap_or("");
@@ -86,9 +109,20 @@ impl Printer {
                 };
                 let _ = writeln!(out, "{}", self.dim(&line));
             }
-            AgentEvent::AutoRetryStart { attempt, max_attempts, error_message, .. } => {
+            AgentEvent::AutoRetryStart {
+                attempt,
+                max_attempts,
+                error_message,
+                ..
+            } => {
                 self.newline_if_needed(&mut out);
-                let _ = writeln!(out, "{}", self.dim(&format!("{error_message} — retrying ({attempt}/{max_attempts})")));
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    self.dim(&format!(
+                        "{error_message} — retrying ({attempt}/{max_attempts})"
+                    ))
+                );
             }
             AgentEvent::AgentEnd { .. } => {
                 self.newline_if_needed(&mut out);
@@ -101,7 +135,11 @@ impl Printer {
     }
 }
 
-async fn wait_for_end(events: &mut UnboundedReceiver<BackendEvent>, printer: &mut Printer, backend: &EngineBackend) {
+async fn wait_for_end(
+    events: &mut UnboundedReceiver<BackendEvent>,
+    printer: &mut Printer,
+    backend: &EngineBackend,
+) {
     loop {
         tokio::select! {
             ev = events.recv() => match ev {
@@ -120,17 +158,33 @@ async fn wait_for_end(events: &mut UnboundedReceiver<BackendEvent>, printer: &mu
     }
 }
 
-async fn slash(backend: &EngineBackend, line: &str, sessions: &mut Vec<String>) -> Result<bool, String> {
-    let (cmd, arg) = line.split_once(' ').map(|(c, a)| (c, a.trim())).unwrap_or((line, ""));
+async fn slash(
+    backend: &EngineBackend,
+    line: &str,
+    sessions: &mut Vec<String>,
+) -> Result<bool, String> {
+    let (cmd, arg) = line
+        .split_once(' ')
+        .map(|(c, a)| (c, a.trim()))
+        .unwrap_or((line, ""));
     let e = |e: openclaw_tui::BackendError| e.to_string();
     match cmd {
         "/quit" | "/exit" => return Ok(true),
         "/help" => crate::out!("{HELP}"),
         "/model" if arg.is_empty() => {
-            let current = backend.state().await.map_err(e)?.model.map(|m| format!("{}/{}", m.provider, m.id));
+            let current = backend
+                .state()
+                .await
+                .map_err(e)?
+                .model
+                .map(|m| format!("{}/{}", m.provider, m.id));
             for m in backend.models().await.map_err(e)? {
                 let key = format!("{}/{}", m.provider, m.id);
-                let mark = if Some(&key) == current.as_ref() { "*" } else { " " };
+                let mark = if Some(&key) == current.as_ref() {
+                    "*"
+                } else {
+                    " "
+                };
                 crate::out!("{mark} {key}");
             }
         }
@@ -158,7 +212,10 @@ async fn slash(backend: &EngineBackend, line: &str, sessions: &mut Vec<String>) 
                 crate::out!("no stored sessions here");
             }
             for (i, s) in list.iter().enumerate().take(20) {
-                let title = s.name.clone().unwrap_or_else(|| crate::output::one_line(&s.preview, 60));
+                let title = s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| crate::output::one_line(&s.preview, 60));
                 crate::out!("{:>3}  {}  {title}", i + 1, s.modified);
             }
             if !list.is_empty() {
@@ -166,8 +223,12 @@ async fn slash(backend: &EngineBackend, line: &str, sessions: &mut Vec<String>) 
             }
         }
         "/resume" => {
-            let n: usize = arg.parse().map_err(|_| "usage: /resume <n> (see /resume)")?;
-            let id = sessions.get(n.wrapping_sub(1)).ok_or("no such session; list them with /resume")?;
+            let n: usize = arg
+                .parse()
+                .map_err(|_| "usage: /resume <n> (see /resume)")?;
+            let id = sessions
+                .get(n.wrapping_sub(1))
+                .ok_or("no such session; list them with /resume")?;
             backend.switch_session(id).await.map_err(e)?;
             let count = backend.messages().await.map_err(e)?.len();
             crate::out!("resumed ({count} messages)");
@@ -177,7 +238,12 @@ async fn slash(backend: &EngineBackend, line: &str, sessions: &mut Vec<String>) 
     Ok(false)
 }
 
-async fn send(backend: &EngineBackend, events: &mut UnboundedReceiver<BackendEvent>, printer: &mut Printer, text: String) {
+async fn send(
+    backend: &EngineBackend,
+    events: &mut UnboundedReceiver<BackendEvent>,
+    printer: &mut Printer,
+    text: String,
+) {
     match backend.prompt(text).await {
         Ok(()) => wait_for_end(events, printer, backend).await,
         Err(err) => eprintln!("error: {err}"),

@@ -15,7 +15,9 @@ const REDACTED: &str = "__OPENCLAW_REDACTED__";
 /// Whether a key names a secret.
 fn is_secret(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    ["apikey", "token", "password", "secret", "privatekey"].iter().any(|s| k.contains(s))
+    ["apikey", "token", "password", "secret", "privatekey"]
+        .iter()
+        .any(|s| k.contains(s))
 }
 
 /// `value` with every secret-looking field replaced by a sentinel.
@@ -24,7 +26,11 @@ pub(crate) fn redact(value: &Value) -> Value {
         Value::Object(m) => Value::Object(
             m.iter()
                 .map(|(k, v)| {
-                    let v = if is_secret(k) && (v.is_string() || v.is_object()) { json!(REDACTED) } else { redact(v) };
+                    let v = if is_secret(k) && (v.is_string() || v.is_object()) {
+                        json!(REDACTED)
+                    } else {
+                        redact(v)
+                    };
                     (k.clone(), v)
                 })
                 .collect(),
@@ -48,17 +54,22 @@ pub(crate) fn set_path(root: &mut Value, dotted: &str, new: Value) -> CliResult 
     let parts: Vec<&str> = dotted.split('.').collect();
     for (i, k) in parts.iter().enumerate() {
         if k.is_empty() {
-            return Err(CliError::usage(format!("invalid key \"{dotted}\"")).hint("use dotted keys like gateway.port"));
+            return Err(CliError::usage(format!("invalid key \"{dotted}\""))
+                .hint("use dotted keys like gateway.port"));
         }
         let last = i + 1 == parts.len();
         if let Value::Array(a) = cur {
-            let idx: usize = k
-                .parse()
-                .map_err(|_| CliError::usage(format!("\"{k}\" in \"{dotted}\" must be an index: that part of the config is a list")))?;
+            let idx: usize = k.parse().map_err(|_| {
+                CliError::usage(format!(
+                    "\"{k}\" in \"{dotted}\" must be an index: that part of the config is a list"
+                ))
+            })?;
             let len = a.len();
-            let slot = a
-                .get_mut(idx)
-                .ok_or_else(|| CliError::usage(format!("index {idx} is out of range in \"{dotted}\" (the list has {len} entries)")))?;
+            let slot = a.get_mut(idx).ok_or_else(|| {
+                CliError::usage(format!(
+                    "index {idx} is out of range in \"{dotted}\" (the list has {len} entries)"
+                ))
+            })?;
             if last {
                 *slot = new;
                 return Ok(());
@@ -69,12 +80,16 @@ pub(crate) fn set_path(root: &mut Value, dotted: &str, new: Value) -> CliResult 
         if !cur.is_object() {
             *cur = Value::Object(Map::new());
         }
-        let Value::Object(m) = cur else { unreachable_object()? };
+        let Value::Object(m) = cur else {
+            unreachable_object()?
+        };
         if last {
             m.insert((*k).to_string(), new);
             return Ok(());
         }
-        cur = m.entry((*k).to_string()).or_insert_with(|| Value::Object(Map::new()));
+        cur = m
+            .entry((*k).to_string())
+            .or_insert_with(|| Value::Object(Map::new()));
     }
     Ok(())
 }
@@ -93,15 +108,21 @@ pub(crate) fn read_raw(path: &Path) -> CliResult<Value> {
     match std::fs::read_to_string(path) {
         Ok(t) => Ok(config::parse_json5(path, &t)?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Value::Object(Map::new())),
-        Err(e) => Err(CliError::failure(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => Err(CliError::failure(format!(
+            "cannot read {}: {e}",
+            path.display()
+        ))),
     }
 }
 
 /// Validates and writes the document as pretty JSON (JSON5 comments are not kept).
 pub(crate) fn write_raw(path: &Path, doc: &Value) -> CliResult {
-    let text = serde_json::to_string_pretty(doc).map_err(|e| CliError::failure(e.to_string()))? + "\n";
+    let text =
+        serde_json::to_string_pretty(doc).map_err(|e| CliError::failure(e.to_string()))? + "\n";
     OpenClawConfig::parse(path, &text).map_err(|e| {
-        CliError::usage(format!("the change would make the configuration invalid: {e}"))
+        CliError::usage(format!(
+            "the change would make the configuration invalid: {e}"
+        ))
     })?;
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir)?;
@@ -153,7 +174,11 @@ pub fn run(cmd: ConfigCmd) -> CliResult {
                     "valid": result.is_ok(),
                     "error": result.as_ref().err().map(|e| e.to_string()),
                 }));
-                return result.map(|_| ()).map_err(|_| CliError { message: "invalid configuration".into(), hint: None, code: 1 });
+                return result.map(|_| ()).map_err(|_| CliError {
+                    message: "invalid configuration".into(),
+                    hint: None,
+                    code: 1,
+                });
             }
             match result {
                 Ok(_) if !exists => {
@@ -185,10 +210,16 @@ mod tests {
         set_path(&mut doc, "gateway.port", json!(18789)).unwrap();
         set_path(&mut doc, "agents.list.0.model", json!("fake/fake-model")).unwrap();
         assert_eq!(get_path(&doc, "gateway.port"), Some(&json!(18789)));
-        assert_eq!(get_path(&doc, "agents.list.0.model"), Some(&json!("fake/fake-model")));
+        assert_eq!(
+            get_path(&doc, "agents.list.0.model"),
+            Some(&json!("fake/fake-model"))
+        );
         assert!(set_path(&mut doc, "agents.list.5.model", json!(1)).is_err());
         let r = redact(&doc);
-        assert_eq!(get_path(&r, "models.providers.x.apiKey"), Some(&json!(REDACTED)));
+        assert_eq!(
+            get_path(&r, "models.providers.x.apiKey"),
+            Some(&json!(REDACTED))
+        );
         assert_eq!(parse_value("{a: 1}"), json!({"a": 1}));
         assert_eq!(parse_value("hello world"), json!("hello world"));
     }

@@ -18,8 +18,13 @@ fn remote(args: &HealthArgs, method: &str) -> CliResult<Value> {
     let token = args.gateway.token.clone();
     let rt = runtime()?;
     rt.block_on(async move {
-        let (client, _events) = GatewayClient::connect(&url, ConnectOptions::cli(token)).await.map_err(gateway_error)?;
-        let res = client.request(method, json!({})).await.map_err(gateway_error);
+        let (client, _events) = GatewayClient::connect(&url, ConnectOptions::cli(token))
+            .await
+            .map_err(gateway_error)?;
+        let res = client
+            .request(method, json!({}))
+            .await
+            .map_err(gateway_error);
         client.close();
         res
     })
@@ -37,9 +42,24 @@ fn local_checks() -> Vec<Check> {
     let path = config::config_path();
     let cfg = OpenClawConfig::load_from(&path);
     checks.push(match &cfg {
-        Ok(_) if !path.exists() => Check { name: "config", ok: true, detail: format!("{} (absent; defaults apply)", path.display()), hint: None },
-        Ok(_) => Check { name: "config", ok: true, detail: path.display().to_string(), hint: None },
-        Err(e) => Check { name: "config", ok: false, detail: e.to_string(), hint: Some("fix the file; `openclaw config validate` re-checks it".into()) },
+        Ok(_) if !path.exists() => Check {
+            name: "config",
+            ok: true,
+            detail: format!("{} (absent; defaults apply)", path.display()),
+            hint: None,
+        },
+        Ok(_) => Check {
+            name: "config",
+            ok: true,
+            detail: path.display().to_string(),
+            hint: None,
+        },
+        Err(e) => Check {
+            name: "config",
+            ok: false,
+            detail: e.to_string(),
+            hint: Some("fix the file; `openclaw config validate` re-checks it".into()),
+        },
     });
     let dir = config::state_dir();
     let writable = std::fs::create_dir_all(&dir).is_ok() && tempfile_in(&dir);
@@ -69,7 +89,12 @@ fn local_checks() -> Vec<Check> {
                 });
             }
         }
-        Err(e) => checks.push(Check { name: "models", ok: false, detail: e.message, hint: e.hint }),
+        Err(e) => checks.push(Check {
+            name: "models",
+            ok: false,
+            detail: e.message,
+            hint: e.hint,
+        }),
     }
     checks
 }
@@ -88,7 +113,11 @@ pub fn health(args: HealthArgs) -> CliResult {
             print_json(&res);
         } else {
             let ok = res.get("ok").and_then(Value::as_bool).unwrap_or(false);
-            crate::out!("gateway {}: {}", args.gateway.url.as_deref().unwrap_or_default(), if ok { "ok" } else { "unhealthy" });
+            crate::out!(
+                "gateway {}: {}",
+                args.gateway.url.as_deref().unwrap_or_default(),
+                if ok { "ok" } else { "unhealthy" }
+            );
             if let Some(a) = res.get("defaultAgentId").and_then(Value::as_str) {
                 crate::out!("default agent: {a}");
             }
@@ -108,13 +137,22 @@ pub fn health(args: HealthArgs) -> CliResult {
         print_json(&json!({ "ok": ok, "checks": rows }));
     } else {
         for c in &checks {
-            crate::out!("{} {:<14} {}", if c.ok { "✓" } else { "✗" }, c.name, c.detail);
+            crate::out!(
+                "{} {:<14} {}",
+                if c.ok { "✓" } else { "✗" },
+                c.name,
+                c.detail
+            );
             if let Some(h) = &c.hint {
                 crate::out!("  {:<14} hint: {h}", "");
             }
         }
     }
-    if ok { Ok(()) } else { Err(CliError::failure("some checks failed")) }
+    if ok {
+        Ok(())
+    } else {
+        Err(CliError::failure("some checks failed"))
+    }
 }
 
 pub fn status(args: HealthArgs) -> CliResult {
@@ -126,10 +164,18 @@ pub fn status(args: HealthArgs) -> CliResult {
     let cfg = OpenClawConfig::load()?;
     let (_c, reg) = registry()?;
     let agents = store::agent_ids(&cfg);
-    let sessions: usize = agents.iter().map(|a| store::agent_sessions(a).len()).sum::<usize>() + store::local_sessions().len();
-    let default = reg.default_model().map(|m| format!("{}/{}", m.provider, m.id));
+    let sessions: usize = agents
+        .iter()
+        .map(|a| store::agent_sessions(a).len())
+        .sum::<usize>()
+        + store::local_sessions().len();
+    let default = reg
+        .default_model()
+        .map(|m| format!("{}/{}", m.provider, m.id));
     let gateway_url = std::env::var("OPENCLAW_GATEWAY_URL").ok().or_else(|| {
-        cfg.section("gateway.port").and_then(Value::as_u64).map(|p| format!("ws://127.0.0.1:{p}"))
+        cfg.section("gateway.port")
+            .and_then(Value::as_u64)
+            .map(|p| format!("ws://127.0.0.1:{p}"))
     });
     let doc = json!({
         "version": env!("CARGO_PKG_VERSION"),
@@ -149,7 +195,11 @@ pub fn status(args: HealthArgs) -> CliResult {
             let v = match v {
                 Value::String(s) => s.clone(),
                 Value::Null => "-".into(),
-                Value::Array(a) => a.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(", "),
+                Value::Array(a) => a
+                    .iter()
+                    .filter_map(Value::as_str)
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 other => other.to_string(),
             };
             crate::out!("{k:>16}  {v}");

@@ -21,13 +21,22 @@ pub(crate) fn registry() -> CliResult<(OpenClawConfig, ModelRegistry)> {
 /// The env var a user should set for `provider` (for hints).
 pub(crate) fn key_hint(provider: &str) -> String {
     match builtin_provider(provider).and_then(|p| p.env_keys.last()) {
-        Some(var) => format!("set {var}, or add an apiKey for \"{provider}\" under models.providers in openclaw.json"),
-        None => format!("add an apiKey for \"{provider}\" under models.providers in {}", config::config_path().display()),
+        Some(var) => format!(
+            "set {var}, or add an apiKey for \"{provider}\" under models.providers in openclaw.json"
+        ),
+        None => format!(
+            "add an apiKey for \"{provider}\" under models.providers in {}",
+            config::config_path().display()
+        ),
     }
 }
 
 pub fn run(cmd: ModelsCmd) -> CliResult {
-    let ModelsCmd::List { provider, available, json } = cmd;
+    let ModelsCmd::List {
+        provider,
+        available,
+        json,
+    } = cmd;
     let (_cfg, reg) = registry()?;
     if let Some(p) = &provider {
         if !reg.has_provider(p) {
@@ -74,7 +83,11 @@ pub fn run(cmd: ModelsCmd) -> CliResult {
         t.row(vec![
             format!("{}/{}", m.provider, m.id),
             format!("{}k", m.context_window / 1000),
-            if m.reasoning { "yes".into() } else { "-".into() },
+            if m.reasoning {
+                "yes".into()
+            } else {
+                "-".into()
+            },
             m.input.join(","),
             avail,
         ]);

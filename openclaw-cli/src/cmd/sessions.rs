@@ -19,16 +19,21 @@ pub fn parse_age(s: &str) -> CliResult<Duration> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (num, unit) = s.split_at(split);
-    let n: u64 = num
-        .parse()
-        .map_err(|_| CliError::usage(format!("invalid age \"{s}\"")).hint("use a number and a unit: 30m, 12h, 7d, 2w"))?;
+    let n: u64 = num.parse().map_err(|_| {
+        CliError::usage(format!("invalid age \"{s}\""))
+            .hint("use a number and a unit: 30m, 12h, 7d, 2w")
+    })?;
     let secs = match unit {
         "s" => 1,
         "m" => 60,
         "h" => 3600,
         "d" | "" => 86_400,
         "w" => 7 * 86_400,
-        _ => return Err(CliError::usage(format!("invalid age unit \"{unit}\"")).hint("use s, m, h, d or w")),
+        _ => {
+            return Err(
+                CliError::usage(format!("invalid age unit \"{unit}\"")).hint("use s, m, h, d or w")
+            );
+        }
     };
     Ok(Duration::from_secs(n * secs))
 }
@@ -37,7 +42,11 @@ fn key_index(agent: &str) -> Vec<(String, String)> {
     // (session id, key) pairs from the store.
     store::load_store(agent)
         .into_iter()
-        .filter_map(|(k, v)| v.get("sessionId").and_then(Value::as_str).map(|id| (id.to_string(), k)))
+        .filter_map(|(k, v)| {
+            v.get("sessionId")
+                .and_then(Value::as_str)
+                .map(|id| (id.to_string(), k))
+        })
         .collect()
 }
 
@@ -46,8 +55,17 @@ pub fn run(cmd: SessionsCmd) -> CliResult {
     match cmd {
         SessionsCmd::List { agent, json } => list(&cfg, agent, json.json),
         SessionsCmd::Show { key_or_id, json } => show(&cfg, &key_or_id, json.json),
-        SessionsCmd::Export { key_or_id, format, output } => export(&cfg, &key_or_id, format, output),
-        SessionsCmd::Archive { older_than, agent, dry_run, json } => archive(&cfg, &older_than, agent, dry_run, json.json),
+        SessionsCmd::Export {
+            key_or_id,
+            format,
+            output,
+        } => export(&cfg, &key_or_id, format, output),
+        SessionsCmd::Archive {
+            older_than,
+            agent,
+            dry_run,
+            json,
+        } => archive(&cfg, &older_than, agent, dry_run, json.json),
         SessionsCmd::Delete { key_or_id, json } => delete(&cfg, &key_or_id, json.json),
     }
 }
@@ -56,7 +74,8 @@ fn agents_for(cfg: &OpenClawConfig, agent: Option<String>) -> CliResult<Vec<Stri
     let all = store::agent_ids(cfg);
     match agent {
         Some(a) if all.contains(&a) => Ok(vec![a]),
-        Some(a) => Err(CliError::usage(format!("unknown agent \"{a}\"")).hint(format!("known agents: {}", all.join(", ")))),
+        Some(a) => Err(CliError::usage(format!("unknown agent \"{a}\""))
+            .hint(format!("known agents: {}", all.join(", ")))),
         None => Ok(all),
     }
 }
@@ -67,7 +86,10 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
     for a in agents_for(cfg, agent)? {
         let keys = key_index(&a);
         for s in store::agent_sessions(&a) {
-            let key = keys.iter().find(|(id, _)| *id == s.id).map(|(_, k)| k.clone());
+            let key = keys
+                .iter()
+                .find(|(id, _)| *id == s.id)
+                .map(|(_, k)| k.clone());
             rows.push((a.clone(), key, s));
         }
     }
@@ -76,7 +98,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
             rows.push(("local".into(), None, s));
         }
     }
-    rows.sort_by(|x, y| y.2.modified.cmp(&x.2.modified));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2.modified));
     if as_json {
         let out: Vec<Value> = rows
             .iter()
@@ -95,11 +117,26 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
         crate::out!("No sessions yet. Start one with `openclaw`.");
         return Ok(());
     }
-    let mut t = Table::new(&["agent", "key / id", "modified", "msgs", "name / first message"]);
+    let mut t = Table::new(&[
+        "agent",
+        "key / id",
+        "modified",
+        "msgs",
+        "name / first message",
+    ]);
     for (a, k, s) in &rows {
-        let title = s.name.clone().unwrap_or_else(|| one_line(&s.first_message, 50));
+        let title = s
+            .name
+            .clone()
+            .unwrap_or_else(|| one_line(&s.first_message, 50));
         let id = k.clone().unwrap_or_else(|| s.id.clone());
-        t.row(vec![a.clone(), id, format_time(s.modified), s.message_count.to_string(), title]);
+        t.row(vec![
+            a.clone(),
+            id,
+            format_time(s.modified),
+            s.message_count.to_string(),
+            title,
+        ]);
     }
     t.print();
     Ok(())
@@ -116,7 +153,12 @@ fn show(cfg: &OpenClawConfig, what: &str, as_json: bool) -> CliResult {
         return Ok(());
     }
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{}{}", found.path.display(), name.map(|n| format!("  ({n})")).unwrap_or_default());
+    let _ = writeln!(
+        out,
+        "{}{}",
+        found.path.display(),
+        name.map(|n| format!("  ({n})")).unwrap_or_default()
+    );
     for m in &messages {
         let (role, text) = message_line(m);
         let _ = writeln!(out, "{role:>10}  {}", one_line(&text, 110));
@@ -124,21 +166,35 @@ fn show(cfg: &OpenClawConfig, what: &str, as_json: bool) -> CliResult {
     Ok(())
 }
 
-fn export(cfg: &OpenClawConfig, what: &str, format: ExportFormat, output: Option<PathBuf>) -> CliResult {
+fn export(
+    cfg: &OpenClawConfig,
+    what: &str,
+    format: ExportFormat,
+    output: Option<PathBuf>,
+) -> CliResult {
     let found = store::find(cfg, what)?;
     let body = match format {
         ExportFormat::Jsonl => std::fs::read_to_string(&found.path)?,
         ExportFormat::Md | ExportFormat::Html => {
             let (name, messages) = load_messages(&found.path)?;
             let title = name.unwrap_or_else(|| {
-                found.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+                found
+                    .path
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().into_owned())
+                    .unwrap_or_default()
             });
-            if format == ExportFormat::Md { to_markdown(&title, &messages) } else { to_html(&title, &messages) }
+            if format == ExportFormat::Md {
+                to_markdown(&title, &messages)
+            } else {
+                to_html(&title, &messages)
+            }
         }
     };
     match output {
         Some(p) => {
-            std::fs::write(&p, body).map_err(|e| CliError::failure(format!("cannot write {}: {e}", p.display())))?;
+            std::fs::write(&p, body)
+                .map_err(|e| CliError::failure(format!("cannot write {}: {e}", p.display())))?;
             eprintln!("Wrote {}", p.display());
         }
         None => {
@@ -148,9 +204,17 @@ fn export(cfg: &OpenClawConfig, what: &str, format: ExportFormat, output: Option
     Ok(())
 }
 
-fn archive(cfg: &OpenClawConfig, age: &str, agent: Option<String>, dry_run: bool, as_json: bool) -> CliResult {
+fn archive(
+    cfg: &OpenClawConfig,
+    age: &str,
+    agent: Option<String>,
+    dry_run: bool,
+    as_json: bool,
+) -> CliResult {
     let age = parse_age(age)?;
-    let cutoff = SystemTime::now().checked_sub(age).unwrap_or(SystemTime::UNIX_EPOCH);
+    let cutoff = SystemTime::now()
+        .checked_sub(age)
+        .unwrap_or(SystemTime::UNIX_EPOCH);
     let mut todo: Vec<(String, PathBuf)> = Vec::new();
     for a in agents_for(cfg, agent)? {
         for s in store::agent_sessions(&a) {
@@ -162,7 +226,9 @@ fn archive(cfg: &OpenClawConfig, age: &str, agent: Option<String>, dry_run: bool
     let show_bar = !as_json && !dry_run && todo.len() >= 20 && std::io::stderr().is_terminal();
     let bar = show_bar.then(|| {
         let b = indicatif::ProgressBar::new(todo.len() as u64);
-        if let Ok(style) = indicatif::ProgressStyle::with_template("archiving {bar:40} {pos}/{len} {wide_msg}") {
+        if let Ok(style) =
+            indicatif::ProgressStyle::with_template("archiving {bar:40} {pos}/{len} {wide_msg}")
+        {
             b.set_style(style);
         }
         b
@@ -170,14 +236,19 @@ fn archive(cfg: &OpenClawConfig, age: &str, agent: Option<String>, dry_run: bool
     let mut moved = Vec::new();
     for (agent, path) in &todo {
         if let Some(b) = &bar {
-            b.set_message(path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default());
+            b.set_message(
+                path.file_name()
+                    .map(|f| f.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+            );
         }
         let Some(dir) = path.parent() else { continue };
         let dest_dir = dir.join("archive");
         let dest = dest_dir.join(path.file_name().unwrap_or_default());
         if !dry_run {
             std::fs::create_dir_all(&dest_dir)?;
-            std::fs::rename(path, &dest).map_err(|e| CliError::failure(format!("cannot move {}: {e}", path.display())))?;
+            std::fs::rename(path, &dest)
+                .map_err(|e| CliError::failure(format!("cannot move {}: {e}", path.display())))?;
         }
         moved.push(json!({ "agentId": agent, "from": path, "to": dest }));
         if let Some(b) = &bar {
@@ -202,12 +273,19 @@ fn archive(cfg: &OpenClawConfig, age: &str, agent: Option<String>, dry_run: bool
 
 fn delete(cfg: &OpenClawConfig, what: &str, as_json: bool) -> CliResult {
     let Found { agent, key, path } = store::find(cfg, what)?;
-    std::fs::remove_file(&path).map_err(|e| CliError::failure(format!("cannot delete {}: {e}", path.display())))?;
+    std::fs::remove_file(&path)
+        .map_err(|e| CliError::failure(format!("cannot delete {}: {e}", path.display())))?;
     if let Some(agent) = &agent {
         let mut st = store::load_store(agent);
-        let id = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+        let id = path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let before = st.len();
-        st.retain(|k, v| Some(k) != key.as_ref() && v.get("sessionId").and_then(Value::as_str) != Some(id.as_str()));
+        st.retain(|k, v| {
+            Some(k) != key.as_ref()
+                && v.get("sessionId").and_then(Value::as_str) != Some(id.as_str())
+        });
         if st.len() != before {
             store::save_store(agent, &st)?;
         }

@@ -32,7 +32,9 @@ pub fn message_line(m: &Message) -> (String, String) {
             for b in &a.content {
                 match b {
                     ContentBlock::Text(t) => parts.push(t.text.clone()),
-                    ContentBlock::ToolCall(c) => parts.push(format!("[{} {}]", c.name, c.arguments)),
+                    ContentBlock::ToolCall(c) => {
+                        parts.push(format!("[{} {}]", c.name, c.arguments))
+                    }
                     _ => {}
                 }
             }
@@ -61,7 +63,8 @@ pub fn to_markdown(title: &str, messages: &[Message]) -> String {
                     match b {
                         ContentBlock::Text(t) => out.push_str(&format!("{}\n\n", t.text)),
                         ContentBlock::Thinking(t) => {
-                            let quoted: Vec<String> = t.thinking.lines().map(|l| format!("> {l}")).collect();
+                            let quoted: Vec<String> =
+                                t.thinking.lines().map(|l| format!("> {l}")).collect();
                             out.push_str(&format!("{}\n\n", quoted.join("\n")));
                         }
                         ContentBlock::ToolCall(c) => out.push_str(&format!(
@@ -78,8 +81,16 @@ pub fn to_markdown(title: &str, messages: &[Message]) -> String {
             }
             Message::ToolResult(r) => {
                 let text: String = r.content.iter().filter_map(ContentBlock::as_text).collect();
-                let label = if r.is_error { "Tool error" } else { "Tool result" };
-                out.push_str(&format!("**{label}** `{}`\n\n```\n{}\n```\n\n", r.tool_name, text.trim_end()));
+                let label = if r.is_error {
+                    "Tool error"
+                } else {
+                    "Tool result"
+                };
+                out.push_str(&format!(
+                    "**{label}** `{}`\n\n```\n{}\n```\n\n",
+                    r.tool_name,
+                    text.trim_end()
+                ));
             }
             other => {
                 let (role, text) = message_line(other);
@@ -91,7 +102,10 @@ pub fn to_markdown(title: &str, messages: &[Message]) -> String {
 }
 
 fn escape(s: &str) -> String {
-    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }
 
 /// The conversation as a self-contained HTML page (one section per message).

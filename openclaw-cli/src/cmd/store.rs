@@ -57,8 +57,10 @@ pub fn load_store(agent: &str) -> Map<String, Value> {
 /// Writes the agent's session store.
 pub fn save_store(agent: &str, store: &Map<String, Value>) -> CliResult {
     let path = sessions_dir(agent).join("sessions.json");
-    let text = serde_json::to_string_pretty(&Value::Object(store.clone())).map_err(|e| CliError::failure(e.to_string()))?;
-    std::fs::write(&path, text + "\n").map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
+    let text = serde_json::to_string_pretty(&Value::Object(store.clone()))
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    std::fs::write(&path, text + "\n")
+        .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
 }
 
 /// The agent's sessions, newest first (an absent directory gives none).
@@ -81,7 +83,7 @@ pub fn local_sessions() -> Vec<SessionSummary> {
             }
         }
     }
-    out.sort_by(|a, b| b.modified.cmp(&a.modified));
+    out.sort_by_key(|s| std::cmp::Reverse(s.modified));
     out
 }
 
@@ -106,28 +108,48 @@ fn store_file(agent: &str, entry: &Value) -> Option<PathBuf> {
 pub fn find(cfg: &OpenClawConfig, what: &str) -> CliResult<Found> {
     let p = Path::new(what);
     if what.ends_with(".jsonl") && p.is_file() {
-        return Ok(Found { agent: None, key: None, path: p.to_path_buf() });
+        return Ok(Found {
+            agent: None,
+            key: None,
+            path: p.to_path_buf(),
+        });
     }
     let agents = agent_ids(cfg);
     for agent in &agents {
         let store = load_store(agent);
-        let canonical = if what.contains(':') { what.to_string() } else { format!("agent:{agent}:{what}") };
+        let canonical = if what.contains(':') {
+            what.to_string()
+        } else {
+            format!("agent:{agent}:{what}")
+        };
         for key in [what, canonical.as_str()] {
             if let Some(path) = store.get(key).and_then(|e| store_file(agent, e)) {
-                return Ok(Found { agent: Some(agent.clone()), key: Some(key.to_string()), path });
+                return Ok(Found {
+                    agent: Some(agent.clone()),
+                    key: Some(key.to_string()),
+                    path,
+                });
             }
         }
     }
     let mut hits = Vec::new();
     let mut all: Vec<(Option<String>, SessionSummary)> = Vec::new();
     for agent in &agents {
-        all.extend(agent_sessions(agent).into_iter().map(|s| (Some(agent.clone()), s)));
+        all.extend(
+            agent_sessions(agent)
+                .into_iter()
+                .map(|s| (Some(agent.clone()), s)),
+        );
     }
     all.extend(local_sessions().into_iter().map(|s| (None, s)));
     for (agent, s) in all {
         {
             if s.id == what {
-                return Ok(Found { agent, key: None, path: s.path });
+                return Ok(Found {
+                    agent,
+                    key: None,
+                    path: s.path,
+                });
             }
             if s.id.starts_with(what) {
                 hits.push((agent, s.path));
@@ -137,10 +159,17 @@ pub fn find(cfg: &OpenClawConfig, what: &str) -> CliResult<Found> {
     match hits.len() {
         1 => {
             let (agent, path) = hits.remove(0);
-            Ok(Found { agent, key: None, path })
+            Ok(Found {
+                agent,
+                key: None,
+                path,
+            })
         }
         0 => Err(CliError::usage(format!("no session matches \"{what}\""))
             .hint("`openclaw sessions list` shows keys and ids")),
-        n => Err(CliError::usage(format!("\"{what}\" matches {n} sessions")).hint("give more of the id")),
+        n => {
+            Err(CliError::usage(format!("\"{what}\" matches {n} sessions"))
+                .hint("give more of the id"))
+        }
     }
 }

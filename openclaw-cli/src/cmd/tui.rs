@@ -18,7 +18,9 @@ use crate::error::{CliError, CliResult};
 pub(crate) fn engine_error(e: EngineError) -> CliError {
     let hint = match &e {
         EngineError::NoApiKey(p) => Some(super::models::key_hint(p)),
-        EngineError::NoModel => Some("run `openclaw models list` to see what is configured".to_string()),
+        EngineError::NoModel => {
+            Some("run `openclaw models list` to see what is configured".to_string())
+        }
         EngineError::UnknownProvider(_) | EngineError::ModelNotFound(_) => {
             Some("run `openclaw models list` for the known provider/model names".to_string())
         }
@@ -67,7 +69,9 @@ pub fn run(agent: AgentArgs, gateway: GatewayTarget, session: String) -> CliResu
                     .await
                     .map(|b| Arc::new(b) as Arc<dyn ChatBackend>)
                     .map_err(gateway_error),
-                None => start_engine(&agent).await.map(|b| Arc::new(b) as Arc<dyn ChatBackend>),
+                None => start_engine(&agent)
+                    .await
+                    .map(|b| Arc::new(b) as Arc<dyn ChatBackend>),
             };
             made.map_err(|e| {
                 let text = e.message.clone();
@@ -84,7 +88,11 @@ pub fn run(agent: AgentArgs, gateway: GatewayTarget, session: String) -> CliResu
         };
         match openclaw_tui::run_connecting(pending, options).await {
             Ok(()) => Ok(()),
-            Err(e) => Err(failure.lock().ok().and_then(|mut s| s.take()).unwrap_or_else(|| CliError::failure(e.to_string()))),
+            Err(e) => Err(failure
+                .lock()
+                .ok()
+                .and_then(|mut s| s.take())
+                .unwrap_or_else(|| CliError::failure(e.to_string()))),
         }
     })
 }

@@ -6,8 +6,8 @@ use openclaw_core::{AgentEvent, ToolOutput};
 use super::{App, Reply};
 use crate::backend::BackendEvent;
 use crate::popup::{Item, Picker, PickerKind, Popup};
-use crate::transcript::{CellKind, NoticeLevel};
 use crate::transcript::AssistantBlock;
+use crate::transcript::{CellKind, NoticeLevel};
 
 fn blocks_of(msg: &AssistantMessage) -> Vec<AssistantBlock> {
     msg.content
@@ -41,7 +41,9 @@ impl App {
         for m in messages {
             match m {
                 Message::User(u) => {
-                    self.transcript.push(CellKind::User { text: u.content.text() });
+                    self.transcript.push(CellKind::User {
+                        text: u.content.text(),
+                    });
                 }
                 Message::Assistant(a) => {
                     self.finish_assistant_cell(None, a);
@@ -75,10 +77,15 @@ impl App {
                 }
                 Message::Custom(c) if c.display => self.notice(NoticeLevel::Info, c.content.text()),
                 Message::Custom(_) => {}
-                Message::BranchSummary(b) => self.notice(NoticeLevel::Info, format!("Branch summary: {}", b.summary)),
+                Message::BranchSummary(b) => {
+                    self.notice(NoticeLevel::Info, format!("Branch summary: {}", b.summary))
+                }
                 Message::CompactionSummary(c) => self.notice(
                     NoticeLevel::Info,
-                    format!("Compacted {} tokens of history:\n{}", c.tokens_before, c.summary),
+                    format!(
+                        "Compacted {} tokens of history:\n{}",
+                        c.tokens_before, c.summary
+                    ),
                 ),
             }
         }
@@ -87,8 +94,14 @@ impl App {
     fn finish_assistant_cell(&mut self, index: Option<usize>, a: &AssistantMessage) {
         let aborted = a.stop_reason == StopReason::Aborted;
         let error = match a.stop_reason {
-            StopReason::Aborted => Some(a.error_message.clone().unwrap_or_else(|| "Aborted".into())),
-            StopReason::Error => Some(a.error_message.clone().unwrap_or_else(|| "The model returned an error".into())),
+            StopReason::Aborted => {
+                Some(a.error_message.clone().unwrap_or_else(|| "Aborted".into()))
+            }
+            StopReason::Error => Some(
+                a.error_message
+                    .clone()
+                    .unwrap_or_else(|| "The model returned an error".into()),
+            ),
             _ => None,
         };
         let kind = CellKind::Assistant {
@@ -125,7 +138,12 @@ impl App {
 
     fn finish_tool(&mut self, id: &str, name: &str, output: ToolOutput, error: bool) {
         match self.tool_cell(id).and_then(|i| self.transcript.get_mut(i)) {
-            Some(CellKind::Tool { result, is_error, done, .. }) => {
+            Some(CellKind::Tool {
+                result,
+                is_error,
+                done,
+                ..
+            }) => {
                 *result = Some(output);
                 *is_error = error;
                 *done = true;
@@ -156,7 +174,8 @@ impl App {
                 self.pending_steer.clear();
                 self.pending_follow_up.clear();
                 if let Some(i) = self.current.take() {
-                    if let Some(CellKind::Assistant { streaming, .. }) = self.transcript.get_mut(i) {
+                    if let Some(CellKind::Assistant { streaming, .. }) = self.transcript.get_mut(i)
+                    {
                         *streaming = false;
                     }
                 }
@@ -174,7 +193,9 @@ impl App {
                 _ => {}
             },
             AgentEvent::MessageUpdate { message, .. } => {
-                let Some(a) = message.as_assistant() else { return };
+                let Some(a) = message.as_assistant() else {
+                    return;
+                };
                 let idx = match self.current {
                     Some(i) => i,
                     None => {
@@ -205,7 +226,11 @@ impl App {
                     }
                 }
             }
-            AgentEvent::ToolExecutionStart { tool_call_id, tool_name, args } => {
+            AgentEvent::ToolExecutionStart {
+                tool_call_id,
+                tool_name,
+                args,
+            } => {
                 if self.tool_cell(&tool_call_id).is_none() {
                     self.transcript.push(CellKind::Tool {
                         id: tool_call_id,
@@ -217,33 +242,62 @@ impl App {
                     });
                 }
             }
-            AgentEvent::ToolExecutionUpdate { tool_call_id, partial_result, .. } => {
-                if let Some(CellKind::Tool { result, .. }) =
-                    self.tool_cell(&tool_call_id).and_then(|i| self.transcript.get_mut(i))
+            AgentEvent::ToolExecutionUpdate {
+                tool_call_id,
+                partial_result,
+                ..
+            } => {
+                if let Some(CellKind::Tool { result, .. }) = self
+                    .tool_cell(&tool_call_id)
+                    .and_then(|i| self.transcript.get_mut(i))
                 {
                     *result = Some(partial_result);
                 }
             }
-            AgentEvent::ToolExecutionEnd { tool_call_id, tool_name, result, is_error } => {
+            AgentEvent::ToolExecutionEnd {
+                tool_call_id,
+                tool_name,
+                result,
+                is_error,
+            } => {
                 self.finish_tool(&tool_call_id, &tool_name, result, is_error);
             }
-            AgentEvent::QueueUpdate { steering, follow_up } => {
+            AgentEvent::QueueUpdate {
+                steering,
+                follow_up,
+            } => {
                 self.pending_steer = steering;
                 self.pending_follow_up = follow_up;
             }
             AgentEvent::CompactionStart { reason } => {
-                self.notice(NoticeLevel::Info, format!("Compacting context ({reason:?})…").to_lowercase());
+                self.notice(
+                    NoticeLevel::Info,
+                    format!("Compacting context ({reason:?})…").to_lowercase(),
+                );
             }
-            AgentEvent::CompactionEnd { result, aborted, error_message, .. } => {
+            AgentEvent::CompactionEnd {
+                result,
+                aborted,
+                error_message,
+                ..
+            } => {
                 if let Some(r) = result {
-                    self.notice(NoticeLevel::Info, format!("Compacted {} tokens of history.", r.tokens_before));
+                    self.notice(
+                        NoticeLevel::Info,
+                        format!("Compacted {} tokens of history.", r.tokens_before),
+                    );
                 } else if aborted {
                     self.notice(NoticeLevel::Warning, "Compaction aborted.");
                 } else if let Some(e) = error_message {
                     self.notice(NoticeLevel::Error, format!("Compaction failed: {e}"));
                 }
             }
-            AgentEvent::AutoRetryStart { attempt, max_attempts, delay_ms, error_message } => {
+            AgentEvent::AutoRetryStart {
+                attempt,
+                max_attempts,
+                delay_ms,
+                error_message,
+            } => {
                 self.notice(
                     NoticeLevel::Warning,
                     format!(
@@ -252,17 +306,30 @@ impl App {
                     ),
                 );
             }
-            AgentEvent::AutoRetryEnd { success, attempt, final_error } => {
+            AgentEvent::AutoRetryEnd {
+                success,
+                attempt,
+                final_error,
+            } => {
                 if success {
                     self.notice(NoticeLevel::Info, format!("Retry {attempt} succeeded."));
                 } else {
                     let e = final_error.unwrap_or_else(|| "unknown error".into());
-                    self.notice(NoticeLevel::Error, format!("Giving up after {attempt} attempts: {e}"));
+                    self.notice(
+                        NoticeLevel::Error,
+                        format!("Giving up after {attempt} attempts: {e}"),
+                    );
                 }
             }
             AgentEvent::SessionInfoChanged { name } => self.state.session_name = Some(name),
             AgentEvent::ThinkingLevelChanged { level } => self.state.thinking = level,
-            AgentEvent::ModelFallback { from_provider, from_model, to_provider, to_model, error_message } => {
+            AgentEvent::ModelFallback {
+                from_provider,
+                from_model,
+                to_provider,
+                to_model,
+                error_message,
+            } => {
                 self.notice(
                     NoticeLevel::Warning,
                     format!("{from_provider}/{from_model} failed ({error_message}); switched to {to_provider}/{to_model}"),
@@ -276,7 +343,11 @@ impl App {
     pub fn on_reply(&mut self, reply: Reply) {
         match reply {
             Reply::Models(models) => {
-                let current = self.state.model.as_ref().map(|m| format!("{}/{}", m.provider, m.id));
+                let current = self
+                    .state
+                    .model
+                    .as_ref()
+                    .map(|m| format!("{}/{}", m.provider, m.id));
                 let items: Vec<Item> = models
                     .into_iter()
                     .map(|m| {
@@ -288,11 +359,18 @@ impl App {
                         if current.as_deref() == Some(key.as_str()) {
                             detail.push_str(" · current");
                         }
-                        Item { label: key.clone(), detail, value: key, preview: None }
+                        Item {
+                            label: key.clone(),
+                            detail,
+                            value: key,
+                            preview: None,
+                        }
                     })
                     .collect();
                 let mut picker = Picker::new(PickerKind::Model, "model", items);
-                if let Some(pos) = current.and_then(|c| picker.items.iter().position(|i| i.value == c)) {
+                if let Some(pos) =
+                    current.and_then(|c| picker.items.iter().position(|i| i.value == c))
+                {
                     picker.selected = pos;
                 }
                 self.popup = Some(Popup::Picker(picker));
@@ -307,13 +385,22 @@ impl App {
                         preview: Some(s.preview),
                     })
                     .collect();
-                self.popup = Some(Popup::Picker(Picker::new(PickerKind::Session, "resume session", items)));
+                self.popup = Some(Popup::Picker(Picker::new(
+                    PickerKind::Session,
+                    "resume session",
+                    items,
+                )));
             }
             Reply::ForkPoints { points, for_tree } => {
                 let items = points
                     .into_iter()
                     .rev()
-                    .map(|p| Item { label: first_line(&p.text), detail: String::new(), value: p.entry_id, preview: None })
+                    .map(|p| Item {
+                        label: first_line(&p.text),
+                        detail: String::new(),
+                        value: p.entry_id,
+                        preview: None,
+                    })
                     .collect();
                 let (kind, title) = if for_tree {
                     (PickerKind::Tree, "go back to message")
@@ -337,7 +424,11 @@ impl App {
 }
 
 fn first_line(s: &str) -> String {
-    s.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim().to_string()
+    s.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
 }
 
 fn remove_first(list: &mut Vec<String>, text: &str) {

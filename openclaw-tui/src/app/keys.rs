@@ -100,11 +100,9 @@ impl App {
 
         let mut actions = Vec::new();
         match key.code {
-            KeyCode::Esc => {
-                if self.streaming {
-                    actions.push(Action::Abort);
-                    self.hint = Some("aborting…".into());
-                }
+            KeyCode::Esc if self.streaming => {
+                actions.push(Action::Abort);
+                self.hint = Some("aborting…".into());
             }
             KeyCode::Enter if alt && self.streaming && !self.composer.is_empty() => {
                 let text = self.composer.take();
@@ -217,7 +215,11 @@ impl App {
                 None
             } else {
                 let selected = keep(&self.popup, &items);
-                Some(Popup::Completion(Completion { kind: CompletionKind::Slash, items, selected }))
+                Some(Popup::Completion(Completion {
+                    kind: CompletionKind::Slash,
+                    items,
+                    selected,
+                }))
             };
             return;
         }
@@ -227,13 +229,22 @@ impl App {
                 .files
                 .search(query, 8)
                 .into_iter()
-                .map(|p| Item { label: p.clone(), detail: String::new(), value: format!("@{p}"), preview: None })
+                .map(|p| Item {
+                    label: p.clone(),
+                    detail: String::new(),
+                    value: format!("@{p}"),
+                    preview: None,
+                })
                 .collect();
             self.popup = if items.is_empty() {
                 None
             } else {
                 let selected = keep(&self.popup, &items);
-                Some(Popup::Completion(Completion { kind: CompletionKind::Mention, items, selected }))
+                Some(Popup::Completion(Completion {
+                    kind: CompletionKind::Mention,
+                    items,
+                    selected,
+                }))
             };
             return;
         }
@@ -254,11 +265,19 @@ impl App {
                 let needs_arg = slash::COMMANDS
                     .iter()
                     .any(|cmd| format!("/{}", cmd.name) == item.value && !cmd.args.is_empty());
-                let v = if needs_arg { format!("{} ", item.value) } else { item.value.clone() };
+                let v = if needs_arg {
+                    format!("{} ", item.value)
+                } else {
+                    item.value.clone()
+                };
                 self.composer.set_text(&v);
             }
             CompletionKind::Mention => {
-                let v = if item.value.ends_with('/') { item.value.clone() } else { format!("{} ", item.value) };
+                let v = if item.value.ends_with('/') {
+                    item.value.clone()
+                } else {
+                    format!("{} ", item.value)
+                };
                 self.composer.replace_token(&v);
             }
         }

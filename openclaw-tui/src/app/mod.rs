@@ -31,12 +31,17 @@ pub enum Action {
     FollowUp(String),
     Abort,
     LoadModels,
-    SetModel { provider: String, id: String },
+    SetModel {
+        provider: String,
+        id: String,
+    },
     SetThinking(ThinkingLevel),
     NewSession,
     LoadSessions,
     SwitchSession(String),
-    LoadForkPoints { for_tree: bool },
+    LoadForkPoints {
+        for_tree: bool,
+    },
     Fork(String),
     Branch(String),
     Compact,
@@ -54,7 +59,10 @@ pub enum Action {
 pub enum Reply {
     Models(Vec<ModelChoice>),
     Sessions(Vec<SessionChoice>),
-    ForkPoints { points: Vec<ForkPoint>, for_tree: bool },
+    ForkPoints {
+        points: Vec<ForkPoint>,
+        for_tree: bool,
+    },
     /// A fork was made at a message whose text goes back into the composer.
     Forked(String),
     Exported(String),

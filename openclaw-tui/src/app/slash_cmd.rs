@@ -11,9 +11,15 @@ impl App {
     pub(crate) fn run_slash(&mut self, name: &str, args: &str) -> Vec<Action> {
         match name {
             "model" if !args.is_empty() => match args.split_once('/') {
-                Some((provider, id)) => vec![Action::SetModel { provider: provider.into(), id: id.into() }],
+                Some((provider, id)) => vec![Action::SetModel {
+                    provider: provider.into(),
+                    id: id.into(),
+                }],
                 None => {
-                    self.notice(NoticeLevel::Error, "Usage: /model <provider>/<model-id>, or /model to pick");
+                    self.notice(
+                        NoticeLevel::Error,
+                        "Usage: /model <provider>/<model-id>, or /model to pick",
+                    );
                     Vec::new()
                 }
             },
@@ -30,13 +36,20 @@ impl App {
                     .iter()
                     .map(|l| Item {
                         label: l.as_str().into(),
-                        detail: if *l == self.state.thinking { "current".into() } else { String::new() },
+                        detail: if *l == self.state.thinking {
+                            "current".into()
+                        } else {
+                            String::new()
+                        },
                         value: l.as_str().into(),
                         preview: None,
                     })
                     .collect();
                 let mut p = Picker::new(PickerKind::Thinking, "thinking level", items);
-                p.selected = ThinkingLevel::ALL.iter().position(|l| *l == self.state.thinking).unwrap_or(0);
+                p.selected = ThinkingLevel::ALL
+                    .iter()
+                    .position(|l| *l == self.state.thinking)
+                    .unwrap_or(0);
                 self.popup = Some(Popup::Picker(p));
                 Vec::new()
             }
@@ -46,14 +59,24 @@ impl App {
             "tree" | "branch" => vec![Action::LoadForkPoints { for_tree: true }],
             "compact" => {
                 if self.streaming {
-                    self.notice(NoticeLevel::Warning, "Wait for the answer to finish (or press esc) before /compact.");
+                    self.notice(
+                        NoticeLevel::Warning,
+                        "Wait for the answer to finish (or press esc) before /compact.",
+                    );
                     return Vec::new();
                 }
                 vec![Action::Compact]
             }
             "name" if args.is_empty() => {
-                let current = self.state.session_name.clone().unwrap_or_else(|| "(none)".into());
-                self.notice(NoticeLevel::Info, format!("Session name: {current}. Use /name <name> to set it."));
+                let current = self
+                    .state
+                    .session_name
+                    .clone()
+                    .unwrap_or_else(|| "(none)".into());
+                self.notice(
+                    NoticeLevel::Info,
+                    format!("Session name: {current}. Use /name <name> to set it."),
+                );
                 Vec::new()
             }
             "name" => vec![Action::SetName(args.to_string())],
@@ -86,7 +109,10 @@ impl App {
                 vec![Action::Quit]
             }
             other => {
-                self.notice(NoticeLevel::Error, format!("Unknown command /{other}. Type /help for the list."));
+                self.notice(
+                    NoticeLevel::Error,
+                    format!("Unknown command /{other}. Type /help for the list."),
+                );
                 Vec::new()
             }
         }
@@ -103,7 +129,10 @@ impl App {
         };
         match p.kind {
             PickerKind::Model => match item.value.split_once('/') {
-                Some((provider, id)) => vec![Action::SetModel { provider: provider.into(), id: id.into() }],
+                Some((provider, id)) => vec![Action::SetModel {
+                    provider: provider.into(),
+                    id: id.into(),
+                }],
                 None => Vec::new(),
             },
             PickerKind::Thinking => match item.value.parse::<ThinkingLevel>() {

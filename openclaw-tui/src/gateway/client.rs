@@ -23,7 +23,11 @@ pub enum GatewayError {
     #[error("the gateway refused the connection: {0}")]
     Rejected(String),
     #[error("{method} failed: {code}: {message}")]
-    Request { method: String, code: String, message: String },
+    Request {
+        method: String,
+        code: String,
+        message: String,
+    },
     #[error("the gateway did not answer {0} in time")]
     Timeout(String),
     #[error("the gateway connection closed")]
@@ -83,7 +87,11 @@ fn frame_error(v: &Value) -> (String, String) {
         .and_then(Value::as_str)
         .unwrap_or("ERROR")
         .to_string();
-    let message = err.get("message").and_then(Value::as_str).unwrap_or("request failed").to_string();
+    let message = err
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or("request failed")
+        .to_string();
     (code, message)
 }
 
@@ -93,18 +101,29 @@ impl GatewayClient {
         url: &str,
         opts: ConnectOptions,
     ) -> Result<(GatewayClient, mpsc::UnboundedReceiver<GatewayEvent>), GatewayError> {
-        let unreachable = |reason: String| GatewayError::Unreachable { url: url.to_string(), reason };
-        let (ws, _) = tokio::time::timeout(Duration::from_secs(5), tokio_tungstenite::connect_async(url))
-            .await
-            .map_err(|_| unreachable("timed out after 5s".into()))?
-            .map_err(|e| unreachable(e.to_string()))?;
+        let unreachable = |reason: String| GatewayError::Unreachable {
+            url: url.to_string(),
+            reason,
+        };
+        let (ws, _) = tokio::time::timeout(
+            Duration::from_secs(5),
+            tokio_tungstenite::connect_async(url),
+        )
+        .await
+        .map_err(|_| unreachable("timed out after 5s".into()))?
+        .map_err(|e| unreachable(e.to_string()))?;
         let (mut sink, mut stream) = ws.split();
 
         // The server opens with a challenge; wait briefly for it.
         let mut nonce = None;
-        if let Ok(Some(Ok(WsMessage::Text(t)))) = tokio::time::timeout(Duration::from_secs(3), stream.next()).await {
+        if let Ok(Some(Ok(WsMessage::Text(t)))) =
+            tokio::time::timeout(Duration::from_secs(3), stream.next()).await
+        {
             if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                nonce = v.pointer("/payload/nonce").and_then(Value::as_str).map(str::to_string);
+                nonce = v
+                    .pointer("/payload/nonce")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
             }
         }
         let _ = nonce;
@@ -136,8 +155,12 @@ impl GatewayClient {
                 .map_err(|_| GatewayError::Timeout("connect".into()))?;
             match msg {
                 Some(Ok(WsMessage::Text(t))) => {
-                    let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
-                    if v.get("type").and_then(Value::as_str) == Some("res") && v.get("id").and_then(Value::as_str) == Some(id.as_str()) {
+                    let Ok(v) = serde_json::from_str::<Value>(&t) else {
+                        continue;
+                    };
+                    if v.get("type").and_then(Value::as_str) == Some("res")
+                        && v.get("id").and_then(Value::as_str) == Some(id.as_str())
+                    {
                         if v.get("ok").and_then(Value::as_bool) == Some(true) {
                             break v.get("payload").cloned().unwrap_or(Value::Null);
                         }
@@ -147,7 +170,11 @@ impl GatewayClient {
                 }
                 Some(Ok(WsMessage::Close(c))) => {
                     let reason = c.map(|c| c.reason.to_string()).unwrap_or_default();
-                    return Err(GatewayError::Rejected(if reason.is_empty() { "closed during handshake".into() } else { reason }));
+                    return Err(GatewayError::Rejected(if reason.is_empty() {
+                        "closed during handshake".into()
+                    } else {
+                        reason
+                    }));
                 }
                 Some(Ok(_)) => {}
                 Some(Err(e)) => return Err(unreachable(e.to_string())),
@@ -178,23 +205,37 @@ impl GatewayClient {
                     Ok(WsMessage::Close(_)) | Err(_) => break,
                     Ok(_) => continue,
                 };
-                let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+                let Ok(v) = serde_json::from_str::<Value>(&text) else {
+                    continue;
+                };
                 match v.get("type").and_then(Value::as_str) {
                     Some("res") => {
-                        let id = v.get("id").and_then(Value::as_str).unwrap_or_default().to_string();
+                        let id = v
+                            .get("id")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string();
                         let waiter = p2.lock().ok().and_then(|mut m| m.remove(&id));
                         if let Some(w) = waiter {
                             let r = if v.get("ok").and_then(Value::as_bool) == Some(true) {
                                 Ok(v.get("payload").cloned().unwrap_or(Value::Null))
                             } else {
                                 let (code, message) = frame_error(&v);
-                                Err(GatewayError::Request { method: String::new(), code, message })
+                                Err(GatewayError::Request {
+                                    method: String::new(),
+                                    code,
+                                    message,
+                                })
                             };
                             let _ = w.send(r);
                         }
                     }
                     Some("event") => {
-                        let event = v.get("event").and_then(Value::as_str).unwrap_or_default().to_string();
+                        let event = v
+                            .get("event")
+                            .and_then(Value::as_str)
+                            .unwrap_or_default()
+                            .to_string();
                         let payload = v.get("payload").cloned().unwrap_or(Value::Null);
                         if ev_tx.send(GatewayEvent { event, payload }).is_err() {
                             // Nobody listens; keep serving responses.
@@ -210,7 +251,13 @@ impl GatewayClient {
             }
         });
         Ok((
-            GatewayClient { url: url.to_string(), out: out_tx, pending, next: Arc::new(AtomicU64::new(2)), hello },
+            GatewayClient {
+                url: url.to_string(),
+                out: out_tx,
+                pending,
+                next: Arc::new(AtomicU64::new(2)),
+                hello,
+            },
             ev_rx,
         ))
     }
@@ -229,12 +276,18 @@ impl GatewayClient {
             m.insert(id.clone(), tx);
         }
         let frame = json!({"type": "req", "id": id, "method": method, "params": params});
-        self.out.send(WsMessage::Text(frame.to_string().into())).map_err(|_| GatewayError::Closed)?;
+        self.out
+            .send(WsMessage::Text(frame.to_string().into()))
+            .map_err(|_| GatewayError::Closed)?;
         match tokio::time::timeout(Duration::from_secs(60), rx).await {
             Err(_) => Err(GatewayError::Timeout(method.to_string())),
             Ok(Err(_)) => Err(GatewayError::Closed),
             Ok(Ok(Err(GatewayError::Request { code, message, .. }))) => {
-                Err(GatewayError::Request { method: method.to_string(), code, message })
+                Err(GatewayError::Request {
+                    method: method.to_string(),
+                    code,
+                    message,
+                })
             }
             Ok(Ok(r)) => r,
         }

@@ -18,14 +18,17 @@ use tokio::sync::mpsc;
 pub use client::{ConnectOptions, GatewayClient, GatewayError, GatewayEvent};
 
 use crate::backend::{
-    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ModelChoice, SessionChoice,
+    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ModelChoice,
+    SessionChoice,
 };
 use translate::Translator;
 
 impl From<GatewayError> for BackendError {
     fn from(e: GatewayError) -> Self {
         match e {
-            GatewayError::Closed | GatewayError::Unreachable { .. } => BackendError::Disconnected(e.to_string()),
+            GatewayError::Closed | GatewayError::Unreachable { .. } => {
+                BackendError::Disconnected(e.to_string())
+            }
             other => BackendError::Failed(other.to_string()),
         }
     }
@@ -33,7 +36,11 @@ impl From<GatewayError> for BackendError {
 
 /// The canonical session key: `main` → `agent:main:main`.
 pub fn canonical_key(key: &str, agent: &str) -> String {
-    if key.contains(':') { key.to_string() } else { format!("agent:{agent}:{key}") }
+    if key.contains(':') {
+        key.to_string()
+    } else {
+        format!("agent:{agent}:{key}")
+    }
 }
 
 /// A [`ChatBackend`] over a gateway connection.
@@ -48,19 +55,29 @@ pub struct GatewayBackend {
 
 impl std::fmt::Debug for GatewayBackend {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GatewayBackend").field("url", &self.client.url()).finish()
+        f.debug_struct("GatewayBackend")
+            .field("url", &self.client.url())
+            .finish()
     }
 }
 
 impl GatewayBackend {
     /// Connects to `url` as an interactive client chatting in session `session` (`main` or a
     /// full key).
-    pub async fn connect(url: &str, token: Option<String>, session: &str) -> Result<Self, GatewayError> {
+    pub async fn connect(
+        url: &str,
+        token: Option<String>,
+        session: &str,
+    ) -> Result<Self, GatewayError> {
         let opts = ConnectOptions {
             token,
             client_id: "openclaw-tui".into(),
             mode: "ui".into(),
-            scopes: vec!["operator.read".into(), "operator.write".into(), "operator.admin".into()],
+            scopes: vec![
+                "operator.read".into(),
+                "operator.write".into(),
+                "operator.admin".into(),
+            ],
             caps: vec!["tool-events".into()],
         };
         let (client, events) = GatewayClient::connect(url, opts).await?;
@@ -82,7 +99,10 @@ impl GatewayBackend {
     }
 
     fn key(&self) -> String {
-        self.session_key.lock().map(|k| k.clone()).unwrap_or_default()
+        self.session_key
+            .lock()
+            .map(|k| k.clone())
+            .unwrap_or_default()
     }
 
     fn emit(&self, ev: BackendEvent) {
@@ -101,7 +121,9 @@ impl GatewayBackend {
         }
         if queue_mode.is_none() {
             let user = openclaw_core::message::UserMessage::new(text, Vec::new());
-            self.emit(BackendEvent::Agent(AgentEvent::MessageStart { message: Message::User(user) }));
+            self.emit(BackendEvent::Agent(AgentEvent::MessageStart {
+                message: Message::User(user),
+            }));
         }
         let res = self.client.request("chat.send", params).await?;
         if let Some(r) = res.get("runId").and_then(Value::as_str) {
@@ -153,15 +175,40 @@ impl ChatBackend for GatewayBackend {
         let key = self.key();
         let mut st = self.state.lock().map(|s| s.clone()).unwrap_or_default();
         st.session_id = Some(key.clone());
-        if let Ok(d) = self.client.request("sessions.describe", json!({"key": key})).await {
+        if let Ok(d) = self
+            .client
+            .request("sessions.describe", json!({"key": key}))
+            .await
+        {
             if let Some(row) = d.get("session").filter(|s| !s.is_null()) {
-                st.session_name = row.get("label").or_else(|| row.get("displayName")).and_then(Value::as_str).map(str::to_string);
-                if let Some(l) = row.get("thinkingLevel").and_then(Value::as_str).and_then(|l| l.parse().ok()) {
+                st.session_name = row
+                    .get("label")
+                    .or_else(|| row.get("displayName"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Some(l) = row
+                    .get("thinkingLevel")
+                    .and_then(Value::as_str)
+                    .and_then(|l| l.parse().ok())
+                {
                     st.thinking = l;
                 }
-                if let (Some(p), Some(m)) = (row.get("modelProvider").and_then(Value::as_str), row.get("model").and_then(Value::as_str)) {
-                    let window = row.get("contextTokens").and_then(Value::as_u64).unwrap_or(0);
-                    st.model = Some(ModelChoice { provider: p.into(), id: m.into(), name: m.into(), context_window: window, reasoning: false, available: true });
+                if let (Some(p), Some(m)) = (
+                    row.get("modelProvider").and_then(Value::as_str),
+                    row.get("model").and_then(Value::as_str),
+                ) {
+                    let window = row
+                        .get("contextTokens")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                    st.model = Some(ModelChoice {
+                        provider: p.into(),
+                        id: m.into(),
+                        name: m.into(),
+                        context_window: window,
+                        reasoning: false,
+                        available: true,
+                    });
                 }
             }
         }
@@ -172,9 +219,22 @@ impl ChatBackend for GatewayBackend {
     }
 
     async fn messages(&self) -> BackendResult<Vec<Message>> {
-        let res = self.client.request("chat.history", json!({"sessionKey": self.key(), "limit": 200})).await?;
-        let msgs = res.get("messages").and_then(Value::as_array).cloned().unwrap_or_default();
-        Ok(msgs.into_iter().filter_map(translate::history_message).collect())
+        let res = self
+            .client
+            .request(
+                "chat.history",
+                json!({"sessionKey": self.key(), "limit": 200}),
+            )
+            .await?;
+        let msgs = res
+            .get("messages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(msgs
+            .into_iter()
+            .filter_map(translate::history_message)
+            .collect())
     }
 
     async fn prompt(&self, text: String) -> BackendResult<()> {
@@ -200,13 +260,29 @@ impl ChatBackend for GatewayBackend {
 
     async fn models(&self) -> BackendResult<Vec<ModelChoice>> {
         let res = self.client.request("models.list", json!({})).await?;
-        let list = res.get("models").and_then(Value::as_array).cloned().unwrap_or_default();
+        let list = res
+            .get("models")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         Ok(list
             .iter()
             .map(|m| ModelChoice {
-                provider: m.get("provider").and_then(Value::as_str).unwrap_or_default().into(),
-                id: m.get("id").and_then(Value::as_str).unwrap_or_default().into(),
-                name: m.get("name").and_then(Value::as_str).unwrap_or_default().into(),
+                provider: m
+                    .get("provider")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+                id: m
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+                name: m
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
                 context_window: m.get("contextWindow").and_then(Value::as_u64).unwrap_or(0),
                 reasoning: m.get("reasoning").and_then(Value::as_bool).unwrap_or(false),
                 available: m.get("available").and_then(Value::as_bool).unwrap_or(true),
@@ -215,12 +291,22 @@ impl ChatBackend for GatewayBackend {
     }
 
     async fn set_model(&self, provider: &str, id: &str) -> BackendResult<()> {
-        self.client.request("sessions.patch", json!({"key": self.key(), "model": format!("{provider}/{id}")})).await?;
+        self.client
+            .request(
+                "sessions.patch",
+                json!({"key": self.key(), "model": format!("{provider}/{id}")}),
+            )
+            .await?;
         Ok(())
     }
 
     async fn set_thinking(&self, level: ThinkingLevel) -> BackendResult<()> {
-        self.client.request("sessions.patch", json!({"key": self.key(), "thinkingLevel": level.as_str()})).await?;
+        self.client
+            .request(
+                "sessions.patch",
+                json!({"key": self.key(), "thinkingLevel": level.as_str()}),
+            )
+            .await?;
         if let Ok(mut s) = self.state.lock() {
             s.thinking = level;
         }
@@ -228,24 +314,42 @@ impl ChatBackend for GatewayBackend {
     }
 
     async fn new_session(&self) -> BackendResult<()> {
-        self.client.request("sessions.reset", json!({"key": self.key(), "reason": "new"})).await?;
+        self.client
+            .request(
+                "sessions.reset",
+                json!({"key": self.key(), "reason": "new"}),
+            )
+            .await?;
         Ok(())
     }
 
     async fn sessions(&self) -> BackendResult<Vec<SessionChoice>> {
         let res = self
             .client
-            .request("sessions.list", json!({"includeDerivedTitles": true, "includeLastMessage": true, "limit": 100}))
+            .request(
+                "sessions.list",
+                json!({"includeDerivedTitles": true, "includeLastMessage": true, "limit": 100}),
+            )
             .await?;
-        let rows = res.get("sessions").and_then(Value::as_array).cloned().unwrap_or_default();
+        let rows = res
+            .get("sessions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
         Ok(rows
             .iter()
             .map(|r| {
                 let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
                 SessionChoice {
                     id: s("key").unwrap_or_default(),
-                    name: s("label").or_else(|| s("derivedTitle")).or_else(|| s("displayName")),
-                    modified: r.get("updatedAt").and_then(Value::as_i64).map(translate::ms_to_human).unwrap_or_default(),
+                    name: s("label")
+                        .or_else(|| s("derivedTitle"))
+                        .or_else(|| s("displayName")),
+                    modified: r
+                        .get("updatedAt")
+                        .and_then(Value::as_i64)
+                        .map(translate::ms_to_human)
+                        .unwrap_or_default(),
                     message_count: 0,
                     preview: s("lastMessagePreview").unwrap_or_default(),
                 }
@@ -261,12 +365,16 @@ impl ChatBackend for GatewayBackend {
     }
 
     async fn compact(&self) -> BackendResult<()> {
-        self.client.request("sessions.compact", json!({"key": self.key()})).await?;
+        self.client
+            .request("sessions.compact", json!({"key": self.key()}))
+            .await?;
         Ok(())
     }
 
     async fn set_session_name(&self, name: &str) -> BackendResult<()> {
-        self.client.request("sessions.patch", json!({"key": self.key(), "label": name})).await?;
+        self.client
+            .request("sessions.patch", json!({"key": self.key(), "label": name}))
+            .await?;
         Ok(())
     }
 }

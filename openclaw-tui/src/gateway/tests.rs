@@ -22,12 +22,17 @@ async fn fake_gateway(token: &'static str, seen: mpsc::UnboundedSender<Value>) -
         let (tcp, _) = listener.accept().await.unwrap();
         let mut ws = tokio_tungstenite::accept_async(tcp).await.unwrap();
         let send = |v: Value| Ws::Text(v.to_string().into());
-        ws.send(send(json!({"type":"event","event":"connect.challenge","payload":{"nonce":"n1","ts":1}}))).await.unwrap();
+        ws.send(send(
+            json!({"type":"event","event":"connect.challenge","payload":{"nonce":"n1","ts":1}}),
+        ))
+        .await
+        .unwrap();
         while let Some(Ok(Ws::Text(t))) = ws.next().await {
             let req: Value = serde_json::from_str(&t).unwrap();
             let _ = seen.send(req.clone());
             let id = req["id"].clone();
-            let res = |payload: Value| send(json!({"type":"res","id":id,"ok":true,"payload":payload}));
+            let res =
+                |payload: Value| send(json!({"type":"res","id":id,"ok":true,"payload":payload}));
             match req["method"].as_str().unwrap_or_default() {
                 "connect" => {
                     if req["params"]["auth"]["token"] != token {
@@ -39,8 +44,13 @@ async fn fake_gateway(token: &'static str, seen: mpsc::UnboundedSender<Value>) -
                 "chat.send" => {
                     let run = req["params"]["idempotencyKey"].clone();
                     let key = req["params"]["sessionKey"].clone();
-                    ws.send(res(json!({"runId": run, "status": "started"}))).await.unwrap();
-                    let text = format!("echo: {}", req["params"]["message"].as_str().unwrap_or_default());
+                    ws.send(res(json!({"runId": run, "status": "started"})))
+                        .await
+                        .unwrap();
+                    let text = format!(
+                        "echo: {}",
+                        req["params"]["message"].as_str().unwrap_or_default()
+                    );
                     let msg = json!({"role":"assistant","content":[{"type":"text","text":text}],"timestamp":1});
                     for ev in [
                         json!({"event":"agent","payload":{"runId":run,"sessionKey":key,"stream":"lifecycle","data":{"phase":"model","provider":"fake","model":"fake-model"}}}),
@@ -72,7 +82,9 @@ async fn fake_gateway(token: &'static str, seen: mpsc::UnboundedSender<Value>) -
 async fn chat_round_trip_over_a_real_socket() {
     let (seen_tx, mut seen) = mpsc::unbounded_channel();
     let url = fake_gateway("sekret", seen_tx).await;
-    let backend = GatewayBackend::connect(&url, Some("sekret".into()), "main").await.unwrap();
+    let backend = GatewayBackend::connect(&url, Some("sekret".into()), "main")
+        .await
+        .unwrap();
     let connect = seen.recv().await.unwrap();
     assert_eq!(connect["method"], "connect");
     assert_eq!(connect["params"]["client"]["mode"], "ui");
@@ -85,7 +97,10 @@ async fn chat_round_trip_over_a_real_socket() {
     backend.prompt("hi there".into()).await.unwrap();
     let mut got = Vec::new();
     loop {
-        let ev = tokio::time::timeout(Duration::from_secs(5), events.recv()).await.unwrap().unwrap();
+        let ev = tokio::time::timeout(Duration::from_secs(5), events.recv())
+            .await
+            .unwrap()
+            .unwrap();
         let end = matches!(ev, BackendEvent::Agent(AgentEvent::AgentEnd { .. }));
         got.push(ev);
         if end {
@@ -108,12 +123,17 @@ async fn chat_round_trip_over_a_real_socket() {
     let finals: Vec<String> = got
         .iter()
         .filter_map(|e| match e {
-            BackendEvent::Agent(AgentEvent::MessageEnd { message: Message::Assistant(a) }) => Some(a.text()),
+            BackendEvent::Agent(AgentEvent::MessageEnd {
+                message: Message::Assistant(a),
+            }) => Some(a.text()),
             _ => None,
         })
         .collect();
     assert_eq!(finals, vec!["echo: hi there".to_string()]);
-    let updates = got.iter().filter(|e| matches!(e, BackendEvent::Agent(AgentEvent::MessageUpdate { .. }))).count();
+    let updates = got
+        .iter()
+        .filter(|e| matches!(e, BackendEvent::Agent(AgentEvent::MessageUpdate { .. })))
+        .count();
     assert_eq!(updates, 1, "the other session's delta must be ignored");
 }
 
@@ -121,8 +141,13 @@ async fn chat_round_trip_over_a_real_socket() {
 async fn wrong_token_is_rejected_with_the_reason() {
     let (seen_tx, _seen) = mpsc::unbounded_channel();
     let url = fake_gateway("right", seen_tx).await;
-    let err = GatewayBackend::connect(&url, Some("wrong".into()), "main").await.unwrap_err();
-    assert_eq!(err, GatewayError::Rejected("AUTH_TOKEN_MISMATCH: unauthorized: gateway token mismatch".into()));
+    let err = GatewayBackend::connect(&url, Some("wrong".into()), "main")
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        GatewayError::Rejected("AUTH_TOKEN_MISMATCH: unauthorized: gateway token mismatch".into())
+    );
 }
 
 #[tokio::test]
@@ -130,6 +155,12 @@ async fn unreachable_gateway_names_the_url() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("ws://{}", listener.local_addr().unwrap());
     drop(listener);
-    let err = GatewayBackend::connect(&url, None, "main").await.unwrap_err();
-    assert!(err.to_string().starts_with(&format!("cannot reach the gateway at {url}")), "{err}");
+    let err = GatewayBackend::connect(&url, None, "main")
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with(&format!("cannot reach the gateway at {url}")),
+        "{err}"
+    );
 }

@@ -77,12 +77,15 @@ impl CellKind {
     }
 }
 
+/// Rows rendered for (width, revision, options).
+type CachedRows = (u16, u64, RenderOpts, Vec<Line<'static>>);
+
 /// A transcript entry plus its render cache.
 #[derive(Debug)]
 pub struct Cell {
     kind: CellKind,
     rev: u64,
-    cache: RefCell<Option<(u16, u64, RenderOpts, Vec<Line<'static>>)>>,
+    cache: RefCell<Option<CachedRows>>,
 }
 
 impl Cell {
@@ -137,7 +140,9 @@ impl Cell {
 fn render_kind(kind: &CellKind, width: usize, opts: RenderOpts) -> Vec<Line<'static>> {
     match kind {
         CellKind::User { text } => {
-            let marker = Style::default().fg(Color::Cyan).add_modifier(Modifier::BOLD);
+            let marker = Style::default()
+                .fg(Color::Cyan)
+                .add_modifier(Modifier::BOLD);
             let first = [Span::styled("› ", marker)];
             let rest = [Span::raw("  ")];
             let style = Style::default().add_modifier(Modifier::BOLD);
@@ -155,7 +160,16 @@ fn render_kind(kind: &CellKind, width: usize, opts: RenderOpts) -> Vec<Line<'sta
             model,
             error,
             aborted,
-        } => render_assistant(blocks, *streaming, usage.as_ref(), model.as_deref(), error.as_deref(), *aborted, width, opts),
+        } => render_assistant(
+            blocks,
+            *streaming,
+            usage.as_ref(),
+            model.as_deref(),
+            error.as_deref(),
+            *aborted,
+            width,
+            opts,
+        ),
         CellKind::Tool {
             name,
             args,
@@ -173,7 +187,14 @@ fn render_kind(kind: &CellKind, width: usize, opts: RenderOpts) -> Vec<Line<'sta
             let first = [Span::styled(mark, style)];
             let rest = [Span::raw("  ")];
             text.split('\n')
-                .flat_map(|l| wrap_line(&Line::from(Span::styled(l.to_string(), style)), width, &first, &rest))
+                .flat_map(|l| {
+                    wrap_line(
+                        &Line::from(Span::styled(l.to_string(), style)),
+                        width,
+                        &first,
+                        &rest,
+                    )
+                })
                 .collect()
         }
     }
@@ -209,7 +230,10 @@ fn render_assistant(
                 } else {
                     let lines = t.trim().lines().count();
                     let first = t.trim().lines().next().unwrap_or("");
-                    let summary = format!("▸ Thinking ({lines} line{}) {first}", if lines == 1 { "" } else { "s" });
+                    let summary = format!(
+                        "▸ Thinking ({lines} line{}) {first}",
+                        if lines == 1 { "" } else { "s" }
+                    );
                     out.push(Line::styled(crate::wrap::truncate(&summary, width), think));
                 }
             }
@@ -228,14 +252,27 @@ fn render_assistant(
         out.push(Line::styled("…", dim));
     }
     if let Some(err) = error {
-        let style = if aborted { Style::default().fg(Color::Yellow) } else { Style::default().fg(Color::Red) };
+        let style = if aborted {
+            Style::default().fg(Color::Yellow)
+        } else {
+            Style::default().fg(Color::Red)
+        };
         let mark = if aborted { "⏹ " } else { "✗ " };
         let line = Line::from(Span::styled(err.to_string(), style));
-        out.extend(wrap_line(&line, width, &[Span::styled(mark, style)], &[Span::raw("  ")]));
+        out.extend(wrap_line(
+            &line,
+            width,
+            &[Span::styled(mark, style)],
+            &[Span::raw("  ")],
+        ));
     }
     if let (Some(u), false) = (usage, streaming) {
         if u.total_tokens > 0 || u.input > 0 || u.output > 0 {
-            let mut s = format!("↑{} ↓{}", human(u.input + u.cache_read + u.cache_write), human(u.output));
+            let mut s = format!(
+                "↑{} ↓{}",
+                human(u.input + u.cache_read + u.cache_write),
+                human(u.output)
+            );
             if u.cache_read > 0 {
                 s.push_str(&format!(" (cached {})", human(u.cache_read)));
             }

@@ -79,7 +79,11 @@ fn ansi(c: syntect::highlighting::Color) -> Color {
     let min = r.min(g).min(b);
     let sat = if max == 0.0 { 0.0 } else { (max - min) / max };
     if sat < 0.25 {
-        return if max < 0.55 { Color::DarkGray } else { Color::Reset };
+        return if max < 0.55 {
+            Color::DarkGray
+        } else {
+            Color::Reset
+        };
     }
     let d = max - min;
     let hue = if max == r {

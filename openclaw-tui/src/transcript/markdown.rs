@@ -85,7 +85,10 @@ impl Renderer {
         let mut first = Vec::new();
         let mut rest = Vec::new();
         if self.quote > 0 {
-            let bar = Span::styled("│ ".repeat(self.quote), Style::default().fg(Color::DarkGray));
+            let bar = Span::styled(
+                "│ ".repeat(self.quote),
+                Style::default().fg(Color::DarkGray),
+            );
             first.push(bar.clone());
             rest.push(bar);
         }
@@ -160,12 +163,14 @@ impl Renderer {
                 self.flush();
                 self.blank();
                 let rule = "─".repeat(self.width.min(40));
-                self.out.push(Line::styled(rule, Style::default().fg(Color::DarkGray)));
+                self.out
+                    .push(Line::styled(rule, Style::default().fg(Color::DarkGray)));
                 self.out.push(Line::default());
             }
             Event::TaskListMarker(done) => {
                 let mark = if done { "[x] " } else { "[ ] " };
-                self.spans.push(Span::styled(mark, Style::default().fg(Color::Cyan)));
+                self.spans
+                    .push(Span::styled(mark, Style::default().fg(Color::Cyan)));
             }
             Event::Html(t) | Event::InlineHtml(t) => self.text(&t),
             Event::FootnoteReference(t) => self.text(&format!("[{t}]")),
@@ -175,11 +180,7 @@ impl Renderer {
 
     fn start(&mut self, tag: Tag<'_>) {
         match tag {
-            Tag::Paragraph => {
-                if self.lists.is_empty() {
-                    self.blank();
-                }
-            }
+            Tag::Paragraph if self.lists.is_empty() => self.blank(),
             Tag::Heading { level, .. } => {
                 self.flush();
                 self.blank();
@@ -217,7 +218,11 @@ impl Renderer {
                 if self.lists.is_empty() {
                     self.blank();
                 }
-                self.indents.push(if self.lists.is_empty() { 0 } else { self.bullet_w });
+                self.indents.push(if self.lists.is_empty() {
+                    0
+                } else {
+                    self.bullet_w
+                });
                 self.lists.push(start);
             }
             Tag::Item => {
@@ -324,7 +329,9 @@ impl Renderer {
     fn code_block(&mut self, lang: &str, code: &str) {
         let (first, _) = self.prefixes();
         let gutter = Span::styled("  ", Style::default());
-        let inner = self.width.saturating_sub(2 + first.iter().map(|s| s.content.width()).sum::<usize>());
+        let inner = self
+            .width
+            .saturating_sub(2 + first.iter().map(|s| s.content.width()).sum::<usize>());
         for spans in highlight(code, lang) {
             let mut prefix = first.clone();
             prefix.push(gutter.clone());
@@ -424,7 +431,11 @@ mod tests {
 
     #[test]
     fn unclosed_fence_while_streaming_renders_as_code() {
-        let out = plain(&render_markdown("Look:\n\n```rust\nfn a() {}\n", 40, Style::default()));
+        let out = plain(&render_markdown(
+            "Look:\n\n```rust\nfn a() {}\n",
+            40,
+            Style::default(),
+        ));
         assert_eq!(out, vec!["Look:", "", "  fn a() {}"]);
     }
 }

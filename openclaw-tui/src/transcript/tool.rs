@@ -78,8 +78,17 @@ pub fn render_tool(
         call_summary(name, args),
         Style::default().add_modifier(Modifier::BOLD),
     ));
-    let hdr_rows = wrap_line(&header, width, &[Span::styled(mark, mark_style)], &[Span::raw("  ")]);
-    out.extend(hdr_rows.into_iter().take(if opts.expand_tools { usize::MAX } else { 3 }));
+    let hdr_rows = wrap_line(
+        &header,
+        width,
+        &[Span::styled(mark, mark_style)],
+        &[Span::raw("  ")],
+    );
+    out.extend(
+        hdr_rows
+            .into_iter()
+            .take(if opts.expand_tools { usize::MAX } else { 3 }),
+    );
 
     let gutter = [Span::styled("  │ ", Style::default().fg(Color::DarkGray))];
     if name == "edit" && !is_error {
@@ -105,13 +114,24 @@ pub fn render_tool(
     let text = text.trim_end_matches('\n');
     if text.is_empty() {
         if done && !is_error {
-            out.push(Line::from(vec![gutter[0].clone(), Span::styled("(no output)", Style::default().fg(Color::DarkGray))]));
+            out.push(Line::from(vec![
+                gutter[0].clone(),
+                Span::styled("(no output)", Style::default().fg(Color::DarkGray)),
+            ]));
         }
         return out;
     }
-    let style = if is_error { Style::default().fg(Color::Red) } else { Style::default().fg(Color::Gray) };
+    let style = if is_error {
+        Style::default().fg(Color::Red)
+    } else {
+        Style::default().fg(Color::Gray)
+    };
     let lines: Vec<&str> = text.split('\n').collect();
-    let limit = if opts.expand_tools { usize::MAX } else { COLLAPSED_ROWS };
+    let limit = if opts.expand_tools {
+        usize::MAX
+    } else {
+        COLLAPSED_ROWS
+    };
     let mut shown = 0;
     for l in &lines {
         if shown >= limit {
@@ -122,7 +142,10 @@ pub fn render_tool(
             wrap_line(&row, width, &gutter, &gutter)
         } else {
             let inner = width.saturating_sub(4).max(1);
-            vec![Line::from(vec![gutter[0].clone(), Span::styled(truncate(&l.replace('\t', "    "), inner), style)])]
+            vec![Line::from(vec![
+                gutter[0].clone(),
+                Span::styled(truncate(&l.replace('\t', "    "), inner), style),
+            ])]
         };
         out.extend(rows);
         shown += 1;
@@ -135,7 +158,10 @@ pub fn render_tool(
 
 fn more_line(n: usize) -> Line<'static> {
     Line::styled(
-        format!("  … {n} more line{} (ctrl+o to expand)", if n == 1 { "" } else { "s" }),
+        format!(
+            "  … {n} more line{} (ctrl+o to expand)",
+            if n == 1 { "" } else { "s" }
+        ),
         Style::default().fg(Color::DarkGray),
     )
 }
@@ -169,7 +195,10 @@ mod tests {
 
     #[test]
     fn summaries_name_the_call() {
-        assert_eq!(call_summary("bash", &serde_json::json!({"command": "ls"})), "$ ls");
+        assert_eq!(
+            call_summary("bash", &serde_json::json!({"command": "ls"})),
+            "$ ls"
+        );
         assert_eq!(
             call_summary("grep", &serde_json::json!({"pattern": "fn", "path": "src"})),
             "grep fn in src"
