@@ -4,15 +4,16 @@
 //!
 //! Skips (passing, with a note) when tmux, python3 or ../shared/fake_llm.py is missing.
 
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+mod common;
+
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use common::{Home, have};
 
 struct Fixture {
     session: String,
-    llm: Child,
-    _home: tempfile::TempDir,
+    _home: Home,
 }
 
 impl Drop for Fixture {
@@ -20,30 +21,7 @@ impl Drop for Fixture {
         let _ = Command::new("tmux")
             .args(["kill-session", "-t", &self.session])
             .status();
-        let _ = self.llm.kill();
-        let _ = self.llm.wait();
     }
-}
-
-/// `shared/` beside the repository (`$OPENCLAW_SHARED_DIR` overrides).
-fn shared() -> PathBuf {
-    if let Some(p) = std::env::var_os("OPENCLAW_SHARED_DIR") {
-        return PathBuf::from(p);
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    [repo.join("../shared"), repo.join("../../shared")]
-        .into_iter()
-        .find(|p| p.join("fake_llm.py").exists())
-        .unwrap_or_else(|| repo.join("../shared"))
-}
-
-fn have(cmd: &str) -> bool {
-    Command::new(cmd)
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
 }
 
 fn capture(session: &str) -> String {
@@ -75,40 +53,12 @@ fn wait_for(session: &str, what: &str) -> String {
 }
 
 fn setup(width: u16, height: u16) -> Option<Fixture> {
-    let fake = shared().join("fake_llm.py");
-    if !have("tmux") || !have("python3") || !fake.exists() {
-        eprintln!("skipped: needs tmux, python3 and {}", fake.display());
+    if !have("tmux") {
+        eprintln!("skipped: needs tmux");
         return None;
     }
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let llm = Command::new("python3")
-        .arg(&fake)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let home = tempfile::tempdir().unwrap();
-    let ok = Command::new("python3")
-        .arg(shared().join("conformance/rpc/make_home.py"))
-        .args(["--port", &port.to_string()])
-        .arg(home.path())
-        .status()
-        .unwrap();
-    assert!(ok.success());
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "fake LLM did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let session = format!("openclaw-e2e-{}-{port}", std::process::id());
+    let home = Home::start()?;
+    let session = format!("openclaw-e2e-{}-{}", std::process::id(), home.port);
     let h = home.path().display().to_string();
     let bin = env!("CARGO_BIN_EXE_openclaw");
     let status = Command::new("tmux")
@@ -133,7 +83,6 @@ fn setup(width: u16, height: u16) -> Option<Fixture> {
     assert!(status.success());
     Some(Fixture {
         session,
-        llm,
         _home: home,
     })
 }

@@ -149,7 +149,15 @@ pub fn run(cmd: ConfigCmd) -> CliResult {
                         .hint("`openclaw config get` prints the whole file")
                 })?,
             };
-            let value = redact(&value);
+            let last = key
+                .as_deref()
+                .and_then(|k| k.rsplit('.').next())
+                .unwrap_or("");
+            let value = if is_secret(last) && !value.is_null() {
+                json!(REDACTED)
+            } else {
+                redact(&value)
+            };
             match (&value, json.json) {
                 (Value::String(s), false) => crate::out!("{s}"),
                 (Value::Number(_) | Value::Bool(_) | Value::Null, false) => crate::out!("{value}"),

@@ -216,6 +216,13 @@ fn archive(
         .checked_sub(age)
         .unwrap_or(SystemTime::UNIX_EPOCH);
     let mut todo: Vec<(String, PathBuf)> = Vec::new();
+    if agent.is_none() {
+        for s in store::local_sessions() {
+            if s.modified < cutoff {
+                todo.push(("local".into(), s.path));
+            }
+        }
+    }
     for a in agents_for(cfg, agent)? {
         for s in store::agent_sessions(&a) {
             if s.modified < cutoff {
