@@ -19,7 +19,12 @@ use tokio::sync::mpsc;
 use crate::output::format_time;
 
 fn err(e: EngineError) -> BackendError {
-    BackendError::Failed(e.to_string())
+    match &e {
+        EngineError::NoApiKey(provider) => {
+            BackendError::Failed(format!("{e} Hint: {}.", crate::cmd::models::key_hint(provider)))
+        }
+        _ => BackendError::Failed(e.to_string()),
+    }
 }
 
 fn choice(m: &Model, available: bool) -> ModelChoice {

@@ -53,6 +53,10 @@ fn wait_for(session: &str, what: &str) -> String {
 }
 
 fn setup(width: u16, height: u16) -> Option<Fixture> {
+    setup_cmd(width, height, "")
+}
+
+fn setup_cmd(width: u16, height: u16, sub: &str) -> Option<Fixture> {
     if !have("tmux") {
         eprintln!("skipped: needs tmux");
         return None;
@@ -140,4 +144,30 @@ fn chat_tool_abort_resize_quit() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
+}
+
+#[test]
+fn repl_streams_aborts_with_ctrl_c_and_leaves_with_ctrl_d() {
+    let Some(fx) = setup_cmd(100, 20, "chat") else {
+        return;
+    };
+    let s = fx.session.as_str();
+    wait_for(s, "ctrl+d leaves");
+    keys(s, &["stream 400 slow 30", "Enter"]);
+    wait_for(s, "t5 ");
+    keys(s, &["C-c"]);
+    wait_for(s, "(aborted)");
+    keys(s, &["hi again", "Enter"]);
+    wait_for(s, "echo: hi again");
+    keys(s, &["Up"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = capture(s);
+    assert_eq!(
+        screen.lines().filter(|l| l.contains("› hi again")).count(),
+        2,
+        "{screen}"
+    );
+    keys(s, &["C-u", "C-d"]);
+    let screen = wait_for(s, "EXITED");
+    assert!(!screen.contains("t399"), "{screen}");
 }

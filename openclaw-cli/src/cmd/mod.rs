@@ -4,7 +4,7 @@ mod agents;
 mod chat;
 mod config;
 mod health;
-mod models;
+pub(crate) mod models;
 mod sessions;
 mod sessions_export;
 mod store;
