@@ -80,7 +80,7 @@ fn setup_cmd(width: u16, height: u16, sub: &str) -> Option<Fixture> {
         .args(["-e", &format!("OPENCLAW_STATE_DIR={h}/.openclaw")])
         .args(["-e", &format!("PI_CODING_AGENT_DIR={h}/.pi/agent")])
         .arg(format!(
-            "cd {h} && {bin} --provider fake --model fake-model; sleep 30"
+            "cd {h} && {bin} {sub} --provider fake --model fake-model; echo EXITED; sleep 30"
         ))
         .status()
         .unwrap();
