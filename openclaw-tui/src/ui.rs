@@ -149,6 +149,7 @@ fn status_line(app: &App, width: usize) -> Line<'static> {
             format!("{}/{}", m.provider, m.id),
             Style::default().fg(Color::Cyan),
         )),
+        None if !app.ready => parts.push(Span::styled("starting…", dim)),
         None => parts.push(Span::styled("no model", Style::default().fg(Color::Yellow))),
     }
     parts.push(sep());

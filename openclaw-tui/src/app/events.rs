@@ -25,7 +25,10 @@ impl App {
     pub fn on_backend(&mut self, event: BackendEvent) {
         match event {
             BackendEvent::Agent(e) => self.on_agent(e),
-            BackendEvent::State(s) => self.state = s,
+            BackendEvent::State(s) => {
+                self.state = s;
+                self.ready = true;
+            }
             BackendEvent::Reset(messages) => self.load_messages(&messages),
             BackendEvent::Notice(t) => self.notice(NoticeLevel::Info, t),
             BackendEvent::Error(t) => self.notice(NoticeLevel::Error, t),
@@ -414,7 +417,10 @@ impl App {
                 self.notice(NoticeLevel::Info, "Forked into a new session.");
             }
             Reply::Exported(path) => self.notice(NoticeLevel::Info, format!("Exported to {path}")),
-            Reply::State(s) => self.state = s,
+            Reply::State(s) => {
+                self.state = s;
+                self.ready = true;
+            }
             Reply::Reset(messages) => self.load_messages(&messages),
             Reply::Done(Some(text)) => self.notice(NoticeLevel::Info, text),
             Reply::Done(None) => {}

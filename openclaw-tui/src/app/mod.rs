@@ -119,6 +119,8 @@ pub struct App {
     /// A transient hint under the composer (e.g. "press ctrl+c again to quit").
     pub(crate) hint: Option<String>,
     pub(crate) quit: bool,
+    /// Whether the backend has reported its state at least once.
+    pub(crate) ready: bool,
     pub(crate) tick: usize,
     /// Index of the assistant cell being streamed.
     current: Option<usize>,
@@ -145,6 +147,7 @@ impl App {
             ctrl_c_at: None,
             hint: None,
             quit: false,
+            ready: false,
             tick: 0,
             current: None,
         }
