@@ -80,22 +80,17 @@ pub fn draw(frame: &mut Frame<'_>, app: &mut App) {
     ])
     .areas(area);
 
-    // Transcript.
-    let rows = app
-        .transcript
-        .render(width.saturating_sub(1).max(1), app.opts);
-    let total = rows.len();
+    // Transcript: only the visible rows are copied out of the cells' caches.
+    let width_t = width.saturating_sub(1).max(1);
+    let height = t_area.height as usize;
+    let (total, _) = app.transcript.window(width_t, app.opts, 0, 0);
     if app.scroll > 0 && total > app.last_rows {
         app.scroll += total - app.last_rows;
     }
     app.last_rows = total;
-    let height = t_area.height as usize;
     app.page = height.saturating_sub(2).max(1);
-    let max_scroll = total.saturating_sub(height);
-    app.scroll = app.scroll.min(max_scroll);
-    let end = total - app.scroll;
-    let start = end.saturating_sub(height);
-    let visible: Vec<Line<'static>> = rows[start..end].to_vec();
+    app.scroll = app.scroll.min(total.saturating_sub(height));
+    let (_, visible) = app.transcript.window(width_t, app.opts, height, app.scroll);
     // Short transcripts sit at the top, like a page.
     frame.render_widget(Paragraph::new(visible), t_area);
     if app.scroll > 0 {

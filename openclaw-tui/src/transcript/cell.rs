@@ -1,6 +1,7 @@
 //! History cells: one kind per thing the transcript shows, each rendering itself to rows.
 
 use std::cell::RefCell;
+use std::rc::Rc;
 
 use openclaw_core::ToolOutput;
 use openclaw_core::message::Usage;
@@ -78,7 +79,7 @@ impl CellKind {
 }
 
 /// Rows rendered for (width, revision, options).
-type CachedRows = (u16, u64, RenderOpts, Vec<Line<'static>>);
+type CachedRows = (u16, u64, RenderOpts, Rc<Vec<Line<'static>>>);
 
 /// A transcript entry plus its render cache.
 #[derive(Debug)]
@@ -108,13 +109,13 @@ impl Cell {
     }
 
     /// The cell's rows at `width` (cached until the cell, the width or the options change).
-    pub fn rows(&self, width: u16, opts: RenderOpts) -> Vec<Line<'static>> {
+    pub fn rows(&self, width: u16, opts: RenderOpts) -> Rc<Vec<Line<'static>>> {
         if let Some((w, r, o, rows)) = &*self.cache.borrow() {
             if *w == width && *r == self.rev && *o == opts {
                 return rows.clone();
             }
         }
-        let rows = render_kind(&self.kind, width as usize, opts);
+        let rows = Rc::new(render_kind(&self.kind, width as usize, opts));
         *self.cache.borrow_mut() = Some((width, self.rev, opts, rows.clone()));
         rows
     }

@@ -67,17 +67,86 @@ impl Transcript {
 
     /// Every cell rendered at `width`, separated by blank rows.
     pub fn render(&self, width: u16, opts: RenderOpts) -> Vec<Line<'static>> {
-        let mut out = Vec::new();
-        for cell in &self.cells {
-            let rows = cell.rows(width, opts);
-            if rows.is_empty() {
-                continue;
+        let (total, rows) = self.window(width, opts, usize::MAX, 0);
+        debug_assert_eq!(total, rows.len());
+        rows
+    }
+
+    /// Renders only what a viewport shows: the `height` rows ending `from_bottom` rows above
+    /// the last one. Returns the transcript's total row count and those rows. Cells keep their
+    /// rendered rows cached, so a frame costs a copy of the visible rows only.
+    pub fn window(
+        &self,
+        width: u16,
+        opts: RenderOpts,
+        height: usize,
+        from_bottom: usize,
+    ) -> (usize, Vec<Line<'static>>) {
+        let parts: Vec<_> = self
+            .cells
+            .iter()
+            .map(|c| c.rows(width, opts))
+            .filter(|r| !r.is_empty())
+            .collect();
+        let total = parts.iter().map(|p| p.len()).sum::<usize>() + parts.len().saturating_sub(1);
+        let end = total.saturating_sub(from_bottom.min(total));
+        let start = end.saturating_sub(height);
+        let mut out = Vec::with_capacity(end - start);
+        let mut row = 0usize;
+        for (i, part) in parts.iter().enumerate() {
+            if i > 0 {
+                if row >= start && row < end {
+                    out.push(Line::default());
+                }
+                row += 1;
             }
-            if !out.is_empty() {
-                out.push(Line::default());
+            let (lo, hi) = (row, row + part.len());
+            if hi > start && lo < end {
+                let a = start.saturating_sub(lo);
+                let b = (end - lo).min(part.len());
+                out.extend(part[a..b].iter().cloned());
             }
-            out.extend(rows);
+            row = hi;
+            if row >= end {
+                break;
+            }
         }
-        out
+        (total, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(rows: &[Line<'_>]) -> Vec<String> {
+        rows.iter()
+            .map(|l| l.spans.iter().map(|s| s.content.as_ref()).collect())
+            .collect()
+    }
+
+    #[test]
+    fn window_is_a_slice_of_the_full_render() {
+        let mut t = Transcript::new();
+        for i in 0..7 {
+            t.push(CellKind::User {
+                text: format!("line {i}\nsecond {i}"),
+            });
+        }
+        let full = t.render(30, RenderOpts::default());
+        assert_eq!(full.len(), 7 * 2 + 6);
+        for height in [1, 3, 5, 40] {
+            for from_bottom in [0, 1, 2, 7, 19, 25] {
+                let (total, rows) = t.window(30, RenderOpts::default(), height, from_bottom);
+                assert_eq!(total, full.len());
+                let end = total.saturating_sub(from_bottom.min(total));
+                let start = end.saturating_sub(height);
+                assert_eq!(
+                    text(&rows),
+                    text(&full[start..end]),
+                    "h={height} b={from_bottom}"
+                );
+            }
+        }
     }
 }
