@@ -20,9 +20,10 @@ use crate::output::format_time;
 
 fn err(e: EngineError) -> BackendError {
     match &e {
-        EngineError::NoApiKey(provider) => {
-            BackendError::Failed(format!("{e} Hint: {}.", crate::cmd::models::key_hint(provider)))
-        }
+        EngineError::NoApiKey(provider) => BackendError::Failed(format!(
+            "{e} Hint: {}.",
+            crate::cmd::models::key_hint(provider)
+        )),
         _ => BackendError::Failed(e.to_string()),
     }
 }
@@ -98,6 +99,9 @@ impl ChatBackend for EngineBackend {
     }
 
     async fn prompt(&self, text: String) -> BackendResult<()> {
+        // `agent_end` reaches listeners just before the engine turns idle; a prompt sent right
+        // after it (a pipe, a fast typist) waits for that instead of failing as "busy".
+        self.engine.wait_until_idle().await;
         let ticket = self
             .engine
             .prompt(PromptInput::text(text))

@@ -13,8 +13,13 @@ fn chat_in_a_pipe_then_manage_its_session() {
         &["chat", "--provider", "fake", "--model", "fake-model"],
         "hello pipe\ncall bash {\"command\": \"echo tool-ran\"}\n/model\n",
     );
-    assert!(out.status.success(), "{}", stderr(&out));
     let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{:?}\nstderr: {}\nstdout: {text}",
+        out.status,
+        stderr(&out)
+    );
     assert!(text.contains("echo: hello pipe"), "{text}");
     assert!(text.contains("⚙ $ echo tool-ran"), "{text}");
     assert!(text.contains("done: tool-ran"), "{text}");
@@ -81,6 +86,17 @@ fn chat_in_a_pipe_then_manage_its_session() {
     let list = home.run(&["sessions", "list", "--json"], "");
     let doc: Value = serde_json::from_str(&stdout(&list)).unwrap();
     assert!(doc["sessions"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bare_openclaw_in_a_pipe_is_the_line_mode_chat() {
+    let Some(home) = Home::start() else { return };
+    let out = home.run(
+        &["--provider", "fake", "--model", "fake-model"],
+        "first\nsecond\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "echo: first\necho: second\n");
 }
 
 #[test]

@@ -10,6 +10,8 @@ mod sessions_export;
 mod store;
 mod tui;
 
+use std::io::IsTerminal;
+
 use clap::CommandFactory;
 
 use crate::cli::{Cli, Command};
@@ -18,6 +20,10 @@ use crate::error::{CliError, CliResult};
 /// Runs the parsed command line.
 pub fn dispatch(cli: Cli) -> CliResult {
     match cli.command {
+        // Without a terminal (pipes, CI) there is no screen to draw: read prompts line by line.
+        None if !std::io::stdin().is_terminal() || !std::io::stdout().is_terminal() => {
+            chat::run(cli.agent)
+        }
         None => tui::run(cli.agent, Default::default(), "main".into()),
         Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session_key),
         Some(Command::Chat(a)) => chat::run(a.agent),
