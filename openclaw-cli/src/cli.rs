@@ -69,6 +69,9 @@ pub enum Command {
     Health(HealthArgs),
     /// A summary of this installation (and of a gateway with --url).
     Status(HealthArgs),
+    /// Run the WebSocket gateway, or query a running one.
+    #[command(subcommand)]
+    Gateway(GatewayCmd),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -206,6 +209,44 @@ pub enum ConfigCmd {
     Validate(JsonFlag),
     /// Print the path of the configuration file.
     Path,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum BindArg {
+    /// 127.0.0.1 only.
+    Loopback,
+    /// Every interface (0.0.0.0).
+    Lan,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatewayCmd {
+    /// Serve the gateway in the foreground.
+    Run {
+        /// Port (default: gateway.port from openclaw.json, else 18789).
+        #[arg(long)]
+        port: Option<u16>,
+        /// Which interfaces to listen on.
+        #[arg(long, value_enum)]
+        bind: Option<BindArg>,
+    },
+    /// Is a gateway up? (connects and calls `health`)
+    Status {
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Call one gateway method and print its result as JSON.
+    Call {
+        /// Method name, e.g. `health`, `status`, `sessions.list`.
+        method: String,
+        /// Parameters as a JSON (or JSON5) object.
+        #[arg(long, value_name = "JSON")]
+        params: Option<String>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+    },
 }
 
 #[derive(Debug, Args)]

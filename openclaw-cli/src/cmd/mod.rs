@@ -3,6 +3,7 @@
 mod agents;
 mod chat;
 mod config;
+mod gateway;
 mod health;
 pub(crate) mod models;
 mod sessions;
@@ -27,6 +28,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         None => tui::run(cli.agent, Default::default(), "main".into()),
         Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session_key),
         Some(Command::Chat(a)) => chat::run(a.agent),
+        Some(Command::Gateway(c)) => gateway::run(c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())

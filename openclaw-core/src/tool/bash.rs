@@ -171,11 +171,14 @@ impl Tool for BashTool {
         if s.dirty {
             emit(&mut s);
         }
-        s.collector.finish();
         let outcome = outcome.map_err(|e| ToolError::new(e.to_string()))?;
         let all = s.collector.text();
         let last_line_bytes = all.rsplit('\n').next().map_or(0, str::len);
         let t = truncate_tail(&all, Limits::default());
+        if t.truncated {
+            s.collector.ensure_spill_file();
+        }
+        s.collector.finish();
         let full = s
             .collector
             .full_output_path()
@@ -194,7 +197,11 @@ impl Tool for BashTool {
             }
             return Err(ToolError::new(msg));
         }
-        let text = if text.is_empty() { "(no output)".to_string() } else { text };
+        let text = if text.is_empty() {
+            "(no output)".to_string()
+        } else {
+            text
+        };
         match outcome.exit_code {
             Some(code) if code != 0 => Err(ToolError::new(format!(
                 "{text}\n\nCommand exited with code {code}"

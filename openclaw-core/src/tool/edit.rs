@@ -7,8 +7,8 @@ use async_trait::async_trait;
 use serde_json::{Value, json};
 
 use super::edit_diff::{
-    count_fuzzy_occurrences, detect_line_ending, fuzzy_find, generate_diff, normalize_for_fuzzy_match,
-    normalize_to_lf, restore_line_endings, strip_bom,
+    count_fuzzy_occurrences, detect_line_ending, fuzzy_find, generate_diff,
+    normalize_for_fuzzy_match, normalize_to_lf, restore_line_endings, strip_bom,
 };
 use super::path::{node_io_error, resolve_to_cwd};
 use super::schema::schema_for;
@@ -16,7 +16,8 @@ use super::typed::parse_args;
 use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
 use crate::message::ContentBlock;
 
-/// One replacement.
+// One replacement (no doc comment: it would become the item schema's description).
+#[allow(missing_docs)]
 #[derive(Debug, Clone, serde::Deserialize, schemars::JsonSchema)]
 #[serde(rename_all = "camelCase")]
 pub struct EditItem {
@@ -106,17 +107,25 @@ pub fn apply_edits(
     for (i, (old, new)) in edits.iter().enumerate() {
         let Some(found) = fuzzy_find(&base, old) else {
             return Err(if n == 1 {
-                format!("Could not find the exact text in {path}. The old text must match exactly including all whitespace and newlines.")
+                format!(
+                    "Could not find the exact text in {path}. The old text must match exactly including all whitespace and newlines."
+                )
             } else {
-                format!("Could not find edits[{i}] in {path}. The oldText must match exactly including all whitespace and newlines.")
+                format!(
+                    "Could not find edits[{i}] in {path}. The oldText must match exactly including all whitespace and newlines."
+                )
             });
         };
         let occurrences = count_fuzzy_occurrences(&base, old);
         if occurrences > 1 {
             return Err(if n == 1 {
-                format!("Found {occurrences} occurrences of the text in {path}. The text must be unique. Please provide more context to make it unique.")
+                format!(
+                    "Found {occurrences} occurrences of the text in {path}. The text must be unique. Please provide more context to make it unique."
+                )
             } else {
-                format!("Found {occurrences} occurrences of edits[{i}] in {path}. Each oldText must be unique. Please provide more context to make it unique.")
+                format!(
+                    "Found {occurrences} occurrences of edits[{i}] in {path}. Each oldText must be unique. Please provide more context to make it unique."
+                )
             });
         }
         matched.push(Matched {
@@ -141,7 +150,9 @@ pub fn apply_edits(
     }
     if result == base {
         return Err(if n == 1 {
-            format!("No changes made to {path}. The replacement produced identical content. This might indicate an issue with special characters or the text not existing as expected.")
+            format!(
+                "No changes made to {path}. The replacement produced identical content. This might indicate an issue with special characters or the text not existing as expected."
+            )
         } else {
             format!("No changes made to {path}. The replacements produced identical content.")
         });
@@ -187,7 +198,8 @@ impl Tool for EditTool {
         let (bom, text) = strip_bom(&raw);
         let ending = detect_line_ending(text);
         let normalized = normalize_to_lf(text);
-        let (base, new) = apply_edits(&normalized, &args.edits, &args.path).map_err(ToolError::new)?;
+        let (base, new) =
+            apply_edits(&normalized, &args.edits, &args.path).map_err(ToolError::new)?;
         if ctx.cancel.is_cancelled() {
             return Err(ToolError::new("Operation aborted"));
         }

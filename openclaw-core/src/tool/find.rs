@@ -63,7 +63,11 @@ impl Tool for FindTool {
         if ctx.cancel.is_cancelled() {
             return Err(ToolError::new("Operation aborted"));
         }
-        let raw = args.path.as_deref().filter(|p| !p.is_empty()).unwrap_or(".");
+        let raw = args
+            .path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .unwrap_or(".");
         let root = resolve_to_cwd(raw, &self.env.cwd);
         let cancel = ctx.cancel.clone();
         tokio::task::spawn_blocking(move || find(&root, &args, &cancel))
@@ -74,7 +78,10 @@ impl Tool for FindTool {
 
 fn find(root: &Path, args: &FindArgs, cancel: &CancellationToken) -> Result<ToolOutput, ToolError> {
     if !root.exists() {
-        return Err(ToolError::new(format!("Path not found: {}", root.display())));
+        return Err(ToolError::new(format!(
+            "Path not found: {}",
+            root.display()
+        )));
     }
     let limit = args.limit.map_or(DEFAULT_LIMIT, |l| l.max(1.0) as usize);
     let by_path = args.pattern.contains('/');

@@ -78,7 +78,11 @@ impl Tool for GrepTool {
         if ctx.cancel.is_cancelled() {
             return Err(ToolError::new("Operation aborted"));
         }
-        let raw = args.path.as_deref().filter(|p| !p.is_empty()).unwrap_or(".");
+        let raw = args
+            .path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .unwrap_or(".");
         let root = resolve_to_cwd(raw, &self.env.cwd);
         let cancel = ctx.cancel.clone();
         tokio::task::spawn_blocking(move || grep(&root, &args, &cancel))
@@ -91,7 +95,12 @@ impl Tool for GrepTool {
 fn grep(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Result<ToolOutput, ToolError> {
     let is_dir = match std::fs::metadata(root) {
         Ok(m) => m.is_dir(),
-        Err(_) => return Err(ToolError::new(format!("Path not found: {}", root.display()))),
+        Err(_) => {
+            return Err(ToolError::new(format!(
+                "Path not found: {}",
+                root.display()
+            )));
+        }
     };
     let context = args.context.filter(|c| *c > 0.0).map_or(0, |c| c as usize);
     let limit = args.limit.map_or(DEFAULT_LIMIT, |l| l.max(1.0) as usize);
@@ -175,7 +184,10 @@ fn grep(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Result<Tool
         }
         let n = *lnum as usize;
         let (start, end) = if context > 0 {
-            (n.saturating_sub(context).max(1), (n + context).min(lines.len()))
+            (
+                n.saturating_sub(context).max(1),
+                (n + context).min(lines.len()),
+            )
         } else {
             (n, n)
         };

@@ -56,7 +56,11 @@ impl Tool for LsTool {
         if ctx.cancel.is_cancelled() {
             return Err(ToolError::new("Operation aborted"));
         }
-        let raw = args.path.as_deref().filter(|p| !p.is_empty()).unwrap_or(".");
+        let raw = args
+            .path
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .unwrap_or(".");
         let dir = resolve_to_cwd(raw, &self.env.cwd);
         let limit = args.limit.map_or(DEFAULT_LIMIT, |l| l.max(0.0) as usize);
         let meta = match tokio::fs::metadata(&dir).await {
@@ -66,7 +70,10 @@ impl Tool for LsTool {
             }
         };
         if !meta.is_dir() {
-            return Err(ToolError::new(format!("Not a directory: {}", dir.display())));
+            return Err(ToolError::new(format!(
+                "Not a directory: {}",
+                dir.display()
+            )));
         }
         let mut names = Vec::new();
         let mut rd = tokio::fs::read_dir(&dir)
@@ -157,10 +164,16 @@ mod tests {
     async fn errors_and_empty() {
         let d = tempfile::tempdir().unwrap();
         let err = ls(d.path(), json!({"path": "nope"})).await.unwrap_err();
-        assert_eq!(err.message, format!("Path not found: {}/nope", d.path().display()));
+        assert_eq!(
+            err.message,
+            format!("Path not found: {}/nope", d.path().display())
+        );
         std::fs::write(d.path().join("f"), "").unwrap();
         let err = ls(d.path(), json!({"path": "f"})).await.unwrap_err();
-        assert_eq!(err.message, format!("Not a directory: {}/f", d.path().display()));
+        assert_eq!(
+            err.message,
+            format!("Not a directory: {}/f", d.path().display())
+        );
         std::fs::create_dir(d.path().join("e")).unwrap();
         let out = ls(d.path(), json!({"path": "e"})).await.unwrap();
         assert_eq!(out.content[0].as_text(), Some("(empty directory)"));

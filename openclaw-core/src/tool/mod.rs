@@ -25,6 +25,8 @@ mod find;
 #[cfg(feature = "tokio")]
 mod grep;
 #[cfg(feature = "tokio")]
+pub mod image;
+#[cfg(feature = "tokio")]
 mod ls;
 #[cfg(feature = "tokio")]
 mod read;
@@ -40,6 +42,8 @@ mod write;
 pub use schema::{schema_for, validate_arguments};
 pub use typed::{TypedTool, parse_args, typed_tool};
 
+#[cfg(feature = "tokio")]
+pub use bash::BashTool;
 #[cfg(feature = "tokio")]
 pub use edit::EditTool;
 #[cfg(feature = "tokio")]
@@ -58,9 +62,12 @@ pub use registry::{
     default_tools,
 };
 #[cfg(feature = "tokio")]
-pub use write::WriteTool;
+pub use shell::{
+    BashResult, OutputCollector, ShellCommand, ShellOutcome, run_rpc_bash, run_shell,
+    sanitize_output,
+};
 #[cfg(feature = "tokio")]
-pub use bash::BashTool;
+pub use write::WriteTool;
 
 /// Receives a tool's streamed partial results (each one replaces the previous).
 pub type UpdateSink = Arc<dyn Fn(ToolOutput) + Send + Sync>;

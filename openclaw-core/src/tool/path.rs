@@ -7,7 +7,10 @@ use std::path::{Component, Path, PathBuf};
 use unicode_normalization::UnicodeNormalization;
 
 fn is_odd_space(c: char) -> bool {
-    matches!(c, '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}')
+    matches!(
+        c,
+        '\u{00A0}' | '\u{2000}'..='\u{200A}' | '\u{202F}' | '\u{205F}' | '\u{3000}'
+    )
 }
 
 /// Normalise the spelling of a path the model gave: spaces, `@` prefix, `~`.
@@ -69,7 +72,9 @@ pub fn resolve_read_path(raw: &str, cwd: &Path) -> PathBuf {
         return resolved;
     }
     let s = resolved.to_string_lossy().into_owned();
-    let am_pm = s.replace(" AM.", "\u{202F}AM.").replace(" PM.", "\u{202F}PM.");
+    let am_pm = s
+        .replace(" AM.", "\u{202F}AM.")
+        .replace(" PM.", "\u{202F}PM.");
     let nfd: String = s.nfd().collect();
     let curly = s.replace('\'', "\u{2019}");
     let nfd_curly: String = curly.nfd().collect();
@@ -102,19 +107,37 @@ mod tests {
     #[test]
     fn resolves_relative_at_and_dots() {
         let cwd = Path::new("/work/proj");
-        assert_eq!(resolve_to_cwd("a.txt", cwd), PathBuf::from("/work/proj/a.txt"));
-        assert_eq!(resolve_to_cwd("@src/b.rs", cwd), PathBuf::from("/work/proj/src/b.rs"));
-        assert_eq!(resolve_to_cwd("./x/../y", cwd), PathBuf::from("/work/proj/y"));
-        assert_eq!(resolve_to_cwd("/etc/hosts", cwd), PathBuf::from("/etc/hosts"));
+        assert_eq!(
+            resolve_to_cwd("a.txt", cwd),
+            PathBuf::from("/work/proj/a.txt")
+        );
+        assert_eq!(
+            resolve_to_cwd("@src/b.rs", cwd),
+            PathBuf::from("/work/proj/src/b.rs")
+        );
+        assert_eq!(
+            resolve_to_cwd("./x/../y", cwd),
+            PathBuf::from("/work/proj/y")
+        );
+        assert_eq!(
+            resolve_to_cwd("/etc/hosts", cwd),
+            PathBuf::from("/etc/hosts")
+        );
         assert_eq!(resolve_to_cwd(".", cwd), PathBuf::from("/work/proj"));
-        assert_eq!(resolve_to_cwd("a\u{00A0}b", cwd), PathBuf::from("/work/proj/a b"));
+        assert_eq!(
+            resolve_to_cwd("a\u{00A0}b", cwd),
+            PathBuf::from("/work/proj/a b")
+        );
     }
 
     #[test]
     fn expands_home() {
         let Some(home) = dirs::home_dir() else { return };
         assert_eq!(resolve_to_cwd("~/f", Path::new("/x")), home.join("f"));
-        assert_eq!(resolve_to_cwd("~", Path::new("/x")), normalize_lexically(&home));
+        assert_eq!(
+            resolve_to_cwd("~", Path::new("/x")),
+            normalize_lexically(&home)
+        );
     }
 
     #[test]

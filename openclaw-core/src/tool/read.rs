@@ -1,6 +1,6 @@
 //! The `read` tool: a text file's lines (1-based `offset`/`limit`, head-truncated to 2000 lines
 //! or 50 KB with pi's continuation hints), or an image (PNG, JPEG, GIF, WebP by content) as a
-//! text note plus an image block.
+//! text note plus an image block, scaled down to fit 2000x2000 when larger.
 
 use std::sync::Arc;
 
@@ -8,9 +8,12 @@ use async_trait::async_trait;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use super::image::fit_image;
 use super::path::{node_io_error, resolve_read_path};
 use super::schema::schema_for;
-use super::truncate::{DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, Limits, TruncatedBy, format_size, truncate_head};
+use super::truncate::{
+    DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, Limits, TruncatedBy, format_size, truncate_head,
+};
 use super::typed::parse_args;
 use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
 use crate::message::{ContentBlock, ImageContent};
@@ -84,21 +87,34 @@ impl Tool for ReadTool {
             return Err(ToolError::new("Operation aborted"));
         }
         if let Some(mime) = sniff_image_mime(&bytes[..bytes.len().min(16)]) {
-            return Ok(image_output(&bytes, mime));
+            let auto_resize = self.env.auto_resize_images;
+            return tokio::task::spawn_blocking(move || image_output(&bytes, mime, auto_resize))
+                .await
+                .map_err(|e| ToolError::new(format!("Could not process image: {e}")));
         }
         read_text(&String::from_utf8_lossy(&bytes), &args)
     }
 }
 
-fn image_output(bytes: &[u8], mime: &str) -> ToolOutput {
-    // Images are passed through unresized (no image codec dependency); see the module report.
-    let data = base64::engine::general_purpose::STANDARD.encode(bytes);
+fn image_output(bytes: &[u8], mime: &str, auto_resize: bool) -> ToolOutput {
+    let (data, mime, note) = if auto_resize {
+        let fitted = fit_image(bytes, mime);
+        let note = fitted.dimension_note();
+        (fitted.bytes, fitted.mime_type, note)
+    } else {
+        (bytes.to_vec(), mime.to_string(), None)
+    };
+    let mut text = format!("Read image file [{mime}]");
+    if let Some(n) = note {
+        text.push('\n');
+        text.push_str(&n);
+    }
     ToolOutput {
         content: vec![
-            ContentBlock::text(format!("Read image file [{mime}]")),
+            ContentBlock::text(text),
             ContentBlock::Image(ImageContent {
-                data,
-                mime_type: mime.to_string(),
+                data: base64::engine::general_purpose::STANDARD.encode(&data),
+                mime_type: mime,
             }),
         ],
         details: None,
@@ -151,7 +167,9 @@ fn read_text(text: &str, args: &ReadArgs) -> Result<ToolOutput, ToolError> {
         let end_display = start_display + t.output_lines - 1;
         let next = end_display + 1;
         let notice = if t.truncated_by == Some(TruncatedBy::Lines) {
-            format!("[Showing lines {start_display}-{end_display} of {total}. Use offset={next} to continue.]")
+            format!(
+                "[Showing lines {start_display}-{end_display} of {total}. Use offset={next} to continue.]"
+            )
         } else {
             format!(
                 "[Showing lines {start_display}-{end_display} of {total} ({} limit). Use offset={next} to continue.]",

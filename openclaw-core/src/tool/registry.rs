@@ -81,9 +81,15 @@ mod tests {
     #[test]
     fn sets_by_name() {
         let env = Arc::new(ToolEnv::new("/tmp"));
-        let names: Vec<String> = default_tools(&env).iter().map(|t| t.name().to_string()).collect();
+        let names: Vec<String> = default_tools(&env)
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
         assert_eq!(names, ["read", "bash", "edit", "write"]);
-        let all: Vec<String> = all_tools(&env).iter().map(|t| t.name().to_string()).collect();
+        let all: Vec<String> = all_tools(&env)
+            .iter()
+            .map(|t| t.name().to_string())
+            .collect();
         assert_eq!(all, ALL_TOOL_NAMES);
         assert!(builtin_tool("nope", &env).is_none());
         for t in all_tools(&env) {

@@ -15,7 +15,12 @@ pub fn schema_for<T: JsonSchema>() -> Value {
             s.meta_schema = None;
         })
         .into_generator();
-    clean(generator.into_root_schema_for::<T>().to_value())
+    let mut schema = clean(generator.into_root_schema_for::<T>().to_value());
+    // The type's own doc comment is for Rust readers, not for the model.
+    if let Some(map) = schema.as_object_mut() {
+        map.remove("description");
+    }
+    schema
 }
 
 fn clean(v: Value) -> Value {
@@ -53,7 +58,11 @@ fn clean_object(mut map: Map<String, Value>) -> Value {
     }
     for key in ["anyOf", "oneOf"] {
         if let Some(Value::Array(alts)) = map.get(key) {
-            let kept: Vec<Value> = alts.iter().filter(|a| !is_null_schema(a)).cloned().collect();
+            let kept: Vec<Value> = alts
+                .iter()
+                .filter(|a| !is_null_schema(a))
+                .cloned()
+                .collect();
             if kept.len() == 1 && kept.len() < alts.len() {
                 map.remove(key);
                 if let Value::Object(inner) = &kept[0] {
@@ -71,7 +80,10 @@ fn clean_object(mut map: Map<String, Value>) -> Value {
             let v = if k == "properties" {
                 match v {
                     Value::Object(props) => Value::Object(
-                        props.into_iter().map(|(name, s)| (name, clean(s))).collect(),
+                        props
+                            .into_iter()
+                            .map(|(name, s)| (name, clean(s)))
+                            .collect(),
                     ),
                     other => other,
                 }
@@ -184,7 +196,10 @@ fn check(schema: &Value, v: &mut Value, path: &str, errors: &mut Vec<(String, St
     }
     if let Some(Value::Array(allowed)) = s.get("enum") {
         if !allowed.contains(v) {
-            errors.push((label(path), "must be equal to one of the allowed values".into()));
+            errors.push((
+                label(path),
+                "must be equal to one of the allowed values".into(),
+            ));
         }
     }
     match v {
@@ -216,7 +231,10 @@ fn check(schema: &Value, v: &mut Value, path: &str, errors: &mut Vec<(String, St
             }
             if s.get("additionalProperties") == Some(&Value::Bool(false)) {
                 let props = s.get("properties").and_then(Value::as_object);
-                if obj.keys().any(|k| !props.is_some_and(|p| p.contains_key(k))) {
+                if obj
+                    .keys()
+                    .any(|k| !props.is_some_and(|p| p.contains_key(k)))
+                {
                     errors.push((label(path), "must NOT have additional properties".into()));
                 }
             }
@@ -224,10 +242,7 @@ fn check(schema: &Value, v: &mut Value, path: &str, errors: &mut Vec<(String, St
         Value::Array(items) => {
             if let Some(min) = s.get("minItems").and_then(Value::as_u64) {
                 if (items.len() as u64) < min {
-                    errors.push((
-                        label(path),
-                        format!("must NOT have fewer than {min} items"),
-                    ));
+                    errors.push((label(path), format!("must NOT have fewer than {min} items")));
                 }
             }
             if let Some(item_schema) = s.get("items") {
@@ -299,7 +314,8 @@ mod tests {
         let s = schema_for::<Args>();
         let ok = validate_arguments("read", &s, &json!({"path": 5, "limit": "10"})).unwrap();
         assert_eq!(ok, json!({"path": "5", "limit": 10}));
-        let err = validate_arguments("read", &s, &json!({"path": "a", "limit": "ten"})).unwrap_err();
+        let err =
+            validate_arguments("read", &s, &json!({"path": "a", "limit": "ten"})).unwrap_err();
         assert!(err.contains("  - limit: must be number\n"), "{err}");
         let err =
             validate_arguments("read", &s, &json!({"path": "a", "items": [{"x": 1}]})).unwrap_err();

@@ -6,7 +6,7 @@
 
 use std::collections::VecDeque;
 use std::io::{self, Write};
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -71,6 +71,24 @@ pub fn resolve_shell(configured: Option<&Path>) -> io::Result<PathBuf> {
     Ok(PathBuf::from("sh"))
 }
 
+/// A pipe (read end, write end), both close-on-exec.
+fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds: [libc::c_int; 2] = [-1, -1];
+    // SAFETY: pipe(2) writes two new descriptors into the two-element array.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both descriptors were just created and are owned by nobody else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    for fd in [&r, &w] {
+        // SAFETY: fcntl on a valid descriptor we own.
+        if unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } != 0 {
+            return Err(io::Error::last_os_error());
+        }
+    }
+    Ok((r, w))
+}
+
 /// Kills the process group when dropped while armed.
 struct GroupGuard {
     pgid: Option<i32>,
@@ -111,7 +129,7 @@ pub async fn run_shell(
         Some(prefix) if !prefix.is_empty() => format!("{prefix}\n{}", cmd.command),
         _ => cmd.command.clone(),
     };
-    let (reader, writer) = io::pipe()?;
+    let (reader, writer) = pipe()?;
     let writer2 = writer.try_clone()?;
     let mut command = tokio::process::Command::new(&shell);
     command
@@ -137,7 +155,7 @@ pub async fn run_shell(
     let mut guard = GroupGuard {
         pgid: child.id().map(|p| p as i32),
     };
-    let mut reader = tokio::net::unix::pipe::Receiver::from_owned_fd(OwnedFd::from(reader))?;
+    let mut reader = tokio::net::unix::pipe::Receiver::from_owned_fd(reader)?;
 
     let mut outcome = ShellOutcome::default();
     let mut buf = vec![0u8; 16 * 1024];
@@ -218,15 +236,8 @@ impl OutputCollector {
     /// Add a chunk.
     pub fn push(&mut self, data: &[u8]) {
         self.total_bytes += data.len();
-        if self.total_bytes > DEFAULT_MAX_BYTES && self.spill.is_none() {
-            let name = format!("pi-bash-{:016x}.log", rand::random::<u64>());
-            let path = std::env::temp_dir().join(name);
-            if let Ok(mut f) = std::fs::File::create(&path) {
-                for c in &self.chunks {
-                    let _ = f.write_all(c);
-                }
-                self.spill = Some((path, f));
-            }
+        if self.total_bytes > DEFAULT_MAX_BYTES {
+            self.ensure_spill_file();
         }
         if let Some((_, f)) = &mut self.spill {
             let _ = f.write_all(data);
@@ -238,6 +249,22 @@ impl OutputCollector {
                 self.chunk_bytes -= old.len();
             }
         }
+    }
+
+    /// Start the temp file (with everything so far) if there is none yet; the output is then
+    /// complete in it, since the rolling window only drops chunks after the file exists.
+    pub fn ensure_spill_file(&mut self) -> Option<&Path> {
+        if self.spill.is_none() {
+            let name = format!("pi-bash-{:016x}.log", rand::random::<u64>());
+            let path = std::env::temp_dir().join(name);
+            if let Ok(mut f) = std::fs::File::create(&path) {
+                for c in &self.chunks {
+                    let _ = f.write_all(c);
+                }
+                self.spill = Some((path, f));
+            }
+        }
+        self.full_output_path()
     }
 
     /// Every byte seen.
@@ -267,10 +294,25 @@ impl OutputCollector {
     }
 }
 
+/// ANSI escape sequences (the `ansi-regex` pattern pi's `strip-ansi` uses).
+fn ansi_regex() -> Option<&'static regex::Regex> {
+    static RE: std::sync::OnceLock<Option<regex::Regex>> = std::sync::OnceLock::new();
+    RE.get_or_init(|| {
+        regex::Regex::new(
+            r"[\x1b\x{9b}][\[\]()#;?]*(?:(?:(?:(?:;[-a-zA-Z\d/#&.:=?%@~_]+)*|[a-zA-Z\d]+(?:;[-a-zA-Z\d/#&.:=?%@~_]*)*)?\x07)|(?:(?:\d{1,4}(?:;\d{0,4})*)?[\dA-PR-TZcf-nq-uy=><~]))",
+        )
+        .ok()
+    })
+    .as_ref()
+}
+
 /// The RPC flavour's clean-up: ANSI escapes stripped, control characters (except tab and
 /// newline) and `\r` removed.
 pub fn sanitize_output(text: &str) -> String {
-    let stripped = strip_ansi_escapes::strip_str(text);
+    let stripped = match ansi_regex() {
+        Some(re) => re.replace_all(text, ""),
+        None => std::borrow::Cow::Borrowed(text),
+    };
     stripped
         .chars()
         .filter(|&c| {
@@ -295,14 +337,25 @@ pub struct BashResult {
 
 /// Run a command for the RPC `bash` command: sanitised, tail-truncated output; a non-zero exit
 /// is not an error; abort gives `cancelled: true` and no exit code.
-pub async fn run_rpc_bash(cmd: &ShellCommand, cancel: &CancellationToken) -> io::Result<BashResult> {
+pub async fn run_rpc_bash(
+    cmd: &ShellCommand,
+    cancel: &CancellationToken,
+) -> io::Result<BashResult> {
     let mut collector = OutputCollector::new();
     let outcome = run_shell(cmd, cancel, |chunk| collector.push(chunk)).await?;
     collector.finish();
     let t: TruncationResult = truncate_tail(&sanitize_output(&collector.text()), Limits::default());
+    if t.truncated {
+        collector.ensure_spill_file();
+    }
+    collector.finish();
     Ok(BashResult {
         output: t.content,
-        exit_code: if outcome.cancelled { None } else { outcome.exit_code },
+        exit_code: if outcome.cancelled {
+            None
+        } else {
+            outcome.exit_code
+        },
         cancelled: outcome.cancelled,
         truncated: t.truncated,
         full_output_path: collector

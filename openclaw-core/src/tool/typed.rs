@@ -111,6 +111,9 @@ mod tests {
             tool.execute(json!({"a": "x"}), ToolCallContext::detached("c")),
         )
         .unwrap_err();
-        assert!(err.message.starts_with("Invalid arguments for tool \"add\""));
+        assert!(
+            err.message
+                .starts_with("Invalid arguments for tool \"add\"")
+        );
     }
 }

@@ -93,11 +93,20 @@ mod tests {
         );
         // Overwrite; "é😀" is 2 chars... 3 UTF-16 units, 6 bytes.
         let out = tool
-            .execute(json!({"path": "out/new.txt", "content": "é😀"}), ToolCallContext::detached("c"))
+            .execute(
+                json!({"path": "out/new.txt", "content": "é😀"}),
+                ToolCallContext::detached("c"),
+            )
             .await
             .unwrap();
-        assert_eq!(out.content[0].as_text(), Some("Successfully wrote 3 bytes to out/new.txt"));
-        assert_eq!(std::fs::read_to_string(dir.path().join("out/new.txt")).unwrap(), "é😀");
+        assert_eq!(
+            out.content[0].as_text(),
+            Some("Successfully wrote 3 bytes to out/new.txt")
+        );
+        assert_eq!(
+            std::fs::read_to_string(dir.path().join("out/new.txt")).unwrap(),
+            "é😀"
+        );
     }
 
     #[tokio::test]
@@ -106,7 +115,10 @@ mod tests {
         std::fs::write(dir.path().join("file"), "x").unwrap();
         let tool = WriteTool::new(Arc::new(ToolEnv::new(dir.path())));
         let err = tool
-            .execute(json!({"path": "file/sub.txt", "content": "x"}), ToolCallContext::detached("c"))
+            .execute(
+                json!({"path": "file/sub.txt", "content": "x"}),
+                ToolCallContext::detached("c"),
+            )
             .await
             .unwrap_err();
         assert!(err.message.contains("file"), "{}", err.message);

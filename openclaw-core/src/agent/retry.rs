@@ -1,0 +1,266 @@
+//! Auto-retry of transient model failures: pi's retryable-error patterns, its context-overflow
+//! patterns (overflows are never retried here; compaction handles them), the settings, and the
+//! driver that [`Agent::prompt`] runs after every run.
+//!
+//! The driver, after a run whose last assistant message is a retryable error: increments the
+//! attempt; past `max_retries` emits `auto_retry_end {success:false, attempt:max_retries,
+//! finalError}`; otherwise emits `auto_retry_start {attempt, maxAttempts, delayMs, errorMessage}`,
+//! removes the error message from the context (listeners have already persisted it), sleeps
+//! `base_delay_ms · 2^(attempt-1)` (cancellable with [`Agent::abort_retry`] / [`Agent::abort`],
+//! which emits `auto_retry_end {success:false, attempt, finalError:"Retry cancelled"}`) and runs
+//! again without a new user message. The first later assistant message that is not an error
+//! emits `auto_retry_end {success:true, attempt}` right after its `message_end`.
+
+use std::sync::LazyLock;
+use std::time::Duration;
+
+use futures::future::{Either, select};
+use regex::Regex;
+use serde::{Deserialize, Serialize};
+
+use super::Agent;
+use super::run_loop::{self, RunStart};
+use crate::cancel::CancellationToken;
+use crate::event::AgentEvent;
+use crate::message::{AssistantMessage, Message, StopReason};
+
+/// pi's `retry` settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", default)]
+pub struct RetrySettings {
+    pub enabled: bool,
+    pub max_retries: u32,
+    pub base_delay_ms: u64,
+    /// The longest server-requested delay (`retry-after`) a provider should honour. The
+    /// loop's own backoff is not capped by it (pi's formula is `base · 2^(attempt-1)`).
+    pub max_delay_ms: u64,
+}
+
+impl Default for RetrySettings {
+    fn default() -> Self {
+        RetrySettings {
+            enabled: true,
+            max_retries: 3,
+            base_delay_ms: 2000,
+            max_delay_ms: 60_000,
+        }
+    }
+}
+
+impl RetrySettings {
+    /// The wait before retry `attempt` (1-based): `base_delay_ms · 2^(attempt-1)`.
+    pub fn delay_ms(&self, attempt: u32) -> u64 {
+        let shift = attempt.saturating_sub(1).min(32);
+        self.base_delay_ms.saturating_mul(1u64 << shift)
+    }
+}
+
+static RETRYABLE: LazyLock<Option<Regex>> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)overloaded|rate.?limit|too many requests|429|500|502|503|504|service.?unavailable|server.?error|internal.?error|connection.?error|connection.?refused|other side closed|fetch failed|upstream.?connect|reset before headers|terminated|retry delay",
+    )
+    .ok()
+});
+
+/// Whether an error text names a transient failure worth retrying (case-insensitive).
+pub fn is_retryable_error(message: &str) -> bool {
+    RETRYABLE.as_ref().is_some_and(|r| r.is_match(message))
+}
+
+static OVERFLOW: LazyLock<Vec<Regex>> = LazyLock::new(|| {
+    [
+        r"(?i)prompt is too long",
+        r"(?i)input is too long for requested model",
+        r"(?i)exceeds the context window",
+        r"(?i)input token count.*exceeds the maximum",
+        r"(?i)maximum prompt length is \d+",
+        r"(?i)reduce the length of the messages",
+        r"(?i)maximum context length is \d+ tokens",
+        r"(?i)exceeds the limit of \d+",
+        r"(?i)exceeds the available context size",
+        r"(?i)greater than the context length",
+        r"(?i)context window exceeds limit",
+        r"(?i)exceeded model token limit",
+        r"(?i)context[_ ]length[_ ]exceeded",
+        r"(?i)too many tokens",
+        r"(?i)token limit exceeded",
+        r"(?i)^4(00|13)\s*(status code)?\s*\(no body\)",
+    ]
+    .iter()
+    .filter_map(|p| Regex::new(p).ok())
+    .collect()
+});
+
+/// Whether `message` shows the context did not fit: an error matching a provider's overflow
+/// text, or a successful reply whose input (plus cache reads) exceeds `context_window`.
+///
+/// This is this module's copy of pi's overflow patterns; the provider layer may supply a
+/// better one through [`Agent::set_overflow_check`].
+pub fn is_context_overflow(message: &AssistantMessage, context_window: u64) -> bool {
+    match message.stop_reason {
+        StopReason::Error => message
+            .error_message
+            .as_deref()
+            .is_some_and(|e| OVERFLOW.iter().any(|r| r.is_match(e))),
+        StopReason::Stop => {
+            context_window > 0 && message.usage.input + message.usage.cache_read > context_window
+        }
+        _ => false,
+    }
+}
+
+/// Whether the driver retries after `message`.
+pub fn should_retry(
+    message: &AssistantMessage,
+    context_window: u64,
+    overflow: &dyn Fn(&AssistantMessage, u64) -> bool,
+) -> bool {
+    if message.stop_reason != StopReason::Error {
+        return false;
+    }
+    let Some(err) = message.error_message.as_deref() else {
+        return false;
+    };
+    !overflow(message, context_window) && is_retryable_error(err)
+}
+
+impl Agent {
+    /// Run `start`, then auto-retry while the last assistant message is retryable.
+    pub(super) async fn drive(&self, start: RunStart) -> Vec<Message> {
+        let inner = &self.inner;
+        let mut added = Vec::new();
+        let mut next = Some(start);
+        loop {
+            let cancel = CancellationToken::new();
+            {
+                let mut slot = inner.slot();
+                slot.cancel = Some(cancel.clone());
+                slot.streaming = true;
+            }
+            let messages = run_loop::run(inner, next.take().unwrap_or_default(), &cancel).await;
+            {
+                let mut slot = inner.slot();
+                slot.cancel = None;
+                slot.streaming = false;
+            }
+            let last = messages
+                .iter()
+                .rev()
+                .find_map(Message::as_assistant)
+                .cloned();
+            added.extend(messages);
+            let Some(last) = last else { break };
+            let (settings, window) = {
+                let st = inner.state();
+                (st.retry, st.model.context_window)
+            };
+            let overflow = inner.hooks().overflow.clone();
+            if !settings.enabled || !should_retry(&last, window, &*overflow) {
+                break;
+            }
+            let error_message = last.error_message.clone().unwrap_or_default();
+            let attempt = {
+                let mut slot = inner.slot();
+                slot.retry_attempt += 1;
+                slot.retry_attempt
+            };
+            if attempt > settings.max_retries {
+                inner.slot().retry_attempt = 0;
+                inner.emit(AgentEvent::AutoRetryEnd {
+                    success: false,
+                    attempt: attempt - 1,
+                    final_error: Some(error_message),
+                });
+                break;
+            }
+            let delay_ms = settings.delay_ms(attempt);
+            inner.emit(AgentEvent::AutoRetryStart {
+                attempt,
+                max_attempts: settings.max_retries,
+                delay_ms,
+                error_message,
+            });
+            {
+                let mut st = inner.state();
+                if st.messages.last().is_some_and(|m| m.role() == "assistant") {
+                    st.messages.pop();
+                }
+            }
+            let retry_cancel = CancellationToken::new();
+            {
+                let mut slot = inner.slot();
+                if slot.abort_requested {
+                    retry_cancel.cancel();
+                }
+                slot.retry_cancel = Some(retry_cancel.clone());
+            }
+            let sleep = futures_timer::Delay::new(Duration::from_millis(delay_ms));
+            let woke = select(sleep, Box::pin(retry_cancel.cancelled())).await;
+            inner.slot().retry_cancel = None;
+            if let Either::Right(_) = woke {
+                inner.slot().retry_attempt = 0;
+                inner.emit(AgentEvent::AutoRetryEnd {
+                    success: false,
+                    attempt,
+                    final_error: Some("Retry cancelled".into()),
+                });
+                break;
+            }
+        }
+        added
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retryable_patterns() {
+        for m in [
+            "529 overloaded",
+            "Rate limit reached",
+            "429 Too Many Requests",
+            "500 internal server error",
+            "503 Service Unavailable",
+            "Connection error.",
+            "connect ECONNREFUSED / connection refused",
+            "other side closed",
+            "TypeError: fetch failed",
+            "upstream connect error or disconnect/reset before headers",
+            "terminated",
+        ] {
+            assert!(is_retryable_error(m), "{m}");
+        }
+        for m in [
+            "401 invalid api key",
+            "400 bad request",
+            "Request was aborted",
+        ] {
+            assert!(!is_retryable_error(m), "{m}");
+        }
+    }
+
+    #[test]
+    fn delays_double() {
+        let s = RetrySettings::default();
+        assert_eq!(
+            (s.delay_ms(1), s.delay_ms(2), s.delay_ms(3)),
+            (2000, 4000, 8000)
+        );
+    }
+
+    #[test]
+    fn overflow_is_not_retried() {
+        let mut m = AssistantMessage::empty("a", "p", "m");
+        m.stop_reason = StopReason::Error;
+        m.error_message = Some("500 This model's maximum context length is 8192 tokens".into());
+        assert!(is_context_overflow(&m, 8192));
+        assert!(!should_retry(&m, 8192, &is_context_overflow));
+        m.error_message = Some("500 internal server error".into());
+        assert!(should_retry(&m, 8192, &is_context_overflow));
+        let mut ok = AssistantMessage::empty("a", "p", "m");
+        ok.usage.input = 9000;
+        assert!(is_context_overflow(&ok, 8192));
+    }
+}

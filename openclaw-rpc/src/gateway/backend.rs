@@ -1,0 +1,146 @@
+//! The seam between the gateway and the agent engine. The gateway owns transport, auth,
+//! scopes and the engine-free methods; every method in
+//! [`ENGINE_METHODS`](openclaw_core::protocol::names::ENGINE_METHODS) (chat, agent, sessions,
+//! send, agents.files) is handed to a [`GatewayBackend`]. Until the engine is wired in,
+//! [`NoEngine`] answers them with a clear `UNAVAILABLE` error.
+//!
+//! What an engine backend does (OpenClaw behaviour, see the protocol reference §8–§10):
+//! - `chat.send`: ack `{runId: idempotencyKey, status:"started"}` at once (`in_flight` / cached
+//!   `ok` on repeats), then stream `agent` and `chat` events through [`CallContext::events`];
+//!   canonicalise bare `main` to `agent:<default>:main`.
+//! - `agent`: return `{runId, status:"accepted", acceptedAt, sessionKey, agentId}`, then
+//!   [`CallContext::respond_again`] with `{runId, status:"ok", summary, result:{payloads, meta}}`.
+//! - `sessions.*`, `chat.history`, `chat.abort`, `chat.inject`, `agent.wait`, `send`,
+//!   `agents.files.*`: answer with the shapes in the reference; `sessions.changed` goes through
+//!   [`EventSink::broadcast_to_session_subscribers`].
+//! - HTTP (`/v1/chat/completions`, `/v1/responses`, `/tools/invoke`): return them from
+//!   [`GatewayBackend::http_routes`]; the gateway puts bearer auth in front.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use openclaw_core::protocol::{ErrorShape, ResponseFrame, Role, Scope, StateVersion};
+use serde_json::Value;
+
+use super::hub::{Connection, Hub};
+
+/// Who is calling, and how to talk back to them and to everyone else.
+#[derive(Clone)]
+pub struct CallContext {
+    /// The caller's connection (id, role, scopes, client id/mode, negotiated protocol).
+    pub conn: Arc<Connection>,
+    /// The request id (needed for a second `res` on the same id).
+    pub request_id: String,
+    pub(crate) hub: Arc<Hub>,
+}
+
+impl CallContext {
+    pub fn conn_id(&self) -> &str {
+        &self.conn.conn_id
+    }
+
+    pub fn role(&self) -> Role {
+        self.conn.role
+    }
+
+    pub fn scopes(&self) -> &[Scope] {
+        &self.conn.scopes
+    }
+
+    /// Whether the caller holds `scope` (admin implies all, write implies read).
+    pub fn has_scope(&self, scope: Scope) -> bool {
+        scope.satisfied_by(&self.conn.scopes)
+    }
+
+    /// Sends another `res` on the same request id: the final answer of the "accepted, then
+    /// final" pattern used by `agent`.
+    pub fn respond_again(&self, result: Result<Value, ErrorShape>) -> bool {
+        let frame = match result {
+            Ok(payload) => ResponseFrame::ok(self.request_id.clone(), payload),
+            Err(e) => ResponseFrame::err(self.request_id.clone(), e),
+        };
+        self.conn.out.send_response(&frame)
+    }
+
+    /// The event fan-out, for `chat` / `agent` / `sessions.changed` events.
+    pub fn events(&self) -> EventSink {
+        EventSink {
+            hub: self.hub.clone(),
+        }
+    }
+}
+
+/// Broadcasts events to connections, honouring each one's scopes and `seq`.
+#[derive(Clone)]
+pub struct EventSink {
+    pub(crate) hub: Arc<Hub>,
+}
+
+impl EventSink {
+    /// To every connection whose scopes allow `event`. Returns how many received it.
+    pub fn broadcast(&self, event: &str, payload: Value) -> usize {
+        self.hub.broadcast(event, Some(payload), None)
+    }
+
+    /// To one connection (if its scopes allow `event`).
+    pub fn send_to(&self, conn_id: &str, event: &str, payload: Value) -> bool {
+        self.hub.send_to(conn_id, event, Some(payload))
+    }
+
+    /// `sessions.changed` and the like: only to connections that called `sessions.subscribe`.
+    pub fn broadcast_to_session_subscribers(&self, event: &str, payload: Value) -> usize {
+        self.hub
+            .broadcast_filtered(event, Some(payload), None, |c| {
+                c.sessions_subscribed
+                    .load(std::sync::atomic::Ordering::Acquire)
+            })
+    }
+
+    /// The current `{presence, health}` versions.
+    pub fn state_version(&self) -> StateVersion {
+        self.hub.state_version()
+    }
+}
+
+/// The agent engine as the gateway sees it.
+#[async_trait]
+pub trait GatewayBackend: Send + Sync + 'static {
+    /// Answers one engine method (`chat.send`, `agent`, `sessions.list`, …). The scope check
+    /// has already passed; params are the raw `params` (`None` when the key was absent).
+    /// Validate them with OpenClaw's messages (`invalid <method> params: …`). For `agent`,
+    /// return the `{status:"accepted"}` payload and later call
+    /// [`CallContext::respond_again`] with the final one.
+    async fn call(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        ctx: CallContext,
+    ) -> Result<Value, ErrorShape>;
+
+    /// Extra HTTP routes served behind bearer auth on the gateway port (for example
+    /// `/v1/chat/completions`). `None` serves none.
+    fn http_routes(&self) -> Option<axum::Router> {
+        None
+    }
+
+    /// Called once when the gateway stops, before connections close (abort runs, kill tools).
+    async fn shutdown(&self) {}
+}
+
+/// The backend used until the engine is wired in: every engine method is `UNAVAILABLE`.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoEngine;
+
+#[async_trait]
+impl GatewayBackend for NoEngine {
+    async fn call(
+        &self,
+        method: &str,
+        _params: Option<Value>,
+        _ctx: CallContext,
+    ) -> Result<Value, ErrorShape> {
+        Err(ErrorShape::unavailable(format!(
+            "{method} unavailable: this gateway was started without the agent engine"
+        )))
+    }
+}

@@ -1,0 +1,532 @@
+//! The gateway's part of `openclaw.json`: where the file is, how it is read (JSON5), and the
+//! typed `gateway.*` settings (port, bind, auth, rate limit) taken from a `serde_json::Value`,
+//! so the shared config loader can hand its parsed value over later.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::{Path, PathBuf};
+
+use serde_json::{Map, Value};
+
+/// Default WebSocket + HTTP port.
+pub const DEFAULT_PORT: u16 = 18789;
+
+/// A configuration problem, naming the key and, when known, the file position.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}{}: invalid JSON5: {message}", position(*.line, *.column))]
+    Syntax {
+        path: PathBuf,
+        line: Option<usize>,
+        column: Option<usize>,
+        message: String,
+    },
+    #[error("{file}{}: invalid value for `{key}`: {message}", position(*.line, *.column))]
+    Invalid {
+        key: String,
+        message: String,
+        file: String,
+        line: Option<usize>,
+        column: Option<usize>,
+    },
+}
+
+fn position(line: Option<usize>, column: Option<usize>) -> String {
+    match (line, column) {
+        (Some(l), Some(c)) => format!(":{l}:{c}"),
+        (Some(l), None) => format!(":{l}"),
+        _ => String::new(),
+    }
+}
+
+/// The config file as read from disk.
+#[derive(Debug, Clone)]
+pub struct ConfigSource {
+    /// Where the file is (or would be).
+    pub path: PathBuf,
+    /// The file's text, `None` when it does not exist.
+    pub raw: Option<String>,
+    /// The parsed value (`{}` when the file does not exist).
+    pub value: Value,
+}
+
+/// The state directory: `$OPENCLAW_STATE_DIR`, else `~/.openclaw`.
+pub fn state_dir(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    if let Some(dir) = env("OPENCLAW_STATE_DIR").filter(|d| !d.is_empty()) {
+        return PathBuf::from(dir);
+    }
+    dirs_home().join(".openclaw")
+}
+
+fn dirs_home() -> PathBuf {
+    std::env::var_os("HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+/// The config path: `$OPENCLAW_CONFIG_PATH`, else `<state dir>/openclaw.json`.
+pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
+    match env("OPENCLAW_CONFIG_PATH").filter(|p| !p.is_empty()) {
+        Some(p) => PathBuf::from(p),
+        None => state_dir(env).join("openclaw.json"),
+    }
+}
+
+/// Parses JSON5 text, reporting syntax errors with their line and column.
+pub fn parse_json5(path: &Path, text: &str) -> Result<Value, ConfigError> {
+    json5::from_str::<Value>(text).map_err(|e| {
+        let json5::Error::Message { msg, location } = e;
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line: location.as_ref().map(|l| l.line),
+            column: location.as_ref().map(|l| l.column),
+            // pest renders a source excerpt; keep only its one-line explanation.
+            message: msg
+                .lines()
+                .rev()
+                .find_map(|l| l.trim().strip_prefix("= ").map(str::to_owned))
+                .unwrap_or(msg),
+        }
+    })
+}
+
+/// Reads and parses the config file; a missing file is an empty config.
+pub fn load(path: &Path) -> Result<ConfigSource, ConfigError> {
+    match std::fs::read_to_string(path) {
+        Ok(raw) => {
+            let value = parse_json5(path, &raw)?;
+            if !value.is_object() {
+                return Err(ConfigError::Invalid {
+                    key: "(root)".into(),
+                    message: "the config must be an object".into(),
+                    file: path.display().to_string(),
+                    line: Some(1),
+                    column: Some(1),
+                });
+            }
+            Ok(ConfigSource {
+                path: path.to_owned(),
+                raw: Some(raw),
+                value,
+            })
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(ConfigSource {
+            path: path.to_owned(),
+            raw: None,
+            value: Value::Object(Map::new()),
+        }),
+        Err(source) => Err(ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        }),
+    }
+}
+
+/// How the shared secret is checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthMode {
+    None,
+    Token,
+    Password,
+}
+
+impl AuthMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMode::None => "none",
+            AuthMode::Token => "token",
+            AuthMode::Password => "password",
+        }
+    }
+}
+
+/// `gateway.auth.rateLimit`: failed-auth limiting per client address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RateLimitConfig {
+    /// Failures allowed inside `window_ms` before the address is locked out.
+    pub max_attempts: u32,
+    pub window_ms: u64,
+    pub lockout_ms: u64,
+    /// Loopback clients are never locked out.
+    pub exempt_loopback: bool,
+}
+
+impl Default for RateLimitConfig {
+    fn default() -> Self {
+        Self {
+            max_attempts: 10,
+            window_ms: 60_000,
+            lockout_ms: 300_000,
+            exempt_loopback: true,
+        }
+    }
+}
+
+/// `gateway.auth` with the environment applied.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthConfig {
+    pub mode: AuthMode,
+    pub token: Option<String>,
+    pub password: Option<String>,
+    pub rate_limit: RateLimitConfig,
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("mode", &self.mode)
+            .field("token", &self.token.as_ref().map(|_| "<redacted>"))
+            .field("password", &self.password.as_ref().map(|_| "<redacted>"))
+            .field("rate_limit", &self.rate_limit)
+            .finish()
+    }
+}
+
+/// `gateway.bind`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BindMode {
+    /// 127.0.0.1 (the default; `auto` means the same here).
+    Loopback,
+    /// 0.0.0.0.
+    Lan,
+    /// `gateway.customBindHost`.
+    Custom(IpAddr),
+}
+
+impl BindMode {
+    pub fn ip(&self) -> IpAddr {
+        match self {
+            BindMode::Loopback => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            BindMode::Lan => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            BindMode::Custom(ip) => *ip,
+        }
+    }
+}
+
+/// The typed `gateway.*` settings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayConfig {
+    pub port: u16,
+    pub bind: BindMode,
+    pub auth: AuthConfig,
+    /// Pre-auth handshake timeout (`gateway.handshakeTimeoutMs`, env `OPENCLAW_HANDSHAKE_TIMEOUT_MS`).
+    pub handshake_timeout_ms: u64,
+}
+
+impl Default for GatewayConfig {
+    fn default() -> Self {
+        Self {
+            port: DEFAULT_PORT,
+            bind: BindMode::Loopback,
+            auth: AuthConfig {
+                mode: AuthMode::None,
+                token: None,
+                password: None,
+                rate_limit: RateLimitConfig::default(),
+            },
+            handshake_timeout_ms: 15_000,
+        }
+    }
+}
+
+/// Reads typed values out of the config, reporting the dotted key and its file position.
+struct Reader<'a> {
+    source: Option<(&'a Path, &'a str)>,
+}
+
+impl Reader<'_> {
+    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let (file, line, column) = match self.source {
+            Some((path, text)) => {
+                let (line, column) = locate_key(text, key).unzip();
+                (path.display().to_string(), line, column)
+            }
+            None => ("config".to_owned(), None, None),
+        };
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            message: message.into(),
+            file,
+            line,
+            column,
+        }
+    }
+
+    fn object<'v>(
+        &self,
+        v: Option<&'v Value>,
+        key: &str,
+    ) -> Result<Option<&'v Map<String, Value>>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(_) => Err(self.invalid(key, "expected an object")),
+        }
+    }
+
+    fn string(&self, v: Option<&Value>, key: &str) -> Result<Option<String>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.invalid(key, "expected a string")),
+        }
+    }
+
+    fn uint(&self, v: Option<&Value>, key: &str, max: u64) -> Result<Option<u64>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(n) => match n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f as u64)
+            }) {
+                Some(x) if x <= max => Ok(Some(x)),
+                _ => Err(self.invalid(key, format!("expected an integer between 0 and {max}"))),
+            },
+        }
+    }
+
+    fn boolean(&self, v: Option<&Value>, key: &str) -> Result<Option<bool>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.invalid(key, "expected true or false")),
+        }
+    }
+}
+
+/// Finds the line and column of the last segment of a dotted key in JSON5 text (best effort:
+/// the first occurrence of the key name written as an object key).
+pub fn locate_key(text: &str, dotted: &str) -> Option<(usize, usize)> {
+    let name = dotted.rsplit('.').next()?;
+    for (i, line) in text.lines().enumerate() {
+        for pat in [format!("\"{name}\""), format!("'{name}'"), name.to_owned()] {
+            let mut from = 0;
+            while let Some(pos) = line[from..].find(&pat) {
+                let at = from + pos;
+                let rest = line[at + pat.len()..].trim_start();
+                let before_ok =
+                    at == 0 || !line[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                if rest.starts_with(':') && before_ok {
+                    return Some((i + 1, line[..at].chars().count() + 1));
+                }
+                from = at + pat.len();
+            }
+        }
+    }
+    None
+}
+
+impl GatewayConfig {
+    /// Reads `gateway.*` from the whole config value, with the environment applied
+    /// (`OPENCLAW_GATEWAY_TOKEN`, `OPENCLAW_GATEWAY_PASSWORD`, `OPENCLAW_GATEWAY_PORT`,
+    /// `OPENCLAW_HANDSHAKE_TIMEOUT_MS`). `source` (path and text) locates errors in the file.
+    pub fn from_value(
+        root: &Value,
+        source: Option<(&Path, &str)>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, ConfigError> {
+        let r = Reader { source };
+        let mut cfg = GatewayConfig::default();
+        let Some(gw) = r.object(root.get("gateway"), "gateway")? else {
+            cfg.apply_env(&r, env)?;
+            return Ok(cfg);
+        };
+        if let Some(port) = r.uint(gw.get("port"), "gateway.port", u64::from(u16::MAX))? {
+            cfg.port = port as u16;
+        }
+        cfg.bind = match r.string(gw.get("bind"), "gateway.bind")?.as_deref() {
+            None | Some("loopback") | Some("auto") => BindMode::Loopback,
+            Some("lan") => BindMode::Lan,
+            Some("custom") => {
+                let host = r.string(gw.get("customBindHost"), "gateway.customBindHost")?;
+                let ip = host.as_deref().and_then(|h| h.parse::<IpAddr>().ok());
+                BindMode::Custom(ip.ok_or_else(|| {
+                    r.invalid(
+                        "gateway.customBindHost",
+                        "bind \"custom\" needs an IP address in gateway.customBindHost",
+                    )
+                })?)
+            }
+            Some("tailnet") => {
+                return Err(r.invalid(
+                    "gateway.bind",
+                    "\"tailnet\" is not supported; use loopback, lan or custom",
+                ));
+            }
+            Some(other) => {
+                return Err(r.invalid(
+                    "gateway.bind",
+                    format!("unknown bind mode {other:?} (expected loopback, lan, auto or custom)"),
+                ));
+            }
+        };
+        if let Some(ms) = r.uint(
+            gw.get("handshakeTimeoutMs"),
+            "gateway.handshakeTimeoutMs",
+            600_000,
+        )? {
+            cfg.handshake_timeout_ms = ms.max(1);
+        }
+        let auth = r.object(gw.get("auth"), "gateway.auth")?;
+        let get = |k: &str| auth.and_then(|a| a.get(k));
+        cfg.auth.token = r
+            .string(get("token"), "gateway.auth.token")?
+            .filter(|s| !s.is_empty());
+        cfg.auth.password = r
+            .string(get("password"), "gateway.auth.password")?
+            .filter(|s| !s.is_empty());
+        let mode = r.string(get("mode"), "gateway.auth.mode")?;
+        if let Some(rl) = r.object(get("rateLimit"), "gateway.auth.rateLimit")? {
+            let d = RateLimitConfig::default();
+            cfg.auth.rate_limit = RateLimitConfig {
+                max_attempts: r
+                    .uint(
+                        rl.get("maxAttempts"),
+                        "gateway.auth.rateLimit.maxAttempts",
+                        u64::from(u32::MAX),
+                    )?
+                    .map_or(d.max_attempts, |v| v as u32),
+                window_ms: r
+                    .uint(
+                        rl.get("windowMs"),
+                        "gateway.auth.rateLimit.windowMs",
+                        u64::MAX,
+                    )?
+                    .unwrap_or(d.window_ms),
+                lockout_ms: r
+                    .uint(
+                        rl.get("lockoutMs"),
+                        "gateway.auth.rateLimit.lockoutMs",
+                        u64::MAX,
+                    )?
+                    .unwrap_or(d.lockout_ms),
+                exempt_loopback: r
+                    .boolean(
+                        rl.get("exemptLoopback"),
+                        "gateway.auth.rateLimit.exemptLoopback",
+                    )?
+                    .unwrap_or(d.exempt_loopback),
+            };
+        }
+        cfg.apply_env(&r, env)?;
+        cfg.auth.mode = match mode.as_deref() {
+            Some("none") => AuthMode::None,
+            Some("token") => AuthMode::Token,
+            Some("password") => AuthMode::Password,
+            Some("trusted-proxy") => {
+                return Err(r.invalid(
+                    "gateway.auth.mode",
+                    "\"trusted-proxy\" is not supported; use token, password or none",
+                ));
+            }
+            Some(other) => {
+                return Err(r.invalid(
+                    "gateway.auth.mode",
+                    format!("unknown auth mode {other:?} (expected token, password or none)"),
+                ));
+            }
+            None if cfg.auth.token.is_some() => AuthMode::Token,
+            None if cfg.auth.password.is_some() => AuthMode::Password,
+            None => AuthMode::None,
+        };
+        if cfg.auth.mode == AuthMode::Token && cfg.auth.token.is_none() {
+            return Err(r.invalid(
+                "gateway.auth.token",
+                "auth mode \"token\" needs gateway.auth.token or OPENCLAW_GATEWAY_TOKEN",
+            ));
+        }
+        if cfg.auth.mode == AuthMode::Password && cfg.auth.password.is_none() {
+            return Err(r.invalid(
+                "gateway.auth.password",
+                "auth mode \"password\" needs gateway.auth.password or OPENCLAW_GATEWAY_PASSWORD",
+            ));
+        }
+        Ok(cfg)
+    }
+
+    fn apply_env(
+        &mut self,
+        r: &Reader<'_>,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<(), ConfigError> {
+        let nonempty = |k: &str| env(k).filter(|v| !v.is_empty());
+        if self.auth.token.is_none() {
+            self.auth.token = nonempty("OPENCLAW_GATEWAY_TOKEN");
+        }
+        if self.auth.password.is_none() {
+            self.auth.password = nonempty("OPENCLAW_GATEWAY_PASSWORD");
+        }
+        if self.auth.mode == AuthMode::None && self.auth.token.is_some() {
+            self.auth.mode = AuthMode::Token;
+        } else if self.auth.mode == AuthMode::None && self.auth.password.is_some() {
+            self.auth.mode = AuthMode::Password;
+        }
+        if let Some(port) = nonempty("OPENCLAW_GATEWAY_PORT") {
+            self.port = port
+                .parse()
+                .map_err(|_| r.invalid("OPENCLAW_GATEWAY_PORT", "expected a port number"))?;
+        }
+        if let Some(ms) = nonempty("OPENCLAW_HANDSHAKE_TIMEOUT_MS") {
+            self.handshake_timeout_ms = ms
+                .parse()
+                .map_err(|_| r.invalid("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "expected milliseconds"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads the process environment (the default `env` for the functions above).
+pub fn process_env(key: &str) -> Option<String> {
+    std::env::var(key).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn no_env(_: &str) -> Option<String> {
+        None
+    }
+
+    #[test]
+    fn reads_gateway_settings_and_env() {
+        let v = json!({"gateway":{"port":18800,"bind":"loopback","auth":{"mode":"token","token":"t",
+            "rateLimit":{"maxAttempts":3,"windowMs":1000,"lockoutMs":2000,"exemptLoopback":false}}}});
+        let c = GatewayConfig::from_value(&v, None, &no_env).unwrap();
+        assert_eq!(c.port, 18800);
+        assert_eq!(c.auth.mode, AuthMode::Token);
+        assert_eq!(c.auth.rate_limit.max_attempts, 3);
+        assert!(!c.auth.rate_limit.exempt_loopback);
+        let env = |k: &str| (k == "OPENCLAW_GATEWAY_PASSWORD").then(|| "pw".to_owned());
+        let c = GatewayConfig::from_value(&json!({}), None, &env).unwrap();
+        assert_eq!(c.auth.mode, AuthMode::Password);
+        assert_eq!(c.port, DEFAULT_PORT);
+        assert_eq!(c.bind, BindMode::Loopback);
+    }
+
+    #[test]
+    fn invalid_values_name_the_key_and_position() {
+        let text = "{\n  // comment\n  gateway: {\n    port: \"abc\",\n  },\n}\n";
+        let path = Path::new("/tmp/openclaw.json");
+        let v = parse_json5(path, text).unwrap();
+        let err = GatewayConfig::from_value(&v, Some((path, text)), &no_env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/tmp/openclaw.json:4:5: invalid value for `gateway.port`: expected an integer between 0 and 65535"
+        );
+        let err = parse_json5(path, "{ gateway: { port: 1,, } }").unwrap_err();
+        assert!(
+            err.to_string().starts_with("/tmp/openclaw.json:1:"),
+            "{err}"
+        );
+        let bad_mode = json!({"gateway":{"auth":{"mode":"token"}}});
+        let err = GatewayConfig::from_value(&bad_mode, None, &no_env).unwrap_err();
+        assert!(err.to_string().contains("gateway.auth.token"), "{err}");
+    }
+}

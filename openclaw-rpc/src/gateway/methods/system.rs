@@ -1,0 +1,249 @@
+//! Gateway-level read methods: `health`, `status`, `system-presence`, `logs.tail`,
+//! `usage.status`, `commands.list` and `tools.catalog`.
+
+use std::io::{Read, Seek, SeekFrom};
+use std::sync::Arc;
+
+use openclaw_core::protocol::ErrorShape;
+use serde_json::{Value, json};
+
+use super::params::Params;
+use crate::gateway::roster::Roster;
+use crate::gateway::state::{Shared, now_ms};
+
+/// The typed health summary (the `health` result, `health` event and hello-ok snapshot).
+pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
+    let started = std::time::Instant::now();
+    let sessions_path = |id: &str| {
+        shared
+            .state_dir
+            .join("agents")
+            .join(id)
+            .join("sessions")
+            .join("sessions.json")
+    };
+    let agents: Vec<Value> = roster
+        .agents
+        .iter()
+        .map(|a| {
+            let mut row = json!({
+                "agentId": a.id,
+                "isDefault": a.is_default,
+                "heartbeat": {"enabled": false, "every": "disabled", "everyMs": null, "prompt": "",
+                              "target": "none", "ackMaxChars": 300},
+                "sessions": {"path": sessions_path(&a.id).display().to_string(), "count": 0, "recent": []},
+            });
+            if let Some(name) = &a.name {
+                row["name"] = json!(name);
+            }
+            row
+        })
+        .collect();
+    json!({
+        "ok": true,
+        "ts": now_ms(),
+        "durationMs": started.elapsed().as_millis() as u64,
+        "channels": {},
+        "channelOrder": [],
+        "channelLabels": {},
+        "heartbeatSeconds": 0,
+        "defaultAgentId": roster.default_id(),
+        "agents": agents,
+        "sessions": {"path": sessions_path(roster.default_id()).display().to_string(), "count": 0, "recent": []},
+    })
+}
+
+pub(crate) fn health(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    let p = p.closed(&["probe"])?;
+    p.bool("probe")?;
+    Ok(health_summary(
+        shared,
+        &Roster::from_config(&shared.config_value(), &shared.state_dir),
+    ))
+}
+
+pub(crate) fn status(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    let p = p.closed(&["includeChannelSummary", "includeCliProjection"])?;
+    p.bool("includeChannelSummary")?;
+    p.bool("includeCliProjection")?;
+    let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+    let hb: Vec<Value> = roster
+        .agents
+        .iter()
+        .map(|a| json!({"agentId": a.id, "enabled": false, "every": "disabled", "everyMs": null}))
+        .collect();
+    let by_agent: Vec<Value> = roster
+        .agents
+        .iter()
+        .map(|a| json!({"agentId": a.id, "count": 0, "recent": []}))
+        .collect();
+    Ok(json!({
+        "runtimeVersion": shared.version,
+        "heartbeat": {"defaultAgentId": roster.default_id(), "agents": hb},
+        "channelSummary": [],
+        "queuedSystemEvents": [],
+        "sessions": {"count": 0, "defaults": {"model": roster.get(roster.default_id()).and_then(|a| a.model_primary.clone()), "contextTokens": null}, "recent": [], "byAgent": by_agent},
+        "gateway": {
+            "uptimeMs": shared.uptime_ms(),
+            "connections": shared.hub.connections().len(),
+            "authMode": shared.auth.mode().as_str(),
+            "stateVersion": shared.hub.state_version(),
+        },
+    }))
+}
+
+pub(crate) fn presence(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    p.closed(&[])?;
+    Ok(super::super::presence_list(shared))
+}
+
+pub(crate) fn logs_tail(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    let p = p.closed(&["cursor", "limit", "maxBytes"])?;
+    let cursor = p.uint("cursor", 0, u64::MAX)?;
+    let limit = p.uint("limit", 1, 5000)?.unwrap_or(500) as usize;
+    let max_bytes = p.uint("maxBytes", 1, 1_000_000)?.unwrap_or(250_000);
+    let path = &shared.log.path;
+    let file_name = path.display().to_string();
+    let mut file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(_) => return Ok(json!({"file": file_name, "cursor": 0, "size": 0, "lines": []})),
+    };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
+    let (mut start, reset) = match cursor {
+        Some(c) if c > size => (0, true),
+        Some(c) => (c, false),
+        None => (size.saturating_sub(max_bytes), false),
+    };
+    let mut truncated = false;
+    if size - start > max_bytes {
+        start = size - max_bytes;
+        truncated = true;
+    }
+    let mut buf = Vec::new();
+    let read = file
+        .seek(SeekFrom::Start(start))
+        .and_then(|_| file.take(size - start).read_to_end(&mut buf));
+    read.map_err(|e| ErrorShape::unavailable(format!("cannot read {file_name}: {e}")))?;
+    let text = String::from_utf8_lossy(&buf);
+    let mut lines: Vec<&str> = text.lines().collect();
+    // A tail that starts mid-line drops the partial first line.
+    if start > 0 && cursor.is_none() && !lines.is_empty() {
+        lines.remove(0);
+        truncated = true;
+    }
+    if lines.len() > limit {
+        lines.drain(..lines.len() - limit);
+        truncated = true;
+    }
+    let mut out = json!({"file": file_name, "cursor": size, "size": size, "lines": lines});
+    if truncated {
+        out["truncated"] = json!(true);
+    }
+    if reset {
+        out["reset"] = json!(true);
+    }
+    Ok(out)
+}
+
+pub(crate) fn usage_status(p: Params) -> Result<Value, ErrorShape> {
+    p.closed(&[])?;
+    Ok(json!({"updatedAt": now_ms(), "providers": []}))
+}
+
+/// The built-in slash commands.
+const COMMANDS: &[(&str, &str, &str, bool)] = &[
+    ("help", "Show available commands.", "status", false),
+    ("commands", "List all slash commands.", "status", false),
+    ("status", "Show session and model status.", "status", false),
+    ("new", "Start a new session.", "session", true),
+    ("reset", "Reset the current session.", "session", true),
+    ("stop", "Stop the current run.", "session", false),
+    ("compact", "Compact the session context.", "session", true),
+    ("model", "Show or set the model.", "options", true),
+    ("think", "Set the thinking level.", "options", true),
+];
+
+pub(crate) fn commands_list(p: Params) -> Result<Value, ErrorShape> {
+    let p = p.closed(&["sessionKey", "agentId", "provider", "scope", "includeArgs"])?;
+    p.str("sessionKey")?;
+    p.str("agentId")?;
+    p.str("provider")?;
+    p.choice("scope", &["text", "native", "both"])?;
+    p.bool("includeArgs")?;
+    let commands: Vec<Value> = COMMANDS
+        .iter()
+        .map(|(name, desc, cat, args)| {
+            json!({"name": name, "nativeName": name, "textAliases": [format!("/{name}")],
+                   "description": desc, "category": cat, "source": "native", "scope": "both",
+                   "acceptsArgs": args})
+        })
+        .collect();
+    Ok(json!({"commands": commands}))
+}
+
+/// The core tools: (id, description, group, profiles).
+const TOOLS: &[(&str, &str, &str, &[&str])] = &[
+    (
+        "read",
+        "Read a file's contents.",
+        "fs",
+        &["minimal", "coding", "full"],
+    ),
+    (
+        "write",
+        "Create or overwrite a file.",
+        "fs",
+        &["coding", "full"],
+    ),
+    (
+        "edit",
+        "Replace exact text in a file.",
+        "fs",
+        &["coding", "full"],
+    ),
+    (
+        "ls",
+        "List a directory.",
+        "fs",
+        &["minimal", "coding", "full"],
+    ),
+    (
+        "find",
+        "Find files by glob pattern.",
+        "fs",
+        &["coding", "full"],
+    ),
+    ("grep", "Search file contents.", "fs", &["coding", "full"]),
+    (
+        "bash",
+        "Run a shell command.",
+        "runtime",
+        &["coding", "full"],
+    ),
+];
+
+pub(crate) fn tools_catalog(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    let p = p.closed(&["agentId", "includePlugins"])?;
+    p.bool("includePlugins")?;
+    let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+    let agent_id = p.str("agentId")?.unwrap_or(roster.default_id()).to_owned();
+    let groups: Vec<Value> = [("fs", "Files"), ("runtime", "Runtime")]
+        .iter()
+        .map(|(gid, label)| {
+            let tools: Vec<Value> = TOOLS
+                .iter()
+                .filter(|t| t.2 == *gid)
+                .map(|(id, desc, _, profiles)| {
+                    json!({"id": id, "label": id, "description": desc, "source": "core", "defaultProfiles": profiles})
+                })
+                .collect();
+            json!({"id": gid, "label": label, "source": "core", "tools": tools})
+        })
+        .collect();
+    Ok(json!({
+        "agentId": agent_id,
+        "profiles": [{"id": "minimal", "label": "Minimal"}, {"id": "coding", "label": "Coding"},
+                     {"id": "messaging", "label": "Messaging"}, {"id": "full", "label": "Full"}],
+        "groups": groups,
+    }))
+}

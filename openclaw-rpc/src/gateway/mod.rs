@@ -1,0 +1,337 @@
+//! The OpenClaw gateway: one port serving OpenClaw's WebSocket control protocol (v3 and v4)
+//! and HTTP.
+//!
+//! - [`config`]: `openclaw.json` and the typed `gateway.*` settings;
+//! - `conn` / `handshake`: a socket's life: challenge, `connect` checks, request loop;
+//! - [`auth`], [`device`], [`pairing`]: shared secrets with rate limiting, device proofs, pairing;
+//! - [`hub`]: connections, per-connection `seq`, scoped broadcasts, back-pressure;
+//! - `methods`: the engine-free methods; [`backend`]: the [`GatewayBackend`] seam for the rest;
+//! - `http`: probes and bearer-authenticated routes.
+//!
+//! Start with [`GatewayOptions::from_env`] and [`run`], or [`Gateway::start`] in tests (bind
+//! port 0 and read [`Gateway::local_addr`]).
+
+pub mod auth;
+pub mod backend;
+pub mod config;
+mod conn;
+pub mod device;
+mod handshake;
+mod http;
+pub mod hub;
+mod methods;
+pub mod pairing;
+pub mod roster;
+mod state;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use openclaw_core::CancellationToken;
+use openclaw_core::protocol::{PresenceEntry, ShutdownEvent, TickEvent};
+use serde_json::{Map, Value, json};
+
+pub use backend::{CallContext, EventSink, GatewayBackend, NoEngine};
+pub use config::{
+    AuthConfig, AuthMode, BindMode, ConfigError, ConfigSource, GatewayConfig, RateLimitConfig,
+};
+pub use state::Limits;
+
+use auth::Authenticator;
+use pairing::PairingStore;
+use state::{GatewayLog, LiveConfig, Shared, now_ms};
+
+/// Why the gateway could not start or run.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(
+        "refusing to bind {addr} without auth: set gateway.auth.token or gateway.auth.password \
+         (or OPENCLAW_GATEWAY_TOKEN / OPENCLAW_GATEWAY_PASSWORD), or bind loopback"
+    )]
+    InsecureBind { addr: SocketAddr },
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("gateway I/O error: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Everything the gateway needs to start.
+pub struct GatewayOptions {
+    /// The typed `gateway.*` settings (port 0 picks a free port).
+    pub config: GatewayConfig,
+    /// The whole config file (for `config.*`, agents and models).
+    pub source: ConfigSource,
+    /// The state directory (pairing store, logs).
+    pub state_dir: PathBuf,
+    /// The agent engine; [`NoEngine`] until it is wired in.
+    pub backend: Arc<dyn GatewayBackend>,
+    pub limits: Limits,
+    /// The version reported in `hello-ok.server.version`.
+    pub version: String,
+    /// Treat loopback clients as remote for pairing (tests of the pairing flow).
+    pub loopback_is_local: bool,
+}
+
+impl GatewayOptions {
+    /// Reads the config file named by the environment (`OPENCLAW_CONFIG_PATH`, else
+    /// `$OPENCLAW_STATE_DIR/openclaw.json`, else `~/.openclaw/openclaw.json`).
+    pub fn from_env() -> Result<Self, GatewayError> {
+        let env = config::process_env;
+        let source = config::load(&config::config_path(&env))?;
+        Self::from_source(source, config::state_dir(&env), &env)
+    }
+
+    /// Builds options from an already-read config (the shared loader can call this).
+    pub fn from_source(
+        source: ConfigSource,
+        state_dir: PathBuf,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, GatewayError> {
+        let text = source.raw.clone();
+        let located = text.as_deref().map(|t| (source.path.as_path(), t));
+        let config = GatewayConfig::from_value(&source.value, located, env)?;
+        Ok(Self {
+            config,
+            source,
+            state_dir,
+            backend: Arc::new(NoEngine),
+            limits: Limits::default(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            loopback_is_local: true,
+        })
+    }
+}
+
+/// A running gateway.
+pub struct Gateway {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+    server: tokio::task::JoinHandle<()>,
+    tasks: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn host_name() -> Option<String> {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|s| s.trim().to_owned())
+        .filter(|s| !s.is_empty())
+}
+
+/// The presence list: the gateway itself, then every connection.
+pub(crate) fn presence_list(shared: &Shared) -> Value {
+    let mut list = vec![shared.self_presence.clone()];
+    list.extend(shared.hub.connections().iter().map(|c| c.presence.clone()));
+    serde_json::to_value(list).unwrap_or(Value::Array(vec![]))
+}
+
+pub(crate) fn broadcast_presence(shared: &Shared) {
+    let sv = shared.hub.bump_presence();
+    shared.hub.broadcast(
+        "presence",
+        Some(json!({"presence": presence_list(shared)})),
+        Some(sv),
+    );
+}
+
+impl Gateway {
+    /// Binds and starts serving; returns once the port accepts connections.
+    pub async fn start(opts: GatewayOptions) -> Result<Gateway, GatewayError> {
+        let addr = SocketAddr::new(opts.config.bind.ip(), opts.config.port);
+        if !addr.ip().is_loopback() && opts.config.auth.mode == AuthMode::None {
+            return Err(GatewayError::InsecureBind { addr });
+        }
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|source| GatewayError::Bind { addr, source })?;
+        let addr = listener.local_addr()?;
+        let log = GatewayLog::open(opts.state_dir.join("logs").join("gateway.log"));
+        log.line(&format!(
+            "gateway listening on {addr} (auth {})",
+            opts.config.auth.mode.as_str()
+        ));
+        let self_presence = PresenceEntry {
+            host: host_name(),
+            ip: Some(addr.ip().to_string()),
+            version: Some(opts.version.clone()),
+            platform: Some(std::env::consts::OS.to_owned()),
+            device_family: None,
+            mode: Some("gateway".into()),
+            reason: Some("self".into()),
+            device_id: None,
+            roles: None,
+            scopes: None,
+            instance_id: Some(uuid::Uuid::new_v4().to_string()),
+            text: None,
+            ts: now_ms(),
+            extra: Map::new(),
+        };
+        let shared = Arc::new(Shared {
+            limits: opts.limits,
+            auth: Authenticator::new(opts.config.auth.clone()),
+            gateway: opts.config,
+            config: std::sync::RwLock::new(LiveConfig {
+                source: opts.source,
+            }),
+            hub: Arc::default(),
+            backend: opts.backend,
+            pairing: PairingStore::new(&opts.state_dir),
+            state_dir: opts.state_dir,
+            started: Instant::now(),
+            boot_id: uuid::Uuid::new_v4().to_string(),
+            version: opts.version,
+            self_presence,
+            draining: AtomicBool::new(false),
+            log,
+            loopback_is_local: opts.loopback_is_local,
+        });
+        let stop = CancellationToken::new();
+        let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server_stop = stop.clone();
+        let server = tokio::spawn(async move {
+            let graceful = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { server_stop.cancelled().await });
+            if let Err(e) = graceful.await {
+                tracing::error!("gateway server error: {e}");
+            }
+        });
+        let tasks = vec![
+            spawn_ticker(shared.clone(), stop.clone()),
+            spawn_health(shared.clone(), stop.clone()),
+        ];
+        Ok(Gateway {
+            addr,
+            shared,
+            stop,
+            server,
+            tasks,
+        })
+    }
+
+    /// The bound address (useful with port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Broadcasts events to connected clients.
+    pub fn events(&self) -> EventSink {
+        EventSink {
+            hub: self.shared.hub.clone(),
+        }
+    }
+
+    /// How many clients are connected and authenticated.
+    pub fn connection_count(&self) -> usize {
+        self.shared.hub.connections().len()
+    }
+
+    /// Graceful stop: refuse new connects, let the backend abort its runs, send `shutdown`,
+    /// close every socket with 1012 and release the port. Takes well under a second.
+    pub async fn shutdown(self, reason: &str) {
+        let shared = &self.shared;
+        shared.draining.store(true, Ordering::Release);
+        shared.log.line(&format!("gateway stopping: {reason}"));
+        let _ = tokio::time::timeout(Duration::from_millis(300), shared.backend.shutdown()).await;
+        let payload = serde_json::to_value(ShutdownEvent {
+            reason: reason.to_owned(),
+            restart_expected_ms: None,
+        })
+        .ok();
+        shared.hub.broadcast("shutdown", payload, None);
+        for c in shared.hub.connections() {
+            c.out.close(1012, "service restart");
+        }
+        let deadline = Instant::now() + Duration::from_millis(400);
+        while !shared.hub.connections().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        for c in shared.hub.connections() {
+            c.out.kill();
+        }
+        self.stop.cancel();
+        for t in &self.tasks {
+            t.abort();
+        }
+        let mut server = self.server;
+        if tokio::time::timeout(Duration::from_millis(200), &mut server)
+            .await
+            .is_err()
+        {
+            server.abort();
+        }
+    }
+}
+
+fn spawn_ticker(shared: Arc<Shared>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = Duration::from_millis(shared.limits.tick_interval_ms.max(1));
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = interval.tick() => {
+                    let payload = serde_json::to_value(TickEvent { ts: now_ms() }).ok();
+                    shared.hub.broadcast("tick", payload, None);
+                }
+            }
+        }
+    })
+}
+
+fn spawn_health(shared: Arc<Shared>, stop: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let period = Duration::from_millis(shared.limits.health_interval_ms.max(1));
+        let mut interval = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = interval.tick() => {
+                    let roster = roster::Roster::from_config(&shared.config_value(), &shared.state_dir);
+                    let summary = methods::system::health_summary(&shared, &roster);
+                    let sv = shared.hub.bump_health();
+                    shared.hub.broadcast("health", Some(summary), Some(sv));
+                }
+            }
+        }
+    })
+}
+
+/// Waits for ctrl-c or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Runs the gateway until ctrl-c or SIGTERM, then stops it gracefully.
+pub async fn run(opts: GatewayOptions) -> Result<(), GatewayError> {
+    let gateway = Gateway::start(opts).await?;
+    tracing::info!("gateway listening on ws://{}", gateway.local_addr());
+    shutdown_signal().await;
+    gateway.shutdown("gateway stopping").await;
+    Ok(())
+}

@@ -1,0 +1,142 @@
+//! Device pairing: pending requests from remote devices and the paired list, persisted as
+//! `<state>/devices/pending.json` and `<state>/devices/paired.json` (objects keyed by request
+//! id and device id).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use serde_json::{Map, Value, json};
+
+/// The pairing store.
+#[derive(Debug)]
+pub struct PairingStore {
+    dir: PathBuf,
+    lock: Mutex<()>,
+}
+
+/// What a pairing decision changed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Resolution {
+    pub request_id: String,
+    pub device_id: String,
+    pub record: Value,
+}
+
+fn read_map(path: &Path) -> Map<String, Value> {
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
+        .and_then(|v| match v {
+            Value::Object(m) => Some(m),
+            _ => None,
+        })
+        .unwrap_or_default()
+}
+
+fn write_map(path: &Path, map: &Map<String, Value>) -> std::io::Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, serde_json::to_vec_pretty(map).unwrap_or_default())?;
+    std::fs::rename(tmp, path)
+}
+
+impl PairingStore {
+    pub fn new(state_dir: &Path) -> Self {
+        Self {
+            dir: state_dir.join("devices"),
+            lock: Mutex::new(()),
+        }
+    }
+
+    fn pending_path(&self) -> PathBuf {
+        self.dir.join("pending.json")
+    }
+
+    fn paired_path(&self) -> PathBuf {
+        self.dir.join("paired.json")
+    }
+
+    /// Whether `device_id` is paired.
+    pub fn is_paired(&self, device_id: &str) -> bool {
+        let _g = self.lock.lock();
+        read_map(&self.paired_path()).contains_key(device_id)
+    }
+
+    /// Records `device` as paired (loopback auto-approval and approvals).
+    pub fn pair(&self, device_id: &str, record: Value) -> std::io::Result<()> {
+        let _g = self.lock.lock();
+        let mut paired = read_map(&self.paired_path());
+        paired.insert(device_id.to_owned(), record);
+        write_map(&self.paired_path(), &paired)
+    }
+
+    /// Adds (or reuses) a pending request for `device_id`; returns the request record and
+    /// whether it is new.
+    pub fn request(&self, device_id: &str, mut record: Value) -> std::io::Result<(Value, bool)> {
+        let _g = self.lock.lock();
+        let mut pending = read_map(&self.pending_path());
+        if let Some(existing) = pending.values().find(|r| r["deviceId"] == device_id) {
+            return Ok((existing.clone(), false));
+        }
+        let request_id = uuid::Uuid::new_v4().to_string();
+        record["requestId"] = json!(request_id);
+        record["deviceId"] = json!(device_id);
+        pending.insert(request_id, record.clone());
+        write_map(&self.pending_path(), &pending)?;
+        Ok((record, true))
+    }
+
+    /// `{pending:[…], paired:[…]}`.
+    pub fn list(&self) -> Value {
+        let _g = self.lock.lock();
+        let pending: Vec<Value> = read_map(&self.pending_path())
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        let paired: Vec<Value> = read_map(&self.paired_path())
+            .into_iter()
+            .map(|(_, v)| v)
+            .collect();
+        json!({"pending": pending, "paired": paired})
+    }
+
+    /// Approves or rejects a pending request. `None` if there is no such request.
+    pub fn resolve(
+        &self,
+        request_id: &str,
+        approve: bool,
+        now_ms: u64,
+    ) -> std::io::Result<Option<Resolution>> {
+        let _g = self.lock.lock();
+        let mut pending = read_map(&self.pending_path());
+        let Some(mut record) = pending.shift_remove(request_id) else {
+            return Ok(None);
+        };
+        let device_id = record["deviceId"].as_str().unwrap_or_default().to_owned();
+        write_map(&self.pending_path(), &pending)?;
+        if approve {
+            record["approvedAtMs"] = json!(now_ms);
+            let mut paired = read_map(&self.paired_path());
+            paired.insert(device_id.clone(), record.clone());
+            write_map(&self.paired_path(), &paired)?;
+        }
+        Ok(Some(Resolution {
+            request_id: request_id.to_owned(),
+            device_id,
+            record,
+        }))
+    }
+
+    /// Removes a paired device; whether it was paired.
+    pub fn remove(&self, device_id: &str) -> std::io::Result<bool> {
+        let _g = self.lock.lock();
+        let mut paired = read_map(&self.paired_path());
+        let removed = paired.shift_remove(device_id).is_some();
+        if removed {
+            write_map(&self.paired_path(), &paired)?;
+        }
+        Ok(removed)
+    }
+}

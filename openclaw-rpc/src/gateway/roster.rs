@@ -1,0 +1,210 @@
+//! A small reader of the agent roster and model providers in `openclaw.json`: agents from
+//! `agents.list[]` (v3) or `agents.entries{}` (v4) with `agents.defaults`, and models from
+//! `models.providers.<id>.models[]`. The providers work will replace the model part with its
+//! registry.
+
+use std::path::Path;
+
+use serde_json::{Map, Value, json};
+
+/// One configured agent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AgentEntry {
+    pub id: String,
+    pub name: Option<String>,
+    pub workspace: String,
+    pub model_primary: Option<String>,
+    pub model_fallbacks: Vec<String>,
+    pub identity: Map<String, Value>,
+    pub is_default: bool,
+}
+
+/// The agents the config declares (at least `main`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Roster {
+    pub agents: Vec<AgentEntry>,
+}
+
+fn non_empty(v: Option<&Value>) -> Option<String> {
+    v.and_then(Value::as_str)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+}
+
+fn model_of(v: Option<&Value>) -> (Option<String>, Vec<String>) {
+    match v {
+        Some(Value::String(s)) if !s.is_empty() => (Some(s.clone()), vec![]),
+        Some(Value::Object(m)) => {
+            let fallbacks = m
+                .get("fallbacks")
+                .and_then(Value::as_array)
+                .map(|a| a.iter().filter_map(|x| non_empty(Some(x))).collect())
+                .unwrap_or_default();
+            (non_empty(m.get("primary")), fallbacks)
+        }
+        _ => (None, vec![]),
+    }
+}
+
+impl Roster {
+    pub fn from_config(config: &Value, state_dir: &Path) -> Self {
+        let agents_cfg = config.get("agents");
+        let defaults = agents_cfg.and_then(|a| a.get("defaults"));
+        let mut raw: Vec<(String, Value)> = Vec::new();
+        if let Some(list) = agents_cfg
+            .and_then(|a| a.get("list"))
+            .and_then(Value::as_array)
+        {
+            for entry in list {
+                if let Some(id) = non_empty(entry.get("id")) {
+                    raw.push((id, entry.clone()));
+                }
+            }
+        }
+        if let Some(entries) = agents_cfg
+            .and_then(|a| a.get("entries"))
+            .and_then(Value::as_object)
+        {
+            for (id, entry) in entries {
+                if !id.is_empty() && !raw.iter().any(|(r, _)| r == id) {
+                    raw.push((id.clone(), entry.clone()));
+                }
+            }
+        }
+        if raw.is_empty() {
+            raw.push(("main".into(), json!({})));
+        }
+        let default_idx = raw
+            .iter()
+            .position(|(_, e)| e.get("default") == Some(&Value::Bool(true)))
+            .unwrap_or(0);
+        let default_ws = non_empty(defaults.and_then(|d| d.get("workspace")));
+        let (def_primary, def_fallbacks) = model_of(defaults.and_then(|d| d.get("model")));
+        let agents = raw
+            .into_iter()
+            .enumerate()
+            .map(|(i, (id, e))| {
+                let is_default = i == default_idx;
+                let workspace = non_empty(e.get("workspace")).unwrap_or_else(|| {
+                    match (&default_ws, is_default) {
+                        (Some(ws), true) => ws.clone(),
+                        (Some(ws), false) => format!("{ws}-{id}"),
+                        (None, true) => state_dir.join("workspace").display().to_string(),
+                        (None, false) => state_dir
+                            .join(format!("workspace-{id}"))
+                            .display()
+                            .to_string(),
+                    }
+                });
+                let (primary, fallbacks) = match model_of(e.get("model")) {
+                    (None, _) => (def_primary.clone(), def_fallbacks.clone()),
+                    other => other,
+                };
+                let identity = e
+                    .get("identity")
+                    .and_then(Value::as_object)
+                    .map(|m| {
+                        m.iter()
+                            .filter(|(k, v)| {
+                                ["name", "theme", "emoji", "avatar", "avatarUrl"]
+                                    .contains(&k.as_str())
+                                    && v.as_str().is_some_and(|s| !s.is_empty())
+                            })
+                            .map(|(k, v)| (k.clone(), v.clone()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                AgentEntry {
+                    name: non_empty(e.get("name")),
+                    id,
+                    workspace,
+                    model_primary: primary,
+                    model_fallbacks: fallbacks,
+                    identity,
+                    is_default,
+                }
+            })
+            .collect();
+        Roster { agents }
+    }
+
+    pub fn default_id(&self) -> &str {
+        self.agents
+            .iter()
+            .find(|a| a.is_default)
+            .map_or("main", |a| a.id.as_str())
+    }
+
+    pub fn get(&self, id: &str) -> Option<&AgentEntry> {
+        self.agents.iter().find(|a| a.id == id)
+    }
+}
+
+/// One configured model: `(provider, model object)`.
+pub fn configured_models(config: &Value) -> Vec<Value> {
+    let mut out = Vec::new();
+    let Some(providers) = config
+        .pointer("/models/providers")
+        .and_then(Value::as_object)
+    else {
+        return out;
+    };
+    for (provider, p) in providers {
+        for m in p
+            .get("models")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            let Some(id) = non_empty(m.get("id")) else {
+                continue;
+            };
+            let mut row = Map::new();
+            row.insert("id".into(), json!(id));
+            row.insert(
+                "name".into(),
+                json!(non_empty(m.get("name")).unwrap_or_else(|| id.clone())),
+            );
+            row.insert("provider".into(), json!(provider));
+            if let Some(alias) = non_empty(m.get("alias")) {
+                row.insert("alias".into(), json!(alias));
+            }
+            if let Some(cw) = m
+                .get("contextWindow")
+                .and_then(Value::as_u64)
+                .filter(|c| *c >= 1)
+            {
+                row.insert("contextWindow".into(), json!(cw));
+            }
+            if let Some(r) = m.get("reasoning").and_then(Value::as_bool) {
+                row.insert("reasoning".into(), json!(r));
+            }
+            out.push(Value::Object(row));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_and_entries_forms() {
+        let dir = Path::new("/s");
+        let v3 = json!({"agents":{"list":[{"id":"a","name":"A"},{"id":"b","default":true,"model":"p/m"}]}});
+        let r = Roster::from_config(&v3, dir);
+        assert_eq!(r.default_id(), "b");
+        assert_eq!(r.get("b").unwrap().model_primary.as_deref(), Some("p/m"));
+        assert_eq!(r.get("a").unwrap().workspace, "/s/workspace-a");
+        let v4 = json!({"agents":{"defaults":{"model":{"primary":"x/y","fallbacks":["z/w"]}},
+            "entries":{"main":{"identity":{"name":"Claw","emoji":"🦞","bogus":1}}}}});
+        let r = Roster::from_config(&v4, dir);
+        assert_eq!(r.default_id(), "main");
+        let main = r.get("main").unwrap();
+        assert_eq!(main.model_fallbacks, vec!["z/w".to_owned()]);
+        assert_eq!(main.identity.len(), 2);
+        assert_eq!(main.workspace, "/s/workspace");
+        assert_eq!(Roster::from_config(&json!({}), dir).default_id(), "main");
+    }
+}

@@ -1,0 +1,139 @@
+//! What every connection and method shares: limits, the live config, the authenticator, the
+//! hub, the backend, the pairing store and the gateway's own log file.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicBool;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
+
+use openclaw_core::protocol::PresenceEntry;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+use super::auth::Authenticator;
+use super::backend::GatewayBackend;
+use super::config::{ConfigSource, GatewayConfig};
+use super::hub::Hub;
+use super::pairing::PairingStore;
+
+/// Protocol limits advertised in `hello-ok.policy` and enforced per connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Largest frame accepted after the handshake.
+    pub max_payload: u64,
+    /// Outbound bytes queued for one client before it is disconnected.
+    pub max_buffered_bytes: u64,
+    /// `tick` cadence.
+    pub tick_interval_ms: u64,
+    /// `health` broadcast cadence.
+    pub health_interval_ms: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        use openclaw_core::protocol::*;
+        Self {
+            max_payload: DEFAULT_MAX_PAYLOAD,
+            max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
+            tick_interval_ms: DEFAULT_TICK_INTERVAL_MS,
+            health_interval_ms: 60_000,
+        }
+    }
+}
+
+/// The config file as the gateway currently knows it.
+#[derive(Debug, Clone)]
+pub struct LiveConfig {
+    pub source: ConfigSource,
+}
+
+impl LiveConfig {
+    /// SHA-256 hex of the file text (the `baseHash` writers must echo), `None` without a file.
+    pub fn hash(&self) -> Option<String> {
+        self.source
+            .raw
+            .as_ref()
+            .map(|raw| hex::encode(Sha256::digest(raw.as_bytes())))
+    }
+
+    pub fn value(&self) -> &Value {
+        &self.source.value
+    }
+}
+
+/// Appends one line per notable gateway event to `<state>/logs/gateway.log` (no secrets).
+#[derive(Debug)]
+pub struct GatewayLog {
+    pub path: PathBuf,
+    file: Mutex<Option<std::fs::File>>,
+}
+
+impl GatewayLog {
+    pub fn open(path: PathBuf) -> Self {
+        let file = path
+            .parent()
+            .and_then(|d| std::fs::create_dir_all(d).ok())
+            .and_then(|_| {
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(&path)
+                    .ok()
+            });
+        Self {
+            path,
+            file: Mutex::new(file),
+        }
+    }
+
+    pub fn line(&self, msg: &str) {
+        let ts = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        if let Ok(mut guard) = self.file.lock() {
+            if let Some(f) = guard.as_mut() {
+                let _ = writeln!(f, "{ts} {msg}");
+            }
+        }
+    }
+}
+
+pub(crate) struct Shared {
+    pub limits: Limits,
+    pub gateway: GatewayConfig,
+    pub config: RwLock<LiveConfig>,
+    pub auth: Authenticator,
+    pub hub: Arc<Hub>,
+    pub backend: Arc<dyn GatewayBackend>,
+    pub pairing: PairingStore,
+    pub state_dir: PathBuf,
+    pub started: Instant,
+    pub boot_id: String,
+    pub version: String,
+    pub self_presence: PresenceEntry,
+    pub draining: AtomicBool,
+    pub log: GatewayLog,
+    pub loopback_is_local: bool,
+}
+
+impl Shared {
+    pub fn uptime_ms(&self) -> u64 {
+        self.started.elapsed().as_millis() as u64
+    }
+
+    pub fn config_value(&self) -> Value {
+        self.config
+            .read()
+            .map(|c| c.value().clone())
+            .unwrap_or(Value::Null)
+    }
+}
+
+/// Milliseconds since the Unix epoch.
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
