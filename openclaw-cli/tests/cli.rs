@@ -1,9 +1,9 @@
 //! The `openclaw` binary end to end against the fake LLM: the REPL in a pipe, then the
 //! management commands over the sessions it wrote; usage errors exit 2, failures exit 1.
 
-mod common;
+mod support_cli;
 
-use common::{Home, stderr, stdout};
+use support_cli::{Home, stderr, stdout};
 use serde_json::Value;
 
 #[test]

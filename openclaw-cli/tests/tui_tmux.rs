@@ -4,12 +4,12 @@
 //!
 //! Skips (passing, with a note) when tmux, python3 or ../shared/fake_llm.py is missing.
 
-mod common;
+mod support_cli;
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::{Home, have};
+use support_cli::{Home, have};
 
 struct Fixture {
     session: String,
