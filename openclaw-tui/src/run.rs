@@ -84,6 +84,7 @@ pub async fn run_connecting(backend: PendingBackend, options: AppOptions) -> Res
 
 async fn event_loop(backend: PendingBackend, options: AppOptions) -> Result<(), TuiError> {
     let mut terminal = Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let initial_prompt = options.initial_prompt.clone();
     let mut app = App::new(options);
     terminal.draw(|f| draw(f, &mut app))?;
     let backend = backend.await.map_err(TuiError::Backend)?;
@@ -116,6 +117,9 @@ async fn event_loop(backend: PendingBackend, options: AppOptions) -> Result<(), 
                 }
             }
         });
+    }
+    if let Some(text) = initial_prompt {
+        perform(&backend, Action::Prompt(text), &reply_tx);
     }
     let mut tick = tokio::time::interval(Duration::from_millis(100));
     loop {

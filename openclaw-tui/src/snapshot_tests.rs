@@ -21,6 +21,7 @@ fn app() -> App {
         cwd: std::path::PathBuf::from("/nonexistent"),
         history_path: None,
         location: "local".into(),
+        initial_prompt: None,
     });
     app.on_backend(BackendEvent::State(BackendState {
         model: Some(ModelChoice {
@@ -290,6 +291,7 @@ fn mention_popup_lists_fuzzy_matches() {
         cwd: dir.path().into(),
         history_path: None,
         location: "local".into(),
+        initial_prompt: None,
     });
     type_str(&mut app, "look at @comp");
     let shown = screen(&mut app, 60, 8);

@@ -63,6 +63,7 @@ pub fn run(agent: AgentArgs, gateway: GatewayTarget, session: String) -> CliResu
         let failure: Arc<Mutex<Option<CliError>>> = Arc::new(Mutex::new(None));
         let slot = failure.clone();
         let location = gateway.url.clone().unwrap_or_else(|| "local".into());
+        let initial_prompt = agent.prompt_text();
         let pending: PendingBackend = Box::pin(async move {
             let made: CliResult<Arc<dyn ChatBackend>> = match &gateway.url {
                 Some(url) => GatewayBackend::connect(url, gateway.token.clone(), &session)
@@ -85,6 +86,7 @@ pub fn run(agent: AgentArgs, gateway: GatewayTarget, session: String) -> CliResu
             cwd: std::env::current_dir().unwrap_or_default(),
             history_path: Some(config::state_dir().join("tui-history.jsonl")),
             location,
+            initial_prompt,
         };
         match openclaw_tui::run_connecting(pending, options).await {
             Ok(()) => Ok(()),

@@ -83,6 +83,8 @@ pub struct AppOptions {
     pub history_path: Option<PathBuf>,
     /// Where the agent runs (`local` or a gateway URL), for the status line.
     pub location: String,
+    /// A prompt to send as soon as the backend is ready (`openclaw "fix the bug"`).
+    pub initial_prompt: Option<String>,
 }
 
 /// Totals for the status line.
