@@ -394,3 +394,47 @@ fn scrolling_keeps_older_rows_reachable() {
     }
     assert!(screen(&mut app, 40, 10).contains("question 29"));
 }
+
+#[test]
+fn thinking_and_fork_pickers_and_compaction_notices() {
+    let mut app = app();
+    type_str(&mut app, "/thinking");
+    app.on_key(key(KeyCode::Enter));
+    let thinking = screen(&mut app, 60, 12);
+    app.on_key(key(KeyCode::Esc));
+    type_str(&mut app, "/fork");
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::LoadForkPoints { for_tree: false }]);
+    app.on_reply(Reply::ForkPoints {
+        points: vec![
+            crate::backend::ForkPoint { entry_id: "e1".into(), text: "first question".into() },
+            crate::backend::ForkPoint { entry_id: "e2".into(), text: "second question".into() },
+        ],
+        for_tree: false,
+    });
+    let fork = screen(&mut app, 60, 8);
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::Fork("e2".into())]);
+    app.on_reply(Reply::Forked("second question".into()));
+    assert_eq!(app.composer_text(), "second question");
+    app.on_backend(BackendEvent::Agent(AgentEvent::CompactionStart { reason: openclaw_core::event::CompactionReason::Threshold }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::CompactionEnd {
+        reason: openclaw_core::event::CompactionReason::Threshold,
+        result: Some(openclaw_core::event::CompactionResult {
+            summary: "s".into(),
+            first_kept_entry_id: "e".into(),
+            tokens_before: 51234,
+            details: None,
+        }),
+        aborted: false,
+        will_retry: false,
+        error_message: None,
+    }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::ModelFallback {
+        from_provider: "anthropic".into(),
+        from_model: "claude".into(),
+        to_provider: "openai".into(),
+        to_model: "gpt".into(),
+        error_message: "529 overloaded".into(),
+    }));
+    let notices = screen(&mut app, 60, 10);
+    insta::assert_snapshot!(format!("{thinking}----\n{fork}----\n{notices}"));
+}
