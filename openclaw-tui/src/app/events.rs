@@ -273,10 +273,8 @@ impl App {
                 self.pending_follow_up = follow_up;
             }
             AgentEvent::CompactionStart { reason } => {
-                self.notice(
-                    NoticeLevel::Info,
-                    format!("Compacting context ({reason:?})…").to_lowercase(),
-                );
+                let why = format!("{reason:?}").to_lowercase();
+                self.notice(NoticeLevel::Info, format!("Compacting context ({why})…"));
             }
             AgentEvent::CompactionEnd {
                 result,
