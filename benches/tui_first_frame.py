@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Time from launching `openclaw` (the TUI) to its first frame, in a 160x48 pseudo-terminal.
+"""Time from launching `openclaw` (the TUI) to its first frame, in a 160x48 pseudo-terminal
+(and the wall time of `openclaw --version`).
 
 Usage: benches/tui_first_frame.py [--bin target/release/openclaw] [--runs 20]
 
@@ -77,6 +78,13 @@ def main():
     times.sort()
     p90 = times[min(len(times) - 1, int(len(times) * 0.9))]
     print(f"first frame at 160x48: min {times[0]:.1f} ms, median {statistics.median(times):.1f} ms, p90 {p90:.1f} ms ({len(times)} runs)")
+    version = []
+    for _ in range(a.runs):
+        t0 = time.perf_counter()
+        subprocess.run([a.bin, "--version"], stdout=subprocess.DEVNULL, check=True)
+        version.append((time.perf_counter() - t0) * 1000)
+    version.sort()
+    print(f"openclaw --version: min {version[0]:.1f} ms, median {statistics.median(version):.1f} ms")
 
 
 if __name__ == "__main__":
