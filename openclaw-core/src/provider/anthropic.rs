@@ -2,7 +2,10 @@
 //! (content blocks with text, thinking, signature and tool-input deltas, extended-thinking
 //! budgets per level, prompt-caching markers), and the decoder of its typed SSE events.
 
+use std::borrow::Cow;
+
 use futures::stream::BoxStream;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, ErrorStyle, SseDecoder};
@@ -184,7 +187,57 @@ fn n(v: Option<&Value>) -> Option<u64> {
     v.and_then(Value::as_u64)
 }
 
+/// The hot event, `content_block_delta`, parsed without building a `Value`.
+#[derive(Deserialize)]
+struct DeltaEvent<'a> {
+    #[serde(default)]
+    index: i64,
+    #[serde(borrow)]
+    delta: BlockDelta<'a>,
+}
+
+#[derive(Deserialize)]
+struct BlockDelta<'a> {
+    #[serde(borrow, rename = "type")]
+    ty: Cow<'a, str>,
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    thinking: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    partial_json: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    signature: Option<Cow<'a, str>>,
+}
+
 impl MessagesDecoder {
+    fn on_delta(&mut self, ev: DeltaEvent<'_>, out: &mut Vec<StreamEvent>) {
+        let d = ev.delta;
+        let Some((_, index, open)) = self.find(ev.index) else {
+            return;
+        };
+        let index = *index;
+        let take = |v: Option<Cow<'_, str>>| v.map(Cow::into_owned).unwrap_or_default();
+        match (d.ty.as_ref(), open) {
+            ("text_delta", Open::Text) => out.push(StreamEvent::TextDelta {
+                index,
+                delta: take(d.text),
+            }),
+            ("thinking_delta", Open::Thinking { .. }) => out.push(StreamEvent::ThinkingDelta {
+                index,
+                delta: take(d.thinking),
+            }),
+            ("signature_delta", Open::Thinking { signature, .. }) => {
+                signature.push_str(d.signature.as_deref().unwrap_or_default())
+            }
+            ("input_json_delta", Open::Tool) => out.push(StreamEvent::ToolCallDelta {
+                index,
+                delta: take(d.partial_json),
+            }),
+            _ => {}
+        }
+    }
+
     /// A fresh decoder.
     pub fn new() -> Self {
         Self::default()
@@ -383,6 +436,12 @@ impl SseDecoder for MessagesDecoder {
     fn on_event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamEvent>) {
         if self.finished || data.trim().is_empty() {
             return;
+        }
+        if data.contains("\"content_block_delta\"") {
+            if let Ok(ev) = serde_json::from_str::<DeltaEvent<'_>>(data) {
+                self.on_delta(ev, out);
+                return;
+            }
         }
         match serde_json::from_str::<Value>(data) {
             Ok(v) => self.on_json(&v, out),

@@ -3,7 +3,10 @@
 //! whole `functionCall`s with thought signatures) and `usageMetadata` are decoded from each
 //! streamed `GenerateContentResponse`.
 
+use std::borrow::Cow;
+
 use futures::stream::BoxStream;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, ErrorStyle, SseDecoder};
@@ -201,13 +204,10 @@ impl GeminiDecoder {
         }
     }
 
-    fn on_part(&mut self, part: &Value, out: &mut Vec<StreamEvent>) {
-        let sig = part
-            .get("thoughtSignature")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
-        if let Some(text) = part.get("text").and_then(Value::as_str) {
-            let kind = if part.get("thought").and_then(Value::as_bool) == Some(true) {
+    fn on_part(&mut self, part: Part<'_>, out: &mut Vec<StreamEvent>) {
+        let sig = part.thought_signature.map(Cow::into_owned);
+        if let Some(text) = part.text {
+            let kind = if part.thought == Some(true) {
                 Kind::Thinking
             } else {
                 Kind::Text
@@ -227,19 +227,14 @@ impl GeminiDecoder {
                     cur.2 = sig.clone();
                 }
                 let index = cur.0;
+                let delta = text.into_owned();
                 out.push(match kind {
-                    Kind::Text => StreamEvent::TextDelta {
-                        index,
-                        delta: text.to_owned(),
-                    },
-                    Kind::Thinking => StreamEvent::ThinkingDelta {
-                        index,
-                        delta: text.to_owned(),
-                    },
+                    Kind::Text => StreamEvent::TextDelta { index, delta },
+                    Kind::Thinking => StreamEvent::ThinkingDelta { index, delta },
                 });
             }
         }
-        if let Some(call) = part.get("functionCall") {
+        if let Some(call) = part.function_call {
             self.close_current(out);
             let index = self.next_index;
             self.next_index += 1;
@@ -272,8 +267,8 @@ impl GeminiDecoder {
         }
     }
 
-    fn on_json(&mut self, v: &Value, out: &mut Vec<StreamEvent>) {
-        if let Some(err) = v.get("error") {
+    fn on_response(&mut self, v: GeminiChunk<'_>, out: &mut Vec<StreamEvent>) {
+        if let Some(err) = v.error.filter(|e| !e.is_null()) {
             let msg = err
                 .get("message")
                 .and_then(Value::as_str)
@@ -287,19 +282,18 @@ impl GeminiDecoder {
             return;
         }
         if !self.saw_id {
-            if let Some(id) = v.get("responseId").and_then(Value::as_str) {
+            if let Some(id) = v.response_id {
                 self.saw_id = true;
-                out.push(StreamEvent::ResponseId(id.to_owned()));
+                out.push(StreamEvent::ResponseId(id.into_owned()));
             }
         }
-        if let Some(c) = v.pointer("/candidates/0") {
-            if let Some(parts) = c.pointer("/content/parts").and_then(Value::as_array) {
-                for p in parts {
-                    self.on_part(p, out);
-                }
+        if let Some(c) = v.candidates.into_iter().flatten().next() {
+            let parts = c.content.and_then(|c| c.parts).unwrap_or_default();
+            for p in parts {
+                self.on_part(p, out);
             }
-            if let Some(r) = c.get("finishReason").and_then(Value::as_str) {
-                self.finish = Some(match r {
+            if let Some(r) = c.finish_reason {
+                self.finish = Some(match r.as_ref() {
                     "STOP" => StopReason::Stop,
                     "MAX_TOKENS" => StopReason::Length,
                     other => {
@@ -309,7 +303,7 @@ impl GeminiDecoder {
                 });
             }
         }
-        if let Some(u) = v.get("usageMetadata") {
+        if let Some(u) = v.usage_metadata {
             let n = |k: &str| u.get(k).and_then(Value::as_u64).unwrap_or(0);
             let cached = n("cachedContentTokenCount");
             out.push(StreamEvent::Usage(TokenCounts {
@@ -322,13 +316,55 @@ impl GeminiDecoder {
     }
 }
 
+/// The parts of a streamed `GenerateContentResponse` the decoder reads.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct GeminiChunk<'a> {
+    #[serde(borrow, default)]
+    candidates: Option<Vec<Candidate<'a>>>,
+    #[serde(default)]
+    usage_metadata: Option<Value>,
+    #[serde(borrow, default)]
+    response_id: Option<Cow<'a, str>>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Candidate<'a> {
+    #[serde(borrow, default)]
+    content: Option<CandidateContent<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct CandidateContent<'a> {
+    #[serde(borrow, default)]
+    parts: Option<Vec<Part<'a>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Part<'a> {
+    #[serde(borrow, default)]
+    text: Option<Cow<'a, str>>,
+    #[serde(default)]
+    thought: Option<bool>,
+    #[serde(borrow, default)]
+    thought_signature: Option<Cow<'a, str>>,
+    #[serde(default)]
+    function_call: Option<Value>,
+}
+
 impl SseDecoder for GeminiDecoder {
     fn on_event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamEvent>) {
         if self.finished || data.trim().is_empty() {
             return;
         }
-        match serde_json::from_str::<Value>(data) {
-            Ok(v) => self.on_json(&v, out),
+        match serde_json::from_str::<GeminiChunk<'_>>(data) {
+            Ok(v) => self.on_response(v, out),
             Err(e) => {
                 self.finished = true;
                 out.push(StreamEvent::Error {

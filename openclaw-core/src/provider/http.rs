@@ -7,7 +7,7 @@ use std::pin::pin;
 
 use bytes::Bytes;
 use eventsource_stream::Eventsource;
-use futures::future::{Either, select};
+use futures::future::{BoxFuture, Either, FutureExt, select};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 
 use super::StreamEvent;
@@ -74,7 +74,7 @@ where
     let state = State::Body {
         events,
         decoder,
-        cancel,
+        cancel: cancelled_future(cancel),
         label: String::new(),
     };
     drive(state)
@@ -89,7 +89,7 @@ pub fn send_and_decode<D: SseDecoder>(
     cancel: CancellationToken,
 ) -> BoxStream<'static, StreamEvent> {
     drive(State::Init {
-        request,
+        request: Box::new(request),
         decoder,
         style,
         cancel,
@@ -99,7 +99,7 @@ pub fn send_and_decode<D: SseDecoder>(
 
 enum State<D> {
     Init {
-        request: reqwest::RequestBuilder,
+        request: Box<reqwest::RequestBuilder>,
         decoder: D,
         style: ErrorStyle,
         cancel: CancellationToken,
@@ -111,7 +111,8 @@ enum State<D> {
             Result<eventsource_stream::Event, eventsource_stream::EventStreamError<String>>,
         >,
         decoder: D,
-        cancel: CancellationToken,
+        /// Resolves on cancellation; kept across events so no listener is made per event.
+        cancel: BoxFuture<'static, ()>,
         label: String,
     },
     Finished,
@@ -194,7 +195,7 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
                 State::Body {
                     events,
                     decoder,
-                    cancel,
+                    cancel: cancelled_future(cancel),
                     label,
                 },
             ))
@@ -202,15 +203,14 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
         State::Body {
             mut events,
             mut decoder,
-            cancel,
+            mut cancel,
             label,
         } => {
             let mut out = Vec::new();
             loop {
                 let next = {
                     let next = events.next();
-                    let cancelled = pin!(cancel.cancelled());
-                    match select(cancelled, next).await {
+                    match select(&mut cancel, next).await {
                         Either::Left(_) => {
                             out.push(aborted());
                             return Some((out, State::Finished));
@@ -256,6 +256,10 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
             }
         }
     }
+}
+
+fn cancelled_future(token: CancellationToken) -> BoxFuture<'static, ()> {
+    async move { token.cancelled().await }.boxed()
 }
 
 /// A reqwest error with its causes (reqwest's own text is terse: "error sending request").

@@ -39,8 +39,8 @@ pub struct LlmContext {
     pub tools: Vec<ToolSpec>,
 }
 
-/// Per-request options.
-#[derive(Debug, Clone, Default)]
+/// Per-request options (`Debug` redacts the key).
+#[derive(Clone, Default)]
 pub struct StreamOptions {
     /// The resolved API key (never logged).
     pub api_key: Option<String>,
@@ -54,6 +54,20 @@ pub struct StreamOptions {
     pub session_id: Option<String>,
     /// Aborts the request mid-stream.
     pub cancel: CancellationToken,
+}
+
+impl std::fmt::Debug for StreamOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamOptions")
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("thinking", &self.thinking)
+            .field("max_tokens", &self.max_tokens)
+            .field("temperature", &self.temperature)
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("session_id", &self.session_id)
+            .field("cancel", &self.cancel)
+            .finish()
+    }
 }
 
 /// Token counts reported by the API (cost and total are computed by the [`MessageBuilder`]).

@@ -2,7 +2,10 @@
 //! (OpenAI, Ollama, vLLM, LM Studio, OpenRouter, Groq and other OpenAI-compatible servers),
 //! including pi's `compat` switches, and the incremental decoder of its `chat.completion.chunk`s.
 
+use std::borrow::Cow;
+
 use futures::stream::BoxStream;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, ErrorStyle, SseDecoder};
@@ -218,6 +221,59 @@ pub struct CompletionsDecoder {
     finished: bool,
 }
 
+/// The parts of a `chat.completion.chunk` the decoder reads (strings borrowed when possible).
+#[derive(Deserialize)]
+struct Chunk<'a> {
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    choices: Option<Vec<Choice<'a>>>,
+    #[serde(default)]
+    usage: Option<Value>,
+    #[serde(default)]
+    error: Option<Value>,
+}
+
+#[derive(Deserialize)]
+struct Choice<'a> {
+    #[serde(borrow, default)]
+    delta: Option<Delta<'a>>,
+    #[serde(borrow, default)]
+    finish_reason: Option<Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+struct Delta<'a> {
+    #[serde(borrow, default)]
+    content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_content: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    reasoning_text: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    tool_calls: Option<Vec<ToolDelta<'a>>>,
+}
+
+#[derive(Deserialize)]
+struct ToolDelta<'a> {
+    #[serde(default)]
+    index: Option<i64>,
+    #[serde(borrow, default)]
+    id: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    function: Option<FunctionDelta<'a>>,
+}
+
+#[derive(Deserialize)]
+struct FunctionDelta<'a> {
+    #[serde(borrow, default)]
+    name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    arguments: Option<Cow<'a, str>>,
+}
+
 const REASONING_FIELDS: [&str; 3] = ["reasoning_content", "reasoning", "reasoning_text"];
 
 impl CompletionsDecoder {
@@ -241,14 +297,14 @@ impl CompletionsDecoder {
         self.current.filter(|&i| self.blocks[i].kind == kind)
     }
 
-    fn on_chunk(&mut self, chunk: &Value, out: &mut Vec<StreamEvent>) {
+    fn on_chunk(&mut self, chunk: Chunk<'_>, out: &mut Vec<StreamEvent>) {
         if !self.saw_id {
-            if let Some(id) = chunk.get("id").and_then(Value::as_str) {
+            if let Some(id) = chunk.id {
                 self.saw_id = true;
-                out.push(StreamEvent::ResponseId(id.to_owned()));
+                out.push(StreamEvent::ResponseId(id.into_owned()));
             }
         }
-        if let Some(err) = chunk.get("error") {
+        if let Some(err) = chunk.error.filter(|e| !e.is_null()) {
             let msg = err
                 .get("message")
                 .and_then(Value::as_str)
@@ -261,21 +317,17 @@ impl CompletionsDecoder {
             });
             return;
         }
-        if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
-            out.push(StreamEvent::Usage(usage_counts(usage)));
+        if let Some(usage) = chunk.usage.filter(|u| u.is_object()) {
+            out.push(StreamEvent::Usage(usage_counts(&usage)));
         }
-        let Some(choice) = chunk
-            .get("choices")
-            .and_then(Value::as_array)
-            .and_then(|c| c.first())
-        else {
+        let Some(choice) = chunk.choices.into_iter().flatten().next() else {
             return;
         };
-        if let Some(delta) = choice.get("delta") {
+        if let Some(delta) = choice.delta {
             self.on_delta(delta, out);
         }
-        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
-            self.finish = Some(match reason {
+        if let Some(reason) = choice.finish_reason {
+            self.finish = Some(match reason.as_ref() {
                 "length" => StopReason::Length,
                 "tool_calls" | "function_call" => StopReason::ToolUse,
                 "content_filter" => {
@@ -287,85 +339,76 @@ impl CompletionsDecoder {
         }
     }
 
-    fn on_delta(&mut self, delta: &Value, out: &mut Vec<StreamEvent>) {
-        for field in REASONING_FIELDS {
-            if let Some(text) = delta.get(field).and_then(Value::as_str) {
-                if text.is_empty() {
-                    continue;
+    fn on_delta(&mut self, delta: Delta<'_>, out: &mut Vec<StreamEvent>) {
+        let reasoning = [
+            (REASONING_FIELDS[0], delta.reasoning_content),
+            (REASONING_FIELDS[1], delta.reasoning),
+            (REASONING_FIELDS[2], delta.reasoning_text),
+        ];
+        if let Some((field, text)) = reasoning
+            .into_iter()
+            .find_map(|(f, t)| t.filter(|t| !t.is_empty()).map(|t| (f, t)))
+        {
+            let kind = Kind::Thinking(field);
+            let index = match self.current_of(kind) {
+                Some(i) => i,
+                None => {
+                    let i = self.open(kind, -1, String::new());
+                    out.push(StreamEvent::ThinkingStart { index: i });
+                    i
                 }
-                let kind = Kind::Thinking(field);
-                let index = match self.current_of(kind) {
-                    Some(i) => i,
-                    None => {
-                        let i = self.open(kind, -1, String::new());
-                        out.push(StreamEvent::ThinkingStart { index: i });
-                        i
-                    }
-                };
-                out.push(StreamEvent::ThinkingDelta {
-                    index,
-                    delta: text.to_owned(),
-                });
-                break;
-            }
+            };
+            out.push(StreamEvent::ThinkingDelta {
+                index,
+                delta: text.into_owned(),
+            });
         }
-        if let Some(text) = delta.get("content").and_then(Value::as_str) {
-            if !text.is_empty() {
-                let index = match self.current_of(Kind::Text) {
-                    Some(i) => i,
-                    None => {
-                        let i = self.open(Kind::Text, -1, String::new());
-                        out.push(StreamEvent::TextStart { index: i });
-                        i
-                    }
-                };
-                out.push(StreamEvent::TextDelta {
-                    index,
-                    delta: text.to_owned(),
-                });
-            }
+        if let Some(text) = delta.content.filter(|t| !t.is_empty()) {
+            let index = match self.current_of(Kind::Text) {
+                Some(i) => i,
+                None => {
+                    let i = self.open(Kind::Text, -1, String::new());
+                    out.push(StreamEvent::TextStart { index: i });
+                    i
+                }
+            };
+            out.push(StreamEvent::TextDelta {
+                index,
+                delta: text.into_owned(),
+            });
         }
-        if let Some(calls) = delta.get("tool_calls").and_then(Value::as_array) {
-            for call in calls {
-                self.on_tool_delta(call, out);
-            }
+        for call in delta.tool_calls.unwrap_or_default() {
+            self.on_tool_delta(call, out);
         }
     }
 
-    fn on_tool_delta(&mut self, call: &Value, out: &mut Vec<StreamEvent>) {
-        let tool_index = call.get("index").and_then(Value::as_i64).unwrap_or(0);
-        let id = call
-            .get("id")
-            .and_then(Value::as_str)
-            .filter(|s| !s.is_empty());
-        let function = call.get("function");
+    fn on_tool_delta(&mut self, call: ToolDelta<'_>, out: &mut Vec<StreamEvent>) {
+        let tool_index = call.index.unwrap_or(0);
+        let id = call.id.filter(|s| !s.is_empty());
+        let (name, arguments) = match call.function {
+            Some(f) => (f.name, f.arguments),
+            None => (None, None),
+        };
         let existing = self
             .blocks
             .iter()
             .rposition(|b| b.kind == Kind::Tool && b.tool_index == tool_index);
-        let index = match (existing, id) {
+        let index = match (existing, id.as_deref()) {
             (Some(i), Some(id)) if self.blocks[i].tool_id == id => i,
             (Some(i), None) => i,
             _ => {
-                let id = id.unwrap_or_default().to_owned();
-                let name = function
-                    .and_then(|f| f.get("name"))
-                    .and_then(Value::as_str)
-                    .unwrap_or_default()
-                    .to_owned();
+                let id = id.map(Cow::into_owned).unwrap_or_default();
+                let name = name.map(Cow::into_owned).unwrap_or_default();
                 let i = self.open(Kind::Tool, tool_index, id.clone());
                 out.push(StreamEvent::ToolCallStart { index: i, id, name });
                 i
             }
         };
         self.current = Some(index);
-        if let Some(args) = function
-            .and_then(|f| f.get("arguments"))
-            .and_then(Value::as_str)
-        {
+        if let Some(args) = arguments {
             out.push(StreamEvent::ToolCallDelta {
                 index,
-                delta: args.to_owned(),
+                delta: args.into_owned(),
             });
         }
     }
@@ -431,8 +474,8 @@ impl SseDecoder for CompletionsDecoder {
         if data.is_empty() {
             return;
         }
-        match serde_json::from_str::<Value>(data) {
-            Ok(chunk) => self.on_chunk(&chunk, out),
+        match serde_json::from_str::<Chunk<'_>>(data) {
+            Ok(chunk) => self.on_chunk(chunk, out),
             Err(e) => {
                 self.finished = true;
                 out.push(StreamEvent::Error {

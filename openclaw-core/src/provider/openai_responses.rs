@@ -2,7 +2,10 @@
 //! with `stream: true`; output items (messages, reasoning with summaries, function calls) are
 //! decoded from the typed `response.*` events.
 
+use std::borrow::Cow;
+
 use futures::stream::BoxStream;
+use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::http::{self, ErrorStyle, SseDecoder};
@@ -169,7 +172,44 @@ pub struct ResponsesDecoder {
     finished: bool,
 }
 
+/// The hot `*.delta` events, parsed without building a `Value`.
+#[derive(Deserialize)]
+struct DeltaEvent<'a> {
+    #[serde(borrow, rename = "type")]
+    ty: Cow<'a, str>,
+    #[serde(default)]
+    output_index: i64,
+    #[serde(borrow, default)]
+    delta: Cow<'a, str>,
+}
+
 impl ResponsesDecoder {
+    fn on_delta(&mut self, ev: DeltaEvent<'_>, out: &mut Vec<StreamEvent>) {
+        let kind = match ev.ty.as_ref() {
+            "response.reasoning_summary_text.delta" | "response.reasoning_text.delta" => {
+                Kind::Thinking
+            }
+            "response.output_text.delta" | "response.refusal.delta" => Kind::Text,
+            "response.function_call_arguments.delta" => Kind::Tool,
+            _ => return,
+        };
+        let Some(index) = self
+            .open
+            .iter()
+            .rev()
+            .find(|(o, _, k)| *o == ev.output_index && *k == kind)
+            .map(|(_, i, _)| *i)
+        else {
+            return;
+        };
+        let delta = ev.delta.into_owned();
+        out.push(match kind {
+            Kind::Thinking => StreamEvent::ThinkingDelta { index, delta },
+            Kind::Text => StreamEvent::TextDelta { index, delta },
+            Kind::Tool => StreamEvent::ToolCallDelta { index, delta },
+        });
+    }
+
     /// A fresh decoder.
     pub fn new() -> Self {
         Self::default()
@@ -348,6 +388,12 @@ impl SseDecoder for ResponsesDecoder {
     fn on_event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamEvent>) {
         if self.finished || data.trim().is_empty() || data.trim() == "[DONE]" {
             return;
+        }
+        if data.contains("_text.delta\"") || data.contains("arguments.delta\"") {
+            if let Ok(ev) = serde_json::from_str::<DeltaEvent<'_>>(data) {
+                self.on_delta(ev, out);
+                return;
+            }
         }
         match serde_json::from_str::<Value>(data) {
             Ok(v) => self.on_json(&v, out),

@@ -145,15 +145,15 @@ pub enum RoutedEvent {
     Stream(StreamEvent),
     /// The current model failed before replying and is retried after `delay`.
     Retrying {
-        model: Model,
+        model: Box<Model>,
         attempt: u32,
         delay: Duration,
         error: String,
     },
     /// The router moved to the next model; start a fresh message for `to`.
     Fallback {
-        from: Model,
-        to: Model,
+        from: Box<Model>,
+        to: Box<Model>,
         error: String,
     },
 }
@@ -315,7 +315,7 @@ impl Run {
             return Some((vec![RoutedEvent::Stream(event)], self));
         };
         drop(current);
-        let model = self.models[self.index].clone();
+        let model = Box::new(self.models[self.index].clone());
         if self.attempt < self.router.policy.max_retries {
             self.attempt += 1;
             let delay = self.router.policy.delay(self.attempt);
@@ -341,7 +341,7 @@ impl Run {
         if self.index + 1 < self.models.len() {
             self.index += 1;
             self.attempt = 0;
-            let to = self.models[self.index].clone();
+            let to = Box::new(self.models[self.index].clone());
             return Some((
                 vec![RoutedEvent::Fallback {
                     from: model,

@@ -5,8 +5,6 @@
 //! known type whose fields do not fit) are kept as raw JSON ([`SessionEntry::Other`]) and written
 //! back untouched. Timestamps stay the ISO strings pi wrote; new ones come from [`iso_now`].
 
-use std::collections::HashSet;
-
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -40,7 +38,11 @@ fn version_one() -> u32 {
 
 impl SessionHeader {
     /// A fresh v3 header stamped now.
-    pub fn new(id: impl Into<String>, cwd: impl Into<String>, parent_session: Option<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        cwd: impl Into<String>,
+        parent_session: Option<String>,
+    ) -> Self {
         SessionHeader {
             version: CURRENT_VERSION,
             id: id.into(),
@@ -243,6 +245,9 @@ impl SessionEntry {
     /// Parse one line. Known types become typed entries; any other JSON object with a string
     /// `type` (and a known type whose fields do not fit) is kept raw.
     pub fn parse(line: &str) -> Result<SessionEntry, EntryParseError> {
+        if let Some(e) = super::fast_parse::parse(line) {
+            return Ok(e);
+        }
         match serde_json::from_str::<KnownEntry>(line) {
             Ok(k) => Ok(k.into()),
             Err(_) => {
@@ -257,7 +262,7 @@ impl SessionEntry {
         let ty = v.get("type").and_then(Value::as_str);
         match ty {
             None => Err(EntryParseError::NotAnEntry),
-            Some(t) if t == "session" => Err(EntryParseError::NotAnEntry),
+            Some("session") => Err(EntryParseError::NotAnEntry),
             Some(t) if KNOWN_TYPES.contains(&t) => {
                 match serde_json::from_value::<KnownEntry>(v.clone()) {
                     Ok(k) => Ok(k.into()),
@@ -375,7 +380,10 @@ impl SessionEntry {
             SessionEntry::Other(v) => {
                 if let Some(o) = v.as_object_mut() {
                     o.insert("id".into(), Value::String(id));
-                    o.insert("parentId".into(), parent_id.map_or(Value::Null, Value::String));
+                    o.insert(
+                        "parentId".into(),
+                        parent_id.map_or(Value::Null, Value::String),
+                    );
                     o.insert("timestamp".into(), Value::String(timestamp));
                 }
             }
@@ -460,16 +468,17 @@ pub fn iso_from_ms(ms: i64) -> String {
 
 /// Milliseconds since the epoch of an ISO timestamp as written by pi (`None` if unreadable).
 pub fn ms_from_iso(iso: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
+    let t =
+        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 
-/// A new entry id: the first 8 hex digits of a random UUID, distinct from every id in `taken`.
-pub fn new_entry_id(taken: &HashSet<String>) -> String {
+/// A new entry id: the first 8 hex digits of a random UUID, drawn again while `is_taken`.
+pub fn new_entry_id(is_taken: impl Fn(&str) -> bool) -> String {
     loop {
         let u = uuid::Uuid::new_v4().simple().to_string();
         let id = u[..8].to_string();
-        if !taken.contains(&id) {
+        if !is_taken(&id) {
             return id;
         }
     }
@@ -509,7 +518,7 @@ mod tests {
         assert_eq!(serde_json::to_string(&h).unwrap(), line);
         assert_eq!(iso_from_ms(1795307427748), "2026-11-22T00:30:27.748Z");
         assert_eq!(ms_from_iso("2026-11-22T00:30:27.748Z"), Some(1795307427748));
-        let id = new_entry_id(&HashSet::new());
+        let id = new_entry_id(|_| false);
         assert_eq!(id.len(), 8);
         assert!(id.chars().all(|c| c.is_ascii_hexdigit()));
     }

@@ -6,7 +6,7 @@
 //! manager (`--no-session`) never writes. Branching (`branch`, `reset_leaf`,
 //! `branch_with_summary`) stays in the file; `fork`/`clone` start a new file.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
@@ -17,9 +17,9 @@ use crate::model::ThinkingLevel;
 
 use super::context::{SessionContext, build_context};
 use super::entry::{
-    BranchSummaryEntry, CompactionEntry, CustomEntry, CustomMessageEntry, LabelEntry,
-    MessageEntry, ModelChangeEntry, SessionEntry, SessionHeader, SessionInfoEntry,
-    ThinkingLevelChangeEntry, iso_now, new_entry_id,
+    BranchSummaryEntry, CompactionEntry, CustomEntry, CustomMessageEntry, LabelEntry, MessageEntry,
+    ModelChangeEntry, SessionEntry, SessionHeader, SessionInfoEntry, ThinkingLevelChangeEntry,
+    iso_now, new_entry_id,
 };
 use super::file::{self, SessionError};
 
@@ -41,8 +41,10 @@ pub struct SessionManager {
     labels: HashMap<String, String>,
     session_dir: Option<PathBuf>,
     file: Option<PathBuf>,
-    /// The file holds everything so far; new entries are appended one by one.
-    flushed: bool,
+    /// The header is on disk.
+    header_on_disk: bool,
+    /// How many of `entries` (from the start) are on disk.
+    on_disk: usize,
     has_assistant: bool,
     /// The file ends without a newline (torn write): start the next append with one.
     torn_tail: bool,
@@ -57,7 +59,13 @@ pub fn encode_cwd(cwd: &str) -> String {
         .unwrap_or(cwd);
     let body: String = trimmed
         .chars()
-        .map(|c| if matches!(c, '/' | '\\' | ':') { '-' } else { c })
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':') {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
     format!("--{body}--")
 }
@@ -86,7 +94,8 @@ impl SessionManager {
             labels: HashMap::new(),
             session_dir,
             file,
-            flushed: false,
+            header_on_disk: false,
+            on_disk: 0,
             has_assistant: false,
             torn_tail: false,
         }
@@ -156,8 +165,9 @@ impl SessionManager {
             m.note(e);
         }
         m.leaf = entries.last().map(|e| e.id().to_string());
+        m.header_on_disk = m.file.as_ref().is_some_and(|p| p.exists());
+        m.on_disk = if m.header_on_disk { entries.len() } else { 0 };
         m.entries = entries;
-        m.flushed = m.file.as_ref().is_some_and(|p| p.exists());
         m
     }
 
@@ -181,7 +191,9 @@ impl SessionManager {
     pub fn new_session(&mut self, parent_session: Option<String>) {
         let header = SessionHeader::new(new_session_id(), self.header.cwd.clone(), parent_session);
         let file = match (&self.session_dir, &self.file) {
-            (Some(dir), Some(_)) => Some(dir.join(session_file_name(&header.timestamp, &header.id))),
+            (Some(dir), Some(_)) => {
+                Some(dir.join(session_file_name(&header.timestamp, &header.id)))
+            }
             _ => None,
         };
         *self = Self::blank(header, self.session_dir.clone(), file);
@@ -222,7 +234,10 @@ impl SessionManager {
     }
     /// The children of `id` (`None`: the roots), in file order.
     pub fn children(&self, id: Option<&str>) -> Vec<&SessionEntry> {
-        self.entries.iter().filter(|e| e.parent_id() == id).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.parent_id() == id)
+            .collect()
     }
     /// The label of an entry.
     pub fn label(&self, id: &str) -> Option<&str> {
@@ -230,20 +245,22 @@ impl SessionManager {
     }
     /// The session's name (the last `session_info` entry's).
     pub fn session_name(&self) -> Option<&str> {
-        self.entries.iter().rev().find_map(|e| match e {
-            SessionEntry::SessionInfo(i) => Some(i.name.as_deref().unwrap_or("")),
-            _ => None,
-        })
-        .filter(|n| !n.is_empty())
+        self.entries
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                SessionEntry::SessionInfo(i) => Some(i.name.as_deref().unwrap_or("")),
+                _ => None,
+            })
+            .filter(|n| !n.is_empty())
     }
 
     /// The entries from the root to `id` (inclusive).
     pub fn path_to(&self, id: Option<&str>) -> Vec<&SessionEntry> {
         let mut path = Vec::new();
-        let mut seen = HashSet::new();
         let mut cur = id.and_then(|i| self.index.get(i).copied());
         while let Some(i) = cur {
-            if !seen.insert(i) {
+            if path.len() > self.entries.len() {
                 break; // a cycle in a hand-edited file
             }
             let e = &self.entries[i];
@@ -290,11 +307,7 @@ impl SessionManager {
     /// Append an entry under the current leaf: it gets a fresh id, the leaf as parent and the
     /// current time, becomes the leaf, and is persisted. Returns its id.
     pub fn append(&mut self, mut entry: SessionEntry) -> Result<String, SessionError> {
-        let taken: HashSet<String> = HashSet::new();
-        let mut id = new_entry_id(&taken);
-        while self.index.contains_key(&id) {
-            id = new_entry_id(&taken);
-        }
+        let id = new_entry_id(|c| self.index.contains_key(c));
         entry.set_base(id.clone(), self.leaf.clone(), iso_now());
         self.index.insert(id.clone(), self.entries.len());
         self.note(&entry);
@@ -331,12 +344,14 @@ impl SessionManager {
         &mut self,
         level: ThinkingLevel,
     ) -> Result<String, SessionError> {
-        self.append(SessionEntry::ThinkingLevelChange(ThinkingLevelChangeEntry {
-            id: String::new(),
-            parent_id: None,
-            timestamp: String::new(),
-            thinking_level: level.as_str().to_string(),
-        }))
+        self.append(SessionEntry::ThinkingLevelChange(
+            ThinkingLevelChangeEntry {
+                id: String::new(),
+                parent_id: None,
+                timestamp: String::new(),
+                thinking_level: level.as_str().to_string(),
+            },
+        ))
     }
 
     /// Append a compaction entry for a [`CompactionResult`] (`details` as given, `fromHook`).
@@ -523,7 +538,11 @@ impl SessionManager {
             .collect();
         let labels: Vec<(String, String)> = path
             .iter()
-            .filter_map(|e| self.labels.get(e.id()).map(|l| (e.id().to_string(), l.clone())))
+            .filter_map(|e| {
+                self.labels
+                    .get(e.id())
+                    .map(|l| (e.id().to_string(), l.clone()))
+            })
             .collect();
         let parent_file = self.parent_session_ref();
         let header = SessionHeader::new(new_session_id(), self.header.cwd.clone(), parent_file);
@@ -544,9 +563,7 @@ impl SessionManager {
             next.note(e);
         }
         for (target, label) in labels {
-            let mut taken: HashSet<String> = next.index.keys().cloned().collect();
-            taken.extend(self.index.keys().cloned());
-            let id = new_entry_id(&taken);
+            let id = new_entry_id(|c| next.index.contains_key(c) || self.index.contains_key(c));
             let entry = SessionEntry::Label(LabelEntry {
                 id: id.clone(),
                 parent_id: next.leaf.clone(),
@@ -572,33 +589,37 @@ impl SessionManager {
     pub fn rewrite(&mut self) -> Result<(), SessionError> {
         if let Some(path) = &self.file {
             file::write_atomic(path, &file::render(&self.header, &self.entries))?;
-            self.flushed = true;
+            self.header_on_disk = true;
+            self.on_disk = self.entries.len();
             self.torn_tail = false;
         }
         Ok(())
     }
 
+    /// Write what is not on disk yet, once the session has an assistant message: the header
+    /// and buffered entries on the first flush, afterwards the new entry, in one write call.
     fn persist_last(&mut self) -> Result<(), SessionError> {
         let Some(path) = self.file.clone() else {
             return Ok(());
         };
-        if !self.has_assistant {
+        if !self.has_assistant || self.on_disk >= self.entries.len() {
             return Ok(());
         }
         let mut text = String::new();
         if self.torn_tail {
             text.push('\n');
         }
-        if self.flushed {
-            if let Some(e) = self.entries.last() {
-                text.push_str(&e.to_line());
-                text.push('\n');
-            }
-        } else {
-            text.push_str(&file::render(&self.header, &self.entries));
+        if !self.header_on_disk {
+            text.push_str(&serde_json::to_string(&self.header).unwrap_or_default());
+            text.push('\n');
+        }
+        for e in &self.entries[self.on_disk..] {
+            text.push_str(&e.to_line());
+            text.push('\n');
         }
         file::append_text(&path, &text)?;
-        self.flushed = true;
+        self.header_on_disk = true;
+        self.on_disk = self.entries.len();
         self.torn_tail = false;
         Ok(())
     }

@@ -1,18 +1,19 @@
 //! The pi session file format (v3 JSONL tree), the file store, context building, branching and compaction.
 //!
-//! - [`entry`]: the header and entry types, byte-compatible with pi 0.73.1.
-//! - [`file`]: tolerant loading, v1/v2 migration, append-only and atomic writes.
-//! - [`manager`]: [`SessionManager`], one session's tree, leaf, lazy persistence, fork/clone.
-//! - [`listing`]: the sessions of a directory and the most recent one (`--continue`).
-//! - [`context`]: the model's context from a root→leaf path.
-//! - [`compaction`]: token estimates, the threshold, cut points, summarisation.
-//! - [`stats`]: `get_session_stats`.
+//! - [`entry`] — the header and entry types, byte-compatible with pi 0.73.1.
+//! - [`file`] — tolerant loading, v1/v2 migration, append-only and atomic writes.
+//! - [`manager`] — [`SessionManager`], one session's tree, leaf, lazy persistence, fork/clone.
+//! - [`listing`] — the sessions of a directory and the most recent one (`--continue`).
+//! - [`context`] — the model's context from a root→leaf path.
+//! - [`compaction`] — token estimates, the threshold, cut points, summarisation.
+//! - [`stats`] — `get_session_stats`.
 //!
 //! Everything here uses `std` only and builds without the `tokio` feature.
 
 pub mod compaction;
 pub mod context;
 pub mod entry;
+mod fast_parse;
 pub mod file;
 pub mod listing;
 pub mod manager;

@@ -113,3 +113,14 @@ fn resolution_forms_and_pi_texts() {
         Err(ResolveError::UnknownModel(_))
     ));
 }
+
+#[test]
+fn stream_options_debug_redacts_the_key() {
+    let opts = crate::provider::StreamOptions {
+        api_key: Some("sk-very-secret".into()),
+        ..Default::default()
+    };
+    let text = format!("{opts:?}");
+    assert!(!text.contains("sk-very-secret"), "{text}");
+    assert!(text.contains("<redacted>"));
+}

@@ -9,6 +9,8 @@ use serde_json::Value;
 
 use crate::num;
 
+mod de;
+
 /// Milliseconds since the Unix epoch, as pi's `timestamp` fields on messages.
 pub type TimestampMs = i64;
 
@@ -19,7 +21,7 @@ pub fn now_ms() -> TimestampMs {
 }
 
 /// A content block of a message.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ContentBlock {
     /// Plain text.
@@ -91,7 +93,7 @@ pub struct ToolCall {
 }
 
 /// A user message's content: pi accepts a bare string on input but always writes an array.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum UserContent {
     Text(String),
@@ -305,7 +307,7 @@ pub struct CompactionSummaryMessage {
 }
 
 /// Any message of the agent's conversation (pi's `AgentMessage`), tagged by `role`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "role", rename_all = "camelCase")]
 pub enum Message {
     User(UserMessage),
