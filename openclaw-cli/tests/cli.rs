@@ -3,8 +3,8 @@
 
 mod support_cli;
 
-use support_cli::{Home, stderr, stdout};
 use serde_json::Value;
+use support_cli::{Home, stderr, stdout};
 
 #[test]
 fn chat_in_a_pipe_then_manage_its_session() {
