@@ -403,19 +403,33 @@ fn thinking_and_fork_pickers_and_compaction_notices() {
     let thinking = screen(&mut app, 60, 12);
     app.on_key(key(KeyCode::Esc));
     type_str(&mut app, "/fork");
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::LoadForkPoints { for_tree: false }]);
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::LoadForkPoints { for_tree: false }]
+    );
     app.on_reply(Reply::ForkPoints {
         points: vec![
-            crate::backend::ForkPoint { entry_id: "e1".into(), text: "first question".into() },
-            crate::backend::ForkPoint { entry_id: "e2".into(), text: "second question".into() },
+            crate::backend::ForkPoint {
+                entry_id: "e1".into(),
+                text: "first question".into(),
+            },
+            crate::backend::ForkPoint {
+                entry_id: "e2".into(),
+                text: "second question".into(),
+            },
         ],
         for_tree: false,
     });
     let fork = screen(&mut app, 60, 8);
-    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::Fork("e2".into())]);
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::Fork("e2".into())]
+    );
     app.on_reply(Reply::Forked("second question".into()));
     assert_eq!(app.composer_text(), "second question");
-    app.on_backend(BackendEvent::Agent(AgentEvent::CompactionStart { reason: openclaw_core::event::CompactionReason::Threshold }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::CompactionStart {
+        reason: openclaw_core::event::CompactionReason::Threshold,
+    }));
     app.on_backend(BackendEvent::Agent(AgentEvent::CompactionEnd {
         reason: openclaw_core::event::CompactionReason::Threshold,
         result: Some(openclaw_core::event::CompactionResult {
