@@ -43,18 +43,26 @@ fn choice(m: &Model, available: bool) -> ModelChoice {
 pub struct EngineBackend {
     engine: Engine,
     default_session_dir: PathBuf,
+    /// Start-up warnings, shown once the screen subscribes.
+    warnings: Vec<String>,
     subscription: Mutex<Option<Subscription>>,
 }
 
 impl EngineBackend {
     /// Wraps a started engine; `default_session_dir` is where /resume looks when the current
     /// session has no file yet.
-    pub fn new(engine: Engine, default_session_dir: PathBuf) -> Self {
+    pub fn new(engine: Engine, default_session_dir: PathBuf, warnings: Vec<String>) -> Self {
         EngineBackend {
             engine,
             default_session_dir,
+            warnings,
             subscription: Mutex::new(None),
         }
+    }
+
+    /// The engine's start-up warnings.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
     }
 
     fn session_dir(&self) -> PathBuf {
@@ -74,6 +82,9 @@ impl ChatBackend for EngineBackend {
 
     fn subscribe(&self) -> mpsc::UnboundedReceiver<BackendEvent> {
         let (tx, rx) = mpsc::unbounded_channel();
+        for w in &self.warnings {
+            let _ = tx.send(BackendEvent::Warning(w.clone()));
+        }
         let sub = self.engine.subscribe(move |e| {
             let _ = tx.send(BackendEvent::Agent(e.clone()));
         });

@@ -80,6 +80,8 @@ pub enum BackendEvent {
     Reset(Vec<Message>),
     /// A line of information for the transcript.
     Notice(String),
+    /// Something the user should fix but that does not stop the chat (e.g. a bad setting).
+    Warning(String),
     /// The connection failed; the screen keeps running and shows this.
     Error(String),
 }

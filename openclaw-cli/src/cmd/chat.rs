@@ -254,6 +254,9 @@ pub fn run(agent: AgentArgs) -> CliResult {
     let rt = runtime()?;
     rt.block_on(async move {
         let backend = start_engine(&agent).await?;
+        for w in backend.warnings() {
+            eprintln!("warning: {w}");
+        }
         let mut events = backend.subscribe();
         let mut printer = Printer { color: std::io::stdout().is_terminal(), in_text: false, in_thinking: false };
         let mut sessions = Vec::new();

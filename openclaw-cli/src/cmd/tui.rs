@@ -38,10 +38,8 @@ pub(crate) async fn start_engine(args: &AgentArgs) -> CliResult<EngineBackend> {
     let cfg = engine_config(args).map_err(CliError::usage)?;
     let dir = cfg.default_session_dir();
     let (engine, warnings) = Engine::start(cfg).await.map_err(engine_error)?;
-    for w in warnings {
-        eprintln!("warning: {w}");
-    }
-    Ok(EngineBackend::new(engine, dir))
+    // The TUI shows warnings as notices; the REPL prints them (the screen may already be up).
+    Ok(EngineBackend::new(engine, dir, warnings))
 }
 
 /// The gateway error with the URL tried and how to start one.

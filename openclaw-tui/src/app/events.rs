@@ -31,6 +31,7 @@ impl App {
             }
             BackendEvent::Reset(messages) => self.load_messages(&messages),
             BackendEvent::Notice(t) => self.notice(NoticeLevel::Info, t),
+            BackendEvent::Warning(t) => self.notice(NoticeLevel::Warning, t),
             BackendEvent::Error(t) => self.notice(NoticeLevel::Error, t),
         }
     }
