@@ -22,11 +22,13 @@ pub fn run(args: AgentArgs) -> i32 {
             return 1;
         }
     };
-    runtime.block_on(async move {
+    let code = runtime.block_on(async move {
         let mode = args.effective_mode();
         let prompt = args.prompt_text();
         if mode != Mode::Rpc && !args.print {
-            eprintln!("Error: interactive mode is not available yet; use --mode rpc or -p \"prompt\"");
+            eprintln!(
+                "Error: interactive mode is not available yet; use --mode rpc or -p \"prompt\""
+            );
             return 1;
         }
         let config = match engine_config(&args) {
@@ -62,11 +64,15 @@ pub fn run(args: AgentArgs) -> i32 {
                 }
             }
         }
-    })
+    });
+    // Stdin's reader thread may still be blocked in `read`: do not wait for it.
+    runtime.shutdown_background();
+    code
 }
 
 pub(crate) fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let mut config = EngineConfig::new(cwd);
     let session_dir = args
         .session_dir

@@ -211,25 +211,10 @@ pub enum ConfigCmd {
     Path,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum BindArg {
-    /// 127.0.0.1 only.
-    Loopback,
-    /// Every interface (0.0.0.0).
-    Lan,
-}
-
 #[derive(Debug, Subcommand)]
 pub enum GatewayCmd {
     /// Serve the gateway in the foreground.
-    Run {
-        /// Port (default: gateway.port from openclaw.json, else 18789).
-        #[arg(long)]
-        port: Option<u16>,
-        /// Which interfaces to listen on.
-        #[arg(long, value_enum)]
-        bind: Option<BindArg>,
-    },
+    Run(crate::gateway_cmd::RunArgs),
     /// Is a gateway up? (connects and calls `health`)
     Status {
         #[command(flatten)]

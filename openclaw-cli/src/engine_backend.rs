@@ -136,12 +136,16 @@ impl ChatBackend for EngineBackend {
     }
 
     async fn models(&self) -> BackendResult<Vec<ModelChoice>> {
-        Ok(self
-            .engine
-            .available_models()
+        // Every known model, those with credentials first, so the picker also says which keys
+        // are missing.
+        let reg = self.engine.registry();
+        let mut all: Vec<ModelChoice> = reg
+            .all_models()
             .iter()
-            .map(|m| choice(m, true))
-            .collect())
+            .map(|m| choice(m, reg.has_credentials(&m.provider)))
+            .collect();
+        all.sort_by_key(|m| !m.available);
+        Ok(all)
     }
 
     async fn set_model(&self, provider: &str, id: &str) -> BackendResult<()> {

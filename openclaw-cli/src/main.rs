@@ -8,6 +8,7 @@ mod cli;
 mod cmd;
 mod engine_backend;
 mod error;
+mod gateway_cmd;
 mod output;
 
 use std::process::ExitCode;

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
+pub use crate::agent::{QueueMode, RetrySettings};
 use crate::model::ThinkingLevel;
 pub use crate::session::CompactionSettings;
 
@@ -28,55 +29,6 @@ pub enum SettingsError {
         path: PathBuf,
         source: std::io::Error,
     },
-}
-
-/// How queued steering or follow-up messages are delivered.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum QueueMode {
-    /// Every queued message at once.
-    All,
-    /// One message per poll (pi's default).
-    #[default]
-    OneAtATime,
-}
-
-impl QueueMode {
-    /// The wire name: `all` or `one-at-a-time`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            QueueMode::All => "all",
-            QueueMode::OneAtATime => "one-at-a-time",
-        }
-    }
-
-    /// Parse a wire name.
-    pub fn parse(s: &str) -> Option<QueueMode> {
-        match s {
-            "all" => Some(QueueMode::All),
-            "one-at-a-time" => Some(QueueMode::OneAtATime),
-            _ => None,
-        }
-    }
-}
-
-/// `retry.*`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetrySettings {
-    pub enabled: bool,
-    pub max_retries: u32,
-    pub base_delay_ms: u64,
-    pub max_delay_ms: u64,
-}
-
-impl Default for RetrySettings {
-    fn default() -> Self {
-        RetrySettings {
-            enabled: true,
-            max_retries: 3,
-            base_delay_ms: 2000,
-            max_delay_ms: 60000,
-        }
-    }
 }
 
 /// The merged settings plus the global layer that writes go to.
@@ -168,20 +120,21 @@ impl Settings {
 
     /// `defaultThinkingLevel` (an unknown name counts as unset).
     pub fn default_thinking_level(&self) -> Option<ThinkingLevel> {
-        self.str("defaultThinkingLevel").and_then(|s| s.parse().ok())
+        self.str("defaultThinkingLevel")
+            .and_then(|s| s.parse().ok())
     }
 
     /// `steeringMode` (default one-at-a-time).
     pub fn steering_mode(&self) -> QueueMode {
         self.str("steeringMode")
-            .and_then(QueueMode::parse)
+            .and_then(|s| s.parse().ok())
             .unwrap_or_default()
     }
 
     /// `followUpMode` (default one-at-a-time).
     pub fn follow_up_mode(&self) -> QueueMode {
         self.str("followUpMode")
-            .and_then(QueueMode::parse)
+            .and_then(|s| s.parse().ok())
             .unwrap_or_default()
     }
 
@@ -232,7 +185,10 @@ impl Settings {
     }
 
     /// Persist `defaultThinkingLevel`.
-    pub fn set_default_thinking_level(&mut self, level: ThinkingLevel) -> Result<(), SettingsError> {
+    pub fn set_default_thinking_level(
+        &mut self,
+        level: ThinkingLevel,
+    ) -> Result<(), SettingsError> {
         self.set("defaultThinkingLevel", Value::String(level.as_str().into()))
     }
 
@@ -376,9 +332,10 @@ mod tests {
 
         s.set_retry_enabled(false).unwrap();
         assert!(!s.retry().enabled);
-        let written: Value =
-            serde_json::from_str(&std::fs::read_to_string(state.path().join("settings.json")).unwrap())
-                .unwrap();
+        let written: Value = serde_json::from_str(
+            &std::fs::read_to_string(state.path().join("settings.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             written,
             json!({"retry":{"maxRetries":5,"enabled":false},"custom":{"x":1}})

@@ -1,12 +1,12 @@
-//! `openclaw gateway run|status|call`: serve the WebSocket gateway (openclaw-rpc), or talk to a
-//! running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`).
+//! `openclaw gateway run|status|call`: serve the WebSocket gateway (`run` is
+//! [`crate::gateway_cmd`]), or talk to a running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`).
 
 use openclaw_tui::gateway::{ConnectOptions, GatewayClient};
 use serde_json::{Value, json};
 
 use super::runtime;
 use super::tui::gateway_error;
-use crate::cli::{BindArg, GatewayCmd, GatewayTarget};
+use crate::cli::{GatewayCmd, GatewayTarget};
 use crate::error::{CliError, CliResult};
 use crate::output::print_json;
 
@@ -42,7 +42,13 @@ fn call(
 
 pub fn run(cmd: GatewayCmd) -> CliResult {
     match cmd {
-        GatewayCmd::Run { port, bind } => serve(port, bind),
+        GatewayCmd::Run(args) => {
+            match crate::gateway_cmd::run(crate::gateway_cmd::GatewayCommand::Run(args)) {
+                0 => Ok(()),
+                // gateway_cmd has already printed the reason.
+                code => std::process::exit(code),
+            }
+        }
         GatewayCmd::Status { gateway, json } => {
             let (hello, health) = call(&gateway, "health", json!({}), &["operator.read"])?;
             let url = target_url(&gateway);
@@ -82,25 +88,4 @@ pub fn run(cmd: GatewayCmd) -> CliResult {
             Ok(())
         }
     }
-}
-
-fn serve(port: Option<u16>, bind: Option<BindArg>) -> CliResult {
-    use openclaw_rpc::gateway::{BindMode, GatewayOptions};
-    let mut opts = GatewayOptions::from_env().map_err(|e| {
-        CliError::failure(e.to_string())
-            .hint("check the gateway section with `openclaw config validate`")
-    })?;
-    if let Some(p) = port {
-        opts.config.port = p;
-    }
-    match bind {
-        Some(BindArg::Loopback) => opts.config.bind = BindMode::Loopback,
-        Some(BindArg::Lan) => opts.config.bind = BindMode::Lan,
-        None => {}
-    }
-    let rt = runtime()?;
-    let result = rt.block_on(openclaw_rpc::gateway::run(opts));
-    // Do not wait for stragglers: the gateway has already closed every socket.
-    rt.shutdown_timeout(std::time::Duration::from_millis(100));
-    result.map_err(|e| CliError::failure(e.to_string()))
 }

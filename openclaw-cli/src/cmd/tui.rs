@@ -21,7 +21,7 @@ pub(crate) fn engine_error(e: EngineError) -> CliError {
         EngineError::NoModel => {
             Some("run `openclaw models list` to see what is configured".to_string())
         }
-        EngineError::UnknownProvider(_) | EngineError::ModelNotFound(_) => {
+        EngineError::Resolve(_) | EngineError::ModelNotFound(_) => {
             Some("run `openclaw models list` for the known provider/model names".to_string())
         }
         _ => None,

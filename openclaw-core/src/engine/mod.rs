@@ -21,53 +21,56 @@
 //! before that call returns. Calls are cheap and never block on a run, except the ones
 //! documented as waiting (`abort`, `new_session`, `compact`, …).
 
-mod catalog;
 mod events;
 pub mod export;
-pub mod llm;
 mod ops;
 mod run;
+mod setup;
 mod state;
-mod tools_exec;
 mod types;
 
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 pub use events::Subscription;
 pub use run::PromptTicket;
-pub use types::{
-    EngineState, ForkPoint, ForkResult, ModelCycle, PromptInput, StreamingBehavior,
-};
+pub use types::{EngineState, ForkPoint, ForkResult, ModelCycle, PromptInput, StreamingBehavior};
 
 pub use crate::session::SessionStats;
 pub use crate::tool::shell::BashResult;
 
+use crate::agent::Agent;
 use crate::event::AgentEvent;
 use crate::message::Message;
 use crate::model::{Model, ThinkingLevel};
-use crate::session::SessionManager;
-use crate::settings::{QueueMode, Settings};
-use crate::tool::{Tool, ToolEnv};
+use crate::provider::ModelRegistry;
+use crate::settings::QueueMode;
+use crate::tool::ToolEnv;
 
-use catalog::Catalog;
 use events::Listeners;
 use state::State;
 
 /// Why an engine operation failed. The messages are pi's where pi has one.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    #[error("Unknown provider \"{0}\". Use --list-models to see available providers/models.")]
-    UnknownProvider(String),
+    /// `--provider`/`--model` could not be resolved (pi's texts).
+    #[error(transparent)]
+    Resolve(#[from] crate::provider::ResolveError),
     #[error("Model not found: {0}")]
     ModelNotFound(String),
-    #[error("No model selected. Configure a provider in openclaw.json (models.providers) or pass --provider and --model.")]
+    #[error(
+        "No models available. Configure a provider in openclaw.json (models.providers) or pass --provider and --model."
+    )]
     NoModel,
-    #[error("No API key found for {0}. Set the provider's apiKey in openclaw.json or pass --api-key.")]
+    #[error(
+        "No API key found for {0}. Set the provider's apiKey in openclaw.json or pass --api-key."
+    )]
     NoApiKey(String),
     #[error("Model API \"{0}\" is not supported")]
     UnsupportedApi(String),
-    #[error("Agent is already processing. Specify streamingBehavior ('steer' or 'followUp') to queue the message.")]
+    #[error(
+        "Agent is already processing. Specify streamingBehavior ('steer' or 'followUp') to queue the message."
+    )]
     AlreadyProcessing,
     #[error("Session name cannot be empty")]
     EmptySessionName,
@@ -165,11 +168,14 @@ pub struct Engine {
 
 pub(crate) struct Inner {
     cwd: PathBuf,
+    /// The agent loop: context, model, tools, queues, auto-retry.
+    agent: Agent,
+    registry: Arc<ModelRegistry>,
+    /// Session, settings and engine-level flags.
     state: Mutex<State>,
     listeners: Arc<Listeners>,
-    catalog: Catalog,
     tool_env: Arc<ToolEnv>,
-    /// `true` while a run, a retry delay or an automatic compaction is in progress.
+    /// `true` from an accepted prompt until its run, retries and automatic compaction are over.
     busy: tokio::sync::watch::Sender<bool>,
 }
 
@@ -179,7 +185,29 @@ impl Inner {
         self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn emit(&self, event: &AgentEvent) {
+    /// Emit an engine event through the agent's bus, so it is ordered with the loop's events.
+    /// Never call this (or any agent method that emits) while holding the state lock.
+    fn emit(&self, event: AgentEvent) {
+        self.agent.emit(event);
+    }
+
+    /// The agent's events, seen by the engine first: messages are persisted at their
+    /// `message_end` (as pi does) and run boundaries tracked, then listeners are called.
+    fn on_agent_event(&self, event: &AgentEvent) {
+        match event {
+            AgentEvent::AgentStart => {
+                let mut st = self.lock();
+                st.streaming = true;
+                st.starting = false;
+            }
+            AgentEvent::AgentEnd { .. } => self.lock().streaming = false,
+            AgentEvent::MessageEnd { message } => {
+                if let Err(e) = self.lock().session.append_message(message.clone()) {
+                    tracing::warn!("cannot append to the session: {e}");
+                }
+            }
+            _ => {}
+        }
         self.listeners.emit(event);
     }
 }
@@ -188,74 +216,36 @@ impl Engine {
     /// Load configuration and settings, resolve the model, open the session. Returns the
     /// engine and warnings for the user (e.g. an unknown model id used as a custom model).
     pub async fn start(config: EngineConfig) -> Result<(Engine, Vec<String>), EngineError> {
-        let mut warnings = Vec::new();
-        let (settings, errors) = Settings::load(&config.state_dir, &config.cwd);
-        warnings.extend(errors.iter().map(ToString::to_string));
-        let key_override = match (&config.api_key, &config.provider) {
-            (Some(k), Some(p)) => Some((p.as_str(), k.as_str())),
-            _ => None,
-        };
-        let mut catalog = Catalog::load(&config.state_dir, key_override)?;
-        let default = match (settings.default_provider(), settings.default_model()) {
-            (Some(p), Some(m)) => Some((p, m)),
-            _ => None,
-        };
-        let (model, warning) =
-            catalog.resolve(config.provider.as_deref(), config.model.as_deref(), default)?;
-        warnings.extend(warning);
-        if let (Some(key), Some(m), None) = (&config.api_key, &model, &config.provider) {
-            catalog.set_key(&m.provider, key);
-        }
-
-        let cwd_text = config.cwd.to_string_lossy().into_owned();
-        let session = match config
-            .session
-            .clone()
-            .unwrap_or_else(|| SessionTarget::NewIn(config.default_session_dir()))
-        {
-            SessionTarget::InMemory => SessionManager::in_memory(cwd_text.clone()),
-            SessionTarget::NewIn(dir) => SessionManager::create(dir, cwd_text.clone()),
-            SessionTarget::Open(path) => SessionManager::open(path, &cwd_text)?,
-            SessionTarget::ContinueRecent(dir) => SessionManager::continue_recent(dir, &cwd_text)?,
-        };
-
-        let mut tool_env = ToolEnv::new(config.cwd.clone());
-        tool_env.shell_path = settings.shell_path().map(PathBuf::from);
-        tool_env.shell_command_prefix = settings.shell_command_prefix().map(String::from);
-        let tool_env = Arc::new(tool_env);
-        let tools: Vec<Arc<dyn Tool>> = match &config.tools {
-            ToolSelection::Default => crate::tool::default_tools(&tool_env),
-            ToolSelection::Only(names) => crate::tool::builtin_tools(names, &tool_env),
-            ToolSelection::None => Vec::new(),
-        };
-        let mut system_prompt = match &config.system_prompt {
-            Some(p) => p.clone(),
-            None => llm::default_system_prompt(&cwd_text, &tools),
-        };
-        if let Some(extra) = &config.append_system_prompt {
-            system_prompt.push_str("\n\n");
-            system_prompt.push_str(extra);
-        }
-
-        let state = State::new(session, settings, tools, system_prompt);
+        let parts = setup::prepare(&config)?;
         let (busy, _) = tokio::sync::watch::channel(false);
-        let engine = Engine {
-            inner: Arc::new(Inner {
+        let inner = Arc::new_cyclic(|weak: &Weak<Inner>| {
+            let weak = weak.clone();
+            parts.agent.subscribe(Arc::new(move |event: &AgentEvent| {
+                if let Some(inner) = weak.upgrade() {
+                    inner.on_agent_event(event);
+                }
+            }));
+            Inner {
                 cwd: config.cwd.clone(),
-                state: Mutex::new(state),
+                agent: parts.agent,
+                registry: parts.registry,
+                state: Mutex::new(parts.state),
                 listeners: Arc::default(),
-                catalog,
-                tool_env,
+                tool_env: parts.tool_env,
                 busy,
-            }),
-        };
-        engine.restore_or_init(model, config.thinking)?;
-        Ok((engine, warnings))
+            }
+        });
+        let engine = Engine { inner };
+        engine.restore_or_init(parts.thinking)?;
+        Ok((engine, parts.warnings))
     }
 
     /// Register a listener for every event from now on; dropping the [`Subscription`]
     /// unregisters it.
-    pub fn subscribe(&self, listener: impl Fn(&AgentEvent) + Send + Sync + 'static) -> Subscription {
+    pub fn subscribe(
+        &self,
+        listener: impl Fn(&AgentEvent) + Send + Sync + 'static,
+    ) -> Subscription {
         self.inner.listeners.add(Arc::new(listener))
     }
 
@@ -266,32 +256,43 @@ impl Engine {
 
     /// A snapshot of the session state.
     pub fn state(&self) -> EngineState {
+        let agent = &self.inner.agent;
         let st = self.inner.lock();
         EngineState {
-            model: st.model.clone(),
-            thinking_level: st.thinking,
+            model: Some(agent.model()),
+            thinking_level: agent.thinking_level(),
             is_streaming: st.streaming,
             is_compacting: st.compacting,
-            steering_mode: st.settings.steering_mode(),
-            follow_up_mode: st.settings.follow_up_mode(),
+            steering_mode: agent.steering_mode(),
+            follow_up_mode: agent.follow_up_mode(),
             session_file: st.session.session_file().map(Path::to_path_buf),
             session_id: st.session.session_id().to_string(),
             session_name: st.session.session_name().map(String::from),
             auto_compaction_enabled: st.settings.compaction().enabled,
-            message_count: st.messages.len(),
-            pending_message_count: st.steering.len() + st.follow_up.len(),
+            message_count: agent.messages().len(),
+            pending_message_count: agent.pending_message_count(),
         }
     }
 
     /// The current context: what the model will see next (after a compaction, the summary
     /// followed by the kept messages).
     pub fn messages(&self) -> Vec<Message> {
-        self.inner.lock().messages.clone()
+        self.inner.agent.messages()
     }
 
     /// Whether a run is active.
     pub fn is_streaming(&self) -> bool {
         self.inner.lock().streaming
+    }
+
+    /// The agent loop underneath (for embedders that need its lower-level controls).
+    pub fn agent(&self) -> &Agent {
+        &self.inner.agent
+    }
+
+    /// The model registry the engine selects models from.
+    pub fn registry(&self) -> &ModelRegistry {
+        &self.inner.registry
     }
 
     /// Wait until no run, retry delay or automatic compaction is in progress.
@@ -302,27 +303,32 @@ impl Engine {
 
     /// Models the user can switch to (their provider has credentials).
     pub fn available_models(&self) -> Vec<Model> {
-        self.inner.catalog.available()
+        self.inner.registry.available_models()
     }
 
     /// The text of the last assistant message with content, trimmed.
     pub fn last_assistant_text(&self) -> Option<String> {
-        let st = self.inner.lock();
-        st.messages.iter().rev().find_map(|m| match m {
-            Message::Assistant(a) => {
-                let aborted_empty = matches!(a.stop_reason, crate::message::StopReason::Aborted)
-                    && a.content.is_empty();
-                (!aborted_empty).then(|| a.text().trim().to_string())
-            }
-            _ => None,
-        })
+        self.inner
+            .agent
+            .messages()
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                Message::Assistant(a) => {
+                    let aborted_empty =
+                        matches!(a.stop_reason, crate::message::StopReason::Aborted)
+                            && a.content.is_empty();
+                    (!aborted_empty).then(|| a.text().trim().to_string())
+                }
+                _ => None,
+            })
     }
 
     /// Counts and token totals over the current context.
     pub fn session_stats(&self) -> SessionStats {
-        let st = self.inner.lock();
-        let window = st.model.as_ref().map_or(0, |m| m.context_window);
-        crate::session::session_stats(&st.session, &st.messages, window)
+        let messages = self.inner.agent.messages();
+        let window = self.inner.agent.model().context_window;
+        crate::session::session_stats(&self.inner.lock().session, &messages, window)
     }
 
     /// User messages one can fork at.
@@ -341,16 +347,16 @@ impl Engine {
 
     /// Set how steering messages are delivered (persisted to the global settings).
     pub fn set_steering_mode(&self, mode: QueueMode) {
-        let mut st = self.inner.lock();
-        if let Err(e) = st.settings.set_steering_mode(mode) {
+        self.inner.agent.set_steering_mode(mode);
+        if let Err(e) = self.inner.lock().settings.set_steering_mode(mode) {
             tracing::warn!("{e}");
         }
     }
 
     /// Set how follow-up messages are delivered (persisted to the global settings).
     pub fn set_follow_up_mode(&self, mode: QueueMode) {
-        let mut st = self.inner.lock();
-        if let Err(e) = st.settings.set_follow_up_mode(mode) {
+        self.inner.agent.set_follow_up_mode(mode);
+        if let Err(e) = self.inner.lock().settings.set_follow_up_mode(mode) {
             tracing::warn!("{e}");
         }
     }
@@ -365,10 +371,16 @@ impl Engine {
 
     /// Turn automatic retries on or off (persisted to the global settings).
     pub fn set_auto_retry(&self, enabled: bool) {
-        let mut st = self.inner.lock();
-        if let Err(e) = st.settings.set_retry_enabled(enabled) {
-            tracing::warn!("{e}");
-        }
+        let retry = {
+            let mut st = self.inner.lock();
+            if let Err(e) = st.settings.set_retry_enabled(enabled) {
+                tracing::warn!("{e}");
+            }
+            let mut retry = st.settings.retry();
+            retry.enabled = enabled;
+            retry
+        };
+        self.inner.agent.set_retry_settings(retry);
     }
 
     /// Name the session (trimmed; must not be empty). Emits `session_info_changed`.
@@ -378,7 +390,7 @@ impl Engine {
             return Err(EngineError::EmptySessionName);
         }
         self.inner.lock().session.append_session_info(name)?;
-        self.inner.emit(&AgentEvent::SessionInfoChanged {
+        self.inner.emit(AgentEvent::SessionInfoChanged {
             name: name.to_string(),
         });
         Ok(())
@@ -387,7 +399,8 @@ impl Engine {
     /// Render the current context as a self-contained HTML page. Without `path`, the file goes
     /// next to the session file (or into the cwd) as `<session id>.html`. Returns the path.
     pub fn export_html(&self, path: Option<&Path>) -> Result<PathBuf, EngineError> {
-        let (title, messages, default_path) = {
+        let messages = self.inner.agent.messages();
+        let (title, default_path) = {
             let st = self.inner.lock();
             let id = st.session.session_id().to_string();
             let title = st
@@ -401,7 +414,7 @@ impl Engine {
                 .and_then(Path::parent)
                 .map(Path::to_path_buf)
                 .unwrap_or_else(|| self.inner.cwd.clone());
-            (title, st.messages.clone(), dir.join(format!("openclaw-session-{id}.html")))
+            (title, dir.join(format!("openclaw-session-{id}.html")))
         };
         let target = match path {
             Some(p) if p.is_absolute() => p.to_path_buf(),
@@ -418,12 +431,17 @@ impl Engine {
     /// Stop background work when the front end goes away: abort the run, the retry delay and
     /// any shell command. Does not wait.
     pub fn shutdown(&self) {
+        self.inner.agent.abort_retry();
+        let run = self.inner.agent.clone();
         let st = self.inner.lock();
-        for token in [&st.run_cancel, &st.retry_cancel, &st.bash_cancel]
+        for token in [&st.bash_cancel, &st.compaction_cancel]
             .into_iter()
             .flatten()
         {
             token.cancel();
         }
+        drop(st);
+        // `Agent::abort` cancels at once and then waits; the waiting part is left to the runtime.
+        tokio::spawn(async move { run.abort().await });
     }
 }

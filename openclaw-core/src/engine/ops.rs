@@ -9,47 +9,59 @@ use crate::cancel::CancellationToken;
 use crate::event::{AgentEvent, CompactionReason, CompactionResult};
 use crate::message::{BashExecutionMessage, Message, now_ms};
 use crate::model::{Model, ThinkingLevel};
-use crate::provider::StreamOptions;
+use crate::provider::{StreamOptions, provider_for_api};
 use crate::session::{self, SessionManager};
 use crate::tool::shell::{BashResult, ShellCommand, run_rpc_bash};
 
 impl Engine {
     /// Set the model and thinking level at startup: restored from an existing session, else
-    /// the resolved model with the requested (or default) level, recorded in the new session.
+    /// the chosen model with the requested (or default) level, recorded in the new session.
     pub(super) fn restore_or_init(
         &self,
-        model: Option<Model>,
         thinking: Option<ThinkingLevel>,
     ) -> Result<(), EngineError> {
-        let mut st = self.inner.lock();
-        let ctx = st.session.build_context();
-        if !st.session.entries().is_empty() {
-            st.messages = ctx.messages;
-            let restored = ctx
+        let agent = &self.inner.agent;
+        let (has_entries, ctx) = {
+            let st = self.inner.lock();
+            (!st.session.entries().is_empty(), st.session.build_context())
+        };
+        if has_entries {
+            agent.replace_messages(ctx.messages);
+            if let Some(m) = ctx
                 .model
-                .and_then(|m| self.inner.catalog.find_available(&m.provider, &m.model_id));
-            st.model = restored.or(model);
-            let level = thinking.unwrap_or(ctx.thinking_level);
-            st.thinking = clamp(level, st.model.as_ref());
+                .and_then(|m| self.available(&m.provider, &m.model_id))
+            {
+                agent.set_model(m);
+            }
+            let level = thinking
+                .unwrap_or(ctx.thinking_level)
+                .clamp_to(&agent.model());
+            agent.set_thinking_level(level);
             return Ok(());
         }
-        let default = thinking
-            .or(st.settings.default_thinking_level())
-            .unwrap_or(ThinkingLevel::Medium);
-        st.thinking = clamp(default, model.as_ref());
-        st.model = model;
-        let (model, level) = (st.model.clone(), st.thinking);
-        record_model_and_level(&mut st.session, model.as_ref(), level)?;
+        let default = {
+            let st = self.inner.lock();
+            thinking
+                .or(st.settings.default_thinking_level())
+                .unwrap_or(ThinkingLevel::Medium)
+        };
+        let model = agent.model();
+        let level = default.clamp_to(&model);
+        agent.set_thinking_level(level);
+        record_model_and_level(&mut self.inner.lock().session, &model, level)?;
         Ok(())
+    }
+
+    fn available(&self, provider: &str, id: &str) -> Option<Model> {
+        let r = &self.inner.registry;
+        r.find(provider, id).filter(|_| r.has_credentials(provider))
     }
 
     /// Switch to a model with credentials. Records a `model_change` entry, makes it the
     /// default, and re-clamps the thinking level (`thinking_level_changed` if it changes).
     pub fn set_model(&self, provider: &str, model_id: &str) -> Result<Model, EngineError> {
         let model = self
-            .inner
-            .catalog
-            .find_available(provider, model_id)
+            .available(provider, model_id)
             .ok_or_else(|| EngineError::ModelNotFound(format!("{provider}/{model_id}")))?;
         self.apply_model(model.clone())?;
         Ok(model)
@@ -57,76 +69,84 @@ impl Engine {
 
     /// Switch to the next available model; `None` when there is no other.
     pub fn cycle_model(&self) -> Result<Option<ModelCycle>, EngineError> {
-        let models = self.inner.catalog.available();
+        let models = self.inner.registry.available_models();
         if models.len() <= 1 {
             return Ok(None);
         }
-        let current = self.inner.lock().model.clone();
-        let pos = current.as_ref().and_then(|c| {
-            models
-                .iter()
-                .position(|m| m.provider == c.provider && m.id == c.id)
-        });
+        let current = self.inner.agent.model();
+        let pos = models
+            .iter()
+            .position(|m| m.provider == current.provider && m.id == current.id);
         let next = models[pos.map_or(0, |p| (p + 1) % models.len())].clone();
         self.apply_model(next.clone())?;
-        let thinking_level = self.inner.lock().thinking;
         Ok(Some(ModelCycle {
             model: next,
-            thinking_level,
+            thinking_level: self.inner.agent.thinking_level(),
             is_scoped: false,
         }))
     }
 
     fn apply_model(&self, model: Model) -> Result<(), EngineError> {
-        let changed = {
+        let agent = &self.inner.agent;
+        let was_reasoning = agent.model().reasoning;
+        let wanted = {
             let mut st = self.inner.lock();
-            let was_reasoning = st.model.as_ref().is_some_and(|m| m.reasoning);
             st.session.append_model_change(&model.provider, &model.id)?;
             if let Err(e) = st.settings.set_default_model(&model.provider, &model.id) {
                 tracing::warn!("{e}");
             }
-            let wanted = if model.reasoning && !was_reasoning {
+            if model.reasoning && !was_reasoning {
                 st.settings
                     .default_thinking_level()
                     .unwrap_or(ThinkingLevel::Medium)
             } else {
-                st.thinking
-            };
-            st.model = Some(model);
-            let level = clamp(wanted, st.model.as_ref());
-            set_level(&mut st, level)?
+                agent.thinking_level()
+            }
         };
-        if let Some(level) = changed {
-            self.inner.emit(&AgentEvent::ThinkingLevelChanged { level });
+        let level = wanted.clamp_to(&model);
+        agent.set_model(model);
+        self.change_level(level)
+    }
+
+    /// Set the level; when it changes, record it, make it the default and emit
+    /// `thinking_level_changed`.
+    fn change_level(&self, level: ThinkingLevel) -> Result<(), EngineError> {
+        let agent = &self.inner.agent;
+        if agent.thinking_level() == level {
+            return Ok(());
         }
+        agent.set_thinking_level(level);
+        {
+            let mut st = self.inner.lock();
+            st.session.append_thinking_level_change(level)?;
+            if let Err(e) = st.settings.set_default_thinking_level(level) {
+                tracing::warn!("{e}");
+            }
+        }
+        self.inner.emit(AgentEvent::ThinkingLevelChanged { level });
         Ok(())
     }
 
     /// Set the thinking level, clamped to what the model supports (non-reasoning models stay
     /// `off`). Emits `thinking_level_changed` when the effective level changes.
     pub fn set_thinking_level(&self, level: ThinkingLevel) {
-        let changed = {
-            let mut st = self.inner.lock();
-            let level = clamp(level, st.model.as_ref());
-            set_level(&mut st, level)
-        };
-        match changed {
-            Ok(Some(level)) => self.inner.emit(&AgentEvent::ThinkingLevelChanged { level }),
-            Ok(None) => {}
-            Err(e) => tracing::warn!("{e}"),
+        let level = level.clamp_to(&self.inner.agent.model());
+        if let Err(e) = self.change_level(level) {
+            tracing::warn!("{e}");
         }
     }
 
     /// Move to the next thinking level (off → minimal → … → high → off); `None` for a model
     /// without reasoning.
     pub fn cycle_thinking_level(&self) -> Option<ThinkingLevel> {
-        let next = {
-            let st = self.inner.lock();
-            let model = st.model.as_ref().filter(|m| m.reasoning)?;
-            let levels = ThinkingLevel::available_for(model);
-            let pos = levels.iter().position(|l| *l == st.thinking).unwrap_or(0);
-            levels[(pos + 1) % levels.len()]
-        };
+        let model = self.inner.agent.model();
+        if !model.reasoning {
+            return None;
+        }
+        let levels = ThinkingLevel::available_for(&model);
+        let current = self.inner.agent.thinking_level();
+        let pos = levels.iter().position(|l| *l == current).unwrap_or(0);
+        let next = levels[(pos + 1) % levels.len()];
         self.set_thinking_level(next);
         Some(next)
     }
@@ -135,14 +155,19 @@ impl Engine {
     /// Returns whether the switch was cancelled (never, without extensions).
     pub async fn new_session(&self, parent_session: Option<PathBuf>) -> Result<bool, EngineError> {
         self.abort().await;
-        let mut st = self.inner.lock();
-        st.steering.clear();
-        st.follow_up.clear();
-        st.session
-            .new_session(parent_session.map(|p| p.to_string_lossy().into_owned()));
-        st.messages.clear();
-        let (model, level) = (st.model.clone(), st.thinking);
-        record_model_and_level(&mut st.session, model.as_ref(), level)?;
+        let agent = &self.inner.agent;
+        agent.clear_queues();
+        agent.replace_messages(Vec::new());
+        let (model, level) = (agent.model(), agent.thinking_level());
+        let id = {
+            let mut st = self.inner.lock();
+            st.deferred.clear();
+            st.session
+                .new_session(parent_session.map(|p| p.to_string_lossy().into_owned()));
+            record_model_and_level(&mut st.session, &model, level)?;
+            st.session.session_id().to_string()
+        };
+        agent.set_session_id(Some(id));
         Ok(false)
     }
 
@@ -152,11 +177,9 @@ impl Engine {
         self.abort().await;
         let cwd = self.inner.cwd.to_string_lossy().into_owned();
         let session = SessionManager::open(path, &cwd)?;
-        let mut st = self.inner.lock();
-        st.session = session;
-        st.steering.clear();
-        st.follow_up.clear();
-        self.reload_context(&mut st);
+        self.inner.agent.clear_queues();
+        self.inner.lock().session = session;
+        self.reload_context();
         Ok(false)
     }
 
@@ -164,14 +187,17 @@ impl Engine {
     /// message's text.
     pub async fn fork(&self, entry_id: &str) -> Result<ForkResult, EngineError> {
         self.abort().await;
-        let mut st = self.inner.lock();
-        let text = st.session.fork(entry_id).map_err(|e| match e {
-            session::SessionError::EntryNotFound(_) | session::SessionError::NotAUserMessage(_) => {
-                EngineError::InvalidForkEntry
-            }
-            other => EngineError::Session(other),
-        })?;
-        self.reload_context(&mut st);
+        let text = self
+            .inner
+            .lock()
+            .session
+            .fork(entry_id)
+            .map_err(|e| match e {
+                session::SessionError::EntryNotFound(_)
+                | session::SessionError::NotAUserMessage(_) => EngineError::InvalidForkEntry,
+                other => EngineError::Session(other),
+            })?;
+        self.reload_context();
         Ok(ForkResult {
             text,
             cancelled: false,
@@ -181,25 +207,36 @@ impl Engine {
     /// Copy the current branch into a new session file and continue there.
     pub async fn clone_session(&self) -> Result<bool, EngineError> {
         self.abort().await;
-        let mut st = self.inner.lock();
-        if st.session.leaf_id().is_none() {
-            return Err(EngineError::NothingToClone);
+        {
+            let mut st = self.inner.lock();
+            if st.session.leaf_id().is_none() {
+                return Err(EngineError::NothingToClone);
+            }
+            st.session.clone_session()?;
         }
-        st.session.clone_session()?;
-        self.reload_context(&mut st);
+        self.reload_context();
         Ok(false)
     }
 
-    fn reload_context(&self, st: &mut super::state::State) {
-        let ctx = st.session.build_context();
-        st.messages = ctx.messages;
+    /// Load the agent's context, model and thinking level from the session's leaf.
+    fn reload_context(&self) {
+        let (ctx, id) = {
+            let st = self.inner.lock();
+            (
+                st.session.build_context(),
+                st.session.session_id().to_string(),
+            )
+        };
+        let agent = &self.inner.agent;
+        agent.replace_messages(ctx.messages);
+        agent.set_session_id(Some(id));
         if let Some(m) = ctx
             .model
-            .and_then(|m| self.inner.catalog.find_available(&m.provider, &m.model_id))
+            .and_then(|m| self.available(&m.provider, &m.model_id))
         {
-            st.model = Some(m);
+            agent.set_model(m);
         }
-        st.thinking = clamp(ctx.thinking_level, st.model.as_ref());
+        agent.set_thinking_level(ctx.thinking_level.clamp_to(&agent.model()));
     }
 
     /// Summarise the older part of the conversation (aborting any run first). Emits
@@ -209,30 +246,32 @@ impl Engine {
         custom_instructions: Option<String>,
     ) -> Result<CompactionResult, EngineError> {
         self.abort().await;
-        run_compaction(&self.inner, CompactionReason::Manual, custom_instructions, false)
-            .await
-            .map_err(EngineError::Compaction)
+        run_compaction(
+            &self.inner,
+            CompactionReason::Manual,
+            custom_instructions,
+            false,
+        )
+        .await
+        .map_err(EngineError::Compaction)
     }
 
     /// Run a shell command in the working directory for the user. The run is recorded as a
     /// `bashExecution` message (after the current run, if one is active); no events.
     pub async fn bash(&self, command: &str) -> Result<BashResult, EngineError> {
         let token = CancellationToken::new();
-        let cmd = {
-            let mut st = self.inner.lock();
-            st.bash_cancel = Some(token.clone());
-            ShellCommand {
-                command: command.to_string(),
-                cwd: self.inner.cwd.clone(),
-                shell: self.inner.tool_env.shell_path.clone(),
-                command_prefix: self.inner.tool_env.shell_command_prefix.clone(),
-                bin_dir: self.inner.tool_env.bin_dir.clone(),
-                timeout: None,
-            }
+        self.inner.lock().bash_cancel = Some(token.clone());
+        let env = &self.inner.tool_env;
+        let cmd = ShellCommand {
+            command: command.to_string(),
+            cwd: self.inner.cwd.clone(),
+            shell: env.shell_path.clone(),
+            command_prefix: env.shell_command_prefix.clone(),
+            bin_dir: env.bin_dir.clone(),
+            timeout: None,
         };
         let result = run_rpc_bash(&cmd, &token).await;
-        let mut st = self.inner.lock();
-        st.bash_cancel = None;
+        self.inner.lock().bash_cancel = None;
         let result = result?;
         let message = Message::BashExecution(BashExecutionMessage {
             command: command.to_string(),
@@ -244,11 +283,13 @@ impl Engine {
             exclude_from_context: None,
             timestamp: now_ms(),
         });
-        if st.streaming {
-            st.deferred.push(message);
+        // During a run the record waits for its end, keeping tool calls and results adjacent.
+        if self.inner.agent.is_busy() {
+            self.inner.lock().deferred.push(message);
+            super::run::flush_deferred(&self.inner);
         } else {
-            st.session.append_message(message.clone())?;
-            st.messages.push(message);
+            self.inner.lock().session.append_message(message.clone())?;
+            self.inner.agent.append_message(message);
         }
         Ok(result)
     }
@@ -261,38 +302,12 @@ impl Engine {
     }
 }
 
-fn clamp(level: ThinkingLevel, model: Option<&Model>) -> ThinkingLevel {
-    match model {
-        Some(m) => level.clamp_to(m),
-        None => ThinkingLevel::Off,
-    }
-}
-
-/// Set the level; when it changes, record it and make it the default. Returns the new level
-/// when it changed.
-fn set_level(
-    st: &mut super::state::State,
-    level: ThinkingLevel,
-) -> Result<Option<ThinkingLevel>, EngineError> {
-    if st.thinking == level {
-        return Ok(None);
-    }
-    st.thinking = level;
-    st.session.append_thinking_level_change(level)?;
-    if let Err(e) = st.settings.set_default_thinking_level(level) {
-        tracing::warn!("{e}");
-    }
-    Ok(Some(level))
-}
-
 fn record_model_and_level(
     session: &mut SessionManager,
-    model: Option<&Model>,
+    model: &Model,
     level: ThinkingLevel,
 ) -> Result<(), EngineError> {
-    if let Some(m) = model {
-        session.append_model_change(&m.provider, &m.id)?;
-    }
+    session.append_model_change(&model.provider, &model.id)?;
     session.append_thinking_level_change(level)?;
     Ok(())
 }
@@ -306,56 +321,56 @@ pub(super) async fn run_compaction(
     will_retry: bool,
 ) -> Result<CompactionResult, String> {
     let token = CancellationToken::new();
+    let model = inner.agent.model();
     let prepared = {
         let mut st = inner.lock();
         st.compacting = true;
         st.compaction_cancel = Some(token.clone());
         let settings = st.settings.compaction();
         let path = st.session.branch_entries();
-        let prep = session::prepare_compaction(&path, &settings);
-        (prep, st.model.clone())
+        session::prepare_compaction(&path, &settings)
     };
-    inner.emit(&AgentEvent::CompactionStart { reason });
+    inner.emit(AgentEvent::CompactionStart { reason });
     let outcome = match prepared {
-        (Err(e), _) => Err(e.to_string()),
-        (Ok(_), None) => Err("No model selected".to_string()),
-        (Ok(prep), Some(model)) => {
-            let options = StreamOptions {
-                api_key: inner.catalog.api_key(&model.provider),
-                cancel: token.clone(),
-                ..StreamOptions::default()
-            };
-            match super::catalog::provider_for(&model.api) {
-                None => Err(format!("Model API \"{}\" is not supported", model.api)),
-                Some(provider) => {
-                    let summarize = |req| {
-                        let provider = provider.clone();
-                        let model = model.clone();
-                        let options = options.clone();
-                        async move {
-                            session::compaction::summarize_with_provider(
-                                provider.as_ref(),
-                                &model,
-                                &options,
-                                req,
-                            )
-                            .await
-                        }
-                    };
-                    session::compact(&prep, custom_instructions.as_deref(), summarize)
+        Err(e) => Err(e.to_string()),
+        Ok(prep) => match provider_for_api(&model.api) {
+            None => Err(format!("Model API \"{}\" is not supported", model.api)),
+            Some(provider) => {
+                let options = StreamOptions {
+                    api_key: inner.registry.api_key(&model.provider),
+                    cancel: token.clone(),
+                    ..StreamOptions::default()
+                };
+                let summarize = |req| {
+                    let provider = provider.clone();
+                    let model = model.clone();
+                    let options = options.clone();
+                    async move {
+                        session::compaction::summarize_with_provider(
+                            provider.as_ref(),
+                            &model,
+                            &options,
+                            req,
+                        )
                         .await
-                        .map_err(|e| e.to_string())
-                }
+                    }
+                };
+                session::compact(&prep, custom_instructions.as_deref(), summarize)
+                    .await
+                    .map_err(|e| e.to_string())
             }
-        }
+        },
     };
     let aborted = token.is_cancelled();
     let outcome = outcome.and_then(|result| {
-        let mut st = inner.lock();
-        st.session
-            .append_compaction(&result, false)
-            .map_err(|e| e.to_string())?;
-        st.messages = st.session.build_context().messages;
+        let messages = {
+            let mut st = inner.lock();
+            st.session
+                .append_compaction(&result, false)
+                .map_err(|e| e.to_string())?;
+            st.session.build_context().messages
+        };
+        inner.agent.replace_messages(messages);
         Ok(result)
     });
     {
@@ -379,38 +394,43 @@ pub(super) async fn run_compaction(
             error_message: Some(format!("Compaction failed: {e}")),
         },
     };
-    inner.emit(&event);
+    inner.emit(event);
     outcome
 }
 
 /// After a run: compact when the context passed the threshold, or when the model reported a
-/// context overflow (then the failed reply is dropped). Returns `true` when the run should be
-/// retried (overflow compaction succeeded).
+/// context overflow (the failed reply is then dropped from the context). Returns `true` when
+/// the run should be retried (the overflow compaction succeeded).
 pub(super) async fn auto_compact(inner: &Arc<Inner>, overflow: bool) -> bool {
-    let (enabled, over_threshold) = {
-        let mut st = inner.lock();
+    let (enabled, settings) = {
+        let st = inner.lock();
         let settings = st.settings.compaction();
-        let window = st.model.as_ref().map_or(0, |m| m.context_window);
-        if overflow {
-            if let Some(i) = st.messages.iter().rposition(|m| m.as_assistant().is_some()) {
-                st.messages.remove(i);
-            }
-        }
-        let tokens = session::estimate_context_tokens(&st.messages).tokens;
-        (
-            settings.enabled,
-            window > 0 && session::should_compact(tokens, window, &settings),
-        )
+        (settings.enabled, settings)
     };
     if !enabled {
         return false;
     }
     if overflow {
-        return run_compaction(inner, CompactionReason::Overflow, None, true)
+        let ok = run_compaction(inner, CompactionReason::Overflow, None, true)
             .await
             .is_ok();
+        if ok {
+            // The failed reply stays in the file but must not be the last word of the context.
+            let mut messages = inner.agent.messages();
+            if messages
+                .last()
+                .and_then(Message::as_assistant)
+                .is_some_and(|a| a.stop_reason == crate::message::StopReason::Error)
+            {
+                messages.pop();
+                inner.agent.replace_messages(messages);
+            }
+        }
+        return ok;
     }
-    if over_threshold {
+    let window = inner.agent.model().context_window;
+    let tokens = session::estimate_context_tokens(&inner.agent.messages()).tokens;
+    if window > 0 && session::should_compact(tokens, window, &settings) {
         let _ = run_compaction(inner, CompactionReason::Threshold, None, false).await;
     }
     false

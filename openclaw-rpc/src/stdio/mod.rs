@@ -38,7 +38,7 @@ where
     R: tokio::io::AsyncRead + Unpin,
 {
     let events_out = out.clone();
-    let _subscription = engine.subscribe(move |event| events_out.send_event(event));
+    let subscription = engine.subscribe(move |event| events_out.send_event(event));
     let mut reader = LineReader::new(BufReader::new(input), DEFAULT_MAX_LINE_BYTES);
     let mut signals = Signals::new();
     let code = loop {
@@ -68,8 +68,11 @@ where
             }
         }
     };
-    engine.shutdown();
+    // Nothing after this point reaches stdout: at EOF pi stops mid-stream without the
+    // events an abort would produce.
+    drop(subscription);
     out.flush();
+    engine.shutdown();
     code
 }
 

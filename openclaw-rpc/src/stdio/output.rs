@@ -209,6 +209,7 @@ mod tests {
         assert_eq!(String::from_utf8(fast).unwrap(), format!("{line}\n"));
         for sub in [
             r#"{"type":"text_delta","contentIndex":1,"delta":"a\u2028b","partial":{"role":"assistant","content":[],"api":"x","provider":"p","model":"m","usage":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"totalTokens":0,"cost":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"total":0}},"stopReason":"stop","timestamp":1}}"#,
+            r#"{"type":"thinking_end","contentIndex":0,"content":"hm","partial":{"role":"assistant","content":[],"api":"x","provider":"p","model":"m","usage":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"totalTokens":0,"cost":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"total":0}},"stopReason":"stop","timestamp":1}}"#,
         ] {
             let v: serde_json::Value = serde_json::from_str(&format!(
                 r#"{{"type":"message_update","assistantMessageEvent":{sub},"message":{}}}"#,
@@ -247,7 +248,11 @@ mod tests {
         let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
         let ns: Vec<i64> = text
             .lines()
-            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["n"].as_i64().unwrap())
+            .map(|l| {
+                serde_json::from_str::<serde_json::Value>(l).unwrap()["n"]
+                    .as_i64()
+                    .unwrap()
+            })
             .collect();
         assert_eq!(ns, (0..100).collect::<Vec<_>>());
     }
