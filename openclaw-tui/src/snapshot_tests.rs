@@ -137,6 +137,16 @@ fn markdown_answer() {
 }
 
 #[test]
+fn multi_line_user_message_hangs_under_one_marker() {
+    let mut app = app();
+    user(
+        &mut app,
+        "first line\nsecond line that is long enough to wrap around\n\nlast\n",
+    );
+    insta::assert_snapshot!(screen(&mut app, 40, 9));
+}
+
+#[test]
 fn resize_rewraps_from_the_transcript() {
     let mut app = app();
     user(&mut app, "explain the plan");

@@ -147,10 +147,14 @@ fn render_kind(kind: &CellKind, width: usize, opts: RenderOpts) -> Vec<Line<'sta
             let first = [Span::styled("› ", marker)];
             let rest = [Span::raw("  ")];
             let style = Style::default().add_modifier(Modifier::BOLD);
-            text.split('\n')
-                .flat_map(|l| {
+            // The marker goes on the first row only; later lines hang under it.
+            text.trim_end_matches('\n')
+                .split('\n')
+                .enumerate()
+                .flat_map(|(i, l)| {
                     let line = Line::from(Span::styled(l.to_string(), style));
-                    wrap_line(&line, width, &first, &rest)
+                    let lead: &[Span<'static>] = if i == 0 { &first } else { &rest };
+                    wrap_line(&line, width, lead, &rest)
                 })
                 .collect()
         }
