@@ -194,8 +194,11 @@ fn perform(backend: &Arc<dyn ChatBackend>, action: Action, tx: &mpsc::UnboundedS
     let b = backend.clone();
     let tx = tx.clone();
     tokio::spawn(async move {
-        let reply = execute_action(&*b, action).await;
-        match reply {
+        let prompt_text = match &action {
+            Action::Prompt(t) => Some(t.clone()),
+            _ => None,
+        };
+        match execute_action(&*b, action).await {
             Ok(replies) => {
                 for r in replies {
                     let _ = tx.send(r);
@@ -203,6 +206,9 @@ fn perform(backend: &Arc<dyn ChatBackend>, action: Action, tx: &mpsc::UnboundedS
             }
             Err(e) => {
                 let _ = tx.send(Reply::Failed(e.to_string()));
+                if let Some(t) = prompt_text {
+                    let _ = tx.send(Reply::Restore(t));
+                }
             }
         }
     });

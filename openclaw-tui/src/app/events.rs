@@ -421,6 +421,11 @@ impl App {
                 self.ready = true;
             }
             Reply::Reset(messages) => self.load_messages(&messages),
+            Reply::Restore(text) => {
+                if self.composer.is_empty() {
+                    self.composer.set_text(&text);
+                }
+            }
             Reply::Done(Some(text)) => self.notice(NoticeLevel::Info, text),
             Reply::Done(None) => {}
             Reply::Failed(e) => self.notice(NoticeLevel::Error, e),

@@ -69,6 +69,8 @@ pub enum Reply {
     State(BackendState),
     /// The conversation was replaced (new session, resume, fork, branch, compaction).
     Reset(Vec<openclaw_core::message::Message>),
+    /// A prompt could not be sent: give its text back to the composer.
+    Restore(String),
     /// An action finished; the text (if any) is shown as a notice.
     Done(Option<String>),
     Failed(String),
