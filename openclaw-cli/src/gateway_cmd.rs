@@ -1,0 +1,64 @@
+//! `openclaw gateway run [--port N] [--bind loopback|lan]`: serve the OpenClaw gateway.
+
+use clap::{Args, Subcommand, ValueEnum};
+
+/// `openclaw gateway …`
+#[derive(Debug, Subcommand)]
+pub enum GatewayCommand {
+    /// Run the gateway in the foreground.
+    Run(RunArgs),
+}
+
+/// Where the gateway listens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Bind {
+    Loopback,
+    Lan,
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The port (default from the configuration).
+    #[arg(long)]
+    pub port: Option<u16>,
+    /// Listen on loopback only or on the LAN.
+    #[arg(long, value_enum)]
+    pub bind: Option<Bind>,
+}
+
+/// Run a gateway subcommand; returns the exit code.
+pub fn run(cmd: GatewayCommand) -> i32 {
+    let GatewayCommand::Run(args) = cmd;
+    let mut opts = match openclaw_rpc::gateway::GatewayOptions::from_env() {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("openclaw gateway run: {e}");
+            return 2;
+        }
+    };
+    if let Some(port) = args.port {
+        opts.config.port = port;
+    }
+    match args.bind {
+        Some(Bind::Loopback) => opts.config.bind = openclaw_rpc::gateway::BindMode::Loopback,
+        Some(Bind::Lan) => opts.config.bind = openclaw_rpc::gateway::BindMode::Lan,
+        None => {}
+    }
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("openclaw gateway run: cannot start the runtime: {e}");
+            return 1;
+        }
+    };
+    let result = runtime.block_on(openclaw_rpc::gateway::run(opts));
+    // Do not wait for stragglers: the gateway has already closed every socket.
+    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
+    match result {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("openclaw gateway run: {e}");
+            1
+        }
+    }
+}
