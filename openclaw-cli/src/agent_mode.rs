@@ -70,7 +70,7 @@ pub fn run(args: AgentArgs) -> i32 {
     code
 }
 
-fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
+pub(crate) fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
     let cwd =
         std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let mut config = EngineConfig::new(cwd);
@@ -109,7 +109,7 @@ fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
 
 /// Logs go to stderr, off unless `OPENCLAW_LOG` (or `RUST_LOG`) asks for them: stdout carries
 /// protocol lines only.
-fn init_logging() {
+pub(crate) fn init_logging() {
     let filter = std::env::var("OPENCLAW_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
         .unwrap_or_else(|_| "off".into());

@@ -1,47 +1,31 @@
-//! `openclaw`: the command-line entry point. Subcommands (`openclaw gateway …`, and later
-//! `openclaw tui`, `openclaw sessions …`) go into [`Command`], each in its own module; without
-//! one, the agent modes run with the flags of [`agent_args::AgentArgs`].
+//! `openclaw`: the command-line entry point. Parses the command line and hands it over: the
+//! agent modes (`--mode`, `-p`) to [`agent_mode`], everything else to [`cmd::dispatch`]
+//! (no subcommand opens the TUI). No work happens here.
 
 mod agent_args;
 mod agent_mode;
+mod cli;
+mod cmd;
+mod engine_backend;
+mod error;
 mod gateway_cmd;
+mod output;
 
-use clap::{Parser, Subcommand};
+use std::process::ExitCode;
 
-/// The OpenClaw agent.
-#[derive(Debug, Parser)]
-#[command(
-    name = "openclaw",
-    version,
-    about,
-    args_conflicts_with_subcommands = true
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-    #[command(flatten)]
-    agent: agent_args::AgentArgs,
-}
+use clap::Parser;
 
-/// Subcommands. Add new ones here and dispatch them in `main`.
-#[derive(Debug, Subcommand)]
-enum Command {
-    /// The OpenClaw gateway (WebSocket control plane).
-    #[command(subcommand)]
-    Gateway(gateway_cmd::GatewayCommand),
-    /// Print the version and exit.
-    Version,
-}
-
-fn main() {
-    let cli = Cli::parse();
-    let code = match cli.command {
-        Some(Command::Gateway(cmd)) => gateway_cmd::run(cmd),
-        Some(Command::Version) => {
-            println!("openclaw {}", env!("CARGO_PKG_VERSION"));
-            0
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    if cli.command.is_none() && (cli.agent.mode.is_some() || cli.agent.print) {
+        let code = agent_mode::run(cli.agent);
+        return ExitCode::from(u8::try_from(code).unwrap_or(1));
+    }
+    match cmd::dispatch(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.code)
         }
-        None => agent_mode::run(cli.agent),
-    };
-    std::process::exit(code);
+    }
 }

@@ -1,0 +1,283 @@
+//! The command line as clap parses it: raw, only validated; the `cmd` modules turn it into work.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::agent_args::AgentArgs;
+
+/// OpenClaw: a personal AI agent in your terminal.
+///
+/// With no command, opens the interactive chat (TUI) on the in-process agent.
+#[derive(Debug, Parser)]
+#[command(
+    name = "openclaw",
+    version,
+    propagate_version = true,
+    args_conflicts_with_subcommands = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+/// Where a gateway is (for commands that can talk to a running one).
+#[derive(Debug, Clone, Default, Args)]
+pub struct GatewayTarget {
+    /// Gateway WebSocket URL, e.g. ws://127.0.0.1:18789
+    #[arg(long, env = "OPENCLAW_GATEWAY_URL", value_name = "URL")]
+    pub url: Option<String>,
+    /// Gateway auth token.
+    #[arg(
+        long,
+        env = "OPENCLAW_GATEWAY_TOKEN",
+        value_name = "TOKEN",
+        hide_env_values = true
+    )]
+    pub token: Option<String>,
+}
+
+/// `--json` for scripts.
+#[derive(Debug, Clone, Copy, Default, Args)]
+pub struct JsonFlag {
+    /// Print machine-readable JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Open the interactive chat (in-process agent, or attach to a gateway with --url).
+    Tui(TuiArgs),
+    /// A plain line-mode chat (REPL) for dumb terminals and pipes.
+    Chat(ChatArgs),
+    /// List and inspect agents, and edit their configuration.
+    #[command(subcommand)]
+    Agents(AgentsCmd),
+    /// List, show, export, archive and delete stored sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCmd),
+    /// Models you can use, and whether their credentials are present.
+    #[command(subcommand)]
+    Models(ModelsCmd),
+    /// Read, change and check openclaw.json.
+    #[command(subcommand)]
+    Config(ConfigCmd),
+    /// Check that everything needed to run works (local, or a gateway with --url).
+    Health(HealthArgs),
+    /// A summary of this installation (and of a gateway with --url).
+    Status(HealthArgs),
+    /// Run the WebSocket gateway, or query a running one.
+    #[command(subcommand)]
+    Gateway(GatewayCmd),
+    /// Print the version.
+    Version,
+    /// Print a shell completion script.
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct TuiArgs {
+    #[command(flatten)]
+    pub gateway: GatewayTarget,
+    /// Session key to chat in when attached to a gateway (`main` → `agent:main:main`).
+    #[arg(long, default_value = "main", value_name = "KEY")]
+    pub session_key: String,
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct ChatArgs {
+    #[command(flatten)]
+    pub agent: AgentArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentsCmd {
+    /// Every configured agent.
+    List(JsonFlag),
+    /// One agent: model, workspace, sessions.
+    Status {
+        id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Show an agent's configuration, or get/set one key of it.
+    Config {
+        id: String,
+        #[command(subcommand)]
+        action: Option<AgentConfigAction>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AgentConfigAction {
+    /// Print one key (dotted, e.g. `model.primary`).
+    Get { key: String },
+    /// Set one key; the value is JSON5 (`true`, `3`, `"x"`, `{…}`) or else a plain string.
+    Set { key: String, value: String },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    Jsonl,
+    Md,
+    Html,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCmd {
+    /// Stored sessions, newest first.
+    List {
+        /// Only this agent's sessions.
+        #[arg(long)]
+        agent: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// The messages of one session (by session key, id, id prefix or file path).
+    Show {
+        key_or_id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Write a session as JSONL, Markdown or HTML.
+    Export {
+        key_or_id: String,
+        #[arg(long, value_enum, default_value = "md")]
+        format: ExportFormat,
+        /// Output file (default: stdout).
+        #[arg(short, long)]
+        output: Option<PathBuf>,
+    },
+    /// Move sessions not touched for a while into `sessions/archive/`.
+    Archive {
+        /// Age, e.g. `7d`, `12h`, `30m`.
+        #[arg(long, value_name = "AGE")]
+        older_than: String,
+        /// Only this agent's sessions.
+        #[arg(long)]
+        agent: Option<String>,
+        /// Show what would move without moving it.
+        #[arg(long)]
+        dry_run: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Delete a session file and its session-store entry.
+    Delete {
+        key_or_id: String,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ModelsCmd {
+    /// Known models with their availability.
+    List {
+        /// Only this provider's models.
+        #[arg(long)]
+        provider: Option<String>,
+        /// Only models whose credentials are present.
+        #[arg(long)]
+        available: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCmd {
+    /// Print the configuration, or one dotted key of it (secrets redacted).
+    Get {
+        key: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Set a dotted key; the value is JSON5 or else a plain string.
+    Set { key: String, value: String },
+    /// Check that openclaw.json parses and its known sections are well-formed.
+    Validate(JsonFlag),
+    /// Print the path of the configuration file.
+    Path,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum GatewayCmd {
+    /// Serve the gateway in the foreground.
+    Run(crate::gateway_cmd::RunArgs),
+    /// Is a gateway up? (connects and calls `health`)
+    Status {
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Call one gateway method and print its result as JSON.
+    Call {
+        /// Method name, e.g. `health`, `status`, `sessions.list`.
+        method: String,
+        /// Parameters as a JSON (or JSON5) object.
+        #[arg(long, value_name = "JSON")]
+        params: Option<String>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct HealthArgs {
+    #[command(flatten)]
+    pub gateway: GatewayTarget,
+    #[command(flatten)]
+    pub json: JsonFlag,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::{CommandFactory, Parser};
+
+    use super::*;
+
+    #[test]
+    fn command_line_is_consistent_and_parses() {
+        Cli::command().debug_assert();
+        let cli = Cli::parse_from([
+            "openclaw",
+            "sessions",
+            "archive",
+            "--older-than",
+            "7d",
+            "--json",
+        ]);
+        assert!(matches!(
+            cli.command,
+            Some(Command::Sessions(SessionsCmd::Archive {
+                dry_run: false,
+                ..
+            }))
+        ));
+        let cli = Cli::parse_from([
+            "openclaw",
+            "tui",
+            "--url",
+            "ws://x",
+            "--session-key",
+            "work",
+        ]);
+        match cli.command {
+            Some(Command::Tui(t)) => assert_eq!(t.session_key, "work"),
+            other => panic!("{other:?}"),
+        }
+        assert!(Cli::try_parse_from(["openclaw", "models", "list", "--bogus"]).is_err());
+    }
+}

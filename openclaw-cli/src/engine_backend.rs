@@ -1,0 +1,224 @@
+//! The in-process engine as a [`ChatBackend`]: the TUI and the REPL drive an
+//! `openclaw_core::engine::Engine` through this adapter.
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use openclaw_core::ThinkingLevel;
+use openclaw_core::engine::{Engine, EngineError, PromptInput, Subscription};
+use openclaw_core::message::Message;
+use openclaw_core::model::Model;
+use openclaw_core::session::list_sessions;
+use openclaw_tui::{
+    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ForkPoint, ModelChoice,
+    SessionChoice,
+};
+use tokio::sync::mpsc;
+
+use crate::output::format_time;
+
+fn err(e: EngineError) -> BackendError {
+    match &e {
+        EngineError::NoApiKey(provider) => BackendError::Failed(format!(
+            "{e} Hint: {}.",
+            crate::cmd::models::key_hint(provider)
+        )),
+        _ => BackendError::Failed(e.to_string()),
+    }
+}
+
+fn choice(m: &Model, available: bool) -> ModelChoice {
+    ModelChoice {
+        provider: m.provider.clone(),
+        id: m.id.clone(),
+        name: m.name.clone(),
+        context_window: m.context_window,
+        reasoning: m.reasoning,
+        available,
+    }
+}
+
+/// The engine plus the listener feeding the screen.
+pub struct EngineBackend {
+    engine: Engine,
+    default_session_dir: PathBuf,
+    /// Start-up warnings, shown once the screen subscribes.
+    warnings: Vec<String>,
+    subscription: Mutex<Option<Subscription>>,
+}
+
+impl EngineBackend {
+    /// Wraps a started engine; `default_session_dir` is where /resume looks when the current
+    /// session has no file yet.
+    pub fn new(engine: Engine, default_session_dir: PathBuf, warnings: Vec<String>) -> Self {
+        EngineBackend {
+            engine,
+            default_session_dir,
+            warnings,
+            subscription: Mutex::new(None),
+        }
+    }
+
+    /// The engine's start-up warnings.
+    pub fn warnings(&self) -> &[String] {
+        &self.warnings
+    }
+
+    fn session_dir(&self) -> PathBuf {
+        self.engine
+            .state()
+            .session_file
+            .and_then(|f| f.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| self.default_session_dir.clone())
+    }
+}
+
+#[async_trait]
+impl ChatBackend for EngineBackend {
+    fn location(&self) -> String {
+        "local".into()
+    }
+
+    fn subscribe(&self) -> mpsc::UnboundedReceiver<BackendEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        for w in &self.warnings {
+            let _ = tx.send(BackendEvent::Warning(w.clone()));
+        }
+        let sub = self.engine.subscribe(move |e| {
+            let _ = tx.send(BackendEvent::Agent(e.clone()));
+        });
+        if let Ok(mut s) = self.subscription.lock() {
+            *s = Some(sub);
+        }
+        rx
+    }
+
+    async fn state(&self) -> BackendResult<BackendState> {
+        let s = self.engine.state();
+        Ok(BackendState {
+            model: s.model.as_ref().map(|m| choice(m, true)),
+            thinking: s.thinking_level,
+            session_name: s.session_name,
+            session_id: Some(s.session_id),
+            streaming: s.is_streaming,
+        })
+    }
+
+    async fn messages(&self) -> BackendResult<Vec<Message>> {
+        Ok(self.engine.messages())
+    }
+
+    async fn prompt(&self, text: String) -> BackendResult<()> {
+        // `agent_end` reaches listeners just before the engine turns idle; a prompt sent right
+        // after it (a pipe, a fast typist) waits for that instead of failing as "busy".
+        self.engine.wait_until_idle().await;
+        let ticket = self
+            .engine
+            .prompt(PromptInput::text(text))
+            .await
+            .map_err(err)?;
+        ticket.start();
+        Ok(())
+    }
+
+    async fn steer(&self, text: String) -> BackendResult<()> {
+        self.engine.steer(PromptInput::text(text)).map_err(err)
+    }
+
+    async fn follow_up(&self, text: String) -> BackendResult<()> {
+        self.engine.follow_up(PromptInput::text(text)).map_err(err)
+    }
+
+    async fn abort(&self) -> BackendResult<()> {
+        self.engine.abort().await;
+        Ok(())
+    }
+
+    async fn models(&self) -> BackendResult<Vec<ModelChoice>> {
+        // Every known model, those with credentials first, so the picker also says which keys
+        // are missing.
+        let reg = self.engine.registry();
+        let mut all: Vec<ModelChoice> = reg
+            .all_models()
+            .iter()
+            .map(|m| choice(m, reg.has_credentials(&m.provider)))
+            .collect();
+        all.sort_by_key(|m| !m.available);
+        Ok(all)
+    }
+
+    async fn set_model(&self, provider: &str, id: &str) -> BackendResult<()> {
+        self.engine.set_model(provider, id).map(|_| ()).map_err(err)
+    }
+
+    async fn set_thinking(&self, level: ThinkingLevel) -> BackendResult<()> {
+        self.engine.set_thinking_level(level);
+        Ok(())
+    }
+
+    async fn new_session(&self) -> BackendResult<()> {
+        self.engine.new_session(None).await.map(|_| ()).map_err(err)
+    }
+
+    async fn sessions(&self) -> BackendResult<Vec<SessionChoice>> {
+        let dir = self.session_dir();
+        if !dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        let list = list_sessions(&dir).map_err(|e| BackendError::Failed(e.to_string()))?;
+        Ok(list
+            .into_iter()
+            .map(|s| SessionChoice {
+                id: s.path.to_string_lossy().into_owned(),
+                name: s.name,
+                modified: format_time(s.modified),
+                message_count: s.message_count,
+                preview: s.first_message,
+            })
+            .collect())
+    }
+
+    async fn switch_session(&self, id: &str) -> BackendResult<()> {
+        self.engine
+            .switch_session(PathBuf::from(id))
+            .await
+            .map(|_| ())
+            .map_err(err)
+    }
+
+    async fn fork_points(&self) -> BackendResult<Vec<ForkPoint>> {
+        Ok(self
+            .engine
+            .fork_points()
+            .into_iter()
+            .map(|p| ForkPoint {
+                entry_id: p.entry_id,
+                text: p.text,
+            })
+            .collect())
+    }
+
+    async fn fork(&self, entry_id: &str) -> BackendResult<String> {
+        self.engine
+            .fork(entry_id)
+            .await
+            .map(|r| r.text)
+            .map_err(err)
+    }
+
+    async fn compact(&self) -> BackendResult<()> {
+        self.engine.compact(None).await.map(|_| ()).map_err(err)
+    }
+
+    async fn set_session_name(&self, name: &str) -> BackendResult<()> {
+        self.engine.set_session_name(name).map_err(err)
+    }
+
+    async fn export_html(&self, path: Option<&str>) -> BackendResult<String> {
+        self.engine
+            .export_html(path.map(Path::new))
+            .map(|p| p.to_string_lossy().into_owned())
+            .map_err(err)
+    }
+}

@@ -1,0 +1,200 @@
+//! The `openclaw` binary end to end against the fake LLM: the REPL in a pipe, then the
+//! management commands over the sessions it wrote; usage errors exit 2, failures exit 1.
+
+mod support_cli;
+
+use serde_json::Value;
+use support_cli::{Home, stderr, stdout};
+
+#[test]
+fn chat_in_a_pipe_then_manage_its_session() {
+    let Some(home) = Home::start() else { return };
+    let out = home.run(
+        &["chat", "--provider", "fake", "--model", "fake-model"],
+        "hello pipe\ncall bash {\"command\": \"echo tool-ran\"}\n/model\n",
+    );
+    let text = stdout(&out);
+    assert!(
+        out.status.success(),
+        "{:?}\nstderr: {}\nstdout: {text}",
+        out.status,
+        stderr(&out)
+    );
+    assert!(text.contains("echo: hello pipe"), "{text}");
+    assert!(text.contains("⚙ $ echo tool-ran"), "{text}");
+    assert!(text.contains("done: tool-ran"), "{text}");
+    assert!(text.contains("* fake/fake-model"), "{text}");
+
+    let list = home.run(&["sessions", "list", "--json"], "");
+    assert!(list.status.success(), "{}", stderr(&list));
+    let doc: Value = serde_json::from_str(&stdout(&list)).unwrap();
+    let sessions = doc["sessions"].as_array().unwrap();
+    assert_eq!(sessions.len(), 1, "{doc}");
+    assert_eq!(sessions[0]["firstMessage"], "hello pipe");
+    let id = sessions[0]["sessionId"].as_str().unwrap().to_string();
+
+    let show = home.run(&["sessions", "show", &id], "");
+    assert!(
+        stdout(&show).contains("tool:bash  tool-ran"),
+        "{}",
+        stdout(&show)
+    );
+    let md = home.run(&["sessions", "export", &id, "--format", "md"], "");
+    assert!(
+        stdout(&md).contains("## User\n\nhello pipe"),
+        "{}",
+        stdout(&md)
+    );
+    let html_path = home.path().join("s.html");
+    let html = home.run(
+        &[
+            "sessions",
+            "export",
+            &id,
+            "--format",
+            "html",
+            "-o",
+            html_path.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert!(html.status.success());
+    assert!(
+        std::fs::read_to_string(&html_path)
+            .unwrap()
+            .contains("echo: hello pipe")
+    );
+
+    let dry = home.run(
+        &[
+            "sessions",
+            "archive",
+            "--older-than",
+            "0s",
+            "--dry-run",
+            "--json",
+        ],
+        "",
+    );
+    let doc: Value = serde_json::from_str(&stdout(&dry)).unwrap();
+    assert_eq!(doc["archived"].as_array().unwrap().len(), 1);
+    let kept = home.run(&["sessions", "archive", "--older-than", "7d"], "");
+    assert!(stdout(&kept).contains("Archived 0 session(s)"));
+
+    let del = home.run(&["sessions", "delete", &id], "");
+    assert!(del.status.success(), "{}", stderr(&del));
+    let list = home.run(&["sessions", "list", "--json"], "");
+    let doc: Value = serde_json::from_str(&stdout(&list)).unwrap();
+    assert!(doc["sessions"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn bare_openclaw_in_a_pipe_is_the_line_mode_chat() {
+    let Some(home) = Home::start() else { return };
+    let out = home.run(
+        &["--provider", "fake", "--model", "fake-model"],
+        "first\nsecond\n",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "echo: first\necho: second\n");
+}
+
+#[test]
+fn models_config_agents_and_errors() {
+    let Some(home) = Home::start() else { return };
+    let models = home.run(&["models", "list", "--json"], "");
+    let doc: Value = serde_json::from_str(&stdout(&models)).unwrap();
+    let fake = doc["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["provider"] == "fake")
+        .unwrap()
+        .clone();
+    assert_eq!(fake["available"], true);
+    let anthropic = doc["models"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["provider"] == "anthropic")
+        .cloned();
+    if let Some(a) = anthropic {
+        assert_eq!(
+            a["available"],
+            std::env::var("ANTHROPIC_API_KEY").is_ok()
+                || std::env::var("ANTHROPIC_OAUTH_TOKEN").is_ok()
+        );
+    }
+
+    let bad = home.run(&["models", "list", "--provider", "nope"], "");
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        stderr(&bad).starts_with("error: unknown provider \"nope\""),
+        "{}",
+        stderr(&bad)
+    );
+    let usage = home.run(&["sessions", "archive"], "");
+    assert_eq!(usage.status.code(), Some(2));
+
+    let set = home.run(&["config", "set", "gateway.port", "18789"], "");
+    assert!(set.status.success(), "{}", stderr(&set));
+    assert_eq!(
+        stdout(&home.run(&["config", "get", "gateway.port"], "")).trim(),
+        "18789"
+    );
+    let key = home.run(&["config", "get", "models.providers.fake.apiKey"], "");
+    assert_eq!(stdout(&key).trim(), "__OPENCLAW_REDACTED__");
+    assert!(home.run(&["config", "validate"], "").status.success());
+
+    let set = home.run(
+        &[
+            "agents",
+            "config",
+            "work",
+            "set",
+            "model",
+            "fake/fake-model",
+        ],
+        "",
+    );
+    assert!(set.status.success(), "{}", stderr(&set));
+    let agents = home.run(&["agents", "list", "--json"], "");
+    let doc: Value = serde_json::from_str(&stdout(&agents)).unwrap();
+    let ids: Vec<&str> = doc["agents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|a| a["id"].as_str())
+        .collect();
+    assert_eq!(ids, vec!["main", "work"]);
+    assert_eq!(
+        stdout(&home.run(&["agents", "config", "work", "get", "model"], "")).trim(),
+        "fake/fake-model"
+    );
+
+    std::fs::write(home.state_dir().join("openclaw.json"), "{ models: [ }").unwrap();
+    let invalid = home.run(&["config", "validate"], "");
+    assert_eq!(invalid.status.code(), Some(1));
+    assert!(
+        stderr(&invalid).contains("invalid JSON5"),
+        "{}",
+        stderr(&invalid)
+    );
+
+    let gw = home.run(&["health", "--url", "ws://127.0.0.1:9"], "");
+    assert_eq!(gw.status.code(), Some(1));
+    let err = stderr(&gw);
+    assert!(
+        err.contains("cannot reach the gateway at ws://127.0.0.1:9"),
+        "{err}"
+    );
+    assert!(err.contains("openclaw gateway run"), "{err}");
+
+    let version = home.run(&["--version"], "");
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("openclaw {}", env!("CARGO_PKG_VERSION"))
+    );
+    let comp = home.run(&["completions", "bash"], "");
+    assert!(stdout(&comp).contains("_openclaw"));
+}

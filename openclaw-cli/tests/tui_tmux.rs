@@ -1,0 +1,173 @@
+//! End-to-end: the real `openclaw` binary in tmux against shared/fake_llm.py. Types a prompt,
+//! sees the streamed answer, runs a tool, aborts a long answer with Esc, resizes the window and
+//! quits with Ctrl+C twice — reading the screen with `tmux capture-pane` after each step.
+//!
+//! Skips (passing, with a note) when tmux, python3 or ../shared/fake_llm.py is missing.
+
+mod support_cli;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use support_cli::{Home, have};
+
+struct Fixture {
+    session: String,
+    _home: Home,
+}
+
+impl Drop for Fixture {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.session])
+            .status();
+    }
+}
+
+fn capture(session: &str) -> String {
+    let out = Command::new("tmux")
+        .args(["capture-pane", "-p", "-t", session])
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn keys(session: &str, keys: &[&str]) {
+    let mut args = vec!["send-keys", "-t", session];
+    args.extend_from_slice(keys);
+    assert!(Command::new("tmux").args(&args).status().unwrap().success());
+}
+
+fn wait_for(session: &str, what: &str) -> String {
+    let start = Instant::now();
+    loop {
+        let screen = capture(session);
+        if screen.contains(what) {
+            return screen;
+        }
+        if start.elapsed() > Duration::from_secs(15) {
+            panic!("timed out waiting for {what:?}; screen:\n{screen}");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn setup(width: u16, height: u16) -> Option<Fixture> {
+    setup_cmd(width, height, "")
+}
+
+fn setup_cmd(width: u16, height: u16, sub: &str) -> Option<Fixture> {
+    if !have("tmux") {
+        eprintln!("skipped: needs tmux");
+        return None;
+    }
+    let home = Home::start()?;
+    let session = format!("openclaw-e2e-{}-{}", std::process::id(), home.port);
+    let h = home.path().display().to_string();
+    let bin = env!("CARGO_BIN_EXE_openclaw");
+    let status = Command::new("tmux")
+        .args([
+            "new-session",
+            "-d",
+            "-s",
+            &session,
+            "-x",
+            &width.to_string(),
+            "-y",
+            &height.to_string(),
+        ])
+        .args(["-e", &format!("HOME={h}")])
+        .args(["-e", &format!("OPENCLAW_STATE_DIR={h}/.openclaw")])
+        .args(["-e", &format!("PI_CODING_AGENT_DIR={h}/.pi/agent")])
+        .arg(format!(
+            "cd {h} && {bin} {sub} --provider fake --model fake-model; echo EXITED; sleep 30"
+        ))
+        .status()
+        .unwrap();
+    assert!(status.success());
+    Some(Fixture {
+        session,
+        _home: home,
+    })
+}
+
+#[test]
+fn chat_tool_abort_resize_quit() {
+    let Some(fx) = setup(100, 30) else { return };
+    let s = fx.session.as_str();
+    wait_for(s, "fake/fake-model");
+
+    keys(s, &["hello from tmux", "Enter"]);
+    wait_for(s, "echo: hello from tmux");
+
+    keys(s, &[r#"call bash {"command": "seq 1 20"}"#, "Enter"]);
+    let screen = wait_for(s, "done: 1");
+    assert!(screen.contains("✓ $ seq 1 20"), "{screen}");
+    assert!(screen.contains("… 15 more lines"), "{screen}");
+
+    keys(s, &["stream 400 slow 40", "Enter"]);
+    wait_for(s, "esc to interrupt");
+    wait_for(s, "t3 ");
+    keys(s, &["Escape"]);
+    let screen = wait_for(s, "Request was aborted");
+    assert!(!screen.contains("t399"), "{screen}");
+
+    assert!(
+        Command::new("tmux")
+            .args(["resize-window", "-t", s, "-x", "48", "-y", "30"])
+            .status()
+            .unwrap()
+            .success()
+    );
+    std::thread::sleep(Duration::from_millis(500));
+    let screen = wait_for(s, "Request was aborted");
+    for line in screen.lines() {
+        assert!(
+            line.chars().count() <= 48,
+            "row wider than the window after resize: {line:?}"
+        );
+    }
+    assert!(screen.contains("› Ask anything"), "{screen}");
+
+    keys(s, &["C-c"]);
+    wait_for(s, "press ctrl+c again to quit");
+    keys(s, &["C-c"]);
+    let start = Instant::now();
+    loop {
+        let screen = capture(s);
+        if !screen.contains("fake/fake-model") {
+            break;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(5),
+            "did not quit:\n{screen}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn repl_streams_aborts_with_ctrl_c_and_leaves_with_ctrl_d() {
+    let Some(fx) = setup_cmd(100, 20, "chat") else {
+        return;
+    };
+    let s = fx.session.as_str();
+    wait_for(s, "ctrl+d leaves");
+    keys(s, &["stream 400 slow 30", "Enter"]);
+    wait_for(s, "t5 ");
+    keys(s, &["C-c"]);
+    wait_for(s, "(aborted)");
+    keys(s, &["hi again", "Enter"]);
+    wait_for(s, "echo: hi again");
+    keys(s, &["Up"]);
+    std::thread::sleep(Duration::from_millis(300));
+    let screen = capture(s);
+    assert_eq!(
+        screen.lines().filter(|l| l.contains("› hi again")).count(),
+        2,
+        "{screen}"
+    );
+    keys(s, &["C-u", "C-d"]);
+    let screen = wait_for(s, "EXITED");
+    assert!(!screen.contains("t399"), "{screen}");
+}

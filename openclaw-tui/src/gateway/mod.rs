@@ -1,0 +1,383 @@
+//! Attach mode: the chat screen driven by a running OpenClaw gateway over WebSocket.
+//!
+//! [`client`] is the protocol client; [`GatewayBackend`] adapts it to [`crate::ChatBackend`]
+//! by sending `chat.send`/`chat.abort`/`sessions.*` requests and translating the gateway's
+//! `chat` and `agent` events into the agent events the screen already understands.
+
+pub mod client;
+mod translate;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use openclaw_core::message::Message;
+use openclaw_core::{AgentEvent, ThinkingLevel};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+pub use client::{ConnectOptions, GatewayClient, GatewayError, GatewayEvent};
+
+use crate::backend::{
+    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ModelChoice,
+    SessionChoice,
+};
+use translate::Translator;
+
+impl From<GatewayError> for BackendError {
+    fn from(e: GatewayError) -> Self {
+        match e {
+            GatewayError::Closed | GatewayError::Unreachable { .. } => {
+                BackendError::Disconnected(e.to_string())
+            }
+            other => BackendError::Failed(other.to_string()),
+        }
+    }
+}
+
+/// The canonical session key: `main` → `agent:main:main`.
+pub fn canonical_key(key: &str, agent: &str) -> String {
+    if key.contains(':') {
+        key.to_string()
+    } else {
+        format!("agent:{agent}:{key}")
+    }
+}
+
+/// A [`ChatBackend`] over a gateway connection.
+pub struct GatewayBackend {
+    client: GatewayClient,
+    events: Mutex<Option<mpsc::UnboundedReceiver<GatewayEvent>>>,
+    session_key: Arc<Mutex<String>>,
+    state: Arc<Mutex<BackendState>>,
+    run_id: Arc<Mutex<Option<String>>>,
+    local: Mutex<Option<mpsc::UnboundedSender<BackendEvent>>>,
+}
+
+impl std::fmt::Debug for GatewayBackend {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayBackend")
+            .field("url", &self.client.url())
+            .finish()
+    }
+}
+
+impl GatewayBackend {
+    /// Connects to `url` as an interactive client chatting in session `session` (`main` or a
+    /// full key).
+    pub async fn connect(
+        url: &str,
+        token: Option<String>,
+        session: &str,
+    ) -> Result<Self, GatewayError> {
+        let opts = ConnectOptions {
+            token,
+            client_id: "openclaw-tui".into(),
+            mode: "ui".into(),
+            scopes: vec![
+                "operator.read".into(),
+                "operator.write".into(),
+                "operator.admin".into(),
+            ],
+            caps: vec!["tool-events".into()],
+        };
+        let (client, events) = GatewayClient::connect(url, opts).await?;
+        let agent = client
+            .hello
+            .pointer("/snapshot/sessionDefaults/defaultAgentId")
+            .and_then(Value::as_str)
+            .unwrap_or("main")
+            .to_string();
+        let _ = client.request("sessions.subscribe", json!({})).await;
+        Ok(GatewayBackend {
+            client,
+            events: Mutex::new(Some(events)),
+            session_key: Arc::new(Mutex::new(canonical_key(session, &agent))),
+            state: Arc::new(Mutex::new(BackendState::default())),
+            run_id: Arc::new(Mutex::new(None)),
+            local: Mutex::new(None),
+        })
+    }
+
+    fn key(&self) -> String {
+        self.session_key
+            .lock()
+            .map(|k| k.clone())
+            .unwrap_or_default()
+    }
+
+    fn emit(&self, ev: BackendEvent) {
+        if let Ok(l) = self.local.lock() {
+            if let Some(tx) = l.as_ref() {
+                let _ = tx.send(ev);
+            }
+        }
+    }
+
+    async fn send(&self, text: String, queue_mode: Option<&str>) -> BackendResult<()> {
+        let id = uuid::Uuid::new_v4().to_string();
+        let mut params = json!({"sessionKey": self.key(), "message": text, "deliver": false, "idempotencyKey": id});
+        if let Some(q) = queue_mode {
+            params["queueMode"] = json!(q);
+        }
+        if queue_mode.is_none() {
+            let user = openclaw_core::message::UserMessage::new(text, Vec::new());
+            self.emit(BackendEvent::Agent(AgentEvent::MessageStart {
+                message: Message::User(user),
+            }));
+        }
+        let res = self.client.request("chat.send", params).await?;
+        if let Some(r) = res.get("runId").and_then(Value::as_str) {
+            if let Ok(mut g) = self.run_id.lock() {
+                *g = Some(r.to_string());
+            }
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl ChatBackend for GatewayBackend {
+    fn location(&self) -> String {
+        self.client.url().to_string()
+    }
+
+    fn subscribe(&self) -> mpsc::UnboundedReceiver<BackendEvent> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        if let Ok(mut l) = self.local.lock() {
+            *l = Some(tx.clone());
+        }
+        let events = self.events.lock().ok().and_then(|mut e| e.take());
+        if let Some(mut events) = events {
+            let key = self.session_key.clone();
+            let state = self.state.clone();
+            tokio::spawn(async move {
+                let mut tr = Translator::default();
+                while let Some(ev) = events.recv().await {
+                    let current = key.lock().map(|k| k.clone()).unwrap_or_default();
+                    for out in tr.translate(&ev, &current) {
+                        if let BackendEvent::State(s) = &out {
+                            if let Ok(mut g) = state.lock() {
+                                *g = s.clone();
+                            }
+                        }
+                        if tx.send(out).is_err() {
+                            return;
+                        }
+                    }
+                }
+                let _ = tx.send(BackendEvent::Error("the gateway connection closed".into()));
+            });
+        }
+        rx
+    }
+
+    async fn state(&self) -> BackendResult<BackendState> {
+        let key = self.key();
+        let mut st = self.state.lock().map(|s| s.clone()).unwrap_or_default();
+        st.session_id = Some(key.clone());
+        if let Ok(d) = self
+            .client
+            .request("sessions.describe", json!({"key": key}))
+            .await
+        {
+            if let Some(row) = d.get("session").filter(|s| !s.is_null()) {
+                st.session_name = row
+                    .get("label")
+                    .or_else(|| row.get("displayName"))
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                if let Some(l) = row
+                    .get("thinkingLevel")
+                    .and_then(Value::as_str)
+                    .and_then(|l| l.parse().ok())
+                {
+                    st.thinking = l;
+                }
+                if let (Some(p), Some(m)) = (
+                    row.get("modelProvider").and_then(Value::as_str),
+                    row.get("model").and_then(Value::as_str),
+                ) {
+                    let window = row
+                        .get("contextTokens")
+                        .and_then(Value::as_u64)
+                        .unwrap_or(0);
+                    st.model = Some(ModelChoice {
+                        provider: p.into(),
+                        id: m.into(),
+                        name: m.into(),
+                        context_window: window,
+                        reasoning: false,
+                        available: true,
+                    });
+                }
+            }
+        }
+        if st.session_name.is_none() {
+            st.session_name = Some(key);
+        }
+        Ok(st)
+    }
+
+    async fn messages(&self) -> BackendResult<Vec<Message>> {
+        let res = self
+            .client
+            .request(
+                "chat.history",
+                json!({"sessionKey": self.key(), "limit": 200}),
+            )
+            .await?;
+        let msgs = res
+            .get("messages")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(msgs
+            .into_iter()
+            .filter_map(translate::history_message)
+            .collect())
+    }
+
+    async fn prompt(&self, text: String) -> BackendResult<()> {
+        self.send(text, None).await
+    }
+
+    async fn steer(&self, text: String) -> BackendResult<()> {
+        self.send(text, Some("steer")).await
+    }
+
+    async fn follow_up(&self, text: String) -> BackendResult<()> {
+        self.send(text, Some("followup")).await
+    }
+
+    async fn abort(&self) -> BackendResult<()> {
+        let mut params = json!({"sessionKey": self.key()});
+        if let Some(r) = self.run_id.lock().ok().and_then(|g| g.clone()) {
+            params["runId"] = json!(r);
+        }
+        self.client.request("chat.abort", params).await?;
+        Ok(())
+    }
+
+    async fn models(&self) -> BackendResult<Vec<ModelChoice>> {
+        let res = self.client.request("models.list", json!({})).await?;
+        let list = res
+            .get("models")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(list
+            .iter()
+            .map(|m| ModelChoice {
+                provider: m
+                    .get("provider")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+                id: m
+                    .get("id")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+                name: m
+                    .get("name")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .into(),
+                context_window: m.get("contextWindow").and_then(Value::as_u64).unwrap_or(0),
+                reasoning: m.get("reasoning").and_then(Value::as_bool).unwrap_or(false),
+                available: m.get("available").and_then(Value::as_bool).unwrap_or(true),
+            })
+            .collect())
+    }
+
+    async fn set_model(&self, provider: &str, id: &str) -> BackendResult<()> {
+        self.client
+            .request(
+                "sessions.patch",
+                json!({"key": self.key(), "model": format!("{provider}/{id}")}),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn set_thinking(&self, level: ThinkingLevel) -> BackendResult<()> {
+        self.client
+            .request(
+                "sessions.patch",
+                json!({"key": self.key(), "thinkingLevel": level.as_str()}),
+            )
+            .await?;
+        if let Ok(mut s) = self.state.lock() {
+            s.thinking = level;
+        }
+        Ok(())
+    }
+
+    async fn new_session(&self) -> BackendResult<()> {
+        self.client
+            .request(
+                "sessions.reset",
+                json!({"key": self.key(), "reason": "new"}),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn sessions(&self) -> BackendResult<Vec<SessionChoice>> {
+        let res = self
+            .client
+            .request(
+                "sessions.list",
+                json!({"includeDerivedTitles": true, "includeLastMessage": true, "limit": 100}),
+            )
+            .await?;
+        let rows = res
+            .get("sessions")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        Ok(rows
+            .iter()
+            .map(|r| {
+                let s = |k: &str| r.get(k).and_then(Value::as_str).map(str::to_string);
+                SessionChoice {
+                    id: s("key").unwrap_or_default(),
+                    name: s("label")
+                        .or_else(|| s("derivedTitle"))
+                        .or_else(|| s("displayName")),
+                    modified: r
+                        .get("updatedAt")
+                        .and_then(Value::as_i64)
+                        .map(translate::ms_to_human)
+                        .unwrap_or_default(),
+                    message_count: 0,
+                    preview: s("lastMessagePreview").unwrap_or_default(),
+                }
+            })
+            .collect())
+    }
+
+    async fn switch_session(&self, id: &str) -> BackendResult<()> {
+        if let Ok(mut k) = self.session_key.lock() {
+            *k = id.to_string();
+        }
+        Ok(())
+    }
+
+    async fn compact(&self) -> BackendResult<()> {
+        self.client
+            .request("sessions.compact", json!({"key": self.key()}))
+            .await?;
+        Ok(())
+    }
+
+    async fn set_session_name(&self, name: &str) -> BackendResult<()> {
+        self.client
+            .request("sessions.patch", json!({"key": self.key(), "label": name}))
+            .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

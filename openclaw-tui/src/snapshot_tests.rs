@@ -1,0 +1,464 @@
+//! Snapshot tests: whole screens rendered into ratatui's `TestBackend`, one per kind of cell
+//! and popup. Review changes with `cargo insta review`.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use openclaw_core::message::{
+    AssistantMessage, ContentBlock, Message, StopReason, ThinkingContent, ToolCall, Usage,
+    UserMessage,
+};
+use openclaw_core::{AgentEvent, AssistantMessageEvent, ToolOutput};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use serde_json::json;
+
+use crate::app::{Action, App, AppOptions, Reply};
+use crate::backend::{BackendEvent, BackendState, ModelChoice, SessionChoice};
+
+fn app() -> App {
+    let mut app = App::new(AppOptions {
+        cwd: std::path::PathBuf::from("/nonexistent"),
+        history_path: None,
+        location: "local".into(),
+        initial_prompt: None,
+    });
+    app.on_backend(BackendEvent::State(BackendState {
+        model: Some(ModelChoice {
+            provider: "fake".into(),
+            id: "fake-model".into(),
+            name: "Fake".into(),
+            context_window: 128_000,
+            reasoning: true,
+            available: true,
+        }),
+        thinking: openclaw_core::ThinkingLevel::Medium,
+        session_name: Some("demo".into()),
+        session_id: Some("s1".into()),
+        streaming: false,
+    }));
+    app
+}
+
+fn screen(app: &mut App, w: u16, h: u16) -> String {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    t.draw(|f| crate::ui::draw(f, app)).unwrap();
+    let buf = t.backend().buffer().clone();
+    let mut out = String::new();
+    for y in 0..h {
+        let mut line = String::new();
+        for x in 0..w {
+            line.push_str(buf[(x, y)].symbol());
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+fn assistant(blocks: Vec<ContentBlock>, stop: StopReason) -> AssistantMessage {
+    AssistantMessage {
+        content: blocks,
+        api: "openai-completions".into(),
+        provider: "fake".into(),
+        model: "fake-model".into(),
+        usage: Usage {
+            input: 1200,
+            output: 340,
+            cache_read: 0,
+            cache_write: 0,
+            total_tokens: 1540,
+            cost: Default::default(),
+        },
+        stop_reason: stop,
+        timestamp: 1,
+        response_id: None,
+        error_message: None,
+    }
+}
+
+fn text(t: &str) -> ContentBlock {
+    ContentBlock::text(t)
+}
+
+fn user(app: &mut App, t: &str) {
+    app.on_backend(BackendEvent::Agent(AgentEvent::MessageStart {
+        message: Message::User(UserMessage {
+            content: openclaw_core::message::UserContent::Text(t.into()),
+            timestamp: 1,
+        }),
+    }));
+}
+
+fn stream(app: &mut App, msg: AssistantMessage, finish: bool) {
+    app.on_backend(BackendEvent::Agent(AgentEvent::MessageStart {
+        message: Message::Assistant(assistant(vec![], StopReason::Stop)),
+    }));
+    let partial = Arc::new(Message::Assistant(msg.clone()));
+    app.on_backend(BackendEvent::Agent(AgentEvent::MessageUpdate {
+        assistant_message_event: AssistantMessageEvent::TextDelta {
+            content_index: 0,
+            delta: String::new(),
+            partial: partial.clone(),
+        },
+        message: partial,
+    }));
+    if finish {
+        app.on_backend(BackendEvent::Agent(AgentEvent::MessageEnd {
+            message: Message::Assistant(msg),
+        }));
+    }
+}
+
+fn key(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn type_str(app: &mut App, s: &str) -> Vec<Action> {
+    let mut actions = Vec::new();
+    for c in s.chars() {
+        actions.extend(app.on_key(key(KeyCode::Char(c))));
+    }
+    actions
+}
+
+const MARKDOWN: &str = "## Plan\n\nThis is **bold**, *italic* and `code`.\n\n1. First step\n2. Second step with a longer explanation that has to wrap onto the next row\n   - nested bullet\n\n```rust\nfn main() {\n    println!(\"hi\");\n}\n```\n\n| name | size |\n|------|------|\n| a.rs | 12 |\n| b.rs | 345 |\n\n> quoted text\n";
+
+#[test]
+fn markdown_answer() {
+    let mut app = app();
+    user(&mut app, "explain the plan");
+    stream(
+        &mut app,
+        assistant(vec![text(MARKDOWN)], StopReason::Stop),
+        true,
+    );
+    insta::assert_snapshot!(screen(&mut app, 80, 36));
+}
+
+#[test]
+fn multi_line_user_message_hangs_under_one_marker() {
+    let mut app = app();
+    user(
+        &mut app,
+        "first line\nsecond line that is long enough to wrap around\n\nlast\n",
+    );
+    insta::assert_snapshot!(screen(&mut app, 40, 9));
+}
+
+#[test]
+fn resize_rewraps_from_the_transcript() {
+    let mut app = app();
+    user(&mut app, "explain the plan");
+    stream(
+        &mut app,
+        assistant(vec![text(MARKDOWN)], StopReason::Stop),
+        true,
+    );
+    let _ = screen(&mut app, 80, 36);
+    insta::assert_snapshot!(screen(&mut app, 44, 40));
+}
+
+#[test]
+fn streaming_with_pending_messages() {
+    let mut app = app();
+    app.on_backend(BackendEvent::Agent(AgentEvent::AgentStart));
+    user(&mut app, "write a poem");
+    stream(
+        &mut app,
+        assistant(vec![text("Roses are red,\nviolets")], StopReason::Stop),
+        false,
+    );
+    type_str(&mut app, "make it rhyme");
+    let a = app.on_key(key(KeyCode::Enter));
+    assert_eq!(a, vec![Action::Steer("make it rhyme".into())]);
+    type_str(&mut app, "then translate it");
+    let a = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
+    assert_eq!(a, vec![Action::FollowUp("then translate it".into())]);
+    assert_eq!(app.on_key(key(KeyCode::Esc)), vec![Action::Abort]);
+    insta::assert_snapshot!(screen(&mut app, 80, 16));
+}
+
+#[test]
+fn thinking_collapsed_and_expanded() {
+    let mut app = app();
+    user(&mut app, "think first");
+    let thinking = ContentBlock::Thinking(ThinkingContent {
+        thinking: "The user wants me to think.\nSecond thought line.".into(),
+        thinking_signature: None,
+        redacted: None,
+    });
+    stream(
+        &mut app,
+        assistant(vec![thinking, text("Done thinking.")], StopReason::Stop),
+        true,
+    );
+    let collapsed = screen(&mut app, 60, 10);
+    app.on_key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL));
+    let expanded = screen(&mut app, 60, 12);
+    insta::assert_snapshot!(format!("{collapsed}----\n{expanded}"));
+}
+
+fn tool_turn(app: &mut App, name: &str, args: serde_json::Value, output: &str, is_error: bool) {
+    let id = format!("call_{}", app.transcript().len());
+    let call = ContentBlock::ToolCall(ToolCall {
+        id: id.clone(),
+        name: name.into(),
+        arguments: args.clone(),
+        thought_signature: None,
+    });
+    stream(app, assistant(vec![call], StopReason::ToolUse), true);
+    app.on_backend(BackendEvent::Agent(AgentEvent::ToolExecutionStart {
+        tool_call_id: id.clone(),
+        tool_name: name.into(),
+        args,
+    }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::ToolExecutionEnd {
+        tool_call_id: id,
+        tool_name: name.into(),
+        result: ToolOutput::text(output),
+        is_error,
+    }));
+}
+
+#[test]
+fn tool_output_truncated_then_expanded() {
+    let mut app = app();
+    user(&mut app, "list files");
+    let out: String = (1..=12).map(|i| format!("file{i}.txt\n")).collect();
+    tool_turn(&mut app, "bash", json!({"command": "ls"}), &out, false);
+    let collapsed = screen(&mut app, 60, 14);
+    app.on_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
+    let expanded = screen(&mut app, 60, 20);
+    insta::assert_snapshot!(format!("{collapsed}----\n{expanded}"));
+}
+
+#[test]
+fn edit_result_as_diff_and_failed_tool() {
+    let mut app = app();
+    user(&mut app, "fix it");
+    tool_turn(
+        &mut app,
+        "edit",
+        json!({"path": "src/lib.rs", "oldText": "let a = 1;\nlet b = 2;\n", "newText": "let a = 1;\nlet b = 3;\n"}),
+        "Successfully replaced text in src/lib.rs.",
+        false,
+    );
+    tool_turn(
+        &mut app,
+        "read",
+        json!({"path": "missing.txt"}),
+        "File not found: missing.txt",
+        true,
+    );
+    insta::assert_snapshot!(screen(&mut app, 60, 16));
+}
+
+#[test]
+fn errors_retries_and_abort() {
+    let mut app = app();
+    user(&mut app, "hello");
+    app.on_backend(BackendEvent::Agent(AgentEvent::AutoRetryStart {
+        attempt: 1,
+        max_attempts: 3,
+        delay_ms: 2000,
+        error_message: "500 internal server error".into(),
+    }));
+    let mut failed = assistant(vec![], StopReason::Error);
+    failed.error_message = Some("401 invalid api key".into());
+    stream(&mut app, failed, true);
+    let mut aborted = assistant(vec![text("Partial answ")], StopReason::Aborted);
+    aborted.error_message = Some("Request was aborted".into());
+    stream(&mut app, aborted, true);
+    insta::assert_snapshot!(screen(&mut app, 60, 14));
+}
+
+#[test]
+fn slash_popup_filters_and_runs() {
+    let mut app = app();
+    type_str(&mut app, "/");
+    let all = screen(&mut app, 70, 18);
+    type_str(&mut app, "th");
+    let filtered = screen(&mut app, 70, 8);
+    insta::assert_snapshot!(format!("{all}----\n{filtered}"));
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![]);
+    // /thinking opened a picker; choose "high".
+    app.on_key(key(KeyCode::Down));
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::SetThinking(openclaw_core::ThinkingLevel::High)]
+    );
+}
+
+#[test]
+fn mention_popup_lists_fuzzy_matches() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("src/app")).unwrap();
+    for f in ["src/app/keys.rs", "src/composer.rs", "README.md"] {
+        std::fs::write(dir.path().join(f), "").unwrap();
+    }
+    let mut app = App::new(AppOptions {
+        cwd: dir.path().into(),
+        history_path: None,
+        location: "local".into(),
+        initial_prompt: None,
+    });
+    type_str(&mut app, "look at @comp");
+    let shown = screen(&mut app, 60, 8);
+    app.on_key(key(KeyCode::Tab));
+    assert_eq!(app.composer_text(), "look at @src/composer.rs ");
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn model_picker() {
+    let mut app = app();
+    assert_eq!(type_str(&mut app, "/model"), vec![]);
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::LoadModels]);
+    let m = |p: &str, id: &str, available| ModelChoice {
+        provider: p.into(),
+        id: id.into(),
+        name: id.to_uppercase(),
+        context_window: 1,
+        reasoning: false,
+        available,
+    };
+    app.on_reply(Reply::Models(vec![
+        m("anthropic", "claude-sonnet", false),
+        m("fake", "fake-model", true),
+        m("openai", "gpt-5", true),
+    ]));
+    let shown = screen(&mut app, 70, 10);
+    type_str(&mut app, "gpt");
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::SetModel {
+            provider: "openai".into(),
+            id: "gpt-5".into()
+        }]
+    );
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn session_picker_with_preview() {
+    let mut app = app();
+    type_str(&mut app, "/resume");
+    assert_eq!(app.on_key(key(KeyCode::Enter)), vec![Action::LoadSessions]);
+    app.on_reply(Reply::Sessions(vec![
+        SessionChoice {
+            id: "/s/a.jsonl".into(),
+            name: Some("refactor".into()),
+            modified: "2026-11-21 18:02".into(),
+            message_count: 12,
+            preview: "Refactor the parser into modules\nand add tests".into(),
+        },
+        SessionChoice {
+            id: "/s/b.jsonl".into(),
+            name: None,
+            modified: "2026-11-20 09:15".into(),
+            message_count: 3,
+            preview: "What is the capital of France?".into(),
+        },
+    ]));
+    insta::assert_snapshot!(screen(&mut app, 100, 10));
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::SwitchSession("/s/a.jsonl".into())]
+    );
+}
+
+#[test]
+fn help_popup() {
+    let mut app = app();
+    type_str(&mut app, "/help");
+    app.on_key(key(KeyCode::Enter));
+    insta::assert_snapshot!(screen(&mut app, 80, 28));
+}
+
+#[test]
+fn ctrl_c_twice_quits_and_history_load() {
+    let mut app = app();
+    let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+    assert_eq!(app.on_key(ctrl_c), vec![]);
+    assert!(!app.should_quit());
+    assert_eq!(app.on_key(ctrl_c), vec![Action::Quit]);
+    assert!(app.should_quit());
+}
+
+#[test]
+fn scrolling_keeps_older_rows_reachable() {
+    let mut app = app();
+    for i in 0..30 {
+        user(&mut app, &format!("question {i}"));
+    }
+    let bottom = screen(&mut app, 40, 10);
+    assert!(bottom.contains("question 29"));
+    app.on_key(key(KeyCode::PageUp));
+    app.on_key(key(KeyCode::PageUp));
+    let up = screen(&mut app, 40, 10);
+    assert!(!up.contains("question 29"), "{up}");
+    insta::assert_snapshot!(up);
+    for _ in 0..10 {
+        app.on_key(key(KeyCode::PageDown));
+    }
+    assert!(screen(&mut app, 40, 10).contains("question 29"));
+}
+
+#[test]
+fn thinking_and_fork_pickers_and_compaction_notices() {
+    let mut app = app();
+    type_str(&mut app, "/thinking");
+    app.on_key(key(KeyCode::Enter));
+    let thinking = screen(&mut app, 60, 12);
+    app.on_key(key(KeyCode::Esc));
+    type_str(&mut app, "/fork");
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::LoadForkPoints { for_tree: false }]
+    );
+    app.on_reply(Reply::ForkPoints {
+        points: vec![
+            crate::backend::ForkPoint {
+                entry_id: "e1".into(),
+                text: "first question".into(),
+            },
+            crate::backend::ForkPoint {
+                entry_id: "e2".into(),
+                text: "second question".into(),
+            },
+        ],
+        for_tree: false,
+    });
+    let fork = screen(&mut app, 60, 8);
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::Fork("e2".into())]
+    );
+    app.on_reply(Reply::Forked("second question".into()));
+    assert_eq!(app.composer_text(), "second question");
+    app.on_backend(BackendEvent::Agent(AgentEvent::CompactionStart {
+        reason: openclaw_core::event::CompactionReason::Threshold,
+    }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::CompactionEnd {
+        reason: openclaw_core::event::CompactionReason::Threshold,
+        result: Some(openclaw_core::event::CompactionResult {
+            summary: "s".into(),
+            first_kept_entry_id: "e".into(),
+            tokens_before: 51234,
+            details: None,
+        }),
+        aborted: false,
+        will_retry: false,
+        error_message: None,
+    }));
+    app.on_backend(BackendEvent::Agent(AgentEvent::ModelFallback {
+        from_provider: "anthropic".into(),
+        from_model: "claude".into(),
+        to_provider: "openai".into(),
+        to_model: "gpt".into(),
+        error_message: "529 overloaded".into(),
+    }));
+    let notices = screen(&mut app, 60, 10);
+    insta::assert_snapshot!(format!("{thinking}----\n{fork}----\n{notices}"));
+}
