@@ -104,6 +104,7 @@ pub(crate) fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
     config.system_prompt = args.system_prompt.clone();
     config.append_system_prompt = args.append_system_prompt.clone();
     config.api_key = args.api_key.clone();
+    config.context_files = !args.no_context_files;
     Ok(config)
 }
 

@@ -132,6 +132,9 @@ pub struct EngineConfig {
     pub append_system_prompt: Option<String>,
     /// Overrides the credentials of the selected provider.
     pub api_key: Option<String>,
+    /// Fold `AGENTS.md`/`CLAUDE.md` files (cwd and its ancestors, the state dir) into the
+    /// system prompt, as pi does (`--no-context-files` turns this off).
+    pub context_files: bool,
 }
 
 impl EngineConfig {
@@ -149,6 +152,7 @@ impl EngineConfig {
             system_prompt: None,
             append_system_prompt: None,
             api_key: None,
+            context_files: true,
         }
     }
 

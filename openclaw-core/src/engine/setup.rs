@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use super::{EngineConfig, EngineError, SessionTarget, ToolSelection};
 use crate::agent::resolve::{ProviderResolver, ResolvedProvider};
-use crate::agent::system_prompt::{SystemPromptOptions, ToolLine, build_system_prompt};
+use crate::agent::system_prompt::{
+    SystemPromptOptions, ToolLine, build_system_prompt, load_context_files,
+};
 use crate::agent::{Agent, AgentOptions};
 use crate::config::{self, OpenClawConfig};
 use crate::model::{Model, ThinkingLevel};
@@ -66,7 +68,11 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
             .collect(),
         custom_prompt: config.system_prompt.clone(),
         append: config.append_system_prompt.clone(),
-        context_files: Vec::new(),
+        context_files: if config.context_files {
+            load_context_files(&config.cwd, Some(&config.state_dir))
+        } else {
+            Vec::new()
+        },
         date: None,
     });
 
