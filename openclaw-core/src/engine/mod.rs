@@ -445,7 +445,10 @@ impl Engine {
             token.cancel();
         }
         drop(st);
-        // `Agent::abort` cancels at once and then waits; the waiting part is left to the runtime.
-        tokio::spawn(async move { run.abort().await });
+        // `Agent::abort` cancels at once and then waits; the waiting part is left to the runtime
+        // (outside one, only the retry wait and side work are cancelled).
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move { run.abort().await });
+        }
     }
 }

@@ -69,11 +69,17 @@ impl Engine {
             }
             st.starting = true;
         }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            inner.lock().starting = false;
+            return Err(EngineError::Io(std::io::Error::other(
+                "Engine::prompt must be called inside a tokio runtime",
+            )));
+        };
         inner.busy.send_replace(true);
         let message = Message::User(UserMessage::new(input.text, input.images));
         Ok(PromptTicket {
             start: Some(Box::new(move || {
-                tokio::spawn(drive(inner, vec![message]));
+                runtime.spawn(drive(inner, vec![message]));
             })),
         })
     }
