@@ -97,6 +97,7 @@ fn bench(c: &mut Criterion) {
         ENTRIES,
         size as f64 / 1e6
     );
+    phases(&path);
     let mut g = c.benchmark_group("session_load");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.bench_function("load_100k_and_build_context", |b| {
@@ -107,6 +108,31 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// One timed run split into its phases (wall clock; on a busy machine compare the shares).
+fn phases(path: &Path) {
+    use openclaw_core::session::file::parse_session;
+    use std::time::Instant;
+    let t = Instant::now();
+    let bytes = std::fs::read(path).unwrap();
+    let read = t.elapsed();
+    let t = Instant::now();
+    let loaded = parse_session(std::str::from_utf8(&bytes).unwrap());
+    let parse = t.elapsed();
+    let t = Instant::now();
+    let m = SessionManager::from_parts(loaded.header.unwrap(), loaded.entries, None, None);
+    let index = t.elapsed();
+    let t = Instant::now();
+    let ctx = m.build_context();
+    let context = t.elapsed();
+    let t = Instant::now();
+    drop(ctx);
+    drop(m);
+    let dropped = t.elapsed();
+    eprintln!(
+        "phases: read {read:?}, parse {parse:?}, index {index:?}, context {context:?}, drop {dropped:?}"
+    );
 }
 
 criterion_group!(benches, bench);
