@@ -70,7 +70,23 @@ async fn run(
     agent.subscribe(Arc::new(move |e: &AgentEvent| {
         sink.lock().unwrap().push(e.clone())
     }));
+    // While streaming, the state's stream message is the latest update's partial message.
+    let matches = Arc::new(std::sync::Mutex::new((0usize, 0usize)));
+    let (seen, observer) = (matches.clone(), agent.clone());
+    agent.subscribe(Arc::new(move |e: &AgentEvent| {
+        if let AgentEvent::MessageUpdate { message, .. } = e {
+            let same = observer.state().stream_message.as_ref() == Some(&**message);
+            let mut n = seen.lock().unwrap();
+            if same { n.0 += 1 } else { n.1 += 1 }
+        }
+    }));
     let added = agent.prompt_text("say hi with echo").await.unwrap();
+    let (same, different) = *matches.lock().unwrap();
+    assert!(
+        same >= 5 && different == 0,
+        "{same} matching, {different} stale"
+    );
+    assert_eq!(agent.state().stream_message, None);
     assert_eq!(added.len(), 4, "{:#?}", agent.messages());
     let requests = server.requests().iter().map(|r| r.json()).collect();
     (rec, agent.messages(), requests)
