@@ -1,7 +1,8 @@
-//! Reading and writing session files: tolerant line-by-line loading, v1/v2 → v3 migration,
+//! Reading and writing session files: tolerant line-by-line loading (large files parsed on
+//! several threads, entries kept in file order), v1/v2 → v3 migration,
 //! append-only writes (one whole line per `write` call) and atomic whole-file rewrites.
 //!
-//! Plain `std::fs`: this module needs no async runtime.
+//! Plain `std` (`fs`, scoped threads): this module needs no async runtime.
 
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
