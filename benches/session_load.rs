@@ -97,6 +97,7 @@ fn bench(c: &mut Criterion) {
         ENTRIES,
         size as f64 / 1e6
     );
+    phases(&path);
     let mut g = c.benchmark_group("session_load");
     g.sample_size(10).measurement_time(Duration::from_secs(10));
     g.bench_function("load_100k_and_build_context", |b| {
@@ -107,6 +108,57 @@ fn bench(c: &mut Criterion) {
         })
     });
     g.finish();
+}
+
+/// This process's CPU time (user + system, all threads) from /proc, in milliseconds (10 ms
+/// resolution; `None` where /proc is missing).
+fn cpu_ms() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    let after = stat.rsplit_once(')')?.1;
+    let f: Vec<&str> = after.split_whitespace().collect();
+    let ticks: f64 = f.get(11)?.parse::<f64>().ok()? + f.get(12)?.parse::<f64>().ok()?;
+    Some(ticks * 10.0)
+}
+
+/// Timed runs split into their phases (wall clock), then the CPU time of whole loads: on a
+/// shared, busy machine the CPU time is what one load costs.
+fn phases(path: &Path) {
+    use openclaw_core::session::file::parse_session;
+    use std::time::Instant;
+    for _ in 0..2 {
+        let t = Instant::now();
+        let bytes = std::fs::read(path).unwrap();
+        let read = t.elapsed();
+        let t = Instant::now();
+        let loaded = parse_session(std::str::from_utf8(&bytes).unwrap());
+        let parse = t.elapsed();
+        let t = Instant::now();
+        let m = SessionManager::from_parts(loaded.header.unwrap(), loaded.entries, None, None);
+        let index = t.elapsed();
+        let t = Instant::now();
+        let ctx = m.build_context();
+        let context = t.elapsed();
+        let t = Instant::now();
+        drop(ctx);
+        drop(m);
+        let dropped = t.elapsed();
+        eprintln!(
+            "phases: read {read:?}, parse {parse:?}, index {index:?}, context {context:?}, drop {dropped:?}"
+        );
+    }
+    let runs = 5;
+    let (cpu0, t) = (cpu_ms(), Instant::now());
+    for _ in 0..runs {
+        let m = SessionManager::open(path, "/unused").unwrap();
+        black_box(m.build_context());
+    }
+    let wall = t.elapsed() / runs;
+    if let (Some(a), Some(b)) = (cpu0, cpu_ms()) {
+        eprintln!(
+            "whole load + context: {wall:?} wall, {:.0} ms CPU per run ({runs} runs)",
+            (b - a) / f64::from(runs)
+        );
+    }
 }
 
 criterion_group!(benches, bench);

@@ -161,14 +161,17 @@ impl Inner {
     fn emit(&self, event: AgentEvent) {
         match &event {
             AgentEvent::MessageStart { message } if message.role() == "assistant" => {
-                self.state().stream_message = Some(message.clone());
+                let mut st = self.state();
+                st.stream_message = Some(message.clone());
+                st.stream_partial = None;
             }
             AgentEvent::MessageUpdate { message, .. } => {
-                self.state().stream_message = Some((**message).clone());
+                self.state().stream_partial = Some(message.clone());
             }
             AgentEvent::MessageEnd { message } => {
                 let mut st = self.state();
                 st.stream_message = None;
+                st.stream_partial = None;
                 st.messages.push(message.clone());
             }
             _ => {}
@@ -190,7 +193,11 @@ impl Drop for BusyGuard<'_> {
             slot.retry_cancel = None;
             slot.retry_attempt = 0;
         }
-        self.0.state().stream_message = None;
+        {
+            let mut st = self.0.state();
+            st.stream_message = None;
+            st.stream_partial = None;
+        }
         self.0.idle.notify(usize::MAX);
     }
 }
@@ -218,6 +225,7 @@ impl Agent {
             session_id: options.session_id,
             block_images: options.block_images,
             stream_message: None,
+            stream_partial: None,
         };
         Agent {
             inner: Arc::new(Inner {
@@ -272,7 +280,11 @@ impl Agent {
 
     /// A snapshot of the state.
     pub fn state(&self) -> AgentState {
-        self.inner.state().clone()
+        let mut state = self.inner.state().clone();
+        if let Some(partial) = state.stream_partial.take() {
+            state.stream_message = Some((*partial).clone());
+        }
+        state
     }
     /// The context messages.
     pub fn messages(&self) -> Vec<Message> {

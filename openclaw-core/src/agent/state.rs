@@ -55,6 +55,10 @@ pub struct AgentState {
     pub block_images: bool,
     /// The assistant message being streamed, if any.
     pub stream_message: Option<Message>,
+    /// While streaming: the latest partial message, shared with the `message_update` event
+    /// that carried it (copied into `stream_message` only when a snapshot is taken, so a
+    /// streamed token costs no copy of the whole message here).
+    pub(crate) stream_partial: Option<Arc<Message>>,
 }
 
 impl std::fmt::Debug for AgentState {

@@ -1,14 +1,15 @@
 //! Shared HTTP + SSE plumbing for the wire APIs: sending the request, turning HTTP failures
-//! into pi-style error texts, framing the body with `eventsource-stream`, feeding each SSE
-//! event to an API-specific [`SseDecoder`], and aborting at once on cancellation (dropping the
-//! body closes the connection).
+//! into pi-style error texts, framing the body with `sse-parse` (the WHATWG event-stream rules,
+//! linear in the bytes received), feeding each SSE event to an API-specific [`SseDecoder`] a
+//! whole network chunk at a time, and aborting at once on cancellation (dropping the body
+//! closes the connection).
 
 use std::pin::pin;
 
 use bytes::Bytes;
-use eventsource_stream::Eventsource;
 use futures::future::{BoxFuture, Either, FutureExt, select};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
+use sse_parse::SseParser;
 
 use super::StreamEvent;
 use crate::cancel::CancellationToken;
@@ -67,12 +68,10 @@ where
     E: std::fmt::Display + Send + 'static,
     D: SseDecoder,
 {
-    let events = body
-        .map(|r| r.map_err(|e| e.to_string()))
-        .eventsource()
-        .boxed();
+    let body = body.map(|r| r.map_err(|e| e.to_string())).boxed();
     let state = State::Body {
-        events,
+        body,
+        parser: Box::new(SseParser::new()),
         decoder,
         cancel: cancelled_future(cancel),
         label: String::new(),
@@ -106,10 +105,8 @@ enum State<D> {
         label: String,
     },
     Body {
-        events: BoxStream<
-            'static,
-            Result<eventsource_stream::Event, eventsource_stream::EventStreamError<String>>,
-        >,
+        body: BoxStream<'static, Result<Bytes, String>>,
+        parser: Box<SseParser>,
         decoder: D,
         /// Resolves on cancellation; kept across events so no listener is made per event.
         cancel: BoxFuture<'static, ()>,
@@ -185,15 +182,15 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
                 let msg = http_error_message(style, status.as_u16(), &body);
                 return Some((vec![failed(msg)], State::Finished));
             }
-            let events = response
+            let body = response
                 .bytes_stream()
                 .map(|r| r.map_err(|e| describe(&e)))
-                .eventsource()
                 .boxed();
             Some((
                 Vec::new(),
                 State::Body {
-                    events,
+                    body,
+                    parser: Box::new(SseParser::new()),
                     decoder,
                     cancel: cancelled_future(cancel),
                     label,
@@ -201,7 +198,8 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
             ))
         }
         State::Body {
-            mut events,
+            mut body,
+            mut parser,
             mut decoder,
             mut cancel,
             label,
@@ -209,7 +207,7 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
             let mut out = Vec::new();
             loop {
                 let next = {
-                    let next = events.next();
+                    let next = body.next();
                     match select(&mut cancel, next).await {
                         Either::Left(_) => {
                             out.push(aborted());
@@ -219,16 +217,20 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
                     }
                 };
                 match next {
-                    Some(Ok(ev)) => {
-                        decoder.on_event(&ev.event, &ev.data, &mut out);
-                        if decoder.is_finished() {
-                            return Some((out, State::Finished));
+                    Some(Ok(chunk)) => {
+                        parser.feed(&chunk);
+                        while let Some(ev) = parser.next_event() {
+                            decoder.on_event(&ev.event, &ev.data, &mut out);
+                            if decoder.is_finished() {
+                                return Some((out, State::Finished));
+                            }
                         }
                         if !out.is_empty() {
                             return Some((
                                 out,
                                 State::Body {
-                                    events,
+                                    body,
+                                    parser,
                                     decoder,
                                     cancel,
                                     label,
@@ -242,6 +244,7 @@ async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State
                         return Some((out, State::Finished));
                     }
                     None => {
+                        // An unterminated last block is dropped (WHATWG), as before.
                         decoder.on_end(&mut out);
                         if !decoder.is_finished() {
                             let msg = with_label(

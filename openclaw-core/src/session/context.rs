@@ -67,29 +67,29 @@ pub fn entry_message(entry: &SessionEntry) -> Option<Message> {
 pub fn build_context(path: &[&SessionEntry]) -> SessionContext {
     let mut ctx = SessionContext::default();
     let mut compaction_idx = None;
+    // Borrowed while walking; one model (and one thinking level) is built at the end.
+    let mut model: Option<(&str, &str)> = None;
+    let mut thinking: Option<&str> = None;
     for (i, entry) in path.iter().enumerate() {
         match entry {
-            SessionEntry::ThinkingLevelChange(e) => {
-                ctx.thinking_level = e.thinking_level.parse().unwrap_or_default();
-            }
-            SessionEntry::ModelChange(e) => {
-                ctx.model = Some(ContextModel {
-                    provider: e.provider.clone(),
-                    model_id: e.model_id.clone(),
-                });
-            }
+            SessionEntry::ThinkingLevelChange(e) => thinking = Some(&e.thinking_level),
+            SessionEntry::ModelChange(e) => model = Some((&e.provider, &e.model_id)),
             SessionEntry::Message(e) => {
                 if let Message::Assistant(a) = &e.message {
-                    ctx.model = Some(ContextModel {
-                        provider: a.provider.clone(),
-                        model_id: a.model.clone(),
-                    });
+                    model = Some((&a.provider, &a.model));
                 }
             }
             SessionEntry::Compaction(_) => compaction_idx = Some(i),
             _ => {}
         }
     }
+    if let Some(level) = thinking {
+        ctx.thinking_level = level.parse().unwrap_or_default();
+    }
+    ctx.model = model.map(|(provider, model_id)| ContextModel {
+        provider: provider.to_owned(),
+        model_id: model_id.to_owned(),
+    });
     let contributes = |e: &SessionEntry| !matches!(e, SessionEntry::Compaction(_));
     match compaction_idx {
         Some(ci) => {

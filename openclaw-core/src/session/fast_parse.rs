@@ -1,47 +1,21 @@
 //! A fast path for reading the entries pi writes, in pi's key order.
 //!
-//! serde's internally tagged enums buffer a whole object before choosing a variant, and the
-//! entry, message and content-block tags nest three deep. pi always writes `type` first (and a
-//! message's `role` first), so the tag can be read off the line's prefix and the line
-//! deserialised straight into the right struct (serde ignores the tag key there). Anything that
-//! does not fit the prefix pattern or fails to parse goes through the general path.
+//! serde's internally tagged enums buffer a whole object before choosing a variant. pi always
+//! writes an entry's `type` first, so the tag can be read off the line's prefix and the line
+//! deserialised straight into the right struct (serde ignores the tag key there); the nested
+//! message and content-block tags are read first by their own deserialisers (`message/de.rs`).
+//! Anything that does not fit the prefix pattern or fails to parse goes through the general
+//! path.
 
 use serde::Deserialize;
 
-use crate::message::{
-    AssistantMessage, BashExecutionMessage, BranchSummaryMessage, CompactionSummaryMessage,
-    CustomMessage, Message, ToolResultMessage, UserMessage,
-};
-
-use super::entry::{MessageEntry, SessionEntry};
+use super::entry::SessionEntry;
 
 /// The string value right after `prefix` at the start of `s` (no escapes expected).
 fn tag_after<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let rest = s.strip_prefix(prefix)?;
     let end = rest.find('"')?;
     Some(&rest[..end])
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Typed<M> {
-    id: String,
-    parent_id: Option<String>,
-    timestamp: String,
-    message: M,
-}
-
-fn message<M>(line: &str, wrap: fn(M) -> Message) -> Option<SessionEntry>
-where
-    M: for<'de> Deserialize<'de>,
-{
-    let t: Typed<M> = serde_json::from_str(line).ok()?;
-    Some(SessionEntry::Message(MessageEntry {
-        id: t.id,
-        parent_id: t.parent_id,
-        timestamp: t.timestamp,
-        message: wrap(t.message),
-    }))
 }
 
 fn plain<E, F>(line: &str, wrap: F) -> Option<SessionEntry>
@@ -56,24 +30,8 @@ where
 pub(super) fn parse(line: &str) -> Option<SessionEntry> {
     let ty = tag_after(line, "{\"type\":\"")?;
     match ty {
-        "message" => {
-            // `message` is the last key; the first `"message":{"role":"` is its start
-            // (inside a string value the quotes would be escaped).
-            let at = line.find("\"message\":{\"role\":\"")?;
-            let role = tag_after(&line[at..], "\"message\":{\"role\":\"")?;
-            match role {
-                "user" => message::<UserMessage>(line, Message::User),
-                "assistant" => message::<AssistantMessage>(line, Message::Assistant),
-                "toolResult" => message::<ToolResultMessage>(line, Message::ToolResult),
-                "bashExecution" => message::<BashExecutionMessage>(line, Message::BashExecution),
-                "custom" => message::<CustomMessage>(line, Message::Custom),
-                "branchSummary" => message::<BranchSummaryMessage>(line, Message::BranchSummary),
-                "compactionSummary" => {
-                    message::<CompactionSummaryMessage>(line, Message::CompactionSummary)
-                }
-                _ => None,
-            }
-        }
+        // The message's own deserialiser reads its `role` tag first (message/de.rs).
+        "message" => plain(line, SessionEntry::Message),
         "model_change" => plain(line, SessionEntry::ModelChange),
         "thinking_level_change" => plain(line, SessionEntry::ThinkingLevelChange),
         "compaction" => plain(line, SessionEntry::Compaction),

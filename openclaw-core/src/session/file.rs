@@ -1,7 +1,8 @@
-//! Reading and writing session files: tolerant line-by-line loading, v1/v2 → v3 migration,
+//! Reading and writing session files: tolerant line-by-line loading (large files parsed on
+//! several threads, entries kept in file order), v1/v2 → v3 migration,
 //! append-only writes (one whole line per `write` call) and atomic whole-file rewrites.
 //!
-//! Plain `std::fs`: this module needs no async runtime.
+//! Plain `std` (`fs`, scoped threads): this module needs no async runtime.
 
 use std::collections::HashSet;
 use std::fs::{self, OpenOptions};
@@ -55,7 +56,7 @@ pub fn parse_session(text: &str) -> LoadedSession {
         .lines()
         .enumerate()
         .filter(|(_, l)| !l.trim().is_empty());
-    let Some((_, first)) = lines.next() else {
+    let Some((header_idx, first)) = lines.next() else {
         return out;
     };
     let header = match serde_json::from_str::<SessionHeader>(first) {
@@ -68,12 +69,9 @@ pub fn parse_session(text: &str) -> LoadedSession {
         }
     };
     if header.version >= CURRENT_VERSION {
-        for (n, line) in lines {
-            match SessionEntry::parse(line) {
-                Ok(e) => out.entries.push(e),
-                Err(e) => out.warnings.push(format!("line {}: skipped: {e}", n + 1)),
-            }
-        }
+        // The text after the header line; its first line is the header line's (empty) tail.
+        let body_start = first.as_ptr() as usize - text.as_ptr() as usize + first.len();
+        parse_entries(&text[body_start..], header_idx, &mut out);
         out.header = Some(header);
         return out;
     }
@@ -105,6 +103,91 @@ pub fn parse_session(text: &str) -> LoadedSession {
     out.header = Some(header);
     out.migrated = true;
     out
+}
+
+/// Bodies smaller than this are parsed on the calling thread.
+const PARALLEL_MIN_BYTES: usize = 4 << 20;
+
+/// The entries of one piece of a v3 file and its skipped lines (index within the piece).
+type Parsed = (Vec<SessionEntry>, Vec<(usize, String)>);
+
+fn parse_piece(piece: &str) -> Parsed {
+    let mut entries = Vec::with_capacity(piece.len() / 256);
+    let mut skipped = Vec::new();
+    for (n, line) in piece.lines().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match SessionEntry::parse(line) {
+            Ok(e) => entries.push(e),
+            Err(e) => skipped.push((n, format!("skipped: {e}"))),
+        }
+    }
+    (entries, skipped)
+}
+
+/// Parse the entry lines of `body` (whose first line is line `first_line` of the file,
+/// 0-based) into `out`. Large bodies are cut at line ends into one piece per available core
+/// and the pieces parsed in parallel (entries keep file order).
+fn parse_entries(body: &str, first_line: usize, out: &mut LoadedSession) {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+    let pieces = if body.len() >= PARALLEL_MIN_BYTES && cores > 1 {
+        split_at_lines(body, cores)
+    } else {
+        vec![body]
+    };
+    parse_pieces(&pieces, first_line, out);
+}
+
+/// Parse consecutive `pieces` of a body (see [`parse_entries`]), all but the first on scoped
+/// threads.
+fn parse_pieces(pieces: &[&str], first_line: usize, out: &mut LoadedSession) {
+    let parsed: Vec<Parsed> = match pieces.split_first() {
+        Some((head, rest)) if !rest.is_empty() => std::thread::scope(|scope| {
+            let handles: Vec<_> = rest
+                .iter()
+                .map(|piece| (piece, scope.spawn(move || parse_piece(piece))))
+                .collect();
+            let mut all = vec![parse_piece(head)];
+            for (piece, h) in handles {
+                // A panicking parser thread would be a bug; parse that piece here instead.
+                all.push(h.join().unwrap_or_else(|_| parse_piece(piece)));
+            }
+            all
+        }),
+        Some((head, _)) => vec![parse_piece(head)],
+        None => Vec::new(),
+    };
+    out.entries
+        .reserve(parsed.iter().map(|(e, _)| e.len()).sum::<usize>());
+    let mut line = first_line;
+    for ((entries, skipped), piece) in parsed.into_iter().zip(pieces) {
+        out.entries.extend(entries);
+        for (n, msg) in skipped {
+            out.warnings.push(format!("line {}: {msg}", line + n + 1));
+        }
+        if pieces.len() > 1 {
+            line += piece.bytes().filter(|&b| b == b'\n').count();
+        }
+    }
+}
+
+/// Cut `text` into about `n` pieces, each ending just after a `\n` (the last at the end).
+fn split_at_lines(text: &str, n: usize) -> Vec<&str> {
+    let bytes = text.as_bytes();
+    let mut pieces = Vec::with_capacity(n);
+    let mut start = 0;
+    for i in 1..n {
+        let target = (text.len() * i / n).max(start);
+        let Some(nl) = bytes[target..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let end = target + nl + 1;
+        pieces.push(&text[start..end]);
+        start = end;
+    }
+    pieces.push(&text[start..]);
+    pieces
 }
 
 /// v1 → v2: give every entry an id, chain the parents in file order, and turn a compaction's
@@ -250,6 +333,39 @@ mod tests {
         assert_eq!(l.warnings.len(), 2);
         assert!(l.torn_tail);
         assert!(!l.migrated);
+    }
+
+    #[test]
+    fn pieces_parsed_in_parallel_match_one_pass_with_file_line_numbers() {
+        let mut text = format!("\n{HEADER}\r\n");
+        for i in 0..40 {
+            if i % 7 == 3 {
+                text.push_str("garbage\n\n");
+            }
+            text.push_str(&format!(
+                r#"{{"type":"session_info","id":"{i:08}","parentId":null,"timestamp":"t","name":"n{i}"}}"#
+            ));
+            text.push_str(if i % 2 == 0 { "\r\n" } else { "\n" });
+        }
+        let one = parse_session(&text);
+        assert_eq!(one.entries.len(), 40);
+        assert_eq!(one.warnings.len(), 6);
+        // "garbage" first appears after the header (line 2) and 3 entries: line 6.
+        assert_eq!(
+            one.warnings[0],
+            "line 6: skipped: not valid JSON: expected value at line 1 column 1"
+        );
+        let body_start = text.find("\r\n").unwrap() + 1;
+        let body = &text[body_start..];
+        for n in [2, 3, 5, 64] {
+            let pieces = split_at_lines(body, n);
+            assert_eq!(pieces.concat(), body);
+            assert!(pieces[..pieces.len() - 1].iter().all(|p| p.ends_with('\n')));
+            let mut out = LoadedSession::default();
+            parse_pieces(&pieces, 1, &mut out);
+            assert_eq!(out.entries, one.entries, "{n} pieces");
+            assert_eq!(out.warnings, one.warnings, "{n} pieces");
+        }
     }
 
     #[test]

@@ -37,6 +37,9 @@ pub struct SessionManager {
     header: SessionHeader,
     entries: Vec<SessionEntry>,
     index: HashMap<String, usize>,
+    /// Some id occurs twice (a hand-edited file): the index then holds the last occurrence,
+    /// and parent lookups must go through it.
+    duplicate_ids: bool,
     leaf: Option<String>,
     labels: HashMap<String, String>,
     session_dir: Option<PathBuf>,
@@ -90,6 +93,7 @@ impl SessionManager {
             header,
             entries: Vec::new(),
             index: HashMap::new(),
+            duplicate_ids: false,
             leaf: None,
             labels: HashMap::new(),
             session_dir,
@@ -161,7 +165,7 @@ impl SessionManager {
         let mut m = Self::blank(header, session_dir, file);
         m.index.reserve(entries.len());
         for (i, e) in entries.iter().enumerate() {
-            m.index.insert(e.id().to_string(), i);
+            m.duplicate_ids |= m.index.insert(e.id().to_string(), i).is_some();
             m.note(e);
         }
         m.leaf = entries.last().map(|e| e.id().to_string());
@@ -265,7 +269,11 @@ impl SessionManager {
             }
             let e = &self.entries[i];
             path.push(e);
-            cur = e.parent_id().and_then(|p| self.index.get(p).copied());
+            // The parent is usually the entry just before (a linear stretch): no hashing then.
+            cur = e.parent_id().and_then(|p| match i.checked_sub(1) {
+                Some(prev) if !self.duplicate_ids && self.entries[prev].id() == p => Some(prev),
+                _ => self.index.get(p).copied(),
+            });
         }
         path.reverse();
         path
@@ -554,7 +562,7 @@ impl SessionManager {
         let mut next = Self::blank(header, self.session_dir.clone(), file);
         next.index.reserve(path.len() + labels.len());
         for (i, e) in path.iter().enumerate() {
-            next.index.insert(e.id().to_string(), i);
+            next.duplicate_ids |= next.index.insert(e.id().to_string(), i).is_some();
         }
         next.leaf = path.last().map(|e| e.id().to_string());
         next.entries = path;
