@@ -287,3 +287,90 @@ async fn fork_clone_and_switch_sessions() {
     assert_eq!(s.engine.messages().len(), 0);
     assert_ne!(s.engine.state().session_file.unwrap(), original);
 }
+
+/// `agents.defaults.model {primary, fallbacks}`: a primary that keeps failing with a retryable
+/// error is retried, then the run moves to the fallback — announced and recorded, not silent.
+#[tokio::test]
+async fn failover_moves_to_the_configured_fallback_visibly() {
+    let failing = SseServer::start(vec![Reply::json(
+        503,
+        r#"{"error":{"message":"upstream overloaded"}}"#,
+    )])
+    .await
+    .unwrap();
+    let healthy = SseServer::start(vec![text_reply("from the fallback")])
+        .await
+        .unwrap();
+    let state = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let sessions = tempfile::tempdir().unwrap();
+    std::fs::write(
+        state.path().join("openclaw.json"),
+        format!(
+            r#"{{models: {{providers: {{
+                 a: {{baseUrl: "{}/v1", api: "openai-completions", apiKey: "k", models: [{{id: "m1"}}]}},
+                 b: {{baseUrl: "{}/v1", api: "openai-completions", apiKey: "k", models: [{{id: "m2"}}]}}}}}},
+               agents: {{defaults: {{model: {{primary: "a/m1", fallbacks: ["b/m2"]}}}}}}}}"#,
+            failing.url(),
+            healthy.url()
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        state.path().join("settings.json"),
+        r#"{"retry":{"enabled":true,"maxRetries":1,"baseDelayMs":10}}"#,
+    )
+    .unwrap();
+    let mut config = EngineConfig::new(cwd.path());
+    config.state_dir = state.path().to_path_buf();
+    config.session = Some(SessionTarget::NewIn(sessions.path().into()));
+    let (engine, warnings) = Engine::start(config).await.unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        engine.state().model.map(|m| m.key()).as_deref(),
+        Some("a/m1")
+    );
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    let _sub = engine.subscribe(move |e| sink.lock().unwrap().push(e.clone()));
+
+    run(&engine, "hello").await;
+
+    // The primary was tried twice (the first attempt and one auto-retry), then the fallback.
+    assert_eq!(failing.request_count(), 2);
+    assert_eq!(healthy.request_count(), 1);
+    let events = events.lock().unwrap();
+    let fallback = events
+        .iter()
+        .find_map(|e| match e {
+            AgentEvent::ModelFallback {
+                from_model,
+                to_model,
+                error_message,
+                ..
+            } => Some((from_model.clone(), to_model.clone(), error_message.clone())),
+            _ => None,
+        })
+        .expect("a model_fallback event");
+    assert_eq!((fallback.0.as_str(), fallback.1.as_str()), ("m1", "m2"));
+    assert!(fallback.2.contains("503"), "{}", fallback.2);
+    assert_eq!(
+        engine.last_assistant_text().as_deref(),
+        Some("from the fallback")
+    );
+    assert_eq!(
+        engine.state().model.map(|m| m.key()).as_deref(),
+        Some("b/m2")
+    );
+    // The context holds the user prompt and the fallback's reply, not the failed attempts.
+    let roles: Vec<&str> = engine.messages().iter().map(|m| m.role()).collect();
+    assert_eq!(roles, ["user", "assistant"]);
+    // The session file records the switch.
+    let file = engine.state().session_file.unwrap();
+    let text = std::fs::read_to_string(file).unwrap();
+    assert!(
+        text.lines()
+            .any(|l| l.contains(r#""type":"model_change""#) && l.contains(r#""modelId":"m2""#)),
+        "{text}"
+    );
+}

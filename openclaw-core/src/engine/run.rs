@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::{Engine, EngineError, Inner, PromptInput, StreamingBehavior};
+use crate::event::AgentEvent;
 use crate::message::{Message, StopReason, UserMessage};
 use crate::provider::provider_for_api;
 
@@ -157,7 +158,80 @@ async fn drive(inner: Arc<Inner>, messages: Vec<Message>) {
         }
         flush_deferred(&inner);
     }
+    if !aborted {
+        failover(&inner).await;
+    }
     inner.busy.send_replace(false);
+}
+
+/// Model failover (`agents.defaults.model.fallbacks`): when a run ends on a retryable error that
+/// auto-retry could not fix, move to the next model of the configured chain that has
+/// credentials — announced with a `model_fallback` event and recorded as a `model_change` entry,
+/// never silently — and run again from the same context (with a fresh retry budget).
+async fn failover(inner: &Arc<Inner>) {
+    loop {
+        let messages = inner.agent.messages();
+        let Some(Message::Assistant(last)) = messages.last() else {
+            return;
+        };
+        let error = last.error_message.clone().unwrap_or_default();
+        if last.stop_reason != StopReason::Error
+            || !crate::agent::is_retryable_error(&error)
+            || crate::provider::is_context_overflow(&error)
+        {
+            return;
+        }
+        let current = inner.agent.model();
+        let next = {
+            let st = inner.lock();
+            let pos = st
+                .fallbacks
+                .iter()
+                .position(|m| m.provider == current.provider && m.id == current.id);
+            pos.and_then(|p| {
+                st.fallbacks[p + 1..]
+                    .iter()
+                    .find(|m| inner.registry.has_credentials(&m.provider))
+                    .cloned()
+            })
+        };
+        let Some(next) = next else {
+            return;
+        };
+        inner.emit(AgentEvent::ModelFallback {
+            from_provider: current.provider.clone(),
+            from_model: current.id.clone(),
+            to_provider: next.provider.clone(),
+            to_model: next.id.clone(),
+            error_message: error,
+        });
+        let level = inner.agent.thinking_level().clamp_to(&next);
+        let level_changed = level != inner.agent.thinking_level();
+        {
+            let mut st = inner.lock();
+            let mut record = st.session.append_model_change(&next.provider, &next.id);
+            if level_changed && record.is_ok() {
+                record = st.session.append_thinking_level_change(level);
+            }
+            if let Err(e) = record {
+                tracing::warn!("cannot record the model change: {e}");
+            }
+        }
+        inner.agent.set_model(next);
+        if level_changed {
+            inner.agent.set_thinking_level(level);
+            inner.emit(AgentEvent::ThinkingLevelChanged { level });
+        }
+        // The failed reply leaves the context (it stays in the session file), as auto-retry does.
+        let mut context = messages;
+        context.pop();
+        inner.agent.replace_messages(context);
+        if let Err(e) = inner.agent.continue_run().await {
+            tracing::warn!("cannot continue on the fallback model: {e}");
+            return;
+        }
+        flush_deferred(inner);
+    }
 }
 
 /// Add shell runs recorded during the run to the context and the session.

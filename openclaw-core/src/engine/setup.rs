@@ -13,6 +13,7 @@ use crate::agent::system_prompt::{
 use crate::agent::{Agent, AgentOptions};
 use crate::config::{self, OpenClawConfig};
 use crate::model::{Model, ThinkingLevel};
+use crate::provider::routing::ModelChain;
 use crate::provider::{ModelRegistry, provider_for_api};
 use crate::session::SessionManager;
 use crate::settings::Settings;
@@ -35,9 +36,23 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     let (settings, errors) = Settings::load(&config.state_dir, &config.cwd);
     warnings.extend(errors.iter().map(ToString::to_string));
 
-    let registry = Arc::new(load_registry(config)?);
-    let (model, suffix_level, warning) = choose_model(&registry, &settings, config)?;
+    let (registry, openclaw_config) = load_registry(config)?;
+    let registry = Arc::new(registry);
+    // `agents.defaults.model {primary, fallbacks}`: the primary is the default choice, and the
+    // fallbacks take over (visibly) when it keeps failing.
+    let chain = ModelChain::for_agent(&openclaw_config, &registry, None)?;
+    let (model, suffix_level, warning) =
+        choose_model(&registry, &settings, config, chain.as_ref())?;
     warnings.extend(warning);
+    let fallbacks = match &chain {
+        Some(c)
+            if c.models()
+                .any(|m| m.provider == model.provider && m.id == model.id) =>
+        {
+            c.models().cloned().collect()
+        }
+        _ => Vec::new(),
+    };
 
     let cwd_text = config.cwd.to_string_lossy().into_owned();
     let session = match config
@@ -93,7 +108,7 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     Ok(Parts {
         agent,
         registry,
-        state: State::new(session, settings),
+        state: State::new(session, settings, fallbacks),
         tool_env,
         thinking: config.thinking.or(suffix_level),
         warnings,
@@ -101,7 +116,7 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
 }
 
 /// `openclaw.json` (from `OPENCLAW_CONFIG_PATH` or the state dir) over pi's `models.json`.
-fn load_registry(config: &EngineConfig) -> Result<ModelRegistry, EngineError> {
+fn load_registry(config: &EngineConfig) -> Result<(ModelRegistry, OpenClawConfig), EngineError> {
     let config_path = match std::env::var_os("OPENCLAW_CONFIG_PATH") {
         Some(p) if !p.is_empty() => config::expand_home(std::path::Path::new(&p)),
         _ => config.state_dir.join("openclaw.json"),
@@ -114,15 +129,17 @@ fn load_registry(config: &EngineConfig) -> Result<ModelRegistry, EngineError> {
     if let (Some(key), Some(provider)) = (&config.api_key, &config.provider) {
         registry.set_runtime_api_key(provider, key.clone());
     }
-    Ok(registry)
+    Ok((registry, oc))
 }
 
 /// pi's model choice: `--model` (with `--provider`), else the provider's first model, else the
-/// saved default, else the first available model.
+/// saved default, else the configured primary (`agents.defaults.model`), else the first
+/// available model.
 fn choose_model(
     registry: &ModelRegistry,
     settings: &Settings,
     config: &EngineConfig,
+    chain: Option<&ModelChain>,
 ) -> Result<(Model, Option<ThinkingLevel>, Option<String>), EngineError> {
     let provider = config.provider.as_deref();
     if let Some(spec) = config.model.as_deref() {
@@ -152,8 +169,14 @@ fn choose_model(
         (Some(p), Some(id)) if registry.has_credentials(p) => registry.find(p, id),
         _ => None,
     };
-    saved
-        .or_else(|| registry.default_model())
+    if let Some(m) = saved {
+        return Ok((m, None, None));
+    }
+    if let Some(c) = chain {
+        return Ok((c.primary.clone(), c.thinking, c.warnings.first().cloned()));
+    }
+    registry
+        .default_model()
         .map(|m| (m, None, None))
         .ok_or(EngineError::NoModel)
 }

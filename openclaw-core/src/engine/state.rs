@@ -4,6 +4,7 @@
 
 use crate::cancel::CancellationToken;
 use crate::message::Message;
+use crate::model::Model;
 use crate::session::SessionManager;
 use crate::settings::Settings;
 
@@ -19,10 +20,13 @@ pub(crate) struct State {
     pub(crate) compacting: bool,
     pub(crate) bash_cancel: Option<CancellationToken>,
     pub(crate) compaction_cancel: Option<CancellationToken>,
+    /// The configured model chain (primary first) when the session runs on one of its models;
+    /// empty otherwise. Failover walks it in order.
+    pub(crate) fallbacks: Vec<Model>,
 }
 
 impl State {
-    pub(crate) fn new(session: SessionManager, settings: Settings) -> State {
+    pub(crate) fn new(session: SessionManager, settings: Settings, fallbacks: Vec<Model>) -> State {
         State {
             session,
             settings,
@@ -32,6 +36,7 @@ impl State {
             compacting: false,
             bash_cancel: None,
             compaction_cancel: None,
+            fallbacks,
         }
     }
 }
