@@ -207,6 +207,10 @@ impl ChatBackend for EngineBackend {
             .map_err(err)
     }
 
+    async fn branch(&self, entry_id: &str) -> BackendResult<()> {
+        self.engine.branch(entry_id).await.map(|_| ()).map_err(err)
+    }
+
     async fn compact(&self) -> BackendResult<()> {
         self.engine.compact(None).await.map(|_| ()).map_err(err)
     }

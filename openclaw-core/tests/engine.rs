@@ -288,6 +288,56 @@ async fn fork_clone_and_switch_sessions() {
     assert_ne!(s.engine.state().session_file.unwrap(), original);
 }
 
+/// In-place branching (`/tree`): the leaf moves before a user message, the next prompt starts a
+/// sibling branch in the same file, and the abandoned branch stays in the file.
+#[tokio::test]
+async fn branching_in_place_keeps_one_file_with_both_branches() {
+    let server = SseServer::start(vec![text_reply("ok")]).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let s = setup(&server, Some(SessionTarget::NewIn(dir.path().into())), "{}").await;
+    run(&s.engine, "first").await;
+    run(&s.engine, "second").await;
+    let file = s.engine.state().session_file.unwrap();
+    let points = s.engine.fork_points();
+    assert_eq!(
+        s.engine.branch(&points[1].entry_id).await.unwrap(),
+        "second"
+    );
+    assert_eq!(
+        s.engine.messages().len(),
+        2,
+        "context back before \"second\""
+    );
+    assert!(s.engine.branch("nope").await.is_err());
+    run(&s.engine, "another second").await;
+    assert_eq!(s.engine.state().session_file.unwrap(), file, "same file");
+    let texts: Vec<String> = s
+        .engine
+        .messages()
+        .iter()
+        .filter_map(|m| match m {
+            openclaw_core::message::Message::User(u) => Some(u.content.text()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(texts, ["first", "another second"]);
+    let lines = std::fs::read_to_string(&file).unwrap();
+    assert!(
+        lines.contains("\"second\"") && lines.contains("another second"),
+        "{lines}"
+    );
+    // The new user message is a sibling of the abandoned one: same parent entry.
+    let parent_of = |needle: &str| -> String {
+        lines
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+            .find(|v| v["message"]["content"][0]["text"] == needle)
+            .map(|v| v["parentId"].as_str().unwrap().to_string())
+            .unwrap()
+    };
+    assert_eq!(parent_of("second"), parent_of("another second"));
+}
+
 /// `agents.defaults.model {primary, fallbacks}`: a primary that keeps failing with a retryable
 /// error is retried, then the run moves to the fallback — announced and recorded, not silent.
 #[tokio::test]

@@ -204,6 +204,31 @@ impl Engine {
         })
     }
 
+    /// Branch in place (the TUI's `/tree`): move the session's leaf to just before a user
+    /// message, so the next prompt starts a sibling branch in the same file; the abandoned
+    /// branch stays in the file. Returns the message's text (for re-editing).
+    pub async fn branch(&self, entry_id: &str) -> Result<String, EngineError> {
+        self.abort().await;
+        let text = {
+            let mut st = self.inner.lock();
+            let entry = st
+                .session
+                .entry(entry_id)
+                .ok_or(EngineError::InvalidForkEntry)?;
+            let Some(Message::User(user)) = entry.message() else {
+                return Err(EngineError::InvalidForkEntry);
+            };
+            let text = user.content.text();
+            match entry.parent_id().map(str::to_owned) {
+                Some(parent) => st.session.branch(&parent)?,
+                None => st.session.reset_leaf(),
+            }
+            text
+        };
+        self.reload_context();
+        Ok(text)
+    }
+
     /// Copy the current branch into a new session file and continue there.
     pub async fn clone_session(&self) -> Result<bool, EngineError> {
         self.abort().await;
