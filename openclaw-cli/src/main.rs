@@ -1,68 +1,44 @@
-//! `openclaw`: the command-line entry point.
-//!
-//! For now only `openclaw gateway run [--port N] [--bind loopback|lan]` is wired (a minimal
-//! stand-in until the CLI design lands); everything else prints the version.
+//! `openclaw`: the command-line entry point. Subcommands (`openclaw gateway …`, `openclaw tui`,
+//! `openclaw sessions …`) go into [`Command`]; without one, the agent modes run with the flags
+//! of [`agent_args::AgentArgs`].
 
-use std::process::ExitCode;
+mod agent_args;
+mod agent_mode;
+mod gateway_cmd;
 
-fn gateway_run(args: &[String]) -> ExitCode {
-    let mut opts = match openclaw_rpc::gateway::GatewayOptions::from_env() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("openclaw gateway run: {e}");
-            return ExitCode::from(2);
-        }
-    };
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match (arg.as_str(), it.next()) {
-            ("--port", Some(v)) => match v.parse() {
-                Ok(p) => opts.config.port = p,
-                Err(_) => {
-                    eprintln!("openclaw gateway run: --port needs a number, got {v:?}");
-                    return ExitCode::from(2);
-                }
-            },
-            ("--bind", Some(v)) if v == "loopback" => {
-                opts.config.bind = openclaw_rpc::gateway::BindMode::Loopback
-            }
-            ("--bind", Some(v)) if v == "lan" => {
-                opts.config.bind = openclaw_rpc::gateway::BindMode::Lan
-            }
-            (other, _) => {
-                eprintln!(
-                    "openclaw gateway run: unknown option {other:?} (supported: --port N, --bind loopback|lan)"
-                );
-                return ExitCode::from(2);
-            }
-        }
-    }
-    let runtime = match tokio::runtime::Runtime::new() {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("openclaw gateway run: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let result = runtime.block_on(openclaw_rpc::gateway::run(opts));
-    // Do not wait for stragglers: the gateway has already closed every socket.
-    runtime.shutdown_timeout(std::time::Duration::from_millis(100));
-    match result {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("openclaw gateway run: {e}");
-            ExitCode::FAILURE
-        }
-    }
+use clap::{Parser, Subcommand};
+
+/// The OpenClaw agent.
+#[derive(Debug, Parser)]
+#[command(name = "openclaw", version, about, args_conflicts_with_subcommands = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    agent: agent_args::AgentArgs,
 }
 
-fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    if args.first().map(String::as_str) == Some("gateway")
-        && args.get(1).map(String::as_str) == Some("run")
-    {
-        return gateway_run(&args[2..]);
-    }
-    println!("openclaw {}", env!("CARGO_PKG_VERSION"));
-    ExitCode::SUCCESS
+/// Subcommands. Add new ones here and dispatch them in `main`.
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Print the version and exit.
+    Version,
+    /// The gateway: `run` serves it; `status` and `call` talk to a running one.
+    Gateway {
+        #[command(subcommand)]
+        command: gateway_cmd::GatewayCommand,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let code = match cli.command {
+        Some(Command::Version) => {
+            println!("openclaw {}", env!("CARGO_PKG_VERSION"));
+            0
+        }
+        Some(Command::Gateway { command }) => gateway_cmd::run(command),
+        None => agent_mode::run(cli.agent),
+    };
+    std::process::exit(code);
 }

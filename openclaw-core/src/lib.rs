@@ -10,6 +10,8 @@
 pub mod agent;
 pub mod cancel;
 pub mod config;
+#[cfg(feature = "tokio")]
+pub mod engine;
 pub mod event;
 pub mod message;
 pub mod model;
@@ -18,6 +20,7 @@ pub mod num;
 pub mod protocol;
 pub mod provider;
 pub mod session;
+pub mod settings;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tool;

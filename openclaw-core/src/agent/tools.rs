@@ -44,6 +44,7 @@ fn prepare(
         return Err(error_outcome(format!("Tool {} not found", call.name), None));
     };
     let validator = inner.hooks().validator.clone();
+    // Legacy argument forms are folded in before validation (pi's `prepareArguments`).
     let args = tool.prepare_arguments(call.arguments.clone());
     match validator(&call.name, &tool.parameters(), &args) {
         Ok(args) => Ok((tool, args)),

@@ -2,9 +2,25 @@
 //! [`StreamEvent`]s a provider yields, and the [`MessageBuilder`] that turns them into the
 //! assistant message and pi's `message_update` events.
 
+#[cfg(feature = "tokio")]
+pub mod anthropic;
 mod builder;
+pub mod catalog;
+#[cfg(feature = "tokio")]
+pub mod google;
+#[cfg(feature = "tokio")]
+pub mod http;
+#[cfg(feature = "tokio")]
+pub mod openai_completions;
+#[cfg(feature = "tokio")]
+pub mod openai_responses;
+mod overflow;
+pub mod registry;
+pub mod routing;
 
 pub use builder::MessageBuilder;
+pub use overflow::is_context_overflow;
+pub use registry::{ModelRegistry, ResolveError, Resolved};
 
 use futures::stream::BoxStream;
 use indexmap::IndexMap;
@@ -124,4 +140,16 @@ pub trait Provider: Send + Sync {
         context: &LlmContext,
         options: &StreamOptions,
     ) -> BoxStream<'static, StreamEvent>;
+}
+
+/// The provider implementation for a wire API name (`None` for an API this build cannot speak).
+#[cfg(feature = "tokio")]
+pub fn provider_for_api(api: &str) -> Option<std::sync::Arc<dyn Provider>> {
+    match api {
+        "openai-completions" => Some(std::sync::Arc::new(openai_completions::OpenAiCompletions)),
+        "anthropic-messages" => Some(std::sync::Arc::new(anthropic::AnthropicMessages)),
+        "openai-responses" => Some(std::sync::Arc::new(openai_responses::OpenAiResponses)),
+        "google-generative-ai" => Some(std::sync::Arc::new(google::GoogleGenerativeAi)),
+        _ => None,
+    }
 }

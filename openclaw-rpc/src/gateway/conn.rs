@@ -280,8 +280,10 @@ async fn handle_request(shared: &Arc<Shared>, conn: &Arc<Connection>, req: Reque
         let (shared, conn) = (shared.clone(), conn.clone());
         tokio::spawn(async move {
             let id = req.id.clone();
-            let res = methods::call_backend(&shared, &conn, req).await;
+            let first_sent = Arc::new(tokio::sync::Notify::new());
+            let res = methods::call_backend(&shared, &conn, req, first_sent.clone()).await;
             conn.out.send_response(&to_frame(id, res));
+            first_sent.notify_one();
         });
         return;
     }

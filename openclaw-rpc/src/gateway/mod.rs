@@ -16,6 +16,7 @@ pub mod backend;
 pub mod config;
 mod conn;
 pub mod device;
+pub mod engine;
 mod handshake;
 mod http;
 pub mod hub;
@@ -192,6 +193,9 @@ impl Gateway {
             draining: AtomicBool::new(false),
             log,
             loopback_is_local: opts.loopback_is_local,
+        });
+        shared.backend.attach(EventSink {
+            hub: shared.hub.clone(),
         });
         let stop = CancellationToken::new();
         let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();

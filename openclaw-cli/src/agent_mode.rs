@@ -1,0 +1,114 @@
+//! Running the agent modes: build the engine from the launch flags (startup failures print one
+//! line to stderr and exit 1 before anything reaches stdout), then hand it to the RPC, JSON or
+//! text front end.
+
+use std::path::PathBuf;
+
+use openclaw_core::engine::{Engine, EngineConfig, SessionTarget, ToolSelection};
+
+use crate::agent_args::{AgentArgs, Mode};
+
+/// Run the selected mode; returns the process exit code.
+pub fn run(args: AgentArgs) -> i32 {
+    init_logging();
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("Error: cannot start the async runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(async move {
+        let mode = args.effective_mode();
+        let prompt = args.prompt_text();
+        if mode != Mode::Rpc && !args.print {
+            eprintln!("Error: interactive mode is not available yet; use --mode rpc or -p \"prompt\"");
+            return 1;
+        }
+        let config = match engine_config(&args) {
+            Ok(c) => c,
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return 1;
+            }
+        };
+        let engine = match Engine::start(config).await {
+            Ok((engine, warnings)) => {
+                for w in warnings {
+                    eprintln!("Warning: {w}");
+                }
+                engine
+            }
+            Err(e) => {
+                eprintln!("Error: {e}");
+                return 1;
+            }
+        };
+        match mode {
+            Mode::Rpc => openclaw_rpc::stdio::run(engine).await,
+            Mode::Json | Mode::Text => {
+                let Some(prompt) = prompt else {
+                    eprintln!("Error: -p needs a prompt");
+                    return 1;
+                };
+                if mode == Mode::Json {
+                    openclaw_rpc::print::run_json(engine, prompt).await
+                } else {
+                    openclaw_rpc::print::run_text(engine, prompt).await
+                }
+            }
+        }
+    })
+}
+
+fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
+    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let mut config = EngineConfig::new(cwd);
+    let session_dir = args
+        .session_dir
+        .clone()
+        .unwrap_or_else(|| config.default_session_dir());
+    config.session = Some(if args.no_session {
+        SessionTarget::InMemory
+    } else if let Some(path) = &args.session {
+        SessionTarget::Open(PathBuf::from(path))
+    } else if args.continue_session {
+        SessionTarget::ContinueRecent(session_dir)
+    } else {
+        SessionTarget::NewIn(session_dir)
+    });
+    config.provider = args.provider.clone();
+    config.model = args.model.clone();
+    config.thinking = match &args.thinking {
+        None => None,
+        Some(t) => Some(t.parse()?),
+    };
+    config.tools = if args.no_tools {
+        ToolSelection::None
+    } else {
+        match &args.tools {
+            Some(names) => ToolSelection::Only(names.clone()),
+            None => ToolSelection::Default,
+        }
+    };
+    config.system_prompt = args.system_prompt.clone();
+    config.append_system_prompt = args.append_system_prompt.clone();
+    config.api_key = args.api_key.clone();
+    Ok(config)
+}
+
+/// Logs go to stderr, off unless `OPENCLAW_LOG` (or `RUST_LOG`) asks for them: stdout carries
+/// protocol lines only.
+fn init_logging() {
+    let filter = std::env::var("OPENCLAW_LOG")
+        .or_else(|_| std::env::var("RUST_LOG"))
+        .unwrap_or_else(|_| "off".into());
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,161 @@
+//! Building an engine's parts from an [`EngineConfig`]: settings, the model registry and the
+//! model choice (pi's `--provider`/`--model` rules and texts), the session, the tools and the
+//! system prompt, and the agent configured from all of them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{EngineConfig, EngineError, SessionTarget, ToolSelection};
+use crate::agent::system_prompt::{SystemPromptOptions, ToolLine, build_system_prompt};
+use crate::agent::{Agent, AgentOptions};
+use crate::agent::resolve::{ProviderResolver, ResolvedProvider};
+use crate::config::{self, OpenClawConfig};
+use crate::model::{Model, ThinkingLevel};
+use crate::provider::{ModelRegistry, provider_for_api};
+use crate::session::SessionManager;
+use crate::settings::Settings;
+use crate::tool::{Tool, ToolEnv, validate_arguments};
+
+use super::state::State;
+
+pub(super) struct Parts {
+    pub(super) agent: Agent,
+    pub(super) registry: Arc<ModelRegistry>,
+    pub(super) state: State,
+    pub(super) tool_env: Arc<ToolEnv>,
+    /// The level asked for (flag or `:level` suffix), if any.
+    pub(super) thinking: Option<ThinkingLevel>,
+    pub(super) warnings: Vec<String>,
+}
+
+pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
+    let mut warnings = Vec::new();
+    let (settings, errors) = Settings::load(&config.state_dir, &config.cwd);
+    warnings.extend(errors.iter().map(ToString::to_string));
+
+    let registry = Arc::new(load_registry(config)?);
+    let (model, suffix_level, warning) = choose_model(&registry, &settings, config)?;
+    warnings.extend(warning);
+
+    let cwd_text = config.cwd.to_string_lossy().into_owned();
+    let session = match config
+        .session
+        .clone()
+        .unwrap_or_else(|| SessionTarget::NewIn(config.default_session_dir()))
+    {
+        SessionTarget::InMemory => SessionManager::in_memory(cwd_text.clone()),
+        SessionTarget::NewIn(dir) => SessionManager::create(dir, cwd_text.clone()),
+        SessionTarget::Open(path) => SessionManager::open(path, &cwd_text)?,
+        SessionTarget::ContinueRecent(dir) => SessionManager::continue_recent(dir, &cwd_text)?,
+    };
+
+    let mut tool_env = ToolEnv::new(config.cwd.clone());
+    tool_env.shell_path = settings.shell_path().map(PathBuf::from);
+    tool_env.shell_command_prefix = settings.shell_command_prefix().map(String::from);
+    let tool_env = Arc::new(tool_env);
+    let tools: Vec<Arc<dyn Tool>> = match &config.tools {
+        ToolSelection::Default => crate::tool::default_tools(&tool_env),
+        ToolSelection::Only(names) => crate::tool::builtin_tools(names, &tool_env),
+        ToolSelection::None => Vec::new(),
+    };
+    let system_prompt = build_system_prompt(&SystemPromptOptions {
+        cwd: config.cwd.clone(),
+        tools: tools
+            .iter()
+            .map(|t| ToolLine::new(t.name(), t.description()))
+            .collect(),
+        custom_prompt: config.system_prompt.clone(),
+        append: config.append_system_prompt.clone(),
+        context_files: Vec::new(),
+        date: None,
+    });
+
+    let mut options = AgentOptions::new(model);
+    options.system_prompt = system_prompt;
+    options.tools = tools;
+    options.steering_mode = settings.steering_mode();
+    options.follow_up_mode = settings.follow_up_mode();
+    options.retry = settings.retry();
+    options.session_id = Some(session.session_id().to_string());
+    let agent = Agent::new(options, Arc::new(RegistryResolver(registry.clone())));
+    agent.set_argument_validator(Arc::new(|name: &str, schema: &serde_json::Value, args: &serde_json::Value| {
+        validate_arguments(name, schema, args)
+    }));
+
+    Ok(Parts {
+        agent,
+        registry,
+        state: State::new(session, settings),
+        tool_env,
+        thinking: config.thinking.or(suffix_level),
+        warnings,
+    })
+}
+
+/// `openclaw.json` (from `OPENCLAW_CONFIG_PATH` or the state dir) over pi's `models.json`.
+fn load_registry(config: &EngineConfig) -> Result<ModelRegistry, EngineError> {
+    let config_path = match std::env::var_os("OPENCLAW_CONFIG_PATH") {
+        Some(p) if !p.is_empty() => config::expand_home(std::path::Path::new(&p)),
+        _ => config.state_dir.join("openclaw.json"),
+    };
+    let oc = OpenClawConfig::load_from(&config_path).map_err(|e| EngineError::Config(e.to_string()))?;
+    let pi = config::load_pi_models(&config::pi_models_path())
+        .map_err(|e| EngineError::Config(e.to_string()))?;
+    let mut registry = ModelRegistry::from_config(&oc, Some(&pi));
+    if let (Some(key), Some(provider)) = (&config.api_key, &config.provider) {
+        registry.set_runtime_api_key(provider, key.clone());
+    }
+    Ok(registry)
+}
+
+/// pi's model choice: `--model` (with `--provider`), else the provider's first model, else the
+/// saved default, else the first available model.
+fn choose_model(
+    registry: &ModelRegistry,
+    settings: &Settings,
+    config: &EngineConfig,
+) -> Result<(Model, Option<ThinkingLevel>, Option<String>), EngineError> {
+    let provider = config.provider.as_deref();
+    if let Some(spec) = config.model.as_deref() {
+        let r = registry.resolve(provider, spec)?;
+        return Ok((r.model, r.thinking, r.warning));
+    }
+    if let Some(p) = provider {
+        if !registry.has_provider(p) {
+            return Err(crate::provider::ResolveError::UnknownProvider(p.to_string()).into());
+        }
+        let first = registry
+            .available_models()
+            .into_iter()
+            .find(|m| m.provider == p)
+            .or_else(|| registry.all_models().iter().find(|m| m.provider == p).cloned());
+        return first
+            .map(|m| (m, None, None))
+            .ok_or_else(|| EngineError::ModelNotFound(p.to_string()));
+    }
+    let saved = match (settings.default_provider(), settings.default_model()) {
+        (Some(p), Some(id)) if registry.has_credentials(p) => registry.find(p, id),
+        _ => None,
+    };
+    saved
+        .or_else(|| registry.default_model())
+        .map(|m| (m, None, None))
+        .ok_or(EngineError::NoModel)
+}
+
+/// Providers and keys from the registry, looked up for every model call (so a key changed on
+/// disk or a model switch mid-run take effect at the next turn).
+struct RegistryResolver(Arc<ModelRegistry>);
+
+#[async_trait::async_trait]
+impl ProviderResolver for RegistryResolver {
+    async fn resolve(&self, model: &Model) -> Result<ResolvedProvider, String> {
+        let provider = provider_for_api(&model.api)
+            .ok_or_else(|| format!("Model API \"{}\" is not supported", model.api))?;
+        Ok(ResolvedProvider {
+            provider,
+            api_key: self.0.api_key(&model.provider),
+        })
+    }
+}
+

@@ -1,0 +1,37 @@
+//! The engine's own mutable state (the agent keeps the context, model, tools and queues): the
+//! session, the settings and engine-level flags. Behind one mutex that is never held across an
+//! await or while calling into the agent.
+
+use crate::cancel::CancellationToken;
+use crate::message::Message;
+use crate::session::SessionManager;
+use crate::settings::Settings;
+
+pub(crate) struct State {
+    pub(crate) session: SessionManager,
+    pub(crate) settings: Settings,
+    /// Shell runs recorded while a run was active; added when it ends.
+    pub(crate) deferred: Vec<Message>,
+    /// Between `agent_start` and `agent_end` (pi's `isStreaming`).
+    pub(crate) streaming: bool,
+    /// A prompt was accepted and its run has not emitted `agent_start` yet.
+    pub(crate) starting: bool,
+    pub(crate) compacting: bool,
+    pub(crate) bash_cancel: Option<CancellationToken>,
+    pub(crate) compaction_cancel: Option<CancellationToken>,
+}
+
+impl State {
+    pub(crate) fn new(session: SessionManager, settings: Settings) -> State {
+        State {
+            session,
+            settings,
+            deferred: Vec::new(),
+            streaming: false,
+            starting: false,
+            compacting: false,
+            bash_cancel: None,
+            compaction_cancel: None,
+        }
+    }
+}

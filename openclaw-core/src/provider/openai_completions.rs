@@ -1,0 +1,485 @@
+//! The `openai-completions` wire API: `POST {baseUrl}/chat/completions` with `stream: true`
+//! (OpenAI, Ollama, vLLM, LM Studio, OpenRouter, Groq and other OpenAI-compatible servers),
+//! including pi's `compat` switches, and the incremental decoder of its `chat.completion.chunk`s.
+
+use futures::stream::BoxStream;
+use serde_json::{Map, Value, json};
+
+use super::http::{self, ErrorStyle, SseDecoder};
+use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
+use crate::message::{ContentBlock, Message, StopReason};
+use crate::model::{Model, ThinkingLevel};
+
+/// Requests never ask for more output tokens than this (pi's cap).
+pub const MAX_OUTPUT_TOKENS_CAP: u64 = 32_000;
+
+/// The `openai-completions` provider.
+#[derive(Debug, Clone, Default)]
+pub struct OpenAiCompletions;
+
+fn compat_bool(model: &Model, key: &str, default: bool) -> bool {
+    model
+        .compat_flag(key)
+        .and_then(Value::as_bool)
+        .unwrap_or(default)
+}
+
+/// pi's `reasoning_effort` value for a thinking level (`None` = do not send one).
+pub fn reasoning_effort(level: ThinkingLevel) -> Option<&'static str> {
+    match level {
+        ThinkingLevel::Off => None,
+        ThinkingLevel::Minimal => Some("minimal"),
+        ThinkingLevel::Low => Some("low"),
+        ThinkingLevel::Medium => Some("medium"),
+        ThinkingLevel::High => Some("high"),
+        ThinkingLevel::Xhigh => Some("xhigh"),
+    }
+}
+
+fn data_url(mime: &str, data: &str) -> String {
+    format!("data:{mime};base64,{data}")
+}
+
+fn user_parts(blocks: &[ContentBlock], images: bool) -> Vec<Value> {
+    let mut parts = Vec::with_capacity(blocks.len());
+    for block in blocks {
+        match block {
+            ContentBlock::Text(t) => parts.push(json!({"type": "text", "text": t.text})),
+            ContentBlock::Image(img) if images => parts.push(json!({
+                "type": "image_url",
+                "image_url": {"url": data_url(&img.mime_type, &img.data)}
+            })),
+            _ => {}
+        }
+    }
+    parts
+}
+
+/// The chat-completions `messages` array for `context`.
+pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
+    let mut out = Vec::with_capacity(context.messages.len() + 1);
+    if !context.system_prompt.is_empty() {
+        let role = if model.reasoning && compat_bool(model, "supportsDeveloperRole", true) {
+            "developer"
+        } else {
+            "system"
+        };
+        out.push(json!({"role": role, "content": context.system_prompt}));
+    }
+    let name_results = compat_bool(model, "requiresToolResultName", false);
+    for message in &context.messages {
+        match message {
+            Message::User(u) => {
+                let parts = user_parts(&u.content.blocks(), model.supports_images());
+                if !parts.is_empty() {
+                    out.push(json!({"role": "user", "content": parts}));
+                }
+            }
+            Message::Assistant(a) => {
+                if matches!(a.stop_reason, StopReason::Error | StopReason::Aborted)
+                    && a.content.is_empty()
+                {
+                    continue;
+                }
+                let text = a.text();
+                let calls: Vec<Value> = a
+                    .tool_calls()
+                    .map(|c| {
+                        json!({"id": c.id, "type": "function", "function": {
+                            "name": c.name, "arguments": c.arguments.to_string()}})
+                    })
+                    .collect();
+                let mut m = Map::new();
+                m.insert("role".into(), json!("assistant"));
+                m.insert(
+                    "content".into(),
+                    if text.is_empty() && !calls.is_empty() {
+                        Value::Null
+                    } else {
+                        Value::String(text)
+                    },
+                );
+                if !calls.is_empty() {
+                    m.insert("tool_calls".into(), Value::Array(calls));
+                }
+                out.push(Value::Object(m));
+            }
+            Message::ToolResult(r) => {
+                let text = crate::message::join_text(&r.content);
+                let mut m = Map::new();
+                m.insert("role".into(), json!("tool"));
+                m.insert("content".into(), json!(text));
+                m.insert("tool_call_id".into(), json!(r.tool_call_id));
+                if name_results {
+                    m.insert("name".into(), json!(r.tool_name));
+                }
+                out.push(Value::Object(m));
+                let has_images = r
+                    .content
+                    .iter()
+                    .any(|b| matches!(b, ContentBlock::Image(_)));
+                if has_images && model.supports_images() {
+                    let mut parts = vec![
+                        json!({"type": "text", "text": "Attached image(s) from tool result:"}),
+                    ];
+                    parts.extend(
+                        user_parts(&r.content, true)
+                            .into_iter()
+                            .filter(|p| p["type"] == "image_url"),
+                    );
+                    out.push(json!({"role": "user", "content": parts}));
+                }
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The request body, keys in pi's order: model, messages, stream, stream_options, store,
+/// max_completion_tokens, temperature, tools, reasoning_effort.
+pub fn request_body(model: &Model, context: &LlmContext, options: &StreamOptions) -> Value {
+    let mut body = Map::new();
+    body.insert("model".into(), json!(model.id));
+    body.insert(
+        "messages".into(),
+        Value::Array(convert_messages(model, context)),
+    );
+    body.insert("stream".into(), json!(true));
+    if compat_bool(model, "supportsUsageInStreaming", true) {
+        body.insert("stream_options".into(), json!({"include_usage": true}));
+    }
+    if compat_bool(model, "supportsStore", true) {
+        body.insert("store".into(), json!(false));
+    }
+    let max_tokens = options
+        .max_tokens
+        .unwrap_or_else(|| model.max_tokens.min(MAX_OUTPUT_TOKENS_CAP));
+    let field = model
+        .compat_flag("maxTokensField")
+        .and_then(Value::as_str)
+        .unwrap_or("max_completion_tokens");
+    body.insert(field.to_owned(), json!(max_tokens));
+    if let Some(t) = options.temperature {
+        body.insert("temperature".into(), json!(t));
+    }
+    if !context.tools.is_empty() {
+        let strict = compat_bool(model, "supportsStrictMode", true);
+        let tools: Vec<Value> = context
+            .tools
+            .iter()
+            .map(|t| {
+                let mut f = Map::new();
+                f.insert("name".into(), json!(t.name));
+                f.insert("description".into(), json!(t.description));
+                f.insert("parameters".into(), t.parameters.clone());
+                if strict {
+                    f.insert("strict".into(), json!(false));
+                }
+                json!({"type": "function", "function": Value::Object(f)})
+            })
+            .collect();
+        body.insert("tools".into(), Value::Array(tools));
+    }
+    let level = options.thinking.clamp_to(model);
+    if model.reasoning && compat_bool(model, "supportsReasoningEffort", true) {
+        if let Some(effort) = reasoning_effort(level) {
+            body.insert("reasoning_effort".into(), json!(effort));
+        }
+    }
+    Value::Object(body)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Text,
+    Thinking(&'static str),
+    Tool,
+}
+
+#[derive(Debug)]
+struct Block {
+    kind: Kind,
+    /// For tool calls: the server's `tool_calls[].index` and `id`.
+    tool_index: i64,
+    tool_id: String,
+}
+
+/// Decodes `chat.completion.chunk` events. All blocks stay open until the stream finishes and
+/// are then closed in order (pi's observed order; reasoning blocks carry the delta field's name
+/// as their signature).
+#[derive(Debug, Default)]
+pub struct CompletionsDecoder {
+    blocks: Vec<Block>,
+    current: Option<usize>,
+    saw_id: bool,
+    finish: Option<StopReason>,
+    filtered: bool,
+    finished: bool,
+}
+
+const REASONING_FIELDS: [&str; 3] = ["reasoning_content", "reasoning", "reasoning_text"];
+
+impl CompletionsDecoder {
+    /// A fresh decoder.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn open(&mut self, kind: Kind, tool_index: i64, tool_id: String) -> usize {
+        self.blocks.push(Block {
+            kind,
+            tool_index,
+            tool_id,
+        });
+        let i = self.blocks.len() - 1;
+        self.current = Some(i);
+        i
+    }
+
+    fn current_of(&self, kind: Kind) -> Option<usize> {
+        self.current.filter(|&i| self.blocks[i].kind == kind)
+    }
+
+    fn on_chunk(&mut self, chunk: &Value, out: &mut Vec<StreamEvent>) {
+        if !self.saw_id {
+            if let Some(id) = chunk.get("id").and_then(Value::as_str) {
+                self.saw_id = true;
+                out.push(StreamEvent::ResponseId(id.to_owned()));
+            }
+        }
+        if let Some(err) = chunk.get("error") {
+            let msg = err
+                .get("message")
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .unwrap_or_else(|| err.to_string());
+            self.finished = true;
+            out.push(StreamEvent::Error {
+                reason: StopReason::Error,
+                message: msg,
+            });
+            return;
+        }
+        if let Some(usage) = chunk.get("usage").filter(|u| u.is_object()) {
+            out.push(StreamEvent::Usage(usage_counts(usage)));
+        }
+        let Some(choice) = chunk
+            .get("choices")
+            .and_then(Value::as_array)
+            .and_then(|c| c.first())
+        else {
+            return;
+        };
+        if let Some(delta) = choice.get("delta") {
+            self.on_delta(delta, out);
+        }
+        if let Some(reason) = choice.get("finish_reason").and_then(Value::as_str) {
+            self.finish = Some(match reason {
+                "length" => StopReason::Length,
+                "tool_calls" | "function_call" => StopReason::ToolUse,
+                "content_filter" => {
+                    self.filtered = true;
+                    StopReason::Error
+                }
+                _ => StopReason::Stop,
+            });
+        }
+    }
+
+    fn on_delta(&mut self, delta: &Value, out: &mut Vec<StreamEvent>) {
+        for field in REASONING_FIELDS {
+            if let Some(text) = delta.get(field).and_then(Value::as_str) {
+                if text.is_empty() {
+                    continue;
+                }
+                let kind = Kind::Thinking(field);
+                let index = match self.current_of(kind) {
+                    Some(i) => i,
+                    None => {
+                        let i = self.open(kind, -1, String::new());
+                        out.push(StreamEvent::ThinkingStart { index: i });
+                        i
+                    }
+                };
+                out.push(StreamEvent::ThinkingDelta {
+                    index,
+                    delta: text.to_owned(),
+                });
+                break;
+            }
+        }
+        if let Some(text) = delta.get("content").and_then(Value::as_str) {
+            if !text.is_empty() {
+                let index = match self.current_of(Kind::Text) {
+                    Some(i) => i,
+                    None => {
+                        let i = self.open(Kind::Text, -1, String::new());
+                        out.push(StreamEvent::TextStart { index: i });
+                        i
+                    }
+                };
+                out.push(StreamEvent::TextDelta {
+                    index,
+                    delta: text.to_owned(),
+                });
+            }
+        }
+        if let Some(calls) = delta.get("tool_calls").and_then(Value::as_array) {
+            for call in calls {
+                self.on_tool_delta(call, out);
+            }
+        }
+    }
+
+    fn on_tool_delta(&mut self, call: &Value, out: &mut Vec<StreamEvent>) {
+        let tool_index = call.get("index").and_then(Value::as_i64).unwrap_or(0);
+        let id = call
+            .get("id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        let function = call.get("function");
+        let existing = self
+            .blocks
+            .iter()
+            .rposition(|b| b.kind == Kind::Tool && b.tool_index == tool_index);
+        let index = match (existing, id) {
+            (Some(i), Some(id)) if self.blocks[i].tool_id == id => i,
+            (Some(i), None) => i,
+            _ => {
+                let id = id.unwrap_or_default().to_owned();
+                let name = function
+                    .and_then(|f| f.get("name"))
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_owned();
+                let i = self.open(Kind::Tool, tool_index, id.clone());
+                out.push(StreamEvent::ToolCallStart { index: i, id, name });
+                i
+            }
+        };
+        self.current = Some(index);
+        if let Some(args) = function
+            .and_then(|f| f.get("arguments"))
+            .and_then(Value::as_str)
+        {
+            out.push(StreamEvent::ToolCallDelta {
+                index,
+                delta: args.to_owned(),
+            });
+        }
+    }
+
+    fn close(&mut self, out: &mut Vec<StreamEvent>) {
+        for (index, block) in self.blocks.iter().enumerate() {
+            out.push(match block.kind {
+                Kind::Text => StreamEvent::TextEnd {
+                    index,
+                    signature: None,
+                },
+                Kind::Thinking(field) => StreamEvent::ThinkingEnd {
+                    index,
+                    signature: Some(field.to_owned()),
+                    redacted: false,
+                },
+                Kind::Tool => StreamEvent::ToolCallEnd {
+                    index,
+                    arguments: None,
+                    thought_signature: None,
+                },
+            });
+        }
+        self.finished = true;
+        if self.filtered {
+            out.push(StreamEvent::Error {
+                reason: StopReason::Error,
+                message: "Provider finish_reason: content_filter".to_owned(),
+            });
+        } else {
+            out.push(StreamEvent::Done {
+                reason: self.finish.unwrap_or(StopReason::Stop),
+            });
+        }
+    }
+}
+
+/// pi's usage mapping: input excludes cached tokens, output includes reasoning tokens.
+pub fn usage_counts(usage: &Value) -> TokenCounts {
+    let n = |v: Option<&Value>| v.and_then(Value::as_u64).unwrap_or(0);
+    let prompt = n(usage.get("prompt_tokens"));
+    let cached = n(usage.pointer("/prompt_tokens_details/cached_tokens"));
+    let completion = n(usage.get("completion_tokens"));
+    let reasoning = n(usage.pointer("/completion_tokens_details/reasoning_tokens"));
+    TokenCounts {
+        input: prompt.saturating_sub(cached),
+        output: completion + reasoning,
+        cache_read: cached,
+        cache_write: 0,
+    }
+}
+
+impl SseDecoder for CompletionsDecoder {
+    fn on_event(&mut self, _event: &str, data: &str, out: &mut Vec<StreamEvent>) {
+        if self.finished {
+            return;
+        }
+        let data = data.trim();
+        if data == "[DONE]" {
+            self.close(out);
+            return;
+        }
+        if data.is_empty() {
+            return;
+        }
+        match serde_json::from_str::<Value>(data) {
+            Ok(chunk) => self.on_chunk(&chunk, out),
+            Err(e) => {
+                self.finished = true;
+                out.push(StreamEvent::Error {
+                    reason: StopReason::Error,
+                    message: format!("invalid chunk from server: {e}"),
+                });
+            }
+        }
+    }
+
+    fn on_end(&mut self, out: &mut Vec<StreamEvent>) {
+        if !self.finished && self.finish.is_some() {
+            self.close(out);
+        }
+    }
+
+    fn is_finished(&self) -> bool {
+        self.finished
+    }
+}
+
+impl Provider for OpenAiCompletions {
+    fn api(&self) -> &str {
+        "openai-completions"
+    }
+
+    fn stream(
+        &self,
+        model: &Model,
+        context: &LlmContext,
+        options: &StreamOptions,
+    ) -> BoxStream<'static, StreamEvent> {
+        let body = request_body(model, context, options);
+        let mut req = http::client()
+            .post(http::join_url(&model.base_url, "chat/completions"))
+            .header("content-type", "application/json")
+            .header("accept", "text/event-stream");
+        if let Some(key) = options.api_key.as_deref() {
+            req = req.bearer_auth(key);
+        }
+        req = http::with_headers(req, model, options).json(&body);
+        http::send_and_decode(
+            model.provider.clone(),
+            req,
+            CompletionsDecoder::new(),
+            ErrorStyle::OpenAi,
+            options.cancel.clone(),
+        )
+    }
+}

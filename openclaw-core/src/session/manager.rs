@@ -1,0 +1,605 @@
+//! The session manager: one session's entry tree, its leaf, and its file.
+//!
+//! Entries are appended under the current leaf. The file is written lazily like pi: nothing
+//! reaches disk until the session holds an assistant message; then header and buffered entries
+//! go out in one write, and every later entry is appended as one whole line. An in-memory
+//! manager (`--no-session`) never writes. Branching (`branch`, `reset_leaf`,
+//! `branch_with_summary`) stays in the file; `fork`/`clone` start a new file.
+
+use std::collections::{HashMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+use crate::event::CompactionResult;
+use crate::message::{Message, UserContent};
+use crate::model::ThinkingLevel;
+
+use super::context::{SessionContext, build_context};
+use super::entry::{
+    BranchSummaryEntry, CompactionEntry, CustomEntry, CustomMessageEntry, LabelEntry,
+    MessageEntry, ModelChangeEntry, SessionEntry, SessionHeader, SessionInfoEntry,
+    ThinkingLevelChangeEntry, iso_now, new_entry_id,
+};
+use super::file::{self, SessionError};
+
+/// A user message that can be forked from (`get_fork_messages`).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ForkMessage {
+    pub entry_id: String,
+    pub text: String,
+}
+
+/// One session: header, entries in file order, tree index, leaf and (optional) file.
+#[derive(Debug, Clone)]
+pub struct SessionManager {
+    header: SessionHeader,
+    entries: Vec<SessionEntry>,
+    index: HashMap<String, usize>,
+    leaf: Option<String>,
+    labels: HashMap<String, String>,
+    session_dir: Option<PathBuf>,
+    file: Option<PathBuf>,
+    /// The file holds everything so far; new entries are appended one by one.
+    flushed: bool,
+    has_assistant: bool,
+    /// The file ends without a newline (torn write): start the next append with one.
+    torn_tail: bool,
+}
+
+/// pi's session directory name for a working directory: `--<cwd>--` with one leading `/` or
+/// `\` dropped and every `/`, `\`, `:` replaced by `-` (`/tmp/x/work` → `--tmp-x-work--`).
+pub fn encode_cwd(cwd: &str) -> String {
+    let trimmed = cwd
+        .strip_prefix('/')
+        .or_else(|| cwd.strip_prefix('\\'))
+        .unwrap_or(cwd);
+    let body: String = trimmed
+        .chars()
+        .map(|c| if matches!(c, '/' | '\\' | ':') { '-' } else { c })
+        .collect();
+    format!("--{body}--")
+}
+
+/// The file name of a new session: `<ISO time with ':' and '.' as '-'>_<id>.jsonl`.
+pub fn session_file_name(iso_timestamp: &str, session_id: &str) -> String {
+    let stamp: String = iso_timestamp
+        .chars()
+        .map(|c| if c == ':' || c == '.' { '-' } else { c })
+        .collect();
+    format!("{stamp}_{session_id}.jsonl")
+}
+
+/// A new session id (UUIDv7, as pi 0.73).
+pub fn new_session_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+impl SessionManager {
+    fn blank(header: SessionHeader, session_dir: Option<PathBuf>, file: Option<PathBuf>) -> Self {
+        SessionManager {
+            header,
+            entries: Vec::new(),
+            index: HashMap::new(),
+            leaf: None,
+            labels: HashMap::new(),
+            session_dir,
+            file,
+            flushed: false,
+            has_assistant: false,
+            torn_tail: false,
+        }
+    }
+
+    /// A new session whose file will be `<session_dir>/<time>_<id>.jsonl` (written lazily).
+    pub fn create(session_dir: impl Into<PathBuf>, cwd: impl Into<String>) -> Self {
+        let dir = session_dir.into();
+        let header = SessionHeader::new(new_session_id(), cwd, None);
+        let path = dir.join(session_file_name(&header.timestamp, &header.id));
+        Self::blank(header, Some(dir), Some(path))
+    }
+
+    /// A session that is never written (`--no-session`).
+    pub fn in_memory(cwd: impl Into<String>) -> Self {
+        Self::blank(SessionHeader::new(new_session_id(), cwd, None), None, None)
+    }
+
+    /// Open a session file. Older versions are migrated and the file rewritten; a file whose
+    /// first line is no header is rewritten as a fresh empty session; a missing file becomes a
+    /// new session at that path (with `cwd`). Malformed lines are skipped with a warning.
+    pub fn open(path: impl Into<PathBuf>, cwd: &str) -> Result<Self, SessionError> {
+        let path = path.into();
+        let dir = path.parent().map(Path::to_path_buf);
+        if !path.exists() {
+            let header = SessionHeader::new(new_session_id(), cwd, None);
+            return Ok(Self::blank(header, dir, Some(path)));
+        }
+        let loaded = file::load_file(&path)?;
+        let Some(header) = loaded.header else {
+            let header = SessionHeader::new(new_session_id(), cwd, None);
+            let mut m = Self::blank(header, dir, Some(path));
+            m.rewrite()?;
+            return Ok(m);
+        };
+        let mut m = Self::from_parts(header, loaded.entries, dir, Some(path));
+        m.torn_tail = loaded.torn_tail;
+        if loaded.migrated {
+            m.rewrite()?;
+        }
+        Ok(m)
+    }
+
+    /// The most recent session of `session_dir` (`--continue`), or a new one when it has none.
+    pub fn continue_recent(
+        session_dir: impl Into<PathBuf>,
+        cwd: &str,
+    ) -> Result<Self, SessionError> {
+        let dir = session_dir.into();
+        match super::listing::most_recent_session(&dir) {
+            Some(path) => Self::open(path, cwd),
+            None => Ok(Self::create(dir, cwd)),
+        }
+    }
+
+    /// A manager over already-parsed entries (file assumed to hold them all).
+    pub fn from_parts(
+        header: SessionHeader,
+        entries: Vec<SessionEntry>,
+        session_dir: Option<PathBuf>,
+        file: Option<PathBuf>,
+    ) -> Self {
+        let mut m = Self::blank(header, session_dir, file);
+        m.index.reserve(entries.len());
+        for (i, e) in entries.iter().enumerate() {
+            m.index.insert(e.id().to_string(), i);
+            m.note(e);
+        }
+        m.leaf = entries.last().map(|e| e.id().to_string());
+        m.entries = entries;
+        m.flushed = m.file.as_ref().is_some_and(|p| p.exists());
+        m
+    }
+
+    fn note(&mut self, e: &SessionEntry) {
+        match e {
+            SessionEntry::Label(l) => match &l.label {
+                Some(text) => {
+                    self.labels.insert(l.target_id.clone(), text.clone());
+                }
+                None => {
+                    self.labels.remove(&l.target_id);
+                }
+            },
+            e if e.is_assistant_message() => self.has_assistant = true,
+            _ => {}
+        }
+    }
+
+    /// Start a new, empty session in the same directory (RPC `new_session`); in-memory managers
+    /// stay in memory.
+    pub fn new_session(&mut self, parent_session: Option<String>) {
+        let header = SessionHeader::new(new_session_id(), self.header.cwd.clone(), parent_session);
+        let file = match (&self.session_dir, &self.file) {
+            (Some(dir), Some(_)) => Some(dir.join(session_file_name(&header.timestamp, &header.id))),
+            _ => None,
+        };
+        *self = Self::blank(header, self.session_dir.clone(), file);
+    }
+
+    // ----- accessors -----
+
+    pub fn header(&self) -> &SessionHeader {
+        &self.header
+    }
+    pub fn session_id(&self) -> &str {
+        &self.header.id
+    }
+    pub fn cwd(&self) -> &str {
+        &self.header.cwd
+    }
+    /// The session file (reported even before it exists); `None` in memory.
+    pub fn session_file(&self) -> Option<&Path> {
+        self.file.as_deref()
+    }
+    pub fn session_dir(&self) -> Option<&Path> {
+        self.session_dir.as_deref()
+    }
+    /// Whether entries are written to disk at all.
+    pub fn is_persisted(&self) -> bool {
+        self.file.is_some()
+    }
+    /// All entries in file order.
+    pub fn entries(&self) -> &[SessionEntry] {
+        &self.entries
+    }
+    pub fn entry(&self, id: &str) -> Option<&SessionEntry> {
+        self.index.get(id).map(|&i| &self.entries[i])
+    }
+    /// The current leaf (`None` before the first entry or after `reset_leaf`).
+    pub fn leaf_id(&self) -> Option<&str> {
+        self.leaf.as_deref()
+    }
+    /// The children of `id` (`None`: the roots), in file order.
+    pub fn children(&self, id: Option<&str>) -> Vec<&SessionEntry> {
+        self.entries.iter().filter(|e| e.parent_id() == id).collect()
+    }
+    /// The label of an entry.
+    pub fn label(&self, id: &str) -> Option<&str> {
+        self.labels.get(id).map(String::as_str)
+    }
+    /// The session's name (the last `session_info` entry's).
+    pub fn session_name(&self) -> Option<&str> {
+        self.entries.iter().rev().find_map(|e| match e {
+            SessionEntry::SessionInfo(i) => Some(i.name.as_deref().unwrap_or("")),
+            _ => None,
+        })
+        .filter(|n| !n.is_empty())
+    }
+
+    /// The entries from the root to `id` (inclusive).
+    pub fn path_to(&self, id: Option<&str>) -> Vec<&SessionEntry> {
+        let mut path = Vec::new();
+        let mut seen = HashSet::new();
+        let mut cur = id.and_then(|i| self.index.get(i).copied());
+        while let Some(i) = cur {
+            if !seen.insert(i) {
+                break; // a cycle in a hand-edited file
+            }
+            let e = &self.entries[i];
+            path.push(e);
+            cur = e.parent_id().and_then(|p| self.index.get(p).copied());
+        }
+        path.reverse();
+        path
+    }
+
+    /// The entries from the root to the current leaf (pi's `getBranch`).
+    pub fn branch_entries(&self) -> Vec<&SessionEntry> {
+        self.path_to(self.leaf.as_deref())
+    }
+
+    /// The model's context at the current leaf.
+    pub fn build_context(&self) -> SessionContext {
+        build_context(&self.branch_entries())
+    }
+
+    /// The thinking level at the current leaf (default `off`).
+    pub fn thinking_level(&self) -> ThinkingLevel {
+        self.build_context().thinking_level
+    }
+
+    /// The user messages with text, in file order (`get_fork_messages`).
+    pub fn fork_messages(&self) -> Vec<ForkMessage> {
+        self.entries
+            .iter()
+            .filter_map(|e| match e {
+                SessionEntry::Message(m) => match &m.message {
+                    Message::User(u) => Some((m.id.clone(), u.content.text())),
+                    _ => None,
+                },
+                _ => None,
+            })
+            .filter(|(_, text)| !text.is_empty())
+            .map(|(entry_id, text)| ForkMessage { entry_id, text })
+            .collect()
+    }
+
+    // ----- appending -----
+
+    /// Append an entry under the current leaf: it gets a fresh id, the leaf as parent and the
+    /// current time, becomes the leaf, and is persisted. Returns its id.
+    pub fn append(&mut self, mut entry: SessionEntry) -> Result<String, SessionError> {
+        let taken: HashSet<String> = HashSet::new();
+        let mut id = new_entry_id(&taken);
+        while self.index.contains_key(&id) {
+            id = new_entry_id(&taken);
+        }
+        entry.set_base(id.clone(), self.leaf.clone(), iso_now());
+        self.index.insert(id.clone(), self.entries.len());
+        self.note(&entry);
+        self.entries.push(entry);
+        self.leaf = Some(id.clone());
+        self.persist_last()?;
+        Ok(id)
+    }
+
+    pub fn append_message(&mut self, message: Message) -> Result<String, SessionError> {
+        self.append(SessionEntry::Message(MessageEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            message,
+        }))
+    }
+
+    pub fn append_model_change(
+        &mut self,
+        provider: &str,
+        model_id: &str,
+    ) -> Result<String, SessionError> {
+        self.append(SessionEntry::ModelChange(ModelChangeEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            provider: provider.to_string(),
+            model_id: model_id.to_string(),
+        }))
+    }
+
+    pub fn append_thinking_level_change(
+        &mut self,
+        level: ThinkingLevel,
+    ) -> Result<String, SessionError> {
+        self.append(SessionEntry::ThinkingLevelChange(ThinkingLevelChangeEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            thinking_level: level.as_str().to_string(),
+        }))
+    }
+
+    /// Append a compaction entry for a [`CompactionResult`] (`details` as given, `fromHook`).
+    pub fn append_compaction(
+        &mut self,
+        result: &CompactionResult,
+        from_hook: bool,
+    ) -> Result<String, SessionError> {
+        let details = result
+            .details
+            .as_ref()
+            .and_then(|d| serde_json::to_value(d).ok());
+        self.append(SessionEntry::Compaction(CompactionEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            summary: result.summary.clone(),
+            first_kept_entry_id: result.first_kept_entry_id.clone(),
+            tokens_before: result.tokens_before,
+            details,
+            from_hook: Some(from_hook),
+        }))
+    }
+
+    /// Extension state (`custom`), never part of the model's context.
+    pub fn append_custom(
+        &mut self,
+        custom_type: &str,
+        data: Option<Value>,
+    ) -> Result<String, SessionError> {
+        self.append(SessionEntry::Custom(CustomEntry {
+            custom_type: custom_type.to_string(),
+            data,
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+        }))
+    }
+
+    /// An extension message that reaches the model as user content (`custom_message`).
+    pub fn append_custom_message(
+        &mut self,
+        custom_type: &str,
+        content: UserContent,
+        display: bool,
+        details: Option<Value>,
+    ) -> Result<String, SessionError> {
+        self.append(SessionEntry::CustomMessage(CustomMessageEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            custom_type: custom_type.to_string(),
+            content,
+            display,
+            details,
+        }))
+    }
+
+    /// Set (or with `None`, clear) the label of an existing entry.
+    pub fn append_label(
+        &mut self,
+        target_id: &str,
+        label: Option<&str>,
+    ) -> Result<String, SessionError> {
+        if !self.index.contains_key(target_id) {
+            return Err(SessionError::EntryNotFound(target_id.to_string()));
+        }
+        self.append(SessionEntry::Label(LabelEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            target_id: target_id.to_string(),
+            label: label.map(str::to_string),
+        }))
+    }
+
+    /// Name the session (`session_info`, the name trimmed).
+    pub fn append_session_info(&mut self, name: &str) -> Result<String, SessionError> {
+        self.append(SessionEntry::SessionInfo(SessionInfoEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            name: Some(name.trim().to_string()),
+        }))
+    }
+
+    // ----- branching -----
+
+    /// Move the leaf to an existing entry: the next append becomes its child.
+    pub fn branch(&mut self, id: &str) -> Result<(), SessionError> {
+        if !self.index.contains_key(id) {
+            return Err(SessionError::EntryNotFound(id.to_string()));
+        }
+        self.leaf = Some(id.to_string());
+        Ok(())
+    }
+
+    /// Make the next append a new root.
+    pub fn reset_leaf(&mut self) {
+        self.leaf = None;
+    }
+
+    /// Move the leaf to `from` (`None`: before the first entry) and append a `branch_summary`
+    /// of the abandoned branch there. Returns the summary entry's id.
+    pub fn branch_with_summary(
+        &mut self,
+        from: Option<&str>,
+        summary: &str,
+        details: Option<Value>,
+        from_hook: Option<bool>,
+    ) -> Result<String, SessionError> {
+        match from {
+            Some(id) => self.branch(id)?,
+            None => self.reset_leaf(),
+        }
+        self.append(SessionEntry::BranchSummary(BranchSummaryEntry {
+            id: String::new(),
+            parent_id: None,
+            timestamp: String::new(),
+            from_id: from.unwrap_or("root").to_string(),
+            summary: summary.to_string(),
+            details,
+            from_hook,
+        }))
+    }
+
+    /// RPC `fork {entryId}`: switch to a new session file holding the path up to the parent of
+    /// the user message `entry_id` (same entry ids, `parentSession` = this file). Forking from a
+    /// root message starts an empty session with `parentSession`. Returns the message's text.
+    pub fn fork(&mut self, entry_id: &str) -> Result<String, SessionError> {
+        let entry = self
+            .entry(entry_id)
+            .ok_or_else(|| SessionError::EntryNotFound(entry_id.to_string()))?;
+        let (text, parent) = match entry {
+            SessionEntry::Message(m) => match &m.message {
+                Message::User(u) => (u.content.text(), m.parent_id.clone()),
+                _ => return Err(SessionError::NotAUserMessage(entry_id.to_string())),
+            },
+            _ => return Err(SessionError::NotAUserMessage(entry_id.to_string())),
+        };
+        match parent {
+            Some(p) => {
+                self.create_branched_session(&p)?;
+            }
+            None => {
+                let parent_file = self.parent_session_ref();
+                self.new_session(parent_file);
+            }
+        }
+        Ok(text)
+    }
+
+    /// RPC `clone`: switch to a new session file holding the current branch.
+    pub fn clone_session(&mut self) -> Result<Option<PathBuf>, SessionError> {
+        match self.leaf.clone() {
+            Some(leaf) => self.create_branched_session(&leaf),
+            None => {
+                let parent_file = self.parent_session_ref();
+                self.new_session(parent_file);
+                Ok(self.file.clone())
+            }
+        }
+    }
+
+    fn parent_session_ref(&self) -> Option<String> {
+        self.file.as_ref().map(|p| p.to_string_lossy().into_owned())
+    }
+
+    /// Switch to a new session holding the root→`leaf_id` path (labels re-created as trailing
+    /// `label` entries). The new file is written now if the path holds an assistant message,
+    /// otherwise lazily. Returns the new file path (`None` in memory).
+    pub fn create_branched_session(
+        &mut self,
+        leaf_id: &str,
+    ) -> Result<Option<PathBuf>, SessionError> {
+        if !self.index.contains_key(leaf_id) {
+            return Err(SessionError::EntryNotFound(leaf_id.to_string()));
+        }
+        let path: Vec<SessionEntry> = self
+            .path_to(Some(leaf_id))
+            .into_iter()
+            .filter(|e| !matches!(e, SessionEntry::Label(_)))
+            .cloned()
+            .collect();
+        let labels: Vec<(String, String)> = path
+            .iter()
+            .filter_map(|e| self.labels.get(e.id()).map(|l| (e.id().to_string(), l.clone())))
+            .collect();
+        let parent_file = self.parent_session_ref();
+        let header = SessionHeader::new(new_session_id(), self.header.cwd.clone(), parent_file);
+        let file = self
+            .session_dir
+            .as_ref()
+            .filter(|_| self.file.is_some())
+            .map(|dir| dir.join(session_file_name(&header.timestamp, &header.id)));
+        let mut next = Self::blank(header, self.session_dir.clone(), file);
+        next.index.reserve(path.len() + labels.len());
+        for (i, e) in path.iter().enumerate() {
+            next.index.insert(e.id().to_string(), i);
+        }
+        next.leaf = path.last().map(|e| e.id().to_string());
+        next.entries = path;
+        let notes: Vec<SessionEntry> = next.entries.clone();
+        for e in &notes {
+            next.note(e);
+        }
+        for (target, label) in labels {
+            let mut taken: HashSet<String> = next.index.keys().cloned().collect();
+            taken.extend(self.index.keys().cloned());
+            let id = new_entry_id(&taken);
+            let entry = SessionEntry::Label(LabelEntry {
+                id: id.clone(),
+                parent_id: next.leaf.clone(),
+                timestamp: iso_now(),
+                target_id: target,
+                label: Some(label),
+            });
+            next.index.insert(id.clone(), next.entries.len());
+            next.note(&entry);
+            next.entries.push(entry);
+            next.leaf = Some(id);
+        }
+        if next.has_assistant {
+            next.rewrite()?;
+        }
+        *self = next;
+        Ok(self.file.clone())
+    }
+
+    // ----- persistence -----
+
+    /// Write the whole file now (atomic replace), whatever it holds.
+    pub fn rewrite(&mut self) -> Result<(), SessionError> {
+        if let Some(path) = &self.file {
+            file::write_atomic(path, &file::render(&self.header, &self.entries))?;
+            self.flushed = true;
+            self.torn_tail = false;
+        }
+        Ok(())
+    }
+
+    fn persist_last(&mut self) -> Result<(), SessionError> {
+        let Some(path) = self.file.clone() else {
+            return Ok(());
+        };
+        if !self.has_assistant {
+            return Ok(());
+        }
+        let mut text = String::new();
+        if self.torn_tail {
+            text.push('\n');
+        }
+        if self.flushed {
+            if let Some(e) = self.entries.last() {
+                text.push_str(&e.to_line());
+                text.push('\n');
+            }
+        } else {
+            text.push_str(&file::render(&self.header, &self.entries));
+        }
+        file::append_text(&path, &text)?;
+        self.flushed = true;
+        self.torn_tail = false;
+        Ok(())
+    }
+}

@@ -1,0 +1,254 @@
+//! The stdout writer: one thread owns stdout and writes whole records in the order they were
+//! queued, flushing whenever the queue runs dry. Events and responses share the queue, so an
+//! event emitted before a response is written before it.
+//!
+//! `message_update` carries the partial assistant message twice (in `assistantMessageEvent` and
+//! as `message`); it is serialised once and the bytes are reused.
+
+use std::io::Write;
+use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+
+use openclaw_core::event::AgentEvent;
+use serde::Serialize;
+
+use super::framing::encode_line;
+
+enum Record {
+    Line(Vec<u8>),
+    Flush(std::sync::mpsc::Sender<()>),
+}
+
+/// A handle for queueing output lines (cheap to clone).
+#[derive(Clone)]
+pub struct Output {
+    tx: SyncSender<Record>,
+}
+
+impl Output {
+    /// Start the writer thread over `sink`.
+    pub fn spawn<W: Write + Send + 'static>(sink: W) -> Output {
+        let (tx, rx) = sync_channel(8192);
+        std::thread::Builder::new()
+            .name("rpc-stdout".into())
+            .spawn(move || write_loop(rx, sink))
+            .map(drop)
+            .unwrap_or_else(|e| tracing::error!("cannot start the stdout writer: {e}"));
+        Output { tx }
+    }
+
+    /// Queue one record.
+    pub fn send<T: Serialize>(&self, value: &T) {
+        match encode_line(value) {
+            Ok(line) => self.send_raw(line),
+            Err(e) => tracing::error!("cannot serialise an output record: {e}"),
+        }
+    }
+
+    /// Queue an agent event (with the cheap path for `message_update`).
+    pub fn send_event(&self, event: &AgentEvent) {
+        match encode_event(event) {
+            Ok(line) => self.send_raw(line),
+            Err(e) => tracing::error!("cannot serialise an event: {e}"),
+        }
+    }
+
+    fn send_raw(&self, line: Vec<u8>) {
+        let _ = self.tx.send(Record::Line(line));
+    }
+
+    /// Wait until everything queued so far has been written and flushed.
+    pub fn flush(&self) {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if self.tx.send(Record::Flush(tx)).is_ok() {
+            let _ = rx.recv();
+        }
+    }
+}
+
+fn write_loop<W: Write>(rx: Receiver<Record>, sink: W) {
+    let mut out = std::io::BufWriter::with_capacity(64 * 1024, sink);
+    while let Ok(rec) = rx.recv() {
+        let mut next = Some(rec);
+        while let Some(rec) = next.take() {
+            match rec {
+                Record::Line(l) => {
+                    if out.write_all(&l).is_err() {
+                        return;
+                    }
+                }
+                Record::Flush(ack) => {
+                    let _ = out.flush();
+                    let _ = ack.send(());
+                }
+            }
+            next = rx.try_recv().ok();
+        }
+        if out.flush().is_err() {
+            return;
+        }
+    }
+    let _ = out.flush();
+}
+
+/// Serialise an event as one output line.
+pub fn encode_event(event: &AgentEvent) -> Result<Vec<u8>, serde_json::Error> {
+    let AgentEvent::MessageUpdate {
+        assistant_message_event,
+        message,
+    } = event
+    else {
+        return encode_line(event);
+    };
+    // The sub-event serialises with `partial` last; splice the shared bytes in by hand.
+    let partial = serde_json::to_vec(message.as_ref())?;
+    let mut out = Vec::with_capacity(partial.len() * 2 + 128);
+    out.extend_from_slice(br#"{"type":"message_update","assistantMessageEvent":"#);
+    let sub_bytes = serde_json::to_vec(&SubEventWithoutPartial(assistant_message_event))?;
+    // `sub_bytes` ends with `}`; reopen it to append `partial`.
+    out.extend_from_slice(&sub_bytes[..sub_bytes.len().saturating_sub(1)]);
+    out.extend_from_slice(br#","partial":"#);
+    out.extend_from_slice(&partial);
+    out.extend_from_slice(br#"},"message":"#);
+    out.extend_from_slice(&partial);
+    out.extend_from_slice(b"}\n");
+    Ok(out)
+}
+
+/// The sub-event's fields in order, without `partial`.
+struct SubEventWithoutPartial<'a>(&'a openclaw_core::event::AssistantMessageEvent);
+
+impl Serialize for SubEventWithoutPartial<'_> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use openclaw_core::event::AssistantMessageEvent as E;
+        use serde::ser::SerializeMap;
+        let mut m = s.serialize_map(None)?;
+        match self.0 {
+            E::TextStart { content_index, .. } => {
+                m.serialize_entry("type", "text_start")?;
+                m.serialize_entry("contentIndex", content_index)?;
+            }
+            E::TextDelta {
+                content_index,
+                delta,
+                ..
+            } => {
+                m.serialize_entry("type", "text_delta")?;
+                m.serialize_entry("contentIndex", content_index)?;
+                m.serialize_entry("delta", delta)?;
+            }
+            E::TextEnd {
+                content_index,
+                content,
+                ..
+            } => {
+                m.serialize_entry("type", "text_end")?;
+                m.serialize_entry("contentIndex", content_index)?;
+                m.serialize_entry("content", content)?;
+            }
+            E::ThinkingStart { content_index, .. } => {
+                m.serialize_entry("type", "thinking_start")?;
+                m.serialize_entry("contentIndex", content_index)?;
+            }
+            E::ThinkingDelta {
+                content_index,
+                delta,
+                ..
+            } => {
+                m.serialize_entry("type", "thinking_delta")?;
+                m.serialize_entry("contentIndex", content_index)?;
+                m.serialize_entry("delta", delta)?;
+            }
+            E::ThinkingEnd {
+                content_index,
+                content,
+                ..
+            } => {
+                m.serialize_entry("type", "thinking_end")?;
+                m.serialize_entry("contentIndex", content_index)?;
+                m.serialize_entry("content", content)?;
+            }
+            E::ToolCallStart { content_index, .. } => {
+                m.serialize_entry("type", "toolcall_start")?;
+                m.serialize_entry("contentIndex", content_index)?;
+            }
+            E::ToolCallDelta {
+                content_index,
+                delta,
+                ..
+            } => {
+                m.serialize_entry("type", "toolcall_delta")?;
+                m.serialize_entry("contentIndex", content_index)?;
+                m.serialize_entry("delta", delta)?;
+            }
+            E::ToolCallEnd {
+                content_index,
+                tool_call,
+                ..
+            } => {
+                m.serialize_entry("type", "toolcall_end")?;
+                m.serialize_entry("contentIndex", content_index)?;
+                m.serialize_entry(
+                    "toolCall",
+                    &openclaw_core::message::ContentBlock::ToolCall(tool_call.clone()),
+                )?;
+            }
+        }
+        m.end()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_update_bytes_match_plain_serialisation() {
+        let line = r#"{"type":"message_update","assistantMessageEvent":{"type":"toolcall_end","contentIndex":0,"toolCall":{"type":"toolCall","id":"c","name":"read","arguments":{"path":"a.txt"}},"partial":{"role":"assistant","content":[{"type":"toolCall","id":"c","name":"read","arguments":{"path":"a.txt"}}],"api":"openai-completions","provider":"fake","model":"fake-model","usage":{"input":10,"output":5,"cacheRead":0,"cacheWrite":0,"totalTokens":15,"cost":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"total":0}},"stopReason":"stop","timestamp":1,"responseId":"r"}},"message":{"role":"assistant","content":[{"type":"toolCall","id":"c","name":"read","arguments":{"path":"a.txt"}}],"api":"openai-completions","provider":"fake","model":"fake-model","usage":{"input":10,"output":5,"cacheRead":0,"cacheWrite":0,"totalTokens":15,"cost":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"total":0}},"stopReason":"stop","timestamp":1,"responseId":"r"}}"#;
+        let e: AgentEvent = serde_json::from_str(line).unwrap();
+        let fast = encode_event(&e).unwrap();
+        assert_eq!(String::from_utf8(fast).unwrap(), format!("{line}\n"));
+        for sub in [
+            r#"{"type":"text_delta","contentIndex":1,"delta":"a\u2028b","partial":{"role":"assistant","content":[],"api":"x","provider":"p","model":"m","usage":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"totalTokens":0,"cost":{"input":0,"output":0,"cacheRead":0,"cacheWrite":0,"total":0}},"stopReason":"stop","timestamp":1}}"#,
+        ] {
+            let v: serde_json::Value = serde_json::from_str(&format!(
+                r#"{{"type":"message_update","assistantMessageEvent":{sub},"message":{}}}"#,
+                &sub[sub.find(r#""partial":"#).unwrap() + 10..sub.len() - 1]
+            ))
+            .unwrap();
+            let e: AgentEvent = serde_json::from_value(v).unwrap();
+            assert_eq!(
+                encode_event(&e).unwrap(),
+                encode_line(&e).unwrap(),
+                "fast path differs"
+            );
+        }
+    }
+
+    #[test]
+    fn writer_preserves_order_and_flushes() {
+        use std::sync::{Arc, Mutex};
+        #[derive(Clone, Default)]
+        struct Sink(Arc<Mutex<Vec<u8>>>);
+        impl Write for Sink {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                self.0.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Sink::default();
+        let out = Output::spawn(sink.clone());
+        for i in 0..100 {
+            out.send(&serde_json::json!({ "n": i }));
+        }
+        out.flush();
+        let text = String::from_utf8(sink.0.lock().unwrap().clone()).unwrap();
+        let ns: Vec<i64> = text
+            .lines()
+            .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["n"].as_i64().unwrap())
+            .collect();
+        assert_eq!(ns, (0..100).collect::<Vec<_>>());
+    }
+}
