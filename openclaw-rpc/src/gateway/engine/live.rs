@@ -102,7 +102,6 @@ pub(crate) struct RunState {
     pub session_id: String,
     /// The connection that started the run (it gets the run's events without subscribing).
     pub origin: Option<String>,
-    pub started_at: u64,
     /// Agent-to-agent depth (0 for a user's run) and the session keys of the calling runs.
     pub depth: u32,
     pub chain: Vec<String>,
@@ -140,7 +139,6 @@ impl RunState {
             agent_id: live.agent_id.clone(),
             session_id,
             origin: spec.origin.clone(),
-            started_at: now_ms(),
             depth: spec.depth,
             chain: spec.chain.clone(),
             tap: spec.tap.clone(),
@@ -153,10 +151,6 @@ impl RunState {
             added: Vec::new(),
             usage_output: 0,
         }
-    }
-
-    pub fn seq(&self) -> u64 {
-        self.seq
     }
 
     /// An `agent` event on `stream`.
@@ -187,11 +181,6 @@ impl RunState {
         payload.insert("state".into(), json!(state));
         payload.extend(extra);
         sink.broadcast_run_event("chat", Value::Object(payload), self.origin.as_deref());
-    }
-
-    /// The text streamed so far in the current assistant message.
-    pub fn text(&self) -> &str {
-        &self.text
     }
 
     /// Sends a `chat` delta for unsent text (at most one per 150 ms unless `force`).

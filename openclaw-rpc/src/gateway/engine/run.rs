@@ -168,13 +168,13 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     let Some(mut run) = run else {
         return failed(started_at, session_id, "run state lost".into());
     };
-    let (model, provider) = engine
+    let (model, provider, window) = engine
         .as_ref()
         .map(|e| {
             let m = e.agent().model();
-            (Some(m.id), Some(m.provider))
+            (Some(m.id), Some(m.provider), Some(m.context_window))
         })
-        .unwrap_or((None, None));
+        .unwrap_or((None, None, None));
     let last = run.last_assistant().cloned();
     let (status, stop_reason, error) = match (&result, &last) {
         (Err(e), _) if e == "timeout" => ("timeout", "timeout".to_owned(), None),
@@ -225,7 +225,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         end["error"] = json!(e);
     }
     run.agent_event("lifecycle", end);
-    record(core, live, &run, last.as_ref(), model.as_deref(), provider.as_deref());
+    record(core, live, &run, last.as_ref(), (model.as_deref(), provider.as_deref(), window));
     Outcome {
         status,
         text,
@@ -276,8 +276,7 @@ fn record(
     live: &Live,
     run: &RunState,
     last: Option<&openclaw_core::message::AssistantMessage>,
-    model: Option<&str>,
-    provider: Option<&str>,
+    (model, provider, window): (Option<&str>, Option<&str>, Option<u64>),
 ) {
     let store = core.store(&live.agent_id);
     let now = now_ms();
@@ -298,7 +297,9 @@ fn record(
             add(e, "inputTokens", a.usage.input);
             add(e, "outputTokens", a.usage.output);
             add(e, "totalTokens", a.usage.total_tokens);
-            e.insert("contextTokens".into(), json!(a.usage.input + a.usage.output));
+            if let Some(w) = window {
+                e.insert("contextTokens".into(), json!(w));
+            }
         }
         e.insert("lastRunId".into(), json!(run.run_id));
     });

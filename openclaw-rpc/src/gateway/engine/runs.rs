@@ -107,11 +107,6 @@ impl RunTable {
         }
     }
 
-    /// Forgets a claim (the request failed validation before starting).
-    pub fn release(&mut self, key: &str) {
-        self.cache.remove(key);
-    }
-
     pub fn register(&mut self, run_id: &str, session_key: &str) -> CancellationToken {
         let cancel = CancellationToken::new();
         let (done, _) = watch::channel(None);
