@@ -109,9 +109,21 @@ mod tests {
     #[test]
     fn parses_pi_command_lines() {
         let t = T::parse_from([
-            "openclaw", "--mode", "rpc", "--provider", "fake", "--model", "fake-model",
-            "--no-session", "--tools", "read,bash,ls", "--no-extensions", "--no-skills",
-            "--offline", "--thinking", "high",
+            "openclaw",
+            "--mode",
+            "rpc",
+            "--provider",
+            "fake",
+            "--model",
+            "fake-model",
+            "--no-session",
+            "--tools",
+            "read,bash,ls",
+            "--no-extensions",
+            "--no-skills",
+            "--offline",
+            "--thinking",
+            "high",
         ]);
         assert_eq!(t.a.effective_mode(), Mode::Rpc);
         assert_eq!(t.a.provider.as_deref(), Some("fake"));

@@ -26,7 +26,9 @@ pub fn run(args: AgentArgs) -> i32 {
         let mode = args.effective_mode();
         let prompt = args.prompt_text();
         if mode != Mode::Rpc && !args.print {
-            eprintln!("Error: interactive mode is not available yet; use --mode rpc or -p \"prompt\"");
+            eprintln!(
+                "Error: interactive mode is not available yet; use --mode rpc or -p \"prompt\""
+            );
             return 1;
         }
         let config = match engine_config(&args) {
@@ -66,7 +68,8 @@ pub fn run(args: AgentArgs) -> i32 {
 }
 
 fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
-    let cwd = std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
+    let cwd =
+        std::env::current_dir().map_err(|e| format!("cannot read the working directory: {e}"))?;
     let mut config = EngineConfig::new(cwd);
     let session_dir = args
         .session_dir

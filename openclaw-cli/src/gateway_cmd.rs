@@ -69,9 +69,12 @@ pub fn run(cmd: GatewayCommand) -> i32 {
     let code = match cmd {
         GatewayCommand::Run { port, bind } => runtime.block_on(serve(port, bind)),
         GatewayCommand::Status { target } => runtime.block_on(status(target)),
-        GatewayCommand::Call { method, params, expect_final, target } => {
-            runtime.block_on(call(&method, params.as_deref(), expect_final, target))
-        }
+        GatewayCommand::Call {
+            method,
+            params,
+            expect_final,
+            target,
+        } => runtime.block_on(call(&method, params.as_deref(), expect_final, target)),
     };
     // Do not wait for stragglers: the gateway has already closed every socket.
     runtime.shutdown_timeout(Duration::from_millis(100));
@@ -109,13 +112,20 @@ async fn serve(port: Option<u16>, bind: Option<String>) -> i32 {
 
 fn connect_options(t: &Target) -> ConnectOptions {
     let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
-    let url = t.url.clone().or_else(|| env("OPENCLAW_GATEWAY_URL")).unwrap_or_else(|| {
-        let port = env("OPENCLAW_GATEWAY_PORT").unwrap_or_else(|| "18789".into());
-        format!("ws://127.0.0.1:{port}")
-    });
+    let url = t
+        .url
+        .clone()
+        .or_else(|| env("OPENCLAW_GATEWAY_URL"))
+        .unwrap_or_else(|| {
+            let port = env("OPENCLAW_GATEWAY_PORT").unwrap_or_else(|| "18789".into());
+            format!("ws://127.0.0.1:{port}")
+        });
     let mut o = ConnectOptions::new(url);
     o.token = t.token.clone().or_else(|| env("OPENCLAW_GATEWAY_TOKEN"));
-    o.password = t.password.clone().or_else(|| env("OPENCLAW_GATEWAY_PASSWORD"));
+    o.password = t
+        .password
+        .clone()
+        .or_else(|| env("OPENCLAW_GATEWAY_PASSWORD"));
     o.timeout = Duration::from_millis(t.timeout.max(1));
     o
 }
@@ -123,14 +133,18 @@ fn connect_options(t: &Target) -> ConnectOptions {
 fn print_error(e: &GatewayClientError, as_json: bool) {
     if as_json {
         let body = match e {
-            GatewayClientError::Request { error, .. } | GatewayClientError::Refused { error, .. } => {
+            GatewayClientError::Request { error, .. }
+            | GatewayClientError::Refused { error, .. } => {
                 let mut v = error.clone();
                 v["type"] = json!("gateway_request_error");
                 v
             }
             other => json!({"type": "gateway_transport_error", "message": other.to_string()}),
         };
-        println!("{}", serde_json::to_string_pretty(&json!({"ok": false, "error": body})).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"ok": false, "error": body})).unwrap_or_default()
+        );
     } else {
         eprintln!("openclaw gateway: {e}");
     }
@@ -161,12 +175,29 @@ async fn status(t: Target) -> i32 {
         println!("{}", serde_json::to_string_pretty(&out).unwrap_or_default());
     } else {
         let server = &hello["server"];
-        println!("gateway {} (protocol {}), connection {}", server["version"].as_str().unwrap_or("?"),
-            hello["protocol"], server["connId"].as_str().unwrap_or("?"));
-        println!("health: {}", if health["ok"] == Value::Bool(true) { "ok" } else { "not ok" });
-        println!("default agent: {}", health["defaultAgentId"].as_str().unwrap_or("?"));
+        println!(
+            "gateway {} (protocol {}), connection {}",
+            server["version"].as_str().unwrap_or("?"),
+            hello["protocol"],
+            server["connId"].as_str().unwrap_or("?")
+        );
+        println!(
+            "health: {}",
+            if health["ok"] == Value::Bool(true) {
+                "ok"
+            } else {
+                "not ok"
+            }
+        );
+        println!(
+            "default agent: {}",
+            health["defaultAgentId"].as_str().unwrap_or("?")
+        );
         println!("sessions: {}", status["sessions"]["count"]);
-        println!("uptime: {} ms, connections: {}", status["gateway"]["uptimeMs"], status["gateway"]["connections"]);
+        println!(
+            "uptime: {} ms, connections: {}",
+            status["gateway"]["uptimeMs"], status["gateway"]["connections"]
+        );
     }
     0
 }
@@ -189,7 +220,9 @@ async fn call(method: &str, params: Option<&str>, expect_final: bool, t: Target)
     };
     let timeout = Duration::from_millis(t.timeout.max(1));
     let r = if expect_final {
-        client.call_expect_final(method, params, Some(timeout)).await
+        client
+            .call_expect_final(method, params, Some(timeout))
+            .await
     } else {
         client.call(method, params).await
     };

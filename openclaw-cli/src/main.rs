@@ -10,7 +10,12 @@ use clap::{Parser, Subcommand};
 
 /// The OpenClaw agent.
 #[derive(Debug, Parser)]
-#[command(name = "openclaw", version, about, args_conflicts_with_subcommands = true)]
+#[command(
+    name = "openclaw",
+    version,
+    about,
+    args_conflicts_with_subcommands = true
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,

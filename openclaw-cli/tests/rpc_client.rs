@@ -19,7 +19,15 @@ async fn client_drives_a_conversation() {
     let home = llm.home();
     let cwd = tempfile::tempdir().unwrap();
     let options = SpawnOptions::new(env!("CARGO_BIN_EXE_openclaw"))
-        .args(["--mode", "rpc", "--provider", "fake", "--model", "fake-model", "--no-session"])
+        .args([
+            "--mode",
+            "rpc",
+            "--provider",
+            "fake",
+            "--model",
+            "fake-model",
+            "--no-session",
+        ])
         .cwd(cwd.path())
         .env("HOME", home.path())
         .env("OPENCLAW_STATE_DIR", home.path().join(".openclaw"))
@@ -50,7 +58,10 @@ async fn client_drives_a_conversation() {
     assert_eq!(client.get_messages().await.unwrap().len(), 3);
 
     let err = client.set_model("nope", "missing").await.unwrap_err();
-    assert!(err.to_string().contains("Model not found: nope/missing"), "{err}");
+    assert!(
+        err.to_string().contains("Model not found: nope/missing"),
+        "{err}"
+    );
 
     let status = client.shutdown().await.unwrap();
     assert_eq!(status.code(), Some(0));

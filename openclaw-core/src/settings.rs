@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value};
 
-use crate::model::ThinkingLevel;
 pub use crate::agent::{QueueMode, RetrySettings};
+use crate::model::ThinkingLevel;
 pub use crate::session::CompactionSettings;
 
 /// Errors reading or writing a settings file.
@@ -120,7 +120,8 @@ impl Settings {
 
     /// `defaultThinkingLevel` (an unknown name counts as unset).
     pub fn default_thinking_level(&self) -> Option<ThinkingLevel> {
-        self.str("defaultThinkingLevel").and_then(|s| s.parse().ok())
+        self.str("defaultThinkingLevel")
+            .and_then(|s| s.parse().ok())
     }
 
     /// `steeringMode` (default one-at-a-time).
@@ -184,7 +185,10 @@ impl Settings {
     }
 
     /// Persist `defaultThinkingLevel`.
-    pub fn set_default_thinking_level(&mut self, level: ThinkingLevel) -> Result<(), SettingsError> {
+    pub fn set_default_thinking_level(
+        &mut self,
+        level: ThinkingLevel,
+    ) -> Result<(), SettingsError> {
         self.set("defaultThinkingLevel", Value::String(level.as_str().into()))
     }
 
@@ -328,9 +332,10 @@ mod tests {
 
         s.set_retry_enabled(false).unwrap();
         assert!(!s.retry().enabled);
-        let written: Value =
-            serde_json::from_str(&std::fs::read_to_string(state.path().join("settings.json")).unwrap())
-                .unwrap();
+        let written: Value = serde_json::from_str(
+            &std::fs::read_to_string(state.path().join("settings.json")).unwrap(),
+        )
+        .unwrap();
         assert_eq!(
             written,
             json!({"retry":{"maxRetries":5,"enabled":false},"custom":{"x":1}})

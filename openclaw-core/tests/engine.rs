@@ -20,7 +20,10 @@ fn text_reply(text: &str) -> Reply {
         )
     };
     Reply::sse([
-        chunk(serde_json::json!({"role": "assistant", "content": text}), serde_json::Value::Null),
+        chunk(
+            serde_json::json!({"role": "assistant", "content": text}),
+            serde_json::Value::Null,
+        ),
         chunk(serde_json::json!({}), serde_json::json!("stop")),
         format!(
             "data: {}\n\ndata: [DONE]\n\n",
@@ -102,16 +105,36 @@ async fn a_run_follows_pi_event_order_and_persists_lazily() {
     assert_eq!(
         kinds(&s.events.lock().unwrap()),
         [
-            "agent_start", "turn_start", "message_start:user", "message_end:user",
-            "message_start:assistant", "message_end:assistant", "turn_end", "agent_end"
+            "agent_start",
+            "turn_start",
+            "message_start:user",
+            "message_end:user",
+            "message_start:assistant",
+            "message_end:assistant",
+            "turn_end",
+            "agent_end"
         ]
     );
     let text = std::fs::read_to_string(&file).unwrap();
     let types: Vec<String> = text
         .lines()
-        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap()["type"].as_str().unwrap().to_string())
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
         .collect();
-    assert_eq!(types, ["session", "model_change", "thinking_level_change", "message", "message"]);
+    assert_eq!(
+        types,
+        [
+            "session",
+            "model_change",
+            "thinking_level_change",
+            "message",
+            "message"
+        ]
+    );
     assert_eq!(s.engine.last_assistant_text().as_deref(), Some("hi!"));
     let stats = s.engine.session_stats();
     assert_eq!((stats.user_messages, stats.assistant_messages), (1, 1));
@@ -128,8 +151,14 @@ async fn idle_steering_is_delivered_right_after_the_prompt() {
     assert_eq!(
         &k[..8],
         [
-            "queue_update", "agent_start", "turn_start", "message_start:user", "message_end:user",
-            "queue_update", "message_start:user", "message_end:user"
+            "queue_update",
+            "agent_start",
+            "turn_start",
+            "message_start:user",
+            "message_end:user",
+            "queue_update",
+            "message_start:user",
+            "message_end:user"
         ]
     );
     assert_eq!(s.engine.state().pending_message_count, 0);
@@ -154,10 +183,29 @@ async fn retryable_errors_are_retried_with_backoff() {
     let events = s.events.lock().unwrap();
     let retry: Vec<&AgentEvent> = events
         .iter()
-        .filter(|e| matches!(e, AgentEvent::AutoRetryStart { .. } | AgentEvent::AutoRetryEnd { .. }))
+        .filter(|e| {
+            matches!(
+                e,
+                AgentEvent::AutoRetryStart { .. } | AgentEvent::AutoRetryEnd { .. }
+            )
+        })
         .collect();
-    assert!(matches!(retry[0], AgentEvent::AutoRetryStart { attempt: 1, delay_ms: 5, .. }));
-    assert!(matches!(retry[1], AgentEvent::AutoRetryEnd { success: true, attempt: 1, .. }));
+    assert!(matches!(
+        retry[0],
+        AgentEvent::AutoRetryStart {
+            attempt: 1,
+            delay_ms: 5,
+            ..
+        }
+    ));
+    assert!(matches!(
+        retry[1],
+        AgentEvent::AutoRetryEnd {
+            success: true,
+            attempt: 1,
+            ..
+        }
+    ));
     // The failed reply left the context.
     assert_eq!(s.engine.messages().len(), 2);
     assert_eq!(s.engine.last_assistant_text().as_deref(), Some("recovered"));

@@ -13,7 +13,9 @@ use openclaw_core::session::{
 use serde_json::Value;
 
 fn fixture(name: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(name)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
 }
 
 fn copy_to_tmp(name: &str) -> (tempfile::TempDir, PathBuf) {
@@ -28,7 +30,10 @@ fn pi_written_file_round_trips_and_continues() {
     let original = fs::read_to_string(fixture("pi_0.73.1_session.jsonl")).unwrap();
     let loaded = parse_session(&original);
     assert!(loaded.warnings.is_empty());
-    assert_eq!(render(loaded.header.as_ref().unwrap(), &loaded.entries), original);
+    assert_eq!(
+        render(loaded.header.as_ref().unwrap(), &loaded.entries),
+        original
+    );
 
     let (_tmp, path) = copy_to_tmp("pi_0.73.1_session.jsonl");
     let mut m = SessionManager::open(&path, "/unused").unwrap();
@@ -38,27 +43,54 @@ fn pi_written_file_round_trips_and_continues() {
     let roles: Vec<&str> = ctx.messages.iter().map(Message::role).collect();
     assert_eq!(
         roles,
-        ["compactionSummary", "user", "assistant", "toolResult", "assistant", "user", "assistant", "user", "assistant"]
+        [
+            "compactionSummary",
+            "user",
+            "assistant",
+            "toolResult",
+            "assistant",
+            "user",
+            "assistant",
+            "user",
+            "assistant"
+        ]
     );
     let model = ctx.model.unwrap();
-    assert_eq!((model.provider.as_str(), model.model_id.as_str()), ("fake", "fake-model"));
+    assert_eq!(
+        (model.provider.as_str(), model.model_id.as_str()),
+        ("fake", "fake-model")
+    );
 
     // pi's own get_session_stats at the end of that run.
     let pi: Value =
-        serde_json::from_str(&fs::read_to_string(fixture("pi_0.73.1_session_stats.json")).unwrap()).unwrap();
+        serde_json::from_str(&fs::read_to_string(fixture("pi_0.73.1_session_stats.json")).unwrap())
+            .unwrap();
     let mut ours = serde_json::to_value(session_stats(&m, &ctx.messages, 128000)).unwrap();
     ours["sessionFile"] = pi["data"]["sessionFile"].clone();
-    assert_eq!(serde_json::to_string(&ours).unwrap(), serde_json::to_string(&pi["data"]).unwrap());
+    assert_eq!(
+        serde_json::to_string(&ours).unwrap(),
+        serde_json::to_string(&pi["data"]).unwrap()
+    );
 
     // Continue: two more entries appended as whole lines after pi's bytes.
-    let u = m.append_message(Message::User(UserMessage::new("continued", Vec::new()))).unwrap();
+    let u = m
+        .append_message(Message::User(UserMessage::new("continued", Vec::new())))
+        .unwrap();
     let mut a = AssistantMessage::empty("openai-completions", "fake", "fake-model");
     a.content.push(ContentBlock::text("echo: continued"));
-    a.usage = Usage { input: 10, output: 5, total_tokens: 15, ..Usage::default() };
+    a.usage = Usage {
+        input: 10,
+        output: 5,
+        total_tokens: 15,
+        ..Usage::default()
+    };
     let a_id = m.append_message(Message::Assistant(a)).unwrap();
     let now = fs::read_to_string(&path).unwrap();
     assert!(now.starts_with(&original));
-    let added: Vec<Value> = now[original.len()..].lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let added: Vec<Value> = now[original.len()..]
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(added.len(), 2);
     assert_eq!(added[0]["parentId"], "f5f2c878");
     assert_eq!(added[0]["id"], u.as_str());
@@ -72,7 +104,11 @@ fn pi_written_file_round_trips_and_continues() {
 fn pi_compaction_is_rederived() {
     let text = fs::read_to_string(fixture("pi_0.73.1_session.jsonl")).unwrap();
     let loaded = parse_session(&text);
-    let idx = loaded.entries.iter().position(|e| e.id() == "41d2be10").unwrap();
+    let idx = loaded
+        .entries
+        .iter()
+        .position(|e| e.id() == "41d2be10")
+        .unwrap();
     let path: Vec<_> = loaded.entries[..idx].iter().collect();
     let prep = prepare_compaction(&path, &CompactionSettings::default()).unwrap();
     assert_eq!(prep.first_kept_entry_id, "4dfd2729");
@@ -96,40 +132,66 @@ fn compact_golden_is_reproduced() {
     let mc = m.append_model_change("fake", "fake-model").unwrap();
     m.append_thinking_level_change(Default::default()).unwrap();
     let settings = CompactionSettings::default();
-    let summarize = |_req| async { Ok::<_, String>("Summary: the conversation so far.".to_string()) };
+    let summarize =
+        |_req| async { Ok::<_, String>("Summary: the conversation so far.".to_string()) };
 
     let prep = prepare_compaction(&m.branch_entries(), &settings).unwrap();
-    assert_eq!((prep.first_kept_entry_id.as_str(), prep.tokens_before), (mc.as_str(), 0));
+    assert_eq!(
+        (prep.first_kept_entry_id.as_str(), prep.tokens_before),
+        (mc.as_str(), 0)
+    );
     let r = block_on(compact(&prep, None, summarize)).unwrap();
     m.append_compaction(&r, false).unwrap();
-    assert!(!m.session_file().unwrap().exists(), "still no assistant message");
+    assert!(
+        !m.session_file().unwrap().exists(),
+        "still no assistant message"
+    );
 
     let mut first_user = String::new();
     for text in ["first message to compact", "second message to compact"] {
-        let id = m.append_message(Message::User(UserMessage::new(text, Vec::new()))).unwrap();
+        let id = m
+            .append_message(Message::User(UserMessage::new(text, Vec::new())))
+            .unwrap();
         if first_user.is_empty() {
             first_user = id;
         }
         let mut a = AssistantMessage::empty("openai-completions", "fake", "fake-model");
         a.content.push(ContentBlock::text(format!("echo: {text}")));
-        a.usage = Usage { input: 10, output: 5, total_tokens: 15, ..Usage::default() };
+        a.usage = Usage {
+            input: 10,
+            output: 5,
+            total_tokens: 15,
+            ..Usage::default()
+        };
         m.append_message(Message::Assistant(a)).unwrap();
     }
     let prep = prepare_compaction(&m.branch_entries(), &settings).unwrap();
     assert_eq!(prep.first_kept_entry_id, first_user);
     assert_eq!(prep.tokens_before, 15);
-    assert_eq!(prep.previous_summary.as_deref(), Some("Summary: the conversation so far."));
-    let r = block_on(compact(&prep, None, |req: openclaw_core::session::SummaryRequest| async move {
-        assert!(req.prompt.contains("<previous-summary>\nSummary: the conversation so far.\n</previous-summary>"));
-        Ok::<_, String>("Summary: the conversation so far.".to_string())
-    }))
+    assert_eq!(
+        prep.previous_summary.as_deref(),
+        Some("Summary: the conversation so far.")
+    );
+    let r = block_on(compact(
+        &prep,
+        None,
+        |req: openclaw_core::session::SummaryRequest| async move {
+            assert!(req.prompt.contains(
+                "<previous-summary>\nSummary: the conversation so far.\n</previous-summary>"
+            ));
+            Ok::<_, String>("Summary: the conversation so far.".to_string())
+        },
+    ))
     .unwrap();
     m.append_compaction(&r, false).unwrap();
     assert_eq!(
         prepare_compaction(&m.branch_entries(), &settings).unwrap_err(),
         CompactionError::AlreadyCompacted
     );
-    assert_eq!(CompactionError::AlreadyCompacted.to_string(), "Already compacted");
+    assert_eq!(
+        CompactionError::AlreadyCompacted.to_string(),
+        "Already compacted"
+    );
 
     let ctx = m.build_context();
     assert_eq!(ctx.messages.len(), 5);
@@ -158,8 +220,15 @@ fn compact_golden_is_reproduced() {
     assert_eq!(
         kinds,
         [
-            "session", "model_change", "thinking_level_change", "compaction", "message:user",
-            "message:assistant", "message:user", "message:assistant", "compaction"
+            "session",
+            "model_change",
+            "thinking_level_change",
+            "compaction",
+            "message:user",
+            "message:assistant",
+            "message:user",
+            "message:assistant",
+            "compaction"
         ]
     );
     assert_eq!(

@@ -4,10 +4,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use openclaw_core::message::{AssistantMessage, ContentBlock, Message, StopReason, Usage, UserMessage};
+use openclaw_core::message::{
+    AssistantMessage, ContentBlock, Message, StopReason, Usage, UserMessage,
+};
 use openclaw_core::session::entry::SessionEntry;
 use openclaw_core::session::file::parse_session;
-use openclaw_core::session::{SessionManager, encode_cwd, list_sessions, most_recent_session, session_file_name};
+use openclaw_core::session::{
+    SessionManager, encode_cwd, list_sessions, most_recent_session, session_file_name,
+};
 use serde_json::Value;
 
 fn fixtures() -> PathBuf {
@@ -21,7 +25,12 @@ fn user(text: &str) -> Message {
 fn assistant(text: &str, total: u64) -> Message {
     let mut a = AssistantMessage::empty("openai-completions", "fake", "fake-model");
     a.content.push(ContentBlock::text(text));
-    a.usage = Usage { input: total - 5, output: 5, total_tokens: total, ..Usage::default() };
+    a.usage = Usage {
+        input: total - 5,
+        output: 5,
+        total_tokens: total,
+        ..Usage::default()
+    };
     a.stop_reason = StopReason::Stop;
     Message::Assistant(a)
 }
@@ -42,14 +51,22 @@ fn every_golden_session_file_round_trips_byte_for_byte() {
         let path = f.unwrap().path();
         let text = fs::read_to_string(&path).unwrap();
         let loaded = parse_session(&text);
-        assert!(loaded.warnings.is_empty(), "{}: {:?}", path.display(), loaded.warnings);
+        assert!(
+            loaded.warnings.is_empty(),
+            "{}: {:?}",
+            path.display(),
+            loaded.warnings
+        );
         let header = loaded.header.expect("header");
         assert_eq!(header.version, 3);
         for (line, e) in text.lines().skip(1).zip(&loaded.entries) {
             assert!(!matches!(e, SessionEntry::Other(_)), "untyped entry {line}");
             assert_eq!(e.to_line(), line);
         }
-        assert_eq!(openclaw_core::session::file::render(&header, &loaded.entries), text);
+        assert_eq!(
+            openclaw_core::session::file::render(&header, &loaded.entries),
+            text
+        );
         n += 1;
     }
     assert_eq!(n, 4, "expected the four pi-written session files");
@@ -131,15 +148,27 @@ fn v1_files_migrate_to_v3_and_are_rewritten() {
     assert_eq!(e[0].parent_id(), None);
     assert_eq!(e[1].parent_id(), Some(e[0].id()));
     assert_eq!(e[2].parent_id(), Some(e[1].id()));
-    let SessionEntry::Compaction(c) = &e[2] else { panic!("not a compaction: {:?}", e[2]) };
-    assert_eq!(c.first_kept_entry_id, e[1].id(), "line 2 is the second entry");
-    assert!(matches!(e[1].message(), Some(Message::Custom(_))), "hookMessage became custom");
+    let SessionEntry::Compaction(c) = &e[2] else {
+        panic!("not a compaction: {:?}", e[2])
+    };
+    assert_eq!(
+        c.first_kept_entry_id,
+        e[1].id(),
+        "line 2 is the second entry"
+    );
+    assert!(
+        matches!(e[1].message(), Some(Message::Custom(_))),
+        "hookMessage became custom"
+    );
     // Rewritten on disk: v3 header, ids, no firstKeptEntryIndex.
     let l = lines(&path);
     assert_eq!(l[0]["version"], 3);
     assert_eq!(l[2]["message"]["role"], "custom");
     assert!(l[3].get("firstKeptEntryIndex").is_none());
-    assert_eq!(l[3]["firstKeptEntryId"], Value::String(e[1].id().to_string()));
+    assert_eq!(
+        l[3]["firstKeptEntryId"],
+        Value::String(e[1].id().to_string())
+    );
     assert!(!parse_session(&fs::read_to_string(&path).unwrap()).migrated);
     // Context: summary, then the kept custom message.
     let ctx = m.build_context();
@@ -171,7 +200,10 @@ fn nothing_is_written_before_the_first_assistant_message() {
     let mut m = SessionManager::create(tmp.path(), "/proj");
     let path = m.session_file().unwrap().to_path_buf();
     let name = path.file_name().unwrap().to_string_lossy().into_owned();
-    assert_eq!(name, session_file_name(&m.header().timestamp, m.session_id()));
+    assert_eq!(
+        name,
+        session_file_name(&m.header().timestamp, m.session_id())
+    );
     assert!(name.ends_with(&format!("_{}.jsonl", m.session_id())));
     assert!(!name.contains(':'));
     m.append_model_change("fake", "fake-model").unwrap();
@@ -232,7 +264,9 @@ fn branching_stays_in_the_file_and_changes_the_context() {
     assert_eq!(texts, ["one", "r1", "two again"]);
     assert!(m.branch("nope").is_err());
 
-    let bs = m.branch_with_summary(Some(&u1), "tried two things", None, None).unwrap();
+    let bs = m
+        .branch_with_summary(Some(&u1), "tried two things", None, None)
+        .unwrap();
     let ctx = m.build_context();
     assert_eq!(ctx.messages.len(), 2);
     assert_eq!(ctx.messages[1].role(), "branchSummary");
@@ -261,11 +295,20 @@ fn fork_writes_a_new_file_up_to_the_parent_of_the_user_message() {
     m.append_message(assistant("r2", 15)).unwrap();
     let old_path = m.session_file().unwrap().to_path_buf();
     let old_ids: Vec<String> = m.entries().iter().map(|e| e.id().to_string()).collect();
-    let forks: Vec<(String, String)> =
-        m.fork_messages().into_iter().map(|f| (f.entry_id, f.text)).collect();
-    assert_eq!(forks, [(u1.clone(), "first".into()), (u2.clone(), "second".into())]);
+    let forks: Vec<(String, String)> = m
+        .fork_messages()
+        .into_iter()
+        .map(|f| (f.entry_id, f.text))
+        .collect();
+    assert_eq!(
+        forks,
+        [(u1.clone(), "first".into()), (u2.clone(), "second".into())]
+    );
 
-    assert!(m.fork(&old_ids[3]).is_err(), "an assistant message cannot be forked from");
+    assert!(
+        m.fork(&old_ids[3]).is_err(),
+        "an assistant message cannot be forked from"
+    );
     let text = m.fork(&u2).unwrap();
     assert_eq!(text, "second");
     let new_path = m.session_file().unwrap().to_path_buf();
@@ -275,7 +318,10 @@ fn fork_writes_a_new_file_up_to_the_parent_of_the_user_message() {
     assert_eq!(l[0]["id"], m.session_id());
     // model_change, thinking, u1, a1 with the same ids, then the label re-created at the end.
     let ids: Vec<&str> = l[1..5].iter().map(|v| v["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, old_ids[..4].iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(
+        ids,
+        old_ids[..4].iter().map(String::as_str).collect::<Vec<_>>()
+    );
     assert_eq!(l.len(), 6);
     assert_eq!(l[5]["type"], "label");
     assert_eq!(l[5]["targetId"], u1.as_str());

@@ -17,9 +17,7 @@ pub(crate) struct Listeners {
 
 impl Listeners {
     pub(crate) fn add(self: &Arc<Self>, f: Listener) -> Subscription {
-        let id = self
-            .next
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let id = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         if let Ok(mut l) = self.list.lock() {
             l.push((id, f));
         }

@@ -67,7 +67,12 @@ fn render_message(out: &mut String, m: &Message) {
         }
         Message::BashExecution(b) => {
             open(out, "bashExecution", "shell");
-            let _ = write!(out, "<pre>$ {}</pre><pre>{}</pre>", escape(&b.command), escape(&b.output));
+            let _ = write!(
+                out,
+                "<pre>$ {}</pre><pre>{}</pre>",
+                escape(&b.command),
+                escape(&b.output)
+            );
             if let Some(code) = b.exit_code {
                 let _ = write!(out, "<p class=\"meta\">exit code {code}</p>");
             }

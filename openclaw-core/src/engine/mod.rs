@@ -34,9 +34,7 @@ use std::sync::{Arc, Mutex, MutexGuard, Weak};
 
 pub use events::Subscription;
 pub use run::PromptTicket;
-pub use types::{
-    EngineState, ForkPoint, ForkResult, ModelCycle, PromptInput, StreamingBehavior,
-};
+pub use types::{EngineState, ForkPoint, ForkResult, ModelCycle, PromptInput, StreamingBehavior};
 
 pub use crate::session::SessionStats;
 pub use crate::tool::shell::BashResult;
@@ -60,13 +58,19 @@ pub enum EngineError {
     Resolve(#[from] crate::provider::ResolveError),
     #[error("Model not found: {0}")]
     ModelNotFound(String),
-    #[error("No models available. Configure a provider in openclaw.json (models.providers) or pass --provider and --model.")]
+    #[error(
+        "No models available. Configure a provider in openclaw.json (models.providers) or pass --provider and --model."
+    )]
     NoModel,
-    #[error("No API key found for {0}. Set the provider's apiKey in openclaw.json or pass --api-key.")]
+    #[error(
+        "No API key found for {0}. Set the provider's apiKey in openclaw.json or pass --api-key."
+    )]
     NoApiKey(String),
     #[error("Model API \"{0}\" is not supported")]
     UnsupportedApi(String),
-    #[error("Agent is already processing. Specify streamingBehavior ('steer' or 'followUp') to queue the message.")]
+    #[error(
+        "Agent is already processing. Specify streamingBehavior ('steer' or 'followUp') to queue the message."
+    )]
     AlreadyProcessing,
     #[error("Session name cannot be empty")]
     EmptySessionName,
@@ -238,7 +242,10 @@ impl Engine {
 
     /// Register a listener for every event from now on; dropping the [`Subscription`]
     /// unregisters it.
-    pub fn subscribe(&self, listener: impl Fn(&AgentEvent) + Send + Sync + 'static) -> Subscription {
+    pub fn subscribe(
+        &self,
+        listener: impl Fn(&AgentEvent) + Send + Sync + 'static,
+    ) -> Subscription {
         self.inner.listeners.add(Arc::new(listener))
     }
 
@@ -301,14 +308,20 @@ impl Engine {
 
     /// The text of the last assistant message with content, trimmed.
     pub fn last_assistant_text(&self) -> Option<String> {
-        self.inner.agent.messages().iter().rev().find_map(|m| match m {
-            Message::Assistant(a) => {
-                let aborted_empty = matches!(a.stop_reason, crate::message::StopReason::Aborted)
-                    && a.content.is_empty();
-                (!aborted_empty).then(|| a.text().trim().to_string())
-            }
-            _ => None,
-        })
+        self.inner
+            .agent
+            .messages()
+            .iter()
+            .rev()
+            .find_map(|m| match m {
+                Message::Assistant(a) => {
+                    let aborted_empty =
+                        matches!(a.stop_reason, crate::message::StopReason::Aborted)
+                            && a.content.is_empty();
+                    (!aborted_empty).then(|| a.text().trim().to_string())
+                }
+                _ => None,
+            })
     }
 
     /// Counts and token totals over the current context.
@@ -421,7 +434,10 @@ impl Engine {
         self.inner.agent.abort_retry();
         let run = self.inner.agent.clone();
         let st = self.inner.lock();
-        for token in [&st.bash_cancel, &st.compaction_cancel].into_iter().flatten() {
+        for token in [&st.bash_cancel, &st.compaction_cancel]
+            .into_iter()
+            .flatten()
+        {
             token.cancel();
         }
         drop(st);

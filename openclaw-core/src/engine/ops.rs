@@ -16,7 +16,10 @@ use crate::tool::shell::{BashResult, ShellCommand, run_rpc_bash};
 impl Engine {
     /// Set the model and thinking level at startup: restored from an existing session, else
     /// the chosen model with the requested (or default) level, recorded in the new session.
-    pub(super) fn restore_or_init(&self, thinking: Option<ThinkingLevel>) -> Result<(), EngineError> {
+    pub(super) fn restore_or_init(
+        &self,
+        thinking: Option<ThinkingLevel>,
+    ) -> Result<(), EngineError> {
         let agent = &self.inner.agent;
         let (has_entries, ctx) = {
             let st = self.inner.lock();
@@ -24,10 +27,15 @@ impl Engine {
         };
         if has_entries {
             agent.replace_messages(ctx.messages);
-            if let Some(m) = ctx.model.and_then(|m| self.available(&m.provider, &m.model_id)) {
+            if let Some(m) = ctx
+                .model
+                .and_then(|m| self.available(&m.provider, &m.model_id))
+            {
                 agent.set_model(m);
             }
-            let level = thinking.unwrap_or(ctx.thinking_level).clamp_to(&agent.model());
+            let level = thinking
+                .unwrap_or(ctx.thinking_level)
+                .clamp_to(&agent.model());
             agent.set_thinking_level(level);
             return Ok(());
         }
@@ -179,12 +187,16 @@ impl Engine {
     /// message's text.
     pub async fn fork(&self, entry_id: &str) -> Result<ForkResult, EngineError> {
         self.abort().await;
-        let text = self.inner.lock().session.fork(entry_id).map_err(|e| match e {
-            session::SessionError::EntryNotFound(_) | session::SessionError::NotAUserMessage(_) => {
-                EngineError::InvalidForkEntry
-            }
-            other => EngineError::Session(other),
-        })?;
+        let text = self
+            .inner
+            .lock()
+            .session
+            .fork(entry_id)
+            .map_err(|e| match e {
+                session::SessionError::EntryNotFound(_)
+                | session::SessionError::NotAUserMessage(_) => EngineError::InvalidForkEntry,
+                other => EngineError::Session(other),
+            })?;
         self.reload_context();
         Ok(ForkResult {
             text,
@@ -210,12 +222,18 @@ impl Engine {
     fn reload_context(&self) {
         let (ctx, id) = {
             let st = self.inner.lock();
-            (st.session.build_context(), st.session.session_id().to_string())
+            (
+                st.session.build_context(),
+                st.session.session_id().to_string(),
+            )
         };
         let agent = &self.inner.agent;
         agent.replace_messages(ctx.messages);
         agent.set_session_id(Some(id));
-        if let Some(m) = ctx.model.and_then(|m| self.available(&m.provider, &m.model_id)) {
+        if let Some(m) = ctx
+            .model
+            .and_then(|m| self.available(&m.provider, &m.model_id))
+        {
             agent.set_model(m);
         }
         agent.set_thinking_level(ctx.thinking_level.clamp_to(&agent.model()));
@@ -228,9 +246,14 @@ impl Engine {
         custom_instructions: Option<String>,
     ) -> Result<CompactionResult, EngineError> {
         self.abort().await;
-        run_compaction(&self.inner, CompactionReason::Manual, custom_instructions, false)
-            .await
-            .map_err(EngineError::Compaction)
+        run_compaction(
+            &self.inner,
+            CompactionReason::Manual,
+            custom_instructions,
+            false,
+        )
+        .await
+        .map_err(EngineError::Compaction)
     }
 
     /// Run a shell command in the working directory for the user. The run is recorded as a

@@ -6,9 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{EngineConfig, EngineError, SessionTarget, ToolSelection};
+use crate::agent::resolve::{ProviderResolver, ResolvedProvider};
 use crate::agent::system_prompt::{SystemPromptOptions, ToolLine, build_system_prompt};
 use crate::agent::{Agent, AgentOptions};
-use crate::agent::resolve::{ProviderResolver, ResolvedProvider};
 use crate::config::{self, OpenClawConfig};
 use crate::model::{Model, ThinkingLevel};
 use crate::provider::{ModelRegistry, provider_for_api};
@@ -78,9 +78,11 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     options.retry = settings.retry();
     options.session_id = Some(session.session_id().to_string());
     let agent = Agent::new(options, Arc::new(RegistryResolver(registry.clone())));
-    agent.set_argument_validator(Arc::new(|name: &str, schema: &serde_json::Value, args: &serde_json::Value| {
-        validate_arguments(name, schema, args)
-    }));
+    agent.set_argument_validator(Arc::new(
+        |name: &str, schema: &serde_json::Value, args: &serde_json::Value| {
+            validate_arguments(name, schema, args)
+        },
+    ));
 
     Ok(Parts {
         agent,
@@ -98,7 +100,8 @@ fn load_registry(config: &EngineConfig) -> Result<ModelRegistry, EngineError> {
         Some(p) if !p.is_empty() => config::expand_home(std::path::Path::new(&p)),
         _ => config.state_dir.join("openclaw.json"),
     };
-    let oc = OpenClawConfig::load_from(&config_path).map_err(|e| EngineError::Config(e.to_string()))?;
+    let oc =
+        OpenClawConfig::load_from(&config_path).map_err(|e| EngineError::Config(e.to_string()))?;
     let pi = config::load_pi_models(&config::pi_models_path())
         .map_err(|e| EngineError::Config(e.to_string()))?;
     let mut registry = ModelRegistry::from_config(&oc, Some(&pi));
@@ -128,7 +131,13 @@ fn choose_model(
             .available_models()
             .into_iter()
             .find(|m| m.provider == p)
-            .or_else(|| registry.all_models().iter().find(|m| m.provider == p).cloned());
+            .or_else(|| {
+                registry
+                    .all_models()
+                    .iter()
+                    .find(|m| m.provider == p)
+                    .cloned()
+            });
         return first
             .map(|m| (m, None, None))
             .ok_or_else(|| EngineError::ModelNotFound(p.to_string()));
@@ -158,4 +167,3 @@ impl ProviderResolver for RegistryResolver {
         })
     }
 }
-

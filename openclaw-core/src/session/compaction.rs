@@ -112,12 +112,18 @@ pub struct ContextEstimate {
 
 /// The index and usage of the last assistant message that is neither aborted nor an error.
 fn last_usage(messages: &[Message]) -> Option<(usize, &Usage)> {
-    messages.iter().enumerate().rev().find_map(|(i, m)| match m {
-        Message::Assistant(a) if !matches!(a.stop_reason, StopReason::Aborted | StopReason::Error) => {
-            Some((i, &a.usage))
-        }
-        _ => None,
-    })
+    messages
+        .iter()
+        .enumerate()
+        .rev()
+        .find_map(|(i, m)| match m {
+            Message::Assistant(a)
+                if !matches!(a.stop_reason, StopReason::Aborted | StopReason::Error) =>
+            {
+                Some((i, &a.usage))
+            }
+            _ => None,
+        })
 }
 
 /// The context size of `messages`: last assistant usage plus estimates of later messages, or
@@ -147,7 +153,11 @@ pub fn estimate_context_tokens(messages: &[Message]) -> ContextEstimate {
 }
 
 /// Whether the context has grown past `context_window - reserve_tokens`.
-pub fn should_compact(context_tokens: u64, context_window: u64, settings: &CompactionSettings) -> bool {
+pub fn should_compact(
+    context_tokens: u64,
+    context_window: u64,
+    settings: &CompactionSettings,
+) -> bool {
     settings.enabled && context_tokens > context_window.saturating_sub(settings.reserve_tokens)
 }
 
@@ -176,14 +186,21 @@ fn is_cut_point(e: &SessionEntry) -> bool {
 fn turn_start(path: &[&SessionEntry], index: usize, start: usize) -> Option<usize> {
     (start..=index).rev().find(|&i| match path[i] {
         SessionEntry::BranchSummary(_) | SessionEntry::CustomMessage(_) => true,
-        SessionEntry::Message(m) => matches!(m.message, Message::User(_) | Message::BashExecution(_)),
+        SessionEntry::Message(m) => {
+            matches!(m.message, Message::User(_) | Message::BashExecution(_))
+        }
         _ => false,
     })
 }
 
 /// Choose the first kept entry of `path[start..end]` so that roughly `keep_recent_tokens` of
 /// the newest messages stay.
-pub fn find_cut_point(path: &[&SessionEntry], start: usize, end: usize, keep_recent_tokens: u64) -> CutPoint {
+pub fn find_cut_point(
+    path: &[&SessionEntry],
+    start: usize,
+    end: usize,
+    keep_recent_tokens: u64,
+) -> CutPoint {
     let cut_points: Vec<usize> = (start..end).filter(|&i| is_cut_point(path[i])).collect();
     let Some(&first) = cut_points.first() else {
         return CutPoint {
@@ -212,7 +229,11 @@ pub fn find_cut_point(path: &[&SessionEntry], start: usize, end: usize, keep_rec
         }
     }
     let is_user = matches!(path[cut].message(), Some(Message::User(_)));
-    let turn_start_index = if is_user { None } else { turn_start(path, cut, start) };
+    let turn_start_index = if is_user {
+        None
+    } else {
+        turn_start(path, cut, start)
+    };
     CutPoint {
         first_kept_entry_index: cut,
         turn_start_index,
@@ -231,7 +252,9 @@ pub struct FileOperations {
 impl FileOperations {
     /// Record the file tool calls of an assistant message.
     pub fn add_message(&mut self, message: &Message) {
-        let Message::Assistant(a) = message else { return };
+        let Message::Assistant(a) = message else {
+            return;
+        };
         for call in a.tool_calls() {
             let Some(path) = call.arguments.get("path").and_then(Value::as_str) else {
                 continue;
@@ -280,7 +303,9 @@ pub fn prepare_compaction(
     if matches!(path.last(), Some(SessionEntry::Compaction(_))) {
         return Err(CompactionError::AlreadyCompacted);
     }
-    let prev = path.iter().rposition(|e| matches!(e, SessionEntry::Compaction(_)));
+    let prev = path
+        .iter()
+        .rposition(|e| matches!(e, SessionEntry::Compaction(_)));
     let start = prev.map_or(0, |p| p + 1);
     let end = path.len();
     let usage_messages: Vec<Message> = path[prev.unwrap_or(0)..end]
@@ -298,8 +323,10 @@ pub fn prepare_compaction(
         (true, Some(t)) => t,
         _ => cut.first_kept_entry_index,
     };
-    let messages_to_summarize: Vec<Message> =
-        path[start..history_end.max(start)].iter().filter_map(|e| entry_message(e)).collect();
+    let messages_to_summarize: Vec<Message> = path[start..history_end.max(start)]
+        .iter()
+        .filter_map(|e| entry_message(e))
+        .collect();
     let turn_prefix_messages: Vec<Message> = match (cut.is_split_turn, cut.turn_start_index) {
         (true, Some(t)) => path[t..cut.first_kept_entry_index]
             .iter()
@@ -316,7 +343,11 @@ pub fn prepare_compaction(
                 let list = |k: &str| -> Vec<String> {
                     d.get(k)
                         .and_then(Value::as_array)
-                        .map(|a| a.iter().filter_map(|v| v.as_str().map(str::to_string)).collect())
+                        .map(|a| {
+                            a.iter()
+                                .filter_map(|v| v.as_str().map(str::to_string))
+                                .collect()
+                        })
                         .unwrap_or_default()
                 };
                 file_ops.read.extend(list("readFiles"));
@@ -360,23 +391,36 @@ where
     Fut: Future<Output = Result<String, String>>,
 {
     let max_tokens = prep.settings.reserve_tokens * 4 / 5;
-    let request = |messages: &[Message], previous: Option<&str>, turn_prefix: bool| SummaryRequest {
-        system_prompt: SUMMARY_SYSTEM_PROMPT.to_string(),
-        prompt: summary_prompt(messages, previous, custom_instructions, turn_prefix),
-        max_tokens,
-    };
-    let history = request(&prep.messages_to_summarize, prep.previous_summary.as_deref(), false);
+    let request =
+        |messages: &[Message], previous: Option<&str>, turn_prefix: bool| SummaryRequest {
+            system_prompt: SUMMARY_SYSTEM_PROMPT.to_string(),
+            prompt: summary_prompt(messages, previous, custom_instructions, turn_prefix),
+            max_tokens,
+        };
+    let history = request(
+        &prep.messages_to_summarize,
+        prep.previous_summary.as_deref(),
+        false,
+    );
     let mut summary = if prep.is_split_turn && !prep.turn_prefix_messages.is_empty() {
         let prefix = request(&prep.turn_prefix_messages, None, true);
         let (h, p) = futures::join!(summarize(history), summarize(prefix));
-        let (h, p) = (h.map_err(CompactionError::Summarization)?, p.map_err(CompactionError::Summarization)?);
+        let (h, p) = (
+            h.map_err(CompactionError::Summarization)?,
+            p.map_err(CompactionError::Summarization)?,
+        );
         format!("{h}\n\n---\n\n**Turn Context (split turn):**\n\n{p}")
     } else {
-        summarize(history).await.map_err(CompactionError::Summarization)?
+        summarize(history)
+            .await
+            .map_err(CompactionError::Summarization)?
     };
     let details = prep.file_ops.details();
     if !details.read_files.is_empty() {
-        summary.push_str(&format!("\n\n<read-files>\n{}\n</read-files>", details.read_files.join("\n")));
+        summary.push_str(&format!(
+            "\n\n<read-files>\n{}\n</read-files>",
+            details.read_files.join("\n")
+        ));
     }
     if !details.modified_files.is_empty() {
         summary.push_str(&format!(
@@ -402,7 +446,10 @@ pub async fn summarize_with_provider(
 ) -> Result<String, String> {
     let context = LlmContext {
         system_prompt: request.system_prompt,
-        messages: vec![Message::User(crate::message::UserMessage::new(request.prompt, Vec::new()))],
+        messages: vec![Message::User(crate::message::UserMessage::new(
+            request.prompt,
+            Vec::new(),
+        ))],
         tools: Vec::new(),
     };
     let mut opts = options.clone();

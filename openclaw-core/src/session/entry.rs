@@ -40,7 +40,11 @@ fn version_one() -> u32 {
 
 impl SessionHeader {
     /// A fresh v3 header stamped now.
-    pub fn new(id: impl Into<String>, cwd: impl Into<String>, parent_session: Option<String>) -> Self {
+    pub fn new(
+        id: impl Into<String>,
+        cwd: impl Into<String>,
+        parent_session: Option<String>,
+    ) -> Self {
         SessionHeader {
             version: CURRENT_VERSION,
             id: id.into(),
@@ -375,7 +379,10 @@ impl SessionEntry {
             SessionEntry::Other(v) => {
                 if let Some(o) = v.as_object_mut() {
                     o.insert("id".into(), Value::String(id));
-                    o.insert("parentId".into(), parent_id.map_or(Value::Null, Value::String));
+                    o.insert(
+                        "parentId".into(),
+                        parent_id.map_or(Value::Null, Value::String),
+                    );
                     o.insert("timestamp".into(), Value::String(timestamp));
                 }
             }
@@ -460,7 +467,8 @@ pub fn iso_from_ms(ms: i64) -> String {
 
 /// Milliseconds since the epoch of an ISO timestamp as written by pi (`None` if unreadable).
 pub fn ms_from_iso(iso: &str) -> Option<i64> {
-    let t = time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
+    let t =
+        time::OffsetDateTime::parse(iso, &time::format_description::well_known::Rfc3339).ok()?;
     i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok()
 }
 

@@ -51,15 +51,19 @@ pub fn parse_session(text: &str) -> LoadedSession {
         torn_tail: !text.is_empty() && !text.ends_with('\n'),
         ..LoadedSession::default()
     };
-    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+    let mut lines = text
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty());
     let Some((_, first)) = lines.next() else {
         return out;
     };
     let header = match serde_json::from_str::<SessionHeader>(first) {
         Ok(h) => h,
         Err(e) => {
-            out.warnings
-                .push(format!("line 1 is not a session header ({e}); the file counts as empty"));
+            out.warnings.push(format!(
+                "line 1 is not a session header ({e}); the file counts as empty"
+            ));
             return out;
         }
     };
@@ -120,7 +124,10 @@ fn migrate_v1_to_v2(values: &mut [Value]) {
     for (i, v) in values.iter_mut().enumerate() {
         let Some(o) = v.as_object_mut() else { continue };
         o.insert("id".into(), Value::String(ids[i].clone()));
-        o.insert("parentId".into(), prev.clone().map_or(Value::Null, Value::String));
+        o.insert(
+            "parentId".into(),
+            prev.clone().map_or(Value::Null, Value::String),
+        );
         prev = Some(ids[i].clone());
         if o.get("type").and_then(Value::as_str) == Some("compaction") {
             if let Some(idx) = o.remove("firstKeptEntryIndex").and_then(|x| x.as_u64()) {

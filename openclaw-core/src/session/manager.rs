@@ -17,9 +17,9 @@ use crate::model::ThinkingLevel;
 
 use super::context::{SessionContext, build_context};
 use super::entry::{
-    BranchSummaryEntry, CompactionEntry, CustomEntry, CustomMessageEntry, LabelEntry,
-    MessageEntry, ModelChangeEntry, SessionEntry, SessionHeader, SessionInfoEntry,
-    ThinkingLevelChangeEntry, iso_now, new_entry_id,
+    BranchSummaryEntry, CompactionEntry, CustomEntry, CustomMessageEntry, LabelEntry, MessageEntry,
+    ModelChangeEntry, SessionEntry, SessionHeader, SessionInfoEntry, ThinkingLevelChangeEntry,
+    iso_now, new_entry_id,
 };
 use super::file::{self, SessionError};
 
@@ -57,7 +57,13 @@ pub fn encode_cwd(cwd: &str) -> String {
         .unwrap_or(cwd);
     let body: String = trimmed
         .chars()
-        .map(|c| if matches!(c, '/' | '\\' | ':') { '-' } else { c })
+        .map(|c| {
+            if matches!(c, '/' | '\\' | ':') {
+                '-'
+            } else {
+                c
+            }
+        })
         .collect();
     format!("--{body}--")
 }
@@ -181,7 +187,9 @@ impl SessionManager {
     pub fn new_session(&mut self, parent_session: Option<String>) {
         let header = SessionHeader::new(new_session_id(), self.header.cwd.clone(), parent_session);
         let file = match (&self.session_dir, &self.file) {
-            (Some(dir), Some(_)) => Some(dir.join(session_file_name(&header.timestamp, &header.id))),
+            (Some(dir), Some(_)) => {
+                Some(dir.join(session_file_name(&header.timestamp, &header.id)))
+            }
             _ => None,
         };
         *self = Self::blank(header, self.session_dir.clone(), file);
@@ -222,7 +230,10 @@ impl SessionManager {
     }
     /// The children of `id` (`None`: the roots), in file order.
     pub fn children(&self, id: Option<&str>) -> Vec<&SessionEntry> {
-        self.entries.iter().filter(|e| e.parent_id() == id).collect()
+        self.entries
+            .iter()
+            .filter(|e| e.parent_id() == id)
+            .collect()
     }
     /// The label of an entry.
     pub fn label(&self, id: &str) -> Option<&str> {
@@ -230,11 +241,14 @@ impl SessionManager {
     }
     /// The session's name (the last `session_info` entry's).
     pub fn session_name(&self) -> Option<&str> {
-        self.entries.iter().rev().find_map(|e| match e {
-            SessionEntry::SessionInfo(i) => Some(i.name.as_deref().unwrap_or("")),
-            _ => None,
-        })
-        .filter(|n| !n.is_empty())
+        self.entries
+            .iter()
+            .rev()
+            .find_map(|e| match e {
+                SessionEntry::SessionInfo(i) => Some(i.name.as_deref().unwrap_or("")),
+                _ => None,
+            })
+            .filter(|n| !n.is_empty())
     }
 
     /// The entries from the root to `id` (inclusive).
@@ -331,12 +345,14 @@ impl SessionManager {
         &mut self,
         level: ThinkingLevel,
     ) -> Result<String, SessionError> {
-        self.append(SessionEntry::ThinkingLevelChange(ThinkingLevelChangeEntry {
-            id: String::new(),
-            parent_id: None,
-            timestamp: String::new(),
-            thinking_level: level.as_str().to_string(),
-        }))
+        self.append(SessionEntry::ThinkingLevelChange(
+            ThinkingLevelChangeEntry {
+                id: String::new(),
+                parent_id: None,
+                timestamp: String::new(),
+                thinking_level: level.as_str().to_string(),
+            },
+        ))
     }
 
     /// Append a compaction entry for a [`CompactionResult`] (`details` as given, `fromHook`).
@@ -523,7 +539,11 @@ impl SessionManager {
             .collect();
         let labels: Vec<(String, String)> = path
             .iter()
-            .filter_map(|e| self.labels.get(e.id()).map(|l| (e.id().to_string(), l.clone())))
+            .filter_map(|e| {
+                self.labels
+                    .get(e.id())
+                    .map(|l| (e.id().to_string(), l.clone()))
+            })
             .collect();
         let parent_file = self.parent_session_ref();
         let header = SessionHeader::new(new_session_id(), self.header.cwd.clone(), parent_file);

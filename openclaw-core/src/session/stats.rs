@@ -70,15 +70,21 @@ pub fn context_usage(
         return None;
     }
     let branch = session.branch_entries();
-    if let Some(ci) = branch.iter().rposition(|e| matches!(e, SessionEntry::Compaction(_))) {
-        let answered = branch[ci + 1..].iter().rev().find_map(|e| match e.message() {
-            Some(Message::Assistant(a))
-                if !matches!(a.stop_reason, StopReason::Aborted | StopReason::Error) =>
-            {
-                Some(usage_context_tokens(&a.usage) > 0)
-            }
-            _ => None,
-        });
+    if let Some(ci) = branch
+        .iter()
+        .rposition(|e| matches!(e, SessionEntry::Compaction(_)))
+    {
+        let answered = branch[ci + 1..]
+            .iter()
+            .rev()
+            .find_map(|e| match e.message() {
+                Some(Message::Assistant(a))
+                    if !matches!(a.stop_reason, StopReason::Aborted | StopReason::Error) =>
+                {
+                    Some(usage_context_tokens(&a.usage) > 0)
+                }
+                _ => None,
+            });
         if answered != Some(true) {
             return Some(ContextUsage {
                 tokens: None,

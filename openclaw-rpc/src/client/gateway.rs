@@ -28,10 +28,18 @@ pub enum GatewayClientError {
     #[error("cannot connect to {url}: {reason}")]
     Connect { url: String, reason: String },
     #[error("the gateway refused the connection: {code}: {message}")]
-    Refused { code: String, message: String, error: Value },
+    Refused {
+        code: String,
+        message: String,
+        error: Value,
+    },
     /// A `res` with `ok:false`; `error` is the gateway's ErrorShape.
     #[error("{code}: {message}")]
-    Request { code: String, message: String, error: Value },
+    Request {
+        code: String,
+        message: String,
+        error: Value,
+    },
     #[error("the connection closed before the answer arrived")]
     Closed,
     #[error("no answer within {0:?}")]
@@ -40,12 +48,28 @@ pub enum GatewayClientError {
 
 impl GatewayClientError {
     fn from_shape(error: Value, refused: bool) -> Self {
-        let code = error.get("code").and_then(Value::as_str).unwrap_or("UNKNOWN").to_owned();
-        let message = error.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let code = error
+            .get("code")
+            .and_then(Value::as_str)
+            .unwrap_or("UNKNOWN")
+            .to_owned();
+        let message = error
+            .get("message")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if refused {
-            GatewayClientError::Refused { code, message, error }
+            GatewayClientError::Refused {
+                code,
+                message,
+                error,
+            }
         } else {
-            GatewayClientError::Request { code, message, error }
+            GatewayClientError::Request {
+                code,
+                message,
+                error,
+            }
         }
     }
 }
@@ -71,9 +95,15 @@ impl ConnectOptions {
             url: url.into(),
             token: None,
             password: None,
-            scopes: ["operator.admin", "operator.read", "operator.write", "operator.approvals", "operator.pairing"]
-                .map(String::from)
-                .to_vec(),
+            scopes: [
+                "operator.admin",
+                "operator.read",
+                "operator.write",
+                "operator.approvals",
+                "operator.pairing",
+            ]
+            .map(String::from)
+            .to_vec(),
             client_id: "cli".into(),
             client_mode: "cli".into(),
             min_protocol: 3,
@@ -120,11 +150,17 @@ impl Drop for GatewayClient {
 impl GatewayClient {
     /// Connects and authenticates.
     pub async fn connect(opts: ConnectOptions) -> Result<Self, GatewayClientError> {
-        let fail = |reason: String| GatewayClientError::Connect { url: opts.url.clone(), reason };
-        let (ws, _) = tokio::time::timeout(opts.timeout, tokio_tungstenite::connect_async(opts.url.as_str()))
-            .await
-            .map_err(|_| fail("timed out".into()))?
-            .map_err(|e| fail(e.to_string()))?;
+        let fail = |reason: String| GatewayClientError::Connect {
+            url: opts.url.clone(),
+            reason,
+        };
+        let (ws, _) = tokio::time::timeout(
+            opts.timeout,
+            tokio_tungstenite::connect_async(opts.url.as_str()),
+        )
+        .await
+        .map_err(|_| fail("timed out".into()))?
+        .map_err(|e| fail(e.to_string()))?;
         let (mut sink, mut stream) = ws.split();
         // The challenge comes first.
         let challenge = tokio::time::timeout(opts.timeout, async {
@@ -176,7 +212,10 @@ impl GatewayClient {
         .map_err(|_| fail("no answer to connect".into()))?
         .ok_or_else(|| fail("closed during connect".into()))?;
         if hello.get("ok") != Some(&Value::Bool(true)) {
-            return Err(GatewayClientError::from_shape(hello.get("error").cloned().unwrap_or(Value::Null), true));
+            return Err(GatewayClientError::from_shape(
+                hello.get("error").cloned().unwrap_or(Value::Null),
+                true,
+            ));
         }
         let (out, mut out_rx) = mpsc::unbounded_channel::<Message>();
         let pending: Pending = Arc::default();
@@ -237,10 +276,17 @@ impl GatewayClient {
         self.events.subscribe()
     }
 
-    fn send(&self, method: &str, params: Option<Value>) -> (String, mpsc::UnboundedReceiver<Result<Value, Value>>) {
+    fn send(
+        &self,
+        method: &str,
+        params: Option<Value>,
+    ) -> (String, mpsc::UnboundedReceiver<Result<Value, Value>>) {
         let id = format!("{}", self.next.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::unbounded_channel();
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).insert(id.clone(), tx);
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(id.clone(), tx);
         let mut frame = json!({"type": "req", "id": id, "method": method});
         if let Some(p) = params {
             frame["params"] = p;
@@ -255,7 +301,9 @@ impl GatewayClient {
         timeout: Option<Duration>,
     ) -> Result<Value, GatewayClientError> {
         let got = match timeout {
-            Some(t) => tokio::time::timeout(t, rx.recv()).await.map_err(|_| GatewayClientError::Timeout(t))?,
+            Some(t) => tokio::time::timeout(t, rx.recv())
+                .await
+                .map_err(|_| GatewayClientError::Timeout(t))?,
             None => rx.recv().await,
         };
         match got {
@@ -266,10 +314,17 @@ impl GatewayClient {
     }
 
     /// Calls `method` and returns the first answer's payload.
-    pub async fn call(&self, method: &str, params: Option<Value>) -> Result<Value, GatewayClientError> {
+    pub async fn call(
+        &self,
+        method: &str,
+        params: Option<Value>,
+    ) -> Result<Value, GatewayClientError> {
         let (id, mut rx) = self.send(method, params);
         let r = self.next_answer(&mut rx, Some(self.timeout)).await;
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
         r
     }
 
@@ -290,7 +345,10 @@ impl GatewayClient {
             }
         }
         .await;
-        self.pending.lock().unwrap_or_else(|p| p.into_inner()).remove(&id);
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&id);
         r
     }
 

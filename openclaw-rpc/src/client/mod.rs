@@ -192,12 +192,16 @@ impl RpcClient {
 
     /// Start a prompt (returns once it is accepted; follow the events for the run).
     pub async fn prompt(&self, message: &str) -> Result<(), ClientError> {
-        self.call("prompt", json!({ "message": message })).await.map(drop)
+        self.call("prompt", json!({ "message": message }))
+            .await
+            .map(drop)
     }
 
     /// Queue a steering message.
     pub async fn steer(&self, message: &str) -> Result<(), ClientError> {
-        self.call("steer", json!({ "message": message })).await.map(drop)
+        self.call("steer", json!({ "message": message }))
+            .await
+            .map(drop)
     }
 
     /// Queue a follow-up message.
@@ -214,7 +218,10 @@ impl RpcClient {
 
     /// The session state (`get_state` data).
     pub async fn get_state(&self) -> Result<Value, ClientError> {
-        Ok(self.call("get_state", json!({})).await?.unwrap_or(Value::Null))
+        Ok(self
+            .call("get_state", json!({}))
+            .await?
+            .unwrap_or(Value::Null))
     }
 
     /// The context messages.

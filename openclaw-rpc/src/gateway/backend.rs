@@ -109,11 +109,12 @@ impl EventSink {
     /// A run's `agent` / `chat` events: to the connection that started it (when it is still
     /// connected and its scopes allow) and to every `sessions.subscribe`d connection.
     pub fn broadcast_run_event(&self, event: &str, payload: Value, origin: Option<&str>) -> usize {
-        self.hub.broadcast_filtered(event, Some(payload), None, |c| {
-            origin == Some(c.conn_id.as_str())
-                || c.sessions_subscribed
-                    .load(std::sync::atomic::Ordering::Acquire)
-        })
+        self.hub
+            .broadcast_filtered(event, Some(payload), None, |c| {
+                origin == Some(c.conn_id.as_str())
+                    || c.sessions_subscribed
+                        .load(std::sync::atomic::Ordering::Acquire)
+            })
     }
 
     /// The current `{presence, health}` versions.

@@ -95,9 +95,7 @@ async fn handle(engine: &Engine, cmd: &Command) -> Result<Reply, String> {
             data(engine.set_model(provider, model_id).map_err(err)?)
         }
         "cycle_model" => data(engine.cycle_model().map_err(err)?),
-        "get_available_models" => Ok(Reply::Data(
-            json!({ "models": engine.available_models() }),
-        )),
+        "get_available_models" => Ok(Reply::Data(json!({ "models": engine.available_models() }))),
         "set_thinking_level" => {
             let level = cmd.require_str("level")?;
             // pi clamps unknown names to "off".
@@ -164,9 +162,7 @@ async fn handle(engine: &Engine, cmd: &Command) -> Result<Reply, String> {
             let cancelled = engine.clone_session().await.map_err(err)?;
             Ok(Reply::Data(json!({ "cancelled": cancelled })))
         }
-        "get_fork_messages" => Ok(Reply::Data(
-            json!({ "messages": engine.fork_points() }),
-        )),
+        "get_fork_messages" => Ok(Reply::Data(json!({ "messages": engine.fork_points() }))),
         "get_last_assistant_text" => Ok(Reply::Data(match engine.last_assistant_text() {
             Some(text) => json!({ "text": text }),
             // pi's `{text: undefined}` serialises as `{}`.

@@ -43,7 +43,9 @@ pub fn serialize_conversation(messages: &[Message]) -> String {
                 parts.push(format!("[User ran]: {}\n{}", b.command, b.output));
             }
             Message::BranchSummary(b) => parts.push(format!("[Branch summary]: {}", b.summary)),
-            Message::CompactionSummary(c) => parts.push(format!("[Earlier summary]: {}", c.summary)),
+            Message::CompactionSummary(c) => {
+                parts.push(format!("[Earlier summary]: {}", c.summary))
+            }
             Message::ToolResult(r) => {
                 let t = join_text(&r.content);
                 if !t.is_empty() {
@@ -64,7 +66,12 @@ pub fn serialize_conversation(messages: &[Message]) -> String {
                                 .as_object()
                                 .map(|o| {
                                     o.iter()
-                                        .map(|(k, v)| format!("{k}={}", serde_json::to_string(v).unwrap_or_default()))
+                                        .map(|(k, v)| {
+                                            format!(
+                                                "{k}={}",
+                                                serde_json::to_string(v).unwrap_or_default()
+                                            )
+                                        })
                                         .collect::<Vec<_>>()
                                         .join(", ")
                                 })
@@ -97,9 +104,14 @@ pub fn summary_prompt(
     custom_instructions: Option<&str>,
     turn_prefix: bool,
 ) -> String {
-    let mut p = format!("<conversation>\n{}\n</conversation>\n\n", serialize_conversation(messages));
+    let mut p = format!(
+        "<conversation>\n{}\n</conversation>\n\n",
+        serialize_conversation(messages)
+    );
     if let Some(prev) = previous_summary {
-        p.push_str(&format!("<previous-summary>\n{prev}\n</previous-summary>\n\n"));
+        p.push_str(&format!(
+            "<previous-summary>\n{prev}\n</previous-summary>\n\n"
+        ));
     }
     p.push_str(if turn_prefix {
         TURN_PREFIX_INSTRUCTIONS

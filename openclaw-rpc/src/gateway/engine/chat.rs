@@ -18,21 +18,71 @@ use crate::gateway::methods::params::Params;
 use crate::gateway::state::now_ms;
 
 const CHAT_SEND_KEYS: &[&str] = &[
-    "sessionKey", "message", "idempotencyKey", "sessionId", "thinking", "deliver",
-    "originatingChannel", "originatingTo", "originatingAccountId", "originatingThreadId",
-    "attachments", "timeoutMs", "systemInputProvenance", "systemProvenanceReceipt", "agentId",
-    "mentions", "workContext", "intent", "fastMode", "fastAutoOnSeconds", "queueMode",
-    "replyToId", "toolBindings", "suppressCommandInterpretation", "expectedLeafEntryId",
-    "expectedSessionRoutingContract", "expectedPermissionMode", "expectedToolOverrides",
+    "sessionKey",
+    "message",
+    "idempotencyKey",
+    "sessionId",
+    "thinking",
+    "deliver",
+    "originatingChannel",
+    "originatingTo",
+    "originatingAccountId",
+    "originatingThreadId",
+    "attachments",
+    "timeoutMs",
+    "systemInputProvenance",
+    "systemProvenanceReceipt",
+    "agentId",
+    "mentions",
+    "workContext",
+    "intent",
+    "fastMode",
+    "fastAutoOnSeconds",
+    "queueMode",
+    "replyToId",
+    "toolBindings",
+    "suppressCommandInterpretation",
+    "expectedLeafEntryId",
+    "expectedSessionRoutingContract",
+    "expectedPermissionMode",
+    "expectedToolOverrides",
 ];
 
 const AGENT_KEYS: &[&str] = &[
-    "message", "idempotencyKey", "agentId", "provider", "model", "to", "replyTo", "sessionId",
-    "sessionKey", "thinking", "deliver", "attachments", "channel", "replyChannel", "accountId",
-    "replyAccountId", "threadId", "groupId", "groupChannel", "groupSpace", "timeout",
-    "bestEffortDeliver", "lane", "extraSystemPrompt", "promptMode", "bootstrapContextMode",
-    "bootstrapContextRunKind", "internalEvents", "inputProvenance", "label",
-    "expectedExistingSessionId", "cwd", "sessionEffects", "disableMessageTool",
+    "message",
+    "idempotencyKey",
+    "agentId",
+    "provider",
+    "model",
+    "to",
+    "replyTo",
+    "sessionId",
+    "sessionKey",
+    "thinking",
+    "deliver",
+    "attachments",
+    "channel",
+    "replyChannel",
+    "accountId",
+    "replyAccountId",
+    "threadId",
+    "groupId",
+    "groupChannel",
+    "groupSpace",
+    "timeout",
+    "bestEffortDeliver",
+    "lane",
+    "extraSystemPrompt",
+    "promptMode",
+    "bootstrapContextMode",
+    "bootstrapContextRunKind",
+    "internalEvents",
+    "inputProvenance",
+    "label",
+    "expectedExistingSessionId",
+    "cwd",
+    "sessionEffects",
+    "disableMessageTool",
 ];
 
 /// Resolves a session key and checks its agent exists.
@@ -47,7 +97,9 @@ pub(crate) fn resolve_key(
     }
     let (key, agent) = core.canonical_key(key, agent_hint);
     if core.agent(&agent).is_none() {
-        return Err(ErrorShape::invalid_request(format!("unknown agent id \"{agent}\"")));
+        return Err(ErrorShape::invalid_request(format!(
+            "unknown agent id \"{agent}\""
+        )));
     }
     Ok((key, agent))
 }
@@ -117,7 +169,11 @@ pub(crate) fn session_messages(core: &Core, key: &str, agent: &str) -> (String, 
     let Some(entry) = core.store(agent).get(key) else {
         return (String::new(), Vec::new());
     };
-    let id = entry.get("sessionId").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let id = entry
+        .get("sessionId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let messages = entry
         .get("sessionFile")
         .and_then(Value::as_str)
@@ -127,10 +183,22 @@ pub(crate) fn session_messages(core: &Core, key: &str, agent: &str) -> (String, 
     (id, messages)
 }
 
-pub(crate) async fn chat_history(core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
+pub(crate) async fn chat_history(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
     let p = Params::new("chat.history", params)?.closed(&[
-        "sessionKey", "limit", "maxChars", "agentId", "cursor", "maxBytes", "offset",
-        "pendingBefore", "inputRunIds", "messageId", "sessionId",
+        "sessionKey",
+        "limit",
+        "maxChars",
+        "agentId",
+        "cursor",
+        "maxBytes",
+        "offset",
+        "pendingBefore",
+        "inputRunIds",
+        "messageId",
+        "sessionId",
     ])?;
     let key = p.required_str("sessionKey")?;
     let limit = p.uint("limit", 1, 1000)?.unwrap_or(200) as usize;
@@ -143,8 +211,10 @@ pub(crate) async fn chat_history(core: &Arc<Core>, params: Option<Value>) -> Res
         .skip(skip)
         .filter_map(|m| serde_json::to_value(m).ok())
         .collect();
-    Ok(json!({"sessionKey": key, "sessionId": session_id, "messages": messages,
-        "thinkingLevel": "off"}))
+    Ok(
+        json!({"sessionKey": key, "sessionId": session_id, "messages": messages,
+        "thinkingLevel": "off"}),
+    )
 }
 
 /// Aborts the runs (running or queued) on `key`, or just `run_id`.
@@ -158,7 +228,9 @@ pub(crate) async fn abort_key(
         if let Some(id) = run_id {
             if let Some(r) = runs.get(id) {
                 if r.session_key != key {
-                    return Err(ErrorShape::invalid_request("runId does not match sessionKey"));
+                    return Err(ErrorShape::invalid_request(
+                        "runId does not match sessionKey",
+                    ));
                 }
             }
         }
@@ -185,15 +257,31 @@ pub(crate) async fn abort_key(
     Ok(json!({"ok": true, "aborted": !ids.is_empty(), "runIds": ids}))
 }
 
-pub(crate) async fn chat_abort(core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.abort", params)?.closed(&["sessionKey", "runId", "agentId", "preserveSideRuns"])?;
+pub(crate) async fn chat_abort(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("chat.abort", params)?.closed(&[
+        "sessionKey",
+        "runId",
+        "agentId",
+        "preserveSideRuns",
+    ])?;
     let key = p.required_str("sessionKey")?;
     let (key, _) = resolve_key(core, &p, key, p.str("agentId")?)?;
     abort_key(core, &key, p.str("runId")?).await
 }
 
-pub(crate) async fn chat_inject(core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.inject", params)?.closed(&["sessionKey", "message", "label", "agentId"])?;
+pub(crate) async fn chat_inject(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("chat.inject", params)?.closed(&[
+        "sessionKey",
+        "message",
+        "label",
+        "agentId",
+    ])?;
     let key = p.required_str("sessionKey")?;
     let message = p.required_str("message")?.to_owned();
     if p.str("label")?.is_some_and(|l| l.chars().count() > 100) {
@@ -315,17 +403,24 @@ pub(crate) async fn agent(
     let core2 = core.clone();
     let run_id = idem.clone();
     tokio::spawn(async move {
-        let Some(o) = outcome_of(rx).await else { return };
+        let Some(o) = outcome_of(rx).await else {
+            return;
+        };
         let answer = agent_final(&run_id, &o);
         super::lock(&core2.runs).finish(&dedupe, answer.clone());
         ctx.first_response_sent().await;
         ctx.respond_again(answer);
     });
-    Ok(json!({"runId": idem, "sessionKey": key, "agentId": agent, "status": "accepted",
-        "acceptedAt": now_ms()}))
+    Ok(
+        json!({"runId": idem, "sessionKey": key, "agentId": agent, "status": "accepted",
+        "acceptedAt": now_ms()}),
+    )
 }
 
-pub(crate) async fn agent_wait(core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
+pub(crate) async fn agent_wait(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
     let p = Params::new("agent.wait", params)?.closed(&["runId", "timeoutMs"])?;
     let run_id = p.required_str("runId")?.to_owned();
     let timeout = p.uint("timeoutMs", 0, u64::MAX)?.unwrap_or(30_000);
@@ -345,9 +440,25 @@ pub(crate) async fn agent_wait(core: &Arc<Core>, params: Option<Value>) -> Resul
 /// `send` delivers through a messaging channel; this gateway has none configured.
 pub(crate) fn send(_core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
     let p = Params::new("send", params)?.closed(&[
-        "to", "idempotencyKey", "message", "mediaUrl", "mediaUrls", "asVoice", "gifPlayback",
-        "channel", "accountId", "agentId", "replyToId", "threadId", "sessionKey", "buffer",
-        "filename", "contentType", "forceDocument", "silent", "parseMode",
+        "to",
+        "idempotencyKey",
+        "message",
+        "mediaUrl",
+        "mediaUrls",
+        "asVoice",
+        "gifPlayback",
+        "channel",
+        "accountId",
+        "agentId",
+        "replyToId",
+        "threadId",
+        "sessionKey",
+        "buffer",
+        "filename",
+        "contentType",
+        "forceDocument",
+        "silent",
+        "parseMode",
     ])?;
     p.required_str("to")?;
     p.required_str("idempotencyKey")?;

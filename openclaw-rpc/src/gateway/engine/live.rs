@@ -127,12 +127,7 @@ pub(crate) struct RunSpec {
 }
 
 impl RunState {
-    pub fn new(
-        spec: &RunSpec,
-        live: &Live,
-        session_id: String,
-        sink: Option<EventSink>,
-    ) -> Self {
+    pub fn new(spec: &RunSpec, live: &Live, session_id: String, sink: Option<EventSink>) -> Self {
         RunState {
             run_id: spec.run_id.clone(),
             session_key: live.key.clone(),
@@ -188,7 +183,11 @@ impl RunState {
         if self.text.len() == self.sent_len {
             return;
         }
-        if !force && self.last_delta.is_some_and(|t| t.elapsed() < DELTA_THROTTLE) {
+        if !force
+            && self
+                .last_delta
+                .is_some_and(|t| t.elapsed() < DELTA_THROTTLE)
+        {
             return;
         }
         let delta = self.text[self.sent_len..].to_owned();

@@ -123,7 +123,10 @@ pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest)
 fn aborted_before_start(core: &Arc<Core>, live: &Arc<Live>, req: &TurnRequest) -> Outcome {
     let mut run = RunState::new(&req.spec, live, String::new(), core.sink());
     let now = now_ms();
-    run.chat_event("aborted", Map::from_iter([("stopReason".into(), json!("aborted"))]));
+    run.chat_event(
+        "aborted",
+        Map::from_iter([("stopReason".into(), json!("aborted"))]),
+    );
     Outcome {
         status: "aborted",
         text: String::new(),
@@ -146,7 +149,10 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         .unwrap_or_default();
     {
         let mut run = RunState::new(&req.spec, live, session_id.clone(), core.sink());
-        run.agent_event("lifecycle", json!({"phase": "start", "startedAt": started_at}));
+        run.agent_event(
+            "lifecycle",
+            json!({"phase": "start", "startedAt": started_at}),
+        );
         if let Ok(e) = &engine {
             let m = e.agent().model();
             run.agent_event(
@@ -184,7 +190,11 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
             StopReason::Error => (
                 "error",
                 "error".to_owned(),
-                Some(a.error_message.clone().unwrap_or_else(|| "model error".into())),
+                Some(
+                    a.error_message
+                        .clone()
+                        .unwrap_or_else(|| "model error".into()),
+                ),
             ),
             StopReason::Length => ("ok", "length".to_owned(), None),
             _ => ("ok", "stop".to_owned(), None),
@@ -194,7 +204,9 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     let text = last.as_ref().map(|a| a.text()).unwrap_or_default();
     let ended_at = now_ms();
     run.flush_delta(true);
-    let ts = last.as_ref().map_or(ended_at, |a| a.timestamp.max(0) as u64);
+    let ts = last
+        .as_ref()
+        .map_or(ended_at, |a| a.timestamp.max(0) as u64);
     let mut extra = Map::new();
     match status {
         "ok" => {
@@ -225,7 +237,13 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         end["error"] = json!(e);
     }
     run.agent_event("lifecycle", end);
-    record(core, live, &run, last.as_ref(), (model.as_deref(), provider.as_deref(), window));
+    record(
+        core,
+        live,
+        &run,
+        last.as_ref(),
+        (model.as_deref(), provider.as_deref(), window),
+    );
     Outcome {
         status,
         text,
@@ -261,7 +279,10 @@ async fn drive(engine: &Engine, req: &TurnRequest) -> Result<(), String> {
     drop(ticket);
     match req.timeout {
         Some(t) => {
-            if tokio::time::timeout(t, engine.wait_until_idle()).await.is_err() {
+            if tokio::time::timeout(t, engine.wait_until_idle())
+                .await
+                .is_err()
+            {
                 engine.abort().await;
                 return Err("timeout".into());
             }
@@ -329,5 +350,8 @@ pub(crate) fn spawn_run(
 
 /// Waits for the outcome a [`spawn_run`] receiver will carry.
 pub(crate) async fn outcome_of(mut rx: watch::Receiver<Option<Outcome>>) -> Option<Outcome> {
-    rx.wait_for(Option::is_some).await.ok().and_then(|o| o.clone())
+    rx.wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|o| o.clone())
 }

@@ -29,9 +29,19 @@ fn row(core: &Core, key: &str, entry: &Map<String, Value>) -> Value {
     r.insert("chatType".into(), json!("direct"));
     r.insert("isMain".into(), json!(key.ends_with(":main")));
     for k in [
-        "sessionId", "label", "displayName", "updatedAt", "lastInteractionAt", "model",
-        "modelProvider", "inputTokens", "outputTokens", "totalTokens", "contextTokens",
-        "spawnedBy", "lastRunId",
+        "sessionId",
+        "label",
+        "displayName",
+        "updatedAt",
+        "lastInteractionAt",
+        "model",
+        "modelProvider",
+        "inputTokens",
+        "outputTokens",
+        "totalTokens",
+        "contextTokens",
+        "spawnedBy",
+        "lastRunId",
     ] {
         if let Some(v) = entry.get(k).filter(|v| !v.is_null()) {
             r.insert(k.into(), v.clone());
@@ -103,10 +113,25 @@ pub(crate) async fn call(
     match method {
         "sessions.list" => {
             let p = p.closed(&[
-                "limit", "activeMinutes", "includeGlobal", "includeUnknown", "includeDerivedTitles",
-                "includeLastMessage", "label", "spawnedBy", "agentId", "search", "offset",
-                "activeOnly", "sortBy", "archived", "ownerFirst", "excludeSubagents", "excludeCron",
-                "excludeSystem", "includeActivitySummary",
+                "limit",
+                "activeMinutes",
+                "includeGlobal",
+                "includeUnknown",
+                "includeDerivedTitles",
+                "includeLastMessage",
+                "label",
+                "spawnedBy",
+                "agentId",
+                "search",
+                "offset",
+                "activeOnly",
+                "sortBy",
+                "archived",
+                "ownerFirst",
+                "excludeSubagents",
+                "excludeCron",
+                "excludeSystem",
+                "includeActivitySummary",
             ])?;
             let limit = p.uint("limit", 1, u64::MAX)?.map(|n| n as usize);
             let offset = p.uint("offset", 0, u64::MAX)?.unwrap_or(0) as usize;
@@ -123,7 +148,10 @@ pub(crate) async fn call(
                     if label.is_some_and(|l| e.get("label").and_then(Value::as_str) != Some(l)) {
                         continue;
                     }
-                    if search.as_ref().is_some_and(|s| !k.to_lowercase().contains(s.as_str())) {
+                    if search
+                        .as_ref()
+                        .is_some_and(|s| !k.to_lowercase().contains(s.as_str()))
+                    {
                         continue;
                     }
                     rows.push((at, row(core, &k, &e)));
@@ -137,15 +165,19 @@ pub(crate) async fn call(
                 .take(limit.unwrap_or(usize::MAX))
                 .map(|(_, r)| r)
                 .collect();
-            let def = core.agent(core.default_agent()).and_then(|a| a.model_primary.clone());
+            let def = core
+                .agent(core.default_agent())
+                .and_then(|a| a.model_primary.clone());
             let (prov, model) = match def.as_deref().and_then(|m| m.split_once('/')) {
                 Some((p, m)) => (json!(p), json!(m)),
                 None => (Value::Null, json!(def)),
             };
-            Ok(json!({"ts": now_ms(), "path": core.store(core.default_agent()).path().display().to_string(),
+            Ok(
+                json!({"ts": now_ms(), "path": core.store(core.default_agent()).path().display().to_string(),
                 "count": sessions.len(), "totalCount": total,
                 "defaults": {"modelProvider": prov, "model": model, "contextTokens": null},
-                "sessions": sessions}))
+                "sessions": sessions}),
+            )
         }
         "sessions.get" => {
             let p = p.closed(&["key", "agentId", "limit"])?;
@@ -186,15 +218,29 @@ pub(crate) async fn call(
             Ok(json!({"ts": now_ms(), "previews": previews}))
         }
         "sessions.describe" => {
-            let p = p.closed(&["key", "agentId", "includeDerivedTitles", "includeLastMessage"])?;
+            let p = p.closed(&[
+                "key",
+                "agentId",
+                "includeDerivedTitles",
+                "includeLastMessage",
+            ])?;
             let (key, agent) = need_key(core, &p)?;
             let session = core.store(&agent).get(&key).map(|e| row(core, &key, &e));
             Ok(json!({"session": session}))
         }
         "sessions.resolve" => {
             let p = p.closed(&[
-                "key", "sessionId", "label", "agentId", "spawnedBy", "includeGlobal",
-                "includeUnknown", "shortId", "slugHint", "allowMissing", "reference",
+                "key",
+                "sessionId",
+                "label",
+                "agentId",
+                "spawnedBy",
+                "includeGlobal",
+                "includeUnknown",
+                "shortId",
+                "slugHint",
+                "allowMissing",
+                "reference",
             ])?;
             let allow_missing = p.bool("allowMissing")?.unwrap_or(false);
             if let Some(k) = p.str("key")? {
@@ -202,7 +248,9 @@ pub(crate) async fn call(
                 if core.store(&agent).get(&key).is_some() || allow_missing {
                     return Ok(json!({"ok": true, "key": key}));
                 }
-                return Err(ErrorShape::invalid_request(format!("No session found: {k}")));
+                return Err(ErrorShape::invalid_request(format!(
+                    "No session found: {k}"
+                )));
             }
             let (field, want) = match (p.str("sessionId")?, p.str("label")?) {
                 (Some(id), _) => ("sessionId", id),
@@ -216,12 +264,21 @@ pub(crate) async fn call(
                     }
                 }
             }
-            Err(ErrorShape::invalid_request(format!("No session found: {want}")))
+            Err(ErrorShape::invalid_request(format!(
+                "No session found: {want}"
+            )))
         }
         "sessions.create" => {
             let p = p.closed(&[
-                "key", "agentId", "label", "model", "parentSessionKey", "emitCommandHooks", "task",
-                "message", "idempotencyKey",
+                "key",
+                "agentId",
+                "label",
+                "model",
+                "parentSessionKey",
+                "emitCommandHooks",
+                "task",
+                "message",
+                "idempotencyKey",
             ])?;
             let agent_hint = p.str("agentId")?;
             let raw = match p.str("key")? {
@@ -241,7 +298,9 @@ pub(crate) async fn call(
             let live = core.live_for(&key, &agent);
             {
                 let _turn = live.run_lock.lock().await;
-                ensure_engine(core, &live).await.map_err(ErrorShape::unavailable)?;
+                ensure_engine(core, &live)
+                    .await
+                    .map_err(ErrorShape::unavailable)?;
             }
             let store = core.store(&agent);
             let entry = store.update(&key, true, |e| {
@@ -268,19 +327,53 @@ pub(crate) async fn call(
         }
         "sessions.patch" => {
             let p = p.closed(&[
-                "key", "agentId", "label", "thinkingLevel", "fastMode", "verboseLevel",
-                "traceLevel", "reasoningLevel", "responseUsage", "elevatedLevel", "execHost",
-                "execNode", "model", "sendPolicy", "groupActivation", "expectedSessionId",
-                "archived", "pinned", "unread", "category", "icon", "color", "contextWindow",
+                "key",
+                "agentId",
+                "label",
+                "thinkingLevel",
+                "fastMode",
+                "verboseLevel",
+                "traceLevel",
+                "reasoningLevel",
+                "responseUsage",
+                "elevatedLevel",
+                "execHost",
+                "execNode",
+                "model",
+                "sendPolicy",
+                "groupActivation",
+                "expectedSessionId",
+                "archived",
+                "pinned",
+                "unread",
+                "category",
+                "icon",
+                "color",
+                "contextWindow",
             ])?;
             let (key, agent) = need_key(core, &p)?;
             let store = core.store(&agent);
             if store.get(&key).is_none() {
-                return Err(ErrorShape::invalid_request(format!("session not found: {key}")));
+                return Err(ErrorShape::invalid_request(format!(
+                    "session not found: {key}"
+                )));
             }
             let mut patch = Map::new();
-            for k in ["label", "thinkingLevel", "verboseLevel", "reasoningLevel", "elevatedLevel",
-                "sendPolicy", "icon", "color", "category", "pinned", "archived", "unread", "fastMode"] {
+            for k in [
+                "label",
+                "thinkingLevel",
+                "verboseLevel",
+                "reasoningLevel",
+                "elevatedLevel",
+                "sendPolicy",
+                "icon",
+                "color",
+                "category",
+                "pinned",
+                "archived",
+                "unread",
+                "fastMode",
+            ] {
                 if let Some(v) = p.get(k) {
                     patch.insert(k.into(), v.clone());
                 }
@@ -288,19 +381,26 @@ pub(crate) async fn call(
             let model = p.get("model").cloned();
             let entry = store.update(&key, true, |e| {
                 for (k, v) in patch {
-                    if v.is_null() { e.remove(&k); } else { e.insert(k, v); }
+                    if v.is_null() {
+                        e.remove(&k);
+                    } else {
+                        e.insert(k, v);
+                    }
                 }
                 match &model {
-                    Some(Value::String(m)) => {
-                        match m.split_once('/') {
-                            Some((prov, id)) => {
-                                e.insert("providerOverride".into(), json!(prov));
-                                e.insert("modelOverride".into(), json!(id));
-                            }
-                            None => { e.insert("modelOverride".into(), json!(m)); }
+                    Some(Value::String(m)) => match m.split_once('/') {
+                        Some((prov, id)) => {
+                            e.insert("providerOverride".into(), json!(prov));
+                            e.insert("modelOverride".into(), json!(id));
                         }
+                        None => {
+                            e.insert("modelOverride".into(), json!(m));
+                        }
+                    },
+                    Some(Value::Null) => {
+                        e.remove("modelOverride");
+                        e.remove("providerOverride");
                     }
-                    Some(Value::Null) => { e.remove("modelOverride"); e.remove("providerOverride"); }
                     _ => {}
                 }
                 e.insert("updatedAt".into(), json!(now_ms()));
@@ -313,9 +413,14 @@ pub(crate) async fn call(
             }
             core.session_changed(&key, &agent, "patch", None);
             let model_id = entry.get("modelOverride").or(entry.get("model")).cloned();
-            let prov = entry.get("providerOverride").or(entry.get("modelProvider")).cloned();
-            Ok(json!({"ok": true, "path": store.path().display().to_string(), "key": key,
-                "entry": entry, "resolved": {"modelProvider": prov, "model": model_id}}))
+            let prov = entry
+                .get("providerOverride")
+                .or(entry.get("modelProvider"))
+                .cloned();
+            Ok(
+                json!({"ok": true, "path": store.path().display().to_string(), "key": key,
+                "entry": entry, "resolved": {"modelProvider": prov, "model": model_id}}),
+            )
         }
         "sessions.reset" => {
             let p = p.closed(&["key", "reason", "agentId", "expectedSessionId"])?;
@@ -326,26 +431,43 @@ pub(crate) async fn call(
             let _turn = live.run_lock.lock().await;
             live.drop_engine();
             let store = core.store(&agent);
-            if let Some(file) = store.get(&key).and_then(|e| e.get("sessionFile").and_then(Value::as_str).map(PathBuf::from)) {
+            if let Some(file) = store.get(&key).and_then(|e| {
+                e.get("sessionFile")
+                    .and_then(Value::as_str)
+                    .map(PathBuf::from)
+            }) {
                 archive(&file, "reset");
             }
             store.update(&key, true, |e| {
                 e.remove("sessionId");
                 e.remove("sessionFile");
-                for k in ["inputTokens", "outputTokens", "totalTokens", "contextTokens"] {
+                for k in [
+                    "inputTokens",
+                    "outputTokens",
+                    "totalTokens",
+                    "contextTokens",
+                ] {
                     e.remove(k);
                 }
             });
             // A fresh transcript under the same key.
-            ensure_engine(core, &live).await.map_err(ErrorShape::unavailable)?;
+            ensure_engine(core, &live)
+                .await
+                .map_err(ErrorShape::unavailable)?;
             let entry = store.get(&key).unwrap_or_default();
             core.session_changed(&key, &agent, "reset", None);
             Ok(json!({"ok": true, "key": key, "entry": entry}))
         }
         "sessions.delete" => {
             let p = p.closed(&[
-                "key", "deleteTranscript", "emitLifecycleHooks", "agentId", "expectedSessionId",
-                "expectedLifecycleRevision", "expectedSessionUpdatedAt", "archivedOnly",
+                "key",
+                "deleteTranscript",
+                "emitLifecycleHooks",
+                "agentId",
+                "expectedSessionId",
+                "expectedLifecycleRevision",
+                "expectedSessionUpdatedAt",
+                "archivedOnly",
             ])?;
             let delete_transcript = p.bool("deleteTranscript")?.unwrap_or(false);
             let (key, agent) = need_key(core, &p)?;
@@ -362,7 +484,10 @@ pub(crate) async fn call(
             core.forget_live(&key);
             let removed = core.store(&agent).remove(&key);
             let mut archived = Vec::new();
-            if let Some(file) = removed.as_ref().and_then(|e| e.get("sessionFile").and_then(Value::as_str)) {
+            if let Some(file) = removed
+                .as_ref()
+                .and_then(|e| e.get("sessionFile").and_then(Value::as_str))
+            {
                 let file = PathBuf::from(file);
                 if delete_transcript {
                     let _ = std::fs::remove_file(&file);
@@ -378,32 +503,50 @@ pub(crate) async fn call(
             p.uint("maxLines", 1, u64::MAX)?;
             let (key, agent) = need_key(core, &p)?;
             if core.store(&agent).get(&key).is_none() {
-                return Err(ErrorShape::invalid_request(format!("session not found: {key}")));
+                return Err(ErrorShape::invalid_request(format!(
+                    "session not found: {key}"
+                )));
             }
             let live = core.live_for(&key, &agent);
             let _turn = live.run_lock.lock().await;
-            let engine = ensure_engine(core, &live).await.map_err(ErrorShape::unavailable)?;
+            let engine = ensure_engine(core, &live)
+                .await
+                .map_err(ErrorShape::unavailable)?;
             match engine.compact(None).await {
                 Ok(r) => {
                     core.store(&agent).update(&key, true, |e| {
-                        let n = e.get("compactionCount").and_then(Value::as_u64).unwrap_or(0);
+                        let n = e
+                            .get("compactionCount")
+                            .and_then(Value::as_u64)
+                            .unwrap_or(0);
                         e.insert("compactionCount".into(), json!(n + 1));
                     });
                     core.session_changed(&key, &agent, "compact", None);
                     Ok(json!({"ok": true, "key": key, "compacted": true, "result": r}))
                 }
-                Err(e) => Ok(json!({"ok": true, "key": key, "compacted": false, "reason": e.to_string()})),
+                Err(e) => {
+                    Ok(json!({"ok": true, "key": key, "compacted": false, "reason": e.to_string()}))
+                }
             }
         }
         "sessions.send" | "sessions.steer" => {
-            let p = p.closed(&["key", "message", "thinking", "attachments", "timeoutMs",
-                "idempotencyKey", "agentId"])?;
+            let p = p.closed(&[
+                "key",
+                "message",
+                "thinking",
+                "attachments",
+                "timeoutMs",
+                "idempotencyKey",
+                "agentId",
+            ])?;
             let (key, agent) = need_key(core, &p)?;
             let message = p.required_str("message")?;
             if method == "sessions.steer" {
                 if let Some(live) = core.live_if_any(&key) {
                     if let (Some(run_id), Some(engine)) = (live.current_run_id(), live.engine()) {
-                        engine.steer(PromptInput::text(message)).map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+                        engine
+                            .steer(PromptInput::text(message))
+                            .map_err(|e| ErrorShape::unavailable(e.to_string()))?;
                         return Ok(json!({"status": "steered", "runId": run_id, "key": key}));
                     }
                 }
@@ -420,7 +563,8 @@ pub(crate) async fn call(
             let key = match p.str("key")? {
                 Some(k) => resolve_key(core, &p, k, p.str("agentId")?)?.0,
                 None => {
-                    let id = run_id.ok_or_else(|| p.invalid("at root: must have required property 'key'"))?;
+                    let id = run_id
+                        .ok_or_else(|| p.invalid("at root: must have required property 'key'"))?;
                     super::lock(&core.runs)
                         .get(id)
                         .map(|r| r.session_key.clone())
@@ -453,7 +597,11 @@ fn start(core: &Arc<Core>, key: &str, agent: &str, message: &str, run_id: &str, 
     );
 }
 
-pub(crate) fn agent_files(core: &Arc<Core>, method: &str, params: Option<Value>) -> Result<Value, ErrorShape> {
+pub(crate) fn agent_files(
+    core: &Arc<Core>,
+    method: &str,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
     let p = Params::new(method, params)?;
     let p = match method {
         "agents.files.list" => p.closed(&["agentId"])?,

@@ -191,7 +191,13 @@ mod tests {
             e.insert("label".into(), json!("hello"));
         });
         let reread = SessionStore::open(dir.path(), "main");
-        assert!(reread.get("agent:main:main").unwrap().get("label").is_none());
+        assert!(
+            reread
+                .get("agent:main:main")
+                .unwrap()
+                .get("label")
+                .is_none()
+        );
         store.flush();
         let reread = SessionStore::open(dir.path(), "main");
         let e = reread.get("agent:main:main").unwrap();

@@ -55,9 +55,9 @@ fn template(name: &str, agent_id: &str) -> String {
              Notes about the tools and conventions of this machine (paths, commands, services). \
              Nothing recorded yet.\n"
             .to_owned(),
-        "IDENTITY.md" => format!(
-            "# Identity\n\n- Name: {agent_id}\n- Vibe: calm and capable\n- Emoji: 🦞\n"
-        ),
+        "IDENTITY.md" => {
+            format!("# Identity\n\n- Name: {agent_id}\n- Vibe: calm and capable\n- Emoji: 🦞\n")
+        }
         "USER.md" => "# The user\n\n\
              Nothing known yet. Add the user's name, preferences and time zone as you learn them.\n"
             .to_owned(),
@@ -118,7 +118,9 @@ pub fn project_context(workspace: &Path, per_file: usize, total: usize) -> Strin
         };
         let remaining = total.saturating_sub(used);
         if remaining == 0 {
-            out.push_str(&format!("\n## {name}\n\n[omitted: total context limit {total} reached]\n"));
+            out.push_str(&format!(
+                "\n## {name}\n\n[omitted: total context limit {total} reached]\n"
+            ));
             continue;
         }
         let body = clip(&body, remaining, name);
@@ -185,8 +187,14 @@ mod tests {
         std::fs::remove_file(ws.join("BOOTSTRAP.md")).unwrap();
         std::fs::write(ws.join("SOUL.md"), "x".repeat(50)).unwrap();
         seed(&ws, "main", false).unwrap();
-        assert!(!ws.join("BOOTSTRAP.md").exists(), "only a new workspace gets BOOTSTRAP.md");
-        assert_eq!(std::fs::read_to_string(ws.join("SOUL.md")).unwrap().len(), 50);
+        assert!(
+            !ws.join("BOOTSTRAP.md").exists(),
+            "only a new workspace gets BOOTSTRAP.md"
+        );
+        assert_eq!(
+            std::fs::read_to_string(ws.join("SOUL.md")).unwrap().len(),
+            50
+        );
         let ctx = project_context(&ws, 20, 10_000);
         assert!(ctx.contains("## SOUL.md"));
         assert!(ctx.contains("SOUL.md truncated: 50 characters, limit 20"));
