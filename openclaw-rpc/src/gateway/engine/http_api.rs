@@ -102,7 +102,7 @@ fn prepare(
     headers: &HeaderMap,
     body: &Value,
     prompt: String,
-) -> Result<Prepared, Response> {
+) -> Result<Prepared, Box<Response>> {
     let model = body
         .get("model")
         .and_then(Value::as_str)
@@ -115,18 +115,19 @@ fn prepare(
         .or_else(|| agent_of(core, &model))
         .filter(|a| core.agent(a).is_some())
         .ok_or_else(|| {
-            error(
+            Box::new(error(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
                 format!("unknown model \"{model}\": use openclaw or openclaw/<agentId>"),
-            )
+            ))
         })?;
     if prompt.trim().is_empty() {
         return Err(error(
             StatusCode::BAD_REQUEST,
             "invalid_request_error",
             "no user message to send",
-        ));
+        )
+        .into());
     }
     let key = match headers
         .get("x-openclaw-session-key")
@@ -141,7 +142,8 @@ fn prepare(
                 StatusCode::BAD_REQUEST,
                 "invalid_request_error",
                 format!("session key prefix of \"{k}\" is reserved"),
-            ));
+            )
+            .into());
         }
         Some(k) => core.canonical_key(k, Some(&agent)).0,
         None => match body.get("user").and_then(Value::as_str) {
@@ -238,7 +240,7 @@ async fn chat_completions(
         .unwrap_or_default();
     let p = match prepare(&core, &headers, &body, prompt) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
     let created = now_ms() / 1000;
@@ -314,7 +316,7 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
     };
     let p = match prepare(&core, &headers, &body, prompt) {
         Ok(p) => p,
-        Err(r) => return r,
+        Err(r) => return *r,
     };
     let resp_id = format!("resp_{}", uuid::Uuid::new_v4().simple());
     let msg_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
