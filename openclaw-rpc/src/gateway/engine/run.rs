@@ -203,6 +203,14 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     };
     let text = last.as_ref().map(|a| a.text()).unwrap_or_default();
     let ended_at = now_ms();
+    // As OpenClaw orders them: lifecycle end, the last delta, then the terminal chat event.
+    let mut end = json!({"phase": if status == "error" { "error" } else { "end" },
+        "startedAt": started_at, "endedAt": ended_at, "aborted": status == "aborted",
+        "stopReason": stop_reason});
+    if let Some(e) = &error {
+        end["error"] = json!(e);
+    }
+    run.agent_event("lifecycle", end);
     run.flush_delta(true);
     let ts = last
         .as_ref()
@@ -230,13 +238,6 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
             run.chat_event("error", extra);
         }
     }
-    let mut end = json!({"phase": if status == "error" { "error" } else { "end" },
-        "startedAt": started_at, "endedAt": ended_at, "aborted": status == "aborted",
-        "stopReason": stop_reason});
-    if let Some(e) = &error {
-        end["error"] = json!(e);
-    }
-    run.agent_event("lifecycle", end);
     record(
         core,
         live,
