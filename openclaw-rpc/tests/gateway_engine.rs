@@ -460,3 +460,59 @@ async fn http_endpoints() {
     let (code, _) = http(tg.addr, "/tools/invoke", TOKEN, &json!({"tool": "nope"})).await;
     assert_eq!(code, 404);
 }
+
+#[tokio::test]
+async fn agent_to_agent_tool_and_loop_protection() {
+    let Some(fake) = fake_llm() else { return };
+    let tg = gateway(&fake).await;
+    let (mut c, _) = Client::connected(&tg, RW).await;
+    // main asks helper; helper's reply comes back as the tool result.
+    let msg = r#"call sessions_send {"agentId":"helper","message":"ping from main"}"#;
+    c.ok(
+        "chat.send",
+        json!({"sessionKey": "main", "message": msg, "idempotencyKey": "a2a-1"}),
+    )
+    .await;
+    let (_, fin) = until_chat_end(&mut c, "a2a-1").await;
+    assert_eq!(
+        fin["payload"]["message"]["content"][0]["text"],
+        "done: echo: ping from main"
+    );
+    let helper = c
+        .ok("chat.history", json!({"sessionKey": "agent:helper:main"}))
+        .await;
+    assert_eq!(
+        helper["messages"][1]["content"][0]["text"],
+        "echo: ping from main"
+    );
+    // helper trying to message main back (main is waiting on helper) is refused.
+    let inner = r#"call sessions_send {\"agentId\":\"main\",\"message\":\"loop\"}"#;
+    let msg = format!(r#"call sessions_send {{"agentId":"helper","message":"{inner}"}}"#);
+    c.ok(
+        "chat.send",
+        json!({"sessionKey": "main", "message": msg, "idempotencyKey": "a2a-2"}),
+    )
+    .await;
+    let (_, fin) = until_chat_end(&mut c, "a2a-2").await;
+    let text = fin["payload"]["message"]["content"][0]["text"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(text.starts_with("done: done: "), "{text}");
+    let helper = c
+        .ok("chat.history", json!({"sessionKey": "agent:helper:main"}))
+        .await;
+    let tool_result = helper["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "toolResult")
+        .cloned()
+        .expect("tool result");
+    assert!(
+        tool_result
+            .to_string()
+            .contains("already waiting in this conversation chain"),
+        "{tool_result}"
+    );
+}
