@@ -1,13 +1,14 @@
 //! The agent engine behind the gateway: [`EngineBackend`] implements
-//! [`GatewayBackend`](super::GatewayBackend) over openclaw-core's [`Engine`].
+//! [`GatewayBackend`](super::GatewayBackend) over openclaw-core's
+//! [`Engine`](openclaw_core::engine::Engine).
 //!
 //! - agents come from the config roster, each with a seeded workspace (`workspace`);
 //! - sessions: a per-agent index (`store`) and one live engine per active session key
 //!   (`live`), created lazily and dropped when idle (at most [`MAX_LIVE`] kept);
 //! - runs (`run`): serialised per key, streamed as `agent` / `chat` events, recorded for
 //!   `agent.wait` and idempotency (`runs`);
-//! - methods: `chat` (chat.*, agent, agent.wait, send), `sessions` (sessions.*,
-//!   agents.files.*); HTTP: `http_api` (`/v1/chat/completions`, `/v1/responses`,
+//! - methods: `chat` (chat.*, agent, agent.wait, send), `sessions` (sessions.*), `files`
+//!   (agents.files.*); HTTP: `http_api` (`/v1/chat/completions`, `/v1/responses`,
 //!   `/tools/invoke`); agent-to-agent: `a2a`.
 //!
 //! [`options_from_env`] builds the full [`GatewayOptions`](super::GatewayOptions) with this
@@ -15,6 +16,7 @@
 
 mod a2a;
 mod chat;
+mod files;
 mod http_api;
 mod live;
 mod run;
@@ -241,7 +243,7 @@ impl GatewayBackend for EngineBackend {
             "agent.wait" => chat::agent_wait(core, params).await,
             "send" => chat::send(core, params),
             m if m.starts_with("sessions.") => sessions::call(core, m, params, &ctx).await,
-            m if m.starts_with("agents.files.") => sessions::agent_files(core, m, params),
+            m if m.starts_with("agents.files.") => files::agent_files(core, m, params),
             m => Err(ErrorShape::unknown_method(m)),
         }
     }
@@ -253,15 +255,23 @@ impl GatewayBackend for EngineBackend {
     async fn shutdown(&self) {
         let core = &self.core;
         core.stop.cancel();
+        let mut aborts = Vec::new();
         for live in core.all_live() {
             if let Some(engine) = live.engine() {
-                // Aborts the run and its retry wait, kills shell tool processes.
+                // Cancels the run and its retry wait at once and kills shell tool processes.
                 engine.shutdown();
                 if live.current_run_id().is_some() {
-                    let _ = tokio::time::timeout(Duration::from_millis(200), engine.abort()).await;
+                    aborts.push(async move {
+                        let _ =
+                            tokio::time::timeout(Duration::from_millis(200), engine.abort()).await;
+                    });
                 }
             }
         }
+        // All at once: the gateway allows the backend 300 ms in total.
+        futures::future::join_all(aborts).await;
+        // Let the aborted runs record their outcome before the index is written.
+        tokio::time::sleep(Duration::from_millis(20)).await;
         core.flush_stores();
     }
 
