@@ -118,7 +118,10 @@ pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: Socket
         conn.role.as_str()
     ));
     shared.hub.insert(conn.clone());
-    super::broadcast_presence(&shared);
+    let announce = !super::is_transient_mode(&conn.client_mode);
+    if announce {
+        super::broadcast_presence(&shared);
+    }
 
     tokio::select! {
         _ = kill.cancelled() => {}
@@ -128,7 +131,9 @@ pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: Socket
     // Completes the close handshake (or closes first when the client just went away).
     conn.out.close(1000, "");
     shared.log.line(&format!("disconnect {}", conn.conn_id));
-    super::broadcast_presence(&shared);
+    if announce {
+        super::broadcast_presence(&shared);
+    }
     finish(writer).await;
 }
 
