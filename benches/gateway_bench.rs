@@ -16,7 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
-use serde_json::{Value, json};
+use serde_json::json;
 
 const TOKEN: &str = "bench-token-0123456789";
 
@@ -251,11 +251,10 @@ async fn main() {
     let n_clients = if quick { 200 } else { 1000 };
     let before = rss_kib(pid);
     let mut held = Vec::with_capacity(n_clients);
-    for chunk in 0..(n_clients / 50) {
+    for _ in 0..(n_clients / 50) {
         let url = env.url();
         let batch = futures::future::join_all((0..50).map(|_| client(&url))).await;
         held.extend(batch);
-        let _ = chunk;
     }
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = rss_kib(pid);
@@ -324,7 +323,7 @@ async fn main() {
         .map(|o| !o.stdout.is_empty())
         .unwrap_or(false);
     let t = Instant::now();
-    unsafe_kill(pid);
+    send_sigterm(pid);
     let _ = gw.0.wait();
     let exit = t.elapsed();
     let mut got_shutdown = false;
@@ -381,10 +380,9 @@ async fn main() {
         "aborted run recorded in the transcript",
         format!("{transcript_has_abort}"),
     );
-    let _: Vec<Value> = Vec::new();
 }
 
-fn unsafe_kill(pid: u32) {
+fn send_sigterm(pid: u32) {
     let _ = Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status();
