@@ -23,13 +23,23 @@ port="${GW_PORT:-$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.
 token="conformance-token-$RANDOM$RANDOM"
 work="$(mktemp -d)"
 gw_pid=""
-cleanup() { if [ -n "$gw_pid" ]; then kill "$gw_pid" 2>/dev/null || true; wait "$gw_pid" 2>/dev/null || true; fi; rm -rf "$work"; }
+fake_pid=""
+cleanup() {
+  if [ -n "$gw_pid" ]; then kill "$gw_pid" 2>/dev/null || true; wait "$gw_pid" 2>/dev/null || true; fi
+  if [ -n "$fake_pid" ]; then kill "$fake_pid" 2>/dev/null || true; wait "$fake_pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
 trap cleanup EXIT INT TERM
+fake="${FAKE_LLM:-/work/shared/fake_llm.py}"
+fake_port="$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
+python3 "$fake" "$fake_port" > "$work/fake_llm.log" 2>&1 &
+fake_pid=$!
 cat > "$work/openclaw.json" <<JSON
 {
-  gateway: { mode: "local", port: $port, bind: "loopback", auth: { mode: "token", token: "$token" } },
+  gateway: { mode: "local", port: $port, bind: "loopback", auth: { mode: "token", token: "$token" },
+    http: { endpoints: { chatCompletions: { enabled: true }, responses: { enabled: true } } } },
   agents: { defaults: { model: { primary: "fake/fake-model" } }, list: [{ id: "main", default: true }] },
-  models: { providers: { fake: { baseUrl: "http://127.0.0.1:18181/v1", apiKey: "fake", api: "openai-completions",
+  models: { providers: { fake: { baseUrl: "http://127.0.0.1:$fake_port/v1", apiKey: "fake", api: "openai-completions",
     models: [{ id: "fake-model", name: "Fake Model", reasoning: false, contextWindow: 128000 }] } } },
   session: { notifyOnCreate: false },
 }

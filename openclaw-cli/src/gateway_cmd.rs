@@ -1,4 +1,5 @@
-//! `openclaw gateway run [--port N] [--bind loopback|lan]`: serve the OpenClaw gateway.
+//! `openclaw gateway run [--port N] [--bind loopback|lan]`: serve the OpenClaw gateway with the
+//! agent engine behind it (options from `openclaw_rpc::gateway::engine::options_from_env`).
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -29,7 +30,7 @@ pub struct RunArgs {
 /// Run a gateway subcommand; returns the exit code.
 pub fn run(cmd: GatewayCommand) -> i32 {
     let GatewayCommand::Run(args) = cmd;
-    let mut opts = match openclaw_rpc::gateway::GatewayOptions::from_env() {
+    let mut opts = match openclaw_rpc::gateway::engine::options_from_env() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("openclaw gateway run: {e}");

@@ -47,15 +47,28 @@ async fn presence_and_scope_filtering() {
     let tg = start(fast_ticks()).await;
     let (mut reader, _) = Client::connected(&tg, &["operator.read"]).await;
     let (mut bare, _) = Client::connected(&tg, &[]).await;
+    // A lasting client (a UI) is announced; one-shot CLI connections are not.
+    let mut ui = Client::open(&tg).await;
+    ui.challenge().await;
+    let mut params = common::connect_params(Some(common::TOKEN), &["operator.read"], 4, 4);
+    params["client"]["id"] = json!("openclaw-tui");
+    params["client"]["mode"] = json!("ui");
+    assert_eq!(ui.request("connect", Some(params)).await["ok"], true);
     let p = reader.event("presence").await;
     assert!(p["stateVersion"]["presence"].as_u64().unwrap() >= 1);
-    assert!(p["payload"]["presence"].as_array().unwrap().len() >= 2);
-    // Broadcast a read-scoped event: only the reader gets it; both get ticks.
+    let list = p["payload"]["presence"].as_array().unwrap();
+    assert_eq!(
+        list.len(),
+        2,
+        "the gateway and the UI, not the CLI clients: {list:?}"
+    );
+    assert_eq!(list[1]["mode"], "ui");
+    // Broadcast a read-scoped event: only the scoped clients (reader, UI) get it; all get ticks.
     assert_eq!(
         tg.gateway
             .events()
             .broadcast("chat", json!({"runId": "r", "state": "final"})),
-        1
+        2
     );
     assert_eq!(reader.event("chat").await["payload"]["runId"], "r");
     let mut seen = Vec::new();

@@ -108,10 +108,8 @@ async fn health_status_presence_and_params_validation() {
     let p = c.ok("system-presence", json!({})).await;
     let list = p.as_array().unwrap();
     assert_eq!(list[0]["reason"], "self");
-    assert!(
-        list.iter()
-            .any(|e| e["mode"] == "cli" && e["scopes"] == json!(["operator.read"]))
-    );
+    // One-shot CLI connections are not listed (as in OpenClaw 2026.9.6): only the gateway.
+    assert!(list.iter().all(|e| e["mode"] != "cli"), "{list:?}");
 }
 
 #[tokio::test]

@@ -14,6 +14,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod gateway;
 mod process;
 
 pub use process::SpawnOptions;

@@ -32,6 +32,8 @@ pub struct CallContext {
     /// The request id (needed for a second `res` on the same id).
     pub request_id: String,
     pub(crate) hub: Arc<Hub>,
+    /// Notified once the first `res` for this request has been written.
+    pub(crate) first_sent: Arc<tokio::sync::Notify>,
 }
 
 impl CallContext {
@@ -60,6 +62,14 @@ impl CallContext {
             Err(e) => ResponseFrame::err(self.request_id.clone(), e),
         };
         self.conn.out.send_response(&frame)
+    }
+
+    /// Waits until the first `res` (the value `call` returned) has been queued, so a second
+    /// one sent with [`CallContext::respond_again`] cannot overtake it.
+    pub async fn first_response_sent(&self) {
+        self.first_sent.notified().await;
+        // Leave the permit for any other waiter.
+        self.first_sent.notify_one();
     }
 
     /// The event fan-out, for `chat` / `agent` / `sessions.changed` events.
@@ -96,6 +106,17 @@ impl EventSink {
             })
     }
 
+    /// A run's `agent` / `chat` events: to the connection that started it (when it is still
+    /// connected and its scopes allow) and to every `sessions.subscribe`d connection.
+    pub fn broadcast_run_event(&self, event: &str, payload: Value, origin: Option<&str>) -> usize {
+        self.hub
+            .broadcast_filtered(event, Some(payload), None, |c| {
+                origin == Some(c.conn_id.as_str())
+                    || c.sessions_subscribed
+                        .load(std::sync::atomic::Ordering::Acquire)
+            })
+    }
+
     /// The current `{presence, health}` versions.
     pub fn state_version(&self) -> StateVersion {
         self.hub.state_version()
@@ -125,6 +146,16 @@ pub trait GatewayBackend: Send + Sync + 'static {
 
     /// Called once when the gateway stops, before connections close (abort runs, kill tools).
     async fn shutdown(&self) {}
+
+    /// Called once when the gateway starts, with the event fan-out (for runs started outside
+    /// a WebSocket call, e.g. over HTTP).
+    fn attach(&self, _events: EventSink) {}
+
+    /// `{count, recent:[{key, updatedAt, age}]}` for one agent's sessions (health/status);
+    /// `None` when the backend keeps no sessions.
+    fn sessions_summary(&self, _agent_id: &str) -> Option<Value> {
+        None
+    }
 }
 
 /// The backend used until the engine is wired in: every engine method is `UNAVAILABLE`.

@@ -118,7 +118,10 @@ pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: Socket
         conn.role.as_str()
     ));
     shared.hub.insert(conn.clone());
-    super::broadcast_presence(&shared);
+    let announce = !super::is_transient_mode(&conn.client_mode);
+    if announce {
+        super::broadcast_presence(&shared);
+    }
 
     tokio::select! {
         _ = kill.cancelled() => {}
@@ -128,7 +131,9 @@ pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: Socket
     // Completes the close handshake (or closes first when the client just went away).
     conn.out.close(1000, "");
     shared.log.line(&format!("disconnect {}", conn.conn_id));
-    super::broadcast_presence(&shared);
+    if announce {
+        super::broadcast_presence(&shared);
+    }
     finish(writer).await;
 }
 
@@ -280,8 +285,10 @@ async fn handle_request(shared: &Arc<Shared>, conn: &Arc<Connection>, req: Reque
         let (shared, conn) = (shared.clone(), conn.clone());
         tokio::spawn(async move {
             let id = req.id.clone();
-            let res = methods::call_backend(&shared, &conn, req).await;
+            let first_sent = Arc::new(tokio::sync::Notify::new());
+            let res = methods::call_backend(&shared, &conn, req, first_sent.clone()).await;
             conn.out.send_response(&to_frame(id, res));
+            first_sent.notify_one();
         });
         return;
     }

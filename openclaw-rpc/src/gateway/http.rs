@@ -46,8 +46,12 @@ async fn root(
     match upgrade {
         Ok(ws) => {
             let max = shared.limits.max_payload as usize + 64 * 1024;
+            // Small per-socket buffers (tungstenite defaults to 128 KiB each): they grow for
+            // large frames, and keep a thousand idle clients cheap.
             ws.max_message_size(max)
                 .max_frame_size(max)
+                .read_buffer_size(4 * 1024)
+                .write_buffer_size(4 * 1024)
                 .on_upgrade(move |socket| conn::serve(shared, socket, remote))
         }
         // A plain GET / is an ordinary HTTP request: authenticate, then nothing is here.

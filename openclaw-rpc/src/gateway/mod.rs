@@ -16,6 +16,7 @@ pub mod backend;
 pub mod config;
 mod conn;
 pub mod device;
+pub mod engine;
 mod handshake;
 mod http;
 pub mod hub;
@@ -126,20 +127,47 @@ fn host_name() -> Option<String> {
         .filter(|s| !s.is_empty())
 }
 
-/// The presence list: the gateway itself, then every connection.
+/// Presence entries listed at most (the newest connections win).
+pub const MAX_PRESENCE: usize = 200;
+
+/// Whether a client mode is a one-shot command (`cli`, `probe`, `backend`): such connections
+/// are neither listed in presence nor announced (OpenClaw 2026.9.6 does the same: a CLI's
+/// hello-ok lists only the gateway, and no `presence` event follows its connect).
+pub(crate) fn is_transient_mode(mode: &str) -> bool {
+    matches!(mode, "cli" | "probe" | "backend")
+}
+
+/// The presence list: the gateway itself, then the lasting connections (at most
+/// [`MAX_PRESENCE`]).
 pub(crate) fn presence_list(shared: &Shared) -> Value {
     let mut list = vec![shared.self_presence.clone()];
-    list.extend(shared.hub.connections().iter().map(|c| c.presence.clone()));
+    let conns = shared.hub.connections();
+    let lasting: Vec<_> = conns
+        .iter()
+        .filter(|c| !is_transient_mode(&c.client_mode))
+        .collect();
+    let skip = lasting.len().saturating_sub(MAX_PRESENCE);
+    list.extend(lasting.iter().skip(skip).map(|c| c.presence.clone()));
     serde_json::to_value(list).unwrap_or(Value::Array(vec![]))
 }
 
-pub(crate) fn broadcast_presence(shared: &Shared) {
-    let sv = shared.hub.bump_presence();
-    shared.hub.broadcast(
-        "presence",
-        Some(json!({"presence": presence_list(shared)})),
-        Some(sv),
-    );
+/// Announces a presence change. Changes within 100 ms are coalesced into one `presence`
+/// event, so a burst of connects costs one broadcast rather than one per connection.
+pub(crate) fn broadcast_presence(shared: &Arc<Shared>) {
+    if shared.presence_pending.swap(true, Ordering::AcqRel) {
+        return;
+    }
+    let shared = shared.clone();
+    tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        shared.presence_pending.store(false, Ordering::Release);
+        let sv = shared.hub.bump_presence();
+        shared.hub.broadcast(
+            "presence",
+            Some(json!({"presence": presence_list(&shared)})),
+            Some(sv),
+        );
+    });
 }
 
 impl Gateway {
@@ -190,12 +218,21 @@ impl Gateway {
             version: opts.version,
             self_presence,
             draining: AtomicBool::new(false),
+            presence_pending: AtomicBool::new(false),
             log,
             loopback_is_local: opts.loopback_is_local,
+        });
+        shared.backend.attach(EventSink {
+            hub: shared.hub.clone(),
         });
         let stop = CancellationToken::new();
         let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server_stop = stop.clone();
+        // Small frames (events right after a response) must not wait for the peer's delayed
+        // ACK: no Nagle on the gateway's sockets.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
         let server = tokio::spawn(async move {
             let graceful = axum::serve(listener, app)
                 .with_graceful_shutdown(async move { server_stop.cancelled().await });

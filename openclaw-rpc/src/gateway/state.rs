@@ -113,6 +113,8 @@ pub(crate) struct Shared {
     pub version: String,
     pub self_presence: PresenceEntry,
     pub draining: AtomicBool,
+    /// A coalesced `presence` broadcast is scheduled.
+    pub presence_pending: AtomicBool,
     pub log: GatewayLog,
     pub loopback_is_local: bool,
 }

@@ -49,11 +49,13 @@ pub(crate) async fn call_backend(
     shared: &Arc<Shared>,
     conn: &Arc<Connection>,
     req: RequestFrame,
+    first_sent: Arc<tokio::sync::Notify>,
 ) -> Result<Value, ErrorShape> {
     let ctx = CallContext {
         conn: conn.clone(),
         request_id: req.id.clone(),
         hub: shared.hub.clone(),
+        first_sent,
     };
     shared.backend.call(&req.method, req.params, ctx).await
 }

@@ -41,6 +41,41 @@ impl Params {
         Ok(self)
     }
 
+    /// The raw value of `key`.
+    pub fn get(&self, key: &str) -> Option<&Value> {
+        self.map.get(key)
+    }
+
+    /// A required string that may be empty.
+    pub fn required_text(&self, key: &str) -> Result<&str, ErrorShape> {
+        match self.map.get(key) {
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(self.err(format!("at /{key}: must be string"))),
+            None => Err(self.err(format!("at root: must have required property '{key}'"))),
+        }
+    }
+
+    /// A list of non-empty strings.
+    pub fn str_list(&self, key: &str) -> Result<Option<Vec<String>>, ErrorShape> {
+        match self.map.get(key) {
+            None => Ok(None),
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|v| match v {
+                    Value::String(s) if !s.is_empty() => Ok(s.clone()),
+                    _ => Err(self.err(format!("at /{key}: must be array of non-empty strings"))),
+                })
+                .collect::<Result<Vec<_>, _>>()
+                .map(Some),
+            Some(_) => Err(self.err(format!("at /{key}: must be array"))),
+        }
+    }
+
+    /// An error for this method's params.
+    pub fn invalid(&self, why: impl std::fmt::Display) -> ErrorShape {
+        self.err(why)
+    }
+
     pub fn str(&self, key: &str) -> Result<Option<&str>, ErrorShape> {
         match self.map.get(key) {
             None => Ok(None),

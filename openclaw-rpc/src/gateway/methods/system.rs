@@ -31,7 +31,7 @@ pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
                 "isDefault": a.is_default,
                 "heartbeat": {"enabled": false, "every": "disabled", "everyMs": null, "prompt": "",
                               "target": "none", "ackMaxChars": 300},
-                "sessions": {"path": sessions_path(&a.id).display().to_string(), "count": 0, "recent": []},
+                "sessions": sessions_of(shared, &a.id, &sessions_path(&a.id)),
             });
             if let Some(name) = &a.name {
                 row["name"] = json!(name);
@@ -49,8 +49,20 @@ pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
         "heartbeatSeconds": 0,
         "defaultAgentId": roster.default_id(),
         "agents": agents,
-        "sessions": {"path": sessions_path(roster.default_id()).display().to_string(), "count": 0, "recent": []},
+        "sessions": sessions_of(shared, roster.default_id(), &sessions_path(roster.default_id())),
     })
+}
+
+/// `{path, count, recent}` for one agent, from the backend when it keeps sessions.
+fn sessions_of(shared: &Shared, agent_id: &str, path: &std::path::Path) -> Value {
+    let mut v = shared
+        .backend
+        .sessions_summary(agent_id)
+        .unwrap_or_else(|| json!({"count": 0, "recent": []}));
+    if let Value::Object(m) = &mut v {
+        m.insert("path".into(), json!(path.display().to_string()));
+    }
+    v
 }
 
 pub(crate) fn health(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
@@ -75,14 +87,25 @@ pub(crate) fn status(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShap
     let by_agent: Vec<Value> = roster
         .agents
         .iter()
-        .map(|a| json!({"agentId": a.id, "count": 0, "recent": []}))
+        .map(|a| {
+            let mut v = shared
+                .backend
+                .sessions_summary(&a.id)
+                .unwrap_or_else(|| json!({"count": 0, "recent": []}));
+            v["agentId"] = json!(a.id);
+            v
+        })
         .collect();
+    let total: u64 = by_agent
+        .iter()
+        .filter_map(|v| v.get("count").and_then(Value::as_u64))
+        .sum();
     Ok(json!({
         "runtimeVersion": shared.version,
         "heartbeat": {"defaultAgentId": roster.default_id(), "agents": hb},
         "channelSummary": [],
         "queuedSystemEvents": [],
-        "sessions": {"count": 0, "defaults": {"model": roster.get(roster.default_id()).and_then(|a| a.model_primary.clone()), "contextTokens": null}, "recent": [], "byAgent": by_agent},
+        "sessions": {"count": total, "defaults": {"model": roster.get(roster.default_id()).and_then(|a| a.model_primary.clone()), "contextTokens": null}, "recent": [], "byAgent": by_agent},
         "gateway": {
             "uptimeMs": shared.uptime_ms(),
             "connections": shared.hub.connections().len(),

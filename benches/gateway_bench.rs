@@ -1,0 +1,389 @@
+//! Gateway benchmark: starts `openclaw gateway run` (release build by default) with the fake
+//! model (`shared/fake_llm.py`) over a throwaway state dir and measures, with the
+//! tokio-tungstenite client in `openclaw_rpc::client::gateway`:
+//! spawn → accepting TCP and → hello-ok, idle RSS, RSS across 1,000 chats, health round trip,
+//! chat.send → final chat event, 1,000 concurrent clients (RSS per client, health p99 while
+//! connected), 200 clients running chat.send (turns/s), and SIGTERM (exit time with a run and a
+//! bash tool in flight, child processes left, restart on the same port).
+//!
+//!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_bench
+//!
+//! Env: OPENCLAW_BIN (default target/release/openclaw), FAKE_LLM (default
+//! /work/shared/fake_llm.py), BENCH_QUICK=1 (smaller counts).
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
+use serde_json::json;
+
+const TOKEN: &str = "bench-token-0123456789";
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or(0)
+}
+
+fn rss_kib(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+fn pct(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.total_cmp(b));
+    v[((v.len() as f64 - 1.0) * p).round() as usize]
+}
+
+struct Proc(Child);
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+struct Env {
+    bin: PathBuf,
+    state: tempfile::TempDir,
+    port: u16,
+}
+
+impl Env {
+    fn url(&self) -> String {
+        format!("ws://127.0.0.1:{}", self.port)
+    }
+    fn spawn(&self) -> Child {
+        Command::new(&self.bin)
+            .args(["gateway", "run"])
+            .env("OPENCLAW_STATE_DIR", self.state.path())
+            .env_remove("OPENCLAW_CONFIG_PATH")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn the gateway")
+    }
+}
+
+async fn wait_tcp(port: u16) -> bool {
+    for _ in 0..20_000 {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_micros(200)).await;
+    }
+    false
+}
+
+async fn client(url: &str) -> GatewayClient {
+    let mut o = ConnectOptions::new(url).token(TOKEN);
+    o.timeout = Duration::from_secs(60);
+    GatewayClient::connect(o).await.expect("connect")
+}
+
+/// One chat.send; returns the time to its final chat event.
+async fn chat(c: &GatewayClient, key: &str, msg: &str) -> Duration {
+    let mut events = c.subscribe();
+    let run_id = uuid_like();
+    let t = Instant::now();
+    c.call(
+        "chat.send",
+        Some(json!({"sessionKey": key, "message": msg, "idempotencyKey": run_id})),
+    )
+    .await
+    .expect("chat.send");
+    loop {
+        match events.recv().await {
+            Ok(f) if f["event"] == "chat" && f["payload"]["runId"] == run_id.as_str() => {
+                let s = f["payload"]["state"].as_str().unwrap_or("");
+                if ["final", "aborted", "error"].contains(&s) {
+                    return t.elapsed();
+                }
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => return t.elapsed(),
+        }
+    }
+}
+
+fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    format!(
+        "bench-{}-{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let quick = std::env::var("BENCH_QUICK").is_ok();
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bin = std::env::var("OPENCLAW_BIN")
+        .map(PathBuf::from)
+        .unwrap_or(root.join("target/release/openclaw"));
+    let fake = std::env::var("FAKE_LLM").unwrap_or_else(|_| "/work/shared/fake_llm.py".into());
+    if !bin.exists() {
+        eprintln!(
+            "SKIP: {} missing (cargo build --release -p openclaw-cli)",
+            bin.display()
+        );
+        return;
+    }
+    let fake_port = free_port();
+    let _fake = Proc(
+        Command::new("python3")
+            .arg(&fake)
+            .arg(fake_port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("fake_llm.py"),
+    );
+    wait_tcp(fake_port).await;
+    let env = Env {
+        bin,
+        state: tempfile::tempdir().expect("tempdir"),
+        port: free_port(),
+    };
+    let config = json!({
+        "gateway": {"port": env.port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
+        "agents": {"defaults": {"model": {"primary": "fake/fake-model"}}, "list": [{"id": "main", "default": true}]},
+        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "fake",
+            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]}}},
+    });
+    std::fs::write(env.state.path().join("openclaw.json"), config.to_string()).expect("config");
+    let mut rows: Vec<(String, String)> = Vec::new();
+    let mut row = |k: &str, v: String| {
+        println!("{k:<48} {v}");
+        rows.push((k.into(), v));
+    };
+
+    // Spawn → accepting, → hello-ok.
+    let t = Instant::now();
+    let child = env.spawn();
+    let pid = child.id();
+    let mut gw = Proc(child);
+    wait_tcp(env.port).await;
+    let accept = t.elapsed();
+    let c = client(&env.url()).await;
+    let hello = t.elapsed();
+    row(
+        "spawn → accepting TCP",
+        format!("{:.1} ms", accept.as_secs_f64() * 1e3),
+    );
+    row(
+        "spawn → hello-ok",
+        format!("{:.1} ms", hello.as_secs_f64() * 1e3),
+    );
+    drop(c);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    row(
+        "idle RSS (no clients)",
+        format!("{:.1} MiB", rss_kib(pid) as f64 / 1024.0),
+    );
+
+    // Health round trip.
+    let c = client(&env.url()).await;
+    let mut lat = Vec::new();
+    for _ in 0..2000 {
+        let t = Instant::now();
+        c.call("health", None).await.expect("health");
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    row(
+        "health round trip median / p99",
+        format!(
+            "{:.3} ms / {:.3} ms",
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99)
+        ),
+    );
+
+    // chat.send → final, and RSS across 1,000 chats (20 session keys round robin).
+    let n_chats = if quick { 200 } else { 1000 };
+    let mut lat = Vec::new();
+    let mut rss_after_100 = 0;
+    for i in 0..n_chats {
+        let d = chat(&c, &format!("agent:main:bench-{}", i % 20), "hello bench").await;
+        lat.push(d.as_secs_f64() * 1e3);
+        if i == 99 {
+            rss_after_100 = rss_kib(pid);
+        }
+    }
+    let rss_end = rss_kib(pid);
+    row(
+        "chat.send → final chat event median / p99",
+        format!(
+            "{:.2} ms / {:.2} ms",
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99)
+        ),
+    );
+    row(
+        &format!("RSS after 100 / {n_chats} chats"),
+        format!(
+            "{:.1} MiB / {:.1} MiB (Δ {:+.2} MiB)",
+            rss_after_100 as f64 / 1024.0,
+            rss_end as f64 / 1024.0,
+            (rss_end as f64 - rss_after_100 as f64) / 1024.0
+        ),
+    );
+
+    // 1,000 concurrent clients.
+    let n_clients = if quick { 200 } else { 1000 };
+    let before = rss_kib(pid);
+    let mut held = Vec::with_capacity(n_clients);
+    for _ in 0..(n_clients / 50) {
+        let url = env.url();
+        let batch = futures::future::join_all((0..50).map(|_| client(&url))).await;
+        held.extend(batch);
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = rss_kib(pid);
+    row(
+        &format!("{n_clients} clients held: RSS per client"),
+        format!(
+            "{:.1} KiB (total {:.1} MiB)",
+            (after.saturating_sub(before)) as f64 / n_clients as f64,
+            after as f64 / 1024.0
+        ),
+    );
+    let mut lat = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        c.call("health", None).await.expect("health");
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    row(
+        &format!("health median / p99 with {n_clients} connected"),
+        format!(
+            "{:.3} ms / {:.3} ms",
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99)
+        ),
+    );
+    drop(held);
+
+    // 200 clients running chat.send.
+    let n = 200;
+    let per = if quick { 5 } else { 20 };
+    let url = env.url();
+    let clients = futures::future::join_all((0..n).map(|_| client(&url))).await;
+    let t = Instant::now();
+    futures::future::join_all(clients.iter().enumerate().map(|(i, c)| async move {
+        for _ in 0..per {
+            chat(c, &format!("agent:main:load-{i}"), "load").await;
+        }
+    }))
+    .await;
+    let secs = t.elapsed().as_secs_f64();
+    row(
+        &format!("{n} clients × {per} chat.send"),
+        format!(
+            "{:.0} turns/s ({} turns in {:.2} s)",
+            (n * per) as f64 / secs,
+            n * per,
+            secs
+        ),
+    );
+    drop(clients);
+
+    // SIGTERM with a slow run and a bash tool in flight.
+    let marker = format!("sleep {}.{}", 40, std::process::id() % 1000);
+    c.call(
+        "chat.send",
+        Some(json!({"sessionKey": "main", "idempotencyKey": uuid_like(),
+        "message": format!("call bash {{\"command\":\"{marker}\"}}")})),
+    )
+    .await
+    .expect("tool run");
+    let mut events = c.subscribe();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let child_running = Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    let t = Instant::now();
+    send_sigterm(pid);
+    let _ = gw.0.wait();
+    let exit = t.elapsed();
+    let mut got_shutdown = false;
+    while let Ok(Ok(f)) = tokio::time::timeout(Duration::from_millis(200), events.recv()).await {
+        if f["event"] == "shutdown" {
+            got_shutdown = true;
+        }
+    }
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let child_left = Command::new("pgrep")
+        .args(["-f", &marker])
+        .output()
+        .map(|o| !o.stdout.is_empty())
+        .unwrap_or(false);
+    row(
+        "SIGTERM → exit (run + bash tool in flight)",
+        format!(
+            "{:.0} ms; shutdown event {}; bash child before {} / after {}",
+            exit.as_secs_f64() * 1e3,
+            if got_shutdown {
+                "received"
+            } else {
+                "NOT received"
+            },
+            if child_running { "running" } else { "not seen" },
+            if child_left { "LEFT RUNNING" } else { "gone" }
+        ),
+    );
+    let t = Instant::now();
+    let child = env.spawn();
+    let _gw2 = Proc(child);
+    let ok = wait_tcp(env.port).await
+        && GatewayClient::connect(ConnectOptions::new(env.url()).token(TOKEN))
+            .await
+            .is_ok();
+    row(
+        "restart on the same port",
+        format!(
+            "{} in {:.1} ms",
+            if ok { "ok" } else { "FAILED" },
+            t.elapsed().as_secs_f64() * 1e3
+        ),
+    );
+    let transcript_has_abort = std::fs::read_dir(env.state.path().join("agents/main/sessions"))
+        .map(|d| {
+            d.filter_map(|e| e.ok()).any(|e| {
+                std::fs::read_to_string(e.path())
+                    .map(|s| s.contains("\"aborted\""))
+                    .unwrap_or(false)
+            })
+        })
+        .unwrap_or(false);
+    row(
+        "aborted run recorded in the transcript",
+        format!("{transcript_has_abort}"),
+    );
+}
+
+fn send_sigterm(pid: u32) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status();
+}

@@ -1,0 +1,477 @@
+//! `chat.send`, `chat.history`, `chat.abort`, `chat.inject`, `agent`, `agent.wait` and `send`,
+//! with OpenClaw's params (closed objects) and result shapes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use openclaw_core::message::{AssistantMessage, ContentBlock, Message, StopReason};
+use openclaw_core::protocol::ErrorShape;
+use openclaw_core::session::SessionManager;
+use serde_json::{Value, json};
+
+use super::Core;
+use super::live::{RunSpec, text_message};
+use super::run::{TurnRequest, ensure_engine, outcome_of, spawn_run};
+use super::runs::{Cached, Outcome};
+use crate::gateway::backend::CallContext;
+use crate::gateway::methods::params::Params;
+use crate::gateway::state::now_ms;
+
+const CHAT_SEND_KEYS: &[&str] = &[
+    "sessionKey",
+    "message",
+    "idempotencyKey",
+    "sessionId",
+    "thinking",
+    "deliver",
+    "originatingChannel",
+    "originatingTo",
+    "originatingAccountId",
+    "originatingThreadId",
+    "attachments",
+    "timeoutMs",
+    "systemInputProvenance",
+    "systemProvenanceReceipt",
+    "agentId",
+    "mentions",
+    "workContext",
+    "intent",
+    "fastMode",
+    "fastAutoOnSeconds",
+    "queueMode",
+    "replyToId",
+    "toolBindings",
+    "suppressCommandInterpretation",
+    "expectedLeafEntryId",
+    "expectedSessionRoutingContract",
+    "expectedPermissionMode",
+    "expectedToolOverrides",
+];
+
+const AGENT_KEYS: &[&str] = &[
+    "message",
+    "idempotencyKey",
+    "agentId",
+    "provider",
+    "model",
+    "to",
+    "replyTo",
+    "sessionId",
+    "sessionKey",
+    "thinking",
+    "deliver",
+    "attachments",
+    "channel",
+    "replyChannel",
+    "accountId",
+    "replyAccountId",
+    "threadId",
+    "groupId",
+    "groupChannel",
+    "groupSpace",
+    "timeout",
+    "bestEffortDeliver",
+    "lane",
+    "extraSystemPrompt",
+    "promptMode",
+    "bootstrapContextMode",
+    "bootstrapContextRunKind",
+    "internalEvents",
+    "inputProvenance",
+    "label",
+    "expectedExistingSessionId",
+    "cwd",
+    "sessionEffects",
+    "disableMessageTool",
+];
+
+/// Resolves a session key and checks its agent exists.
+pub(crate) fn resolve_key(
+    core: &Core,
+    p: &Params,
+    key: &str,
+    agent_hint: Option<&str>,
+) -> Result<(String, String), ErrorShape> {
+    if key.len() > 512 {
+        return Err(p.invalid("at /sessionKey: must NOT have more than 512 characters"));
+    }
+    let (key, agent) = core.canonical_key(key, agent_hint);
+    if core.agent(&agent).is_none() {
+        return Err(ErrorShape::invalid_request(format!(
+            "unknown agent id \"{agent}\""
+        )));
+    }
+    Ok((key, agent))
+}
+
+fn status_of(o: &Outcome) -> &'static str {
+    match o.status {
+        "ok" => "ok",
+        "aborted" | "timeout" => "aborted",
+        _ => "error",
+    }
+}
+
+pub(crate) async fn chat_send(
+    core: &Arc<Core>,
+    params: Option<Value>,
+    ctx: &CallContext,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("chat.send", params)?.closed(CHAT_SEND_KEYS)?;
+    let key = p.required_str("sessionKey")?;
+    let message = p.required_text("message")?.to_owned();
+    let idem = p.required_str("idempotencyKey")?.to_owned();
+    let timeout = p.uint("timeoutMs", 0, u64::MAX)?;
+    p.bool("deliver")?;
+    let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
+    if message.trim() == "/stop" {
+        return abort_key(core, &key, None).await;
+    }
+    let dedupe = format!("chat:{idem}");
+    match super::lock(&core.runs).claim(&dedupe) {
+        Some(Cached::InFlight) => return Ok(json!({"runId": idem, "status": "in_flight"})),
+        Some(Cached::Done(answer)) => return answer,
+        None => {}
+    }
+    let ack = json!({"runId": idem, "status": "started"});
+    let live = core.live_for(&key, &agent);
+    let rx = spawn_run(
+        core,
+        live,
+        TurnRequest {
+            spec: RunSpec {
+                run_id: idem.clone(),
+                origin: Some(ctx.conn_id().to_owned()),
+                depth: 0,
+                chain: Vec::new(),
+                tap: None,
+            },
+            message,
+            timeout: timeout.filter(|t| *t > 0).map(Duration::from_millis),
+            gate: Some(ctx.clone()),
+        },
+    );
+    let core2 = core.clone();
+    tokio::spawn(async move {
+        if let Some(o) = outcome_of(rx).await {
+            let answer = json!({"runId": idem, "status": status_of(&o)});
+            super::lock(&core2.runs).finish(&dedupe, Ok(answer));
+        }
+    });
+    Ok(ack)
+}
+
+/// The messages of a session: from its live engine, else from its transcript.
+pub(crate) fn session_messages(core: &Core, key: &str, agent: &str) -> (String, Vec<Message>) {
+    if let Some(engine) = core.live_if_any(key).and_then(|l| l.engine()) {
+        return (engine.state().session_id, engine.messages());
+    }
+    let Some(entry) = core.store(agent).get(key) else {
+        return (String::new(), Vec::new());
+    };
+    let id = entry
+        .get("sessionId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let messages = entry
+        .get("sessionFile")
+        .and_then(Value::as_str)
+        .and_then(|f| SessionManager::open(f, "").ok())
+        .map(|m| m.build_context().messages)
+        .unwrap_or_default();
+    (id, messages)
+}
+
+pub(crate) async fn chat_history(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("chat.history", params)?.closed(&[
+        "sessionKey",
+        "limit",
+        "maxChars",
+        "agentId",
+        "cursor",
+        "maxBytes",
+        "offset",
+        "pendingBefore",
+        "inputRunIds",
+        "messageId",
+        "sessionId",
+    ])?;
+    let key = p.required_str("sessionKey")?;
+    let limit = p.uint("limit", 1, 1000)?.unwrap_or(200) as usize;
+    p.uint("maxChars", 1, 500_000)?;
+    let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
+    let (session_id, messages) = session_messages(core, &key, &agent);
+    let skip = messages.len().saturating_sub(limit);
+    let messages: Vec<Value> = messages
+        .iter()
+        .skip(skip)
+        .filter_map(|m| serde_json::to_value(m).ok())
+        .collect();
+    Ok(
+        json!({"sessionKey": key, "sessionId": session_id, "messages": messages,
+        "thinkingLevel": "off"}),
+    )
+}
+
+/// Aborts the runs (running or queued) on `key`, or just `run_id`.
+pub(crate) async fn abort_key(
+    core: &Arc<Core>,
+    key: &str,
+    run_id: Option<&str>,
+) -> Result<Value, ErrorShape> {
+    let ids: Vec<String> = {
+        let runs = super::lock(&core.runs);
+        if let Some(id) = run_id {
+            if let Some(r) = runs.get(id) {
+                if r.session_key != key {
+                    return Err(ErrorShape::invalid_request(
+                        "runId does not match sessionKey",
+                    ));
+                }
+            }
+        }
+        let ids: Vec<String> = runs
+            .unfinished_on(key)
+            .into_iter()
+            .filter(|id| run_id.is_none_or(|r| r == id))
+            .collect();
+        for id in &ids {
+            if let Some(r) = runs.get(id) {
+                r.cancel.cancel();
+            }
+        }
+        ids
+    };
+    if let Some(live) = core.live_if_any(key) {
+        let current = live.current_run_id();
+        if current.as_ref().is_some_and(|c| ids.contains(c)) {
+            if let Some(engine) = live.engine() {
+                engine.abort().await;
+            }
+        }
+    }
+    Ok(json!({"ok": true, "aborted": !ids.is_empty(), "runIds": ids}))
+}
+
+pub(crate) async fn chat_abort(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("chat.abort", params)?.closed(&[
+        "sessionKey",
+        "runId",
+        "agentId",
+        "preserveSideRuns",
+    ])?;
+    let key = p.required_str("sessionKey")?;
+    let (key, _) = resolve_key(core, &p, key, p.str("agentId")?)?;
+    abort_key(core, &key, p.str("runId")?).await
+}
+
+pub(crate) async fn chat_inject(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("chat.inject", params)?.closed(&[
+        "sessionKey",
+        "message",
+        "label",
+        "agentId",
+    ])?;
+    let key = p.required_str("sessionKey")?;
+    let message = p.required_str("message")?.to_owned();
+    if p.str("label")?.is_some_and(|l| l.chars().count() > 100) {
+        return Err(p.invalid("at /label: must NOT have more than 100 characters"));
+    }
+    let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
+    let live = core.live_for(&key, &agent);
+    let _turn = live.run_lock.lock().await;
+    let engine = ensure_engine(core, &live)
+        .await
+        .map_err(ErrorShape::unavailable)?;
+    let state = engine.state();
+    let model = engine.agent().model();
+    // The transcript is appended to directly; the next run reloads it.
+    live.drop_engine();
+    let file = state
+        .session_file
+        .ok_or_else(|| ErrorShape::unavailable("the session has no transcript file"))?;
+    let mut manager = SessionManager::open(&file, &engine.cwd().to_string_lossy())
+        .map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    let mut msg = AssistantMessage::empty(&model.api, &model.provider, &model.id);
+    msg.content = vec![ContentBlock::text(message.clone())];
+    msg.stop_reason = StopReason::Stop;
+    let ts = msg.timestamp;
+    let message_id = manager
+        .append_message(Message::Assistant(msg))
+        .map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    if let Some(sink) = core.sink() {
+        sink.broadcast_run_event(
+            "chat",
+            json!({"runId": format!("inject-{message_id}"), "sessionKey": key, "agentId": agent,
+                "seq": 0, "state": "final", "message": text_message(&message, ts.max(0) as u64)}),
+            None,
+        );
+    }
+    Ok(json!({"ok": true, "messageId": message_id}))
+}
+
+fn agent_final(run_id: &str, o: &Outcome) -> Result<Value, ErrorShape> {
+    let (status, summary) = match o.status {
+        "ok" => ("ok", "completed"),
+        "aborted" => ("ok", "aborted"),
+        "timeout" => ("timeout", "aborted"),
+        _ => ("error", "failed"),
+    };
+    let mut v = json!({
+        "runId": run_id,
+        "status": status,
+        "summary": summary,
+        "stopReason": o.stop_reason,
+        "result": {
+            "payloads": if o.text.is_empty() { json!([]) } else { json!([{"text": o.text, "mediaUrl": null}]) },
+            "meta": {
+                "durationMs": o.ended_at.saturating_sub(o.started_at),
+                "agentMeta": {"sessionId": o.session_id, "provider": o.provider, "model": o.model},
+                "stopReason": o.stop_reason,
+            },
+        },
+    });
+    if status == "timeout" {
+        v["timeoutPhase"] = json!("run");
+    }
+    if let Some(e) = &o.error {
+        v["error"] = json!(e);
+        return Err(ErrorShape::unavailable(e.clone()).with_details(v));
+    }
+    Ok(v)
+}
+
+pub(crate) async fn agent(
+    core: &Arc<Core>,
+    params: Option<Value>,
+    ctx: CallContext,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("agent", params)?.closed(AGENT_KEYS)?;
+    let message = p.required_str("message")?.to_owned();
+    let idem = p.required_str("idempotencyKey")?.to_owned();
+    p.bool("deliver")?;
+    let timeout = p.uint("timeout", 0, u64::MAX)?;
+    let agent_hint = p.str("agentId")?;
+    let key = match p.str("sessionKey")? {
+        Some(k) => k.to_owned(),
+        None => format!("agent:{}:main", agent_hint.unwrap_or(core.default_agent())),
+    };
+    let (key, agent) = resolve_key(core, &p, &key, agent_hint)?;
+    if let Some(a) = agent_hint {
+        if a != agent {
+            return Err(ErrorShape::invalid_request(format!(
+                "sessionKey agent ({agent}) does not match agentId ({a})"
+            )));
+        }
+    }
+    let dedupe = format!("agent:{idem}");
+    match super::lock(&core.runs).claim(&dedupe) {
+        Some(Cached::InFlight) => {
+            return Ok(json!({"runId": idem, "sessionKey": key, "agentId": agent,
+                "status": "accepted", "acceptedAt": now_ms()}));
+        }
+        Some(Cached::Done(answer)) => return answer,
+        None => {}
+    }
+    let live = core.live_for(&key, &agent);
+    let rx = spawn_run(
+        core,
+        live,
+        TurnRequest {
+            spec: RunSpec {
+                run_id: idem.clone(),
+                origin: Some(ctx.conn_id().to_owned()),
+                depth: 0,
+                chain: Vec::new(),
+                tap: None,
+            },
+            message,
+            timeout: timeout.filter(|t| *t > 0).map(Duration::from_secs),
+            gate: Some(ctx.clone()),
+        },
+    );
+    let core2 = core.clone();
+    let run_id = idem.clone();
+    tokio::spawn(async move {
+        let Some(o) = outcome_of(rx).await else {
+            return;
+        };
+        let answer = agent_final(&run_id, &o);
+        super::lock(&core2.runs).finish(&dedupe, answer.clone());
+        ctx.first_response_sent().await;
+        ctx.respond_again(answer);
+    });
+    Ok(
+        json!({"runId": idem, "sessionKey": key, "agentId": agent, "status": "accepted",
+        "acceptedAt": now_ms()}),
+    )
+}
+
+pub(crate) async fn agent_wait(
+    core: &Arc<Core>,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new("agent.wait", params)?.closed(&["runId", "timeoutMs"])?;
+    let run_id = p.required_str("runId")?.to_owned();
+    let timeout = p.uint("timeoutMs", 0, u64::MAX)?.unwrap_or(30_000);
+    let rx = {
+        let runs = super::lock(&core.runs);
+        runs.get(&run_id).map(|r| r.done.subscribe())
+    };
+    let Some(rx) = rx else {
+        return Err(ErrorShape::invalid_request("agent run was not found"));
+    };
+    match tokio::time::timeout(Duration::from_millis(timeout), outcome_of(rx)).await {
+        Ok(Some(o)) => Ok(o.wait_payload(&run_id)),
+        _ => Ok(json!({"runId": run_id, "status": "timeout"})),
+    }
+}
+
+/// `send` delivers through a messaging channel; this gateway has none configured.
+pub(crate) fn send(_core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
+    let p = Params::new("send", params)?.closed(&[
+        "to",
+        "idempotencyKey",
+        "message",
+        "mediaUrl",
+        "mediaUrls",
+        "asVoice",
+        "gifPlayback",
+        "channel",
+        "accountId",
+        "agentId",
+        "replyToId",
+        "threadId",
+        "sessionKey",
+        "buffer",
+        "filename",
+        "contentType",
+        "forceDocument",
+        "silent",
+        "parseMode",
+    ])?;
+    p.required_str("to")?;
+    p.required_str("idempotencyKey")?;
+    p.str("message")?;
+    match p.str("channel")? {
+        Some("webchat") => Err(ErrorShape::invalid_request(
+            "unsupported channel: webchat (internal-only; use chat.send)",
+        )),
+        Some(c) => Err(ErrorShape::invalid_request(format!(
+            "unsupported channel: {c} (no messaging channels are configured on this gateway)"
+        ))),
+        None => Err(ErrorShape::invalid_request(
+            "no messaging channel is configured on this gateway (use chat.send or agent)",
+        )),
+    }
+}

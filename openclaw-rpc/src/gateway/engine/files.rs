@@ -1,0 +1,63 @@
+//! `agents.files.list` / `get` / `set`: the bootstrap files of an agent's workspace.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use openclaw_core::protocol::ErrorShape;
+use serde_json::{Value, json};
+
+use super::Core;
+use super::workspace;
+use crate::gateway::methods::params::Params;
+
+pub(crate) fn agent_files(
+    core: &Arc<Core>,
+    method: &str,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    let p = Params::new(method, params)?;
+    let p = match method {
+        "agents.files.list" => p.closed(&["agentId"])?,
+        "agents.files.get" => p.closed(&["agentId", "name"])?,
+        _ => p.closed(&["agentId", "name", "content", "expectedHash"])?,
+    };
+    let agent_id = p.required_str("agentId")?;
+    let agent = core
+        .agent(agent_id)
+        .ok_or_else(|| ErrorShape::invalid_request(format!("unknown agent id \"{agent_id}\"")))?;
+    let ws = PathBuf::from(&agent.workspace);
+    let name = match method {
+        "agents.files.list" => None,
+        _ => {
+            let n = p.required_str("name")?;
+            if !workspace::EDITABLE_FILES.contains(&n) {
+                return Err(ErrorShape::invalid_request(format!(
+                    "unsupported file \"{n}\" (allowed: {})",
+                    workspace::EDITABLE_FILES.join(", ")
+                )));
+            }
+            Some(n)
+        }
+    };
+    let base = json!({"agentId": agent.id, "workspace": agent.workspace});
+    let mut out = base;
+    match (method, name) {
+        ("agents.files.list", _) => out["files"] = json!(workspace::list_files(&ws)),
+        ("agents.files.get", Some(n)) => out["file"] = workspace::get_file(&ws, n),
+        (_, Some(n)) => {
+            let content = p.required_text("content")?;
+            let file = workspace::set_file(&ws, n, content)
+                .map_err(|e| ErrorShape::unavailable(format!("cannot write {n}: {e}")))?;
+            out["ok"] = json!(true);
+            out["file"] = file;
+            // Live engines of this agent pick up the new prompt on their next start.
+            for l in core.all_live() {
+                if l.agent_id == agent.id && l.is_idle() {
+                    l.drop_engine();
+                }
+            }
+        }
+        _ => return Err(ErrorShape::unknown_method(method)),
+    }
+    Ok(out)
+}

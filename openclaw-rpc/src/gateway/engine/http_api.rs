@@ -1,0 +1,541 @@
+//! HTTP on the gateway port (bearer auth is in front): `POST /v1/chat/completions` (OpenAI
+//! Chat Completions, stream and not), `POST /v1/responses` (OpenAI Responses), `GET /v1/models`
+//! and `POST /tools/invoke`. `model` names an agent: `openclaw`, `openclaw/<agentId>`,
+//! `openclaw:<agentId>` or `agent:<agentId>`. A request is its own session unless `user` (or the
+//! `x-openclaw-session-key` header) names one.
+
+use std::convert::Infallible;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+use tokio::sync::mpsc;
+
+use super::Core;
+use super::live::{RunSpec, Tap};
+use super::run::{TurnRequest, outcome_of, spawn_run};
+use super::runs::Outcome;
+use crate::gateway::state::now_ms;
+
+/// Tools `/tools/invoke` refuses unless `gateway.tools.allow` lists them (OpenClaw's list plus
+/// our names for shell and file writes).
+const HTTP_DENIED: &[&str] = &[
+    "exec",
+    "spawn",
+    "shell",
+    "fs_write",
+    "fs_delete",
+    "fs_move",
+    "apply_patch",
+    "sessions_spawn",
+    "sessions_send",
+    "cron",
+    "gateway",
+    "nodes",
+    "bash",
+    "write",
+    "edit",
+];
+
+pub(crate) fn router(core: Arc<Core>) -> Router {
+    Router::new()
+        .route("/v1/chat/completions", post(chat_completions))
+        .route("/v1/responses", post(responses))
+        .route("/v1/models", get(models))
+        .route("/tools/invoke", post(tools_invoke))
+        .layer(DefaultBodyLimit::max(20 * 1024 * 1024))
+        .with_state(core)
+}
+
+fn error(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
+    let body = json!({"error": {"message": message.into(), "type": kind}});
+    (status, axum::Json(body)).into_response()
+}
+
+fn endpoint_enabled(core: &Core, name: &str) -> bool {
+    core.config
+        .pointer(&format!("/gateway/http/endpoints/{name}/enabled"))
+        .and_then(Value::as_bool)
+        != Some(false)
+}
+
+/// The agent a `model` names.
+fn agent_of(core: &Core, model: &str) -> Option<String> {
+    let id = match model {
+        "openclaw" | "openclaw/default" => core.default_agent(),
+        m => m
+            .strip_prefix("openclaw/")
+            .or_else(|| m.strip_prefix("openclaw:"))
+            .or_else(|| m.strip_prefix("agent:"))?,
+    };
+    core.agent(id).map(|a| a.id.clone())
+}
+
+fn text_of(content: &Value) -> String {
+    match content {
+        Value::String(s) => s.clone(),
+        Value::Array(parts) => parts
+            .iter()
+            .filter_map(|p| p.get("text").and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join("\n"),
+        _ => String::new(),
+    }
+}
+
+struct Prepared {
+    agent: String,
+    key: String,
+    model: String,
+    prompt: String,
+    stream: bool,
+}
+
+fn prepare(
+    core: &Core,
+    headers: &HeaderMap,
+    body: &Value,
+    prompt: String,
+) -> Result<Prepared, Box<Response>> {
+    let model = body
+        .get("model")
+        .and_then(Value::as_str)
+        .unwrap_or("openclaw")
+        .to_owned();
+    let agent = headers
+        .get("x-openclaw-agent-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+        .or_else(|| agent_of(core, &model))
+        .filter(|a| core.agent(a).is_some())
+        .ok_or_else(|| {
+            Box::new(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                format!("unknown model \"{model}\": use openclaw or openclaw/<agentId>"),
+            ))
+        })?;
+    if prompt.trim().is_empty() {
+        return Err(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "no user message to send",
+        )
+        .into());
+    }
+    let key = match headers
+        .get("x-openclaw-session-key")
+        .and_then(|v| v.to_str().ok())
+    {
+        Some(k)
+            if ["subagent:", "cron:", "acp:"]
+                .iter()
+                .any(|p| k.starts_with(p)) =>
+        {
+            return Err(error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                format!("session key prefix of \"{k}\" is reserved"),
+            )
+            .into());
+        }
+        Some(k) => core.canonical_key(k, Some(&agent)).0,
+        None => match body.get("user").and_then(Value::as_str) {
+            Some(u) => format!("agent:{agent}:openai-user:{u}"),
+            None => format!("agent:{agent}:openai:{}", uuid::Uuid::new_v4()),
+        },
+    };
+    Ok(Prepared {
+        agent,
+        key,
+        model,
+        prompt,
+        stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+    })
+}
+
+/// Starts the run; returns the text deltas and the outcome.
+fn launch(
+    core: &Arc<Core>,
+    p: &Prepared,
+) -> (
+    mpsc::UnboundedReceiver<Tap>,
+    tokio::sync::watch::Receiver<Option<Outcome>>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let live = core.live_for(&p.key, &p.agent);
+    let done = spawn_run(
+        core,
+        live,
+        TurnRequest {
+            spec: RunSpec {
+                run_id: uuid::Uuid::new_v4().to_string(),
+                origin: None,
+                depth: 0,
+                chain: Vec::new(),
+                tap: Some(tx),
+            },
+            message: p.prompt.clone(),
+            timeout: None,
+            gate: None,
+        },
+    );
+    (rx, done)
+}
+
+fn sse_response(rx: mpsc::Receiver<Result<Bytes, Infallible>>) -> Response {
+    let stream =
+        futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|x| (x, rx)) });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header(header::CONTENT_TYPE, "text/event-stream")
+        .header(header::CACHE_CONTROL, "no-cache")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| {
+            error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                "stream setup failed",
+            )
+        })
+}
+
+fn data_line(v: &Value) -> Result<Bytes, Infallible> {
+    Ok(Bytes::from(format!("data: {v}\n\n")))
+}
+
+async fn chat_completions(
+    State(core): State<Arc<Core>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    if !endpoint_enabled(&core, "chatCompletions") {
+        return error(StatusCode::NOT_FOUND, "not_found", "Not Found");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "the body is not JSON",
+        );
+    };
+    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "messages must be an array",
+        );
+    };
+    let prompt = messages
+        .iter()
+        .rev()
+        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
+        .map(|m| text_of(m.get("content").unwrap_or(&Value::Null)))
+        .unwrap_or_default();
+    let p = match prepare(&core, &headers, &body, prompt) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
+    let created = now_ms() / 1000;
+    let (mut deltas, done) = launch(&core, &p);
+    if !p.stream {
+        while deltas.recv().await.is_some() {}
+        return match outcome_of(done).await {
+            Some(o) if o.status == "ok" => axum::Json(json!({
+                "id": id, "object": "chat.completion", "created": created, "model": p.model,
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": o.text},
+                    "logprobs": null, "finish_reason": if o.stop_reason == "length" { "length" } else { "stop" }}],
+                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
+            })).into_response(),
+            o => error(StatusCode::INTERNAL_SERVER_ERROR, "api_error",
+                o.and_then(|o| o.error.or(Some(o.status.to_owned()))).unwrap_or_else(|| "run failed".into())),
+        };
+    }
+    let (tx, rx) = mpsc::channel(64);
+    let model = p.model.clone();
+    tokio::spawn(async move {
+        let chunk = |delta: Value, finish: Value| {
+            json!({
+            "id": id, "object": "chat.completion.chunk", "created": created, "model": model,
+            "choices": [{"index": 0, "delta": delta, "logprobs": null, "finish_reason": finish}]})
+        };
+        let _ = tx
+            .send(data_line(&chunk(
+                json!({"role": "assistant", "content": ""}),
+                Value::Null,
+            )))
+            .await;
+        while let Some(Tap::Delta(d)) = deltas.recv().await {
+            let _ = tx
+                .send(data_line(&chunk(json!({"content": d}), Value::Null)))
+                .await;
+        }
+        let finish = match outcome_of(done).await {
+            Some(o) if o.stop_reason == "length" => "length",
+            _ => "stop",
+        };
+        let _ = tx.send(data_line(&chunk(json!({}), json!(finish)))).await;
+        let _ = tx.send(Ok(Bytes::from_static(b"data: [DONE]\n\n"))).await;
+    });
+    sse_response(rx)
+}
+
+async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Bytes) -> Response {
+    if !endpoint_enabled(&core, "responses") {
+        return error(StatusCode::NOT_FOUND, "not_found", "Not Found");
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            "the body is not JSON",
+        );
+    };
+    let prompt = match body.get("input") {
+        Some(Value::String(s)) => s.clone(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .rev()
+            .find(|i| i.get("role").and_then(Value::as_str) == Some("user"))
+            .map(|i| text_of(i.get("content").unwrap_or(&Value::Null)))
+            .unwrap_or_default(),
+        _ => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request_error",
+                "input must be a string or an array of items",
+            );
+        }
+    };
+    let p = match prepare(&core, &headers, &body, prompt) {
+        Ok(p) => p,
+        Err(r) => return *r,
+    };
+    let resp_id = format!("resp_{}", uuid::Uuid::new_v4().simple());
+    let msg_id = format!("msg_{}", uuid::Uuid::new_v4().simple());
+    let created = now_ms() / 1000;
+    let (mut deltas, done) = launch(&core, &p);
+    let model = p.model.clone();
+    let response = move |status: &str, output: Value| {
+        json!({
+        "id": resp_id, "object": "response", "created_at": created, "status": status,
+        "model": model, "output": output,
+        "usage": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}})
+    };
+    let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
+    let item_id = msg_id.clone();
+    let item = move |status: &str, content: Value| {
+        json!({"type": "message", "id": item_id,
+        "status": status, "role": "assistant", "content": content})
+    };
+    if !p.stream {
+        while deltas.recv().await.is_some() {}
+        return match outcome_of(done).await {
+            Some(o) if o.status == "ok" => axum::Json(response(
+                "completed",
+                json!([item("completed", json!([part(&o.text)]))]),
+            ))
+            .into_response(),
+            o => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                o.and_then(|o| o.error)
+                    .unwrap_or_else(|| "run failed".into()),
+            ),
+        };
+    }
+    let (tx, rx) = mpsc::channel(64);
+    tokio::spawn(async move {
+        let mut seq = 0u64;
+        let mut send = async |name: &str, mut data: Value| {
+            data["type"] = json!(name);
+            data["sequence_number"] = json!(seq);
+            seq += 1;
+            let _ = tx
+                .send(Ok(Bytes::from(format!("event: {name}\ndata: {data}\n\n"))))
+                .await;
+        };
+        send(
+            "response.created",
+            json!({"response": response("in_progress", json!([]))}),
+        )
+        .await;
+        send(
+            "response.in_progress",
+            json!({"response": response("in_progress", json!([]))}),
+        )
+        .await;
+        send(
+            "response.output_item.added",
+            json!({"output_index": 0, "item": item("in_progress", json!([]))}),
+        )
+        .await;
+        send(
+            "response.content_part.added",
+            json!({"item_id": msg_id, "output_index": 0,
+            "content_index": 0, "part": part("")}),
+        )
+        .await;
+        let mut text = String::new();
+        while let Some(Tap::Delta(d)) = deltas.recv().await {
+            text.push_str(&d);
+            send(
+                "response.output_text.delta",
+                json!({"item_id": msg_id, "output_index": 0,
+                "content_index": 0, "delta": d}),
+            )
+            .await;
+        }
+        let outcome = outcome_of(done).await;
+        if let Some(o) = outcome.as_ref().filter(|o| o.status == "ok") {
+            text = o.text.clone();
+            send(
+                "response.output_text.done",
+                json!({"item_id": msg_id, "output_index": 0,
+                "content_index": 0, "text": text}),
+            )
+            .await;
+            send(
+                "response.content_part.done",
+                json!({"item_id": msg_id, "output_index": 0,
+                "content_index": 0, "part": part(&text)}),
+            )
+            .await;
+            send(
+                "response.output_item.done",
+                json!({"output_index": 0,
+                "item": item("completed", json!([part(&text)]))}),
+            )
+            .await;
+            send(
+                "response.completed",
+                json!({"response": response("completed",
+                json!([item("completed", json!([part(&text)]))]))}),
+            )
+            .await;
+        } else {
+            let mut r = response("failed", json!([]));
+            r["error"] = json!({"code": "server_error", "message":
+                outcome.and_then(|o| o.error).unwrap_or_else(|| "run failed".into())});
+            send("response.failed", json!({"response": r})).await;
+        }
+    });
+    sse_response(rx)
+}
+
+async fn models(State(core): State<Arc<Core>>) -> Response {
+    let data: Vec<Value> = core
+        .roster
+        .agents
+        .iter()
+        .map(|a| json!({"id": format!("openclaw/{}", a.id), "object": "model", "created": 0, "owned_by": "openclaw"}))
+        .chain(std::iter::once(json!({"id": "openclaw", "object": "model", "created": 0, "owned_by": "openclaw"})))
+        .collect();
+    axum::Json(json!({"object": "list", "data": data})).into_response()
+}
+
+fn tool_error(status: StatusCode, kind: &str, message: impl Into<String>) -> Response {
+    (
+        status,
+        axum::Json(json!({"ok": false, "error": {"type": kind, "message": message.into()}})),
+    )
+        .into_response()
+}
+
+fn list_of(core: &Core, ptr: &str) -> Vec<String> {
+    core.config
+        .pointer(ptr)
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> Response {
+    if body.len() > 2 * 1024 * 1024 {
+        return tool_error(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            "the body is over 2 MB",
+        );
+    }
+    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
+        return tool_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "the body is not JSON",
+        );
+    };
+    let Some(name) = body
+        .get("tool")
+        .or(body.get("name"))
+        .and_then(Value::as_str)
+    else {
+        return tool_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "tool is required",
+        );
+    };
+    let allow = list_of(&core, "/gateway/tools/allow");
+    let deny = list_of(&core, "/gateway/tools/deny");
+    if deny.iter().any(|d| d == name)
+        || (HTTP_DENIED.contains(&name) && !allow.iter().any(|a| a == name))
+    {
+        return tool_error(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("tool {name} is blocked by policy (gateway.tools.allow / gateway.tools.deny)"),
+        );
+    }
+    let agent_id = body
+        .get("agentId")
+        .and_then(Value::as_str)
+        .unwrap_or(core.default_agent())
+        .to_owned();
+    let Some(agent) = core.agent(&agent_id) else {
+        return tool_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("unknown agent id \"{agent_id}\""),
+        );
+    };
+    let env = Arc::new(openclaw_core::tool::ToolEnv::new(PathBuf::from(
+        &agent.workspace,
+    )));
+    let Some(tool) = openclaw_core::tool::builtin_tools(&[name], &env)
+        .into_iter()
+        .next()
+    else {
+        return tool_error(
+            StatusCode::NOT_FOUND,
+            "not_found",
+            format!("Tool not available: {name}"),
+        );
+    };
+    let args = tool.prepare_arguments(body.get("args").cloned().unwrap_or_else(|| json!({})));
+    let args = match openclaw_core::tool::validate_arguments(name, &tool.parameters(), &args) {
+        Ok(a) => a,
+        Err(e) => return tool_error(StatusCode::BAD_REQUEST, "invalid_arguments", e),
+    };
+    if body.get("dryRun").and_then(Value::as_bool) == Some(true) {
+        return axum::Json(json!({"ok": true, "result": null, "dryRun": true})).into_response();
+    }
+    let ctx =
+        openclaw_core::tool::ToolCallContext::detached(format!("http-{}", uuid::Uuid::new_v4()));
+    match tool.execute(args, ctx).await {
+        Ok(out) => axum::Json(json!({"ok": true, "result": out})).into_response(),
+        Err(e) => tool_error(StatusCode::BAD_REQUEST, "tool_error", e.to_string()),
+    }
+}

@@ -1,0 +1,320 @@
+//! The agent engine behind the gateway: [`EngineBackend`] implements
+//! [`GatewayBackend`](super::GatewayBackend) over openclaw-core's
+//! [`Engine`](openclaw_core::engine::Engine).
+//!
+//! - agents come from the config roster, each with a seeded workspace (`workspace`);
+//! - sessions: a per-agent index (`store`) and one live engine per active session key
+//!   (`live`), created lazily and dropped when idle (at most [`MAX_LIVE`] kept);
+//! - runs (`run`): serialised per key, streamed as `agent` / `chat` events, recorded for
+//!   `agent.wait` and idempotency (`runs`);
+//! - methods: `chat` (chat.*, agent, agent.wait, send), `sessions` (sessions.*), `files`
+//!   (agents.files.*); HTTP: `http_api` (`/v1/chat/completions`, `/v1/responses`,
+//!   `/tools/invoke`); agent-to-agent: `a2a`.
+//!
+//! [`options_from_env`] builds the full [`GatewayOptions`](super::GatewayOptions) with this
+//! backend for `openclaw gateway run`.
+
+mod a2a;
+mod chat;
+mod files;
+mod http_api;
+mod live;
+mod run;
+mod runs;
+mod sessions;
+pub mod store;
+pub mod workspace;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use openclaw_core::CancellationToken;
+use openclaw_core::protocol::ErrorShape;
+use serde_json::Value;
+
+use super::backend::{CallContext, EventSink, GatewayBackend};
+use super::roster::{AgentEntry, Roster};
+use super::state::now_ms;
+use super::{GatewayError, GatewayOptions};
+use live::Live;
+use runs::RunTable;
+use store::SessionStore;
+
+pub use a2a::MAX_A2A_DEPTH;
+
+/// Live engines kept at most; idle ones beyond this are dropped, oldest first.
+pub const MAX_LIVE: usize = 64;
+/// An idle engine is dropped after this long.
+pub const IDLE_DROP: Duration = Duration::from_secs(600);
+
+/// The engine backend.
+#[derive(Clone)]
+pub struct EngineBackend {
+    core: Arc<Core>,
+}
+
+pub(crate) struct Core {
+    pub state_dir: PathBuf,
+    pub config: Value,
+    pub roster: Roster,
+    pub sink: OnceLock<EventSink>,
+    stores: Mutex<HashMap<String, Arc<SessionStore>>>,
+    live: Mutex<HashMap<String, Arc<Live>>>,
+    pub runs: Mutex<RunTable>,
+    pub stop: CancellationToken,
+    pub per_file_chars: usize,
+    pub total_chars: usize,
+    pub skip_bootstrap: bool,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+impl EngineBackend {
+    /// A backend for the agents of `config`, keeping state under `state_dir`.
+    pub fn new(config: Value, state_dir: PathBuf) -> Self {
+        let roster = Roster::from_config(&config, &state_dir);
+        let defaults = config.pointer("/agents/defaults");
+        let num = |k: &str, d: usize| {
+            defaults
+                .and_then(|d| d.get(k))
+                .and_then(Value::as_u64)
+                .map_or(d, |n| n as usize)
+        };
+        let core = Arc::new(Core {
+            per_file_chars: num("bootstrapMaxChars", workspace::DEFAULT_MAX_CHARS),
+            total_chars: num("bootstrapTotalMaxChars", workspace::DEFAULT_TOTAL_MAX_CHARS),
+            skip_bootstrap: defaults
+                .and_then(|d| d.get("skipBootstrap"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            state_dir,
+            config,
+            roster,
+            sink: OnceLock::new(),
+            stores: Mutex::default(),
+            live: Mutex::default(),
+            runs: Mutex::default(),
+            stop: CancellationToken::new(),
+        });
+        for a in &core.roster.agents {
+            if let Err(e) =
+                workspace::seed(&PathBuf::from(&a.workspace), &a.id, core.skip_bootstrap)
+            {
+                tracing::warn!("cannot seed the workspace of agent {}: {e}", a.id);
+            }
+        }
+        EngineBackend { core }
+    }
+
+    /// How many sessions have a live engine.
+    pub fn live_engines(&self) -> usize {
+        lock(&self.core.live)
+            .values()
+            .filter(|l| l.engine().is_some())
+            .count()
+    }
+}
+
+impl Core {
+    pub fn store(&self, agent_id: &str) -> Arc<SessionStore> {
+        lock(&self.stores)
+            .entry(agent_id.to_owned())
+            .or_insert_with(|| Arc::new(SessionStore::open(&self.state_dir, agent_id)))
+            .clone()
+    }
+
+    pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
+        self.roster.get(id)
+    }
+
+    pub fn default_agent(&self) -> &str {
+        self.roster.default_id()
+    }
+
+    /// `main` → `agent:<default>:main`; `agent:<id>:<rest>` kept; any other bare key goes
+    /// under the default agent. Returns `(canonical key, agent id)`.
+    pub fn canonical_key(&self, key: &str, agent_hint: Option<&str>) -> (String, String) {
+        if let Some(rest) = key.strip_prefix("agent:") {
+            if let Some((agent, tail)) = rest.split_once(':') {
+                if !agent.is_empty() && !tail.is_empty() {
+                    return (key.to_owned(), agent.to_owned());
+                }
+            }
+        }
+        let agent = agent_hint.unwrap_or(self.default_agent()).to_owned();
+        (format!("agent:{agent}:{key}"), agent)
+    }
+
+    pub fn live_for(&self, key: &str, agent_id: &str) -> Arc<Live> {
+        let mut map = lock(&self.live);
+        let l = map
+            .entry(key.to_owned())
+            .or_insert_with(|| Arc::new(Live::new(key, agent_id)))
+            .clone();
+        l.touch();
+        l
+    }
+
+    pub fn live_if_any(&self, key: &str) -> Option<Arc<Live>> {
+        lock(&self.live).get(key).cloned()
+    }
+
+    pub fn all_live(&self) -> Vec<Arc<Live>> {
+        lock(&self.live).values().cloned().collect()
+    }
+
+    pub fn forget_live(&self, key: &str) -> Option<Arc<Live>> {
+        lock(&self.live).remove(key)
+    }
+
+    /// Drops idle engines beyond [`MAX_LIVE`] (oldest first) and those idle for
+    /// [`IDLE_DROP`]; forgets idle keys without an engine.
+    pub fn evict(&self) {
+        let mut map = lock(&self.live);
+        let now = now_ms();
+        map.retain(|_, l| {
+            let idle_for = now.saturating_sub(l.last_used.load(Ordering::Acquire));
+            let stale = idle_for > IDLE_DROP.as_millis() as u64;
+            !(l.is_idle() && (l.engine().is_none() || stale))
+        });
+        if map.len() <= MAX_LIVE {
+            return;
+        }
+        let mut idle: Vec<(u64, String)> = map
+            .iter()
+            .filter(|(_, l)| l.is_idle())
+            .map(|(k, l)| (l.last_used.load(Ordering::Acquire), k.clone()))
+            .collect();
+        idle.sort();
+        let excess = map.len() - MAX_LIVE;
+        for (_, k) in idle.into_iter().take(excess) {
+            map.remove(&k);
+        }
+    }
+
+    pub fn sink(&self) -> Option<EventSink> {
+        self.sink.get().cloned()
+    }
+
+    /// `sessions.changed` to subscribers.
+    pub fn session_changed(&self, key: &str, agent_id: &str, reason: &str, run_id: Option<&str>) {
+        if let Some(sink) = self.sink() {
+            let mut p = serde_json::json!({"sessionKey": key, "agentId": agent_id,
+                "reason": reason, "ts": now_ms()});
+            if let Some(r) = run_id {
+                p["runId"] = serde_json::json!(r);
+            }
+            sink.broadcast_to_session_subscribers("sessions.changed", p);
+        }
+    }
+
+    pub fn flush_stores(&self) {
+        let stores: Vec<Arc<SessionStore>> = lock(&self.stores).values().cloned().collect();
+        for s in stores {
+            s.flush();
+        }
+    }
+}
+
+#[async_trait]
+impl GatewayBackend for EngineBackend {
+    async fn call(
+        &self,
+        method: &str,
+        params: Option<Value>,
+        ctx: CallContext,
+    ) -> Result<Value, ErrorShape> {
+        let core = &self.core;
+        if core.sink.get().is_none() {
+            let _ = core.sink.set(ctx.events());
+        }
+        match method {
+            "chat.send" => chat::chat_send(core, params, &ctx).await,
+            "chat.history" => chat::chat_history(core, params).await,
+            "chat.abort" => chat::chat_abort(core, params).await,
+            "chat.inject" => chat::chat_inject(core, params).await,
+            "agent" => chat::agent(core, params, ctx).await,
+            "agent.wait" => chat::agent_wait(core, params).await,
+            "send" => chat::send(core, params),
+            m if m.starts_with("sessions.") => sessions::call(core, m, params, &ctx).await,
+            m if m.starts_with("agents.files.") => files::agent_files(core, m, params),
+            m => Err(ErrorShape::unknown_method(m)),
+        }
+    }
+
+    fn http_routes(&self) -> Option<axum::Router> {
+        Some(http_api::router(self.core.clone()))
+    }
+
+    async fn shutdown(&self) {
+        let core = &self.core;
+        core.stop.cancel();
+        let mut aborts = Vec::new();
+        for live in core.all_live() {
+            if let Some(engine) = live.engine() {
+                // Cancels the run and its retry wait at once and kills shell tool processes.
+                engine.shutdown();
+                if live.current_run_id().is_some() {
+                    aborts.push(async move {
+                        let _ =
+                            tokio::time::timeout(Duration::from_millis(200), engine.abort()).await;
+                    });
+                }
+            }
+        }
+        // All at once: the gateway allows the backend 300 ms in total.
+        futures::future::join_all(aborts).await;
+        // Let the aborted runs record their outcome before the index is written.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        core.flush_stores();
+    }
+
+    fn attach(&self, events: EventSink) {
+        let _ = self.core.sink.set(events);
+        let core = Arc::downgrade(&self.core);
+        // Coalesced index writes and idle-engine eviction.
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                let mut tick = tokio::time::interval(Duration::from_millis(250));
+                loop {
+                    tick.tick().await;
+                    let Some(core) = core.upgrade() else { break };
+                    if core.stop.is_cancelled() {
+                        break;
+                    }
+                    core.flush_stores();
+                    core.evict();
+                }
+            });
+        }
+    }
+
+    fn sessions_summary(&self, agent_id: &str) -> Option<Value> {
+        Some(self.core.store(agent_id).summary())
+    }
+}
+
+/// The full options for `openclaw gateway run`: the config named by the environment
+/// (`OPENCLAW_CONFIG_PATH`, `OPENCLAW_STATE_DIR`, `~/.openclaw/openclaw.json`), the gateway
+/// settings and the engine backend.
+pub fn options_from_env() -> Result<GatewayOptions, GatewayError> {
+    let mut opts = GatewayOptions::from_env()?;
+    let backend = EngineBackend::new(opts.source.value.clone(), opts.state_dir.clone());
+    opts.backend = Arc::new(backend);
+    Ok(opts)
+}
+
+/// Uses the engine backend in already-built options (tests, embedders).
+pub fn with_engine(mut opts: GatewayOptions) -> GatewayOptions {
+    opts.backend = Arc::new(EngineBackend::new(
+        opts.source.value.clone(),
+        opts.state_dir.clone(),
+    ));
+    opts
+}

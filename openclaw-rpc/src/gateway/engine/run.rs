@@ -1,0 +1,358 @@
+//! Running a turn on a session key: wait for the key's run lock (runs on one key are
+//! serialised, different keys run in parallel), start the engine if needed, stream the run as
+//! events, then record the outcome in the session index and the run table.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use openclaw_core::engine::{Engine, EngineConfig, PromptInput, SessionTarget};
+use openclaw_core::message::StopReason;
+use serde_json::{Map, Value, json};
+use tokio::sync::watch;
+
+use super::Core;
+use super::live::{Live, RunSpec, RunState, text_message};
+use super::runs::Outcome;
+use super::store::stamp_new;
+use super::workspace;
+use crate::gateway::state::now_ms;
+
+/// The live engine of `live`, started from its transcript (or a new one) when absent.
+pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<Engine, String> {
+    if let Some(e) = live.engine() {
+        return Ok(e);
+    }
+    let agent = core
+        .agent(&live.agent_id)
+        .ok_or_else(|| format!("unknown agent id \"{}\"", live.agent_id))?
+        .clone();
+    let ws = PathBuf::from(&agent.workspace);
+    workspace::seed(&ws, &agent.id, core.skip_bootstrap)
+        .map_err(|e| format!("cannot prepare the workspace {}: {e}", ws.display()))?;
+    let store = core.store(&agent.id);
+    let entry = store.get(&live.key);
+    let file = entry
+        .as_ref()
+        .and_then(|e| e.get("sessionFile"))
+        .and_then(Value::as_str)
+        .map(PathBuf::from);
+    let mut cfg = EngineConfig::new(ws.clone());
+    cfg.state_dir = core.state_dir.clone();
+    cfg.session = Some(match &file {
+        Some(f) => SessionTarget::Open(f.clone()),
+        None => SessionTarget::NewIn(store.dir().to_path_buf()),
+    });
+    let model_override = entry.as_ref().and_then(|e| {
+        let m = e.get("modelOverride").and_then(Value::as_str)?;
+        Some(match e.get("providerOverride").and_then(Value::as_str) {
+            Some(p) => format!("{p}/{m}"),
+            None => m.to_owned(),
+        })
+    });
+    cfg.model = model_override.or(agent.model_primary.clone());
+    cfg.append_system_prompt = Some(workspace::project_context(
+        &ws,
+        core.per_file_chars,
+        core.total_chars,
+    ));
+    let (engine, warnings) = Engine::start(cfg).await.map_err(|e| e.to_string())?;
+    for w in warnings {
+        tracing::warn!("agent {}: {w}", agent.id);
+    }
+    super::a2a::install(core, live, &engine);
+    let current = live.current.clone();
+    let sub = engine.subscribe(move |event| {
+        if let Some(run) = current.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+            run.on_event(event);
+        }
+    });
+    let state = engine.state();
+    if file.is_none() {
+        let path = state
+            .session_file
+            .clone()
+            .unwrap_or_else(|| store.dir().join(format!("{}.jsonl", state.session_id)));
+        store.update(&live.key, true, |e| {
+            stamp_new(e, &state.session_id, &path);
+            e.insert("agentId".into(), json!(agent.id));
+        });
+        core.session_changed(&live.key, &agent.id, "create", None);
+    }
+    live.set_engine(engine.clone(), sub);
+    Ok(engine)
+}
+
+/// What a caller asks to run.
+pub(crate) struct TurnRequest {
+    pub spec: RunSpec,
+    pub message: String,
+    pub timeout: Option<Duration>,
+    /// The call whose first `res` must go out before the run's first event.
+    pub gate: Option<crate::gateway::backend::CallContext>,
+}
+
+/// Runs one turn to its end (waiting for earlier runs on the key first).
+pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest) -> Outcome {
+    if let Some(ctx) = &req.gate {
+        ctx.first_response_sent().await;
+    }
+    let run_id = req.spec.run_id.clone();
+    let cancel = {
+        let runs = super::lock(&core.runs);
+        runs.get(&run_id).map(|r| r.cancel.clone())
+    };
+    live.pending.fetch_add(1, Ordering::AcqRel);
+    let outcome = {
+        let _turn = live.run_lock.lock().await;
+        live.touch();
+        if cancel.as_ref().is_some_and(|c| c.is_cancelled()) || core.stop.is_cancelled() {
+            aborted_before_start(core, &live, &req)
+        } else {
+            turn(core, &live, req).await
+        }
+    };
+    live.touch();
+    live.pending.fetch_sub(1, Ordering::AcqRel);
+    super::lock(&core.runs).complete(&run_id, outcome.clone());
+    core.evict();
+    outcome
+}
+
+fn aborted_before_start(core: &Arc<Core>, live: &Arc<Live>, req: &TurnRequest) -> Outcome {
+    let mut run = RunState::new(&req.spec, live, String::new(), core.sink());
+    let now = now_ms();
+    run.chat_event(
+        "aborted",
+        Map::from_iter([("stopReason".into(), json!("aborted"))]),
+    );
+    Outcome {
+        status: "aborted",
+        text: String::new(),
+        stop_reason: "aborted".into(),
+        error: None,
+        session_id: String::new(),
+        provider: None,
+        model: None,
+        started_at: now,
+        ended_at: now,
+    }
+}
+
+async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
+    let started_at = now_ms();
+    let engine = ensure_engine(core, live).await;
+    let session_id = engine
+        .as_ref()
+        .map(|e| e.state().session_id)
+        .unwrap_or_default();
+    {
+        let mut run = RunState::new(&req.spec, live, session_id.clone(), core.sink());
+        run.agent_event(
+            "lifecycle",
+            json!({"phase": "start", "startedAt": started_at}),
+        );
+        if let Ok(e) = &engine {
+            let m = e.agent().model();
+            run.agent_event(
+                "lifecycle",
+                json!({"phase": "model", "provider": m.provider, "model": m.id}),
+            );
+        }
+        *live.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
+    }
+    let result = match &engine {
+        Ok(engine) => drive(engine, &req).await,
+        Err(e) => Err(e.clone()),
+    };
+    let run = live
+        .current
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .take();
+    let Some(mut run) = run else {
+        return failed(started_at, session_id, "run state lost".into());
+    };
+    let (model, provider, window) = engine
+        .as_ref()
+        .map(|e| {
+            let m = e.agent().model();
+            (Some(m.id), Some(m.provider), Some(m.context_window))
+        })
+        .unwrap_or((None, None, None));
+    let last = run.last_assistant().cloned();
+    let (status, stop_reason, error) = match (&result, &last) {
+        (Err(e), _) if e == "timeout" => ("timeout", "timeout".to_owned(), None),
+        (Err(e), _) => ("error", "error".to_owned(), Some(e.clone())),
+        (Ok(()), Some(a)) => match a.stop_reason {
+            StopReason::Aborted => ("aborted", "aborted".to_owned(), None),
+            StopReason::Error => (
+                "error",
+                "error".to_owned(),
+                Some(
+                    a.error_message
+                        .clone()
+                        .unwrap_or_else(|| "model error".into()),
+                ),
+            ),
+            StopReason::Length => ("ok", "length".to_owned(), None),
+            _ => ("ok", "stop".to_owned(), None),
+        },
+        (Ok(()), None) => ("ok", "stop".to_owned(), None),
+    };
+    let text = last.as_ref().map(|a| a.text()).unwrap_or_default();
+    let ended_at = now_ms();
+    // As OpenClaw orders them: lifecycle end, the last delta, then the terminal chat event.
+    let mut end = json!({"phase": if status == "error" { "error" } else { "end" },
+        "startedAt": started_at, "endedAt": ended_at, "aborted": status == "aborted",
+        "stopReason": stop_reason});
+    if let Some(e) = &error {
+        end["error"] = json!(e);
+    }
+    run.agent_event("lifecycle", end);
+    run.flush_delta(true);
+    let ts = last
+        .as_ref()
+        .map_or(ended_at, |a| a.timestamp.max(0) as u64);
+    let mut extra = Map::new();
+    match status {
+        "ok" => {
+            extra.insert("stopReason".into(), json!(stop_reason));
+            extra.insert("message".into(), text_message(&text, ts));
+            run.chat_event("final", extra);
+        }
+        "aborted" | "timeout" => {
+            if !text.is_empty() {
+                extra.insert("message".into(), text_message(&text, ts));
+            }
+            extra.insert("stopReason".into(), json!(stop_reason));
+            run.chat_event("aborted", extra);
+        }
+        _ => {
+            extra.insert(
+                "errorMessage".into(),
+                json!(error.clone().unwrap_or_default()),
+            );
+            extra.insert("stopReason".into(), json!("error"));
+            run.chat_event("error", extra);
+        }
+    }
+    record(
+        core,
+        live,
+        &run,
+        last.as_ref(),
+        (model.as_deref(), provider.as_deref(), window),
+    );
+    Outcome {
+        status,
+        text,
+        stop_reason,
+        error,
+        session_id,
+        provider,
+        model,
+        started_at,
+        ended_at,
+    }
+}
+
+fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
+    Outcome {
+        status: "error",
+        text: String::new(),
+        stop_reason: "error".into(),
+        error: Some(error),
+        session_id,
+        provider: None,
+        model: None,
+        started_at,
+        ended_at: now_ms(),
+    }
+}
+
+async fn drive(engine: &Engine, req: &TurnRequest) -> Result<(), String> {
+    let ticket = engine
+        .prompt(PromptInput::text(req.message.clone()))
+        .await
+        .map_err(|e| e.to_string())?;
+    drop(ticket);
+    match req.timeout {
+        Some(t) => {
+            if tokio::time::timeout(t, engine.wait_until_idle())
+                .await
+                .is_err()
+            {
+                engine.abort().await;
+                return Err("timeout".into());
+            }
+        }
+        None => engine.wait_until_idle().await,
+    }
+    Ok(())
+}
+
+fn record(
+    core: &Arc<Core>,
+    live: &Live,
+    run: &RunState,
+    last: Option<&openclaw_core::message::AssistantMessage>,
+    (model, provider, window): (Option<&str>, Option<&str>, Option<u64>),
+) {
+    let store = core.store(&live.agent_id);
+    let now = now_ms();
+    store.update(&live.key, false, |e| {
+        e.insert("updatedAt".into(), json!(now));
+        e.insert("lastInteractionAt".into(), json!(now));
+        if let Some(m) = model {
+            e.insert("model".into(), json!(m));
+        }
+        if let Some(p) = provider {
+            e.insert("modelProvider".into(), json!(p));
+        }
+        if let Some(a) = last {
+            let add = |e: &mut Map<String, Value>, k: &str, n: u64| {
+                let old = e.get(k).and_then(Value::as_u64).unwrap_or(0);
+                e.insert(k.into(), json!(old + n));
+            };
+            add(e, "inputTokens", a.usage.input);
+            add(e, "outputTokens", a.usage.output);
+            add(e, "totalTokens", a.usage.total_tokens);
+            if let Some(w) = window {
+                e.insert("contextTokens".into(), json!(w));
+            }
+        }
+        e.insert("lastRunId".into(), json!(run.run_id));
+    });
+    core.session_changed(&live.key, &live.agent_id, "send", Some(&run.run_id));
+}
+
+/// Registers and starts a run in the background; returns a receiver of its outcome.
+pub(crate) fn spawn_run(
+    core: &Arc<Core>,
+    live: Arc<Live>,
+    req: TurnRequest,
+) -> watch::Receiver<Option<Outcome>> {
+    let rx = {
+        let mut runs = super::lock(&core.runs);
+        runs.register(&req.spec.run_id, &live.key);
+        match runs.get(&req.spec.run_id) {
+            Some(r) => r.done.subscribe(),
+            None => watch::channel(None).1,
+        }
+    };
+    let core = core.clone();
+    tokio::spawn(async move {
+        execute(&core, live, req).await;
+    });
+    rx
+}
+
+/// Waits for the outcome a [`spawn_run`] receiver will carry.
+pub(crate) async fn outcome_of(mut rx: watch::Receiver<Option<Outcome>>) -> Option<Outcome> {
+    rx.wait_for(Option::is_some)
+        .await
+        .ok()
+        .and_then(|o| o.clone())
+}

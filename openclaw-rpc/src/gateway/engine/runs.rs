@@ -1,0 +1,171 @@
+//! The run table: the idempotency cache (`chat:<key>`, `agent:<key>`, `send:<key>`; 1,000
+//! entries, 5 minutes, as OpenClaw's `DEDUPE_MAX` / `DEDUPE_TTL_MS`) and the record of each
+//! run (its session key, a cancel token for runs still queued, and its outcome for
+//! `agent.wait`).
+
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
+
+use openclaw_core::CancellationToken;
+use openclaw_core::protocol::ErrorShape;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+
+const DEDUPE_MAX: usize = 1000;
+const DEDUPE_TTL: Duration = Duration::from_secs(300);
+const RUNS_MAX: usize = 1000;
+
+/// A cached answer for an idempotency key.
+#[derive(Clone)]
+pub(crate) enum Cached {
+    InFlight,
+    Done(Result<Value, ErrorShape>),
+}
+
+/// How a run ended.
+#[derive(Debug, Clone)]
+pub(crate) struct Outcome {
+    /// `ok`, `error`, `aborted` or `timeout`.
+    pub status: &'static str,
+    pub text: String,
+    pub stop_reason: String,
+    pub error: Option<String>,
+    pub session_id: String,
+    pub provider: Option<String>,
+    pub model: Option<String>,
+    pub started_at: u64,
+    pub ended_at: u64,
+}
+
+impl Outcome {
+    /// The `agent.wait` answer.
+    pub fn wait_payload(&self, run_id: &str) -> Value {
+        let status = match self.status {
+            "aborted" => "ok",
+            s => s,
+        };
+        let mut v = json!({"runId": run_id, "status": status, "startedAt": self.started_at,
+            "endedAt": self.ended_at, "stopReason": self.stop_reason});
+        if let Some(e) = &self.error {
+            v["error"] = json!(e);
+        }
+        v
+    }
+}
+
+pub(crate) struct RunRecord {
+    pub session_key: String,
+    pub cancel: CancellationToken,
+    pub done: watch::Sender<Option<Outcome>>,
+}
+
+#[derive(Default)]
+pub(crate) struct RunTable {
+    cache: HashMap<String, (Instant, Cached)>,
+    order: VecDeque<String>,
+    runs: HashMap<String, RunRecord>,
+    run_order: VecDeque<String>,
+}
+
+impl RunTable {
+    fn prune(&mut self) {
+        while let Some(front) = self.order.front() {
+            let expired = self
+                .cache
+                .get(front)
+                .is_none_or(|(at, c)| at.elapsed() > DEDUPE_TTL && !matches!(c, Cached::InFlight));
+            if expired || self.order.len() > DEDUPE_MAX {
+                if let Some(k) = self.order.pop_front() {
+                    self.cache.remove(&k);
+                }
+            } else {
+                break;
+            }
+        }
+        while self.run_order.len() > RUNS_MAX {
+            if let Some(k) = self.run_order.pop_front() {
+                self.runs.remove(&k);
+            }
+        }
+    }
+
+    /// The cached answer for `key`, or `None` after marking it in flight.
+    pub fn claim(&mut self, key: &str) -> Option<Cached> {
+        self.prune();
+        if let Some((_, c)) = self.cache.get(key) {
+            return Some(c.clone());
+        }
+        self.cache
+            .insert(key.to_owned(), (Instant::now(), Cached::InFlight));
+        self.order.push_back(key.to_owned());
+        None
+    }
+
+    pub fn finish(&mut self, key: &str, answer: Result<Value, ErrorShape>) {
+        if let Some(slot) = self.cache.get_mut(key) {
+            *slot = (Instant::now(), Cached::Done(answer));
+        }
+    }
+
+    pub fn register(&mut self, run_id: &str, session_key: &str) -> CancellationToken {
+        let cancel = CancellationToken::new();
+        let (done, _) = watch::channel(None);
+        self.runs.insert(
+            run_id.to_owned(),
+            RunRecord {
+                session_key: session_key.to_owned(),
+                cancel: cancel.clone(),
+                done,
+            },
+        );
+        self.run_order.push_back(run_id.to_owned());
+        self.prune();
+        cancel
+    }
+
+    pub fn complete(&mut self, run_id: &str, outcome: Outcome) {
+        if let Some(r) = self.runs.get(run_id) {
+            r.done.send_replace(Some(outcome));
+        }
+    }
+
+    pub fn get(&self, run_id: &str) -> Option<&RunRecord> {
+        self.runs.get(run_id)
+    }
+
+    /// Runs on `key` that have not finished.
+    pub fn unfinished_on(&self, key: &str) -> Vec<String> {
+        self.run_order
+            .iter()
+            .filter(|id| {
+                self.runs
+                    .get(*id)
+                    .is_some_and(|r| r.session_key == key && r.done.borrow().is_none())
+            })
+            .cloned()
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn claims_are_cached_and_bounded() {
+        let mut t = RunTable::default();
+        assert!(t.claim("chat:a").is_none());
+        assert!(matches!(t.claim("chat:a"), Some(Cached::InFlight)));
+        t.finish("chat:a", Ok(json!({"status": "ok"})));
+        assert!(matches!(t.claim("chat:a"), Some(Cached::Done(Ok(_)))));
+        for i in 0..1500 {
+            t.claim(&format!("chat:{i}"));
+            t.finish(&format!("chat:{i}"), Ok(json!(i)));
+        }
+        assert!(t.cache.len() <= DEDUPE_MAX + 1);
+        for i in 0..1500 {
+            t.register(&format!("r{i}"), "k");
+        }
+        assert!(t.runs.len() <= RUNS_MAX);
+    }
+}
