@@ -9,7 +9,7 @@
 //!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_bench
 //!
 //! Env: OPENCLAW_BIN (default target/release/openclaw), FAKE_LLM (default
-//! /work/shared/fake_llm.py), BENCH_QUICK=1 (smaller counts).
+//! ../shared/fake_llm.py beside the repo), BENCH_QUICK=1 (smaller counts).
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -139,7 +139,11 @@ async fn main() {
     let bin = std::env::var("OPENCLAW_BIN")
         .map(PathBuf::from)
         .unwrap_or(root.join("target/release/openclaw"));
-    let fake = std::env::var("FAKE_LLM").unwrap_or_else(|_| "/work/shared/fake_llm.py".into());
+    let fake = std::env::var("FAKE_LLM").unwrap_or_else(|_| {
+        root.join("../shared/fake_llm.py")
+            .to_string_lossy()
+            .into_owned()
+    });
     if !bin.exists() {
         eprintln!(
             "SKIP: {} missing (cargo build --release -p openclaw-cli)",

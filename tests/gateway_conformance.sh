@@ -3,12 +3,13 @@
 #
 #   tests/gateway_conformance.sh [run.py options...]     e.g. --quick, --only health
 #
-# Env: CONFORMANCE_DIR (default /work/shared/conformance/gateway), PYTHON (needs websockets>=13
+# Env: OPENCLAW_SHARED_DIR (default ../shared beside the repo), CONFORMANCE_DIR (default $OPENCLAW_SHARED_DIR/conformance/gateway), PYTHON (needs websockets>=13
 # and jsonschema>=4.18), GW_PORT (default: a free port), OPENCLAW_BIN (default: builds
 # target/debug/openclaw). Exit status is run.py's; 0 with a SKIP line when prerequisites are missing.
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
-conf="${CONFORMANCE_DIR:-/work/shared/conformance/gateway}"
+shared="${OPENCLAW_SHARED_DIR:-$root/../shared}"
+conf="${CONFORMANCE_DIR:-$shared/conformance/gateway}"
 py="${PYTHON:-python3}"
 if [ ! -f "$conf/run.py" ]; then echo "SKIP: no conformance suite at $conf"; exit 0; fi
 if ! "$py" -c 'import websockets, jsonschema' 2>/dev/null; then
@@ -30,7 +31,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
-fake="${FAKE_LLM:-/work/shared/fake_llm.py}"
+fake="${FAKE_LLM:-$shared/fake_llm.py}"
 fake_port="$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')"
 python3 "$fake" "$fake_port" > "$work/fake_llm.log" 2>&1 &
 fake_pid=$!

@@ -28,7 +28,7 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 port="$(free_port)"; fake_port="$(free_port)"; token="e2e-token-$RANDOM$RANDOM"
-python3 "${FAKE_LLM:-/work/shared/fake_llm.py}" "$fake_port" > "$work/fake.log" 2>&1 & fake_pid=$!
+python3 "${FAKE_LLM:-${OPENCLAW_SHARED_DIR:-$root/../shared}/fake_llm.py}" "$fake_port" > "$work/fake.log" 2>&1 & fake_pid=$!
 mkdir -p "$work/state"
 cat > "$work/state/openclaw.json" <<JSON
 {
