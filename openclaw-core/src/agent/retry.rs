@@ -67,41 +67,16 @@ pub fn is_retryable_error(message: &str) -> bool {
     RETRYABLE.as_ref().is_some_and(|r| r.is_match(message))
 }
 
-static OVERFLOW: LazyLock<Vec<Regex>> = LazyLock::new(|| {
-    [
-        r"(?i)prompt is too long",
-        r"(?i)input is too long for requested model",
-        r"(?i)exceeds the context window",
-        r"(?i)input token count.*exceeds the maximum",
-        r"(?i)maximum prompt length is \d+",
-        r"(?i)reduce the length of the messages",
-        r"(?i)maximum context length is \d+ tokens",
-        r"(?i)exceeds the limit of \d+",
-        r"(?i)exceeds the available context size",
-        r"(?i)greater than the context length",
-        r"(?i)context window exceeds limit",
-        r"(?i)exceeded model token limit",
-        r"(?i)context[_ ]length[_ ]exceeded",
-        r"(?i)too many tokens",
-        r"(?i)token limit exceeded",
-        r"(?i)^4(00|13)\s*(status code)?\s*\(no body\)",
-    ]
-    .iter()
-    .filter_map(|p| Regex::new(p).ok())
-    .collect()
-});
-
 /// Whether `message` shows the context did not fit: an error matching a provider's overflow
 /// text, or a successful reply whose input (plus cache reads) exceeds `context_window`.
-///
-/// This is this module's copy of pi's overflow patterns; the provider layer may supply a
-/// better one through [`Agent::set_overflow_check`].
+/// The error texts are recognised by [`crate::provider::is_context_overflow`], the one list
+/// of the providers' overflow phrasings.
 pub fn is_context_overflow(message: &AssistantMessage, context_window: u64) -> bool {
     match message.stop_reason {
         StopReason::Error => message
             .error_message
             .as_deref()
-            .is_some_and(|e| OVERFLOW.iter().any(|r| r.is_match(e))),
+            .is_some_and(crate::provider::is_context_overflow),
         StopReason::Stop => {
             context_window > 0 && message.usage.input + message.usage.cache_read > context_window
         }
