@@ -3,6 +3,8 @@
 //! agent runs it, sends the result back and the model answers with text. Checks the event
 //! sequence, the final messages and what the second request told the model.
 
+#![cfg(feature = "tokio")]
+
 mod agent_support;
 
 use std::sync::Arc;

@@ -1,5 +1,7 @@
 //! anthropic-messages against the loopback SSE server: exact StreamEvents and final messages.
 
+#![cfg(feature = "tokio")]
+
 mod providers_common;
 
 use std::time::Duration;

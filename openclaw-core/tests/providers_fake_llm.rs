@@ -2,6 +2,8 @@
 //! `shared/fake_llm.py` (found by walking up from this crate, or via `OPENCLAW_FAKE_LLM`).
 //! Skips with a message when python3 or the script is missing.
 
+#![cfg(feature = "tokio")]
+
 mod providers_common;
 
 use std::path::PathBuf;

@@ -1,5 +1,7 @@
 //! openai-completions against the loopback SSE server: exact StreamEvents and final messages.
 
+#![cfg(feature = "tokio")]
+
 mod providers_common;
 
 use std::time::Duration;

@@ -1,5 +1,7 @@
 //! openai-responses and google-generative-ai against the loopback SSE server.
 
+#![cfg(feature = "tokio")]
+
 mod providers_common;
 
 use std::time::Duration;

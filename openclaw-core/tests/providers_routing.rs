@@ -1,6 +1,8 @@
 //! Routing over real loopback servers: 429 then success (retry with backoff), a failing
 //! primary moving to the fallback, per-agent overrides and aliases.
 
+#![cfg(feature = "tokio")]
+
 mod providers_common;
 
 use std::path::Path;

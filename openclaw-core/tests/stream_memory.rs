@@ -5,6 +5,8 @@
 //!
 //! This is its own test binary because the allocator is process-wide.
 
+#![cfg(feature = "tokio")]
+
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::atomic::{AtomicUsize, Ordering};
 

@@ -4,9 +4,47 @@
 //!
 //! `message_update` carries the partial assistant message twice (in `assistantMessageEvent` and
 //! as `message`); it is serialised once and the bytes are reused.
+//!
+//! The queue is bounded by records and by bytes ([`MAX_QUEUED_BYTES`]): when stdout is slower
+//! than the agent, producers wait, so memory stays bounded however long the stream.
 
 use std::io::Write;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
+use std::sync::{Arc, Condvar, Mutex};
+
+/// At most this many bytes of output wait in the queue (one larger record may still pass alone).
+pub const MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
+
+/// Bytes queued but not yet written, and whether the writer has stopped.
+#[derive(Default)]
+struct Budget {
+    state: Mutex<(usize, bool)>,
+    freed: Condvar,
+}
+
+impl Budget {
+    /// Wait for room for `len` bytes (never once the writer has stopped).
+    fn take(&self, len: usize) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        while !st.1 && st.0 > 0 && st.0 + len > MAX_QUEUED_BYTES {
+            st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner());
+        }
+        st.0 += len;
+    }
+
+    fn give_back(&self, len: usize) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.0 = st.0.saturating_sub(len);
+        self.freed.notify_all();
+    }
+
+    /// The writer stopped: nobody waits for room any more.
+    fn close(&self) {
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.1 = true;
+        self.freed.notify_all();
+    }
+}
 
 use openclaw_core::event::AgentEvent;
 use serde::Serialize;
@@ -22,18 +60,21 @@ enum Record {
 #[derive(Clone)]
 pub struct Output {
     tx: SyncSender<Record>,
+    budget: Arc<Budget>,
 }
 
 impl Output {
     /// Start the writer thread over `sink`.
     pub fn spawn<W: Write + Send + 'static>(sink: W) -> Output {
         let (tx, rx) = sync_channel(8192);
+        let budget = Arc::new(Budget::default());
+        let writer_budget = budget.clone();
         std::thread::Builder::new()
             .name("rpc-stdout".into())
-            .spawn(move || write_loop(rx, sink))
+            .spawn(move || write_loop(rx, sink, &writer_budget))
             .map(drop)
             .unwrap_or_else(|e| tracing::error!("cannot start the stdout writer: {e}"));
-        Output { tx }
+        Output { tx, budget }
     }
 
     /// Queue one record.
@@ -53,7 +94,12 @@ impl Output {
     }
 
     fn send_raw(&self, line: Vec<u8>) {
-        let _ = self.tx.send(Record::Line(line));
+        let len = line.len();
+        self.budget.take(len);
+        if self.tx.send(Record::Line(line)).is_err() {
+            // The writer is gone (stdout closed): nothing will be written.
+            self.budget.give_back(len);
+        }
     }
 
     /// Wait until everything queued so far has been written and flushed.
@@ -65,14 +111,21 @@ impl Output {
     }
 }
 
-fn write_loop<W: Write>(rx: Receiver<Record>, sink: W) {
+fn write_loop<W: Write>(rx: Receiver<Record>, sink: W, budget: &Budget) {
+    write_records(rx, sink, budget);
+    budget.close();
+}
+
+fn write_records<W: Write>(rx: Receiver<Record>, sink: W, budget: &Budget) {
     let mut out = std::io::BufWriter::with_capacity(64 * 1024, sink);
     while let Ok(rec) = rx.recv() {
         let mut next = Some(rec);
         while let Some(rec) = next.take() {
             match rec {
                 Record::Line(l) => {
-                    if out.write_all(&l).is_err() {
+                    let written = out.write_all(&l);
+                    budget.give_back(l.len());
+                    if written.is_err() {
                         return;
                     }
                 }
