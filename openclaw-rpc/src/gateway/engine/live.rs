@@ -94,6 +94,35 @@ pub(crate) enum Tap {
     Delta(String),
 }
 
+/// A tool call's title and short description, as OpenClaw shows them ("Read from a.txt").
+fn tool_title(name: &str, args: &Value) -> (String, String) {
+    let arg = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
+    let meta = match name {
+        "read" => format!("from {}", arg("path")),
+        "write" => format!("to {}", arg("path")),
+        "edit" | "ls" => arg("path").to_string(),
+        "bash" => arg("command").chars().take(80).collect(),
+        "grep" | "find" => arg("pattern").to_string(),
+        _ => String::new(),
+    };
+    let verb = match name {
+        "read" => "Read",
+        "write" => "Write",
+        "edit" => "Edit",
+        "bash" => "Run",
+        "grep" => "Search",
+        "find" => "Find",
+        "ls" => "List",
+        other => other,
+    };
+    let title = if meta.is_empty() {
+        verb.to_string()
+    } else {
+        format!("{verb} {meta}")
+    };
+    (title, meta)
+}
+
 /// The run in progress on a [`Live`].
 pub(crate) struct RunState {
     pub run_id: String,
@@ -115,6 +144,8 @@ pub(crate) struct RunState {
     /// The messages the run added (from `agent_end`).
     pub added: Vec<Message>,
     pub usage_output: u64,
+    /// Tool calls in flight: id → (started at, title, meta), for their `item` end events.
+    tools: std::collections::HashMap<String, (u64, String, String)>,
 }
 
 /// How a run is started.
@@ -145,6 +176,7 @@ impl RunState {
             replace_next: false,
             added: Vec::new(),
             usage_output: 0,
+            tools: std::collections::HashMap::new(),
         }
     }
 
@@ -224,10 +256,7 @@ impl RunState {
                     if now.len() > self.text.len() && now.starts_with(&self.text) {
                         let delta = now[self.text.len()..].to_owned();
                         self.text = now;
-                        self.agent_event(
-                            "assistant",
-                            json!({"text": self.text, "delta": delta}),
-                        );
+                        self.agent_event("assistant", json!({"text": self.text, "delta": delta}));
                         if let Some(tap) = &self.tap {
                             let _ = tap.send(Tap::Delta(delta));
                         }
@@ -246,41 +275,50 @@ impl RunState {
                     );
                 }
             }
+            // OpenClaw reports tool calls as `item` events of kind `tool` (start, then end with
+            // a status), as the captured frames show; partial results are not streamed.
             AgentEvent::ToolExecutionStart {
                 tool_call_id,
                 tool_name,
                 args,
-            } => self.agent_event(
-                "tool",
-                json!({"phase": "start", "name": tool_name, "toolCallId": tool_call_id, "args": args}),
-            ),
-            AgentEvent::ToolExecutionUpdate {
-                tool_call_id,
-                tool_name,
-                partial_result,
-                ..
-            } => self.agent_event(
-                "tool",
-                json!({"phase": "update", "name": tool_name, "toolCallId": tool_call_id,
-                       "partialResult": partial_result}),
-            ),
+            } => {
+                let (title, meta) = tool_title(tool_name, args);
+                let started = now_ms();
+                self.tools
+                    .insert(tool_call_id.clone(), (started, title.clone(), meta.clone()));
+                self.agent_event(
+                    "item",
+                    json!({"itemId": format!("tool:{tool_call_id}"), "toolCallId": tool_call_id,
+                           "name": tool_name, "kind": "tool", "phase": "start", "title": title,
+                           "status": "running", "meta": meta, "commandBearing": tool_name == "bash",
+                           "startedAt": started}),
+                )
+            }
             AgentEvent::ToolExecutionEnd {
                 tool_call_id,
                 tool_name,
-                result,
                 is_error,
-            } => self.agent_event(
-                "tool",
-                json!({"phase": "result", "name": tool_name, "toolCallId": tool_call_id,
-                       "result": result, "isError": is_error}),
-            ),
+                ..
+            } => {
+                let (started, title, meta) = self
+                    .tools
+                    .remove(tool_call_id)
+                    .unwrap_or_else(|| (now_ms(), tool_name.clone(), String::new()));
+                self.agent_event(
+                    "item",
+                    json!({"itemId": format!("tool:{tool_call_id}"), "toolCallId": tool_call_id,
+                           "name": tool_name, "kind": "tool", "phase": "end", "title": title,
+                           "status": if *is_error { "failed" } else { "completed" }, "meta": meta,
+                           "commandBearing": tool_name == "bash", "startedAt": started,
+                           "endedAt": now_ms()}),
+                )
+            }
             AgentEvent::CompactionStart { .. } => {
                 self.agent_event("compaction", json!({"phase": "start"}))
             }
-            AgentEvent::CompactionEnd { aborted, .. } => self.agent_event(
-                "compaction",
-                json!({"phase": "end", "aborted": aborted}),
-            ),
+            AgentEvent::CompactionEnd { aborted, .. } => {
+                self.agent_event("compaction", json!({"phase": "end", "aborted": aborted}))
+            }
             AgentEvent::AgentEnd { messages } => self.added.extend(messages.iter().cloned()),
             _ => {}
         }
