@@ -368,6 +368,11 @@ pub async fn shutdown_signal() {
 pub async fn run(opts: GatewayOptions) -> Result<(), GatewayError> {
     let gateway = Gateway::start(opts).await?;
     tracing::info!("gateway listening on ws://{}", gateway.local_addr());
+    // The one line a person starting the gateway in a terminal needs (stderr: stdout stays clean).
+    eprintln!(
+        "openclaw gateway listening on ws://{} (http on the same port); Ctrl+C to stop",
+        gateway.local_addr()
+    );
     shutdown_signal().await;
     gateway.shutdown("gateway stopping").await;
     Ok(())
