@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use globset::GlobBuilder;
 use serde_json::{Map, Value, json};
 
-use super::path::resolve_to_cwd;
+use super::path::search_root;
 use super::schema::schema_for;
 use super::truncate::{DEFAULT_MAX_BYTES, Limits, format_size, truncate_head};
 use super::typed::parse_args;
@@ -63,12 +63,7 @@ impl Tool for FindTool {
         if ctx.cancel.is_cancelled() {
             return Err(ToolError::new("Operation aborted"));
         }
-        let raw = args
-            .path
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .unwrap_or(".");
-        let root = resolve_to_cwd(raw, &self.env.cwd);
+        let root = search_root(args.path.as_deref(), &self.env.cwd);
         let cancel = ctx.cancel.clone();
         tokio::task::spawn_blocking(move || find(&root, &args, &cancel))
             .await

@@ -13,7 +13,7 @@ use grep_searcher::{BinaryDetection, SearcherBuilder};
 use ignore::overrides::OverrideBuilder;
 use serde_json::{Map, Value, json};
 
-use super::path::resolve_to_cwd;
+use super::path::search_root;
 use super::schema::schema_for;
 use super::truncate::{
     DEFAULT_MAX_BYTES, GREP_MAX_LINE_LENGTH, Limits, format_size, truncate_head, truncate_line,
@@ -78,12 +78,7 @@ impl Tool for GrepTool {
         if ctx.cancel.is_cancelled() {
             return Err(ToolError::new("Operation aborted"));
         }
-        let raw = args
-            .path
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .unwrap_or(".");
-        let root = resolve_to_cwd(raw, &self.env.cwd);
+        let root = search_root(args.path.as_deref(), &self.env.cwd);
         let cancel = ctx.cancel.clone();
         tokio::task::spawn_blocking(move || grep(&root, &args, &cancel))
             .await

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use serde_json::{Map, Value, json};
 
-use super::path::resolve_to_cwd;
+use super::path::search_root;
 use super::schema::schema_for;
 use super::truncate::{DEFAULT_MAX_BYTES, Limits, format_size, truncate_head};
 use super::typed::parse_args;
@@ -56,12 +56,7 @@ impl Tool for LsTool {
         if ctx.cancel.is_cancelled() {
             return Err(ToolError::new("Operation aborted"));
         }
-        let raw = args
-            .path
-            .as_deref()
-            .filter(|p| !p.is_empty())
-            .unwrap_or(".");
-        let dir = resolve_to_cwd(raw, &self.env.cwd);
+        let dir = search_root(args.path.as_deref(), &self.env.cwd);
         let limit = args.limit.map_or(DEFAULT_LIMIT, |l| l.max(0.0) as usize);
         let meta = match tokio::fs::metadata(&dir).await {
             Ok(m) => m,

@@ -53,6 +53,12 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
     out
 }
 
+/// The directory (or file) a search tool works on: its optional `path` argument resolved
+/// against `cwd`, the cwd itself when absent or empty.
+pub fn search_root(path: Option<&str>, cwd: &Path) -> PathBuf {
+    resolve_to_cwd(path.filter(|p| !p.is_empty()).unwrap_or("."), cwd)
+}
+
 /// The absolute path `raw` names, relative paths taken from `cwd`.
 pub fn resolve_to_cwd(raw: &str, cwd: &Path) -> PathBuf {
     let expanded = expand_path(raw);
