@@ -198,3 +198,77 @@ fn models_config_agents_and_errors() {
     let comp = home.run(&["completions", "bash"], "");
     assert!(stdout(&comp).contains("_openclaw"));
 }
+
+/// `openclaw gateway run` in the background, then the client commands against it over the socket:
+/// `gateway status`, `gateway call`, `health --url`, and a wrong token refused with a hint.
+#[test]
+fn gateway_client_commands_against_a_running_gateway() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let Some(home) = Home::start() else { return };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["gateway", "run", "--port", &port.to_string()])
+        .env("HOME", home.path())
+        .env("OPENCLAW_STATE_DIR", home.state_dir())
+        .env("OPENCLAW_GATEWAY_TOKEN", "cli-test-token")
+        .env_remove("OPENCLAW_CONFIG_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "gateway did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let url = format!("ws://127.0.0.1:{port}");
+    let with = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--url", &url, "--token", "cli-test-token"]);
+        home.run(&all, "")
+    };
+
+    let status = with(&["gateway", "status", "--json"]);
+    assert!(status.status.success(), "{}", stderr(&status));
+    let doc: Value = serde_json::from_str(&stdout(&status)).unwrap();
+    assert_eq!(doc["health"]["ok"], true, "{doc}");
+    assert!(doc["protocol"].as_u64().is_some(), "{doc}");
+
+    let call = with(&["gateway", "call", "agents.list"]);
+    assert!(call.status.success(), "{}", stderr(&call));
+    let agents: Value = serde_json::from_str(&stdout(&call)).unwrap();
+    assert_eq!(agents["defaultId"], "main", "{agents}");
+
+    let bad = with(&["gateway", "call", "no.such.method"]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        stderr(&bad).contains("unknown method: no.such.method"),
+        "{}",
+        stderr(&bad)
+    );
+
+    let health = with(&["health"]);
+    assert!(health.status.success(), "{}", stderr(&health));
+    assert!(stdout(&health).contains(": ok"), "{}", stdout(&health));
+
+    let refused = home.run(
+        &["gateway", "status", "--url", &url, "--token", "wrong"],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+    let err = stderr(&refused);
+    assert!(err.contains("the gateway refused the connection"), "{err}");
+    assert!(err.contains("OPENCLAW_GATEWAY_TOKEN"), "{err}");
+
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+}

@@ -1,7 +1,7 @@
 //! `openclaw gateway run|status|call`: serve the WebSocket gateway (`run` is
 //! [`crate::gateway_cmd`]), or talk to a running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`).
 
-use openclaw_tui::gateway::{ConnectOptions, GatewayClient};
+use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::{Value, json};
 
 use super::runtime;
@@ -28,15 +28,17 @@ fn call(
     scopes: &[&str],
 ) -> CliResult<(Value, Value)> {
     let url = target_url(t);
-    let mut opts = ConnectOptions::cli(t.token.clone());
-    opts.scopes = scopes.iter().map(|s| s.to_string()).collect();
+    let mut opts = ConnectOptions::new(url).scopes(scopes.iter().copied());
+    opts.token = t.token.clone();
     runtime()?.block_on(async move {
-        let (client, _events) = GatewayClient::connect(&url, opts)
+        let client = GatewayClient::connect(opts).await.map_err(gateway_error)?;
+        let res = client
+            .call(method, Some(params))
             .await
-            .map_err(gateway_error)?;
-        let res = client.request(method, params).await.map_err(gateway_error);
-        client.close();
-        Ok((client.hello.clone(), res?))
+            .map_err(gateway_error);
+        let hello = client.hello().clone();
+        client.close().await;
+        Ok((hello, res?))
     })
 }
 

@@ -2,7 +2,7 @@
 //! models and credentials, sessions) or, with `--url`, a running gateway's `health`/`status`.
 
 use openclaw_core::config::{self, OpenClawConfig};
-use openclaw_tui::gateway::{ConnectOptions, GatewayClient};
+use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::{Value, json};
 
 use super::models::{key_hint, registry};
@@ -18,14 +18,14 @@ fn remote(args: &HealthArgs, method: &str) -> CliResult<Value> {
     let token = args.gateway.token.clone();
     let rt = runtime()?;
     rt.block_on(async move {
-        let (client, _events) = GatewayClient::connect(&url, ConnectOptions::cli(token))
-            .await
-            .map_err(gateway_error)?;
+        let mut opts = ConnectOptions::new(url).scopes(["operator.read"]);
+        opts.token = token;
+        let client = GatewayClient::connect(opts).await.map_err(gateway_error)?;
         let res = client
-            .request(method, json!({}))
+            .call(method, Some(json!({})))
             .await
             .map_err(gateway_error);
-        client.close();
+        client.close().await;
         res
     })
 }

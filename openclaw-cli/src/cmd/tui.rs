@@ -43,12 +43,12 @@ pub(crate) async fn start_engine(args: &AgentArgs) -> CliResult<EngineBackend> {
 }
 
 /// The gateway error with the URL tried and how to start one.
-pub(crate) fn gateway_error(e: openclaw_tui::gateway::GatewayError) -> CliError {
-    use openclaw_tui::gateway::GatewayError as G;
+pub(crate) fn gateway_error(e: openclaw_rpc::client::gateway::GatewayClientError) -> CliError {
+    use openclaw_rpc::client::gateway::GatewayClientError as G;
     match e {
-        G::Unreachable { .. } | G::Timeout(_) | G::Closed => CliError::failure(e.to_string())
+        G::Connect { .. } | G::Timeout { .. } | G::Closed => CliError::failure(e.to_string())
             .hint("start one with `openclaw gateway run`, or point --url / OPENCLAW_GATEWAY_URL at a running gateway"),
-        G::Rejected(_) => CliError::failure(e.to_string()).hint("check --token / OPENCLAW_GATEWAY_TOKEN"),
+        G::Refused { .. } => CliError::failure(e.to_string()).hint("check --token / OPENCLAW_GATEWAY_TOKEN"),
         G::Request { .. } => CliError::failure(e.to_string()),
     }
 }

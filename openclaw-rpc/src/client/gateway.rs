@@ -1,7 +1,8 @@
 //! A small typed client for the OpenClaw gateway WebSocket protocol: connect (wait for
 //! `connect.challenge`, send `connect` with a token or password, read `hello-ok`), call
 //! methods (including the "accepted, then final" double response), and receive events.
-//! Used by `openclaw gateway status|call`, the benches and the tests.
+//! Used by `openclaw gateway status|call`, `openclaw health --url`, the TUI attached to a gateway,
+//! the benches and the tests.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), openclaw_rpc::client::gateway::GatewayClientError> {
@@ -22,11 +23,14 @@ use serde_json::{Value, json};
 use tokio::sync::{broadcast, mpsc};
 use tokio_tungstenite::tungstenite::Message;
 
-/// Why a gateway call failed.
+/// Why connecting to the gateway or a call failed.
 #[derive(Debug, thiserror::Error)]
 pub enum GatewayClientError {
-    #[error("cannot connect to {url}: {reason}")]
+    /// No WebSocket could be opened (nothing listens, DNS, TLS, handshake timeout).
+    #[error("cannot reach the gateway at {url}: {reason}")]
     Connect { url: String, reason: String },
+    /// The gateway answered `connect` with an error (bad token, protocol mismatch, …).
+    /// `code` is the detail code when there is one (`AUTH_TOKEN_MISMATCH`), else the error code.
     #[error("the gateway refused the connection: {code}: {message}")]
     Refused {
         code: String,
@@ -34,42 +38,52 @@ pub enum GatewayClientError {
         error: Value,
     },
     /// A `res` with `ok:false`; `error` is the gateway's ErrorShape.
-    #[error("{code}: {message}")]
+    #[error("{method} failed: {code}: {message}")]
     Request {
+        method: String,
         code: String,
         message: String,
         error: Value,
     },
-    #[error("the connection closed before the answer arrived")]
+    #[error("the gateway connection closed")]
     Closed,
-    #[error("no answer within {0:?}")]
-    Timeout(Duration),
+    #[error("the gateway did not answer {what} within {after:?}")]
+    Timeout { what: String, after: Duration },
 }
 
 impl GatewayClientError {
-    fn from_shape(error: Value, refused: bool) -> Self {
+    /// The error code and message of an ErrorShape, preferring the detail code clients branch on.
+    fn code_and_message(error: &Value) -> (String, String) {
         let code = error
-            .get("code")
+            .pointer("/details/code")
+            .or_else(|| error.get("code"))
             .and_then(Value::as_str)
             .unwrap_or("UNKNOWN")
             .to_owned();
         let message = error
             .get("message")
             .and_then(Value::as_str)
-            .unwrap_or_default()
+            .unwrap_or("request failed")
             .to_owned();
-        if refused {
-            GatewayClientError::Refused {
-                code,
-                message,
-                error,
-            }
-        } else {
-            GatewayClientError::Request {
-                code,
-                message,
-                error,
-            }
+        (code, message)
+    }
+
+    fn refused(error: Value) -> Self {
+        let (code, message) = Self::code_and_message(&error);
+        GatewayClientError::Refused {
+            code,
+            message,
+            error,
+        }
+    }
+
+    fn request(method: &str, error: Value) -> Self {
+        let (code, message) = Self::code_and_message(&error);
+        GatewayClientError::Request {
+            method: method.to_owned(),
+            code,
+            message,
+            error,
         }
     }
 }
@@ -81,10 +95,15 @@ pub struct ConnectOptions {
     pub token: Option<String>,
     pub password: Option<String>,
     pub scopes: Vec<String>,
+    /// `client.id`: `cli`, `openclaw-tui`, `gateway-client`.
     pub client_id: String,
+    /// `client.mode`: `cli`, `ui`, `backend`, `probe`.
     pub client_mode: String,
+    /// Capabilities offered in `connect` (`tool-events`, …).
+    pub caps: Vec<String>,
     pub min_protocol: u32,
     pub max_protocol: u32,
+    /// How long to wait for the connection and for each answer.
     pub timeout: Duration,
 }
 
@@ -106,6 +125,7 @@ impl ConnectOptions {
             .to_vec(),
             client_id: "cli".into(),
             client_mode: "cli".into(),
+            caps: Vec::new(),
             min_protocol: 3,
             max_protocol: 4,
             timeout: Duration::from_secs(10),
@@ -126,25 +146,80 @@ impl ConnectOptions {
         self.scopes = scopes.into_iter().map(Into::into).collect();
         self
     }
+
+    /// How the client introduces itself: `client.id` and `client.mode`.
+    pub fn client(mut self, id: impl Into<String>, mode: impl Into<String>) -> Self {
+        self.client_id = id.into();
+        self.client_mode = mode.into();
+        self
+    }
+
+    pub fn caps<S: Into<String>>(mut self, caps: impl IntoIterator<Item = S>) -> Self {
+        self.caps = caps.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
 }
 
 type Pending = Arc<Mutex<HashMap<String, mpsc::UnboundedSender<Result<Value, Value>>>>>;
+type EventSlot = Arc<Mutex<Option<broadcast::Sender<Value>>>>;
 
-/// A connected, authenticated client.
+/// How many event frames a slow subscriber may fall behind before it sees `Lagged`.
+const EVENT_BACKLOG: usize = 4096;
+
+/// A connected, authenticated client. Requests may be issued concurrently from any task.
 pub struct GatewayClient {
+    url: String,
     out: mpsc::UnboundedSender<Message>,
     pending: Pending,
-    events: broadcast::Sender<Value>,
+    /// Taken (closing the channel) when the connection ends, so subscribers see `Closed`.
+    events: EventSlot,
     hello: Value,
     next: AtomicU64,
     timeout: Duration,
-    reader: tokio::task::JoinHandle<()>,
+    io: tokio::task::JoinHandle<()>,
+}
+
+impl std::fmt::Debug for GatewayClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GatewayClient")
+            .field("url", &self.url)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Drop for GatewayClient {
     fn drop(&mut self) {
-        self.reader.abort();
+        self.io.abort();
     }
+}
+
+/// The first text frame on `stream` that `pick` accepts, within `timeout`.
+async fn next_frame<S>(
+    stream: &mut S,
+    timeout: Duration,
+    mut pick: impl FnMut(&Value) -> bool,
+) -> Result<Option<Value>, tokio::time::error::Elapsed>
+where
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    tokio::time::timeout(timeout, async {
+        while let Some(Ok(msg)) = stream.next().await {
+            if let Message::Text(t) = msg {
+                if let Ok(v) = serde_json::from_str::<Value>(&t) {
+                    if pick(&v) {
+                        return Some(v);
+                    }
+                }
+            }
+        }
+        None
+    })
+    .await
 }
 
 impl GatewayClient {
@@ -159,27 +234,16 @@ impl GatewayClient {
             tokio_tungstenite::connect_async(opts.url.as_str()),
         )
         .await
-        .map_err(|_| fail("timed out".into()))?
+        .map_err(|_| fail(format!("timed out after {:?}", opts.timeout)))?
         .map_err(|e| fail(e.to_string()))?;
         let (mut sink, mut stream) = ws.split();
         // The challenge comes first.
-        let challenge = tokio::time::timeout(opts.timeout, async {
-            while let Some(Ok(msg)) = stream.next().await {
-                if let Message::Text(t) = msg {
-                    if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                        if v.get("event").and_then(Value::as_str) == Some("connect.challenge") {
-                            return Some(v);
-                        }
-                    }
-                }
-            }
-            None
+        next_frame(&mut stream, opts.timeout, |v| {
+            v.get("event").and_then(Value::as_str) == Some("connect.challenge")
         })
         .await
-        .map_err(|_| fail("no connect.challenge".into()))?;
-        if challenge.is_none() {
-            return Err(fail("closed before connect.challenge".into()));
-        }
+        .map_err(|_| fail("no connect.challenge".into()))?
+        .ok_or_else(|| fail("closed before connect.challenge".into()))?;
         let mut auth = serde_json::Map::new();
         if let Some(t) = &opts.token {
             auth.insert("token".into(), json!(t));
@@ -192,78 +256,44 @@ impl GatewayClient {
             "client": {"id": opts.client_id, "version": env!("CARGO_PKG_VERSION"),
                 "platform": std::env::consts::OS, "mode": opts.client_mode,
                 "instanceId": uuid::Uuid::new_v4().to_string()},
-            "caps": [], "auth": auth, "role": "operator", "scopes": opts.scopes}});
+            "caps": opts.caps, "auth": auth, "role": "operator", "scopes": opts.scopes}});
         sink.send(Message::text(connect.to_string()))
             .await
             .map_err(|e| fail(e.to_string()))?;
-        let hello = tokio::time::timeout(opts.timeout, async {
-            while let Some(Ok(msg)) = stream.next().await {
-                if let Message::Text(t) = msg {
-                    if let Ok(v) = serde_json::from_str::<Value>(&t) {
-                        if v.get("type").and_then(Value::as_str) == Some("res") {
-                            return Some(v);
-                        }
-                    }
-                }
-            }
-            None
+        let hello = next_frame(&mut stream, opts.timeout, |v| {
+            v.get("type").and_then(Value::as_str) == Some("res")
         })
         .await
-        .map_err(|_| fail("no answer to connect".into()))?
-        .ok_or_else(|| fail("closed during connect".into()))?;
+        .map_err(|_| GatewayClientError::Timeout {
+            what: "connect".into(),
+            after: opts.timeout,
+        })?
+        .ok_or(GatewayClientError::Closed)?;
         if hello.get("ok") != Some(&Value::Bool(true)) {
-            return Err(GatewayClientError::from_shape(
+            return Err(GatewayClientError::refused(
                 hello.get("error").cloned().unwrap_or(Value::Null),
-                true,
             ));
         }
-        let (out, mut out_rx) = mpsc::unbounded_channel::<Message>();
+        let (out, out_rx) = mpsc::unbounded_channel::<Message>();
         let pending: Pending = Arc::default();
-        let (events, _) = broadcast::channel(1024);
-        let (p2, e2) = (pending.clone(), events.clone());
-        let reader = tokio::spawn(async move {
-            loop {
-                tokio::select! {
-                    msg = out_rx.recv() => match msg {
-                        Some(m) => if sink.send(m).await.is_err() { break },
-                        None => { let _ = sink.close().await; break }
-                    },
-                    msg = stream.next() => match msg {
-                        Some(Ok(Message::Text(t))) => {
-                            let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
-                            match v.get("type").and_then(Value::as_str) {
-                                Some("res") => {
-                                    let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
-                                    let tx = p2.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
-                                    if let Some(tx) = tx {
-                                        let r = if v.get("ok") == Some(&Value::Bool(true)) {
-                                            Ok(v.get("payload").cloned().unwrap_or(Value::Null))
-                                        } else {
-                                            Err(v.get("error").cloned().unwrap_or(Value::Null))
-                                        };
-                                        let _ = tx.send(r);
-                                    }
-                                }
-                                Some("event") => { let _ = e2.send(v); }
-                                _ => {}
-                            }
-                        }
-                        Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
-                        Some(Ok(_)) => {}
-                    },
-                }
-            }
-            p2.lock().unwrap_or_else(|p| p.into_inner()).clear();
-        });
+        let (sender, _) = broadcast::channel(EVENT_BACKLOG);
+        let events: EventSlot = Arc::new(Mutex::new(Some(sender)));
+        let io = tokio::spawn(pump(sink, stream, out_rx, pending.clone(), events.clone()));
         Ok(GatewayClient {
+            url: opts.url,
             out,
             pending,
             events,
             hello: hello.get("payload").cloned().unwrap_or(Value::Null),
             next: AtomicU64::new(1),
             timeout: opts.timeout,
-            reader,
+            io,
         })
+    }
+
+    /// The URL this client connected to.
+    pub fn url(&self) -> &str {
+        &self.url
     }
 
     /// The `hello-ok` payload.
@@ -271,9 +301,14 @@ impl GatewayClient {
         &self.hello
     }
 
-    /// Every event frame (`{type:"event", event, payload, seq}`) from now on.
+    /// Every event frame (`{type:"event", event, payload, seq}`) from now on. A subscriber
+    /// more than 4,096 frames behind gets `RecvError::Lagged` and continues with newer ones;
+    /// once the connection has ended, `recv` returns `RecvError::Closed`.
     pub fn subscribe(&self) -> broadcast::Receiver<Value> {
-        self.events.subscribe()
+        match &*self.events.lock().unwrap_or_else(|p| p.into_inner()) {
+            Some(sender) => sender.subscribe(),
+            None => broadcast::channel(1).1,
+        }
     }
 
     fn send(
@@ -297,20 +332,31 @@ impl GatewayClient {
 
     async fn next_answer(
         &self,
+        method: &str,
         rx: &mut mpsc::UnboundedReceiver<Result<Value, Value>>,
         timeout: Option<Duration>,
     ) -> Result<Value, GatewayClientError> {
         let got = match timeout {
-            Some(t) => tokio::time::timeout(t, rx.recv())
-                .await
-                .map_err(|_| GatewayClientError::Timeout(t))?,
+            Some(after) => tokio::time::timeout(after, rx.recv()).await.map_err(|_| {
+                GatewayClientError::Timeout {
+                    what: method.to_owned(),
+                    after,
+                }
+            })?,
             None => rx.recv().await,
         };
         match got {
             Some(Ok(v)) => Ok(v),
-            Some(Err(e)) => Err(GatewayClientError::from_shape(e, false)),
+            Some(Err(e)) => Err(GatewayClientError::request(method, e)),
             None => Err(GatewayClientError::Closed),
         }
+    }
+
+    fn forget(&self, id: &str) {
+        self.pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(id);
     }
 
     /// Calls `method` and returns the first answer's payload.
@@ -320,11 +366,8 @@ impl GatewayClient {
         params: Option<Value>,
     ) -> Result<Value, GatewayClientError> {
         let (id, mut rx) = self.send(method, params);
-        let r = self.next_answer(&mut rx, Some(self.timeout)).await;
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        let r = self.next_answer(method, &mut rx, Some(self.timeout)).await;
+        self.forget(&id);
         r
     }
 
@@ -338,23 +381,71 @@ impl GatewayClient {
         let (id, mut rx) = self.send(method, params);
         let r = async {
             loop {
-                let v = self.next_answer(&mut rx, timeout).await?;
+                let v = self.next_answer(method, &mut rx, timeout).await?;
                 if v.get("status").and_then(Value::as_str) != Some("accepted") {
                     return Ok(v);
                 }
             }
         }
         .await;
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&id);
+        self.forget(&id);
         r
     }
 
-    /// Closes the connection.
+    /// Closes the connection (a close frame, then the socket).
     pub async fn close(self) {
         let _ = self.out.send(Message::Close(None));
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
+}
+
+/// The connection's one I/O task: writes queued frames, routes `res` frames to their callers
+/// and broadcasts `event` frames. Pings are answered by tungstenite itself.
+async fn pump<K, S>(
+    mut sink: K,
+    mut stream: S,
+    mut out_rx: mpsc::UnboundedReceiver<Message>,
+    pending: Pending,
+    events: EventSlot,
+) where
+    K: futures::Sink<Message> + Unpin,
+    S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let Some(sender) = events.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+        return;
+    };
+    loop {
+        tokio::select! {
+            msg = out_rx.recv() => match msg {
+                Some(m) => if sink.send(m).await.is_err() { break },
+                None => { let _ = sink.close().await; break }
+            },
+            msg = stream.next() => match msg {
+                Some(Ok(Message::Text(t))) => {
+                    let Ok(v) = serde_json::from_str::<Value>(&t) else { continue };
+                    match v.get("type").and_then(Value::as_str) {
+                        Some("res") => {
+                            let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
+                            let tx = pending.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
+                            if let Some(tx) = tx {
+                                let r = if v.get("ok") == Some(&Value::Bool(true)) {
+                                    Ok(v.get("payload").cloned().unwrap_or(Value::Null))
+                                } else {
+                                    Err(v.get("error").cloned().unwrap_or(Value::Null))
+                                };
+                                let _ = tx.send(r);
+                            }
+                        }
+                        Some("event") => { let _ = sender.send(v); }
+                        _ => {}
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+        }
+    }
+    // Dropping the senders wakes every waiting caller and subscriber with `Closed`.
+    pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    events.lock().unwrap_or_else(|p| p.into_inner()).take();
 }

@@ -1,10 +1,9 @@
 //! Attach mode: the chat screen driven by a running OpenClaw gateway over WebSocket.
 //!
-//! [`client`] is the protocol client; [`GatewayBackend`] adapts it to [`crate::ChatBackend`]
+//! The protocol client is `openclaw_rpc::client::gateway`; [`GatewayBackend`] adapts it to [`crate::ChatBackend`]
 //! by sending `chat.send`/`chat.abort`/`sessions.*` requests and translating the gateway's
 //! `chat` and `agent` events into the agent events the screen already understands.
 
-pub mod client;
 mod translate;
 
 use std::sync::{Arc, Mutex};
@@ -13,9 +12,10 @@ use async_trait::async_trait;
 use openclaw_core::message::Message;
 use openclaw_core::{AgentEvent, ThinkingLevel};
 use serde_json::{Value, json};
-use tokio::sync::mpsc;
+use tokio::sync::{broadcast, mpsc};
 
-pub use client::{ConnectOptions, GatewayClient, GatewayError, GatewayEvent};
+pub use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient, GatewayClientError};
+pub use translate::GatewayEvent;
 
 use crate::backend::{
     BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ModelChoice,
@@ -23,10 +23,10 @@ use crate::backend::{
 };
 use translate::Translator;
 
-impl From<GatewayError> for BackendError {
-    fn from(e: GatewayError) -> Self {
+impl From<GatewayClientError> for BackendError {
+    fn from(e: GatewayClientError) -> Self {
         match e {
-            GatewayError::Closed | GatewayError::Unreachable { .. } => {
+            GatewayClientError::Closed | GatewayClientError::Connect { .. } => {
                 BackendError::Disconnected(e.to_string())
             }
             other => BackendError::Failed(other.to_string()),
@@ -46,7 +46,7 @@ pub fn canonical_key(key: &str, agent: &str) -> String {
 /// A [`ChatBackend`] over a gateway connection.
 pub struct GatewayBackend {
     client: GatewayClient,
-    events: Mutex<Option<mpsc::UnboundedReceiver<GatewayEvent>>>,
+    events: Mutex<Option<broadcast::Receiver<Value>>>,
     session_key: Arc<Mutex<String>>,
     state: Arc<Mutex<BackendState>>,
     run_id: Arc<Mutex<Option<String>>>,
@@ -68,26 +68,23 @@ impl GatewayBackend {
         url: &str,
         token: Option<String>,
         session: &str,
-    ) -> Result<Self, GatewayError> {
-        let opts = ConnectOptions {
-            token,
-            client_id: "openclaw-tui".into(),
-            mode: "ui".into(),
-            scopes: vec![
-                "operator.read".into(),
-                "operator.write".into(),
-                "operator.admin".into(),
-            ],
-            caps: vec!["tool-events".into()],
-        };
-        let (client, events) = GatewayClient::connect(url, opts).await?;
+    ) -> Result<Self, GatewayClientError> {
+        let mut opts = ConnectOptions::new(url)
+            .client("openclaw-tui", "ui")
+            .scopes(["operator.read", "operator.write", "operator.admin"])
+            .caps(["tool-events"])
+            // Compaction summarises with the model: allow it time.
+            .timeout(std::time::Duration::from_secs(60));
+        opts.token = token;
+        let client = GatewayClient::connect(opts).await?;
+        let events = client.subscribe();
         let agent = client
-            .hello
+            .hello()
             .pointer("/snapshot/sessionDefaults/defaultAgentId")
             .and_then(Value::as_str)
             .unwrap_or("main")
             .to_string();
-        let _ = client.request("sessions.subscribe", json!({})).await;
+        let _ = client.call("sessions.subscribe", Some(json!({}))).await;
         Ok(GatewayBackend {
             client,
             events: Mutex::new(Some(events)),
@@ -96,6 +93,11 @@ impl GatewayBackend {
             run_id: Arc::new(Mutex::new(None)),
             local: Mutex::new(None),
         })
+    }
+
+    /// One request with its params.
+    async fn request(&self, method: &str, params: Value) -> Result<Value, GatewayClientError> {
+        self.client.call(method, Some(params)).await
     }
 
     fn key(&self) -> String {
@@ -125,7 +127,7 @@ impl GatewayBackend {
                 message: Message::User(user),
             }));
         }
-        let res = self.client.request("chat.send", params).await?;
+        let res = self.request("chat.send", params).await?;
         if let Some(r) = res.get("runId").and_then(Value::as_str) {
             if let Ok(mut g) = self.run_id.lock() {
                 *g = Some(r.to_string());
@@ -152,7 +154,17 @@ impl ChatBackend for GatewayBackend {
             let state = self.state.clone();
             tokio::spawn(async move {
                 let mut tr = Translator::default();
-                while let Some(ev) = events.recv().await {
+                loop {
+                    let ev = match events.recv().await {
+                        Ok(frame) => GatewayEvent::from_frame(frame),
+                        Err(broadcast::error::RecvError::Lagged(n)) => {
+                            tracing::warn!(
+                                "fell {n} gateway events behind; some deltas were skipped"
+                            );
+                            continue;
+                        }
+                        Err(broadcast::error::RecvError::Closed) => break,
+                    };
                     let current = key.lock().map(|k| k.clone()).unwrap_or_default();
                     for out in tr.translate(&ev, &current) {
                         if let BackendEvent::State(s) = &out {
@@ -175,11 +187,7 @@ impl ChatBackend for GatewayBackend {
         let key = self.key();
         let mut st = self.state.lock().map(|s| s.clone()).unwrap_or_default();
         st.session_id = Some(key.clone());
-        if let Ok(d) = self
-            .client
-            .request("sessions.describe", json!({"key": key}))
-            .await
-        {
+        if let Ok(d) = self.request("sessions.describe", json!({"key": key})).await {
             if let Some(row) = d.get("session").filter(|s| !s.is_null()) {
                 st.session_name = row
                     .get("label")
@@ -220,7 +228,6 @@ impl ChatBackend for GatewayBackend {
 
     async fn messages(&self) -> BackendResult<Vec<Message>> {
         let res = self
-            .client
             .request(
                 "chat.history",
                 json!({"sessionKey": self.key(), "limit": 200}),
@@ -254,12 +261,12 @@ impl ChatBackend for GatewayBackend {
         if let Some(r) = self.run_id.lock().ok().and_then(|g| g.clone()) {
             params["runId"] = json!(r);
         }
-        self.client.request("chat.abort", params).await?;
+        self.request("chat.abort", params).await?;
         Ok(())
     }
 
     async fn models(&self) -> BackendResult<Vec<ModelChoice>> {
-        let res = self.client.request("models.list", json!({})).await?;
+        let res = self.request("models.list", json!({})).await?;
         let list = res
             .get("models")
             .and_then(Value::as_array)
@@ -291,22 +298,20 @@ impl ChatBackend for GatewayBackend {
     }
 
     async fn set_model(&self, provider: &str, id: &str) -> BackendResult<()> {
-        self.client
-            .request(
-                "sessions.patch",
-                json!({"key": self.key(), "model": format!("{provider}/{id}")}),
-            )
-            .await?;
+        self.request(
+            "sessions.patch",
+            json!({"key": self.key(), "model": format!("{provider}/{id}")}),
+        )
+        .await?;
         Ok(())
     }
 
     async fn set_thinking(&self, level: ThinkingLevel) -> BackendResult<()> {
-        self.client
-            .request(
-                "sessions.patch",
-                json!({"key": self.key(), "thinkingLevel": level.as_str()}),
-            )
-            .await?;
+        self.request(
+            "sessions.patch",
+            json!({"key": self.key(), "thinkingLevel": level.as_str()}),
+        )
+        .await?;
         if let Ok(mut s) = self.state.lock() {
             s.thinking = level;
         }
@@ -314,18 +319,16 @@ impl ChatBackend for GatewayBackend {
     }
 
     async fn new_session(&self) -> BackendResult<()> {
-        self.client
-            .request(
-                "sessions.reset",
-                json!({"key": self.key(), "reason": "new"}),
-            )
-            .await?;
+        self.request(
+            "sessions.reset",
+            json!({"key": self.key(), "reason": "new"}),
+        )
+        .await?;
         Ok(())
     }
 
     async fn sessions(&self) -> BackendResult<Vec<SessionChoice>> {
         let res = self
-            .client
             .request(
                 "sessions.list",
                 json!({"includeDerivedTitles": true, "includeLastMessage": true, "limit": 100}),
@@ -365,15 +368,13 @@ impl ChatBackend for GatewayBackend {
     }
 
     async fn compact(&self) -> BackendResult<()> {
-        self.client
-            .request("sessions.compact", json!({"key": self.key()}))
+        self.request("sessions.compact", json!({"key": self.key()}))
             .await?;
         Ok(())
     }
 
     async fn set_session_name(&self, name: &str) -> BackendResult<()> {
-        self.client
-            .request("sessions.patch", json!({"key": self.key(), "label": name}))
+        self.request("sessions.patch", json!({"key": self.key(), "label": name}))
             .await?;
         Ok(())
     }

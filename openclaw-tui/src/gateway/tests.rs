@@ -144,9 +144,13 @@ async fn wrong_token_is_rejected_with_the_reason() {
     let err = GatewayBackend::connect(&url, Some("wrong".into()), "main")
         .await
         .unwrap_err();
+    assert!(
+        matches!(&err, GatewayClientError::Refused { code, .. } if code == "AUTH_TOKEN_MISMATCH"),
+        "{err:?}"
+    );
     assert_eq!(
-        err,
-        GatewayError::Rejected("AUTH_TOKEN_MISMATCH: unauthorized: gateway token mismatch".into())
+        err.to_string(),
+        "the gateway refused the connection: AUTH_TOKEN_MISMATCH: unauthorized: gateway token mismatch"
     );
 }
 

@@ -6,8 +6,31 @@ use openclaw_core::message::{AssistantMessage, ContentBlock, Message, StopReason
 use openclaw_core::{AgentEvent, AssistantMessageEvent, ToolOutput};
 use serde_json::{Value, json};
 
-use super::GatewayEvent;
 use crate::backend::{BackendEvent, BackendState, ModelChoice};
+
+/// An event frame as the translator reads it: `{type:"event", event, payload}`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct GatewayEvent {
+    pub event: String,
+    pub payload: Value,
+}
+
+impl GatewayEvent {
+    /// The event name and payload of an event frame.
+    pub fn from_frame(mut frame: Value) -> Self {
+        GatewayEvent {
+            event: frame
+                .get("event")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_string(),
+            payload: frame
+                .get_mut("payload")
+                .map(Value::take)
+                .unwrap_or(Value::Null),
+        }
+    }
+}
 
 /// Per-connection translation state: the run being shown and the model it uses.
 #[derive(Debug, Default)]
