@@ -7,16 +7,16 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use globset::GlobBuilder;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::listing::{LimitHit, listing_output, run_blocking};
 use super::path::search_root;
 use super::schema::schema_for;
-use super::truncate::{DEFAULT_MAX_BYTES, Limits, format_size, truncate_head};
+use super::truncate::DEFAULT_MAX_BYTES;
 use super::typed::parse_args;
 use super::walk::{relative_posix, walker};
 use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
 use crate::cancel::CancellationToken;
-use crate::message::ContentBlock;
 
 const DEFAULT_LIMIT: usize = 1000;
 
@@ -60,14 +60,11 @@ impl Tool for FindTool {
     }
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
         let args: FindArgs = parse_args("find", args)?;
-        if ctx.cancel.is_cancelled() {
-            return Err(ToolError::new("Operation aborted"));
-        }
         let root = search_root(args.path.as_deref(), &self.env.cwd);
-        let cancel = ctx.cancel.clone();
-        tokio::task::spawn_blocking(move || find(&root, &args, &cancel))
-            .await
-            .map_err(|e| ToolError::new(format!("find failed: {e}")))?
+        run_blocking("find", &ctx.cancel, move |cancel| {
+            find(&root, &args, cancel)
+        })
+        .await
     }
 }
 
@@ -114,29 +111,15 @@ fn find(root: &Path, args: &FindArgs, cancel: &CancellationToken) -> Result<Tool
     if results.is_empty() {
         return Ok(ToolOutput::text("No files found matching pattern"));
     }
-    let limit_reached = results.len() >= limit;
-    let t = truncate_head(&results.join("\n"), Limits::bytes_only());
-    let mut out = t.content.clone();
-    let mut details = Map::new();
-    let mut notices = Vec::new();
-    if limit_reached {
-        notices.push(format!(
-            "{limit} results limit reached. Use limit={} for more, or refine pattern",
-            limit * 2
-        ));
-        details.insert("resultLimitReached".into(), json!(limit));
-    }
-    if t.truncated {
-        notices.push(format!("{} limit reached", format_size(DEFAULT_MAX_BYTES)));
-        details.insert("truncation".into(), json!(t));
-    }
-    if !notices.is_empty() {
-        out.push_str(&format!("\n\n[{}]", notices.join(". ")));
-    }
-    Ok(ToolOutput {
-        content: vec![ContentBlock::text(out)],
-        details: (!details.is_empty()).then_some(Value::Object(details)),
-    })
+    let limit_hit = (results.len() >= limit).then(|| {
+        LimitHit::count(
+            limit,
+            "results",
+            ", or refine pattern",
+            "resultLimitReached",
+        )
+    });
+    Ok(listing_output(&results, limit_hit, None))
 }
 
 #[cfg(test)]

@@ -11,18 +11,16 @@ use grep_regex::RegexMatcherBuilder;
 use grep_searcher::sinks::Lossy;
 use grep_searcher::{BinaryDetection, SearcherBuilder};
 use ignore::overrides::OverrideBuilder;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::listing::{LimitHit, listing_output, run_blocking};
 use super::path::search_root;
 use super::schema::schema_for;
-use super::truncate::{
-    DEFAULT_MAX_BYTES, GREP_MAX_LINE_LENGTH, Limits, format_size, truncate_head, truncate_line,
-};
+use super::truncate::{DEFAULT_MAX_BYTES, GREP_MAX_LINE_LENGTH, truncate_line};
 use super::typed::parse_args;
 use super::walk::{relative_posix, walker};
 use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
 use crate::cancel::CancellationToken;
-use crate::message::ContentBlock;
 
 const DEFAULT_LIMIT: usize = 100;
 
@@ -75,14 +73,11 @@ impl Tool for GrepTool {
     }
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
         let args: GrepArgs = parse_args("grep", args)?;
-        if ctx.cancel.is_cancelled() {
-            return Err(ToolError::new("Operation aborted"));
-        }
         let root = search_root(args.path.as_deref(), &self.env.cwd);
-        let cancel = ctx.cancel.clone();
-        tokio::task::spawn_blocking(move || grep(&root, &args, &cancel))
-            .await
-            .map_err(|e| ToolError::new(format!("grep failed: {e}")))?
+        run_blocking("grep", &ctx.cancel, move |cancel| {
+            grep(&root, &args, cancel)
+        })
+        .await
     }
 }
 
@@ -197,34 +192,16 @@ fn grep(root: &Path, args: &GrepArgs, cancel: &CancellationToken) -> Result<Tool
             }
         }
     }
-    let t = truncate_head(&out_lines.join("\n"), Limits::bytes_only());
-    let mut out = t.content.clone();
-    let mut details = Map::new();
-    let mut notices = Vec::new();
-    if limit_reached {
-        notices.push(format!(
-            "{limit} matches limit reached. Use limit={} for more, or refine pattern",
-            limit * 2
-        ));
-        details.insert("matchLimitReached".into(), json!(limit));
-    }
-    if t.truncated {
-        notices.push(format!("{} limit reached", format_size(DEFAULT_MAX_BYTES)));
-        details.insert("truncation".into(), json!(t));
-    }
-    if lines_truncated {
-        notices.push(format!(
+    let limit_hit = limit_reached
+        .then(|| LimitHit::count(limit, "matches", ", or refine pattern", "matchLimitReached"));
+    let long_lines = lines_truncated.then(|| LimitHit {
+        notice: format!(
             "Some lines truncated to {GREP_MAX_LINE_LENGTH} chars. Use read tool to see full lines"
-        ));
-        details.insert("linesTruncated".into(), json!(true));
-    }
-    if !notices.is_empty() {
-        out.push_str(&format!("\n\n[{}]", notices.join(". ")));
-    }
-    Ok(ToolOutput {
-        content: vec![ContentBlock::text(out)],
-        details: (!details.is_empty()).then_some(Value::Object(details)),
-    })
+        ),
+        key: "linesTruncated",
+        value: Value::Bool(true),
+    });
+    Ok(listing_output(&out_lines, limit_hit, long_lines))
 }
 
 #[cfg(test)]

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use serde_json::{Map, Value, json};
+use serde_json::Value;
 
+use super::listing::{LimitHit, listing_output};
 use super::path::search_root;
 use super::schema::schema_for;
-use super::truncate::{DEFAULT_MAX_BYTES, Limits, format_size, truncate_head};
+use super::truncate::DEFAULT_MAX_BYTES;
 use super::typed::parse_args;
 use super::{Tool, ToolCallContext, ToolEnv, ToolError, ToolOutput};
-use crate::message::ContentBlock;
 
 const DEFAULT_LIMIT: usize = 500;
 
@@ -100,34 +100,16 @@ impl Tool for LsTool {
         if results.is_empty() {
             return Ok(ToolOutput::text("(empty directory)"));
         }
-        let t = truncate_head(&results.join("\n"), Limits::bytes_only());
-        let mut out = t.content.clone();
-        let mut details = Map::new();
-        let mut notices = Vec::new();
-        if limit_reached {
-            notices.push(format!(
-                "{limit} entries limit reached. Use limit={} for more",
-                limit * 2
-            ));
-            details.insert("entryLimitReached".into(), json!(limit));
-        }
-        if t.truncated {
-            notices.push(format!("{} limit reached", format_size(DEFAULT_MAX_BYTES)));
-            details.insert("truncation".into(), json!(t));
-        }
-        if !notices.is_empty() {
-            out.push_str(&format!("\n\n[{}]", notices.join(". ")));
-        }
-        Ok(ToolOutput {
-            content: vec![ContentBlock::text(out)],
-            details: (!details.is_empty()).then_some(Value::Object(details)),
-        })
+        let limit_hit =
+            limit_reached.then(|| LimitHit::count(limit, "entries", "", "entryLimitReached"));
+        Ok(listing_output(&results, limit_hit, None))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     async fn ls(dir: &std::path::Path, args: Value) -> Result<ToolOutput, ToolError> {
         LsTool::new(Arc::new(ToolEnv::new(dir)))

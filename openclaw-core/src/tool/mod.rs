@@ -27,6 +27,8 @@ mod grep;
 #[cfg(feature = "tokio")]
 pub mod image;
 #[cfg(feature = "tokio")]
+mod listing;
+#[cfg(feature = "tokio")]
 mod ls;
 #[cfg(feature = "tokio")]
 mod read;
