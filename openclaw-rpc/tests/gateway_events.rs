@@ -114,7 +114,10 @@ async fn hello_presence_lists_the_gateway_and_lasting_clients_only() {
     params["client"]["mode"] = json!("ui");
     let res = ui.request("connect", Some(params)).await;
     assert_eq!(modes(&res["payload"]), ["gateway", "ui"], "{res}");
-    assert_eq!(res["payload"]["snapshot"]["presence"][1]["reason"], "connect");
+    assert_eq!(
+        res["payload"]["snapshot"]["presence"][1]["reason"],
+        "connect"
+    );
     // ... and a later CLI sees the UI, still not the other CLIs.
     let (_c, hello) = Client::connected(&tg, &["operator.read"]).await;
     assert_eq!(modes(&hello), ["gateway", "ui"], "{hello}");
