@@ -3,7 +3,7 @@
 //! tokio-tungstenite client in `openclaw_rpc::client::gateway`:
 //! spawn → accepting TCP and → hello-ok, idle RSS, RSS across 1,000 chats, health round trip,
 //! chat.send → final chat event, 1,000 concurrent clients (RSS per client, health p99 while
-//! connected), 200 clients running chat.send (turns/s), and SIGTERM (exit time with a run and a
+//! connected, RSS again after the next `tick` reached them), 200 clients running chat.send (turns/s), and SIGTERM (exit time with a run and a
 //! bash tool in flight, child processes left, restart on the same port).
 //!
 //!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_bench
@@ -284,6 +284,35 @@ async fn main() {
             pct(&mut lat, 0.99)
         ),
     );
+    // Held through the gateway's next `tick` broadcast (every 30 s by default): every client
+    // gets one, and RSS is read again once it has gone out.
+    if let Some(last) = held.last() {
+        let mut events = last.subscribe();
+        let waited = Instant::now();
+        let tick = tokio::time::timeout(Duration::from_secs(40), async {
+            loop {
+                match events.recv().await {
+                    Ok(f) if f["event"] == "tick" => return true,
+                    Ok(_) | Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(_) => return false,
+                }
+            }
+        })
+        .await
+        .unwrap_or(false);
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let after_tick = rss_kib(pid);
+        row(
+            &format!("{n_clients} clients held: RSS per client after a tick"),
+            format!(
+                "{:.1} KiB (total {:.1} MiB; tick {} after {:.1} s)",
+                (after_tick.saturating_sub(before)) as f64 / n_clients as f64,
+                after_tick as f64 / 1024.0,
+                if tick { "seen" } else { "NOT seen" },
+                waited.elapsed().as_secs_f64()
+            ),
+        );
+    }
     drop(held);
 
     // 200 clients running chat.send.

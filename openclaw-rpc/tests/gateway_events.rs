@@ -88,6 +88,41 @@ async fn presence_and_scope_filtering() {
     assert_eq!(tg.gateway.events().broadcast("made.up", json!({})), 0);
 }
 
+#[tokio::test]
+async fn hello_presence_lists_the_gateway_and_lasting_clients_only() {
+    let tg = start(Setup::default()).await;
+    let modes = |hello: &Value| -> Vec<String> {
+        hello["snapshot"]["presence"]
+            .as_array()
+            .expect("snapshot.presence")
+            .iter()
+            .map(|e| e["mode"].as_str().unwrap_or("?").to_owned())
+            .collect()
+    };
+    // As OpenClaw: a CLI's hello-ok lists only the gateway, however many CLIs are connected.
+    let mut clis = Vec::new();
+    for _ in 0..3 {
+        let (c, hello) = Client::connected(&tg, &["operator.read"]).await;
+        assert_eq!(modes(&hello), ["gateway"], "{hello}");
+        clis.push(c);
+    }
+    // A UI's lists the gateway and itself (reason connect) ...
+    let mut ui = Client::open(&tg).await;
+    ui.challenge().await;
+    let mut params = common::connect_params(Some(common::TOKEN), &["operator.read"], 4, 4);
+    params["client"]["id"] = json!("openclaw-tui");
+    params["client"]["mode"] = json!("ui");
+    let res = ui.request("connect", Some(params)).await;
+    assert_eq!(modes(&res["payload"]), ["gateway", "ui"], "{res}");
+    assert_eq!(
+        res["payload"]["snapshot"]["presence"][1]["reason"],
+        "connect"
+    );
+    // ... and a later CLI sees the UI, still not the other CLIs.
+    let (_c, hello) = Client::connected(&tg, &["operator.read"]).await;
+    assert_eq!(modes(&hello), ["gateway", "ui"], "{hello}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn slow_consumer_is_disconnected_and_others_are_unaffected() {
     let limits = Limits {

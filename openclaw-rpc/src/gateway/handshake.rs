@@ -198,9 +198,9 @@ fn hello_ok(
     let config = shared.config_value();
     let roster = Roster::from_config(&config, &shared.state_dir);
     let default_agent = roster.default_id().to_owned();
-    let mut presence = vec![shared.self_presence.clone()];
-    presence.extend(shared.hub.connections().iter().map(|c| c.presence.clone()));
-    presence.push(conn.presence.clone());
+    // As OpenClaw: the gateway and the lasting clients (this one too when it lasts); one-shot
+    // CLI connections are not listed, so the answer does not grow with their number.
+    let presence = super::presence_entries(shared, Some(conn));
     let config_path = shared
         .config
         .read()

@@ -140,15 +140,30 @@ pub(crate) fn is_transient_mode(mode: &str) -> bool {
 /// The presence list: the gateway itself, then the lasting connections (at most
 /// [`MAX_PRESENCE`]).
 pub(crate) fn presence_list(shared: &Shared) -> Value {
-    let mut list = vec![shared.self_presence.clone()];
+    serde_json::to_value(presence_entries(shared, None)).unwrap_or(Value::Array(vec![]))
+}
+
+/// The gateway's own entry, then the lasting connections, plus `joining` (a connection not yet
+/// in the hub, listed last when it is lasting); at most [`MAX_PRESENCE`] connections, the
+/// newest win. One-shot clients are never listed, so a `hello-ok` stays small however many
+/// CLI connections are open.
+pub(crate) fn presence_entries(
+    shared: &Shared,
+    joining: Option<&hub::Connection>,
+) -> Vec<PresenceEntry> {
     let conns = shared.hub.connections();
-    let lasting: Vec<_> = conns
+    let lasting: Vec<&PresenceEntry> = conns
         .iter()
+        .map(|c| &**c)
+        .chain(joining)
         .filter(|c| !is_transient_mode(&c.client_mode))
+        .map(|c| &c.presence)
         .collect();
     let skip = lasting.len().saturating_sub(MAX_PRESENCE);
-    list.extend(lasting.iter().skip(skip).map(|c| c.presence.clone()));
-    serde_json::to_value(list).unwrap_or(Value::Array(vec![]))
+    let mut list = Vec::with_capacity(1 + lasting.len() - skip);
+    list.push(shared.self_presence.clone());
+    list.extend(lasting.into_iter().skip(skip).cloned());
+    list
 }
 
 /// Announces a presence change. Changes within 100 ms are coalesced into one `presence`
