@@ -1,6 +1,11 @@
 //! Accumulates a provider's [`StreamEvent`]s into an [`AssistantMessage`] and produces pi's
 //! `message_update` sub-events (each carrying the partial message), so every provider shares
 //! one implementation of block bookkeeping, argument parsing, usage totals and cost.
+//!
+//! Snapshots are cheap: the message moves into the snapshot's `Arc` and the builder takes it
+//! back before the next change. The message is copied only when someone still holds the
+//! previous snapshot at that point (a streamed token then costs a copy of the message, as it
+//! always did); otherwise a delta costs time proportional to the delta.
 
 use std::sync::Arc;
 
@@ -17,7 +22,10 @@ use crate::model::{Model, ModelCost};
 /// Builds one assistant message from stream deltas.
 #[derive(Debug, Clone)]
 pub struct MessageBuilder {
+    /// The message, unless it is lent to the last snapshot (then this is a placeholder).
     message: AssistantMessage,
+    /// The last snapshot while it holds the message.
+    lent: Option<Arc<Message>>,
     prices: ModelCost,
     /// Provider block index -> position in `message.content`.
     positions: Vec<Option<usize>>,
@@ -33,6 +41,7 @@ impl MessageBuilder {
     pub fn new(model: &Model) -> Self {
         MessageBuilder {
             message: AssistantMessage::empty(&model.api, &model.provider, &model.id),
+            lent: None,
             prices: model.cost,
             positions: Vec::new(),
             partial_args: Vec::new(),
@@ -43,7 +52,10 @@ impl MessageBuilder {
 
     /// The message so far.
     pub fn message(&self) -> &AssistantMessage {
-        &self.message
+        match self.lent.as_deref() {
+            Some(Message::Assistant(m)) => m,
+            _ => &self.message,
+        }
     }
 
     /// Whether a `Done` or `Error` event was applied.
@@ -54,6 +66,7 @@ impl MessageBuilder {
     /// Consume the builder. A message whose stream ended without `Done`/`Error` is marked as an
     /// error so that it never passes for a complete reply.
     pub fn finish(mut self) -> AssistantMessage {
+        self.take_back();
         if !self.finished {
             self.close_open_blocks();
             self.message.stop_reason = StopReason::Error;
@@ -65,8 +78,31 @@ impl MessageBuilder {
         self.message
     }
 
-    fn snapshot(&self) -> Arc<Message> {
-        Arc::new(Message::Assistant(self.message.clone()))
+    /// The message so far as a shared snapshot (what `message_update` events carry).
+    pub fn snapshot(&mut self) -> Arc<Message> {
+        self.take_back();
+        let message = std::mem::replace(&mut self.message, placeholder());
+        let shared = Arc::new(Message::Assistant(message));
+        self.lent = Some(shared.clone());
+        shared
+    }
+
+    /// Take the message back from the last snapshot: moved when nobody else holds that
+    /// snapshot any more, copied otherwise.
+    fn take_back(&mut self) {
+        let Some(shared) = self.lent.take() else {
+            return;
+        };
+        match Arc::try_unwrap(shared) {
+            Ok(Message::Assistant(m)) => self.message = m,
+            Err(shared) => {
+                if let Message::Assistant(m) = shared.as_ref() {
+                    self.message = m.clone();
+                }
+            }
+            // Never: snapshots are made from `self.message`.
+            Ok(_) => {}
+        }
     }
 
     fn position(&self, index: usize) -> Option<usize> {
@@ -91,6 +127,7 @@ impl MessageBuilder {
         if self.finished {
             return Vec::new();
         }
+        self.take_back();
         match event {
             StreamEvent::ResponseId(id) => {
                 self.message.response_id = Some(id);
@@ -279,34 +316,52 @@ impl MessageBuilder {
     }
 
     /// Emit the `*_end` events of blocks still open (an abort keeps partial text and closes it).
+    /// The message is the builder's own again afterwards.
     fn close_open_blocks(&mut self) -> Vec<AssistantMessageEvent> {
         let mut events = Vec::new();
-        for pos in 0..self.message.content.len() {
+        for pos in 0..self.open.len() {
             if !self.open[pos] {
                 continue;
             }
             self.open[pos] = false;
-            match &self.message.content[pos] {
-                ContentBlock::Text(TextContent { text, .. }) => {
-                    let content = text.clone();
-                    events.push(AssistantMessageEvent::TextEnd {
-                        content_index: pos,
-                        content,
-                        partial: self.snapshot(),
-                    });
+            self.take_back();
+            let (is_text, content) = match self.message.content.get(pos) {
+                Some(ContentBlock::Text(TextContent { text, .. })) => (true, text.clone()),
+                Some(ContentBlock::Thinking(t)) => (false, t.thinking.clone()),
+                _ => continue,
+            };
+            let partial = self.snapshot();
+            events.push(if is_text {
+                AssistantMessageEvent::TextEnd {
+                    content_index: pos,
+                    content,
+                    partial,
                 }
-                ContentBlock::Thinking(t) => {
-                    let content = t.thinking.clone();
-                    events.push(AssistantMessageEvent::ThinkingEnd {
-                        content_index: pos,
-                        content,
-                        partial: self.snapshot(),
-                    });
+            } else {
+                AssistantMessageEvent::ThinkingEnd {
+                    content_index: pos,
+                    content,
+                    partial,
                 }
-                ContentBlock::ToolCall(_) | ContentBlock::Image(_) => {}
-            }
+            });
         }
+        self.take_back();
         events
+    }
+}
+
+/// What `message` holds while the message is lent to a snapshot (allocates nothing).
+fn placeholder() -> AssistantMessage {
+    AssistantMessage {
+        content: Vec::new(),
+        api: String::new(),
+        provider: String::new(),
+        model: String::new(),
+        usage: Usage::default(),
+        stop_reason: StopReason::Stop,
+        timestamp: 0,
+        response_id: None,
+        error_message: None,
     }
 }
 
