@@ -26,33 +26,45 @@ const MAX_BYTES_PER_WRITE: usize = 1024 * 1024;
 /// At most this many bytes of output wait in the queue (one larger record may still pass alone).
 pub const MAX_QUEUED_BYTES: usize = 8 * 1024 * 1024;
 
-/// Bytes queued but not yet written, and whether the writer has stopped.
+/// Bytes queued but not yet written, whether the writer has stopped, and how many producers
+/// wait for room (the writer wakes them only then: a wake-up is a system call).
 #[derive(Default)]
 struct Budget {
-    state: Mutex<(usize, bool)>,
+    state: Mutex<BudgetState>,
     freed: Condvar,
+}
+
+#[derive(Default)]
+struct BudgetState {
+    queued: usize,
+    closed: bool,
+    waiting: usize,
 }
 
 impl Budget {
     /// Wait for room for `len` bytes (never once the writer has stopped).
     fn take(&self, len: usize) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        while !st.1 && st.0 > 0 && st.0 + len > MAX_QUEUED_BYTES {
+        while !st.closed && st.queued > 0 && st.queued + len > MAX_QUEUED_BYTES {
+            st.waiting += 1;
             st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner());
+            st.waiting -= 1;
         }
-        st.0 += len;
+        st.queued += len;
     }
 
     fn give_back(&self, len: usize) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.0 = st.0.saturating_sub(len);
-        self.freed.notify_all();
+        st.queued = st.queued.saturating_sub(len);
+        if st.waiting > 0 {
+            self.freed.notify_all();
+        }
     }
 
     /// The writer stopped: nobody waits for room any more.
     fn close(&self) {
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.1 = true;
+        st.closed = true;
         self.freed.notify_all();
     }
 }
@@ -459,5 +471,50 @@ mod tests {
         expected.extend(encode_line(&end).unwrap());
         out.flush();
         assert!(*sink.0.lock().unwrap() == expected);
+    }
+
+    #[test]
+    fn a_slow_stdout_holds_producers_back_at_the_byte_bound() {
+        use std::sync::Condvar;
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        // Writes block until the gate opens.
+        #[derive(Clone, Default)]
+        struct Gated(Arc<(Mutex<bool>, Condvar)>, Arc<Mutex<Vec<u8>>>);
+        impl Write for Gated {
+            fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+                let (open, cv) = &*self.0;
+                let mut o = open.lock().unwrap();
+                while !*o {
+                    o = cv.wait(o).unwrap();
+                }
+                self.1.lock().unwrap().extend_from_slice(b);
+                Ok(b.len())
+            }
+            fn flush(&mut self) -> std::io::Result<()> {
+                Ok(())
+            }
+        }
+        let sink = Gated::default();
+        let out = Output::spawn(sink.clone());
+        let sent = Arc::new(AtomicUsize::new(0));
+        let record = "x".repeat(1024 * 1024);
+        let producer = {
+            let (out, sent, record) = (out.clone(), sent.clone(), record.clone());
+            std::thread::spawn(move || {
+                for _ in 0..40 {
+                    out.send(&record);
+                    sent.fetch_add(1, Ordering::SeqCst);
+                }
+            })
+        };
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        let held = sent.load(Ordering::SeqCst);
+        assert!((1..=9).contains(&held), "{held} records of 1 MiB queued");
+        *sink.0.0.lock().unwrap() = true;
+        sink.0.1.notify_all();
+        producer.join().unwrap();
+        out.flush();
+        let expected = format!("\"{record}\"\n").repeat(40);
+        assert!(*sink.1.lock().unwrap() == expected.as_bytes());
     }
 }
