@@ -8,7 +8,7 @@ use crate::stdio::output::Output;
 
 /// Run `prompt` and print its events as JSON lines; returns the exit code.
 pub async fn run_json(engine: Engine, prompt: String) -> i32 {
-    let out = Output::spawn(std::io::stdout());
+    let out = Output::spawn(crate::stdio::output::stdout_sink());
     let events_out = out.clone();
     let subscription = engine.subscribe(move |event| events_out.send_event(event));
     let code = run_once(&engine, prompt).await;

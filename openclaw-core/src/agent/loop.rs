@@ -260,7 +260,22 @@ async fn stream_assistant(
                 message: Message::Assistant(builder.message().clone()),
             });
         }
-        for update in builder.apply(event) {
+        let updates = if started {
+            // The state shares the latest partial message with the builder: let go of it while
+            // the builder applies the event, so that the builder extends the message in place
+            // instead of copying it (the lock keeps readers from seeing the gap).
+            let mut st = inner.state();
+            st.stream_partial = None;
+            let updates = builder.apply(event);
+            st.stream_partial = Some(match updates.last() {
+                Some(update) => update.partial().clone(),
+                None => builder.snapshot(),
+            });
+            updates
+        } else {
+            builder.apply(event)
+        };
+        for update in updates {
             if started {
                 let partial = update.partial().clone();
                 inner.emit(AgentEvent::MessageUpdate {

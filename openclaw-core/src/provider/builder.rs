@@ -1,6 +1,11 @@
 //! Accumulates a provider's [`StreamEvent`]s into an [`AssistantMessage`] and produces pi's
 //! `message_update` sub-events (each carrying the partial message), so every provider shares
 //! one implementation of block bookkeeping, argument parsing, usage totals and cost.
+//!
+//! Snapshots are cheap: the message moves into the snapshot's `Arc` and the builder takes it
+//! back before the next change. The message is copied only when someone still holds the
+//! previous snapshot at that point (a streamed token then costs a copy of the message, as it
+//! always did); otherwise a delta costs time proportional to the delta.
 
 use std::sync::Arc;
 
@@ -17,7 +22,10 @@ use crate::model::{Model, ModelCost};
 /// Builds one assistant message from stream deltas.
 #[derive(Debug, Clone)]
 pub struct MessageBuilder {
+    /// The message, unless it is lent to the last snapshot (then this is a placeholder).
     message: AssistantMessage,
+    /// The last snapshot while it holds the message.
+    lent: Option<Arc<Message>>,
     prices: ModelCost,
     /// Provider block index -> position in `message.content`.
     positions: Vec<Option<usize>>,
@@ -33,6 +41,7 @@ impl MessageBuilder {
     pub fn new(model: &Model) -> Self {
         MessageBuilder {
             message: AssistantMessage::empty(&model.api, &model.provider, &model.id),
+            lent: None,
             prices: model.cost,
             positions: Vec::new(),
             partial_args: Vec::new(),
@@ -43,7 +52,10 @@ impl MessageBuilder {
 
     /// The message so far.
     pub fn message(&self) -> &AssistantMessage {
-        &self.message
+        match self.lent.as_deref() {
+            Some(Message::Assistant(m)) => m,
+            _ => &self.message,
+        }
     }
 
     /// Whether a `Done` or `Error` event was applied.
@@ -54,6 +66,7 @@ impl MessageBuilder {
     /// Consume the builder. A message whose stream ended without `Done`/`Error` is marked as an
     /// error so that it never passes for a complete reply.
     pub fn finish(mut self) -> AssistantMessage {
+        self.take_back();
         if !self.finished {
             self.close_open_blocks();
             self.message.stop_reason = StopReason::Error;
@@ -65,8 +78,31 @@ impl MessageBuilder {
         self.message
     }
 
-    fn snapshot(&self) -> Arc<Message> {
-        Arc::new(Message::Assistant(self.message.clone()))
+    /// The message so far as a shared snapshot (what `message_update` events carry).
+    pub fn snapshot(&mut self) -> Arc<Message> {
+        self.take_back();
+        let message = std::mem::replace(&mut self.message, placeholder());
+        let shared = Arc::new(Message::Assistant(message));
+        self.lent = Some(shared.clone());
+        shared
+    }
+
+    /// Take the message back from the last snapshot: moved when nobody else holds that
+    /// snapshot any more, copied otherwise.
+    fn take_back(&mut self) {
+        let Some(shared) = self.lent.take() else {
+            return;
+        };
+        match Arc::try_unwrap(shared) {
+            Ok(Message::Assistant(m)) => self.message = m,
+            Err(shared) => {
+                if let Message::Assistant(m) = shared.as_ref() {
+                    self.message = m.clone();
+                }
+            }
+            // Never: snapshots are made from `self.message`.
+            Ok(_) => {}
+        }
     }
 
     fn position(&self, index: usize) -> Option<usize> {
@@ -91,6 +127,7 @@ impl MessageBuilder {
         if self.finished {
             return Vec::new();
         }
+        self.take_back();
         match event {
             StreamEvent::ResponseId(id) => {
                 self.message.response_id = Some(id);
@@ -279,34 +316,52 @@ impl MessageBuilder {
     }
 
     /// Emit the `*_end` events of blocks still open (an abort keeps partial text and closes it).
+    /// The message is the builder's own again afterwards.
     fn close_open_blocks(&mut self) -> Vec<AssistantMessageEvent> {
         let mut events = Vec::new();
-        for pos in 0..self.message.content.len() {
+        for pos in 0..self.open.len() {
             if !self.open[pos] {
                 continue;
             }
             self.open[pos] = false;
-            match &self.message.content[pos] {
-                ContentBlock::Text(TextContent { text, .. }) => {
-                    let content = text.clone();
-                    events.push(AssistantMessageEvent::TextEnd {
-                        content_index: pos,
-                        content,
-                        partial: self.snapshot(),
-                    });
+            self.take_back();
+            let (is_text, content) = match self.message.content.get(pos) {
+                Some(ContentBlock::Text(TextContent { text, .. })) => (true, text.clone()),
+                Some(ContentBlock::Thinking(t)) => (false, t.thinking.clone()),
+                _ => continue,
+            };
+            let partial = self.snapshot();
+            events.push(if is_text {
+                AssistantMessageEvent::TextEnd {
+                    content_index: pos,
+                    content,
+                    partial,
                 }
-                ContentBlock::Thinking(t) => {
-                    let content = t.thinking.clone();
-                    events.push(AssistantMessageEvent::ThinkingEnd {
-                        content_index: pos,
-                        content,
-                        partial: self.snapshot(),
-                    });
+            } else {
+                AssistantMessageEvent::ThinkingEnd {
+                    content_index: pos,
+                    content,
+                    partial,
                 }
-                ContentBlock::ToolCall(_) | ContentBlock::Image(_) => {}
-            }
+            });
         }
+        self.take_back();
         events
+    }
+}
+
+/// What `message` holds while the message is lent to a snapshot (allocates nothing).
+fn placeholder() -> AssistantMessage {
+    AssistantMessage {
+        content: Vec::new(),
+        api: String::new(),
+        provider: String::new(),
+        model: String::new(),
+        usage: Usage::default(),
+        stop_reason: StopReason::Stop,
+        timestamp: 0,
+        response_id: None,
+        error_message: None,
     }
 }
 
@@ -394,135 +449,5 @@ fn parse_partial_object(raw: &str) -> Option<Value> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::model::ModelCost;
-
-    fn model() -> Model {
-        Model {
-            id: "m".into(),
-            name: "m".into(),
-            api: "openai-completions".into(),
-            provider: "fake".into(),
-            base_url: "http://x".into(),
-            reasoning: false,
-            input: vec!["text".into()],
-            cost: ModelCost {
-                input: 3.0,
-                output: 15.0,
-                cache_read: 0.3,
-                cache_write: 3.75,
-            },
-            context_window: 1000,
-            max_tokens: 100,
-            headers: None,
-            compat: None,
-        }
-    }
-
-    #[test]
-    fn builds_text_and_tool_calls() {
-        let mut b = MessageBuilder::new(&model());
-        b.apply(StreamEvent::ResponseId("r1".into()));
-        b.apply(StreamEvent::TextStart { index: 0 });
-        b.apply(StreamEvent::TextDelta {
-            index: 0,
-            delta: "Hel".into(),
-        });
-        b.apply(StreamEvent::TextDelta {
-            index: 0,
-            delta: "lo".into(),
-        });
-        let end = b.apply(StreamEvent::TextEnd {
-            index: 0,
-            signature: None,
-        });
-        assert!(
-            matches!(&end[0], AssistantMessageEvent::TextEnd { content, .. } if content == "Hello")
-        );
-        b.apply(StreamEvent::ToolCallStart {
-            index: 1,
-            id: "c1".into(),
-            name: "read".into(),
-        });
-        b.apply(StreamEvent::ToolCallDelta {
-            index: 1,
-            delta: "{\"path\": \"a.t".into(),
-        });
-        assert_eq!(
-            b.message().tool_calls().next().unwrap().arguments,
-            serde_json::json!({"path": "a.t"})
-        );
-        b.apply(StreamEvent::ToolCallDelta {
-            index: 1,
-            delta: "xt\"}".into(),
-        });
-        let end = b.apply(StreamEvent::ToolCallEnd {
-            index: 1,
-            arguments: None,
-            thought_signature: None,
-        });
-        assert!(
-            matches!(&end[0], AssistantMessageEvent::ToolCallEnd { tool_call, .. }
-            if tool_call.arguments == serde_json::json!({"path": "a.txt"}))
-        );
-        b.apply(StreamEvent::Usage(TokenCounts {
-            input: 1_000_000,
-            output: 1000,
-            cache_read: 0,
-            cache_write: 0,
-        }));
-        b.apply(StreamEvent::Done {
-            reason: StopReason::ToolUse,
-        });
-        let m = b.finish();
-        assert_eq!(m.text(), "Hello");
-        assert_eq!(m.usage.total_tokens, 1_001_000);
-        assert!((m.usage.cost.total - 3.015).abs() < 1e-9);
-        assert_eq!(m.response_id.as_deref(), Some("r1"));
-        assert_eq!(m.stop_reason, StopReason::ToolUse);
-    }
-
-    #[test]
-    fn abort_closes_open_text_and_keeps_it() {
-        let mut b = MessageBuilder::new(&model());
-        b.apply(StreamEvent::TextStart { index: 0 });
-        b.apply(StreamEvent::TextDelta {
-            index: 0,
-            delta: "t0 t1 ".into(),
-        });
-        let ev = b.apply(StreamEvent::Error {
-            reason: StopReason::Aborted,
-            message: "Request was aborted".into(),
-        });
-        assert_eq!(ev.len(), 1);
-        let m = b.finish();
-        assert_eq!(m.stop_reason, StopReason::Aborted);
-        assert_eq!(m.text(), "t0 t1 ");
-        assert_eq!(m.error_message.as_deref(), Some("Request was aborted"));
-    }
-
-    #[test]
-    fn a_stream_without_final_event_is_an_error() {
-        let mut b = MessageBuilder::new(&model());
-        b.apply(StreamEvent::TextDelta {
-            index: 0,
-            delta: "x".into(),
-        });
-        let m = b.finish();
-        assert_eq!(m.stop_reason, StopReason::Error);
-    }
-
-    #[test]
-    fn partial_objects() {
-        assert_eq!(
-            parse_partial_object("{\"a\": 1, \"b"),
-            Some(serde_json::json!({"a": 1}))
-        );
-        assert_eq!(
-            parse_partial_object("{\"a\": [1, 2"),
-            Some(serde_json::json!({"a": [1, 2]}))
-        );
-        assert_eq!(parse_partial_object(""), None);
-    }
-}
+#[path = "builder_tests.rs"]
+mod tests;

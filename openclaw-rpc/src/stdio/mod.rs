@@ -1,7 +1,8 @@
 //! `openclaw --mode rpc`: pi's JSONL protocol over stdin/stdout, driving an [`Engine`].
 //!
 //! [`framing`] owns the line format, [`wire`] the envelopes and pi's error behaviour for lines
-//! that are not commands, [`commands`] the catalogue, [`output`] the stdout writer.
+//! that are not commands, [`commands`] the catalogue, [`output`] the stdout writer,
+//! [`partial`] the incremental serialisation of `message_update` events.
 //!
 //! Lines are dispatched as they arrive: quick commands are answered in order, long ones
 //! (`bash`, `compact`, `abort`, session switches) run on their own task so `get_state` and
@@ -12,6 +13,7 @@
 pub mod commands;
 pub mod framing;
 pub mod output;
+pub mod partial;
 pub mod wire;
 
 use std::time::Duration;
@@ -28,7 +30,7 @@ const SIGNAL_ABORT_GRACE: Duration = Duration::from_secs(2);
 
 /// Serve the protocol on stdin/stdout until EOF or a signal; returns the process exit code.
 pub async fn run(engine: Engine) -> i32 {
-    let out = Output::spawn(std::io::stdout());
+    let out = Output::spawn(output::stdout_sink());
     serve(engine, out, tokio::io::stdin()).await
 }
 
