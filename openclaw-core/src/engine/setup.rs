@@ -78,7 +78,10 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),
         ToolSelection::Only(names) => crate::tool::builtin_tools(names, &tool_env),
         ToolSelection::None => Vec::new(),
-    };
+    }
+    .into_iter()
+    .map(SpecOnce::wrap)
+    .collect();
     let system_prompt = build_system_prompt(&SystemPromptOptions {
         cwd: config.cwd.clone(),
         tools: tools
@@ -240,5 +243,45 @@ impl ProviderResolver for RegistryResolver {
             provider,
             api_key: self.0.api_key(&model.provider),
         })
+    }
+}
+
+/// A built-in tool with its spec computed once: the agent asks for every tool's spec on each
+/// model call, and the built-ins generate their JSON schema (schemars) on every ask.
+struct SpecOnce {
+    tool: Arc<dyn Tool>,
+    spec: crate::tool::ToolSpec,
+}
+
+impl SpecOnce {
+    fn wrap(tool: Arc<dyn Tool>) -> Arc<dyn Tool> {
+        let spec = tool.spec();
+        Arc::new(SpecOnce { tool, spec })
+    }
+}
+
+#[async_trait::async_trait]
+impl Tool for SpecOnce {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn description(&self) -> &str {
+        &self.spec.description
+    }
+    fn parameters(&self) -> serde_json::Value {
+        self.spec.parameters.clone()
+    }
+    fn prepare_arguments(&self, args: serde_json::Value) -> serde_json::Value {
+        self.tool.prepare_arguments(args)
+    }
+    async fn execute(
+        &self,
+        args: serde_json::Value,
+        ctx: crate::tool::ToolCallContext,
+    ) -> Result<crate::event::ToolOutput, crate::tool::ToolError> {
+        self.tool.execute(args, ctx).await
+    }
+    fn spec(&self) -> crate::tool::ToolSpec {
+        self.spec.clone()
     }
 }
