@@ -2,9 +2,13 @@
 //! model (`shared/fake_llm.py`) over a throwaway state dir and measures, with the
 //! tokio-tungstenite client in `openclaw_rpc::client::gateway`:
 //! spawn → accepting TCP and → hello-ok, idle RSS, RSS across 1,000 chats, health round trip,
-//! chat.send → final chat event, 1,000 concurrent clients (RSS per client, health p99 while
-//! connected, RSS again after the next `tick` reached them), 200 clients running chat.send (turns/s), and SIGTERM (exit time with a run and a
-//! bash tool in flight, child processes left, restart on the same port).
+//! chat.send → final chat event, RSS across 1,000 chats on one session (as OpenClaw measured,
+//! session `measure`), 1,000 concurrent clients (RSS per client, health p99 while
+//! connected, RSS again after the next `tick` reached them), 200 clients running chat.send
+//! (turns/s) — once against `fake_llm.py` and once against a fast in-process Rust fake model
+//! (openclaw-core's `testing` SSE server answering `echo: <text>` as fake_llm.py does,
+//! keep-alive connections) — and SIGTERM (exit time with a run and a bash tool in flight,
+//! child processes left, restart on the same port).
 //!
 //!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_bench
 //!
@@ -162,6 +166,7 @@ async fn main() {
             .expect("fake_llm.py"),
     );
     wait_tcp(fake_port).await;
+    let rust_fake = start_rust_fake();
     let env = Env {
         bin,
         state: tempfile::tempdir().expect("tempdir"),
@@ -171,6 +176,8 @@ async fn main() {
         "gateway": {"port": env.port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
         "agents": {"defaults": {"model": {"primary": "fake/fake-model"}}, "list": [{"id": "main", "default": true}]},
         "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "fake",
+            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]},
+            "rustfake": {"baseUrl": format!("{rust_fake}/v1"), "apiKey": "fake",
             "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]}}},
     });
     std::fs::write(env.state.path().join("openclaw.json"), config.to_string()).expect("config");
@@ -251,6 +258,35 @@ async fn main() {
         ),
     );
 
+    // The same on one session key, as OpenClaw measured ("measure").
+    let mut lat = Vec::new();
+    let mut rss_after_100 = 0;
+    for i in 0..n_chats {
+        let d = chat(&c, "measure", "hello bench").await;
+        lat.push(d.as_secs_f64() * 1e3);
+        if i == 99 {
+            rss_after_100 = rss_kib(pid);
+        }
+    }
+    let rss_end = rss_kib(pid);
+    row(
+        "one session: chat.send → final median / p99",
+        format!(
+            "{:.2} ms / {:.2} ms",
+            pct(&mut lat, 0.5),
+            pct(&mut lat, 0.99)
+        ),
+    );
+    row(
+        &format!("one session: RSS after 100 / {n_chats} chats"),
+        format!(
+            "{:.1} MiB / {:.1} MiB (Δ {:+.2} MiB)",
+            rss_after_100 as f64 / 1024.0,
+            rss_end as f64 / 1024.0,
+            (rss_end as f64 - rss_after_100 as f64) / 1024.0
+        ),
+    );
+
     // 1,000 concurrent clients.
     let n_clients = if quick { 200 } else { 1000 };
     let before = rss_kib(pid);
@@ -315,29 +351,50 @@ async fn main() {
     }
     drop(held);
 
-    // 200 clients running chat.send.
+    // 200 clients running chat.send: against fake_llm.py, then against the Rust fake (those
+    // sessions created and their model set to it with sessions.create + sessions.patch
+    // beforehand, outside the timing; their first turn still starts the engine).
     let n = 200;
     let per = if quick { 5 } else { 20 };
     let url = env.url();
-    let clients = futures::future::join_all((0..n).map(|_| client(&url))).await;
-    let t = Instant::now();
-    futures::future::join_all(clients.iter().enumerate().map(|(i, c)| async move {
-        for _ in 0..per {
-            chat(c, &format!("agent:main:load-{i}"), "load").await;
+    for (label, prefix, model) in [
+        ("fake_llm.py", "load", None),
+        ("Rust fake", "rload", Some("rustfake/fake-model")),
+    ] {
+        let clients = futures::future::join_all((0..n).map(|_| client(&url))).await;
+        if let Some(m) = model {
+            for i in 0..n {
+                let key = format!("agent:main:{prefix}-{i}");
+                c.call("sessions.create", Some(json!({"key": key})))
+                    .await
+                    .expect("sessions.create");
+                c.call("sessions.patch", Some(json!({"key": key, "model": m})))
+                    .await
+                    .expect("sessions.patch");
+            }
         }
-    }))
-    .await;
-    let secs = t.elapsed().as_secs_f64();
-    row(
-        &format!("{n} clients × {per} chat.send"),
-        format!(
-            "{:.0} turns/s ({} turns in {:.2} s)",
-            (n * per) as f64 / secs,
-            n * per,
-            secs
-        ),
-    );
-    drop(clients);
+        let cpu0 = cpu_ticks(pid);
+        let t = Instant::now();
+        futures::future::join_all(clients.iter().enumerate().map(|(i, c)| async move {
+            for _ in 0..per {
+                chat(c, &format!("agent:main:{prefix}-{i}"), "load").await;
+            }
+        }))
+        .await;
+        let secs = t.elapsed().as_secs_f64();
+        let cpu = (cpu_ticks(pid) - cpu0) as f64 / 100.0;
+        row(
+            &format!("{n} clients × {per} chat.send ({label})"),
+            format!(
+                "{:.0} turns/s ({} turns in {:.2} s; gateway CPU {:.0} µs/turn)",
+                (n * per) as f64 / secs,
+                n * per,
+                secs,
+                cpu * 1e6 / (n * per) as f64
+            ),
+        );
+        drop(clients);
+    }
 
     // SIGTERM with a slow run and a bash tool in flight.
     let marker = format!("sleep {}.{}", 40, std::process::id() % 1000);
@@ -413,6 +470,84 @@ async fn main() {
         "aborted run recorded in the transcript",
         format!("{transcript_has_abort}"),
     );
+}
+
+/// utime + stime of a process, in clock ticks (100 per second).
+fn cpu_ticks(pid: u32) -> u64 {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| {
+            let rest = s.rsplit_once(')')?.1.to_owned();
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            Some(f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?)
+        })
+        .unwrap_or(0)
+}
+
+/// The fast fake model: openclaw-core's `testing` SSE server on its own thread (one-thread
+/// runtime, as a separate server process would be), answering every OpenAI chat-completions
+/// request with fake_llm.py's answer to a plain text prompt: `echo: <last user text>` in the
+/// same chunks (role, `echo: `, the text, `stop`, usage when asked, `[DONE]`). Returns its URL.
+fn start_rust_fake() -> String {
+    use openclaw_core::testing::sse_server::{Reply, SseServer};
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        else {
+            return;
+        };
+        rt.block_on(async move {
+            let server = SseServer::start_fn(|req| {
+                let body = req.json();
+                let text = body["messages"]
+                    .as_array()
+                    .and_then(|m| m.last())
+                    .map(|m| match &m["content"] {
+                        serde_json::Value::String(s) => s.clone(),
+                        serde_json::Value::Array(parts) => parts
+                            .iter()
+                            .filter_map(|p| p["text"].as_str())
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                        _ => String::new(),
+                    })
+                    .unwrap_or_default();
+                let model = body["model"].as_str().unwrap_or("fake-model");
+                let base = |choices: serde_json::Value| {
+                    json!({"id": "chatcmpl-rustfake0001", "object": "chat.completion.chunk",
+                        "created": 1_700_000_000u64, "model": model, "choices": choices})
+                };
+                let delta = |d: serde_json::Value, finish: Option<&str>| {
+                    base(json!([{"index": 0, "delta": d, "finish_reason": finish}]))
+                };
+                let mut events = vec![
+                    delta(json!({"role": "assistant", "content": ""}), None),
+                    delta(json!({"content": "echo: "}), None),
+                    delta(json!({"content": text}), None),
+                    delta(json!({}), Some("stop")),
+                ];
+                if body["stream_options"]["include_usage"] == true {
+                    let mut u = base(json!([]));
+                    u["usage"] =
+                        json!({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15});
+                    events.push(u);
+                }
+                let mut out: Vec<Vec<u8>> = events
+                    .iter()
+                    .map(|e| format!("data: {e}\n\n").into_bytes())
+                    .collect();
+                out.push(b"data: [DONE]\n\n".to_vec());
+                Reply::sse(out)
+            })
+            .await
+            .expect("start the Rust fake model");
+            let _ = tx.send(server.url());
+            futures::future::pending::<()>().await;
+        });
+    });
+    rx.recv().expect("the Rust fake model's URL")
 }
 
 fn send_sigterm(pid: u32) {

@@ -424,3 +424,36 @@ async fn failover_moves_to_the_configured_fallback_visibly() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn engines_reusing_the_config_share_it_until_the_file_changes() {
+    let state = tempfile::tempdir().unwrap();
+    let cwd = tempfile::tempdir().unwrap();
+    let write = |models: &str| {
+        std::fs::write(
+            state.path().join("openclaw.json"),
+            format!(
+                r#"{{models: {{providers: {{test: {{baseUrl: "http://127.0.0.1:9/v1", api: "openai-completions", apiKey: "k",
+                    models: [{models}]}}}}}}}}"#
+            ),
+        )
+        .unwrap();
+    };
+    let start = || {
+        let mut config = EngineConfig::new(cwd.path());
+        config.state_dir = state.path().to_path_buf();
+        config.provider = Some("test".into());
+        config.session = Some(SessionTarget::InMemory);
+        config.reuse_config = true;
+        Engine::start(config)
+    };
+    write(r#"{id: "m1"}"#);
+    let (a, _) = start().await.unwrap();
+    let (b, _) = start().await.unwrap();
+    assert!(std::ptr::eq(a.registry(), b.registry()));
+    assert_eq!(b.agent().model().id, "m1");
+    write(r#"{id: "model-two"}"#);
+    let (c, _) = start().await.unwrap();
+    assert!(!std::ptr::eq(a.registry(), c.registry()));
+    assert_eq!(c.agent().model().id, "model-two");
+}

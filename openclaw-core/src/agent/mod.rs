@@ -290,6 +290,11 @@ impl Agent {
     pub fn messages(&self) -> Vec<Message> {
         self.inner.state().messages.clone()
     }
+    /// `f` over the context messages without copying them (the agent's state is locked
+    /// meanwhile: `f` must not call back into the agent).
+    pub fn with_messages<R>(&self, f: impl FnOnce(&[Message]) -> R) -> R {
+        f(&self.inner.state().messages)
+    }
     pub fn model(&self) -> Model {
         self.inner.state().model.clone()
     }

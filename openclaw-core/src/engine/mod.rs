@@ -135,6 +135,11 @@ pub struct EngineConfig {
     /// Fold `AGENTS.md`/`CLAUDE.md` files (cwd and its ancestors, the state dir) into the
     /// system prompt, as pi does (`--no-context-files` turns this off).
     pub context_files: bool,
+    /// Reuse the model registry and `openclaw.json` parsed by an earlier engine of this
+    /// process while `openclaw.json` and pi's `models.json` are unchanged on disk (same
+    /// modification time, size and inode), instead of reading them again: for hosts that
+    /// start many engines (the gateway). Off by default.
+    pub reuse_config: bool,
 }
 
 impl EngineConfig {
@@ -153,6 +158,7 @@ impl EngineConfig {
             append_system_prompt: None,
             api_key: None,
             context_files: true,
+            reuse_config: false,
         }
     }
 
@@ -273,7 +279,7 @@ impl Engine {
             session_id: st.session.session_id().to_string(),
             session_name: st.session.session_name().map(String::from),
             auto_compaction_enabled: st.settings.compaction().enabled,
-            message_count: agent.messages().len(),
+            message_count: agent.with_messages(<[Message]>::len),
             pending_message_count: agent.pending_message_count(),
         }
     }

@@ -454,7 +454,9 @@ pub(super) async fn auto_compact(inner: &Arc<Inner>, overflow: bool) -> bool {
         return ok;
     }
     let window = inner.agent.model().context_window;
-    let tokens = session::estimate_context_tokens(&inner.agent.messages()).tokens;
+    let tokens = inner
+        .agent
+        .with_messages(|m| session::estimate_context_tokens(m).tokens);
     if window > 0 && session::should_compact(tokens, window, &settings) {
         let _ = run_compaction(inner, CompactionReason::Threshold, None, false).await;
     }

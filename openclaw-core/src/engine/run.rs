@@ -135,21 +135,16 @@ async fn drive(inner: Arc<Inner>, messages: Vec<Message>) {
     inner.lock().starting = false;
     flush_deferred(&inner);
 
-    let last = inner
-        .agent
-        .messages()
-        .iter()
-        .rev()
-        .find_map(Message::as_assistant)
-        .cloned();
-    let aborted = last
-        .as_ref()
-        .is_some_and(|a| a.stop_reason == StopReason::Aborted);
-    let overflow = last.as_ref().is_some_and(|a| {
-        a.stop_reason == StopReason::Error
-            && a.error_message
-                .as_deref()
-                .is_some_and(crate::provider::is_context_overflow)
+    let (aborted, overflow) = inner.agent.with_messages(|messages| {
+        let last = messages.iter().rev().find_map(Message::as_assistant);
+        let aborted = last.is_some_and(|a| a.stop_reason == StopReason::Aborted);
+        let overflow = last.is_some_and(|a| {
+            a.stop_reason == StopReason::Error
+                && a.error_message
+                    .as_deref()
+                    .is_some_and(crate::provider::is_context_overflow)
+        });
+        (aborted, overflow)
     });
     if !aborted && super::ops::auto_compact(&inner, overflow).await {
         // The context overflowed and was compacted: run once more from the compacted context.
@@ -170,17 +165,21 @@ async fn drive(inner: Arc<Inner>, messages: Vec<Message>) {
 /// never silently — and run again from the same context (with a fresh retry budget).
 async fn failover(inner: &Arc<Inner>) {
     loop {
-        let messages = inner.agent.messages();
-        let Some(Message::Assistant(last)) = messages.last() else {
+        // Only a failed last reply leads anywhere: look before copying the context.
+        let failed = inner.agent.with_messages(|m| match m.last() {
+            Some(Message::Assistant(last)) if last.stop_reason == StopReason::Error => {
+                Some(last.error_message.clone().unwrap_or_default())
+            }
+            _ => None,
+        });
+        let Some(error) = failed else {
             return;
         };
-        let error = last.error_message.clone().unwrap_or_default();
-        if last.stop_reason != StopReason::Error
-            || !crate::agent::is_retryable_error(&error)
-            || crate::provider::is_context_overflow(&error)
+        if !crate::agent::is_retryable_error(&error) || crate::provider::is_context_overflow(&error)
         {
             return;
         }
+        let messages = inner.agent.messages();
         let current = inner.agent.model();
         let next = {
             let st = inner.lock();

@@ -36,8 +36,12 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     let (settings, errors) = Settings::load(&config.state_dir, &config.cwd);
     warnings.extend(errors.iter().map(ToString::to_string));
 
-    let (registry, openclaw_config) = load_registry(config)?;
-    let registry = Arc::new(registry);
+    let (registry, openclaw_config) = if config.reuse_config && config.api_key.is_none() {
+        shared_registry(config)?
+    } else {
+        let (registry, oc) = load_registry(config)?;
+        (Arc::new(registry), Arc::new(oc))
+    };
     // `agents.defaults.model {primary, fallbacks}`: the primary is the default choice, and the
     // fallbacks take over (visibly) when it keeps failing.
     let chain = ModelChain::for_agent(&openclaw_config, &registry, None)?;
@@ -74,7 +78,10 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),
         ToolSelection::Only(names) => crate::tool::builtin_tools(names, &tool_env),
         ToolSelection::None => Vec::new(),
-    };
+    }
+    .into_iter()
+    .map(SpecOnce::wrap)
+    .collect();
     let system_prompt = build_system_prompt(&SystemPromptOptions {
         cwd: config.cwd.clone(),
         tools: tools
@@ -115,12 +122,54 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     })
 }
 
-/// `openclaw.json` (from `OPENCLAW_CONFIG_PATH` or the state dir) over pi's `models.json`.
-fn load_registry(config: &EngineConfig) -> Result<(ModelRegistry, OpenClawConfig), EngineError> {
-    let config_path = match std::env::var_os("OPENCLAW_CONFIG_PATH") {
+fn config_path(config: &EngineConfig) -> PathBuf {
+    match std::env::var_os("OPENCLAW_CONFIG_PATH") {
         Some(p) if !p.is_empty() => config::expand_home(std::path::Path::new(&p)),
         _ => config.state_dir.join("openclaw.json"),
-    };
+    }
+}
+
+/// What identifies a file's version on disk: (modified time, size, inode); `None` if absent.
+type FileStamp = Option<(std::time::SystemTime, u64, u64)>;
+
+fn stamp(path: &std::path::Path) -> FileStamp {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((m.modified().ok()?, m.len(), inode))
+}
+
+type Loaded = (Arc<ModelRegistry>, Arc<OpenClawConfig>);
+
+/// [`load_registry`] through a one-entry process-wide cache keyed by both files' paths and
+/// stamps ([`EngineConfig::reuse_config`]).
+fn shared_registry(config: &EngineConfig) -> Result<Loaded, EngineError> {
+    type Key = (PathBuf, FileStamp, PathBuf, FileStamp);
+    static CACHE: std::sync::Mutex<Option<(Key, Loaded)>> = std::sync::Mutex::new(None);
+    let oc_path = config_path(config);
+    let pi_path = config::pi_models_path();
+    let key = (
+        oc_path.clone(),
+        stamp(&oc_path),
+        pi_path.clone(),
+        stamp(&pi_path),
+    );
+    if let Some((k, loaded)) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+        if *k == key {
+            return Ok(loaded.clone());
+        }
+    }
+    let (registry, oc) = load_registry(config)?;
+    let loaded = (Arc::new(registry), Arc::new(oc));
+    *CACHE.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, loaded.clone()));
+    Ok(loaded)
+}
+
+/// `openclaw.json` (from `OPENCLAW_CONFIG_PATH` or the state dir) over pi's `models.json`.
+fn load_registry(config: &EngineConfig) -> Result<(ModelRegistry, OpenClawConfig), EngineError> {
+    let config_path = config_path(config);
     let oc =
         OpenClawConfig::load_from(&config_path).map_err(|e| EngineError::Config(e.to_string()))?;
     let pi = config::load_pi_models(&config::pi_models_path())
@@ -194,5 +243,45 @@ impl ProviderResolver for RegistryResolver {
             provider,
             api_key: self.0.api_key(&model.provider),
         })
+    }
+}
+
+/// A built-in tool with its spec computed once: the agent asks for every tool's spec on each
+/// model call, and the built-ins generate their JSON schema (schemars) on every ask.
+struct SpecOnce {
+    tool: Arc<dyn Tool>,
+    spec: crate::tool::ToolSpec,
+}
+
+impl SpecOnce {
+    fn wrap(tool: Arc<dyn Tool>) -> Arc<dyn Tool> {
+        let spec = tool.spec();
+        Arc::new(SpecOnce { tool, spec })
+    }
+}
+
+#[async_trait::async_trait]
+impl Tool for SpecOnce {
+    fn name(&self) -> &str {
+        &self.spec.name
+    }
+    fn description(&self) -> &str {
+        &self.spec.description
+    }
+    fn parameters(&self) -> serde_json::Value {
+        self.spec.parameters.clone()
+    }
+    fn prepare_arguments(&self, args: serde_json::Value) -> serde_json::Value {
+        self.tool.prepare_arguments(args)
+    }
+    async fn execute(
+        &self,
+        args: serde_json::Value,
+        ctx: crate::tool::ToolCallContext,
+    ) -> Result<crate::event::ToolOutput, crate::tool::ToolError> {
+        self.tool.execute(args, ctx).await
+    }
+    fn spec(&self) -> crate::tool::ToolSpec {
+        self.spec.clone()
     }
 }

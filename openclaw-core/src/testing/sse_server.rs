@@ -4,6 +4,8 @@
 //! the given byte chunks (so tests can split inside a UTF-8 character or an SSE line), an HTTP
 //! status with a body, or a stream that stops and holds the connection open or closes it
 //! mid-message. The server records every request and notices when a client hangs up early.
+//! [`SseServer::start_fn`] instead computes each reply from its request and records nothing
+//! (only counts), for long benchmark runs.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
@@ -81,9 +83,14 @@ impl RecordedRequest {
     }
 }
 
+/// Computes a reply from a request (see [`SseServer::start_fn`]).
+pub type Responder = Arc<dyn Fn(&RecordedRequest) -> Reply + Send + Sync>;
+
 #[derive(Default)]
 struct Shared {
     replies: Mutex<Vec<Reply>>,
+    responder: Option<Responder>,
+    served: std::sync::atomic::AtomicUsize,
     requests: Mutex<Vec<RecordedRequest>>,
     disconnects: Mutex<usize>,
     disconnected: Notify,
@@ -126,7 +133,16 @@ async fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let reply = {
+    let reply = if let Some(responder) = &shared.responder {
+        shared
+            .served
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Some(responder(&RecordedRequest {
+            path: uri.to_string(),
+            headers,
+            body,
+        }))
+    } else {
         let mut requests = shared.requests.lock().unwrap_or_else(|e| e.into_inner());
         requests.push(RecordedRequest {
             path: uri.to_string(),
@@ -205,6 +221,23 @@ impl SseServer {
             replies: Mutex::new(replies),
             ..Default::default()
         });
+        Self::serve(shared).await
+    }
+
+    /// Start on a free loopback port answering each request with `responder(request)`.
+    /// Requests are counted but not kept ([`SseServer::requests`] stays empty).
+    pub async fn start_fn<F>(responder: F) -> std::io::Result<SseServer>
+    where
+        F: Fn(&RecordedRequest) -> Reply + Send + Sync + 'static,
+    {
+        let shared = Arc::new(Shared {
+            responder: Some(Arc::new(responder)),
+            ..Default::default()
+        });
+        Self::serve(shared).await
+    }
+
+    async fn serve(shared: Arc<Shared>) -> std::io::Result<SseServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let app = Router::new().fallback(handle).with_state(shared.clone());
@@ -222,6 +255,10 @@ impl SseServer {
     /// How many requests arrived.
     pub fn request_count(&self) -> usize {
         self.shared.requests.lock().map(|r| r.len()).unwrap_or(0)
+            + self
+                .shared
+                .served
+                .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Every request so far.
@@ -250,5 +287,35 @@ impl SseServer {
             }
         };
         tokio::time::timeout(timeout, wait).await.is_ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn start_fn_answers_from_the_request_and_only_counts() {
+        let server = SseServer::start_fn(|req| {
+            let said = req.json()["say"].as_str().unwrap_or("?").to_owned();
+            Reply::sse([format!("data: {said}\n\n")])
+        })
+        .await
+        .unwrap();
+        let client = reqwest::Client::new();
+        for word in ["one", "two"] {
+            let body = client
+                .post(format!("{}/v1/x", server.url()))
+                .body(format!("{{\"say\":\"{word}\"}}"))
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            assert_eq!(body, format!("data: {word}\n\n"));
+        }
+        assert_eq!(server.request_count(), 2);
+        assert!(server.requests().is_empty());
     }
 }

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use super::Core;
 use super::live::{RunSpec, text_message};
-use super::run::{TurnRequest, ensure_engine, outcome_of, spawn_run};
+use super::run::{TurnRequest, ensure_engine, outcome_of, recorded_outcome_of, spawn_run};
 use super::runs::{Cached, Outcome};
 use crate::gateway::backend::CallContext;
 use crate::gateway::methods::params::Params;
@@ -431,7 +431,7 @@ pub(crate) async fn agent_wait(
     let Some(rx) = rx else {
         return Err(ErrorShape::invalid_request("agent run was not found"));
     };
-    match tokio::time::timeout(Duration::from_millis(timeout), outcome_of(rx)).await {
+    match tokio::time::timeout(Duration::from_millis(timeout), recorded_outcome_of(rx)).await {
         Ok(Some(o)) => Ok(o.wait_payload(&run_id)),
         _ => Ok(json!({"runId": run_id, "status": "timeout"})),
     }

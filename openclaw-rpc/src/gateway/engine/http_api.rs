@@ -19,8 +19,7 @@ use tokio::sync::mpsc;
 
 use super::Core;
 use super::live::{RunSpec, Tap};
-use super::run::{TurnRequest, outcome_of, spawn_run};
-use super::runs::Outcome;
+use super::run::{RunHandle, TurnRequest, outcome_of, spawn_run};
 use crate::gateway::state::now_ms;
 
 /// Tools `/tools/invoke` refuses unless `gateway.tools.allow` lists them (OpenClaw's list plus
@@ -161,13 +160,7 @@ fn prepare(
 }
 
 /// Starts the run; returns the text deltas and the outcome.
-fn launch(
-    core: &Arc<Core>,
-    p: &Prepared,
-) -> (
-    mpsc::UnboundedReceiver<Tap>,
-    tokio::sync::watch::Receiver<Option<Outcome>>,
-) {
+fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::UnboundedReceiver<Tap>, RunHandle) {
     let (tx, rx) = mpsc::unbounded_channel();
     let live = core.live_for(&p.key, &p.agent);
     let done = spawn_run(

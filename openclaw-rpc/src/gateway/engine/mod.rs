@@ -4,7 +4,8 @@
 //!
 //! - agents come from the config roster, each with a seeded workspace (`workspace`);
 //! - sessions: a per-agent index (`store`) and one live engine per active session key
-//!   (`live`), created lazily and dropped when idle (at most [`MAX_LIVE`] kept);
+//!   (`live`), created lazily and dropped when idle (at most [`MAX_LIVE`] kept once
+//!   sessions go quiet, [`MAX_LIVE_BUSY`] while many are in use);
 //! - runs (`run`): serialised per key, streamed as `agent` / `chat` events, recorded for
 //!   `agent.wait` and idempotency (`runs`);
 //! - methods: `chat` (chat.*, agent, agent.wait, send), `sessions` (sessions.*), `files`
@@ -46,8 +47,15 @@ use store::SessionStore;
 
 pub use a2a::MAX_A2A_DEPTH;
 
-/// Live engines kept at most; idle ones beyond this are dropped, oldest first.
+/// Live engines kept at most; idle ones beyond this are dropped, oldest first — except those
+/// used within [`IN_USE_GRACE`] (a conversation between two turns), up to [`MAX_LIVE_BUSY`].
+/// Without the grace, more than `MAX_LIVE` active conversations would restart their engine
+/// (transcript, tools, system prompt) on every turn.
 pub const MAX_LIVE: usize = 64;
+/// The hard limit on live engines, grace or not.
+pub const MAX_LIVE_BUSY: usize = 512;
+/// An idle engine used this recently is kept beyond [`MAX_LIVE`] (up to [`MAX_LIVE_BUSY`]).
+pub const IN_USE_GRACE: Duration = Duration::from_secs(5);
 /// An idle engine is dropped after this long.
 pub const IDLE_DROP: Duration = Duration::from_secs(600);
 
@@ -173,8 +181,8 @@ impl Core {
         lock(&self.live).remove(key)
     }
 
-    /// Drops idle engines beyond [`MAX_LIVE`] (oldest first) and those idle for
-    /// [`IDLE_DROP`]; forgets idle keys without an engine.
+    /// Drops idle engines beyond [`MAX_LIVE`] (oldest first; see [`IN_USE_GRACE`]) and those
+    /// idle for [`IDLE_DROP`]; forgets idle keys without an engine.
     pub fn evict(&self) {
         let mut map = lock(&self.live);
         let now = now_ms();
@@ -186,10 +194,13 @@ impl Core {
         if map.len() <= MAX_LIVE {
             return;
         }
+        let grace = IN_USE_GRACE.as_millis() as u64;
+        let over_hard = map.len() > MAX_LIVE_BUSY;
         let mut idle: Vec<(u64, String)> = map
             .iter()
             .filter(|(_, l)| l.is_idle())
             .map(|(k, l)| (l.last_used.load(Ordering::Acquire), k.clone()))
+            .filter(|(at, _)| over_hard || now.saturating_sub(*at) > grace)
             .collect();
         idle.sort();
         let excess = map.len() - MAX_LIVE;

@@ -40,6 +40,8 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
         .map(PathBuf::from);
     let mut cfg = EngineConfig::new(ws.clone());
     cfg.state_dir = core.state_dir.clone();
+    // Many engines start from the same config: parse it (and build the model registry) once.
+    cfg.reuse_config = true;
     cfg.session = Some(match &file {
         Some(f) => SessionTarget::Open(f.clone()),
         None => SessionTarget::NewIn(store.dir().to_path_buf()),
@@ -115,7 +117,8 @@ pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest)
     };
     live.touch();
     live.pending.fetch_sub(1, Ordering::AcqRel);
-    super::lock(&core.runs).complete(&run_id, outcome.clone());
+    // The table keeps a text-free copy for `agent.wait`; the caller gets the whole outcome.
+    super::lock(&core.runs).complete(&run_id, outcome.for_table());
     core.evict();
     outcome
 }
@@ -328,29 +331,25 @@ fn record(
     core.session_changed(&live.key, &live.agent_id, "send", Some(&run.run_id));
 }
 
-/// Registers and starts a run in the background; returns a receiver of its outcome.
-pub(crate) fn spawn_run(
-    core: &Arc<Core>,
-    live: Arc<Live>,
-    req: TurnRequest,
-) -> watch::Receiver<Option<Outcome>> {
-    let rx = {
-        let mut runs = super::lock(&core.runs);
-        runs.register(&req.spec.run_id, &live.key);
-        match runs.get(&req.spec.run_id) {
-            Some(r) => r.done.subscribe(),
-            None => watch::channel(None).1,
-        }
-    };
+/// A run started by [`spawn_run`]; [`outcome_of`] waits for its whole outcome.
+pub(crate) struct RunHandle(tokio::task::JoinHandle<Outcome>);
+
+/// Registers and starts a run in the background.
+pub(crate) fn spawn_run(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest) -> RunHandle {
+    super::lock(&core.runs).register(&req.spec.run_id, &live.key);
     let core = core.clone();
-    tokio::spawn(async move {
-        execute(&core, live, req).await;
-    });
-    rx
+    RunHandle(tokio::spawn(async move { execute(&core, live, req).await }))
 }
 
-/// Waits for the outcome a [`spawn_run`] receiver will carry.
-pub(crate) async fn outcome_of(mut rx: watch::Receiver<Option<Outcome>>) -> Option<Outcome> {
+/// Waits for the outcome of a [`spawn_run`] run (`None` if its task was lost).
+pub(crate) async fn outcome_of(run: RunHandle) -> Option<Outcome> {
+    run.0.await.ok()
+}
+
+/// Waits for the outcome the run table records for a run (`agent.wait`: no reply text).
+pub(crate) async fn recorded_outcome_of(
+    mut rx: watch::Receiver<Option<Outcome>>,
+) -> Option<Outcome> {
     rx.wait_for(Option::is_some)
         .await
         .ok()

@@ -38,6 +38,21 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
+    /// The copy the run table keeps: everything but the reply text.
+    pub fn for_table(&self) -> Outcome {
+        Outcome {
+            status: self.status,
+            text: String::new(),
+            stop_reason: self.stop_reason.clone(),
+            error: self.error.clone(),
+            session_id: self.session_id.clone(),
+            provider: self.provider.clone(),
+            model: self.model.clone(),
+            started_at: self.started_at,
+            ended_at: self.ended_at,
+        }
+    }
+
     /// The `agent.wait` answer.
     pub fn wait_payload(&self, run_id: &str) -> Value {
         let status = match self.status {
