@@ -9,7 +9,7 @@ use futures::stream::BoxStream;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, ErrorStyle, SseDecoder};
+use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::openai_completions::MAX_OUTPUT_TOKENS_CAP;
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
 use crate::message::{ContentBlock, Message, StopReason};
@@ -287,7 +287,7 @@ impl GeminiDecoder {
                 out.push(StreamEvent::ResponseId(id.into_owned()));
             }
         }
-        if let Some(c) = v.candidates.into_iter().flatten().next() {
+        if let Some(c) = v.candidates.and_then(|c| c.0) {
             let parts = c.content.and_then(|c| c.parts).unwrap_or_default();
             for p in parts {
                 self.on_part(p, out);
@@ -321,7 +321,7 @@ impl GeminiDecoder {
 #[serde(rename_all = "camelCase")]
 struct GeminiChunk<'a> {
     #[serde(borrow, default)]
-    candidates: Option<Vec<Candidate<'a>>>,
+    candidates: Option<First<Candidate<'a>>>,
     #[serde(default)]
     usage_metadata: Option<Value>,
     #[serde(borrow, default)]

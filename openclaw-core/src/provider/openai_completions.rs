@@ -8,7 +8,7 @@ use futures::stream::BoxStream;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, ErrorStyle, SseDecoder};
+use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
 use crate::message::{ContentBlock, Message, StopReason};
 use crate::model::{Model, ThinkingLevel};
@@ -227,7 +227,7 @@ struct Chunk<'a> {
     #[serde(borrow, default)]
     id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    choices: Option<Vec<Choice<'a>>>,
+    choices: Option<First<Choice<'a>>>,
     #[serde(default)]
     usage: Option<Value>,
     #[serde(default)]
@@ -320,7 +320,7 @@ impl CompletionsDecoder {
         if let Some(usage) = chunk.usage.filter(|u| u.is_object()) {
             out.push(StreamEvent::Usage(usage_counts(&usage)));
         }
-        let Some(choice) = chunk.choices.into_iter().flatten().next() else {
+        let Some(choice) = chunk.choices.and_then(|c| c.0) else {
             return;
         };
         if let Some(delta) = choice.delta {
