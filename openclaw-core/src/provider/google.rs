@@ -322,12 +322,13 @@ impl GeminiDecoder {
 struct GeminiChunk<'a> {
     #[serde(borrow, default)]
     candidates: Option<First<Candidate<'a>>>,
+    /// Rare fields are boxed: the struct stays small, and it is moved while parsing.
     #[serde(default)]
-    usage_metadata: Option<Value>,
+    usage_metadata: Option<Box<Value>>,
     #[serde(borrow, default)]
     response_id: Option<Cow<'a, str>>,
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -355,7 +356,7 @@ struct Part<'a> {
     #[serde(borrow, default)]
     thought_signature: Option<Cow<'a, str>>,
     #[serde(default)]
-    function_call: Option<Value>,
+    function_call: Option<Box<Value>>,
 }
 
 impl SseDecoder for GeminiDecoder {

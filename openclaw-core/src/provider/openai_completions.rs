@@ -228,16 +228,17 @@ struct Chunk<'a> {
     id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
     choices: Option<First<Choice<'a>>>,
+    /// Rare fields are boxed: the struct stays small, and it is moved while parsing.
     #[serde(default)]
-    usage: Option<Value>,
+    usage: Option<Box<Value>>,
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<Value>>,
 }
 
 #[derive(Deserialize)]
 struct Choice<'a> {
     #[serde(borrow, default)]
-    delta: Option<Delta<'a>>,
+    delta: Option<Box<Delta<'a>>>,
     #[serde(borrow, default)]
     finish_reason: Option<Cow<'a, str>>,
 }
@@ -324,7 +325,7 @@ impl CompletionsDecoder {
             return;
         };
         if let Some(delta) = choice.delta {
-            self.on_delta(delta, out);
+            self.on_delta(*delta, out);
         }
         if let Some(reason) = choice.finish_reason {
             self.finish = Some(match reason.as_ref() {
