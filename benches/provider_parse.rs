@@ -1,8 +1,9 @@
 //! Parsing cost per streamed token for each wire API: a 10,000-token SSE response held in
-//! memory, cut into 1 KiB network-sized chunks, framed by sse-parse and decoded into
+//! memory, cut into 1 KiB network-sized chunks, framed by sse-core and decoded into
 //! `StreamEvent`s (no HTTP). Divide the reported time by 10,000 for ns/token. The
-//! `framing-only` cases compare sse-parse (what the client uses) with eventsource-stream (what
-//! it used before); the `decoder-only` cases time the API decoders alone on pre-framed events
+//! `framing-only` cases compare SSE framing crates on the completions body: sse-parse (what the
+//! client used before sse-core), sse-core (what it uses now) and eventsource-stream (the first
+//! framer); the `decoder-only` cases time the API decoders alone on pre-framed events
 //! (`decoder-only` is openai-completions).
 
 use bytes::Bytes;
@@ -139,6 +140,21 @@ fn bench(c: &mut Criterion) {
             use eventsource_stream::Eventsource;
             let body = futures::stream::iter(data.iter().cloned().map(Ok::<_, std::io::Error>));
             futures::executor::block_on(body.eventsource().count())
+        })
+    });
+    group.bench_function("framing-only-sse-core", |b| {
+        b.iter(|| {
+            let mut parser = sse_core::SseDecoder::new();
+            let mut n = 0;
+            for chunk in data {
+                let mut buf = chunk.clone();
+                while let Some(ev) = parser.next(&mut buf) {
+                    if let Ok(sse_core::SseEvent::Message(ev)) = ev {
+                        n += ev.data.len();
+                    }
+                }
+            }
+            n
         })
     });
     let raw = completions();

@@ -1,5 +1,5 @@
 //! Shared HTTP + SSE plumbing for the wire APIs: sending the request, turning HTTP failures
-//! into pi-style error texts, framing the body with `sse-parse` (the WHATWG event-stream rules,
+//! into pi-style error texts, framing the body with `sse-core` (the WHATWG event-stream rules,
 //! linear in the bytes received), feeding each SSE event to an API-specific [`SseDecoder`] a
 //! whole network chunk at a time into one reused buffer, and aborting at once on cancellation (dropping the body
 //! closes the connection).
@@ -9,12 +9,13 @@ use std::task::{Context, Poll, ready};
 
 use std::fmt;
 use std::marker::PhantomData;
+use std::num::NonZeroUsize;
 
 use bytes::Bytes;
 use futures::future::{BoxFuture, Either, FutureExt, select};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
 use serde::de::{Deserialize, Deserializer, IgnoredAny, SeqAccess, Visitor};
-use sse_parse::SseParser;
+use sse_core::SseEvent;
 
 use super::StreamEvent;
 use crate::cancel::CancellationToken;
@@ -156,14 +157,14 @@ pub fn send_and_decode<D: SseDecoder>(
         .boxed()
 }
 
-/// The body half of a response: frames the bytes with sse-parse, feeds each SSE event to the
+/// The body half of a response: frames the bytes with sse-core, feeds each SSE event to the
 /// decoder and hands the decoded events out one at a time from a buffer reused for every
 /// network chunk (no allocation or future per chunk or per event).
 struct Decoding<D> {
     /// `None` once the message finished, failed or was aborted (dropping it closes the
     /// connection).
     body: Option<BoxStream<'static, Result<Bytes, String>>>,
-    parser: SseParser,
+    parser: sse_core::SseDecoder,
     /// Boxed so that the stream is `Unpin` whatever the decoder.
     decoder: Box<D>,
     /// Resolves on cancellation; kept across chunks so no listener is made per chunk.
@@ -182,7 +183,9 @@ impl<D: SseDecoder> Decoding<D> {
     ) -> Self {
         Decoding {
             body: Some(body),
-            parser: SseParser::new(),
+            // No size limit on one event, as before (sse-core's default drops events over
+            // 512 KiB; a large tool call or inline image can arrive as one event).
+            parser: sse_core::SseDecoder::with_limit(NonZeroUsize::MAX),
             decoder: Box::new(decoder),
             cancel: cancelled_future(cancel),
             label,
@@ -191,9 +194,12 @@ impl<D: SseDecoder> Decoding<D> {
     }
 
     /// Decode every complete SSE event of the bytes fed so far into `ready`.
-    fn decode_chunk(&mut self, chunk: &[u8]) {
-        self.parser.feed(chunk);
-        while let Some(ev) = self.parser.next_event() {
+    fn decode_chunk(&mut self, mut chunk: &[u8]) {
+        while let Some(ev) = self.parser.next(&mut chunk) {
+            // `retry:` fields and (with no limit, impossible) oversized events are not ours.
+            let Ok(SseEvent::Message(ev)) = ev else {
+                continue;
+            };
             self.decoder.on_event(&ev.event, &ev.data, &mut self.ready);
             if self.decoder.is_finished() {
                 self.body = None;
