@@ -1,8 +1,10 @@
 //! Parsing cost per streamed token for each wire API: a 10,000-token SSE response held in
-//! memory, cut into 1 KiB network-sized chunks, framed by sse-parse and decoded into
+//! memory, cut into 1 KiB network-sized chunks, framed by sse-core and decoded into
 //! `StreamEvent`s (no HTTP). Divide the reported time by 10,000 for ns/token. The
-//! `framing-only` cases compare sse-parse (what the client uses) with eventsource-stream (what
-//! it used before).
+//! `framing-only` cases compare SSE framing crates on the completions body: sse-parse (what the
+//! client used before sse-core), sse-core (what it uses now) and eventsource-stream (the first
+//! framer); the `decoder-only` cases time the API decoders alone on pre-framed events
+//! (`decoder-only` is openai-completions).
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
@@ -82,6 +84,23 @@ fn decode<D: SseDecoder>(chunks: &[Bytes], decoder: D) -> usize {
     events.len()
 }
 
+/// The (event, data) pairs of a whole body.
+fn sse_events(body: &str) -> Vec<(String, String)> {
+    let mut parser = sse_parse::SseParser::new();
+    parser.feed(body.as_bytes());
+    std::iter::from_fn(|| parser.next_event())
+        .map(|e| (e.event, e.data))
+        .collect()
+}
+
+fn decode_only<D: SseDecoder>(events: &[(String, String)], mut decoder: D) -> usize {
+    let mut out = Vec::new();
+    for (event, data) in events {
+        decoder.on_event(event, data, &mut out);
+    }
+    out.len()
+}
+
 fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("provider_parse_10k_tokens");
     group.throughput(Throughput::Elements(TOKENS as u64));
@@ -123,6 +142,21 @@ fn bench(c: &mut Criterion) {
             futures::executor::block_on(body.eventsource().count())
         })
     });
+    group.bench_function("framing-only-sse-core", |b| {
+        b.iter(|| {
+            let mut parser = sse_core::SseDecoder::new();
+            let mut n = 0;
+            for chunk in data {
+                let mut buf = chunk.clone();
+                while let Some(ev) = parser.next(&mut buf) {
+                    if let Ok(sse_core::SseEvent::Message(ev)) = ev {
+                        n += ev.data.len();
+                    }
+                }
+            }
+            n
+        })
+    });
     let raw = completions();
     let datas: Vec<&str> = raw
         .split("\n\n")
@@ -138,6 +172,21 @@ fn bench(c: &mut Criterion) {
             out.len()
         })
     });
+    // The decoder alone for the other APIs (SSE events framed beforehand).
+    for (name, body) in [
+        ("anthropic-messages", anthropic()),
+        ("openai-responses", responses()),
+        ("google-generative-ai", google()),
+    ] {
+        let events = sse_events(&body);
+        group.bench_function(format!("decoder-only-{name}"), |b| {
+            b.iter(|| match name {
+                "anthropic-messages" => decode_only(&events, MessagesDecoder::new()),
+                "openai-responses" => decode_only(&events, ResponsesDecoder::new()),
+                _ => decode_only(&events, GeminiDecoder::new()),
+            })
+        });
+    }
     // The agent loop's side: every delta becomes a `message_update` carrying a snapshot of
     // the partial message (the events are dropped here, as by a subscriber that keeps none).
     let model = openclaw_core::provider::catalog::builtin_models()

@@ -9,7 +9,7 @@ use futures::stream::BoxStream;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, ErrorStyle, SseDecoder};
+use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::openai_completions::MAX_OUTPUT_TOKENS_CAP;
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
 use crate::message::{ContentBlock, Message, StopReason};
@@ -287,7 +287,7 @@ impl GeminiDecoder {
                 out.push(StreamEvent::ResponseId(id.into_owned()));
             }
         }
-        if let Some(c) = v.candidates.into_iter().flatten().next() {
+        if let Some(c) = v.candidates.and_then(|c| c.0) {
             let parts = c.content.and_then(|c| c.parts).unwrap_or_default();
             for p in parts {
                 self.on_part(p, out);
@@ -321,13 +321,14 @@ impl GeminiDecoder {
 #[serde(rename_all = "camelCase")]
 struct GeminiChunk<'a> {
     #[serde(borrow, default)]
-    candidates: Option<Vec<Candidate<'a>>>,
+    candidates: Option<First<Candidate<'a>>>,
+    /// Rare fields are boxed: the struct stays small, and it is moved while parsing.
     #[serde(default)]
-    usage_metadata: Option<Value>,
+    usage_metadata: Option<Box<Value>>,
     #[serde(borrow, default)]
     response_id: Option<Cow<'a, str>>,
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<Value>>,
 }
 
 #[derive(Deserialize)]
@@ -355,7 +356,7 @@ struct Part<'a> {
     #[serde(borrow, default)]
     thought_signature: Option<Cow<'a, str>>,
     #[serde(default)]
-    function_call: Option<Value>,
+    function_call: Option<Box<Value>>,
 }
 
 impl SseDecoder for GeminiDecoder {

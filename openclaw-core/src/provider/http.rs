@@ -1,15 +1,21 @@
 //! Shared HTTP + SSE plumbing for the wire APIs: sending the request, turning HTTP failures
-//! into pi-style error texts, framing the body with `sse-parse` (the WHATWG event-stream rules,
+//! into pi-style error texts, framing the body with `sse-core` (the WHATWG event-stream rules,
 //! linear in the bytes received), feeding each SSE event to an API-specific [`SseDecoder`] a
-//! whole network chunk at a time, and aborting at once on cancellation (dropping the body
+//! whole network chunk at a time into one reused buffer, and aborting at once on cancellation (dropping the body
 //! closes the connection).
 
-use std::pin::pin;
+use std::pin::{Pin, pin};
+use std::task::{Context, Poll, ready};
+
+use std::fmt;
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
 
 use bytes::Bytes;
 use futures::future::{BoxFuture, Either, FutureExt, select};
 use futures::stream::{self, BoxStream, Stream, StreamExt};
-use sse_parse::SseParser;
+use serde::de::{Deserialize, Deserializer, IgnoredAny, SeqAccess, Visitor};
+use sse_core::SseEvent;
 
 use super::StreamEvent;
 use crate::cancel::CancellationToken;
@@ -26,6 +32,32 @@ pub trait SseDecoder: Send + 'static {
     fn on_end(&mut self, out: &mut Vec<StreamEvent>);
     /// Whether a final `Done`/`Error` was already emitted (the rest of the body is ignored).
     fn is_finished(&self) -> bool;
+}
+
+/// The first element of a JSON array, the others skipped unparsed: the decoders read only the
+/// first `choices`/`candidates` entry, and this spares them a `Vec` per SSE event.
+pub(crate) struct First<T>(pub Option<T>);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for First<T> {
+    fn deserialize<De: Deserializer<'de>>(deserializer: De) -> Result<Self, De::Error> {
+        struct FirstVisitor<T>(PhantomData<T>);
+
+        impl<'de, T: Deserialize<'de>> Visitor<'de> for FirstVisitor<T> {
+            type Value = First<T>;
+
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an array")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<First<T>, A::Error> {
+                let first = seq.next_element()?;
+                while seq.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(First(first))
+            }
+        }
+
+        deserializer.deserialize_seq(FirstVisitor(PhantomData))
+    }
 }
 
 /// How an API's SDK words an HTTP error (pi shows the SDK's text).
@@ -69,14 +101,7 @@ where
     D: SseDecoder,
 {
     let body = body.map(|r| r.map_err(|e| e.to_string())).boxed();
-    let state = State::Body {
-        body,
-        parser: Box::new(SseParser::new()),
-        decoder,
-        cancel: cancelled_future(cancel),
-        label: String::new(),
-    };
-    drive(state)
+    Decoding::new(body, decoder, cancel, String::new()).boxed()
 }
 
 /// Send `request` and decode its SSE body. `label` names the provider in transport errors.
@@ -87,32 +112,145 @@ pub fn send_and_decode<D: SseDecoder>(
     style: ErrorStyle,
     cancel: CancellationToken,
 ) -> BoxStream<'static, StreamEvent> {
-    drive(State::Init {
-        request: Box::new(request),
-        decoder,
-        style,
-        cancel,
-        label,
-    })
+    let start = async move {
+        if cancel.is_cancelled() {
+            return Err(aborted());
+        }
+        let sent = {
+            let send = pin!(request.send());
+            let cancelled = pin!(cancel.cancelled());
+            match select(cancelled, send).await {
+                Either::Left(_) => return Err(aborted()),
+                Either::Right((r, _)) => r,
+            }
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                let msg = with_label(&label, format!("Connection error: {}", describe(&e)));
+                return Err(failed(msg));
+            }
+        };
+        let status = response.status();
+        if !status.is_success() {
+            let body = {
+                let text = pin!(response.text());
+                let cancelled = pin!(cancel.cancelled());
+                match select(cancelled, text).await {
+                    Either::Left(_) => return Err(aborted()),
+                    Either::Right((r, _)) => r.unwrap_or_default(),
+                }
+            };
+            return Err(failed(http_error_message(style, status.as_u16(), &body)));
+        }
+        let body = response
+            .bytes_stream()
+            .map(|r| r.map_err(|e| describe(&e)))
+            .boxed();
+        Ok(Decoding::new(body, decoder, cancel, label))
+    };
+    stream::once(start)
+        .flat_map(|started| match started {
+            Ok(decoding) => Either::Left(decoding),
+            Err(event) => Either::Right(stream::iter([event])),
+        })
+        .boxed()
 }
 
-enum State<D> {
-    Init {
-        request: Box<reqwest::RequestBuilder>,
+/// The body half of a response: frames the bytes with sse-core, feeds each SSE event to the
+/// decoder and hands the decoded events out one at a time from a buffer reused for every
+/// network chunk (no allocation or future per chunk or per event).
+struct Decoding<D> {
+    /// `None` once the message finished, failed or was aborted (dropping it closes the
+    /// connection).
+    body: Option<BoxStream<'static, Result<Bytes, String>>>,
+    parser: sse_core::SseDecoder,
+    /// Boxed so that the stream is `Unpin` whatever the decoder.
+    decoder: Box<D>,
+    /// Resolves on cancellation; kept across chunks so no listener is made per chunk.
+    cancel: BoxFuture<'static, ()>,
+    label: String,
+    /// Decoded events not yet handed out, in reverse order (the next one is last).
+    ready: Vec<StreamEvent>,
+}
+
+impl<D: SseDecoder> Decoding<D> {
+    fn new(
+        body: BoxStream<'static, Result<Bytes, String>>,
         decoder: D,
-        style: ErrorStyle,
         cancel: CancellationToken,
         label: String,
-    },
-    Body {
-        body: BoxStream<'static, Result<Bytes, String>>,
-        parser: Box<SseParser>,
-        decoder: D,
-        /// Resolves on cancellation; kept across events so no listener is made per event.
-        cancel: BoxFuture<'static, ()>,
-        label: String,
-    },
-    Finished,
+    ) -> Self {
+        Decoding {
+            body: Some(body),
+            // No size limit on one event, as before (sse-core's default drops events over
+            // 512 KiB; a large tool call or inline image can arrive as one event).
+            parser: sse_core::SseDecoder::with_limit(NonZeroUsize::MAX),
+            decoder: Box::new(decoder),
+            cancel: cancelled_future(cancel),
+            label,
+            ready: Vec::new(),
+        }
+    }
+
+    /// Decode every complete SSE event of the bytes fed so far into `ready`.
+    fn decode_chunk(&mut self, mut chunk: &[u8]) {
+        while let Some(ev) = self.parser.next(&mut chunk) {
+            // `retry:` fields and (with no limit, impossible) oversized events are not ours.
+            let Ok(SseEvent::Message(ev)) = ev else {
+                continue;
+            };
+            self.decoder.on_event(&ev.event, &ev.data, &mut self.ready);
+            if self.decoder.is_finished() {
+                self.body = None;
+                return;
+            }
+        }
+    }
+
+    /// The body ended: the decoder closes the message, or it was cut short.
+    fn decode_end(&mut self) {
+        self.body = None;
+        // An unterminated last block is dropped (WHATWG).
+        self.decoder.on_end(&mut self.ready);
+        if !self.decoder.is_finished() {
+            let msg = with_label(
+                &self.label,
+                "connection closed before the response finished".to_owned(),
+            );
+            self.ready.push(failed(msg));
+        }
+    }
+}
+
+impl<D: SseDecoder> Stream for Decoding<D> {
+    type Item = StreamEvent;
+
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<StreamEvent>> {
+        let this = self.get_mut();
+        loop {
+            if let Some(event) = this.ready.pop() {
+                return Poll::Ready(Some(event));
+            }
+            let Some(body) = this.body.as_mut() else {
+                return Poll::Ready(None);
+            };
+            if this.cancel.poll_unpin(cx).is_ready() {
+                this.body = None;
+                return Poll::Ready(Some(aborted()));
+            }
+            match ready!(body.poll_next_unpin(cx)) {
+                Some(Ok(chunk)) => this.decode_chunk(&chunk),
+                Some(Err(e)) => {
+                    this.body = None;
+                    let msg = with_label(&this.label, format!("Connection error: {e}"));
+                    return Poll::Ready(Some(failed(msg)));
+                }
+                None => this.decode_end(),
+            }
+            this.ready.reverse();
+        }
+    }
 }
 
 fn aborted() -> StreamEvent {
@@ -129,135 +267,11 @@ fn failed(message: String) -> StreamEvent {
     }
 }
 
-fn drive<D: SseDecoder>(state: State<D>) -> BoxStream<'static, StreamEvent> {
-    stream::unfold(state, step).flat_map(stream::iter).boxed()
-}
-
 fn with_label(label: &str, message: String) -> String {
     if label.is_empty() {
         message
     } else {
         format!("{label}: {message}")
-    }
-}
-
-async fn step<D: SseDecoder>(state: State<D>) -> Option<(Vec<StreamEvent>, State<D>)> {
-    match state {
-        State::Finished => None,
-        State::Init {
-            request,
-            decoder,
-            style,
-            cancel,
-            label,
-        } => {
-            if cancel.is_cancelled() {
-                return Some((vec![aborted()], State::Finished));
-            }
-            let sent = {
-                let send = pin!(request.send());
-                let cancelled = pin!(cancel.cancelled());
-                match select(cancelled, send).await {
-                    Either::Left(_) => return Some((vec![aborted()], State::Finished)),
-                    Either::Right((r, _)) => r,
-                }
-            };
-            let response = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    let msg = with_label(&label, format!("Connection error: {}", describe(&e)));
-                    return Some((vec![failed(msg)], State::Finished));
-                }
-            };
-            let status = response.status();
-            if !status.is_success() {
-                let body = {
-                    let text = pin!(response.text());
-                    let cancelled = pin!(cancel.cancelled());
-                    match select(cancelled, text).await {
-                        Either::Left(_) => return Some((vec![aborted()], State::Finished)),
-                        Either::Right((r, _)) => r.unwrap_or_default(),
-                    }
-                };
-                let msg = http_error_message(style, status.as_u16(), &body);
-                return Some((vec![failed(msg)], State::Finished));
-            }
-            let body = response
-                .bytes_stream()
-                .map(|r| r.map_err(|e| describe(&e)))
-                .boxed();
-            Some((
-                Vec::new(),
-                State::Body {
-                    body,
-                    parser: Box::new(SseParser::new()),
-                    decoder,
-                    cancel: cancelled_future(cancel),
-                    label,
-                },
-            ))
-        }
-        State::Body {
-            mut body,
-            mut parser,
-            mut decoder,
-            mut cancel,
-            label,
-        } => {
-            let mut out = Vec::new();
-            loop {
-                let next = {
-                    let next = body.next();
-                    match select(&mut cancel, next).await {
-                        Either::Left(_) => {
-                            out.push(aborted());
-                            return Some((out, State::Finished));
-                        }
-                        Either::Right((r, _)) => r,
-                    }
-                };
-                match next {
-                    Some(Ok(chunk)) => {
-                        parser.feed(&chunk);
-                        while let Some(ev) = parser.next_event() {
-                            decoder.on_event(&ev.event, &ev.data, &mut out);
-                            if decoder.is_finished() {
-                                return Some((out, State::Finished));
-                            }
-                        }
-                        if !out.is_empty() {
-                            return Some((
-                                out,
-                                State::Body {
-                                    body,
-                                    parser,
-                                    decoder,
-                                    cancel,
-                                    label,
-                                },
-                            ));
-                        }
-                    }
-                    Some(Err(e)) => {
-                        let msg = with_label(&label, format!("Connection error: {e}"));
-                        out.push(failed(msg));
-                        return Some((out, State::Finished));
-                    }
-                    None => {
-                        // An unterminated last block is dropped (WHATWG), as before.
-                        decoder.on_end(&mut out);
-                        if !decoder.is_finished() {
-                            let msg = with_label(
-                                &label,
-                                "connection closed before the response finished".to_owned(),
-                            );
-                            out.push(failed(msg));
-                        }
-                        return Some((out, State::Finished));
-                    }
-                }
-            }
-        }
     }
 }
 

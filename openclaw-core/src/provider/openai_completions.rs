@@ -8,7 +8,7 @@ use futures::stream::BoxStream;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::http::{self, ErrorStyle, SseDecoder};
+use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
 use crate::message::{ContentBlock, Message, StopReason};
 use crate::model::{Model, ThinkingLevel};
@@ -227,17 +227,18 @@ struct Chunk<'a> {
     #[serde(borrow, default)]
     id: Option<Cow<'a, str>>,
     #[serde(borrow, default)]
-    choices: Option<Vec<Choice<'a>>>,
+    choices: Option<First<Choice<'a>>>,
+    /// Rare fields are boxed: the struct stays small, and it is moved while parsing.
     #[serde(default)]
-    usage: Option<Value>,
+    usage: Option<Box<Value>>,
     #[serde(default)]
-    error: Option<Value>,
+    error: Option<Box<Value>>,
 }
 
 #[derive(Deserialize)]
 struct Choice<'a> {
     #[serde(borrow, default)]
-    delta: Option<Delta<'a>>,
+    delta: Option<Box<Delta<'a>>>,
     #[serde(borrow, default)]
     finish_reason: Option<Cow<'a, str>>,
 }
@@ -320,11 +321,11 @@ impl CompletionsDecoder {
         if let Some(usage) = chunk.usage.filter(|u| u.is_object()) {
             out.push(StreamEvent::Usage(usage_counts(&usage)));
         }
-        let Some(choice) = chunk.choices.into_iter().flatten().next() else {
+        let Some(choice) = chunk.choices.and_then(|c| c.0) else {
             return;
         };
         if let Some(delta) = choice.delta {
-            self.on_delta(delta, out);
+            self.on_delta(*delta, out);
         }
         if let Some(reason) = choice.finish_reason {
             self.finish = Some(match reason.as_ref() {
