@@ -130,8 +130,13 @@ fn parse_piece(piece: &str) -> Parsed {
 /// 0-based) into `out`. Large bodies are cut at line ends into one piece per available core
 /// and the pieces parsed in parallel (entries keep file order).
 fn parse_entries(body: &str, first_line: usize, out: &mut LoadedSession) {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
-    let pieces = if body.len() >= PARALLEL_MIN_BYTES && cores > 1 {
+    // Asking for the core count reads cgroup files: only worth it for a large body.
+    let cores = if body.len() >= PARALLEL_MIN_BYTES {
+        std::thread::available_parallelism().map_or(1, |n| n.get().min(8))
+    } else {
+        1
+    };
+    let pieces = if cores > 1 {
         split_at_lines(body, cores)
     } else {
         vec![body]

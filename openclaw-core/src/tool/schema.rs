@@ -2,13 +2,33 @@
 //! schemars, and [`validate_arguments`], which checks a call's arguments the way pi's AJV setup
 //! does (with its type coercion) and words failures as pi does.
 
+use std::any::TypeId;
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use schemars::JsonSchema;
 use schemars::generate::SchemaSettings;
 use serde_json::{Map, Value};
 
 /// The clean JSON schema of `T` a model is shown: `{type:"object", properties, required}`,
 /// sub-schemas inlined, no `$schema`/`title`/`format`, optional fields without `null`.
-pub fn schema_for<T: JsonSchema>() -> Value {
+pub fn schema_for<T: JsonSchema + 'static>() -> Value {
+    // Generating a schema is costly and the answer never changes: once per type per process.
+    static CACHE: OnceLock<Mutex<HashMap<TypeId, Value>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Default::default);
+    let id = TypeId::of::<T>();
+    if let Some(schema) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+        return schema.clone();
+    }
+    let schema = generate::<T>();
+    cache
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .insert(id, schema.clone());
+    schema
+}
+
+fn generate<T: JsonSchema>() -> Value {
     let generator = SchemaSettings::draft07()
         .with(|s| {
             s.inline_subschemas = true;

@@ -23,6 +23,9 @@ use super::hub::{Connection, Outbound, Outgoing};
 use super::methods;
 use super::state::{Shared, now_ms};
 
+/// At most this many queued frames are written together before a flush.
+const MAX_BATCH: usize = 64;
+
 async fn writer(
     mut sink: SplitSink<WebSocket, Message>,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
@@ -43,18 +46,42 @@ async fn writer(
             }
             item = rx.recv() => item,
         };
+        let mut close = None;
         match item {
+            None => break,
             Some(Outgoing::Text(text)) => {
-                let len = text.len() as u64;
+                let mut len = text.len() as u64;
+                // Frames queued meanwhile go out with this one: one flush (one send call) for
+                // a burst of events instead of one per frame.
                 let sent = tokio::select! {
                     _ = kill.cancelled() => break,
-                    r = sink.send(Message::Text(text.into())) => r,
+                    r = async {
+                        sink.feed(Message::Text(text.into())).await?;
+                        for _ in 0..MAX_BATCH {
+                            match rx.try_recv() {
+                                Ok(Outgoing::Text(more)) => {
+                                    len += more.len() as u64;
+                                    sink.feed(Message::Text(more.into())).await?;
+                                }
+                                Ok(other) => {
+                                    close = Some(other);
+                                    break;
+                                }
+                                Err(_) => break,
+                            }
+                        }
+                        sink.flush().await
+                    } => r,
                 };
                 buffered.fetch_sub(len, Ordering::AcqRel);
                 if sent.is_err() {
                     break;
                 }
             }
+            Some(other) => close = Some(other),
+        }
+        match close {
+            None | Some(Outgoing::Text(_)) => {}
             Some(Outgoing::Close(code, reason)) => {
                 let frame = CloseFrame {
                     code,
@@ -67,7 +94,6 @@ async fn writer(
                 .await;
                 break;
             }
-            None => break,
         }
     }
     kill.cancel();
