@@ -11,47 +11,14 @@
 //! lasting one, listed in presence and sent every presence change).
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
-const TOKEN: &str = "bench-token-0123456789";
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .unwrap_or(0)
-}
-
-fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-fn pct(v: &mut [f64], p: f64) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v.get(((v.len() as f64 - 1.0) * p).round() as usize)
-        .copied()
-        .unwrap_or(f64::NAN)
-}
-
-struct Proc(Child);
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
+mod support;
+use support::{Proc, TOKEN, free_port, pct, rss_kib, wait_tcp};
 
 async fn client(url: &str, mode: &str) -> GatewayClient {
     let mut o = ConnectOptions::new(url).token(TOKEN);
@@ -108,17 +75,7 @@ async fn main() {
         .expect("spawn the gateway");
     let pid = child.id();
     let _gw = Proc(child);
-    let t = Instant::now();
-    while tokio::net::TcpStream::connect(("127.0.0.1", port))
-        .await
-        .is_err()
-    {
-        assert!(
-            t.elapsed() < Duration::from_secs(10),
-            "gateway not accepting"
-        );
-        tokio::time::sleep(Duration::from_micros(200)).await;
-    }
+    assert!(wait_tcp(port).await, "gateway not accepting");
     let url = format!("ws://127.0.0.1:{port}");
     let probe = client(&url, "cli").await;
     health_ms(&probe, 200).await;
