@@ -4,7 +4,8 @@
 //! spawn → accepting TCP and → hello-ok, idle RSS, RSS across 1,000 chats, health round trip,
 //! chat.send → final chat event, RSS across 1,000 chats on one session (as OpenClaw measured,
 //! session `measure`), 1,000 concurrent clients (RSS per client, health p99 while
-//! connected, RSS again after the next `tick` reached them), 200 clients running chat.send
+//! connected, RSS again after the next `tick` reached them), fake_llm.py's own ceiling (requests/s
+//! sent straight to it), 200 clients running chat.send
 //! (turns/s) — once against `fake_llm.py` and once against a fast in-process Rust fake model
 //! (openclaw-core's `testing` SSE server answering `echo: <text>` as fake_llm.py does,
 //! keep-alive connections) — and SIGTERM (exit time with a run and a bash tool in flight,
@@ -304,6 +305,18 @@ async fn main() {
     }
     drop(held);
 
+    // What fake_llm.py serves on its own: the smallest streamed chat completion, sent straight
+    // to it (no gateway) over 1 and 8 connections at a time — the ceiling of any gateway's
+    // turns/s against it on this machine.
+    for conc in [1, 8] {
+        let total = if quick { 500 } else { 2000 };
+        let rate = fake_llm_direct_rate(fake_port, conc, total).await;
+        row(
+            &format!("fake_llm.py alone, {conc} connection(s)"),
+            format!("{rate:.0} requests/s ({total} streamed completions, no gateway)"),
+        );
+    }
+
     // 200 clients running chat.send: against fake_llm.py, then against the Rust fake (those
     // sessions created and their model set to it with sessions.create + sessions.patch
     // beforehand, outside the timing; their first turn still starts the engine).
@@ -501,6 +514,48 @@ fn start_rust_fake() -> String {
         });
     });
     rx.recv().expect("the Rust fake model's URL")
+}
+
+/// Streamed chat completions per second that fake_llm.py answers when `conc` clients send it
+/// the smallest request back to back (each on a new connection, as it closes every one).
+async fn fake_llm_direct_rate(port: u16, conc: usize, total: usize) -> f64 {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body =
+        r#"{"model":"fake-model","stream":true,"messages":[{"role":"user","content":"load"}]}"#;
+    let request = format!(
+        "POST /v1/chat/completions HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let left = AtomicUsize::new(total);
+    let t = Instant::now();
+    futures::future::join_all((0..conc).map(|_| async {
+        let mut buf = vec![0u8; 16 * 1024];
+        while left
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| n.checked_sub(1))
+            .is_ok()
+        {
+            let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connect to fake_llm.py");
+            s.write_all(request.as_bytes()).await.expect("request");
+            let mut got = Vec::new();
+            loop {
+                let n = s.read(&mut buf).await.expect("response");
+                if n == 0 {
+                    break;
+                }
+                got.extend_from_slice(&buf[..n]);
+            }
+            assert!(
+                got.windows(12).any(|w| w == b"data: [DONE]"),
+                "fake_llm.py answered {}",
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }))
+    .await;
+    total as f64 / t.elapsed().as_secs_f64()
 }
 
 fn send_sigterm(pid: u32) {

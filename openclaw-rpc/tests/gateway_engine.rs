@@ -62,7 +62,12 @@ fn fake_llm() -> Option<Fake> {
 }
 
 async fn gateway(fake: &Fake) -> TestGateway {
-    let config = json!({
+    gateway_with(fake, json!({})).await
+}
+
+/// A gateway whose `agents.defaults` also has `defaults`' keys.
+async fn gateway_with(fake: &Fake, defaults: Value) -> TestGateway {
+    let mut config = json!({
         "gateway": {"auth": {"mode": "token", "token": TOKEN}},
         "agents": {"defaults": {"model": {"primary": "fake/fake-model"}},
                    "list": [{"id": "main", "default": true}, {"id": "helper"}]},
@@ -70,6 +75,14 @@ async fn gateway(fake: &Fake) -> TestGateway {
             "apiKey": "fake", "api": "openai-completions",
             "models": [{"id": "fake-model", "name": "Fake Model", "contextWindow": 128000}]}}},
     });
+    if let (Some(d), Value::Object(extra)) = (
+        config
+            .pointer_mut("/agents/defaults")
+            .and_then(Value::as_object_mut),
+        defaults,
+    ) {
+        d.extend(extra);
+    }
     // The backend needs the state dir, which `start` creates: build it lazily through a slot.
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().to_owned();
@@ -272,6 +285,52 @@ async fn runs_on_one_key_are_serialised_and_different_keys_overlap() {
     assert!(
         pos("start:o1") < pos("final:s1"),
         "different keys run in parallel: {order:?}"
+    );
+}
+
+#[tokio::test]
+async fn the_run_lane_limits_runs_across_keys_and_a_queued_run_can_be_aborted() {
+    let Some(fake) = fake_llm() else { return };
+    let tg = gateway_with(&fake, json!({"maxConcurrent": 1})).await;
+    let (mut c, _) = Client::connected(&tg, RW).await;
+    c.ok("sessions.subscribe", json!({})).await;
+    for (k, id) in [("a", "a1"), ("b", "b1"), ("c", "c1")] {
+        c.ok(
+            "chat.send",
+            json!({"sessionKey": k, "message": "slow 100 stream 3", "idempotencyKey": id}),
+        )
+        .await;
+    }
+    // c1 waits for the lane behind a1 and b1: abort it before it gets there.
+    let r = c
+        .ok("chat.abort", json!({"sessionKey": "c", "runId": "c1"}))
+        .await;
+    assert_eq!(r["aborted"], true, "{r}");
+    let mut order = Vec::new();
+    let mut ended = 0;
+    while ended < 3 {
+        let f = c.next_within(Duration::from_secs(20)).await.expect("open");
+        let p = &f["payload"];
+        let id = p["runId"].as_str().unwrap_or_default().to_owned();
+        if f["event"] == "agent" && p["stream"] == "lifecycle" && p["data"]["phase"] == "start" {
+            order.push(format!("start:{id}"));
+        }
+        if f["event"] == "chat"
+            && ["final", "aborted", "error"].contains(&p["state"].as_str().unwrap_or(""))
+        {
+            order.push(format!("{}:{id}", p["state"].as_str().unwrap()));
+            ended += 1;
+        }
+    }
+    let pos = |s: &str| order.iter().position(|o| o == s);
+    assert!(
+        pos("final:a1").unwrap() < pos("start:b1").unwrap(),
+        "with maxConcurrent 1, runs on different keys must not overlap: {order:?}"
+    );
+    assert!(pos("aborted:c1").is_some(), "{order:?}");
+    assert!(
+        pos("start:c1").is_none(),
+        "the aborted run never started: {order:?}"
     );
 }
 

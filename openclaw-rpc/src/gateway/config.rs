@@ -215,6 +215,64 @@ pub struct GatewayConfig {
     pub auth: AuthConfig,
     /// Pre-auth handshake timeout (`gateway.handshakeTimeoutMs`, env `OPENCLAW_HANDSHAKE_TIMEOUT_MS`).
     pub handshake_timeout_ms: u64,
+    /// How many runs execute at once (`agents.defaults.maxConcurrent` and
+    /// `agents.defaults.subagents.maxConcurrent`).
+    pub lanes: RunLanes,
+}
+
+/// The global run lanes' sizes: how many runs execute at once across all sessions. As in
+/// OpenClaw, users' runs share the `main` lane and agent-to-agent runs the `subagent` lane;
+/// both default to 8 (what OpenClaw 2026.9.6 resolves them to).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunLanes {
+    pub main: u32,
+    pub subagent: u32,
+}
+
+impl Default for RunLanes {
+    fn default() -> Self {
+        RunLanes {
+            main: 8,
+            subagent: 8,
+        }
+    }
+}
+
+/// The largest lane size accepted.
+const MAX_LANE: u64 = 100_000;
+
+impl RunLanes {
+    /// Reads the lane sizes from the whole config value; `source` locates errors in the file.
+    pub fn from_value(root: &Value, source: Option<(&Path, &str)>) -> Result<Self, ConfigError> {
+        let r = Reader { source };
+        let d = RunLanes::default();
+        let defaults = r.object(root.pointer("/agents/defaults"), "agents.defaults")?;
+        let Some(defaults) = defaults else {
+            return Ok(d);
+        };
+        let size = |v: Option<&Value>, key: &str, default: u32| -> Result<u32, ConfigError> {
+            match r.uint(v, key, MAX_LANE)? {
+                None => Ok(default),
+                Some(0) => {
+                    Err(r.invalid(key, format!("expected an integer between 1 and {MAX_LANE}")))
+                }
+                Some(n) => Ok(n as u32),
+            }
+        };
+        let subagents = r.object(defaults.get("subagents"), "agents.defaults.subagents")?;
+        Ok(RunLanes {
+            main: size(
+                defaults.get("maxConcurrent"),
+                "agents.defaults.maxConcurrent",
+                d.main,
+            )?,
+            subagent: size(
+                subagents.and_then(|s| s.get("maxConcurrent")),
+                "agents.defaults.subagents.maxConcurrent",
+                d.subagent,
+            )?,
+        })
+    }
 }
 
 impl Default for GatewayConfig {
@@ -229,6 +287,7 @@ impl Default for GatewayConfig {
                 rate_limit: RateLimitConfig::default(),
             },
             handshake_timeout_ms: 15_000,
+            lanes: RunLanes::default(),
         }
     }
 }
@@ -331,7 +390,10 @@ impl GatewayConfig {
         env: &dyn Fn(&str) -> Option<String>,
     ) -> Result<Self, ConfigError> {
         let r = Reader { source };
-        let mut cfg = GatewayConfig::default();
+        let mut cfg = GatewayConfig {
+            lanes: RunLanes::from_value(root, source)?,
+            ..GatewayConfig::default()
+        };
         let Some(gw) = r.object(root.get("gateway"), "gateway")? else {
             cfg.apply_env(&r, env)?;
             return Ok(cfg);
@@ -508,6 +570,22 @@ mod tests {
         assert_eq!(c.auth.mode, AuthMode::Password);
         assert_eq!(c.port, DEFAULT_PORT);
         assert_eq!(c.bind, BindMode::Loopback);
+        assert_eq!(
+            c.lanes,
+            RunLanes {
+                main: 8,
+                subagent: 8
+            }
+        );
+        let v = json!({"agents":{"defaults":{"maxConcurrent":2,"subagents":{"maxConcurrent":3}}}});
+        let c = GatewayConfig::from_value(&v, None, &no_env).unwrap();
+        assert_eq!(
+            c.lanes,
+            RunLanes {
+                main: 2,
+                subagent: 3
+            }
+        );
     }
 
     #[test]
@@ -524,6 +602,13 @@ mod tests {
         assert!(
             err.to_string().starts_with("/tmp/openclaw.json:1:"),
             "{err}"
+        );
+        let text = "{\n  agents: {\n    defaults: { maxConcurrent: 0 },\n  },\n}\n";
+        let v = parse_json5(path, text).unwrap();
+        let err = GatewayConfig::from_value(&v, Some((path, text)), &no_env).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "/tmp/openclaw.json:3:17: invalid value for `agents.defaults.maxConcurrent`: expected an integer between 1 and 100000"
         );
         let bad_mode = json!({"gateway":{"auth":{"mode":"token"}}});
         let err = GatewayConfig::from_value(&bad_mode, None, &no_env).unwrap_err();

@@ -38,6 +38,7 @@ use serde_json::{Map, Value, json};
 pub use backend::{CallContext, EventSink, GatewayBackend, NoEngine};
 pub use config::{
     AuthConfig, AuthMode, BindMode, ConfigError, ConfigSource, GatewayConfig, RateLimitConfig,
+    RunLanes,
 };
 pub use state::Limits;
 

@@ -6,7 +6,7 @@
 //! - sessions: a per-agent index (`store`) and one live engine per active session key
 //!   (`live`), created lazily and dropped when idle (at most [`MAX_LIVE`] kept once
 //!   sessions go quiet, [`MAX_LIVE_BUSY`] while many are in use);
-//! - runs (`run`): serialised per key, streamed as `agent` / `chat` events, recorded for
+//! - runs (`run`): serialised per key, limited process-wide by the run lanes (`lanes`), streamed as `agent` / `chat` events, recorded for
 //!   `agent.wait` and idempotency (`runs`);
 //! - methods: `chat` (chat.*, agent, agent.wait, send), `sessions` (sessions.*), `files`
 //!   (agents.files.*); HTTP: `http_api` (`/v1/chat/completions`, `/v1/responses`,
@@ -19,6 +19,7 @@ mod a2a;
 mod chat;
 mod files;
 mod http_api;
+mod lanes;
 mod live;
 mod run;
 mod runs;
@@ -73,6 +74,8 @@ pub(crate) struct Core {
     stores: Mutex<HashMap<String, Arc<SessionStore>>>,
     live: Mutex<HashMap<String, Arc<Live>>>,
     pub runs: Mutex<RunTable>,
+    /// How many runs execute at once.
+    pub lanes: lanes::Lanes,
     pub stop: CancellationToken,
     pub per_file_chars: usize,
     pub total_chars: usize,
@@ -94,6 +97,7 @@ impl EngineBackend {
                 .and_then(Value::as_u64)
                 .map_or(d, |n| n as usize)
         };
+        let lanes = lanes::Lanes::new(lane_sizes(&config));
         let core = Arc::new(Core {
             per_file_chars: num("bootstrapMaxChars", workspace::DEFAULT_MAX_CHARS),
             total_chars: num("bootstrapTotalMaxChars", workspace::DEFAULT_TOTAL_MAX_CHARS),
@@ -108,6 +112,7 @@ impl EngineBackend {
             stores: Mutex::default(),
             live: Mutex::default(),
             runs: Mutex::default(),
+            lanes,
             stop: CancellationToken::new(),
         });
         for a in &core.roster.agents {
@@ -319,6 +324,15 @@ pub fn options_from_env() -> Result<GatewayOptions, GatewayError> {
     let backend = EngineBackend::new(opts.source.value.clone(), opts.state_dir.clone());
     opts.backend = Arc::new(backend);
     Ok(opts)
+}
+
+/// The run lanes' sizes from `config`; an invalid value (already refused with its position by
+/// `GatewayConfig` when the gateway starts) falls back to the defaults.
+fn lane_sizes(config: &Value) -> super::RunLanes {
+    super::RunLanes::from_value(config, None).unwrap_or_else(|e| {
+        tracing::warn!("{e}; using the default run lanes");
+        super::RunLanes::default()
+    })
 }
 
 /// Uses the engine backend in already-built options (tests, embedders).

@@ -1,5 +1,6 @@
 //! Running a turn on a session key: wait for the key's run lock (runs on one key are
-//! serialised, different keys run in parallel), start the engine if needed, stream the run as
+//! serialised, different keys run in parallel), then for a permit of the run's lane
+//! (`lanes`: how many runs execute at once), start the engine if needed, stream the run as
 //! events, then record the outcome in the session index and the run table.
 
 use std::path::PathBuf;
@@ -13,6 +14,7 @@ use serde_json::{Map, Value, json};
 use tokio::sync::watch;
 
 use super::Core;
+use super::lanes::Admission;
 use super::live::{Live, RunSpec, RunState, text_message};
 use super::runs::Outcome;
 use super::store::stamp_new;
@@ -109,10 +111,19 @@ pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest)
     let outcome = {
         let _turn = live.run_lock.lock().await;
         live.touch();
-        if cancel.as_ref().is_some_and(|c| c.is_cancelled()) || core.stop.is_cancelled() {
-            aborted_before_start(core, &live, &req)
-        } else {
-            turn(core, &live, req).await
+        let admission = core
+            .lanes
+            .admit(req.spec.depth, cancel.as_ref(), &core.stop)
+            .await;
+        let stopped =
+            || cancel.as_ref().is_some_and(|c| c.is_cancelled()) || core.stop.is_cancelled();
+        match admission {
+            Admission::Admitted(permit) if !stopped() => {
+                let outcome = turn(core, &live, req).await;
+                drop(permit);
+                outcome
+            }
+            _ => aborted_before_start(core, &live, &req),
         }
     };
     live.touch();
