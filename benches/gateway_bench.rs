@@ -110,7 +110,7 @@ async fn main() {
         return;
     }
     let fake_port = free_port();
-    let _fake = Proc(
+    let fake_proc = Proc(
         Command::new("python3")
             .arg(&fake)
             .arg(fake_port.to_string())
@@ -119,6 +119,7 @@ async fn main() {
             .spawn()
             .expect("fake_llm.py"),
     );
+    let fake_pid = fake_proc.0.id();
     wait_tcp(fake_port).await;
     let rust_fake = start_rust_fake();
     let env = Env {
@@ -339,7 +340,14 @@ async fn main() {
                     .expect("sessions.patch");
             }
         }
-        let cpu0 = cpu_ticks(pid);
+        // CPU of the gateway, of the fake model (fake_llm.py's process, or the Rust fake's
+        // thread in this process) and of the 200 clients (the rest of this process).
+        let fake_ticks = || match model {
+            None => cpu_ticks(fake_pid),
+            Some(_) => thread_ticks("rust-fake"),
+        };
+        let own_ticks = || cpu_ticks(std::process::id()) - thread_ticks("rust-fake");
+        let (cpu0, fake0, own0) = (cpu_ticks(pid), fake_ticks(), own_ticks());
         let t = Instant::now();
         futures::future::join_all(clients.iter().enumerate().map(|(i, c)| async move {
             for _ in 0..per {
@@ -348,15 +356,17 @@ async fn main() {
         }))
         .await;
         let secs = t.elapsed().as_secs_f64();
-        let cpu = (cpu_ticks(pid) - cpu0) as f64 / 100.0;
+        let per_turn = |ticks: u64| ticks as f64 * 1e4 / (n * per) as f64;
         row(
             &format!("{n} clients × {per} chat.send ({label})"),
             format!(
-                "{:.0} turns/s ({} turns in {:.2} s; gateway CPU {:.0} µs/turn)",
+                "{:.0} turns/s ({} turns in {:.2} s; CPU per turn: gateway {:.0} µs, fake model {:.0} µs, clients {:.0} µs)",
                 (n * per) as f64 / secs,
                 n * per,
                 secs,
-                cpu * 1e6 / (n * per) as f64
+                per_turn(cpu_ticks(pid) - cpu0),
+                per_turn(fake_ticks() - fake0),
+                per_turn(own_ticks().saturating_sub(own0)),
             ),
         );
         drop(clients);
@@ -440,7 +450,12 @@ async fn main() {
 
 /// utime + stime of a process, in clock ticks (100 per second).
 fn cpu_ticks(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+    stat_ticks(&format!("/proc/{pid}/stat"))
+}
+
+/// utime + stime from a `/proc/…/stat` file, in clock ticks.
+fn stat_ticks(path: &str) -> u64 {
+    std::fs::read_to_string(path)
         .ok()
         .and_then(|s| {
             let rest = s.rsplit_once(')')?.1.to_owned();
@@ -450,6 +465,20 @@ fn cpu_ticks(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU ticks of this bench's threads named `name` (`rust-fake`: the Rust fake model).
+fn thread_ticks(name: &str) -> u64 {
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return 0;
+    };
+    tasks
+        .filter_map(|t| t.ok())
+        .filter(|t| {
+            std::fs::read_to_string(t.path().join("comm")).is_ok_and(|c| c.trim_end() == name)
+        })
+        .map(|t| stat_ticks(&t.path().join("stat").to_string_lossy()))
+        .sum()
+}
+
 /// The fast fake model: openclaw-core's `testing` SSE server on its own thread (one-thread
 /// runtime, as a separate server process would be), answering every OpenAI chat-completions
 /// request with fake_llm.py's answer to a plain text prompt: `echo: <last user text>` in the
@@ -457,15 +486,17 @@ fn cpu_ticks(pid: u32) -> u64 {
 fn start_rust_fake() -> String {
     use openclaw_core::testing::sse_server::{Reply, SseServer};
     let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        else {
-            return;
-        };
-        rt.block_on(async move {
-            let server = SseServer::start_fn(|req| {
+    let spawned = std::thread::Builder::new()
+        .name("rust-fake".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async move {
+                let server = SseServer::start_fn(|req| {
                 let body = req.json();
                 let text = body["messages"]
                     .as_array()
@@ -509,10 +540,11 @@ fn start_rust_fake() -> String {
             })
             .await
             .expect("start the Rust fake model");
-            let _ = tx.send(server.url());
-            futures::future::pending::<()>().await;
+                let _ = tx.send(server.url());
+                futures::future::pending::<()>().await;
+            });
         });
-    });
+    spawned.expect("spawn the Rust fake model's thread");
     rx.recv().expect("the Rust fake model's URL")
 }
 
