@@ -238,6 +238,27 @@ async fn slash(
     Ok(false)
 }
 
+/// One line of input: a slash command, or a message to send. True when the user asked to leave.
+async fn handle_line(
+    backend: &EngineBackend,
+    events: &mut UnboundedReceiver<BackendEvent>,
+    printer: &mut Printer,
+    sessions: &mut Vec<String>,
+    line: String,
+) -> bool {
+    if line.starts_with('/') {
+        return match slash(backend, &line, sessions).await {
+            Ok(quit) => quit,
+            Err(m) => {
+                eprintln!("error: {m}");
+                false
+            }
+        };
+    }
+    send(backend, events, printer, line).await;
+    false
+}
+
 async fn send(
     backend: &EngineBackend,
     events: &mut UnboundedReceiver<BackendEvent>,
@@ -269,15 +290,9 @@ pub fn run(agent: AgentArgs) -> CliResult {
                 if line.is_empty() {
                     continue;
                 }
-                if line.starts_with('/') {
-                    match slash(&backend, &line, &mut sessions).await {
-                        Ok(true) => break,
-                        Ok(false) => {}
-                        Err(m) => eprintln!("error: {m}"),
-                    }
-                    continue;
+                if handle_line(&backend, &mut events, &mut printer, &mut sessions, line).await {
+                    break;
                 }
-                send(&backend, &mut events, &mut printer, line).await;
             }
             return Ok(());
         }
@@ -307,15 +322,9 @@ pub fn run(agent: AgentArgs) -> CliResult {
                 continue;
             }
             let _ = rl.add_history_entry(line.as_str());
-            if line.starts_with('/') {
-                match slash(&backend, &line, &mut sessions).await {
-                    Ok(true) => break,
-                    Ok(false) => {}
-                    Err(m) => eprintln!("error: {m}"),
-                }
-                continue;
+            if handle_line(&backend, &mut events, &mut printer, &mut sessions, line).await {
+                break;
             }
-            send(&backend, &mut events, &mut printer, line).await;
         }
         if let Some(dir) = history.parent() {
             let _ = std::fs::create_dir_all(dir);

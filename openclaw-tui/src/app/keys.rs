@@ -197,9 +197,20 @@ impl App {
             return;
         }
         let text = self.composer.text();
-        let keep = |old: &Option<Popup>, items: &[Item]| match old {
-            Some(Popup::Completion(c)) if c.items == items => c.selected,
-            _ => 0,
+        // The popup for `items` (none when empty), keeping the selection if the list is unchanged.
+        let popup = |old: &Option<Popup>, kind: CompletionKind, items: Vec<Item>| {
+            if items.is_empty() {
+                return None;
+            }
+            let selected = match old {
+                Some(Popup::Completion(c)) if c.items == items => c.selected,
+                _ => 0,
+            };
+            Some(Popup::Completion(Completion {
+                kind,
+                items,
+                selected,
+            }))
         };
         if text.starts_with('/') && !text.contains(char::is_whitespace) {
             let items: Vec<Item> = slash::completions(&text[1..])
@@ -211,16 +222,7 @@ impl App {
                     preview: None,
                 })
                 .collect();
-            self.popup = if items.is_empty() {
-                None
-            } else {
-                let selected = keep(&self.popup, &items);
-                Some(Popup::Completion(Completion {
-                    kind: CompletionKind::Slash,
-                    items,
-                    selected,
-                }))
-            };
+            self.popup = popup(&self.popup, CompletionKind::Slash, items);
             return;
         }
         let token = self.composer.current_token().to_string();
@@ -236,16 +238,7 @@ impl App {
                     preview: None,
                 })
                 .collect();
-            self.popup = if items.is_empty() {
-                None
-            } else {
-                let selected = keep(&self.popup, &items);
-                Some(Popup::Completion(Completion {
-                    kind: CompletionKind::Mention,
-                    items,
-                    selected,
-                }))
-            };
+            self.popup = popup(&self.popup, CompletionKind::Mention, items);
             return;
         }
         if matches!(self.popup, Some(Popup::Completion(_))) {
