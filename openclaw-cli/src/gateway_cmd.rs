@@ -45,6 +45,7 @@ pub fn run(cmd: GatewayCommand) -> i32 {
         Some(Bind::Lan) => opts.config.bind = openclaw_rpc::gateway::BindMode::Lan,
         None => {}
     }
+    crate::malloc_tune::apply();
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

@@ -9,6 +9,7 @@ mod cmd;
 mod engine_backend;
 mod error;
 mod gateway_cmd;
+mod malloc_tune;
 mod output;
 
 use std::process::ExitCode;

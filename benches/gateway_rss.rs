@@ -1,0 +1,149 @@
+//! RSS growth of the gateway across chats, alone: the two workloads of `gateway_bench`'s
+//! "RSS after 100 / 1,000 chats" rows (20 session keys round robin, then one session key
+//! `measure`), with RSS printed every 100 chats so the growth curve shows, and nothing else
+//! running. For profiling, `OPENCLAW_WRAP` prefixes the gateway command (e.g.
+//! `OPENCLAW_WRAP="heaptrack -o /tmp/gw"`); RSS is then read from the wrapped process.
+//!
+//!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_rss
+//!
+//! Env: OPENCLAW_BIN (default target/release/openclaw), FAKE_LLM (default
+//! ../shared/fake_llm.py beside the repo), BENCH_CHATS (default 1000), OPENCLAW_WRAP.
+
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
+use serde_json::json;
+
+mod support;
+use support::{Proc, TOKEN, free_port, rss_kib, wait_tcp};
+
+async fn chat(c: &GatewayClient, key: &str, run_id: &str) {
+    let mut events = c.subscribe();
+    c.call(
+        "chat.send",
+        Some(json!({"sessionKey": key, "message": "hello bench", "idempotencyKey": run_id})),
+    )
+    .await
+    .expect("chat.send");
+    loop {
+        match events.recv().await {
+            Ok(f) if f["event"] == "chat" && f["payload"]["runId"] == run_id => {
+                let s = f["payload"]["state"].as_str().unwrap_or("");
+                if ["final", "aborted", "error"].contains(&s) {
+                    return;
+                }
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => return,
+        }
+    }
+}
+
+/// The pid whose RSS counts: the gateway itself, or the wrapped gateway's deepest child.
+fn target_pid(pid: u32) -> u32 {
+    let mut p = pid;
+    loop {
+        let children =
+            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
+        match children
+            .split_whitespace()
+            .last()
+            .and_then(|c| c.parse().ok())
+        {
+            Some(c) => p = c,
+            None => return p,
+        }
+    }
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let bin = std::env::var("OPENCLAW_BIN")
+        .map(PathBuf::from)
+        .unwrap_or(root.join("target/release/openclaw"));
+    let fake = std::env::var("FAKE_LLM").unwrap_or_else(|_| {
+        root.join("../shared/fake_llm.py")
+            .to_string_lossy()
+            .into_owned()
+    });
+    let n: usize = std::env::var("BENCH_CHATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let fake_port = free_port();
+    let _fake = Proc(
+        Command::new("python3")
+            .arg(&fake)
+            .arg(fake_port.to_string())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("fake_llm.py"),
+    );
+    wait_tcp(fake_port).await;
+    let state = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let config = json!({
+        "gateway": {"port": port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
+        "agents": {"defaults": {"model": {"primary": "fake/fake-model"}}, "list": [{"id": "main", "default": true}]},
+        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "fake",
+            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]}}},
+    });
+    std::fs::write(state.path().join("openclaw.json"), config.to_string()).expect("config");
+    let wrap = std::env::var("OPENCLAW_WRAP").unwrap_or_default();
+    let mut argv: Vec<String> = wrap.split_whitespace().map(String::from).collect();
+    argv.push(bin.to_string_lossy().into_owned());
+    argv.extend(["gateway".into(), "run".into()]);
+    let child = Command::new(&argv[0])
+        .args(&argv[1..])
+        .env("OPENCLAW_STATE_DIR", state.path())
+        .env_remove("OPENCLAW_CONFIG_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the gateway");
+    let outer = child.id();
+    let gw = Proc(child);
+    wait_tcp(port).await;
+    let pid = target_pid(outer);
+    let mut o = ConnectOptions::new(format!("ws://127.0.0.1:{port}")).token(TOKEN);
+    o.timeout = Duration::from_secs(120);
+    let c = GatewayClient::connect(o).await.expect("connect");
+    println!("idle RSS {:.1} MiB", rss_kib(pid) as f64 / 1024.0);
+    for (name, keys) in [("20 keys", 20usize), ("one session", 1)] {
+        let mut curve = Vec::new();
+        let mut at100 = 0;
+        for i in 0..n {
+            let key = if keys == 1 {
+                "measure".to_string()
+            } else {
+                format!("agent:main:bench-{}", i % keys)
+            };
+            chat(&c, &key, &format!("rss-{name}-{i}")).await;
+            if (i + 1) % 100 == 0 {
+                let r = rss_kib(pid);
+                if i == 99 {
+                    at100 = r;
+                }
+                curve.push(format!("{:.1}", r as f64 / 1024.0));
+            }
+        }
+        let end = rss_kib(pid);
+        println!(
+            "{name}: RSS after 100 / {n} chats {:.1} / {:.1} MiB (Δ {:+.2} MiB); every 100: {}",
+            at100 as f64 / 1024.0,
+            end as f64 / 1024.0,
+            (end as f64 - at100 as f64) / 1024.0,
+            curve.join(" ")
+        );
+    }
+    drop(c);
+    // SIGTERM so a wrapper (heaptrack) sees a normal exit.
+    let _ = Command::new("kill").arg(pid.to_string()).status();
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    drop(gw);
+}
