@@ -5,13 +5,15 @@
 use std::borrow::Cow;
 
 use futures::stream::BoxStream;
-use serde::Deserialize;
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value, json};
 
 use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
 use crate::message::{ContentBlock, Message, StopReason};
 use crate::model::{Model, ThinkingLevel};
+use crate::tool::ToolSpec;
 
 /// Requests never ask for more output tokens than this (pi's cap).
 pub const MAX_OUTPUT_TOKENS_CAP: u64 = 32_000;
@@ -142,55 +144,111 @@ pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
 /// The request body, keys in pi's order: model, messages, stream, stream_options, store,
 /// max_completion_tokens, temperature, tools, reasoning_effort.
 pub fn request_body(model: &Model, context: &LlmContext, options: &StreamOptions) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model.id));
-    body.insert(
-        "messages".into(),
-        Value::Array(convert_messages(model, context)),
-    );
-    body.insert("stream".into(), json!(true));
-    if compat_bool(model, "supportsUsageInStreaming", true) {
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    if compat_bool(model, "supportsStore", true) {
-        body.insert("store".into(), json!(false));
-    }
-    let max_tokens = options
-        .max_tokens
-        .unwrap_or_else(|| model.max_tokens.min(MAX_OUTPUT_TOKENS_CAP));
-    let field = model
-        .compat_flag("maxTokensField")
-        .and_then(Value::as_str)
-        .unwrap_or("max_completion_tokens");
-    body.insert(field.to_owned(), json!(max_tokens));
-    if let Some(t) = options.temperature {
-        body.insert("temperature".into(), json!(t));
-    }
-    if !context.tools.is_empty() {
-        let strict = compat_bool(model, "supportsStrictMode", true);
-        let tools: Vec<Value> = context
-            .tools
-            .iter()
-            .map(|t| {
-                let mut f = Map::new();
-                f.insert("name".into(), json!(t.name));
-                f.insert("description".into(), json!(t.description));
-                f.insert("parameters".into(), t.parameters.clone());
-                if strict {
-                    f.insert("strict".into(), json!(false));
-                }
-                json!({"type": "function", "function": Value::Object(f)})
-            })
-            .collect();
-        body.insert("tools".into(), Value::Array(tools));
-    }
-    let level = options.thinking.clamp_to(model);
-    if model.reasoning && compat_bool(model, "supportsReasoningEffort", true) {
-        if let Some(effort) = reasoning_effort(level) {
-            body.insert("reasoning_effort".into(), json!(effort));
+    serde_json::to_value(RequestBody::new(model, context, options)).unwrap_or(Value::Null)
+}
+
+/// The request body as the provider serialises it: [`request_body`]'s keys and values, with
+/// the tools' JSON schemas borrowed from the context instead of copied for every request.
+struct RequestBody<'a> {
+    fields: Vec<(Cow<'static, str>, Field<'a>)>,
+}
+
+enum Field<'a> {
+    Value(Value),
+    /// The `tools` array; the flag adds `strict: false` to each function.
+    Tools(&'a [ToolSpec], bool),
+}
+
+impl<'a> RequestBody<'a> {
+    fn new(model: &Model, context: &'a LlmContext, options: &StreamOptions) -> Self {
+        let mut fields: Vec<(Cow<'static, str>, Field<'a>)> = Vec::with_capacity(9);
+        let mut put = |k: &'static str, v: Value| fields.push((Cow::Borrowed(k), Field::Value(v)));
+        put("model", json!(model.id));
+        put("messages", Value::Array(convert_messages(model, context)));
+        put("stream", json!(true));
+        if compat_bool(model, "supportsUsageInStreaming", true) {
+            put("stream_options", json!({"include_usage": true}));
         }
+        if compat_bool(model, "supportsStore", true) {
+            put("store", json!(false));
+        }
+        let max_tokens = options
+            .max_tokens
+            .unwrap_or_else(|| model.max_tokens.min(MAX_OUTPUT_TOKENS_CAP));
+        let field = model
+            .compat_flag("maxTokensField")
+            .and_then(Value::as_str)
+            .unwrap_or("max_completion_tokens");
+        fields.push((Cow::Owned(field.to_owned()), Field::Value(json!(max_tokens))));
+        if let Some(t) = options.temperature {
+            fields.push((Cow::Borrowed("temperature"), Field::Value(json!(t))));
+        }
+        if !context.tools.is_empty() {
+            let strict = compat_bool(model, "supportsStrictMode", true);
+            fields.push((Cow::Borrowed("tools"), Field::Tools(&context.tools, strict)));
+        }
+        let level = options.thinking.clamp_to(model);
+        if model.reasoning && compat_bool(model, "supportsReasoningEffort", true) {
+            if let Some(effort) = reasoning_effort(level) {
+                fields.push((Cow::Borrowed("reasoning_effort"), Field::Value(json!(effort))));
+            }
+        }
+        RequestBody { fields }
     }
-    Value::Object(body)
+}
+
+impl Serialize for RequestBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Later keys replace earlier ones in place, as a map insert would.
+        let mut seen: Vec<&str> = Vec::with_capacity(self.fields.len());
+        let mut map = s.serialize_map(None)?;
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if seen.contains(&k.as_ref()) {
+                continue;
+            }
+            seen.push(k);
+            let last = self.fields[i..]
+                .iter()
+                .rev()
+                .find(|(k2, _)| k2 == k)
+                .map_or(v, |(_, v2)| v2);
+            match last {
+                Field::Value(v) => map.serialize_entry(k, v)?,
+                Field::Tools(tools, strict) => {
+                    let list: Vec<ToolEntry<'_>> = tools
+                        .iter()
+                        .map(|t| ToolEntry {
+                            kind: "function",
+                            function: FunctionEntry {
+                                name: &t.name,
+                                description: &t.description,
+                                parameters: &t.parameters,
+                                strict: strict.then_some(false),
+                            },
+                        })
+                        .collect();
+                    map.serialize_entry(k, &list)?
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ToolEntry<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: FunctionEntry<'a>,
+}
+
+#[derive(Serialize)]
+struct FunctionEntry<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strict: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -509,7 +567,7 @@ impl Provider for OpenAiCompletions {
         context: &LlmContext,
         options: &StreamOptions,
     ) -> BoxStream<'static, StreamEvent> {
-        let body = request_body(model, context, options);
+        let body = RequestBody::new(model, context, options);
         let mut req = http::client()
             .post(http::join_url(&model.base_url, "chat/completions"))
             .header("content-type", "application/json")
