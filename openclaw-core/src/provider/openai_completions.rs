@@ -3,6 +3,7 @@
 //! including pi's `compat` switches, and the incremental decoder of its `chat.completion.chunk`s.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::stream::BoxStream;
 use serde::ser::SerializeMap;
@@ -146,6 +147,9 @@ pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
 pub fn request_body(model: &Model, context: &LlmContext, options: &StreamOptions) -> Value {
     serde_json::to_value(RequestBody::new(model, context, options)).unwrap_or(Value::Null)
 }
+
+/// The capacity to serialise the next request body into.
+static BODY_SIZE_HINT: AtomicUsize = AtomicUsize::new(4096);
 
 /// The request body as the provider serialises it: [`request_body`]'s keys and values, with
 /// the tools' JSON schemas borrowed from the context instead of copied for every request.
@@ -575,7 +579,18 @@ impl Provider for OpenAiCompletions {
         if let Some(key) = options.api_key.as_deref() {
             req = req.bearer_auth(key);
         }
-        req = http::with_headers(req, model, options).json(&body);
+        req = http::with_headers(req, model, options);
+        // Serialised into a buffer sized after the previous request's body (a request of tens
+        // of KB otherwise grows its buffer by doubling, copying it each time).
+        let mut buf = Vec::with_capacity(BODY_SIZE_HINT.load(Ordering::Relaxed));
+        req = match serde_json::to_writer(&mut buf, &body) {
+            Ok(()) => {
+                BODY_SIZE_HINT.store((buf.len() + buf.len() / 8 + 256).min(1 << 20), Ordering::Relaxed);
+                req.body(buf)
+            }
+            Err(_) => req.json(&body),
+        };
+        drop(body);
         http::send_and_decode(
             model.provider.clone(),
             req,

@@ -97,6 +97,12 @@ impl EventSink {
         self.hub.send_to(conn_id, event, Some(payload))
     }
 
+    /// Whether any connection called `sessions.subscribe` (so building a payload for them is
+    /// worth it).
+    pub fn has_session_subscribers(&self) -> bool {
+        self.hub.has_subscribers()
+    }
+
     /// `sessions.changed` and the like: only to connections that called `sessions.subscribe`.
     pub fn broadcast_to_session_subscribers(&self, event: &str, payload: Value) -> usize {
         let json = serde_json::to_string(&payload).unwrap_or_default();

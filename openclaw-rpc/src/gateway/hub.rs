@@ -325,6 +325,11 @@ impl Hub {
         sent
     }
 
+    /// Whether any connection is `sessions.subscribe`d.
+    pub fn has_subscribers(&self) -> bool {
+        self.subscribers.lock().is_ok_and(|s| !s.is_empty())
+    }
+
     /// A serialised event for every `sessions.subscribe`d connection its scopes allow.
     pub fn send_to_subscribers(&self, event: &str, payload_json: &str) -> usize {
         self.send_to_origin_and_subscribers(event, payload_json, None)
