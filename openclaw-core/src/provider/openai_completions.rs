@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 
 use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
-use crate::message::{ContentBlock, Message, StopReason};
+use crate::message::{ContentBlock, Message, StopReason, UserContent};
 use crate::model::{Model, ThinkingLevel};
 use crate::tool::ToolSpec;
 
@@ -61,6 +61,14 @@ fn user_parts(blocks: &[ContentBlock], images: bool) -> Vec<Value> {
     parts
 }
 
+/// `{"role": role, "content": content}`, moving `content` in (`json!` would copy it).
+fn role_and_content(role: &str, content: Value) -> Value {
+    let mut m = Map::with_capacity(2);
+    m.insert("role".into(), Value::String(role.to_owned()));
+    m.insert("content".into(), content);
+    Value::Object(m)
+}
+
 /// The chat-completions `messages` array for `context`.
 pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
     let mut out = Vec::with_capacity(context.messages.len() + 1);
@@ -76,9 +84,12 @@ pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
     for message in &context.messages {
         match message {
             Message::User(u) => {
-                let parts = user_parts(&u.content.blocks(), model.supports_images());
+                let parts = match &u.content {
+                    UserContent::Text(t) => vec![json!({"type": "text", "text": t})],
+                    UserContent::Blocks(b) => user_parts(b, model.supports_images()),
+                };
                 if !parts.is_empty() {
-                    out.push(json!({"role": "user", "content": parts}));
+                    out.push(role_and_content("user", Value::Array(parts)));
                 }
             }
             Message::Assistant(a) => {
@@ -133,7 +144,7 @@ pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
                             .into_iter()
                             .filter(|p| p["type"] == "image_url"),
                     );
-                    out.push(json!({"role": "user", "content": parts}));
+                    out.push(role_and_content("user", Value::Array(parts)));
                 }
             }
             _ => {}
