@@ -8,11 +8,14 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use futures::stream::BoxStream;
 use serde::ser::SerializeMap;
 use serde::{Deserialize, Serialize, Serializer};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
+mod messages;
+
+use self::messages::Messages;
 use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
-use crate::message::{ContentBlock, Message, StopReason, UserContent};
+use crate::message::StopReason;
 use crate::model::{Model, ThinkingLevel};
 use crate::tool::ToolSpec;
 
@@ -46,111 +49,12 @@ fn data_url(mime: &str, data: &str) -> String {
     format!("data:{mime};base64,{data}")
 }
 
-fn user_parts(blocks: &[ContentBlock], images: bool) -> Vec<Value> {
-    let mut parts = Vec::with_capacity(blocks.len());
-    for block in blocks {
-        match block {
-            ContentBlock::Text(t) => parts.push(json!({"type": "text", "text": t.text})),
-            ContentBlock::Image(img) if images => parts.push(json!({
-                "type": "image_url",
-                "image_url": {"url": data_url(&img.mime_type, &img.data)}
-            })),
-            _ => {}
-        }
-    }
-    parts
-}
-
-/// `{"role": role, "content": content}`, moving `content` in (`json!` would copy it).
-fn role_and_content(role: &str, content: Value) -> Value {
-    let mut m = Map::with_capacity(2);
-    m.insert("role".into(), Value::String(role.to_owned()));
-    m.insert("content".into(), content);
-    Value::Object(m)
-}
-
 /// The chat-completions `messages` array for `context`.
 pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
-    let mut out = Vec::with_capacity(context.messages.len() + 1);
-    if !context.system_prompt.is_empty() {
-        let role = if model.reasoning && compat_bool(model, "supportsDeveloperRole", true) {
-            "developer"
-        } else {
-            "system"
-        };
-        out.push(json!({"role": role, "content": context.system_prompt}));
+    match serde_json::to_value(Messages { model, context }) {
+        Ok(Value::Array(list)) => list,
+        _ => Vec::new(),
     }
-    let name_results = compat_bool(model, "requiresToolResultName", false);
-    for message in &context.messages {
-        match message {
-            Message::User(u) => {
-                let parts = match &u.content {
-                    UserContent::Text(t) => vec![json!({"type": "text", "text": t})],
-                    UserContent::Blocks(b) => user_parts(b, model.supports_images()),
-                };
-                if !parts.is_empty() {
-                    out.push(role_and_content("user", Value::Array(parts)));
-                }
-            }
-            Message::Assistant(a) => {
-                if matches!(a.stop_reason, StopReason::Error | StopReason::Aborted)
-                    && a.content.is_empty()
-                {
-                    continue;
-                }
-                let text = a.text();
-                let calls: Vec<Value> = a
-                    .tool_calls()
-                    .map(|c| {
-                        json!({"id": c.id, "type": "function", "function": {
-                            "name": c.name, "arguments": c.arguments.to_string()}})
-                    })
-                    .collect();
-                let mut m = Map::new();
-                m.insert("role".into(), json!("assistant"));
-                m.insert(
-                    "content".into(),
-                    if text.is_empty() && !calls.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::String(text)
-                    },
-                );
-                if !calls.is_empty() {
-                    m.insert("tool_calls".into(), Value::Array(calls));
-                }
-                out.push(Value::Object(m));
-            }
-            Message::ToolResult(r) => {
-                let text = crate::message::join_text(&r.content);
-                let mut m = Map::new();
-                m.insert("role".into(), json!("tool"));
-                m.insert("content".into(), json!(text));
-                m.insert("tool_call_id".into(), json!(r.tool_call_id));
-                if name_results {
-                    m.insert("name".into(), json!(r.tool_name));
-                }
-                out.push(Value::Object(m));
-                let has_images = r
-                    .content
-                    .iter()
-                    .any(|b| matches!(b, ContentBlock::Image(_)));
-                if has_images && model.supports_images() {
-                    let mut parts = vec![
-                        json!({"type": "text", "text": "Attached image(s) from tool result:"}),
-                    ];
-                    parts.extend(
-                        user_parts(&r.content, true)
-                            .into_iter()
-                            .filter(|p| p["type"] == "image_url"),
-                    );
-                    out.push(role_and_content("user", Value::Array(parts)));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The request body, keys in pi's order: model, messages, stream, stream_options, store,
@@ -170,16 +74,17 @@ struct RequestBody<'a> {
 
 enum Field<'a> {
     Value(Value),
+    Messages(&'a Model, &'a LlmContext),
     /// The `tools` array; the flag adds `strict: false` to each function.
     Tools(&'a [ToolSpec], bool),
 }
 
 impl<'a> RequestBody<'a> {
-    fn new(model: &Model, context: &'a LlmContext, options: &StreamOptions) -> Self {
+    fn new(model: &'a Model, context: &'a LlmContext, options: &StreamOptions) -> Self {
         let mut fields: Vec<(Cow<'static, str>, Field<'a>)> = Vec::with_capacity(9);
+        fields.push((Cow::Borrowed("model"), Field::Value(json!(model.id))));
+        fields.push((Cow::Borrowed("messages"), Field::Messages(model, context)));
         let mut put = |k: &'static str, v: Value| fields.push((Cow::Borrowed(k), Field::Value(v)));
-        put("model", json!(model.id));
-        put("messages", Value::Array(convert_messages(model, context)));
         put("stream", json!(true));
         if compat_bool(model, "supportsUsageInStreaming", true) {
             put("stream_options", json!({"include_usage": true}));
@@ -229,6 +134,9 @@ impl Serialize for RequestBody<'_> {
                 .map_or(v, |(_, v2)| v2);
             match last {
                 Field::Value(v) => map.serialize_entry(k, v)?,
+                Field::Messages(model, context) => {
+                    map.serialize_entry(k, &Messages { model, context })?
+                }
                 Field::Tools(tools, strict) => {
                     let list: Vec<ToolEntry<'_>> = tools
                         .iter()
