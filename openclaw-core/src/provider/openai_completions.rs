@@ -99,7 +99,10 @@ impl<'a> RequestBody<'a> {
             .compat_flag("maxTokensField")
             .and_then(Value::as_str)
             .unwrap_or("max_completion_tokens");
-        fields.push((Cow::Owned(field.to_owned()), Field::Value(json!(max_tokens))));
+        fields.push((
+            Cow::Owned(field.to_owned()),
+            Field::Value(json!(max_tokens)),
+        ));
         if let Some(t) = options.temperature {
             fields.push((Cow::Borrowed("temperature"), Field::Value(json!(t))));
         }
@@ -110,7 +113,10 @@ impl<'a> RequestBody<'a> {
         let level = options.thinking.clamp_to(model);
         if model.reasoning && compat_bool(model, "supportsReasoningEffort", true) {
             if let Some(effort) = reasoning_effort(level) {
-                fields.push((Cow::Borrowed("reasoning_effort"), Field::Value(json!(effort))));
+                fields.push((
+                    Cow::Borrowed("reasoning_effort"),
+                    Field::Value(json!(effort)),
+                ));
             }
         }
         RequestBody { fields }
@@ -504,7 +510,10 @@ impl Provider for OpenAiCompletions {
         let mut buf = Vec::with_capacity(BODY_SIZE_HINT.load(Ordering::Relaxed));
         req = match serde_json::to_writer(&mut buf, &body) {
             Ok(()) => {
-                BODY_SIZE_HINT.store((buf.len() + buf.len() / 8 + 256).min(1 << 20), Ordering::Relaxed);
+                BODY_SIZE_HINT.store(
+                    (buf.len() + buf.len() / 8 + 256).min(1 << 20),
+                    Ordering::Relaxed,
+                );
                 req.body(buf)
             }
             Err(_) => req.json(&body),

@@ -2,8 +2,8 @@
 //! (borrowing their text) instead of being built as `serde_json::Value`s first.
 //! [`super::convert_messages`] is this array as values, so both share one set of rules.
 
-use serde::ser::{SerializeSeq, Serializer};
 use serde::Serialize;
+use serde::ser::{SerializeSeq, Serializer};
 
 use super::{compat_bool, data_url};
 use crate::message::{ContentBlock, Message, StopReason, UserContent, join_text};
@@ -322,7 +322,11 @@ mod tests {
         for (images, reasoning, compat) in [
             (false, false, None),
             (true, true, None),
-            (true, true, Some(json!({"supportsDeveloperRole": false, "requiresToolResultName": true}))),
+            (
+                true,
+                true,
+                Some(json!({"supportsDeveloperRole": false, "requiresToolResultName": true})),
+            ),
         ] {
             let mut model = crate::testing::scripted::test_model();
             if images {
@@ -331,7 +335,11 @@ mod tests {
             model.reasoning = reasoning;
             model.compat = compat;
             for c in [&ctx, &empty] {
-                let typed = serde_json::to_string(&Messages { model: &model, context: c }).unwrap();
+                let typed = serde_json::to_string(&Messages {
+                    model: &model,
+                    context: c,
+                })
+                .unwrap();
                 let reference = Value::Array(old_convert_messages(&model, c)).to_string();
                 assert_eq!(typed, reference);
             }
