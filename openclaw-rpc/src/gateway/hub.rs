@@ -400,4 +400,81 @@ mod tests {
         assert!(kill.is_cancelled() && out.is_dead());
         assert!(buffered.load(Ordering::Acquire) > 100);
     }
+
+    fn conn(
+        hub: &Hub,
+        id: &str,
+        scopes: Vec<Scope>,
+    ) -> (Arc<Connection>, mpsc::UnboundedReceiver<Outgoing>) {
+        let (out, rx, _, _) = Outbound::new(1 << 20);
+        let c = Arc::new(Connection {
+            conn_id: id.into(),
+            role: Role::Operator,
+            scopes,
+            protocol: 3,
+            remote: "127.0.0.1:1".parse().unwrap(),
+            client_id: "cli".into(),
+            client_mode: "cli".into(),
+            presence: serde_json::from_value(json!({"ts": 1})).unwrap(),
+            out,
+            sessions_subscribed: AtomicBool::new(false),
+            role_strikes: Default::default(),
+        });
+        hub.insert(c.clone());
+        (c, rx)
+    }
+
+    fn drain(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> Vec<String> {
+        let mut got = Vec::new();
+        while let Ok(Outgoing::Text(t)) = rx.try_recv() {
+            got.push(t);
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn run_events_reach_the_origin_and_subscribers_once_each() {
+        let hub = Hub::default();
+        let (origin, mut o_rx) = conn(&hub, "o", vec![Scope::Read]);
+        let (sub, mut s_rx) = conn(&hub, "s", vec![Scope::Write]);
+        let (_other, mut x_rx) = conn(&hub, "x", vec![Scope::Read]);
+        let (unscoped, mut u_rx) = conn(&hub, "u", vec![]);
+        hub.set_subscribed(&sub, true);
+        hub.set_subscribed(&unscoped, true);
+        assert!(hub.has_subscribers());
+        assert_eq!(
+            hub.send_to_origin_and_subscribers("chat", "{\"a\":1}", Some("o")),
+            2
+        );
+        let want = r#"{"type":"event","event":"chat","payload":{"a":1},"seq":1}"#;
+        assert_eq!(drain(&mut o_rx), vec![want.to_owned()]);
+        assert_eq!(drain(&mut s_rx), vec![want.to_owned()]);
+        assert!(drain(&mut x_rx).is_empty() && drain(&mut u_rx).is_empty());
+        // An origin that also subscribed gets the event once; seqs stay per connection.
+        hub.set_subscribed(&origin, true);
+        assert_eq!(
+            hub.send_to_origin_and_subscribers("agent", "{}", Some("o")),
+            2
+        );
+        assert_eq!(
+            drain(&mut o_rx),
+            vec![r#"{"type":"event","event":"agent","payload":{},"seq":2}"#.to_owned()]
+        );
+        assert_eq!(drain(&mut s_rx).len(), 1);
+        // Unsubscribed or gone connections get nothing more.
+        hub.set_subscribed(&sub, false);
+        hub.remove("o");
+        assert_eq!(hub.send_to_subscribers("sessions.changed", "{}"), 0);
+        assert_eq!(
+            hub.send_to_origin_and_subscribers("chat", "{}", Some("o")),
+            0
+        );
+        assert!(drain(&mut o_rx).is_empty() && drain(&mut s_rx).is_empty());
+        hub.set_subscribed(&origin, true);
+        hub.set_subscribed(&unscoped, false);
+        assert!(
+            !hub.has_subscribers(),
+            "a removed connection cannot subscribe"
+        );
+    }
 }
