@@ -3,15 +3,21 @@
 //! including pi's `compat` switches, and the incremental decoder of its `chat.completion.chunk`s.
 
 use std::borrow::Cow;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use futures::stream::BoxStream;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Serialize, Serializer};
+use serde_json::{Value, json};
 
+mod messages;
+
+use self::messages::Messages;
 use super::http::{self, ErrorStyle, First, SseDecoder};
 use super::{LlmContext, Provider, StreamEvent, StreamOptions, TokenCounts};
-use crate::message::{ContentBlock, Message, StopReason};
+use crate::message::StopReason;
 use crate::model::{Model, ThinkingLevel};
+use crate::tool::ToolSpec;
 
 /// Requests never ask for more output tokens than this (pi's cap).
 pub const MAX_OUTPUT_TOKENS_CAP: u64 = 32_000;
@@ -43,154 +49,135 @@ fn data_url(mime: &str, data: &str) -> String {
     format!("data:{mime};base64,{data}")
 }
 
-fn user_parts(blocks: &[ContentBlock], images: bool) -> Vec<Value> {
-    let mut parts = Vec::with_capacity(blocks.len());
-    for block in blocks {
-        match block {
-            ContentBlock::Text(t) => parts.push(json!({"type": "text", "text": t.text})),
-            ContentBlock::Image(img) if images => parts.push(json!({
-                "type": "image_url",
-                "image_url": {"url": data_url(&img.mime_type, &img.data)}
-            })),
-            _ => {}
-        }
-    }
-    parts
-}
-
 /// The chat-completions `messages` array for `context`.
 pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
-    let mut out = Vec::with_capacity(context.messages.len() + 1);
-    if !context.system_prompt.is_empty() {
-        let role = if model.reasoning && compat_bool(model, "supportsDeveloperRole", true) {
-            "developer"
-        } else {
-            "system"
-        };
-        out.push(json!({"role": role, "content": context.system_prompt}));
+    match serde_json::to_value(Messages { model, context }) {
+        Ok(Value::Array(list)) => list,
+        _ => Vec::new(),
     }
-    let name_results = compat_bool(model, "requiresToolResultName", false);
-    for message in &context.messages {
-        match message {
-            Message::User(u) => {
-                let parts = user_parts(&u.content.blocks(), model.supports_images());
-                if !parts.is_empty() {
-                    out.push(json!({"role": "user", "content": parts}));
-                }
-            }
-            Message::Assistant(a) => {
-                if matches!(a.stop_reason, StopReason::Error | StopReason::Aborted)
-                    && a.content.is_empty()
-                {
-                    continue;
-                }
-                let text = a.text();
-                let calls: Vec<Value> = a
-                    .tool_calls()
-                    .map(|c| {
-                        json!({"id": c.id, "type": "function", "function": {
-                            "name": c.name, "arguments": c.arguments.to_string()}})
-                    })
-                    .collect();
-                let mut m = Map::new();
-                m.insert("role".into(), json!("assistant"));
-                m.insert(
-                    "content".into(),
-                    if text.is_empty() && !calls.is_empty() {
-                        Value::Null
-                    } else {
-                        Value::String(text)
-                    },
-                );
-                if !calls.is_empty() {
-                    m.insert("tool_calls".into(), Value::Array(calls));
-                }
-                out.push(Value::Object(m));
-            }
-            Message::ToolResult(r) => {
-                let text = crate::message::join_text(&r.content);
-                let mut m = Map::new();
-                m.insert("role".into(), json!("tool"));
-                m.insert("content".into(), json!(text));
-                m.insert("tool_call_id".into(), json!(r.tool_call_id));
-                if name_results {
-                    m.insert("name".into(), json!(r.tool_name));
-                }
-                out.push(Value::Object(m));
-                let has_images = r
-                    .content
-                    .iter()
-                    .any(|b| matches!(b, ContentBlock::Image(_)));
-                if has_images && model.supports_images() {
-                    let mut parts = vec![
-                        json!({"type": "text", "text": "Attached image(s) from tool result:"}),
-                    ];
-                    parts.extend(
-                        user_parts(&r.content, true)
-                            .into_iter()
-                            .filter(|p| p["type"] == "image_url"),
-                    );
-                    out.push(json!({"role": "user", "content": parts}));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
 }
 
 /// The request body, keys in pi's order: model, messages, stream, stream_options, store,
 /// max_completion_tokens, temperature, tools, reasoning_effort.
 pub fn request_body(model: &Model, context: &LlmContext, options: &StreamOptions) -> Value {
-    let mut body = Map::new();
-    body.insert("model".into(), json!(model.id));
-    body.insert(
-        "messages".into(),
-        Value::Array(convert_messages(model, context)),
-    );
-    body.insert("stream".into(), json!(true));
-    if compat_bool(model, "supportsUsageInStreaming", true) {
-        body.insert("stream_options".into(), json!({"include_usage": true}));
-    }
-    if compat_bool(model, "supportsStore", true) {
-        body.insert("store".into(), json!(false));
-    }
-    let max_tokens = options
-        .max_tokens
-        .unwrap_or_else(|| model.max_tokens.min(MAX_OUTPUT_TOKENS_CAP));
-    let field = model
-        .compat_flag("maxTokensField")
-        .and_then(Value::as_str)
-        .unwrap_or("max_completion_tokens");
-    body.insert(field.to_owned(), json!(max_tokens));
-    if let Some(t) = options.temperature {
-        body.insert("temperature".into(), json!(t));
-    }
-    if !context.tools.is_empty() {
-        let strict = compat_bool(model, "supportsStrictMode", true);
-        let tools: Vec<Value> = context
-            .tools
-            .iter()
-            .map(|t| {
-                let mut f = Map::new();
-                f.insert("name".into(), json!(t.name));
-                f.insert("description".into(), json!(t.description));
-                f.insert("parameters".into(), t.parameters.clone());
-                if strict {
-                    f.insert("strict".into(), json!(false));
-                }
-                json!({"type": "function", "function": Value::Object(f)})
-            })
-            .collect();
-        body.insert("tools".into(), Value::Array(tools));
-    }
-    let level = options.thinking.clamp_to(model);
-    if model.reasoning && compat_bool(model, "supportsReasoningEffort", true) {
-        if let Some(effort) = reasoning_effort(level) {
-            body.insert("reasoning_effort".into(), json!(effort));
+    serde_json::to_value(RequestBody::new(model, context, options)).unwrap_or(Value::Null)
+}
+
+/// The capacity to serialise the next request body into.
+static BODY_SIZE_HINT: AtomicUsize = AtomicUsize::new(4096);
+
+/// The request body as the provider serialises it: [`request_body`]'s keys and values, with
+/// the tools' JSON schemas borrowed from the context instead of copied for every request.
+struct RequestBody<'a> {
+    fields: Vec<(Cow<'static, str>, Field<'a>)>,
+}
+
+enum Field<'a> {
+    Value(Value),
+    Messages(&'a Model, &'a LlmContext),
+    /// The `tools` array; the flag adds `strict: false` to each function.
+    Tools(&'a [ToolSpec], bool),
+}
+
+impl<'a> RequestBody<'a> {
+    fn new(model: &'a Model, context: &'a LlmContext, options: &StreamOptions) -> Self {
+        let mut fields: Vec<(Cow<'static, str>, Field<'a>)> = Vec::with_capacity(9);
+        fields.push((Cow::Borrowed("model"), Field::Value(json!(model.id))));
+        fields.push((Cow::Borrowed("messages"), Field::Messages(model, context)));
+        let mut put = |k: &'static str, v: Value| fields.push((Cow::Borrowed(k), Field::Value(v)));
+        put("stream", json!(true));
+        if compat_bool(model, "supportsUsageInStreaming", true) {
+            put("stream_options", json!({"include_usage": true}));
         }
+        if compat_bool(model, "supportsStore", true) {
+            put("store", json!(false));
+        }
+        let max_tokens = options
+            .max_tokens
+            .unwrap_or_else(|| model.max_tokens.min(MAX_OUTPUT_TOKENS_CAP));
+        let field = model
+            .compat_flag("maxTokensField")
+            .and_then(Value::as_str)
+            .unwrap_or("max_completion_tokens");
+        fields.push((
+            Cow::Owned(field.to_owned()),
+            Field::Value(json!(max_tokens)),
+        ));
+        if let Some(t) = options.temperature {
+            fields.push((Cow::Borrowed("temperature"), Field::Value(json!(t))));
+        }
+        if !context.tools.is_empty() {
+            let strict = compat_bool(model, "supportsStrictMode", true);
+            fields.push((Cow::Borrowed("tools"), Field::Tools(&context.tools, strict)));
+        }
+        let level = options.thinking.clamp_to(model);
+        if model.reasoning && compat_bool(model, "supportsReasoningEffort", true) {
+            if let Some(effort) = reasoning_effort(level) {
+                fields.push((
+                    Cow::Borrowed("reasoning_effort"),
+                    Field::Value(json!(effort)),
+                ));
+            }
+        }
+        RequestBody { fields }
     }
-    Value::Object(body)
+}
+
+impl Serialize for RequestBody<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        // Later keys replace earlier ones in place, as a map insert would.
+        let mut seen: Vec<&str> = Vec::with_capacity(self.fields.len());
+        let mut map = s.serialize_map(None)?;
+        for (i, (k, v)) in self.fields.iter().enumerate() {
+            if seen.contains(&k.as_ref()) {
+                continue;
+            }
+            seen.push(k);
+            let last = self.fields[i..]
+                .iter()
+                .rev()
+                .find(|(k2, _)| k2 == k)
+                .map_or(v, |(_, v2)| v2);
+            match last {
+                Field::Value(v) => map.serialize_entry(k, v)?,
+                Field::Messages(model, context) => {
+                    map.serialize_entry(k, &Messages { model, context })?
+                }
+                Field::Tools(tools, strict) => {
+                    let list: Vec<ToolEntry<'_>> = tools
+                        .iter()
+                        .map(|t| ToolEntry {
+                            kind: "function",
+                            function: FunctionEntry {
+                                name: &t.name,
+                                description: &t.description,
+                                parameters: &t.parameters,
+                                strict: strict.then_some(false),
+                            },
+                        })
+                        .collect();
+                    map.serialize_entry(k, &list)?
+                }
+            }
+        }
+        map.end()
+    }
+}
+
+#[derive(Serialize)]
+struct ToolEntry<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    function: FunctionEntry<'a>,
+}
+
+#[derive(Serialize)]
+struct FunctionEntry<'a> {
+    name: &'a str,
+    description: &'a str,
+    parameters: &'a Value,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    strict: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -509,7 +496,7 @@ impl Provider for OpenAiCompletions {
         context: &LlmContext,
         options: &StreamOptions,
     ) -> BoxStream<'static, StreamEvent> {
-        let body = request_body(model, context, options);
+        let body = RequestBody::new(model, context, options);
         let mut req = http::client()
             .post(http::join_url(&model.base_url, "chat/completions"))
             .header("content-type", "application/json")
@@ -517,7 +504,21 @@ impl Provider for OpenAiCompletions {
         if let Some(key) = options.api_key.as_deref() {
             req = req.bearer_auth(key);
         }
-        req = http::with_headers(req, model, options).json(&body);
+        req = http::with_headers(req, model, options);
+        // Serialised into a buffer sized after the previous request's body (a request of tens
+        // of KB otherwise grows its buffer by doubling, copying it each time).
+        let mut buf = Vec::with_capacity(BODY_SIZE_HINT.load(Ordering::Relaxed));
+        req = match serde_json::to_writer(&mut buf, &body) {
+            Ok(()) => {
+                BODY_SIZE_HINT.store(
+                    (buf.len() + buf.len() / 8 + 256).min(1 << 20),
+                    Ordering::Relaxed,
+                );
+                req.body(buf)
+            }
+            Err(_) => req.json(&body),
+        };
+        drop(body);
         http::send_and_decode(
             model.provider.clone(),
             req,

@@ -306,16 +306,21 @@ pub fn append_text(path: &Path, text: &str) -> Result<(), SessionError> {
         path: path.to_path_buf(),
         source,
     };
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() && !dir.exists() {
-            fs::create_dir_all(dir).map_err(err)?;
+    let open = || OpenOptions::new().create(true).append(true).open(path);
+    // The directory usually exists: try first, create it only when the open says it is missing.
+    let mut f = match open() {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+                Some(dir) => {
+                    fs::create_dir_all(dir).map_err(err)?;
+                    open().map_err(err)?
+                }
+                None => return Err(err(e)),
+            }
         }
-    }
-    let mut f = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(err)?;
+        Err(e) => return Err(err(e)),
+    };
     f.write_all(text.as_bytes()).map_err(err)?;
     f.flush().map_err(err)
 }

@@ -97,24 +97,34 @@ impl EventSink {
         self.hub.send_to(conn_id, event, Some(payload))
     }
 
+    /// Whether any connection called `sessions.subscribe` (so building a payload for them is
+    /// worth it).
+    pub fn has_session_subscribers(&self) -> bool {
+        self.hub.has_subscribers()
+    }
+
     /// `sessions.changed` and the like: only to connections that called `sessions.subscribe`.
     pub fn broadcast_to_session_subscribers(&self, event: &str, payload: Value) -> usize {
-        self.hub
-            .broadcast_filtered(event, Some(payload), None, |c| {
-                c.sessions_subscribed
-                    .load(std::sync::atomic::Ordering::Acquire)
-            })
+        let json = serde_json::to_string(&payload).unwrap_or_default();
+        self.hub.send_to_subscribers(event, &json)
     }
 
     /// A run's `agent` / `chat` events: to the connection that started it (when it is still
     /// connected and its scopes allow) and to every `sessions.subscribe`d connection.
     pub fn broadcast_run_event(&self, event: &str, payload: Value, origin: Option<&str>) -> usize {
+        let json = serde_json::to_string(&payload).unwrap_or_default();
+        self.broadcast_run_event_json(event, &json, origin)
+    }
+
+    /// [`EventSink::broadcast_run_event`] with the payload already serialised (JSON text).
+    pub fn broadcast_run_event_json(
+        &self,
+        event: &str,
+        payload_json: &str,
+        origin: Option<&str>,
+    ) -> usize {
         self.hub
-            .broadcast_filtered(event, Some(payload), None, |c| {
-                origin == Some(c.conn_id.as_str())
-                    || c.sessions_subscribed
-                        .load(std::sync::atomic::Ordering::Acquire)
-            })
+            .send_to_origin_and_subscribers(event, payload_json, origin)
     }
 
     /// The current `{presence, health}` versions.

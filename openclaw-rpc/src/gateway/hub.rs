@@ -3,6 +3,7 @@
 //! per-connection event `seq`, scope filtering of broadcasts, presence and `stateVersion`.
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -99,13 +100,9 @@ impl Outbound {
     }
 
     /// Sends a pre-serialised event, stamping this connection's next `seq` into it.
-    /// `event_json` and `payload_json` are JSON texts; `tail` is `,"stateVersion":{…}` or empty.
-    fn send_event_serialised(
-        &self,
-        event_json: &str,
-        payload_json: Option<&str>,
-        tail: &str,
-    ) -> bool {
+    /// `head` is `{"type":"event","event":…,"payload":…,"seq":` (see [`event_head`]);
+    /// `tail` is `,"stateVersion":{…}` or empty. One allocation per connection.
+    fn send_event_serialised(&self, head: &str, tail: &str) -> bool {
         let Ok(mut seq) = self.seq.lock() else {
             return false;
         };
@@ -113,13 +110,11 @@ impl Outbound {
             return false;
         }
         *seq += 1;
-        let payload = payload_json
-            .map(|p| format!(",\"payload\":{p}"))
-            .unwrap_or_default();
-        let text = format!(
-            "{{\"type\":\"event\",\"event\":{event_json}{payload},\"seq\":{}{tail}}}",
-            *seq
-        );
+        let mut text = String::with_capacity(head.len() + 20 + tail.len() + 1);
+        text.push_str(head);
+        let _ = write!(text, "{}", *seq);
+        text.push_str(tail);
+        text.push('}');
         let sent = self.push(text);
         if !sent {
             *seq -= 1;
@@ -183,6 +178,9 @@ impl Connection {
 #[derive(Debug, Default)]
 pub struct Hub {
     conns: Mutex<HashMap<String, Arc<Connection>>>,
+    /// The connections that called `sessions.subscribe` (an index over `conns`, so run events
+    /// do not walk every connection).
+    subscribers: Mutex<HashMap<String, Arc<Connection>>>,
     presence_version: AtomicU64,
     health_version: AtomicU64,
 }
@@ -212,10 +210,28 @@ impl Hub {
     }
 
     pub(crate) fn remove(&self, conn_id: &str) -> bool {
-        self.conns
-            .lock()
-            .map(|mut m| m.remove(conn_id).is_some())
-            .unwrap_or(false)
+        let Ok(mut conns) = self.conns.lock() else {
+            return false;
+        };
+        if let Ok(mut subs) = self.subscribers.lock() {
+            subs.remove(conn_id);
+        }
+        conns.remove(conn_id).is_some()
+    }
+
+    /// `sessions.subscribe` / `sessions.unsubscribe` for a connection.
+    pub(crate) fn set_subscribed(&self, conn: &Arc<Connection>, on: bool) {
+        let Ok(conns) = self.conns.lock() else {
+            return;
+        };
+        conn.sessions_subscribed.store(on, Ordering::Release);
+        if let Ok(mut subs) = self.subscribers.lock() {
+            if on && conns.contains_key(&conn.conn_id) {
+                subs.insert(conn.conn_id.clone(), conn.clone());
+            } else if !on {
+                subs.remove(&conn.conn_id);
+            }
+        }
     }
 
     /// A snapshot of the live connections.
@@ -250,10 +266,10 @@ impl Hub {
         filter: impl Fn(&Connection) -> bool,
     ) -> usize {
         // Serialise once; each connection only gets its own `seq` stamped in.
-        let event_json = serde_json::to_string(event).unwrap_or_default();
         let payload_json = payload
             .as_ref()
             .map(|p| serde_json::to_string(p).unwrap_or_default());
+        let head = event_head(event, payload_json.as_deref());
         let tail = state_version
             .map(|sv| {
                 format!(
@@ -262,19 +278,61 @@ impl Hub {
                 )
             })
             .unwrap_or_default();
+        let Ok(conns) = self.conns.lock() else {
+            return 0;
+        };
         let mut sent = 0;
-        for conn in self.connections() {
-            if !conn.may_receive(event) || !filter(&conn) {
-                continue;
-            }
-            if conn
-                .out
-                .send_event_serialised(&event_json, payload_json.as_deref(), &tail)
+        for conn in conns.values() {
+            if conn.may_receive(event)
+                && filter(conn)
+                && conn.out.send_event_serialised(&head, &tail)
             {
                 sent += 1;
             }
         }
         sent
+    }
+
+    /// A serialised event for the connection `origin` (when it is still connected) and for
+    /// every `sessions.subscribe`d connection, each allowed by its scopes to receive `event`.
+    /// `payload_json` is the payload's JSON text. Returns how many it was queued for.
+    pub fn send_to_origin_and_subscribers(
+        &self,
+        event: &str,
+        payload_json: &str,
+        origin: Option<&str>,
+    ) -> usize {
+        let head = event_head(event, Some(payload_json));
+        let mut sent = 0;
+        let mut origin_done = false;
+        if let Ok(subs) = self.subscribers.lock() {
+            for conn in subs.values() {
+                if origin == Some(conn.conn_id.as_str()) {
+                    origin_done = true;
+                }
+                if conn.may_receive(event) && conn.out.send_event_serialised(&head, "") {
+                    sent += 1;
+                }
+            }
+        }
+        if let (Some(id), false) = (origin, origin_done) {
+            if let Some(conn) = self.get(id) {
+                if conn.may_receive(event) && conn.out.send_event_serialised(&head, "") {
+                    sent += 1;
+                }
+            }
+        }
+        sent
+    }
+
+    /// Whether any connection is `sessions.subscribe`d.
+    pub fn has_subscribers(&self) -> bool {
+        self.subscribers.lock().is_ok_and(|s| !s.is_empty())
+    }
+
+    /// A serialised event for every `sessions.subscribe`d connection its scopes allow.
+    pub fn send_to_subscribers(&self, event: &str, payload_json: &str) -> usize {
+        self.send_to_origin_and_subscribers(event, payload_json, None)
     }
 
     /// Sends an event to one connection if its scopes allow it.
@@ -284,6 +342,21 @@ impl Hub {
             _ => false,
         }
     }
+}
+
+/// `{"type":"event","event":<event>,"payload":<payload>,"seq":` — an event frame up to its
+/// `seq`, in [`EventFrame`]'s key order (no `payload` key when there is none).
+fn event_head(event: &str, payload_json: Option<&str>) -> String {
+    let p = payload_json.map_or(0, str::len);
+    let mut head = String::with_capacity(48 + event.len() + p);
+    head.push_str("{\"type\":\"event\",\"event\":");
+    head.push_str(&serde_json::to_string(event).unwrap_or_default());
+    if let Some(p) = payload_json {
+        head.push_str(",\"payload\":");
+        head.push_str(p);
+    }
+    head.push_str(",\"seq\":");
+    head
 }
 
 #[cfg(test)]
@@ -300,8 +373,9 @@ mod tests {
             health: 1,
         };
         let tail = format!(",\"stateVersion\":{}", serde_json::to_string(&sv).unwrap());
-        assert!(out.send_event_serialised("\"presence\"", Some(&payload.to_string()), &tail));
-        assert!(out.send_event_serialised("\"tick\"", None, ""));
+        let head = event_head("presence", Some(&payload.to_string()));
+        assert!(out.send_event_serialised(&head, &tail));
+        assert!(out.send_event_serialised(&event_head("tick", None), ""));
         let mut typed = EventFrame::new("presence", Some(payload));
         typed.seq = Some(1);
         typed.state_version = Some(sv);
@@ -325,5 +399,82 @@ mod tests {
         )));
         assert!(kill.is_cancelled() && out.is_dead());
         assert!(buffered.load(Ordering::Acquire) > 100);
+    }
+
+    fn conn(
+        hub: &Hub,
+        id: &str,
+        scopes: Vec<Scope>,
+    ) -> (Arc<Connection>, mpsc::UnboundedReceiver<Outgoing>) {
+        let (out, rx, _, _) = Outbound::new(1 << 20);
+        let c = Arc::new(Connection {
+            conn_id: id.into(),
+            role: Role::Operator,
+            scopes,
+            protocol: 3,
+            remote: "127.0.0.1:1".parse().unwrap(),
+            client_id: "cli".into(),
+            client_mode: "cli".into(),
+            presence: serde_json::from_value(json!({"ts": 1})).unwrap(),
+            out,
+            sessions_subscribed: AtomicBool::new(false),
+            role_strikes: Default::default(),
+        });
+        hub.insert(c.clone());
+        (c, rx)
+    }
+
+    fn drain(rx: &mut mpsc::UnboundedReceiver<Outgoing>) -> Vec<String> {
+        let mut got = Vec::new();
+        while let Ok(Outgoing::Text(t)) = rx.try_recv() {
+            got.push(t);
+        }
+        got
+    }
+
+    #[tokio::test]
+    async fn run_events_reach_the_origin_and_subscribers_once_each() {
+        let hub = Hub::default();
+        let (origin, mut o_rx) = conn(&hub, "o", vec![Scope::Read]);
+        let (sub, mut s_rx) = conn(&hub, "s", vec![Scope::Write]);
+        let (_other, mut x_rx) = conn(&hub, "x", vec![Scope::Read]);
+        let (unscoped, mut u_rx) = conn(&hub, "u", vec![]);
+        hub.set_subscribed(&sub, true);
+        hub.set_subscribed(&unscoped, true);
+        assert!(hub.has_subscribers());
+        assert_eq!(
+            hub.send_to_origin_and_subscribers("chat", "{\"a\":1}", Some("o")),
+            2
+        );
+        let want = r#"{"type":"event","event":"chat","payload":{"a":1},"seq":1}"#;
+        assert_eq!(drain(&mut o_rx), vec![want.to_owned()]);
+        assert_eq!(drain(&mut s_rx), vec![want.to_owned()]);
+        assert!(drain(&mut x_rx).is_empty() && drain(&mut u_rx).is_empty());
+        // An origin that also subscribed gets the event once; seqs stay per connection.
+        hub.set_subscribed(&origin, true);
+        assert_eq!(
+            hub.send_to_origin_and_subscribers("agent", "{}", Some("o")),
+            2
+        );
+        assert_eq!(
+            drain(&mut o_rx),
+            vec![r#"{"type":"event","event":"agent","payload":{},"seq":2}"#.to_owned()]
+        );
+        assert_eq!(drain(&mut s_rx).len(), 1);
+        // Unsubscribed or gone connections get nothing more.
+        hub.set_subscribed(&sub, false);
+        hub.remove("o");
+        assert_eq!(hub.send_to_subscribers("sessions.changed", "{}"), 0);
+        assert_eq!(
+            hub.send_to_origin_and_subscribers("chat", "{}", Some("o")),
+            0
+        );
+        assert!(drain(&mut o_rx).is_empty() && drain(&mut s_rx).is_empty());
+        hub.set_subscribed(&origin, true);
+        hub.set_subscribed(&unscoped, false);
+        assert!(
+            !hub.has_subscribers(),
+            "a removed connection cannot subscribe"
+        );
     }
 }

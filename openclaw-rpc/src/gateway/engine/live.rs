@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use openclaw_core::engine::{Engine, Subscription};
 use openclaw_core::event::AgentEvent;
 use openclaw_core::message::{AssistantMessage, Message};
+use serde::Serialize;
 use serde_json::{Map, Value, json};
 use tokio::sync::mpsc;
 
@@ -182,32 +183,47 @@ impl RunState {
 
     /// An `agent` event on `stream`.
     pub fn agent_event(&mut self, stream: &str, data: Value) {
+        self.agent_event_with(stream, &data);
+    }
+
+    /// An `agent` event on `stream` whose `data` is any serialisable value (serialised once,
+    /// straight into the frame text).
+    pub fn agent_event_with(&mut self, stream: &str, data: &impl Serialize) {
         self.seq += 1;
         let Some(sink) = &self.sink else { return };
-        let payload = json!({
-            "runId": self.run_id,
-            "stream": stream,
-            "data": data,
-            "sessionKey": self.session_key,
-            "sessionId": self.session_id,
-            "agentId": self.agent_id,
-            "seq": self.seq,
-            "ts": now_ms(),
-        });
-        sink.broadcast_run_event("agent", payload, self.origin.as_deref());
+        let payload = AgentPayload {
+            run_id: &self.run_id,
+            stream,
+            data,
+            session_key: &self.session_key,
+            session_id: &self.session_id,
+            agent_id: &self.agent_id,
+            seq: self.seq,
+            ts: now_ms(),
+        };
+        let json = serde_json::to_string(&payload).unwrap_or_default();
+        sink.broadcast_run_event_json("agent", &json, self.origin.as_deref());
     }
 
     /// A `chat` event in `state` with `extra` fields, carrying the current run seq.
     pub fn chat_event(&mut self, state: &str, extra: Map<String, Value>) {
+        self.chat_event_with(state, &extra);
+    }
+
+    /// A `chat` event in `state` with the fields of `extra` (a struct or map) after the
+    /// common ones.
+    pub fn chat_event_with(&mut self, state: &str, extra: &impl Serialize) {
         let Some(sink) = &self.sink else { return };
-        let mut payload = Map::new();
-        payload.insert("runId".into(), json!(self.run_id));
-        payload.insert("sessionKey".into(), json!(self.session_key));
-        payload.insert("agentId".into(), json!(self.agent_id));
-        payload.insert("seq".into(), json!(self.seq));
-        payload.insert("state".into(), json!(state));
-        payload.extend(extra);
-        sink.broadcast_run_event("chat", Value::Object(payload), self.origin.as_deref());
+        let payload = ChatPayload {
+            run_id: &self.run_id,
+            session_key: &self.session_key,
+            agent_id: &self.agent_id,
+            seq: self.seq,
+            state,
+            extra,
+        };
+        let json = serde_json::to_string(&payload).unwrap_or_default();
+        sink.broadcast_run_event_json("chat", &json, self.origin.as_deref());
     }
 
     /// Sends a `chat` delta for unsent text (at most one per 150 ms unless `force`).
@@ -222,17 +238,19 @@ impl RunState {
         {
             return;
         }
-        let delta = self.text[self.sent_len..].to_owned();
-        let mut extra = Map::new();
-        if self.replace_next {
-            extra.insert("deltaText".into(), json!(self.text));
-            extra.insert("replace".into(), json!(true));
-            self.replace_next = false;
-        } else {
-            extra.insert("deltaText".into(), json!(delta));
-        }
-        extra.insert("message".into(), text_message(&self.text, now_ms()));
-        self.chat_event("delta", extra);
+        let text = std::mem::take(&mut self.text);
+        let extra = DeltaExtra {
+            delta_text: if self.replace_next {
+                &text
+            } else {
+                &text[self.sent_len..]
+            },
+            replace: self.replace_next.then_some(true),
+            message: TextMessage::new(&text, now_ms()),
+        };
+        self.replace_next = false;
+        self.chat_event_with("delta", &extra);
+        self.text = text;
         self.sent_len = self.text.len();
         self.last_delta = Some(Instant::now());
     }
@@ -254,12 +272,15 @@ impl RunState {
                 if let Message::Assistant(a) = message.as_ref() {
                     let now = a.text();
                     if now.len() > self.text.len() && now.starts_with(&self.text) {
-                        let delta = now[self.text.len()..].to_owned();
+                        let start = self.text.len();
                         self.text = now;
-                        self.agent_event("assistant", json!({"text": self.text, "delta": delta}));
+                        let text = std::mem::take(&mut self.text);
+                        let delta = &text[start..];
+                        self.agent_event_with("assistant", &AssistantData { text: &text, delta });
                         if let Some(tap) = &self.tap {
-                            let _ = tap.send(Tap::Delta(delta));
+                            let _ = tap.send(Tap::Delta(delta.to_owned()));
                         }
+                        self.text = text;
                         self.flush_delta(false);
                     }
                 }
@@ -269,9 +290,12 @@ impl RunState {
             } => {
                 self.usage_output += a.usage.output;
                 if a.usage.output > 0 || a.usage.input > 0 {
-                    self.agent_event(
+                    self.agent_event_with(
                         "usage",
-                        json!({"inputTokens": a.usage.input, "outputTokens": a.usage.output}),
+                        &UsageData {
+                            input_tokens: a.usage.input,
+                            output_tokens: a.usage.output,
+                        },
                     );
                 }
             }
@@ -336,4 +360,151 @@ impl RunState {
 /// `{role:"assistant", content:[{type:"text", text}], timestamp}`.
 pub(crate) fn text_message(text: &str, ts: u64) -> Value {
     json!({"role": "assistant", "content": [{"type": "text", "text": text}], "timestamp": ts})
+}
+
+// Typed run-event payloads, serialised straight into the frame text. Their key order and
+// omissions are those of the `json!` maps they replace (see the tests).
+
+/// An `agent` event's payload.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AgentPayload<'a, D: Serialize + ?Sized> {
+    run_id: &'a str,
+    stream: &'a str,
+    data: &'a D,
+    session_key: &'a str,
+    session_id: &'a str,
+    agent_id: &'a str,
+    seq: u64,
+    ts: u64,
+}
+
+/// A `chat` event's payload: the common fields, then `extra`'s.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ChatPayload<'a, E: Serialize + ?Sized> {
+    run_id: &'a str,
+    session_key: &'a str,
+    agent_id: &'a str,
+    seq: u64,
+    state: &'a str,
+    #[serde(flatten)]
+    extra: &'a E,
+}
+
+/// `data` of the `assistant` stream.
+#[derive(Serialize)]
+struct AssistantData<'a> {
+    text: &'a str,
+    delta: &'a str,
+}
+
+/// `data` of the `usage` stream.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct UsageData {
+    input_tokens: u64,
+    output_tokens: u64,
+}
+
+/// A `chat` delta's own fields.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct DeltaExtra<'a> {
+    delta_text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replace: Option<bool>,
+    message: TextMessage<'a>,
+}
+
+/// [`text_message`] as a typed value.
+#[derive(Serialize)]
+pub(crate) struct TextMessage<'a> {
+    role: &'static str,
+    content: [TextPart<'a>; 1],
+    timestamp: u64,
+}
+
+impl<'a> TextMessage<'a> {
+    pub(crate) fn new(text: &'a str, timestamp: u64) -> Self {
+        TextMessage {
+            role: "assistant",
+            content: [TextPart { kind: "text", text }],
+            timestamp,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct TextPart<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    text: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn typed_payloads_match_the_json_maps_byte_for_byte() {
+        let data = AssistantData {
+            text: "echo: \"hi\"",
+            delta: "\"hi\"",
+        };
+        let typed = AgentPayload {
+            run_id: "r1",
+            stream: "assistant",
+            data: &data,
+            session_key: "agent:main:main",
+            session_id: "s1",
+            agent_id: "main",
+            seq: 3,
+            ts: 1_700_000_000_000,
+        };
+        let want = json!({"runId": "r1", "stream": "assistant",
+            "data": {"text": "echo: \"hi\"", "delta": "\"hi\""},
+            "sessionKey": "agent:main:main", "sessionId": "s1", "agentId": "main", "seq": 3,
+            "ts": 1_700_000_000_000u64});
+        assert_eq!(serde_json::to_string(&typed).unwrap(), want.to_string());
+        let usage = UsageData {
+            input_tokens: 10,
+            output_tokens: 5,
+        };
+        assert_eq!(
+            serde_json::to_string(&usage).unwrap(),
+            json!({"inputTokens": 10, "outputTokens": 5}).to_string()
+        );
+
+        for replace in [None, Some(true)] {
+            let extra = DeltaExtra {
+                delta_text: "é\n",
+                replace,
+                message: TextMessage::new("echo: é\n", 42),
+            };
+            let typed = ChatPayload {
+                run_id: "r1",
+                session_key: "k",
+                agent_id: "main",
+                seq: 2,
+                state: "delta",
+                extra: &extra,
+            };
+            let mut map = Map::new();
+            map.insert("runId".into(), json!("r1"));
+            map.insert("sessionKey".into(), json!("k"));
+            map.insert("agentId".into(), json!("main"));
+            map.insert("seq".into(), json!(2));
+            map.insert("state".into(), json!("delta"));
+            map.insert("deltaText".into(), json!("é\n"));
+            if replace.is_some() {
+                map.insert("replace".into(), json!(true));
+            }
+            map.insert("message".into(), text_message("echo: é\n", 42));
+            assert_eq!(
+                serde_json::to_string(&typed).unwrap(),
+                Value::Object(map).to_string()
+            );
+        }
+    }
 }

@@ -220,7 +220,7 @@ impl Core {
 
     /// `sessions.changed` to subscribers.
     pub fn session_changed(&self, key: &str, agent_id: &str, reason: &str, run_id: Option<&str>) {
-        if let Some(sink) = self.sink() {
+        if let Some(sink) = self.sink().filter(EventSink::has_session_subscribers) {
             let mut p = serde_json::json!({"sessionKey": key, "agentId": agent_id,
                 "reason": reason, "ts": now_ms()});
             if let Some(r) = run_id {

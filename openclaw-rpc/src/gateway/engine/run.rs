@@ -316,7 +316,7 @@ fn record(
 ) {
     let store = core.store(&live.agent_id);
     let now = now_ms();
-    store.update(&live.key, false, |e| {
+    store.modify(&live.key, false, |e| {
         e.insert("updatedAt".into(), json!(now));
         e.insert("lastInteractionAt".into(), json!(now));
         if let Some(m) = model {

@@ -84,32 +84,43 @@ impl SessionStore {
         rows
     }
 
-    /// Changes (or creates) one entry. `durable` writes the index now; otherwise the change
-    /// is written by the next [`SessionStore::flush`].
+    /// Changes (or creates) one entry and returns a copy of it. `durable` writes the index
+    /// now; otherwise the change is written by the next [`SessionStore::flush`].
     pub fn update(
         &self,
         key: &str,
         durable: bool,
         f: impl FnOnce(&mut Map<String, Value>),
     ) -> Map<String, Value> {
+        let mut out = Map::new();
+        self.modify(key, durable, |e| {
+            f(e);
+            out = e.clone();
+        });
+        out
+    }
+
+    /// [`SessionStore::update`] without the copy (a run's bookkeeping on every turn).
+    pub fn modify(&self, key: &str, durable: bool, f: impl FnOnce(&mut Map<String, Value>)) {
         let mut entries = self.lock();
-        let slot = entries
-            .entry(key.to_owned())
-            .or_insert_with(|| Value::Object(Map::new()));
+        let slot = match entries.get_mut(key) {
+            Some(slot) => slot,
+            None => entries
+                .entry(key.to_owned())
+                .or_insert_with(|| Value::Object(Map::new())),
+        };
         if !slot.is_object() {
             *slot = Value::Object(Map::new());
         }
         let Value::Object(entry) = slot else {
-            return Map::new();
+            return;
         };
         f(entry);
-        let out = entry.clone();
         if durable {
             self.write(&entries);
         } else {
             self.dirty.store(true, Ordering::Release);
         }
-        out
     }
 
     /// Removes one entry (written now).

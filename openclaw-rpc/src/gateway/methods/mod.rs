@@ -8,7 +8,6 @@ pub(crate) mod params;
 pub(crate) mod system;
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use openclaw_core::protocol::names::ENGINE_METHODS;
 use openclaw_core::protocol::scopes::method_access;
@@ -89,7 +88,7 @@ pub(crate) async fn call_core(
         "device.pair.remove" => pairing::remove(shared, p()?),
         "sessions.subscribe" | "sessions.unsubscribe" => {
             let on = m == "sessions.subscribe";
-            conn.sessions_subscribed.store(on, Ordering::Release);
+            shared.hub.set_subscribed(conn, on);
             Ok(json!({"subscribed": on}))
         }
         "question.list" => {
