@@ -17,14 +17,14 @@
 //! ../shared/fake_llm.py beside the repo), BENCH_QUICK=1 (smaller counts).
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
 mod support;
-use support::{Proc, TOKEN, free_port, pct, rss_kib, wait_tcp};
+use support::{Proc, TOKEN, free_port, pct, rss_kib, spawn_gateway, start_fake_llm, wait_tcp};
 
 struct Env {
     bin: PathBuf,
@@ -37,14 +37,7 @@ impl Env {
         format!("ws://127.0.0.1:{}", self.port)
     }
     fn spawn(&self) -> Child {
-        Command::new(&self.bin)
-            .args(["gateway", "run"])
-            .env("OPENCLAW_STATE_DIR", self.state.path())
-            .env_remove("OPENCLAW_CONFIG_PATH")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn the gateway")
+        spawn_gateway(&self.bin, self.state.path(), &[])
     }
 }
 
@@ -97,11 +90,6 @@ async fn main() {
     let bin = std::env::var("OPENCLAW_BIN")
         .map(PathBuf::from)
         .unwrap_or(root.join("target/release/openclaw"));
-    let fake = std::env::var("FAKE_LLM").unwrap_or_else(|_| {
-        root.join("../shared/fake_llm.py")
-            .to_string_lossy()
-            .into_owned()
-    });
     if !bin.exists() {
         eprintln!(
             "SKIP: {} missing (cargo build --release -p openclaw-cli)",
@@ -109,18 +97,8 @@ async fn main() {
         );
         return;
     }
-    let fake_port = free_port();
-    let fake_proc = Proc(
-        Command::new("python3")
-            .arg(&fake)
-            .arg(fake_port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("fake_llm.py"),
-    );
+    let (fake_proc, fake_port) = start_fake_llm().await;
     let fake_pid = fake_proc.0.id();
-    wait_tcp(fake_port).await;
     let rust_fake = start_rust_fake();
     let env = Env {
         bin,

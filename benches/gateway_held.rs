@@ -11,14 +11,13 @@
 //! lasting one, listed in presence and sent every presence change).
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
 mod support;
-use support::{Proc, TOKEN, free_port, pct, rss_kib, wait_tcp};
+use support::{Proc, TOKEN, free_port, pct, rss_kib, spawn_gateway, wait_tcp};
 
 async fn client(url: &str, mode: &str) -> GatewayClient {
     let mut o = ConnectOptions::new(url).token(TOKEN);
@@ -65,14 +64,7 @@ async fn main() {
         "agents": {"list": [{"id": "main", "default": true}]},
     });
     std::fs::write(state.path().join("openclaw.json"), config.to_string()).expect("config");
-    let child = Command::new(&bin)
-        .args(["gateway", "run"])
-        .env("OPENCLAW_STATE_DIR", state.path())
-        .env_remove("OPENCLAW_CONFIG_PATH")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the gateway");
+    let child = spawn_gateway(&bin, state.path(), &[]);
     let pid = child.id();
     let _gw = Proc(child);
     assert!(wait_tcp(port).await, "gateway not accepting");

@@ -10,14 +10,14 @@
 //! ../shared/fake_llm.py beside the repo), BENCH_CHATS (default 1000), OPENCLAW_WRAP.
 
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
 mod support;
-use support::{Proc, TOKEN, free_port, rss_kib, wait_tcp};
+use support::{Proc, TOKEN, free_port, rss_kib, spawn_gateway, start_fake_llm, wait_tcp};
 
 async fn chat(c: &GatewayClient, key: &str, run_id: &str) {
     let mut events = c.subscribe();
@@ -65,26 +65,11 @@ async fn main() {
     let bin = std::env::var("OPENCLAW_BIN")
         .map(PathBuf::from)
         .unwrap_or(root.join("target/release/openclaw"));
-    let fake = std::env::var("FAKE_LLM").unwrap_or_else(|_| {
-        root.join("../shared/fake_llm.py")
-            .to_string_lossy()
-            .into_owned()
-    });
     let n: usize = std::env::var("BENCH_CHATS")
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(1000);
-    let fake_port = free_port();
-    let _fake = Proc(
-        Command::new("python3")
-            .arg(&fake)
-            .arg(fake_port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("fake_llm.py"),
-    );
-    wait_tcp(fake_port).await;
+    let (_fake, fake_port) = start_fake_llm().await;
     let state = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     let config = json!({
@@ -95,17 +80,8 @@ async fn main() {
     });
     std::fs::write(state.path().join("openclaw.json"), config.to_string()).expect("config");
     let wrap = std::env::var("OPENCLAW_WRAP").unwrap_or_default();
-    let mut argv: Vec<String> = wrap.split_whitespace().map(String::from).collect();
-    argv.push(bin.to_string_lossy().into_owned());
-    argv.extend(["gateway".into(), "run".into()]);
-    let child = Command::new(&argv[0])
-        .args(&argv[1..])
-        .env("OPENCLAW_STATE_DIR", state.path())
-        .env_remove("OPENCLAW_CONFIG_PATH")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the gateway");
+    let wrap: Vec<String> = wrap.split_whitespace().map(String::from).collect();
+    let child = spawn_gateway(&bin, state.path(), &wrap);
     let outer = child.id();
     let gw = Proc(child);
     wait_tcp(port).await;

@@ -1,9 +1,11 @@
 //! Helpers the gateway benches share: a free loopback port, a process's RSS, percentiles,
-//! a child process killed on drop, and waiting for a port to accept.
+//! a child process killed on drop, waiting for a port to accept, starting fake_llm.py and
+//! spawning the gateway.
 
 #![allow(dead_code)]
 
-use std::process::Child;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 /// The token the benches' gateways are configured with.
@@ -59,4 +61,45 @@ pub async fn wait_tcp(port: u16) -> bool {
         tokio::time::sleep(Duration::from_micros(200)).await;
     }
     false
+}
+
+/// `shared/fake_llm.py`: `FAKE_LLM`, else beside the repository.
+pub fn fake_llm_script() -> String {
+    std::env::var("FAKE_LLM").unwrap_or_else(|_| {
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../shared/fake_llm.py")
+            .to_string_lossy()
+            .into_owned()
+    })
+}
+
+/// Starts fake_llm.py on a free port; returns it (killed on drop) and its port once it accepts.
+pub async fn start_fake_llm() -> (Proc, u16) {
+    let port = free_port();
+    let child = Command::new("python3")
+        .arg(fake_llm_script())
+        .arg(port.to_string())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("fake_llm.py");
+    let proc = Proc(child);
+    wait_tcp(port).await;
+    (proc, port)
+}
+
+/// Spawns `bin gateway run` over the state dir `state` (its `openclaw.json`), output discarded;
+/// `wrap` is a command line to run it under (e.g. heaptrack), empty for none.
+pub fn spawn_gateway(bin: &Path, state: &Path, wrap: &[String]) -> Child {
+    let mut argv: Vec<String> = wrap.to_vec();
+    argv.push(bin.to_string_lossy().into_owned());
+    Command::new(&argv[0])
+        .args(&argv[1..])
+        .args(["gateway", "run"])
+        .env("OPENCLAW_STATE_DIR", state)
+        .env_remove("OPENCLAW_CONFIG_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the gateway")
 }
