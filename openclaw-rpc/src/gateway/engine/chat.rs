@@ -227,7 +227,7 @@ pub(crate) async fn abort_key(
         let runs = super::lock(&core.runs);
         if let Some(id) = run_id {
             if let Some(r) = runs.get(id) {
-                if r.session_key != key {
+                if &*r.session_key != key {
                     return Err(ErrorShape::invalid_request(
                         "runId does not match sessionKey",
                     ));
@@ -240,8 +240,8 @@ pub(crate) async fn abort_key(
             .filter(|id| run_id.is_none_or(|r| r == id))
             .collect();
         for id in &ids {
-            if let Some(r) = runs.get(id) {
-                r.cancel.cancel();
+            if let Some(c) = runs.get(id).and_then(|r| r.cancel.as_ref()) {
+                c.cancel();
             }
         }
         ids
@@ -424,10 +424,7 @@ pub(crate) async fn agent_wait(
     let p = Params::new("agent.wait", params)?.closed(&["runId", "timeoutMs"])?;
     let run_id = p.required_str("runId")?.to_owned();
     let timeout = p.uint("timeoutMs", 0, u64::MAX)?.unwrap_or(30_000);
-    let rx = {
-        let runs = super::lock(&core.runs);
-        runs.get(&run_id).map(|r| r.done.subscribe())
-    };
+    let rx = super::lock(&core.runs).watch(&run_id);
     let Some(rx) = rx else {
         return Err(ErrorShape::invalid_request("agent run was not found"));
     };

@@ -105,7 +105,7 @@ pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest)
     let run_id = req.spec.run_id.clone();
     let cancel = {
         let runs = super::lock(&core.runs);
-        runs.get(&run_id).map(|r| r.cancel.clone())
+        runs.get(&run_id).and_then(|r| r.cancel.clone())
     };
     live.pending.fetch_add(1, Ordering::AcqRel);
     let outcome = {

@@ -69,9 +69,18 @@ impl Outcome {
 }
 
 pub(crate) struct RunRecord {
-    pub session_key: String,
-    pub cancel: CancellationToken,
-    pub done: watch::Sender<Option<Outcome>>,
+    pub session_key: Box<str>,
+    /// Cancels the run while it is queued or running; dropped once it has ended.
+    pub cancel: Option<CancellationToken>,
+    done: RunDone,
+}
+
+/// Where a run stands. A finished run keeps only its text-free outcome (the table holds up to
+/// [`RUNS_MAX`] of them); the channel that wakes `agent.wait` callers exists only while
+/// somebody waits for a run that has not ended.
+enum RunDone {
+    Pending(Option<watch::Sender<Option<Outcome>>>),
+    Finished(Box<Outcome>),
 }
 
 #[derive(Default)]
@@ -124,13 +133,12 @@ impl RunTable {
 
     pub fn register(&mut self, run_id: &str, session_key: &str) -> CancellationToken {
         let cancel = CancellationToken::new();
-        let (done, _) = watch::channel(None);
         self.runs.insert(
             run_id.to_owned(),
             RunRecord {
-                session_key: session_key.to_owned(),
-                cancel: cancel.clone(),
-                done,
+                session_key: session_key.into(),
+                cancel: Some(cancel.clone()),
+                done: RunDone::Pending(None),
             },
         );
         self.run_order.push_back(run_id.to_owned());
@@ -139,8 +147,12 @@ impl RunTable {
     }
 
     pub fn complete(&mut self, run_id: &str, outcome: Outcome) {
-        if let Some(r) = self.runs.get(run_id) {
-            r.done.send_replace(Some(outcome));
+        if let Some(r) = self.runs.get_mut(run_id) {
+            if let RunDone::Pending(Some(waiters)) = &r.done {
+                waiters.send_replace(Some(outcome.clone()));
+            }
+            r.done = RunDone::Finished(Box::new(outcome));
+            r.cancel = None;
         }
     }
 
@@ -148,14 +160,29 @@ impl RunTable {
         self.runs.get(run_id)
     }
 
+    /// A receiver that holds the run's outcome once it has ended (at once if it already has);
+    /// `None` for a run the table does not know.
+    pub fn watch(&mut self, run_id: &str) -> Option<watch::Receiver<Option<Outcome>>> {
+        let r = self.runs.get_mut(run_id)?;
+        Some(match &mut r.done {
+            RunDone::Finished(o) => watch::channel(Some(Outcome::clone(o))).1,
+            RunDone::Pending(Some(waiters)) => waiters.subscribe(),
+            RunDone::Pending(slot) => {
+                let (tx, rx) = watch::channel(None);
+                *slot = Some(tx);
+                rx
+            }
+        })
+    }
+
     /// Runs on `key` that have not finished.
     pub fn unfinished_on(&self, key: &str) -> Vec<String> {
         self.run_order
             .iter()
             .filter(|id| {
-                self.runs
-                    .get(*id)
-                    .is_some_and(|r| r.session_key == key && r.done.borrow().is_none())
+                self.runs.get(*id).is_some_and(|r| {
+                    &*r.session_key == key && matches!(r.done, RunDone::Pending(_))
+                })
             })
             .cloned()
             .collect()
@@ -182,5 +209,39 @@ mod tests {
             t.register(&format!("r{i}"), "k");
         }
         assert!(t.runs.len() <= RUNS_MAX);
+    }
+
+    fn outcome(status: &'static str) -> Outcome {
+        Outcome {
+            status,
+            text: String::new(),
+            stop_reason: "stop".into(),
+            error: None,
+            session_id: "s".into(),
+            provider: None,
+            model: None,
+            started_at: 1,
+            ended_at: 2,
+        }
+    }
+
+    #[tokio::test]
+    async fn waiters_get_the_outcome_before_and_after_the_run_ends() {
+        let mut t = RunTable::default();
+        assert!(t.watch("nope").is_none());
+        t.register("r1", "k");
+        assert_eq!(t.unfinished_on("k"), vec!["r1".to_owned()]);
+        let mut early = t.watch("r1").unwrap();
+        let mut early2 = t.watch("r1").unwrap();
+        assert!(early.borrow().is_none());
+        t.complete("r1", outcome("ok"));
+        assert!(t.unfinished_on("k").is_empty());
+        assert!(t.get("r1").unwrap().cancel.is_none());
+        for rx in [&mut early, &mut early2] {
+            let got = rx.wait_for(Option::is_some).await.unwrap().clone();
+            assert_eq!(got.unwrap().status, "ok");
+        }
+        let late = t.watch("r1").unwrap();
+        assert_eq!(late.borrow().as_ref().unwrap().ended_at, 2);
     }
 }

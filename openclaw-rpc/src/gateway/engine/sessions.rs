@@ -565,7 +565,7 @@ pub(crate) async fn call(
                         .ok_or_else(|| p.invalid("at root: must have required property 'key'"))?;
                     super::lock(&core.runs)
                         .get(id)
-                        .map(|r| r.session_key.clone())
+                        .map(|r| r.session_key.to_string())
                         .ok_or_else(|| ErrorShape::invalid_request("agent run was not found"))?
                 }
             };
