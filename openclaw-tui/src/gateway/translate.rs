@@ -38,6 +38,8 @@ pub struct Translator {
     run: Option<String>,
     provider: String,
     model: String,
+    /// Token counts from the run's `agent` `usage` stream (OpenClaw's `chat` final carries none).
+    usage: Option<Value>,
 }
 
 /// `2026-11-22 01:12` from epoch milliseconds.
@@ -84,7 +86,7 @@ impl Translator {
         {
             a.content = content;
         }
-        if let Some(u) = payload.get("usage") {
+        if let Some(u) = payload.get("usage").or(self.usage.as_ref()) {
             a.usage.input = u
                 .get("input")
                 .or_else(|| u.get("inputTokens"))
@@ -175,6 +177,7 @@ impl Translator {
                         messages: Vec::new(),
                     }));
                     self.run = None;
+                    self.usage = None;
                 }
                 _ => {}
             },
@@ -203,6 +206,7 @@ impl Translator {
                             }
                         }
                     }
+                    "usage" => self.usage = Some(data),
                     "item" if data.get("kind").and_then(Value::as_str) == Some("tool") => {
                         let id = data
                             .get("toolCallId")
@@ -322,6 +326,14 @@ mod tests {
             }) => {
                 assert_eq!(a.text(), "done: This file is read by the read tool.");
                 assert_eq!(a.model, "fake-model");
+                // From the run's `usage` stream, so the footer's token counts move.
+                let usage = evs
+                    .iter()
+                    .rev()
+                    .find(|e| e.payload["stream"] == "usage")
+                    .map(|e| e.payload["data"]["outputTokens"].as_u64());
+                assert_eq!(usage.flatten(), Some(a.usage.output));
+                assert!(a.usage.output > 0);
             }
             other => panic!("unexpected {other:?}"),
         }
