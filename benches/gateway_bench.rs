@@ -24,7 +24,9 @@ use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
 mod support;
-use support::{Proc, TOKEN, free_port, pct, rss_kib, spawn_gateway, start_fake_llm, wait_tcp};
+use support::{
+    Proc, TOKEN, free_port, gateway_bin, pct, rss_kib, spawn_gateway, start_fake_llm, wait_tcp,
+};
 
 struct Env {
     bin: PathBuf,
@@ -86,17 +88,9 @@ fn uuid_like() -> String {
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let quick = std::env::var("BENCH_QUICK").is_ok();
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = std::env::var("OPENCLAW_BIN")
-        .map(PathBuf::from)
-        .unwrap_or(root.join("target/release/openclaw"));
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} missing (cargo build --release -p openclaw-cli)",
-            bin.display()
-        );
+    let Some(bin) = gateway_bin() else {
         return;
-    }
+    };
     let (fake_proc, fake_port) = start_fake_llm().await;
     let fake_pid = fake_proc.0.id();
     let rust_fake = start_rust_fake();

@@ -10,14 +10,13 @@
 //! CLIENT_MODE (default `cli`, one-shot clients left out of presence; `ui` makes every client a
 //! lasting one, listed in presence and sent every presence change).
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
 mod support;
-use support::{Proc, TOKEN, free_port, pct, rss_kib, spawn_gateway, wait_tcp};
+use support::{Proc, TOKEN, free_port, gateway_bin, pct, rss_kib, spawn_gateway, wait_tcp};
 
 async fn client(url: &str, mode: &str) -> GatewayClient {
     let mut o = ConnectOptions::new(url).token(TOKEN);
@@ -41,17 +40,9 @@ async fn health_ms(c: &GatewayClient, n: usize) -> (f64, f64) {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = std::env::var("OPENCLAW_BIN")
-        .map(PathBuf::from)
-        .unwrap_or(root.join("target/release/openclaw"));
-    if !bin.exists() {
-        eprintln!(
-            "SKIP: {} missing (cargo build --release -p openclaw-cli)",
-            bin.display()
-        );
+    let Some(bin) = gateway_bin() else {
         return;
-    }
+    };
     let n: usize = std::env::var("CLIENTS")
         .ok()
         .and_then(|s| s.parse().ok())

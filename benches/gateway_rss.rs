@@ -9,7 +9,6 @@
 //! Env: OPENCLAW_BIN (default target/release/openclaw), FAKE_LLM (default
 //! ../shared/fake_llm.py beside the repo), BENCH_CHATS (default 1000), OPENCLAW_WRAP.
 
-use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
@@ -17,7 +16,9 @@ use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
 mod support;
-use support::{Proc, TOKEN, free_port, rss_kib, spawn_gateway, start_fake_llm, wait_tcp};
+use support::{
+    Proc, TOKEN, free_port, gateway_bin, rss_kib, spawn_gateway, start_fake_llm, wait_tcp,
+};
 
 async fn chat(c: &GatewayClient, key: &str, run_id: &str) {
     let mut events = c.subscribe();
@@ -61,10 +62,9 @@ fn target_pid(pid: u32) -> u32 {
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let bin = std::env::var("OPENCLAW_BIN")
-        .map(PathBuf::from)
-        .unwrap_or(root.join("target/release/openclaw"));
+    let Some(bin) = gateway_bin() else {
+        return;
+    };
     let n: usize = std::env::var("BENCH_CHATS")
         .ok()
         .and_then(|v| v.parse().ok())

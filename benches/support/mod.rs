@@ -103,3 +103,19 @@ pub fn spawn_gateway(bin: &Path, state: &Path, wrap: &[String]) -> Child {
         .spawn()
         .expect("spawn the gateway")
 }
+
+/// The `openclaw` binary under test: `OPENCLAW_BIN`, else the release build. `None` (after
+/// saying SKIP and how to build it) when it is missing.
+pub fn gateway_bin() -> Option<std::path::PathBuf> {
+    let bin = std::env::var("OPENCLAW_BIN")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/release/openclaw"));
+    if bin.exists() {
+        return Some(bin);
+    }
+    eprintln!(
+        "SKIP: {} missing (cargo build --release -p openclaw-cli)",
+        bin.display()
+    );
+    None
+}
