@@ -3,7 +3,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use openclaw_core::protocol::names::{GATEWAY_EVENTS, gateway_methods};
 use openclaw_core::protocol::{
@@ -134,7 +134,6 @@ pub(crate) fn accept(
         client_mode: client.mode.clone(),
         presence,
         out,
-        sessions_subscribed: AtomicBool::new(false),
         role_strikes: Default::default(),
     });
     let hello = hello_ok(shared, &conn, protocol, role, scope_names, method);

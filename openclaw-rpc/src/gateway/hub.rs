@@ -155,8 +155,6 @@ pub struct Connection {
     pub client_mode: String,
     pub presence: PresenceEntry,
     pub out: Arc<Outbound>,
-    /// Set by `sessions.subscribe`.
-    pub sessions_subscribed: AtomicBool,
     /// Consecutive `unauthorized role` errors; more than 10 close the connection.
     pub(crate) role_strikes: std::sync::atomic::AtomicU32,
 }
@@ -224,7 +222,6 @@ impl Hub {
         let Ok(conns) = self.conns.lock() else {
             return;
         };
-        conn.sessions_subscribed.store(on, Ordering::Release);
         if let Ok(mut subs) = self.subscribers.lock() {
             if on && conns.contains_key(&conn.conn_id) {
                 subs.insert(conn.conn_id.clone(), conn.clone());
@@ -417,7 +414,6 @@ mod tests {
             client_mode: "cli".into(),
             presence: serde_json::from_value(json!({"ts": 1})).unwrap(),
             out,
-            sessions_subscribed: AtomicBool::new(false),
             role_strikes: Default::default(),
         });
         hub.insert(c.clone());

@@ -13,7 +13,7 @@ use openclaw_core::engine::{Engine, Subscription};
 use openclaw_core::event::AgentEvent;
 use openclaw_core::message::{AssistantMessage, Message};
 use serde::Serialize;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use crate::gateway::backend::EventSink;
@@ -181,20 +181,15 @@ impl RunState {
         }
     }
 
-    /// An `agent` event on `stream`.
-    pub fn agent_event(&mut self, stream: &str, data: Value) {
-        self.agent_event_with(stream, &data);
-    }
-
-    /// An `agent` event on `stream` whose `data` is any serialisable value (serialised once,
-    /// straight into the frame text).
-    pub fn agent_event_with(&mut self, stream: &str, data: &impl Serialize) {
+    /// An `agent` event on `stream` whose `data` is any serialisable value (a struct, or a
+    /// `json!` map for rare events), serialised once straight into the frame text.
+    pub fn agent_event(&mut self, stream: &str, data: impl Serialize) {
         self.seq += 1;
         let Some(sink) = &self.sink else { return };
         let payload = AgentPayload {
             run_id: &self.run_id,
             stream,
-            data,
+            data: &data,
             session_key: &self.session_key,
             session_id: &self.session_id,
             agent_id: &self.agent_id,
@@ -205,14 +200,9 @@ impl RunState {
         sink.broadcast_run_event_json("agent", &json, self.origin.as_deref());
     }
 
-    /// A `chat` event in `state` with `extra` fields, carrying the current run seq.
-    pub fn chat_event(&mut self, state: &str, extra: Map<String, Value>) {
-        self.chat_event_with(state, &extra);
-    }
-
-    /// A `chat` event in `state` with the fields of `extra` (a struct or map) after the
-    /// common ones.
-    pub fn chat_event_with(&mut self, state: &str, extra: &impl Serialize) {
+    /// A `chat` event in `state` with the fields of `extra` (a struct or map) after the common
+    /// ones, carrying the current run seq.
+    pub fn chat_event(&mut self, state: &str, extra: impl Serialize) {
         let Some(sink) = &self.sink else { return };
         let payload = ChatPayload {
             run_id: &self.run_id,
@@ -220,7 +210,7 @@ impl RunState {
             agent_id: &self.agent_id,
             seq: self.seq,
             state,
-            extra,
+            extra: &extra,
         };
         let json = serde_json::to_string(&payload).unwrap_or_default();
         sink.broadcast_run_event_json("chat", &json, self.origin.as_deref());
@@ -249,7 +239,7 @@ impl RunState {
             message: TextMessage::new(&text, now_ms()),
         };
         self.replace_next = false;
-        self.chat_event_with("delta", &extra);
+        self.chat_event("delta", &extra);
         self.text = text;
         self.sent_len = self.text.len();
         self.last_delta = Some(Instant::now());
@@ -276,7 +266,7 @@ impl RunState {
                         self.text = now;
                         let text = std::mem::take(&mut self.text);
                         let delta = &text[start..];
-                        self.agent_event_with("assistant", &AssistantData { text: &text, delta });
+                        self.agent_event("assistant", &AssistantData { text: &text, delta });
                         if let Some(tap) = &self.tap {
                             let _ = tap.send(Tap::Delta(delta.to_owned()));
                         }
@@ -290,7 +280,7 @@ impl RunState {
             } => {
                 self.usage_output += a.usage.output;
                 if a.usage.output > 0 || a.usage.input > 0 {
-                    self.agent_event_with(
+                    self.agent_event(
                         "usage",
                         &UsageData {
                             input_tokens: a.usage.input,
@@ -490,7 +480,7 @@ mod tests {
                 state: "delta",
                 extra: &extra,
             };
-            let mut map = Map::new();
+            let mut map = serde_json::Map::new();
             map.insert("runId".into(), json!("r1"));
             map.insert("sessionKey".into(), json!("k"));
             map.insert("agentId".into(), json!("main"));
