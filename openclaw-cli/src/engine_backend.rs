@@ -106,7 +106,12 @@ impl ChatBackend for EngineBackend {
     }
 
     async fn messages(&self) -> BackendResult<Vec<Message>> {
-        Ok(self.engine.messages())
+        Ok(self
+            .engine
+            .messages()
+            .iter()
+            .map(|m| Message::clone(m))
+            .collect())
     }
 
     async fn prompt(&self, text: String) -> BackendResult<()> {

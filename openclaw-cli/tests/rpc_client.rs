@@ -43,7 +43,7 @@ async fn client_drives_a_conversation() {
     let Some(AgentEvent::AgentEnd { messages }) = events.last().and_then(|e| e.agent()) else {
         panic!("the run did not end with agent_end: {events:?}");
     };
-    match messages.last() {
+    match messages.last().map(|m| &**m) {
         Some(Message::Assistant(a)) => assert_eq!(a.text(), "echo: hello there"),
         other => panic!("unexpected last message {other:?}"),
     }

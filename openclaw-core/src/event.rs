@@ -165,24 +165,25 @@ pub enum AgentEvent {
     AgentStart,
     /// Every message added during this run.
     AgentEnd {
-        messages: Vec<Message>,
+        messages: Vec<Arc<Message>>,
     },
     TurnStart,
     #[serde(rename_all = "camelCase")]
     TurnEnd {
-        message: Message,
-        tool_results: Vec<Message>,
+        message: Arc<Message>,
+        tool_results: Vec<Arc<Message>>,
     },
     MessageStart {
-        message: Message,
+        message: Arc<Message>,
     },
     #[serde(rename_all = "camelCase")]
     MessageUpdate {
         assistant_message_event: AssistantMessageEvent,
         message: Arc<Message>,
     },
+    /// The finished message, shared with the context and the session that keep it.
     MessageEnd {
-        message: Message,
+        message: Arc<Message>,
     },
     #[serde(rename_all = "camelCase")]
     ToolExecutionStart {

@@ -64,7 +64,12 @@ fn steering_waits_for_the_tool_batch_and_precedes_the_next_call() {
         ]
     );
     assert_eq!(p.calls().len(), 2);
-    let seen: Vec<_> = p.calls()[1].context.messages.iter().map(text_of).collect();
+    let seen: Vec<_> = p.calls()[1]
+        .context
+        .messages
+        .iter()
+        .map(|m| text_of(m))
+        .collect();
     assert_eq!(seen, ["run the tool", "", "tool out", "steered message"]);
 }
 
@@ -165,7 +170,12 @@ fn all_mode_injects_both_steers_before_one_call() {
         ]
     );
     assert_eq!(p.calls().len(), 2);
-    let seen: Vec<_> = p.calls()[1].context.messages.iter().map(text_of).collect();
+    let seen: Vec<_> = p.calls()[1]
+        .context
+        .messages
+        .iter()
+        .map(|m| text_of(m))
+        .collect();
     assert_eq!(seen, ["stream", "t0 t1 ", "steer A", "steer B"]);
 }
 
@@ -298,7 +308,12 @@ fn abort_mid_stream_keeps_partial_content() {
     assert_eq!(last.error_message.as_deref(), Some("Request was aborted"));
     // Aborted messages are kept in the context but not replayed to the model.
     block_on(agent.prompt_text("after abort")).unwrap();
-    let seen: Vec<_> = p.calls()[1].context.messages.iter().map(text_of).collect();
+    let seen: Vec<_> = p.calls()[1]
+        .context
+        .messages
+        .iter()
+        .map(|m| text_of(m))
+        .collect();
     assert_eq!(seen, ["stream 20 slow", "after abort"]);
     assert_eq!(agent.messages().len(), 4);
 }
@@ -507,7 +522,7 @@ fn non_retryable_errors_and_disabled_retry_end_the_prompt() {
     assert_eq!(p.calls().len(), 2);
     let last = agent.messages();
     assert!(
-        matches!(last.last(), Some(Message::Assistant(a)) if a.stop_reason == StopReason::Error)
+        matches!(last.last().map(|m| &**m), Some(Message::Assistant(a)) if a.stop_reason == StopReason::Error)
     );
 }
 

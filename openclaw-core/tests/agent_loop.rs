@@ -129,7 +129,7 @@ fn parallel_batch_ends_in_completion_order_and_results_in_source_order() {
     assert!(pos("tool_execution_update:b") < pos("tool_execution_end:b"));
     // The second model call saw both results in source order.
     let ctx = &p.calls()[1].context.messages;
-    let texts: Vec<_> = ctx.iter().map(text_of).collect();
+    let texts: Vec<_> = ctx.iter().map(|m| text_of(m)).collect();
     assert_eq!(texts, ["go", "", "first", "second"]);
 }
 
@@ -216,8 +216,8 @@ fn unknown_tool_validation_failure_and_tool_error() {
     let results: Vec<_> = agent
         .messages()
         .into_iter()
-        .filter_map(|m| match m {
-            Message::ToolResult(t) => Some(t),
+        .filter_map(|m| match &*m {
+            Message::ToolResult(t) => Some(t.clone()),
             _ => None,
         })
         .collect();

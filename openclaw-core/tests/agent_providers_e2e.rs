@@ -50,7 +50,7 @@ async fn run(
     api: &str,
     base_suffix: &str,
     replies: [String; 2],
-) -> (Recorder, Vec<Message>, Vec<Value>) {
+) -> (Recorder, Vec<std::sync::Arc<Message>>, Vec<Value>) {
     let server = SseServer::start(
         replies
             .iter()
@@ -136,7 +136,7 @@ fn expected(call_id: &str, toolcall_updates: &[&str], text_updates: &[&str]) -> 
 }
 
 /// The four messages of the run: user, assistant tool call, tool result, assistant text.
-fn check_messages(messages: &[Message], api: &str, call_id: &str) {
+fn check_messages(messages: &[std::sync::Arc<Message>], api: &str, call_id: &str) {
     assert_eq!(messages.len(), 4);
     assert_eq!(text_of(&messages[0]), "say hi with echo");
     let call = messages[1].as_assistant().unwrap();
@@ -147,7 +147,7 @@ fn check_messages(messages: &[Message], api: &str, call_id: &str) {
     assert_eq!(calls[0].id, call_id);
     assert_eq!(calls[0].name, "echo");
     assert_eq!(calls[0].arguments, json!({"text": "hi"}));
-    let Message::ToolResult(result) = &messages[2] else {
+    let Message::ToolResult(result) = &*messages[2] else {
         panic!("expected a tool result, got {:?}", messages[2]);
     };
     assert_eq!(result.tool_call_id, call_id);
@@ -161,7 +161,7 @@ fn check_messages(messages: &[Message], api: &str, call_id: &str) {
 }
 
 /// The final agent_end event carries the same messages the agent holds.
-fn check_agent_end(rec: &Recorder, messages: &[Message]) {
+fn check_agent_end(rec: &Recorder, messages: &[std::sync::Arc<Message>]) {
     let events = rec.events();
     let Some(AgentEvent::AgentEnd { messages: ended }) = events.last() else {
         panic!("no agent_end");

@@ -315,7 +315,7 @@ async fn branching_in_place_keeps_one_file_with_both_branches() {
         .engine
         .messages()
         .iter()
-        .filter_map(|m| match m {
+        .filter_map(|m| match &**m {
             openclaw_core::message::Message::User(u) => Some(u.content.text()),
             _ => None,
         })

@@ -114,18 +114,21 @@ async fn tool_round_trip(provider: &dyn Provider, api: &str, base_url: String) {
     assert_eq!(tc.arguments, serde_json::json!({"path": "a.txt"}));
 
     let mut next = LlmContext { ..ctx.clone() };
-    next.messages.push(Message::Assistant(call));
-    next.messages.push(Message::ToolResult(ToolResultMessage {
-        tool_call_id: tc.id.clone(),
-        tool_name: "read".into(),
-        content: vec![ContentBlock::Text(TextContent {
-            text: "anthropic read\nsecond line".into(),
-            text_signature: None,
-        })],
-        details: None,
-        is_error: false,
-        timestamp: 0,
-    }));
+    next.messages.push(Message::Assistant(call).into());
+    next.messages.push(
+        Message::ToolResult(ToolResultMessage {
+            tool_call_id: tc.id.clone(),
+            tool_name: "read".into(),
+            content: vec![ContentBlock::Text(TextContent {
+                text: "anthropic read\nsecond line".into(),
+                text_signature: None,
+            })],
+            details: None,
+            is_error: false,
+            timestamp: 0,
+        })
+        .into(),
+    );
     let (_, done) = run(provider, &m, &next, &options()).await;
     assert_eq!(done.text(), "done: anthropic read");
 

@@ -40,7 +40,7 @@ fn pi_written_file_round_trips_and_continues() {
     assert_eq!(m.session_name(), Some("fixture session"));
     assert_eq!(m.leaf_id(), Some("f5f2c878"));
     let ctx = m.build_context();
-    let roles: Vec<&str> = ctx.messages.iter().map(Message::role).collect();
+    let roles: Vec<&str> = ctx.messages.iter().map(|m| m.role()).collect();
     assert_eq!(
         roles,
         [

@@ -267,7 +267,7 @@ fn branching_stays_in_the_file_and_changes_the_context() {
         .build_context()
         .messages
         .iter()
-        .map(|msg| match msg {
+        .map(|msg| match &**msg {
             Message::User(u) => u.content.text(),
             Message::Assistant(a) => a.text(),
             other => other.role().to_string(),

@@ -2,7 +2,7 @@
 //! same lines `--mode rpc` prints), `-p "prompt"` prints the final answer's text.
 
 use openclaw_core::engine::{Engine, PromptInput};
-use openclaw_core::message::{Message, StopReason};
+use openclaw_core::message::StopReason;
 
 use crate::stdio::output::Output;
 
@@ -23,10 +23,8 @@ pub async fn run_text(engine: Engine, prompt: String) -> i32 {
     if code != 0 {
         return code;
     }
-    let last = engine.messages().into_iter().rev().find_map(|m| match m {
-        Message::Assistant(a) => Some(a),
-        _ => None,
-    });
+    let messages = engine.messages();
+    let last = messages.iter().rev().find_map(|m| m.as_assistant());
     match last {
         Some(a) if matches!(a.stop_reason, StopReason::Error | StopReason::Aborted) => {
             eprintln!(

@@ -83,16 +83,16 @@ fn text(t: &str) -> ContentBlock {
 
 fn user(app: &mut App, t: &str) {
     app.on_backend(BackendEvent::Agent(AgentEvent::MessageStart {
-        message: Message::User(UserMessage {
+        message: Arc::new(Message::User(UserMessage {
             content: openclaw_core::message::UserContent::Text(t.into()),
             timestamp: 1,
-        }),
+        })),
     }));
 }
 
 fn stream(app: &mut App, msg: AssistantMessage, finish: bool) {
     app.on_backend(BackendEvent::Agent(AgentEvent::MessageStart {
-        message: Message::Assistant(assistant(vec![], StopReason::Stop)),
+        message: Arc::new(Message::Assistant(assistant(vec![], StopReason::Stop))),
     }));
     let partial = Arc::new(Message::Assistant(msg.clone()));
     app.on_backend(BackendEvent::Agent(AgentEvent::MessageUpdate {
@@ -105,7 +105,7 @@ fn stream(app: &mut App, msg: AssistantMessage, finish: bool) {
     }));
     if finish {
         app.on_backend(BackendEvent::Agent(AgentEvent::MessageEnd {
-            message: Message::Assistant(msg),
+            message: Arc::new(Message::Assistant(msg)),
         }));
     }
 }

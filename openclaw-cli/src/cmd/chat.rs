@@ -7,7 +7,7 @@ use std::io::{IsTerminal, Write};
 use openclaw_core::AgentEvent;
 use openclaw_core::AssistantMessageEvent;
 use openclaw_core::config;
-use openclaw_core::message::{Message, StopReason};
+use openclaw_core::message::StopReason;
 use openclaw_tui::transcript::call_summary;
 use openclaw_tui::{BackendEvent, ChatBackend};
 use rustyline::error::ReadlineError;
@@ -66,24 +66,24 @@ impl Printer {
                 }
                 _ => {}
             },
-            AgentEvent::MessageEnd {
-                message: Message::Assistant(a),
-            } => {
-                self.newline_if_needed(&mut out);
-                match a.stop_reason {
-                    StopReason::Error => {
-                        let _ = writeln!(
-                            out,
-                            "error: {}",
-                            a.error_message
-                                .as_deref()
-                                .unwrap_or("the model returned an error")
-                        );
+            AgentEvent::MessageEnd { message } => {
+                if let Some(a) = message.as_assistant() {
+                    self.newline_if_needed(&mut out);
+                    match a.stop_reason {
+                        StopReason::Error => {
+                            let _ = writeln!(
+                                out,
+                                "error: {}",
+                                a.error_message
+                                    .as_deref()
+                                    .unwrap_or("the model returned an error")
+                            );
+                        }
+                        StopReason::Aborted => {
+                            let _ = writeln!(out, "{}", self.dim("(aborted)"));
+                        }
+                        _ => {}
                     }
-                    StopReason::Aborted => {
-                        let _ = writeln!(out, "{}", self.dim("(aborted)"));
-                    }
-                    _ => {}
                 }
             }
             AgentEvent::ToolExecutionStart {

@@ -2,6 +2,7 @@
 //! openclaw-core's exporter; JSONL is the file itself).
 
 use std::path::Path;
+use std::sync::Arc;
 
 use openclaw_core::message::{ContentBlock, Message};
 use openclaw_core::session::{SessionEntry, SessionManager};
@@ -9,7 +10,7 @@ use openclaw_core::session::{SessionEntry, SessionManager};
 use crate::error::{CliError, CliResult};
 
 /// The session's name (if any) and the messages of its current branch, root first.
-pub fn load_messages(path: &Path) -> CliResult<(Option<String>, Vec<Message>)> {
+pub fn load_messages(path: &Path) -> CliResult<(Option<String>, Vec<Arc<Message>>)> {
     let mgr = SessionManager::open(path, ".")
         .map_err(|e| CliError::failure(format!("cannot read session {}: {e}", path.display())))?;
     let messages = mgr
@@ -52,10 +53,10 @@ pub fn message_line(m: &Message) -> (String, String) {
 }
 
 /// The conversation as Markdown.
-pub fn to_markdown(title: &str, messages: &[Message]) -> String {
+pub fn to_markdown(title: &str, messages: &[Arc<Message>]) -> String {
     let mut out = format!("# {title}\n\n");
     for m in messages {
-        match m {
+        match &**m {
             Message::User(u) => out.push_str(&format!("## User\n\n{}\n\n", u.content.text())),
             Message::Assistant(a) => {
                 out.push_str(&format!("## Assistant ({})\n\n", a.model));
@@ -109,7 +110,7 @@ fn escape(s: &str) -> String {
 }
 
 /// The conversation as a self-contained HTML page (one section per message).
-pub fn to_html(title: &str, messages: &[Message]) -> String {
+pub fn to_html(title: &str, messages: &[Arc<Message>]) -> String {
     let mut body = String::new();
     for m in messages {
         let (role, text) = message_line(m);

@@ -11,6 +11,7 @@
 //! answered.
 
 use std::collections::HashSet;
+use std::sync::Arc;
 
 use crate::message::{
     BashExecutionMessage, ContentBlock, Message, StopReason, ToolResultMessage, UserContent,
@@ -68,48 +69,74 @@ fn user_text(text: String, timestamp: i64) -> Message {
 }
 
 /// Map the context onto user / assistant / toolResult messages.
-pub fn convert_to_llm(messages: &[Message]) -> Vec<Message> {
+pub fn convert_to_llm(messages: &[Arc<Message>]) -> Vec<Arc<Message>> {
     convert_to_llm_with(messages, &ConvertOptions::default())
 }
 
-/// [`convert_to_llm`] with options.
-pub fn convert_to_llm_with(messages: &[Message], options: &ConvertOptions) -> Vec<Message> {
+/// [`convert_to_llm`] with options. Messages the conversion leaves as they are are shared with
+/// the input, not copied.
+pub fn convert_to_llm_with(
+    messages: &[Arc<Message>],
+    options: &ConvertOptions,
+) -> Vec<Arc<Message>> {
     let mut out = Vec::with_capacity(messages.len());
     for m in messages {
-        let converted = match m {
-            Message::User(_) | Message::Assistant(_) | Message::ToolResult(_) => m.clone(),
+        let converted = match &**m {
+            Message::User(_) | Message::Assistant(_) | Message::ToolResult(_) => {
+                if options.block_images && has_images(m) {
+                    Arc::new(block_images(Message::clone(m)))
+                } else {
+                    m.clone()
+                }
+            }
             Message::BashExecution(b) => {
                 if b.exclude_from_context == Some(true) {
                     continue;
                 }
-                user_text(bash_execution_to_text(b), b.timestamp)
+                Arc::new(user_text(bash_execution_to_text(b), b.timestamp))
             }
-            Message::Custom(c) => Message::User(UserMessage {
-                content: UserContent::Blocks(c.content.blocks()),
-                timestamp: c.timestamp,
-            }),
-            Message::BranchSummary(b) => user_text(
+            Message::Custom(c) => {
+                let m = Message::User(UserMessage {
+                    content: UserContent::Blocks(c.content.blocks()),
+                    timestamp: c.timestamp,
+                });
+                Arc::new(if options.block_images {
+                    block_images(m)
+                } else {
+                    m
+                })
+            }
+            Message::BranchSummary(b) => Arc::new(user_text(
                 format!(
                     "{BRANCH_SUMMARY_PREFIX}{}{BRANCH_SUMMARY_SUFFIX}",
                     b.summary
                 ),
                 b.timestamp,
-            ),
-            Message::CompactionSummary(c) => user_text(
+            )),
+            Message::CompactionSummary(c) => Arc::new(user_text(
                 format!(
                     "{COMPACTION_SUMMARY_PREFIX}{}{COMPACTION_SUMMARY_SUFFIX}",
                     c.summary
                 ),
                 c.timestamp,
-            ),
+            )),
         };
-        out.push(if options.block_images {
-            block_images(converted)
-        } else {
-            converted
-        });
+        out.push(converted);
     }
     out
+}
+
+/// Whether a user or tool result message holds an image block.
+fn has_images(m: &Message) -> bool {
+    let blocks: &[ContentBlock] = match m {
+        Message::User(u) => match &u.content {
+            UserContent::Blocks(b) => b,
+            UserContent::Text(_) => &[],
+        },
+        Message::ToolResult(t) => &t.content,
+        _ => &[],
+    };
+    blocks.iter().any(|b| matches!(b, ContentBlock::Image(_)))
 }
 
 fn replace_images(blocks: &mut [ContentBlock]) {
@@ -135,25 +162,25 @@ fn block_images(mut m: Message) -> Message {
 
 /// Drop failed/aborted assistant turns (and their tool results) and answer orphaned tool
 /// calls with a synthetic error result, so the provider gets a well-formed conversation.
-pub fn prepare_for_provider(messages: Vec<Message>) -> Vec<Message> {
+pub fn prepare_for_provider(messages: Vec<Arc<Message>>) -> Vec<Arc<Message>> {
     let mut dropped_calls: HashSet<String> = HashSet::new();
-    let mut out: Vec<Message> = Vec::with_capacity(messages.len());
+    let mut out: Vec<Arc<Message>> = Vec::with_capacity(messages.len());
     // Tool calls of the last kept assistant message still waiting for a result.
     let mut open: Vec<(String, String)> = Vec::new();
-    let close_open = |out: &mut Vec<Message>, open: &mut Vec<(String, String)>, ts: i64| {
+    let close_open = |out: &mut Vec<Arc<Message>>, open: &mut Vec<(String, String)>, ts: i64| {
         for (id, name) in open.drain(..) {
-            out.push(Message::ToolResult(ToolResultMessage {
+            out.push(Arc::new(Message::ToolResult(ToolResultMessage {
                 tool_call_id: id,
                 tool_name: name,
                 content: vec![ContentBlock::text(MISSING_TOOL_RESULT_TEXT)],
                 details: None,
                 is_error: true,
                 timestamp: ts,
-            }));
+            })));
         }
     };
     for m in messages {
-        match &m {
+        match &*m {
             Message::Assistant(a)
                 if matches!(a.stop_reason, StopReason::Error | StopReason::Aborted) =>
             {
@@ -178,7 +205,7 @@ pub fn prepare_for_provider(messages: Vec<Message>) -> Vec<Message> {
         }
         out.push(m);
     }
-    let ts = out.last().map(Message::timestamp).unwrap_or_default();
+    let ts = out.last().map(|m| m.timestamp()).unwrap_or_default();
     close_open(&mut out, &mut open, ts);
     out
 }
@@ -234,6 +261,7 @@ mod tests {
                 timestamp: 3,
             }),
         ];
+        let msgs: Vec<Arc<Message>> = msgs.into_iter().map(Arc::new).collect();
         let out = convert_to_llm(&msgs);
         assert_eq!(out.len(), 5);
         assert_eq!(
@@ -277,19 +305,19 @@ mod tests {
             ContentBlock::ToolCall(call("c3")),
         ];
         let out = prepare_for_provider(vec![
-            Message::User(UserMessage::new("hi", vec![])),
-            Message::Assistant(failed),
-            result("c1"),
-            Message::Assistant(ok),
-            result("c2"),
-            Message::User(UserMessage::new("next", vec![])),
+            Message::User(UserMessage::new("hi", vec![])).into(),
+            Message::Assistant(failed).into(),
+            result("c1").into(),
+            Message::Assistant(ok).into(),
+            result("c2").into(),
+            Message::User(UserMessage::new("next", vec![])).into(),
         ]);
-        let roles: Vec<_> = out.iter().map(Message::role).collect();
+        let roles: Vec<_> = out.iter().map(|m| m.role()).collect();
         assert_eq!(
             roles,
             ["user", "assistant", "toolResult", "toolResult", "user"]
         );
-        match &out[3] {
+        match &*out[3] {
             Message::ToolResult(t) => {
                 assert_eq!(t.tool_call_id, "c3");
                 assert!(t.is_error);
@@ -307,7 +335,7 @@ mod tests {
                 mime_type: "image/png".into(),
             }],
         ));
-        let out = convert_to_llm_with(&[m], &ConvertOptions { block_images: true });
+        let out = convert_to_llm_with(&[m.into()], &ConvertOptions { block_images: true });
         assert_eq!(text_of(&out[0]), "look\nImage reading is disabled.");
     }
 }

@@ -43,8 +43,8 @@ pub(super) const ABORTED_MID_STREAM: &str = "Request was aborted";
 struct Run<'a> {
     inner: &'a Arc<Inner>,
     cancel: &'a CancellationToken,
-    context: Vec<Message>,
-    added: Vec<Message>,
+    context: Vec<Arc<Message>>,
+    added: Vec<Arc<Message>>,
 }
 
 impl Run<'_> {
@@ -53,6 +53,7 @@ impl Run<'_> {
             let update = self.inner.queues().delivered(kind, &message);
             self.inner.emit(update);
         }
+        let message = Arc::new(message);
         self.inner.emit(AgentEvent::MessageStart {
             message: message.clone(),
         });
@@ -78,7 +79,7 @@ pub(super) async fn run(
     inner: &Arc<Inner>,
     start: RunStart,
     cancel: &CancellationToken,
-) -> Vec<Message> {
+) -> Vec<Arc<Message>> {
     let context = inner.state().messages.clone();
     let mut run = Run {
         inner,
@@ -107,14 +108,13 @@ pub(super) async fn run(
             for (message, origin) in std::mem::take(&mut pending) {
                 run.inject(message, origin);
             }
-            let assistant = stream_assistant(inner, &run.context, run.cancel).await;
-            let message = Message::Assistant(assistant.clone());
+            let message = stream_assistant(inner, &run.context, run.cancel).await;
             run.context.push(message.clone());
             run.added.push(message.clone());
-            if matches!(
-                assistant.stop_reason,
-                StopReason::Error | StopReason::Aborted
-            ) {
+            let assistant = message.as_assistant();
+            if assistant
+                .is_some_and(|a| matches!(a.stop_reason, StopReason::Error | StopReason::Aborted))
+            {
                 inner.emit(AgentEvent::TurnEnd {
                     message,
                     tool_results: Vec::new(),
@@ -124,15 +124,13 @@ pub(super) async fn run(
                 });
                 return run.added;
             }
-            more_tool_calls = assistant.tool_calls().next().is_some();
             let mut tool_results = Vec::new();
-            if more_tool_calls {
-                for result in tools::execute_tool_calls(inner, &assistant, run.cancel).await {
-                    let m = Message::ToolResult(result);
-                    run.context.push(m.clone());
-                    run.added.push(m.clone());
-                    tool_results.push(m);
-                }
+            more_tool_calls = false;
+            if let Some(a) = assistant.filter(|a| a.tool_calls().next().is_some()) {
+                more_tool_calls = true;
+                tool_results = tools::execute_tool_calls(inner, a, run.cancel).await;
+                run.context.extend(tool_results.iter().cloned());
+                run.added.extend(tool_results.iter().cloned());
             }
             inner.emit(AgentEvent::TurnEnd {
                 message,
@@ -158,21 +156,21 @@ fn failed_call(
     mut message: AssistantMessage,
     reason: StopReason,
     text: String,
-) -> AssistantMessage {
+) -> Arc<Message> {
     message.stop_reason = reason;
     message.error_message = Some(text);
-    let m = Message::Assistant(message.clone());
+    let m = Arc::new(Message::Assistant(message));
     inner.emit(AgentEvent::MessageStart { message: m.clone() });
-    inner.emit(AgentEvent::MessageEnd { message: m });
-    message
+    inner.emit(AgentEvent::MessageEnd { message: m.clone() });
+    m
 }
 
-/// Resolve the provider, stream one assistant message and emit its events.
+/// Resolve the provider, stream one assistant message and emit its events; returns it.
 async fn stream_assistant(
     inner: &Arc<Inner>,
-    context: &[Message],
+    context: &[Arc<Message>],
     cancel: &CancellationToken,
-) -> AssistantMessage {
+) -> Arc<Message> {
     let (model, system_prompt, specs, thinking, session_id, block_images) = {
         let st = inner.state();
         (
@@ -257,7 +255,7 @@ async fn stream_assistant(
         if !started && !is_error {
             started = true;
             inner.emit(AgentEvent::MessageStart {
-                message: Message::Assistant(builder.message().clone()),
+                message: Arc::new(Message::Assistant(builder.message().clone())),
             });
         }
         let updates = if started {
@@ -290,13 +288,14 @@ async fn stream_assistant(
     }
     drop(stream);
     let message = builder.finish();
-    let m = Message::Assistant(message.clone());
+    let stop_reason = message.stop_reason;
+    let m = Arc::new(Message::Assistant(message));
     if !started {
         inner.emit(AgentEvent::MessageStart { message: m.clone() });
     }
-    inner.emit(AgentEvent::MessageEnd { message: m });
+    inner.emit(AgentEvent::MessageEnd { message: m.clone() });
     // pi's session reports a successful retry at the first assistant message that is not an error.
-    if message.stop_reason != StopReason::Error {
+    if stop_reason != StopReason::Error {
         let attempt = std::mem::take(&mut inner.slot().retry_attempt);
         if attempt > 0 {
             inner.emit(AgentEvent::AutoRetryEnd {
@@ -306,5 +305,5 @@ async fn stream_assistant(
             });
         }
     }
-    message
+    m
 }

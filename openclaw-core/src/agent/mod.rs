@@ -162,7 +162,7 @@ impl Inner {
         match &event {
             AgentEvent::MessageStart { message } if message.role() == "assistant" => {
                 let mut st = self.state();
-                st.stream_message = Some(message.clone());
+                st.stream_message = Some(Message::clone(message));
                 st.stream_partial = None;
             }
             AgentEvent::MessageUpdate { message, .. } => {
@@ -286,13 +286,13 @@ impl Agent {
         }
         state
     }
-    /// The context messages.
-    pub fn messages(&self) -> Vec<Message> {
+    /// The context messages (shared, not copied).
+    pub fn messages(&self) -> Vec<Arc<Message>> {
         self.inner.state().messages.clone()
     }
     /// `f` over the context messages without copying them (the agent's state is locked
     /// meanwhile: `f` must not call back into the agent).
-    pub fn with_messages<R>(&self, f: impl FnOnce(&[Message]) -> R) -> R {
+    pub fn with_messages<R>(&self, f: impl FnOnce(&[Arc<Message>]) -> R) -> R {
         f(&self.inner.state().messages)
     }
     pub fn model(&self) -> Model {
@@ -321,12 +321,12 @@ impl Agent {
         self.inner.state().tools = tools;
     }
     /// Replace the context (session switch, compaction, branch navigation).
-    pub fn replace_messages(&self, messages: Vec<Message>) {
+    pub fn replace_messages(&self, messages: Vec<Arc<Message>>) {
         self.inner.state().messages = messages;
     }
     /// Append to the context without events (e.g. a `bashExecution` record).
-    pub fn append_message(&self, message: Message) {
-        self.inner.state().messages.push(message);
+    pub fn append_message(&self, message: impl Into<Arc<Message>>) {
+        self.inner.state().messages.push(message.into());
     }
     pub fn tool_execution(&self) -> ToolExecution {
         self.inner.state().tool_execution
@@ -441,7 +441,7 @@ impl Agent {
 
     /// Run the agent on `messages` (usually one user message) and auto-retry as configured.
     /// Resolves when the agent is idle again; returns every message added by the run(s).
-    pub async fn prompt(&self, messages: Vec<Message>) -> Result<Vec<Message>, AgentError> {
+    pub async fn prompt(&self, messages: Vec<Message>) -> Result<Vec<Arc<Message>>, AgentError> {
         let _guard = self.begin()?;
         let start = RunStart {
             prompts: messages.into_iter().map(|m| (m, None)).collect(),
@@ -451,7 +451,7 @@ impl Agent {
     }
 
     /// [`Agent::prompt`] with one text user message.
-    pub async fn prompt_text(&self, text: &str) -> Result<Vec<Message>, AgentError> {
+    pub async fn prompt_text(&self, text: &str) -> Result<Vec<Arc<Message>>, AgentError> {
         self.prompt(vec![Message::User(UserMessage::new(text, vec![]))])
             .await
     }
@@ -459,9 +459,9 @@ impl Agent {
     /// Run again from the current context without a new user message (pi's `continue()`).
     /// When the context ends with an assistant message, queued steering (else follow-up)
     /// messages start the run; with none, this fails.
-    pub async fn continue_run(&self) -> Result<Vec<Message>, AgentError> {
+    pub async fn continue_run(&self) -> Result<Vec<Arc<Message>>, AgentError> {
         let _guard = self.begin()?;
-        let last_role = self.inner.state().messages.last().map(Message::role);
+        let last_role = self.inner.state().messages.last().map(|m| m.role());
         let start = match last_role {
             None => return Err(AgentError::NothingToContinue),
             Some("assistant") => {

@@ -11,6 +11,7 @@
 //! again without a new user message. The first later assistant message that is not an error
 //! emits `auto_retry_end {success:true, attempt}` right after its `message_end`.
 
+use std::sync::Arc;
 use std::sync::LazyLock;
 use std::time::Duration;
 
@@ -101,7 +102,7 @@ pub fn should_retry(
 
 impl Agent {
     /// Run `start`, then auto-retry while the last assistant message is retryable.
-    pub(super) async fn drive(&self, start: RunStart) -> Vec<Message> {
+    pub(super) async fn drive(&self, start: RunStart) -> Vec<Arc<Message>> {
         let inner = &self.inner;
         let mut added = Vec::new();
         let mut next = Some(start);
@@ -121,7 +122,7 @@ impl Agent {
             let last = messages
                 .iter()
                 .rev()
-                .find_map(Message::as_assistant)
+                .find_map(|m| m.as_assistant())
                 .cloned();
             added.extend(messages);
             let Some(last) = last else { break };

@@ -26,7 +26,7 @@ pub type ArgumentValidator =
     Arc<dyn Fn(&str, &Value, &Value) -> Result<Value, String> + Send + Sync>;
 
 /// Rewrites the context before it is converted for the model (pi's `transformContext`).
-pub type ContextTransform = Arc<dyn Fn(&[Message]) -> Vec<Message> + Send + Sync>;
+pub type ContextTransform = Arc<dyn Fn(&[Arc<Message>]) -> Vec<Arc<Message>> + Send + Sync>;
 
 /// Decides whether a failed assistant message is a context overflow (never auto-retried):
 /// `(message, model context window)`.
@@ -45,8 +45,9 @@ pub struct AgentState {
     pub model: Model,
     pub thinking_level: ThinkingLevel,
     pub tools: Vec<Arc<dyn Tool>>,
-    /// The context: every message the model will see (before conversion).
-    pub messages: Vec<Message>,
+    /// The context: every message the model will see (before conversion), each shared with
+    /// the events and the session entry that carry it.
+    pub messages: Vec<Arc<Message>>,
     pub tool_execution: ToolExecution,
     pub retry: RetrySettings,
     /// Passed to providers for prompt caching.
@@ -86,7 +87,7 @@ pub struct AgentOptions {
     pub system_prompt: String,
     pub thinking_level: ThinkingLevel,
     pub tools: Vec<Arc<dyn Tool>>,
-    pub messages: Vec<Message>,
+    pub messages: Vec<Arc<Message>>,
     pub steering_mode: QueueMode,
     pub follow_up_mode: QueueMode,
     pub tool_execution: ToolExecution,

@@ -128,10 +128,12 @@ fn result_message(call: &ToolCall, outcome: Outcome) -> ToolResultMessage {
     }
 }
 
-fn emit_result(inner: &Inner, result: &ToolResultMessage) {
-    let m = Message::ToolResult(result.clone());
+/// Emits the result's `message_start` / `message_end` and returns the shared message.
+fn emit_result(inner: &Inner, result: ToolResultMessage) -> Arc<Message> {
+    let m = Arc::new(Message::ToolResult(result));
     inner.emit(AgentEvent::MessageStart { message: m.clone() });
-    inner.emit(AgentEvent::MessageEnd { message: m });
+    inner.emit(AgentEvent::MessageEnd { message: m.clone() });
+    m
 }
 
 /// Execute every tool call of `assistant`; returns the result messages in source order.
@@ -139,7 +141,7 @@ pub(super) async fn execute_tool_calls(
     inner: &Arc<Inner>,
     assistant: &AssistantMessage,
     cancel: &CancellationToken,
-) -> Vec<ToolResultMessage> {
+) -> Vec<Arc<Message>> {
     let calls: Vec<ToolCall> = assistant.tool_calls().cloned().collect();
     let (tools, mode) = {
         let st = inner.state();
@@ -157,9 +159,7 @@ pub(super) async fn execute_tool_calls(
                         outcome
                     }
                 };
-                let result = result_message(call, outcome);
-                emit_result(inner, &result);
-                results.push(result);
+                results.push(emit_result(inner, result_message(call, outcome)));
             }
         }
         ToolExecution::Parallel => {
@@ -189,9 +189,7 @@ pub(super) async fn execute_tool_calls(
                 let outcome = outcome.unwrap_or_else(|| {
                     error_outcome(format!("Tool {} produced no result", call.name), None)
                 });
-                let result = result_message(call, outcome);
-                emit_result(inner, &result);
-                results.push(result);
+                results.push(emit_result(inner, result_message(call, outcome)));
             }
         }
     }

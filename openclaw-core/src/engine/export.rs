@@ -3,11 +3,12 @@
 //! tool calls shown as collapsible blocks.
 
 use std::fmt::Write as _;
+use std::sync::Arc;
 
 use crate::message::{ContentBlock, Message, UserContent};
 
 /// Render `messages` as a complete HTML document titled `title`.
-pub fn render_html(title: &str, messages: &[Message]) -> String {
+pub fn render_html(title: &str, messages: &[Arc<Message>]) -> String {
     let mut body = String::new();
     for m in messages {
         render_message(&mut body, m);
@@ -167,8 +168,8 @@ mod tests {
         let html = render_html(
             "s<1>",
             &[
-                Message::User(UserMessage::new("hi \"there\"", vec![])),
-                Message::Assistant(a),
+                Message::User(UserMessage::new("hi \"there\"", vec![])).into(),
+                Message::Assistant(a).into(),
             ],
         );
         assert!(html.starts_with("<!DOCTYPE html>"));

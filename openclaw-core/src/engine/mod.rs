@@ -279,14 +279,14 @@ impl Engine {
             session_id: st.session.session_id().to_string(),
             session_name: st.session.session_name().map(String::from),
             auto_compaction_enabled: st.settings.compaction().enabled,
-            message_count: agent.with_messages(<[Message]>::len),
+            message_count: agent.with_messages(<[Arc<Message>]>::len),
             pending_message_count: agent.pending_message_count(),
         }
     }
 
     /// The current context: what the model will see next (after a compaction, the summary
     /// followed by the kept messages).
-    pub fn messages(&self) -> Vec<Message> {
+    pub fn messages(&self) -> Vec<Arc<Message>> {
         self.inner.agent.messages()
     }
 
@@ -323,7 +323,7 @@ impl Engine {
             .messages()
             .iter()
             .rev()
-            .find_map(|m| match m {
+            .find_map(|m| match &**m {
                 Message::Assistant(a) => {
                     let aborted_empty =
                         matches!(a.stop_reason, crate::message::StopReason::Aborted)

@@ -444,7 +444,7 @@ pub(super) async fn auto_compact(inner: &Arc<Inner>, overflow: bool) -> bool {
             let mut messages = inner.agent.messages();
             if messages
                 .last()
-                .and_then(Message::as_assistant)
+                .and_then(|m| m.as_assistant())
                 .is_some_and(|a| a.stop_reason == crate::message::StopReason::Error)
             {
                 messages.pop();

@@ -136,7 +136,7 @@ async fn drive(inner: Arc<Inner>, messages: Vec<Message>) {
     flush_deferred(&inner);
 
     let (aborted, overflow) = inner.agent.with_messages(|messages| {
-        let last = messages.iter().rev().find_map(Message::as_assistant);
+        let last = messages.iter().rev().find_map(|m| m.as_assistant());
         let aborted = last.is_some_and(|a| a.stop_reason == StopReason::Aborted);
         let overflow = last.is_some_and(|a| {
             a.stop_reason == StopReason::Error
@@ -166,7 +166,7 @@ async fn drive(inner: Arc<Inner>, messages: Vec<Message>) {
 async fn failover(inner: &Arc<Inner>) {
     loop {
         // Only a failed last reply leads anywhere: look before copying the context.
-        let failed = inner.agent.with_messages(|m| match m.last() {
+        let failed = inner.agent.with_messages(|m| match m.last().map(|l| &**l) {
             Some(Message::Assistant(last)) if last.stop_reason == StopReason::Error => {
                 Some(last.error_message.clone().unwrap_or_default())
             }

@@ -56,7 +56,7 @@ pub fn convert_messages(model: &Model, context: &LlmContext) -> Vec<Value> {
         }
     };
     for message in &context.messages {
-        match message {
+        match &**message {
             Message::User(u) => {
                 flush(&mut out, &mut pending_results);
                 let blocks = content_blocks(&u.content.blocks(), model.supports_images());

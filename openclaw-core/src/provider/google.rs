@@ -55,7 +55,7 @@ pub fn convert_contents(model: &Model, context: &LlmContext) -> Vec<Value> {
         }
     };
     for message in &context.messages {
-        match message {
+        match &**message {
             Message::User(u) => {
                 flush(&mut out, &mut pending);
                 let parts = parts_of(&u.content.blocks(), model.supports_images());

@@ -24,6 +24,7 @@ pub use registry::{ModelRegistry, ResolveError, Resolved};
 
 use futures::stream::BoxStream;
 use indexmap::IndexMap;
+use std::sync::Arc;
 
 use crate::cancel::CancellationToken;
 use crate::message::{Message, StopReason};
@@ -35,7 +36,8 @@ use crate::tool::ToolSpec;
 #[derive(Debug, Clone, Default)]
 pub struct LlmContext {
     pub system_prompt: String,
-    pub messages: Vec<Message>,
+    /// The converted context, sharing its messages with the agent's.
+    pub messages: Vec<Arc<Message>>,
     pub tools: Vec<ToolSpec>,
 }
 

@@ -44,7 +44,7 @@ pub fn convert_input(model: &Model, context: &LlmContext) -> Vec<Value> {
         out.push(json!({"role": role, "content": context.system_prompt}));
     }
     for message in &context.messages {
-        match message {
+        match &**message {
             Message::User(u) => {
                 let content = user_content(&u.content.blocks(), model.supports_images());
                 if !content.is_empty() {

@@ -9,6 +9,7 @@
 
 use std::collections::BTreeSet;
 use std::future::Future;
+use std::sync::Arc;
 
 use futures::StreamExt;
 use serde_json::Value;
@@ -111,12 +112,12 @@ pub struct ContextEstimate {
 }
 
 /// The index and usage of the last assistant message that is neither aborted nor an error.
-fn last_usage(messages: &[Message]) -> Option<(usize, &Usage)> {
+fn last_usage(messages: &[Arc<Message>]) -> Option<(usize, &Usage)> {
     messages
         .iter()
         .enumerate()
         .rev()
-        .find_map(|(i, m)| match m {
+        .find_map(|(i, m)| match &**m {
             Message::Assistant(a)
                 if !matches!(a.stop_reason, StopReason::Aborted | StopReason::Error) =>
             {
@@ -128,10 +129,10 @@ fn last_usage(messages: &[Message]) -> Option<(usize, &Usage)> {
 
 /// The context size of `messages`: last assistant usage plus estimates of later messages, or
 /// the sum of all estimates without any usage.
-pub fn estimate_context_tokens(messages: &[Message]) -> ContextEstimate {
+pub fn estimate_context_tokens(messages: &[Arc<Message>]) -> ContextEstimate {
     match last_usage(messages) {
         None => {
-            let t = messages.iter().map(estimate_tokens).sum();
+            let t = messages.iter().map(|m| estimate_tokens(m)).sum();
             ContextEstimate {
                 tokens: t,
                 usage_tokens: 0,
@@ -141,7 +142,7 @@ pub fn estimate_context_tokens(messages: &[Message]) -> ContextEstimate {
         }
         Some((i, usage)) => {
             let u = usage_context_tokens(usage);
-            let trailing: u64 = messages[i + 1..].iter().map(estimate_tokens).sum();
+            let trailing: u64 = messages[i + 1..].iter().map(|m| estimate_tokens(m)).sum();
             ContextEstimate {
                 tokens: u + trailing,
                 usage_tokens: u,
@@ -175,7 +176,7 @@ pub struct CutPoint {
 /// branch summaries.
 fn is_cut_point(e: &SessionEntry) -> bool {
     match e {
-        SessionEntry::Message(m) => !matches!(m.message, Message::ToolResult(_)),
+        SessionEntry::Message(m) => !matches!(*m.message, Message::ToolResult(_)),
         SessionEntry::BranchSummary(_) | SessionEntry::CustomMessage(_) => true,
         _ => false,
     }
@@ -187,7 +188,7 @@ fn turn_start(path: &[&SessionEntry], index: usize, start: usize) -> Option<usiz
     (start..=index).rev().find(|&i| match path[i] {
         SessionEntry::BranchSummary(_) | SessionEntry::CustomMessage(_) => true,
         SessionEntry::Message(m) => {
-            matches!(m.message, Message::User(_) | Message::BashExecution(_))
+            matches!(*m.message, Message::User(_) | Message::BashExecution(_))
         }
         _ => false,
     })
@@ -283,9 +284,9 @@ impl FileOperations {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CompactionPreparation {
     pub first_kept_entry_id: String,
-    pub messages_to_summarize: Vec<Message>,
+    pub messages_to_summarize: Vec<Arc<Message>>,
     /// The start of a turn the cut falls into (summarised separately).
-    pub turn_prefix_messages: Vec<Message>,
+    pub turn_prefix_messages: Vec<Arc<Message>>,
     pub is_split_turn: bool,
     pub tokens_before: u64,
     pub previous_summary: Option<String>,
@@ -308,7 +309,7 @@ pub fn prepare_compaction(
         .rposition(|e| matches!(e, SessionEntry::Compaction(_)));
     let start = prev.map_or(0, |p| p + 1);
     let end = path.len();
-    let usage_messages: Vec<Message> = path[prev.unwrap_or(0)..end]
+    let usage_messages: Vec<Arc<Message>> = path[prev.unwrap_or(0)..end]
         .iter()
         .filter_map(|e| entry_message(e))
         .collect();
@@ -323,11 +324,11 @@ pub fn prepare_compaction(
         (true, Some(t)) => t,
         _ => cut.first_kept_entry_index,
     };
-    let messages_to_summarize: Vec<Message> = path[start..history_end.max(start)]
+    let messages_to_summarize: Vec<Arc<Message>> = path[start..history_end.max(start)]
         .iter()
         .filter_map(|e| entry_message(e))
         .collect();
-    let turn_prefix_messages: Vec<Message> = match (cut.is_split_turn, cut.turn_start_index) {
+    let turn_prefix_messages: Vec<Arc<Message>> = match (cut.is_split_turn, cut.turn_start_index) {
         (true, Some(t)) => path[t..cut.first_kept_entry_index]
             .iter()
             .filter_map(|e| entry_message(e))
@@ -392,7 +393,7 @@ where
 {
     let max_tokens = prep.settings.reserve_tokens * 4 / 5;
     let request =
-        |messages: &[Message], previous: Option<&str>, turn_prefix: bool| SummaryRequest {
+        |messages: &[Arc<Message>], previous: Option<&str>, turn_prefix: bool| SummaryRequest {
             system_prompt: SUMMARY_SYSTEM_PROMPT.to_string(),
             prompt: summary_prompt(messages, previous, custom_instructions, turn_prefix),
             max_tokens,
@@ -446,10 +447,10 @@ pub async fn summarize_with_provider(
 ) -> Result<String, String> {
     let context = LlmContext {
         system_prompt: request.system_prompt,
-        messages: vec![Message::User(crate::message::UserMessage::new(
+        messages: vec![Arc::new(Message::User(crate::message::UserMessage::new(
             request.prompt,
             Vec::new(),
-        ))],
+        )))],
         tools: Vec::new(),
     };
     let mut opts = options.clone();

@@ -5,6 +5,8 @@
 //! last `thinking_level_change` (default `off`), and the model of the last `model_change` or
 //! assistant message.
 
+use std::sync::Arc;
+
 use crate::message::{
     BranchSummaryMessage, CompactionSummaryMessage, CustomMessage, Message, TimestampMs,
 };
@@ -23,7 +25,7 @@ pub struct ContextModel {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionContext {
     /// The messages for the model, oldest first.
-    pub messages: Vec<Message>,
+    pub messages: Vec<Arc<Message>>,
     /// The last thinking level set on the path (`off` when none).
     pub thinking_level: ThinkingLevel,
     /// The last model chosen (or used by an assistant message) on the path.
@@ -37,9 +39,9 @@ fn entry_ms(entry: &SessionEntry) -> TimestampMs {
 /// The message an entry contributes to the model's context: `message` entries their message,
 /// `custom_message` a `custom` message, `branch_summary` a `branchSummary` message and
 /// `compaction` a `compactionSummary` message; other entries nothing.
-pub fn entry_message(entry: &SessionEntry) -> Option<Message> {
-    match entry {
-        SessionEntry::Message(e) => Some(e.message.clone()),
+pub fn entry_message(entry: &SessionEntry) -> Option<Arc<Message>> {
+    let built = match entry {
+        SessionEntry::Message(e) => return Some(e.message.clone()),
         SessionEntry::CustomMessage(e) => Some(Message::Custom(CustomMessage {
             custom_type: e.custom_type.clone(),
             content: e.content.clone(),
@@ -60,7 +62,8 @@ pub fn entry_message(entry: &SessionEntry) -> Option<Message> {
             timestamp: entry_ms(entry),
         })),
         _ => None,
-    }
+    };
+    built.map(Arc::new)
 }
 
 /// Build the context of a root→leaf path.
@@ -75,7 +78,7 @@ pub fn build_context(path: &[&SessionEntry]) -> SessionContext {
             SessionEntry::ThinkingLevelChange(e) => thinking = Some(&e.thinking_level),
             SessionEntry::ModelChange(e) => model = Some((&e.provider, &e.model_id)),
             SessionEntry::Message(e) => {
-                if let Message::Assistant(a) = &e.message {
+                if let Message::Assistant(a) = &*e.message {
                     model = Some((&a.provider, &a.model));
                 }
             }

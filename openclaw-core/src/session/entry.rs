@@ -5,6 +5,8 @@
 //! known type whose fields do not fit) are kept as raw JSON ([`SessionEntry::Other`]) and written
 //! back untouched. Timestamps stay the ISO strings pi wrote; new ones come from [`iso_now`].
 
+use std::sync::Arc;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -60,7 +62,8 @@ pub struct MessageEntry {
     pub id: String,
     pub parent_id: Option<String>,
     pub timestamp: String,
-    pub message: Message,
+    /// Shared with the agent's context and the events that carried it.
+    pub message: Arc<Message>,
 }
 
 /// `{type:"model_change", id, parentId, timestamp, provider, modelId}`
@@ -400,7 +403,7 @@ impl SessionEntry {
 
     /// Whether this is a `message` entry holding an assistant message.
     pub fn is_assistant_message(&self) -> bool {
-        matches!(self, SessionEntry::Message(e) if matches!(e.message, Message::Assistant(_)))
+        matches!(self, SessionEntry::Message(e) if matches!(*e.message, Message::Assistant(_)))
     }
 }
 

@@ -81,7 +81,7 @@ pub fn list_sessions(dir: &Path) -> Result<Vec<SessionSummary>, SessionError> {
                 SessionEntry::Message(m) => {
                     message_count += 1;
                     if first_message.is_none() {
-                        if let Message::User(u) = &m.message {
+                        if let Message::User(u) = &*m.message {
                             first_message = Some(u.content.text());
                         }
                     }

@@ -8,6 +8,7 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -299,7 +300,7 @@ impl SessionManager {
         self.entries
             .iter()
             .filter_map(|e| match e {
-                SessionEntry::Message(m) => match &m.message {
+                SessionEntry::Message(m) => match &*m.message {
                     Message::User(u) => Some((m.id.clone(), u.content.text())),
                     _ => None,
                 },
@@ -325,12 +326,15 @@ impl SessionManager {
         Ok(id)
     }
 
-    pub fn append_message(&mut self, message: Message) -> Result<String, SessionError> {
+    pub fn append_message(
+        &mut self,
+        message: impl Into<Arc<Message>>,
+    ) -> Result<String, SessionError> {
         self.append(SessionEntry::Message(MessageEntry {
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
-            message,
+            message: message.into(),
         }))
     }
 
@@ -494,7 +498,7 @@ impl SessionManager {
             .entry(entry_id)
             .ok_or_else(|| SessionError::EntryNotFound(entry_id.to_string()))?;
         let (text, parent) = match entry {
-            SessionEntry::Message(m) => match &m.message {
+            SessionEntry::Message(m) => match &*m.message {
                 Message::User(u) => (u.content.text(), m.parent_id.clone()),
                 _ => return Err(SessionError::NotAUserMessage(entry_id.to_string())),
             },

@@ -5,6 +5,7 @@
 //! (`tokens`/`percent` null) until an assistant message answers after it.
 
 use serde::Serialize;
+use std::sync::Arc;
 
 use crate::message::{Message, StopReason};
 
@@ -63,7 +64,7 @@ pub struct SessionStats {
 /// `None` when the window is unknown (0).
 pub fn context_usage(
     session: &SessionManager,
-    messages: &[Message],
+    messages: &[Arc<Message>],
     context_window: u64,
 ) -> Option<ContextUsage> {
     if context_window == 0 {
@@ -104,13 +105,13 @@ pub fn context_usage(
 /// Statistics of a session whose current context is `messages`.
 pub fn session_stats(
     session: &SessionManager,
-    messages: &[Message],
+    messages: &[Arc<Message>],
     context_window: u64,
 ) -> SessionStats {
     let count = |role: &str| messages.iter().filter(|m| m.role() == role).count();
     let tool_calls = messages
         .iter()
-        .filter_map(Message::as_assistant)
+        .filter_map(|m| m.as_assistant())
         .map(|a| a.tool_calls().count())
         .sum();
     let mut tokens = TokenStats::default();

@@ -26,7 +26,10 @@ pub fn model(api: &str, base_url: &str) -> Model {
 pub fn context(text: &str) -> LlmContext {
     LlmContext {
         system_prompt: "You are a test.".into(),
-        messages: vec![Message::User(UserMessage::new(text, vec![]))],
+        messages: vec![std::sync::Arc::new(Message::User(UserMessage::new(
+            text,
+            vec![],
+        )))],
         tools: vec![],
     }
 }

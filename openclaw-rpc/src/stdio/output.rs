@@ -465,7 +465,7 @@ mod tests {
             }
         }
         let end = AgentEvent::MessageEnd {
-            message: openclaw_core::message::Message::Assistant(builder.finish()),
+            message: openclaw_core::message::Message::Assistant(builder.finish()).into(),
         };
         out.send_event(&end);
         expected.extend(encode_line(&end).unwrap());

@@ -217,7 +217,7 @@ fn long_streams_and_other_events() {
     assert_eq!(check_stream(&mut enc, events, false), 3002);
     // Any other event is serialised plainly (and resets the cache).
     let end = AgentEvent::MessageEnd {
-        message: Message::Assistant(AssistantMessage::empty("a", "p", "m")),
+        message: Message::Assistant(AssistantMessage::empty("a", "p", "m")).into(),
     };
     assert_eq!(
         joined(enc.encode(&end).unwrap()),

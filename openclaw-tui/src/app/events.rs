@@ -184,7 +184,7 @@ impl App {
                     }
                 }
             }
-            AgentEvent::MessageStart { message } => match message {
+            AgentEvent::MessageStart { message } => match &*message {
                 Message::User(u) => {
                     let text = u.content.text();
                     remove_first(&mut self.pending_steer, &text);
@@ -213,7 +213,7 @@ impl App {
                 }
             }
             AgentEvent::MessageEnd { message } => {
-                if let Message::Assistant(a) = &message {
+                if let Message::Assistant(a) = &*message {
                     let idx = self.current.take();
                     self.finish_assistant_cell(idx, a);
                     for call in a.tool_calls() {

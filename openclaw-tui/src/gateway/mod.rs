@@ -124,7 +124,7 @@ impl GatewayBackend {
         if queue_mode.is_none() {
             let user = openclaw_core::message::UserMessage::new(text, Vec::new());
             self.emit(BackendEvent::Agent(AgentEvent::MessageStart {
-                message: Message::User(user),
+                message: Message::User(user).into(),
             }));
         }
         let res = self.request("chat.send", params).await?;

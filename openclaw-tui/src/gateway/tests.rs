@@ -116,16 +116,16 @@ async fn chat_round_trip_over_a_real_socket() {
     assert_eq!(send["params"]["sessionKey"], "agent:main:main");
     assert_eq!(send["params"]["message"], "hi there");
 
-    let user_echo = got.iter().any(|e| matches!(e, BackendEvent::Agent(AgentEvent::MessageStart { message: Message::User(u) }) if u.content.text() == "hi there"));
+    let user_echo = got.iter().any(|e| matches!(e, BackendEvent::Agent(AgentEvent::MessageStart { message }) if matches!(&**message, Message::User(u) if u.content.text() == "hi there")));
     assert!(user_echo, "{got:?}");
     let tool = got.iter().any(|e| matches!(e, BackendEvent::Agent(AgentEvent::ToolExecutionEnd { tool_name, is_error: false, .. }) if tool_name == "read"));
     assert!(tool, "{got:?}");
     let finals: Vec<String> = got
         .iter()
         .filter_map(|e| match e {
-            BackendEvent::Agent(AgentEvent::MessageEnd {
-                message: Message::Assistant(a),
-            }) => Some(a.text()),
+            BackendEvent::Agent(AgentEvent::MessageEnd { message }) => {
+                message.as_assistant().map(|a| a.text())
+            }
             _ => None,
         })
         .collect();

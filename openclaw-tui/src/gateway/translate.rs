@@ -108,7 +108,7 @@ impl Translator {
             out.push(BackendEvent::Agent(AgentEvent::AgentStart));
             let empty = AssistantMessage::empty("gateway", &self.provider, &self.model);
             out.push(BackendEvent::Agent(AgentEvent::MessageStart {
-                message: Message::Assistant(empty),
+                message: Message::Assistant(empty).into(),
             }));
         }
     }
@@ -171,7 +171,7 @@ impl Translator {
                         _ => {}
                     }
                     out.push(BackendEvent::Agent(AgentEvent::MessageEnd {
-                        message: Message::Assistant(a),
+                        message: Message::Assistant(a).into(),
                     }));
                     out.push(BackendEvent::Agent(AgentEvent::AgentEnd {
                         messages: Vec::new(),
@@ -321,9 +321,8 @@ mod tests {
             ]
         );
         match &out[out.len() - 2] {
-            BackendEvent::Agent(AgentEvent::MessageEnd {
-                message: Message::Assistant(a),
-            }) => {
+            BackendEvent::Agent(AgentEvent::MessageEnd { message }) => {
+                let a = message.as_assistant().expect("an assistant message");
                 assert_eq!(a.text(), "done: This file is read by the read tool.");
                 assert_eq!(a.model, "fake-model");
                 // From the run's `usage` stream, so the footer's token counts move.

@@ -108,7 +108,7 @@ impl Serialize for Messages<'_> {
         let name_results = compat_bool(model, "requiresToolResultName", false);
         let images = model.supports_images();
         for message in &context.messages {
-            match message {
+            match &**message {
                 Message::User(u) => {
                     let content = match &u.content {
                         UserContent::Text(t) => vec![Part::Text { text: t }],
@@ -217,7 +217,7 @@ mod tests {
         }
         let name_results = compat_bool(model, "requiresToolResultName", false);
         for message in &context.messages {
-            match message {
+            match &**message {
                 Message::User(u) => {
                     let parts = user_parts(&u.content.blocks(), model.supports_images());
                     if !parts.is_empty() {
@@ -287,7 +287,7 @@ mod tests {
 
     fn context() -> LlmContext {
         let img = json!({"type": "image", "data": "QUJD", "mimeType": "image/png"});
-        let messages: Vec<Message> = serde_json::from_value(json!([
+        let messages: Vec<std::sync::Arc<Message>> = serde_json::from_value(json!([
             {"role": "user", "content": "plain \"text\"", "timestamp": 1},
             {"role": "user", "content": [{"type": "text", "text": "look"}, img, {"type": "text", "text": "é"}], "timestamp": 2},
             {"role": "user", "content": [img], "timestamp": 3},

@@ -2,6 +2,7 @@
 //! summarising model reads it as a transcript rather than continuing it.
 
 use crate::message::{ContentBlock, Message, join_text};
+use std::sync::Arc;
 
 /// The system prompt of a summarisation call.
 pub const SUMMARY_SYSTEM_PROMPT: &str = "You write context checkpoints for a coding assistant. \
@@ -23,10 +24,10 @@ so far in this turn, and the context needed to understand the kept part.";
 
 /// Render messages as a transcript: `[User]: …`, `[Assistant]: …`, `[Assistant thinking]: …`,
 /// `[Assistant tool calls]: name(key=value, …)`, `[Tool result]: …`, separated by blank lines.
-pub fn serialize_conversation(messages: &[Message]) -> String {
+pub fn serialize_conversation(messages: &[Arc<Message>]) -> String {
     let mut parts: Vec<String> = Vec::new();
     for m in messages {
-        match m {
+        match &**m {
             Message::User(u) => {
                 let t = u.content.text();
                 if !t.is_empty() {
@@ -99,7 +100,7 @@ pub fn serialize_conversation(messages: &[Message]) -> String {
 /// The user message of a summarisation call: the transcript in `<conversation>`, the previous
 /// summary (when compacting again) in `<previous-summary>`, then the instructions.
 pub fn summary_prompt(
-    messages: &[Message],
+    messages: &[Arc<Message>],
     previous_summary: Option<&str>,
     custom_instructions: Option<&str>,
     turn_prefix: bool,

@@ -50,6 +50,7 @@ fn token_estimates_follow_chars_over_four() {
         assistant(vec![ContentBlock::text("y")], 100),
         user(&"z".repeat(40)),
     ];
+    let msgs: Vec<Arc<Message>> = msgs.into_iter().map(Arc::new).collect();
     let est = estimate_context_tokens(&msgs);
     assert_eq!(
         (est.tokens, est.usage_tokens, est.trailing_tokens),
@@ -59,7 +60,7 @@ fn token_estimates_follow_chars_over_four() {
     let mut aborted = AssistantMessage::empty("a", "p", "m");
     aborted.stop_reason = StopReason::Aborted;
     aborted.usage.total_tokens = 999;
-    let est = estimate_context_tokens(&[user("abcd"), Message::Assistant(aborted)]);
+    let est = estimate_context_tokens(&[user("abcd").into(), Message::Assistant(aborted).into()]);
     assert_eq!(est.last_usage_index, None);
     assert_eq!(est.tokens, 1);
 }
@@ -214,7 +215,7 @@ fn context_after_compaction_starts_with_the_summary_then_kept_then_new() {
     m.append_compaction(&res, false).unwrap();
     m.append_message(user("after")).unwrap();
     let ctx = m.build_context();
-    let roles: Vec<&str> = ctx.messages.iter().map(Message::role).collect();
+    let roles: Vec<&str> = ctx.messages.iter().map(|m| m.role()).collect();
     assert_eq!(
         roles,
         [
@@ -226,7 +227,7 @@ fn context_after_compaction_starts_with_the_summary_then_kept_then_new() {
             "user"
         ]
     );
-    match &ctx.messages[0] {
+    match &*ctx.messages[0] {
         Message::CompactionSummary(c) => {
             assert_eq!((c.summary.as_str(), c.tokens_before), ("S", 42))
         }

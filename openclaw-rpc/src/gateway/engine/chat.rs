@@ -162,7 +162,7 @@ pub(crate) async fn chat_send(
 }
 
 /// The messages of a session: from its live engine, else from its transcript.
-pub(crate) fn session_messages(core: &Core, key: &str, agent: &str) -> (String, Vec<Message>) {
+pub(crate) fn session_messages(core: &Core, key: &str, agent: &str) -> (String, Vec<Arc<Message>>) {
     if let Some(engine) = core.live_if_any(key).and_then(|l| l.engine()) {
         return (engine.state().session_id, engine.messages());
     }

@@ -143,7 +143,7 @@ pub(crate) struct RunState {
     last_delta: Option<Instant>,
     replace_next: bool,
     /// The messages the run added (from `agent_end`).
-    pub added: Vec<Message>,
+    pub added: Vec<Arc<Message>>,
     pub usage_output: u64,
     /// Tool calls in flight: id → (started at, title, meta), for their `item` end events.
     tools: std::collections::HashMap<String, (u64, String, String)>,
@@ -248,9 +248,7 @@ impl RunState {
     /// Maps one engine event.
     pub fn on_event(&mut self, event: &AgentEvent) {
         match event {
-            AgentEvent::MessageStart {
-                message: Message::Assistant(_),
-            } => {
+            AgentEvent::MessageStart { message } if message.role() == "assistant" => {
                 if !self.text.is_empty() {
                     // A later assistant message replaces the streamed text.
                     self.replace_next = true;
@@ -275,18 +273,18 @@ impl RunState {
                     }
                 }
             }
-            AgentEvent::MessageEnd {
-                message: Message::Assistant(a),
-            } => {
-                self.usage_output += a.usage.output;
-                if a.usage.output > 0 || a.usage.input > 0 {
-                    self.agent_event(
-                        "usage",
-                        &UsageData {
-                            input_tokens: a.usage.input,
-                            output_tokens: a.usage.output,
-                        },
-                    );
+            AgentEvent::MessageEnd { message } => {
+                if let Some(a) = message.as_assistant() {
+                    self.usage_output += a.usage.output;
+                    if a.usage.output > 0 || a.usage.input > 0 {
+                        self.agent_event(
+                            "usage",
+                            &UsageData {
+                                input_tokens: a.usage.input,
+                                output_tokens: a.usage.output,
+                            },
+                        );
+                    }
                 }
             }
             // OpenClaw reports tool calls as `item` events of kind `tool` (start, then end with
@@ -340,10 +338,7 @@ impl RunState {
 
     /// The last assistant message the run added.
     pub fn last_assistant(&self) -> Option<&AssistantMessage> {
-        self.added.iter().rev().find_map(|m| match m {
-            Message::Assistant(a) => Some(a),
-            _ => None,
-        })
+        self.added.iter().rev().find_map(|m| m.as_assistant())
     }
 }
 

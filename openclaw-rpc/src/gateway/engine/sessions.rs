@@ -205,7 +205,7 @@ pub(crate) async fn call(
                     let skip = messages.len().saturating_sub(limit);
                     let items: Vec<Value> = messages[skip..]
                         .iter()
-                        .map(text_of)
+                        .map(|m| text_of(m))
                         .filter(|(_, t)| !t.is_empty())
                         .map(|(role, t)| json!({"role": role, "text": clip(&t, max)}))
                         .collect();
