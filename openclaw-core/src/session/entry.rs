@@ -202,17 +202,20 @@ const KNOWN_TYPES: [&str; 9] = [
 ];
 
 /// One tree entry (every line after the header).
+///
+/// Message entries, by far the most numerous, are stored inline; the other kinds are boxed so
+/// that they do not widen every entry of a long transcript.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SessionEntry {
     Message(MessageEntry),
-    ModelChange(ModelChangeEntry),
-    ThinkingLevelChange(ThinkingLevelChangeEntry),
-    Compaction(CompactionEntry),
-    BranchSummary(BranchSummaryEntry),
-    Custom(CustomEntry),
-    CustomMessage(CustomMessageEntry),
-    Label(LabelEntry),
-    SessionInfo(SessionInfoEntry),
+    ModelChange(Box<ModelChangeEntry>),
+    ThinkingLevelChange(Box<ThinkingLevelChangeEntry>),
+    Compaction(Box<CompactionEntry>),
+    BranchSummary(Box<BranchSummaryEntry>),
+    Custom(Box<CustomEntry>),
+    CustomMessage(Box<CustomMessageEntry>),
+    Label(Box<LabelEntry>),
+    SessionInfo(Box<SessionInfoEntry>),
     /// An entry of a type this crate does not know, or one whose fields it cannot read: kept
     /// as the JSON object it was and written back unchanged. It still takes part in the tree
     /// through its `id`/`parentId`.
@@ -232,14 +235,14 @@ impl From<KnownEntry> for SessionEntry {
     fn from(k: KnownEntry) -> Self {
         match k {
             KnownEntry::Message(e) => SessionEntry::Message(e),
-            KnownEntry::ModelChange(e) => SessionEntry::ModelChange(e),
-            KnownEntry::ThinkingLevelChange(e) => SessionEntry::ThinkingLevelChange(e),
-            KnownEntry::Compaction(e) => SessionEntry::Compaction(e),
-            KnownEntry::BranchSummary(e) => SessionEntry::BranchSummary(e),
-            KnownEntry::Custom(e) => SessionEntry::Custom(e),
-            KnownEntry::CustomMessage(e) => SessionEntry::CustomMessage(e),
-            KnownEntry::Label(e) => SessionEntry::Label(e),
-            KnownEntry::SessionInfo(e) => SessionEntry::SessionInfo(e),
+            KnownEntry::ModelChange(e) => SessionEntry::ModelChange(Box::new(e)),
+            KnownEntry::ThinkingLevelChange(e) => SessionEntry::ThinkingLevelChange(Box::new(e)),
+            KnownEntry::Compaction(e) => SessionEntry::Compaction(Box::new(e)),
+            KnownEntry::BranchSummary(e) => SessionEntry::BranchSummary(Box::new(e)),
+            KnownEntry::Custom(e) => SessionEntry::Custom(Box::new(e)),
+            KnownEntry::CustomMessage(e) => SessionEntry::CustomMessage(Box::new(e)),
+            KnownEntry::Label(e) => SessionEntry::Label(Box::new(e)),
+            KnownEntry::SessionInfo(e) => SessionEntry::SessionInfo(Box::new(e)),
         }
     }
 }

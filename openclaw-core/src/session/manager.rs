@@ -23,6 +23,7 @@ use super::entry::{
     iso_now, new_entry_id,
 };
 use super::file::{self, SessionError};
+use super::index::EntryIndex;
 
 /// A user message that can be forked from (`get_fork_messages`).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
@@ -37,7 +38,7 @@ pub struct ForkMessage {
 pub struct SessionManager {
     header: SessionHeader,
     entries: Vec<SessionEntry>,
-    index: HashMap<String, usize>,
+    index: EntryIndex,
     /// Some id occurs twice (a hand-edited file): the index then holds the last occurrence,
     /// and parent lookups must go through it.
     duplicate_ids: bool,
@@ -93,7 +94,7 @@ impl SessionManager {
         SessionManager {
             header,
             entries: Vec::new(),
-            index: HashMap::new(),
+            index: EntryIndex::default(),
             duplicate_ids: false,
             leaf: None,
             labels: HashMap::new(),
@@ -164,9 +165,9 @@ impl SessionManager {
         file: Option<PathBuf>,
     ) -> Self {
         let mut m = Self::blank(header, session_dir, file);
-        m.index.reserve(entries.len());
+        m.index.reserve(entries.len(), &entries);
         for (i, e) in entries.iter().enumerate() {
-            m.duplicate_ids |= m.index.insert(e.id().to_string(), i).is_some();
+            m.duplicate_ids |= m.index.insert(e.id(), i, &entries);
             m.note(e);
         }
         m.leaf = entries.last().map(|e| e.id().to_string());
@@ -231,7 +232,9 @@ impl SessionManager {
         &self.entries
     }
     pub fn entry(&self, id: &str) -> Option<&SessionEntry> {
-        self.index.get(id).map(|&i| &self.entries[i])
+        self.index
+            .get(id, &self.entries)
+            .and_then(|i| self.entries.get(i))
     }
     /// The current leaf (`None` before the first entry or after `reset_leaf`).
     pub fn leaf_id(&self) -> Option<&str> {
@@ -263,7 +266,7 @@ impl SessionManager {
     /// The entries from the root to `id` (inclusive).
     pub fn path_to(&self, id: Option<&str>) -> Vec<&SessionEntry> {
         let mut path = Vec::new();
-        let mut cur = id.and_then(|i| self.index.get(i).copied());
+        let mut cur = id.and_then(|i| self.index.get(i, &self.entries));
         while let Some(i) = cur {
             if path.len() > self.entries.len() {
                 break; // a cycle in a hand-edited file
@@ -273,7 +276,7 @@ impl SessionManager {
             // The parent is usually the entry just before (a linear stretch): no hashing then.
             cur = e.parent_id().and_then(|p| match i.checked_sub(1) {
                 Some(prev) if !self.duplicate_ids && self.entries[prev].id() == p => Some(prev),
-                _ => self.index.get(p).copied(),
+                _ => self.index.get(p, &self.entries),
             });
         }
         path.reverse();
@@ -316,9 +319,9 @@ impl SessionManager {
     /// Append an entry under the current leaf: it gets a fresh id, the leaf as parent and the
     /// current time, becomes the leaf, and is persisted. Returns its id.
     pub fn append(&mut self, mut entry: SessionEntry) -> Result<String, SessionError> {
-        let id = new_entry_id(|c| self.index.contains_key(c));
+        let id = new_entry_id(|c| self.index.contains(c, &self.entries));
         entry.set_base(id.clone(), self.leaf.clone(), iso_now());
-        self.index.insert(id.clone(), self.entries.len());
+        self.index.insert(&id, self.entries.len(), &self.entries);
         self.note(&entry);
         self.entries.push(entry);
         self.leaf = Some(id.clone());
@@ -343,27 +346,27 @@ impl SessionManager {
         provider: &str,
         model_id: &str,
     ) -> Result<String, SessionError> {
-        self.append(SessionEntry::ModelChange(ModelChangeEntry {
+        self.append(SessionEntry::ModelChange(Box::new(ModelChangeEntry {
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
             provider: provider.to_string(),
             model_id: model_id.to_string(),
-        }))
+        })))
     }
 
     pub fn append_thinking_level_change(
         &mut self,
         level: ThinkingLevel,
     ) -> Result<String, SessionError> {
-        self.append(SessionEntry::ThinkingLevelChange(
+        self.append(SessionEntry::ThinkingLevelChange(Box::new(
             ThinkingLevelChangeEntry {
                 id: String::new(),
                 parent_id: None,
                 timestamp: String::new(),
                 thinking_level: level.as_str().to_string(),
             },
-        ))
+        )))
     }
 
     /// Append a compaction entry for a [`CompactionResult`] (`details` as given, `fromHook`).
@@ -376,7 +379,7 @@ impl SessionManager {
             .details
             .as_ref()
             .and_then(|d| serde_json::to_value(d).ok());
-        self.append(SessionEntry::Compaction(CompactionEntry {
+        self.append(SessionEntry::Compaction(Box::new(CompactionEntry {
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
@@ -385,7 +388,7 @@ impl SessionManager {
             tokens_before: result.tokens_before,
             details,
             from_hook: Some(from_hook),
-        }))
+        })))
     }
 
     /// Extension state (`custom`), never part of the model's context.
@@ -394,13 +397,13 @@ impl SessionManager {
         custom_type: &str,
         data: Option<Value>,
     ) -> Result<String, SessionError> {
-        self.append(SessionEntry::Custom(CustomEntry {
+        self.append(SessionEntry::Custom(Box::new(CustomEntry {
             custom_type: custom_type.to_string(),
             data,
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
-        }))
+        })))
     }
 
     /// An extension message that reaches the model as user content (`custom_message`).
@@ -411,7 +414,7 @@ impl SessionManager {
         display: bool,
         details: Option<Value>,
     ) -> Result<String, SessionError> {
-        self.append(SessionEntry::CustomMessage(CustomMessageEntry {
+        self.append(SessionEntry::CustomMessage(Box::new(CustomMessageEntry {
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
@@ -419,7 +422,7 @@ impl SessionManager {
             content,
             display,
             details,
-        }))
+        })))
     }
 
     /// Set (or with `None`, clear) the label of an existing entry.
@@ -428,33 +431,33 @@ impl SessionManager {
         target_id: &str,
         label: Option<&str>,
     ) -> Result<String, SessionError> {
-        if !self.index.contains_key(target_id) {
+        if !self.index.contains(target_id, &self.entries) {
             return Err(SessionError::EntryNotFound(target_id.to_string()));
         }
-        self.append(SessionEntry::Label(LabelEntry {
+        self.append(SessionEntry::Label(Box::new(LabelEntry {
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
             target_id: target_id.to_string(),
             label: label.map(str::to_string),
-        }))
+        })))
     }
 
     /// Name the session (`session_info`, the name trimmed).
     pub fn append_session_info(&mut self, name: &str) -> Result<String, SessionError> {
-        self.append(SessionEntry::SessionInfo(SessionInfoEntry {
+        self.append(SessionEntry::SessionInfo(Box::new(SessionInfoEntry {
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
             name: Some(name.trim().to_string()),
-        }))
+        })))
     }
 
     // ----- branching -----
 
     /// Move the leaf to an existing entry: the next append becomes its child.
     pub fn branch(&mut self, id: &str) -> Result<(), SessionError> {
-        if !self.index.contains_key(id) {
+        if !self.index.contains(id, &self.entries) {
             return Err(SessionError::EntryNotFound(id.to_string()));
         }
         self.leaf = Some(id.to_string());
@@ -479,7 +482,7 @@ impl SessionManager {
             Some(id) => self.branch(id)?,
             None => self.reset_leaf(),
         }
-        self.append(SessionEntry::BranchSummary(BranchSummaryEntry {
+        self.append(SessionEntry::BranchSummary(Box::new(BranchSummaryEntry {
             id: String::new(),
             parent_id: None,
             timestamp: String::new(),
@@ -487,7 +490,7 @@ impl SessionManager {
             summary: summary.to_string(),
             details,
             from_hook,
-        }))
+        })))
     }
 
     /// RPC `fork {entryId}`: switch to a new session file holding the path up to the parent of
@@ -539,7 +542,7 @@ impl SessionManager {
         &mut self,
         leaf_id: &str,
     ) -> Result<Option<PathBuf>, SessionError> {
-        if !self.index.contains_key(leaf_id) {
+        if !self.index.contains(leaf_id, &self.entries) {
             return Err(SessionError::EntryNotFound(leaf_id.to_string()));
         }
         let path: Vec<SessionEntry> = self
@@ -564,9 +567,9 @@ impl SessionManager {
             .filter(|_| self.file.is_some())
             .map(|dir| dir.join(session_file_name(&header.timestamp, &header.id)));
         let mut next = Self::blank(header, self.session_dir.clone(), file);
-        next.index.reserve(path.len() + labels.len());
+        next.index.reserve(path.len() + labels.len(), &path);
         for (i, e) in path.iter().enumerate() {
-            next.duplicate_ids |= next.index.insert(e.id().to_string(), i).is_some();
+            next.duplicate_ids |= next.index.insert(e.id(), i, &path);
         }
         next.leaf = path.last().map(|e| e.id().to_string());
         next.entries = path;
@@ -575,15 +578,17 @@ impl SessionManager {
             next.note(e);
         }
         for (target, label) in labels {
-            let id = new_entry_id(|c| next.index.contains_key(c) || self.index.contains_key(c));
-            let entry = SessionEntry::Label(LabelEntry {
+            let id = new_entry_id(|c| {
+                next.index.contains(c, &next.entries) || self.index.contains(c, &self.entries)
+            });
+            let entry = SessionEntry::Label(Box::new(LabelEntry {
                 id: id.clone(),
                 parent_id: next.leaf.clone(),
                 timestamp: iso_now(),
                 target_id: target,
                 label: Some(label),
-            });
-            next.index.insert(id.clone(), next.entries.len());
+            }));
+            next.index.insert(&id, next.entries.len(), &next.entries);
             next.note(&entry);
             next.entries.push(entry);
             next.leaf = Some(id);

@@ -15,6 +15,7 @@ pub mod context;
 pub mod entry;
 mod fast_parse;
 pub mod file;
+mod index;
 pub mod listing;
 pub mod manager;
 pub mod stats;
