@@ -16,7 +16,7 @@ use tokio::sync::watch;
 use super::Core;
 use super::lanes::Admission;
 use super::live::{Live, RunSpec, RunState, text_message};
-use super::runs::Outcome;
+use super::runs::{Outcome, RunResult};
 use super::store::stamp_new;
 use super::workspace;
 use crate::gateway::state::now_ms;
@@ -128,8 +128,8 @@ pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest)
     };
     live.touch();
     live.pending.fetch_sub(1, Ordering::AcqRel);
-    // The table keeps a text-free copy for `agent.wait`; the caller gets the whole outcome.
-    super::lock(&core.runs).complete(&run_id, outcome.for_table());
+    // The table keeps what `agent.wait` reports; the caller gets the whole outcome.
+    super::lock(&core.runs).complete(&run_id, outcome.result());
     core.evict();
     outcome
 }
@@ -357,10 +357,10 @@ pub(crate) async fn outcome_of(run: RunHandle) -> Option<Outcome> {
     run.0.await.ok()
 }
 
-/// Waits for the outcome the run table records for a run (`agent.wait`: no reply text).
+/// Waits for the result the run table records for a run (what `agent.wait` reports).
 pub(crate) async fn recorded_outcome_of(
-    mut rx: watch::Receiver<Option<Outcome>>,
-) -> Option<Outcome> {
+    mut rx: watch::Receiver<Option<RunResult>>,
+) -> Option<RunResult> {
     rx.wait_for(Option::is_some)
         .await
         .ok()

@@ -1,9 +1,14 @@
 //! The run table: the idempotency cache (`chat:<key>`, `agent:<key>`, `send:<key>`; 1,000
 //! entries, 5 minutes, as OpenClaw's `DEDUPE_MAX` / `DEDUPE_TTL_MS`) and the record of each
-//! run (its session key, a cancel token for runs still queued, and its outcome for
+//! run (its session key, a cancel token for runs still queued, and its result for
 //! `agent.wait`).
+//!
+//! Both fill up to their bounds on a busy gateway, so their entries are kept small: each key
+//! is one shared string (in the map and in the eviction order), a cached answer is kept as its
+//! JSON text, and a finished run keeps only what `agent.wait` reports.
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use openclaw_core::CancellationToken;
@@ -22,6 +27,34 @@ pub(crate) enum Cached {
     Done(Result<Value, ErrorShape>),
 }
 
+/// What the cache keeps of an answer: the JSON text of a result (parsed again on the rare
+/// retry), or the error.
+enum Stored {
+    InFlight,
+    Done(Result<Box<str>, Box<ErrorShape>>),
+}
+
+impl Stored {
+    fn of(answer: Result<Value, ErrorShape>) -> Stored {
+        Stored::Done(match answer {
+            Ok(v) => Ok(v.to_string().into_boxed_str()),
+            Err(e) => Err(Box::new(e)),
+        })
+    }
+
+    fn cached(&self) -> Cached {
+        match self {
+            Stored::InFlight => Cached::InFlight,
+            Stored::Done(Ok(text)) => {
+                Cached::Done(serde_json::from_str(text).map_err(|e| {
+                    ErrorShape::unavailable(format!("cached answer is unreadable: {e}"))
+                }))
+            }
+            Stored::Done(Err(e)) => Cached::Done(Err(ErrorShape::clone(e))),
+        }
+    }
+}
+
 /// How a run ended.
 #[derive(Debug, Clone)]
 pub(crate) struct Outcome {
@@ -38,21 +71,30 @@ pub(crate) struct Outcome {
 }
 
 impl Outcome {
-    /// The copy the run table keeps: everything but the reply text.
-    pub fn for_table(&self) -> Outcome {
-        Outcome {
+    /// What the run table keeps.
+    pub fn result(&self) -> RunResult {
+        RunResult {
             status: self.status,
-            text: String::new(),
-            stop_reason: self.stop_reason.clone(),
-            error: self.error.clone(),
-            session_id: self.session_id.clone(),
-            provider: self.provider.clone(),
-            model: self.model.clone(),
+            stop_reason: self.stop_reason.as_str().into(),
+            error: self.error.as_deref().map(Into::into),
             started_at: self.started_at,
             ended_at: self.ended_at,
         }
     }
+}
 
+/// The record of a finished run: what `agent.wait` reports.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct RunResult {
+    /// `ok`, `error`, `aborted` or `timeout`.
+    pub status: &'static str,
+    pub stop_reason: Box<str>,
+    pub error: Option<Box<str>>,
+    pub started_at: u64,
+    pub ended_at: u64,
+}
+
+impl RunResult {
     /// The `agent.wait` answer.
     pub fn wait_payload(&self, run_id: &str) -> Value {
         let status = match self.status {
@@ -75,20 +117,20 @@ pub(crate) struct RunRecord {
     done: RunDone,
 }
 
-/// Where a run stands. A finished run keeps only its text-free outcome (the table holds up to
+/// Where a run stands. A finished run keeps only its result (the table holds up to
 /// [`RUNS_MAX`] of them); the channel that wakes `agent.wait` callers exists only while
 /// somebody waits for a run that has not ended.
 enum RunDone {
-    Pending(Option<watch::Sender<Option<Outcome>>>),
-    Finished(Box<Outcome>),
+    Pending(Option<watch::Sender<Option<RunResult>>>),
+    Finished(RunResult),
 }
 
 #[derive(Default)]
 pub(crate) struct RunTable {
-    cache: HashMap<String, (Instant, Cached)>,
-    order: VecDeque<String>,
-    runs: HashMap<String, RunRecord>,
-    run_order: VecDeque<String>,
+    cache: HashMap<Arc<str>, (Instant, Stored)>,
+    order: VecDeque<Arc<str>>,
+    runs: HashMap<Arc<str>, RunRecord>,
+    run_order: VecDeque<Arc<str>>,
 }
 
 impl RunTable {
@@ -97,7 +139,7 @@ impl RunTable {
             let expired = self
                 .cache
                 .get(front)
-                .is_none_or(|(at, c)| at.elapsed() > DEDUPE_TTL && !matches!(c, Cached::InFlight));
+                .is_none_or(|(at, c)| at.elapsed() > DEDUPE_TTL && !matches!(c, Stored::InFlight));
             if expired || self.order.len() > DEDUPE_MAX {
                 if let Some(k) = self.order.pop_front() {
                     self.cache.remove(&k);
@@ -117,41 +159,43 @@ impl RunTable {
     pub fn claim(&mut self, key: &str) -> Option<Cached> {
         self.prune();
         if let Some((_, c)) = self.cache.get(key) {
-            return Some(c.clone());
+            return Some(c.cached());
         }
+        let key: Arc<str> = key.into();
         self.cache
-            .insert(key.to_owned(), (Instant::now(), Cached::InFlight));
-        self.order.push_back(key.to_owned());
+            .insert(key.clone(), (Instant::now(), Stored::InFlight));
+        self.order.push_back(key);
         None
     }
 
     pub fn finish(&mut self, key: &str, answer: Result<Value, ErrorShape>) {
         if let Some(slot) = self.cache.get_mut(key) {
-            *slot = (Instant::now(), Cached::Done(answer));
+            *slot = (Instant::now(), Stored::of(answer));
         }
     }
 
     pub fn register(&mut self, run_id: &str, session_key: &str) -> CancellationToken {
         let cancel = CancellationToken::new();
+        let run_id: Arc<str> = run_id.into();
         self.runs.insert(
-            run_id.to_owned(),
+            run_id.clone(),
             RunRecord {
                 session_key: session_key.into(),
                 cancel: Some(cancel.clone()),
                 done: RunDone::Pending(None),
             },
         );
-        self.run_order.push_back(run_id.to_owned());
+        self.run_order.push_back(run_id);
         self.prune();
         cancel
     }
 
-    pub fn complete(&mut self, run_id: &str, outcome: Outcome) {
+    pub fn complete(&mut self, run_id: &str, result: RunResult) {
         if let Some(r) = self.runs.get_mut(run_id) {
             if let RunDone::Pending(Some(waiters)) = &r.done {
-                waiters.send_replace(Some(outcome.clone()));
+                waiters.send_replace(Some(result.clone()));
             }
-            r.done = RunDone::Finished(Box::new(outcome));
+            r.done = RunDone::Finished(result);
             r.cancel = None;
         }
     }
@@ -160,12 +204,12 @@ impl RunTable {
         self.runs.get(run_id)
     }
 
-    /// A receiver that holds the run's outcome once it has ended (at once if it already has);
+    /// A receiver that holds the run's result once it has ended (at once if it already has);
     /// `None` for a run the table does not know.
-    pub fn watch(&mut self, run_id: &str) -> Option<watch::Receiver<Option<Outcome>>> {
+    pub fn watch(&mut self, run_id: &str) -> Option<watch::Receiver<Option<RunResult>>> {
         let r = self.runs.get_mut(run_id)?;
         Some(match &mut r.done {
-            RunDone::Finished(o) => watch::channel(Some(Outcome::clone(o))).1,
+            RunDone::Finished(o) => watch::channel(Some(o.clone())).1,
             RunDone::Pending(Some(waiters)) => waiters.subscribe(),
             RunDone::Pending(slot) => {
                 let (tx, rx) = watch::channel(None);
@@ -184,7 +228,7 @@ impl RunTable {
                     &*r.session_key == key && matches!(r.done, RunDone::Pending(_))
                 })
             })
-            .cloned()
+            .map(|id| id.to_string())
             .collect()
     }
 }
@@ -198,8 +242,20 @@ mod tests {
         let mut t = RunTable::default();
         assert!(t.claim("chat:a").is_none());
         assert!(matches!(t.claim("chat:a"), Some(Cached::InFlight)));
-        t.finish("chat:a", Ok(json!({"status": "ok"})));
-        assert!(matches!(t.claim("chat:a"), Some(Cached::Done(Ok(_)))));
+        t.finish("chat:a", Ok(json!({"runId": "a", "status": "ok"})));
+        // The answer comes back as it was given (key order too).
+        match t.claim("chat:a") {
+            Some(Cached::Done(Ok(v))) => {
+                assert_eq!(v.to_string(), r#"{"runId":"a","status":"ok"}"#)
+            }
+            _ => panic!("no cached answer"),
+        }
+        t.claim("chat:e");
+        t.finish("chat:e", Err(ErrorShape::invalid_request("bad")));
+        match t.claim("chat:e") {
+            Some(Cached::Done(Err(e))) => assert_eq!(e.message, "bad"),
+            _ => panic!("no cached error"),
+        }
         for i in 0..1500 {
             t.claim(&format!("chat:{i}"));
             t.finish(&format!("chat:{i}"), Ok(json!(i)));
@@ -234,7 +290,7 @@ mod tests {
         let mut early = t.watch("r1").unwrap();
         let mut early2 = t.watch("r1").unwrap();
         assert!(early.borrow().is_none());
-        t.complete("r1", outcome("ok"));
+        t.complete("r1", outcome("ok").result());
         assert!(t.unfinished_on("k").is_empty());
         assert!(t.get("r1").unwrap().cancel.is_none());
         for rx in [&mut early, &mut early2] {
