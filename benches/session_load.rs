@@ -49,12 +49,12 @@ fn generate(dir: &Path) -> std::path::PathBuf {
         let mut a = AssistantMessage::empty("openai-completions", "fake", "fake-model");
         a.content = vec![
             ContentBlock::text("Let me read the file first."),
-            ContentBlock::ToolCall(ToolCall {
+            ContentBlock::ToolCall(Box::new(ToolCall {
                 id: format!("call_{turn}_abcdef"),
                 name: "read".into(),
                 arguments: serde_json::json!({"path": format!("src/module_{turn}.rs")}),
                 thought_signature: None,
-            }),
+            })),
         ];
         a.usage = Usage {
             input: 1200 + turn,

@@ -119,12 +119,12 @@ mod tagged_tool_call {
     use crate::message::{ContentBlock, ToolCall};
 
     pub fn serialize<S: Serializer>(call: &ToolCall, s: S) -> Result<S::Ok, S::Error> {
-        ContentBlock::ToolCall(call.clone()).serialize(s)
+        ContentBlock::ToolCall(Box::new(call.clone())).serialize(s)
     }
 
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<ToolCall, D::Error> {
         match ContentBlock::deserialize(d)? {
-            ContentBlock::ToolCall(c) => Ok(c),
+            ContentBlock::ToolCall(c) => Ok(*c),
             _ => Err(serde::de::Error::custom("expected a toolCall block")),
         }
     }

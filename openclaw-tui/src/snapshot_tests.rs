@@ -201,12 +201,12 @@ fn thinking_collapsed_and_expanded() {
 
 fn tool_turn(app: &mut App, name: &str, args: serde_json::Value, output: &str, is_error: bool) {
     let id = format!("call_{}", app.transcript().len());
-    let call = ContentBlock::ToolCall(ToolCall {
+    let call = ContentBlock::ToolCall(Box::new(ToolCall {
         id: id.clone(),
         name: name.into(),
         arguments: args.clone(),
         thought_signature: None,
-    });
+    }));
     stream(app, assistant(vec![call], StopReason::ToolUse), true);
     app.on_backend(BackendEvent::Agent(AgentEvent::ToolExecutionStart {
         tool_call_id: id.clone(),

@@ -287,7 +287,7 @@ mod tests {
         };
         let mut failed = AssistantMessage::empty("a", "p", "m");
         failed.stop_reason = StopReason::Aborted;
-        failed.content = vec![ContentBlock::ToolCall(call("c1"))];
+        failed.content = vec![ContentBlock::ToolCall(Box::new(call("c1")))];
         let result = |id: &str| {
             Message::ToolResult(ToolResultMessage {
                 tool_call_id: id.into(),
@@ -301,8 +301,8 @@ mod tests {
         let mut ok = AssistantMessage::empty("a", "p", "m");
         ok.stop_reason = StopReason::ToolUse;
         ok.content = vec![
-            ContentBlock::ToolCall(call("c2")),
-            ContentBlock::ToolCall(call("c3")),
+            ContentBlock::ToolCall(Box::new(call("c2"))),
+            ContentBlock::ToolCall(Box::new(call("c3"))),
         ];
         let out = prepare_for_provider(vec![
             Message::User(UserMessage::new("hi", vec![])).into(),

@@ -118,7 +118,7 @@ tag_first!(ContentBlock, ContentBlockRepr, "type", "a content block", {
     "text" => Text(TextContent),
     "thinking" => Thinking(ThinkingContent),
     "image" => Image(ImageContent),
-    "toolCall" => ToolCall(ToolCall),
+    "toolCall" => ToolCall(Box<ToolCall>),
 });
 
 tag_first!(Message, MessageRepr, "role", "a message", {

@@ -30,8 +30,9 @@ pub enum ContentBlock {
     Thinking(ThinkingContent),
     /// A base64 image.
     Image(ImageContent),
-    /// A tool call made by the assistant.
-    ToolCall(ToolCall),
+    /// A tool call made by the assistant (boxed: it is the largest kind, and boxing it keeps
+    /// every text block of a long conversation half the size).
+    ToolCall(Box<ToolCall>),
 }
 
 impl ContentBlock {
@@ -240,7 +241,7 @@ impl AssistantMessage {
     /// The tool calls of this message, in source order.
     pub fn tool_calls(&self) -> impl Iterator<Item = &ToolCall> {
         self.content.iter().filter_map(|b| match b {
-            ContentBlock::ToolCall(c) => Some(c),
+            ContentBlock::ToolCall(c) => Some(&**c),
             _ => None,
         })
     }

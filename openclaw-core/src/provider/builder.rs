@@ -231,12 +231,12 @@ impl MessageBuilder {
                 }]
             }
             StreamEvent::ToolCallStart { index, id, name } => {
-                let block = ContentBlock::ToolCall(ToolCall {
+                let block = ContentBlock::ToolCall(Box::new(ToolCall {
                     id,
                     name,
                     arguments: Value::Object(Default::default()),
                     thought_signature: None,
-                });
+                }));
                 let pos = self.open_block(index, block);
                 vec![AssistantMessageEvent::ToolCallStart {
                     content_index: pos,
@@ -286,7 +286,7 @@ impl MessageBuilder {
                 match call {
                     Some(tool_call) => vec![AssistantMessageEvent::ToolCallEnd {
                         content_index: pos,
-                        tool_call,
+                        tool_call: *tool_call,
                         partial: self.snapshot(),
                     }],
                     None => Vec::new(),

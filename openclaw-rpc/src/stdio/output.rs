@@ -339,7 +339,7 @@ impl Serialize for SubEventWithoutPartial<'_> {
                 m.serialize_entry("contentIndex", content_index)?;
                 m.serialize_entry(
                     "toolCall",
-                    &openclaw_core::message::ContentBlock::ToolCall(tool_call.clone()),
+                    &openclaw_core::message::ContentBlock::ToolCall(Box::new(tool_call.clone())),
                 )?;
             }
         }

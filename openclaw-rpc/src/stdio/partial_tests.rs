@@ -242,12 +242,12 @@ fn hand_made_partials_that_do_not_extend_the_cache() {
         ],
         vec![
             ContentBlock::text("xyz"),
-            ContentBlock::ToolCall(openclaw_core::message::ToolCall {
+            ContentBlock::ToolCall(Box::new(openclaw_core::message::ToolCall {
                 id: "c".into(),
                 name: "read".into(),
                 arguments: serde_json::json!({"b": 1, "a": "\u{2028}"}),
                 thought_signature: None,
-            }),
+            })),
         ],
         vec![ContentBlock::text("xyz"), ContentBlock::text("new")],
         vec![ContentBlock::text("é"), ContentBlock::text("new")],

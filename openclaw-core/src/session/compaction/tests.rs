@@ -18,12 +18,12 @@ fn assistant(blocks: Vec<ContentBlock>, total: u64) -> Message {
 }
 
 fn call(name: &str, path: &str) -> ContentBlock {
-    ContentBlock::ToolCall(ToolCall {
+    ContentBlock::ToolCall(Box::new(ToolCall {
         id: format!("c-{name}-{path}"),
         name: name.into(),
         arguments: json!({"path": path}),
         thought_signature: None,
-    })
+    }))
 }
 
 fn result(text: &str) -> Message {
