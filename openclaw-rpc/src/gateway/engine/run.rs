@@ -144,7 +144,7 @@ fn aborted_before_start(core: &Arc<Core>, live: &Arc<Live>, req: &TurnRequest) -
     Outcome {
         status: "aborted",
         text: String::new(),
-        stop_reason: "aborted".into(),
+        stop_reason: "aborted",
         error: None,
         session_id: String::new(),
         provider: None,
@@ -197,23 +197,23 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         .unwrap_or((None, None, None));
     let last = run.last_assistant().cloned();
     let (status, stop_reason, error) = match (&result, &last) {
-        (Err(e), _) if e == "timeout" => ("timeout", "timeout".to_owned(), None),
-        (Err(e), _) => ("error", "error".to_owned(), Some(e.clone())),
+        (Err(e), _) if e == "timeout" => ("timeout", "timeout", None),
+        (Err(e), _) => ("error", "error", Some(e.clone())),
         (Ok(()), Some(a)) => match a.stop_reason {
-            StopReason::Aborted => ("aborted", "aborted".to_owned(), None),
+            StopReason::Aborted => ("aborted", "aborted", None),
             StopReason::Error => (
                 "error",
-                "error".to_owned(),
+                "error",
                 Some(
                     a.error_message
                         .clone()
                         .unwrap_or_else(|| "model error".into()),
                 ),
             ),
-            StopReason::Length => ("ok", "length".to_owned(), None),
-            _ => ("ok", "stop".to_owned(), None),
+            StopReason::Length => ("ok", "length", None),
+            _ => ("ok", "stop", None),
         },
-        (Ok(()), None) => ("ok", "stop".to_owned(), None),
+        (Ok(()), None) => ("ok", "stop", None),
     };
     let text = last.as_ref().map(|a| a.text()).unwrap_or_default();
     let ended_at = now_ms();
@@ -276,7 +276,7 @@ fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
     Outcome {
         status: "error",
         text: String::new(),
-        stop_reason: "error".into(),
+        stop_reason: "error",
         error: Some(error),
         session_id,
         provider: None,

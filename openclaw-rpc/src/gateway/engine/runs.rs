@@ -61,7 +61,8 @@ pub(crate) struct Outcome {
     /// `ok`, `error`, `aborted` or `timeout`.
     pub status: &'static str,
     pub text: String,
-    pub stop_reason: String,
+    /// `stop`, `length`, `aborted`, `error` or `timeout`.
+    pub stop_reason: &'static str,
     pub error: Option<String>,
     pub session_id: String,
     pub provider: Option<String>,
@@ -75,7 +76,7 @@ impl Outcome {
     pub fn result(&self) -> RunResult {
         RunResult {
             status: self.status,
-            stop_reason: self.stop_reason.as_str().into(),
+            stop_reason: self.stop_reason,
             error: self.error.as_deref().map(Into::into),
             started_at: self.started_at,
             ended_at: self.ended_at,
@@ -88,7 +89,7 @@ impl Outcome {
 pub(crate) struct RunResult {
     /// `ok`, `error`, `aborted` or `timeout`.
     pub status: &'static str,
-    pub stop_reason: Box<str>,
+    pub stop_reason: &'static str,
     pub error: Option<Box<str>>,
     pub started_at: u64,
     pub ended_at: u64,
@@ -129,7 +130,8 @@ enum RunDone {
 pub(crate) struct RunTable {
     cache: HashMap<Arc<str>, (Instant, Stored)>,
     order: VecDeque<Arc<str>>,
-    runs: HashMap<Arc<str>, RunRecord>,
+    /// Boxed records: the table is sized for [`RUNS_MAX`] runs, and small buckets keep it small.
+    runs: HashMap<Arc<str>, Box<RunRecord>>,
     run_order: VecDeque<Arc<str>>,
 }
 
@@ -179,11 +181,11 @@ impl RunTable {
         let run_id: Arc<str> = run_id.into();
         self.runs.insert(
             run_id.clone(),
-            RunRecord {
+            Box::new(RunRecord {
                 session_key: session_key.into(),
                 cancel: Some(cancel.clone()),
                 done: RunDone::Pending(None),
-            },
+            }),
         );
         self.run_order.push_back(run_id);
         self.prune();
@@ -201,7 +203,7 @@ impl RunTable {
     }
 
     pub fn get(&self, run_id: &str) -> Option<&RunRecord> {
-        self.runs.get(run_id)
+        self.runs.get(run_id).map(|r| &**r)
     }
 
     /// A receiver that holds the run's result once it has ended (at once if it already has);
@@ -271,7 +273,7 @@ mod tests {
         Outcome {
             status,
             text: String::new(),
-            stop_reason: "stop".into(),
+            stop_reason: "stop",
             error: None,
             session_id: "s".into(),
             provider: None,
