@@ -298,3 +298,38 @@ fn prompt_future_is_send() {
     let a = agent.abort();
     assert_send(&a);
 }
+
+/// A finished message is one allocation, shared by its `message_end` event (which the engine
+/// appends to the session), the agent's context and every later model request: a long
+/// conversation is held once and a run does not copy it.
+#[test]
+fn messages_are_shared_not_copied() {
+    let p = ScriptedProvider::new();
+    p.push(Reply::chunks(&["one"]));
+    p.push(Reply::chunks(&["two"]));
+    let (agent, rec) = agent_with(&p, vec![]);
+    block_on(agent.prompt_text("first")).unwrap();
+    block_on(agent.prompt_text("second")).unwrap();
+    let context = agent.messages();
+    assert_eq!(context.len(), 4);
+    let ended: Vec<Arc<Message>> = rec
+        .events()
+        .into_iter()
+        .filter_map(|e| match e {
+            AgentEvent::MessageEnd { message } => Some(message),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ended.len(), 4);
+    for (held, ended) in context.iter().zip(&ended) {
+        assert!(Arc::ptr_eq(held, ended), "{held:?} was copied");
+    }
+    let second_request = &p.calls()[1].context.messages;
+    assert_eq!(second_request.len(), 3);
+    for (held, sent) in context.iter().zip(second_request) {
+        assert!(
+            Arc::ptr_eq(held, sent),
+            "{held:?} was copied into the request"
+        );
+    }
+}

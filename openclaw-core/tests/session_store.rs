@@ -391,3 +391,22 @@ fn cwd_encoding_matches_pi() {
     assert_eq!(encode_cwd("/tmp/x/work"), "--tmp-x-work--");
     assert_eq!(encode_cwd("C:\\Users\\me"), "--C--Users-me--");
 }
+
+/// The session keeps the very message it was given, and the context built from it shares it:
+/// a message appended by the engine is the same allocation as the agent's copy.
+#[test]
+fn appended_messages_are_shared_with_the_context() {
+    let mut m = SessionManager::in_memory("/p");
+    let first = std::sync::Arc::new(user("hello"));
+    let reply = std::sync::Arc::new(assistant("hi", 5));
+    m.append_message(first.clone()).unwrap();
+    m.append_message(reply.clone()).unwrap();
+    let ctx = m.build_context();
+    assert_eq!(ctx.messages.len(), 2);
+    assert!(std::sync::Arc::ptr_eq(&ctx.messages[0], &first));
+    assert!(std::sync::Arc::ptr_eq(&ctx.messages[1], &reply));
+    match &m.entries()[0] {
+        SessionEntry::Message(e) => assert!(std::sync::Arc::ptr_eq(&e.message, &first)),
+        other => panic!("unexpected entry {other:?}"),
+    }
+}
