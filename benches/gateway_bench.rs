@@ -25,7 +25,8 @@ use serde_json::json;
 
 mod support;
 use support::{
-    Proc, TOKEN, free_port, gateway_bin, pct, rss_kib, spawn_gateway, start_fake_llm, wait_tcp,
+    Proc, TOKEN, fake_provider, free_port, gateway_bin, pct, rss_kib, spawn_gateway,
+    start_fake_llm, wait_tcp, write_config,
 };
 
 struct Env {
@@ -49,30 +50,9 @@ async fn client(url: &str) -> GatewayClient {
     GatewayClient::connect(o).await.expect("connect")
 }
 
-/// One chat.send; returns the time to its final chat event.
+/// One chat.send of `msg` on `key` with a fresh idempotency key; the time to its final event.
 async fn chat(c: &GatewayClient, key: &str, msg: &str) -> Duration {
-    let mut events = c.subscribe();
-    let run_id = uuid_like();
-    let t = Instant::now();
-    c.call(
-        "chat.send",
-        Some(json!({"sessionKey": key, "message": msg, "idempotencyKey": run_id})),
-    )
-    .await
-    .expect("chat.send");
-    loop {
-        match events.recv().await {
-            Ok(f) if f["event"] == "chat" && f["payload"]["runId"] == run_id.as_str() => {
-                let s = f["payload"]["state"].as_str().unwrap_or("");
-                if ["final", "aborted", "error"].contains(&s) {
-                    return t.elapsed();
-                }
-            }
-            Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(_) => return t.elapsed(),
-        }
-    }
+    support::chat(c, key, msg, &uuid_like()).await
 }
 
 fn uuid_like() -> String {
@@ -99,15 +79,12 @@ async fn main() {
         state: tempfile::tempdir().expect("tempdir"),
         port: free_port(),
     };
-    let config = json!({
-        "gateway": {"port": env.port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
-        "agents": {"defaults": {"model": {"primary": "fake/fake-model"}}, "list": [{"id": "main", "default": true}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "fake",
-            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]},
-            "rustfake": {"baseUrl": format!("{rust_fake}/v1"), "apiKey": "fake",
-            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]}}},
-    });
-    std::fs::write(env.state.path().join("openclaw.json"), config.to_string()).expect("config");
+    write_config(
+        env.state.path(),
+        env.port,
+        json!({"fake": fake_provider(&format!("http://127.0.0.1:{fake_port}/v1")),
+            "rustfake": fake_provider(&format!("{rust_fake}/v1"))}),
+    );
     let mut rows: Vec<(String, String)> = Vec::new();
     let mut row = |k: &str, v: String| {
         println!("{k:<48} {v}");

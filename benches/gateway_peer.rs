@@ -22,7 +22,10 @@ use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::json;
 
 mod support;
-use support::{Proc, TOKEN, free_port, gateway_bin, pct, rss_kib, spawn_gateway, start_fake_llm};
+use support::{
+    Proc, TOKEN, chat, fake_provider, free_port, gateway_bin, pct, rss_kib, spawn_gateway,
+    start_fake_llm, write_config,
+};
 
 /// What one gateway measured.
 #[derive(Default)]
@@ -82,31 +85,6 @@ async fn client(port: u16) -> GatewayClient {
     }
 }
 
-/// One chat.send on `key`; the time to its final chat event.
-async fn chat(c: &GatewayClient, key: &str, run_id: &str) -> Duration {
-    let mut events = c.subscribe();
-    let t = Instant::now();
-    c.call(
-        "chat.send",
-        Some(json!({"sessionKey": key, "message": "hello bench", "idempotencyKey": run_id})),
-    )
-    .await
-    .expect("chat.send");
-    loop {
-        match events.recv().await {
-            Ok(f) if f["event"] == "chat" && f["payload"]["runId"] == run_id => {
-                let s = f["payload"]["state"].as_str().unwrap_or("");
-                if ["final", "aborted", "error"].contains(&s) {
-                    return t.elapsed();
-                }
-            }
-            Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(_) => return t.elapsed(),
-        }
-    }
-}
-
 /// Spawns a gateway with `spawn`, then measures it; the gateway is stopped at the end.
 async fn measure(name: &str, port: u16, chats: usize, spawn: impl FnOnce() -> Child) -> Column {
     let mut col = Column::default();
@@ -133,10 +111,10 @@ async fn measure(name: &str, port: u16, chats: usize, spawn: impl FnOnce() -> Ch
     }
     col.health = (pct(&mut lat, 0.5), pct(&mut lat, 0.99));
     // The first chat warms the session up (the real gateway's takes seconds); not counted.
-    chat(&c, "measure", &format!("peer-{name}-warm")).await;
+    chat(&c, "measure", "hello bench", &format!("peer-{name}-warm")).await;
     let mut lat = Vec::new();
     for i in 0..chats {
-        let d = chat(&c, "measure", &format!("peer-{name}-{i}")).await;
+        let d = chat(&c, "measure", "hello bench", &format!("peer-{name}-{i}")).await;
         lat.push(d.as_secs_f64() * 1e3);
         if i + 1 == chats / 2 {
             col.rss_first_mib = tree_rss_kib(pid) as f64 / 1024.0;
@@ -223,13 +201,11 @@ async fn main() {
 
     let state = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let config = json!({
-        "gateway": {"port": port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
-        "agents": {"defaults": {"model": {"primary": "fake/fake-model"}}, "list": [{"id": "main", "default": true}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "fake",
-            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]}}},
-    });
-    std::fs::write(state.path().join("openclaw.json"), config.to_string()).expect("config");
+    write_config(
+        state.path(),
+        port,
+        json!({"fake": fake_provider(&format!("http://127.0.0.1:{fake_port}/v1"))}),
+    );
     let ours = measure("ours", port, chats, || {
         spawn_gateway(&bin, state.path(), &[])
     })

@@ -17,31 +17,9 @@ use serde_json::json;
 
 mod support;
 use support::{
-    Proc, TOKEN, free_port, gateway_bin, rss_kib, spawn_gateway, start_fake_llm, wait_tcp,
+    Proc, TOKEN, chat, fake_provider, free_port, gateway_bin, rss_kib, spawn_gateway,
+    start_fake_llm, wait_tcp, write_config,
 };
-
-async fn chat(c: &GatewayClient, key: &str, run_id: &str) {
-    let mut events = c.subscribe();
-    c.call(
-        "chat.send",
-        Some(json!({"sessionKey": key, "message": "hello bench", "idempotencyKey": run_id})),
-    )
-    .await
-    .expect("chat.send");
-    loop {
-        match events.recv().await {
-            Ok(f) if f["event"] == "chat" && f["payload"]["runId"] == run_id => {
-                let s = f["payload"]["state"].as_str().unwrap_or("");
-                if ["final", "aborted", "error"].contains(&s) {
-                    return;
-                }
-            }
-            Ok(_) => {}
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-            Err(_) => return,
-        }
-    }
-}
 
 /// The pid whose RSS counts: the gateway itself, or the wrapped gateway's deepest child.
 fn target_pid(pid: u32) -> u32 {
@@ -72,13 +50,11 @@ async fn main() {
     let (_fake, fake_port) = start_fake_llm().await;
     let state = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let config = json!({
-        "gateway": {"port": port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
-        "agents": {"defaults": {"model": {"primary": "fake/fake-model"}}, "list": [{"id": "main", "default": true}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "fake",
-            "api": "openai-completions", "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]}}},
-    });
-    std::fs::write(state.path().join("openclaw.json"), config.to_string()).expect("config");
+    write_config(
+        state.path(),
+        port,
+        json!({"fake": fake_provider(&format!("http://127.0.0.1:{fake_port}/v1"))}),
+    );
     let wrap = std::env::var("OPENCLAW_WRAP").unwrap_or_default();
     let wrap: Vec<String> = wrap.split_whitespace().map(String::from).collect();
     let child = spawn_gateway(&bin, state.path(), &wrap);
@@ -99,7 +75,7 @@ async fn main() {
             } else {
                 format!("agent:main:bench-{}", i % keys)
             };
-            chat(&c, &key, &format!("rss-{name}-{i}")).await;
+            chat(&c, &key, "hello bench", &format!("rss-{name}-{i}")).await;
             if (i + 1) % 100 == 0 {
                 let r = rss_kib(pid);
                 if i == 99 {

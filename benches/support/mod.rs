@@ -1,12 +1,15 @@
 //! Helpers the gateway benches share: a free loopback port, a process's RSS, percentiles,
-//! a child process killed on drop, waiting for a port to accept, starting fake_llm.py and
-//! spawning the gateway.
+//! a child process killed on drop, waiting for a port to accept, starting fake_llm.py, the
+//! gateway's config, spawning the gateway, and one timed `chat.send`.
 
 #![allow(dead_code)]
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use openclaw_rpc::client::gateway::GatewayClient;
+use serde_json::{Value, json};
 
 /// The token the benches' gateways are configured with.
 pub const TOKEN: &str = "bench-token-0123456789";
@@ -118,4 +121,48 @@ pub fn gateway_bin() -> Option<std::path::PathBuf> {
         bin.display()
     );
     None
+}
+
+/// A provider entry for a fake model server at `base_url` (an OpenAI-compatible `/v1`).
+pub fn fake_provider(base_url: &str) -> Value {
+    json!({"baseUrl": base_url, "apiKey": "fake", "api": "openai-completions",
+        "models": [{"id": "fake-model", "name": "Fake", "contextWindow": 128000}]})
+}
+
+/// Writes `state/openclaw.json`: loopback on `port`, token auth, agent `main` on
+/// `fake/fake-model`, and `providers` (which must include `fake`).
+pub fn write_config(state: &Path, port: u16, providers: Value) {
+    let config = json!({
+        "gateway": {"port": port, "bind": "loopback", "auth": {"mode": "token", "token": TOKEN}},
+        "agents": {"defaults": {"model": {"primary": "fake/fake-model"}},
+            "list": [{"id": "main", "default": true}]},
+        "models": {"providers": providers},
+    });
+    std::fs::write(state.join("openclaw.json"), config.to_string()).expect("config");
+}
+
+/// One `chat.send` of `message` on `key` with idempotency key `run_id`; returns the time to the
+/// run's final (or aborted / error) `chat` event.
+pub async fn chat(c: &GatewayClient, key: &str, message: &str, run_id: &str) -> Duration {
+    let mut events = c.subscribe();
+    let t = Instant::now();
+    c.call(
+        "chat.send",
+        Some(json!({"sessionKey": key, "message": message, "idempotencyKey": run_id})),
+    )
+    .await
+    .expect("chat.send");
+    loop {
+        match events.recv().await {
+            Ok(f) if f["event"] == "chat" && f["payload"]["runId"] == run_id => {
+                let s = f["payload"]["state"].as_str().unwrap_or("");
+                if ["final", "aborted", "error"].contains(&s) {
+                    return t.elapsed();
+                }
+            }
+            Ok(_) => {}
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+            Err(_) => return t.elapsed(),
+        }
+    }
 }

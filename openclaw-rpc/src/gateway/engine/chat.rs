@@ -10,7 +10,7 @@ use openclaw_core::session::SessionManager;
 use serde_json::{Value, json};
 
 use super::Core;
-use super::live::{RunSpec, text_message};
+use super::live::text_message;
 use super::run::{TurnRequest, ensure_engine, outcome_of, recorded_outcome_of, spawn_run};
 use super::runs::{Cached, Outcome};
 use crate::gateway::backend::CallContext;
@@ -138,18 +138,12 @@ pub(crate) async fn chat_send(
     let rx = spawn_run(
         core,
         live,
-        TurnRequest {
-            spec: RunSpec {
-                run_id: idem.clone(),
-                origin: Some(ctx.conn_id().to_owned()),
-                depth: 0,
-                chain: Vec::new(),
-                tap: None,
-            },
+        TurnRequest::from_call(
+            ctx,
+            idem.clone(),
             message,
-            timeout: timeout.filter(|t| *t > 0).map(Duration::from_millis),
-            gate: Some(ctx.clone()),
-        },
+            timeout.filter(|t| *t > 0).map(Duration::from_millis),
+        ),
     );
     let core2 = core.clone();
     tokio::spawn(async move {
@@ -387,18 +381,12 @@ pub(crate) async fn agent(
     let rx = spawn_run(
         core,
         live,
-        TurnRequest {
-            spec: RunSpec {
-                run_id: idem.clone(),
-                origin: Some(ctx.conn_id().to_owned()),
-                depth: 0,
-                chain: Vec::new(),
-                tap: None,
-            },
+        TurnRequest::from_call(
+            &ctx,
+            idem.clone(),
             message,
-            timeout: timeout.filter(|t| *t > 0).map(Duration::from_secs),
-            gate: Some(ctx.clone()),
-        },
+            timeout.filter(|t| *t > 0).map(Duration::from_secs),
+        ),
     );
     let core2 = core.clone();
     let run_id = idem.clone();

@@ -97,6 +97,30 @@ pub(crate) struct TurnRequest {
     pub gate: Option<crate::gateway::backend::CallContext>,
 }
 
+impl TurnRequest {
+    /// A user run asked for by a client's call (`chat.send`, `agent`): its events go to that
+    /// connection, and its first event waits for the call's first response.
+    pub fn from_call(
+        ctx: &crate::gateway::backend::CallContext,
+        run_id: String,
+        message: String,
+        timeout: Option<Duration>,
+    ) -> TurnRequest {
+        TurnRequest {
+            spec: RunSpec {
+                run_id,
+                origin: Some(ctx.conn_id().to_owned()),
+                depth: 0,
+                chain: Vec::new(),
+                tap: None,
+            },
+            message,
+            timeout,
+            gate: Some(ctx.clone()),
+        }
+    }
+}
+
 /// Runs one turn to its end (waiting for earlier runs on the key first).
 pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest) -> Outcome {
     if let Some(ctx) = &req.gate {
