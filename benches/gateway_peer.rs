@@ -23,8 +23,8 @@ use serde_json::json;
 
 mod support;
 use support::{
-    Proc, TOKEN, chat, fake_provider, free_port, gateway_bin, pct, rss_kib, spawn_gateway,
-    start_fake_llm, write_config,
+    Proc, TOKEN, bench_chats, chat, child_pids, fake_llm_state, free_port, gateway_bin, pct,
+    rss_kib, spawn_gateway, start_fake_llm, wait_tcp_for,
 };
 
 /// What one gateway measured.
@@ -41,31 +41,7 @@ struct Column {
 
 /// RSS in KiB of `pid` and all its descendants.
 fn tree_rss_kib(pid: u32) -> u64 {
-    let mut total = rss_kib(pid);
-    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten();
-    for task in tasks.flatten() {
-        let children = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
-        for child in children.split_whitespace().filter_map(|c| c.parse().ok()) {
-            total += tree_rss_kib(child);
-        }
-    }
-    total
-}
-
-async fn wait_accepting(port: u16, limit: Duration) -> bool {
-    let t = Instant::now();
-    while t.elapsed() < limit {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return true;
-        }
-        tokio::time::sleep(Duration::from_millis(1)).await;
-    }
-    false
+    rss_kib(pid) + child_pids(pid).into_iter().map(tree_rss_kib).sum::<u64>()
 }
 
 /// Connects, retrying while the gateway refuses (the real one answers `UNAVAILABLE`, "gateway
@@ -92,7 +68,7 @@ async fn measure(name: &str, port: u16, chats: usize, spawn: impl FnOnce() -> Ch
     let child = spawn();
     let pid = child.id();
     let _gw = Proc(child);
-    if !wait_accepting(port, Duration::from_secs(120)).await {
+    if !wait_tcp_for(port, Duration::from_secs(120)).await {
         panic!("{name}: nothing accepted on port {port} within 120 s");
     }
     col.accept_ms = t.elapsed().as_secs_f64() * 1e3;
@@ -193,19 +169,9 @@ async fn main() {
     let Some(bin) = gateway_bin() else {
         return;
     };
-    let chats: usize = std::env::var("BENCH_CHATS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(40);
+    let chats = bench_chats(40);
     let (_fake, fake_port) = start_fake_llm().await;
-
-    let state = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    write_config(
-        state.path(),
-        port,
-        json!({"fake": fake_provider(&format!("http://127.0.0.1:{fake_port}/v1"))}),
-    );
+    let (state, port) = fake_llm_state(fake_port);
     let ours = measure("ours", port, chats, || {
         spawn_gateway(&bin, state.path(), &[])
     })

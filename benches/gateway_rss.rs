@@ -13,28 +13,18 @@ use std::process::Command;
 use std::time::Duration;
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
-use serde_json::json;
 
 mod support;
 use support::{
-    Proc, TOKEN, chat, fake_provider, free_port, gateway_bin, rss_kib, spawn_gateway,
-    start_fake_llm, wait_tcp, write_config,
+    Proc, TOKEN, bench_chats, chat, child_pids, fake_llm_state, gateway_bin, rss_kib,
+    spawn_gateway, start_fake_llm, wait_tcp,
 };
 
 /// The pid whose RSS counts: the gateway itself, or the wrapped gateway's deepest child.
 fn target_pid(pid: u32) -> u32 {
-    let mut p = pid;
-    loop {
-        let children =
-            std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).unwrap_or_default();
-        match children
-            .split_whitespace()
-            .last()
-            .and_then(|c| c.parse().ok())
-        {
-            Some(c) => p = c,
-            None => return p,
-        }
+    match child_pids(pid).last() {
+        Some(&c) => target_pid(c),
+        None => pid,
     }
 }
 
@@ -43,18 +33,9 @@ async fn main() {
     let Some(bin) = gateway_bin() else {
         return;
     };
-    let n: usize = std::env::var("BENCH_CHATS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1000);
+    let n = bench_chats(1000);
     let (_fake, fake_port) = start_fake_llm().await;
-    let state = tempfile::tempdir().expect("tempdir");
-    let port = free_port();
-    write_config(
-        state.path(),
-        port,
-        json!({"fake": fake_provider(&format!("http://127.0.0.1:{fake_port}/v1"))}),
-    );
+    let (state, port) = fake_llm_state(fake_port);
     let wrap = std::env::var("OPENCLAW_WRAP").unwrap_or_default();
     let wrap: Vec<String> = wrap.split_whitespace().map(String::from).collect();
     let child = spawn_gateway(&bin, state.path(), &wrap);

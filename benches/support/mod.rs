@@ -54,7 +54,13 @@ impl Drop for Proc {
 
 /// Waits (up to about 4 s) until something accepts on 127.0.0.1:`port`.
 pub async fn wait_tcp(port: u16) -> bool {
-    for _ in 0..20_000 {
+    wait_tcp_for(port, Duration::from_secs(4)).await
+}
+
+/// Waits up to `limit` until something accepts on 127.0.0.1:`port`, polling every 200 µs.
+pub async fn wait_tcp_for(port: u16, limit: Duration) -> bool {
+    let t = Instant::now();
+    while t.elapsed() < limit {
         if tokio::net::TcpStream::connect(("127.0.0.1", port))
             .await
             .is_ok()
@@ -64,6 +70,45 @@ pub async fn wait_tcp(port: u16) -> bool {
         tokio::time::sleep(Duration::from_micros(200)).await;
     }
     false
+}
+
+/// The direct children of `pid` (over all its threads).
+pub fn child_pids(pid: u32) -> Vec<u32> {
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .flatten();
+    tasks
+        .flat_map(|task| {
+            let children =
+                std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+            children
+                .split_whitespace()
+                .filter_map(|c| c.parse().ok())
+                .collect::<Vec<u32>>()
+        })
+        .collect()
+}
+
+/// `BENCH_CHATS`, else `default`.
+pub fn bench_chats(default: usize) -> usize {
+    std::env::var("BENCH_CHATS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// A throwaway state dir whose config serves agent `main` from fake_llm.py at `fake_port`, and
+/// a free port for the gateway (written into the config).
+pub fn fake_llm_state(fake_port: u16) -> (tempfile::TempDir, u16) {
+    let state = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    write_config(
+        state.path(),
+        port,
+        json!({"fake": fake_provider(&format!("http://127.0.0.1:{fake_port}/v1"))}),
+    );
+    (state, port)
 }
 
 /// `shared/fake_llm.py`: `FAKE_LLM`, else beside the repository.
