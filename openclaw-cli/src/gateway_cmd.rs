@@ -1,5 +1,5 @@
 //! `openclaw gateway run [--port N] [--bind loopback|lan]`: serve the OpenClaw gateway with the
-//! agent engine behind it (options from `openclaw_rpc::gateway::engine::options_from_env`).
+//! agent engine behind it (options from `openclaw_gateway::agent_host::options_from_env`).
 
 use clap::{Args, Subcommand, ValueEnum};
 
@@ -30,7 +30,7 @@ pub struct RunArgs {
 /// Run a gateway subcommand; returns the exit code.
 pub fn run(cmd: GatewayCommand) -> i32 {
     let GatewayCommand::Run(args) = cmd;
-    let mut opts = match openclaw_rpc::gateway::engine::options_from_env() {
+    let mut opts = match openclaw_gateway::agent_host::options_from_env() {
         Ok(o) => o,
         Err(e) => {
             eprintln!("openclaw gateway run: {e}");
@@ -41,8 +41,8 @@ pub fn run(cmd: GatewayCommand) -> i32 {
         opts.config.port = port;
     }
     match args.bind {
-        Some(Bind::Loopback) => opts.config.bind = openclaw_rpc::gateway::BindMode::Loopback,
-        Some(Bind::Lan) => opts.config.bind = openclaw_rpc::gateway::BindMode::Lan,
+        Some(Bind::Loopback) => opts.config.bind = openclaw_gateway::BindMode::Loopback,
+        Some(Bind::Lan) => opts.config.bind = openclaw_gateway::BindMode::Lan,
         None => {}
     }
     crate::malloc_tune::apply();
@@ -53,7 +53,7 @@ pub fn run(cmd: GatewayCommand) -> i32 {
             return 1;
         }
     };
-    let result = runtime.block_on(openclaw_rpc::gateway::run(opts));
+    let result = runtime.block_on(openclaw_gateway::run(opts));
     // Do not wait for stragglers: the gateway has already closed every socket.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     match result {

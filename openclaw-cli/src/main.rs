@@ -6,9 +6,9 @@ mod agent_args;
 mod agent_mode;
 mod cli;
 mod cmd;
-mod engine_backend;
 mod error;
 mod gateway_cmd;
+mod in_process;
 mod malloc_tune;
 mod output;
 

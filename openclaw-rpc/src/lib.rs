@@ -1,8 +1,8 @@
-//! Transports over openclaw-core: the JSONL RPC mode (`stdio`, a drop-in for pi's protocol,
-//! with its typed `client` and the one-shot `print` modes) and the OpenClaw WebSocket gateway
-//! (`gateway`).
+//! The headless side of openclaw over openclaw-core: pi's JSONL RPC mode (`stdio`, a drop-in for
+//! pi's protocol), the one-shot `print` modes, and the typed `client`s — one for a spawned
+//! `openclaw --mode rpc`, one for the OpenClaw gateway protocol (the server itself lives in the
+//! `openclaw-gateway` crate).
 
 pub mod client;
-pub mod gateway;
 pub mod print;
 pub mod stdio;

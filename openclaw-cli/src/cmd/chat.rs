@@ -16,8 +16,8 @@ use tokio::sync::mpsc::UnboundedReceiver;
 use super::runtime;
 use super::tui::start_engine;
 use crate::agent_args::AgentArgs;
-use crate::engine_backend::EngineBackend;
 use crate::error::{CliError, CliResult};
+use crate::in_process::InProcessBackend;
 
 const HELP: &str = "commands: /model [provider/id]  /thinking <level>  /new  /resume [n]  /name <name>  /help  /quit";
 
@@ -138,7 +138,7 @@ impl Printer {
 async fn wait_for_end(
     events: &mut UnboundedReceiver<BackendEvent>,
     printer: &mut Printer,
-    backend: &EngineBackend,
+    backend: &InProcessBackend,
 ) {
     loop {
         tokio::select! {
@@ -159,7 +159,7 @@ async fn wait_for_end(
 }
 
 async fn slash(
-    backend: &EngineBackend,
+    backend: &InProcessBackend,
     line: &str,
     sessions: &mut Vec<String>,
 ) -> Result<bool, String> {
@@ -240,7 +240,7 @@ async fn slash(
 
 /// One line of input: a slash command, or a message to send. True when the user asked to leave.
 async fn handle_line(
-    backend: &EngineBackend,
+    backend: &InProcessBackend,
     events: &mut UnboundedReceiver<BackendEvent>,
     printer: &mut Printer,
     sessions: &mut Vec<String>,
@@ -260,7 +260,7 @@ async fn handle_line(
 }
 
 async fn send(
-    backend: &EngineBackend,
+    backend: &InProcessBackend,
     events: &mut UnboundedReceiver<BackendEvent>,
     printer: &mut Printer,
     text: String,

@@ -11,8 +11,8 @@ use super::runtime;
 use crate::agent_args::AgentArgs;
 use crate::agent_mode::engine_config;
 use crate::cli::GatewayTarget;
-use crate::engine_backend::EngineBackend;
 use crate::error::{CliError, CliResult};
+use crate::in_process::InProcessBackend;
 
 /// A user-facing error for an engine that would not start.
 pub(crate) fn engine_error(e: EngineError) -> CliError {
@@ -34,12 +34,12 @@ pub(crate) fn engine_error(e: EngineError) -> CliError {
 }
 
 /// Starts the engine from the agent flags.
-pub(crate) async fn start_engine(args: &AgentArgs) -> CliResult<EngineBackend> {
+pub(crate) async fn start_engine(args: &AgentArgs) -> CliResult<InProcessBackend> {
     let cfg = engine_config(args).map_err(CliError::usage)?;
     let dir = cfg.default_session_dir();
     let (engine, warnings) = Engine::start(cfg).await.map_err(engine_error)?;
     // The TUI shows warnings as notices; the REPL prints them (the screen may already be up).
-    Ok(EngineBackend::new(engine, dir, warnings))
+    Ok(InProcessBackend::new(engine, dir, warnings))
 }
 
 /// The gateway error with the URL tried and how to start one.

@@ -174,7 +174,7 @@ impl Authenticator {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::gateway::config::RateLimitConfig;
+    use crate::config::RateLimitConfig;
 
     fn auth(max: u32, exempt: bool) -> Authenticator {
         Authenticator::new(AuthConfig {

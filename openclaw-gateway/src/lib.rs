@@ -11,12 +11,12 @@
 //! Start with [`GatewayOptions::from_env`] and [`run`], or [`Gateway::start`] in tests (bind
 //! port 0 and read [`Gateway::local_addr`]).
 
+pub mod agent_host;
 pub mod auth;
 pub mod backend;
 pub mod config;
 mod conn;
 pub mod device;
-pub mod engine;
 mod handshake;
 mod http;
 pub mod hub;

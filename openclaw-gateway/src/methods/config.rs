@@ -10,8 +10,8 @@ use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
 
 use super::params::Params;
-use crate::gateway::config::{ConfigSource, GatewayConfig, parse_json5, process_env};
-use crate::gateway::state::Shared;
+use crate::config::{ConfigSource, GatewayConfig, parse_json5, process_env};
+use crate::state::Shared;
 
 /// What a redacted secret looks like.
 pub const REDACTED: &str = "__OPENCLAW_REDACTED__";

@@ -16,8 +16,8 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
-use crate::gateway::backend::EventSink;
-use crate::gateway::state::now_ms;
+use crate::backend::EventSink;
+use crate::state::now_ms;
 
 const DELTA_THROTTLE: Duration = Duration::from_millis(150);
 

@@ -6,7 +6,7 @@ use openclaw_core::protocol::ErrorShape;
 use serde_json::{Value, json};
 
 use super::params::Params;
-use crate::gateway::state::{Shared, now_ms};
+use crate::state::{Shared, now_ms};
 
 pub(crate) fn list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
     p.closed(&[])?;

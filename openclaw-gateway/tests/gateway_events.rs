@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use common::*;
 use futures::StreamExt;
-use openclaw_rpc::gateway::Limits;
+use openclaw_gateway::Limits;
 use serde_json::{Value, json};
 
 fn fast_ticks() -> Setup {
@@ -244,7 +244,7 @@ async fn http_probes_are_open_and_everything_else_needs_the_bearer() {
 
 #[tokio::test]
 async fn refuses_to_bind_beyond_loopback_without_auth() {
-    use openclaw_rpc::gateway::{BindMode, ConfigSource, Gateway, GatewayError, GatewayOptions};
+    use openclaw_gateway::{BindMode, ConfigSource, Gateway, GatewayError, GatewayOptions};
     let dir = tempfile::tempdir().unwrap();
     let source = ConfigSource {
         path: dir.path().join("openclaw.json"),

@@ -6,8 +6,8 @@ use openclaw_core::protocol::{ErrorShape, details};
 use serde_json::{Value, json};
 
 use super::params::Params;
-use crate::gateway::roster::{Roster, configured_models};
-use crate::gateway::state::Shared;
+use crate::roster::{Roster, configured_models};
+use crate::state::Shared;
 
 pub(crate) fn models_list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&[

@@ -8,8 +8,8 @@ use openclaw_core::protocol::ErrorShape;
 use serde_json::{Value, json};
 
 use super::params::Params;
-use crate::gateway::roster::Roster;
-use crate::gateway::state::{Shared, now_ms};
+use crate::roster::Roster;
+use crate::state::{Shared, now_ms};
 
 /// The typed health summary (the `health` result, `health` event and hello-ok snapshot).
 pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use openclaw_rpc::gateway::{ConfigSource, Gateway, GatewayBackend, GatewayOptions, Limits};
+use openclaw_gateway::{ConfigSource, Gateway, GatewayBackend, GatewayOptions, Limits};
 use serde_json::{Value, json};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use super::Core;
 use super::workspace;
-use crate::gateway::methods::params::Params;
+use crate::methods::params::Params;
 
 pub(crate) fn agent_files(
     core: &Arc<Core>,

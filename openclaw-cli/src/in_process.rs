@@ -40,7 +40,7 @@ fn choice(m: &Model, available: bool) -> ModelChoice {
 }
 
 /// The engine plus the listener feeding the screen.
-pub struct EngineBackend {
+pub struct InProcessBackend {
     engine: Engine,
     default_session_dir: PathBuf,
     /// Start-up warnings, shown once the screen subscribes.
@@ -48,11 +48,11 @@ pub struct EngineBackend {
     subscription: Mutex<Option<Subscription>>,
 }
 
-impl EngineBackend {
+impl InProcessBackend {
     /// Wraps a started engine; `default_session_dir` is where /resume looks when the current
     /// session has no file yet.
     pub fn new(engine: Engine, default_session_dir: PathBuf, warnings: Vec<String>) -> Self {
-        EngineBackend {
+        InProcessBackend {
             engine,
             default_session_dir,
             warnings,
@@ -75,7 +75,7 @@ impl EngineBackend {
 }
 
 #[async_trait]
-impl ChatBackend for EngineBackend {
+impl ChatBackend for InProcessBackend {
     fn location(&self) -> String {
         "local".into()
     }

@@ -12,7 +12,7 @@ use std::sync::Arc;
 use openclaw_core::CancellationToken;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::gateway::RunLanes;
+use crate::RunLanes;
 
 /// The lanes' semaphores.
 pub(crate) struct Lanes {

@@ -1,4 +1,4 @@
-//! The agent engine behind the gateway: [`EngineBackend`] implements
+//! The agent host behind the gateway: [`AgentHost`] implements
 //! [`GatewayBackend`](super::GatewayBackend) over openclaw-core's
 //! [`Engine`](openclaw_core::engine::Engine).
 //!
@@ -60,9 +60,9 @@ pub const IN_USE_GRACE: Duration = Duration::from_secs(5);
 /// An idle engine is dropped after this long.
 pub const IDLE_DROP: Duration = Duration::from_secs(600);
 
-/// The engine backend.
+/// The agent host: agents, their sessions, live engines and runs.
 #[derive(Clone)]
-pub struct EngineBackend {
+pub struct AgentHost {
     core: Arc<Core>,
 }
 
@@ -86,7 +86,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
-impl EngineBackend {
+impl AgentHost {
     /// A backend for the agents of `config`, keeping state under `state_dir`.
     pub fn new(config: Value, state_dir: PathBuf) -> Self {
         let roster = Roster::from_config(&config, &state_dir);
@@ -122,7 +122,7 @@ impl EngineBackend {
                 tracing::warn!("cannot seed the workspace of agent {}: {e}", a.id);
             }
         }
-        EngineBackend { core }
+        AgentHost { core }
     }
 
     /// How many sessions have a live engine.
@@ -239,7 +239,7 @@ impl Core {
 }
 
 #[async_trait]
-impl GatewayBackend for EngineBackend {
+impl GatewayBackend for AgentHost {
     async fn call(
         &self,
         method: &str,
@@ -321,7 +321,7 @@ impl GatewayBackend for EngineBackend {
 /// settings and the engine backend.
 pub fn options_from_env() -> Result<GatewayOptions, GatewayError> {
     let mut opts = GatewayOptions::from_env()?;
-    let backend = EngineBackend::new(opts.source.value.clone(), opts.state_dir.clone());
+    let backend = AgentHost::new(opts.source.value.clone(), opts.state_dir.clone());
     opts.backend = Arc::new(backend);
     Ok(opts)
 }
@@ -337,7 +337,7 @@ fn lane_sizes(config: &Value) -> super::RunLanes {
 
 /// Uses the engine backend in already-built options (tests, embedders).
 pub fn with_engine(mut opts: GatewayOptions) -> GatewayOptions {
-    opts.backend = Arc::new(EngineBackend::new(
+    opts.backend = Arc::new(AgentHost::new(
         opts.source.value.clone(),
         opts.state_dir.clone(),
     ));

@@ -20,7 +20,7 @@ use tokio::sync::mpsc;
 use super::Core;
 use super::live::{RunSpec, Tap};
 use super::run::{RunHandle, TurnRequest, outcome_of, spawn_run};
-use crate::gateway::state::now_ms;
+use crate::state::now_ms;
 
 /// Tools `/tools/invoke` refuses unless `gateway.tools.allow` lists them (OpenClaw's list plus
 /// our names for shell and file writes).

@@ -19,7 +19,7 @@ use super::live::{Live, RunSpec, RunState, text_message};
 use super::runs::{Outcome, RunResult};
 use super::store::stamp_new;
 use super::workspace;
-use crate::gateway::state::now_ms;
+use crate::state::now_ms;
 
 /// The live engine of `live`, started from its transcript (or a new one) when absent.
 pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<Engine, String> {
@@ -94,14 +94,14 @@ pub(crate) struct TurnRequest {
     pub message: String,
     pub timeout: Option<Duration>,
     /// The call whose first `res` must go out before the run's first event.
-    pub gate: Option<crate::gateway::backend::CallContext>,
+    pub gate: Option<crate::backend::CallContext>,
 }
 
 impl TurnRequest {
     /// A user run asked for by a client's call (`chat.send`, `agent`): its events go to that
     /// connection, and its first event waits for the call's first response.
     pub fn from_call(
-        ctx: &crate::gateway::backend::CallContext,
+        ctx: &crate::backend::CallContext,
         run_id: String,
         message: String,
         timeout: Option<Duration>,

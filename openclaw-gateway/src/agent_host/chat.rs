@@ -13,9 +13,9 @@ use super::Core;
 use super::live::text_message;
 use super::run::{TurnRequest, ensure_engine, outcome_of, recorded_outcome_of, spawn_run};
 use super::runs::{Cached, Outcome};
-use crate::gateway::backend::CallContext;
-use crate::gateway::methods::params::Params;
-use crate::gateway::state::now_ms;
+use crate::backend::CallContext;
+use crate::methods::params::Params;
+use crate::state::now_ms;
 
 const CHAT_SEND_KEYS: &[&str] = &[
     "sessionKey",

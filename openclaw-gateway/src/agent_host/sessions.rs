@@ -13,9 +13,9 @@ use super::Core;
 use super::chat::{abort_key, resolve_key, session_messages};
 use super::live::RunSpec;
 use super::run::{TurnRequest, ensure_engine, spawn_run};
-use crate::gateway::backend::CallContext;
-use crate::gateway::methods::params::Params;
-use crate::gateway::state::now_ms;
+use crate::backend::CallContext;
+use crate::methods::params::Params;
+use crate::state::now_ms;
 
 /// An index entry as a `SessionRow`.
 fn row(core: &Core, key: &str, entry: &Map<String, Value>) -> Value {

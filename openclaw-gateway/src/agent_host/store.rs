@@ -19,7 +19,7 @@ pub struct SessionStore {
 }
 
 fn now_ms() -> u64 {
-    crate::gateway::state::now_ms()
+    crate::state::now_ms()
 }
 
 impl SessionStore {

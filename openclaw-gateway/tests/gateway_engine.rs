@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Client, Setup, TOKEN, TestGateway};
-use openclaw_rpc::gateway::engine::EngineBackend;
+use openclaw_gateway::agent_host::AgentHost;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -87,7 +87,7 @@ async fn gateway_with(fake: &Fake, defaults: Value) -> TestGateway {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().to_owned();
     std::fs::write(state.join("openclaw.json"), config.to_string()).unwrap();
-    let backend = Arc::new(EngineBackend::new(config.clone(), state.clone()));
+    let backend = Arc::new(AgentHost::new(config.clone(), state.clone()));
     let mut tg = common::start(Setup {
         config,
         backend: Some(backend),

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use common::*;
 use openclaw_core::protocol::ErrorShape;
-use openclaw_rpc::gateway::{CallContext, GatewayBackend, Limits};
+use openclaw_gateway::{CallContext, GatewayBackend, Limits};
 use serde_json::{Value, json};
 
 #[tokio::test]
