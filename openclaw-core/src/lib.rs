@@ -13,6 +13,7 @@ pub mod config;
 #[cfg(feature = "tokio")]
 pub mod engine;
 pub mod event;
+pub mod fsutil;
 pub mod message;
 pub mod model;
 #[doc(hidden)]

@@ -226,18 +226,11 @@ impl Settings {
             path: path.clone(),
             source,
         };
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(write_err)?;
-        }
         let mut text = serde_json::to_string_pretty(&Value::Object(self.global.clone()))
             .map_err(|e| write_err(std::io::Error::other(e)))?;
         text.push('\n');
-        let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
-        std::fs::write(&tmp, text).map_err(write_err)?;
-        std::fs::rename(&tmp, path).map_err(|e| {
-            let _ = std::fs::remove_file(&tmp);
-            write_err(e)
-        })
+        crate::fsutil::atomic_write(path, text.as_bytes(), crate::fsutil::Permissions::Default)
+            .map_err(write_err)
     }
 }
 

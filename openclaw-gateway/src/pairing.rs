@@ -34,12 +34,8 @@ fn read_map(path: &Path) -> Map<String, Value> {
 }
 
 fn write_map(path: &Path, map: &Map<String, Value>) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, serde_json::to_vec_pretty(map).unwrap_or_default())?;
-    std::fs::rename(tmp, path)
+    let text = serde_json::to_vec_pretty(map).map_err(std::io::Error::other)?;
+    openclaw_core::fsutil::atomic_write(path, &text, openclaw_core::fsutil::Permissions::Private)
 }
 
 impl PairingStore {

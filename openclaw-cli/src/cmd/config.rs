@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use openclaw_core::config::{self, OpenClawConfig};
+use openclaw_core::fsutil::{Permissions, atomic_write};
 use serde_json::{Map, Value, json};
 
 use crate::cli::ConfigCmd;
@@ -124,12 +125,7 @@ pub(crate) fn write_raw(path: &Path, doc: &Value) -> CliResult {
             "the change would make the configuration invalid: {e}"
         ))
     })?;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)?;
+    atomic_write(path, text.as_bytes(), Permissions::Private)?;
     Ok(())
 }
 

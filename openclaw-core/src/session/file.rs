@@ -271,32 +271,17 @@ pub fn render(header: &SessionHeader, entries: &[SessionEntry]) -> String {
     out
 }
 
-/// Replace a file's content atomically: write a temporary file beside it, sync, rename.
+/// Replace a file's content atomically (see [`crate::fsutil::atomic_write`]).
 pub fn write_atomic(path: &Path, content: &str) -> Result<(), SessionError> {
-    let err = |source| SessionError::Write {
+    crate::fsutil::atomic_write(
+        path,
+        content.as_bytes(),
+        crate::fsutil::Permissions::Default,
+    )
+    .map_err(|source| SessionError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    if let Some(dir) = path.parent() {
-        if !dir.as_os_str().is_empty() {
-            fs::create_dir_all(dir).map_err(err)?;
-        }
-    }
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_else(|| "session".into());
-    let tmp = path.with_file_name(format!(".{file_name}.{}.tmp", std::process::id()));
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(content.as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map_err(err)
+    })
 }
 
 /// Append `text` (whole lines, each ending in `\n`) with a single `write` call, then flush.

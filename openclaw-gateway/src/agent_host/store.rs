@@ -168,13 +168,8 @@ impl SessionStore {
 }
 
 fn write_atomic(path: &Path, entries: &Map<String, Value>) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension(format!("json.tmp-{}", std::process::id()));
     let text = serde_json::to_vec_pretty(entries).map_err(std::io::Error::other)?;
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(&tmp, path)
+    openclaw_core::fsutil::atomic_write(path, &text, openclaw_core::fsutil::Permissions::Default)
 }
 
 /// A fresh entry's timestamps (`sessionStartedAt`, `updatedAt`, `lastInteractionAt`).

@@ -166,11 +166,12 @@ pub fn get_file(workspace: &Path, name: &str) -> Value {
 
 /// Writes one file (`agents.files.set`) and returns its row.
 pub fn set_file(workspace: &Path, name: &str, content: &str) -> std::io::Result<Value> {
-    std::fs::create_dir_all(workspace)?;
     let path: PathBuf = workspace.join(name);
-    let tmp = workspace.join(format!(".{name}.tmp-{}", std::process::id()));
-    std::fs::write(&tmp, content)?;
-    std::fs::rename(&tmp, &path)?;
+    openclaw_core::fsutil::atomic_write(
+        &path,
+        content.as_bytes(),
+        openclaw_core::fsutil::Permissions::Default,
+    )?;
     Ok(file_row(workspace, name, true))
 }
 

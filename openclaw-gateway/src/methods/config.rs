@@ -182,12 +182,11 @@ fn write(
 }
 
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let tmp = path.with_extension("json.tmp");
-    std::fs::write(&tmp, text)?;
-    std::fs::rename(tmp, path)
+    openclaw_core::fsutil::atomic_write(
+        path,
+        text.as_bytes(),
+        openclaw_core::fsutil::Permissions::Private,
+    )
 }
 
 fn parse_raw(shared: &Shared, method: &str, raw: &str) -> Result<Value, ErrorShape> {
