@@ -272,3 +272,69 @@ fn gateway_client_commands_against_a_running_gateway() {
     let _ = gateway.kill();
     let _ = gateway.wait();
 }
+
+/// A first `openclaw gateway run` with no `gateway.auth` makes a token, keeps it owner-only in
+/// openclaw.json (never printing it), refuses clients without it, and the CLI on the same
+/// machine finds it by itself.
+#[test]
+fn a_first_gateway_makes_a_token_that_local_commands_find_by_themselves() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let Some(home) = Home::start() else { return };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let log = home.path().join("gateway.stderr");
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["gateway", "run", "--port", &port.to_string()])
+        .env("HOME", home.path())
+        .env("OPENCLAW_STATE_DIR", home.state_dir())
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .env_remove("OPENCLAW_GATEWAY_PASSWORD")
+        .env_remove("OPENCLAW_CONFIG_PATH")
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "gateway did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let url = format!("ws://127.0.0.1:{port}");
+    let config = home.state_dir().join("openclaw.json");
+    let doc: Value = json5::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let token = doc["gateway"]["auth"]["token"].as_str().unwrap().to_owned();
+    assert!(token.len() >= 43, "{token}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&config).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let call = home.run(&["gateway", "call", "health", "--url", &url], "");
+    assert!(call.status.success(), "{}", stderr(&call));
+    let health = home.run(&["health", "--url", &url], "");
+    assert!(health.status.success(), "{}", stderr(&health));
+    let refused = home.run(
+        &["gateway", "status", "--url", &url, "--token", "guess"],
+        "",
+    );
+    assert_eq!(refused.status.code(), Some(1));
+
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    let printed = std::fs::read_to_string(&log).unwrap();
+    assert!(printed.contains(&config.display().to_string()), "{printed}");
+    assert!(
+        !printed.contains(&token),
+        "the token was printed: {printed}"
+    );
+}

@@ -186,6 +186,14 @@ impl std::fmt::Debug for AuthConfig {
     }
 }
 
+impl AuthConfig {
+    /// Token auth with no token yet: the gateway makes one on first start
+    /// (`crate::first_token`).
+    pub fn needs_token(&self) -> bool {
+        self.mode == AuthMode::Token && self.token.is_none()
+    }
+}
+
 /// `gateway.bind`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BindMode {
@@ -215,6 +223,9 @@ pub struct GatewayConfig {
     pub auth: AuthConfig,
     /// Pre-auth handshake timeout (`gateway.handshakeTimeoutMs`, env `OPENCLAW_HANDSHAKE_TIMEOUT_MS`).
     pub handshake_timeout_ms: u64,
+    /// `gateway.controlUi.allowedOrigins`: browser origins allowed besides the gateway's own
+    /// (`*` allows any).
+    pub allowed_origins: Vec<String>,
     /// How many runs execute at once (`agents.defaults.maxConcurrent` and
     /// `agents.defaults.subagents.maxConcurrent`).
     pub lanes: RunLanes,
@@ -281,24 +292,25 @@ impl Default for GatewayConfig {
             port: DEFAULT_PORT,
             bind: BindMode::Loopback,
             auth: AuthConfig {
-                mode: AuthMode::None,
+                mode: AuthMode::Token,
                 token: None,
                 password: None,
                 rate_limit: RateLimitConfig::default(),
             },
             handshake_timeout_ms: 15_000,
+            allowed_origins: Vec::new(),
             lanes: RunLanes::default(),
         }
     }
 }
 
 /// Reads typed values out of the config, reporting the dotted key and its file position.
-struct Reader<'a> {
-    source: Option<(&'a Path, &'a str)>,
+pub(crate) struct Reader<'a> {
+    pub(crate) source: Option<(&'a Path, &'a str)>,
 }
 
 impl Reader<'_> {
-    fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+    pub(crate) fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
         let (file, line, column) = match self.source {
             Some((path, text)) => {
                 let (line, column) = locate_key(text, key).unzip();
@@ -315,7 +327,7 @@ impl Reader<'_> {
         }
     }
 
-    fn object<'v>(
+    pub(crate) fn object<'v>(
         &self,
         v: Option<&'v Value>,
         key: &str,
@@ -327,7 +339,11 @@ impl Reader<'_> {
         }
     }
 
-    fn string(&self, v: Option<&Value>, key: &str) -> Result<Option<String>, ConfigError> {
+    pub(crate) fn string(
+        &self,
+        v: Option<&Value>,
+        key: &str,
+    ) -> Result<Option<String>, ConfigError> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(Value::String(s)) => Ok(Some(s.clone())),
@@ -335,7 +351,12 @@ impl Reader<'_> {
         }
     }
 
-    fn uint(&self, v: Option<&Value>, key: &str, max: u64) -> Result<Option<u64>, ConfigError> {
+    pub(crate) fn uint(
+        &self,
+        v: Option<&Value>,
+        key: &str,
+        max: u64,
+    ) -> Result<Option<u64>, ConfigError> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(n) => match n.as_u64().or_else(|| {
@@ -349,7 +370,11 @@ impl Reader<'_> {
         }
     }
 
-    fn boolean(&self, v: Option<&Value>, key: &str) -> Result<Option<bool>, ConfigError> {
+    pub(crate) fn boolean(
+        &self,
+        v: Option<&Value>,
+        key: &str,
+    ) -> Result<Option<bool>, ConfigError> {
         match v {
             None | Some(Value::Null) => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),
@@ -434,6 +459,7 @@ impl GatewayConfig {
         )? {
             cfg.handshake_timeout_ms = ms.max(1);
         }
+        cfg.allowed_origins = allowed_origins(&r, gw)?;
         let auth = r.object(gw.get("auth"), "gateway.auth")?;
         let get = |k: &str| auth.and_then(|a| a.get(k));
         cfg.auth.token = r
@@ -492,11 +518,12 @@ impl GatewayConfig {
                     format!("unknown auth mode {other:?} (expected token, password or none)"),
                 ));
             }
-            None if cfg.auth.token.is_some() => AuthMode::Token,
-            None if cfg.auth.password.is_some() => AuthMode::Password,
-            None => AuthMode::None,
+            None if cfg.auth.password.is_some() && cfg.auth.token.is_none() => AuthMode::Password,
+            // No secret configured: token auth, with a token made on first start.
+            None => AuthMode::Token,
         };
-        if cfg.auth.mode == AuthMode::Token && cfg.auth.token.is_none() {
+        let explicit_token = mode.as_deref() == Some("token");
+        if explicit_token && cfg.auth.token.is_none() {
             return Err(r.invalid(
                 "gateway.auth.token",
                 "auth mode \"token\" needs gateway.auth.token or OPENCLAW_GATEWAY_TOKEN",
@@ -523,9 +550,7 @@ impl GatewayConfig {
         if self.auth.password.is_none() {
             self.auth.password = nonempty("OPENCLAW_GATEWAY_PASSWORD");
         }
-        if self.auth.mode == AuthMode::None && self.auth.token.is_some() {
-            self.auth.mode = AuthMode::Token;
-        } else if self.auth.mode == AuthMode::None && self.auth.password.is_some() {
+        if self.auth.token.is_none() && self.auth.password.is_some() {
             self.auth.mode = AuthMode::Password;
         }
         if let Some(port) = nonempty("OPENCLAW_GATEWAY_PORT") {
@@ -539,6 +564,23 @@ impl GatewayConfig {
                 .map_err(|_| r.invalid("OPENCLAW_HANDSHAKE_TIMEOUT_MS", "expected milliseconds"))?;
         }
         Ok(())
+    }
+}
+
+/// `gateway.controlUi.allowedOrigins`: a list of origins (`scheme://host[:port]`) or `*`.
+fn allowed_origins(r: &Reader<'_>, gw: &Map<String, Value>) -> Result<Vec<String>, ConfigError> {
+    const KEY: &str = "gateway.controlUi.allowedOrigins";
+    let ui = r.object(gw.get("controlUi"), "gateway.controlUi")?;
+    match ui.and_then(|u| u.get("allowedOrigins")) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v.as_str() {
+                Some(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+                _ => Err(r.invalid(KEY, "expected a list of origins like \"https://host:port\"")),
+            })
+            .collect(),
+        Some(_) => Err(r.invalid(KEY, "expected a list of origins")),
     }
 }
 

@@ -1,5 +1,6 @@
 //! One WebSocket connection from upgrade to close: the `connect.challenge`, the pre-auth phase
-//! (first frame must be `connect`, 64 KiB limit, timeout), then the request loop, with a
+//! (first frame must be `connect`, 64 KiB limit held by the transport's read budget, timeout),
+//! then the request loop, with a
 //! separate writer task fed by the connection's [`Outbound`] queue.
 
 use std::net::SocketAddr;
@@ -7,7 +8,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket};
 use futures::stream::{SplitSink, SplitStream};
 use futures::{SinkExt, StreamExt};
 use openclaw_core::CancellationToken;
@@ -17,17 +17,20 @@ use openclaw_core::protocol::{
 };
 use serde_json::Value;
 use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use super::handshake::{self, Rejection};
 use super::hub::{Connection, Outbound, Outgoing};
 use super::methods;
 use super::state::{Shared, now_ms};
+use super::upgrade::{ReadGate, Socket, Upgraded};
 
 /// At most this many queued frames are written together before a flush.
 const MAX_BATCH: usize = 64;
 
 async fn writer(
-    mut sink: SplitSink<WebSocket, Message>,
+    mut sink: SplitSink<Socket, Message>,
     mut rx: mpsc::UnboundedReceiver<Outgoing>,
     buffered: Arc<AtomicU64>,
     kill: CancellationToken,
@@ -84,7 +87,7 @@ async fn writer(
             None | Some(Outgoing::Text(_)) => {}
             Some(Outgoing::Close(code, reason)) => {
                 let frame = CloseFrame {
-                    code,
+                    code: code.into(),
                     reason: reason.into(),
                 };
                 let _ = tokio::time::timeout(
@@ -105,7 +108,17 @@ async fn finish(writer: tokio::task::JoinHandle<()>) {
 }
 
 /// Serves one upgraded socket until it closes.
-pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: SocketAddr) {
+pub(crate) async fn serve(
+    shared: Arc<Shared>,
+    up: Upgraded,
+    remote: SocketAddr,
+    foreign_origin: Option<String>,
+) {
+    let Upgraded {
+        socket,
+        gate,
+        permit,
+    } = up;
     let (sink, mut stream) = socket.split();
     let (out, rx, buffered, kill) = Outbound::new(shared.limits.max_buffered_bytes);
     let writer = tokio::spawn(writer(sink, rx, buffered, kill.clone()));
@@ -124,7 +137,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: Socket
     let timeout = Duration::from_millis(shared.gateway.handshake_timeout_ms);
     let accepted = tokio::select! {
         _ = kill.cancelled() => None,
-        r = tokio::time::timeout(timeout, preauth(&shared, &mut stream, &out, remote, &nonce)) => match r {
+        r = tokio::time::timeout(timeout, preauth(&shared, &mut stream, &out, remote, &nonce, foreign_origin.as_deref())) => match r {
             Ok(r) => r,
             Err(_) => {
                 out.close(1000, "");
@@ -136,6 +149,7 @@ pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: Socket
         finish(writer).await;
         return;
     };
+    open_gate(&gate, permit);
     shared.log.line(&format!(
         "connect {} client={} mode={} role={}",
         conn.conn_id,
@@ -163,13 +177,20 @@ pub(crate) async fn serve(shared: Arc<Shared>, socket: WebSocket, remote: Socket
     finish(writer).await;
 }
 
+/// After auth: the frame limit is `maxPayload`, and the socket no longer counts as pre-auth.
+fn open_gate(gate: &ReadGate, permit: tokio::sync::OwnedSemaphorePermit) {
+    gate.open();
+    drop(permit);
+}
+
 /// Reads until a valid `connect` is accepted (returns the connection) or the socket is refused.
 async fn preauth(
     shared: &Arc<Shared>,
-    stream: &mut SplitStream<WebSocket>,
+    stream: &mut SplitStream<Socket>,
     out: &Arc<Outbound>,
     remote: SocketAddr,
     nonce: &str,
+    foreign_origin: Option<&str>,
 ) -> Option<Arc<Connection>> {
     let text = loop {
         match stream.next().await {
@@ -182,7 +203,7 @@ async fn preauth(
                 out.close(1008, "invalid request frame");
                 return None;
             }
-            Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
+            Some(Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_))) => continue,
             Some(Ok(Message::Close(_))) | None => return None,
             Some(Err(_)) => {
                 out.close(1009, "");
@@ -216,7 +237,7 @@ async fn preauth(
             },
         );
     }
-    match handshake::accept(shared, &req, out.clone(), remote, nonce) {
+    match handshake::accept(shared, &req, out.clone(), remote, nonce, foreign_origin) {
         Ok((conn, hello)) => {
             out.send_response(&ResponseFrame::ok(req.id, hello));
             Some(conn)
@@ -244,7 +265,7 @@ fn salvage_id(text: &str) -> String {
 async fn request_loop(
     shared: &Arc<Shared>,
     conn: &Arc<Connection>,
-    stream: &mut SplitStream<WebSocket>,
+    stream: &mut SplitStream<Socket>,
 ) {
     let max = shared.limits.max_payload as usize;
     while let Some(msg) = stream.next().await {
@@ -258,7 +279,7 @@ async fn request_loop(
                     .send_response(&ResponseFrame::err("invalid-frame", e));
                 continue;
             }
-            Ok(Message::Ping(_) | Message::Pong(_)) => continue,
+            Ok(Message::Ping(_) | Message::Pong(_) | Message::Frame(_)) => continue,
             Ok(Message::Close(_)) => return,
             Err(_) => {
                 // Frames over the socket's hard limit end here.

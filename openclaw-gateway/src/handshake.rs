@@ -1,5 +1,6 @@
-//! Checking a `connect` request, in OpenClaw's order: params, protocol, role, shared secret,
-//! device identity (proof, then pairing), scopes; and building the `hello-ok` answer.
+//! Checking a `connect` request, in OpenClaw's order: params, protocol, role, browser origin,
+//! shared secret, device identity (proof, then pairing), scopes; and building the `hello-ok`
+//! answer.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -39,6 +40,7 @@ pub(crate) fn accept(
     out: Arc<Outbound>,
     remote: SocketAddr,
     nonce: &str,
+    foreign_origin: Option<&str>,
 ) -> Result<(Arc<Connection>, Value), Rejection> {
     if draining(shared) {
         let e = ErrorShape::unavailable("gateway restarting; retry shortly")
@@ -73,6 +75,14 @@ pub(crate) fn accept(
         }
     };
 
+    if foreign_origin.is_some() {
+        let e = ErrorShape::invalid_request(
+            "origin not allowed (open the Control UI from the gateway host or allow it in \
+             gateway.controlUi.allowedOrigins)",
+        )
+        .with_details(json!({"code": details::CONTROL_UI_ORIGIN_NOT_ALLOWED}));
+        return Err(refuse(e));
+    }
     let method = shared
         .auth
         .check_connect(remote.ip(), params.auth.as_ref())

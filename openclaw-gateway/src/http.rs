@@ -1,23 +1,26 @@
-//! HTTP on the gateway port: the WebSocket upgrade on `/`, the unauthenticated probes
-//! (`/health`, `/healthz`, `/ready`, `/readyz`), and bearer auth in front of everything else
-//! (including the backend's routes).
+//! HTTP on the gateway port: the WebSocket upgrade on `/` (bounded pre-auth, see `upgrade`),
+//! the unauthenticated probes (`/health`, `/healthz`, `/ready`, `/readyz`), bearer auth in front
+//! of everything else (including the backend's routes), and the browser checks of `origin` in
+//! front of all of it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use axum::Router;
-use axum::extract::ws::WebSocketUpgrade;
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use openclaw_core::protocol::details;
 use serde_json::json;
 
 use super::auth::AuthFailure;
 use super::conn;
+use super::origin::Refusal;
 use super::state::Shared;
+use super::upgrade;
 
 fn json_response(status: StatusCode, body: serde_json::Value) -> Response {
     (status, axum::Json(body)).into_response()
@@ -40,28 +43,66 @@ async fn ready(State(shared): State<Arc<Shared>>) -> Response {
 async fn root(
     State(shared): State<Arc<Shared>>,
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
-    upgrade: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
     req: Request,
 ) -> Response {
-    match upgrade {
-        Ok(ws) => {
-            let max = shared.limits.max_payload as usize + 64 * 1024;
-            // Small per-socket buffers (tungstenite defaults to 128 KiB each): they grow for
-            // large frames, and keep a thousand idle clients cheap.
-            ws.max_message_size(max)
-                .max_frame_size(max)
-                .read_buffer_size(4 * 1024)
-                .write_buffer_size(4 * 1024)
-                .on_upgrade(move |socket| conn::serve(shared, socket, remote))
-        }
+    if !upgrade::is_upgrade(&req) {
         // A plain GET / is an ordinary HTTP request: authenticate, then nothing is here.
-        Err(_) => match bearer_check(&shared, remote, &req) {
-            Ok(()) => json_response(
-                StatusCode::NOT_FOUND,
-                json!({"error": {"message": "Not Found", "type": "not_found"}}),
-            ),
+        return match bearer_check(&shared, remote, &req) {
+            Ok(()) => not_found().await,
             Err(r) => *r,
-        },
+        };
+    }
+    let Ok(permit) = shared.preauth.clone().try_acquire_owned() else {
+        let mut r = json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            json!({"error": {"message": "too many connections waiting to authenticate", "type": "unavailable"}}),
+        );
+        r.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return r;
+    };
+    // A foreign browser origin is refused at `connect`, with OpenClaw's error details.
+    let origin = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|v| v.to_str().ok())
+        .filter(|o| !shared.origin.origin_allowed(o))
+        .map(str::to_owned);
+    let max = shared.limits.max_payload as usize + 64 * 1024;
+    upgrade::accept(req, permit, max, move |up| {
+        conn::serve(shared, up, remote, origin)
+    })
+}
+
+/// Host, Origin and cross-site checks in front of every route (see `origin`).
+async fn browser_guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let ws = req.uri().path() == "/" && upgrade::is_upgrade(&req);
+    match shared.origin.check(req.method(), req.headers(), ws) {
+        Ok(()) => next.run(req).await,
+        Err(refusal) => {
+            let (status, message) = match refusal {
+                Refusal::Host => (
+                    StatusCode::FORBIDDEN,
+                    "host not allowed: this gateway answers to loopback names and the hosts of gateway.controlUi.allowedOrigins",
+                ),
+                Refusal::Origin => (
+                    StatusCode::FORBIDDEN,
+                    "origin not allowed (add it to gateway.controlUi.allowedOrigins)",
+                ),
+                Refusal::CrossSite => {
+                    (StatusCode::FORBIDDEN, "cross-site requests are not allowed")
+                }
+                Refusal::SimpleBody => (
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "the body must be JSON (Content-Type: application/json)",
+                ),
+            };
+            let mut error = json!({"message": message, "type": "forbidden"});
+            if refusal == Refusal::Origin {
+                error["code"] = json!(details::CONTROL_UI_ORIGIN_NOT_ALLOWED);
+            }
+            json_response(status, json!({ "error": error }))
+        }
     }
 }
 
@@ -132,6 +173,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(live).head(live))
         .route("/ready", get(ready).head(ready))
         .route("/readyz", get(ready).head(ready))
-        .with_state(shared)
+        .with_state(shared.clone())
         .merge(protected)
+        .layer(middleware::from_fn_with_state(shared, browser_guard))
 }

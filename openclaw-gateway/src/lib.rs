@@ -4,6 +4,8 @@
 //! - [`config`]: `openclaw.json` and the typed `gateway.*` settings;
 //! - `conn` / `handshake`: a socket's life: challenge, `connect` checks, request loop;
 //! - [`auth`], [`device`], [`pairing`]: shared secrets with rate limiting, device proofs, pairing;
+//!   [`first_token`]: the token made on first start when none is configured;
+//! - `origin`, `upgrade`: browser Origin/Host checks, the bounded pre-auth WebSocket upgrade;
 //! - [`hub`]: connections, per-connection `seq`, scoped broadcasts, back-pressure;
 //! - `methods`: the engine-free methods; [`backend`]: the [`GatewayBackend`] seam for the rest;
 //! - `http`: probes and bearer-authenticated routes.
@@ -17,13 +19,17 @@ pub mod backend;
 pub mod config;
 mod conn;
 pub mod device;
+pub mod first_token;
 mod handshake;
 mod http;
 pub mod hub;
+mod json5_insert;
 mod methods;
+mod origin;
 pub mod pairing;
 pub mod roster;
 mod state;
+mod upgrade;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,7 +46,8 @@ pub use config::{
     AuthConfig, AuthMode, BindMode, ConfigError, ConfigSource, GatewayConfig, RateLimitConfig,
     RunLanes,
 };
-pub use state::Limits;
+pub use first_token::{LocalCredentials, TokenHome, local_credentials};
+pub use state::{DEFAULT_MAX_PREAUTH_CONNECTIONS, Limits};
 
 use auth::Authenticator;
 use pairing::PairingStore;
@@ -52,8 +59,8 @@ pub enum GatewayError {
     #[error(transparent)]
     Config(#[from] ConfigError),
     #[error(
-        "refusing to bind {addr} without auth: set gateway.auth.token or gateway.auth.password \
-         (or OPENCLAW_GATEWAY_TOKEN / OPENCLAW_GATEWAY_PASSWORD), or bind loopback"
+        "refusing to bind {addr} with gateway.auth.mode \"none\": remove it (a token is then made \
+         on first start), set gateway.auth.token or gateway.auth.password, or bind loopback"
     )]
     InsecureBind { addr: SocketAddr },
     #[error("cannot listen on {addr}: {source}")]
@@ -63,6 +70,8 @@ pub enum GatewayError {
     },
     #[error("gateway I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Token(#[from] first_token::FirstTokenError),
 }
 
 /// Everything the gateway needs to start.
@@ -100,12 +109,22 @@ impl GatewayOptions {
         let text = source.raw.clone();
         let located = text.as_deref().map(|t| (source.path.as_path(), t));
         let config = GatewayConfig::from_value(&source.value, located, env)?;
+        let mut limits = Limits::default();
+        if let Some(n) = env("OPENCLAW_GATEWAY_MAX_PREAUTH").filter(|v| !v.is_empty()) {
+            limits.max_preauth_connections = n.parse().map_err(|_| ConfigError::Invalid {
+                key: "OPENCLAW_GATEWAY_MAX_PREAUTH".into(),
+                message: "expected a number of connections".into(),
+                file: "environment".into(),
+                line: None,
+                column: None,
+            })?;
+        }
         Ok(Self {
             config,
             source,
             state_dir,
             backend: Arc::new(NoEngine),
-            limits: Limits::default(),
+            limits,
             version: env!("CARGO_PKG_VERSION").to_owned(),
             loopback_is_local: true,
         })
@@ -115,6 +134,7 @@ impl GatewayOptions {
 /// A running gateway.
 pub struct Gateway {
     addr: SocketAddr,
+    token_home: Option<TokenHome>,
     shared: Arc<Shared>,
     stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
@@ -188,11 +208,19 @@ pub(crate) fn broadcast_presence(shared: &Arc<Shared>) {
 
 impl Gateway {
     /// Binds and starts serving; returns once the port accepts connections.
-    pub async fn start(opts: GatewayOptions) -> Result<Gateway, GatewayError> {
+    pub async fn start(mut opts: GatewayOptions) -> Result<Gateway, GatewayError> {
         let addr = SocketAddr::new(opts.config.bind.ip(), opts.config.port);
         if !addr.ip().is_loopback() && opts.config.auth.mode == AuthMode::None {
             return Err(GatewayError::InsecureBind { addr });
         }
+        let token_home = if opts.config.auth.needs_token() {
+            let made = first_token::ensure_token(&opts.source, &opts.state_dir)?;
+            opts.config.auth.token = Some(made.token);
+            opts.source = made.source;
+            Some(made.home)
+        } else {
+            None
+        };
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| GatewayError::Bind { addr, source })?;
@@ -202,6 +230,12 @@ impl Gateway {
             "gateway listening on {addr} (auth {})",
             opts.config.auth.mode.as_str()
         ));
+        if let Some(home) = &token_home {
+            log.line(&format!("gateway token kept in {}", home.path().display()));
+        }
+        if opts.config.auth.mode == AuthMode::None {
+            log.line("WARNING: gateway.auth.mode is \"none\": any local process or web page can control this gateway");
+        }
         let self_presence = PresenceEntry {
             host: host_name(),
             ip: Some(addr.ip().to_string()),
@@ -219,6 +253,10 @@ impl Gateway {
             extra: Map::new(),
         };
         let shared = Arc::new(Shared {
+            origin: origin::OriginPolicy::new(&opts.config, addr),
+            preauth: Arc::new(tokio::sync::Semaphore::new(
+                opts.limits.max_preauth_connections.max(1),
+            )),
             limits: opts.limits,
             auth: Authenticator::new(opts.config.auth.clone()),
             gateway: opts.config,
@@ -262,6 +300,7 @@ impl Gateway {
         ];
         Ok(Gateway {
             addr,
+            token_home,
             shared,
             stop,
             server,
@@ -272,6 +311,12 @@ impl Gateway {
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// Where the token made on this start (or an earlier one) is kept, when the config had
+    /// no secret.
+    pub fn token_home(&self) -> Option<&TokenHome> {
+        self.token_home.as_ref()
     }
 
     /// Broadcasts events to connected clients.
@@ -382,8 +427,39 @@ pub async fn shutdown_signal() {
 
 /// Runs the gateway until ctrl-c or SIGTERM, then stops it gracefully.
 pub async fn run(opts: GatewayOptions) -> Result<(), GatewayError> {
+    let none = opts.config.auth.mode == AuthMode::None;
     let gateway = Gateway::start(opts).await?;
     tracing::info!("gateway listening on ws://{}", gateway.local_addr());
+    if none {
+        tracing::warn!("gateway.auth.mode is \"none\": no secret is required");
+        eprintln!(
+            "WARNING: gateway.auth.mode is \"none\": every local process and user can control this \
+             gateway, run tools and read your sessions. Remove it to use a token."
+        );
+    }
+    match gateway.token_home() {
+        Some(TokenHome::Config(path)) => {
+            tracing::info!(
+                "gateway token stored as gateway.auth.token in {}",
+                path.display()
+            );
+            eprintln!(
+                "openclaw gateway: no gateway.auth was configured; a token was generated and saved as \
+                 gateway.auth.token in {} (owner-only). Clients on this machine read it from there.",
+                path.display()
+            );
+        }
+        Some(TokenHome::File(path)) => {
+            tracing::info!("gateway token stored in {}", path.display());
+            eprintln!(
+                "openclaw gateway: no gateway.auth was configured; the gateway token is in {} \
+                 (owner-only; the config file could not be edited safely). Pass it with --token, \
+                 or set gateway.auth.token.",
+                path.display()
+            );
+        }
+        None => {}
+    }
     // The one line a person starting the gateway in a terminal needs (stderr: stdout stays clean).
     eprintln!(
         "openclaw gateway listening on ws://{} (http on the same port); Ctrl+C to stop",

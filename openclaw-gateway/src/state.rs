@@ -15,6 +15,7 @@ use super::auth::Authenticator;
 use super::backend::GatewayBackend;
 use super::config::{ConfigSource, GatewayConfig};
 use super::hub::Hub;
+use super::origin::OriginPolicy;
 use super::pairing::PairingStore;
 
 /// Protocol limits advertised in `hello-ok.policy` and enforced per connection.
@@ -28,7 +29,13 @@ pub struct Limits {
     pub tick_interval_ms: u64,
     /// `health` broadcast cadence.
     pub health_interval_ms: u64,
+    /// Sockets that may be upgraded but not yet authenticated at once; more are refused with
+    /// 503 (env `OPENCLAW_GATEWAY_MAX_PREAUTH`).
+    pub max_preauth_connections: usize,
 }
+
+/// The default of [`Limits::max_preauth_connections`].
+pub const DEFAULT_MAX_PREAUTH_CONNECTIONS: usize = 64;
 
 impl Default for Limits {
     fn default() -> Self {
@@ -38,6 +45,7 @@ impl Default for Limits {
             max_buffered_bytes: DEFAULT_MAX_BUFFERED_BYTES,
             tick_interval_ms: DEFAULT_TICK_INTERVAL_MS,
             health_interval_ms: 60_000,
+            max_preauth_connections: DEFAULT_MAX_PREAUTH_CONNECTIONS,
         }
     }
 }
@@ -117,6 +125,10 @@ pub(crate) struct Shared {
     pub presence_pending: AtomicBool,
     pub log: GatewayLog,
     pub loopback_is_local: bool,
+    /// Browser origin and host checks.
+    pub origin: OriginPolicy,
+    /// Permits for sockets between upgrade and an accepted `connect`.
+    pub preauth: Arc<tokio::sync::Semaphore>,
 }
 
 impl Shared {

@@ -446,7 +446,7 @@ async fn http(addr: std::net::SocketAddr, path: &str, token: &str, body: &Value)
     let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
     let body = body.to_string();
     let req = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     s.write_all(req.as_bytes()).await.unwrap();

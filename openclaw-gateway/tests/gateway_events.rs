@@ -212,7 +212,8 @@ async fn http(tg: &TestGateway, method: &str, path: &str, bearer: Option<&str>) 
     let auth = bearer
         .map(|b| format!("Authorization: Bearer {b}\r\n"))
         .unwrap_or_default();
-    let req = format!("{method} {path} HTTP/1.1\r\nHost: x\r\n{auth}Connection: close\r\n\r\n");
+    let req =
+        format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{auth}Connection: close\r\n\r\n");
     s.write_all(req.as_bytes()).await.unwrap();
     let mut out = String::new();
     s.read_to_string(&mut out).await.unwrap();
@@ -246,10 +247,11 @@ async fn http_probes_are_open_and_everything_else_needs_the_bearer() {
 async fn refuses_to_bind_beyond_loopback_without_auth() {
     use openclaw_gateway::{BindMode, ConfigSource, Gateway, GatewayError, GatewayOptions};
     let dir = tempfile::tempdir().unwrap();
+    let value = json!({"gateway": {"auth": {"mode": "none"}}});
     let source = ConfigSource {
         path: dir.path().join("openclaw.json"),
-        raw: None,
-        value: json!({}),
+        raw: Some(value.to_string()),
+        value,
     };
     let mut opts = GatewayOptions::from_source(source, dir.path().to_owned(), &|_| None).unwrap();
     opts.config.port = 0;

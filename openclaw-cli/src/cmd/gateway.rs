@@ -1,5 +1,6 @@
 //! `openclaw gateway run|status|call`: serve the WebSocket gateway (`run` is
-//! [`crate::gateway_cmd`]), or talk to a running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`).
+//! [`crate::gateway_cmd`]), or talk to a running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`;
+//! a gateway on this machine without `--token` gets the configured secret, see [`secret_for`]).
 
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::{Value, json};
@@ -21,6 +22,33 @@ fn target_url(t: &GatewayTarget) -> String {
     })
 }
 
+/// Whether a gateway URL points at this machine (`localhost`, a loopback address).
+fn is_local_url(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host = match authority.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => authority.rsplit_once(':').map_or(authority, |(h, _)| h),
+    };
+    host.eq_ignore_ascii_case("localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
+/// The secret to offer the gateway at `url`: `--token` / `OPENCLAW_GATEWAY_TOKEN`, else, for a
+/// gateway on this machine, the one in this machine's config (`gateway.auth.token` or
+/// `.password`, or the `gateway.token` file a first start wrote). A remote URL never gets the
+/// local secret.
+pub(crate) fn secret_for(t: &GatewayTarget, url: &str) -> Option<String> {
+    if t.token.is_some() || !is_local_url(url) {
+        return t.token.clone();
+    }
+    let cfg = openclaw_core::config::OpenClawConfig::load().ok()?;
+    let creds = openclaw_gateway::local_credentials(&cfg.raw, &openclaw_core::config::state_dir());
+    creds.token.or(creds.password)
+}
+
 fn call(
     t: &GatewayTarget,
     method: &str,
@@ -28,8 +56,8 @@ fn call(
     scopes: &[&str],
 ) -> CliResult<(Value, Value)> {
     let url = target_url(t);
-    let mut opts = ConnectOptions::new(url).scopes(scopes.iter().copied());
-    opts.token = t.token.clone();
+    let mut opts = ConnectOptions::new(url.clone()).scopes(scopes.iter().copied());
+    opts.token = secret_for(t, &url);
     runtime()?.block_on(async move {
         let client = GatewayClient::connect(opts).await.map_err(gateway_error)?;
         let res = client
@@ -88,6 +116,30 @@ pub fn run(cmd: GatewayCmd) -> CliResult {
             let (_, res) = call(&gateway, &method, params, &scopes)?;
             print_json(&res);
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_local_url;
+
+    #[test]
+    fn only_loopback_urls_are_local() {
+        for local in [
+            "ws://127.0.0.1:18789",
+            "ws://localhost:1/x",
+            "ws://[::1]:5",
+            "ws://127.0.0.2",
+        ] {
+            assert!(is_local_url(local), "{local}");
+        }
+        for remote in [
+            "ws://10.0.0.1:18789",
+            "wss://gw.example.com",
+            "ws://localhost.evil.com:1",
+        ] {
+            assert!(!is_local_url(remote), "{remote}");
         }
     }
 }

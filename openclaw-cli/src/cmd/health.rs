@@ -15,7 +15,7 @@ use crate::output::print_json;
 
 fn remote(args: &HealthArgs, method: &str) -> CliResult<Value> {
     let url = args.gateway.url.clone().unwrap_or_default();
-    let token = args.gateway.token.clone();
+    let token = super::gateway::secret_for(&args.gateway, &url);
     let rt = runtime()?;
     rt.block_on(async move {
         let mut opts = ConnectOptions::new(url).scopes(["operator.read"]);

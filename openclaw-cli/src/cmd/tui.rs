@@ -64,10 +64,14 @@ pub fn run(agent: AgentArgs, gateway: GatewayTarget, session: String) -> CliResu
         let initial_prompt = agent.prompt_text();
         let pending: PendingBackend = Box::pin(async move {
             let made: CliResult<Arc<dyn ChatBackend>> = match &gateway.url {
-                Some(url) => GatewayBackend::connect(url, gateway.token.clone(), &session)
-                    .await
-                    .map(|b| Arc::new(b) as Arc<dyn ChatBackend>)
-                    .map_err(gateway_error),
+                Some(url) => GatewayBackend::connect(
+                    url,
+                    super::gateway::secret_for(&gateway, url),
+                    &session,
+                )
+                .await
+                .map(|b| Arc::new(b) as Arc<dyn ChatBackend>)
+                .map_err(gateway_error),
                 None => start_engine(&agent)
                     .await
                     .map(|b| Arc::new(b) as Arc<dyn ChatBackend>),

@@ -41,6 +41,8 @@ pub mod details {
     pub const DEVICE_AUTH_NONCE_MISMATCH: &str = "DEVICE_AUTH_NONCE_MISMATCH";
     pub const DEVICE_AUTH_SIGNATURE_INVALID: &str = "DEVICE_AUTH_SIGNATURE_INVALID";
     pub const DEVICE_AUTH_PUBLIC_KEY_INVALID: &str = "DEVICE_AUTH_PUBLIC_KEY_INVALID";
+    /// A browser `Origin` not in `gateway.controlUi.allowedOrigins`.
+    pub const CONTROL_UI_ORIGIN_NOT_ALLOWED: &str = "CONTROL_UI_ORIGIN_NOT_ALLOWED";
 }
 
 /// `res.error`: `{code, message, details?, retryable?, retryAfterMs?}` (closed).

@@ -1,4 +1,5 @@
-//! `agents.files.list` / `get` / `set`: the bootstrap files of an agent's workspace.
+//! `agents.files.list` / `get` / `set`: the bootstrap files of an agent's workspace (never
+//! through a link that leads out of it).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -43,7 +44,10 @@ pub(crate) fn agent_files(
     let mut out = base;
     match (method, name) {
         ("agents.files.list", _) => out["files"] = json!(workspace::list_files(&ws)),
-        ("agents.files.get", Some(n)) => out["file"] = workspace::get_file(&ws, n),
+        ("agents.files.get", Some(n)) => {
+            out["file"] = workspace::get_file(&ws, n)
+                .map_err(|e| ErrorShape::invalid_request(format!("cannot read {n}: {e}")))?
+        }
         (_, Some(n)) => {
             let content = p.required_text("content")?;
             let file = workspace::set_file(&ws, n, content)

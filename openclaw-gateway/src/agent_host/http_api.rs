@@ -22,6 +22,9 @@ use super::live::{RunSpec, Tap};
 use super::run::{RunHandle, TurnRequest, outcome_of, spawn_run};
 use crate::state::now_ms;
 
+/// Tools whose `path` must stay inside the agent's workspace when called over HTTP.
+const FILE_TOOLS: &[&str] = &["read", "write", "edit", "ls", "grep", "find"];
+
 /// Tools `/tools/invoke` refuses unless `gateway.tools.allow` lists them (OpenClaw's list plus
 /// our names for shell and file writes).
 const HTTP_DENIED: &[&str] = &[
@@ -522,6 +525,18 @@ async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> Response {
         Ok(a) => a,
         Err(e) => return tool_error(StatusCode::BAD_REQUEST, "invalid_arguments", e),
     };
+    if FILE_TOOLS.contains(&name) {
+        let raw = args.get("path").and_then(Value::as_str).unwrap_or(".");
+        let ws = PathBuf::from(&agent.workspace);
+        let path = if name == "read" {
+            openclaw_core::tool::path::resolve_read_path(raw, &ws)
+        } else {
+            openclaw_core::tool::path::resolve_to_cwd(raw, &ws)
+        };
+        if let Err(e) = super::workspace::confine(&ws, &path) {
+            return tool_error(StatusCode::FORBIDDEN, "forbidden", e);
+        }
+    }
     if body.get("dryRun").and_then(Value::as_bool) == Some(true) {
         return axum::Json(json!({"ok": true, "result": null, "dryRun": true})).into_response();
     }

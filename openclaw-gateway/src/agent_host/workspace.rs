@@ -130,9 +130,64 @@ pub fn project_context(workspace: &Path, per_file: usize, total: usize) -> Strin
     out
 }
 
-fn file_row(workspace: &Path, name: &str, with_content: bool) -> Value {
+/// Where `path` really is, every symlink on the way resolved (the part that does not exist yet
+/// taken as written); an error unless that is inside `workspace`. A dangling link is refused:
+/// writing through it would create its target wherever it points.
+pub fn confine(workspace: &Path, path: &Path) -> Result<PathBuf, String> {
+    let outside = || {
+        format!(
+            "{} is outside the agent's workspace {}",
+            path.display(),
+            workspace.display()
+        )
+    };
+    let root = match std::fs::canonicalize(workspace) {
+        Ok(r) => r,
+        // Nothing exists under a workspace not yet created, so no link can lead out of it.
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return if path.starts_with(workspace) {
+                Ok(path.to_path_buf())
+            } else {
+                Err(outside())
+            };
+        }
+        Err(e) => {
+            return Err(format!(
+                "cannot open the workspace {}: {e}",
+                workspace.display()
+            ));
+        }
+    };
+    let mut existing = path.to_path_buf();
+    let mut rest = Vec::new();
+    loop {
+        match std::fs::symlink_metadata(&existing) {
+            Ok(_) => break,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                rest.push(existing.file_name().ok_or_else(outside)?.to_owned());
+                if !existing.pop() {
+                    return Err(outside());
+                }
+            }
+            Err(e) => return Err(format!("{}: {e}", existing.display())),
+        }
+    }
+    let mut real = std::fs::canonicalize(&existing).map_err(|_| outside())?;
+    for name in rest.iter().rev() {
+        real.push(name);
+    }
+    if real.starts_with(&root) {
+        Ok(real)
+    } else {
+        Err(outside())
+    }
+}
+
+fn file_row(workspace: &Path, name: &str, with_content: bool) -> Result<Value, String> {
     let path = workspace.join(name);
-    match std::fs::metadata(&path) {
+    // A bootstrap file that is a link out of the workspace is neither read nor described.
+    confine(workspace, &path)?;
+    Ok(match std::fs::metadata(&path) {
         Ok(meta) => {
             let updated = meta
                 .modified()
@@ -147,32 +202,39 @@ fn file_row(workspace: &Path, name: &str, with_content: bool) -> Value {
             row
         }
         Err(_) => json!({"name": name, "path": path.display().to_string(), "missing": true}),
-    }
+    })
 }
 
-/// `agents.files.list` rows.
+/// `agents.files.list` rows (a file linking out of the workspace is listed as missing).
 pub fn list_files(workspace: &Path) -> Vec<Value> {
     EDITABLE_FILES
         .iter()
         .filter(|n| **n != "BOOT.md" && **n != "HEARTBEAT.md" || workspace.join(n).exists())
-        .map(|n| file_row(workspace, n, false))
+        .map(|n| {
+            file_row(workspace, n, false).unwrap_or_else(|_| {
+                json!({"name": n, "path": workspace.join(n).display().to_string(), "missing": true})
+            })
+        })
         .collect()
 }
 
 /// One file with its content (`agents.files.get`).
-pub fn get_file(workspace: &Path, name: &str) -> Value {
+pub fn get_file(workspace: &Path, name: &str) -> Result<Value, String> {
     file_row(workspace, name, true)
 }
 
-/// Writes one file (`agents.files.set`) and returns its row.
-pub fn set_file(workspace: &Path, name: &str, content: &str) -> std::io::Result<Value> {
+/// Writes one file (`agents.files.set`) and returns its row; a link out of the workspace is
+/// refused rather than replaced.
+pub fn set_file(workspace: &Path, name: &str, content: &str) -> Result<Value, String> {
     let path: PathBuf = workspace.join(name);
+    confine(workspace, &path)?;
     openclaw_core::fsutil::atomic_write(
         &path,
         content.as_bytes(),
         openclaw_core::fsutil::Permissions::Default,
-    )?;
-    Ok(file_row(workspace, name, true))
+    )
+    .map_err(|e| e.to_string())?;
+    file_row(workspace, name, true)
 }
 
 #[cfg(test)]

@@ -117,6 +117,16 @@ impl Client {
         }
     }
 
+    /// Wraps an already-open socket.
+    pub fn from_ws(ws: WebSocketStream<MaybeTlsStream<TcpStream>>) -> Client {
+        Client {
+            ws,
+            n: 0,
+            backlog: Vec::new(),
+            close: None,
+        }
+    }
+
     /// Opens, waits for the challenge and connects with the shared token and `scopes`.
     pub async fn connected(tg: &TestGateway, scopes: &[&str]) -> (Client, Value) {
         let mut c = Client::open(tg).await;

@@ -1,0 +1,526 @@
+//! Secure by default, tried as a new user and as a hostile client would: a real gateway on a
+//! loopback port, real sockets, real files. No secret configured means a token is made and
+//! required; foreign browser origins, rebound host names and cross-site "simple" requests are
+//! refused; HTTP file tools stay in the workspace; an unauthenticated socket cannot make the
+//! gateway buffer a large frame, and only so many may wait at once.
+
+mod common;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use common::{Client, TOKEN, connect_params};
+use openclaw_gateway::agent_host::AgentHost;
+use openclaw_gateway::{Gateway, GatewayOptions, Limits, TokenHome, config, local_credentials};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+/// A gateway over the config file at `state/openclaw.json` as it is on disk (or absent).
+async fn start_on(state: &Path, limits: Limits, engine: bool) -> Gateway {
+    let path = state.join("openclaw.json");
+    let source = config::load(&path).expect("config loads");
+    let mut opts =
+        GatewayOptions::from_source(source, state.to_owned(), &|_| None).expect("options");
+    opts.config.port = 0;
+    opts.limits = limits;
+    if engine {
+        opts.backend =
+            std::sync::Arc::new(AgentHost::new(opts.source.value.clone(), state.to_owned()));
+    }
+    Gateway::start(opts).await.expect("gateway starts")
+}
+
+fn write_config(state: &Path, text: &str) {
+    std::fs::create_dir_all(state).unwrap();
+    std::fs::write(state.join("openclaw.json"), text).unwrap();
+}
+
+fn token_config(extra_gateway: Value) -> String {
+    let mut gw = json!({"auth": {"mode": "token", "token": TOKEN}, "handshakeTimeoutMs": 60_000});
+    if let (Some(g), Value::Object(extra)) = (gw.as_object_mut(), extra_gateway) {
+        g.extend(extra);
+    }
+    json!({"gateway": gw, "agents": {"list": [{"id": "main", "default": true}]}}).to_string()
+}
+
+#[cfg(unix)]
+fn mode(p: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
+}
+
+/// Opens a WebSocket with extra request headers; `Err(status)` when the upgrade is refused.
+async fn ws_with(addr: SocketAddr, headers: &[(&str, &str)]) -> Result<Client, u16> {
+    let mut req = format!("ws://{addr}").into_client_request().unwrap();
+    for (k, v) in headers {
+        req.headers_mut().insert(
+            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
+            v.parse().unwrap(),
+        );
+    }
+    match tokio_tungstenite::connect_async(req).await {
+        Ok((ws, _)) => Ok(Client::from_ws(ws)),
+        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
+        Err(e) => panic!("ws connect: {e}"),
+    }
+}
+
+/// Challenge, then `connect` with `token`; the response frame.
+async fn connect(c: &mut Client, token: Option<&str>) -> Value {
+    c.challenge().await;
+    c.request(
+        "connect",
+        Some(connect_params(token, &["operator.read"], 4, 4)),
+    )
+    .await
+}
+
+/// One HTTP/1.1 request over a raw socket: (status, body).
+async fn http(addr: SocketAddr, head: &str, body: &str) -> (u16, String) {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = format!(
+        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut out))
+        .await
+        .expect("answer in time")
+        .unwrap();
+    let status = out[9..12].parse().unwrap();
+    (
+        status,
+        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
+    )
+}
+
+#[tokio::test]
+async fn first_start_without_auth_makes_a_private_token_and_requires_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let gw = start_on(&state, Limits::default(), false).await;
+    let path = state.join("openclaw.json");
+    assert_eq!(gw.token_home(), Some(&TokenHome::Config(path.clone())));
+    #[cfg(unix)]
+    {
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&state), 0o700);
+    }
+    let doc: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    assert_eq!(doc["gateway"]["auth"]["mode"], "token");
+    let token = doc["gateway"]["auth"]["token"].as_str().unwrap().to_owned();
+    assert_eq!(token.len(), 64, "{token}");
+    assert_eq!(
+        local_credentials(&doc, &state).token.as_deref(),
+        Some(&*token)
+    );
+    // The token is in no log.
+    let log = std::fs::read_to_string(state.join("logs/gateway.log")).unwrap();
+    assert!(!log.contains(&token), "{log}");
+
+    let addr = gw.local_addr();
+    let mut c = ws_with(addr, &[]).await.unwrap();
+    let res = connect(&mut c, None).await;
+    assert_eq!(res["ok"], false, "{res}");
+    assert_eq!(res["error"]["details"]["code"], "AUTH_TOKEN_MISSING");
+    let mut c = ws_with(addr, &[]).await.unwrap();
+    assert_eq!(connect(&mut c, Some(&token)).await["ok"], true);
+    let (st, _) = http(addr, "GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1", "").await;
+    assert_eq!(st, 401);
+    gw.shutdown("test").await;
+
+    // A second start keeps the same token.
+    let gw = start_on(&state, Limits::default(), false).await;
+    assert_eq!(gw.token_home(), None);
+    let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
+    assert_eq!(connect(&mut c, Some(&token)).await["ok"], true);
+}
+
+#[tokio::test]
+async fn the_token_goes_into_an_existing_json5_config_keeping_its_comments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    let text = "// my gateway\n{\n  gateway: {\n    // keep this port\n    port: 18789,\n    handshakeTimeoutMs: 60000,\n  },\n  agents: { list: [{ id: 'main', default: true }] }, /* trailing */\n}\n";
+    write_config(state, text);
+    let gw = start_on(state, Limits::default(), false).await;
+    let path = state.join("openclaw.json");
+    assert_eq!(gw.token_home(), Some(&TokenHome::Config(path.clone())));
+    let now = std::fs::read_to_string(&path).unwrap();
+    for kept in [
+        "// my gateway",
+        "// keep this port",
+        "/* trailing */",
+        "port: 18789,",
+    ] {
+        assert!(now.contains(kept), "{kept} lost: {now}");
+    }
+    let doc: Value = json5::from_str(&now).unwrap();
+    assert_eq!(doc["gateway"]["port"], 18789);
+    assert_eq!(doc["agents"]["list"][0]["id"], "main");
+    let token = doc["gateway"]["auth"]["token"].as_str().unwrap();
+    #[cfg(unix)]
+    assert_eq!(mode(&path), 0o600);
+    let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
+    assert_eq!(connect(&mut c, Some(token)).await["ok"], true);
+}
+
+#[tokio::test]
+async fn a_config_it_cannot_edit_exactly_is_left_alone_and_the_token_goes_to_a_file() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path();
+    let text = "{ gateway: { auth: null, handshakeTimeoutMs: 60000 } }\n";
+    write_config(state, text);
+    let gw = start_on(state, Limits::default(), false).await;
+    let file = state.join("gateway.token");
+    assert_eq!(gw.token_home(), Some(&TokenHome::File(file.clone())));
+    assert_eq!(
+        std::fs::read_to_string(state.join("openclaw.json")).unwrap(),
+        text
+    );
+    #[cfg(unix)]
+    assert_eq!(mode(&file), 0o600);
+    let doc: Value = json5::from_str(text).unwrap();
+    let token = local_credentials(&doc, state).token.unwrap();
+    assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
+    let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
+    assert_eq!(connect(&mut c, Some(&token)).await["ok"], true);
+}
+
+#[tokio::test]
+async fn auth_none_only_when_explicit() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(tmp.path(), r#"{ gateway: { auth: { mode: "none" } } }"#);
+    let gw = start_on(tmp.path(), Limits::default(), false).await;
+    assert_eq!(gw.token_home(), None);
+    let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
+    assert_eq!(connect(&mut c, None).await["ok"], true);
+    assert!(!tmp.path().join("gateway.token").exists());
+}
+
+#[tokio::test]
+async fn a_foreign_browser_origin_is_refused_at_connect() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(
+        tmp.path(),
+        &token_config(json!({"controlUi": {"allowedOrigins": ["https://ui.example.com"]}})),
+    );
+    let gw = start_on(tmp.path(), Limits::default(), false).await;
+    let addr = gw.local_addr();
+    let mut c = ws_with(addr, &[("origin", "https://evil.example")])
+        .await
+        .unwrap();
+    let res = connect(&mut c, Some(TOKEN)).await;
+    assert_eq!(res["ok"], false, "{res}");
+    assert_eq!(res["error"]["code"], "INVALID_REQUEST");
+    assert_eq!(
+        res["error"]["details"]["code"],
+        "CONTROL_UI_ORIGIN_NOT_ALLOWED"
+    );
+    let (code, reason) = c.closed().await;
+    assert_eq!(code, 1008);
+    assert!(reason.starts_with("origin not allowed"), "{reason}");
+
+    let own = format!("http://127.0.0.1:{}", addr.port());
+    for origin in [own.as_str(), "https://ui.example.com"] {
+        let mut c = ws_with(addr, &[("origin", origin)]).await.unwrap();
+        assert_eq!(connect(&mut c, Some(TOKEN)).await["ok"], true, "{origin}");
+    }
+    let mut c = ws_with(addr, &[]).await.unwrap();
+    assert_eq!(connect(&mut c, Some(TOKEN)).await["ok"], true);
+}
+
+#[tokio::test]
+async fn a_rebound_host_name_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(tmp.path(), &token_config(json!({})));
+    let gw = start_on(tmp.path(), Limits::default(), false).await;
+    let addr = gw.local_addr();
+    let (st, _) = http(addr, "GET /health HTTP/1.1\r\nHost: attacker.example", "").await;
+    assert_eq!(st, 403);
+    let host = format!("attacker.example:{}", addr.port());
+    assert_eq!(ws_with(addr, &[("host", &host)]).await.err(), Some(403));
+    let (st, _) = http(addr, "GET /health HTTP/1.1\r\nHost: localhost", "").await;
+    assert_eq!(st, 200);
+}
+
+fn tools_setup() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().to_owned();
+    write_config(&state, &token_config(json!({})));
+    let ws = state.join("workspace");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("note.txt"), "inside text").unwrap();
+    std::fs::write(state.join("secret.txt"), "outside secret").unwrap();
+    (tmp, ws)
+}
+
+async fn invoke(addr: SocketAddr, headers: &str, body: Value) -> (u16, String) {
+    let head = format!(
+        "POST /tools/invoke HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\n{headers}"
+    );
+    http(addr, head.trim_end(), &body.to_string()).await
+}
+
+const JSON: &str = "Content-Type: application/json";
+
+#[tokio::test]
+async fn a_page_cannot_run_a_tool_with_a_simple_or_cross_site_request() {
+    let (tmp, _) = tools_setup();
+    let gw = start_on(tmp.path(), Limits::default(), true).await;
+    let addr = gw.local_addr();
+    let read = json!({"tool": "read", "args": {"path": "note.txt"}});
+    let (st, body) = invoke(addr, JSON, read.clone()).await;
+    assert_eq!(st, 200, "{body}");
+    assert!(body.contains("inside text"));
+    for ctype in [
+        "text/plain;charset=UTF-8",
+        "application/x-www-form-urlencoded",
+    ] {
+        let (st, body) = invoke(addr, &format!("Content-Type: {ctype}"), read.clone()).await;
+        assert_eq!(st, 415, "{ctype}: {body}");
+        assert!(!body.contains("inside text"));
+    }
+    let (st, body) = invoke(
+        addr,
+        "Content-Type: application/json\r\nOrigin: https://evil.example",
+        read.clone(),
+    )
+    .await;
+    assert_eq!(st, 403);
+    assert!(body.contains("CONTROL_UI_ORIGIN_NOT_ALLOWED"), "{body}");
+    let (st, _) = invoke(
+        addr,
+        "Content-Type: application/json\r\nSec-Fetch-Site: cross-site",
+        read,
+    )
+    .await;
+    assert_eq!(st, 403);
+}
+
+#[tokio::test]
+async fn http_file_tools_stay_inside_the_workspace() {
+    let (tmp, ws) = tools_setup();
+    let outside = tmp.path().join("secret.txt");
+    #[cfg(unix)]
+    {
+        std::os::unix::fs::symlink(&outside, ws.join("link.txt")).unwrap();
+        std::os::unix::fs::symlink(tmp.path(), ws.join("up")).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("created.txt"), ws.join("dangling")).unwrap();
+    }
+    let gw = start_on(tmp.path(), Limits::default(), true).await;
+    let addr = gw.local_addr();
+    let outside_abs = outside.display().to_string();
+    let mut attempts = vec![
+        json!({"tool": "read", "args": {"path": "../secret.txt"}}),
+        json!({"tool": "read", "args": {"path": outside_abs}}),
+        json!({"tool": "ls", "args": {"path": ".."}}),
+        json!({"tool": "grep", "args": {"pattern": "secret", "path": ".."}}),
+    ];
+    if cfg!(unix) {
+        attempts.extend([
+            json!({"tool": "read", "args": {"path": "link.txt"}}),
+            json!({"tool": "read", "args": {"path": "up/secret.txt"}}),
+            json!({"tool": "ls", "args": {"path": "up"}}),
+        ]);
+    }
+    for body in attempts {
+        let (st, out) = invoke(addr, JSON, body.clone()).await;
+        assert_eq!(st, 403, "{body}: {out}");
+        assert!(!out.contains("outside secret"), "{body}: {out}");
+        assert!(out.contains("outside the agent's workspace"), "{out}");
+    }
+    // Writes through links are refused too (the tools may be allowed by config; the check
+    // runs before the allow-list only matters for them).
+    std::fs::write(
+        tmp.path().join("openclaw.json"),
+        token_config(json!({"tools": {"allow": ["write"]}})),
+    )
+    .unwrap();
+    gw.shutdown("restart").await;
+    let gw = start_on(tmp.path(), Limits::default(), true).await;
+    let addr = gw.local_addr();
+    let mut writes = vec![json!({"tool": "write", "args": {"path": "../x.txt", "content": "x"}})];
+    if cfg!(unix) {
+        writes.push(json!({"tool": "write", "args": {"path": "up/x.txt", "content": "x"}}));
+        writes.push(json!({"tool": "write", "args": {"path": "dangling", "content": "x"}}));
+    }
+    for body in writes {
+        let (st, out) = invoke(addr, JSON, body.clone()).await;
+        assert_eq!(st, 403, "{body}: {out}");
+    }
+    assert!(!tmp.path().join("x.txt").exists());
+    assert!(!tmp.path().join("created.txt").exists());
+    let (st, out) = invoke(
+        addr,
+        JSON,
+        json!({"tool": "write", "args": {"path": "sub/new.txt", "content": "ok"}}),
+    )
+    .await;
+    assert_eq!(st, 200, "{out}");
+    assert_eq!(
+        std::fs::read_to_string(ws.join("sub/new.txt")).unwrap(),
+        "ok"
+    );
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn agent_files_do_not_follow_links_out_of_the_workspace() {
+    let (tmp, ws) = tools_setup();
+    let gw = start_on(tmp.path(), Limits::default(), true).await;
+    let outside = tmp.path().join("secret.txt");
+    let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
+    c.challenge().await;
+    let scopes = ["operator.read", "operator.write", "operator.admin"];
+    let res = c
+        .request("connect", Some(connect_params(Some(TOKEN), &scopes, 4, 4)))
+        .await;
+    assert_eq!(res["ok"], true, "{res}");
+    // The workspace is seeded when the agent is first used; then AGENTS.md becomes a link out.
+    c.ok("agents.files.list", json!({"agentId": "main"})).await;
+    let agents_md = ws.join("AGENTS.md");
+    let _ = std::fs::remove_file(&agents_md);
+    std::os::unix::fs::symlink(&outside, &agents_md).unwrap();
+
+    let err = c
+        .err(
+            "agents.files.get",
+            json!({"agentId": "main", "name": "AGENTS.md"}),
+        )
+        .await;
+    assert!(!err.to_string().contains("outside secret"), "{err}");
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("outside the agent's workspace"),
+        "{err}"
+    );
+    let err = c
+        .err(
+            "agents.files.set",
+            json!({"agentId": "main", "name": "AGENTS.md", "content": "overwritten"}),
+        )
+        .await;
+    assert!(
+        err["message"].as_str().unwrap().contains("outside"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&outside).unwrap(), "outside secret");
+    let list = c.ok("agents.files.list", json!({"agentId": "main"})).await;
+    let row = list["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "AGENTS.md")
+        .unwrap()
+        .clone();
+    assert_eq!(row["missing"], true, "{row}");
+    assert!(row.get("size").is_none(), "{row}");
+}
+
+/// Upgrades a raw socket to a WebSocket (no `connect` sent).
+async fn raw_upgrade(addr: SocketAddr) -> TcpStream {
+    let mut s = TcpStream::connect(addr).await.unwrap();
+    let req = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut b = [0u8; 1];
+        assert_eq!(s.read(&mut b).await.unwrap(), 1, "closed during upgrade");
+        head.push(b[0]);
+    }
+    assert!(
+        head.starts_with(b"HTTP/1.1 101"),
+        "{}",
+        String::from_utf8_lossy(&head)
+    );
+    s
+}
+
+#[tokio::test]
+async fn an_unauthenticated_socket_cannot_make_the_gateway_buffer_a_large_frame() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(tmp.path(), &token_config(json!({})));
+    let gw = start_on(tmp.path(), Limits::default(), false).await;
+    let s = raw_upgrade(gw.local_addr()).await;
+    let (mut rd, mut wr) = s.into_split();
+    // A masked text frame announcing 25 MiB; only the first 2 MiB follow.
+    let len: u64 = 25 * 1024 * 1024;
+    let mut header = vec![0x81u8, 0x80 | 127];
+    header.extend_from_slice(&len.to_be_bytes());
+    header.extend_from_slice(&[0, 0, 0, 0]);
+    let writer = tokio::spawn(async move {
+        let _ = wr.write_all(&header).await;
+        let chunk = vec![b'a'; 64 * 1024];
+        for _ in 0..32 {
+            if wr.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+        wr
+    });
+    // The handshake timeout is 60 s: a gateway that buffers the frame keeps the socket open
+    // waiting for the rest; one that holds the pre-auth limit at the transport ends it at once.
+    let mut sink = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(5), async {
+        let mut buf = [0u8; 4096];
+        loop {
+            match rd.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => sink.extend_from_slice(&buf[..n]),
+            }
+        }
+    })
+    .await;
+    assert!(
+        ended.is_ok(),
+        "the gateway kept reading an unauthenticated 25 MiB frame"
+    );
+    writer.abort();
+}
+
+#[tokio::test]
+async fn pre_auth_sockets_are_bounded() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(tmp.path(), &token_config(json!({})));
+    let limits = Limits {
+        max_preauth_connections: 3,
+        ..Limits::default()
+    };
+    let gw = start_on(tmp.path(), limits, false).await;
+    let addr = gw.local_addr();
+    let mut waiting = Vec::new();
+    for _ in 0..3 {
+        let mut c = ws_with(addr, &[]).await.unwrap();
+        c.challenge().await;
+        waiting.push(c);
+    }
+    assert_eq!(ws_with(addr, &[]).await.err(), Some(503));
+    // One authenticates: its place is free again.
+    let first = &mut waiting[0];
+    let res = first
+        .request(
+            "connect",
+            Some(connect_params(Some(TOKEN), &["operator.read"], 4, 4)),
+        )
+        .await;
+    assert_eq!(res["ok"], true);
+    let mut c = ws_with(addr, &[]).await.unwrap();
+    assert_eq!(connect(&mut c, Some(TOKEN)).await["ok"], true);
+    // One goes away: its place is free again too.
+    drop(waiting.pop());
+    let mut freed = None;
+    for _ in 0..50 {
+        if let Ok(c) = ws_with(addr, &[]).await {
+            freed = Some(c);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert!(freed.is_some(), "a closed pre-auth socket kept its place");
+}
