@@ -272,3 +272,59 @@ fn gateway_client_commands_against_a_running_gateway() {
     let _ = gateway.kill();
     let _ = gateway.wait();
 }
+
+#[test]
+fn print_mode_options_after_the_prompt_select_provider_and_model() {
+    let Some(home) = Home::start() else { return };
+    // pi accepts options anywhere on the line: these come after the message.
+    let out = home.run(
+        &[
+            "-p",
+            "hello there",
+            "--mode",
+            "json",
+            "--provider",
+            "fakeant",
+            "--model",
+            "fake-claude",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let end = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["type"] == "agent_end")
+        .expect("an agent_end event");
+    let last = end["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["provider"], "fakeant", "{last}");
+    assert_eq!(last["model"], "fake-claude", "{last}");
+    assert_eq!(last["content"][0]["text"], "echo: hello there", "{last}");
+
+    // `--` ends options: what follows is prompt text.
+    let out = home.run(
+        &[
+            "-p",
+            "--provider",
+            "fake",
+            "--model",
+            "fake-model",
+            "say",
+            "--",
+            "--model",
+            "x",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "echo: say --model x\n");
+
+    // A model id after the prompt is read as one (pi warns and uses it as a custom id).
+    let out = home.run(&["-p", "hi", "--provider", "fake", "--model", "nope"], "");
+    assert_eq!(stdout(&out), "echo: hi\n");
+    assert!(
+        stderr(&out).contains(r#"Model "nope" not found for provider "fake""#),
+        "{}",
+        stderr(&out)
+    );
+}
