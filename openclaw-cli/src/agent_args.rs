@@ -78,8 +78,9 @@ pub struct AgentArgs {
     #[arg(long, hide = true)]
     pub offline: bool,
 
-    /// The prompt (print mode) — words are joined with spaces.
-    #[arg(value_name = "PROMPT", trailing_var_arg = true)]
+    /// The prompt (print mode) — words are joined with spaces. Options may come before, between
+    /// or after its words, as in pi; everything after `--` is prompt text.
+    #[arg(value_name = "PROMPT")]
     pub prompt: Vec<String>,
 }
 
@@ -135,6 +136,23 @@ mod tests {
         let t = T::parse_from(["openclaw", "--mode", "json", "-p", "say", "hi"]);
         assert!(t.a.print);
         assert_eq!(t.a.prompt_text().as_deref(), Some("say hi"));
+        // Options after the prompt are options (pi accepts them anywhere); `--` ends options.
+        let t = T::parse_from([
+            "openclaw",
+            "-p",
+            "say",
+            "--provider",
+            "fake",
+            "hi",
+            "--model",
+            "m",
+        ]);
+        assert_eq!(t.a.prompt_text().as_deref(), Some("say hi"));
+        assert_eq!(t.a.provider.as_deref(), Some("fake"));
+        assert_eq!(t.a.model.as_deref(), Some("m"));
+        let t = T::parse_from(["openclaw", "-p", "say", "--", "--model", "m"]);
+        assert_eq!(t.a.prompt_text().as_deref(), Some("say --model m"));
+        assert_eq!(t.a.model, None);
         let t = T::parse_from(["openclaw", "-c", "--session-dir", "/tmp/s"]);
         assert!(t.a.continue_session);
     }

@@ -67,7 +67,7 @@ pub enum Command {
     Config(ConfigCmd),
     /// Check that everything needed to run works (local, or a gateway with --url).
     Health(HealthArgs),
-    /// A summary of this installation (and of a gateway with --url).
+    /// A summary of this installation, and whether the configured gateway (or --url) is running.
     Status(HealthArgs),
     /// Run the WebSocket gateway, or query a running one.
     #[command(subcommand)]

@@ -338,3 +338,117 @@ fn a_first_gateway_makes_a_token_that_local_commands_find_by_themselves() {
         "the token was printed: {printed}"
     );
 }
+
+#[test]
+fn print_mode_options_after_the_prompt_select_provider_and_model() {
+    let Some(home) = Home::start() else { return };
+    // pi accepts options anywhere on the line: these come after the message.
+    let out = home.run(
+        &[
+            "-p",
+            "hello there",
+            "--mode",
+            "json",
+            "--provider",
+            "fakeant",
+            "--model",
+            "fake-claude",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let end = stdout(&out)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|e| e["type"] == "agent_end")
+        .expect("an agent_end event");
+    let last = end["messages"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(last["provider"], "fakeant", "{last}");
+    assert_eq!(last["model"], "fake-claude", "{last}");
+    assert_eq!(last["content"][0]["text"], "echo: hello there", "{last}");
+
+    // `--` ends options: what follows is prompt text.
+    let out = home.run(
+        &[
+            "-p",
+            "--provider",
+            "fake",
+            "--model",
+            "fake-model",
+            "say",
+            "--",
+            "--model",
+            "x",
+        ],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "echo: say --model x\n");
+
+    // A model id after the prompt is read as one (pi warns and uses it as a custom id).
+    let out = home.run(&["-p", "hi", "--provider", "fake", "--model", "nope"], "");
+    assert_eq!(stdout(&out), "echo: hi\n");
+    assert!(
+        stderr(&out).contains(r#"Model "nope" not found for provider "fake""#),
+        "{}",
+        stderr(&out)
+    );
+}
+
+/// `openclaw status` without `--url` finds the gateway on the port openclaw.json configures (and
+/// authenticates with the configured token); with nothing listening it says so.
+#[test]
+fn status_finds_the_gateway_on_the_configured_port() {
+    use std::process::{Command, Stdio};
+    use std::time::{Duration, Instant};
+
+    let Some(home) = Home::start() else { return };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let config_path = home.state_dir().join("openclaw.json");
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
+    config["gateway"] =
+        serde_json::json!({"port": port, "auth": {"mode": "token", "token": "cfg-token"}});
+    std::fs::write(&config_path, config.to_string()).unwrap();
+
+    let status_doc = || {
+        let out = home.run(&["status", "--json"], "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        serde_json::from_str::<Value>(&stdout(&out)).unwrap()
+    };
+    let url = format!("ws://127.0.0.1:{port}");
+    let down = status_doc();
+    assert_eq!(down["gateway"]["url"], url.as_str(), "{down}");
+    assert_eq!(down["gateway"]["running"], false, "{down}");
+
+    let mut gateway = Command::new(env!("CARGO_BIN_EXE_openclaw"))
+        .args(["gateway", "run"])
+        .env("HOME", home.path())
+        .env("OPENCLAW_STATE_DIR", home.state_dir())
+        .env_remove("OPENCLAW_GATEWAY_TOKEN")
+        .env_remove("OPENCLAW_GATEWAY_PORT")
+        .env_remove("OPENCLAW_CONFIG_PATH")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "gateway did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let up = status_doc();
+    let _ = gateway.kill();
+    let _ = gateway.wait();
+    assert_eq!(up["gateway"]["url"], url.as_str(), "{up}");
+    assert_eq!(up["gateway"]["running"], true, "{up}");
+    assert_eq!(up["gateway"]["ok"], true, "{up}");
+    assert_eq!(up["gateway"]["version"], env!("CARGO_PKG_VERSION"), "{up}");
+}

@@ -2,6 +2,7 @@
 //! [`crate::gateway_cmd`]), or talk to a running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`;
 //! a gateway on this machine without `--token` gets the configured secret, see [`secret_for`]).
 
+use openclaw_gateway::{BindMode, GatewayOptions};
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
 use serde_json::{Value, json};
 
@@ -11,15 +12,28 @@ use crate::cli::{GatewayCmd, GatewayTarget};
 use crate::error::{CliError, CliResult};
 use crate::output::print_json;
 
-/// The URL to use: `--url`, the env var, else the configured local port.
-fn target_url(t: &GatewayTarget) -> String {
-    t.url.clone().unwrap_or_else(|| {
-        let port = openclaw_core::config::OpenClawConfig::load()
-            .ok()
-            .and_then(|c| c.section("gateway.port").and_then(Value::as_u64))
-            .unwrap_or(18789);
-        format!("ws://127.0.0.1:{port}")
-    })
+/// How to reach a gateway: `--url`/`OPENCLAW_GATEWAY_URL` with `--token`/`OPENCLAW_GATEWAY_TOKEN`,
+/// else the local gateway as openclaw.json configures it (`gateway.port`, `gateway.bind`,
+/// `gateway.auth`, with `OPENCLAW_GATEWAY_PORT` and the other overrides the server itself applies).
+pub(crate) fn connect_options(t: &GatewayTarget) -> CliResult<ConnectOptions> {
+    if let Some(url) = &t.url {
+        let mut opts = ConnectOptions::new(url.clone());
+        opts.token = secret_for(t, url);
+        return Ok(opts);
+    }
+    let local = GatewayOptions::from_env().map_err(|e| {
+        CliError::failure(format!("cannot read the gateway configuration: {e}"))
+            .hint("fix the file, or pass --url")
+    })?;
+    let host = match local.config.bind {
+        BindMode::Custom(ip) => ip.to_string(),
+        BindMode::Loopback | BindMode::Lan => "127.0.0.1".into(),
+    };
+    let mut opts = ConnectOptions::new(format!("ws://{host}:{}", local.config.port));
+    let creds = openclaw_gateway::local_credentials(&local.source.value, &local.state_dir);
+    opts.token = t.token.clone().or(local.config.auth.token).or(creds.token);
+    opts.password = local.config.auth.password.or(creds.password);
+    Ok(opts)
 }
 
 /// Whether a gateway URL points at this machine (`localhost`, a loopback address).
@@ -49,15 +63,13 @@ pub(crate) fn secret_for(t: &GatewayTarget, url: &str) -> Option<String> {
     creds.token.or(creds.password)
 }
 
-fn call(
-    t: &GatewayTarget,
+/// Connects with `opts`, calls `method` with `params`; returns the `hello-ok` payload and the
+/// result.
+pub(crate) fn call_with(
+    opts: ConnectOptions,
     method: &str,
     params: Value,
-    scopes: &[&str],
 ) -> CliResult<(Value, Value)> {
-    let url = target_url(t);
-    let mut opts = ConnectOptions::new(url.clone()).scopes(scopes.iter().copied());
-    opts.token = secret_for(t, &url);
     runtime()?.block_on(async move {
         let client = GatewayClient::connect(opts).await.map_err(gateway_error)?;
         let res = client
@@ -70,6 +82,18 @@ fn call(
     })
 }
 
+fn call(
+    t: &GatewayTarget,
+    method: &str,
+    params: Value,
+    scopes: &[&str],
+) -> CliResult<(String, Value, Value)> {
+    let opts = connect_options(t)?.scopes(scopes.iter().copied());
+    let url = opts.url.clone();
+    let (hello, res) = call_with(opts, method, params)?;
+    Ok((url, hello, res))
+}
+
 pub fn run(cmd: GatewayCmd) -> CliResult {
     match cmd {
         GatewayCmd::Run(args) => {
@@ -80,8 +104,7 @@ pub fn run(cmd: GatewayCmd) -> CliResult {
             }
         }
         GatewayCmd::Status { gateway, json } => {
-            let (hello, health) = call(&gateway, "health", json!({}), &["operator.read"])?;
-            let url = target_url(&gateway);
+            let (url, hello, health) = call(&gateway, "health", json!({}), &["operator.read"])?;
             if json.json {
                 print_json(
                     &json!({"url": url, "server": hello.get("server"), "protocol": hello.get("protocol"), "health": health}),
@@ -113,7 +136,7 @@ pub fn run(cmd: GatewayCmd) -> CliResult {
                 })?,
             };
             let scopes = ["operator.read", "operator.write", "operator.admin"];
-            let (_, res) = call(&gateway, &method, params, &scopes)?;
+            let (_, _, res) = call(&gateway, &method, params, &scopes)?;
             print_json(&res);
             Ok(())
         }

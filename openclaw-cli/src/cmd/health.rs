@@ -1,33 +1,41 @@
 //! `openclaw health` and `openclaw status`: local checks (configuration, state directory,
-//! models and credentials, sessions) or, with `--url`, a running gateway's `health`/`status`.
+//! models and credentials, sessions, the gateway on the configured port) or, with `--url`, a
+//! running gateway's `health`/`status`.
 
 use openclaw_core::config::{self, OpenClawConfig};
-use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
-use serde_json::{Value, json};
+use std::time::Duration;
 
+use serde_json::{Map, Value, json};
+
+use super::gateway::{call_with, connect_options};
 use super::models::{key_hint, registry};
-use super::runtime;
 use super::store;
-use super::tui::gateway_error;
 use crate::cli::HealthArgs;
 use crate::error::{CliError, CliResult};
 use crate::output::print_json;
 
 fn remote(args: &HealthArgs, method: &str) -> CliResult<Value> {
-    let url = args.gateway.url.clone().unwrap_or_default();
-    let token = super::gateway::secret_for(&args.gateway, &url);
-    let rt = runtime()?;
-    rt.block_on(async move {
-        let mut opts = ConnectOptions::new(url).scopes(["operator.read"]);
-        opts.token = token;
-        let client = GatewayClient::connect(opts).await.map_err(gateway_error)?;
-        let res = client
-            .call(method, Some(json!({})))
-            .await
-            .map_err(gateway_error);
-        client.close().await;
-        res
-    })
+    let opts = connect_options(&args.gateway)?.scopes(["operator.read"]);
+    call_with(opts, method, json!({})).map(|(_, res)| res)
+}
+
+/// The configured gateway (`--url`, else openclaw.json's `gateway.port`), probed with `health`:
+/// its URL, whether it answers, and its version or why it did not answer.
+fn probe_gateway(args: &HealthArgs) -> Value {
+    let opts = match connect_options(&args.gateway) {
+        Ok(o) => o.scopes(["operator.read"]).timeout(Duration::from_secs(3)),
+        Err(e) => return json!({"url": null, "running": false, "error": e.message}),
+    };
+    let url = opts.url.clone();
+    match call_with(opts, "health", json!({})) {
+        Ok((hello, health)) => json!({
+            "url": url,
+            "running": true,
+            "ok": health.get("ok").and_then(Value::as_bool).unwrap_or(false),
+            "version": hello.pointer("/server/version"),
+        }),
+        Err(e) => json!({"url": url, "running": false, "error": e.message}),
+    }
 }
 
 struct Check {
@@ -172,11 +180,7 @@ pub fn status(args: HealthArgs) -> CliResult {
     let default = reg
         .default_model()
         .map(|m| format!("{}/{}", m.provider, m.id));
-    let gateway_url = std::env::var("OPENCLAW_GATEWAY_URL").ok().or_else(|| {
-        cfg.section("gateway.port")
-            .and_then(Value::as_u64)
-            .map(|p| format!("ws://127.0.0.1:{p}"))
-    });
+    let gateway = probe_gateway(&args);
     let doc = json!({
         "version": env!("CARGO_PKG_VERSION"),
         "stateDir": config::state_dir(),
@@ -186,7 +190,7 @@ pub fn status(args: HealthArgs) -> CliResult {
         "availableModels": reg.available_models().len(),
         "agents": agents,
         "sessions": sessions,
-        "gateway": gateway_url,
+        "gateway": gateway,
     });
     if args.json.json {
         print_json(&doc);
@@ -200,10 +204,26 @@ pub fn status(args: HealthArgs) -> CliResult {
                     .filter_map(Value::as_str)
                     .collect::<Vec<_>>()
                     .join(", "),
+                Value::Object(g) => gateway_line(g),
                 other => other.to_string(),
             };
             crate::out!("{k:>16}  {v}");
         }
     }
     Ok(())
+}
+
+/// `ws://127.0.0.1:18789 (running, server 0.1.0)` or `… (not running: <why>)`.
+fn gateway_line(g: &Map<String, Value>) -> String {
+    let url = g.get("url").and_then(Value::as_str).unwrap_or("-");
+    if g.get("running").and_then(Value::as_bool) == Some(true) {
+        let version = g.get("version").and_then(Value::as_str).unwrap_or("?");
+        format!("{url} (running, server {version})")
+    } else {
+        let why = g
+            .get("error")
+            .and_then(Value::as_str)
+            .unwrap_or("no answer");
+        format!("{url} (not running: {why})")
+    }
 }

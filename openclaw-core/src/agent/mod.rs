@@ -127,6 +127,12 @@ struct RunSlot {
     retry_attempt: u32,
     /// `abort()` was called during this prompt (covers the gap between a run and its retry wait).
     abort_requested: bool,
+    /// A prompt arrived during the retry wait: when the wait elapses, that prompt runs instead
+    /// of the retry (pi queues the prompt behind the wait; it does not cancel it).
+    retry_superseded: bool,
+    /// The superseding prompt inherits `retry_attempt`, so its first good answer ends the
+    /// retry with `auto_retry_end {success:true}`, as in pi.
+    retry_carry: bool,
 }
 
 pub(crate) struct Inner {
@@ -191,7 +197,10 @@ impl Drop for BusyGuard<'_> {
             slot.streaming = false;
             slot.cancel = None;
             slot.retry_cancel = None;
-            slot.retry_attempt = 0;
+            slot.retry_superseded = false;
+            if !slot.retry_carry {
+                slot.retry_attempt = 0;
+            }
         }
         {
             let mut st = self.0.state();
@@ -487,7 +496,9 @@ impl Agent {
             return Err(AgentError::Busy);
         }
         slot.busy = true;
-        slot.retry_attempt = 0;
+        if !std::mem::take(&mut slot.retry_carry) {
+            slot.retry_attempt = 0;
+        }
         slot.abort_requested = false;
         Ok(BusyGuard(&self.inner))
     }
@@ -495,7 +506,7 @@ impl Agent {
     /// Abort: cancel an auto-retry wait, the model stream and running tools, then wait until
     /// the agent is idle. A no-op when idle.
     pub async fn abort(&self) {
-        self.abort_retry();
+        drop(self.abort_retry());
         let token = {
             let mut slot = self.inner.slot();
             if slot.busy {
@@ -509,17 +520,31 @@ impl Agent {
         self.wait_for_idle().await;
     }
 
-    /// Cancel an auto-retry wait (emits `auto_retry_end {success:false, finalError:"Retry
-    /// cancelled"}`); `false` when none was in progress.
-    pub fn abort_retry(&self) -> bool {
-        let token = self.inner.slot().retry_cancel.clone();
-        match token {
-            Some(t) => {
-                t.cancel();
-                true
-            }
-            None => false,
-        }
+    /// Cancel an auto-retry wait: emits `auto_retry_end {success:false, finalError:"Retry
+    /// cancelled"}` before returning (pi emits it before answering `abort_retry`). The waiting
+    /// driver is released, and ends the prompt without retrying, when the returned
+    /// [`RetryCancel`] is dropped, so a front end can answer first.
+    pub fn abort_retry(&self) -> RetryCancel {
+        let (token, attempt) = {
+            let mut slot = self.inner.slot();
+            let Some(token) = slot.retry_cancel.take() else {
+                return RetryCancel(None);
+            };
+            slot.retry_superseded = false;
+            slot.retry_carry = false;
+            (token, std::mem::take(&mut slot.retry_attempt))
+        };
+        self.inner.emit(retry_cancelled(attempt));
+        RetryCancel(Some(token))
+    }
+
+    /// A new prompt arrived during an auto-retry wait: when the wait elapses, the driver stops
+    /// instead of retrying, and the next prompt inherits the attempt count (its first good
+    /// answer emits `auto_retry_end {success:true}`). `false` when no wait is in progress.
+    pub fn supersede_retry(&self) -> bool {
+        let mut slot = self.inner.slot();
+        slot.retry_superseded = slot.retry_cancel.is_some();
+        slot.retry_superseded
     }
 
     /// Resolves once no run is in progress.
@@ -543,5 +568,34 @@ impl std::fmt::Debug for Agent {
             .field("state", &*self.inner.state())
             .field("busy", &self.is_busy())
             .finish()
+    }
+}
+
+/// `auto_retry_end` for a cancelled retry wait.
+fn retry_cancelled(attempt: u32) -> AgentEvent {
+    AgentEvent::AutoRetryEnd {
+        success: false,
+        attempt,
+        final_error: Some("Retry cancelled".into()),
+    }
+}
+
+/// A cancelled auto-retry wait ([`Agent::abort_retry`]): `auto_retry_end` has been emitted; the
+/// waiting driver goes on when this is dropped.
+#[must_use = "the waiting driver goes on when this is dropped"]
+pub struct RetryCancel(Option<CancellationToken>);
+
+impl RetryCancel {
+    /// Whether a retry wait was in progress (and is now cancelled).
+    pub fn was_pending(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
+impl Drop for RetryCancel {
+    fn drop(&mut self) {
+        if let Some(token) = self.0.take() {
+            token.cancel();
+        }
     }
 }

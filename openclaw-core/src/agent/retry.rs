@@ -15,7 +15,7 @@ use std::sync::Arc;
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use futures::future::{Either, select};
+use futures::future::select;
 use regex::Regex;
 use serde::{Deserialize, Serialize};
 
@@ -149,6 +149,17 @@ impl Agent {
                 });
                 break;
             }
+            // The error leaves the context before anyone hears of the retry, so a `get_state`
+            // sent on `auto_retry_start` already sees it gone.
+            {
+                let mut st = inner.state();
+                if st.messages.last().is_some_and(|m| m.role() == "assistant") {
+                    st.messages.pop();
+                }
+            }
+            // The wait is armed before it is announced, so an `abort_retry` or a prompt sent on
+            // `auto_retry_start` always finds it.
+            let armed = self.arm_retry();
             let delay_ms = settings.delay_ms(attempt);
             inner.emit(AgentEvent::AutoRetryStart {
                 attempt,
@@ -156,34 +167,48 @@ impl Agent {
                 delay_ms,
                 error_message,
             });
-            {
-                let mut st = inner.state();
-                if st.messages.last().is_some_and(|m| m.role() == "assistant") {
-                    st.messages.pop();
+            let retry = match armed {
+                Some(token) => self.wait_for_retry(token, delay_ms).await,
+                None => {
+                    inner.emit(super::retry_cancelled(attempt));
+                    false
                 }
-            }
-            let retry_cancel = CancellationToken::new();
-            {
-                let mut slot = inner.slot();
-                if slot.abort_requested {
-                    retry_cancel.cancel();
-                }
-                slot.retry_cancel = Some(retry_cancel.clone());
-            }
-            let sleep = futures_timer::Delay::new(Duration::from_millis(delay_ms));
-            let woke = select(sleep, Box::pin(retry_cancel.cancelled())).await;
-            inner.slot().retry_cancel = None;
-            if let Either::Right(_) = woke {
-                inner.slot().retry_attempt = 0;
-                inner.emit(AgentEvent::AutoRetryEnd {
-                    success: false,
-                    attempt,
-                    final_error: Some("Retry cancelled".into()),
-                });
+            };
+            if !retry {
                 break;
             }
         }
         added
+    }
+
+    /// Registers the retry wait's cancellation token; `None` when an abort came first.
+    fn arm_retry(&self) -> Option<CancellationToken> {
+        let mut slot = self.inner.slot();
+        if slot.abort_requested {
+            slot.retry_attempt = 0;
+            return None;
+        }
+        let token = CancellationToken::new();
+        slot.retry_cancel = Some(token.clone());
+        Some(token)
+    }
+
+    /// The retry wait; `true` when the retry should run. A cancelled wait
+    /// ([`Agent::abort_retry`], which has already emitted `auto_retry_end`) and a superseded one
+    /// ([`Agent::supersede_retry`]) return `false`.
+    async fn wait_for_retry(&self, token: CancellationToken, delay_ms: u64) -> bool {
+        let sleep = futures_timer::Delay::new(Duration::from_millis(delay_ms));
+        let _ = select(sleep, Box::pin(token.cancelled())).await;
+        let mut slot = self.inner.slot();
+        if slot.retry_cancel.take().is_none() {
+            // abort_retry took the wait (and announced it), whichever finished first.
+            return false;
+        }
+        if std::mem::take(&mut slot.retry_superseded) {
+            slot.retry_carry = true;
+            return false;
+        }
+        true
     }
 }
 

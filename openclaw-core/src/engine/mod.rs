@@ -441,7 +441,7 @@ impl Engine {
     /// Stop background work when the front end goes away: abort the run, the retry delay and
     /// any shell command. Does not wait.
     pub fn shutdown(&self) {
-        self.inner.agent.abort_retry();
+        drop(self.inner.agent.abort_retry());
         let run = self.inner.agent.clone();
         let st = self.inner.lock();
         for token in [&st.bash_cancel, &st.compaction_cancel]

@@ -6,6 +6,7 @@
 use std::sync::Arc;
 
 use super::{Engine, EngineError, Inner, PromptInput, StreamingBehavior};
+use crate::agent::RetryCancel;
 use crate::event::AgentEvent;
 use crate::message::{Message, StopReason, UserMessage};
 use crate::provider::provider_for_api;
@@ -50,12 +51,11 @@ impl Engine {
                 None => Err(EngineError::AlreadyProcessing),
             };
         }
-        // Between runs (a retry delay, or the bookkeeping after `agent_end`): a new prompt
-        // supersedes a pending retry and waits for the rest.
-        if *inner.busy.borrow() {
-            inner.agent.abort_retry();
-            self.wait_until_idle().await;
-        }
+        // Between runs (a retry wait, or the bookkeeping after `agent_end`) the prompt is
+        // accepted at once and runs when the engine is idle. As in pi it does not cancel a
+        // pending retry: it runs instead of the retry once the wait elapses, or after
+        // `abort_retry` has cancelled it.
+        let between_runs = *inner.busy.borrow();
         let model = inner.agent.model();
         if provider_for_api(&model.api).is_none() {
             return Err(EngineError::UnsupportedApi(model.api));
@@ -65,22 +65,44 @@ impl Engine {
         }
         {
             let mut st = inner.lock();
-            if st.streaming || st.starting {
+            if st.streaming || st.starting || st.waiting {
                 return Err(EngineError::AlreadyProcessing);
             }
-            st.starting = true;
+            if between_runs {
+                st.waiting = true;
+            } else {
+                st.starting = true;
+            }
+        }
+        if between_runs {
+            inner.agent.supersede_retry();
         }
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
-            inner.lock().starting = false;
+            let mut st = inner.lock();
+            st.starting = false;
+            st.waiting = false;
             return Err(EngineError::Io(std::io::Error::other(
                 "Engine::prompt must be called inside a tokio runtime",
             )));
         };
-        inner.busy.send_replace(true);
+        if !between_runs {
+            inner.busy.send_replace(true);
+        }
         let message = Message::User(UserMessage::new(input.text, input.images));
+        let engine = self.clone();
         Ok(PromptTicket {
             start: Some(Box::new(move || {
-                runtime.spawn(drive(inner, vec![message]));
+                runtime.spawn(async move {
+                    if between_runs {
+                        engine.wait_until_idle().await;
+                        let mut st = inner.lock();
+                        st.waiting = false;
+                        st.starting = true;
+                        drop(st);
+                        inner.busy.send_replace(true);
+                    }
+                    drive(inner, vec![message]).await;
+                });
             })),
         })
     }
@@ -113,17 +135,19 @@ impl Engine {
         self.wait_until_idle().await;
     }
 
-    /// Cancel a pending automatic retry (emits `auto_retry_end` with "Retry cancelled").
-    pub fn abort_retry(&self) {
-        self.inner.agent.abort_retry();
+    /// Cancel a pending automatic retry: emits `auto_retry_end` with "Retry cancelled" now; the
+    /// prompt ends (and a prompt waiting behind the retry starts) when the returned
+    /// [`RetryCancel`] is dropped, so a front end can answer before that.
+    pub fn abort_retry(&self) -> RetryCancel {
+        self.inner.agent.abort_retry()
     }
 }
 
 impl Inner {
-    /// A prompt was accepted or a run is streaming.
+    /// A prompt was accepted (possibly waiting for the engine to be idle) or a run is streaming.
     fn run_active(&self) -> bool {
         let st = self.lock();
-        st.streaming || st.starting
+        st.streaming || st.starting || st.waiting
     }
 }
 

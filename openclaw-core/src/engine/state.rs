@@ -17,6 +17,9 @@ pub(crate) struct State {
     pub(crate) streaming: bool,
     /// A prompt was accepted and its run has not emitted `agent_start` yet.
     pub(crate) starting: bool,
+    /// A prompt was accepted between runs (during a retry wait or the bookkeeping after
+    /// `agent_end`) and starts once the engine is idle.
+    pub(crate) waiting: bool,
     pub(crate) compacting: bool,
     pub(crate) bash_cancel: Option<CancellationToken>,
     pub(crate) compaction_cancel: Option<CancellationToken>,
@@ -33,6 +36,7 @@ impl State {
             deferred: Vec::new(),
             streaming: false,
             starting: false,
+            waiting: false,
             compacting: false,
             bash_cancel: None,
             compaction_cancel: None,

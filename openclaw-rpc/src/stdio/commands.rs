@@ -26,6 +26,14 @@ pub fn is_long_running(kind: &str) -> bool {
 pub async fn dispatch(engine: &Engine, out: &Output, cmd: Command) {
     let id = cmd.id.clone();
     let kind = cmd.kind.clone();
+    if kind == "abort_retry" {
+        // pi: `auto_retry_end` (emitted by the cancel), then this response, then whatever the
+        // released prompt does next.
+        let cancel = engine.abort_retry();
+        out.send(&Response::ok(id, &kind));
+        drop(cancel);
+        return;
+    }
     if kind == "prompt" {
         match start_prompt(engine, &cmd).await {
             Ok(ticket) => {
@@ -124,10 +132,6 @@ async fn handle(engine: &Engine, cmd: &Command) -> Result<Reply, String> {
         }
         "set_auto_retry" => {
             engine.set_auto_retry(require_bool(cmd, "enabled")?);
-            Ok(Reply::None)
-        }
-        "abort_retry" => {
-            engine.abort_retry();
             Ok(Reply::None)
         }
         "bash" => {
