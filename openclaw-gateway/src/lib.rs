@@ -63,6 +63,10 @@ pub enum GatewayError {
     },
     #[error("gateway I/O error: {0}")]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    State(#[from] openclaw_state::StateError),
+    #[error(transparent)]
+    Locked(#[from] openclaw_state::lock::LockError),
 }
 
 /// Everything the gateway needs to start.
@@ -119,6 +123,8 @@ pub struct Gateway {
     stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// One gateway per state dir: held until the gateway is dropped.
+    _lock: openclaw_state::GatewayLock,
 }
 
 fn host_name() -> Option<String> {
@@ -193,10 +199,12 @@ impl Gateway {
         if !addr.ip().is_loopback() && opts.config.auth.mode == AuthMode::None {
             return Err(GatewayError::InsecureBind { addr });
         }
+        let mut lock = openclaw_state::GatewayLock::acquire(&opts.state_dir)?;
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|source| GatewayError::Bind { addr, source })?;
         let addr = listener.local_addr()?;
+        lock.set_port(addr.port())?;
         let log = GatewayLog::open(opts.state_dir.join("logs").join("gateway.log"));
         log.line(&format!(
             "gateway listening on {addr} (auth {})",
@@ -266,6 +274,7 @@ impl Gateway {
             stop,
             server,
             tasks,
+            _lock: lock,
         })
     }
 
