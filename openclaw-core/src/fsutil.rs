@@ -54,6 +54,19 @@ pub fn atomic_write(path: &Path, bytes: &[u8], permissions: Permissions) -> std:
     Ok(())
 }
 
+/// Creates `dir` and its missing parents owner-only (0700 on Unix), as state directories must
+/// be; an existing directory is left as it is.
+pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
 /// Flushes a directory's entries (after a rename or create). Best effort: some filesystems
 /// refuse to open or sync a directory, and the data itself is already on disk.
 pub fn sync_dir(dir: &Path) {
@@ -63,6 +76,58 @@ pub fn sync_dir(dir: &Path) {
     }
     #[cfg(not(unix))]
     let _ = dir;
+}
+
+/// Keeps the current content of `path` under `<path>.<tag>.<ms>` (plus `-<n>` if that exists):
+/// a name never used before, so no earlier copy is ever replaced. The file itself stays where
+/// it is (a hard link; a copy where links are not supported), ready to be replaced by
+/// [`atomic_write`] or removed. Returns the new name.
+pub fn keep_aside(path: &Path, tag: &str) -> std::io::Result<std::path::PathBuf> {
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or(0);
+    for n in 0..10_000u32 {
+        let suffix = if n == 0 {
+            format!(".{tag}.{ms}")
+        } else {
+            format!(".{tag}.{ms}-{n}")
+        };
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let target = std::path::PathBuf::from(name);
+        let linked = match std::fs::hard_link(path, &target) {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(e),
+            Err(_) => copy_new(path, &target),
+            Ok(()) => Ok(()),
+        };
+        match linked {
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+            Ok(()) => {
+                if let Some(dir) = target.parent() {
+                    sync_dir(dir);
+                }
+                return Ok(target);
+            }
+        }
+    }
+    Err(std::io::Error::other(format!(
+        "no free name to keep {} aside",
+        path.display()
+    )))
+}
+
+/// Copies `from` to a file that must not exist yet, flushed to disk.
+fn copy_new(from: &Path, to: &Path) -> std::io::Result<()> {
+    let mut src = std::fs::File::open(from)?;
+    let mut dst = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(to)?;
+    std::io::copy(&mut src, &mut dst)?;
+    dst.sync_all()
 }
 
 /// The process's umask, read without changing it for other threads for longer than the call.

@@ -120,26 +120,42 @@ fn a_torn_last_line_is_skipped_and_appends_continue_cleanly() {
 }
 
 #[test]
-fn a_file_without_header_is_rewritten_as_an_empty_session() {
+fn a_damaged_header_is_left_alone_by_a_read_and_set_aside_by_the_first_write() {
     let tmp = tempfile::tempdir().unwrap();
     let path = tmp.path().join("bad.jsonl");
-    fs::write(&path, "garbage\n{\"type\":\"message\"}\n").unwrap();
+    let original = "garbage\n{\"type\":\"mess\n";
+    fs::write(&path, original).unwrap();
     let m = SessionManager::open(&path, "/here").unwrap();
     assert!(m.entries().is_empty());
-    let l = lines(&path);
-    assert_eq!(l.len(), 1);
-    assert_eq!(l[0]["type"], "session");
-    assert_eq!(l[0]["cwd"], "/here");
-    assert_eq!(l[0]["id"], m.session_id());
-    // Buffered entries still reach the file with the first assistant message.
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        original,
+        "a read never writes"
+    );
+    // Buffered entries reach a new file with the first assistant message; the damaged one is
+    // kept under a new name.
     let mut m = m;
     let u = m.append_message(user("q")).unwrap();
-    assert_eq!(lines(&path).len(), 1);
+    assert_eq!(fs::read_to_string(&path).unwrap(), original);
     m.append_message(assistant("a", 15)).unwrap();
     let l = lines(&path);
     assert_eq!(l.len(), 3);
+    assert_eq!(l[0]["type"], "session");
+    assert_eq!(l[0]["cwd"], "/here");
+    assert_eq!(l[0]["id"], m.session_id());
     assert_eq!(l[1]["id"], u.as_str());
     assert_eq!(l[2]["parentId"], u.as_str());
+    let kept: Vec<_> = fs::read_dir(tmp.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .starts_with("bad.jsonl.damaged.")
+        })
+        .collect();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(fs::read_to_string(kept[0].path()).unwrap(), original);
 }
 
 #[test]
@@ -153,9 +169,14 @@ fn v1_files_migrate_to_v3_and_are_rewritten() {
         r#"{"type":"compaction","timestamp":"2025-01-01T00:00:03.000Z","summary":"S","firstKeptEntryIndex":2,"tokensBefore":7}"#,
     ];
     fs::write(&path, v1.join("\n") + "\n").unwrap();
-    let m = SessionManager::open(&path, "/p").unwrap();
+    let mut m = SessionManager::open(&path, "/p").unwrap();
+    assert_eq!(
+        fs::read_to_string(&path).unwrap(),
+        v1.join("\n") + "\n",
+        "a read never writes"
+    );
     assert_eq!(m.header().version, 3);
-    let e = m.entries();
+    let e = m.entries().to_vec();
     assert_eq!(e.len(), 3);
     assert_eq!(e[0].parent_id(), None);
     assert_eq!(e[1].parent_id(), Some(e[0].id()));
@@ -172,8 +193,16 @@ fn v1_files_migrate_to_v3_and_are_rewritten() {
         matches!(e[1].message(), Some(Message::Custom(_))),
         "hookMessage became custom"
     );
-    // Rewritten on disk: v3 header, ids, no firstKeptEntryIndex.
+    // Context: summary, then the kept custom message.
+    let ctx = m.build_context();
+    assert_eq!(ctx.messages.len(), 2);
+    assert_eq!(ctx.messages[0].role(), "compactionSummary");
+    assert_eq!(ctx.messages[1].role(), "custom");
+    // The first write rewrites it: v3 header, ids, no firstKeptEntryIndex.
+    m.append_message(user("q")).unwrap();
+    m.append_message(assistant("a", 15)).unwrap();
     let l = lines(&path);
+    assert_eq!(l.len(), 6);
     assert_eq!(l[0]["version"], 3);
     assert_eq!(l[2]["message"]["role"], "custom");
     assert!(l[3].get("firstKeptEntryIndex").is_none());
@@ -182,11 +211,6 @@ fn v1_files_migrate_to_v3_and_are_rewritten() {
         Value::String(e[1].id().to_string())
     );
     assert!(!parse_session(&fs::read_to_string(&path).unwrap()).migrated);
-    // Context: summary, then the kept custom message.
-    let ctx = m.build_context();
-    assert_eq!(ctx.messages.len(), 2);
-    assert_eq!(ctx.messages[0].role(), "compactionSummary");
-    assert_eq!(ctx.messages[1].role(), "custom");
 }
 
 #[test]
@@ -198,8 +222,11 @@ fn v2_hook_messages_become_custom() {
         r#"{"type":"message","id":"aaaaaaaa","parentId":null,"timestamp":"2025-01-01T00:00:02.000Z","message":{"role":"hookMessage","customType":"h","content":"hooked","display":false,"timestamp":2}}"#,
     ];
     fs::write(&path, v2.join("\n") + "\n").unwrap();
-    let m = SessionManager::open(&path, "/p").unwrap();
+    let mut m = SessionManager::open(&path, "/p").unwrap();
     assert_eq!(m.entries()[0].id(), "aaaaaaaa");
+    assert_eq!(fs::read_to_string(&path).unwrap(), v2.join("\n") + "\n");
+    m.append_message(user("q")).unwrap();
+    m.append_message(assistant("a", 15)).unwrap();
     assert_eq!(
         fs::read_to_string(&path).unwrap().lines().nth(1).unwrap(),
         r#"{"type":"message","id":"aaaaaaaa","parentId":null,"timestamp":"2025-01-01T00:00:02.000Z","message":{"role":"custom","customType":"h","content":"hooked","display":false,"timestamp":2}}"#

@@ -73,18 +73,6 @@ fn store_error(path: &Path) -> impl FnOnce(std::io::Error) -> FirstTokenError + 
     }
 }
 
-/// Creates `dir` (and missing parents) owner-only (0700) when it does not exist.
-fn private_dir(dir: &Path) -> std::io::Result<()> {
-    if dir.as_os_str().is_empty() || dir.is_dir() {
-        return Ok(());
-    }
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
-    builder.create(dir)
-}
-
 /// Reads a token file; `None` when it does not exist (an unreadable file is an error).
 fn read_token_file(path: &Path) -> Result<Option<String>, FirstTokenError> {
     match std::fs::read_to_string(path) {
@@ -112,9 +100,9 @@ pub fn ensure_token(
     let path = &source.path;
     let Some(raw) = &source.raw else {
         if let Some(parent) = path.parent() {
-            private_dir(parent).map_err(store_error(path))?;
+            openclaw_core::fsutil::create_private_dir(parent).map_err(store_error(path))?;
         }
-        private_dir(state_dir).map_err(store_error(state_dir))?;
+        openclaw_core::fsutil::create_private_dir(state_dir).map_err(store_error(state_dir))?;
         let doc = json!({"gateway": {"auth": auth}});
         let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
         atomic_write(path, text.as_bytes(), Permissions::Private).map_err(store_error(path))?;
@@ -138,7 +126,7 @@ pub fn ensure_token(
             });
         }
     }
-    private_dir(state_dir).map_err(store_error(state_dir))?;
+    openclaw_core::fsutil::create_private_dir(state_dir).map_err(store_error(state_dir))?;
     atomic_write(&file, format!("{token}\n").as_bytes(), Permissions::Private)
         .map_err(store_error(&file))?;
     Ok(FirstToken {

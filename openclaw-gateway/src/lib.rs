@@ -72,6 +72,10 @@ pub enum GatewayError {
     Io(#[from] std::io::Error),
     #[error(transparent)]
     Token(#[from] first_token::FirstTokenError),
+    #[error(transparent)]
+    State(#[from] openclaw_state::StateError),
+    #[error(transparent)]
+    Locked(#[from] openclaw_state::lock::LockError),
 }
 
 /// Everything the gateway needs to start.
@@ -139,6 +143,8 @@ pub struct Gateway {
     stop: CancellationToken,
     server: tokio::task::JoinHandle<()>,
     tasks: Vec<tokio::task::JoinHandle<()>>,
+    /// One gateway per state dir: held until the gateway is dropped.
+    _lock: openclaw_state::GatewayLock,
 }
 
 fn host_name() -> Option<String> {
@@ -213,6 +219,7 @@ impl Gateway {
         if !addr.ip().is_loopback() && opts.config.auth.mode == AuthMode::None {
             return Err(GatewayError::InsecureBind { addr });
         }
+        let mut lock = openclaw_state::GatewayLock::acquire(&opts.state_dir)?;
         let token_home = if opts.config.auth.needs_token() {
             let made = first_token::ensure_token(&opts.source, &opts.state_dir)?;
             opts.config.auth.token = Some(made.token);
@@ -225,6 +232,7 @@ impl Gateway {
             .await
             .map_err(|source| GatewayError::Bind { addr, source })?;
         let addr = listener.local_addr()?;
+        lock.set_port(addr.port())?;
         let log = GatewayLog::open(opts.state_dir.join("logs").join("gateway.log"));
         log.line(&format!(
             "gateway listening on {addr} (auth {})",
@@ -305,6 +313,7 @@ impl Gateway {
             stop,
             server,
             tasks,
+            _lock: lock,
         })
     }
 

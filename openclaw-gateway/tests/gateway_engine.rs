@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use common::{Client, Setup, TOKEN, TestGateway};
 use openclaw_gateway::agent_host::AgentHost;
+use openclaw_state::StateStore;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -87,7 +88,7 @@ async fn gateway_with(fake: &Fake, defaults: Value) -> TestGateway {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().to_owned();
     std::fs::write(state.join("openclaw.json"), config.to_string()).unwrap();
-    let backend = Arc::new(AgentHost::new(config.clone(), state.clone()));
+    let backend = Arc::new(AgentHost::new(config.clone(), state.clone()).unwrap());
     let mut tg = common::start(Setup {
         config,
         backend: Some(backend),
@@ -355,12 +356,13 @@ async fn session_lifecycle_on_disk() {
         .cloned()
         .expect("main row");
     let sid = row["sessionId"].as_str().unwrap().to_owned();
-    tokio::time::sleep(Duration::from_millis(400)).await; // coalesced index write
-    let index: Value = serde_json::from_str(
-        &std::fs::read_to_string(state.join("agents/main/sessions/sessions.json")).unwrap(),
-    )
-    .unwrap();
-    let file = PathBuf::from(index["agent:main:main"]["sessionFile"].as_str().unwrap());
+    // Written through: another connection to the database sees the row at once, with the
+    // transcript path relative to the state dir.
+    let index = openclaw_state::SqliteStore::open(&state).unwrap();
+    let stored = index.session("agent:main:main").unwrap().expect("row");
+    let rel = stored.transcript.clone().unwrap();
+    assert!(rel.starts_with("agents/main/sessions/"), "{rel}");
+    let file = state.join(&rel);
     let header: Value = serde_json::from_str(
         std::fs::read_to_string(&file)
             .unwrap()

@@ -294,6 +294,52 @@ async fn config_get_redacts_and_set_patch_need_the_base_hash() {
 }
 
 #[tokio::test]
+async fn config_patch_checks_the_file_on_disk_and_keeps_its_comments() {
+    let tg = start_default().await;
+    let path = tg.state().join("openclaw.json");
+    let (mut c, _) = Client::connected(&tg, &["operator.admin"]).await;
+    let hash = c.ok("config.get", json!({})).await["hash"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // An edit made outside the gateway (`openclaw config set`, an editor), with comments.
+    let edited = format!(
+        "// my setup\n{}",
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .replacen('{', "{\n  /* keep me */", 1)
+    );
+    std::fs::write(&path, &edited).unwrap();
+    let e = c
+        .err(
+            "config.patch",
+            json!({"raw": "{ session: { x: 1 } }", "baseHash": hash}),
+        )
+        .await;
+    assert_eq!(
+        e["message"], "config changed since last load; re-run config.get and retry",
+        "a stale hash must not revert the edit on disk"
+    );
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), edited);
+    let g = c.ok("config.get", json!({})).await;
+    assert!(g["raw"].as_str().unwrap().contains("/* keep me */"));
+    let hash = g["hash"].as_str().unwrap().to_owned();
+    c.ok(
+        "config.patch",
+        json!({"raw": "{ session: { x: 1 } }", "baseHash": hash}),
+    )
+    .await;
+    let after = std::fs::read_to_string(&path).unwrap();
+    assert!(
+        after.starts_with("// my setup\n{\n  /* keep me */"),
+        "{after}"
+    );
+    assert!(after.contains(TOKEN), "secrets stay: {after}");
+    let v: Value = json5::from_str(&after).unwrap();
+    assert_eq!(v["session"]["x"], 1);
+}
+
+#[tokio::test]
 async fn logs_tail_reads_the_gateway_log() {
     let tg = start_default().await;
     let (mut c, _) = Client::connected(&tg, &["operator.read"]).await;

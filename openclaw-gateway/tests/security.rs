@@ -27,8 +27,9 @@ async fn start_on(state: &Path, limits: Limits, engine: bool) -> Gateway {
     opts.config.port = 0;
     opts.limits = limits;
     if engine {
-        opts.backend =
-            std::sync::Arc::new(AgentHost::new(opts.source.value.clone(), state.to_owned()));
+        opts.backend = std::sync::Arc::new(
+            AgentHost::new(opts.source.value.clone(), state.to_owned()).expect("agent host"),
+        );
     }
     Gateway::start(opts).await.expect("gateway starts")
 }

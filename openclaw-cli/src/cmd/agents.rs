@@ -4,7 +4,7 @@
 use openclaw_core::config::{self, OpenClawConfig};
 use serde_json::{Value, json};
 
-use super::config::{get_path, parse_value, read_raw, redact, set_path, write_raw};
+use super::config::{get_path, parse_value, read_raw, redact, set_in_file, set_path};
 use super::store;
 use crate::cli::{AgentConfigAction, AgentsCmd};
 use crate::error::{CliError, CliResult};
@@ -99,7 +99,7 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
         }
         AgentsCmd::Config { id, action, json } => {
             let path = config::config_path();
-            let mut doc = read_raw(&path)?;
+            let doc = read_raw(&path)?;
             match action {
                 None => {
                     known(&cfg, &id)?;
@@ -127,30 +127,25 @@ pub fn run(cmd: AgentsCmd) -> CliResult {
                     if key == "id" {
                         return Err(CliError::usage("an agent's id cannot be changed here"));
                     }
-                    let idx = match agent_entry(&doc, &id) {
-                        Some((i, _)) => i,
-                        None => {
-                            let list = doc
-                                .pointer("/agents/list")
-                                .and_then(Value::as_array)
-                                .map_or(0, Vec::len);
-                            let agents = doc.get("agents").cloned().unwrap_or_else(|| json!({}));
-                            set_path(&mut doc, "agents", agents)?;
-                            if doc.pointer("/agents/list").is_none() {
-                                set_path(&mut doc, "agents.list", json!([]))?;
-                            }
-                            if let Some(Value::Array(a)) = doc.pointer_mut("/agents/list") {
-                                a.push(json!({ "id": id }));
-                            }
-                            list
+                    let value = parse_value(&value);
+                    match agent_entry(&doc, &id) {
+                        Some((idx, _)) => {
+                            set_in_file(&path, &format!("agents.list.{idx}.{key}"), &value)?
                         }
-                    };
-                    set_path(
-                        &mut doc,
-                        &format!("agents.list.{idx}.{key}"),
-                        parse_value(&value),
-                    )?;
-                    write_raw(&path, &doc)?;
+                        None => {
+                            let mut entry = json!({ "id": id });
+                            set_path(&mut entry, &key, value)?;
+                            match doc.pointer("/agents/list").and_then(Value::as_array) {
+                                // Appended: the list's other entries and comments stay.
+                                Some(list) => set_in_file(
+                                    &path,
+                                    &format!("agents.list.{}", list.len()),
+                                    &entry,
+                                )?,
+                                None => set_in_file(&path, "agents.list", &json!([entry]))?,
+                            }
+                        }
+                    }
                     eprintln!("Set {key} for agent \"{id}\" in {}", path.display());
                     Ok(())
                 }

@@ -49,54 +49,45 @@ pub(crate) fn get_path<'a>(root: &'a Value, dotted: &str) -> Option<&'a Value> {
     })
 }
 
-/// Sets a dotted path, creating objects on the way.
+/// Sets a dotted path on a value, creating objects on the way.
 pub(crate) fn set_path(root: &mut Value, dotted: &str, new: Value) -> CliResult {
-    let mut cur = root;
-    let parts: Vec<&str> = dotted.split('.').collect();
-    for (i, k) in parts.iter().enumerate() {
-        if k.is_empty() {
-            return Err(CliError::usage(format!("invalid key \"{dotted}\""))
-                .hint("use dotted keys like gateway.port"));
-        }
-        let last = i + 1 == parts.len();
-        if let Value::Array(a) = cur {
-            let idx: usize = k.parse().map_err(|_| {
-                CliError::usage(format!(
-                    "\"{k}\" in \"{dotted}\" must be an index: that part of the config is a list"
-                ))
-            })?;
-            let len = a.len();
-            let slot = a.get_mut(idx).ok_or_else(|| {
-                CliError::usage(format!(
-                    "index {idx} is out of range in \"{dotted}\" (the list has {len} entries)"
-                ))
-            })?;
-            if last {
-                *slot = new;
-                return Ok(());
-            }
-            cur = slot;
-            continue;
-        }
-        if !cur.is_object() {
-            *cur = Value::Object(Map::new());
-        }
-        let Value::Object(m) = cur else {
-            unreachable_object()?
-        };
-        if last {
-            m.insert((*k).to_string(), new);
-            return Ok(());
-        }
-        cur = m
-            .entry((*k).to_string())
-            .or_insert_with(|| Value::Object(Map::new()));
-    }
-    Ok(())
+    let keys = keys_of(dotted)?;
+    config::edit::set_value(root, &keys, new)
+        .map_err(|e| CliError::usage(format!("{e} in \"{dotted}\"")))
 }
 
-fn unreachable_object<T>() -> CliResult<T> {
-    Err(CliError::failure("internal error: expected an object"))
+fn keys_of(dotted: &str) -> CliResult<Vec<&str>> {
+    let keys: Vec<&str> = dotted.split('.').collect();
+    if keys.iter().any(|k| k.is_empty()) {
+        return Err(CliError::usage(format!("invalid key \"{dotted}\""))
+            .hint("use dotted keys like gateway.port"));
+    }
+    Ok(keys)
+}
+
+/// Sets `dotted` in the file in place, keeping its comments and formatting (or refusing when
+/// that is not possible), validates the result and writes it atomically (owner-only).
+pub(crate) fn set_in_file(path: &Path, dotted: &str, new: &Value) -> CliResult {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(CliError::failure(format!(
+                "cannot read {}: {e}",
+                path.display()
+            )));
+        }
+    };
+    let keys = keys_of(dotted)?;
+    let (text, _) = config::edit::set_path(path, &text, &keys, new)
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    OpenClawConfig::parse(path, &text).map_err(|e| {
+        CliError::usage(format!(
+            "the change would make the configuration invalid: {e}"
+        ))
+    })?;
+    atomic_write(path, text.as_bytes(), Permissions::Private)?;
+    Ok(())
 }
 
 /// A command-line value: JSON5 when it parses, otherwise the literal string.
@@ -114,19 +105,6 @@ pub(crate) fn read_raw(path: &Path) -> CliResult<Value> {
             path.display()
         ))),
     }
-}
-
-/// Validates and writes the document as pretty JSON (JSON5 comments are not kept).
-pub(crate) fn write_raw(path: &Path, doc: &Value) -> CliResult {
-    let text =
-        serde_json::to_string_pretty(doc).map_err(|e| CliError::failure(e.to_string()))? + "\n";
-    OpenClawConfig::parse(path, &text).map_err(|e| {
-        CliError::usage(format!(
-            "the change would make the configuration invalid: {e}"
-        ))
-    })?;
-    atomic_write(path, text.as_bytes(), Permissions::Private)?;
-    Ok(())
 }
 
 pub fn run(cmd: ConfigCmd) -> CliResult {
@@ -162,9 +140,7 @@ pub fn run(cmd: ConfigCmd) -> CliResult {
             Ok(())
         }
         ConfigCmd::Set { key, value } => {
-            let mut doc = read_raw(&path)?;
-            set_path(&mut doc, &key, parse_value(&value))?;
-            write_raw(&path, &doc)?;
+            set_in_file(&path, &key, &parse_value(&value))?;
             eprintln!("Set {key} in {}", path.display());
             Ok(())
         }
@@ -226,5 +202,27 @@ mod tests {
         );
         assert_eq!(parse_value("{a: 1}"), json!({"a": 1}));
         assert_eq!(parse_value("hello world"), json!("hello world"));
+    }
+
+    #[test]
+    fn config_set_keeps_the_files_comments_and_refuses_what_it_cannot_keep() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        let text = "// mine\n{\n  gateway: { port: 18789 }, // port\n}\n";
+        std::fs::write(&path, text).unwrap();
+        set_in_file(&path, "gateway.port", &json!(19001)).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&path).unwrap(),
+            text.replace("18789", "19001")
+        );
+        let broken = "{ gateway: { port: 18789 }\n";
+        std::fs::write(&path, broken).unwrap();
+        let e = set_in_file(&path, "gateway.port", &json!(1)).unwrap_err();
+        assert!(
+            e.message.contains(&path.display().to_string()),
+            "{}",
+            e.message
+        );
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
     }
 }

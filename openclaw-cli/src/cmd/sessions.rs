@@ -6,10 +6,11 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use openclaw_core::config::OpenClawConfig;
+use openclaw_state::{SessionQuery, StateStore};
 use serde_json::{Value, json};
 
 use super::sessions_export::{load_messages, message_line, to_html, to_markdown};
-use super::store::{self, Found};
+use super::store;
 use crate::cli::{ExportFormat, SessionsCmd};
 use crate::error::{CliError, CliResult};
 use crate::output::{Table, format_time, iso_time, one_line, print_json};
@@ -36,18 +37,6 @@ pub fn parse_age(s: &str) -> CliResult<Duration> {
         }
     };
     Ok(Duration::from_secs(n * secs))
-}
-
-fn key_index(agent: &str) -> Vec<(String, String)> {
-    // (session id, key) pairs from the store.
-    store::load_store(agent)
-        .into_iter()
-        .filter_map(|(k, v)| {
-            v.get("sessionId")
-                .and_then(Value::as_str)
-                .map(|id| (id.to_string(), k))
-        })
-        .collect()
 }
 
 pub fn run(cmd: SessionsCmd) -> CliResult {
@@ -80,33 +69,64 @@ fn agents_for(cfg: &OpenClawConfig, agent: Option<String>) -> CliResult<Vec<Stri
     }
 }
 
+/// One line of `sessions list`.
+struct Listed {
+    agent: String,
+    key: Option<String>,
+    id: String,
+    path: Option<PathBuf>,
+    modified: SystemTime,
+    title: String,
+}
+
+/// The agents' sessions from the index (one query, no transcript read), then the in-process
+/// engine's local sessions; newest first.
 fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult {
     let agent_filter_is_none = agent.is_none();
-    let mut rows = Vec::new();
-    for a in agents_for(cfg, agent)? {
-        let keys = key_index(&a);
-        for s in store::agent_sessions(&a) {
-            let key = keys
-                .iter()
-                .find(|(id, _)| *id == s.id)
-                .map(|(_, k)| k.clone());
-            rows.push((a.clone(), key, s));
-        }
-    }
+    let agents = agents_for(cfg, agent)?;
+    let state = store::open_state()?;
+    let page = state
+        .list_sessions(&SessionQuery {
+            agent_ids: Some(agents),
+            ..SessionQuery::default()
+        })
+        .map_err(store::state_err)?;
+    let mut rows: Vec<Listed> = page
+        .rows
+        .iter()
+        .map(|r| Listed {
+            agent: r.agent_id.clone(),
+            key: Some(r.key.clone()),
+            id: r.session_id.clone().unwrap_or_default(),
+            path: state.transcript_path(r),
+            modified: SystemTime::UNIX_EPOCH + Duration::from_millis(r.updated_at),
+            title: r
+                .label
+                .clone()
+                .or_else(|| r.meta.display_name.clone())
+                .unwrap_or_default(),
+        })
+        .collect();
     if agent_filter_is_none {
         for s in store::local_sessions() {
-            rows.push(("local".into(), None, s));
+            rows.push(Listed {
+                agent: "local".into(),
+                key: None,
+                id: s.id,
+                path: Some(s.path),
+                modified: s.modified,
+                title: s.name.unwrap_or_else(|| one_line(&s.first_message, 50)),
+            });
         }
     }
-    rows.sort_by_key(|r| std::cmp::Reverse(r.2.modified));
+    rows.sort_by_key(|r| std::cmp::Reverse(r.modified));
     if as_json {
         let out: Vec<Value> = rows
             .iter()
-            .map(|(a, k, s)| {
+            .map(|r| {
                 json!({
-                    "agentId": a, "key": k, "sessionId": s.id, "path": s.path, "name": s.name,
-                    "created": s.created, "modified": iso_time(s.modified),
-                    "messageCount": s.message_count, "firstMessage": s.first_message,
+                    "agentId": r.agent, "key": r.key, "sessionId": r.id, "path": r.path,
+                    "modified": iso_time(r.modified), "title": r.title,
                 })
             })
             .collect();
@@ -117,25 +137,13 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
         crate::out!("No sessions yet. Start one with `openclaw`.");
         return Ok(());
     }
-    let mut t = Table::new(&[
-        "agent",
-        "key / id",
-        "modified",
-        "msgs",
-        "name / first message",
-    ]);
-    for (a, k, s) in &rows {
-        let title = s
-            .name
-            .clone()
-            .unwrap_or_else(|| one_line(&s.first_message, 50));
-        let id = k.clone().unwrap_or_else(|| s.id.clone());
+    let mut t = Table::new(&["agent", "key / id", "modified", "label / first message"]);
+    for r in rows {
         t.row(vec![
-            a.clone(),
-            id,
-            format_time(s.modified),
-            s.message_count.to_string(),
-            title,
+            r.agent,
+            r.key.unwrap_or(r.id),
+            format_time(r.modified),
+            r.title,
         ]);
     }
     t.print();
@@ -278,29 +286,36 @@ fn archive(
     Ok(())
 }
 
+/// Removes the session's index row (found by key or session id) and its transcript. The row
+/// goes first, in the database the gateway reads, so a running gateway does not bring it back.
 fn delete(cfg: &OpenClawConfig, what: &str, as_json: bool) -> CliResult {
-    let Found { agent, key, path } = store::find(cfg, what)?;
-    std::fs::remove_file(&path)
-        .map_err(|e| CliError::failure(format!("cannot delete {}: {e}", path.display())))?;
-    if let Some(agent) = &agent {
-        let mut st = store::load_store(agent);
-        let id = path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let before = st.len();
-        st.retain(|k, v| {
-            Some(k) != key.as_ref()
-                && v.get("sessionId").and_then(Value::as_str) != Some(id.as_str())
-        });
-        if st.len() != before {
-            store::save_store(agent, &st)?;
+    let found = store::find(cfg, what)?;
+    let state = store::open_state()?;
+    let row = match (&found.key, &found.session_id) {
+        (Some(key), _) => Some(key.clone()),
+        (None, Some(id)) => state
+            .session_by_id(id)
+            .map_err(store::state_err)?
+            .map(|r| r.key),
+        (None, None) => None,
+    };
+    if let Some(key) = &row {
+        state.delete_session(key).map_err(store::state_err)?;
+    }
+    match std::fs::remove_file(&found.path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && row.is_some() => {}
+        Err(e) => {
+            return Err(CliError::failure(format!(
+                "cannot delete {}: {e}",
+                found.path.display()
+            )));
         }
     }
     if as_json {
-        print_json(&json!({ "deleted": path, "key": key }));
+        print_json(&json!({ "deleted": found.path, "key": row }));
     } else {
-        crate::out!("Deleted {}", path.display());
+        crate::out!("Deleted {}", found.path.display());
     }
     Ok(())
 }

@@ -1,12 +1,13 @@
-//! Where agents keep their sessions: `<stateDir>/agents/<agentId>/sessions/` holding the
-//! transcripts (`<sessionId>.jsonl`) and the session store `sessions.json` (session key →
-//! entry). Shared by the `agents` and `sessions` commands.
+//! Where agents keep their sessions: the session index in the state database (`openclaw_state`,
+//! the same store the gateway writes through, so both see each other's changes at once) and the
+//! transcripts under `<stateDir>/agents/<agentId>/sessions/`. Shared by the `agents` and
+//! `sessions` commands.
 
 use std::path::{Path, PathBuf};
 
 use openclaw_core::config::{self, OpenClawConfig};
 use openclaw_core::session::{SessionSummary, list_sessions};
-use serde_json::{Map, Value};
+use openclaw_state::{SqliteStore, StateStore};
 
 use crate::error::{CliError, CliResult};
 
@@ -45,22 +46,15 @@ pub fn agent_ids(cfg: &OpenClawConfig) -> Vec<String> {
     ids
 }
 
-/// The agent's session store (`sessions.json`), empty when absent or unreadable.
-pub fn load_store(agent: &str) -> Map<String, Value> {
-    std::fs::read_to_string(sessions_dir(agent).join("sessions.json"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| v.as_object().cloned())
-        .unwrap_or_default()
+/// The state store (opened, migrated and, on first use, OpenClaw's `sessions.json` imported).
+/// An unreadable database is an error naming it.
+pub fn open_state() -> CliResult<SqliteStore> {
+    SqliteStore::open(&config::state_dir()).map_err(|e| CliError::failure(e.to_string()))
 }
 
-/// Writes the agent's session store.
-pub fn save_store(agent: &str, store: &Map<String, Value>) -> CliResult {
-    let path = sessions_dir(agent).join("sessions.json");
-    let text = serde_json::to_string_pretty(&Value::Object(store.clone()))
-        .map_err(|e| CliError::failure(e.to_string()))?;
-    std::fs::write(&path, text + "\n")
-        .map_err(|e| CliError::failure(format!("cannot write {}: {e}", path.display())))
+/// A store error as a CLI error.
+pub fn state_err(e: openclaw_state::StateError) -> CliError {
+    CliError::failure(e.to_string())
 }
 
 /// The agent's sessions, newest first (an absent directory gives none).
@@ -93,14 +87,8 @@ pub struct Found {
     pub agent: Option<String>,
     pub key: Option<String>,
     pub path: PathBuf,
-}
-
-fn store_file(agent: &str, entry: &Value) -> Option<PathBuf> {
-    if let Some(f) = entry.get("sessionFile").and_then(Value::as_str) {
-        return Some(PathBuf::from(f));
-    }
-    let id = entry.get("sessionId").and_then(Value::as_str)?;
-    Some(sessions_dir(agent).join(format!("{id}.jsonl")))
+    /// The transcript's session id, when known.
+    pub session_id: Option<String>,
 }
 
 /// Resolves `what` (a session key like `agent:main:main` or `main`, a session id or unique
@@ -112,24 +100,35 @@ pub fn find(cfg: &OpenClawConfig, what: &str) -> CliResult<Found> {
             agent: None,
             key: None,
             path: p.to_path_buf(),
+            session_id: None,
         });
     }
     let agents = agent_ids(cfg);
-    for agent in &agents {
-        let store = load_store(agent);
-        let canonical = if what.contains(':') {
-            what.to_string()
-        } else {
-            format!("agent:{agent}:{what}")
-        };
-        for key in [what, canonical.as_str()] {
-            if let Some(path) = store.get(key).and_then(|e| store_file(agent, e)) {
+    let state = open_state()?;
+    let mut keys = vec![what.to_string()];
+    if !what.starts_with("agent:") {
+        keys.extend(agents.iter().map(|a| format!("agent:{a}:{what}")));
+    }
+    for key in &keys {
+        if let Some(row) = state.session(key).map_err(state_err)? {
+            if let Some(path) = state.transcript_path(&row) {
                 return Ok(Found {
-                    agent: Some(agent.clone()),
-                    key: Some(key.to_string()),
+                    agent: Some(row.agent_id.clone()),
+                    key: Some(row.key.clone()),
                     path,
+                    session_id: row.session_id.clone(),
                 });
             }
+        }
+    }
+    if let Some(row) = state.session_by_id(what).map_err(state_err)? {
+        if let Some(path) = state.transcript_path(&row) {
+            return Ok(Found {
+                agent: Some(row.agent_id.clone()),
+                key: Some(row.key.clone()),
+                path,
+                session_id: row.session_id.clone(),
+            });
         }
     }
     let mut hits = Vec::new();
@@ -149,20 +148,22 @@ pub fn find(cfg: &OpenClawConfig, what: &str) -> CliResult<Found> {
                     agent,
                     key: None,
                     path: s.path,
+                    session_id: Some(s.id),
                 });
             }
             if s.id.starts_with(what) {
-                hits.push((agent, s.path));
+                hits.push((agent, s.path, s.id));
             }
         }
     }
     match hits.len() {
         1 => {
-            let (agent, path) = hits.remove(0);
+            let (agent, path, id) = hits.remove(0);
             Ok(Found {
                 agent,
                 key: None,
                 path,
+                session_id: Some(id),
             })
         }
         0 => Err(CliError::usage(format!("no session matches \"{what}\""))

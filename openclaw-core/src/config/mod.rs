@@ -3,8 +3,10 @@
 //! [`OpenClawConfig`] keeps the whole parsed file as a `serde_json::Value` (so the gateway and
 //! other subsystems can read their own sections) plus the typed parts the model layer needs:
 //! `models.providers.<id>` (pi's models.json provider shape) and `agents` (default model,
-//! fallbacks, aliases, per-agent overrides).
+//! fallbacks, aliases, per-agent overrides). `edit` changes the file in place, keeping its
+//! comments and formatting.
 
+pub mod edit;
 mod models;
 
 use std::path::{Path, PathBuf};

@@ -33,7 +33,8 @@ pub enum SessionError {
 /// What [`parse_session`] / [`load_file`] found.
 #[derive(Debug, Clone, Default)]
 pub struct LoadedSession {
-    /// The header, `None` when line 1 is not a valid header (the file counts as empty).
+    /// The header, `None` when line 1 is not a valid header (the entries after it are still
+    /// loaded).
     pub header: Option<SessionHeader>,
     /// The entries in file order (always v3 after loading).
     pub entries: Vec<SessionEntry>,
@@ -45,13 +46,15 @@ pub struct LoadedSession {
     pub torn_tail: bool,
 }
 
-/// Parse the text of a session file. Never fails: malformed lines are skipped with a warning, a
-/// missing or invalid header yields an empty session.
+/// Parse the text of a session file. Never fails: malformed lines are skipped with a warning; a
+/// damaged header is reported (`header: None`) and the entries after it are kept.
 pub fn parse_session(text: &str) -> LoadedSession {
     let mut out = LoadedSession {
         torn_tail: !text.is_empty() && !text.ends_with('\n'),
         ..LoadedSession::default()
     };
+    // A byte-order mark some editors add is not part of the header.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
         .enumerate()
@@ -62,9 +65,13 @@ pub fn parse_session(text: &str) -> LoadedSession {
     let header = match serde_json::from_str::<SessionHeader>(first) {
         Ok(h) => h,
         Err(e) => {
+            // The entries after a damaged header are still the conversation: keep them.
             out.warnings.push(format!(
-                "line 1 is not a session header ({e}); the file counts as empty"
+                "line {}: not a session header ({e}); the entries after it are kept",
+                header_idx + 1
             ));
+            let body_start = first.as_ptr() as usize - text.as_ptr() as usize + first.len();
+            parse_entries(&text[body_start..], header_idx, &mut out);
             return out;
         }
     };
@@ -364,10 +371,16 @@ mod tests {
     }
 
     #[test]
-    fn a_bad_header_means_an_empty_session() {
-        let l = parse_session("{\"type\":\"message\"}\n{\"type\":\"session\"}\n");
+    fn a_damaged_header_keeps_the_entries_and_a_bom_is_not_damage() {
+        let entry =
+            r#"{"type":"session_info","id":"00000002","parentId":null,"timestamp":"t","name":"n"}"#;
+        let l = parse_session(&format!("\u{1}{HEADER}\n{entry}\n"));
         assert!(l.header.is_none());
-        assert!(l.entries.is_empty());
+        assert_eq!(l.entries.len(), 1);
+        assert_eq!(l.warnings.len(), 1);
+        let l = parse_session(&format!("\u{feff}{HEADER}\n{entry}\n"));
+        assert_eq!(l.header.unwrap().id, "s");
+        assert_eq!(l.entries.len(), 1);
         assert!(parse_session("").header.is_none());
     }
 }

@@ -53,6 +53,20 @@ pub struct SessionManager {
     has_assistant: bool,
     /// The file ends without a newline (torn write): start the next append with one.
     torn_tail: bool,
+    /// What the first write must do to the file found on disk (a read never writes).
+    pending: Pending,
+}
+
+/// How the first write treats a file that was opened but cannot simply be appended to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+enum Pending {
+    /// Append.
+    #[default]
+    Append,
+    /// An older version, migrated in memory: rewrite it whole.
+    Rewrite,
+    /// The header is unusable: keep the file aside under a new name, then write a new one.
+    SetAside,
 }
 
 /// pi's session directory name for a working directory: `--<cwd>--` with one leading `/` or
@@ -104,6 +118,7 @@ impl SessionManager {
             on_disk: 0,
             has_assistant: false,
             torn_tail: false,
+            pending: Pending::Append,
         }
     }
 
@@ -120,9 +135,11 @@ impl SessionManager {
         Self::blank(SessionHeader::new(new_session_id(), cwd, None), None, None)
     }
 
-    /// Open a session file. Older versions are migrated and the file rewritten; a file whose
-    /// first line is no header is rewritten as a fresh empty session; a missing file becomes a
-    /// new session at that path (with `cwd`). Malformed lines are skipped with a warning.
+    /// Open a session file. Opening never writes: malformed lines are skipped with a warning
+    /// and the file is left as it is. The first write then appends, or rewrites an older
+    /// version (migrated in memory) whole, or — when the header is unusable — keeps the file
+    /// aside under a new name (`<file>.damaged.<ts>`) and starts it again with a new header and
+    /// the entries that could be read. A missing file becomes a new session at that path.
     pub fn open(path: impl Into<PathBuf>, cwd: &str) -> Result<Self, SessionError> {
         let path = path.into();
         let dir = path.parent().map(Path::to_path_buf);
@@ -131,16 +148,22 @@ impl SessionManager {
             return Ok(Self::blank(header, dir, Some(path)));
         }
         let loaded = file::load_file(&path)?;
-        let Some(header) = loaded.header else {
-            let header = SessionHeader::new(new_session_id(), cwd, None);
-            let mut m = Self::blank(header, dir, Some(path));
-            m.rewrite()?;
-            return Ok(m);
+        let blank = loaded.header.is_none() && loaded.entries.is_empty();
+        let pending = match &loaded.header {
+            Some(_) if loaded.migrated => Pending::Rewrite,
+            Some(_) => Pending::Append,
+            None if blank && loaded.warnings.is_empty() => Pending::Append,
+            None => Pending::SetAside,
         };
+        let header = loaded
+            .header
+            .unwrap_or_else(|| SessionHeader::new(new_session_id(), cwd, None));
         let mut m = Self::from_parts(header, loaded.entries, dir, Some(path));
         m.torn_tail = loaded.torn_tail;
-        if loaded.migrated {
-            m.rewrite()?;
+        m.pending = pending;
+        if pending != Pending::Append || blank {
+            m.header_on_disk = false;
+            m.on_disk = 0;
         }
         Ok(m)
     }
@@ -602,10 +625,25 @@ impl SessionManager {
 
     // ----- persistence -----
 
-    /// Write the whole file now (atomic replace), whatever it holds.
+    /// Write the whole file now (atomic replace), whatever it holds; a file with an unusable
+    /// header is kept aside first.
     pub fn rewrite(&mut self) -> Result<(), SessionError> {
         if let Some(path) = &self.file {
+            if self.pending == Pending::SetAside && path.exists() {
+                let kept = crate::fsutil::keep_aside(path, "damaged").map_err(|source| {
+                    SessionError::Write {
+                        path: path.clone(),
+                        source,
+                    }
+                })?;
+                tracing::warn!(
+                    "{}: unusable session header; the file is kept as {} and started again",
+                    path.display(),
+                    kept.display()
+                );
+            }
             file::write_atomic(path, &file::render(&self.header, &self.entries))?;
+            self.pending = Pending::Append;
             self.header_on_disk = true;
             self.on_disk = self.entries.len();
             self.torn_tail = false;
@@ -621,6 +659,9 @@ impl SessionManager {
         };
         if !self.has_assistant || self.on_disk >= self.entries.len() {
             return Ok(());
+        }
+        if self.pending != Pending::Append {
+            return self.rewrite();
         }
         let mut text = String::new();
         if self.torn_tail {

@@ -155,26 +155,31 @@ pub(crate) async fn chat_send(
     Ok(ack)
 }
 
-/// The messages of a session: from its live engine, else from its transcript.
-pub(crate) fn session_messages(core: &Core, key: &str, agent: &str) -> (String, Vec<Arc<Message>>) {
+/// The messages of a session: from its live engine, else from its transcript, read only (a
+/// damaged line is skipped and logged; the file is never rewritten by a read). A transcript
+/// that cannot be read is an error naming it, not an empty history.
+pub(crate) fn session_messages(
+    core: &Core,
+    key: &str,
+    _agent: &str,
+) -> Result<(String, Vec<Arc<Message>>), ErrorShape> {
     if let Some(engine) = core.live_if_any(key).and_then(|l| l.engine()) {
-        return (engine.state().session_id, engine.messages());
+        return Ok((engine.state().session_id, engine.messages()));
     }
-    let Some(entry) = core.store(agent).get(key) else {
-        return (String::new(), Vec::new());
+    let Some(row) = core.row(key)? else {
+        return Ok((String::new(), Vec::new()));
     };
-    let id = entry
-        .get("sessionId")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let messages = entry
-        .get("sessionFile")
-        .and_then(Value::as_str)
-        .and_then(|f| SessionManager::open(f, "").ok())
-        .map(|m| m.build_context().messages)
-        .unwrap_or_default();
-    (id, messages)
+    let id = row.session_id.clone().unwrap_or_default();
+    let messages = match core.transcript_of(&row).filter(|f| f.exists()) {
+        Some(f) => {
+            SessionManager::open(&f, "")
+                .map_err(|e| ErrorShape::unavailable(e.to_string()))?
+                .build_context()
+                .messages
+        }
+        None => Vec::new(),
+    };
+    Ok((id, messages))
 }
 
 pub(crate) async fn chat_history(
@@ -198,7 +203,7 @@ pub(crate) async fn chat_history(
     let limit = p.uint("limit", 1, 1000)?.unwrap_or(200) as usize;
     p.uint("maxChars", 1, 500_000)?;
     let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
-    let (session_id, messages) = session_messages(core, &key, &agent);
+    let (session_id, messages) = session_messages(core, &key, &agent)?;
     let skip = messages.len().saturating_sub(limit);
     let messages: Vec<Value> = messages
         .iter()

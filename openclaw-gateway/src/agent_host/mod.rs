@@ -3,7 +3,8 @@
 //! [`Engine`](openclaw_core::engine::Engine).
 //!
 //! - agents come from the config roster, each with a seeded workspace (`workspace`);
-//! - sessions: a per-agent index (`store`) and one live engine per active session key
+//! - sessions: the index in the state store (`store`, over `openclaw_state`, written through
+//!   per change) and one live engine per active session key
 //!   (`live`), created lazily and dropped when idle (at most [`MAX_LIVE`] kept once
 //!   sessions go quiet, [`MAX_LIVE_BUSY`] while many are in use);
 //! - runs (`run`): serialised per key, limited process-wide by the run lanes (`lanes`), streamed as `agent` / `chat` events, recorded for
@@ -23,6 +24,7 @@ mod lanes;
 mod live;
 mod run;
 mod runs;
+mod session_life;
 mod sessions;
 pub mod store;
 pub mod workspace;
@@ -36,6 +38,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use openclaw_core::CancellationToken;
 use openclaw_core::protocol::ErrorShape;
+use openclaw_state::{SqliteStore, StateError, StateStore};
 use serde_json::Value;
 
 use super::backend::{CallContext, EventSink, GatewayBackend};
@@ -44,7 +47,6 @@ use super::state::now_ms;
 use super::{GatewayError, GatewayOptions};
 use live::Live;
 use runs::RunTable;
-use store::SessionStore;
 
 pub use a2a::MAX_A2A_DEPTH;
 
@@ -71,7 +73,8 @@ pub(crate) struct Core {
     pub config: Value,
     pub roster: Roster,
     pub sink: OnceLock<EventSink>,
-    stores: Mutex<HashMap<String, Arc<SessionStore>>>,
+    /// The session index (and, later, the other durable stores).
+    pub state: Arc<dyn StateStore>,
     live: Mutex<HashMap<String, Arc<Live>>>,
     pub runs: Mutex<RunTable>,
     /// How many runs execute at once.
@@ -87,8 +90,15 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 impl AgentHost {
-    /// A backend for the agents of `config`, keeping state under `state_dir`.
-    pub fn new(config: Value, state_dir: PathBuf) -> Self {
+    /// A backend for the agents of `config`, keeping state under `state_dir` (its SQLite
+    /// database opened, migrated and OpenClaw's `sessions.json` imported).
+    pub fn new(config: Value, state_dir: PathBuf) -> Result<Self, StateError> {
+        let state = Arc::new(SqliteStore::open(&state_dir)?);
+        Ok(Self::with_store(config, state_dir, state))
+    }
+
+    /// A backend over an already-open state store.
+    pub fn with_store(config: Value, state_dir: PathBuf, state: Arc<dyn StateStore>) -> Self {
         let roster = Roster::from_config(&config, &state_dir);
         let defaults = config.pointer("/agents/defaults");
         let num = |k: &str, d: usize| {
@@ -109,7 +119,7 @@ impl AgentHost {
             config,
             roster,
             sink: OnceLock::new(),
-            stores: Mutex::default(),
+            state,
             live: Mutex::default(),
             runs: Mutex::default(),
             lanes,
@@ -135,13 +145,6 @@ impl AgentHost {
 }
 
 impl Core {
-    pub fn store(&self, agent_id: &str) -> Arc<SessionStore> {
-        lock(&self.stores)
-            .entry(agent_id.to_owned())
-            .or_insert_with(|| Arc::new(SessionStore::open(&self.state_dir, agent_id)))
-            .clone()
-    }
-
     pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
         self.roster.get(id)
     }
@@ -229,13 +232,6 @@ impl Core {
             sink.broadcast_to_session_subscribers("sessions.changed", p);
         }
     }
-
-    pub fn flush_stores(&self) {
-        let stores: Vec<Arc<SessionStore>> = lock(&self.stores).values().cloned().collect();
-        for s in stores {
-            s.flush();
-        }
-    }
 }
 
 #[async_trait]
@@ -286,15 +282,14 @@ impl GatewayBackend for AgentHost {
         }
         // All at once: the gateway allows the backend 300 ms in total.
         futures::future::join_all(aborts).await;
-        // Let the aborted runs record their outcome before the index is written.
+        // Let the aborted runs record their outcome in the index.
         tokio::time::sleep(Duration::from_millis(20)).await;
-        core.flush_stores();
     }
 
     fn attach(&self, events: EventSink) {
         let _ = self.core.sink.set(events);
         let core = Arc::downgrade(&self.core);
-        // Coalesced index writes and idle-engine eviction.
+        // Idle-engine eviction.
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
                 let mut tick = tokio::time::interval(Duration::from_millis(250));
@@ -304,7 +299,6 @@ impl GatewayBackend for AgentHost {
                     if core.stop.is_cancelled() {
                         break;
                     }
-                    core.flush_stores();
                     core.evict();
                 }
             });
@@ -312,7 +306,13 @@ impl GatewayBackend for AgentHost {
     }
 
     fn sessions_summary(&self, agent_id: &str) -> Option<Value> {
-        Some(self.core.store(agent_id).summary())
+        match self.core.summary(agent_id) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                tracing::warn!("{e}");
+                Some(serde_json::json!({"count": 0, "recent": [], "error": e.to_string()}))
+            }
+        }
     }
 }
 
@@ -320,10 +320,8 @@ impl GatewayBackend for AgentHost {
 /// (`OPENCLAW_CONFIG_PATH`, `OPENCLAW_STATE_DIR`, `~/.openclaw/openclaw.json`), the gateway
 /// settings and the engine backend.
 pub fn options_from_env() -> Result<GatewayOptions, GatewayError> {
-    let mut opts = GatewayOptions::from_env()?;
-    let backend = AgentHost::new(opts.source.value.clone(), opts.state_dir.clone());
-    opts.backend = Arc::new(backend);
-    Ok(opts)
+    let opts = GatewayOptions::from_env()?;
+    with_engine(opts)
 }
 
 /// The run lanes' sizes from `config`; an invalid value (already refused with its position by
@@ -336,10 +334,10 @@ fn lane_sizes(config: &Value) -> super::RunLanes {
 }
 
 /// Uses the engine backend in already-built options (tests, embedders).
-pub fn with_engine(mut opts: GatewayOptions) -> GatewayOptions {
+pub fn with_engine(mut opts: GatewayOptions) -> Result<GatewayOptions, GatewayError> {
     opts.backend = Arc::new(AgentHost::new(
         opts.source.value.clone(),
         opts.state_dir.clone(),
-    ));
-    opts
+    )?);
+    Ok(opts)
 }

@@ -10,21 +10,32 @@ use std::time::Duration;
 
 use openclaw_core::engine::{Engine, EngineConfig, PromptInput, SessionTarget};
 use openclaw_core::message::StopReason;
-use serde_json::{Map, Value, json};
+use openclaw_state::TurnRecord;
+use serde_json::{Map, json};
 use tokio::sync::watch;
 
 use super::Core;
 use super::lanes::Admission;
 use super::live::{Live, RunSpec, RunState, text_message};
 use super::runs::{Outcome, RunResult};
-use super::store::stamp_new;
+use super::store::started;
 use super::workspace;
 use crate::state::now_ms;
 
-/// The live engine of `live`, started from its transcript (or a new one) when absent.
+/// The live engine of `live`, started from its transcript (or a new one) when absent. A live
+/// engine whose index row was deleted or replaced meanwhile (`openclaw sessions delete` while
+/// the gateway runs) is dropped: the next turn starts a new transcript instead of appending
+/// to a removed one.
 pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<Engine, String> {
+    let row = core.row(&live.key).map_err(|e| e.message)?;
     if let Some(e) = live.engine() {
-        return Ok(e);
+        let same = row
+            .as_ref()
+            .is_some_and(|r| r.session_id.as_deref() == Some(e.state().session_id.as_str()));
+        if same {
+            return Ok(e);
+        }
+        live.drop_engine();
     }
     let agent = core
         .agent(&live.agent_id)
@@ -33,24 +44,19 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     let ws = PathBuf::from(&agent.workspace);
     workspace::seed(&ws, &agent.id, core.skip_bootstrap)
         .map_err(|e| format!("cannot prepare the workspace {}: {e}", ws.display()))?;
-    let store = core.store(&agent.id);
-    let entry = store.get(&live.key);
-    let file = entry
-        .as_ref()
-        .and_then(|e| e.get("sessionFile"))
-        .and_then(Value::as_str)
-        .map(PathBuf::from);
+    let file = row.as_ref().and_then(|r| core.transcript_of(r));
+    let dir = core.sessions_dir(&agent.id);
     let mut cfg = EngineConfig::new(ws.clone());
     cfg.state_dir = core.state_dir.clone();
     // Many engines start from the same config: parse it (and build the model registry) once.
     cfg.reuse_config = true;
     cfg.session = Some(match &file {
         Some(f) => SessionTarget::Open(f.clone()),
-        None => SessionTarget::NewIn(store.dir().to_path_buf()),
+        None => SessionTarget::NewIn(dir.clone()),
     });
-    let model_override = entry.as_ref().and_then(|e| {
-        let m = e.get("modelOverride").and_then(Value::as_str)?;
-        Some(match e.get("providerOverride").and_then(Value::as_str) {
+    let model_override = row.as_ref().and_then(|r| {
+        let m = r.meta.model_override.as_deref()?;
+        Some(match r.meta.provider_override.as_deref() {
             Some(p) => format!("{p}/{m}"),
             None => m.to_owned(),
         })
@@ -73,15 +79,19 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
         }
     });
     let state = engine.state();
-    if file.is_none() {
+    let known = row
+        .as_ref()
+        .is_some_and(|r| file.is_some() && r.session_id.as_deref() == Some(&state.session_id));
+    if !known {
         let path = state
             .session_file
             .clone()
-            .unwrap_or_else(|| store.dir().join(format!("{}.jsonl", state.session_id)));
-        store.update(&live.key, true, |e| {
-            stamp_new(e, &state.session_id, &path);
-            e.insert("agentId".into(), json!(agent.id));
-        });
+            .unwrap_or_else(|| dir.join(format!("{}.jsonl", state.session_id)));
+        let rel = openclaw_state::paths::to_relative(&core.state_dir, &path);
+        let new_row = started(row, &live.key, &agent.id, &state.session_id, rel);
+        core.index()
+            .put_session(&new_row)
+            .map_err(|e| e.to_string())?;
         core.session_changed(&live.key, &agent.id, "create", None);
     }
     live.set_engine(engine.clone(), sub);
@@ -338,31 +348,21 @@ fn record(
     last: Option<&openclaw_core::message::AssistantMessage>,
     (model, provider, window): (Option<&str>, Option<&str>, Option<u64>),
 ) {
-    let store = core.store(&live.agent_id);
-    let now = now_ms();
-    store.modify(&live.key, false, |e| {
-        e.insert("updatedAt".into(), json!(now));
-        e.insert("lastInteractionAt".into(), json!(now));
-        if let Some(m) = model {
-            e.insert("model".into(), json!(m));
-        }
-        if let Some(p) = provider {
-            e.insert("modelProvider".into(), json!(p));
-        }
-        if let Some(a) = last {
-            let add = |e: &mut Map<String, Value>, k: &str, n: u64| {
-                let old = e.get(k).and_then(Value::as_u64).unwrap_or(0);
-                e.insert(k.into(), json!(old + n));
-            };
-            add(e, "inputTokens", a.usage.input);
-            add(e, "outputTokens", a.usage.output);
-            add(e, "totalTokens", a.usage.total_tokens);
-            if let Some(w) = window {
-                e.insert("contextTokens".into(), json!(w));
-            }
-        }
-        e.insert("lastRunId".into(), json!(run.run_id));
-    });
+    let usage = last.map(|a| &a.usage);
+    let turn = TurnRecord {
+        at: now_ms(),
+        run_id: run.run_id.clone(),
+        model: model.map(str::to_owned),
+        model_provider: provider.map(str::to_owned),
+        input_tokens: usage.map_or(0, |u| u.input),
+        output_tokens: usage.map_or(0, |u| u.output),
+        total_tokens: usage.map_or(0, |u| u.total_tokens),
+        context_tokens: last.and(window),
+    };
+    // One row update; a row deleted meanwhile stays deleted.
+    if let Err(e) = core.index().record_turn(&live.key, &turn) {
+        tracing::warn!("cannot record the run {} of {}: {e}", run.run_id, live.key);
+    }
     core.session_changed(&live.key, &live.agent_id, "send", Some(&run.run_id));
 }
 

@@ -6,12 +6,13 @@ use std::path::Path;
 use std::sync::Arc;
 
 use openclaw_core::protocol::ErrorShape;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
 use super::params::Params;
 use crate::config::{ConfigSource, GatewayConfig, parse_json5, process_env};
-use crate::state::Shared;
+use crate::state::{LiveConfig, Shared};
+use openclaw_core::config::edit;
 
 /// What a redacted secret looks like.
 pub const REDACTED: &str = "__OPENCLAW_REDACTED__";
@@ -71,29 +72,6 @@ pub fn redact(v: &Value, secrets: &mut Vec<String>) -> Value {
     }
 }
 
-/// Puts back secrets a client echoed as [`REDACTED`], taking them from `old` at the same path.
-fn restore(new: &mut Value, old: &Value) {
-    match new {
-        Value::Object(m) => {
-            for (k, v) in m.iter_mut() {
-                if v.as_str() == Some(REDACTED) {
-                    if let Some(orig) = old.get(k) {
-                        *v = orig.clone();
-                    }
-                } else {
-                    restore(v, old.get(k).unwrap_or(&Value::Null));
-                }
-            }
-        }
-        Value::Array(a) => {
-            for (i, v) in a.iter_mut().enumerate() {
-                restore(v, old.get(i).unwrap_or(&Value::Null));
-            }
-        }
-        _ => {}
-    }
-}
-
 fn redact_raw(raw: &str, secrets: &[String]) -> String {
     let mut out = raw.to_owned();
     for s in secrets.iter().filter(|s| !s.is_empty()) {
@@ -108,19 +86,30 @@ fn hash_of(raw: &str) -> String {
     hex::encode(Sha256::digest(raw.as_bytes()))
 }
 
-pub(crate) fn get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
-    let live = shared
+/// The config file as it is on disk now (what `config.get` shows and writers are checked
+/// against). A file that cannot be read or parsed is an error naming it.
+fn on_disk(shared: &Shared) -> Result<ConfigSource, ErrorShape> {
+    let path = shared
         .config
         .read()
         .map_err(|_| ErrorShape::unavailable("config lock poisoned"))?
+        .source
+        .path
         .clone();
+    crate::config::load(&path).map_err(|e| ErrorShape::unavailable(e.to_string()))
+}
+
+pub(crate) fn get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    p.closed(&[])?;
+    let disk = LiveConfig {
+        source: on_disk(shared)?,
+    };
     let mut secrets = Vec::new();
-    let redacted = redact(live.value(), &mut secrets);
-    let raw = live.source.raw.as_deref().map(|r| redact_raw(r, &secrets));
+    let redacted = redact(disk.value(), &mut secrets);
+    let raw = disk.source.raw.as_deref().map(|r| redact_raw(r, &secrets));
     let mut out = json!({
-        "path": live.source.path.display().to_string(),
-        "exists": live.source.raw.is_some(),
+        "path": disk.source.path.display().to_string(),
+        "exists": disk.source.raw.is_some(),
         "raw": raw,
         "parsed": redacted.clone(),
         "config": redacted.clone(),
@@ -130,32 +119,35 @@ pub(crate) fn get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> 
         "warnings": [],
         "legacyIssues": [],
     });
-    if let Some(h) = live.hash() {
+    if let Some(h) = disk.hash() {
         out["hash"] = json!(h);
     }
     Ok(out)
 }
 
-/// Checks `baseHash`, validates the new config, writes it and makes it live.
+/// Checks `baseHash` against the file on disk, builds the new text from the disk's (`edit`:
+/// path, current text, current value → new text and value), validates it, writes it and makes
+/// it live.
 fn write(
     shared: &Arc<Shared>,
     base_hash: Option<&str>,
     method: &str,
-    text: String,
-    value: Value,
+    edit: impl FnOnce(&Path, &str, &Value) -> Result<(String, Value), ErrorShape>,
 ) -> Result<Value, ErrorShape> {
     let mut live = shared
         .config
         .write()
         .map_err(|_| ErrorShape::unavailable("config lock poisoned"))?;
-    if let Some(current) = live.hash() {
+    let disk = crate::config::load(&live.source.path)
+        .map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    if let Some(raw) = &disk.raw {
         match base_hash {
             None => {
                 return Err(ErrorShape::invalid_request(format!(
                     "{method} needs baseHash (the hash from config.get) because the config file exists"
                 )));
             }
-            Some(h) if h != current => {
+            Some(h) if h != hash_of(raw) => {
                 return Err(ErrorShape::invalid_request(
                     "config changed since last load; re-run config.get and retry",
                 ));
@@ -163,7 +155,8 @@ fn write(
             Some(_) => {}
         }
     }
-    let path = live.source.path.clone();
+    let path = disk.path.clone();
+    let (text, value) = edit(&path, disk.raw.as_deref().unwrap_or(""), &disk.value)?;
     GatewayConfig::from_value(&value, Some((&path, &text)), &process_env)
         .map_err(|e| ErrorShape::invalid_request(format!("invalid config: {e}")))?;
     write_atomic(&path, &text)
@@ -198,45 +191,75 @@ fn parse_raw(shared: &Shared, method: &str, raw: &str) -> Result<Value, ErrorSha
     parse_json5(&path, raw).map_err(|e| ErrorShape::invalid_params(method, e))
 }
 
+/// The paths at which `v` holds [`REDACTED`].
+fn redacted_paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
+    match v {
+        Value::String(s) if s == REDACTED => out.push(at.clone()),
+        Value::Object(m) => {
+            for (k, x) in m {
+                at.push(k.clone());
+                redacted_paths(x, at, out);
+                at.pop();
+            }
+        }
+        Value::Array(a) => {
+            for (i, x) in a.iter().enumerate() {
+                at.push(i.to_string());
+                redacted_paths(x, at, out);
+                at.pop();
+            }
+        }
+        _ => {}
+    }
+}
+
+/// `config.set`: the client's whole text, written as sent (its comments included); secrets
+/// it echoed as [`REDACTED`] are put back from the file, in place.
 pub(crate) fn set(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&["raw", "baseHash"])?;
     let raw = p.required_str("raw")?;
-    let mut value = parse_raw(shared, "config.set", raw)?;
+    let value = parse_raw(shared, "config.set", raw)?;
     if !value.is_object() {
         return Err(ErrorShape::invalid_params(
             "config.set",
             "at /raw: the config must be an object",
         ));
     }
-    let text = if raw.contains(REDACTED) {
-        restore(&mut value, &shared.config_value());
-        serde_json::to_string_pretty(&value).unwrap_or_default() + "\n"
-    } else {
-        raw.to_owned()
-    };
-    write(shared, p.str("baseHash")?, "config.set", text, value)
-}
-
-/// RFC 7396 JSON merge patch.
-fn merge_patch(target: &mut Value, patch: &Value) {
-    let Value::Object(patch_map) = patch else {
-        *target = patch.clone();
-        return;
-    };
-    if !target.is_object() {
-        *target = Value::Object(Map::new());
-    }
-    if let Value::Object(t) = target {
-        for (k, v) in patch_map {
-            if v.is_null() {
-                t.shift_remove(k);
-            } else {
-                merge_patch(t.entry(k.clone()).or_insert(Value::Null), v);
-            }
+    write(shared, p.str("baseHash")?, "config.set", |path, _, old| {
+        let mut paths = Vec::new();
+        redacted_paths(&value, &mut Vec::new(), &mut paths);
+        let mut text = raw.to_owned();
+        let mut value = value.clone();
+        for keys in paths {
+            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+            let Some(orig) = keys.iter().try_fold(old, |v, k| match v {
+                Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => v.get(*k),
+            }) else {
+                continue;
+            };
+            (text, value) = edit::set_path(path, &text, &keys, orig)
+                .map_err(|e| ErrorShape::invalid_request(e.to_string()))?;
         }
+        Ok((text, value))
+    })
+}
+
+/// The patch without the secrets a client echoed as [`REDACTED`] (the file keeps them).
+fn without_redacted(patch: &Value) -> Value {
+    match patch {
+        Value::Object(m) => Value::Object(
+            m.iter()
+                .filter(|(_, v)| v.as_str() != Some(REDACTED))
+                .map(|(k, v)| (k.clone(), without_redacted(v)))
+                .collect(),
+        ),
+        other => other.clone(),
     }
 }
 
+/// `config.patch`: an RFC 7396 merge patch applied to the file on disk in place, keeping its
+/// comments and formatting (or refused when that is not possible).
 pub(crate) fn patch(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&[
         "raw",
@@ -255,12 +278,16 @@ pub(crate) fn patch(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape
             "at /raw: the patch must be an object",
         ));
     }
-    let old = shared.config_value();
-    let mut value = old.clone();
-    merge_patch(&mut value, &patch);
-    restore(&mut value, &old);
-    let text = serde_json::to_string_pretty(&value).unwrap_or_default() + "\n";
-    write(shared, p.str("baseHash")?, "config.patch", text, value)
+    let patch = without_redacted(&patch);
+    write(
+        shared,
+        p.str("baseHash")?,
+        "config.patch",
+        |path, text, _| {
+            edit::merge_patch(path, text, &patch)
+                .map_err(|e| ErrorShape::invalid_request(e.to_string()))
+        },
+    )
 }
 
 pub(crate) fn schema(p: Params) -> Result<Value, ErrorShape> {
@@ -308,7 +335,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redaction_and_restore() {
+    fn redaction_and_what_a_writer_puts_back() {
         let v = json!({"gateway":{"auth":{"mode":"token","token":"s3cret"}},
             "models":{"providers":{"x":{"apiKey":{"source":"env","provider":"default","id":"K"},"baseUrl":"u"}}}});
         let mut secrets = vec![];
@@ -321,11 +348,18 @@ mod tests {
             redact_raw("{token: 's3cret'}", &secrets),
             format!("{{token: \"{REDACTED}\"}}")
         );
-        let mut back = r.clone();
-        restore(&mut back, &v);
-        assert_eq!(back, v);
-        let mut t = json!({"a":{"b":1,"c":2}});
-        merge_patch(&mut t, &json!({"a":{"b":null,"d":3}}));
-        assert_eq!(t, json!({"a":{"c":2,"d":3}}));
+        let mut paths = Vec::new();
+        redacted_paths(&r, &mut Vec::new(), &mut paths);
+        assert_eq!(
+            paths,
+            vec![
+                vec!["gateway", "auth", "token"],
+                vec!["models", "providers", "x", "apiKey"]
+            ]
+        );
+        assert_eq!(
+            without_redacted(&r)["gateway"]["auth"],
+            json!({"mode": "token"})
+        );
     }
 }

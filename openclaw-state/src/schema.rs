@@ -1,0 +1,98 @@
+//! The database schema and its versioned migrations. `PRAGMA user_version` holds the version;
+//! [`migrate`] applies the missing steps in one transaction, so a database is either at its
+//! old version or at the new one. A database from a newer build is refused, never touched.
+//!
+//! Adding a store (cron, approvals, pairing, channels) is one more entry in [`MIGRATIONS`].
+
+use rusqlite::{Connection, TransactionBehavior};
+
+use crate::StateError;
+
+/// Step `i` takes a database from version `i` to `i + 1`.
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the session index. Columns for what queries filter or sort on; the rest of an
+    // entry is `meta`, the JSON of `SessionMeta`. `imports` remembers which OpenClaw
+    // `sessions.json` files were imported.
+    "CREATE TABLE sessions (
+        key         TEXT PRIMARY KEY NOT NULL,
+        agent_id    TEXT NOT NULL,
+        session_id  TEXT,
+        transcript  TEXT,
+        started_at  INTEGER,
+        updated_at  INTEGER NOT NULL,
+        label       TEXT,
+        spawned_by  TEXT,
+        meta        TEXT NOT NULL DEFAULT '{}'
+    ) WITHOUT ROWID;
+    CREATE INDEX sessions_by_agent_updated ON sessions (agent_id, updated_at DESC);
+    CREATE INDEX sessions_by_updated ON sessions (updated_at DESC);
+    CREATE INDEX sessions_by_session_id ON sessions (session_id);
+    CREATE INDEX sessions_by_label ON sessions (label) WHERE label IS NOT NULL;
+    CREATE TABLE imports (
+        path        TEXT PRIMARY KEY NOT NULL,
+        imported_at INTEGER NOT NULL,
+        entries     INTEGER NOT NULL
+    );",
+    // 2: per-agent session counts kept by triggers, so `health` and an unfiltered
+    // `sessions.list` count in constant time.
+    "CREATE TABLE session_counts (
+        agent_id TEXT PRIMARY KEY NOT NULL,
+        n        INTEGER NOT NULL
+    );
+    INSERT INTO session_counts (agent_id, n)
+        SELECT agent_id, COUNT(*) FROM sessions GROUP BY agent_id;
+    CREATE TRIGGER sessions_count_insert AFTER INSERT ON sessions BEGIN
+        INSERT INTO session_counts (agent_id, n) VALUES (new.agent_id, 1)
+            ON CONFLICT (agent_id) DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER sessions_count_delete AFTER DELETE ON sessions BEGIN
+        UPDATE session_counts SET n = n - 1 WHERE agent_id = old.agent_id;
+    END;
+    CREATE TRIGGER sessions_count_move AFTER UPDATE OF agent_id ON sessions
+        WHEN old.agent_id <> new.agent_id BEGIN
+        UPDATE session_counts SET n = n - 1 WHERE agent_id = old.agent_id;
+        INSERT INTO session_counts (agent_id, n) VALUES (new.agent_id, 1)
+            ON CONFLICT (agent_id) DO UPDATE SET n = n + 1;
+    END;",
+];
+
+/// The version this build writes.
+pub const CURRENT: u32 = MIGRATIONS.len() as u32;
+
+/// The database's version.
+pub fn version(conn: &Connection) -> rusqlite::Result<u32> {
+    conn.query_row("PRAGMA user_version", [], |r| r.get(0))
+}
+
+/// Brings the database to [`CURRENT`] (nothing to do when it is there already).
+pub fn migrate(conn: &mut Connection) -> Result<(), StateError> {
+    migrate_to(conn, CURRENT)
+}
+
+/// Brings the database to `target` (tests build older schemas with it).
+pub fn migrate_to(conn: &mut Connection, target: u32) -> Result<(), StateError> {
+    let found = version(conn)?;
+    if found > CURRENT {
+        return Err(StateError::TooNew {
+            found,
+            supported: CURRENT,
+        });
+    }
+    if found >= target {
+        return Ok(());
+    }
+    // IMMEDIATE: two processes opening a new database at once migrate it once.
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let found = version(&tx)?;
+    for (step, sql) in MIGRATIONS
+        .iter()
+        .enumerate()
+        .take(target as usize)
+        .skip(found as usize)
+    {
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", step as u32 + 1)?;
+    }
+    tx.commit()?;
+    Ok(())
+}
