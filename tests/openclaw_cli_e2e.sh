@@ -108,7 +108,7 @@ cat > "$fresh/openclaw.json" <<JSON
 JSON
 OPENCLAW_STATE_DIR="$fresh" "$bin" gateway run > "$work/gateway2.log" 2>&1 & gw2_pid=$!
 for _ in $(seq 1 200); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port2),0.1)" 2>/dev/null && break; sleep 0.05; done
-if grep -q 'token: "' "$fresh/openclaw.json" && grep -q '// a user' "$fresh/openclaw.json"; then pass "first start wrote gateway.auth.token into openclaw.json, comment kept"; else fail "first start: $(cat "$fresh/openclaw.json")"; fi
+if grep -q '"token": "' "$fresh/openclaw.json" && grep -q '// a user' "$fresh/openclaw.json"; then pass "first start wrote gateway.auth.token into openclaw.json, comment kept"; else fail "first start: $(cat "$fresh/openclaw.json")"; fi
 out="$(HOME="$fresh" OPENCLAW_STATE_DIR="$fresh" "$bin" gateway status --url "ws://127.0.0.1:$port2" --json 2>&1)"
 if echo "$out" | grep -q '"ok": true'; then pass "openclaw-rs gateway status with no --token"; else fail "openclaw-rs gateway status with no --token: $out"; fi
 if [ -x "$oc" ] && [ -x "$node_dir/node" ]; then
