@@ -1,7 +1,7 @@
 //! The OpenClaw gateway: one port serving OpenClaw's WebSocket control protocol (v3 and v4)
 //! and HTTP.
 //!
-//! - [`config`]: `openclaw.json` and the typed `gateway.*` settings;
+//! - [`config`]: `openclaw.json` and the typed `gateway.*` settings (`config_reader`: typed reads);
 //! - `conn` / `handshake`: a socket's life: challenge, `connect` checks, request loop;
 //! - [`auth`], [`device`], [`pairing`]: shared secrets with rate limiting, device proofs, pairing;
 //!   [`first_token`]: the token made on first start when none is configured;
@@ -17,6 +17,7 @@ pub mod agent_host;
 pub mod auth;
 pub mod backend;
 pub mod config;
+mod config_reader;
 mod conn;
 pub mod device;
 pub mod first_token;
