@@ -555,3 +555,28 @@ async fn pre_auth_sockets_are_bounded() {
     }
     assert!(freed.is_some(), "a closed pre-auth socket kept its place");
 }
+
+#[tokio::test]
+async fn loopback_can_be_rate_limited_too() {
+    let tmp = tempfile::tempdir().unwrap();
+    let limit = json!({"auth": {"mode": "token", "token": TOKEN,
+        "rateLimit": {"maxAttempts": 2, "windowMs": 60_000, "lockoutMs": 60_000, "exemptLoopback": false}}});
+    write_config(tmp.path(), &token_config(limit));
+    let gw = start_on(tmp.path(), Limits::default(), false).await;
+    let addr = gw.local_addr();
+    let get = |bearer: &'static str| async move {
+        let head =
+            format!("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {bearer}");
+        http(addr, &head, "").await.0
+    };
+    assert_eq!(get("guess-1").await, 401);
+    assert_eq!(get("guess-2").await, 401);
+    // Locked out: even the right token waits, on the WebSocket too.
+    assert_eq!(get(TOKEN).await, 429);
+    let mut c = ws_with(addr, &[]).await.unwrap();
+    let res = connect(&mut c, Some(TOKEN)).await;
+    assert_eq!(
+        res["error"]["details"]["code"], "AUTH_RATE_LIMITED",
+        "{res}"
+    );
+}
