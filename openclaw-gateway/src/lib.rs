@@ -29,6 +29,7 @@ mod methods;
 mod origin;
 pub mod pairing;
 pub mod roster;
+mod serve;
 mod state;
 mod upgrade;
 
@@ -281,20 +282,9 @@ impl Gateway {
             hub: shared.hub.clone(),
         });
         let stop = CancellationToken::new();
-        let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let server_stop = stop.clone();
-        // Small frames (events right after a response) must not wait for the peer's delayed
-        // ACK: no Nagle on the gateway's sockets.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = tokio::spawn(async move {
-            let graceful = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { server_stop.cancelled().await });
-            if let Err(e) = graceful.await {
-                tracing::error!("gateway server error: {e}");
-            }
-        });
+        let app = http::router(shared.clone());
+        let header_timeout = Duration::from_millis(shared.gateway.handshake_timeout_ms.max(1));
+        let server = tokio::spawn(serve::serve(listener, app, stop.clone(), header_timeout));
         let tasks = vec![
             spawn_ticker(shared.clone(), stop.clone()),
             spawn_health(shared.clone(), stop.clone()),

@@ -580,3 +580,31 @@ async fn loopback_can_be_rate_limited_too() {
         "{res}"
     );
 }
+
+#[tokio::test]
+async fn a_socket_that_never_finishes_its_request_is_closed() {
+    let tmp = tempfile::tempdir().unwrap();
+    write_config(
+        tmp.path(),
+        &token_config(json!({"handshakeTimeoutMs": 1000})),
+    );
+    let gw = start_on(tmp.path(), Limits::default(), false).await;
+    // Half an upgrade request, then silence: the header deadline ends it.
+    let (mut rd, mut wr) = TcpStream::connect(gw.local_addr())
+        .await
+        .unwrap()
+        .into_split();
+    wr.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
+        .await
+        .unwrap();
+    assert!(
+        ends_soon(&mut rd).await,
+        "a half-sent request kept its socket"
+    );
+    // Upgraded but silent: the handshake timeout ends it.
+    let (mut rd, _wr) = raw_upgrade(gw.local_addr()).await.into_split();
+    assert!(
+        ends_soon(&mut rd).await,
+        "a silent upgraded socket was kept"
+    );
+}
