@@ -6,7 +6,7 @@
 
 e.g. `... 80 OPENCLAW_GATEWAY_MAX_PREAUTH=100` lets all 80 sockets wait at once. Measured
 (debug builds, 2-core VM): 1,568 MB before the pre-auth limits held at the transport
-(4fde9ed), 30 MB after; SECURITY.md has the figures.
+(4fde9ed), 25 MB after (23 MB idle); SECURITY.md has the figures.
 """
 import os, socket, subprocess, sys, tempfile, threading, time, json
 
