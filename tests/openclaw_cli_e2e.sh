@@ -23,7 +23,7 @@ if [ -z "$bin" ]; then (cd "$root" && cargo build -q -p openclaw-cli) || exit 1;
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 work="$(mktemp -d)"; gw_pid=""; fake_pid=""
 cleanup() {
-  [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null; [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
+  [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null; [ -n "${gw2_pid:-}" ] && kill "$gw2_pid" 2>/dev/null; [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
   tmux kill-session -t "oce2e$$" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
@@ -97,5 +97,25 @@ PY
 else
   skip "OpenAI Python SDK: $openai_py has no openai (python3 -m venv /tmp/openai-venv && /tmp/openai-venv/bin/pip install openai)"
 fi
+# A first start with no gateway.auth: the gateway makes a token and writes it into openclaw.json; our CLI and
+# the real one, on the same state dir, connect with no --url and no --token.
+fresh="$work/fresh"; mkdir -p "$fresh"; port2="$(free_port)"
+cat > "$fresh/openclaw.json" <<JSON
+// a user's config with a comment and no auth
+{
+  gateway: { mode: "local", port: $port2, bind: "loopback" },
+}
+JSON
+OPENCLAW_STATE_DIR="$fresh" "$bin" gateway run > "$work/gateway2.log" 2>&1 & gw2_pid=$!
+for _ in $(seq 1 200); do python3 -c "import socket; socket.create_connection(('127.0.0.1',$port2),0.1)" 2>/dev/null && break; sleep 0.05; done
+if grep -q '"token": "' "$fresh/openclaw.json" && grep -q '// a user' "$fresh/openclaw.json"; then pass "first start wrote gateway.auth.token into openclaw.json, comment kept"; else fail "first start: $(cat "$fresh/openclaw.json")"; fi
+out="$(HOME="$fresh" OPENCLAW_STATE_DIR="$fresh" "$bin" gateway status --url "ws://127.0.0.1:$port2" --json 2>&1)"
+if echo "$out" | grep -q '"ok": true'; then pass "openclaw-rs gateway status with no --token"; else fail "openclaw-rs gateway status with no --token: $out"; fi
+if [ -x "$oc" ] && [ -x "$node_dir/node" ]; then
+  out="$(HOME="$fresh" OPENCLAW_STATE_DIR="$fresh" timeout 120 "$oc" gateway call health --json 2>"$work/oc2.err")"
+  if [ $? -eq 0 ] && echo "$out" | grep -q '"ok": true'; then pass "real openclaw gateway call health with no flags"; else fail "real openclaw with no flags: $out $(tail -3 "$work/oc2.err")"; fi
+fi
+kill "$gw2_pid" 2>/dev/null; wait "$gw2_pid" 2>/dev/null
+
 [ $fails -eq 0 ] && echo "all passed" || echo "$fails failed"
 exit $((fails > 0))

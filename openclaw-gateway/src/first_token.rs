@@ -104,7 +104,13 @@ pub fn ensure_token(
         }
         openclaw_core::fsutil::create_private_dir(state_dir).map_err(store_error(state_dir))?;
         let doc = json!({"gateway": {"auth": auth}});
-        let text = serde_json::to_string_pretty(&doc).unwrap_or_default() + "\n";
+        let text = serde_json::to_string_pretty(&doc)
+            .map_err(|e| store_error(path)(std::io::Error::other(e)))?
+            + "\n";
+        // Created meanwhile (another start, the user): never replace what this start did not read.
+        if path.exists() {
+            return Err(FirstTokenError::Changed { path: path.clone() });
+        }
         atomic_write(path, text.as_bytes(), Permissions::Private).map_err(store_error(path))?;
         return Ok(FirstToken {
             token,

@@ -97,7 +97,11 @@ async fn browser_guard(State(shared): State<Arc<Shared>>, req: Request, next: Ne
                     "the body must be JSON (Content-Type: application/json)",
                 ),
             };
-            let mut error = json!({"message": message, "type": "forbidden"});
+            let kind = match status {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+                _ => "forbidden",
+            };
+            let mut error = json!({"message": message, "type": kind});
             if refusal == Refusal::Origin {
                 error["code"] = json!(details::CONTROL_UI_ORIGIN_NOT_ALLOWED);
             }

@@ -212,6 +212,31 @@ fn member_indent(text: &str, after_brace: usize) -> Option<&str> {
     (first != '\n' && first != '\r').then(|| &line[..indent_len])
 }
 
+/// `v` on one line, spaced as people write it (`{ "a": 1, "b": [1, 2] }`).
+fn inline(v: &Value) -> Option<String> {
+    Some(match v {
+        Value::Object(m) if m.is_empty() => "{}".to_owned(),
+        Value::Object(m) => {
+            let parts: Option<Vec<String>> = m
+                .iter()
+                .map(|(k, v)| {
+                    Some(format!(
+                        "{}: {}",
+                        serde_json::to_string(k).ok()?,
+                        inline(v)?
+                    ))
+                })
+                .collect();
+            format!("{{ {} }}", parts?.join(", "))
+        }
+        Value::Array(a) => {
+            let parts: Option<Vec<String>> = a.iter().map(inline).collect();
+            format!("[{}]", parts?.join(", "))
+        }
+        other => serde_json::to_string(other).ok()?,
+    })
+}
+
 /// Inserts `members` (already-serialised `"key": value` pairs) into the object at `path` of the
 /// JSON5 `text`, and returns the new text when it parses to exactly `original` with the members
 /// added at `path`. `None` when the object cannot be found or the edit would change anything else.
@@ -224,7 +249,13 @@ pub(crate) fn insert_members(
     let open = find_object(text, path)?;
     let pairs: Vec<String> = members
         .iter()
-        .map(|(k, v)| Some(format!("{}: {}", serde_json::to_string(k).ok()?, v)))
+        .map(|(k, v)| {
+            Some(format!(
+                "{}: {}",
+                serde_json::to_string(k).ok()?,
+                inline(v)?
+            ))
+        })
         .collect::<Option<_>>()?;
     let inserted = match (open.has_members, member_indent(text, open.after_brace)) {
         (true, Some(indent)) => {
@@ -293,7 +324,8 @@ mod tests {
             out.starts_with("// my config\n{\n  \"x\": 1,\n  /* gateway */"),
             "{out}"
         );
-        assert!(insert_members("{}", &json!({}), &[], &members(json!({"a": {"b": 1}}))).is_some());
+        let out = insert_members("{}", &json!({}), &[], &members(json!({"a": {"b": [1, 2]}})));
+        assert_eq!(out.as_deref(), Some("{ \"a\": { \"b\": [1, 2] } }"));
     }
 
     #[test]

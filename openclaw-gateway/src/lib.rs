@@ -1,7 +1,7 @@
 //! The OpenClaw gateway: one port serving OpenClaw's WebSocket control protocol (v3 and v4)
 //! and HTTP.
 //!
-//! - [`config`]: `openclaw.json` and the typed `gateway.*` settings;
+//! - [`config`]: `openclaw.json` and the typed `gateway.*` settings (`config_reader`: typed reads);
 //! - `conn` / `handshake`: a socket's life: challenge, `connect` checks, request loop;
 //! - [`auth`], [`device`], [`pairing`]: shared secrets with rate limiting, device proofs, pairing;
 //!   [`first_token`]: the token made on first start when none is configured;
@@ -17,6 +17,7 @@ pub mod agent_host;
 pub mod auth;
 pub mod backend;
 pub mod config;
+mod config_reader;
 mod conn;
 pub mod device;
 pub mod first_token;
@@ -28,6 +29,7 @@ mod methods;
 mod origin;
 pub mod pairing;
 pub mod roster;
+mod serve;
 mod state;
 mod upgrade;
 
@@ -288,20 +290,9 @@ impl Gateway {
             hub: shared.hub.clone(),
         });
         let stop = CancellationToken::new();
-        let app = http::router(shared.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let server_stop = stop.clone();
-        // Small frames (events right after a response) must not wait for the peer's delayed
-        // ACK: no Nagle on the gateway's sockets.
-        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-            let _ = tcp.set_nodelay(true);
-        });
-        let server = tokio::spawn(async move {
-            let graceful = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { server_stop.cancelled().await });
-            if let Err(e) = graceful.await {
-                tracing::error!("gateway server error: {e}");
-            }
-        });
+        let app = http::router(shared.clone());
+        let header_timeout = Duration::from_millis(shared.gateway.handshake_timeout_ms.max(1));
+        let server = tokio::spawn(serve::serve(listener, app, stop.clone(), header_timeout));
         let tasks = vec![
             spawn_ticker(shared.clone(), stop.clone()),
             spawn_health(shared.clone(), stop.clone()),

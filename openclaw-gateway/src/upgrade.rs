@@ -1,10 +1,11 @@
 //! The WebSocket upgrade, done on the raw hyper connection so the pre-auth limits hold at the
 //! transport: a bounded number of sockets may be between upgrade and `connect`
-//! ([`crate::Limits::max_preauth_connections`]), and until `connect` succeeds a socket may send at
-//! most [`PREAUTH_READ_BUDGET`] bytes in all ([`Budgeted`] stops reading after that), so an
-//! unauthenticated client can never make the gateway buffer a large frame. (tungstenite can
-//! change its frame limit after the handshake, but tokio-tungstenite 0.26–0.29 does not expose
-//! that, hence the byte budget under it.)
+//! ([`crate::Limits::max_preauth_connections`]), and until `connect` succeeds a socket may send
+//! at most [`PREAUTH_READ_BUDGET`] bytes in all, in frames of at most 64 KiB ([`Budgeted`] fails
+//! the read that would pass more), so an unauthenticated client can never make the gateway
+//! reserve or buffer a large frame. (tungstenite can change its frame limit after the handshake,
+//! but tokio-tungstenite 0.26–0.29 does not expose that, hence the guard under it; after auth
+//! the socket's limit is `maxPayload`.)
 
 use std::io;
 use std::pin::Pin;
@@ -54,13 +55,76 @@ impl ReadGate {
     }
 }
 
+/// Follows the WebSocket frame headers in the bytes a client sends before auth, so a frame
+/// announcing more than [`MAX_PREAUTH_PAYLOAD_BYTES`] is refused before tungstenite sees its
+/// header (tungstenite reserves, and zero-fills, the announced length up front).
+#[derive(Debug, Default)]
+struct FrameScan {
+    header: [u8; 14],
+    have: usize,
+    payload_left: u64,
+}
+
+impl FrameScan {
+    /// The header's full length once its first two bytes are known.
+    fn header_len(&self) -> Option<usize> {
+        let second = *self.header.get(1).filter(|_| self.have >= 2)?;
+        let ext = match second & 0x7f {
+            126 => 2,
+            127 => 8,
+            _ => 0,
+        };
+        let mask = if second & 0x80 != 0 { 4 } else { 0 };
+        Some(2 + ext + mask)
+    }
+
+    fn payload_len(&self) -> u64 {
+        let h = &self.header;
+        match h[1] & 0x7f {
+            126 => u64::from(u16::from_be_bytes([h[2], h[3]])),
+            127 => u64::from_be_bytes([h[2], h[3], h[4], h[5], h[6], h[7], h[8], h[9]]),
+            n => u64::from(n),
+        }
+    }
+
+    /// Walks `bytes`; `false` as soon as a frame is announced larger than `limit`.
+    fn feed(&mut self, mut bytes: &[u8], limit: u64) -> bool {
+        while !bytes.is_empty() {
+            if self.payload_left > 0 {
+                let skip = (bytes.len() as u64).min(self.payload_left);
+                self.payload_left -= skip;
+                bytes = &bytes[skip as usize..];
+                continue;
+            }
+            self.header[self.have] = bytes[0];
+            self.have += 1;
+            bytes = &bytes[1..];
+            if self.header_len() == Some(self.have) {
+                let len = self.payload_len();
+                if len > limit {
+                    return false;
+                }
+                self.payload_left = len;
+                self.have = 0;
+            }
+        }
+        true
+    }
+}
+
 pin_project_lite::pin_project! {
-    /// An I/O stream whose reads are limited by a [`ReadGate`].
+    /// An I/O stream whose reads are limited by a [`ReadGate`] and, before auth, to frames of
+    /// at most [`MAX_PREAUTH_PAYLOAD_BYTES`].
     pub(crate) struct Budgeted<S> {
         #[pin]
         inner: S,
         gate: Arc<ReadGate>,
+        scan: FrameScan,
     }
+}
+
+fn preauth_error(what: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, format!("pre-auth {what}"))
 }
 
 impl<S: AsyncRead> AsyncRead for Budgeted<S> {
@@ -76,10 +140,7 @@ impl<S: AsyncRead> AsyncRead for Budgeted<S> {
         let used = this.gate.used.load(Ordering::Acquire);
         let remaining = this.gate.budget.saturating_sub(used);
         if remaining == 0 {
-            return Poll::Ready(Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                "pre-auth byte limit reached",
-            )));
+            return Poll::Ready(Err(preauth_error("byte limit reached")));
         }
         let mut tmp = [0u8; 4096];
         let want = remaining.min(buf.remaining()).min(tmp.len());
@@ -88,6 +149,9 @@ impl<S: AsyncRead> AsyncRead for Budgeted<S> {
             Poll::Ready(Ok(())) => {
                 let got = small.filled();
                 this.gate.used.fetch_add(got.len(), Ordering::AcqRel);
+                if !this.scan.feed(got, MAX_PREAUTH_PAYLOAD_BYTES as u64) {
+                    return Poll::Ready(Err(preauth_error("frame over the size limit")));
+                }
                 buf.put_slice(got);
                 Poll::Ready(Ok(()))
             }
@@ -168,6 +232,7 @@ where
         let io = Budgeted {
             inner: TokioIo::new(upgraded),
             gate: gate.clone(),
+            scan: FrameScan::default(),
         };
         // Small per-socket buffers (tungstenite defaults to 128 KiB each): they grow for large
         // frames after auth, and keep a thousand idle clients cheap.
@@ -192,4 +257,44 @@ where
         h.insert(header::SEC_WEBSOCKET_ACCEPT, v);
     }
     res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FrameScan;
+
+    fn header(len: u64) -> Vec<u8> {
+        let mut h = vec![0x81];
+        match len {
+            0..=125 => h.push(0x80 | len as u8),
+            126..=65535 => {
+                h.push(0x80 | 126);
+                h.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            _ => {
+                h.push(0x80 | 127);
+                h.extend_from_slice(&len.to_be_bytes());
+            }
+        }
+        h.extend_from_slice(&[1, 2, 3, 4]);
+        h
+    }
+
+    #[test]
+    fn frames_are_followed_across_reads_and_big_ones_refused() {
+        let mut scan = FrameScan::default();
+        let mut bytes = header(5);
+        bytes.extend_from_slice(b"hello");
+        bytes.extend(header(65_536));
+        bytes.extend(vec![0u8; 65_536]);
+        bytes.extend(header(0));
+        for chunk in bytes.chunks(3) {
+            assert!(scan.feed(chunk, 65_536));
+        }
+        let big = header(25 * 1024 * 1024);
+        let mut scan = FrameScan::default();
+        assert!(scan.feed(&big[..3], 65_536));
+        assert!(!scan.feed(&big[3..], 65_536));
+        assert!(!FrameScan::default().feed(&header(65_537), 65_536));
+    }
 }

@@ -1,0 +1,129 @@
+//! Reading typed values out of the parsed `openclaw.json` with errors that name the dotted key
+//! and its line and column in the file.
+
+use std::path::Path;
+
+use serde_json::{Map, Value};
+
+use super::config::ConfigError;
+
+/// Reads typed values out of the config, reporting the dotted key and its file position.
+pub(crate) struct Reader<'a> {
+    pub(crate) source: Option<(&'a Path, &'a str)>,
+}
+
+impl Reader<'_> {
+    pub(crate) fn invalid(&self, key: &str, message: impl Into<String>) -> ConfigError {
+        let (file, line, column) = match self.source {
+            Some((path, text)) => {
+                let (line, column) = locate_key(text, key).unzip();
+                (path.display().to_string(), line, column)
+            }
+            None => ("config".to_owned(), None, None),
+        };
+        ConfigError::Invalid {
+            key: key.to_owned(),
+            message: message.into(),
+            file,
+            line,
+            column,
+        }
+    }
+
+    pub(crate) fn object<'v>(
+        &self,
+        v: Option<&'v Value>,
+        key: &str,
+    ) -> Result<Option<&'v Map<String, Value>>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Object(m)) => Ok(Some(m)),
+            Some(_) => Err(self.invalid(key, "expected an object")),
+        }
+    }
+
+    pub(crate) fn string(
+        &self,
+        v: Option<&Value>,
+        key: &str,
+    ) -> Result<Option<String>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(self.invalid(key, "expected a string")),
+        }
+    }
+
+    pub(crate) fn uint(
+        &self,
+        v: Option<&Value>,
+        key: &str,
+        max: u64,
+    ) -> Result<Option<u64>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(n) => match n.as_u64().or_else(|| {
+                n.as_f64()
+                    .filter(|f| f.fract() == 0.0 && *f >= 0.0)
+                    .map(|f| f as u64)
+            }) {
+                Some(x) if x <= max => Ok(Some(x)),
+                _ => Err(self.invalid(key, format!("expected an integer between 0 and {max}"))),
+            },
+        }
+    }
+
+    pub(crate) fn boolean(
+        &self,
+        v: Option<&Value>,
+        key: &str,
+    ) -> Result<Option<bool>, ConfigError> {
+        match v {
+            None | Some(Value::Null) => Ok(None),
+            Some(Value::Bool(b)) => Ok(Some(*b)),
+            Some(_) => Err(self.invalid(key, "expected true or false")),
+        }
+    }
+}
+
+/// Finds the line and column of the last segment of a dotted key in JSON5 text (best effort:
+/// the first occurrence of the key name written as an object key).
+pub fn locate_key(text: &str, dotted: &str) -> Option<(usize, usize)> {
+    let name = dotted.rsplit('.').next()?;
+    for (i, line) in text.lines().enumerate() {
+        for pat in [format!("\"{name}\""), format!("'{name}'"), name.to_owned()] {
+            let mut from = 0;
+            while let Some(pos) = line[from..].find(&pat) {
+                let at = from + pos;
+                let rest = line[at + pat.len()..].trim_start();
+                let before_ok =
+                    at == 0 || !line[..at].ends_with(|c: char| c.is_alphanumeric() || c == '_');
+                if rest.starts_with(':') && before_ok {
+                    return Some((i + 1, line[..at].chars().count() + 1));
+                }
+                from = at + pat.len();
+            }
+        }
+    }
+    None
+}
+
+/// `gateway.controlUi.allowedOrigins`: a list of origins (`scheme://host[:port]`) or `*`.
+pub(crate) fn allowed_origins(
+    r: &Reader<'_>,
+    gw: &Map<String, Value>,
+) -> Result<Vec<String>, ConfigError> {
+    const KEY: &str = "gateway.controlUi.allowedOrigins";
+    let ui = r.object(gw.get("controlUi"), "gateway.controlUi")?;
+    match ui.and_then(|u| u.get("allowedOrigins")) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|v| match v.as_str() {
+                Some(s) if !s.trim().is_empty() => Ok(s.trim().to_owned()),
+                _ => Err(r.invalid(KEY, "expected a list of origins like \"https://host:port\"")),
+            })
+            .collect(),
+        Some(_) => Err(r.invalid(KEY, "expected a list of origins")),
+    }
+}
