@@ -79,6 +79,17 @@ impl SqliteStore {
         Ok(conn)
     }
 
+    /// Inserts or replaces many rows in one transaction (imports, benchmarks).
+    pub fn put_many(&self, rows: &[SessionRow]) -> StateResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for row in rows {
+            put(&tx, row)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
