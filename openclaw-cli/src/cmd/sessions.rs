@@ -223,21 +223,23 @@ fn archive(
     let cutoff = SystemTime::now()
         .checked_sub(age)
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    let mut todo: Vec<(String, PathBuf)> = Vec::new();
+    // (agent, file, session id of an agent's session: its index row goes with it).
+    let mut todo: Vec<(String, PathBuf, Option<String>)> = Vec::new();
     if agent.is_none() {
         for s in store::local_sessions() {
             if s.modified < cutoff {
-                todo.push(("local".into(), s.path));
+                todo.push(("local".into(), s.path, None));
             }
         }
     }
     for a in agents_for(cfg, agent)? {
         for s in store::agent_sessions(&a) {
             if s.modified < cutoff {
-                todo.push((a.clone(), s.path));
+                todo.push((a.clone(), s.path, Some(s.id)));
             }
         }
     }
+    let state = store::open_state()?;
     let show_bar = !as_json && !dry_run && todo.len() >= 20 && std::io::stderr().is_terminal();
     let bar = show_bar.then(|| {
         let b = indicatif::ProgressBar::new(todo.len() as u64);
@@ -249,7 +251,7 @@ fn archive(
         b
     });
     let mut moved = Vec::new();
-    for (agent, path) in &todo {
+    for (agent, path, id) in &todo {
         if let Some(b) = &bar {
             b.set_message(
                 path.file_name()
@@ -261,6 +263,16 @@ fn archive(
         let dest_dir = dir.join("archive");
         let dest = dest_dir.join(path.file_name().unwrap_or_default());
         if !dry_run {
+            // The row first: a running gateway must not keep writing to a moved transcript.
+            if let Some(row) = id
+                .as_deref()
+                .map(|id| state.session_by_id(id))
+                .transpose()
+                .map_err(store::state_err)?
+                .flatten()
+            {
+                state.delete_session(&row.key).map_err(store::state_err)?;
+            }
             std::fs::create_dir_all(&dest_dir)?;
             std::fs::rename(path, &dest)
                 .map_err(|e| CliError::failure(format!("cannot move {}: {e}", path.display())))?;
