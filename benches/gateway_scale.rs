@@ -4,7 +4,8 @@
 //! measures the medians of connect (to hello-ok), `health`, `sessions.list {limit: 50}`,
 //! `chat.send` → final on an existing key (its engine started from its transcript) and on a new
 //! key, the bytes the gateway wrote to storage per turn (`write_bytes` of /proc/<pid>/io over
-//! the existing-key turns), and its RSS idle after start and after the turns.
+//! the existing-key turns), its RSS idle after start and after the turns, and the time of
+//! `openclaw sessions list --json` over the same state dir.
 //!
 //! Targets (issue 12): at 100k each latency within 2× of 1k, ≤ 64 KB written per turn, idle
 //! RSS ≤ 30 MB.
@@ -148,14 +149,28 @@ async fn measure(bin: &Path, model_url: &str, count: usize, reps: usize) -> [f64
     .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after_rss = rss_kib(pid);
+    let t = Instant::now();
+    let out = std::process::Command::new(bin)
+        .args(["sessions", "list", "--json"])
+        .env("OPENCLAW_STATE_DIR", state.path())
+        .output()
+        .expect("openclaw sessions list");
+    let cli_list = t.elapsed();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     println!(
         "{count:>7} sessions (generated in {:.1} s): connect {connect:.2} ms, health {health:.2} ms, \
          sessions.list{{limit:50}} {list:.2} ms, chat.send→final existing key {existing:.2} ms, \
-         new key {new:.2} ms, {:.1} KB written per turn, idle RSS {:.1} MB (after the turns {:.1} MB)",
+         new key {new:.2} ms, {:.1} KB written per turn, idle RSS {:.1} MB (after the turns {:.1} MB), \
+         `openclaw sessions list --json` {:.0} ms",
         generated.as_secs_f64(),
         per_turn as f64 / 1024.0,
         idle_rss as f64 / 1024.0,
         after_rss as f64 / 1024.0,
+        cli_list.as_secs_f64() * 1e3,
     );
     [connect, health, list, existing, new]
 }

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use openclaw_core::config::OpenClawConfig;
+use openclaw_core::session::SessionSummary;
 use openclaw_state::{SessionQuery, StateStore};
 use serde_json::{Value, json};
 
@@ -77,6 +78,9 @@ struct Listed {
     path: Option<PathBuf>,
     modified: SystemTime,
     title: String,
+    /// Read from the transcript (local sessions only: an index row is listed without
+    /// opening its transcript).
+    summary: Option<SessionSummary>,
 }
 
 /// The agents' sessions from the index (one query, no transcript read), then the in-process
@@ -105,6 +109,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
                 .clone()
                 .or_else(|| r.meta.display_name.clone())
                 .unwrap_or_default(),
+            summary: None,
         })
         .collect();
     if agent_filter_is_none {
@@ -112,10 +117,14 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
             rows.push(Listed {
                 agent: "local".into(),
                 key: None,
-                id: s.id,
-                path: Some(s.path),
+                id: s.id.clone(),
+                path: Some(s.path.clone()),
                 modified: s.modified,
-                title: s.name.unwrap_or_else(|| one_line(&s.first_message, 50)),
+                title: s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| one_line(&s.first_message, 50)),
+                summary: Some(s),
             });
         }
     }
@@ -124,9 +133,14 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
         let out: Vec<Value> = rows
             .iter()
             .map(|r| {
+                let s = r.summary.as_ref();
                 json!({
                     "agentId": r.agent, "key": r.key, "sessionId": r.id, "path": r.path,
                     "modified": iso_time(r.modified), "title": r.title,
+                    "name": s.and_then(|s| s.name.clone()),
+                    "created": s.map(|s| s.created.clone()),
+                    "messageCount": s.map(|s| s.message_count),
+                    "firstMessage": s.map(|s| s.first_message.clone()),
                 })
             })
             .collect();
