@@ -73,7 +73,7 @@ async fn main() {
     };
     let (fake_proc, fake_port) = start_fake_llm().await;
     let fake_pid = fake_proc.0.id();
-    let rust_fake = start_rust_fake();
+    let rust_fake = support::start_rust_fake();
     let env = Env {
         bin,
         state: tempfile::tempdir().expect("tempdir"),
@@ -426,75 +426,6 @@ fn thread_ticks(name: &str) -> u64 {
         })
         .map(|t| stat_ticks(&t.path().join("stat").to_string_lossy()))
         .sum()
-}
-
-/// The fast fake model: openclaw-core's `testing` SSE server on its own thread (one-thread
-/// runtime, as a separate server process would be), answering every OpenAI chat-completions
-/// request with fake_llm.py's answer to a plain text prompt: `echo: <last user text>` in the
-/// same chunks (role, `echo: `, the text, `stop`, usage when asked, `[DONE]`). Returns its URL.
-fn start_rust_fake() -> String {
-    use openclaw_core::testing::sse_server::{Reply, SseServer};
-    let (tx, rx) = std::sync::mpsc::channel();
-    let spawned = std::thread::Builder::new()
-        .name("rust-fake".into())
-        .spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                let server = SseServer::start_fn(|req| {
-                let body = req.json();
-                let text = body["messages"]
-                    .as_array()
-                    .and_then(|m| m.last())
-                    .map(|m| match &m["content"] {
-                        serde_json::Value::String(s) => s.clone(),
-                        serde_json::Value::Array(parts) => parts
-                            .iter()
-                            .filter_map(|p| p["text"].as_str())
-                            .collect::<Vec<_>>()
-                            .join("\n"),
-                        _ => String::new(),
-                    })
-                    .unwrap_or_default();
-                let model = body["model"].as_str().unwrap_or("fake-model");
-                let base = |choices: serde_json::Value| {
-                    json!({"id": "chatcmpl-rustfake0001", "object": "chat.completion.chunk",
-                        "created": 1_700_000_000u64, "model": model, "choices": choices})
-                };
-                let delta = |d: serde_json::Value, finish: Option<&str>| {
-                    base(json!([{"index": 0, "delta": d, "finish_reason": finish}]))
-                };
-                let mut events = vec![
-                    delta(json!({"role": "assistant", "content": ""}), None),
-                    delta(json!({"content": "echo: "}), None),
-                    delta(json!({"content": text}), None),
-                    delta(json!({}), Some("stop")),
-                ];
-                if body["stream_options"]["include_usage"] == true {
-                    let mut u = base(json!([]));
-                    u["usage"] =
-                        json!({"prompt_tokens": 10, "completion_tokens": 5, "total_tokens": 15});
-                    events.push(u);
-                }
-                let mut out: Vec<Vec<u8>> = events
-                    .iter()
-                    .map(|e| format!("data: {e}\n\n").into_bytes())
-                    .collect();
-                out.push(b"data: [DONE]\n\n".to_vec());
-                Reply::sse(out)
-            })
-            .await
-            .expect("start the Rust fake model");
-                let _ = tx.send(server.url());
-                futures::future::pending::<()>().await;
-            });
-        });
-    spawned.expect("spawn the Rust fake model's thread");
-    rx.recv().expect("the Rust fake model's URL")
 }
 
 /// Streamed chat completions per second that fake_llm.py answers when `conc` clients send it

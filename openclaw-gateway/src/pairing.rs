@@ -22,15 +22,34 @@ pub struct Resolution {
     pub record: Value,
 }
 
-fn read_map(path: &Path) -> Map<String, Value> {
-    std::fs::read_to_string(path)
-        .ok()
-        .and_then(|t| serde_json::from_str::<Value>(&t).ok())
-        .and_then(|v| match v {
-            Value::Object(m) => Some(m),
-            _ => None,
-        })
-        .unwrap_or_default()
+/// The map in `path`; a missing file is empty, one that cannot be read or parsed is an error
+/// naming it (so no writer replaces it with a map that lost its entries).
+fn read_map(path: &Path) -> std::io::Result<Map<String, Value>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Map::new()),
+        Err(e) => {
+            return Err(std::io::Error::new(
+                e.kind(),
+                format!("cannot read {}: {e}", path.display()),
+            ));
+        }
+    };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(Value::Object(m)) => Ok(m),
+        Ok(_) => Err(invalid(path, "not a JSON object")),
+        Err(e) => Err(invalid(path, &e.to_string())),
+    }
+}
+
+fn invalid(path: &Path, why: &str) -> std::io::Error {
+    std::io::Error::new(
+        std::io::ErrorKind::InvalidData,
+        format!(
+            "{} is unreadable ({why}); it is left as it is",
+            path.display()
+        ),
+    )
 }
 
 fn write_map(path: &Path, map: &Map<String, Value>) -> std::io::Result<()> {
@@ -54,16 +73,22 @@ impl PairingStore {
         self.dir.join("paired.json")
     }
 
-    /// Whether `device_id` is paired.
+    /// Whether `device_id` is paired (not when the paired list cannot be read).
     pub fn is_paired(&self, device_id: &str) -> bool {
         let _g = self.lock.lock();
-        read_map(&self.paired_path()).contains_key(device_id)
+        match read_map(&self.paired_path()) {
+            Ok(m) => m.contains_key(device_id),
+            Err(e) => {
+                tracing::warn!("{e}");
+                false
+            }
+        }
     }
 
     /// Records `device` as paired (loopback auto-approval and approvals).
     pub fn pair(&self, device_id: &str, record: Value) -> std::io::Result<()> {
         let _g = self.lock.lock();
-        let mut paired = read_map(&self.paired_path());
+        let mut paired = read_map(&self.paired_path())?;
         paired.insert(device_id.to_owned(), record);
         write_map(&self.paired_path(), &paired)
     }
@@ -72,7 +97,7 @@ impl PairingStore {
     /// whether it is new.
     pub fn request(&self, device_id: &str, mut record: Value) -> std::io::Result<(Value, bool)> {
         let _g = self.lock.lock();
-        let mut pending = read_map(&self.pending_path());
+        let mut pending = read_map(&self.pending_path())?;
         if let Some(existing) = pending.values().find(|r| r["deviceId"] == device_id) {
             return Ok((existing.clone(), false));
         }
@@ -85,17 +110,17 @@ impl PairingStore {
     }
 
     /// `{pending:[…], paired:[…]}`.
-    pub fn list(&self) -> Value {
+    pub fn list(&self) -> std::io::Result<Value> {
         let _g = self.lock.lock();
-        let pending: Vec<Value> = read_map(&self.pending_path())
+        let pending: Vec<Value> = read_map(&self.pending_path())?
             .into_iter()
             .map(|(_, v)| v)
             .collect();
-        let paired: Vec<Value> = read_map(&self.paired_path())
+        let paired: Vec<Value> = read_map(&self.paired_path())?
             .into_iter()
             .map(|(_, v)| v)
             .collect();
-        json!({"pending": pending, "paired": paired})
+        Ok(json!({"pending": pending, "paired": paired}))
     }
 
     /// Approves or rejects a pending request. `None` if there is no such request.
@@ -106,7 +131,7 @@ impl PairingStore {
         now_ms: u64,
     ) -> std::io::Result<Option<Resolution>> {
         let _g = self.lock.lock();
-        let mut pending = read_map(&self.pending_path());
+        let mut pending = read_map(&self.pending_path())?;
         let Some(mut record) = pending.shift_remove(request_id) else {
             return Ok(None);
         };
@@ -114,7 +139,7 @@ impl PairingStore {
         write_map(&self.pending_path(), &pending)?;
         if approve {
             record["approvedAtMs"] = json!(now_ms);
-            let mut paired = read_map(&self.paired_path());
+            let mut paired = read_map(&self.paired_path())?;
             paired.insert(device_id.clone(), record.clone());
             write_map(&self.paired_path(), &paired)?;
         }
@@ -128,11 +153,31 @@ impl PairingStore {
     /// Removes a paired device; whether it was paired.
     pub fn remove(&self, device_id: &str) -> std::io::Result<bool> {
         let _g = self.lock.lock();
-        let mut paired = read_map(&self.paired_path());
+        let mut paired = read_map(&self.paired_path())?;
         let removed = paired.shift_remove(device_id).is_some();
         if removed {
             write_map(&self.paired_path(), &paired)?;
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_unreadable_paired_list_is_an_error_and_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = PairingStore::new(dir.path());
+        store.pair("d1", json!({"deviceId": "d1"})).unwrap();
+        let path = store.paired_path();
+        let damaged = format!("{}\u{1}", std::fs::read_to_string(&path).unwrap());
+        std::fs::write(&path, &damaged).unwrap();
+        let e = store.pair("d2", json!({"deviceId": "d2"})).unwrap_err();
+        assert!(e.to_string().contains(&path.display().to_string()), "{e}");
+        assert!(store.list().is_err());
+        assert!(!store.is_paired("d1"));
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), damaged);
     }
 }

@@ -79,6 +79,31 @@ impl SqliteStore {
         Ok(conn)
     }
 
+    /// Inserts or replaces many rows in one transaction (imports, benchmarks).
+    pub fn put_many(&self, rows: &[SessionRow]) -> StateResult<()> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for row in rows {
+            put(&tx, row)?;
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// SQLite's plan for the page query of `q` (`EXPLAIN QUERY PLAN` details), so tests can
+    /// check that a page is read through an index rather than by sorting the table.
+    pub fn list_plan(&self, q: &SessionQuery) -> StateResult<Vec<String>> {
+        let conn = self.conn();
+        let (sql, args) = page_sql(q);
+        let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}"))?;
+        let rows = stmt
+            .query_map(rusqlite::params_from_iter(args.iter()), |r| {
+                r.get::<_, String>(3)
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        Ok(rows)
+    }
+
     /// The database file.
     pub fn path(&self) -> &Path {
         &self.path
@@ -237,6 +262,24 @@ fn filter(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
     (clause, args)
 }
 
+/// The page query of `q` and its parameters.
+fn page_sql(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
+    let (clause, mut args) = filter(q);
+    args.push(rusqlite::types::Value::Integer(
+        q.limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64),
+    ));
+    args.push(rusqlite::types::Value::Integer(
+        q.offset.min(i64::MAX as usize) as i64,
+    ));
+    let sql = format!(
+        "SELECT {COLUMNS} FROM sessions {clause} ORDER BY updated_at DESC, key \
+         LIMIT ?{} OFFSET ?{}",
+        args.len() - 1,
+        args.len()
+    );
+    (sql, args)
+}
+
 fn only_agents(q: &SessionQuery) -> bool {
     q.updated_since.is_none() && q.label.is_none() && q.spawned_by.is_none() && q.search.is_none()
 }
@@ -345,7 +388,7 @@ impl StateStore for SqliteStore {
 
     fn list_sessions(&self, q: &SessionQuery) -> StateResult<SessionPage> {
         let conn = self.conn();
-        let (clause, mut args) = filter(q);
+        let (clause, args) = filter(q);
         let total = match (&q.agent_ids, only_agents(q)) {
             (None, true) => count(&conn, None)?,
             (Some(agents), true) => {
@@ -362,18 +405,7 @@ impl StateStore for SqliteStore {
                 n.max(0) as u64
             }
         };
-        args.push(rusqlite::types::Value::Integer(
-            q.limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64),
-        ));
-        args.push(rusqlite::types::Value::Integer(
-            q.offset.min(i64::MAX as usize) as i64,
-        ));
-        let sql = format!(
-            "SELECT {COLUMNS} FROM sessions {clause} ORDER BY updated_at DESC, key \
-             LIMIT ?{} OFFSET ?{}",
-            args.len() - 1,
-            args.len()
-        );
+        let (sql, args) = page_sql(q);
         let mut stmt = conn.prepare(&sql)?;
         let rows = stmt
             .query_map(rusqlite::params_from_iter(args.iter()), read_row)?

@@ -235,3 +235,27 @@ fn an_unreadable_sessions_json_is_an_error_naming_it() {
     let s = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(s.count_sessions(None).unwrap(), 1);
 }
+
+#[test]
+fn a_page_is_read_through_an_index_not_by_sorting_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    for i in 0..200 {
+        s.put_session(&row(&format!("agent:main:k{i}"), i)).unwrap();
+    }
+    for agents in [None, Some(vec!["main".to_owned()])] {
+        let plan = s
+            .list_plan(&SessionQuery {
+                agent_ids: agents.clone(),
+                limit: Some(50),
+                ..SessionQuery::default()
+            })
+            .unwrap()
+            .join("; ");
+        assert!(plan.contains("USING INDEX"), "{agents:?}: {plan}");
+        assert!(
+            !plan.contains("TEMP B-TREE"),
+            "{agents:?}: sorts the table: {plan}"
+        );
+    }
+}

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
 
 use openclaw_core::config::OpenClawConfig;
+use openclaw_core::session::SessionSummary;
 use openclaw_state::{SessionQuery, StateStore};
 use serde_json::{Value, json};
 
@@ -77,6 +78,9 @@ struct Listed {
     path: Option<PathBuf>,
     modified: SystemTime,
     title: String,
+    /// Read from the transcript (local sessions only: an index row is listed without
+    /// opening its transcript).
+    summary: Option<SessionSummary>,
 }
 
 /// The agents' sessions from the index (one query, no transcript read), then the in-process
@@ -105,6 +109,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
                 .clone()
                 .or_else(|| r.meta.display_name.clone())
                 .unwrap_or_default(),
+            summary: None,
         })
         .collect();
     if agent_filter_is_none {
@@ -112,10 +117,14 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
             rows.push(Listed {
                 agent: "local".into(),
                 key: None,
-                id: s.id,
-                path: Some(s.path),
+                id: s.id.clone(),
+                path: Some(s.path.clone()),
                 modified: s.modified,
-                title: s.name.unwrap_or_else(|| one_line(&s.first_message, 50)),
+                title: s
+                    .name
+                    .clone()
+                    .unwrap_or_else(|| one_line(&s.first_message, 50)),
+                summary: Some(s),
             });
         }
     }
@@ -124,9 +133,14 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
         let out: Vec<Value> = rows
             .iter()
             .map(|r| {
+                let s = r.summary.as_ref();
                 json!({
                     "agentId": r.agent, "key": r.key, "sessionId": r.id, "path": r.path,
                     "modified": iso_time(r.modified), "title": r.title,
+                    "name": s.and_then(|s| s.name.clone()),
+                    "created": s.map(|s| s.created.clone()),
+                    "messageCount": s.map(|s| s.message_count),
+                    "firstMessage": s.map(|s| s.first_message.clone()),
                 })
             })
             .collect();
@@ -223,21 +237,23 @@ fn archive(
     let cutoff = SystemTime::now()
         .checked_sub(age)
         .unwrap_or(SystemTime::UNIX_EPOCH);
-    let mut todo: Vec<(String, PathBuf)> = Vec::new();
+    // (agent, file, session id of an agent's session: its index row goes with it).
+    let mut todo: Vec<(String, PathBuf, Option<String>)> = Vec::new();
     if agent.is_none() {
         for s in store::local_sessions() {
             if s.modified < cutoff {
-                todo.push(("local".into(), s.path));
+                todo.push(("local".into(), s.path, None));
             }
         }
     }
     for a in agents_for(cfg, agent)? {
         for s in store::agent_sessions(&a) {
             if s.modified < cutoff {
-                todo.push((a.clone(), s.path));
+                todo.push((a.clone(), s.path, Some(s.id)));
             }
         }
     }
+    let state = store::open_state()?;
     let show_bar = !as_json && !dry_run && todo.len() >= 20 && std::io::stderr().is_terminal();
     let bar = show_bar.then(|| {
         let b = indicatif::ProgressBar::new(todo.len() as u64);
@@ -249,7 +265,7 @@ fn archive(
         b
     });
     let mut moved = Vec::new();
-    for (agent, path) in &todo {
+    for (agent, path, id) in &todo {
         if let Some(b) = &bar {
             b.set_message(
                 path.file_name()
@@ -261,6 +277,16 @@ fn archive(
         let dest_dir = dir.join("archive");
         let dest = dest_dir.join(path.file_name().unwrap_or_default());
         if !dry_run {
+            // The row first: a running gateway must not keep writing to a moved transcript.
+            if let Some(row) = id
+                .as_deref()
+                .map(|id| state.session_by_id(id))
+                .transpose()
+                .map_err(store::state_err)?
+                .flatten()
+            {
+                state.delete_session(&row.key).map_err(store::state_err)?;
+            }
             std::fs::create_dir_all(&dest_dir)?;
             std::fs::rename(path, &dest)
                 .map_err(|e| CliError::failure(format!("cannot move {}: {e}", path.display())))?;

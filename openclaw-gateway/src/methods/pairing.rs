@@ -10,7 +10,10 @@ use crate::state::{Shared, now_ms};
 
 pub(crate) fn list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
     p.closed(&[])?;
-    Ok(shared.pairing.list())
+    shared
+        .pairing
+        .list()
+        .map_err(|e| ErrorShape::unavailable(e.to_string()))
 }
 
 pub(crate) fn resolve(shared: &Arc<Shared>, p: Params, approve: bool) -> Result<Value, ErrorShape> {

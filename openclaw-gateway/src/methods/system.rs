@@ -14,14 +14,9 @@ use crate::state::{Shared, now_ms};
 /// The typed health summary (the `health` result, `health` event and hello-ok snapshot).
 pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
     let started = std::time::Instant::now();
-    let sessions_path = |id: &str| {
-        shared
-            .state_dir
-            .join("agents")
-            .join(id)
-            .join("sessions")
-            .join("sessions.json")
-    };
+    // Every agent's index is in the state database.
+    let db = openclaw_state::paths::database(&shared.state_dir);
+    let sessions_path = |_: &str| db.clone();
     let agents: Vec<Value> = roster
         .agents
         .iter()
