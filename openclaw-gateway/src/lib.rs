@@ -17,6 +17,8 @@ pub mod backend;
 pub mod config;
 mod conn;
 pub mod device;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handshake;
 mod http;
 pub mod hub;
