@@ -11,7 +11,8 @@ use crate::session::file::{parse_session, render};
 
 /// The session loader: a JSONL transcript from bytes (lossy UTF-8, as `load_file` reads it),
 /// then what opening it computes (context, fork points, stats). Property: rendering what was
-/// loaded and loading that again gives the same entries without warnings.
+/// loaded and loading that again gives the same entries without warnings (not the same text:
+/// `serde_json`'s default float parsing may move a number by one ulp).
 pub fn session_loader(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
     let loaded = parse_session(&text);
@@ -27,11 +28,7 @@ pub fn session_loader(data: &[u8]) {
         again.warnings
     );
     assert_eq!(again.entries.len(), loaded.entries.len());
-    assert!(!again.migrated && !again.torn_tail);
-    let Some(header2) = again.header else {
-        panic!("rendered header does not load");
-    };
-    assert_eq!(render(&header2, &again.entries), rendered);
+    assert!(!again.migrated && !again.torn_tail && again.header.is_some());
 
     let manager = SessionManager::from_parts(header, loaded.entries, None, None);
     let context = manager.build_context();
