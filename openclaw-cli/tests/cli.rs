@@ -309,7 +309,8 @@ fn a_first_gateway_makes_a_token_that_local_commands_find_by_themselves() {
     }
     let url = format!("ws://127.0.0.1:{port}");
     let config = home.state_dir().join("openclaw.json");
-    let doc: Value = json5::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let doc: Value =
+        openclaw_core::config::json5_from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
     let token = doc["gateway"]["auth"]["token"].as_str().unwrap().to_owned();
     assert!(token.len() >= 43, "{token}");
     #[cfg(unix)]

@@ -14,6 +14,8 @@ pub mod config;
 pub mod engine;
 pub mod event;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod message;
 pub mod model;
 #[doc(hidden)]

@@ -266,7 +266,7 @@ fn read_layer(path: &Path, errors: &mut Vec<SettingsError>) -> Map<String, Value
             return Map::new();
         }
     };
-    match json5::from_str::<Value>(&text) {
+    match crate::config::json5_from_str(&text) {
         Ok(Value::Object(m)) => m,
         Ok(_) => {
             errors.push(SettingsError::Parse {

@@ -81,7 +81,7 @@ pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
 
 /// Parses JSON5 text, reporting syntax errors with their line and column.
 pub fn parse_json5(path: &Path, text: &str) -> Result<Value, ConfigError> {
-    json5::from_str::<Value>(text).map_err(|e| {
+    openclaw_core::config::json5_from_str(text).map_err(|e| {
         let json5::Error::Message { msg, location } = e;
         ConfigError::Syntax {
             path: path.to_owned(),

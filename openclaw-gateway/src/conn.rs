@@ -254,7 +254,7 @@ async fn preauth(
 }
 
 /// The id to answer a frame that is not a valid request with.
-fn salvage_id(text: &str) -> String {
+pub(crate) fn salvage_id(text: &str) -> String {
     serde_json::from_str::<Value>(text)
         .ok()
         .and_then(|v| v.get("id").and_then(Value::as_str).map(str::to_owned))

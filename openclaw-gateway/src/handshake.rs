@@ -51,29 +51,11 @@ pub(crate) fn accept(
             close_code: 1013,
         });
     }
-    let raw = req.params.clone().unwrap_or(Value::Null);
-    let params: ConnectParams = serde_json::from_value(raw).map_err(|e| {
-        refuse(ErrorShape::invalid_request(format!(
-            "invalid connect params: {e}"
-        )))
-    })?;
-    params.validate().map_err(|e| {
-        refuse(ErrorShape::invalid_request(format!(
-            "invalid connect params: {e}"
-        )))
-    })?;
-
-    let protocol =
-        negotiate_protocol(params.min_protocol, params.max_protocol).ok_or_else(|| Rejection {
-            error: ErrorShape::protocol_mismatch(params.min_protocol, params.max_protocol),
-            close_code: 1002,
-        })?;
-    let role = match params.role.as_deref() {
-        None => Role::Operator,
-        Some(r) => {
-            Role::parse(r).ok_or_else(|| refuse(ErrorShape::invalid_request("invalid role")))?
-        }
-    };
+    let Connect {
+        params,
+        protocol,
+        role,
+    } = parse_connect(req)?;
 
     if foreign_origin.is_some() {
         let e = ErrorShape::invalid_request(
@@ -148,6 +130,44 @@ pub(crate) fn accept(
     });
     let hello = hello_ok(shared, &conn, protocol, role, scope_names, method);
     Ok((conn, serde_json::to_value(hello).unwrap_or(Value::Null)))
+}
+
+/// What a `connect` request asks for, checked without any gateway state.
+pub(crate) struct Connect {
+    pub params: ConnectParams,
+    pub protocol: u32,
+    pub role: Role,
+}
+
+/// The stateless checks of a `connect`: its params' shape, the protocol range and the role.
+pub(crate) fn parse_connect(req: &RequestFrame) -> Result<Connect, Rejection> {
+    let raw = req.params.clone().unwrap_or(Value::Null);
+    let params: ConnectParams = serde_json::from_value(raw).map_err(|e| {
+        refuse(ErrorShape::invalid_request(format!(
+            "invalid connect params: {e}"
+        )))
+    })?;
+    params.validate().map_err(|e| {
+        refuse(ErrorShape::invalid_request(format!(
+            "invalid connect params: {e}"
+        )))
+    })?;
+    let protocol =
+        negotiate_protocol(params.min_protocol, params.max_protocol).ok_or_else(|| Rejection {
+            error: ErrorShape::protocol_mismatch(params.min_protocol, params.max_protocol),
+            close_code: 1002,
+        })?;
+    let role = match params.role.as_deref() {
+        None => Role::Operator,
+        Some(r) => {
+            Role::parse(r).ok_or_else(|| refuse(ErrorShape::invalid_request("invalid role")))?
+        }
+    };
+    Ok(Connect {
+        params,
+        protocol,
+        role,
+    })
 }
 
 fn check_pairing(

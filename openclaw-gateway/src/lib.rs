@@ -21,6 +21,8 @@ mod config_reader;
 mod conn;
 pub mod device;
 pub mod first_token;
+#[doc(hidden)]
+pub mod fuzzing;
 mod handshake;
 mod http;
 pub mod hub;

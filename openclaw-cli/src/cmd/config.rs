@@ -92,7 +92,7 @@ pub(crate) fn set_in_file(path: &Path, dotted: &str, new: &Value) -> CliResult {
 
 /// A command-line value: JSON5 when it parses, otherwise the literal string.
 pub(crate) fn parse_value(text: &str) -> Value {
-    json5::from_str::<Value>(text).unwrap_or_else(|_| Value::String(text.to_string()))
+    openclaw_core::config::json5_from_str(text).unwrap_or_else(|_| Value::String(text.to_string()))
 }
 
 /// Reads the raw document (an empty object when the file does not exist).

@@ -130,7 +130,7 @@ pub fn run(cmd: GatewayCmd) -> CliResult {
         } => {
             let params: Value = match params {
                 None => json!({}),
-                Some(p) => json5::from_str(&p).map_err(|e| {
+                Some(p) => openclaw_core::config::json5_from_str(&p).map_err(|e| {
                     CliError::usage(format!("--params is not valid JSON: {e}"))
                         .hint("e.g. --params '{\"sessionKey\":\"main\"}'")
                 })?,

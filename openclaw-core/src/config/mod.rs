@@ -8,6 +8,7 @@
 
 pub mod edit;
 mod models;
+mod nesting;
 
 use std::path::{Path, PathBuf};
 
@@ -17,6 +18,7 @@ pub use models::{
     AgentConfig, AgentDefaults, AgentModelConfig, AliasEntry, ModelConfig, ModelsConfig,
     ProviderConfig,
 };
+pub use nesting::{MAX_JSON5_DEPTH, json5_from_str};
 
 /// A configuration file could not be used.
 #[derive(Debug, thiserror::Error)]
@@ -106,7 +108,7 @@ pub struct AgentDefaultsAndList {
 
 /// Parse JSON5 text into a JSON value, with file/line/column in errors.
 pub fn parse_json5(path: &Path, text: &str) -> Result<Value, ConfigError> {
-    json5::from_str::<Value>(text).map_err(|e| match e {
+    json5_from_str(text).map_err(|e| match e {
         json5::Error::Message { msg, location } => {
             let (line, column) = location.map(|l| (l.line, l.column)).unwrap_or((0, 0));
             ConfigError::Syntax {

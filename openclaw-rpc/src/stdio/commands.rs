@@ -196,7 +196,7 @@ async fn start_prompt(
     engine.prompt(input).await.map_err(|e| e.to_string())
 }
 
-fn prompt_input(cmd: &Command) -> Result<PromptInput, String> {
+pub(super) fn prompt_input(cmd: &Command) -> Result<PromptInput, String> {
     let text = cmd.require_str("message")?.to_string();
     let images = match cmd.body.get("images") {
         None | Some(Value::Null) => Vec::new(),
@@ -210,14 +210,14 @@ fn prompt_input(cmd: &Command) -> Result<PromptInput, String> {
     })
 }
 
-fn queue_mode(cmd: &Command) -> Result<QueueMode, String> {
+pub(super) fn queue_mode(cmd: &Command) -> Result<QueueMode, String> {
     let mode = cmd.require_str("mode")?;
     mode.parse::<QueueMode>().map_err(|_| {
         format!("Invalid field \"mode\": expected \"all\" or \"one-at-a-time\", got \"{mode}\"")
     })
 }
 
-fn require_bool(cmd: &Command, key: &str) -> Result<bool, String> {
+pub(super) fn require_bool(cmd: &Command, key: &str) -> Result<bool, String> {
     match cmd.body.get(key) {
         Some(Value::Bool(b)) => Ok(*b),
         Some(_) => Err(format!("Invalid field \"{key}\": expected a boolean")),

@@ -12,6 +12,8 @@
 
 pub mod commands;
 pub mod framing;
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod output;
 pub mod partial;
 pub mod wire;
