@@ -146,6 +146,8 @@ pub(crate) async fn serve(
         },
     };
     let Some(conn) = accepted else {
+        // The socket's pre-auth place is free as soon as it is refused.
+        drop(permit);
         finish(writer).await;
         return;
     };

@@ -547,7 +547,7 @@ async fn pre_auth_sockets_are_bounded() {
     // One goes away: its place is free again too.
     drop(waiting.pop());
     let mut freed = None;
-    for _ in 0..50 {
+    for _ in 0..250 {
         if let Ok(c) = ws_with(addr, &[]).await {
             freed = Some(c);
             break;
