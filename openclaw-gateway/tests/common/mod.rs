@@ -2,6 +2,8 @@
 //! state dir, and a small tokio-tungstenite client that speaks the protocol.
 #![allow(dead_code)]
 
+pub mod fake;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
