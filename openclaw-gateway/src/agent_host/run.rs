@@ -246,7 +246,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     };
     let text = last.as_ref().map(|a| a.text()).unwrap_or_default();
     let ended_at = now_ms();
-    // As OpenClaw orders them: lifecycle end, the last delta, then the terminal chat event.
+    // As OpenClaw orders them: lifecycle end, the last delta (when needed), then the terminal chat event.
     let mut end = json!({"phase": if status == "error" { "error" } else { "end" },
         "startedAt": started_at, "endedAt": ended_at,
         "aborted": status == "aborted" || status == "timeout", "stopReason": stop_reason});
@@ -258,7 +258,11 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         end["error"] = json!(e);
     }
     run.agent_event("lifecycle", end);
-    run.flush_delta(true);
+    // The terminal event below carries the whole text when there is one; a delta repeating it
+    // just before would double the reply's bytes on the wire.
+    if text.is_empty() || !matches!(status, "ok" | "aborted" | "timeout") {
+        run.flush_delta(true);
+    }
     let ts = last
         .as_ref()
         .map_or(ended_at, |a| a.timestamp.max(0) as u64);
