@@ -22,8 +22,10 @@ use super::hub::{Connection, Outbound, Outgoing, Queues};
 use super::methods;
 use super::state::{Shared, now_ms};
 
-/// At most this many queued frames are written together before a flush.
+/// At most this many queued frames, and about this many bytes, are written together before a
+/// flush.
 const MAX_BATCH: usize = 64;
+const MAX_BATCH_BYTES: u64 = 256 * 1024;
 
 /// The next item for the socket: a queued response before anything else.
 fn next_ready(q: &mut Queues) -> Option<Outgoing> {
@@ -67,6 +69,9 @@ async fn writer(
                     r = async {
                         sink.feed(Message::Text(text.into())).await?;
                         for _ in 0..MAX_BATCH {
+                            if len >= MAX_BATCH_BYTES {
+                                break;
+                            }
                             match next_ready(&mut q) {
                                 Some(Outgoing::Text(more)) => {
                                     len += more.len() as u64;

@@ -13,8 +13,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openclaw_core::engine::{Engine, Subscription};
-use openclaw_core::event::AgentEvent;
-use openclaw_core::message::{AssistantMessage, Message};
+use openclaw_core::event::{AgentEvent, AssistantMessageEvent};
+use openclaw_core::message::{AssistantMessage, ContentBlock, Message};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -296,6 +296,43 @@ impl RunState {
         self.last_delta = Some(Instant::now());
     }
 
+    /// Takes in the message's text after an update; whether it grew. A text delta to the last
+    /// text block is appended (the cost of a token, not of the whole text); anything else
+    /// re-reads the message's text.
+    fn append_text(&mut self, a: &AssistantMessage, ev: &AssistantMessageEvent) -> bool {
+        let grown = match ev {
+            AssistantMessageEvent::TextDelta {
+                content_index,
+                delta,
+                ..
+            } if !delta.is_empty()
+                && a.content
+                    .iter()
+                    .rposition(|b| matches!(b, ContentBlock::Text(_)))
+                    == Some(*content_index) =>
+            {
+                self.text.push_str(delta);
+                delta.len()
+            }
+            AssistantMessageEvent::TextDelta { .. }
+            | AssistantMessageEvent::TextStart { .. }
+            | AssistantMessageEvent::TextEnd { .. } => {
+                let now = a.text();
+                if now.len() <= self.text.len() || !now.starts_with(&self.text) {
+                    return false;
+                }
+                let n = now.len() - self.text.len();
+                self.text = now;
+                n
+            }
+            _ => return false,
+        };
+        if let Some(tap) = &self.tap {
+            let _ = tap.send(Tap::Delta(self.text[self.text.len() - grown..].to_owned()));
+        }
+        true
+    }
+
     /// Maps one engine event.
     pub fn on_event(&mut self, event: &AgentEvent) {
         if !matches!(event, AgentEvent::MessageUpdate { .. }) {
@@ -313,17 +350,16 @@ impl RunState {
                 self.agent_sent_len = 0;
                 self.last_agent = None;
             }
-            AgentEvent::MessageUpdate { message, .. } => {
+            AgentEvent::MessageUpdate {
+                message,
+                assistant_message_event,
+            } => {
                 if let Message::Assistant(a) = message.as_ref() {
-                    let now = a.text();
-                    if now.len() > self.text.len() && now.starts_with(&self.text) {
-                        if let Some(tap) = &self.tap {
-                            let _ = tap.send(Tap::Delta(now[self.text.len()..].to_owned()));
-                        }
-                        self.text = now;
-                        self.flush_assistant(false);
-                        self.flush_delta(false);
+                    if !self.append_text(a, assistant_message_event) {
+                        return;
                     }
+                    self.flush_assistant(false);
+                    self.flush_delta(false);
                 }
             }
             AgentEvent::MessageEnd { message } => {
