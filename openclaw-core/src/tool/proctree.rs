@@ -137,6 +137,20 @@ fn scan() -> Vec<Proc> {
         .collect()
 }
 
+/// This process's children, from each thread's `children` list (`None` when the kernel does
+/// not provide them).
+fn own_children() -> Option<Vec<i32>> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").ok()?.flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).ok()?;
+        out.extend(
+            list.split_ascii_whitespace()
+                .filter_map(|p| p.parse::<i32>().ok()),
+        );
+    }
+    Some(out)
+}
+
 /// The marker in `pid`'s environment (as it was at its `exec`), if any.
 fn marker_of(pid: i32) -> Option<String> {
     let env = std::fs::read(format!("/proc/{pid}/environ")).ok()?;
@@ -230,7 +244,10 @@ pub fn reap_adopted() {
         return;
     }
     let me = std::process::id() as i32;
-    let procs = scan();
+    let procs: Vec<Proc> = match own_children() {
+        Some(pids) => pids.into_iter().filter_map(read_stat).collect(),
+        None => scan(),
+    };
     let mut reg = registry();
     for p in &procs {
         if p.ppid != me || reg.shells.contains(&p.pid) || reg.adopted.contains(&p.pid) {
