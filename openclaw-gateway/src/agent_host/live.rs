@@ -296,10 +296,10 @@ impl RunState {
         self.last_delta = Some(Instant::now());
     }
 
-    /// Takes in the message's text after an update; whether it grew. A text delta to the last
-    /// text block is appended (the cost of a token, not of the whole text); anything else
-    /// re-reads the message's text.
-    fn append_text(&mut self, a: &AssistantMessage, ev: &AssistantMessageEvent) -> bool {
+    /// Takes in the message's text after an update. A text delta to the last text block is
+    /// appended (the cost of a token, not of the whole text); other text events re-read the
+    /// message's text; thinking and tool-call updates leave it alone.
+    fn append_text(&mut self, a: &AssistantMessage, ev: &AssistantMessageEvent) {
         let grown = match ev {
             AssistantMessageEvent::TextDelta {
                 content_index,
@@ -319,18 +319,17 @@ impl RunState {
             | AssistantMessageEvent::TextEnd { .. } => {
                 let now = a.text();
                 if now.len() <= self.text.len() || !now.starts_with(&self.text) {
-                    return false;
+                    return;
                 }
                 let n = now.len() - self.text.len();
                 self.text = now;
                 n
             }
-            _ => return false,
+            _ => return,
         };
         if let Some(tap) = &self.tap {
             let _ = tap.send(Tap::Delta(self.text[self.text.len() - grown..].to_owned()));
         }
-        true
     }
 
     /// Maps one engine event.
@@ -355,9 +354,8 @@ impl RunState {
                 assistant_message_event,
             } => {
                 if let Message::Assistant(a) = message.as_ref() {
-                    if !self.append_text(a, assistant_message_event) {
-                        return;
-                    }
+                    self.append_text(a, assistant_message_event);
+                    // Also after thinking or tool-call deltas: pending text goes out when due.
                     self.flush_assistant(false);
                     self.flush_delta(false);
                 }
