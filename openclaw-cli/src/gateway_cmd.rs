@@ -46,6 +46,10 @@ pub fn run(cmd: GatewayCommand) -> i32 {
         None => {}
     }
     crate::malloc_tune::apply();
+    // Whatever the agents' tools start stays in this process's tree, to be killed and reaped.
+    if let Err(e) = openclaw_core::tool::proctree::become_subreaper() {
+        eprintln!("openclaw gateway run: cannot become a child subreaper: {e}");
+    }
     let runtime = match tokio::runtime::Runtime::new() {
         Ok(r) => r,
         Err(e) => {

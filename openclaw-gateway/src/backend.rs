@@ -61,7 +61,8 @@ impl CallContext {
             Ok(payload) => ResponseFrame::ok(self.request_id.clone(), payload),
             Err(e) => ResponseFrame::err(self.request_id.clone(), e),
         };
-        self.conn.out.send_response(&frame)
+        // After the run's events, which the caller has seen queued.
+        self.conn.out.send_response_in_order(&frame)
     }
 
     /// Waits until the first `res` (the value `call` returned) has been queued, so a second

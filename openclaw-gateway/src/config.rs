@@ -321,6 +321,8 @@ impl GatewayConfig {
             lanes: RunLanes::from_value(root, source)?,
             ..GatewayConfig::default()
         };
+        // A bad run timeout or exec limit stops the start, naming the section.
+        crate::roster::check_run_limits(root).map_err(|(key, m)| r.invalid(&key, m))?;
         let Some(gw) = r.object(root.get("gateway"), "gateway")? else {
             cfg.apply_env(&r, env)?;
             return Ok(cfg);

@@ -16,22 +16,31 @@ use openclaw_core::protocol::{
     ResponseFrame,
 };
 use serde_json::Value;
-use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 
 use super::handshake::{self, Rejection};
-use super::hub::{Connection, Outbound, Outgoing};
+use super::hub::{Connection, Outbound, Outgoing, Queues};
 use super::methods;
 use super::state::{Shared, now_ms};
 use super::upgrade::{ReadGate, Socket, Upgraded};
 
-/// At most this many queued frames are written together before a flush.
+/// At most this many queued frames, and about this many bytes, are written together before a
+/// flush.
 const MAX_BATCH: usize = 64;
+const MAX_BATCH_BYTES: u64 = 256 * 1024;
+
+/// The next item for the socket: a queued response before anything else.
+fn next_ready(q: &mut Queues) -> Option<Outgoing> {
+    match q.responses.try_recv() {
+        Ok(text) => Some(Outgoing::Text(text)),
+        Err(_) => q.events.try_recv().ok(),
+    }
+}
 
 async fn writer(
     mut sink: SplitSink<Socket, Message>,
-    mut rx: mpsc::UnboundedReceiver<Outgoing>,
+    mut q: Queues,
     buffered: Arc<AtomicU64>,
     kill: CancellationToken,
 ) {
@@ -40,14 +49,16 @@ async fn writer(
     let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
     loop {
         let item = tokio::select! {
+            biased;
             _ = kill.cancelled() => break,
+            Some(text) = q.responses.recv() => Some(Outgoing::Text(text)),
+            item = q.events.recv() => item,
             _ = ping.tick() => {
                 if sink.send(Message::Ping(Default::default())).await.is_err() {
                     break;
                 }
                 continue;
             }
-            item = rx.recv() => item,
         };
         let mut close = None;
         match item {
@@ -55,22 +66,25 @@ async fn writer(
             Some(Outgoing::Text(text)) => {
                 let mut len = text.len() as u64;
                 // Frames queued meanwhile go out with this one: one flush (one send call) for
-                // a burst of events instead of one per frame.
+                // a burst of events instead of one per frame; responses first.
                 let sent = tokio::select! {
                     _ = kill.cancelled() => break,
                     r = async {
                         sink.feed(Message::Text(text.into())).await?;
                         for _ in 0..MAX_BATCH {
-                            match rx.try_recv() {
-                                Ok(Outgoing::Text(more)) => {
+                            if len >= MAX_BATCH_BYTES {
+                                break;
+                            }
+                            match next_ready(&mut q) {
+                                Some(Outgoing::Text(more)) => {
                                     len += more.len() as u64;
                                     sink.feed(Message::Text(more.into())).await?;
                                 }
-                                Ok(other) => {
+                                Some(other) => {
                                     close = Some(other);
                                     break;
                                 }
-                                Err(_) => break,
+                                None => break,
                             }
                         }
                         sink.flush().await
@@ -86,6 +100,12 @@ async fn writer(
         match close {
             None | Some(Outgoing::Text(_)) => {}
             Some(Outgoing::Close(code, reason)) => {
+                // Answers queued before the close still go out first.
+                while let Ok(text) = q.responses.try_recv() {
+                    if sink.feed(Message::Text(text.into())).await.is_err() {
+                        break;
+                    }
+                }
                 let frame = CloseFrame {
                     code: code.into(),
                     reason: reason.into(),
@@ -350,5 +370,30 @@ fn to_frame(id: String, res: Result<Value, ErrorShape>) -> ResponseFrame {
     match res {
         Ok(v) => ResponseFrame::ok(id, v),
         Err(e) => ResponseFrame::err(id, e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_core::protocol::EventFrame;
+
+    #[test]
+    fn a_response_goes_out_before_events_queued_earlier() {
+        let (out, mut q, _, _) = Outbound::new(1 << 20);
+        for i in 0..100 {
+            assert!(out.send_event(EventFrame::new("tick", Some(serde_json::json!({"ts": i})))));
+        }
+        assert!(out.send_response(&ResponseFrame::ok("r1", serde_json::json!({"ok": true}))));
+        assert!(out.send_response_in_order(&ResponseFrame::ok("r2", serde_json::json!({}))));
+        let order: Vec<String> = std::iter::from_fn(|| match next_ready(&mut q) {
+            Some(Outgoing::Text(t)) => Some(t),
+            _ => None,
+        })
+        .collect();
+        assert_eq!(order.len(), 102);
+        assert!(order[0].contains("\"id\":\"r1\""), "{}", order[0]);
+        // The final answer of a run stays behind the run's events.
+        assert!(order[101].contains("\"id\":\"r2\""), "{}", order[101]);
     }
 }

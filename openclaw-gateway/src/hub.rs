@@ -1,6 +1,8 @@
-//! Connections and event delivery: each connection's outbound queue (byte-accounted, so a slow
-//! reader is cut off at `maxBufferedBytes` instead of growing memory or slowing others), the
-//! per-connection event `seq`, scope filtering of broadcasts, presence and `stateVersion`.
+//! Connections and event delivery: each connection's outbound queues (byte-accounted, so a slow
+//! reader is cut off at `maxBufferedBytes` instead of growing memory or slowing others; answers
+//! to calls in a lane of their own that the writer empties first, so a response never waits
+//! behind a flood of run events), the per-connection event `seq`, scope filtering of
+//! broadcasts, presence and `stateVersion`.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -23,10 +25,20 @@ pub(crate) enum Outgoing {
     Close(u16, String),
 }
 
+/// The receiving side of a connection's queues, for its writer.
+#[derive(Debug)]
+pub(crate) struct Queues {
+    /// Responses: written before anything waiting in `events`.
+    pub responses: mpsc::UnboundedReceiver<String>,
+    /// Events, responses that must follow them, and the close frame, in order.
+    pub events: mpsc::UnboundedReceiver<Outgoing>,
+}
+
 /// The sending side of one connection. Cheap to share; every send is non-blocking.
 #[derive(Debug)]
 pub struct Outbound {
     tx: mpsc::UnboundedSender<Outgoing>,
+    tx_responses: mpsc::UnboundedSender<String>,
     seq: Mutex<u64>,
     buffered: Arc<AtomicU64>,
     max_buffered: u64,
@@ -35,45 +47,56 @@ pub struct Outbound {
 }
 
 impl Outbound {
-    pub(crate) fn new(
-        max_buffered: u64,
-    ) -> (
-        Arc<Self>,
-        mpsc::UnboundedReceiver<Outgoing>,
-        Arc<AtomicU64>,
-        CancellationToken,
-    ) {
+    pub(crate) fn new(max_buffered: u64) -> (Arc<Self>, Queues, Arc<AtomicU64>, CancellationToken) {
         let (tx, rx) = mpsc::unbounded_channel();
+        let (tx_responses, responses) = mpsc::unbounded_channel();
         let buffered = Arc::new(AtomicU64::new(0));
         let kill = CancellationToken::new();
         let out = Arc::new(Self {
             tx,
+            tx_responses,
             seq: Mutex::new(0),
             buffered: buffered.clone(),
             max_buffered,
             kill: kill.clone(),
             closing: AtomicBool::new(false),
         });
-        (out, rx, buffered, kill)
+        let queues = Queues {
+            responses,
+            events: rx,
+        };
+        (out, queues, buffered, kill)
     }
 
-    /// Queues text; a connection over its buffer limit is cut off (returns false).
-    fn push(&self, text: String) -> bool {
+    /// Accounts for `len` more bytes; a connection over its buffer limit is cut off (false).
+    fn admit(&self, len: usize) -> bool {
         if self.kill.is_cancelled() || self.closing.load(Ordering::Acquire) {
             return false;
         }
-        let len = text.len() as u64;
+        let len = len as u64;
         let now = self.buffered.fetch_add(len, Ordering::AcqRel) + len;
         if now > self.max_buffered {
             tracing::warn!(buffered = now, "closing slow consumer");
             self.kill.cancel();
             return false;
         }
-        self.tx.send(Outgoing::Text(text)).is_ok()
+        true
     }
 
-    /// Sends a response frame.
+    /// Queues text in order with the events.
+    fn push(&self, text: String) -> bool {
+        self.admit(text.len()) && self.tx.send(Outgoing::Text(text)).is_ok()
+    }
+
+    /// Sends a response frame ahead of any events still queued.
     pub fn send_response(&self, res: &ResponseFrame) -> bool {
+        let text = serde_json::to_string(res).unwrap_or_default();
+        self.admit(text.len()) && self.tx_responses.send(text).is_ok()
+    }
+
+    /// Sends a response frame after the events queued before it (the final answer of a run,
+    /// which must follow the run's events).
+    pub fn send_response_in_order(&self, res: &ResponseFrame) -> bool {
         self.push(serde_json::to_string(res).unwrap_or_default())
     }
 
@@ -363,7 +386,8 @@ mod tests {
 
     #[tokio::test]
     async fn serialised_broadcast_matches_the_typed_frame_byte_for_byte() {
-        let (out, mut rx, _, _) = Outbound::new(1 << 20);
+        let (out, q, _, _) = Outbound::new(1 << 20);
+        let mut rx = q.events;
         let payload = json!({"presence": [{"ts": 1, "mode": "cli"}], "quote": "a\"b"});
         let sv = StateVersion {
             presence: 3,
@@ -403,7 +427,8 @@ mod tests {
         id: &str,
         scopes: Vec<Scope>,
     ) -> (Arc<Connection>, mpsc::UnboundedReceiver<Outgoing>) {
-        let (out, rx, _, _) = Outbound::new(1 << 20);
+        let (out, q, _, _) = Outbound::new(1 << 20);
+        let rx = q.events;
         let c = Arc::new(Connection {
             conn_id: id.into(),
             role: Role::Operator,

@@ -4,8 +4,14 @@
 //! registry.
 
 use std::path::Path;
+use std::time::Duration;
 
+use openclaw_core::tool::{ExecConfig, ExecSettings};
 use serde_json::{Map, Value, json};
+
+/// OpenClaw's default run timeout (`agents.defaults.timeoutSeconds`): the `timeout` its CLI
+/// sends with `openclaw agent`.
+pub const DEFAULT_RUN_TIMEOUT_SECS: u64 = 600;
 
 /// One configured agent.
 #[derive(Debug, Clone, PartialEq)]
@@ -17,6 +23,63 @@ pub struct AgentEntry {
     pub model_fallbacks: Vec<String>,
     pub identity: Map<String, Value>,
     pub is_default: bool,
+    /// A run still going after this is aborted (`timeoutSeconds`; `None` when 0).
+    pub run_timeout: Option<Duration>,
+    /// What bounds its `bash` commands (`tools.exec`, then the agent's `tools.exec`).
+    pub exec: ExecSettings,
+}
+
+/// The run limits of one agent entry (or `agents.defaults`), as written.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct RunLimitsConfig {
+    timeout_seconds: Option<u64>,
+    #[serde(default)]
+    tools: ToolsConfig,
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct ToolsConfig {
+    exec: Option<ExecConfig>,
+}
+
+fn run_limits(v: Option<&Value>, key: &str) -> Result<RunLimitsConfig, (String, String)> {
+    match v {
+        None => Ok(RunLimitsConfig::default()),
+        Some(v) => serde_json::from_value(v.clone()).map_err(|e| (key.to_owned(), e.to_string())),
+    }
+}
+
+/// Checks `timeoutSeconds` and `tools.exec` of the defaults, every agent and the top level;
+/// the error is (the section, what is wrong).
+pub fn check_run_limits(config: &Value) -> Result<(), (String, String)> {
+    run_limits(config.pointer("/agents/defaults"), "agents.defaults")?;
+    run_limits(Some(config), "openclaw.json")?;
+    let list = config.pointer("/agents/list").and_then(Value::as_array);
+    for (i, e) in list.into_iter().flatten().enumerate() {
+        run_limits(Some(e), &format!("agents.list[{i}]"))?;
+    }
+    let entries = config.pointer("/agents/entries").and_then(Value::as_object);
+    for (id, e) in entries.into_iter().flatten() {
+        run_limits(Some(e), &format!("agents.entries.{id}"))?;
+    }
+    Ok(())
+}
+
+/// One agent's run timeout and exec settings from its entry over the defaults and top level
+/// (a section that does not parse counts as absent; [`check_run_limits`] refuses it at load).
+fn resolve_limits(config: &Value, entry: &Value) -> (Option<Duration>, ExecSettings) {
+    let get = |v: Option<&Value>| run_limits(v, "").unwrap_or_default();
+    let defaults = get(config.pointer("/agents/defaults"));
+    let top = get(Some(config));
+    let own = get(Some(entry));
+    let secs = own
+        .timeout_seconds
+        .or(defaults.timeout_seconds)
+        .unwrap_or(DEFAULT_RUN_TIMEOUT_SECS);
+    let layers = [top.tools.exec, own.tools.exec];
+    let exec = ExecSettings::from_layers(layers.iter().flatten());
+    ((secs > 0).then(|| Duration::from_secs(secs)), exec)
 }
 
 /// The agents the config declares (at least `main`).
@@ -114,7 +177,10 @@ impl Roster {
                             .collect()
                     })
                     .unwrap_or_default();
+                let (run_timeout, exec) = resolve_limits(config, &e);
                 AgentEntry {
+                    run_timeout,
+                    exec,
                     name: non_empty(e.get("name")),
                     id,
                     workspace,
@@ -188,6 +254,33 @@ pub fn configured_models(config: &Value) -> Vec<Value> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_timeout_and_exec_limits_default_as_openclaw_and_layer_per_agent() {
+        let dir = Path::new("/s");
+        let r = Roster::from_config(&json!({}), dir);
+        assert_eq!(r.agents[0].run_timeout, Some(Duration::from_secs(600)));
+        assert_eq!(r.agents[0].exec, ExecSettings::default());
+        assert_eq!(
+            r.agents[0].exec.default_timeout,
+            Some(Duration::from_secs(1800))
+        );
+        let cfg = json!({
+            "tools": {"deny": ["x"], "exec": {"timeoutSeconds": 30, "limits": {"maxProcesses": 50}}},
+            "agents": {"defaults": {"timeoutSeconds": 120},
+                       "list": [{"id": "a"}, {"id": "b", "timeoutSeconds": 0,
+                                 "tools": {"exec": {"timeoutSeconds": 5}}}]}});
+        assert!(check_run_limits(&cfg).is_ok());
+        let r = Roster::from_config(&cfg, dir);
+        let (a, b) = (r.get("a").unwrap(), r.get("b").unwrap());
+        assert_eq!(a.run_timeout, Some(Duration::from_secs(120)));
+        assert_eq!(b.run_timeout, None);
+        assert_eq!(a.exec.default_timeout, Some(Duration::from_secs(30)));
+        assert_eq!(b.exec.default_timeout, Some(Duration::from_secs(5)));
+        assert_eq!(b.exec.limits.max_processes, Some(50));
+        let bad = json!({"agents": {"list": [{"id": "a", "tools": {"exec": {"limits": {"maxMemoryMb": -1}}}}]}});
+        assert_eq!(check_run_limits(&bad).unwrap_err().0, "agents.list[0]");
+    }
 
     #[test]
     fn list_and_entries_forms() {

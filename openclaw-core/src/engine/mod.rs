@@ -140,6 +140,9 @@ pub struct EngineConfig {
     /// modification time, size and inode), instead of reading them again: for hosts that
     /// start many engines (the gateway). Off by default.
     pub reuse_config: bool,
+    /// What bounds `bash` (timeout, output file cap, resource limits); `None`: `tools.exec`
+    /// of `openclaw.json`, else the defaults.
+    pub exec: Option<crate::tool::ExecSettings>,
 }
 
 impl EngineConfig {
@@ -159,6 +162,7 @@ impl EngineConfig {
             api_key: None,
             context_files: true,
             reuse_config: false,
+            exec: None,
         }
     }
 

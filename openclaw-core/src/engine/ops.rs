@@ -294,8 +294,9 @@ impl Engine {
             command_prefix: env.shell_command_prefix.clone(),
             bin_dir: env.bin_dir.clone(),
             timeout: None,
+            limits: env.exec.limits,
         };
-        let result = run_rpc_bash(&cmd, &token).await;
+        let result = run_rpc_bash(&cmd, &token, (&env.spill, env.exec.output_file_max_bytes)).await;
         self.inner.lock().bash_cancel = None;
         let result = result?;
         let message = Message::BashExecution(BashExecutionMessage {

@@ -73,6 +73,11 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     let mut tool_env = ToolEnv::new(config.cwd.clone());
     tool_env.shell_path = settings.shell_path().map(PathBuf::from);
     tool_env.shell_command_prefix = settings.shell_command_prefix().map(String::from);
+    tool_env.exec = match &config.exec {
+        Some(exec) => exec.clone(),
+        None => crate::tool::ExecSettings::from_openclaw_json(&openclaw_config.raw)
+            .map_err(EngineError::Config)?,
+    };
     let tool_env = Arc::new(tool_env);
     let tools: Vec<Arc<dyn Tool>> = match &config.tools {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),

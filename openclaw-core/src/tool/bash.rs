@@ -1,7 +1,8 @@
 //! The `bash` tool: runs a command through [`super::shell::run_shell`] in the tool's working
-//! directory, streams throttled partial results (the truncated tail of the output so far),
-//! tail-truncates the final output (full output kept in a temp file), and reports a non-zero
-//! exit, an abort or a timeout as a tool error with pi's texts.
+//! directory, under the environment's default timeout and resource limits (`tools.exec`),
+//! streams throttled partial results (the truncated tail of the output so far), tail-truncates
+//! the final output (full output, up to a cap, kept in a temp file while results point at it),
+//! and reports a non-zero exit, an abort or a timeout as a tool error with pi's texts.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -11,7 +12,8 @@ use serde_json::{Map, Value, json};
 
 use super::read::js_num;
 use super::schema::schema_for;
-use super::shell::{OutputCollector, ShellCommand, run_shell};
+use super::shell::{ShellCommand, run_shell};
+use super::spill::OutputCollector;
 use super::truncate::{
     DEFAULT_MAX_BYTES, DEFAULT_MAX_LINES, Limits, TruncatedBy, TruncationResult, format_size,
     truncate_tail,
@@ -27,7 +29,7 @@ const UPDATE_INTERVAL: Duration = Duration::from_millis(100);
 pub struct BashArgs {
     /// Bash command to execute
     pub command: String,
-    /// Timeout in seconds (optional, no default timeout)
+    /// Timeout in seconds (optional; the configured default applies otherwise)
     pub timeout: Option<f64>,
 }
 
@@ -120,7 +122,10 @@ impl Tool for BashTool {
     }
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
         let args: BashArgs = parse_args("bash", args)?;
-        let timeout = args.timeout.filter(|t| *t > 0.0 && t.is_finite());
+        let timeout = args
+            .timeout
+            .filter(|t| *t > 0.0 && t.is_finite())
+            .or_else(|| self.env.exec.default_timeout.map(|d| d.as_secs_f64()));
         let cmd = ShellCommand {
             command: args.command.clone(),
             cwd: self.env.cwd.clone(),
@@ -128,10 +133,11 @@ impl Tool for BashTool {
             command_prefix: self.env.shell_command_prefix.clone(),
             bin_dir: self.env.bin_dir.clone(),
             timeout: timeout.map(Duration::from_secs_f64),
+            limits: self.env.exec.limits,
         };
         (ctx.on_update)(ToolOutput::default());
         let stream = Arc::new(Mutex::new(Stream {
-            collector: OutputCollector::new(),
+            collector: OutputCollector::new(self.env.exec.output_file_max_bytes),
             dirty: false,
             last_emit: None,
         }));
@@ -177,13 +183,20 @@ impl Tool for BashTool {
         let t = truncate_tail(&all, Limits::default());
         if t.truncated {
             s.collector.ensure_spill_file();
+            s.collector.keep(&self.env.spill);
         }
         s.collector.finish();
         let full = s
             .collector
             .full_output_path()
             .map(|p| p.to_string_lossy().into_owned());
-        let (text, details) = final_text(&t, last_line_bytes, full.as_deref());
+        let (mut text, details) = final_text(&t, last_line_bytes, full.as_deref());
+        if s.collector.spill_capped() {
+            let cap = format_size(self.env.exec.output_file_max_bytes as usize);
+            text.push_str(&format!(
+                "\n[The full output file stops at its first {cap}]"
+            ));
+        }
         if outcome.cancelled || outcome.timed_out {
             let mut msg = text;
             if !msg.is_empty() {

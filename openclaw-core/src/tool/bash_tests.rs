@@ -4,10 +4,21 @@ use serde_json::json;
 struct Run {
     result: Result<ToolOutput, ToolError>,
     updates: Vec<ToolOutput>,
+    /// The environment, alive: the spill files it keeps live as long as it does.
+    #[allow(dead_code)]
+    env: Arc<ToolEnv>,
 }
 
 async fn bash(
     dir: &std::path::Path,
+    args: Value,
+    ctx_cancel: Option<crate::CancellationToken>,
+) -> Run {
+    bash_in(Arc::new(ToolEnv::new(dir)), args, ctx_cancel).await
+}
+
+async fn bash_in(
+    env: Arc<ToolEnv>,
     args: Value,
     ctx_cancel: Option<crate::CancellationToken>,
 ) -> Run {
@@ -18,11 +29,13 @@ async fn bash(
     if let Some(t) = ctx_cancel {
         ctx.cancel = t;
     }
-    let result = BashTool::new(Arc::new(ToolEnv::new(dir)))
-        .execute(args, ctx)
-        .await;
+    let result = BashTool::new(env.clone()).execute(args, ctx).await;
     let updates = updates.lock().unwrap().clone();
-    Run { result, updates }
+    Run {
+        result,
+        updates,
+        env,
+    }
 }
 
 #[tokio::test]
@@ -156,4 +169,62 @@ async fn long_output_is_tail_truncated_and_spilled() {
     let text = out.content[0].as_text().unwrap();
     assert!(text.starts_with(&"x".repeat(51_200)));
     assert!(text.contains("\n\n[Showing last 50.0KB of line 1 (line is 58.6KB). Full output: /"));
+}
+
+#[tokio::test]
+async fn the_configured_default_timeout_ends_a_hung_command() {
+    let d = tempfile::tempdir().unwrap();
+    let mut env = ToolEnv::new(d.path());
+    env.exec.default_timeout = Some(Duration::from_secs(1));
+    let run = tokio::time::timeout(
+        Duration::from_secs(20),
+        bash_in(
+            Arc::new(env),
+            json!({"command": "echo waiting; sleep 1000"}),
+            None,
+        ),
+    )
+    .await
+    .expect("a command with no timeout of its own still ends");
+    assert_eq!(
+        run.result.unwrap_err().message,
+        "waiting\n\n\nCommand timed out after 1 seconds"
+    );
+    // The default is OpenClaw's `tools.exec.timeoutSeconds`.
+    assert_eq!(
+        ToolEnv::new(d.path()).exec.default_timeout,
+        Some(Duration::from_secs(1800))
+    );
+}
+
+#[tokio::test]
+async fn spill_files_live_while_results_need_them() {
+    let d = tempfile::tempdir().unwrap();
+    let mut env = ToolEnv::new(d.path());
+    env.exec.output_file_max_bytes = 200_000;
+    let env = Arc::new(env);
+    // Short output: no file at all. Long output past the cap: a capped file, said so.
+    let short = bash_in(env.clone(), json!({"command": "seq 1 10"}), None).await;
+    assert!(short.result.unwrap().details.is_none());
+    drop(short.env);
+    let run = bash_in(env.clone(), json!({"command": "seq 1 100000"}), None).await;
+    let out = run.result.unwrap();
+    let path = out.details.unwrap()["fullOutputPath"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert_eq!(std::fs::metadata(&path).unwrap().len(), 200_000);
+    let text = out.content[0].as_text().unwrap();
+    assert!(
+        text.ends_with("[The full output file stops at its first 195.3KB]"),
+        "{text}"
+    );
+    assert_eq!(env.spill.paths(), [std::path::PathBuf::from(&path)]);
+    // The engine's tool environment goes: so do the files its results pointed at.
+    drop(run.env);
+    drop(env);
+    assert!(
+        !std::path::Path::new(&path).exists(),
+        "{path} outlived its session"
+    );
 }

@@ -27,15 +27,21 @@ mod grep;
 #[cfg(feature = "tokio")]
 pub mod image;
 #[cfg(feature = "tokio")]
+pub mod limits;
+#[cfg(feature = "tokio")]
 mod listing;
 #[cfg(feature = "tokio")]
 mod ls;
+#[cfg(feature = "tokio")]
+pub mod proctree;
 #[cfg(feature = "tokio")]
 mod read;
 #[cfg(feature = "tokio")]
 mod registry;
 #[cfg(feature = "tokio")]
 pub mod shell;
+#[cfg(feature = "tokio")]
+pub mod spill;
 #[cfg(feature = "tokio")]
 mod walk;
 #[cfg(feature = "tokio")]
@@ -55,6 +61,8 @@ pub use find::FindTool;
 #[cfg(feature = "tokio")]
 pub use grep::GrepTool;
 #[cfg(feature = "tokio")]
+pub use limits::{ExecConfig, ExecSettings, ShellLimits};
+#[cfg(feature = "tokio")]
 pub use ls::LsTool;
 #[cfg(feature = "tokio")]
 pub use read::ReadTool;
@@ -64,10 +72,9 @@ pub use registry::{
     default_tools,
 };
 #[cfg(feature = "tokio")]
-pub use shell::{
-    BashResult, OutputCollector, ShellCommand, ShellOutcome, run_rpc_bash, run_shell,
-    sanitize_output,
-};
+pub use shell::{BashResult, ShellCommand, ShellOutcome, run_rpc_bash, run_shell, sanitize_output};
+#[cfg(feature = "tokio")]
+pub use spill::{OutputCollector, SpillFiles};
 #[cfg(feature = "tokio")]
 pub use write::WriteTool;
 

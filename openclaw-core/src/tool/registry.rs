@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::limits::ExecSettings;
+use super::spill::SpillFiles;
 use super::{BashTool, EditTool, FindTool, GrepTool, LsTool, ReadTool, Tool, WriteTool};
 
 /// pi's default active tools.
@@ -25,6 +27,10 @@ pub struct ToolEnv {
     pub bin_dir: Option<PathBuf>,
     /// Whether `read` may shrink images to fit 2000x2000 (pi's `images.autoResize`).
     pub auto_resize_images: bool,
+    /// `bash`'s default timeout, spill-file cap and resource limits (`tools.exec`).
+    pub exec: ExecSettings,
+    /// The output files `bash` results point at (removed with the environment).
+    pub spill: SpillFiles,
 }
 
 impl ToolEnv {
@@ -36,6 +42,8 @@ impl ToolEnv {
             shell_command_prefix: None,
             bin_dir: None,
             auto_resize_images: true,
+            exec: ExecSettings::default(),
+            spill: SpillFiles::default(),
         }
     }
 }

@@ -1,11 +1,10 @@
 //! Running a shell command the way pi's `bash` tool and RPC `bash` command do: `<shell> -c`
-//! in its own process group, stdout and stderr merged into one pipe, streamed to a callback,
-//! with abort and timeout killing the whole process tree (and dropping the future too).
-//! Also the output collector (rolling tail + spill of long output to a temp file), the RPC
-//! flavour's sanitiser and [`run_rpc_bash`] for the RPC `bash` command.
+//! in its own process group under the command's resource limits, stdout and stderr merged
+//! into one pipe, streamed to a callback, with abort and timeout killing everything the
+//! command started (`proctree`: also what left the group; dropping the future does too).
+//! Also the RPC flavour's sanitiser and [`run_rpc_bash`] for the RPC `bash` command.
 
-use std::collections::VecDeque;
-use std::io::{self, Write};
+use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
@@ -15,7 +14,10 @@ use serde::{Deserialize, Serialize};
 use tokio::io::AsyncReadExt;
 use tokio::time::Instant;
 
-use super::truncate::{DEFAULT_MAX_BYTES, Limits, TruncationResult, truncate_tail};
+use super::limits::ShellLimits;
+use super::proctree;
+use super::spill::{OutputCollector, SpillFiles};
+use super::truncate::{Limits, TruncationResult, truncate_tail};
 use crate::cancel::CancellationToken;
 
 /// How long to keep reading after the shell exited while something it started still holds
@@ -34,6 +36,8 @@ pub struct ShellCommand {
     /// Put first on PATH.
     pub bin_dir: Option<PathBuf>,
     pub timeout: Option<Duration>,
+    /// Resource limits set in the child before `exec`.
+    pub limits: ShellLimits,
 }
 
 /// How a run ended.
@@ -89,30 +93,34 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok((r, w))
 }
 
-/// Kills the process group when dropped while armed.
-struct GroupGuard {
-    pgid: Option<i32>,
+/// The running command: kills everything it started when dropped while armed, and hands
+/// its shell back to the reaper's view when dropped at all.
+struct CommandGuard {
+    pid: Option<i32>,
+    armed: bool,
+    marker: String,
 }
 
-impl GroupGuard {
+impl CommandGuard {
     fn kill(&mut self) {
-        if let Some(pgid) = self.pgid.take() {
-            // SAFETY: kill(2) with a negative pid signals that process group; no memory involved.
-            unsafe {
-                libc::kill(-pgid, libc::SIGKILL);
-            }
+        if let (Some(pid), true) = (self.pid, self.armed) {
+            self.armed = false;
+            proctree::kill_command(pid, &self.marker);
         }
     }
 }
 
-impl Drop for GroupGuard {
+impl Drop for CommandGuard {
     fn drop(&mut self) {
         self.kill();
+        if let Some(pid) = self.pid {
+            proctree::unregister_shell(pid);
+        }
     }
 }
 
 /// Run `cmd`, passing every chunk of merged output to `on_chunk`. Abort (`cancel`) and the
-/// timeout kill the whole process group; so does dropping the returned future.
+/// timeout kill everything the command started; so does dropping the returned future.
 pub async fn run_shell(
     cmd: &ShellCommand,
     cancel: &CancellationToken,
@@ -129,6 +137,7 @@ pub async fn run_shell(
         Some(prefix) if !prefix.is_empty() => format!("{prefix}\n{}", cmd.command),
         _ => cmd.command.clone(),
     };
+    let marker = proctree::new_marker();
     let (reader, writer) = pipe()?;
     let writer2 = writer.try_clone()?;
     let mut command = tokio::process::Command::new(&shell);
@@ -139,7 +148,14 @@ pub async fn run_shell(
         .stdin(Stdio::null())
         .stdout(Stdio::from(writer))
         .stderr(Stdio::from(writer2))
+        .env(proctree::MARKER_VAR, &marker)
         .process_group(0);
+    let rlimits = super::limits::rlimits(&cmd.limits);
+    // SAFETY: the hook only calls getrlimit/setrlimit (async-signal-safe) on data prepared
+    // before the fork.
+    unsafe {
+        command.pre_exec(move || super::limits::apply_in_child(&rlimits));
+    }
     if let Some(bin) = &cmd.bin_dir {
         let mut paths = vec![bin.clone()];
         if let Some(old) = std::env::var_os("PATH") {
@@ -149,12 +165,30 @@ pub async fn run_shell(
             command.env("PATH", joined);
         }
     }
-    let mut child = command.spawn()?;
+    let mut child = proctree::spawn_registered(&mut command)?;
     // Our copies of the write end must go, or the pipe never reaches EOF.
     drop(command);
-    let mut guard = GroupGuard {
-        pgid: child.id().map(|p| p as i32),
+    let pid = child.id().map(|p| p as i32);
+    let mut guard = CommandGuard {
+        pid,
+        armed: true,
+        marker,
     };
+    let outcome = read_until_done(cmd, cancel, &mut child, reader, &mut guard, &mut on_chunk).await;
+    drop(guard);
+    proctree::reap_adopted();
+    outcome
+}
+
+/// The read loop of [`run_shell`]: output until EOF and exit, abort or timeout.
+async fn read_until_done(
+    cmd: &ShellCommand,
+    cancel: &CancellationToken,
+    child: &mut tokio::process::Child,
+    reader: OwnedFd,
+    guard: &mut CommandGuard,
+    on_chunk: &mut impl FnMut(&[u8]),
+) -> io::Result<ShellOutcome> {
     let mut reader = tokio::net::unix::pipe::Receiver::from_owned_fd(reader)?;
 
     let mut outcome = ShellOutcome::default();
@@ -213,85 +247,9 @@ pub async fn run_shell(
         }
     } else {
         // Finished on its own: leave anything it deliberately started in the background.
-        guard.pgid = None;
+        guard.armed = false;
     }
     Ok(outcome)
-}
-
-/// Collects a command's output: a rolling window of the last chunks (at least 100 KB) and,
-/// once the output passes 50 KB, the whole of it in a temp file `pi-bash-<16 hex>.log`.
-#[derive(Debug, Default)]
-pub struct OutputCollector {
-    chunks: VecDeque<Vec<u8>>,
-    chunk_bytes: usize,
-    total_bytes: usize,
-    spill: Option<(PathBuf, std::fs::File)>,
-}
-
-impl OutputCollector {
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Add a chunk.
-    pub fn push(&mut self, data: &[u8]) {
-        self.total_bytes += data.len();
-        if self.total_bytes > DEFAULT_MAX_BYTES {
-            self.ensure_spill_file();
-        }
-        if let Some((_, f)) = &mut self.spill {
-            let _ = f.write_all(data);
-        }
-        self.chunks.push_back(data.to_vec());
-        self.chunk_bytes += data.len();
-        while self.chunk_bytes > DEFAULT_MAX_BYTES * 2 && self.chunks.len() > 1 {
-            if let Some(old) = self.chunks.pop_front() {
-                self.chunk_bytes -= old.len();
-            }
-        }
-    }
-
-    /// Start the temp file (with everything so far) if there is none yet; the output is then
-    /// complete in it, since the rolling window only drops chunks after the file exists.
-    pub fn ensure_spill_file(&mut self) -> Option<&Path> {
-        if self.spill.is_none() {
-            let name = format!("pi-bash-{:016x}.log", rand::random::<u64>());
-            let path = std::env::temp_dir().join(name);
-            if let Ok(mut f) = std::fs::File::create(&path) {
-                for c in &self.chunks {
-                    let _ = f.write_all(c);
-                }
-                self.spill = Some((path, f));
-            }
-        }
-        self.full_output_path()
-    }
-
-    /// Every byte seen.
-    pub fn total_bytes(&self) -> usize {
-        self.total_bytes
-    }
-
-    /// The rolling window as text (invalid UTF-8 replaced).
-    pub fn text(&self) -> String {
-        let mut all = Vec::with_capacity(self.chunk_bytes);
-        for c in &self.chunks {
-            all.extend_from_slice(c);
-        }
-        String::from_utf8_lossy(&all).into_owned()
-    }
-
-    /// The temp file holding the full output, once there is one.
-    pub fn full_output_path(&self) -> Option<&Path> {
-        self.spill.as_ref().map(|(p, _)| p.as_path())
-    }
-
-    /// Flush the temp file.
-    pub fn finish(&mut self) {
-        if let Some((_, f)) = &mut self.spill {
-            let _ = f.flush();
-        }
-    }
 }
 
 /// ANSI escape sequences (the `ansi-regex` pattern pi's `strip-ansi` uses).
@@ -340,13 +298,15 @@ pub struct BashResult {
 pub async fn run_rpc_bash(
     cmd: &ShellCommand,
     cancel: &CancellationToken,
+    spill: (&SpillFiles, u64),
 ) -> io::Result<BashResult> {
-    let mut collector = OutputCollector::new();
+    let mut collector = OutputCollector::new(spill.1);
     let outcome = run_shell(cmd, cancel, |chunk| collector.push(chunk)).await?;
     collector.finish();
     let t: TruncationResult = truncate_tail(&sanitize_output(&collector.text()), Limits::default());
     if t.truncated {
         collector.ensure_spill_file();
+        collector.keep(spill.0);
     }
     collector.finish();
     Ok(BashResult {

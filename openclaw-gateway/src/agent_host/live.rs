@@ -2,16 +2,19 @@
 //! lazily, dropped when idle) and a run lock that serialises runs on that key; a [`RunState`]
 //! is the run in progress, which turns the engine's [`AgentEvent`]s into OpenClaw's `agent`
 //! events (streams `lifecycle`, `assistant`, `tool`, `compaction`, `usage`) and `chat` events
-//! (`delta` throttled to one per 150 ms with v4 `deltaText`, then `final` / `aborted` /
-//! `error`). Both carry the run's own `seq`.
+//! (`delta` with v4 `deltaText`, then `final` / `aborted` / `error`). Both carry the run's own
+//! `seq`. Streamed text is coalesced: the first token goes out at once, then the `assistant`
+//! event and the `chat` delta at most once per window (150 ms, OpenClaw's chat throttle,
+//! growing with the text so a long reply is not re-sent whole every 150 ms), since both
+//! repeat the whole text so far; what is pending goes out before any other event of the run.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use openclaw_core::engine::{Engine, Subscription};
-use openclaw_core::event::AgentEvent;
-use openclaw_core::message::{AssistantMessage, Message};
+use openclaw_core::event::{AgentEvent, AssistantMessageEvent};
+use openclaw_core::message::{AssistantMessage, ContentBlock, Message};
 use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
@@ -19,7 +22,28 @@ use tokio::sync::mpsc;
 use crate::backend::EventSink;
 use crate::state::now_ms;
 
+/// The coalescing window for short texts (OpenClaw throttles its chat deltas to 150 ms).
 const DELTA_THROTTLE: Duration = Duration::from_millis(150);
+/// Each this many bytes of text add a [`DELTA_THROTTLE`] to the window.
+const WINDOW_BYTES_PER_STEP: usize = 2 * 1024;
+/// The longest window.
+const MAX_WINDOW: Duration = Duration::from_millis(1000);
+/// A coalesced `assistant` event whose delta is over this and over half its text is sent in
+/// OpenClaw's replace form (`delta: ""`, `replace: true`) rather than carry the text twice.
+const REPLACE_OVER: usize = 1024;
+
+/// The coalescing window for a text of `len` bytes: every update repeats the whole text, so
+/// the longer it is, the fewer updates (a reply streamed within its window costs one).
+fn window(len: usize) -> Duration {
+    let steps = len.div_ceil(WINDOW_BYTES_PER_STEP).max(1) as u32;
+    (DELTA_THROTTLE * steps).min(MAX_WINDOW)
+}
+
+/// Whether a coalesced update of a `len`-byte text is due: the first at once, then one per
+/// window.
+fn due(last: Option<Instant>, len: usize) -> bool {
+    last.is_none_or(|t| t.elapsed() >= window(len))
+}
 
 /// One session key's live state.
 pub(crate) struct Live {
@@ -141,6 +165,9 @@ pub(crate) struct RunState {
     text: String,
     sent_len: usize,
     last_delta: Option<Instant>,
+    /// Text already sent in `assistant` events, and when the last one went.
+    agent_sent_len: usize,
+    last_agent: Option<Instant>,
     replace_next: bool,
     /// The messages the run added (from `agent_end`).
     pub added: Vec<Arc<Message>>,
@@ -174,6 +201,8 @@ impl RunState {
             text: String::new(),
             sent_len: 0,
             last_delta: None,
+            agent_sent_len: 0,
+            last_agent: None,
             replace_next: false,
             added: Vec::new(),
             usage_output: 0,
@@ -216,16 +245,38 @@ impl RunState {
         sink.broadcast_run_event_json("chat", &json, self.origin.as_deref());
     }
 
-    /// Sends a `chat` delta for unsent text (at most one per 150 ms unless `force`).
-    pub fn flush_delta(&mut self, force: bool) {
-        if self.text.len() == self.sent_len {
+    /// Sends an `assistant` event for text not yet sent in one (at most one per window
+    /// unless `force`).
+    pub fn flush_assistant(&mut self, force: bool) {
+        if self.text.len() == self.agent_sent_len
+            || !(force || due(self.last_agent, self.text.len()))
+        {
             return;
         }
-        if !force
-            && self
-                .last_delta
-                .is_some_and(|t| t.elapsed() < DELTA_THROTTLE)
-        {
+        let text = std::mem::take(&mut self.text);
+        let delta = &text[self.agent_sent_len..];
+        let data = if delta.len() > REPLACE_OVER && delta.len() * 2 > text.len() {
+            AssistantData {
+                text: &text,
+                delta: "",
+                replace: Some(true),
+            }
+        } else {
+            AssistantData {
+                text: &text,
+                delta,
+                replace: None,
+            }
+        };
+        self.agent_event("assistant", &data);
+        self.text = text;
+        self.agent_sent_len = self.text.len();
+        self.last_agent = Some(Instant::now());
+    }
+
+    /// Sends a `chat` delta for unsent text (at most one per window unless `force`).
+    pub fn flush_delta(&mut self, force: bool) {
+        if self.text.len() == self.sent_len || !(force || due(self.last_delta, self.text.len())) {
             return;
         }
         let text = std::mem::take(&mut self.text);
@@ -245,8 +296,48 @@ impl RunState {
         self.last_delta = Some(Instant::now());
     }
 
+    /// Takes in the message's text after an update. A text delta to the last text block is
+    /// appended (the cost of a token, not of the whole text); other text events re-read the
+    /// message's text; thinking and tool-call updates leave it alone.
+    fn append_text(&mut self, a: &AssistantMessage, ev: &AssistantMessageEvent) {
+        let grown = match ev {
+            AssistantMessageEvent::TextDelta {
+                content_index,
+                delta,
+                ..
+            } if !delta.is_empty()
+                && a.content
+                    .iter()
+                    .rposition(|b| matches!(b, ContentBlock::Text(_)))
+                    == Some(*content_index) =>
+            {
+                self.text.push_str(delta);
+                delta.len()
+            }
+            AssistantMessageEvent::TextDelta { .. }
+            | AssistantMessageEvent::TextStart { .. }
+            | AssistantMessageEvent::TextEnd { .. } => {
+                let now = a.text();
+                if now.len() <= self.text.len() || !now.starts_with(&self.text) {
+                    return;
+                }
+                let n = now.len() - self.text.len();
+                self.text = now;
+                n
+            }
+            _ => return,
+        };
+        if let Some(tap) = &self.tap {
+            let _ = tap.send(Tap::Delta(self.text[self.text.len() - grown..].to_owned()));
+        }
+    }
+
     /// Maps one engine event.
     pub fn on_event(&mut self, event: &AgentEvent) {
+        if !matches!(event, AgentEvent::MessageUpdate { .. }) {
+            // Streamed text first: every other event comes after what preceded it.
+            self.flush_assistant(true);
+        }
         match event {
             AgentEvent::MessageStart { message } if message.role() == "assistant" => {
                 if !self.text.is_empty() {
@@ -255,26 +346,27 @@ impl RunState {
                 }
                 self.text.clear();
                 self.sent_len = 0;
+                self.agent_sent_len = 0;
+                self.last_agent = None;
             }
-            AgentEvent::MessageUpdate { message, .. } => {
+            AgentEvent::MessageUpdate {
+                message,
+                assistant_message_event,
+            } => {
                 if let Message::Assistant(a) = message.as_ref() {
-                    let now = a.text();
-                    if now.len() > self.text.len() && now.starts_with(&self.text) {
-                        let start = self.text.len();
-                        self.text = now;
-                        let text = std::mem::take(&mut self.text);
-                        let delta = &text[start..];
-                        self.agent_event("assistant", &AssistantData { text: &text, delta });
-                        if let Some(tap) = &self.tap {
-                            let _ = tap.send(Tap::Delta(delta.to_owned()));
-                        }
-                        self.text = text;
-                        self.flush_delta(false);
-                    }
+                    self.append_text(a, assistant_message_event);
+                    // Also after thinking or tool-call deltas: pending text goes out when due.
+                    self.flush_assistant(false);
+                    self.flush_delta(false);
                 }
             }
             AgentEvent::MessageEnd { message } => {
                 if let Some(a) = message.as_assistant() {
+                    if a.stop_reason == openclaw_core::message::StopReason::ToolUse {
+                        // More follows (tools, then another message): show the text now. A
+                        // last message's text goes out with the run's terminal `chat` event.
+                        self.flush_delta(true);
+                    }
                     self.usage_output += a.usage.output;
                     if a.usage.output > 0 || a.usage.input > 0 {
                         self.agent_event(
@@ -382,6 +474,8 @@ struct ChatPayload<'a, E: Serialize + ?Sized> {
 struct AssistantData<'a> {
     text: &'a str,
     delta: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replace: Option<bool>,
 }
 
 /// `data` of the `usage` stream.
@@ -436,6 +530,7 @@ mod tests {
         let data = AssistantData {
             text: "echo: \"hi\"",
             delta: "\"hi\"",
+            replace: None,
         };
         let typed = AgentPayload {
             run_id: "r1",

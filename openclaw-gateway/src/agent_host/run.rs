@@ -62,6 +62,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
         })
     });
     cfg.model = model_override.or(agent.model_primary.clone());
+    cfg.exec = Some(agent.exec.clone());
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
         core.per_file_chars,
@@ -210,8 +211,12 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         }
         *live.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
     }
+    // The caller's timeout, else the agent's (`timeoutSeconds`, OpenClaw's 600 s by default).
+    let timeout = req
+        .timeout
+        .or_else(|| core.agent(&live.agent_id).and_then(|a| a.run_timeout));
     let result = match &engine {
-        Ok(engine) => drive(engine, &req).await,
+        Ok(engine) => drive(engine, &req.message, timeout).await,
         Err(e) => Err(e.clone()),
     };
     let run = live
@@ -251,15 +256,23 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     };
     let text = last.as_ref().map(|a| a.text()).unwrap_or_default();
     let ended_at = now_ms();
-    // As OpenClaw orders them: lifecycle end, the last delta, then the terminal chat event.
+    // As OpenClaw orders them: lifecycle end, the last delta (when needed), then the terminal chat event.
     let mut end = json!({"phase": if status == "error" { "error" } else { "end" },
-        "startedAt": started_at, "endedAt": ended_at, "aborted": status == "aborted",
-        "stopReason": stop_reason});
-    if let Some(e) = &error {
+        "startedAt": started_at, "endedAt": ended_at,
+        "aborted": status == "aborted" || status == "timeout", "stopReason": stop_reason});
+    let timed_out = (status == "timeout").then(|| {
+        let secs = timeout.map_or(0, |t| t.as_secs_f64().ceil() as u64);
+        format!("agent run timed out after {secs}s")
+    });
+    if let Some(e) = error.as_ref().or(timed_out.as_ref()) {
         end["error"] = json!(e);
     }
     run.agent_event("lifecycle", end);
-    run.flush_delta(true);
+    // The terminal event below carries the whole text when there is one; a delta repeating it
+    // just before would double the reply's bytes on the wire.
+    if text.is_empty() || !matches!(status, "ok" | "aborted" | "timeout") {
+        run.flush_delta(true);
+    }
     let ts = last
         .as_ref()
         .map_or(ended_at, |a| a.timestamp.max(0) as u64);
@@ -273,6 +286,9 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         "aborted" | "timeout" => {
             if !text.is_empty() {
                 extra.insert("message".into(), text_message(&text, ts));
+            }
+            if let Some(e) = &timed_out {
+                extra.insert("errorMessage".into(), json!(e));
             }
             extra.insert("stopReason".into(), json!(stop_reason));
             run.chat_event("aborted", extra);
@@ -320,13 +336,13 @@ fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
     }
 }
 
-async fn drive(engine: &Engine, req: &TurnRequest) -> Result<(), String> {
+async fn drive(engine: &Engine, message: &str, timeout: Option<Duration>) -> Result<(), String> {
     let ticket = engine
-        .prompt(PromptInput::text(req.message.clone()))
+        .prompt(PromptInput::text(message.to_owned()))
         .await
         .map_err(|e| e.to_string())?;
     drop(ticket);
-    match req.timeout {
+    match timeout {
         Some(t) => {
             if tokio::time::timeout(t, engine.wait_until_idle())
                 .await

@@ -2,6 +2,8 @@
 //! state dir, and a small tokio-tungstenite client that speaks the protocol.
 #![allow(dead_code)]
 
+pub mod fake;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -100,6 +102,8 @@ pub struct Client {
     /// Frames received while waiting for something else.
     pub backlog: Vec<Value>,
     pub close: Option<(u16, String)>,
+    /// Bytes of every text frame received so far.
+    pub bytes: u64,
 }
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -114,6 +118,7 @@ impl Client {
             n: 0,
             backlog: Vec::new(),
             close: None,
+            bytes: 0,
         }
     }
 
@@ -124,6 +129,7 @@ impl Client {
             n: 0,
             backlog: Vec::new(),
             close: None,
+            bytes: 0,
         }
     }
 
@@ -155,6 +161,7 @@ impl Client {
                 .expect("timed out waiting for a frame");
             match msg {
                 Some(Ok(Message::Text(t))) => {
+                    self.bytes += t.len() as u64;
                     return Some(serde_json::from_str(t.as_str()).expect("server sent JSON"));
                 }
                 Some(Ok(Message::Close(frame))) => {

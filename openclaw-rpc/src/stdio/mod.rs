@@ -32,6 +32,10 @@ const SIGNAL_ABORT_GRACE: Duration = Duration::from_secs(2);
 
 /// Serve the protocol on stdin/stdout until EOF or a signal; returns the process exit code.
 pub async fn run(engine: Engine) -> i32 {
+    // Whatever the tools start stays in this process's tree, to be killed and reaped.
+    if let Err(e) = openclaw_core::tool::proctree::become_subreaper() {
+        tracing::warn!("cannot become a child subreaper: {e}");
+    }
     let out = Output::spawn(output::stdout_sink());
     serve(engine, out, tokio::io::stdin()).await
 }
