@@ -1,5 +1,6 @@
 //! The engine backend over real loopback sockets, with the independent fake model
-//! `shared/fake_llm.py` (skips with a message when python3 or the script is missing):
+//! `shared/fake_llm.py` (`openclaw_core::testing::prereq`: without python3 or shared/ a test is
+//! skipped with the reason on stderr, and fails under `CI=true`):
 //! chat.send streaming and idempotency, chat.history, chat.abort, the agent double response,
 //! agent.wait, the sessions.* lifecycle on disk, per-key serialisation, agents.files.*, and the
 //! HTTP endpoints.
@@ -7,71 +8,26 @@
 mod common;
 
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
 use common::{Client, Setup, TOKEN, TestGateway};
+use openclaw_core::testing::prereq::FakeLlm;
 use openclaw_gateway::agent_host::AgentHost;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-struct Fake(Child, u16);
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn fake_llm() -> Option<Fake> {
-    let script = std::env::var("OPENCLAW_FAKE_LLM")
-        .map(PathBuf::from)
-        .ok()
-        .or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .ancestors()
-                .map(|a| a.join("shared/fake_llm.py"))
-                .find(|p| p.is_file())
-        });
-    let Some(script) = script else {
-        eprintln!("SKIP: shared/fake_llm.py not found (set OPENCLAW_FAKE_LLM)");
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("python3")
-        .arg(script)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(Fake(child, port));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    eprintln!("SKIP: fake_llm.py did not start");
-    None
-}
-
-async fn gateway(fake: &Fake) -> TestGateway {
+async fn gateway(fake: &FakeLlm) -> TestGateway {
     gateway_with(fake, json!({})).await
 }
 
 /// A gateway whose `agents.defaults` also has `defaults`' keys.
-async fn gateway_with(fake: &Fake, defaults: Value) -> TestGateway {
+async fn gateway_with(fake: &FakeLlm, defaults: Value) -> TestGateway {
     let mut config = json!({
         "gateway": {"auth": {"mode": "token", "token": TOKEN}},
         "agents": {"defaults": {"model": {"primary": "fake/fake-model"}},
                    "list": [{"id": "main", "default": true}, {"id": "helper"}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{}/v1", fake.1),
+        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{}/v1", fake.port),
             "apiKey": "fake", "api": "openai-completions",
             "models": [{"id": "fake-model", "name": "Fake Model", "contextWindow": 128000}]}}},
     });
@@ -125,7 +81,7 @@ async fn until_chat_end(c: &mut Client, run_id: &str) -> (Vec<Value>, Value) {
 
 #[tokio::test]
 async fn chat_send_streams_dedupes_and_keeps_history() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     let ack = c
@@ -198,7 +154,7 @@ async fn chat_send_streams_dedupes_and_keeps_history() {
 
 #[tokio::test]
 async fn agent_double_response_wait_and_abort() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     let id = c.send_request("agent", Some(json!({"message": "hi agent", "agentId": "main", "idempotencyKey": "a1", "deliver": false, "timeout": 600}))).await;
@@ -253,7 +209,7 @@ async fn agent_double_response_wait_and_abort() {
 
 #[tokio::test]
 async fn runs_on_one_key_are_serialised_and_different_keys_overlap() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     c.ok("sessions.subscribe", json!({})).await;
@@ -290,7 +246,7 @@ async fn runs_on_one_key_are_serialised_and_different_keys_overlap() {
 
 #[tokio::test]
 async fn the_run_lane_limits_runs_across_keys_and_a_queued_run_can_be_aborted() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway_with(&fake, json!({"maxConcurrent": 1})).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     c.ok("sessions.subscribe", json!({})).await;
@@ -336,7 +292,7 @@ async fn the_run_lane_limits_runs_across_keys_and_a_queued_run_can_be_aborted() 
 
 #[tokio::test]
 async fn session_lifecycle_on_disk() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let state = tg.dir.path().to_owned();
     let (mut c, _) = Client::connected(&tg, RW).await;
@@ -465,7 +421,7 @@ async fn http(addr: std::net::SocketAddr, path: &str, token: &str, body: &Value)
 
 #[tokio::test]
 async fn http_endpoints() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (code, out) = http(tg.addr, "/v1/chat/completions", TOKEN, &json!({"model": "openclaw", "stream": true, "messages": [{"role": "user", "content": "hi http"}]})).await;
     assert_eq!(code, 200);
@@ -522,7 +478,7 @@ async fn http_endpoints() {
 
 #[tokio::test]
 async fn agent_to_agent_tool_and_loop_protection() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     // main asks helper; helper's reply comes back as the tool result.
