@@ -41,6 +41,34 @@ impl Home {
         })
     }
 
+    /// `openclaw gateway run <args>` with this HOME (and `env`), killed on drop, once it accepts
+    /// connections on `port`.
+    pub fn gateway(&self, args: &[&str], env: &[(&str, &str)], port: u16) -> Gateway {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw"));
+        cmd.args(["gateway", "run"])
+            .args(args)
+            .env("HOME", self.path())
+            .env("OPENCLAW_STATE_DIR", self.state_dir())
+            .env_remove("OPENCLAW_GATEWAY_TOKEN")
+            .env_remove("OPENCLAW_GATEWAY_PORT")
+            .env_remove("OPENCLAW_CONFIG_PATH")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let gateway = Gateway(cmd.spawn().unwrap());
+        let start = std::time::Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "gateway did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        gateway
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -69,6 +97,16 @@ impl Home {
         stdin.write_all(input.as_bytes()).unwrap();
         drop(stdin);
         child.wait_with_output().unwrap()
+    }
+}
+
+/// A running `openclaw gateway run`, killed on drop.
+pub struct Gateway(std::process::Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 
