@@ -13,8 +13,8 @@
 //!
 //!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_bench
 //!
-//! Env: OPENCLAW_BIN (default target/release/openclaw), FAKE_LLM (default
-//! ../shared/fake_llm.py beside the repo), BENCH_QUICK=1 (smaller counts).
+//! Env: OPENCLAW_BIN (default target/release/openclaw), OPENCLAW_SHARED_DIR (the folder with
+//! fake_llm.py; default ../shared beside the repo), BENCH_QUICK=1 (smaller counts).
 
 use std::path::PathBuf;
 use std::process::{Child, Command};

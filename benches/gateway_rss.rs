@@ -6,8 +6,8 @@
 //!
 //!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_rss
 //!
-//! Env: OPENCLAW_BIN (default target/release/openclaw), FAKE_LLM (default
-//! ../shared/fake_llm.py beside the repo), BENCH_CHATS (default 1000), OPENCLAW_WRAP.
+//! Env: OPENCLAW_BIN (default target/release/openclaw), OPENCLAW_SHARED_DIR (the folder with
+//! fake_llm.py; default ../shared beside the repo), BENCH_CHATS (default 1000), OPENCLAW_WRAP.
 
 use std::process::Command;
 use std::time::Duration;

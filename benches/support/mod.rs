@@ -112,14 +112,13 @@ pub fn fake_llm_state(fake_port: u16) -> (tempfile::TempDir, u16) {
     (state, port)
 }
 
-/// `shared/fake_llm.py`: `FAKE_LLM`, else beside the repository.
+/// `shared/fake_llm.py`, found as the tests find it (`openclaw_core::testing::prereq`).
 pub fn fake_llm_script() -> String {
-    std::env::var("FAKE_LLM").unwrap_or_else(|_| {
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../shared/fake_llm.py")
-            .to_string_lossy()
-            .into_owned()
-    })
+    openclaw_core::testing::prereq::shared_dir()
+        .expect("shared/ beside the repository (or OPENCLAW_SHARED_DIR)")
+        .join("fake_llm.py")
+        .to_string_lossy()
+        .into_owned()
 }
 
 /// Starts fake_llm.py on a free port; returns it (killed on drop) and its port once it accepts.

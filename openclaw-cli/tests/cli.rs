@@ -203,33 +203,13 @@ fn models_config_agents_and_errors() {
 /// `gateway status`, `gateway call`, `health --url`, and a wrong token refused with a hint.
 #[test]
 fn gateway_client_commands_against_a_running_gateway() {
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-
     let Some(home) = Home::start() else { return };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_openclaw"))
-        .args(["gateway", "run", "--port", &port.to_string()])
-        .env("HOME", home.path())
-        .env("OPENCLAW_STATE_DIR", home.state_dir())
-        .env("OPENCLAW_GATEWAY_TOKEN", "cli-test-token")
-        .env_remove("OPENCLAW_CONFIG_PATH")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "gateway did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let port = openclaw_core::testing::prereq::free_port();
+    let _gateway = home.gateway(
+        &["--port", &port.to_string()],
+        &[("OPENCLAW_GATEWAY_TOKEN", "cli-test-token")],
+        port,
+    );
     let url = format!("ws://127.0.0.1:{port}");
     let with = |args: &[&str]| {
         let mut all = args.to_vec();
@@ -268,9 +248,6 @@ fn gateway_client_commands_against_a_running_gateway() {
     let err = stderr(&refused);
     assert!(err.contains("the gateway refused the connection"), "{err}");
     assert!(err.contains("OPENCLAW_GATEWAY_TOKEN"), "{err}");
-
-    let _ = gateway.kill();
-    let _ = gateway.wait();
 }
 
 /// A first `openclaw gateway run` with no `gateway.auth` makes a token, keeps it owner-only in
@@ -400,15 +377,8 @@ fn print_mode_options_after_the_prompt_select_provider_and_model() {
 /// authenticates with the configured token); with nothing listening it says so.
 #[test]
 fn status_finds_the_gateway_on_the_configured_port() {
-    use std::process::{Command, Stdio};
-    use std::time::{Duration, Instant};
-
     let Some(home) = Home::start() else { return };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = openclaw_core::testing::prereq::free_port();
     let config_path = home.state_dir().join("openclaw.json");
     let mut config: Value =
         serde_json::from_str(&std::fs::read_to_string(&config_path).unwrap()).unwrap();
@@ -426,28 +396,9 @@ fn status_finds_the_gateway_on_the_configured_port() {
     assert_eq!(down["gateway"]["url"], url.as_str(), "{down}");
     assert_eq!(down["gateway"]["running"], false, "{down}");
 
-    let mut gateway = Command::new(env!("CARGO_BIN_EXE_openclaw"))
-        .args(["gateway", "run"])
-        .env("HOME", home.path())
-        .env("OPENCLAW_STATE_DIR", home.state_dir())
-        .env_remove("OPENCLAW_GATEWAY_TOKEN")
-        .env_remove("OPENCLAW_GATEWAY_PORT")
-        .env_remove("OPENCLAW_CONFIG_PATH")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let start = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "gateway did not start"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let gateway = home.gateway(&[], &[], port);
     let up = status_doc();
-    let _ = gateway.kill();
-    let _ = gateway.wait();
+    drop(gateway);
     assert_eq!(up["gateway"]["url"], url.as_str(), "{up}");
     assert_eq!(up["gateway"]["running"], true, "{up}");
     assert_eq!(up["gateway"]["ok"], true, "{up}");

@@ -1,7 +1,7 @@
 //! The typed RPC client against the real binary and the shared fake LLM: requests by id,
 //! events, a run to `agent_end`, the `bash` command, shutdown at EOF.
 
-mod common;
+mod support_cli;
 
 use std::time::Duration;
 
@@ -11,12 +11,9 @@ use openclaw_rpc::client::{RpcClient, SpawnOptions};
 
 #[tokio::test]
 async fn client_drives_a_conversation() {
-    let Some(shared) = common::shared_dir() else {
-        println!("SKIPPED: shared/fake_llm.py not found (set OPENCLAW_SHARED_DIR)");
+    let Some(home) = support_cli::Home::start() else {
         return;
     };
-    let llm = common::FakeLlm::start(&shared);
-    let home = llm.home();
     let cwd = tempfile::tempdir().unwrap();
     let options = SpawnOptions::new(env!("CARGO_BIN_EXE_openclaw"))
         .args([

@@ -2,31 +2,26 @@
 //! starts its own fake LLM on a free loopback port) against the debug `openclaw` binary with
 //! `--loose-errors`, prints its table and fails when any scenario fails.
 //!
-//! The suite is looked up at `$OPENCLAW_SHARED_DIR/conformance/rpc` or, by default, in the
-//! `shared/` folder beside the workspace. Without it the test is skipped with a message.
+//! The suite is found by `openclaw_core::testing::prereq` (`shared/` beside the repository, or
+//! `$OPENCLAW_SHARED_DIR`); without it, or without python3, the test is skipped with the reason on
+//! stderr, and fails under `CI=true`.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn suite_script() -> PathBuf {
-    let shared = match std::env::var_os("OPENCLAW_SHARED_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("..")
-            .join("..")
-            .join("shared"),
-    };
-    shared.join("conformance").join("rpc").join("run_all.sh")
+use openclaw_core::testing::prereq;
+
+/// The shared suite's runner (`None`: reported as missing, a failure under `CI=true`).
+fn suite_script() -> Option<PathBuf> {
+    prereq::shared_path("conformance/rpc/run_all.sh")
 }
 
 #[test]
 fn rpc_mode_passes_the_pi_conformance_suite() {
-    let script = suite_script();
-    if !script.is_file() {
-        println!(
-            "SKIPPED: conformance suite not found at {} (set OPENCLAW_SHARED_DIR to the shared/ folder)",
-            script.display()
-        );
+    let Some(script) = suite_script() else {
+        return;
+    };
+    if !prereq::command("python3") {
         return;
     }
     run_suite(&script, &["--loose-errors"]);
@@ -36,12 +31,10 @@ fn rpc_mode_passes_the_pi_conformance_suite() {
 /// with `--strict`: the full event stream, not only its structure.
 #[test]
 fn rpc_mode_matches_pi_around_the_retry_wait() {
-    let script = suite_script();
-    if !script.is_file() {
-        println!(
-            "SKIPPED: conformance runner not found at {} (set OPENCLAW_SHARED_DIR to the shared/ folder)",
-            script.display()
-        );
+    let Some(script) = suite_script() else {
+        return;
+    };
+    if !prereq::command("python3") {
         return;
     }
     let suite = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/rpc_retry");

@@ -24,6 +24,7 @@ pub mod protocol;
 pub mod provider;
 pub mod session;
 pub mod settings;
+pub mod sync;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod tool;

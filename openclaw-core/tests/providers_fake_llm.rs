@@ -1,82 +1,18 @@
 //! openai-completions and anthropic-messages against the independent fake server
-//! `shared/fake_llm.py` (found by walking up from this crate, or via `OPENCLAW_FAKE_LLM`).
-//! Skips with a message when python3 or the script is missing.
+//! `shared/fake_llm.py` (started by `openclaw_core::testing::prereq`: without python3 or shared/
+//! the tests are skipped with the reason on stderr, and fail under `CI=true`).
 
 #![cfg(feature = "tokio")]
 
 mod providers_common;
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::time::Duration;
-
 use openclaw_core::message::{ContentBlock, Message, StopReason, TextContent, ToolResultMessage};
 use openclaw_core::provider::anthropic::AnthropicMessages;
 use openclaw_core::provider::openai_completions::OpenAiCompletions;
 use openclaw_core::provider::{LlmContext, Provider};
+use openclaw_core::testing::prereq::FakeLlm;
 use openclaw_core::tool::ToolSpec;
 use providers_common::*;
-
-fn script() -> Option<PathBuf> {
-    if let Ok(p) = std::env::var("OPENCLAW_FAKE_LLM") {
-        return Some(PathBuf::from(p));
-    }
-    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    here.ancestors()
-        .map(|a| a.join("shared/fake_llm.py"))
-        .find(|p| p.is_file())
-}
-
-struct Fake {
-    child: Child,
-    url: String,
-}
-
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-async fn spawn_fake() -> Option<Fake> {
-    let Some(path) = script() else {
-        eprintln!("SKIP: shared/fake_llm.py not found (set OPENCLAW_FAKE_LLM)");
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = match Command::new("python3")
-        .arg(&path)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-    {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("SKIP: cannot run python3: {e}");
-            return None;
-        }
-    };
-    let fake = Fake {
-        child,
-        url: format!("http://127.0.0.1:{port}"),
-    };
-    for _ in 0..100 {
-        if tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_ok()
-        {
-            return Some(fake);
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("fake_llm.py did not start listening on {port}");
-}
 
 fn read_tool() -> ToolSpec {
     ToolSpec {
@@ -144,24 +80,24 @@ async fn tool_round_trip(provider: &dyn Provider, api: &str, base_url: String) {
 
 #[tokio::test]
 async fn openai_completions_against_fake_llm() {
-    let Some(fake) = spawn_fake().await else {
+    let Some(fake) = FakeLlm::start() else {
         return;
     };
     tool_round_trip(
         &OpenAiCompletions,
         "openai-completions",
-        format!("{}/v1", fake.url),
+        format!("{}/v1", fake.url()),
     )
     .await;
-    let m = model("openai-completions", &format!("{}/v1", fake.url));
+    let m = model("openai-completions", &format!("{}/v1", fake.url()));
     let (_, failed) = run(&OpenAiCompletions, &m, &context("fail 529"), &options()).await;
     assert_eq!(failed.error_message.as_deref(), Some("529 overloaded"));
 }
 
 #[tokio::test]
 async fn anthropic_messages_against_fake_llm() {
-    let Some(fake) = spawn_fake().await else {
+    let Some(fake) = FakeLlm::start() else {
         return;
     };
-    tool_round_trip(&AnthropicMessages, "anthropic-messages", fake.url.clone()).await;
+    tool_round_trip(&AnthropicMessages, "anthropic-messages", fake.url()).await;
 }

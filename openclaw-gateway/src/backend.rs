@@ -1,8 +1,9 @@
 //! The seam between the gateway and the agent engine. The gateway owns transport, auth,
 //! scopes and the engine-free methods; every method in
 //! [`ENGINE_METHODS`](openclaw_core::protocol::names::ENGINE_METHODS) (chat, agent, sessions,
-//! send, agents.files) is handed to a [`GatewayBackend`]. Until the engine is wired in,
-//! [`NoEngine`] answers them with a clear `UNAVAILABLE` error.
+//! send, agents.files) is handed to a [`GatewayBackend`]: the agent host
+//! (`agent_host::AgentHost`) in `openclaw gateway run`, or, in a gateway started without agents,
+//! [`NoEngine`], which answers them with a clear `UNAVAILABLE` error.
 //!
 //! What an engine backend does (OpenClaw behaviour, see the protocol reference §8–§10):
 //! - `chat.send`: ack `{runId: idempotencyKey, status:"started"}` at once (`in_flight` / cached
@@ -169,7 +170,9 @@ pub trait GatewayBackend: Send + Sync + 'static {
     }
 }
 
-/// The backend used until the engine is wired in: every engine method is `UNAVAILABLE`.
+/// The backend of a gateway started without agents (`GatewayOptions::from_env` alone; tests of
+/// the transport): every engine method is `UNAVAILABLE`. `agent_host::options_from_env` and
+/// `agent_host::with_engine` put the agent host in its place.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct NoEngine;
 

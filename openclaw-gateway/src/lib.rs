@@ -90,7 +90,8 @@ pub struct GatewayOptions {
     pub source: ConfigSource,
     /// The state directory (pairing store, logs).
     pub state_dir: PathBuf,
-    /// The agent engine; [`NoEngine`] until it is wired in.
+    /// What answers the engine methods: [`NoEngine`] from [`GatewayOptions::from_env`], the agent
+    /// host from `agent_host::options_from_env` / `agent_host::with_engine`.
     pub backend: Arc<dyn GatewayBackend>,
     pub limits: Limits,
     /// The version reported in `hello-ok.server.version`.

@@ -1,5 +1,6 @@
 //! The engine backend over real loopback sockets, with the independent fake model
-//! `shared/fake_llm.py` (skips with a message when python3 or the script is missing):
+//! `shared/fake_llm.py` (`openclaw_core::testing::prereq`: without python3 or shared/ a test is
+//! skipped with the reason on stderr, and fails under `CI=true`):
 //! chat.send streaming and idempotency, chat.history, chat.abort, the agent double response,
 //! agent.wait, the sessions.* lifecycle on disk, per-key serialisation, agents.files.*, and the
 //! HTTP endpoints.
@@ -9,8 +10,9 @@ mod common;
 use openclaw_state::StateStore;
 use std::time::Duration;
 
-use common::fake::{fake_llm, gateway, gateway_with};
+use common::fake::{gateway, gateway_with};
 use common::{Client, TOKEN};
+use openclaw_core::testing::prereq::FakeLlm;
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -40,7 +42,7 @@ async fn until_chat_end(c: &mut Client, run_id: &str) -> (Vec<Value>, Value) {
 
 #[tokio::test]
 async fn chat_send_streams_dedupes_and_keeps_history() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     let ack = c
@@ -113,7 +115,7 @@ async fn chat_send_streams_dedupes_and_keeps_history() {
 
 #[tokio::test]
 async fn agent_double_response_wait_and_abort() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     let id = c.send_request("agent", Some(json!({"message": "hi agent", "agentId": "main", "idempotencyKey": "a1", "deliver": false, "timeout": 600}))).await;
@@ -168,7 +170,7 @@ async fn agent_double_response_wait_and_abort() {
 
 #[tokio::test]
 async fn runs_on_one_key_are_serialised_and_different_keys_overlap() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     c.ok("sessions.subscribe", json!({})).await;
@@ -205,7 +207,7 @@ async fn runs_on_one_key_are_serialised_and_different_keys_overlap() {
 
 #[tokio::test]
 async fn the_run_lane_limits_runs_across_keys_and_a_queued_run_can_be_aborted() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway_with(&fake, json!({"maxConcurrent": 1})).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     c.ok("sessions.subscribe", json!({})).await;
@@ -251,7 +253,7 @@ async fn the_run_lane_limits_runs_across_keys_and_a_queued_run_can_be_aborted() 
 
 #[tokio::test]
 async fn session_lifecycle_on_disk() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let state = tg.dir.path().to_owned();
     let (mut c, _) = Client::connected(&tg, RW).await;
@@ -381,7 +383,7 @@ async fn http(addr: std::net::SocketAddr, path: &str, token: &str, body: &Value)
 
 #[tokio::test]
 async fn http_endpoints() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (code, out) = http(tg.addr, "/v1/chat/completions", TOKEN, &json!({"model": "openclaw", "stream": true, "messages": [{"role": "user", "content": "hi http"}]})).await;
     assert_eq!(code, 200);
@@ -438,7 +440,7 @@ async fn http_endpoints() {
 
 #[tokio::test]
 async fn agent_to_agent_tool_and_loop_protection() {
-    let Some(fake) = fake_llm() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
     let tg = gateway(&fake).await;
     let (mut c, _) = Client::connected(&tg, RW).await;
     // main asks helper; helper's reply comes back as the tool result.

@@ -239,10 +239,7 @@ fn signed_params(d: &Device, nonce: &str, signed_at: u64, scopes: &[&str]) -> Va
 }
 
 fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as u64
+    u64::try_from(openclaw_core::message::now_ms()).unwrap()
 }
 
 async fn device_connect(tg: &TestGateway, edit: impl FnOnce(&mut Value, &str)) -> Value {

@@ -101,10 +101,8 @@ pub trait StateStore: Send + Sync {
     }
 }
 
-/// Milliseconds since the Unix epoch.
+/// Milliseconds since the Unix epoch: [`openclaw_core::message::now_ms`], unsigned for stored
+/// timestamps (a clock before 1970 reads as 0).
 pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
+    u64::try_from(openclaw_core::message::now_ms()).unwrap_or(0)
 }

@@ -1,5 +1,8 @@
 //! Snapshot tests: whole screens rendered into ratatui's `TestBackend`, one per kind of cell
-//! and popup. Review changes with `cargo insta review`.
+//! and popup. Review changes with `cargo insta review`. Each screen is also checked on its own
+//! (`shows`): the text that matters is there and the layout holds (no row wider than the
+//! terminal, the composer and status line at the bottom), so accepting a wrong snapshot is not
+//! enough to pass.
 
 use std::sync::Arc;
 
@@ -54,6 +57,32 @@ fn screen(app: &mut App, w: u16, h: u16) -> String {
         out.push('\n');
     }
     out
+}
+
+/// The independent check of a screen made by [`screen`] at width `w`: no row is wider than the
+/// terminal, the composer rule is the third row from the bottom with the prompt marker under it,
+/// and every one of `needles` appears. Returns the screen for the snapshot.
+fn shows(screen: String, w: u16, needles: &[&str]) -> String {
+    for part in screen.split("----\n") {
+        let rows: Vec<&str> = part.lines().collect();
+        for row in &rows {
+            let width = unicode_width::UnicodeWidthStr::width(*row);
+            assert!(width <= usize::from(w), "row wider than {w}: {row:?}");
+        }
+        if let [.., rule, composer, _status] = rows.as_slice() {
+            if !rule.is_empty() {
+                assert!(rule.starts_with('─'), "composer rule missing:\n{part}");
+                assert!(composer.starts_with('›'), "composer missing:\n{part}");
+            }
+        }
+    }
+    for needle in needles {
+        assert!(
+            screen.contains(needle),
+            "{needle:?} not on screen:\n{screen}"
+        );
+    }
+    screen
 }
 
 fn assistant(blocks: Vec<ContentBlock>, stop: StopReason) -> AssistantMessage {
@@ -133,7 +162,20 @@ fn markdown_answer() {
         assistant(vec![text(MARKDOWN)], StopReason::Stop),
         true,
     );
-    insta::assert_snapshot!(screen(&mut app, 80, 36));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 80, 36),
+        80,
+        &[
+            "## Plan",
+            "This is bold, italic and code.",
+            "1. First step",
+            "• nested bullet",
+            "fn main() {",
+            "a.rs │ 12",
+            "│ quoted text",
+            "fake/fake-model"
+        ],
+    ));
 }
 
 #[test]
@@ -143,7 +185,15 @@ fn multi_line_user_message_hangs_under_one_marker() {
         &mut app,
         "first line\nsecond line that is long enough to wrap around\n\nlast\n",
     );
-    insta::assert_snapshot!(screen(&mut app, 40, 9));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 40, 9),
+        40,
+        &[
+            "  second line that is long enough to",
+            "  wrap around",
+            "  last"
+        ],
+    ));
 }
 
 #[test]
@@ -156,7 +206,14 @@ fn resize_rewraps_from_the_transcript() {
         true,
     );
     let _ = screen(&mut app, 80, 36);
-    insta::assert_snapshot!(screen(&mut app, 44, 40));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 44, 40),
+        44,
+        &[
+            "2. Second step with a longer explanation",
+            "   that has to wrap onto the next row"
+        ],
+    ));
 }
 
 #[test]
@@ -176,7 +233,16 @@ fn streaming_with_pending_messages() {
     let a = app.on_key(KeyEvent::new(KeyCode::Enter, KeyModifiers::ALT));
     assert_eq!(a, vec![Action::FollowUp("then translate it".into())]);
     assert_eq!(app.on_key(key(KeyCode::Esc)), vec![Action::Abort]);
-    insta::assert_snapshot!(screen(&mut app, 80, 16));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 80, 16),
+        80,
+        &[
+            "Roses are red, violets",
+            "queued steer: make it rhyme",
+            "queued follow-up: then translate it",
+            "aborting…"
+        ],
+    ));
 }
 
 #[test]
@@ -196,7 +262,17 @@ fn thinking_collapsed_and_expanded() {
     let collapsed = screen(&mut app, 60, 10);
     app.on_key(KeyEvent::new(KeyCode::Char('t'), KeyModifiers::CONTROL));
     let expanded = screen(&mut app, 60, 12);
-    insta::assert_snapshot!(format!("{collapsed}----\n{expanded}"));
+    insta::assert_snapshot!(shows(
+        format!("{collapsed}----\n{expanded}"),
+        60,
+        &[
+            "▸ Thinking (2 lines)",
+            "▾ Thinking",
+            "Second thought line.",
+            "Done thinking."
+        ],
+    ));
+    assert!(!collapsed.contains("Second thought line."), "{collapsed}");
 }
 
 fn tool_turn(app: &mut App, name: &str, args: serde_json::Value, output: &str, is_error: bool) {
@@ -230,7 +306,17 @@ fn tool_output_truncated_then_expanded() {
     let collapsed = screen(&mut app, 60, 14);
     app.on_key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL));
     let expanded = screen(&mut app, 60, 20);
-    insta::assert_snapshot!(format!("{collapsed}----\n{expanded}"));
+    insta::assert_snapshot!(shows(
+        format!("{collapsed}----\n{expanded}"),
+        60,
+        &[
+            "✓ $ ls",
+            "file1.txt",
+            "… 7 more lines (ctrl+o to expand)",
+            "file12.txt"
+        ],
+    ));
+    assert!(!collapsed.contains("file12.txt"), "{collapsed}");
 }
 
 #[test]
@@ -251,7 +337,17 @@ fn edit_result_as_diff_and_failed_tool() {
         "File not found: missing.txt",
         true,
     );
-    insta::assert_snapshot!(screen(&mut app, 60, 16));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 60, 16),
+        60,
+        &[
+            "✓ edit src/lib.rs",
+            "- let b = 2;",
+            "+ let b = 3;",
+            "✗ read missing.txt",
+            "File not found: missing.txt"
+        ],
+    ));
 }
 
 #[test]
@@ -270,7 +366,16 @@ fn errors_retries_and_abort() {
     let mut aborted = assistant(vec![text("Partial answ")], StopReason::Aborted);
     aborted.error_message = Some("Request was aborted".into());
     stream(&mut app, aborted, true);
-    insta::assert_snapshot!(screen(&mut app, 60, 14));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 60, 14),
+        60,
+        &[
+            "500 internal server error — retrying (attempt 1/3)",
+            "✗ 401 invalid api key",
+            "Partial answ",
+            "⏹ Request was aborted"
+        ],
+    ));
 }
 
 #[test]
@@ -280,7 +385,15 @@ fn slash_popup_filters_and_runs() {
     let all = screen(&mut app, 70, 18);
     type_str(&mut app, "th");
     let filtered = screen(&mut app, 70, 8);
-    insta::assert_snapshot!(format!("{all}----\n{filtered}"));
+    insta::assert_snapshot!(shows(
+        format!("{all}----\n{filtered}"),
+        70,
+        &["/model [provider/id]", "/compact"],
+    ));
+    assert!(
+        filtered.contains("/thinking [level]") && !filtered.contains("/model"),
+        "{filtered}"
+    );
     assert_eq!(app.on_key(key(KeyCode::Enter)), vec![]);
     // /thinking opened a picker; choose "high".
     app.on_key(key(KeyCode::Down));
@@ -307,7 +420,7 @@ fn mention_popup_lists_fuzzy_matches() {
     let shown = screen(&mut app, 60, 8);
     app.on_key(key(KeyCode::Tab));
     assert_eq!(app.composer_text(), "look at @src/composer.rs ");
-    insta::assert_snapshot!(shown);
+    insta::assert_snapshot!(shows(shown, 60, &["› src/composer.rs", "› look at @comp"]));
 }
 
 #[test]
@@ -337,7 +450,17 @@ fn model_picker() {
             id: "gpt-5".into()
         }]
     );
-    insta::assert_snapshot!(shown);
+    insta::assert_snapshot!(shows(
+        shown,
+        70,
+        &[
+            "anthropic/claude-sonnet",
+            "no API key",
+            "› fake/fake-model",
+            "current",
+            "openai/gpt-5"
+        ],
+    ));
 }
 
 #[test]
@@ -361,7 +484,16 @@ fn session_picker_with_preview() {
             preview: "What is the capital of France?".into(),
         },
     ]));
-    insta::assert_snapshot!(screen(&mut app, 100, 10));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 100, 10),
+        100,
+        &[
+            "› refactor",
+            "2026-11-21 18:02",
+            "What is the capital of",
+            "Refactor the parser into modules"
+        ],
+    ));
     assert_eq!(
         app.on_key(key(KeyCode::Enter)),
         vec![Action::SwitchSession("/s/a.jsonl".into())]
@@ -373,7 +505,14 @@ fn help_popup() {
     let mut app = app();
     type_str(&mut app, "/help");
     app.on_key(key(KeyCode::Enter));
-    insta::assert_snapshot!(screen(&mut app, 80, 28));
+    insta::assert_snapshot!(shows(
+        screen(&mut app, 80, 28),
+        80,
+        &[
+            "esc                   abort the running answer",
+            "/quit                 leave"
+        ],
+    ));
 }
 
 #[test]
@@ -398,7 +537,11 @@ fn scrolling_keeps_older_rows_reachable() {
     app.on_key(key(KeyCode::PageUp));
     let up = screen(&mut app, 40, 10);
     assert!(!up.contains("question 29"), "{up}");
-    insta::assert_snapshot!(up);
+    insta::assert_snapshot!(shows(
+        up,
+        40,
+        &["› question 22", "more rows · pgdn to follow"]
+    ));
     for _ in 0..10 {
         app.on_key(key(KeyCode::PageDown));
     }
@@ -460,5 +603,14 @@ fn thinking_and_fork_pickers_and_compaction_notices() {
         error_message: "529 overloaded".into(),
     }));
     let notices = screen(&mut app, 60, 10);
-    insta::assert_snapshot!(format!("{thinking}----\n{fork}----\n{notices}"));
+    insta::assert_snapshot!(shows(
+        format!("{thinking}----\n{fork}----\n{notices}"),
+        60,
+        &[
+            "› medium   current",
+            "› second question",
+            "Compacting context",
+            "529 overloaded"
+        ],
+    ));
 }

@@ -1,85 +1,72 @@
 //! Shared fixtures for the binary's end-to-end tests: the fake LLM from `shared/` on a free
-//! port and a state directory pointing at it.
+//! port and a HOME (made by the conformance suite's `make_home.py`) pointing at it. What is
+//! missing is reported by `openclaw_core::testing::prereq` (a failure under `CI=true`).
 
 #![allow(dead_code)]
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::process::{Command, Output, Stdio};
 
-/// `shared/` beside the repository (`$OPENCLAW_SHARED_DIR` overrides).
-pub fn shared() -> PathBuf {
-    if let Some(p) = std::env::var_os("OPENCLAW_SHARED_DIR") {
-        return PathBuf::from(p);
-    }
-    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    [repo.join("../shared"), repo.join("../../shared")]
-        .into_iter()
-        .find(|p| p.join("fake_llm.py").exists())
-        .unwrap_or_else(|| repo.join("../shared"))
-}
+use openclaw_core::testing::prereq::{self, FakeLlm};
 
-pub fn have(cmd: &str) -> bool {
-    Command::new(cmd)
-        .arg("-V")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .status()
-        .is_ok()
+/// Whether `program` runs (reported as missing when it does not).
+pub fn have(program: &str) -> bool {
+    prereq::command(program)
 }
 
 /// A running fake LLM plus a HOME whose config points at it.
 pub struct Home {
     pub dir: tempfile::TempDir,
     pub port: u16,
-    llm: Child,
-}
-
-impl Drop for Home {
-    fn drop(&mut self) {
-        let _ = self.llm.kill();
-        let _ = self.llm.wait();
-    }
+    _llm: FakeLlm,
 }
 
 impl Home {
-    /// `None` (test skipped) when python3 or shared/fake_llm.py is missing.
+    /// `None` (a reported skip, or a failure under CI) when python3 or shared/ is missing.
     pub fn start() -> Option<Home> {
-        let fake = shared().join("fake_llm.py");
-        if !have("python3") || !fake.exists() {
-            eprintln!("skipped: needs python3 and {}", fake.display());
-            return None;
-        }
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let llm = Command::new("python3")
-            .arg(&fake)
-            .arg(port.to_string())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
+        let make_home = prereq::shared_path("conformance/rpc/make_home.py")?;
+        let llm = FakeLlm::start()?;
         let dir = tempfile::tempdir().unwrap();
         let ok = Command::new("python3")
-            .arg(shared().join("conformance/rpc/make_home.py"))
-            .args(["--port", &port.to_string()])
+            .arg(make_home)
+            .args(["--port", &llm.port.to_string()])
             .arg(dir.path())
             .status()
             .unwrap();
         assert!(ok.success());
-        let start = Instant::now();
+        Some(Home {
+            dir,
+            port: llm.port,
+            _llm: llm,
+        })
+    }
+
+    /// `openclaw gateway run <args>` with this HOME (and `env`), killed on drop, once it accepts
+    /// connections on `port`.
+    pub fn gateway(&self, args: &[&str], env: &[(&str, &str)], port: u16) -> Gateway {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_openclaw"));
+        cmd.args(["gateway", "run"])
+            .args(args)
+            .env("HOME", self.path())
+            .env("OPENCLAW_STATE_DIR", self.state_dir())
+            .env_remove("OPENCLAW_GATEWAY_TOKEN")
+            .env_remove("OPENCLAW_GATEWAY_PORT")
+            .env_remove("OPENCLAW_CONFIG_PATH")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null());
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let gateway = Gateway(cmd.spawn().unwrap());
+        let start = std::time::Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
             assert!(
-                start.elapsed() < Duration::from_secs(10),
-                "fake LLM did not start"
+                start.elapsed() < std::time::Duration::from_secs(10),
+                "gateway did not start"
             );
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(std::time::Duration::from_millis(20));
         }
-        Some(Home { dir, port, llm })
+        gateway
     }
 
     pub fn path(&self) -> &Path {
@@ -110,6 +97,16 @@ impl Home {
         stdin.write_all(input.as_bytes()).unwrap();
         drop(stdin);
         child.wait_with_output().unwrap()
+    }
+}
+
+/// A running `openclaw gateway run`, killed on drop.
+pub struct Gateway(std::process::Child);
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

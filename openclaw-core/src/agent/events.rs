@@ -39,7 +39,7 @@ pub(crate) struct EventBus {
 
 impl EventBus {
     fn lock(&self) -> MutexGuard<'_, BusState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     pub(crate) fn subscribe(&self, listener: Listener) -> SubscriptionId {
@@ -69,7 +69,7 @@ impl EventBus {
             Some(t) if t == me => return,
             Some(_) => {
                 while st.delivered < seq {
-                    st = self.delivered.wait(st).unwrap_or_else(|e| e.into_inner());
+                    st = crate::sync::wait(&self.delivered, st);
                     if st.drainer.is_none() && st.delivered < seq {
                         // The drainer left before reaching our event: take over.
                         break;

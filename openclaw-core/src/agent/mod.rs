@@ -79,6 +79,7 @@ mod state;
 pub mod system_prompt;
 mod tools;
 
+use crate::sync::lock;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 pub use events::{Listener, SubscriptionId};
@@ -143,10 +144,6 @@ pub(crate) struct Inner {
     hooks: Mutex<Hooks>,
     run: Mutex<RunSlot>,
     idle: event_listener::Event,
-}
-
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Inner {

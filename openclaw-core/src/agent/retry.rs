@@ -56,9 +56,11 @@ impl RetrySettings {
     }
 }
 
+/// pi 0.73.1's retryable-error pattern (`AgentSession._isRetryableError`), the one classifier:
+/// auto-retry and the engine's model failover both ask [`is_retryable_error`].
 static RETRYABLE: LazyLock<Option<Regex>> = LazyLock::new(|| {
     Regex::new(
-        r"(?i)overloaded|rate.?limit|too many requests|429|500|502|503|504|service.?unavailable|server.?error|internal.?error|connection.?error|connection.?refused|other side closed|fetch failed|upstream.?connect|reset before headers|terminated|retry delay",
+        r"(?i)overloaded|provider.?returned.?error|rate.?limit|too many requests|429|500|502|503|504|service.?unavailable|server.?error|internal.?error|network.?error|connection.?error|connection.?refused|connection.?lost|websocket.?closed|websocket.?error|other side closed|fetch failed|upstream.?connect|reset before headers|socket hang up|ended without|http2 request did not get a response|timed? out|timeout|terminated|retry delay",
     )
     .ok()
 });
@@ -230,6 +232,10 @@ mod tests {
             "TypeError: fetch failed",
             "upstream connect error or disconnect/reset before headers",
             "terminated",
+            "fake: Connection error: error sending request: tcp connect error: Connection refused (os error 111)",
+            "request timed out",
+            "socket hang up",
+            "stream ended without sending chunks",
         ] {
             assert!(is_retryable_error(m), "{m}");
         }

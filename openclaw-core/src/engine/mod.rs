@@ -196,7 +196,7 @@ pub(crate) struct Inner {
 impl Inner {
     fn lock(&self) -> MutexGuard<'_, State> {
         // A listener that panicked must not wedge the engine.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+        crate::sync::lock(&self.state)
     }
 
     /// Emit an engine event through the agent's bus, so it is ordered with the loop's events.

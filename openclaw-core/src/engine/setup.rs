@@ -161,14 +161,14 @@ fn shared_registry(config: &EngineConfig) -> Result<Loaded, EngineError> {
         pi_path.clone(),
         stamp(&pi_path),
     );
-    if let Some((k, loaded)) = CACHE.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+    if let Some((k, loaded)) = crate::sync::lock(&CACHE).as_ref() {
         if *k == key {
             return Ok(loaded.clone());
         }
     }
     let (registry, oc) = load_registry(config)?;
     let loaded = (Arc::new(registry), Arc::new(oc));
-    *CACHE.lock().unwrap_or_else(|p| p.into_inner()) = Some((key, loaded.clone()));
+    *crate::sync::lock(&CACHE) = Some((key, loaded.clone()));
     Ok(loaded)
 }
 

@@ -1,7 +1,8 @@
 //! The method and event names this implementation advertises in `hello-ok.features`.
 //!
-//! `GATEWAY_METHODS` is every method the gateway answers (those needing the agent engine are
-//! answered through the gateway's backend trait). `connect` is not listed, as in OpenClaw.
+//! [`gateway_methods`] is every method the gateway answers: [`CORE_METHODS`], answered by the
+//! gateway itself, then [`ENGINE_METHODS`], answered through its backend seam (the agent host).
+//! `connect` is not listed, as in OpenClaw.
 
 /// Methods answered by the gateway itself.
 pub const CORE_METHODS: &[&str] = &[

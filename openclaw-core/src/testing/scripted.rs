@@ -241,7 +241,7 @@ impl ScriptedProvider {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Script> {
-        self.script.lock().unwrap_or_else(|e| e.into_inner())
+        crate::sync::lock(&self.script)
     }
 
     /// Queue the next reply.

@@ -143,13 +143,13 @@ async fn handle(
             body,
         }))
     } else {
-        let mut requests = shared.requests.lock().unwrap_or_else(|e| e.into_inner());
+        let mut requests = crate::sync::lock(&shared.requests);
         requests.push(RecordedRequest {
             path: uri.to_string(),
             headers,
             body,
         });
-        let replies = shared.replies.lock().unwrap_or_else(|e| e.into_inner());
+        let replies = crate::sync::lock(&shared.replies);
         let n = requests.len() - 1;
         replies.get(n).or_else(|| replies.last()).cloned()
     };

@@ -138,7 +138,9 @@ mod tests {
 
     #[test]
     fn expands_home() {
-        let Some(home) = dirs::home_dir() else { return };
+        let Some(home) = crate::testing::prereq::home_dir() else {
+            return;
+        };
         assert_eq!(resolve_to_cwd("~/f", Path::new("/x")), home.join("f"));
         assert_eq!(
             resolve_to_cwd("~", Path::new("/x")),

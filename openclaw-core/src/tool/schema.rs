@@ -17,14 +17,11 @@ pub fn schema_for<T: JsonSchema + 'static>() -> Value {
     static CACHE: OnceLock<Mutex<HashMap<TypeId, Value>>> = OnceLock::new();
     let cache = CACHE.get_or_init(Default::default);
     let id = TypeId::of::<T>();
-    if let Some(schema) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(&id) {
+    if let Some(schema) = crate::sync::lock(cache).get(&id) {
         return schema.clone();
     }
     let schema = generate::<T>();
-    cache
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .insert(id, schema.clone());
+    crate::sync::lock(cache).insert(id, schema.clone());
     schema
 }
 

@@ -72,22 +72,18 @@ impl Live {
     }
 
     pub fn engine(&self) -> Option<Engine> {
-        self.engine
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        openclaw_core::sync::lock(&self.engine)
             .as_ref()
             .map(|(e, _)| e.clone())
     }
 
     pub fn set_engine(&self, engine: Engine, sub: Subscription) {
-        *self.engine.lock().unwrap_or_else(|p| p.into_inner()) = Some((engine, sub));
+        *openclaw_core::sync::lock(&self.engine) = Some((engine, sub));
     }
 
     /// Drops the engine (the next run starts a new one from the transcript).
     pub fn drop_engine(&self) -> Option<Engine> {
-        self.engine
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        openclaw_core::sync::lock(&self.engine)
             .take()
             .map(|(e, _)| e)
     }
@@ -102,11 +98,7 @@ impl Live {
     }
 
     pub fn with_run<R>(&self, f: impl FnOnce(&mut RunState) -> R) -> Option<R> {
-        self.current
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_mut()
-            .map(f)
+        openclaw_core::sync::lock(&self.current).as_mut().map(f)
     }
 
     pub fn current_run_id(&self) -> Option<String> {

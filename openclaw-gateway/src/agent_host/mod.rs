@@ -29,6 +29,7 @@ mod sessions;
 pub mod store;
 pub mod workspace;
 
+use openclaw_core::sync::lock;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::atomic::Ordering;
@@ -83,10 +84,6 @@ pub(crate) struct Core {
     pub per_file_chars: usize,
     pub total_chars: usize,
     pub skip_bootstrap: bool,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 impl AgentHost {

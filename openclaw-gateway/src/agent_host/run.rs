@@ -75,7 +75,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     super::a2a::install(core, live, &engine);
     let current = live.current.clone();
     let sub = engine.subscribe(move |event| {
-        if let Some(run) = current.lock().unwrap_or_else(|p| p.into_inner()).as_mut() {
+        if let Some(run) = openclaw_core::sync::lock(&current).as_mut() {
             run.on_event(event);
         }
     });
@@ -209,7 +209,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
                 json!({"phase": "model", "provider": m.provider, "model": m.id}),
             );
         }
-        *live.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
+        *openclaw_core::sync::lock(&live.current) = Some(run);
     }
     // The caller's timeout, else the agent's (`timeoutSeconds`, OpenClaw's 600 s by default).
     let timeout = req
@@ -219,11 +219,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         Ok(engine) => drive(engine, &req.message, timeout).await,
         Err(e) => Err(e.clone()),
     };
-    let run = live
-        .current
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .take();
+    let run = openclaw_core::sync::lock(&live.current).take();
     let Some(mut run) = run else {
         return failed(started_at, session_id, "run state lost".into());
     };

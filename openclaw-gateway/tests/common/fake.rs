@@ -1,60 +1,20 @@
-//! The independent fake model `shared/fake_llm.py` as a child process (skipped with a message
-//! when python3 or the script is missing), and a gateway whose agents use it.
+//! The independent fake model `shared/fake_llm.py` as a child process, and a gateway whose
+//! agents use it.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
-use std::time::Duration;
 
 use openclaw_gateway::agent_host::AgentHost;
 use serde_json::{Value, json};
 
 use super::{Setup, TOKEN, TestGateway};
 
-/// The fake model's process and port.
-pub struct Fake(Child, pub u16);
+/// The fake model's process and port (`openclaw_core::testing::prereq`, the one finder: under
+/// `CI=true` a missing python3 or shared/ fails the test).
+pub use openclaw_core::testing::prereq::FakeLlm as Fake;
 
-impl Drop for Fake {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
+/// Starts `shared/fake_llm.py`, or `None` (with a visible SKIP) outside CI when it cannot.
 pub fn fake_llm() -> Option<Fake> {
-    let script = std::env::var("OPENCLAW_FAKE_LLM")
-        .map(PathBuf::from)
-        .ok()
-        .or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .ancestors()
-                .map(|a| a.join("shared/fake_llm.py"))
-                .find(|p| p.is_file())
-        });
-    let Some(script) = script else {
-        eprintln!("SKIP: shared/fake_llm.py not found (set OPENCLAW_FAKE_LLM)");
-        return None;
-    };
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .ok()?
-        .local_addr()
-        .ok()?
-        .port();
-    let child = Command::new("python3")
-        .arg(script)
-        .arg(port.to_string())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .ok()?;
-    for _ in 0..100 {
-        if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-            return Some(Fake(child, port));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    eprintln!("SKIP: fake_llm.py did not start");
-    None
+    Fake::start()
 }
 
 pub async fn gateway(fake: &Fake) -> TestGateway {
@@ -67,7 +27,7 @@ pub async fn gateway_with(fake: &Fake, defaults: Value) -> TestGateway {
         "gateway": {"auth": {"mode": "token", "token": TOKEN}},
         "agents": {"defaults": {"model": {"primary": "fake/fake-model"}},
                    "list": [{"id": "main", "default": true}, {"id": "helper"}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{}/v1", fake.1),
+        "models": {"providers": {"fake": {"baseUrl": format!("http://127.0.0.1:{}/v1", fake.port),
             "apiKey": "fake", "api": "openai-completions",
             "models": [{"id": "fake-model", "name": "Fake Model", "contextWindow": 128000}]}}},
     });

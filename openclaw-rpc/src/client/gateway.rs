@@ -305,7 +305,7 @@ impl GatewayClient {
     /// more than 4,096 frames behind gets `RecvError::Lagged` and continues with newer ones;
     /// once the connection has ended, `recv` returns `RecvError::Closed`.
     pub fn subscribe(&self) -> broadcast::Receiver<Value> {
-        match &*self.events.lock().unwrap_or_else(|p| p.into_inner()) {
+        match &*openclaw_core::sync::lock(&self.events) {
             Some(sender) => sender.subscribe(),
             None => broadcast::channel(1).1,
         }
@@ -318,10 +318,7 @@ impl GatewayClient {
     ) -> (String, mpsc::UnboundedReceiver<Result<Value, Value>>) {
         let id = format!("{}", self.next.fetch_add(1, Ordering::Relaxed));
         let (tx, rx) = mpsc::unbounded_channel();
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(id.clone(), tx);
+        openclaw_core::sync::lock(&self.pending).insert(id.clone(), tx);
         let mut frame = json!({"type": "req", "id": id, "method": method});
         if let Some(p) = params {
             frame["params"] = p;
@@ -353,10 +350,7 @@ impl GatewayClient {
     }
 
     fn forget(&self, id: &str) {
-        self.pending
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(id);
+        openclaw_core::sync::lock(&self.pending).remove(id);
     }
 
     /// Calls `method` and returns the first answer's payload.
@@ -411,7 +405,7 @@ async fn pump<K, S>(
     K: futures::Sink<Message> + Unpin,
     S: futures::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
 {
-    let Some(sender) = events.lock().unwrap_or_else(|p| p.into_inner()).clone() else {
+    let Some(sender) = openclaw_core::sync::lock(&events).clone() else {
         return;
     };
     loop {
@@ -426,7 +420,7 @@ async fn pump<K, S>(
                     match v.get("type").and_then(Value::as_str) {
                         Some("res") => {
                             let id = v.get("id").and_then(Value::as_str).unwrap_or_default();
-                            let tx = pending.lock().unwrap_or_else(|p| p.into_inner()).get(id).cloned();
+                            let tx = openclaw_core::sync::lock(&pending).get(id).cloned();
                             if let Some(tx) = tx {
                                 let r = if v.get("ok") == Some(&Value::Bool(true)) {
                                     Ok(v.get("payload").cloned().unwrap_or(Value::Null))
@@ -446,6 +440,6 @@ async fn pump<K, S>(
         }
     }
     // Dropping the senders wakes every waiting caller and subscriber with `Closed`.
-    pending.lock().unwrap_or_else(|p| p.into_inner()).clear();
-    events.lock().unwrap_or_else(|p| p.into_inner()).take();
+    openclaw_core::sync::lock(&pending).clear();
+    openclaw_core::sync::lock(&events).take();
 }

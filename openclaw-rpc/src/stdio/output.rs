@@ -44,17 +44,17 @@ struct BudgetState {
 impl Budget {
     /// Wait for room for `len` bytes (never once the writer has stopped).
     fn take(&self, len: usize) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = openclaw_core::sync::lock(&self.state);
         while !st.closed && st.queued > 0 && st.queued + len > MAX_QUEUED_BYTES {
             st.waiting += 1;
-            st = self.freed.wait(st).unwrap_or_else(|p| p.into_inner());
+            st = openclaw_core::sync::wait(&self.freed, st);
             st.waiting -= 1;
         }
         st.queued += len;
     }
 
     fn give_back(&self, len: usize) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = openclaw_core::sync::lock(&self.state);
         st.queued = st.queued.saturating_sub(len);
         if st.waiting > 0 {
             self.freed.notify_all();
@@ -63,7 +63,7 @@ impl Budget {
 
     /// The writer stopped: nobody waits for room any more.
     fn close(&self) {
-        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let mut st = openclaw_core::sync::lock(&self.state);
         st.closed = true;
         self.freed.notify_all();
     }
@@ -115,11 +115,7 @@ impl Output {
 
     /// Queue an agent event (with the cheap path for `message_update`).
     pub fn send_event(&self, event: &AgentEvent) {
-        let line = self
-            .encoder
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .encode(event);
+        let line = openclaw_core::sync::lock(&self.encoder).encode(event);
         match line {
             Ok(line) => self.send_raw(line),
             Err(e) => tracing::error!("cannot serialise an event: {e}"),

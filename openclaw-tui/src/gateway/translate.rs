@@ -259,16 +259,14 @@ impl Translator {
 mod tests {
     use super::*;
 
-    fn frames(file: &str) -> Vec<GatewayEvent> {
-        let repo = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-        let found = [repo.join("../shared"), repo.join("../../shared")]
-            .into_iter()
-            .map(|s| s.join("reference/openclaw-frames").join(file))
-            .find(|p| p.exists());
-        let Some(text) = found.and_then(|p| std::fs::read_to_string(p).ok()) else {
-            return Vec::new();
-        };
-        text.lines()
+    /// The server-to-client events of a recorded OpenClaw session (`None`: shared/ is missing,
+    /// reported by `prereq`).
+    fn frames(file: &str) -> Option<Vec<GatewayEvent>> {
+        let relative = format!("reference/openclaw-frames/{file}");
+        let path = openclaw_core::testing::prereq::shared_path(&relative)?;
+        let text = std::fs::read_to_string(path).expect("read the recorded frames");
+        let events = text
+            .lines()
             .filter_map(|l| serde_json::from_str::<Value>(l).ok())
             .filter(|v| v.get("dir").and_then(Value::as_str) == Some("s2c"))
             .filter_map(|v| v.get("json").cloned())
@@ -277,16 +275,16 @@ mod tests {
                 event: j["event"].as_str().unwrap_or_default().to_string(),
                 payload: j["payload"].clone(),
             })
-            .collect()
+            .collect();
+        Some(events)
     }
 
     #[test]
     fn recorded_tool_run_becomes_agent_events() {
-        let evs = frames("14-wsclient-tool-call-stream.jsonl");
-        assert!(
-            !evs.is_empty(),
-            "shared/reference/openclaw-frames must sit beside the repository"
-        );
+        let Some(evs) = frames("14-wsclient-tool-call-stream.jsonl") else {
+            return;
+        };
+        assert!(!evs.is_empty(), "the recording holds events");
         let mut tr = Translator::default();
         let out: Vec<BackendEvent> = evs
             .iter()
