@@ -214,7 +214,7 @@ pub enum ConfigCmd {
 #[derive(Debug, Subcommand)]
 pub enum GatewayCmd {
     /// Serve the gateway in the foreground.
-    Run(crate::gateway_cmd::RunArgs),
+    Run(crate::cmd::gateway::serve::RunArgs),
     /// Is a gateway up? (connects and calls `health`)
     Status {
         #[command(flatten)]

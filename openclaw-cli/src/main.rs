@@ -7,7 +7,6 @@ mod agent_mode;
 mod cli;
 mod cmd;
 mod error;
-mod gateway_cmd;
 mod in_process;
 mod malloc_tune;
 mod output;

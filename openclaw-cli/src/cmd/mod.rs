@@ -3,7 +3,7 @@
 mod agents;
 mod chat;
 mod config;
-mod gateway;
+pub(crate) mod gateway;
 mod health;
 pub(crate) mod models;
 mod sessions;

@@ -1,14 +1,7 @@
 //! `openclaw gateway run [--port N] [--bind loopback|lan]`: serve the OpenClaw gateway with the
-//! agent engine behind it (options from `openclaw_gateway::agent_host::options_from_env`).
+//! agent host behind it (options from `openclaw_gateway::agent_host::options_from_env`).
 
-use clap::{Args, Subcommand, ValueEnum};
-
-/// `openclaw gateway …`
-#[derive(Debug, Subcommand)]
-pub enum GatewayCommand {
-    /// Run the gateway in the foreground.
-    Run(RunArgs),
-}
+use clap::{Args, ValueEnum};
 
 /// Where the gateway listens.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,9 +20,8 @@ pub struct RunArgs {
     pub bind: Option<Bind>,
 }
 
-/// Run a gateway subcommand; returns the exit code.
-pub fn run(cmd: GatewayCommand) -> i32 {
-    let GatewayCommand::Run(args) = cmd;
+/// Runs the gateway in the foreground until a signal; returns the exit code.
+pub fn serve(args: RunArgs) -> i32 {
     let mut opts = match openclaw_gateway::agent_host::options_from_env() {
         Ok(o) => o,
         Err(e) => {

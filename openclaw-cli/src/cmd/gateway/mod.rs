@@ -1,6 +1,8 @@
 //! `openclaw gateway run|status|call`: serve the WebSocket gateway (`run` is
-//! [`crate::gateway_cmd`]), or talk to a running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`;
+//! [`serve`]), or talk to a running one (`--url`/`--token`, `OPENCLAW_GATEWAY_URL`/`OPENCLAW_GATEWAY_TOKEN`;
 //! a gateway on this machine without `--token` gets the configured secret, see [`secret_for`]).
+
+pub mod serve;
 
 use openclaw_gateway::{BindMode, GatewayOptions};
 use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
@@ -97,9 +99,9 @@ fn call(
 pub fn run(cmd: GatewayCmd) -> CliResult {
     match cmd {
         GatewayCmd::Run(args) => {
-            match crate::gateway_cmd::run(crate::gateway_cmd::GatewayCommand::Run(args)) {
+            match serve::serve(args) {
                 0 => Ok(()),
-                // gateway_cmd has already printed the reason.
+                // serve has already printed the reason.
                 code => std::process::exit(code),
             }
         }
