@@ -139,6 +139,19 @@ async fn measure(bin: &Path, model_url: &str, count: usize, reps: usize) -> [f64
     })
     .await;
     let per_turn = (write_bytes(pid) - before) / turns as u64;
+    // The turns really ran: the generated message, then the turn's question and answer.
+    let h = c
+        .call(
+            "chat.history",
+            Some(json!({"sessionKey": format!("agent:{AGENT}:s0")})),
+        )
+        .await
+        .expect("history");
+    let roles: Vec<&str> = h["messages"]
+        .as_array()
+        .map(|m| m.iter().filter_map(|x| x["role"].as_str()).collect())
+        .unwrap_or_default();
+    assert_eq!(roles, ["user", "user", "assistant"], "{h}");
     let new = median_ms(turns, |i| {
         let key = format!("agent:{AGENT}:new{i}");
         let c = &c;
