@@ -28,6 +28,8 @@ fn replay(target: &str, harness: fn(&[u8])) {
     }
 }
 
+/// The providers' SSE decoders exist with the `tokio` feature only.
+#[cfg(feature = "tokio")]
 #[test]
 fn sse_decoding_corpus() {
     replay("sse_decoding", openclaw_core::fuzzing::sse_decoding);
