@@ -161,6 +161,10 @@ pub trait GatewayBackend: Send + Sync + 'static {
     /// a WebSocket call, e.g. over HTTP).
     fn attach(&self, _events: EventSink) {}
 
+    /// The config file changed (a `config.*` write, `openclaw config set` or an editor) and
+    /// passed validation: new runs must use `config` (agents, models, providers, tool policy).
+    fn reload(&self, _config: &Value) {}
+
     /// `{count, recent:[{key, updatedAt, age}]}` for one agent's sessions (health/status);
     /// `None` when the backend keeps no sessions.
     fn sessions_summary(&self, _agent_id: &str) -> Option<Value> {

@@ -22,6 +22,7 @@ mod http;
 pub mod hub;
 mod methods;
 pub mod pairing;
+pub mod reload;
 pub mod roster;
 mod state;
 
@@ -221,9 +222,14 @@ impl Gateway {
         let shared = Arc::new(Shared {
             limits: opts.limits,
             auth: Authenticator::new(opts.config.auth.clone()),
-            gateway: opts.config,
+            gateway: opts.config.clone(),
             config: std::sync::RwLock::new(LiveConfig {
+                // The file's own settings (the running ones may differ by command-line
+                // overrides such as the port).
+                gateway: GatewayConfig::from_value(&opts.source.value, None, &config::process_env)
+                    .unwrap_or(opts.config),
                 source: opts.source,
+                rejected: None,
             }),
             hub: Arc::default(),
             backend: opts.backend,
@@ -259,6 +265,7 @@ impl Gateway {
         let tasks = vec![
             spawn_ticker(shared.clone(), stop.clone()),
             spawn_health(shared.clone(), stop.clone()),
+            reload::spawn_watcher(shared.clone(), stop.clone()),
         ];
         Ok(Gateway {
             addr,

@@ -46,6 +46,11 @@ impl Default for Limits {
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
     pub source: ConfigSource,
+    /// The typed `gateway.*` settings of `source` (what a reload compares to find the keys
+    /// that need a restart).
+    pub gateway: GatewayConfig,
+    /// Why the file on disk was last refused (with its position), until a valid one is applied.
+    pub rejected: Option<String>,
 }
 
 impl LiveConfig {

@@ -108,6 +108,7 @@ impl Tool for SessionsSend {
                     tap: None,
                 },
                 message,
+                options: Default::default(),
                 timeout: None,
                 gate: None,
             },

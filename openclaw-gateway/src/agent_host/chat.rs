@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::Core;
 use super::live::text_message;
+use super::overrides::{RunOptions, attachments_param, thinking_param};
 use super::run::{TurnRequest, ensure_engine, outcome_of, recorded_outcome_of, spawn_run};
 use super::runs::{Cached, Outcome};
 use crate::backend::CallContext;
@@ -127,6 +128,20 @@ pub(crate) async fn chat_send(
     if message.trim() == "/stop" {
         return abort_key(core, &key, None).await;
     }
+    let options = RunOptions {
+        thinking: thinking_param(&p, "thinking")?,
+        images: attachments_param(&p)?,
+        ..RunOptions::default()
+    };
+    if let Some(expected) = p.str("expectedLeafEntryId")? {
+        let leaf = current_leaf(core, &key, &agent);
+        if leaf.as_deref() != Some(expected) {
+            return Err(ErrorShape::invalid_request(format!(
+                "session changed: expected leaf entry {expected}, the session's leaf is {}",
+                leaf.as_deref().unwrap_or("(none)")
+            )));
+        }
+    }
     let dedupe = format!("chat:{idem}");
     match super::lock(&core.runs).claim(&dedupe) {
         Some(Cached::InFlight) => return Ok(json!({"runId": idem, "status": "in_flight"})),
@@ -135,16 +150,14 @@ pub(crate) async fn chat_send(
     }
     let ack = json!({"runId": idem, "status": "started"});
     let live = core.live_for(&key, &agent);
-    let rx = spawn_run(
-        core,
-        live,
-        TurnRequest::from_call(
-            ctx,
-            idem.clone(),
-            message,
-            timeout.filter(|t| *t > 0).map(Duration::from_millis),
-        ),
+    let mut req = TurnRequest::from_call(
+        ctx,
+        idem.clone(),
+        message,
+        timeout.filter(|t| *t > 0).map(Duration::from_millis),
     );
+    req.options = options;
+    let rx = spawn_run(core, live, req);
     let core2 = core.clone();
     tokio::spawn(async move {
         if let Some(o) = outcome_of(rx).await {
@@ -153,6 +166,43 @@ pub(crate) async fn chat_send(
         }
     });
     Ok(ack)
+}
+
+/// Refuses a call whose `sessionId` / `expected…SessionId` is not the session's current one
+/// (the session was reset or replaced since the caller looked).
+pub(crate) fn check_session_id(
+    core: &Core,
+    key: &str,
+    agent: &str,
+    expected: Option<&str>,
+    field: &str,
+) -> Result<(), ErrorShape> {
+    let Some(expected) = expected else {
+        return Ok(());
+    };
+    let current = core.store(agent).get(key).and_then(|e| {
+        e.get("sessionId")
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    });
+    if current.as_deref() == Some(expected) {
+        return Ok(());
+    }
+    Err(ErrorShape::invalid_request(format!(
+        "session changed: {field} {expected} does not match the current session {}",
+        current.as_deref().unwrap_or("(none)")
+    )))
+}
+
+/// The id of the session's leaf entry: from its live engine, else from its transcript.
+fn current_leaf(core: &Core, key: &str, agent: &str) -> Option<String> {
+    if let Some(engine) = core.live_if_any(key).and_then(|l| l.engine()) {
+        return engine.leaf_id();
+    }
+    let file = core.store(agent).get(key)?;
+    let file = file.get("sessionFile").and_then(Value::as_str)?;
+    let manager = SessionManager::open(file, "").ok()?;
+    manager.leaf_id().map(str::to_owned)
 }
 
 /// The messages of a session: from its live engine, else from its transcript.
@@ -358,7 +408,10 @@ pub(crate) async fn agent(
     let agent_hint = p.str("agentId")?;
     let key = match p.str("sessionKey")? {
         Some(k) => k.to_owned(),
-        None => format!("agent:{}:main", agent_hint.unwrap_or(core.default_agent())),
+        None => format!(
+            "agent:{}:main",
+            agent_hint.map_or_else(|| core.default_agent(), str::to_owned)
+        ),
     };
     let (key, agent) = resolve_key(core, &p, &key, agent_hint)?;
     if let Some(a) = agent_hint {
@@ -368,6 +421,23 @@ pub(crate) async fn agent(
             )));
         }
     }
+    let options = RunOptions {
+        thinking: thinking_param(&p, "thinking")?,
+        model: p.str("model")?.filter(|m| !m.is_empty()).map(str::to_owned),
+        provider: p
+            .str("provider")?
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+        extra_system_prompt: p.str("extraSystemPrompt")?.map(str::to_owned),
+        images: attachments_param(&p)?,
+    };
+    check_session_id(
+        core,
+        &key,
+        &agent,
+        p.str("expectedExistingSessionId")?,
+        "expectedExistingSessionId",
+    )?;
     let dedupe = format!("agent:{idem}");
     match super::lock(&core.runs).claim(&dedupe) {
         Some(Cached::InFlight) => {
@@ -378,16 +448,14 @@ pub(crate) async fn agent(
         None => {}
     }
     let live = core.live_for(&key, &agent);
-    let rx = spawn_run(
-        core,
-        live,
-        TurnRequest::from_call(
-            &ctx,
-            idem.clone(),
-            message,
-            timeout.filter(|t| *t > 0).map(Duration::from_secs),
-        ),
+    let mut req = TurnRequest::from_call(
+        &ctx,
+        idem.clone(),
+        message,
+        timeout.filter(|t| *t > 0).map(Duration::from_secs),
     );
+    req.options = options;
+    let rx = spawn_run(core, live, req);
     let core2 = core.clone();
     let run_id = idem.clone();
     tokio::spawn(async move {

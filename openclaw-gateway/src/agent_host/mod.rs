@@ -21,16 +21,18 @@ mod files;
 mod http_api;
 mod lanes;
 mod live;
+mod overrides;
 mod run;
 mod runs;
 mod sessions;
+mod settings;
 pub mod store;
 pub mod workspace;
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -39,11 +41,12 @@ use openclaw_core::protocol::ErrorShape;
 use serde_json::Value;
 
 use super::backend::{CallContext, EventSink, GatewayBackend};
-use super::roster::{AgentEntry, Roster};
+use super::roster::AgentEntry;
 use super::state::now_ms;
 use super::{GatewayError, GatewayOptions};
 use live::Live;
 use runs::RunTable;
+use settings::HostSettings;
 use store::SessionStore;
 
 pub use a2a::MAX_A2A_DEPTH;
@@ -68,8 +71,10 @@ pub struct AgentHost {
 
 pub(crate) struct Core {
     pub state_dir: PathBuf,
-    pub config: Value,
-    pub roster: Roster,
+    /// The configuration runs start from; swapped whole by [`GatewayBackend::reload`].
+    settings: RwLock<Arc<HostSettings>>,
+    /// Bumped by every reload: engines started under an older one restart before their next run.
+    pub generation: AtomicU64,
     pub sink: OnceLock<EventSink>,
     stores: Mutex<HashMap<String, Arc<SessionStore>>>,
     live: Mutex<HashMap<String, Arc<Live>>>,
@@ -77,9 +82,6 @@ pub(crate) struct Core {
     /// How many runs execute at once.
     pub lanes: lanes::Lanes,
     pub stop: CancellationToken,
-    pub per_file_chars: usize,
-    pub total_chars: usize,
-    pub skip_bootstrap: bool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -89,25 +91,13 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 impl AgentHost {
     /// A backend for the agents of `config`, keeping state under `state_dir`.
     pub fn new(config: Value, state_dir: PathBuf) -> Self {
-        let roster = Roster::from_config(&config, &state_dir);
-        let defaults = config.pointer("/agents/defaults");
-        let num = |k: &str, d: usize| {
-            defaults
-                .and_then(|d| d.get(k))
-                .and_then(Value::as_u64)
-                .map_or(d, |n| n as usize)
-        };
         let lanes = lanes::Lanes::new(lane_sizes(&config));
+        let settings = Arc::new(HostSettings::from_config(config, &state_dir));
+        seed_workspaces(&settings);
         let core = Arc::new(Core {
-            per_file_chars: num("bootstrapMaxChars", workspace::DEFAULT_MAX_CHARS),
-            total_chars: num("bootstrapTotalMaxChars", workspace::DEFAULT_TOTAL_MAX_CHARS),
-            skip_bootstrap: defaults
-                .and_then(|d| d.get("skipBootstrap"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
             state_dir,
-            config,
-            roster,
+            settings: RwLock::new(settings),
+            generation: AtomicU64::new(0),
             sink: OnceLock::new(),
             stores: Mutex::default(),
             live: Mutex::default(),
@@ -115,13 +105,6 @@ impl AgentHost {
             lanes,
             stop: CancellationToken::new(),
         });
-        for a in &core.roster.agents {
-            if let Err(e) =
-                workspace::seed(&PathBuf::from(&a.workspace), &a.id, core.skip_bootstrap)
-            {
-                tracing::warn!("cannot seed the workspace of agent {}: {e}", a.id);
-            }
-        }
         AgentHost { core }
     }
 
@@ -134,7 +117,36 @@ impl AgentHost {
     }
 }
 
+/// Seeds the workspace of every agent of the roster (existing files are kept).
+fn seed_workspaces(settings: &HostSettings) {
+    for a in &settings.roster.agents {
+        if let Err(e) =
+            workspace::seed(&PathBuf::from(&a.workspace), &a.id, settings.skip_bootstrap)
+        {
+            tracing::warn!("cannot seed the workspace of agent {}: {e}", a.id);
+        }
+    }
+}
+
 impl Core {
+    /// The current configuration snapshot.
+    pub fn settings(&self) -> Arc<HostSettings> {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Makes `config` the one new runs start from: the roster is rebuilt, new agents' workspaces
+    /// seeded, and every live engine restarts (from its transcript) before its next run, so
+    /// models, providers, tool policy and the system prompt follow the new file.
+    pub fn reload(&self, config: Value) {
+        let settings = Arc::new(HostSettings::from_config(config, &self.state_dir));
+        seed_workspaces(&settings);
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     pub fn store(&self, agent_id: &str) -> Arc<SessionStore> {
         lock(&self.stores)
             .entry(agent_id.to_owned())
@@ -142,12 +154,12 @@ impl Core {
             .clone()
     }
 
-    pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
-        self.roster.get(id)
+    pub fn agent(&self, id: &str) -> Option<AgentEntry> {
+        self.settings().agent(id).cloned()
     }
 
-    pub fn default_agent(&self) -> &str {
-        self.roster.default_id()
+    pub fn default_agent(&self) -> String {
+        self.settings().roster.default_id().to_owned()
     }
 
     /// `main` → `agent:<default>:main`; `agent:<id>:<rest>` kept; any other bare key goes
@@ -160,7 +172,7 @@ impl Core {
                 }
             }
         }
-        let agent = agent_hint.unwrap_or(self.default_agent()).to_owned();
+        let agent = agent_hint.map_or_else(|| self.default_agent(), str::to_owned);
         (format!("agent:{agent}:{key}"), agent)
     }
 
@@ -309,6 +321,10 @@ impl GatewayBackend for AgentHost {
                 }
             });
         }
+    }
+
+    fn reload(&self, config: &Value) {
+        self.core.reload(config.clone());
     }
 
     fn sessions_summary(&self, agent_id: &str) -> Option<Value> {

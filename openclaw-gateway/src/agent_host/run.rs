@@ -16,6 +16,7 @@ use tokio::sync::watch;
 use super::Core;
 use super::lanes::Admission;
 use super::live::{Live, RunSpec, RunState, text_message};
+use super::overrides::{self, RunOptions};
 use super::runs::{Outcome, RunResult};
 use super::store::stamp_new;
 use super::workspace;
@@ -23,15 +24,21 @@ use crate::state::now_ms;
 
 /// The live engine of `live`, started from its transcript (or a new one) when absent.
 pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<Engine, String> {
+    let generation = core.generation.load(Ordering::Acquire);
     if let Some(e) = live.engine() {
-        return Ok(e);
+        // Started under an older config: restart it from its transcript (never mid-run).
+        if live.generation.load(Ordering::Acquire) == generation || e.is_streaming() {
+            return Ok(e);
+        }
+        live.drop_engine();
     }
-    let agent = core
+    let settings = core.settings();
+    let agent = settings
         .agent(&live.agent_id)
         .ok_or_else(|| format!("unknown agent id \"{}\"", live.agent_id))?
         .clone();
     let ws = PathBuf::from(&agent.workspace);
-    workspace::seed(&ws, &agent.id, core.skip_bootstrap)
+    workspace::seed(&ws, &agent.id, settings.skip_bootstrap)
         .map_err(|e| format!("cannot prepare the workspace {}: {e}", ws.display()))?;
     let store = core.store(&agent.id);
     let entry = store.get(&live.key);
@@ -56,10 +63,11 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
         })
     });
     cfg.model = model_override.or(agent.model_primary.clone());
+    cfg.tools = settings.tools_for(&agent.id);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
-        core.per_file_chars,
-        core.total_chars,
+        settings.per_file_chars,
+        settings.total_chars,
     ));
     let (engine, warnings) = Engine::start(cfg).await.map_err(|e| e.to_string())?;
     for w in warnings {
@@ -85,6 +93,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
         core.session_changed(&live.key, &agent.id, "create", None);
     }
     live.set_engine(engine.clone(), sub);
+    live.generation.store(generation, Ordering::Release);
     Ok(engine)
 }
 
@@ -92,6 +101,8 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
 pub(crate) struct TurnRequest {
     pub spec: RunSpec,
     pub message: String,
+    /// The call's overrides and images.
+    pub options: RunOptions,
     pub timeout: Option<Duration>,
     /// The call whose first `res` must go out before the run's first event.
     pub gate: Option<crate::backend::CallContext>,
@@ -115,6 +126,7 @@ impl TurnRequest {
                 tap: None,
             },
             message,
+            options: RunOptions::default(),
             timeout,
             gate: Some(ctx.clone()),
         }
@@ -201,7 +213,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         *live.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
     }
     let result = match &engine {
-        Ok(engine) => drive(engine, &req).await,
+        Ok(engine) => drive_with_overrides(core, live, engine, &req).await,
         Err(e) => Err(e.clone()),
     };
     let run = live
@@ -310,11 +322,33 @@ fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
     }
 }
 
+/// Applies the session's settings and the call's overrides, runs the turn, then undoes the
+/// call's overrides.
+async fn drive_with_overrides(
+    core: &Arc<Core>,
+    live: &Live,
+    engine: &Engine,
+    req: &TurnRequest,
+) -> Result<(), String> {
+    let entry = core.store(&live.agent_id).get(&live.key);
+    let configured = core
+        .agent(&live.agent_id)
+        .and_then(|a| a.model_primary.clone());
+    let saved = overrides::apply(engine, configured.as_deref(), entry.as_ref(), &req.options)?;
+    let result = drive(engine, req).await;
+    if let Some(saved) = saved {
+        overrides::restore(engine, saved);
+    }
+    result
+}
+
 async fn drive(engine: &Engine, req: &TurnRequest) -> Result<(), String> {
-    let ticket = engine
-        .prompt(PromptInput::text(req.message.clone()))
-        .await
-        .map_err(|e| e.to_string())?;
+    let input = PromptInput {
+        text: req.message.clone(),
+        images: req.options.images.clone(),
+        ..PromptInput::default()
+    };
+    let ticket = engine.prompt(input).await.map_err(|e| e.to_string())?;
     drop(ticket);
     match req.timeout {
         Some(t) => {

@@ -11,7 +11,7 @@ use serde_json::{Map, Value, json};
 
 use super::Core;
 use super::chat::{abort_key, resolve_key, session_messages};
-use super::live::RunSpec;
+use super::overrides::{RunOptions, attachments_param, thinking_param};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
 use crate::backend::CallContext;
 use crate::methods::params::Params;
@@ -22,7 +22,8 @@ fn row(core: &Core, key: &str, entry: &Map<String, Value>) -> Value {
     let mut r = Map::new();
     r.insert("key".into(), json!(key));
     r.insert("kind".into(), json!("direct"));
-    let agent = key.split(':').nth(1).unwrap_or(core.default_agent());
+    let default = core.default_agent();
+    let agent = key.split(':').nth(1).unwrap_or(&default);
     r.insert("agentId".into(), json!(agent));
     r.insert("chatType".into(), json!("direct"));
     r.insert("isMain".into(), json!(key.ends_with(":main")));
@@ -60,7 +61,13 @@ fn row(core: &Core, key: &str, entry: &Map<String, Value>) -> Value {
 fn agents_for(core: &Core, agent: Option<&str>) -> Vec<String> {
     match agent {
         Some(a) => vec![a.to_owned()],
-        None => core.roster.agents.iter().map(|a| a.id.clone()).collect(),
+        None => core
+            .settings()
+            .roster
+            .agents
+            .iter()
+            .map(|a| a.id.clone())
+            .collect(),
     }
 }
 
@@ -164,14 +171,14 @@ pub(crate) async fn call(
                 .map(|(_, r)| r)
                 .collect();
             let def = core
-                .agent(core.default_agent())
+                .agent(&core.default_agent())
                 .and_then(|a| a.model_primary.clone());
             let (prov, model) = match def.as_deref().and_then(|m| m.split_once('/')) {
                 Some((p, m)) => (json!(p), json!(m)),
                 None => (Value::Null, json!(def)),
             };
             Ok(
-                json!({"ts": now_ms(), "path": core.store(core.default_agent()).path().display().to_string(),
+                json!({"ts": now_ms(), "path": core.store(&core.default_agent()).path().display().to_string(),
                 "count": sessions.len(), "totalCount": total,
                 "defaults": {"modelProvider": prov, "model": model, "contextTokens": null},
                 "sessions": sessions}),
@@ -283,7 +290,7 @@ pub(crate) async fn call(
                 Some(k) => k.to_owned(),
                 None => format!(
                     "agent:{}:session-{}",
-                    agent_hint.unwrap_or(core.default_agent()),
+                    agent_hint.map_or_else(|| core.default_agent(), str::to_owned),
                     &uuid::Uuid::new_v4().simple().to_string()[..12]
                 ),
             };
@@ -318,7 +325,7 @@ pub(crate) async fn call(
                 let run_id = p
                     .str("idempotencyKey")?
                     .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-                start(core, &key, &agent, msg, &run_id, ctx);
+                start(core, (&key, &agent), msg, &run_id, ctx, Default::default());
                 out["runId"] = json!(run_id);
             }
             Ok(out)
@@ -552,7 +559,23 @@ pub(crate) async fn call(
             let run_id = p
                 .str("idempotencyKey")?
                 .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-            start(core, &key, &agent, message, &run_id, ctx);
+            let options = RunOptions {
+                thinking: thinking_param(&p, "thinking")?,
+                images: attachments_param(&p)?,
+                ..RunOptions::default()
+            };
+            let timeout = p
+                .uint("timeoutMs", 0, u64::MAX)?
+                .filter(|t| *t > 0)
+                .map(std::time::Duration::from_millis);
+            start(
+                core,
+                (&key, &agent),
+                message,
+                &run_id,
+                ctx,
+                (options, timeout),
+            );
             Ok(json!({"status": "started", "runId": run_id, "key": key}))
         }
         "sessions.abort" => {
@@ -575,22 +598,16 @@ pub(crate) async fn call(
     }
 }
 
-fn start(core: &Arc<Core>, key: &str, agent: &str, message: &str, run_id: &str, ctx: &CallContext) {
+fn start(
+    core: &Arc<Core>,
+    (key, agent): (&str, &str),
+    message: &str,
+    run_id: &str,
+    ctx: &CallContext,
+    (options, timeout): (RunOptions, Option<std::time::Duration>),
+) {
     let live = core.live_for(key, agent);
-    spawn_run(
-        core,
-        live,
-        TurnRequest {
-            spec: RunSpec {
-                run_id: run_id.to_owned(),
-                origin: Some(ctx.conn_id().to_owned()),
-                depth: 0,
-                chain: Vec::new(),
-                tap: None,
-            },
-            message: message.to_owned(),
-            timeout: None,
-            gate: Some(ctx.clone()),
-        },
-    );
+    let mut req = TurnRequest::from_call(ctx, run_id.to_owned(), message.to_owned(), timeout);
+    req.options = options;
+    spawn_run(core, live, req);
 }

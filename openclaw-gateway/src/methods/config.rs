@@ -125,8 +125,8 @@ pub(crate) fn get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> 
         "parsed": redacted.clone(),
         "config": redacted.clone(),
         "runtimeConfig": redacted,
-        "valid": true,
-        "issues": [],
+        "valid": live.rejected.is_none(),
+        "issues": live.rejected.iter().map(|m| json!({"path": "", "message": m})).collect::<Vec<_>>(),
         "warnings": [],
         "legacyIssues": [],
     });
@@ -164,21 +164,20 @@ fn write(
         }
     }
     let path = live.source.path.clone();
-    GatewayConfig::from_value(&value, Some((&path, &text)), &process_env)
+    let gateway = GatewayConfig::from_value(&value, Some((&path, &text)), &process_env)
         .map_err(|e| ErrorShape::invalid_request(format!("invalid config: {e}")))?;
     write_atomic(&path, &text)
         .map_err(|e| ErrorShape::unavailable(format!("cannot write {}: {e}", path.display())))?;
     let hash = hash_of(&text);
-    live.source = ConfigSource {
+    let source = ConfigSource {
         path: path.clone(),
         raw: Some(text),
         value,
     };
-    shared.log.line(&format!("config written by {method}"));
+    let report = crate::reload::apply(shared, &mut live, source, gateway, method);
     let mut secrets = Vec::new();
-    Ok(
-        json!({"ok": true, "path": path.display().to_string(), "config": redact(live.value(), &mut secrets), "hash": hash}),
-    )
+    Ok(json!({"ok": true, "path": path.display().to_string(),
+        "config": redact(live.value(), &mut secrets), "hash": hash, "reload": report}))
 }
 
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {

@@ -2,6 +2,8 @@
 //! state dir, and a small tokio-tungstenite client that speaks the protocol.
 #![allow(dead_code)]
 
+pub mod model;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,6 +38,8 @@ pub struct Setup {
     pub config: Value,
     pub limits: Limits,
     pub backend: Option<Arc<dyn GatewayBackend>>,
+    /// Serve the agent engine (`AgentHost`) over the same state dir as the config file.
+    pub engine: bool,
     pub loopback_is_local: bool,
 }
 
@@ -51,6 +55,7 @@ impl Default for Setup {
             }),
             limits: Limits::default(),
             backend: None,
+            engine: false,
             loopback_is_local: true,
         }
     }
@@ -73,6 +78,9 @@ pub async fn start(setup: Setup) -> TestGateway {
     opts.loopback_is_local = setup.loopback_is_local;
     if let Some(b) = setup.backend {
         opts.backend = b;
+    }
+    if setup.engine {
+        opts = openclaw_gateway::agent_host::with_engine(opts);
     }
     let gateway = Gateway::start(opts).await.expect("gateway starts");
     let addr = gateway.local_addr();
