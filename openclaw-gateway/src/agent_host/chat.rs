@@ -14,6 +14,7 @@ use super::live::text_message;
 use super::overrides::{RunOptions, attachments_param, thinking_param};
 use super::run::{TurnRequest, ensure_engine, outcome_of, recorded_outcome_of, spawn_run};
 use super::runs::{Cached, Outcome};
+use super::session_ops::check_session_id;
 use crate::backend::CallContext;
 use crate::methods::params::Params;
 use crate::state::now_ms;
@@ -168,32 +169,6 @@ pub(crate) async fn chat_send(
     Ok(ack)
 }
 
-/// Refuses a call whose `sessionId` / `expected…SessionId` is not the session's current one
-/// (the session was reset or replaced since the caller looked).
-pub(crate) fn check_session_id(
-    core: &Core,
-    key: &str,
-    agent: &str,
-    expected: Option<&str>,
-    field: &str,
-) -> Result<(), ErrorShape> {
-    let Some(expected) = expected else {
-        return Ok(());
-    };
-    let current = core.store(agent).get(key).and_then(|e| {
-        e.get("sessionId")
-            .and_then(Value::as_str)
-            .map(str::to_owned)
-    });
-    if current.as_deref() == Some(expected) {
-        return Ok(());
-    }
-    Err(ErrorShape::invalid_request(format!(
-        "session changed: {field} {expected} does not match the current session {}",
-        current.as_deref().unwrap_or("(none)")
-    )))
-}
-
 /// The id of the session's leaf entry: from its live engine, else from its transcript.
 fn current_leaf(core: &Core, key: &str, agent: &str) -> Option<String> {
     if let Some(engine) = core.live_if_any(key).and_then(|l| l.engine()) {
@@ -203,62 +178,6 @@ fn current_leaf(core: &Core, key: &str, agent: &str) -> Option<String> {
     let file = file.get("sessionFile").and_then(Value::as_str)?;
     let manager = SessionManager::open(file, "").ok()?;
     manager.leaf_id().map(str::to_owned)
-}
-
-/// The messages of a session: from its live engine, else from its transcript.
-pub(crate) fn session_messages(core: &Core, key: &str, agent: &str) -> (String, Vec<Arc<Message>>) {
-    if let Some(engine) = core.live_if_any(key).and_then(|l| l.engine()) {
-        return (engine.state().session_id, engine.messages());
-    }
-    let Some(entry) = core.store(agent).get(key) else {
-        return (String::new(), Vec::new());
-    };
-    let id = entry
-        .get("sessionId")
-        .and_then(Value::as_str)
-        .unwrap_or_default()
-        .to_owned();
-    let messages = entry
-        .get("sessionFile")
-        .and_then(Value::as_str)
-        .and_then(|f| SessionManager::open(f, "").ok())
-        .map(|m| m.build_context().messages)
-        .unwrap_or_default();
-    (id, messages)
-}
-
-pub(crate) async fn chat_history(
-    core: &Arc<Core>,
-    params: Option<Value>,
-) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.history", params)?.closed(&[
-        "sessionKey",
-        "limit",
-        "maxChars",
-        "agentId",
-        "cursor",
-        "maxBytes",
-        "offset",
-        "pendingBefore",
-        "inputRunIds",
-        "messageId",
-        "sessionId",
-    ])?;
-    let key = p.required_str("sessionKey")?;
-    let limit = p.uint("limit", 1, 1000)?.unwrap_or(200) as usize;
-    p.uint("maxChars", 1, 500_000)?;
-    let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
-    let (session_id, messages) = session_messages(core, &key, &agent);
-    let skip = messages.len().saturating_sub(limit);
-    let messages: Vec<Value> = messages
-        .iter()
-        .skip(skip)
-        .filter_map(|m| serde_json::to_value(m).ok())
-        .collect();
-    Ok(
-        json!({"sessionKey": key, "sessionId": session_id, "messages": messages,
-        "thinkingLevel": "off"}),
-    )
 }
 
 /// Aborts the runs (running or queued) on `key`, or just `run_id`.

@@ -18,12 +18,15 @@
 mod a2a;
 mod chat;
 mod files;
+mod history;
 mod http_api;
 mod lanes;
+mod list_filter;
 mod live;
 mod overrides;
 mod run;
 mod runs;
+mod session_ops;
 mod sessions;
 mod settings;
 pub mod store;
@@ -264,7 +267,7 @@ impl GatewayBackend for AgentHost {
         }
         match method {
             "chat.send" => chat::chat_send(core, params, &ctx).await,
-            "chat.history" => chat::chat_history(core, params).await,
+            "chat.history" => history::chat_history(core, params).await,
             "chat.abort" => chat::chat_abort(core, params).await,
             "chat.inject" => chat::chat_inject(core, params).await,
             "agent" => chat::agent(core, params, ctx).await,

@@ -212,9 +212,10 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         }
         *live.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
     }
-    let result = match &engine {
+    // The model the turn ran on (a call's override is undone when the turn ends).
+    let (result, used) = match &engine {
         Ok(engine) => drive_with_overrides(core, live, engine, &req).await,
-        Err(e) => Err(e.clone()),
+        Err(e) => (Err(e.clone()), None),
     };
     let run = live
         .current
@@ -224,12 +225,8 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     let Some(mut run) = run else {
         return failed(started_at, session_id, "run state lost".into());
     };
-    let (model, provider, window) = engine
-        .as_ref()
-        .map(|e| {
-            let m = e.agent().model();
-            (Some(m.id), Some(m.provider), Some(m.context_window))
-        })
+    let (model, provider, window) = used
+        .map(|m| (Some(m.id), Some(m.provider), Some(m.context_window)))
         .unwrap_or((None, None, None));
     let last = run.last_assistant().cloned();
     let (status, stop_reason, error) = match (&result, &last) {
@@ -323,23 +320,28 @@ fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
 }
 
 /// Applies the session's settings and the call's overrides, runs the turn, then undoes the
-/// call's overrides.
+/// call's overrides. Returns the result and the model the turn ran on.
 async fn drive_with_overrides(
     core: &Arc<Core>,
     live: &Live,
     engine: &Engine,
     req: &TurnRequest,
-) -> Result<(), String> {
+) -> (Result<(), String>, Option<openclaw_core::model::Model>) {
     let entry = core.store(&live.agent_id).get(&live.key);
     let configured = core
         .agent(&live.agent_id)
         .and_then(|a| a.model_primary.clone());
-    let saved = overrides::apply(engine, configured.as_deref(), entry.as_ref(), &req.options)?;
+    let saved = match overrides::apply(engine, configured.as_deref(), entry.as_ref(), &req.options)
+    {
+        Ok(saved) => saved,
+        Err(e) => return (Err(e), Some(engine.agent().model())),
+    };
     let result = drive(engine, req).await;
+    let used = engine.agent().model();
     if let Some(saved) = saved {
         overrides::restore(engine, saved);
     }
-    result
+    (result, Some(used))
 }
 
 async fn drive(engine: &Engine, req: &TurnRequest) -> Result<(), String> {

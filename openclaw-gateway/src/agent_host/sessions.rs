@@ -10,9 +10,12 @@ use openclaw_core::protocol::ErrorShape;
 use serde_json::{Map, Value, json};
 
 use super::Core;
-use super::chat::{abort_key, resolve_key, session_messages};
+use super::chat::{abort_key, resolve_key};
+use super::history::session_messages;
+use super::list_filter::ListFilter;
 use super::overrides::{RunOptions, attachments_param, thinking_param};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
+use super::session_ops::{check_lifecycle, trim_transcript};
 use crate::backend::CallContext;
 use crate::methods::params::Params;
 use crate::state::now_ms;
@@ -41,6 +44,10 @@ fn row(core: &Core, key: &str, entry: &Map<String, Value>) -> Value {
         "contextTokens",
         "spawnedBy",
         "lastRunId",
+        "thinkingLevel",
+        "verboseLevel",
+        "archived",
+        "pinned",
     ] {
         if let Some(v) = entry.get(k).filter(|v| !v.is_null()) {
             r.insert(k.into(), v.clone());
@@ -56,6 +63,28 @@ fn row(core: &Core, key: &str, entry: &Map<String, Value>) -> Value {
         r.insert("status".into(), json!("running"));
     }
     Value::Object(r)
+}
+
+/// `derivedTitle` (the first user message) and `lastMessagePreview`, when asked for.
+fn add_previews(core: &Core, filter: &ListFilter, (key, agent): (&str, &str), row: &mut Value) {
+    if !filter.derived_titles && !filter.last_message {
+        return;
+    }
+    let (_, messages) = session_messages(core, key, agent);
+    let texts: Vec<(String, String)> = messages.iter().map(|m| text_of(m)).collect();
+    if filter.derived_titles {
+        if let Some((_, t)) = texts
+            .iter()
+            .find(|(r, t)| r == "user" && !t.trim().is_empty())
+        {
+            row["derivedTitle"] = json!(clip(t.trim(), 60));
+        }
+    }
+    if filter.last_message {
+        if let Some((_, t)) = texts.iter().rev().find(|(_, t)| !t.trim().is_empty()) {
+            row["lastMessagePreview"] = json!(clip(t.trim(), 120));
+        }
+    }
 }
 
 fn agents_for(core: &Core, agent: Option<&str>) -> Vec<String> {
@@ -140,29 +169,21 @@ pub(crate) async fn call(
             ])?;
             let limit = p.uint("limit", 1, u64::MAX)?.map(|n| n as usize);
             let offset = p.uint("offset", 0, u64::MAX)?.unwrap_or(0) as usize;
-            let active = p.uint("activeMinutes", 1, u64::MAX)?;
-            let search = p.str("search")?.map(str::to_lowercase);
-            let label = p.str("label")?;
-            let mut rows: Vec<(u64, Value)> = Vec::new();
+            let filter = ListFilter::from_params(&p)?;
+            let mut rows: Vec<((bool, u64), Value)> = Vec::new();
             for agent in agents_for(core, p.str("agentId")?) {
                 for (k, e) in core.store(&agent).list() {
-                    let at = e.get("updatedAt").and_then(Value::as_u64).unwrap_or(0);
-                    if active.is_some_and(|m| now_ms().saturating_sub(at) > m * 60_000) {
-                        continue;
+                    let running = core
+                        .live_if_any(&k)
+                        .is_some_and(|l| l.current_run_id().is_some());
+                    if filter.keeps(&k, &e, running) {
+                        let mut r = row(core, &k, &e);
+                        add_previews(core, &filter, (&k, &agent), &mut r);
+                        rows.push((filter.rank(&e, running), r));
                     }
-                    if label.is_some_and(|l| e.get("label").and_then(Value::as_str) != Some(l)) {
-                        continue;
-                    }
-                    if search
-                        .as_ref()
-                        .is_some_and(|s| !k.to_lowercase().contains(s.as_str()))
-                    {
-                        continue;
-                    }
-                    rows.push((at, row(core, &k, &e)));
                 }
             }
-            rows.sort_by_key(|(at, _)| std::cmp::Reverse(*at));
+            rows.sort_by_key(|(rank, _)| std::cmp::Reverse(*rank));
             let total = rows.len();
             let sessions: Vec<Value> = rows
                 .into_iter()
@@ -357,6 +378,7 @@ pub(crate) async fn call(
                 "contextWindow",
             ])?;
             let (key, agent) = need_key(core, &p)?;
+            check_lifecycle(core, &p, &key, &agent)?;
             let store = core.store(&agent);
             if store.get(&key).is_none() {
                 return Err(ErrorShape::invalid_request(format!(
@@ -431,6 +453,7 @@ pub(crate) async fn call(
             let p = p.closed(&["key", "reason", "agentId", "expectedSessionId"])?;
             p.choice("reason", &["new", "reset"])?;
             let (key, agent) = need_key(core, &p)?;
+            check_lifecycle(core, &p, &key, &agent)?;
             abort_key(core, &key, None).await?;
             let live = core.live_for(&key, &agent);
             let _turn = live.run_lock.lock().await;
@@ -476,6 +499,7 @@ pub(crate) async fn call(
             ])?;
             let delete_transcript = p.bool("deleteTranscript")?.unwrap_or(false);
             let (key, agent) = need_key(core, &p)?;
+            check_lifecycle(core, &p, &key, &agent)?;
             if key == format!("agent:{agent}:main") {
                 return Err(ErrorShape::invalid_request(format!(
                     "Cannot delete the main session ({key}); use sessions.reset"
@@ -505,15 +529,18 @@ pub(crate) async fn call(
         }
         "sessions.compact" => {
             let p = p.closed(&["key", "maxLines", "agentId"])?;
-            p.uint("maxLines", 1, u64::MAX)?;
+            let max_lines = p.uint("maxLines", 1, u64::MAX)?;
             let (key, agent) = need_key(core, &p)?;
-            if core.store(&agent).get(&key).is_none() {
+            let Some(entry) = core.store(&agent).get(&key) else {
                 return Err(ErrorShape::invalid_request(format!(
                     "session not found: {key}"
                 )));
-            }
+            };
             let live = core.live_for(&key, &agent);
             let _turn = live.run_lock.lock().await;
+            if let Some(max) = max_lines {
+                return compact_lines(core, (&key, &agent), &live, &entry, max as usize);
+            }
             let engine = ensure_engine(core, &live)
                 .await
                 .map_err(ErrorShape::unavailable)?;
@@ -610,4 +637,37 @@ fn start(
     let mut req = TurnRequest::from_call(ctx, run_id.to_owned(), message.to_owned(), timeout);
     req.options = options;
     spawn_run(core, live, req);
+}
+
+/// `sessions.compact {maxLines}`: the transcript keeps its last `max` messages (the caller
+/// holds the key's run lock).
+fn compact_lines(
+    core: &Arc<Core>,
+    (key, agent): (&str, &str),
+    live: &super::live::Live,
+    entry: &Map<String, Value>,
+    max: usize,
+) -> Result<Value, ErrorShape> {
+    let Some(file) = entry.get("sessionFile").and_then(Value::as_str) else {
+        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
+    };
+    live.drop_engine();
+    match trim_transcript(Path::new(file), max).map_err(ErrorShape::unavailable)? {
+        None => Ok(json!({"ok": true, "key": key, "compacted": false,
+            "reason": format!("the transcript has at most {max} messages")})),
+        Some(t) => {
+            core.store(agent).update(key, true, |e| {
+                let n = e
+                    .get("compactionCount")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                e.insert("compactionCount".into(), json!(n + 1));
+            });
+            core.session_changed(key, agent, "compact", None);
+            Ok(
+                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
+                "removed": t.removed}),
+            )
+        }
+    }
 }
