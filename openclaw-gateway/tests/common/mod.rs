@@ -50,7 +50,7 @@ impl Default for Setup {
                 "gateway": {"auth": {"mode": "token", "token": TOKEN}},
                 "agents": {"list": [{"id": "main", "default": true}, {"id": "helper", "name": "Helper",
                            "identity": {"name": "Hal", "emoji": "🤖"}}]},
-                "models": {"providers": {"fake": {"baseUrl": "http://127.0.0.1:1/v1", "apiKey": "sk-secret-key",
+                "models": {"providers": {"fake": {"baseUrl": "http://127.0.0.1:1/v1", "apiKey": "sk-secret-key", "api": "openai-completions",
                            "models": [{"id": "fake-model", "name": "Fake Model", "contextWindow": 128000}]}}},
             }),
             limits: Limits::default(),
