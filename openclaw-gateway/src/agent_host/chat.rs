@@ -129,6 +129,12 @@ pub(crate) async fn chat_send(
     if message.trim() == "/stop" {
         return abort_key(core, &key, None).await;
     }
+    if p.bool("suppressCommandInterpretation")? != Some(true) {
+        if let Some((cmd, args)) = super::commands::parse(&message) {
+            let args = args.to_owned();
+            return super::commands::start(core, ctx, (key, agent), (cmd, args), idem);
+        }
+    }
     let options = RunOptions {
         thinking: thinking_param(&p, "thinking")?,
         images: attachments_param(&p)?,

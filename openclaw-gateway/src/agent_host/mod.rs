@@ -17,6 +17,7 @@
 
 mod a2a;
 mod chat;
+pub mod commands;
 mod files;
 mod history;
 mod http_api;

@@ -173,32 +173,26 @@ pub(crate) fn usage_status(p: Params) -> Result<Value, ErrorShape> {
     Ok(json!({"updatedAt": now_ms(), "providers": []}))
 }
 
-/// The built-in slash commands.
-const COMMANDS: &[(&str, &str, &str, bool)] = &[
-    ("help", "Show available commands.", "status", false),
-    ("commands", "List all slash commands.", "status", false),
-    ("status", "Show session and model status.", "status", false),
-    ("new", "Start a new session.", "session", true),
-    ("reset", "Reset the current session.", "session", true),
-    ("stop", "Stop the current run.", "session", false),
-    ("compact", "Compact the session context.", "session", true),
-    ("model", "Show or set the model.", "options", true),
-    ("think", "Set the thinking level.", "options", true),
-];
-
+/// The slash commands `chat.send` carries out (only they are listed).
 pub(crate) fn commands_list(p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&["sessionKey", "agentId", "provider", "scope", "includeArgs"])?;
     p.str("sessionKey")?;
     p.str("agentId")?;
     p.str("provider")?;
     p.choice("scope", &["text", "native", "both"])?;
-    p.bool("includeArgs")?;
-    let commands: Vec<Value> = COMMANDS
+    let include_args = p.bool("includeArgs")?.unwrap_or(false);
+    let commands: Vec<Value> = crate::agent_host::commands::COMMANDS
         .iter()
-        .map(|(name, desc, cat, args)| {
-            json!({"name": name, "nativeName": name, "textAliases": [format!("/{name}")],
-                   "description": desc, "category": cat, "source": "native", "scope": "both",
-                   "acceptsArgs": args})
+        .map(|c| {
+            let mut row = json!({"name": c.name, "nativeName": c.name,
+                "textAliases": [format!("/{}", c.name)], "description": c.description,
+                "category": c.category, "source": "native", "scope": "both",
+                "acceptsArgs": c.arg.is_some()});
+            if let (true, Some((name, description))) = (include_args, c.arg) {
+                row["args"] =
+                    json!([{"name": name, "description": description, "required": false}]);
+            }
+            row
         })
         .collect();
     Ok(json!({"commands": commands}))
