@@ -88,7 +88,7 @@ async fn a_patched_model_and_tool_policy_apply_to_the_next_run_of_a_live_session
     patch(
         &mut c,
         json!({"agents": {"defaults": {"model": {"primary": "fake/m2"}}},
-               "tools": {"deny": ["bash"]}}),
+               "tools": {"deny": ["bash", "sessions_send"]}}),
     )
     .await;
     chat(&mut c, "main", "two", json!({})).await;
@@ -107,7 +107,9 @@ async fn a_patched_model_and_tool_policy_apply_to_the_next_run_of_a_live_session
             .unwrap_or_default()
     };
     assert!(tools(&sent[0]).contains(&"bash".to_owned()));
+    assert!(tools(&sent[0]).contains(&"sessions_send".to_owned()));
     assert!(!tools(&sent[1]).contains(&"bash".to_owned()));
+    assert!(!tools(&sent[1]).contains(&"sessions_send".to_owned()));
     assert!(tools(&sent[1]).contains(&"read".to_owned()));
     // The second message continued the same conversation.
     let history = sent[1]["messages"].to_string();

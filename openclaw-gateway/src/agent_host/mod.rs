@@ -31,6 +31,7 @@ mod session_ops;
 mod sessions;
 mod settings;
 pub mod store;
+mod usage;
 pub mod workspace;
 
 use std::collections::HashMap;
@@ -54,6 +55,7 @@ use settings::HostSettings;
 use store::SessionStore;
 
 pub use a2a::MAX_A2A_DEPTH;
+pub(crate) use a2a::SESSIONS_SEND;
 
 /// Live engines kept at most; idle ones beyond this are dropped, oldest first — except those
 /// used within [`IN_USE_GRACE`] (a conversation between two turns), up to [`MAX_LIVE_BUSY`].
@@ -329,6 +331,10 @@ impl GatewayBackend for AgentHost {
 
     fn reload(&self, config: &Value) {
         self.core.reload(config.clone());
+    }
+
+    fn usage(&self) -> Vec<crate::backend::ModelUsage> {
+        usage::collect(&self.core)
     }
 
     fn sessions_summary(&self, agent_id: &str) -> Option<Value> {

@@ -7,6 +7,7 @@
 use std::path::Path;
 
 use openclaw_core::engine::ToolSelection;
+use openclaw_core::tool::{ALL_TOOL_NAMES, DEFAULT_TOOL_NAMES};
 use serde_json::Value;
 
 use super::workspace;
@@ -21,9 +22,6 @@ pub(crate) struct HostSettings {
     pub total_chars: usize,
     pub skip_bootstrap: bool,
 }
-
-/// The built-in tools an agent may use when no policy narrows them (pi's default set).
-const DEFAULT_TOOLS: &[&str] = &["read", "bash", "edit", "write"];
 
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
     v.and_then(Value::as_array).map(|a| {
@@ -73,26 +71,48 @@ impl HostSettings {
             .or_else(|| agents.pointer(&format!("/entries/{id}")))
     }
 
-    /// The tools an agent's engine gets: the built-in set narrowed by the global
-    /// `tools.allow` / `tools.deny`, then by the agent's own `tools.allow` / `tools.deny`
-    /// (a deny always wins; an allow list keeps only what it names).
-    pub fn tools_for(&self, agent_id: &str) -> ToolSelection {
+    /// Whether the tool policy lets `agent_id` use `tool`: the global `tools.allow` /
+    /// `tools.deny`, then the agent's own (a deny always wins; an allow list keeps only what it
+    /// names). Without an allow list only pi's default built-ins (and the gateway's own tools)
+    /// are on.
+    pub fn allows(&self, agent_id: &str, tool: &str) -> bool {
         let levels = [
             self.config.get("tools"),
             self.agent_entry(agent_id).and_then(|e| e.get("tools")),
         ];
-        if levels.iter().all(Option::is_none) {
-            return ToolSelection::Default;
-        }
-        let mut tools: Vec<String> = DEFAULT_TOOLS.iter().map(|t| (*t).to_owned()).collect();
+        let mut allowed = None;
         for level in levels.into_iter().flatten() {
             if let Some(allow) = string_list(level.get("allow")) {
-                tools.retain(|t| allow.iter().any(|a| a == t || a == "*"));
+                let listed = allow.iter().any(|a| a == tool || a == "*");
+                allowed = Some(allowed.unwrap_or(true) && listed);
             }
             if let Some(deny) = string_list(level.get("deny")) {
-                tools.retain(|t| !deny.iter().any(|d| d == t || d == "*"));
+                if deny.iter().any(|d| d == tool || d == "*") {
+                    return false;
+                }
             }
         }
+        allowed.unwrap_or_else(|| {
+            DEFAULT_TOOL_NAMES.contains(&tool) || !ALL_TOOL_NAMES.contains(&tool)
+        })
+    }
+
+    /// The built-in tools an agent's engine gets under the tool policy.
+    pub fn tools_for(&self, agent_id: &str) -> ToolSelection {
+        let no_policy = [
+            self.config.get("tools"),
+            self.agent_entry(agent_id).and_then(|e| e.get("tools")),
+        ]
+        .iter()
+        .all(Option::is_none);
+        if no_policy {
+            return ToolSelection::Default;
+        }
+        let tools: Vec<String> = ALL_TOOL_NAMES
+            .iter()
+            .filter(|t| self.allows(agent_id, t))
+            .map(|t| (*t).to_owned())
+            .collect();
         if tools.is_empty() {
             ToolSelection::None
         } else {
@@ -121,5 +141,10 @@ mod tests {
         assert_eq!(s.tools_for("main"), only(&["read", "edit", "write"]));
         assert_eq!(s.tools_for("ro"), only(&["read"]));
         assert_eq!(s.tools_for("none"), ToolSelection::None);
+        assert!(s.allows("main", "sessions_send"));
+        assert!(!s.allows("none", "sessions_send"));
+        let s = HostSettings::from_config(json!({"tools": {"allow": ["read", "grep"]}}), dir);
+        assert_eq!(s.tools_for("main"), only(&["read", "grep"]));
+        assert!(!s.allows("main", "sessions_send"));
     }
 }

@@ -72,7 +72,7 @@ pub(crate) async fn call_core(
         "status" => system::status(shared, p()?),
         "system-presence" => system::presence(shared, p()?),
         "logs.tail" => system::logs_tail(shared, p()?),
-        "usage.status" => system::usage_status(p()?),
+        "usage.status" => system::usage_status(shared, p()?),
         "commands.list" => system::commands_list(p()?),
         "tools.catalog" => system::tools_catalog(shared, p()?),
         "models.list" => agents::models_list(shared, p()?),
