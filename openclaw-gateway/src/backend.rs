@@ -189,6 +189,12 @@ pub trait GatewayBackend: Send + Sync + 'static {
     /// passed validation: new runs must use `config` (agents, models, providers, tool policy).
     fn reload(&self, _config: &Value) {}
 
+    /// Whether this backend answers the engine methods (they are advertised in `hello-ok` only
+    /// then).
+    fn has_engine(&self) -> bool {
+        true
+    }
+
     /// Usage per model from the transcripts (`usage.status`); empty without sessions.
     fn usage(&self) -> Vec<ModelUsage> {
         Vec::new()
@@ -216,5 +222,9 @@ impl GatewayBackend for NoEngine {
         Err(ErrorShape::unavailable(format!(
             "{method} unavailable: this gateway was started without the agent engine"
         )))
+    }
+
+    fn has_engine(&self) -> bool {
+        false
     }
 }

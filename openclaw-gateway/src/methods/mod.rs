@@ -91,14 +91,6 @@ pub(crate) async fn call_core(
             shared.hub.set_subscribed(conn, on);
             Ok(json!({"subscribed": on}))
         }
-        "question.list" => {
-            p()?.closed(&["sessionKey", "agentId", "status"])?;
-            Ok(json!({"questions": []}))
-        }
-        "plugin.approval.list" => {
-            p()?.closed(&[])?;
-            Ok(json!([]))
-        }
         _ => Err(ErrorShape::unknown_method(m)),
     }
 }
