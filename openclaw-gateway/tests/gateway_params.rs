@@ -116,6 +116,12 @@ async fn agent_model_and_extra_system_prompt_apply_to_that_run_only() {
     .await;
     assert_eq!(fin["payload"]["status"], "ok", "{fin}");
     assert_eq!(fin["payload"]["result"]["meta"]["agentMeta"]["model"], "m2");
+    assert!(
+        c.backlog.iter().any(|f| f["event"] == "agent"
+            && f["payload"]["data"]["phase"] == "model"
+            && f["payload"]["data"]["model"] == "m2"),
+        "the lifecycle model event does not name the run's model"
+    );
     let end = chat(&mut c, "main", "again", json!({})).await;
     assert_eq!(end["state"], "final");
     let sent = bodies(&model);
@@ -158,6 +164,20 @@ async fn sessions_patch_applies_to_the_next_run_and_history_reports_the_real_lev
     assert_eq!(sent[1]["reasoning_effort"], "low");
     let h = c.ok("chat.history", json!({"sessionKey": "main"})).await;
     assert_eq!(h["thinkingLevel"], "low");
+    let err = c
+        .err(
+            "sessions.patch",
+            json!({"key": "agent:main:main", "model": "fake/nope"}),
+        )
+        .await;
+    assert_eq!(err["message"], "model not allowed or unknown: fake/nope");
+    c.ok(
+        "sessions.patch",
+        json!({"key": "agent:main:main", "verboseLevel": "on"}),
+    )
+    .await;
+    let h = c.ok("chat.history", json!({"sessionKey": "main"})).await;
+    assert_eq!(h["verboseLevel"], "on");
     // And the patch is kept for later runs.
     chat(&mut c, "main", "three", json!({})).await;
     assert_eq!(bodies(&model)[2]["model"], "m2");

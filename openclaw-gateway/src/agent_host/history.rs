@@ -21,12 +21,24 @@ struct SessionView {
     session_id: String,
     messages: Vec<Arc<Message>>,
     thinking: ThinkingLevel,
+    /// `verboseLevel` and `fastMode` as `sessions.patch` set them.
+    verbose: Option<String>,
+    fast: Option<bool>,
 }
 
 /// The session's level: what `sessions.patch` set, else the live engine's, else the
 /// transcript's last recorded level.
 fn session_view(core: &Core, key: &str, agent: &str) -> SessionView {
     let entry = core.store(agent).get(key);
+    let verbose = entry
+        .as_ref()
+        .and_then(|e| e.get("verboseLevel"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let fast = entry
+        .as_ref()
+        .and_then(|e| e.get("fastMode"))
+        .and_then(Value::as_bool);
     let patched = entry
         .as_ref()
         .and_then(|e| e.get("thinkingLevel"))
@@ -37,6 +49,8 @@ fn session_view(core: &Core, key: &str, agent: &str) -> SessionView {
             session_id: engine.state().session_id,
             messages: engine.messages(),
             thinking: patched.unwrap_or_else(|| engine.agent().thinking_level()),
+            verbose,
+            fast,
         };
     }
     let Some(entry) = entry else {
@@ -44,6 +58,8 @@ fn session_view(core: &Core, key: &str, agent: &str) -> SessionView {
             session_id: String::new(),
             messages: Vec::new(),
             thinking: patched.unwrap_or_default(),
+            verbose,
+            fast,
         };
     };
     let manager = entry
@@ -62,6 +78,8 @@ fn session_view(core: &Core, key: &str, agent: &str) -> SessionView {
         messages: manager
             .map(|m| m.build_context().messages)
             .unwrap_or_default(),
+        verbose,
+        fast,
     }
 }
 
@@ -81,6 +99,10 @@ struct History {
     session_id: String,
     messages: Vec<Value>,
     thinking_level: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verbose_level: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fast_mode: Option<bool>,
     /// Pass back as `cursor` to get only what was added since.
     delta_cursor: String,
     total_messages: usize,
@@ -159,6 +181,8 @@ pub(crate) async fn chat_history(
         session_id: view.session_id.clone(),
         messages: Vec::new(),
         thinking_level: view.thinking.as_str(),
+        verbose_level: view.verbose.clone(),
+        fast_mode: view.fast,
         delta_cursor,
         total_messages: total,
         has_more: false,

@@ -145,6 +145,32 @@ pub(crate) fn resolve_model(
     })
 }
 
+/// Refuses a model (`provider/id` or `id`) that no provider with credentials offers, before
+/// it is stored for a session (`sessions.patch`).
+pub(crate) fn check_model(
+    config: &Value,
+    state_dir: &std::path::Path,
+    model: &str,
+) -> Result<(), ErrorShape> {
+    use openclaw_core::config::{self as core_config, OpenClawConfig};
+    let path = state_dir.join("openclaw.json");
+    let config = OpenClawConfig::parse(&path, &config.to_string())
+        .map_err(|e| ErrorShape::unavailable(format!("cannot read the model config: {e}")))?;
+    let pi = core_config::load_pi_models(&core_config::pi_models_path()).ok();
+    let registry = openclaw_core::provider::ModelRegistry::from_config(&config, pi.as_ref());
+    let found = match model.split_once('/') {
+        Some((p, id)) => registry.find(p, id).is_some() && registry.has_credentials(p),
+        None => registry.available_models().iter().any(|m| m.id == model),
+    };
+    if found {
+        Ok(())
+    } else {
+        Err(ErrorShape::invalid_request(format!(
+            "model not allowed or unknown: {model}"
+        )))
+    }
+}
+
 /// The session's model choice from its index entry (`providerOverride` / `modelOverride`).
 fn session_model(entry: Option<&Map<String, Value>>) -> Option<(Option<String>, String)> {
     let e = entry?;

@@ -192,10 +192,14 @@ fn aborted_before_start(core: &Arc<Core>, live: &Arc<Live>, req: &TurnRequest) -
 
 async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     let started_at = now_ms();
-    let engine = ensure_engine(core, live).await;
+    // The engine with the session's settings and the call's overrides applied (undone below).
+    let engine = match ensure_engine(core, live).await {
+        Ok(e) => apply_overrides(core, live, &e, &req).map(|saved| (e, saved)),
+        Err(e) => Err(e),
+    };
     let session_id = engine
         .as_ref()
-        .map(|e| e.state().session_id)
+        .map(|(e, _)| e.state().session_id)
         .unwrap_or_default();
     {
         let mut run = RunState::new(&req.spec, live, session_id.clone(), core.sink());
@@ -203,7 +207,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
             "lifecycle",
             json!({"phase": "start", "startedAt": started_at}),
         );
-        if let Ok(e) = &engine {
+        if let Ok((e, _)) = &engine {
             let m = e.agent().model();
             run.agent_event(
                 "lifecycle",
@@ -212,10 +216,17 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         }
         *live.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(run);
     }
-    // The model the turn ran on (a call's override is undone when the turn ends).
-    let (result, used) = match &engine {
-        Ok(engine) => drive_with_overrides(core, live, engine, &req).await,
-        Err(e) => (Err(e.clone()), None),
+    let (result, used) = match engine {
+        Ok((engine, saved)) => {
+            let result = drive(&engine, &req).await;
+            // The model the turn ran on, before a call's override is undone.
+            let used = engine.agent().model();
+            if let Some(saved) = saved {
+                overrides::restore(&engine, saved);
+            }
+            (result, Some(used))
+        }
+        Err(e) => (Err(e), None),
     };
     let run = live
         .current
@@ -319,29 +330,19 @@ fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
     }
 }
 
-/// Applies the session's settings and the call's overrides, runs the turn, then undoes the
-/// call's overrides. Returns the result and the model the turn ran on.
-async fn drive_with_overrides(
+/// Applies the session's settings and the call's overrides to the engine; returns what to
+/// restore when the turn ends.
+fn apply_overrides(
     core: &Arc<Core>,
     live: &Live,
     engine: &Engine,
     req: &TurnRequest,
-) -> (Result<(), String>, Option<openclaw_core::model::Model>) {
+) -> Result<Option<overrides::Saved>, String> {
     let entry = core.store(&live.agent_id).get(&live.key);
     let configured = core
         .agent(&live.agent_id)
         .and_then(|a| a.model_primary.clone());
-    let saved = match overrides::apply(engine, configured.as_deref(), entry.as_ref(), &req.options)
-    {
-        Ok(saved) => saved,
-        Err(e) => return (Err(e), Some(engine.agent().model())),
-    };
-    let result = drive(engine, req).await;
-    let used = engine.agent().model();
-    if let Some(saved) = saved {
-        overrides::restore(engine, saved);
-    }
-    (result, Some(used))
+    overrides::apply(engine, configured.as_deref(), entry.as_ref(), &req.options)
 }
 
 async fn drive(engine: &Engine, req: &TurnRequest) -> Result<(), String> {

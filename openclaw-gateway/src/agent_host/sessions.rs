@@ -13,7 +13,7 @@ use super::Core;
 use super::chat::{abort_key, resolve_key};
 use super::history::session_messages;
 use super::list_filter::ListFilter;
-use super::overrides::{RunOptions, attachments_param, thinking_param};
+use super::overrides::{RunOptions, attachments_param, check_model, thinking_param};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
 use super::session_ops::{check_lifecycle, trim_transcript};
 use crate::backend::CallContext;
@@ -379,6 +379,9 @@ pub(crate) async fn call(
             ])?;
             let (key, agent) = need_key(core, &p)?;
             check_lifecycle(core, &p, &key, &agent)?;
+            if let Some(Value::String(m)) = p.get("model") {
+                check_model(&core.settings().config, &core.state_dir, m)?;
+            }
             let store = core.store(&agent);
             if store.get(&key).is_none() {
                 return Err(ErrorShape::invalid_request(format!(
