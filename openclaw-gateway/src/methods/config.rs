@@ -270,6 +270,16 @@ pub(crate) fn schema(p: Params) -> Result<Value, ErrorShape> {
         "rateLimit": {"type": "object", "properties": {
             "maxAttempts": {"type": "integer", "minimum": 1}, "windowMs": {"type": "integer", "minimum": 0},
             "lockoutMs": {"type": "integer", "minimum": 0}, "exemptLoopback": {"type": "boolean"}}}}});
+    let names = json!({"type": "array", "items": {"type": "string"}});
+    let tools = json!({"type": "object", "properties": {"allow": names, "deny": names}});
+    let model = json!({"oneOf": [{"type": "string"}, {"type": "object", "properties": {
+        "primary": {"type": "string"}, "fallbacks": names}}]});
+    let agent = json!({"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "default": {"type": "boolean"},
+        "workspace": {"type": "string"}, "model": model, "tools": tools,
+        "identity": {"type": "object"}}});
+    let lane = json!({"type": "integer", "minimum": 1, "maximum": 100_000});
+    // The keys this gateway reads; the rest of OpenClaw's schema is accepted and kept as is.
     let schema = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
@@ -280,12 +290,33 @@ pub(crate) fn schema(p: Params) -> Result<Value, ErrorShape> {
                 "bind": {"enum": ["loopback", "lan", "auto", "custom"]},
                 "customBindHost": {"type": "string"},
                 "handshakeTimeoutMs": {"type": "integer", "minimum": 1},
-                "auth": auth}},
+                "auth": auth,
+                "reload": {"type": "object", "properties": {
+                    "mode": {"enum": ["off", "hot", "restart", "hybrid"]},
+                    "debounceMs": {"type": "integer", "minimum": 0, "maximum": 60_000}}},
+                "tools": tools,
+                "http": {"type": "object", "properties": {"endpoints": {"type": "object", "properties": {
+                    "chatCompletions": {"type": "object", "properties": {"enabled": {"type": "boolean"}}},
+                    "responses": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}}}}}}},
             "agents": {"type": "object", "properties": {
-                "defaults": {"type": "object"},
-                "list": {"type": "array", "items": {"type": "object", "required": ["id"]}},
-                "entries": {"type": "object", "additionalProperties": {"type": "object"}}}},
-            "models": {"type": "object", "properties": {"providers": {"type": "object"}}},
+                "defaults": {"type": "object", "properties": {
+                    "model": model, "workspace": {"type": "string"},
+                    "skipBootstrap": {"type": "boolean"},
+                    "bootstrapMaxChars": {"type": "integer", "minimum": 0},
+                    "bootstrapTotalMaxChars": {"type": "integer", "minimum": 0},
+                    "maxConcurrent": lane,
+                    "subagents": {"type": "object", "properties": {"maxConcurrent": lane}},
+                    "models": {"type": "object", "additionalProperties": {"type": "object",
+                        "properties": {"alias": {"type": "string"}}}}}},
+                "list": {"type": "array", "items": agent},
+                "entries": {"type": "object", "additionalProperties": agent}}},
+            "tools": tools,
+            "models": {"type": "object", "properties": {
+                "mode": {"enum": ["merge", "replace"]},
+                "providers": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "baseUrl": {"type": "string"}, "api": {"type": "string"},
+                    "apiKey": {"type": "string"}, "models": {"type": "array", "items": {
+                        "type": "object", "required": ["id"]}}}}}}},
             "session": {"type": "object"},
         },
     });
