@@ -77,6 +77,8 @@ struct Listed {
     path: Option<PathBuf>,
     modified: SystemTime,
     title: String,
+    /// The first user message (local sessions, whose listing reads it anyway).
+    first_message: Option<String>,
 }
 
 /// The agents' sessions from the index (one query, no transcript read), then the in-process
@@ -105,6 +107,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
                 .clone()
                 .or_else(|| r.meta.display_name.clone())
                 .unwrap_or_default(),
+            first_message: None,
         })
         .collect();
     if agent_filter_is_none {
@@ -116,6 +119,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
                 path: Some(s.path),
                 modified: s.modified,
                 title: s.name.unwrap_or_else(|| one_line(&s.first_message, 50)),
+                first_message: Some(s.first_message),
             });
         }
     }
@@ -127,6 +131,7 @@ fn list(cfg: &OpenClawConfig, agent: Option<String>, as_json: bool) -> CliResult
                 json!({
                     "agentId": r.agent, "key": r.key, "sessionId": r.id, "path": r.path,
                     "modified": iso_time(r.modified), "title": r.title,
+                    "firstMessage": r.first_message,
                 })
             })
             .collect();
