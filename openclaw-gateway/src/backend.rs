@@ -135,6 +135,30 @@ impl EventSink {
     }
 }
 
+/// Token and cost totals over assistant messages.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UsageTotals {
+    pub input: u64,
+    pub output: u64,
+    pub cache_read: u64,
+    pub cache_write: u64,
+    pub total_tokens: u64,
+    /// In US dollars, at the model's configured prices.
+    pub cost: f64,
+    /// Assistant messages counted.
+    pub messages: u64,
+}
+
+/// The usage of one model, summed over every transcript.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct ModelUsage {
+    pub provider: String,
+    pub model: String,
+    #[serde(flatten)]
+    pub totals: UsageTotals,
+}
+
 /// The agent engine as the gateway sees it.
 #[async_trait]
 pub trait GatewayBackend: Send + Sync + 'static {
@@ -163,6 +187,21 @@ pub trait GatewayBackend: Send + Sync + 'static {
     /// a WebSocket call, e.g. over HTTP).
     fn attach(&self, _events: EventSink) {}
 
+    /// The config file changed (a `config.*` write, `openclaw config set` or an editor) and
+    /// passed validation: new runs must use `config` (agents, models, providers, tool policy).
+    fn reload(&self, _config: &Value) {}
+
+    /// Whether this backend answers the engine methods (they are advertised in `hello-ok` only
+    /// then).
+    fn has_engine(&self) -> bool {
+        true
+    }
+
+    /// Usage per model from the transcripts (`usage.status`); empty without sessions.
+    fn usage(&self) -> Vec<ModelUsage> {
+        Vec::new()
+    }
+
     /// `{count, recent:[{key, updatedAt, age}]}` for one agent's sessions (health/status);
     /// `None` when the backend keeps no sessions.
     fn sessions_summary(&self, _agent_id: &str) -> Option<Value> {
@@ -187,5 +226,9 @@ impl GatewayBackend for NoEngine {
         Err(ErrorShape::unavailable(format!(
             "{method} unavailable: this gateway was started without the agent engine"
         )))
+    }
+
+    fn has_engine(&self) -> bool {
+        false
     }
 }

@@ -246,7 +246,7 @@ fn hello_ok(
             conn_id: conn.conn_id.clone(),
         },
         features: Features {
-            methods: gateway_methods(),
+            methods: gateway_methods(shared.backend.has_engine()),
             events: GATEWAY_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
             capabilities: None,
         },

@@ -30,6 +30,7 @@ mod json5_insert;
 mod methods;
 mod origin;
 pub mod pairing;
+pub mod reload;
 pub mod roster;
 mod serve;
 mod state;
@@ -272,9 +273,14 @@ impl Gateway {
             )),
             limits: opts.limits,
             auth: Authenticator::new(opts.config.auth.clone()),
-            gateway: opts.config,
+            gateway: opts.config.clone(),
             config: std::sync::RwLock::new(LiveConfig {
+                // The file's own settings (the running ones may differ by command-line
+                // overrides such as the port).
+                gateway: GatewayConfig::from_value(&opts.source.value, None, &config::process_env)
+                    .unwrap_or(opts.config),
                 source: opts.source,
+                rejected: None,
             }),
             hub: Arc::default(),
             backend: opts.backend,
@@ -299,6 +305,7 @@ impl Gateway {
         let tasks = vec![
             spawn_ticker(shared.clone(), stop.clone()),
             spawn_health(shared.clone(), stop.clone()),
+            reload::spawn_watcher(shared.clone(), stop.clone()),
         ];
         Ok(Gateway {
             addr,

@@ -1,7 +1,5 @@
-//! A small reader of the agent roster and model providers in `openclaw.json`: agents from
-//! `agents.list[]` (v3) or `agents.entries{}` (v4) with `agents.defaults`, and models from
-//! `models.providers.<id>.models[]`. The providers work will replace the model part with its
-//! registry.
+//! A small reader of the agent roster in `openclaw.json`: agents from `agents.list[]` (v3) or
+//! `agents.entries{}` (v4) with `agents.defaults`. (Models come from openclaw-core's registry.)
 
 use std::path::Path;
 use std::time::Duration;
@@ -204,51 +202,6 @@ impl Roster {
     pub fn get(&self, id: &str) -> Option<&AgentEntry> {
         self.agents.iter().find(|a| a.id == id)
     }
-}
-
-/// One configured model: `(provider, model object)`.
-pub fn configured_models(config: &Value) -> Vec<Value> {
-    let mut out = Vec::new();
-    let Some(providers) = config
-        .pointer("/models/providers")
-        .and_then(Value::as_object)
-    else {
-        return out;
-    };
-    for (provider, p) in providers {
-        for m in p
-            .get("models")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let Some(id) = non_empty(m.get("id")) else {
-                continue;
-            };
-            let mut row = Map::new();
-            row.insert("id".into(), json!(id));
-            row.insert(
-                "name".into(),
-                json!(non_empty(m.get("name")).unwrap_or_else(|| id.clone())),
-            );
-            row.insert("provider".into(), json!(provider));
-            if let Some(alias) = non_empty(m.get("alias")) {
-                row.insert("alias".into(), json!(alias));
-            }
-            if let Some(cw) = m
-                .get("contextWindow")
-                .and_then(Value::as_u64)
-                .filter(|c| *c >= 1)
-            {
-                row.insert("contextWindow".into(), json!(cw));
-            }
-            if let Some(r) = m.get("reasoning").and_then(Value::as_bool) {
-                row.insert("reasoning".into(), json!(r));
-            }
-            out.push(Value::Object(row));
-        }
-    }
-    out
 }
 
 #[cfg(test)]

@@ -9,7 +9,6 @@ use std::time::Instant;
 
 use openclaw_core::protocol::PresenceEntry;
 use serde_json::Value;
-use sha2::{Digest, Sha256};
 
 use super::auth::Authenticator;
 use super::backend::GatewayBackend;
@@ -54,17 +53,14 @@ impl Default for Limits {
 #[derive(Debug, Clone)]
 pub struct LiveConfig {
     pub source: ConfigSource,
+    /// The typed `gateway.*` settings of `source` (what a reload compares to find the keys
+    /// that need a restart).
+    pub gateway: GatewayConfig,
+    /// Why the file on disk was last refused (with its position), until a valid one is applied.
+    pub rejected: Option<String>,
 }
 
 impl LiveConfig {
-    /// SHA-256 hex of the file text (the `baseHash` writers must echo), `None` without a file.
-    pub fn hash(&self) -> Option<String> {
-        self.source
-            .raw
-            .as_ref()
-            .map(|raw| hex::encode(Sha256::digest(raw.as_bytes())))
-    }
-
     pub fn value(&self) -> &Value {
         &self.source.value
     }

@@ -118,8 +118,9 @@ async fn models_agents_identity_commands_tools_usage() {
     let (mut c, _) = Client::connected(&tg, &["operator.read"]).await;
     let m = c.ok("models.list", json!({})).await;
     assert_eq!(
-        m["models"],
-        json!([{"id": "fake-model", "name": "Fake Model", "provider": "fake", "contextWindow": 128000}])
+        m["models"][0],
+        json!({"id": "fake-model", "name": "Fake Model", "provider": "fake", "contextWindow": 128000,
+               "reasoning": false, "input": ["text"], "available": true})
     );
     let e = c.err("models.list", json!({"view": "weird"})).await;
     assert!(

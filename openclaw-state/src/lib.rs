@@ -23,7 +23,9 @@ mod sqlite;
 use std::path::{Path, PathBuf};
 
 pub use lock::{GatewayLock, LockHolder};
-pub use row::{SessionMeta, SessionPage, SessionQuery, SessionRow, TurnRecord};
+pub use row::{
+    KindFilter, SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord,
+};
 pub use sqlite::SqliteStore;
 
 /// What can go wrong with the state store. Every variant names the file concerned.

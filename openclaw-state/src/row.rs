@@ -140,8 +140,38 @@ pub struct SessionQuery {
     pub spawned_by: Option<String>,
     /// A case-insensitive substring of the key, label or display name.
     pub search: Option<String>,
+    /// Only archived rows (`Some(true)`) or only the others (`Some(false)`).
+    pub archived: Option<bool>,
+    /// Only these keys (the sessions with a run in progress, for `activeOnly`).
+    pub keys: Option<Vec<String>>,
+    /// Leave out the kinds of session named by the part of the key after `agent:<id>:`.
+    pub exclude: KindFilter,
+    pub order: SessionOrder,
+    /// These keys come first, in the order (`sortBy: "activity"`: those with a run).
+    pub first_keys: Vec<String>,
     pub limit: Option<usize>,
     pub offset: usize,
+}
+
+/// Kinds of session a [`SessionQuery`] leaves out.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct KindFilter {
+    /// Spawned by another session (`spawnedBy` set, or a `subagent:` key).
+    pub subagents: bool,
+    /// `cron:` keys.
+    pub cron: bool,
+    /// `hook:`, `heartbeat…` and `system…` keys.
+    pub system: bool,
+}
+
+/// The order of a [`SessionQuery`] (newest first).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SessionOrder {
+    /// By `updatedAt` (indexed).
+    #[default]
+    UpdatedAt,
+    /// By `lastInteractionAt`.
+    LastInteractionAt,
 }
 
 /// The rows of a [`SessionQuery`] and how many match in all.

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, Row, TransactionBehavior, params};
 
-use crate::row::{SessionMeta, SessionPage, SessionQuery, SessionRow, TurnRecord};
+use crate::row::{SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord};
 use crate::{StateError, StateResult, StateStore, paths, schema};
 
 /// How long a writer waits for another process's transaction.
@@ -215,20 +215,40 @@ pub(crate) fn insert_new(conn: &Connection, row: &SessionRow) -> StateResult<boo
     Ok(n == 1)
 }
 
+/// `?n, ?m, …` for `values`, pushed onto `args`.
+fn marks_for(values: &[String], args: &mut Vec<rusqlite::types::Value>) -> String {
+    let marks: Vec<String> = values
+        .iter()
+        .map(|v| {
+            args.push(rusqlite::types::Value::Text(v.clone()));
+            format!("?{}", args.len())
+        })
+        .collect();
+    marks.join(", ")
+}
+
+/// The `ORDER BY` of a query (its keys pushed onto `args`): `updatedAt` alone uses the index.
+fn order(q: &SessionQuery, args: &mut Vec<rusqlite::types::Value>) -> String {
+    let mut terms = Vec::new();
+    if !q.first_keys.is_empty() {
+        let marks = marks_for(&q.first_keys, args);
+        terms.push(format!("(key IN ({marks})) DESC"));
+    }
+    if q.order == SessionOrder::LastInteractionAt {
+        terms.push("COALESCE(json_extract(meta, '$.lastInteractionAt'), 0) DESC".to_owned());
+    }
+    terms.push("updated_at DESC, key".to_owned());
+    terms.join(", ")
+}
+
 /// The `WHERE` clause and parameters of a query.
 fn filter(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
     use rusqlite::types::Value as V;
     let mut clauses = Vec::new();
     let mut args: Vec<V> = Vec::new();
     if let Some(agents) = &q.agent_ids {
-        let marks: Vec<String> = agents
-            .iter()
-            .map(|a| {
-                args.push(V::Text(a.clone()));
-                format!("?{}", args.len())
-            })
-            .collect();
-        clauses.push(format!("agent_id IN ({})", marks.join(", ")));
+        let marks = marks_for(agents, &mut args);
+        clauses.push(format!("agent_id IN ({marks})"));
     }
     if let Some(since) = q.updated_since {
         args.push(V::Integer(since as i64));
@@ -254,6 +274,33 @@ fn filter(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
              OR json_extract(meta, '$.displayName') LIKE ?{n} ESCAPE '\\')"
         ));
     }
+    if let Some(archived) = q.archived {
+        args.push(V::Integer(archived.into()));
+        clauses.push(format!(
+            "COALESCE(json_extract(meta, '$.archived'), 0) = ?{}",
+            args.len()
+        ));
+    }
+    if let Some(keys) = &q.keys {
+        let marks = marks_for(keys, &mut args);
+        clauses.push(format!("key IN ({marks})"));
+    }
+    // The part of a canonical key after `agent:<agentId>:`.
+    const REST: &str = "substr(key, length(agent_id) + 8)";
+    if q.exclude.subagents {
+        clauses.push(format!(
+            "spawned_by IS NULL AND substr({REST}, 1, 9) <> 'subagent:'"
+        ));
+    }
+    if q.exclude.cron {
+        clauses.push(format!("substr({REST}, 1, 5) <> 'cron:'"));
+    }
+    if q.exclude.system {
+        clauses.push(format!(
+            "substr({REST}, 1, 5) <> 'hook:' AND substr({REST}, 1, 9) <> 'heartbeat' \
+             AND substr({REST}, 1, 6) <> 'system'"
+        ));
+    }
     let clause = if clauses.is_empty() {
         String::new()
     } else {
@@ -265,6 +312,7 @@ fn filter(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
 /// The page query of `q` and its parameters.
 fn page_sql(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
     let (clause, mut args) = filter(q);
+    let order = order(q, &mut args);
     args.push(rusqlite::types::Value::Integer(
         q.limit.map_or(-1, |l| l.min(i64::MAX as usize) as i64),
     ));
@@ -272,7 +320,7 @@ fn page_sql(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
         q.offset.min(i64::MAX as usize) as i64,
     ));
     let sql = format!(
-        "SELECT {COLUMNS} FROM sessions {clause} ORDER BY updated_at DESC, key \
+        "SELECT {COLUMNS} FROM sessions {clause} ORDER BY {order} \
          LIMIT ?{} OFFSET ?{}",
         args.len() - 1,
         args.len()
@@ -281,7 +329,13 @@ fn page_sql(q: &SessionQuery) -> (String, Vec<rusqlite::types::Value>) {
 }
 
 fn only_agents(q: &SessionQuery) -> bool {
-    q.updated_since.is_none() && q.label.is_none() && q.spawned_by.is_none() && q.search.is_none()
+    q.updated_since.is_none()
+        && q.label.is_none()
+        && q.spawned_by.is_none()
+        && q.search.is_none()
+        && q.archived.is_none()
+        && q.keys.is_none()
+        && q.exclude == crate::row::KindFilter::default()
 }
 
 fn count(conn: &Connection, agent_id: Option<&str>) -> StateResult<u64> {

@@ -5,7 +5,8 @@
 use std::path::Path;
 
 use openclaw_state::{
-    SessionQuery, SessionRow, SqliteStore, StateError, StateStore, TurnRecord, paths, schema,
+    KindFilter, SessionOrder, SessionQuery, SessionRow, SqliteStore, StateError, StateStore,
+    TurnRecord, paths, schema,
 };
 use serde_json::json;
 
@@ -117,6 +118,74 @@ fn pages_are_newest_first_and_counts_follow_inserts_and_deletes() {
     assert_eq!(filtered.total, 5, "k25..k29");
     s.delete_session("agent:main:k3").unwrap();
     assert_eq!(s.count_sessions(Some("main")).unwrap(), 29);
+}
+
+fn keys_of(s: &SqliteStore, q: &SessionQuery) -> (Vec<String>, u64) {
+    let page = s.list_sessions(q).unwrap();
+    (page.rows.into_iter().map(|r| r.key).collect(), page.total)
+}
+
+#[test]
+fn sessions_list_filters_run_in_sql() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    for (i, k) in [
+        "agent:main:main",
+        "agent:main:cron:job1",
+        "agent:main:subagent:x",
+        "agent:main:hook:gmail",
+        "agent:main:heartbeat",
+        "agent:main:spawned",
+        "agent:main:old",
+    ]
+    .iter()
+    .enumerate()
+    {
+        let mut r = row(k, 100 + i as u64);
+        if *k == "agent:main:spawned" {
+            r.spawned_by = Some("agent:main:main".into());
+        }
+        if *k == "agent:main:old" {
+            r.meta.archived = Some(true);
+        }
+        if *k == "agent:main:cron:job1" {
+            r.meta.last_interaction_at = Some(1_000);
+        }
+        s.put_session(&r).unwrap();
+    }
+    let q = |f: &dyn Fn(&mut SessionQuery)| {
+        let mut q = SessionQuery::default();
+        f(&mut q);
+        keys_of(&s, &q)
+    };
+    let (keys, total) = q(&|q| {
+        q.exclude = KindFilter {
+            subagents: true,
+            cron: true,
+            system: true,
+        }
+    });
+    assert_eq!(
+        (keys, total),
+        (vec!["agent:main:old".into(), "agent:main:main".into()], 2)
+    );
+    assert_eq!(q(&|q| q.archived = Some(true)).0, ["agent:main:old"]);
+    assert_eq!(q(&|q| q.archived = Some(false)).1, 6);
+    let (keys, total) = q(&|q| q.keys = Some(vec!["agent:main:cron:job1".into()]));
+    assert_eq!((keys, total), (vec!["agent:main:cron:job1".into()], 1));
+    // Rows of the first keys come first, then newest first.
+    let (keys, _) = q(&|q| {
+        q.first_keys = vec!["agent:main:main".into()];
+        q.limit = Some(2);
+    });
+    assert_eq!(keys, ["agent:main:main", "agent:main:old"]);
+    let (keys, _) = q(&|q| {
+        q.order = SessionOrder::LastInteractionAt;
+        q.limit = Some(1);
+    });
+    assert_eq!(keys, ["agent:main:cron:job1"]);
+    let (keys, _) = q(&|q| q.offset = 1);
+    assert_eq!(keys[0], "agent:main:spawned");
 }
 
 #[test]

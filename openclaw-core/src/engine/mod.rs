@@ -338,6 +338,11 @@ impl Engine {
             })
     }
 
+    /// The id of the session's current leaf entry (`None` for an empty session).
+    pub fn leaf_id(&self) -> Option<String> {
+        self.inner.lock().session.leaf_id().map(str::to_owned)
+    }
+
     /// Counts and token totals over the current context.
     pub fn session_stats(&self) -> SessionStats {
         let messages = self.inner.agent.messages();

@@ -1,8 +1,8 @@
-//! The method and event names this implementation advertises in `hello-ok.features`.
-//!
-//! [`gateway_methods`] is every method the gateway answers: [`CORE_METHODS`], answered by the
-//! gateway itself, then [`ENGINE_METHODS`], answered through its backend seam (the agent host).
-//! `connect` is not listed, as in OpenClaw.
+//! The method and event names this implementation advertises in `hello-ok.features`: only
+//! methods that are implemented and events that are emitted. [`gateway_methods`] lists what the
+//! gateway answers itself plus, when an agent engine is behind it, [`ENGINE_METHODS`].
+//! `connect` is not listed, as in OpenClaw. A method OpenClaw has and this gateway does not is
+//! answered `unknown method`.
 
 /// Methods answered by the gateway itself.
 pub const CORE_METHODS: &[&str] = &[
@@ -26,8 +26,6 @@ pub const CORE_METHODS: &[&str] = &[
     "device.pair.remove",
     "sessions.subscribe",
     "sessions.unsubscribe",
-    "question.list",
-    "plugin.approval.list",
 ];
 
 /// Methods answered by the agent engine behind the backend seam.
@@ -57,11 +55,12 @@ pub const ENGINE_METHODS: &[&str] = &[
     "agents.files.set",
 ];
 
-/// Every method advertised in `hello-ok.features.methods`.
-pub fn gateway_methods() -> Vec<String> {
+/// Every method advertised in `hello-ok.features.methods` (the engine's only with an engine).
+pub fn gateway_methods(with_engine: bool) -> Vec<String> {
+    let engine: &[&str] = if with_engine { ENGINE_METHODS } else { &[] };
     CORE_METHODS
         .iter()
-        .chain(ENGINE_METHODS)
+        .chain(engine)
         .map(|m| (*m).to_owned())
         .collect()
 }
@@ -71,14 +70,11 @@ pub const GATEWAY_EVENTS: &[&str] = &[
     "connect.challenge",
     "agent",
     "chat",
-    "session.message",
-    "session.tool",
     "sessions.changed",
     "presence",
     "tick",
     "shutdown",
     "health",
-    "heartbeat",
     "device.pair.requested",
     "device.pair.resolved",
 ];

@@ -24,8 +24,18 @@ struct SessionsSend {
     live: Weak<Live>,
 }
 
-/// Adds `sessions_send` to the engine's tools.
+/// The tool's name and description (also listed by `tools.catalog`).
+pub(crate) const SESSIONS_SEND: (&str, &str) = (
+    "sessions_send",
+    "Send a message to another agent (its main session, or the given session key) and wait \
+     for its reply. Use it to delegate to or consult another agent.",
+);
+
+/// Adds `sessions_send` to the engine's tools, unless the agent's tool policy denies it.
 pub(crate) fn install(core: &Arc<Core>, live: &Arc<Live>, engine: &Engine) {
+    if !core.settings().allows(&live.agent_id, SESSIONS_SEND.0) {
+        return;
+    }
     let mut tools = engine.agent().tools();
     tools.push(Arc::new(SessionsSend {
         core: Arc::downgrade(core),
@@ -37,12 +47,11 @@ pub(crate) fn install(core: &Arc<Core>, live: &Arc<Live>, engine: &Engine) {
 #[async_trait]
 impl Tool for SessionsSend {
     fn name(&self) -> &str {
-        "sessions_send"
+        SESSIONS_SEND.0
     }
 
     fn description(&self) -> &str {
-        "Send a message to another agent (its main session, or the given session key) and wait \
-         for its reply. Use it to delegate to or consult another agent."
+        SESSIONS_SEND.1
     }
 
     fn parameters(&self) -> Value {
@@ -108,6 +117,7 @@ impl Tool for SessionsSend {
                     tap: None,
                 },
                 message,
+                options: Default::default(),
                 timeout: None,
                 gate: None,
             },

@@ -11,8 +11,10 @@ use serde_json::{Value, json};
 
 use super::Core;
 use super::live::text_message;
+use super::overrides::{RunOptions, attachments_param, thinking_param};
 use super::run::{TurnRequest, ensure_engine, outcome_of, recorded_outcome_of, spawn_run};
 use super::runs::{Cached, Outcome};
+use super::session_ops::check_session_id;
 use crate::backend::CallContext;
 use crate::methods::params::Params;
 use crate::state::now_ms;
@@ -127,6 +129,26 @@ pub(crate) async fn chat_send(
     if message.trim() == "/stop" {
         return abort_key(core, &key, None).await;
     }
+    if p.bool("suppressCommandInterpretation")? != Some(true) {
+        if let Some((cmd, args)) = super::commands::parse(&message) {
+            let args = args.to_owned();
+            return super::commands::start(core, ctx, (key, agent), (cmd, args), idem);
+        }
+    }
+    let options = RunOptions {
+        thinking: thinking_param(&p, "thinking")?,
+        images: attachments_param(&p)?,
+        ..RunOptions::default()
+    };
+    if let Some(expected) = p.str("expectedLeafEntryId")? {
+        let leaf = current_leaf(core, &key)?;
+        if leaf.as_deref() != Some(expected) {
+            return Err(ErrorShape::invalid_request(format!(
+                "session changed: expected leaf entry {expected}, the session's leaf is {}",
+                leaf.as_deref().unwrap_or("(none)")
+            )));
+        }
+    }
     let dedupe = format!("chat:{idem}");
     match super::lock(&core.runs).claim(&dedupe) {
         Some(Cached::InFlight) => return Ok(json!({"runId": idem, "status": "in_flight"})),
@@ -135,16 +157,14 @@ pub(crate) async fn chat_send(
     }
     let ack = json!({"runId": idem, "status": "started"});
     let live = core.live_for(&key, &agent);
-    let rx = spawn_run(
-        core,
-        live,
-        TurnRequest::from_call(
-            ctx,
-            idem.clone(),
-            message,
-            timeout.filter(|t| *t > 0).map(Duration::from_millis),
-        ),
+    let mut req = TurnRequest::from_call(
+        ctx,
+        idem.clone(),
+        message,
+        timeout.filter(|t| *t > 0).map(Duration::from_millis),
     );
+    req.options = options;
+    let rx = spawn_run(core, live, req);
     let core2 = core.clone();
     tokio::spawn(async move {
         if let Some(o) = outcome_of(rx).await {
@@ -155,65 +175,20 @@ pub(crate) async fn chat_send(
     Ok(ack)
 }
 
-/// The messages of a session: from its live engine, else from its transcript, read only (a
-/// damaged line is skipped and logged; the file is never rewritten by a read). A transcript
-/// that cannot be read is an error naming it, not an empty history.
-pub(crate) fn session_messages(
-    core: &Core,
-    key: &str,
-    _agent: &str,
-) -> Result<(String, Vec<Arc<Message>>), ErrorShape> {
+/// The id of the session's leaf entry: from its live engine, else from its transcript.
+fn current_leaf(core: &Core, key: &str) -> Result<Option<String>, ErrorShape> {
     if let Some(engine) = core.live_if_any(key).and_then(|l| l.engine()) {
-        return Ok((engine.state().session_id, engine.messages()));
+        return Ok(engine.leaf_id());
     }
-    let Some(row) = core.row(key)? else {
-        return Ok((String::new(), Vec::new()));
+    let Some(file) = core.row(key)?.and_then(|r| core.transcript_of(&r)) else {
+        return Ok(None);
     };
-    let id = row.session_id.clone().unwrap_or_default();
-    let messages = match core.transcript_of(&row).filter(|f| f.exists()) {
-        Some(f) => {
-            SessionManager::open(&f, "")
-                .map_err(|e| ErrorShape::unavailable(e.to_string()))?
-                .build_context()
-                .messages
-        }
-        None => Vec::new(),
-    };
-    Ok((id, messages))
-}
-
-pub(crate) async fn chat_history(
-    core: &Arc<Core>,
-    params: Option<Value>,
-) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.history", params)?.closed(&[
-        "sessionKey",
-        "limit",
-        "maxChars",
-        "agentId",
-        "cursor",
-        "maxBytes",
-        "offset",
-        "pendingBefore",
-        "inputRunIds",
-        "messageId",
-        "sessionId",
-    ])?;
-    let key = p.required_str("sessionKey")?;
-    let limit = p.uint("limit", 1, 1000)?.unwrap_or(200) as usize;
-    p.uint("maxChars", 1, 500_000)?;
-    let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
-    let (session_id, messages) = session_messages(core, &key, &agent)?;
-    let skip = messages.len().saturating_sub(limit);
-    let messages: Vec<Value> = messages
-        .iter()
-        .skip(skip)
-        .filter_map(|m| serde_json::to_value(m).ok())
-        .collect();
-    Ok(
-        json!({"sessionKey": key, "sessionId": session_id, "messages": messages,
-        "thinkingLevel": "off"}),
-    )
+    if !file.exists() {
+        return Ok(None);
+    }
+    let manager =
+        SessionManager::open(&file, "").map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    Ok(manager.leaf_id().map(str::to_owned))
 }
 
 /// Aborts the runs (running or queued) on `key`, or just `run_id`.
@@ -363,7 +338,10 @@ pub(crate) async fn agent(
     let agent_hint = p.str("agentId")?;
     let key = match p.str("sessionKey")? {
         Some(k) => k.to_owned(),
-        None => format!("agent:{}:main", agent_hint.unwrap_or(core.default_agent())),
+        None => format!(
+            "agent:{}:main",
+            agent_hint.map_or_else(|| core.default_agent(), str::to_owned)
+        ),
     };
     let (key, agent) = resolve_key(core, &p, &key, agent_hint)?;
     if let Some(a) = agent_hint {
@@ -373,6 +351,22 @@ pub(crate) async fn agent(
             )));
         }
     }
+    let options = RunOptions {
+        thinking: thinking_param(&p, "thinking")?,
+        model: p.str("model")?.filter(|m| !m.is_empty()).map(str::to_owned),
+        provider: p
+            .str("provider")?
+            .filter(|m| !m.is_empty())
+            .map(str::to_owned),
+        extra_system_prompt: p.str("extraSystemPrompt")?.map(str::to_owned),
+        images: attachments_param(&p)?,
+    };
+    check_session_id(
+        core,
+        &key,
+        p.str("expectedExistingSessionId")?,
+        "expectedExistingSessionId",
+    )?;
     let dedupe = format!("agent:{idem}");
     match super::lock(&core.runs).claim(&dedupe) {
         Some(Cached::InFlight) => {
@@ -383,16 +377,14 @@ pub(crate) async fn agent(
         None => {}
     }
     let live = core.live_for(&key, &agent);
-    let rx = spawn_run(
-        core,
-        live,
-        TurnRequest::from_call(
-            &ctx,
-            idem.clone(),
-            message,
-            timeout.filter(|t| *t > 0).map(Duration::from_secs),
-        ),
+    let mut req = TurnRequest::from_call(
+        &ctx,
+        idem.clone(),
+        message,
+        timeout.filter(|t| *t > 0).map(Duration::from_secs),
     );
+    req.options = options;
+    let rx = spawn_run(core, live, req);
     let core2 = core.clone();
     let run_id = idem.clone();
     tokio::spawn(async move {

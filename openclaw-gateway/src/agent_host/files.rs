@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use openclaw_core::protocol::ErrorShape;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 
 use super::Core;
 use super::workspace;
@@ -46,14 +47,26 @@ pub(crate) fn agent_files(
         ("agents.files.list", _) => out["files"] = json!(workspace::list_files(&ws)),
         ("agents.files.get", Some(n)) => {
             out["file"] = workspace::get_file(&ws, n)
-                .map_err(|e| ErrorShape::invalid_request(format!("cannot read {n}: {e}")))?
+                .map_err(|e| ErrorShape::invalid_request(format!("cannot read {n}: {e}")))?;
+            if let Some(h) = current_hash(&ws, n) {
+                out["hash"] = json!(h);
+            }
         }
         (_, Some(n)) => {
             let content = p.required_text("content")?;
+            if let Some(expected) = p.str("expectedHash")? {
+                if current_hash(&ws, n).as_deref() != Some(expected) {
+                    return Err(ErrorShape::invalid_request(format!(
+                        "{n} changed since it was read (expectedHash does not match); \
+                         get it again and retry"
+                    )));
+                }
+            }
             let file = workspace::set_file(&ws, n, content)
                 .map_err(|e| ErrorShape::unavailable(format!("cannot write {n}: {e}")))?;
             out["ok"] = json!(true);
             out["file"] = file;
+            out["hash"] = json!(hash_of(content.as_bytes()));
             // Live engines of this agent pick up the new prompt on their next start.
             for l in core.all_live() {
                 if l.agent_id == agent.id && l.is_idle() {
@@ -64,4 +77,13 @@ pub(crate) fn agent_files(
         _ => return Err(ErrorShape::unknown_method(method)),
     }
     Ok(out)
+}
+
+fn hash_of(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// SHA-256 hex of the workspace file as it is on disk (`None` when it does not exist).
+fn current_hash(ws: &std::path::Path, name: &str) -> Option<String> {
+    std::fs::read(ws.join(name)).ok().map(|b| hash_of(&b))
 }

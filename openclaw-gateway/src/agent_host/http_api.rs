@@ -61,7 +61,8 @@ fn error(status: StatusCode, kind: &str, message: impl Into<String>) -> Response
 }
 
 fn endpoint_enabled(core: &Core, name: &str) -> bool {
-    core.config
+    core.settings()
+        .config
         .pointer(&format!("/gateway/http/endpoints/{name}/enabled"))
         .and_then(Value::as_bool)
         != Some(false)
@@ -74,9 +75,10 @@ fn agent_of(core: &Core, model: &str) -> Option<String> {
         m => m
             .strip_prefix("openclaw/")
             .or_else(|| m.strip_prefix("openclaw:"))
-            .or_else(|| m.strip_prefix("agent:"))?,
+            .or_else(|| m.strip_prefix("agent:"))?
+            .to_owned(),
     };
-    core.agent(id).map(|a| a.id.clone())
+    core.agent(&id).map(|a| a.id)
 }
 
 fn text_of(content: &Value) -> String {
@@ -178,6 +180,7 @@ fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::UnboundedReceiver<Tap>, RunH
                 tap: Some(tx),
             },
             message: p.prompt.clone(),
+            options: Default::default(),
             timeout: None,
             gate: None,
         },
@@ -428,6 +431,7 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
 
 async fn models(State(core): State<Arc<Core>>) -> Response {
     let data: Vec<Value> = core
+        .settings()
         .roster
         .agents
         .iter()
@@ -446,7 +450,8 @@ fn tool_error(status: StatusCode, kind: &str, message: impl Into<String>) -> Res
 }
 
 fn list_of(core: &Core, ptr: &str) -> Vec<String> {
-    core.config
+    core.settings()
+        .config
         .pointer(ptr)
         .and_then(Value::as_array)
         .map(|a| {
@@ -498,8 +503,7 @@ async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> Response {
     let agent_id = body
         .get("agentId")
         .and_then(Value::as_str)
-        .unwrap_or(core.default_agent())
-        .to_owned();
+        .map_or_else(|| core.default_agent(), str::to_owned);
     let Some(agent) = core.agent(&agent_id) else {
         return tool_error(
             StatusCode::BAD_REQUEST,

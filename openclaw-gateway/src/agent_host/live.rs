@@ -56,6 +56,8 @@ pub(crate) struct Live {
     /// Runs queued or running on this key.
     pub pending: AtomicUsize,
     pub last_used: AtomicU64,
+    /// The config generation the engine was started under (see `Core::reload`).
+    pub generation: AtomicU64,
 }
 
 impl Live {
@@ -68,6 +70,7 @@ impl Live {
             current: Arc::new(Mutex::new(None)),
             pending: AtomicUsize::new(0),
             last_used: AtomicU64::new(now_ms()),
+            generation: AtomicU64::new(0),
         }
     }
 

@@ -18,22 +18,29 @@
 
 mod a2a;
 mod chat;
+pub mod commands;
 mod files;
+mod history;
 mod http_api;
 mod lanes;
+mod list_filter;
 mod live;
+mod overrides;
 mod run;
 mod runs;
 mod session_life;
+mod session_ops;
 mod sessions;
+mod settings;
 pub mod store;
+mod usage;
 pub mod workspace;
 
 use openclaw_core::sync::lock;
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -43,13 +50,15 @@ use openclaw_state::{SqliteStore, StateError, StateStore};
 use serde_json::Value;
 
 use super::backend::{CallContext, EventSink, GatewayBackend};
-use super::roster::{AgentEntry, Roster};
+use super::roster::AgentEntry;
 use super::state::now_ms;
 use super::{GatewayError, GatewayOptions};
 use live::Live;
 use runs::RunTable;
+use settings::HostSettings;
 
 pub use a2a::MAX_A2A_DEPTH;
+pub(crate) use a2a::SESSIONS_SEND;
 
 /// Live engines kept at most; idle ones beyond this are dropped, oldest first — except those
 /// used within [`IN_USE_GRACE`] (a conversation between two turns), up to [`MAX_LIVE_BUSY`].
@@ -71,8 +80,10 @@ pub struct AgentHost {
 
 pub(crate) struct Core {
     pub state_dir: PathBuf,
-    pub config: Value,
-    pub roster: Roster,
+    /// The configuration runs start from; swapped whole by [`GatewayBackend::reload`].
+    settings: RwLock<Arc<HostSettings>>,
+    /// Bumped by every reload: engines started under an older one restart before their next run.
+    pub generation: AtomicU64,
     pub sink: OnceLock<EventSink>,
     /// The session index (and, later, the other durable stores).
     pub state: Arc<dyn StateStore>,
@@ -81,9 +92,6 @@ pub(crate) struct Core {
     /// How many runs execute at once.
     pub lanes: lanes::Lanes,
     pub stop: CancellationToken,
-    pub per_file_chars: usize,
-    pub total_chars: usize,
-    pub skip_bootstrap: bool,
 }
 
 impl AgentHost {
@@ -96,25 +104,13 @@ impl AgentHost {
 
     /// A backend over an already-open state store.
     pub fn with_store(config: Value, state_dir: PathBuf, state: Arc<dyn StateStore>) -> Self {
-        let roster = Roster::from_config(&config, &state_dir);
-        let defaults = config.pointer("/agents/defaults");
-        let num = |k: &str, d: usize| {
-            defaults
-                .and_then(|d| d.get(k))
-                .and_then(Value::as_u64)
-                .map_or(d, |n| n as usize)
-        };
         let lanes = lanes::Lanes::new(lane_sizes(&config));
+        let settings = Arc::new(HostSettings::from_config(config, &state_dir));
+        seed_workspaces(&settings);
         let core = Arc::new(Core {
-            per_file_chars: num("bootstrapMaxChars", workspace::DEFAULT_MAX_CHARS),
-            total_chars: num("bootstrapTotalMaxChars", workspace::DEFAULT_TOTAL_MAX_CHARS),
-            skip_bootstrap: defaults
-                .and_then(|d| d.get("skipBootstrap"))
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
             state_dir,
-            config,
-            roster,
+            settings: RwLock::new(settings),
+            generation: AtomicU64::new(0),
             sink: OnceLock::new(),
             state,
             live: Mutex::default(),
@@ -122,13 +118,6 @@ impl AgentHost {
             lanes,
             stop: CancellationToken::new(),
         });
-        for a in &core.roster.agents {
-            if let Err(e) =
-                workspace::seed(&PathBuf::from(&a.workspace), &a.id, core.skip_bootstrap)
-            {
-                tracing::warn!("cannot seed the workspace of agent {}: {e}", a.id);
-            }
-        }
         AgentHost { core }
     }
 
@@ -141,13 +130,42 @@ impl AgentHost {
     }
 }
 
+/// Seeds the workspace of every agent of the roster (existing files are kept).
+fn seed_workspaces(settings: &HostSettings) {
+    for a in &settings.roster.agents {
+        if let Err(e) =
+            workspace::seed(&PathBuf::from(&a.workspace), &a.id, settings.skip_bootstrap)
+        {
+            tracing::warn!("cannot seed the workspace of agent {}: {e}", a.id);
+        }
+    }
+}
+
 impl Core {
-    pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
-        self.roster.get(id)
+    /// The current configuration snapshot.
+    pub fn settings(&self) -> Arc<HostSettings> {
+        self.settings
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
     }
 
-    pub fn default_agent(&self) -> &str {
-        self.roster.default_id()
+    /// Makes `config` the one new runs start from: the roster is rebuilt, new agents' workspaces
+    /// seeded, and every live engine restarts (from its transcript) before its next run, so
+    /// models, providers, tool policy and the system prompt follow the new file.
+    pub fn reload(&self, config: Value) {
+        let settings = Arc::new(HostSettings::from_config(config, &self.state_dir));
+        seed_workspaces(&settings);
+        *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
+        self.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
+    pub fn agent(&self, id: &str) -> Option<AgentEntry> {
+        self.settings().agent(id).cloned()
+    }
+
+    pub fn default_agent(&self) -> String {
+        self.settings().roster.default_id().to_owned()
     }
 
     /// `main` → `agent:<default>:main`; `agent:<id>:<rest>` kept; any other bare key goes
@@ -160,7 +178,7 @@ impl Core {
                 }
             }
         }
-        let agent = agent_hint.unwrap_or(self.default_agent()).to_owned();
+        let agent = agent_hint.map_or_else(|| self.default_agent(), str::to_owned);
         (format!("agent:{agent}:{key}"), agent)
     }
 
@@ -176,6 +194,15 @@ impl Core {
 
     pub fn live_if_any(&self, key: &str) -> Option<Arc<Live>> {
         lock(&self.live).get(key).cloned()
+    }
+
+    /// The keys of the sessions with a run in progress.
+    pub fn running_keys(&self) -> Vec<String> {
+        lock(&self.live)
+            .iter()
+            .filter(|(_, l)| l.current_run_id().is_some())
+            .map(|(k, _)| k.clone())
+            .collect()
     }
 
     pub fn all_live(&self) -> Vec<Arc<Live>> {
@@ -245,7 +272,7 @@ impl GatewayBackend for AgentHost {
         }
         match method {
             "chat.send" => chat::chat_send(core, params, &ctx).await,
-            "chat.history" => chat::chat_history(core, params).await,
+            "chat.history" => history::chat_history(core, params).await,
             "chat.abort" => chat::chat_abort(core, params).await,
             "chat.inject" => chat::chat_inject(core, params).await,
             "agent" => chat::agent(core, params, ctx).await,
@@ -300,6 +327,14 @@ impl GatewayBackend for AgentHost {
                 }
             });
         }
+    }
+
+    fn reload(&self, config: &Value) {
+        self.core.reload(config.clone());
+    }
+
+    fn usage(&self) -> Vec<crate::backend::ModelUsage> {
+        usage::collect(&self.core)
     }
 
     fn sessions_summary(&self, agent_id: &str) -> Option<Value> {

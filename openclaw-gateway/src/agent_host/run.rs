@@ -17,6 +17,7 @@ use tokio::sync::watch;
 use super::Core;
 use super::lanes::Admission;
 use super::live::{Live, RunSpec, RunState, text_message};
+use super::overrides::{self, RunOptions};
 use super::runs::{Outcome, RunResult};
 use super::store::started;
 use super::workspace;
@@ -28,21 +29,25 @@ use crate::state::now_ms;
 /// to a removed one.
 pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<Engine, String> {
     let row = core.row(&live.key).map_err(|e| e.message)?;
+    let generation = core.generation.load(Ordering::Acquire);
     if let Some(e) = live.engine() {
         let same = row
             .as_ref()
             .is_some_and(|r| r.session_id.as_deref() == Some(e.state().session_id.as_str()));
-        if same {
+        // Started under an older config: restart it from its transcript (never mid-run).
+        let current = live.generation.load(Ordering::Acquire) == generation || e.is_streaming();
+        if same && current {
             return Ok(e);
         }
         live.drop_engine();
     }
-    let agent = core
+    let settings = core.settings();
+    let agent = settings
         .agent(&live.agent_id)
         .ok_or_else(|| format!("unknown agent id \"{}\"", live.agent_id))?
         .clone();
     let ws = PathBuf::from(&agent.workspace);
-    workspace::seed(&ws, &agent.id, core.skip_bootstrap)
+    workspace::seed(&ws, &agent.id, settings.skip_bootstrap)
         .map_err(|e| format!("cannot prepare the workspace {}: {e}", ws.display()))?;
     let file = row.as_ref().and_then(|r| core.transcript_of(r));
     let dir = core.sessions_dir(&agent.id);
@@ -63,10 +68,11 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     });
     cfg.model = model_override.or(agent.model_primary.clone());
     cfg.exec = Some(agent.exec.clone());
+    cfg.tools = settings.tools_for(&agent.id);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
-        core.per_file_chars,
-        core.total_chars,
+        settings.per_file_chars,
+        settings.total_chars,
     ));
     let (engine, warnings) = Engine::start(cfg).await.map_err(|e| e.to_string())?;
     for w in warnings {
@@ -96,6 +102,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
         core.session_changed(&live.key, &agent.id, "create", None);
     }
     live.set_engine(engine.clone(), sub);
+    live.generation.store(generation, Ordering::Release);
     Ok(engine)
 }
 
@@ -103,6 +110,8 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
 pub(crate) struct TurnRequest {
     pub spec: RunSpec,
     pub message: String,
+    /// The call's overrides and images.
+    pub options: RunOptions,
     pub timeout: Option<Duration>,
     /// The call whose first `res` must go out before the run's first event.
     pub gate: Option<crate::backend::CallContext>,
@@ -126,6 +135,7 @@ impl TurnRequest {
                 tap: None,
             },
             message,
+            options: RunOptions::default(),
             timeout,
             gate: Some(ctx.clone()),
         }
@@ -191,10 +201,14 @@ fn aborted_before_start(core: &Arc<Core>, live: &Arc<Live>, req: &TurnRequest) -
 
 async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     let started_at = now_ms();
-    let engine = ensure_engine(core, live).await;
+    // The engine with the session's settings and the call's overrides applied (undone below).
+    let engine = match ensure_engine(core, live).await {
+        Ok(e) => apply_overrides(core, live, &e, &req).map(|saved| (e, saved)),
+        Err(e) => Err(e),
+    };
     let session_id = engine
         .as_ref()
-        .map(|e| e.state().session_id)
+        .map(|(e, _)| e.state().session_id)
         .unwrap_or_default();
     {
         let mut run = RunState::new(&req.spec, live, session_id.clone(), core.sink());
@@ -202,7 +216,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
             "lifecycle",
             json!({"phase": "start", "startedAt": started_at}),
         );
-        if let Ok(e) = &engine {
+        if let Ok((e, _)) = &engine {
             let m = e.agent().model();
             run.agent_event(
                 "lifecycle",
@@ -215,20 +229,24 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     let timeout = req
         .timeout
         .or_else(|| core.agent(&live.agent_id).and_then(|a| a.run_timeout));
-    let result = match &engine {
-        Ok(engine) => drive(engine, &req.message, timeout).await,
-        Err(e) => Err(e.clone()),
+    let (result, used) = match engine {
+        Ok((engine, saved)) => {
+            let result = drive(&engine, &req, timeout).await;
+            // The model the turn ran on, before a call's override is undone.
+            let used = engine.agent().model();
+            if let Some(saved) = saved {
+                overrides::restore(&engine, saved);
+            }
+            (result, Some(used))
+        }
+        Err(e) => (Err(e), None),
     };
     let run = openclaw_core::sync::lock(&live.current).take();
     let Some(mut run) = run else {
         return failed(started_at, session_id, "run state lost".into());
     };
-    let (model, provider, window) = engine
-        .as_ref()
-        .map(|e| {
-            let m = e.agent().model();
-            (Some(m.id), Some(m.provider), Some(m.context_window))
-        })
+    let (model, provider, window) = used
+        .map(|m| (Some(m.id), Some(m.provider), Some(m.context_window)))
         .unwrap_or((None, None, None));
     let last = run.last_assistant().cloned();
     let (status, stop_reason, error) = match (&result, &last) {
@@ -332,11 +350,32 @@ fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
     }
 }
 
-async fn drive(engine: &Engine, message: &str, timeout: Option<Duration>) -> Result<(), String> {
-    let ticket = engine
-        .prompt(PromptInput::text(message.to_owned()))
-        .await
-        .map_err(|e| e.to_string())?;
+/// Applies the session's settings and the call's overrides to the engine; returns what to
+/// restore when the turn ends.
+fn apply_overrides(
+    core: &Arc<Core>,
+    live: &Live,
+    engine: &Engine,
+    req: &TurnRequest,
+) -> Result<Option<overrides::Saved>, String> {
+    let row = core.row(&live.key).map_err(|e| e.message)?;
+    let configured = core
+        .agent(&live.agent_id)
+        .and_then(|a| a.model_primary.clone());
+    overrides::apply(engine, configured.as_deref(), row.as_ref(), &req.options)
+}
+
+async fn drive(
+    engine: &Engine,
+    req: &TurnRequest,
+    timeout: Option<Duration>,
+) -> Result<(), String> {
+    let input = PromptInput {
+        text: req.message.clone(),
+        images: req.options.images.clone(),
+        ..PromptInput::default()
+    };
+    let ticket = engine.prompt(input).await.map_err(|e| e.to_string())?;
     drop(ticket);
     match timeout {
         Some(t) => {

@@ -13,8 +13,10 @@ use serde_json::{Value, json};
 
 use super::Core;
 use super::chat::{abort_key, resolve_key};
-use super::live::RunSpec;
+use super::live::Live;
+use super::overrides::{RunOptions, attachments_param, check_model, thinking_param};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
+use super::session_ops::{check_lifecycle, trim_transcript};
 use super::sessions::need_key;
 use super::store::unavailable;
 use crate::backend::CallContext;
@@ -65,7 +67,7 @@ pub(crate) async fn create(
         Some(k) => k.to_owned(),
         None => format!(
             "agent:{}:session-{}",
-            agent_hint.unwrap_or(core.default_agent()),
+            agent_hint.map_or_else(|| core.default_agent(), str::to_owned),
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         ),
     };
@@ -102,7 +104,7 @@ pub(crate) async fn create(
         let run_id = p
             .str("idempotencyKey")?
             .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-        start(core, &key, &agent, msg, &run_id, ctx);
+        start(core, (&key, &agent), msg, &run_id, ctx, Default::default());
         out["runId"] = json!(run_id);
     }
     Ok(out)
@@ -173,6 +175,10 @@ fn flag_change(p: &Params, key: &str) -> Result<Change<bool>, ErrorShape> {
 pub(crate) fn patch(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(PATCH_KEYS)?;
     let (key, agent) = need_key(core, &p)?;
+    check_lifecycle(core, &p, &key)?;
+    if let Some(Value::String(m)) = p.get("model") {
+        check_model(&core.settings().config, &core.state_dir, m)?;
+    }
     let texts: Vec<(&str, Change<String>)> = [
         "label",
         "thinkingLevel",
@@ -259,6 +265,7 @@ pub(crate) async fn reset(core: &Arc<Core>, p: Params) -> Result<Value, ErrorSha
     let p = p.closed(&["key", "reason", "agentId", "expectedSessionId"])?;
     p.choice("reason", &["new", "reset"])?;
     let (key, agent) = need_key(core, &p)?;
+    check_lifecycle(core, &p, &key)?;
     abort_key(core, &key, None).await?;
     let live = core.live_for(&key, &agent);
     let _turn = live.run_lock.lock().await;
@@ -302,6 +309,7 @@ pub(crate) async fn delete(core: &Arc<Core>, p: Params) -> Result<Value, ErrorSh
     let p = p.closed(DELETE_KEYS)?;
     let delete_transcript = p.bool("deleteTranscript")?.unwrap_or(false);
     let (key, agent) = need_key(core, &p)?;
+    check_lifecycle(core, &p, &key)?;
     if key == format!("agent:{agent}:main") {
         return Err(ErrorShape::invalid_request(format!(
             "Cannot delete the main session ({key}); use sessions.reset"
@@ -329,11 +337,14 @@ pub(crate) async fn delete(core: &Arc<Core>, p: Params) -> Result<Value, ErrorSh
 /// `sessions.compact`: summarises the older part of the conversation.
 pub(crate) async fn compact(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&["key", "maxLines", "agentId"])?;
-    p.uint("maxLines", 1, u64::MAX)?;
+    let max_lines = p.uint("maxLines", 1, u64::MAX)?;
     let (key, agent) = need_key(core, &p)?;
-    core.existing_row(&key)?;
+    let row = core.existing_row(&key)?;
     let live = core.live_for(&key, &agent);
     let _turn = live.run_lock.lock().await;
+    if let Some(max) = max_lines {
+        return compact_lines(core, (&key, &agent), &live, &row, max as usize);
+    }
     let engine = ensure_engine(core, &live)
         .await
         .map_err(ErrorShape::unavailable)?;
@@ -381,7 +392,23 @@ pub(crate) fn send(
     let run_id = p
         .str("idempotencyKey")?
         .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    start(core, &key, &agent, message, &run_id, ctx);
+    let options = RunOptions {
+        thinking: thinking_param(&p, "thinking")?,
+        images: attachments_param(&p)?,
+        ..RunOptions::default()
+    };
+    let timeout = p
+        .uint("timeoutMs", 0, u64::MAX)?
+        .filter(|t| *t > 0)
+        .map(std::time::Duration::from_millis);
+    start(
+        core,
+        (&key, &agent),
+        message,
+        &run_id,
+        ctx,
+        (options, timeout),
+    );
     Ok(json!({"status": "started", "runId": run_id, "key": key}))
 }
 
@@ -403,22 +430,45 @@ pub(crate) async fn abort(core: &Arc<Core>, p: Params) -> Result<Value, ErrorSha
     abort_key(core, &key, run_id).await
 }
 
-fn start(core: &Arc<Core>, key: &str, agent: &str, message: &str, run_id: &str, ctx: &CallContext) {
+fn start(
+    core: &Arc<Core>,
+    (key, agent): (&str, &str),
+    message: &str,
+    run_id: &str,
+    ctx: &CallContext,
+    (options, timeout): (RunOptions, Option<std::time::Duration>),
+) {
     let live = core.live_for(key, agent);
-    spawn_run(
-        core,
-        live,
-        TurnRequest {
-            spec: RunSpec {
-                run_id: run_id.to_owned(),
-                origin: Some(ctx.conn_id().to_owned()),
-                depth: 0,
-                chain: Vec::new(),
-                tap: None,
-            },
-            message: message.to_owned(),
-            timeout: None,
-            gate: Some(ctx.clone()),
-        },
-    );
+    let mut req = TurnRequest::from_call(ctx, run_id.to_owned(), message.to_owned(), timeout);
+    req.options = options;
+    spawn_run(core, live, req);
+}
+
+/// `sessions.compact {maxLines}`: the transcript keeps its last `max` messages (the caller
+/// holds the key's run lock).
+fn compact_lines(
+    core: &Arc<Core>,
+    (key, agent): (&str, &str),
+    live: &Live,
+    row: &SessionRow,
+    max: usize,
+) -> Result<Value, ErrorShape> {
+    let Some(file) = core.transcript_of(row).filter(|f| f.exists()) else {
+        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
+    };
+    live.drop_engine();
+    match trim_transcript(&file, max).map_err(ErrorShape::unavailable)? {
+        None => Ok(json!({"ok": true, "key": key, "compacted": false,
+            "reason": format!("the transcript has at most {max} messages")})),
+        Some(t) => {
+            core.update_row(key, |r| {
+                r.meta.compaction_count = Some(r.meta.compaction_count.unwrap_or(0) + 1);
+            })?;
+            core.session_changed(key, agent, "compact", None);
+            Ok(
+                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
+                "removed": t.removed}),
+            )
+        }
+    }
 }

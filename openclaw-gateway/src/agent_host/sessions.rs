@@ -10,7 +10,9 @@ use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::Core;
-use super::chat::{resolve_key, session_messages};
+use super::chat::resolve_key;
+use super::history::session_messages;
+use super::list_filter::ListFilter;
 use super::session_life;
 use super::store::unavailable;
 use crate::backend::CallContext;
@@ -51,6 +53,20 @@ pub(crate) struct SessionView<'a> {
     spawned_by: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     last_run_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    thinking_level: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verbose_level: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    archived: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pinned: Option<bool>,
+    /// The first user message (`includeDerivedTitles`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    derived_title: Option<String>,
+    /// The last message's text (`includeLastMessage`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    last_message_preview: Option<String>,
     has_active_run: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     active_run_ids: Option<[String; 1]>,
@@ -81,10 +97,39 @@ impl<'a> SessionView<'a> {
             context_tokens: m.context_tokens,
             spawned_by: r.spawned_by.as_deref(),
             last_run_id: m.last_run_id.as_deref(),
+            thinking_level: m.thinking_level.as_deref(),
+            verbose_level: m.verbose_level.as_deref(),
+            archived: m.archived,
+            pinned: m.pinned,
+            derived_title: None,
+            last_message_preview: None,
             has_active_run: active.is_some(),
             status: active.as_ref().map(|_| "running"),
             active_run_ids: active.map(|id| [id]),
         }
+    }
+
+    /// Adds `derivedTitle` (the first user message) and `lastMessagePreview`, when asked for.
+    fn with_previews(mut self, core: &Core, filter: &ListFilter) -> Result<Self, ErrorShape> {
+        if !filter.derived_titles && !filter.last_message {
+            return Ok(self);
+        }
+        let (_, messages) = session_messages(core, self.key)?;
+        let texts: Vec<(&str, String)> = messages.iter().map(|m| text_of(m)).collect();
+        if filter.derived_titles {
+            self.derived_title = texts
+                .iter()
+                .find(|(r, t)| *r == "user" && !t.trim().is_empty())
+                .map(|(_, t)| clip(t.trim(), 60));
+        }
+        if filter.last_message {
+            self.last_message_preview = texts
+                .iter()
+                .rev()
+                .find(|(_, t)| !t.trim().is_empty())
+                .map(|(_, t)| clip(t.trim(), 120));
+        }
+        Ok(self)
     }
 }
 
@@ -117,7 +162,13 @@ pub(crate) async fn call(
 pub(crate) fn agents_for(core: &Core, agent: Option<&str>) -> Vec<String> {
     match agent {
         Some(a) => vec![a.to_owned()],
-        None => core.roster.agents.iter().map(|a| a.id.clone()).collect(),
+        None => core
+            .settings()
+            .roster
+            .agents
+            .iter()
+            .map(|a| a.id.clone())
+            .collect(),
     }
 }
 
@@ -149,23 +200,24 @@ const LIST_KEYS: &[&str] = &[
     "includeActivitySummary",
 ];
 
-/// `sessions.list`: one indexed page of the index, newest first.
+/// `sessions.list`: one page of the index, newest first (one indexed page without filters).
 fn list(core: &Core, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(LIST_KEYS)?;
-    let active = p.uint("activeMinutes", 1, u64::MAX)?;
-    let query = SessionQuery {
-        agent_ids: Some(agents_for(core, p.str("agentId")?)),
-        updated_since: active.map(|m| now_ms().saturating_sub(m.saturating_mul(60_000))),
-        label: p.str("label")?.map(str::to_owned),
-        spawned_by: p.str("spawnedBy")?.map(str::to_owned),
-        search: p.str("search")?.map(str::to_owned),
-        limit: p.uint("limit", 1, u64::MAX)?.map(|n| n as usize),
-        offset: p.uint("offset", 0, u64::MAX)?.unwrap_or(0) as usize,
+    let filter = ListFilter::from_params(&p)?;
+    let running = if filter.needs_running() {
+        core.running_keys()
+    } else {
+        Vec::new()
     };
+    let query = filter.query(agents_for(core, p.str("agentId")?), running);
     let page = core.index().list_sessions(&query).map_err(unavailable)?;
-    let sessions: Vec<SessionView> = page.rows.iter().map(|r| SessionView::of(core, r)).collect();
+    let sessions = page
+        .rows
+        .iter()
+        .map(|r| SessionView::of(core, r).with_previews(core, &filter))
+        .collect::<Result<Vec<_>, _>>()?;
     let def = core
-        .agent(core.default_agent())
+        .agent(&core.default_agent())
         .and_then(|a| a.model_primary.clone());
     let (prov, model) = match def.as_deref().and_then(|m| m.split_once('/')) {
         Some((p, m)) => (json!(p), json!(m)),
@@ -181,8 +233,8 @@ fn list(core: &Core, p: Params) -> Result<Value, ErrorShape> {
 fn get(core: &Core, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&["key", "agentId", "limit"])?;
     let limit = p.uint("limit", 1, 10_000)?.unwrap_or(200) as usize;
-    let (key, agent) = need_key(core, &p)?;
-    let (_, messages) = session_messages(core, &key, &agent)?;
+    let (key, _) = need_key(core, &p)?;
+    let (_, messages) = session_messages(core, &key)?;
     let skip = messages.len().saturating_sub(limit);
     Ok(json!({"key": key, "messages": messages[skip..]}))
 }
@@ -215,12 +267,12 @@ fn preview(core: &Core, p: Params) -> Result<Value, ErrorShape> {
     let max = p.uint("maxChars", 20, 100_000)?.unwrap_or(240) as usize;
     let mut previews = Vec::new();
     for k in keys.iter().take(64) {
-        let (key, agent) = core.canonical_key(k, None);
+        let (key, _) = core.canonical_key(k, None);
         if core.row(&key)?.is_none() {
             previews.push(json!({"key": k, "status": "missing", "items": []}));
             continue;
         }
-        let (_, messages) = session_messages(core, &key, &agent)?;
+        let (_, messages) = session_messages(core, &key)?;
         let skip = messages.len().saturating_sub(limit);
         let items: Vec<Value> = messages[skip..]
             .iter()

@@ -1,13 +1,93 @@
-//! `models.list`, `agents.list` and `agent.identity.get`, answered from the config.
+//! `models.list`, `agents.list` and `agent.identity.get`, answered from the live config;
+//! `models.list` from the same model registry the agents' engines use (configured providers,
+//! pi's `models.json` and the built-in catalogue, with credentials from the config or the
+//! environment).
 
 use std::sync::Arc;
 
+use openclaw_core::config::{self as core_config, OpenClawConfig};
 use openclaw_core::protocol::{ErrorShape, details};
+use openclaw_core::provider::ModelRegistry;
+use serde::Serialize;
 use serde_json::{Value, json};
 
 use super::params::Params;
-use crate::roster::{Roster, configured_models};
+use crate::roster::Roster;
 use crate::state::Shared;
+
+/// One row of `models.list`.
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ModelRow {
+    id: String,
+    name: String,
+    provider: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    alias: Option<String>,
+    context_window: u64,
+    reasoning: bool,
+    input: Vec<String>,
+    /// Whether a request can be authenticated (a key in the config or the environment).
+    available: bool,
+}
+
+/// The registry the engines would build from the running config.
+fn registry(shared: &Shared) -> Result<ModelRegistry, ErrorShape> {
+    let (path, text) = shared
+        .config
+        .read()
+        .map(|c| {
+            let text = c
+                .source
+                .raw
+                .clone()
+                .unwrap_or_else(|| c.source.value.to_string());
+            (c.source.path.clone(), text)
+        })
+        .map_err(|_| ErrorShape::unavailable("config lock poisoned"))?;
+    let config = OpenClawConfig::parse(&path, &text)
+        .map_err(|e| ErrorShape::unavailable(format!("cannot read the model config: {e}")))?;
+    // pi's models.json is optional; an unreadable one is reported by the engines.
+    let pi = core_config::load_pi_models(&core_config::pi_models_path()).ok();
+    Ok(ModelRegistry::from_config(&config, pi.as_ref()))
+}
+
+/// The models a view lists: `default` the usable ones, `configured` / `provider-config` those
+/// of the providers in `models.providers`, `all` the whole catalogue.
+fn model_rows(shared: &Shared, view: &str) -> Result<Vec<ModelRow>, ErrorShape> {
+    let reg = registry(shared)?;
+    let configured: Vec<String> = shared
+        .config_value()
+        .pointer("/models/providers")
+        .and_then(Value::as_object)
+        .map(|m| m.keys().cloned().collect())
+        .unwrap_or_default();
+    let alias_of = |key: &str| {
+        reg.aliases()
+            .iter()
+            .find(|(_, target)| target.as_str() == key)
+            .map(|(alias, _)| alias.clone())
+    };
+    Ok(reg
+        .all_models()
+        .iter()
+        .filter(|m| match view {
+            "all" => true,
+            "configured" | "provider-config" => configured.contains(&m.provider),
+            _ => reg.has_credentials(&m.provider),
+        })
+        .map(|m| ModelRow {
+            alias: alias_of(&m.key()),
+            id: m.id.clone(),
+            name: m.name.clone(),
+            provider: m.provider.clone(),
+            context_window: m.context_window,
+            reasoning: m.reasoning,
+            input: m.input.clone(),
+            available: reg.has_credentials(&m.provider),
+        })
+        .collect())
+}
 
 pub(crate) fn models_list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&[
@@ -27,8 +107,10 @@ pub(crate) fn models_list(shared: &Arc<Shared>, p: Params) -> Result<Value, Erro
             "at root: preparedOnly and refresh cannot both be true",
         ));
     }
-    p.choice("view", &["default", "configured", "provider-config", "all"])?;
-    Ok(json!({"models": configured_models(&shared.config_value())}))
+    let view = p
+        .choice("view", &["default", "configured", "provider-config", "all"])?
+        .unwrap_or("default");
+    Ok(json!({"models": model_rows(shared, view)?}))
 }
 
 pub(crate) fn agents_list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {

@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 
 use super::params::Params;
 use crate::config::{ConfigSource, GatewayConfig, parse_json5, process_env};
-use crate::state::{LiveConfig, Shared};
+use crate::state::Shared;
 use openclaw_core::config::edit;
 
 /// What a redacted secret looks like.
@@ -86,41 +86,36 @@ fn hash_of(raw: &str) -> String {
     hex::encode(Sha256::digest(raw.as_bytes()))
 }
 
-/// The config file as it is on disk now (what `config.get` shows and writers are checked
-/// against). A file that cannot be read or parsed is an error naming it.
-fn on_disk(shared: &Shared) -> Result<ConfigSource, ErrorShape> {
-    let path = shared
+pub(crate) fn get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    p.closed(&[])?;
+    let live = shared
         .config
         .read()
         .map_err(|_| ErrorShape::unavailable("config lock poisoned"))?
-        .source
-        .path
         .clone();
-    crate::config::load(&path).map_err(|e| ErrorShape::unavailable(e.to_string()))
-}
-
-pub(crate) fn get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
-    let disk = LiveConfig {
-        source: on_disk(shared)?,
+    // The file as it is on disk now; one that cannot be read or parsed shows the running
+    // config, marked invalid with the file's error (its position), never as empty.
+    let (source, rejected) = match crate::config::load(&live.source.path) {
+        Ok(source) => (source, live.rejected),
+        Err(e) => (live.source, Some(e.to_string())),
     };
     let mut secrets = Vec::new();
-    let redacted = redact(disk.value(), &mut secrets);
-    let raw = disk.source.raw.as_deref().map(|r| redact_raw(r, &secrets));
+    let redacted = redact(&source.value, &mut secrets);
+    let raw = source.raw.as_deref().map(|r| redact_raw(r, &secrets));
     let mut out = json!({
-        "path": disk.source.path.display().to_string(),
-        "exists": disk.source.raw.is_some(),
+        "path": source.path.display().to_string(),
+        "exists": source.raw.is_some(),
         "raw": raw,
         "parsed": redacted.clone(),
         "config": redacted.clone(),
         "runtimeConfig": redacted,
-        "valid": true,
-        "issues": [],
+        "valid": rejected.is_none(),
+        "issues": rejected.iter().map(|m| json!({"path": "", "message": m})).collect::<Vec<_>>(),
         "warnings": [],
         "legacyIssues": [],
     });
-    if let Some(h) = disk.hash() {
-        out["hash"] = json!(h);
+    if let Some(raw) = &source.raw {
+        out["hash"] = json!(hash_of(raw));
     }
     Ok(out)
 }
@@ -157,21 +152,20 @@ fn write(
     }
     let path = disk.path.clone();
     let (text, value) = edit(&path, disk.raw.as_deref().unwrap_or(""), &disk.value)?;
-    GatewayConfig::from_value(&value, Some((&path, &text)), &process_env)
+    let gateway = GatewayConfig::from_value(&value, Some((&path, &text)), &process_env)
         .map_err(|e| ErrorShape::invalid_request(format!("invalid config: {e}")))?;
     write_atomic(&path, &text)
         .map_err(|e| ErrorShape::unavailable(format!("cannot write {}: {e}", path.display())))?;
     let hash = hash_of(&text);
-    live.source = ConfigSource {
+    let source = ConfigSource {
         path: path.clone(),
         raw: Some(text),
         value,
     };
-    shared.log.line(&format!("config written by {method}"));
+    let report = crate::reload::apply(shared, &mut live, source, gateway, method);
     let mut secrets = Vec::new();
-    Ok(
-        json!({"ok": true, "path": path.display().to_string(), "config": redact(live.value(), &mut secrets), "hash": hash}),
-    )
+    Ok(json!({"ok": true, "path": path.display().to_string(),
+        "config": redact(live.value(), &mut secrets), "hash": hash, "reload": report}))
 }
 
 fn write_atomic(path: &Path, text: &str) -> std::io::Result<()> {
@@ -298,6 +292,16 @@ pub(crate) fn schema(p: Params) -> Result<Value, ErrorShape> {
         "rateLimit": {"type": "object", "properties": {
             "maxAttempts": {"type": "integer", "minimum": 1}, "windowMs": {"type": "integer", "minimum": 0},
             "lockoutMs": {"type": "integer", "minimum": 0}, "exemptLoopback": {"type": "boolean"}}}}});
+    let names = json!({"type": "array", "items": {"type": "string"}});
+    let tools = json!({"type": "object", "properties": {"allow": names, "deny": names}});
+    let model = json!({"oneOf": [{"type": "string"}, {"type": "object", "properties": {
+        "primary": {"type": "string"}, "fallbacks": names}}]});
+    let agent = json!({"type": "object", "required": ["id"], "properties": {
+        "id": {"type": "string"}, "name": {"type": "string"}, "default": {"type": "boolean"},
+        "workspace": {"type": "string"}, "model": model, "tools": tools,
+        "identity": {"type": "object"}}});
+    let lane = json!({"type": "integer", "minimum": 1, "maximum": 100_000});
+    // The keys this gateway reads; the rest of OpenClaw's schema is accepted and kept as is.
     let schema = json!({
         "$schema": "http://json-schema.org/draft-07/schema#",
         "type": "object",
@@ -308,12 +312,33 @@ pub(crate) fn schema(p: Params) -> Result<Value, ErrorShape> {
                 "bind": {"enum": ["loopback", "lan", "auto", "custom"]},
                 "customBindHost": {"type": "string"},
                 "handshakeTimeoutMs": {"type": "integer", "minimum": 1},
-                "auth": auth}},
+                "auth": auth,
+                "reload": {"type": "object", "properties": {
+                    "mode": {"enum": ["off", "hot", "restart", "hybrid"]},
+                    "debounceMs": {"type": "integer", "minimum": 0, "maximum": 60_000}}},
+                "tools": tools,
+                "http": {"type": "object", "properties": {"endpoints": {"type": "object", "properties": {
+                    "chatCompletions": {"type": "object", "properties": {"enabled": {"type": "boolean"}}},
+                    "responses": {"type": "object", "properties": {"enabled": {"type": "boolean"}}}}}}}}},
             "agents": {"type": "object", "properties": {
-                "defaults": {"type": "object"},
-                "list": {"type": "array", "items": {"type": "object", "required": ["id"]}},
-                "entries": {"type": "object", "additionalProperties": {"type": "object"}}}},
-            "models": {"type": "object", "properties": {"providers": {"type": "object"}}},
+                "defaults": {"type": "object", "properties": {
+                    "model": model, "workspace": {"type": "string"},
+                    "skipBootstrap": {"type": "boolean"},
+                    "bootstrapMaxChars": {"type": "integer", "minimum": 0},
+                    "bootstrapTotalMaxChars": {"type": "integer", "minimum": 0},
+                    "maxConcurrent": lane,
+                    "subagents": {"type": "object", "properties": {"maxConcurrent": lane}},
+                    "models": {"type": "object", "additionalProperties": {"type": "object",
+                        "properties": {"alias": {"type": "string"}}}}}},
+                "list": {"type": "array", "items": agent},
+                "entries": {"type": "object", "additionalProperties": agent}}},
+            "tools": tools,
+            "models": {"type": "object", "properties": {
+                "mode": {"enum": ["merge", "replace"]},
+                "providers": {"type": "object", "additionalProperties": {"type": "object", "properties": {
+                    "baseUrl": {"type": "string"}, "api": {"type": "string"},
+                    "apiKey": {"type": "string"}, "models": {"type": "array", "items": {
+                        "type": "object", "required": ["id"]}}}}}}},
             "session": {"type": "object"},
         },
     });

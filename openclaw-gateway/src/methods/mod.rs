@@ -72,7 +72,7 @@ pub(crate) async fn call_core(
         "status" => system::status(shared, p()?),
         "system-presence" => system::presence(shared, p()?),
         "logs.tail" => system::logs_tail(shared, p()?),
-        "usage.status" => system::usage_status(p()?),
+        "usage.status" => system::usage_status(shared, p()?),
         "commands.list" => system::commands_list(p()?),
         "tools.catalog" => system::tools_catalog(shared, p()?),
         "models.list" => agents::models_list(shared, p()?),
@@ -90,14 +90,6 @@ pub(crate) async fn call_core(
             let on = m == "sessions.subscribe";
             shared.hub.set_subscribed(conn, on);
             Ok(json!({"subscribed": on}))
-        }
-        "question.list" => {
-            p()?.closed(&["sessionKey", "agentId", "status"])?;
-            Ok(json!({"questions": []}))
-        }
-        "plugin.approval.list" => {
-            p()?.closed(&[])?;
-            Ok(json!([]))
         }
         _ => Err(ErrorShape::unknown_method(m)),
     }

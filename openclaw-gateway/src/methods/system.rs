@@ -163,101 +163,128 @@ pub(crate) fn logs_tail(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorS
     Ok(out)
 }
 
-pub(crate) fn usage_status(p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
-    Ok(json!({"updatedAt": now_ms(), "providers": []}))
+/// One provider's usage in `usage.status`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ProviderUsage {
+    provider: String,
+    display_name: String,
+    /// Quota windows (provider-reported rate limits): none are fetched.
+    windows: [(); 0],
+    totals: crate::backend::UsageTotals,
+    models: Vec<crate::backend::ModelUsage>,
 }
 
-/// The built-in slash commands.
-const COMMANDS: &[(&str, &str, &str, bool)] = &[
-    ("help", "Show available commands.", "status", false),
-    ("commands", "List all slash commands.", "status", false),
-    ("status", "Show session and model status.", "status", false),
-    ("new", "Start a new session.", "session", true),
-    ("reset", "Reset the current session.", "session", true),
-    ("stop", "Stop the current run.", "session", false),
-    ("compact", "Compact the session context.", "session", true),
-    ("model", "Show or set the model.", "options", true),
-    ("think", "Set the thinking level.", "options", true),
-];
+/// Tokens and cost per provider (and model) from the transcripts.
+pub(crate) fn usage_status(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
+    p.closed(&[])?;
+    let mut providers: std::collections::BTreeMap<String, ProviderUsage> = Default::default();
+    for m in shared.backend.usage() {
+        let p = providers
+            .entry(m.provider.clone())
+            .or_insert_with(|| ProviderUsage {
+                provider: m.provider.clone(),
+                display_name: m.provider.clone(),
+                windows: [],
+                totals: Default::default(),
+                models: Vec::new(),
+            });
+        let t = &mut p.totals;
+        t.input += m.totals.input;
+        t.output += m.totals.output;
+        t.cache_read += m.totals.cache_read;
+        t.cache_write += m.totals.cache_write;
+        t.total_tokens += m.totals.total_tokens;
+        t.cost += m.totals.cost;
+        t.messages += m.totals.messages;
+        p.models.push(m);
+    }
+    let providers: Vec<ProviderUsage> = providers.into_values().collect();
+    Ok(json!({"updatedAt": now_ms(), "providers": providers}))
+}
 
+/// The slash commands `chat.send` carries out (only they are listed).
 pub(crate) fn commands_list(p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&["sessionKey", "agentId", "provider", "scope", "includeArgs"])?;
     p.str("sessionKey")?;
     p.str("agentId")?;
     p.str("provider")?;
     p.choice("scope", &["text", "native", "both"])?;
-    p.bool("includeArgs")?;
-    let commands: Vec<Value> = COMMANDS
+    let include_args = p.bool("includeArgs")?.unwrap_or(false);
+    let commands: Vec<Value> = crate::agent_host::commands::COMMANDS
         .iter()
-        .map(|(name, desc, cat, args)| {
-            json!({"name": name, "nativeName": name, "textAliases": [format!("/{name}")],
-                   "description": desc, "category": cat, "source": "native", "scope": "both",
-                   "acceptsArgs": args})
+        .map(|c| {
+            let mut row = json!({"name": c.name, "nativeName": c.name,
+                "textAliases": [format!("/{}", c.name)], "description": c.description,
+                "category": c.category, "source": "native", "scope": "both",
+                "acceptsArgs": c.arg.is_some()});
+            if let (true, Some((name, description))) = (include_args, c.arg) {
+                row["args"] =
+                    json!([{"name": name, "description": description, "required": false}]);
+            }
+            row
         })
         .collect();
     Ok(json!({"commands": commands}))
 }
 
-/// The core tools: (id, description, group, profiles).
-const TOOLS: &[(&str, &str, &str, &[&str])] = &[
-    (
-        "read",
-        "Read a file's contents.",
-        "fs",
-        &["minimal", "coding", "full"],
-    ),
-    (
-        "write",
-        "Create or overwrite a file.",
-        "fs",
-        &["coding", "full"],
-    ),
-    (
-        "edit",
-        "Replace exact text in a file.",
-        "fs",
-        &["coding", "full"],
-    ),
-    (
-        "ls",
-        "List a directory.",
-        "fs",
-        &["minimal", "coding", "full"],
-    ),
-    (
-        "find",
-        "Find files by glob pattern.",
-        "fs",
-        &["coding", "full"],
-    ),
-    ("grep", "Search file contents.", "fs", &["coding", "full"]),
-    (
-        "bash",
-        "Run a shell command.",
-        "runtime",
-        &["coding", "full"],
-    ),
-];
+/// The profiles a core tool is in by default, and its group.
+fn tool_meta(name: &str) -> (&'static str, &'static [&'static str]) {
+    match name {
+        "read" | "ls" => ("fs", &["minimal", "coding", "full"]),
+        "write" | "edit" | "find" | "grep" => ("fs", &["coding", "full"]),
+        "bash" => ("runtime", &["coding", "full"]),
+        _ => ("sessions", &["messaging", "full"]),
+    }
+}
 
+/// One tool of `tools.catalog`.
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CatalogTool {
+    id: String,
+    label: String,
+    description: String,
+    source: &'static str,
+    default_profiles: &'static [&'static str],
+}
+
+/// The tools the agents' engines are built from: openclaw-core's built-ins (names and
+/// descriptions from the tools themselves) and the gateway's `sessions_send`.
 pub(crate) fn tools_catalog(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
     let p = p.closed(&["agentId", "includePlugins"])?;
     p.bool("includePlugins")?;
     let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
     let agent_id = p.str("agentId")?.unwrap_or(roster.default_id()).to_owned();
-    let groups: Vec<Value> = [("fs", "Files"), ("runtime", "Runtime")]
+    let env = Arc::new(openclaw_core::tool::ToolEnv::new(shared.state_dir.clone()));
+    let mut tools: Vec<(String, String)> = openclaw_core::tool::all_tools(&env)
         .iter()
-        .map(|(gid, label)| {
-            let tools: Vec<Value> = TOOLS
-                .iter()
-                .filter(|t| t.2 == *gid)
-                .map(|(id, desc, _, profiles)| {
-                    json!({"id": id, "label": id, "description": desc, "source": "core", "defaultProfiles": profiles})
-                })
-                .collect();
-            json!({"id": gid, "label": label, "source": "core", "tools": tools})
-        })
+        .map(|t| (t.name().to_owned(), t.description().to_owned()))
         .collect();
+    let (name, description) = crate::agent_host::SESSIONS_SEND;
+    tools.push((name.to_owned(), description.to_owned()));
+    let groups: Vec<Value> = [
+        ("fs", "Files"),
+        ("runtime", "Runtime"),
+        ("sessions", "Sessions"),
+    ]
+    .iter()
+    .map(|(gid, label)| {
+        let tools: Vec<CatalogTool> = tools
+            .iter()
+            .filter(|(n, _)| tool_meta(n).0 == *gid)
+            .map(|(n, d)| CatalogTool {
+                id: n.clone(),
+                label: n.clone(),
+                // The first line: the catalogue shows a summary.
+                description: d.lines().next().unwrap_or_default().to_owned(),
+                source: "core",
+                default_profiles: tool_meta(n).1,
+            })
+            .collect();
+        json!({"id": gid, "label": label, "source": "core", "tools": tools})
+    })
+    .collect();
     Ok(json!({
         "agentId": agent_id,
         "profiles": [{"id": "minimal", "label": "Minimal"}, {"id": "coding", "label": "Coding"},

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod model;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -38,6 +39,8 @@ pub struct Setup {
     pub config: Value,
     pub limits: Limits,
     pub backend: Option<Arc<dyn GatewayBackend>>,
+    /// Serve the agent engine (`AgentHost`) over the same state dir as the config file.
+    pub engine: bool,
     pub loopback_is_local: bool,
 }
 
@@ -48,11 +51,12 @@ impl Default for Setup {
                 "gateway": {"auth": {"mode": "token", "token": TOKEN}},
                 "agents": {"list": [{"id": "main", "default": true}, {"id": "helper", "name": "Helper",
                            "identity": {"name": "Hal", "emoji": "🤖"}}]},
-                "models": {"providers": {"fake": {"baseUrl": "http://127.0.0.1:1/v1", "apiKey": "sk-secret-key",
+                "models": {"providers": {"fake": {"baseUrl": "http://127.0.0.1:1/v1", "apiKey": "sk-secret-key", "api": "openai-completions",
                            "models": [{"id": "fake-model", "name": "Fake Model", "contextWindow": 128000}]}}},
             }),
             limits: Limits::default(),
             backend: None,
+            engine: false,
             loopback_is_local: true,
         }
     }
@@ -75,6 +79,9 @@ pub async fn start(setup: Setup) -> TestGateway {
     opts.loopback_is_local = setup.loopback_is_local;
     if let Some(b) = setup.backend {
         opts.backend = b;
+    }
+    if setup.engine {
+        opts = openclaw_gateway::agent_host::with_engine(opts).expect("agent host");
     }
     let gateway = Gateway::start(opts).await.expect("gateway starts");
     let addr = gateway.local_addr();

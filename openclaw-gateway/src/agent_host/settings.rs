@@ -1,0 +1,150 @@
+//! The part of `openclaw.json` the agent host runs on — the agent roster, the workspace
+//! limits and the whole config value (models, providers, tool policy, HTTP endpoints) — as
+//! one immutable snapshot. A config reload swaps the snapshot and bumps a generation; an
+//! engine started under an older generation is restarted before its next run, so models,
+//! providers and tool policy change without restarting the gateway.
+
+use std::path::Path;
+
+use openclaw_core::engine::ToolSelection;
+use openclaw_core::tool::{ALL_TOOL_NAMES, DEFAULT_TOOL_NAMES};
+use serde_json::Value;
+
+use super::workspace;
+use crate::roster::{AgentEntry, Roster};
+
+/// One snapshot of the host's configuration.
+#[derive(Debug, Clone)]
+pub(crate) struct HostSettings {
+    pub config: Value,
+    pub roster: Roster,
+    pub per_file_chars: usize,
+    pub total_chars: usize,
+    pub skip_bootstrap: bool,
+}
+
+fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
+    v.and_then(Value::as_array).map(|a| {
+        a.iter()
+            .filter_map(Value::as_str)
+            .map(str::to_owned)
+            .collect()
+    })
+}
+
+impl HostSettings {
+    pub fn from_config(config: Value, state_dir: &Path) -> Self {
+        let roster = Roster::from_config(&config, state_dir);
+        let defaults = config.pointer("/agents/defaults");
+        let num = |k: &str, d: usize| {
+            defaults
+                .and_then(|d| d.get(k))
+                .and_then(Value::as_u64)
+                .map_or(d, |n| n as usize)
+        };
+        HostSettings {
+            per_file_chars: num("bootstrapMaxChars", workspace::DEFAULT_MAX_CHARS),
+            total_chars: num("bootstrapTotalMaxChars", workspace::DEFAULT_TOTAL_MAX_CHARS),
+            skip_bootstrap: defaults
+                .and_then(|d| d.get("skipBootstrap"))
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
+            roster,
+            config,
+        }
+    }
+
+    pub fn agent(&self, id: &str) -> Option<&AgentEntry> {
+        self.roster.get(id)
+    }
+
+    /// The agent's raw config entry (`agents.list[]` or `agents.entries.<id>`).
+    fn agent_entry(&self, id: &str) -> Option<&Value> {
+        let agents = self.config.get("agents")?;
+        agents
+            .get("list")
+            .and_then(Value::as_array)
+            .and_then(|l| {
+                l.iter()
+                    .find(|e| e.get("id").and_then(Value::as_str) == Some(id))
+            })
+            .or_else(|| agents.pointer(&format!("/entries/{id}")))
+    }
+
+    /// Whether the tool policy lets `agent_id` use `tool`: the global `tools.allow` /
+    /// `tools.deny`, then the agent's own (a deny always wins; an allow list keeps only what it
+    /// names). Without an allow list only pi's default built-ins (and the gateway's own tools)
+    /// are on.
+    pub fn allows(&self, agent_id: &str, tool: &str) -> bool {
+        let levels = [
+            self.config.get("tools"),
+            self.agent_entry(agent_id).and_then(|e| e.get("tools")),
+        ];
+        let mut allowed = None;
+        for level in levels.into_iter().flatten() {
+            if let Some(allow) = string_list(level.get("allow")) {
+                let listed = allow.iter().any(|a| a == tool || a == "*");
+                allowed = Some(allowed.unwrap_or(true) && listed);
+            }
+            if let Some(deny) = string_list(level.get("deny")) {
+                if deny.iter().any(|d| d == tool || d == "*") {
+                    return false;
+                }
+            }
+        }
+        allowed.unwrap_or_else(|| {
+            DEFAULT_TOOL_NAMES.contains(&tool) || !ALL_TOOL_NAMES.contains(&tool)
+        })
+    }
+
+    /// The built-in tools an agent's engine gets under the tool policy.
+    pub fn tools_for(&self, agent_id: &str) -> ToolSelection {
+        let no_policy = [
+            self.config.get("tools"),
+            self.agent_entry(agent_id).and_then(|e| e.get("tools")),
+        ]
+        .iter()
+        .all(Option::is_none);
+        if no_policy {
+            return ToolSelection::Default;
+        }
+        let tools: Vec<String> = ALL_TOOL_NAMES
+            .iter()
+            .filter(|t| self.allows(agent_id, t))
+            .map(|t| (*t).to_owned())
+            .collect();
+        if tools.is_empty() {
+            ToolSelection::None
+        } else {
+            ToolSelection::Only(tools)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn tool_policy_narrows_globally_then_per_agent() {
+        let dir = std::path::Path::new("/tmp");
+        let s = HostSettings::from_config(json!({}), dir);
+        assert_eq!(s.tools_for("main"), ToolSelection::Default);
+        let s = HostSettings::from_config(
+            json!({"tools": {"deny": ["bash", "process"]},
+                   "agents": {"list": [{"id": "main"}, {"id": "ro", "tools": {"allow": ["read", "bash"]}},
+                                       {"id": "none", "tools": {"deny": ["*"]}}]}}),
+            dir,
+        );
+        let only = |v: &[&str]| ToolSelection::Only(v.iter().map(|s| (*s).to_owned()).collect());
+        assert_eq!(s.tools_for("main"), only(&["read", "edit", "write"]));
+        assert_eq!(s.tools_for("ro"), only(&["read"]));
+        assert_eq!(s.tools_for("none"), ToolSelection::None);
+        assert!(s.allows("main", "sessions_send"));
+        assert!(!s.allows("none", "sessions_send"));
+        let s = HostSettings::from_config(json!({"tools": {"allow": ["read", "grep"]}}), dir);
+        assert_eq!(s.tools_for("main"), only(&["read", "grep"]));
+        assert!(!s.allows("main", "sessions_send"));
+    }
+}

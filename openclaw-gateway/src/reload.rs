@@ -1,0 +1,254 @@
+//! Live configuration, as OpenClaw's `gateway.reload`: a new `openclaw.json` — written by
+//! `config.set` / `config.patch`, by `openclaw config set` or by an editor — is validated,
+//! then made live without a restart for everything the gateway reads per run or per request
+//! (agents, models, providers, tool policy, HTTP endpoints, workspace limits). The settings
+//! fixed when the gateway started (port, bind, auth, handshake timeout, run lanes) are listed
+//! as needing a restart, in the method's answer and in the log. An edit that does not parse or
+//! validate is refused with its file position and the running config stays.
+//!
+//! The file is watched by polling its (modified time, size, inode) every [`POLL`] — one
+//! `stat` — and read once a change has been stable for `gateway.reload.debounceMs` (300 ms by
+//! default). `gateway.reload.mode: "off"` stops the watching (writes through the gateway's own
+//! methods still apply).
+
+use std::path::Path;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use openclaw_core::CancellationToken;
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::config::{ConfigError, ConfigSource, GatewayConfig, parse_json5, process_env};
+use crate::state::{LiveConfig, Shared};
+
+/// How often the config file's metadata is checked.
+pub const POLL: Duration = Duration::from_millis(250);
+/// OpenClaw's default `gateway.reload.debounceMs`.
+pub const DEFAULT_DEBOUNCE_MS: u64 = 300;
+
+/// What a reload did, as the writing method reports it (`reload` in its answer).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReloadReport {
+    /// The new config is the running one.
+    pub applied: bool,
+    /// Changed keys that only take effect after a restart.
+    pub restart_required: Vec<&'static str>,
+}
+
+/// The keys whose new values need a restart: those of the typed settings the gateway bound
+/// and started with.
+pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'static str> {
+    let mut keys = Vec::new();
+    if old.port != new.port {
+        keys.push("gateway.port");
+    }
+    if old.bind != new.bind {
+        keys.push("gateway.bind");
+    }
+    if old.auth != new.auth {
+        keys.push("gateway.auth");
+    }
+    if old.handshake_timeout_ms != new.handshake_timeout_ms {
+        keys.push("gateway.handshakeTimeoutMs");
+    }
+    if old.lanes.main != new.lanes.main {
+        keys.push("agents.defaults.maxConcurrent");
+    }
+    if old.lanes.subagent != new.lanes.subagent {
+        keys.push("agents.defaults.subagents.maxConcurrent");
+    }
+    keys
+}
+
+/// Parses and validates the text of the config file at `path`.
+pub fn validate(path: &Path, text: &str) -> Result<(Value, GatewayConfig), ConfigError> {
+    let value = parse_json5(path, text)?;
+    if !value.is_object() {
+        return Err(ConfigError::Invalid {
+            key: "(root)".into(),
+            message: "the config must be an object".into(),
+            file: path.display().to_string(),
+            line: Some(1),
+            column: Some(1),
+        });
+    }
+    let gateway = GatewayConfig::from_value(&value, Some((path, text)), &process_env)?;
+    Ok((value, gateway))
+}
+
+/// Makes an already validated config the running one (the caller holds the config lock):
+/// the backend rebuilds its roster and restarts engines before their next run.
+pub(crate) fn apply(
+    shared: &Shared,
+    live: &mut LiveConfig,
+    source: ConfigSource,
+    gateway: GatewayConfig,
+    origin: &str,
+) -> ReloadReport {
+    let restart = restart_required(&live.gateway, &gateway);
+    shared.backend.reload(&source.value);
+    live.source = source;
+    live.gateway = gateway;
+    live.rejected = None;
+    let mut line = format!("config reloaded ({origin})");
+    if !restart.is_empty() {
+        line.push_str(&format!(
+            "; restart required for {} (the running gateway keeps the old values)",
+            restart.join(", ")
+        ));
+    }
+    shared.log.line(&line);
+    tracing::info!("{line}");
+    ReloadReport {
+        applied: true,
+        restart_required: restart,
+    }
+}
+
+/// `gateway.reload.{mode, debounceMs}` of a config value.
+fn watch_settings(config: &Value) -> (bool, Duration) {
+    let reload = config.pointer("/gateway/reload");
+    let off = reload.and_then(|r| r.get("mode")).and_then(Value::as_str) == Some("off");
+    let debounce = reload
+        .and_then(|r| r.get("debounceMs"))
+        .and_then(Value::as_u64)
+        .unwrap_or(DEFAULT_DEBOUNCE_MS)
+        .min(60_000);
+    (!off, Duration::from_millis(debounce))
+}
+
+/// What identifies a version of the file on disk: (modified, size, inode).
+type Stamp = Option<(SystemTime, u64, u64)>;
+
+fn stamp(path: &Path) -> Stamp {
+    let m = std::fs::metadata(path).ok()?;
+    #[cfg(unix)]
+    let inode = std::os::unix::fs::MetadataExt::ino(&m);
+    #[cfg(not(unix))]
+    let inode = 0;
+    Some((m.modified().ok()?, m.len(), inode))
+}
+
+/// Watches the config file until `stop`, reloading it when it changes.
+pub(crate) fn spawn_watcher(
+    shared: Arc<Shared>,
+    stop: CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let path = match shared.config.read() {
+            Ok(c) => c.source.path.clone(),
+            Err(_) => return,
+        };
+        let mut seen = stamp(&path);
+        let mut interval = tokio::time::interval(POLL);
+        loop {
+            tokio::select! {
+                _ = stop.cancelled() => break,
+                _ = interval.tick() => {}
+            }
+            let (watch, debounce) = watch_settings(&shared.config_value());
+            let now = stamp(&path);
+            if !watch || now == seen || now.is_none() {
+                continue;
+            }
+            // Let the writer finish: wait until the file has been still for the debounce.
+            let mut settled = now;
+            loop {
+                tokio::select! {
+                    _ = stop.cancelled() => return,
+                    _ = tokio::time::sleep(debounce) => {}
+                }
+                let again = stamp(&path);
+                if again == settled {
+                    break;
+                }
+                settled = again;
+            }
+            seen = settled;
+            reload_file(&shared, &path);
+        }
+    })
+}
+
+/// Reads the file and applies it, unless it is what is already running (the gateway's own
+/// write) or it is invalid (logged with its position; the running config stays).
+fn reload_file(shared: &Shared, path: &Path) {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => {
+            shared.log.line(&format!(
+                "config reload skipped: cannot read {}: {e}",
+                path.display()
+            ));
+            return;
+        }
+    };
+    let Ok(mut live) = shared.config.write() else {
+        return;
+    };
+    if live.source.raw.as_deref() == Some(text.as_str()) {
+        return;
+    }
+    match validate(path, &text) {
+        Ok((value, gateway)) => {
+            let source = ConfigSource {
+                path: path.to_owned(),
+                raw: Some(text),
+                value,
+            };
+            apply(shared, &mut live, source, gateway, "file changed");
+        }
+        Err(e) => {
+            let line = format!("config reload rejected: {e}; keeping the running config");
+            shared.log.line(&line);
+            tracing::warn!("{line}");
+            live.rejected = Some(e.to_string());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn only_the_settings_fixed_at_start_need_a_restart() {
+        let p = Path::new("openclaw.json");
+        let gw = |v: Value| GatewayConfig::from_value(&v, Some((p, &v.to_string())), &|_| None);
+        let old = gw(json!({"gateway": {"port": 1000, "auth": {"mode": "token", "token": "a"}}}))
+            .unwrap();
+        let same = gw(
+            json!({"gateway": {"port": 1000, "auth": {"mode": "token", "token": "a"}},
+            "agents": {"list": [{"id": "x"}]}}),
+        )
+        .unwrap();
+        assert!(restart_required(&old, &same).is_empty());
+        let new = gw(json!({"gateway": {"port": 1001, "auth": {"mode": "token", "token": "b"}}}))
+            .unwrap();
+        assert_eq!(
+            restart_required(&old, &new),
+            vec!["gateway.port", "gateway.auth"]
+        );
+    }
+
+    #[test]
+    fn an_invalid_file_is_refused_with_its_position() {
+        let err = validate(Path::new("/x/openclaw.json"), "{\n  agents: {,\n}")
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("/x/openclaw.json:2:"), "{err}");
+        let err = validate(
+            Path::new("c.json"),
+            "{\n gateway: {\n  port: \"high\"\n }\n}",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("c.json:3:") && err.contains("gateway.port"),
+            "{err}"
+        );
+    }
+}
