@@ -6,9 +6,11 @@
 use std::path::Path;
 
 use openclaw_core::event::CompactionResult;
+use std::sync::Arc;
+
 use openclaw_core::protocol::ErrorShape;
 use openclaw_core::session::{SessionEntry, SessionManager};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use super::Core;
 use crate::methods::params::Params;
@@ -131,4 +133,37 @@ pub(crate) fn trim_transcript(file: &Path, max_lines: usize) -> Result<Option<Tr
         kept: messages.len() - first,
         removed,
     }))
+}
+
+/// `sessions.compact {maxLines}`: the transcript keeps its last `max` messages (the caller
+/// holds the key's run lock).
+pub(crate) fn compact_lines(
+    core: &Arc<Core>,
+    (key, agent): (&str, &str),
+    live: &super::live::Live,
+    entry: &Map<String, Value>,
+    max: usize,
+) -> Result<Value, ErrorShape> {
+    let Some(file) = entry.get("sessionFile").and_then(Value::as_str) else {
+        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
+    };
+    live.drop_engine();
+    match trim_transcript(Path::new(file), max).map_err(ErrorShape::unavailable)? {
+        None => Ok(json!({"ok": true, "key": key, "compacted": false,
+            "reason": format!("the transcript has at most {max} messages")})),
+        Some(t) => {
+            core.store(agent).update(key, true, |e| {
+                let n = e
+                    .get("compactionCount")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(0);
+                e.insert("compactionCount".into(), json!(n + 1));
+            });
+            core.session_changed(key, agent, "compact", None);
+            Ok(
+                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
+                "removed": t.removed}),
+            )
+        }
+    }
 }

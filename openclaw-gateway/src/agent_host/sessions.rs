@@ -15,7 +15,7 @@ use super::history::session_messages;
 use super::list_filter::ListFilter;
 use super::overrides::{RunOptions, attachments_param, check_model, thinking_param};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
-use super::session_ops::{check_lifecycle, trim_transcript};
+use super::session_ops::{check_lifecycle, compact_lines};
 use crate::backend::CallContext;
 use crate::methods::params::Params;
 use crate::state::now_ms;
@@ -640,37 +640,4 @@ fn start(
     let mut req = TurnRequest::from_call(ctx, run_id.to_owned(), message.to_owned(), timeout);
     req.options = options;
     spawn_run(core, live, req);
-}
-
-/// `sessions.compact {maxLines}`: the transcript keeps its last `max` messages (the caller
-/// holds the key's run lock).
-fn compact_lines(
-    core: &Arc<Core>,
-    (key, agent): (&str, &str),
-    live: &super::live::Live,
-    entry: &Map<String, Value>,
-    max: usize,
-) -> Result<Value, ErrorShape> {
-    let Some(file) = entry.get("sessionFile").and_then(Value::as_str) else {
-        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
-    };
-    live.drop_engine();
-    match trim_transcript(Path::new(file), max).map_err(ErrorShape::unavailable)? {
-        None => Ok(json!({"ok": true, "key": key, "compacted": false,
-            "reason": format!("the transcript has at most {max} messages")})),
-        Some(t) => {
-            core.store(agent).update(key, true, |e| {
-                let n = e
-                    .get("compactionCount")
-                    .and_then(Value::as_u64)
-                    .unwrap_or(0);
-                e.insert("compactionCount".into(), json!(n + 1));
-            });
-            core.session_changed(key, agent, "compact", None);
-            Ok(
-                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
-                "removed": t.removed}),
-            )
-        }
-    }
 }
