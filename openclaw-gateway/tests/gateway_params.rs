@@ -6,8 +6,11 @@
 
 mod common;
 
-use common::model::{bodies, chat, config_for, start_model};
+use std::time::Duration;
+
+use common::model::{bodies, chat, config_for, start_model, terminal_chat, text_reply};
 use common::{Client, Setup, TestGateway};
+use openclaw_core::testing::sse_server::{Reply, SseServer};
 use serde_json::{Value, json};
 
 const ADMIN: &[&str] = &["operator.read", "operator.write", "operator.admin"];
@@ -442,4 +445,73 @@ async fn agent_files_set_checks_expected_hash() {
         )
         .await;
     assert_eq!(got["file"]["content"], "v2");
+}
+
+/// `reply` streamed with `delay` between its chunks; `hold` keeps the stream open after them.
+fn slowed(reply: Reply, delay: Duration, hold: bool) -> Reply {
+    match reply {
+        Reply::Sse { chunks, .. } => Reply::Sse {
+            chunks: if hold { chunks[..1].to_vec() } else { chunks },
+            delay,
+            hold_open: hold,
+        },
+        other => other,
+    }
+}
+
+async fn until_requests(model: &SseServer, n: usize) {
+    for _ in 0..200 {
+        if model.request_count() >= n {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    panic!("the model never got request {n}");
+}
+
+#[tokio::test]
+async fn queue_modes_interrupt_steer_or_are_refused() {
+    let model = SseServer::start(vec![
+        slowed(text_reply("never"), Duration::from_millis(10), true),
+        text_reply("two"),
+        slowed(text_reply("three"), Duration::from_millis(400), false),
+        text_reply("pong"),
+    ])
+    .await
+    .unwrap();
+    let tg = gateway(config_for(&model)).await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    let send = |id: &str, msg: &str, mode: Option<&str>| {
+        let mut p = json!({"sessionKey": "main", "message": msg, "idempotencyKey": id});
+        if let Some(m) = mode {
+            p["queueMode"] = json!(m);
+        }
+        p
+    };
+    // interrupt: the hanging run is aborted and the new message runs.
+    assert_eq!(
+        c.ok("chat.send", send("q1", "first", None)).await["status"],
+        "started"
+    );
+    until_requests(&model, 1).await;
+    c.ok("chat.send", send("q2", "second", Some("interrupt")))
+        .await;
+    assert_eq!(terminal_chat(&mut c, "q1").await["state"], "aborted");
+    let end = terminal_chat(&mut c, "q2").await;
+    assert_eq!(end["message"]["content"][0]["text"], "two");
+    // steer: into the running turn, which then answers it.
+    c.ok("chat.send", send("q3", "third", None)).await;
+    until_requests(&model, 3).await;
+    let steered = c
+        .ok("chat.send", send("q4", "and also this", Some("steer")))
+        .await;
+    assert_eq!(steered, json!({"runId": "q3", "status": "steered"}));
+    let end = terminal_chat(&mut c, "q3").await;
+    assert_eq!(end["message"]["content"][0]["text"], "pong");
+    let sent = bodies(&model);
+    assert_eq!(sent.len(), 4);
+    assert!(sent[3]["messages"].to_string().contains("and also this"));
+    // Not supported: refused.
+    let err = c.err("chat.send", send("q5", "x", Some("collect"))).await;
+    assert!(err["message"].as_str().unwrap().contains("collect"));
 }

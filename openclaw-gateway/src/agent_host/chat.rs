@@ -149,6 +149,26 @@ pub(crate) async fn chat_send(
             )));
         }
     }
+    match p.choice("queueMode", &["steer", "followup", "collect", "interrupt"])? {
+        // Stop what runs on the session; this message runs next.
+        Some("interrupt") => {
+            abort_key(core, &key, None).await?;
+        }
+        // Into the running turn, when there is one.
+        Some("steer") => {
+            if let Some(steered) = steer_running(core, &key, &message, &options)? {
+                return Ok(steered);
+            }
+        }
+        Some("collect") => {
+            return Err(ErrorShape::invalid_request(
+                "queueMode \"collect\" is not supported by this gateway; use followup (the \
+                 message runs after the current run) or steer",
+            ));
+        }
+        // `followup` (and no mode): after the runs already on the session.
+        _ => {}
+    }
     let dedupe = format!("chat:{idem}");
     match super::lock(&core.runs).claim(&dedupe) {
         Some(Cached::InFlight) => return Ok(json!({"runId": idem, "status": "in_flight"})),
@@ -173,6 +193,31 @@ pub(crate) async fn chat_send(
         }
     });
     Ok(ack)
+}
+
+/// Hands `message` to the run in progress on `key` (delivered after its current tool batch);
+/// `None` when nothing runs there.
+fn steer_running(
+    core: &Core,
+    key: &str,
+    message: &str,
+    options: &RunOptions,
+) -> Result<Option<Value>, ErrorShape> {
+    let Some(live) = core.live_if_any(key) else {
+        return Ok(None);
+    };
+    let (Some(run_id), Some(engine)) = (live.current_run_id(), live.engine()) else {
+        return Ok(None);
+    };
+    let input = openclaw_core::engine::PromptInput {
+        text: message.to_owned(),
+        images: options.images.clone(),
+        ..Default::default()
+    };
+    engine
+        .steer(input)
+        .map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    Ok(Some(json!({"runId": run_id, "status": "steered"})))
 }
 
 /// The id of the session's leaf entry: from its live engine, else from its transcript.

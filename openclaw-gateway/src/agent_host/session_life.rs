@@ -13,10 +13,9 @@ use serde_json::{Value, json};
 
 use super::Core;
 use super::chat::{abort_key, resolve_key};
-use super::live::Live;
 use super::overrides::{RunOptions, attachments_param, check_model, thinking_param};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
-use super::session_ops::{check_lifecycle, trim_transcript};
+use super::session_ops::{check_lifecycle, compact_lines};
 use super::sessions::need_key;
 use super::store::unavailable;
 use crate::backend::CallContext;
@@ -442,33 +441,4 @@ fn start(
     let mut req = TurnRequest::from_call(ctx, run_id.to_owned(), message.to_owned(), timeout);
     req.options = options;
     spawn_run(core, live, req);
-}
-
-/// `sessions.compact {maxLines}`: the transcript keeps its last `max` messages (the caller
-/// holds the key's run lock).
-fn compact_lines(
-    core: &Arc<Core>,
-    (key, agent): (&str, &str),
-    live: &Live,
-    row: &SessionRow,
-    max: usize,
-) -> Result<Value, ErrorShape> {
-    let Some(file) = core.transcript_of(row).filter(|f| f.exists()) else {
-        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
-    };
-    live.drop_engine();
-    match trim_transcript(&file, max).map_err(ErrorShape::unavailable)? {
-        None => Ok(json!({"ok": true, "key": key, "compacted": false,
-            "reason": format!("the transcript has at most {max} messages")})),
-        Some(t) => {
-            core.update_row(key, |r| {
-                r.meta.compaction_count = Some(r.meta.compaction_count.unwrap_or(0) + 1);
-            })?;
-            core.session_changed(key, agent, "compact", None);
-            Ok(
-                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
-                "removed": t.removed}),
-            )
-        }
-    }
 }

@@ -5,9 +5,13 @@
 
 use std::path::Path;
 
+use std::sync::Arc;
+
 use openclaw_core::event::CompactionResult;
 use openclaw_core::protocol::ErrorShape;
 use openclaw_core::session::{SessionEntry, SessionManager};
+use openclaw_state::SessionRow;
+use serde_json::{Value, json};
 
 use super::Core;
 use crate::methods::params::Params;
@@ -107,4 +111,33 @@ pub(crate) fn trim_transcript(file: &Path, max_lines: usize) -> Result<Option<Tr
         kept: messages.len() - first,
         removed,
     }))
+}
+
+/// `sessions.compact {maxLines}`: the transcript keeps its last `max` messages (the caller
+/// holds the key's run lock).
+pub(crate) fn compact_lines(
+    core: &Arc<Core>,
+    (key, agent): (&str, &str),
+    live: &super::live::Live,
+    row: &SessionRow,
+    max: usize,
+) -> Result<Value, ErrorShape> {
+    let Some(file) = core.transcript_of(row).filter(|f| f.exists()) else {
+        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
+    };
+    live.drop_engine();
+    match trim_transcript(&file, max).map_err(ErrorShape::unavailable)? {
+        None => Ok(json!({"ok": true, "key": key, "compacted": false,
+            "reason": format!("the transcript has at most {max} messages")})),
+        Some(t) => {
+            core.update_row(key, |r| {
+                r.meta.compaction_count = Some(r.meta.compaction_count.unwrap_or(0) + 1);
+            })?;
+            core.session_changed(key, agent, "compact", None);
+            Ok(
+                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
+                "removed": t.removed}),
+            )
+        }
+    }
 }
