@@ -176,20 +176,7 @@ fn put(conn: &Connection, row: &SessionRow) -> StateResult<()> {
            started_at = excluded.started_at, updated_at = excluded.updated_at,
            label = excluded.label, spawned_by = excluded.spawned_by, meta = excluded.meta"
     );
-    conn.execute(
-        &sql,
-        params![
-            row.key,
-            row.agent_id,
-            row.session_id,
-            row.transcript,
-            row.session_started_at.map(|n| n as i64),
-            row.updated_at as i64,
-            row.label,
-            row.spawned_by,
-            meta_json(row)?,
-        ],
-    )?;
+    execute_row(conn, &sql, row)?;
     Ok(())
 }
 
@@ -198,8 +185,13 @@ pub(crate) fn insert_new(conn: &Connection, row: &SessionRow) -> StateResult<boo
     let sql = format!(
         "INSERT OR IGNORE INTO sessions ({COLUMNS}) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
     );
-    let n = conn.execute(
-        &sql,
+    Ok(execute_row(conn, &sql, row)? == 1)
+}
+
+/// Runs `sql` with `row`'s columns bound as `?1`…`?9`, in [`COLUMNS`] order; the rows changed.
+fn execute_row(conn: &Connection, sql: &str, row: &SessionRow) -> StateResult<usize> {
+    Ok(conn.execute(
+        sql,
         params![
             row.key,
             row.agent_id,
@@ -211,8 +203,7 @@ pub(crate) fn insert_new(conn: &Connection, row: &SessionRow) -> StateResult<boo
             row.spawned_by,
             meta_json(row)?,
         ],
-    )?;
-    Ok(n == 1)
+    )?)
 }
 
 /// `?n, ?m, …` for `values`, pushed onto `args`.
