@@ -109,27 +109,26 @@ pub fn find(cfg: &OpenClawConfig, what: &str) -> CliResult<Found> {
     if !what.starts_with("agent:") {
         keys.extend(agents.iter().map(|a| format!("agent:{a}:{what}")));
     }
+    // An index row whose transcript is on disk.
+    let found = |row: openclaw_state::SessionRow| {
+        state.transcript_path(&row).map(|path| Found {
+            agent: Some(row.agent_id.clone()),
+            key: Some(row.key.clone()),
+            path,
+            session_id: row.session_id.clone(),
+        })
+    };
     for key in &keys {
-        if let Some(row) = state.session(key).map_err(state_err)? {
-            if let Some(path) = state.transcript_path(&row) {
-                return Ok(Found {
-                    agent: Some(row.agent_id.clone()),
-                    key: Some(row.key.clone()),
-                    path,
-                    session_id: row.session_id.clone(),
-                });
-            }
+        if let Some(f) = state.session(key).map_err(state_err)?.and_then(found) {
+            return Ok(f);
         }
     }
-    if let Some(row) = state.session_by_id(what).map_err(state_err)? {
-        if let Some(path) = state.transcript_path(&row) {
-            return Ok(Found {
-                agent: Some(row.agent_id.clone()),
-                key: Some(row.key.clone()),
-                path,
-                session_id: row.session_id.clone(),
-            });
-        }
+    if let Some(f) = state
+        .session_by_id(what)
+        .map_err(state_err)?
+        .and_then(found)
+    {
+        return Ok(f);
     }
     let mut hits = Vec::new();
     let mut all: Vec<(Option<String>, SessionSummary)> = Vec::new();
