@@ -173,14 +173,14 @@ fn json_error_text(text: &str, e: &serde_json::Error) -> String {
         return "Unexpected end of JSON input".into();
     }
     let position = byte_position(text, e.line(), e.column());
-    let chars_before = text[..position.min(text.len())].chars().count();
+    let chars_before = text[..position].chars().count();
     let msg = e.to_string();
     let what = if msg.starts_with("key must be a string") {
         "Expected property name or '}'".to_string()
     } else if msg.starts_with("trailing characters") {
         "Unexpected non-whitespace character after JSON".to_string()
     } else {
-        let token = text[position.min(text.len())..]
+        let token = text[position..]
             .chars()
             .next()
             .map(|c| c.to_string())
@@ -197,15 +197,22 @@ fn json_error_text(text: &str, e: &serde_json::Error) -> String {
     )
 }
 
+/// The byte offset of serde_json's (line, byte column), moved back to the start of the
+/// character it falls in (the column counts bytes, so it can point inside a multi-byte one).
 fn byte_position(text: &str, line: usize, column: usize) -> usize {
     let mut offset = 0;
+    let mut position = text.len();
     for (i, l) in text.split('\n').enumerate() {
         if i + 1 == line {
-            return offset + column.saturating_sub(1).min(l.len());
+            position = offset + column.saturating_sub(1).min(l.len());
+            break;
         }
         offset += l.len() + 1;
     }
-    text.len()
+    while !text.is_char_boundary(position) {
+        position -= 1;
+    }
+    position
 }
 
 fn preview(text: &str) -> String {
@@ -225,6 +232,16 @@ mod tests {
             Incoming::Reject(r) => serde_json::to_string(&r).unwrap(),
             Incoming::Command(c) => panic!("parsed as a command: {c:?}"),
         }
+    }
+
+    /// Found by the `rpc_lines` fuzz target: the error column pointed inside a two-byte
+    /// character and slicing there panicked.
+    #[test]
+    fn error_inside_a_multibyte_character_is_reported_not_panicked() {
+        // `\u00` then a two-byte character: the bad escape's column is its second byte.
+        let text = reject("{\"a\\u00\u{214}\"}");
+        assert!(text.contains("Failed to parse command"), "{text}");
+        assert!(text.contains("(line 1 column"), "{text}");
     }
 
     #[test]
