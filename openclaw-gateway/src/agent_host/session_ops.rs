@@ -14,7 +14,6 @@ use openclaw_state::SessionRow;
 use serde_json::{Value, json};
 
 use super::Core;
-use crate::methods::params::Params;
 
 /// Refuses a call whose `field` (`expectedSessionId`, `expectedExistingSessionId`) is not the
 /// session's current id (the session was reset or replaced since the caller looked).
@@ -37,19 +36,28 @@ pub(crate) fn check_session_id(
     )))
 }
 
+/// The lifecycle guards a `sessions.patch` / `reset` / `delete` call carries.
+#[derive(Debug, Default)]
+pub(crate) struct Guards<'a> {
+    pub session_id: Option<&'a str>,
+    pub lifecycle_revision: bool,
+    pub updated_at: Option<u64>,
+    pub archived_only: bool,
+}
+
 /// The lifecycle guards of `sessions.patch` / `reset` / `delete`: `expectedSessionId`,
 /// `expectedSessionUpdatedAt` and `archivedOnly`; `expectedLifecycleRevision` is refused (this
 /// gateway keeps no lifecycle revisions, so it cannot check one).
-pub(crate) fn check_lifecycle(core: &Core, p: &Params, key: &str) -> Result<(), ErrorShape> {
-    check_session_id(core, key, p.str("expectedSessionId")?, "expectedSessionId")?;
-    if p.get("expectedLifecycleRevision").is_some() {
+pub(crate) fn check_lifecycle(core: &Core, g: &Guards<'_>, key: &str) -> Result<(), ErrorShape> {
+    check_session_id(core, key, g.session_id, "expectedSessionId")?;
+    if g.lifecycle_revision {
         return Err(ErrorShape::invalid_request(
             "expectedLifecycleRevision is not supported by this gateway (no lifecycle revisions); \
              use expectedSessionId or expectedSessionUpdatedAt",
         ));
     }
     let row = core.row(key)?;
-    if let Some(at) = p.uint("expectedSessionUpdatedAt", 0, u64::MAX)? {
+    if let Some(at) = g.updated_at {
         let current = row.as_ref().map(|r| r.updated_at);
         if current != Some(at) {
             return Err(ErrorShape::invalid_request(format!(
@@ -58,7 +66,7 @@ pub(crate) fn check_lifecycle(core: &Core, p: &Params, key: &str) -> Result<(), 
             )));
         }
     }
-    if p.bool("archivedOnly")? == Some(true) {
+    if g.archived_only {
         let archived = row.as_ref().and_then(|r| r.meta.archived) == Some(true);
         if !archived {
             return Err(ErrorShape::invalid_request(format!(
