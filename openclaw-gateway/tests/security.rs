@@ -73,7 +73,7 @@ async fn the_token_goes_into_an_existing_json5_config_keeping_its_comments() {
     ] {
         assert!(now.contains(kept), "{kept} lost: {now}");
     }
-    let doc: Value = json5::from_str(&now).unwrap();
+    let doc: Value = openclaw_core::config::json5_from_str(&now).unwrap();
     assert_eq!(doc["gateway"]["port"], 18789);
     assert_eq!(doc["agents"]["list"][0]["id"], "main");
     let token = doc["gateway"]["auth"]["token"].as_str().unwrap();
@@ -98,7 +98,7 @@ async fn a_config_it_cannot_edit_exactly_is_left_alone_and_the_token_goes_to_a_f
     );
     #[cfg(unix)]
     assert_eq!(mode(&file), 0o600);
-    let doc: Value = json5::from_str(text).unwrap();
+    let doc: Value = openclaw_core::config::json5_from_str(text).unwrap();
     let token = local_credentials(&doc, state).token.unwrap();
     assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
     let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
