@@ -308,3 +308,25 @@ async fn gateway_methods_check_their_params_too() {
         "invalid logs.tail params: at /limit: must be >= 1"
     );
 }
+
+#[tokio::test]
+async fn sessions_subscribe_checks_list_params_and_answers_the_list_with_them() {
+    let model = start_model().await;
+    let tg = gateway(config_for(&model)).await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    chat(&mut c, "main", "hi", json!({})).await;
+    // The TUI's call: no list.
+    let plain = c.ok("sessions.subscribe", json!({})).await;
+    assert_eq!(plain, json!({"subscribed": true}));
+    let with = c.ok("sessions.subscribe", json!({"limit": 5})).await;
+    assert_eq!(with["subscribed"], true);
+    assert_eq!(
+        with["list"]["sessions"][0]["key"], "agent:main:main",
+        "{with}"
+    );
+    let e = c.err("sessions.subscribe", json!({"bogus": 1})).await;
+    assert_eq!(
+        e["message"],
+        "invalid sessions.subscribe params: at root: unexpected property 'bogus'"
+    );
+}

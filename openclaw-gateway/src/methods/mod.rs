@@ -17,6 +17,8 @@ use super::backend::CallContext;
 use super::hub::Connection;
 use super::state::Shared;
 use openclaw_core::protocol::params::parse;
+use openclaw_core::protocol::sessions::ListParams;
+use openclaw_core::protocol::system::NoParams;
 
 /// Checks the caller's role and scopes for `method`.
 pub(crate) fn authorize(conn: &Connection, method: &str) -> Result<(), ErrorShape> {
@@ -85,11 +87,43 @@ pub(crate) async fn call_core(
         "device.pair.approve" => pairing::resolve(shared, parse(m, p)?, true),
         "device.pair.reject" => pairing::resolve(shared, parse(m, p)?, false),
         "device.pair.remove" => pairing::remove(shared, parse(m, p)?),
-        "sessions.subscribe" | "sessions.unsubscribe" => {
-            let on = m == "sessions.subscribe";
-            shared.hub.set_subscribed(conn, on);
-            Ok(json!({"subscribed": on}))
+        "sessions.subscribe" => subscribe(shared, conn, &req.id, p).await,
+        "sessions.unsubscribe" => {
+            parse::<NoParams>(m, p)?;
+            shared.hub.set_subscribed(conn, false);
+            Ok(json!({"subscribed": false}))
         }
         _ => Err(ErrorShape::unknown_method(m)),
     }
+}
+
+/// `sessions.subscribe`: `sessions.changed` events from now on. v4 params are `sessions.list`'s
+/// (checked the same way); with any, the answer carries that list as `list`.
+async fn subscribe(
+    shared: &Arc<Shared>,
+    conn: &Arc<Connection>,
+    request_id: &str,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    parse::<ListParams>("sessions.subscribe", params.clone())?;
+    let asked = params
+        .as_ref()
+        .and_then(Value::as_object)
+        .is_some_and(|o| !o.is_empty());
+    let list = if asked {
+        let ctx = CallContext {
+            conn: conn.clone(),
+            request_id: request_id.to_owned(),
+            hub: shared.hub.clone(),
+            first_sent: Arc::new(tokio::sync::Notify::new()),
+        };
+        Some(shared.backend.call("sessions.list", params, ctx).await?)
+    } else {
+        None
+    };
+    shared.hub.set_subscribed(conn, true);
+    Ok(match list {
+        Some(list) => json!({"subscribed": true, "list": list}),
+        None => json!({"subscribed": true}),
+    })
 }
