@@ -90,7 +90,9 @@ fn model_rows(shared: &Shared, view: &str) -> Result<Vec<ModelRow>, ErrorShape> 
 }
 
 /// `models.list`. `refresh` and `preparedOnly` change nothing beyond their conflict check:
-/// the list is built fresh from the config and the environment on every call.
+/// the list is built fresh from the config and the environment on every call; nor does
+/// `includeProviderCapabilities`: every row always carries what this gateway knows of a model's
+/// capabilities (`reasoning`, `input`, `available`).
 pub(crate) fn models_list(shared: &Arc<Shared>, p: ModelsListParams) -> Result<Value, ErrorShape> {
     if let Some(id) = &p.agent_id {
         let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
@@ -100,11 +102,6 @@ pub(crate) fn models_list(shared: &Arc<Shared>, p: ModelsListParams) -> Result<V
                 &**id
             )));
         }
-    }
-    if p.include_provider_capabilities == Some(true) {
-        return Err(ErrorShape::invalid_request(
-            "includeProviderCapabilities is not supported by this gateway",
-        ));
     }
     let prepared = p.prepared_only.unwrap_or(false);
     let refresh = p.refresh.unwrap_or(false);
