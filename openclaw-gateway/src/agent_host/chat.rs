@@ -21,7 +21,7 @@ use crate::state::now_ms;
 use openclaw_core::protocol::chat::{
     AgentParams, ChatAbortParams, ChatSendParams, InjectParams, QueueMode, SendParams, WaitParams,
 };
-use openclaw_core::protocol::params::{invalid, parse};
+use openclaw_core::protocol::params::{invalid, parse, result};
 
 /// Resolves a session key and checks its agent exists.
 pub(crate) fn resolve_key(
@@ -187,6 +187,15 @@ fn current_leaf(core: &Core, key: &str) -> Result<Option<String>, ErrorShape> {
     Ok(manager.leaf_id().map(str::to_owned))
 }
 
+/// The answer of `chat.abort`, `sessions.abort` and `/stop`.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Aborted {
+    pub ok: bool,
+    pub aborted: bool,
+    pub run_ids: Vec<String>,
+}
+
 /// Aborts the runs (running or queued) on `key`, or just `run_id`.
 pub(crate) async fn abort_key(
     core: &Arc<Core>,
@@ -224,7 +233,11 @@ pub(crate) async fn abort_key(
             }
         }
     }
-    Ok(json!({"ok": true, "aborted": !ids.is_empty(), "runIds": ids}))
+    result(Aborted {
+        ok: true,
+        aborted: !ids.is_empty(),
+        run_ids: ids,
+    })
 }
 
 /// `chat.abort` (`preserveSideRuns` changes nothing: this gateway starts no side runs).

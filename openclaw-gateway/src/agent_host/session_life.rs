@@ -14,13 +14,13 @@ use openclaw_core::protocol::sessions::{
 };
 use openclaw_state::SessionRow;
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Core;
-use super::chat::{abort_key, resolve_key};
+use super::chat::{Aborted, abort_key, resolve_key};
 use super::overrides::{RunOptions, attachments_of, check_model};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
-use super::session_ops::{Guards, check_lifecycle, compact_lines};
+use super::session_ops::{Compacted, Guards, check_lifecycle, compact_lines};
 use super::store::unavailable;
 use crate::backend::CallContext;
 use crate::state::now_ms;
@@ -411,9 +411,15 @@ pub(crate) async fn compact(core: &Arc<Core>, p: CompactParams) -> Result<Value,
                 row.meta.compaction_count = Some(n + 1);
             })?;
             core.session_changed(&key, &agent, "compact", None);
-            Ok(json!({"ok": true, "key": key, "compacted": true, "result": r}))
+            result(Compacted {
+                ok: true,
+                key: &key,
+                compacted: true,
+                result: Some(r),
+                ..Compacted::default()
+            })
         }
-        Err(e) => Ok(json!({"ok": true, "key": key, "compacted": false, "reason": e.to_string()})),
+        Err(e) => result(Compacted::not(&key, e.to_string())),
     }
 }
 
@@ -506,7 +512,11 @@ pub(crate) async fn abort(core: &Arc<Core>, p: AbortParams) -> Result<Value, Err
         let running = core.live_if_any(&key).and_then(|l| l.current_run_id());
         return match running {
             Some(id) => abort_key(core, &key, Some(&id)).await,
-            None => Ok(json!({"ok": true, "aborted": false, "runIds": []})),
+            None => result(Aborted {
+                ok: true,
+                aborted: false,
+                run_ids: Vec::new(),
+            }),
         };
     }
     abort_key(core, &key, run_id).await

@@ -9,9 +9,11 @@ use std::sync::Arc;
 
 use openclaw_core::event::CompactionResult;
 use openclaw_core::protocol::ErrorShape;
+use openclaw_core::protocol::params::result;
 use openclaw_core::session::{SessionEntry, SessionManager};
 use openclaw_state::SessionRow;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Core;
 
@@ -83,6 +85,37 @@ pub(crate) struct Trimmed {
     pub removed: usize,
 }
 
+/// `sessions.compact`'s answer.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Compacted<'a> {
+    pub ok: bool,
+    pub key: &'a str,
+    pub compacted: bool,
+    /// The summary compaction's result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<CompactionResult>,
+    /// Why nothing was compacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `maxLines`: the messages kept and removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<usize>,
+}
+
+impl<'a> Compacted<'a> {
+    /// Nothing compacted, for `reason`.
+    pub fn not(key: &'a str, reason: String) -> Self {
+        Compacted {
+            ok: true,
+            key,
+            reason: Some(reason),
+            ..Compacted::default()
+        }
+    }
+}
+
 /// Keeps the last `max_lines` messages of the transcript's current branch (starting at a user
 /// message, so the kept part opens a turn) behind a compaction entry. `None` when there is
 /// nothing to remove.
@@ -131,21 +164,27 @@ pub(crate) fn compact_lines(
     max: usize,
 ) -> Result<Value, ErrorShape> {
     let Some(file) = core.transcript_of(row).filter(|f| f.exists()) else {
-        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
+        return result(Compacted::not(key, "no transcript".into()));
     };
     live.drop_engine();
     match trim_transcript(&file, max).map_err(ErrorShape::unavailable)? {
-        None => Ok(json!({"ok": true, "key": key, "compacted": false,
-            "reason": format!("the transcript has at most {max} messages")})),
+        None => result(Compacted::not(
+            key,
+            format!("the transcript has at most {max} messages"),
+        )),
         Some(t) => {
             core.update_row(key, |r| {
                 r.meta.compaction_count = Some(r.meta.compaction_count.unwrap_or(0) + 1);
             })?;
             core.session_changed(key, agent, "compact", None);
-            Ok(
-                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
-                "removed": t.removed}),
-            )
+            result(Compacted {
+                ok: true,
+                key,
+                compacted: true,
+                kept: Some(t.kept),
+                removed: Some(t.removed),
+                ..Compacted::default()
+            })
         }
     }
 }
