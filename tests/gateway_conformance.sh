@@ -5,15 +5,17 @@
 #
 # Env: OPENCLAW_SHARED_DIR (default ../shared beside the repo), CONFORMANCE_DIR (default $OPENCLAW_SHARED_DIR/conformance/gateway), PYTHON (needs websockets>=13
 # and jsonschema>=4.18), GW_PORT (default: a free port), OPENCLAW_BIN (default: builds
-# target/debug/openclaw). Exit status is run.py's; 0 with a SKIP line when prerequisites are missing.
+# target/debug/openclaw). Exit status is run.py's; 0 with a SKIP line when prerequisites are missing (1 under CI=true).
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 shared="${OPENCLAW_SHARED_DIR:-$root/../shared}"
 conf="${CONFORMANCE_DIR:-$shared/conformance/gateway}"
 py="${PYTHON:-python3}"
-if [ ! -f "$conf/run.py" ]; then echo "SKIP: no conformance suite at $conf"; exit 0; fi
+# Under CI a missing prerequisite is a failure, never a silent skip.
+skip() { echo "SKIP: $1"; if [ "${CI:-}" = "true" ]; then exit 1; fi; exit 0; }
+if [ ! -f "$conf/run.py" ]; then skip "no conformance suite at $conf"; fi
 if ! "$py" -c 'import websockets, jsonschema' 2>/dev/null; then
-  echo "SKIP: $py lacks websockets/jsonschema (pip install -r $conf/requirements.txt)"; exit 0
+  skip "$py lacks websockets/jsonschema (pip install -r $conf/requirements.txt)"
 fi
 bin="${OPENCLAW_BIN:-}"
 if [ -z "$bin" ]; then

@@ -79,29 +79,40 @@ pub fn config_path(env: &dyn Fn(&str) -> Option<String>) -> PathBuf {
     }
 }
 
-/// Parses JSON5 text, reporting syntax errors with their line and column.
-pub fn parse_json5(path: &Path, text: &str) -> Result<Value, ConfigError> {
-    openclaw_core::config::json5_from_str(text).map_err(|e| {
-        let json5::Error::Message { msg, location } = e;
-        ConfigError::Syntax {
-            path: path.to_owned(),
-            line: location.as_ref().map(|l| l.line),
-            column: location.as_ref().map(|l| l.column),
-            // pest renders a source excerpt; keep only its one-line explanation.
-            message: msg
-                .lines()
-                .rev()
-                .find_map(|l| l.trim().strip_prefix("= ").map(str::to_owned))
-                .unwrap_or(msg),
+/// Config files are parsed by `openclaw_core::config::parse_json5`, the one JSON5 parser; its
+/// errors convert into this crate's.
+impl From<openclaw_core::config::ConfigError> for ConfigError {
+    fn from(e: openclaw_core::config::ConfigError) -> Self {
+        use openclaw_core::config::ConfigError as Core;
+        match e {
+            Core::Read { path, source } => ConfigError::Read { path, source },
+            Core::Syntax {
+                path,
+                line,
+                column,
+                message,
+            } => ConfigError::Syntax {
+                path,
+                line: Some(line).filter(|l| *l > 0),
+                column: Some(column).filter(|c| *c > 0),
+                message,
+            },
+            Core::Invalid { path, key, message } => ConfigError::Invalid {
+                key,
+                message,
+                file: path.display().to_string(),
+                line: None,
+                column: None,
+            },
         }
-    })
+    }
 }
 
 /// Reads and parses the config file; a missing file is an empty config.
 pub fn load(path: &Path) -> Result<ConfigSource, ConfigError> {
     match std::fs::read_to_string(path) {
         Ok(raw) => {
-            let value = parse_json5(path, &raw)?;
+            let value = openclaw_core::config::parse_json5(path, &raw)?;
             if !value.is_object() {
                 return Err(ConfigError::Invalid {
                     key: "(root)".into(),
@@ -232,6 +243,8 @@ pub struct GatewayConfig {
     /// How many runs execute at once (`agents.defaults.maxConcurrent` and
     /// `agents.defaults.subagents.maxConcurrent`).
     pub lanes: RunLanes,
+    /// `gateway.reload.mode` and `gateway.reload.debounceMs`.
+    pub reload: crate::reload::ReloadSettings,
 }
 
 /// The global run lanes' sizes: how many runs execute at once across all sessions. As in
@@ -303,6 +316,7 @@ impl Default for GatewayConfig {
             handshake_timeout_ms: 15_000,
             allowed_origins: Vec::new(),
             lanes: RunLanes::default(),
+            reload: crate::reload::ReloadSettings::default(),
         }
     }
 }
@@ -330,32 +344,7 @@ impl GatewayConfig {
         if let Some(port) = r.uint(gw.get("port"), "gateway.port", u64::from(u16::MAX))? {
             cfg.port = port as u16;
         }
-        cfg.bind = match r.string(gw.get("bind"), "gateway.bind")?.as_deref() {
-            None | Some("loopback") | Some("auto") => BindMode::Loopback,
-            Some("lan") => BindMode::Lan,
-            Some("custom") => {
-                let host = r.string(gw.get("customBindHost"), "gateway.customBindHost")?;
-                let ip = host.as_deref().and_then(|h| h.parse::<IpAddr>().ok());
-                BindMode::Custom(ip.ok_or_else(|| {
-                    r.invalid(
-                        "gateway.customBindHost",
-                        "bind \"custom\" needs an IP address in gateway.customBindHost",
-                    )
-                })?)
-            }
-            Some("tailnet") => {
-                return Err(r.invalid(
-                    "gateway.bind",
-                    "\"tailnet\" is not supported; use loopback, lan or custom",
-                ));
-            }
-            Some(other) => {
-                return Err(r.invalid(
-                    "gateway.bind",
-                    format!("unknown bind mode {other:?} (expected loopback, lan, auto or custom)"),
-                ));
-            }
-        };
+        cfg.bind = bind_mode(&r, gw)?;
         if let Some(ms) = r.uint(
             gw.get("handshakeTimeoutMs"),
             "gateway.handshakeTimeoutMs",
@@ -364,6 +353,7 @@ impl GatewayConfig {
             cfg.handshake_timeout_ms = ms.max(1);
         }
         cfg.allowed_origins = allowed_origins(&r, gw)?;
+        cfg.reload = crate::reload::ReloadSettings::from_value(&r, gw)?;
         let auth = r.object(gw.get("auth"), "gateway.auth")?;
         let get = |k: &str| auth.and_then(|a| a.get(k));
         cfg.auth.token = r
@@ -374,36 +364,7 @@ impl GatewayConfig {
             .filter(|s| !s.is_empty());
         let mode = r.string(get("mode"), "gateway.auth.mode")?;
         if let Some(rl) = r.object(get("rateLimit"), "gateway.auth.rateLimit")? {
-            let d = RateLimitConfig::default();
-            cfg.auth.rate_limit = RateLimitConfig {
-                max_attempts: r
-                    .uint(
-                        rl.get("maxAttempts"),
-                        "gateway.auth.rateLimit.maxAttempts",
-                        u64::from(u32::MAX),
-                    )?
-                    .map_or(d.max_attempts, |v| v as u32),
-                window_ms: r
-                    .uint(
-                        rl.get("windowMs"),
-                        "gateway.auth.rateLimit.windowMs",
-                        u64::MAX,
-                    )?
-                    .unwrap_or(d.window_ms),
-                lockout_ms: r
-                    .uint(
-                        rl.get("lockoutMs"),
-                        "gateway.auth.rateLimit.lockoutMs",
-                        u64::MAX,
-                    )?
-                    .unwrap_or(d.lockout_ms),
-                exempt_loopback: r
-                    .boolean(
-                        rl.get("exemptLoopback"),
-                        "gateway.auth.rateLimit.exemptLoopback",
-                    )?
-                    .unwrap_or(d.exempt_loopback),
-            };
+            cfg.auth.rate_limit = rate_limit(&r, rl)?;
         }
         cfg.apply_env(&r, env)?;
         cfg.auth.mode = match mode.as_deref() {
@@ -476,6 +437,70 @@ pub fn process_env(key: &str) -> Option<String> {
     std::env::var(key).ok()
 }
 
+/// `gateway.auth.rateLimit`.
+fn rate_limit(r: &Reader<'_>, rl: &Map<String, Value>) -> Result<RateLimitConfig, ConfigError> {
+    let d = RateLimitConfig::default();
+    Ok(RateLimitConfig {
+        max_attempts: r
+            .uint(
+                rl.get("maxAttempts"),
+                "gateway.auth.rateLimit.maxAttempts",
+                u64::from(u32::MAX),
+            )?
+            .map_or(d.max_attempts, |v| v as u32),
+        window_ms: r
+            .uint(
+                rl.get("windowMs"),
+                "gateway.auth.rateLimit.windowMs",
+                u64::MAX,
+            )?
+            .unwrap_or(d.window_ms),
+        lockout_ms: r
+            .uint(
+                rl.get("lockoutMs"),
+                "gateway.auth.rateLimit.lockoutMs",
+                u64::MAX,
+            )?
+            .unwrap_or(d.lockout_ms),
+        exempt_loopback: r
+            .boolean(
+                rl.get("exemptLoopback"),
+                "gateway.auth.rateLimit.exemptLoopback",
+            )?
+            .unwrap_or(d.exempt_loopback),
+    })
+}
+
+/// `gateway.bind` (and `gateway.customBindHost`).
+fn bind_mode(r: &Reader<'_>, gw: &Map<String, Value>) -> Result<BindMode, ConfigError> {
+    Ok(match r.string(gw.get("bind"), "gateway.bind")?.as_deref() {
+        None | Some("loopback") | Some("auto") => BindMode::Loopback,
+        Some("lan") => BindMode::Lan,
+        Some("custom") => {
+            let host = r.string(gw.get("customBindHost"), "gateway.customBindHost")?;
+            let ip = host.as_deref().and_then(|h| h.parse::<IpAddr>().ok());
+            BindMode::Custom(ip.ok_or_else(|| {
+                r.invalid(
+                    "gateway.customBindHost",
+                    "bind \"custom\" needs an IP address in gateway.customBindHost",
+                )
+            })?)
+        }
+        Some("tailnet") => {
+            return Err(r.invalid(
+                "gateway.bind",
+                "\"tailnet\" is not supported; use loopback, lan or custom",
+            ));
+        }
+        Some(other) => {
+            return Err(r.invalid(
+                "gateway.bind",
+                format!("unknown bind mode {other:?} (expected loopback, lan, auto or custom)"),
+            ));
+        }
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -521,23 +546,34 @@ mod tests {
     fn invalid_values_name_the_key_and_position() {
         let text = "{\n  // comment\n  gateway: {\n    port: \"abc\",\n  },\n}\n";
         let path = Path::new("/tmp/openclaw.json");
-        let v = parse_json5(path, text).unwrap();
+        let v = openclaw_core::config::parse_json5(path, text).unwrap();
         let err = GatewayConfig::from_value(&v, Some((path, text)), &no_env).unwrap_err();
         assert_eq!(
             err.to_string(),
             "/tmp/openclaw.json:4:5: invalid value for `gateway.port`: expected an integer between 0 and 65535"
         );
-        let err = parse_json5(path, "{ gateway: { port: 1,, } }").unwrap_err();
+        let err =
+            openclaw_core::config::parse_json5(path, "{ gateway: { port: 1,, } }").unwrap_err();
         assert!(
             err.to_string().starts_with("/tmp/openclaw.json:1:"),
             "{err}"
         );
         let text = "{\n  agents: {\n    defaults: { maxConcurrent: 0 },\n  },\n}\n";
-        let v = parse_json5(path, text).unwrap();
+        let v = openclaw_core::config::parse_json5(path, text).unwrap();
         let err = GatewayConfig::from_value(&v, Some((path, text)), &no_env).unwrap_err();
         assert_eq!(
             err.to_string(),
             "/tmp/openclaw.json:3:17: invalid value for `agents.defaults.maxConcurrent`: expected an integer between 1 and 100000"
+        );
+        let text = "{\n  gateway: {\n    reload: { mode: \"sometimes\" },\n  },\n}\n";
+        let v = openclaw_core::config::parse_json5(path, text).unwrap();
+        let err = GatewayConfig::from_value(&v, Some((path, text)), &no_env).unwrap_err();
+        assert!(
+            err.to_string().starts_with("/tmp/openclaw.json:3:")
+                && err
+                    .to_string()
+                    .contains("unknown reload mode \"sometimes\""),
+            "{err}"
         );
         let bad_mode = json!({"gateway":{"auth":{"mode":"token"}}});
         let err = GatewayConfig::from_value(&bad_mode, None, &no_env).unwrap_err();

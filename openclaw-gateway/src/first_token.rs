@@ -206,12 +206,12 @@ mod tests {
     fn edits_only_when_no_secret_or_mode_is_set() {
         let auth = json!({"mode": "token", "token": "t"});
         let raw = "{ gateway: { auth: { mode: 'none' } } }";
-        let v: Value = json5::from_str(raw).unwrap();
+        let v: Value = openclaw_core::config::json5_from_str(raw).unwrap();
         assert!(edited_config(raw, &v, auth.clone()).is_none());
         let raw = "{ gateway: { port: 1 } }";
-        let v: Value = json5::from_str(raw).unwrap();
+        let v: Value = openclaw_core::config::json5_from_str(raw).unwrap();
         let out = edited_config(raw, &v, auth).unwrap();
-        let back: Value = json5::from_str(&out).unwrap();
+        let back: Value = openclaw_core::config::json5_from_str(&out).unwrap();
         assert_eq!(back["gateway"]["auth"]["token"], "t");
         assert_eq!(back["gateway"]["port"], 1);
     }

@@ -282,7 +282,7 @@ pub(crate) fn insert_members(
         }
         obj.insert(k.clone(), v.clone());
     }
-    let reparsed: Value = json5::from_str(&out).ok()?;
+    let reparsed: Value = openclaw_core::config::json5_from_str(&out).ok()?;
     (reparsed == expected).then_some(out)
 }
 
@@ -298,7 +298,7 @@ mod tests {
     #[test]
     fn inserts_into_nested_objects_keeping_comments_and_layout() {
         let text = "// my config\n{\n  /* gateway */\n  gateway: {\n    port: 18789, // fixed\n    auth: { rateLimit: { maxAttempts: 3 } },\n  },\n  'agents': { list: [ { id: \"main\" } ] },\n}\n";
-        let v: Value = json5::from_str(text).unwrap();
+        let v: Value = openclaw_core::config::json5_from_str(text).unwrap();
         let out = insert_members(
             text,
             &v,
@@ -311,7 +311,7 @@ mod tests {
                 && out.contains("/* gateway */")
                 && out.contains("// fixed")
         );
-        let back: Value = json5::from_str(&out).unwrap();
+        let back: Value = openclaw_core::config::json5_from_str(&out).unwrap();
         assert_eq!(back["gateway"]["auth"]["token"], "abc");
         assert_eq!(back["gateway"]["auth"]["rateLimit"]["maxAttempts"], 3);
         assert_eq!(
@@ -332,10 +332,10 @@ mod tests {
     fn refuses_what_it_cannot_do_exactly() {
         // A duplicate key: JSON5 keeps the last one, and that is the one edited.
         let text = "{ gateway: { port: 1 }, gateway: { port: 2 } }";
-        let v: Value = json5::from_str(text).unwrap();
+        let v: Value = openclaw_core::config::json5_from_str(text).unwrap();
         let out = insert_members(text, &v, &["gateway"], &members(json!({"auth": 1}))).unwrap();
         assert_eq!(
-            json5::from_str::<Value>(&out).unwrap()["gateway"]["auth"],
+            openclaw_core::config::json5_from_str(&out).unwrap()["gateway"]["auth"],
             1
         );
         assert!(
@@ -355,10 +355,10 @@ mod tests {
         );
         // Strings holding braces and comment markers do not confuse the scanner.
         let text = "{ s: \"{ // }\", t: '/* x', gateway: {} }";
-        let v: Value = json5::from_str(text).unwrap();
+        let v: Value = openclaw_core::config::json5_from_str(text).unwrap();
         let out = insert_members(text, &v, &["gateway"], &members(json!({"k": true}))).unwrap();
         assert_eq!(
-            json5::from_str::<Value>(&out).unwrap()["gateway"]["k"],
+            openclaw_core::config::json5_from_str(&out).unwrap()["gateway"]["k"],
             true
         );
     }

@@ -52,6 +52,7 @@ pub use config::{
     RunLanes,
 };
 pub use first_token::{LocalCredentials, TokenHome, local_credentials};
+pub use reload::{ReloadMode, ReloadSettings};
 pub use state::{DEFAULT_MAX_PREAUTH_CONNECTIONS, Limits};
 
 use auth::Authenticator;
@@ -218,6 +219,26 @@ pub(crate) fn broadcast_presence(shared: &Arc<Shared>) {
     });
 }
 
+/// The gateway's own presence entry.
+fn self_presence(addr: SocketAddr, version: &str) -> PresenceEntry {
+    PresenceEntry {
+        host: host_name(),
+        ip: Some(addr.ip().to_string()),
+        version: Some(version.to_owned()),
+        platform: Some(std::env::consts::OS.to_owned()),
+        device_family: None,
+        mode: Some("gateway".into()),
+        reason: Some("self".into()),
+        device_id: None,
+        roles: None,
+        scopes: None,
+        instance_id: Some(uuid::Uuid::new_v4().to_string()),
+        text: None,
+        ts: now_ms(),
+        extra: Map::new(),
+    }
+}
+
 impl Gateway {
     /// Binds and starts serving; returns once the port accepts connections.
     pub async fn start(mut opts: GatewayOptions) -> Result<Gateway, GatewayError> {
@@ -250,22 +271,7 @@ impl Gateway {
         if opts.config.auth.mode == AuthMode::None {
             log.line("WARNING: gateway.auth.mode is \"none\": any local process or web page can control this gateway");
         }
-        let self_presence = PresenceEntry {
-            host: host_name(),
-            ip: Some(addr.ip().to_string()),
-            version: Some(opts.version.clone()),
-            platform: Some(std::env::consts::OS.to_owned()),
-            device_family: None,
-            mode: Some("gateway".into()),
-            reason: Some("self".into()),
-            device_id: None,
-            roles: None,
-            scopes: None,
-            instance_id: Some(uuid::Uuid::new_v4().to_string()),
-            text: None,
-            ts: now_ms(),
-            extra: Map::new(),
-        };
+        let self_presence = self_presence(addr, &opts.version);
         let shared = Arc::new(Shared {
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: Arc::new(tokio::sync::Semaphore::new(
@@ -291,6 +297,7 @@ impl Gateway {
             version: opts.version,
             self_presence,
             draining: AtomicBool::new(false),
+            restart: CancellationToken::new(),
             presence_pending: AtomicBool::new(false),
             log,
             loopback_is_local: opts.loopback_is_local,
@@ -344,13 +351,24 @@ impl Gateway {
     /// Graceful stop: refuse new connects, let the backend abort its runs, send `shutdown`,
     /// close every socket with 1012 and release the port. Takes well under a second.
     pub async fn shutdown(self, reason: &str) {
+        self.stop_serving(reason, None).await;
+    }
+
+    /// Resolves when the gateway asks to be restarted with its config file
+    /// (`gateway.reload.mode: "restart"`).
+    pub async fn restart_requested(&self) {
+        self.shared.restart.cancelled().await;
+    }
+
+    /// Graceful stop; `restart_expected_ms` tells clients a new gateway follows.
+    async fn stop_serving(self, reason: &str, restart_expected_ms: Option<u64>) {
         let shared = &self.shared;
         shared.draining.store(true, Ordering::Release);
         shared.log.line(&format!("gateway stopping: {reason}"));
         let _ = tokio::time::timeout(Duration::from_millis(300), shared.backend.shutdown()).await;
         let payload = serde_json::to_value(ShutdownEvent {
             reason: reason.to_owned(),
-            restart_expected_ms: None,
+            restart_expected_ms,
         })
         .ok();
         shared.hub.broadcast("shutdown", payload, None);
@@ -374,6 +392,9 @@ impl Gateway {
             .is_err()
         {
             server.abort();
+            // Wait for the cancelled task to drop the listener, so the port is free at once
+            // (a restart binds it again).
+            let _ = server.await;
         }
     }
 }
@@ -435,8 +456,19 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Runs the gateway until ctrl-c or SIGTERM, then stops it gracefully.
-pub async fn run(opts: GatewayOptions) -> Result<(), GatewayError> {
+/// Why [`run`] returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stopped {
+    /// Ctrl-C or SIGTERM: the process should exit.
+    Signal,
+    /// The config changed under `gateway.reload.mode: "restart"`: the caller starts the gateway
+    /// again with options read afresh (same process, so the same pid; the port is the new
+    /// config's).
+    Restart,
+}
+
+/// Runs the gateway until ctrl-c or SIGTERM (or a restart request), then stops it gracefully.
+pub async fn run(opts: GatewayOptions) -> Result<Stopped, GatewayError> {
     let none = opts.config.auth.mode == AuthMode::None;
     let gateway = Gateway::start(opts).await?;
     tracing::info!("gateway listening on ws://{}", gateway.local_addr());
@@ -475,7 +507,17 @@ pub async fn run(opts: GatewayOptions) -> Result<(), GatewayError> {
         "openclaw gateway listening on ws://{} (http on the same port); Ctrl+C to stop",
         gateway.local_addr()
     );
-    shutdown_signal().await;
-    gateway.shutdown("gateway stopping").await;
-    Ok(())
+    tokio::select! {
+        _ = shutdown_signal() => {
+            gateway.shutdown("gateway stopping").await;
+            Ok(Stopped::Signal)
+        }
+        _ = gateway.restart_requested() => {
+            gateway.stop_serving("config changed; restarting", Some(RESTART_EXPECTED_MS)).await;
+            Ok(Stopped::Restart)
+        }
+    }
 }
+
+/// How long clients are told a restart takes (`shutdown.restartExpectedMs`).
+pub const RESTART_EXPECTED_MS: u64 = 2_000;

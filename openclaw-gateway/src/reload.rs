@@ -8,8 +8,12 @@
 //!
 //! The file is watched by polling its (modified time, size, inode) every [`POLL`] — one
 //! `stat` — and read once a change has been stable for `gateway.reload.debounceMs` (300 ms by
-//! default). `gateway.reload.mode: "off"` stops the watching (writes through the gateway's own
-//! methods still apply).
+//! default). `gateway.reload.mode` (of the running config) decides what a change does: `hot` and
+//! `hybrid` make it live as above; `restart` restarts the gateway in place with the new file
+//! ([`Shared::request_restart`]: the serving loop stops gracefully and starts again in the same
+//! process); `off` neither watches the file nor makes writes through `config.set` /
+//! `config.patch` live (they take effect at the next start). A mode that is none of these is
+//! refused when the config is loaded.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -19,13 +23,79 @@ use openclaw_core::CancellationToken;
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::config::{ConfigError, ConfigSource, GatewayConfig, parse_json5, process_env};
+use crate::config::{ConfigError, ConfigSource, GatewayConfig, process_env};
+use crate::config_reader::Reader;
 use crate::state::{LiveConfig, Shared};
 
 /// How often the config file's metadata is checked.
 pub const POLL: Duration = Duration::from_millis(250);
 /// OpenClaw's default `gateway.reload.debounceMs`.
 pub const DEFAULT_DEBOUNCE_MS: u64 = 300;
+
+/// What the gateway does when its config file changes (`gateway.reload.mode`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum ReloadMode {
+    /// The file is not watched and writes through `config.set` / `config.patch` are not made
+    /// live: a change takes effect at the next start.
+    Off,
+    /// Hot-reloadable keys are made live; keys that need a restart are reported.
+    Hot,
+    /// As `Hot` here (OpenClaw's default): the keys that need a restart are reported.
+    #[default]
+    Hybrid,
+    /// Every change restarts the gateway in place (same process, new config).
+    Restart,
+}
+
+/// `gateway.reload`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReloadSettings {
+    pub mode: ReloadMode,
+    pub debounce_ms: u64,
+}
+
+impl Default for ReloadSettings {
+    fn default() -> Self {
+        ReloadSettings {
+            mode: ReloadMode::default(),
+            debounce_ms: DEFAULT_DEBOUNCE_MS,
+        }
+    }
+}
+
+impl ReloadSettings {
+    pub(crate) fn from_value(
+        r: &Reader<'_>,
+        gw: &serde_json::Map<String, Value>,
+    ) -> Result<Self, ConfigError> {
+        let Some(reload) = r.object(gw.get("reload"), "gateway.reload")? else {
+            return Ok(ReloadSettings::default());
+        };
+        let mode = match r
+            .string(reload.get("mode"), "gateway.reload.mode")?
+            .as_deref()
+        {
+            None | Some("hybrid") => ReloadMode::Hybrid,
+            Some("off") => ReloadMode::Off,
+            Some("hot") => ReloadMode::Hot,
+            Some("restart") => ReloadMode::Restart,
+            Some(other) => {
+                return Err(r.invalid(
+                    "gateway.reload.mode",
+                    format!("unknown reload mode {other:?} (expected off, hot, hybrid or restart)"),
+                ));
+            }
+        };
+        let debounce_ms = r
+            .uint(
+                reload.get("debounceMs"),
+                "gateway.reload.debounceMs",
+                60_000,
+            )?
+            .unwrap_or(DEFAULT_DEBOUNCE_MS);
+        Ok(ReloadSettings { mode, debounce_ms })
+    }
+}
 
 /// What a reload did, as the writing method reports it (`reload` in its answer).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -35,6 +105,9 @@ pub struct ReloadReport {
     pub applied: bool,
     /// Changed keys that only take effect after a restart.
     pub restart_required: Vec<&'static str>,
+    /// The gateway restarts with the new config (`gateway.reload.mode: "restart"`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub restarting: bool,
 }
 
 /// The keys whose new values need a restart: those of the typed settings the gateway bound
@@ -64,7 +137,7 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
 
 /// Parses and validates the text of the config file at `path`.
 pub fn validate(path: &Path, text: &str) -> Result<(Value, GatewayConfig), ConfigError> {
-    let value = parse_json5(path, text)?;
+    let value = openclaw_core::config::parse_json5(path, text)?;
     if !value.is_object() {
         return Err(ConfigError::Invalid {
             key: "(root)".into(),
@@ -88,6 +161,28 @@ pub(crate) fn apply(
     origin: &str,
 ) -> ReloadReport {
     let restart = restart_required(&live.gateway, &gateway);
+    let mode = live.gateway.reload.mode;
+    if matches!(mode, ReloadMode::Off | ReloadMode::Restart) {
+        let restarting = mode == ReloadMode::Restart;
+        let line = if restarting {
+            format!("config changed ({origin}); gateway.reload.mode is \"restart\": restarting")
+        } else {
+            format!(
+                "config written ({origin}); gateway.reload.mode is \"off\": the running \
+                 gateway keeps its config until the next start"
+            )
+        };
+        shared.log.line(&line);
+        tracing::info!("{line}");
+        if restarting {
+            shared.request_restart();
+        }
+        return ReloadReport {
+            applied: false,
+            restart_required: restart,
+            restarting,
+        };
+    }
     shared.backend.reload(&source.value);
     live.source = source;
     live.gateway = gateway;
@@ -104,19 +199,21 @@ pub(crate) fn apply(
     ReloadReport {
         applied: true,
         restart_required: restart,
+        restarting: false,
     }
 }
 
-/// `gateway.reload.{mode, debounceMs}` of a config value.
-fn watch_settings(config: &Value) -> (bool, Duration) {
-    let reload = config.pointer("/gateway/reload");
-    let off = reload.and_then(|r| r.get("mode")).and_then(Value::as_str) == Some("off");
-    let debounce = reload
-        .and_then(|r| r.get("debounceMs"))
-        .and_then(Value::as_u64)
-        .unwrap_or(DEFAULT_DEBOUNCE_MS)
-        .min(60_000);
-    (!off, Duration::from_millis(debounce))
+/// Whether the running config watches its file, and its debounce.
+fn watch_settings(shared: &Shared) -> (bool, Duration) {
+    let reload = shared
+        .config
+        .read()
+        .map(|c| c.gateway.reload)
+        .unwrap_or_default();
+    (
+        reload.mode != ReloadMode::Off,
+        Duration::from_millis(reload.debounce_ms),
+    )
 }
 
 /// What identifies a version of the file on disk: (modified, size, inode).
@@ -148,7 +245,7 @@ pub(crate) fn spawn_watcher(
                 _ = stop.cancelled() => break,
                 _ = interval.tick() => {}
             }
-            let (watch, debounce) = watch_settings(&shared.config_value());
+            let (watch, debounce) = watch_settings(&shared);
             let now = stamp(&path);
             if !watch || now == seen || now.is_none() {
                 continue;

@@ -117,6 +117,9 @@ pub(crate) struct Shared {
     pub version: String,
     pub self_presence: PresenceEntry,
     pub draining: AtomicBool,
+    /// Cancelled when the gateway should restart with its config file (`gateway.reload.mode:
+    /// "restart"`).
+    pub restart: openclaw_core::CancellationToken,
     /// A coalesced `presence` broadcast is scheduled.
     pub presence_pending: AtomicBool,
     pub log: GatewayLog,
@@ -128,6 +131,16 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// Asks the serving loop to restart the gateway with its config file, a moment from now
+    /// (so the answer of the method that wrote the file goes out first).
+    pub fn request_restart(&self) {
+        let token = self.restart.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            token.cancel();
+        });
+    }
+
     pub fn uptime_ms(&self) -> u64 {
         self.started.elapsed().as_millis() as u64
     }

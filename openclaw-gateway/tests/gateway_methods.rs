@@ -336,7 +336,7 @@ async fn config_patch_checks_the_file_on_disk_and_keeps_its_comments() {
         "{after}"
     );
     assert!(after.contains(TOKEN), "secrets stay: {after}");
-    let v: Value = json5::from_str(&after).unwrap();
+    let v: Value = openclaw_core::config::json5_from_str(&after).unwrap();
     assert_eq!(v["session"]["x"], 1);
 }
 

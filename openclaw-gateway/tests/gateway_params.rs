@@ -176,11 +176,11 @@ async fn sessions_patch_applies_to_the_next_run_and_history_reports_the_real_lev
     assert_eq!(err["message"], "model not allowed or unknown: fake/nope");
     c.ok(
         "sessions.patch",
-        json!({"key": "agent:main:main", "verboseLevel": "on"}),
+        json!({"key": "agent:main:main", "verboseLevel": "off"}),
     )
     .await;
     let h = c.ok("chat.history", json!({"sessionKey": "main"})).await;
-    assert_eq!(h["verboseLevel"], "on");
+    assert_eq!(h["verboseLevel"], "off");
     // And the patch is kept for later runs.
     chat(&mut c, "main", "three", json!({})).await;
     assert_eq!(bodies(&model)[2]["model"], "m2");

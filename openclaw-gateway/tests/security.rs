@@ -1,103 +1,17 @@
 //! Secure by default, tried as a new user and as a hostile client would: a real gateway on a
 //! loopback port, real sockets, real files. No secret configured means a token is made and
 //! required; foreign browser origins, rebound host names and cross-site "simple" requests are
-//! refused; HTTP file tools stay in the workspace; an unauthenticated socket cannot make the
-//! gateway buffer a large frame, and only so many may wait at once.
+//! refused; HTTP file tools stay in the workspace. (Before authentication: `security_preauth.rs`.)
 
 mod common;
 
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::PathBuf;
 
-use common::{Client, TOKEN, connect_params};
-use openclaw_gateway::agent_host::AgentHost;
-use openclaw_gateway::{Gateway, GatewayOptions, Limits, TokenHome, config, local_credentials};
+use common::secure::{connect, http, mode, start_on, token_config, write_config, ws_with};
+use common::{TOKEN, connect_params};
+use openclaw_gateway::{Limits, TokenHome, local_credentials};
 use serde_json::{Value, json};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-
-/// A gateway over the config file at `state/openclaw.json` as it is on disk (or absent).
-async fn start_on(state: &Path, limits: Limits, engine: bool) -> Gateway {
-    let path = state.join("openclaw.json");
-    let source = config::load(&path).expect("config loads");
-    let mut opts =
-        GatewayOptions::from_source(source, state.to_owned(), &|_| None).expect("options");
-    opts.config.port = 0;
-    opts.limits = limits;
-    if engine {
-        opts.backend = std::sync::Arc::new(
-            AgentHost::new(opts.source.value.clone(), state.to_owned()).expect("agent host"),
-        );
-    }
-    Gateway::start(opts).await.expect("gateway starts")
-}
-
-fn write_config(state: &Path, text: &str) {
-    std::fs::create_dir_all(state).unwrap();
-    std::fs::write(state.join("openclaw.json"), text).unwrap();
-}
-
-fn token_config(extra_gateway: Value) -> String {
-    let mut gw = json!({"auth": {"mode": "token", "token": TOKEN}, "handshakeTimeoutMs": 60_000});
-    if let (Some(g), Value::Object(extra)) = (gw.as_object_mut(), extra_gateway) {
-        g.extend(extra);
-    }
-    json!({"gateway": gw, "agents": {"list": [{"id": "main", "default": true}]}}).to_string()
-}
-
-#[cfg(unix)]
-fn mode(p: &Path) -> u32 {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::metadata(p).unwrap().permissions().mode() & 0o777
-}
-
-/// Opens a WebSocket with extra request headers; `Err(status)` when the upgrade is refused.
-async fn ws_with(addr: SocketAddr, headers: &[(&str, &str)]) -> Result<Client, u16> {
-    let mut req = format!("ws://{addr}").into_client_request().unwrap();
-    for (k, v) in headers {
-        req.headers_mut().insert(
-            axum::http::HeaderName::from_bytes(k.as_bytes()).unwrap(),
-            v.parse().unwrap(),
-        );
-    }
-    match tokio_tungstenite::connect_async(req).await {
-        Ok((ws, _)) => Ok(Client::from_ws(ws)),
-        Err(tokio_tungstenite::tungstenite::Error::Http(res)) => Err(res.status().as_u16()),
-        Err(e) => panic!("ws connect: {e}"),
-    }
-}
-
-/// Challenge, then `connect` with `token`; the response frame.
-async fn connect(c: &mut Client, token: Option<&str>) -> Value {
-    c.challenge().await;
-    c.request(
-        "connect",
-        Some(connect_params(token, &["operator.read"], 4, 4)),
-    )
-    .await
-}
-
-/// One HTTP/1.1 request over a raw socket: (status, body).
-async fn http(addr: SocketAddr, head: &str, body: &str) -> (u16, String) {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let req = format!(
-        "{head}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut out = String::new();
-    tokio::time::timeout(Duration::from_secs(10), s.read_to_string(&mut out))
-        .await
-        .expect("answer in time")
-        .unwrap();
-    let status = out[9..12].parse().unwrap();
-    (
-        status,
-        out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned(),
-    )
-}
 
 #[tokio::test]
 async fn first_start_without_auth_makes_a_private_token_and_requires_it() {
@@ -159,7 +73,7 @@ async fn the_token_goes_into_an_existing_json5_config_keeping_its_comments() {
     ] {
         assert!(now.contains(kept), "{kept} lost: {now}");
     }
-    let doc: Value = json5::from_str(&now).unwrap();
+    let doc: Value = openclaw_core::config::json5_from_str(&now).unwrap();
     assert_eq!(doc["gateway"]["port"], 18789);
     assert_eq!(doc["agents"]["list"][0]["id"], "main");
     let token = doc["gateway"]["auth"]["token"].as_str().unwrap();
@@ -184,7 +98,7 @@ async fn a_config_it_cannot_edit_exactly_is_left_alone_and_the_token_goes_to_a_f
     );
     #[cfg(unix)]
     assert_eq!(mode(&file), 0o600);
-    let doc: Value = json5::from_str(text).unwrap();
+    let doc: Value = openclaw_core::config::json5_from_str(text).unwrap();
     let token = local_credentials(&doc, state).token.unwrap();
     assert_eq!(std::fs::read_to_string(&file).unwrap().trim(), token);
     let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
@@ -422,190 +336,4 @@ async fn agent_files_do_not_follow_links_out_of_the_workspace() {
         .clone();
     assert_eq!(row["missing"], true, "{row}");
     assert!(row.get("size").is_none(), "{row}");
-}
-
-/// Upgrades a raw socket to a WebSocket (no `connect` sent).
-async fn raw_upgrade(addr: SocketAddr) -> TcpStream {
-    let mut s = TcpStream::connect(addr).await.unwrap();
-    let req = "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
-    s.write_all(req.as_bytes()).await.unwrap();
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let mut b = [0u8; 1];
-        assert_eq!(s.read(&mut b).await.unwrap(), 1, "closed during upgrade");
-        head.push(b[0]);
-    }
-    assert!(
-        head.starts_with(b"HTTP/1.1 101"),
-        "{}",
-        String::from_utf8_lossy(&head)
-    );
-    s
-}
-
-/// Whether the gateway ends the socket within 5 s (its handshake timeout is 60 s).
-async fn ends_soon(rd: &mut tokio::net::tcp::OwnedReadHalf) -> bool {
-    tokio::time::timeout(Duration::from_secs(5), async {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = rd.read(&mut buf).await {
-            if n == 0 {
-                break;
-            }
-        }
-    })
-    .await
-    .is_ok()
-}
-
-/// A masked frame header: `opcode`, payload `len`, zero mask.
-fn frame_header(opcode: u8, len: u64) -> Vec<u8> {
-    let mut h = vec![0x80 | opcode];
-    if len < 126 {
-        h.push(0x80 | len as u8);
-    } else {
-        h.push(0x80 | 127);
-        h.extend_from_slice(&len.to_be_bytes());
-    }
-    h.extend_from_slice(&[0, 0, 0, 0]);
-    h
-}
-
-#[tokio::test]
-async fn an_unauthenticated_socket_cannot_make_the_gateway_buffer_a_large_frame() {
-    let tmp = tempfile::tempdir().unwrap();
-    write_config(tmp.path(), &token_config(json!({})));
-    let gw = start_on(tmp.path(), Limits::default(), false).await;
-
-    // A text frame announcing 25 MiB, of which only 1 KiB follows: a gateway that takes the
-    // frame in (today tungstenite reserves and zero-fills the announced 25 MiB) waits for the
-    // rest until the handshake timeout; one that holds the limit at the transport ends it now.
-    let (mut rd, mut wr) = raw_upgrade(gw.local_addr()).await.into_split();
-    let mut bytes = frame_header(0x1, 25 * 1024 * 1024);
-    bytes.extend(vec![b'a'; 1024]);
-    wr.write_all(&bytes).await.unwrap();
-    assert!(
-        ends_soon(&mut rd).await,
-        "the gateway accepted a 25 MiB frame before auth"
-    );
-
-    // Many small frames add up too: 2,000 pings of 100 bytes before any connect.
-    let (mut rd, mut wr) = raw_upgrade(gw.local_addr()).await.into_split();
-    let writer = tokio::spawn(async move {
-        for _ in 0..2000 {
-            let mut ping = frame_header(0x9, 100);
-            ping.extend([b'p'; 100]);
-            if wr.write_all(&ping).await.is_err() {
-                break;
-            }
-        }
-        wr
-    });
-    assert!(
-        ends_soon(&mut rd).await,
-        "the gateway read 200 KB of pings before auth"
-    );
-    writer.abort();
-
-    // After auth the socket takes frames up to maxPayload again.
-    let mut c = ws_with(gw.local_addr(), &[]).await.unwrap();
-    assert_eq!(connect(&mut c, Some(TOKEN)).await["ok"], true);
-    let big = json!({"type": "req", "id": "big", "method": "health",
-        "params": {"pad": "x".repeat(1024 * 1024)}});
-    c.send_text(big.to_string()).await;
-    let res = c.response("big").await;
-    assert_eq!(res["id"], "big", "{res}");
-}
-
-#[tokio::test]
-async fn pre_auth_sockets_are_bounded() {
-    let tmp = tempfile::tempdir().unwrap();
-    write_config(tmp.path(), &token_config(json!({})));
-    let limits = Limits {
-        max_preauth_connections: 3,
-        ..Limits::default()
-    };
-    let gw = start_on(tmp.path(), limits, false).await;
-    let addr = gw.local_addr();
-    let mut waiting = Vec::new();
-    for _ in 0..3 {
-        let mut c = ws_with(addr, &[]).await.unwrap();
-        c.challenge().await;
-        waiting.push(c);
-    }
-    assert_eq!(ws_with(addr, &[]).await.err(), Some(503));
-    // One authenticates: its place is free again.
-    let first = &mut waiting[0];
-    let res = first
-        .request(
-            "connect",
-            Some(connect_params(Some(TOKEN), &["operator.read"], 4, 4)),
-        )
-        .await;
-    assert_eq!(res["ok"], true);
-    let mut c = ws_with(addr, &[]).await.unwrap();
-    assert_eq!(connect(&mut c, Some(TOKEN)).await["ok"], true);
-    // One goes away: its place is free again too.
-    drop(waiting.pop());
-    let mut freed = None;
-    for _ in 0..250 {
-        if let Ok(c) = ws_with(addr, &[]).await {
-            freed = Some(c);
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-    assert!(freed.is_some(), "a closed pre-auth socket kept its place");
-}
-
-#[tokio::test]
-async fn loopback_can_be_rate_limited_too() {
-    let tmp = tempfile::tempdir().unwrap();
-    let limit = json!({"auth": {"mode": "token", "token": TOKEN,
-        "rateLimit": {"maxAttempts": 2, "windowMs": 60_000, "lockoutMs": 60_000, "exemptLoopback": false}}});
-    write_config(tmp.path(), &token_config(limit));
-    let gw = start_on(tmp.path(), Limits::default(), false).await;
-    let addr = gw.local_addr();
-    let get = |bearer: &'static str| async move {
-        let head =
-            format!("GET /v1/models HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {bearer}");
-        http(addr, &head, "").await.0
-    };
-    assert_eq!(get("guess-1").await, 401);
-    assert_eq!(get("guess-2").await, 401);
-    // Locked out: even the right token waits, on the WebSocket too.
-    assert_eq!(get(TOKEN).await, 429);
-    let mut c = ws_with(addr, &[]).await.unwrap();
-    let res = connect(&mut c, Some(TOKEN)).await;
-    assert_eq!(
-        res["error"]["details"]["code"], "AUTH_RATE_LIMITED",
-        "{res}"
-    );
-}
-
-#[tokio::test]
-async fn a_socket_that_never_finishes_its_request_is_closed() {
-    let tmp = tempfile::tempdir().unwrap();
-    write_config(
-        tmp.path(),
-        &token_config(json!({"handshakeTimeoutMs": 1000})),
-    );
-    let gw = start_on(tmp.path(), Limits::default(), false).await;
-    // Half an upgrade request, then silence: the header deadline ends it.
-    let (mut rd, mut wr) = TcpStream::connect(gw.local_addr())
-        .await
-        .unwrap()
-        .into_split();
-    wr.write_all(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n")
-        .await
-        .unwrap();
-    assert!(
-        ends_soon(&mut rd).await,
-        "a half-sent request kept its socket"
-    );
-    // Upgraded but silent: the handshake timeout ends it.
-    let (mut rd, _wr) = raw_upgrade(gw.local_addr()).await.into_split();
-    assert!(
-        ends_soon(&mut rd).await,
-        "a silent upgraded socket was kept"
-    );
 }

@@ -33,4 +33,6 @@ pub use gateway::GatewayBackend;
 pub use run::{PendingBackend, TuiError, execute_action, run, run_connecting};
 
 #[cfg(test)]
+mod snapshot_support;
+#[cfg(test)]
 mod snapshot_tests;

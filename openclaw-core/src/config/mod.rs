@@ -115,7 +115,12 @@ pub fn parse_json5(path: &Path, text: &str) -> Result<Value, ConfigError> {
                 path: path.to_path_buf(),
                 line,
                 column,
-                message: msg.lines().last().unwrap_or_default().trim().to_owned(),
+                // pest renders a source excerpt; keep only its one-line explanation.
+                message: msg
+                    .lines()
+                    .rev()
+                    .find_map(|l| l.trim().strip_prefix("= ").map(str::to_owned))
+                    .unwrap_or_else(|| msg.lines().last().unwrap_or_default().trim().to_owned()),
             }
         }
     })

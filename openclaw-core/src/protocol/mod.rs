@@ -7,11 +7,15 @@
 //! does). Server-sent objects that the real gateway extends between releases (hello-ok, the
 //! snapshot, presence entries) keep unknown keys in an `extra` map so captured frames round-trip.
 
+pub mod chat;
 pub mod connect;
 pub mod errors;
 pub mod frames;
 pub mod names;
+pub mod params;
 pub mod scopes;
+pub mod sessions;
+pub mod system;
 
 pub use connect::{
     ClientInfo, ConnectAuth, ConnectChallenge, ConnectParams, DeviceIdentity, Features, HelloAuth,

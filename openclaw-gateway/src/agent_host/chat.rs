@@ -11,92 +11,24 @@ use serde_json::{Value, json};
 
 use super::Core;
 use super::live::text_message;
-use super::overrides::{RunOptions, attachments_param, thinking_param};
+use super::overrides::{RunOptions, attachments_of};
+use super::refusals::{refuse_agent, refuse_chat_send};
 use super::run::{TurnRequest, ensure_engine, outcome_of, recorded_outcome_of, spawn_run};
 use super::runs::{Cached, Outcome};
 use super::session_ops::check_session_id;
 use crate::backend::CallContext;
-use crate::methods::params::Params;
 use crate::state::now_ms;
-
-const CHAT_SEND_KEYS: &[&str] = &[
-    "sessionKey",
-    "message",
-    "idempotencyKey",
-    "sessionId",
-    "thinking",
-    "deliver",
-    "originatingChannel",
-    "originatingTo",
-    "originatingAccountId",
-    "originatingThreadId",
-    "attachments",
-    "timeoutMs",
-    "systemInputProvenance",
-    "systemProvenanceReceipt",
-    "agentId",
-    "mentions",
-    "workContext",
-    "intent",
-    "fastMode",
-    "fastAutoOnSeconds",
-    "queueMode",
-    "replyToId",
-    "toolBindings",
-    "suppressCommandInterpretation",
-    "expectedLeafEntryId",
-    "expectedSessionRoutingContract",
-    "expectedPermissionMode",
-    "expectedToolOverrides",
-];
-
-const AGENT_KEYS: &[&str] = &[
-    "message",
-    "idempotencyKey",
-    "agentId",
-    "provider",
-    "model",
-    "to",
-    "replyTo",
-    "sessionId",
-    "sessionKey",
-    "thinking",
-    "deliver",
-    "attachments",
-    "channel",
-    "replyChannel",
-    "accountId",
-    "replyAccountId",
-    "threadId",
-    "groupId",
-    "groupChannel",
-    "groupSpace",
-    "timeout",
-    "bestEffortDeliver",
-    "lane",
-    "extraSystemPrompt",
-    "promptMode",
-    "bootstrapContextMode",
-    "bootstrapContextRunKind",
-    "internalEvents",
-    "inputProvenance",
-    "label",
-    "expectedExistingSessionId",
-    "cwd",
-    "sessionEffects",
-    "disableMessageTool",
-];
+use openclaw_core::protocol::chat::{
+    AgentParams, ChatAbortParams, ChatSendParams, InjectParams, QueueMode, SendParams, WaitParams,
+};
+use openclaw_core::protocol::params::{invalid, parse, result};
 
 /// Resolves a session key and checks its agent exists.
 pub(crate) fn resolve_key(
     core: &Core,
-    p: &Params,
     key: &str,
     agent_hint: Option<&str>,
 ) -> Result<(String, String), ErrorShape> {
-    if key.len() > 512 {
-        return Err(p.invalid("at /sessionKey: must NOT have more than 512 characters"));
-    }
     let (key, agent) = core.canonical_key(key, agent_hint);
     if core.agent(&agent).is_none() {
         return Err(ErrorShape::invalid_request(format!(
@@ -119,56 +51,75 @@ pub(crate) async fn chat_send(
     params: Option<Value>,
     ctx: &CallContext,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.send", params)?.closed(CHAT_SEND_KEYS)?;
-    let key = p.required_str("sessionKey")?;
-    let message = p.required_text("message")?.to_owned();
-    let idem = p.required_str("idempotencyKey")?.to_owned();
-    let timeout = p.uint("timeoutMs", 0, u64::MAX)?;
-    p.bool("deliver")?;
-    let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
+    let p: ChatSendParams = parse("chat.send", params)?;
+    refuse_chat_send(&p)?;
+    let (key, agent) = resolve_key(core, &p.session_key, p.agent_id.as_deref())?;
+    if let Some(id) = p.session_id.as_deref() {
+        check_session_id(core, &key, Some(id), "sessionId")?;
+    }
+    let message = p.message;
+    let idem = p.idempotency_key.to_string();
     if message.trim() == "/stop" {
         return abort_key(core, &key, None).await;
     }
-    if p.bool("suppressCommandInterpretation")? != Some(true) {
+    if p.suppress_command_interpretation != Some(true) {
         if let Some((cmd, args)) = super::commands::parse(&message) {
             let args = args.to_owned();
             return super::commands::start(core, ctx, (key, agent), (cmd, args), idem);
         }
     }
     let options = RunOptions {
-        thinking: thinking_param(&p, "thinking")?,
-        images: attachments_param(&p)?,
+        thinking: p.thinking,
+        images: attachments_of("chat.send", p.attachments.as_deref())?,
         ..RunOptions::default()
     };
-    if let Some(expected) = p.str("expectedLeafEntryId")? {
-        let leaf = current_leaf(core, &key)?;
-        if leaf.as_deref() != Some(expected) {
-            return Err(ErrorShape::invalid_request(format!(
-                "session changed: expected leaf entry {expected}, the session's leaf is {}",
-                leaf.as_deref().unwrap_or("(none)")
-            )));
-        }
+    if let Some(expected) = p.expected_leaf_entry_id.as_deref() {
+        check_leaf(core, &key, expected)?;
     }
-    match p.choice("queueMode", &["steer", "followup", "collect", "interrupt"])? {
+    match p.queue_mode {
         // Stop what runs on the session; this message runs next.
-        Some("interrupt") => {
+        Some(QueueMode::Interrupt) => {
             abort_key(core, &key, None).await?;
         }
         // Into the running turn, when there is one.
-        Some("steer") => {
+        Some(QueueMode::Steer) => {
             if let Some(steered) = steer_running(core, &key, &message, &options)? {
                 return Ok(steered);
             }
         }
-        Some("collect") => {
+        Some(QueueMode::Collect) => {
             return Err(ErrorShape::invalid_request(
                 "queueMode \"collect\" is not supported by this gateway; use followup (the \
                  message runs after the current run) or steer",
             ));
         }
         // `followup` (and no mode): after the runs already on the session.
-        _ => {}
+        Some(QueueMode::Followup) | None => {}
     }
+    let timeout = p.timeout_ms.map(|t| t.get()).filter(|t| *t > 0);
+    start_chat_run(core, ctx, (key, agent), (idem, message), (options, timeout))
+}
+
+/// Refuses a send whose `expectedLeafEntryId` is not the session's leaf.
+fn check_leaf(core: &Core, key: &str, expected: &str) -> Result<(), ErrorShape> {
+    let leaf = current_leaf(core, key)?;
+    if leaf.as_deref() == Some(expected) {
+        return Ok(());
+    }
+    Err(ErrorShape::invalid_request(format!(
+        "session changed: expected leaf entry {expected}, the session's leaf is {}",
+        leaf.as_deref().unwrap_or("(none)")
+    )))
+}
+
+/// Starts (or finds, by idempotency key) the run of a `chat.send` and answers its ack.
+fn start_chat_run(
+    core: &Arc<Core>,
+    ctx: &CallContext,
+    (key, agent): (String, String),
+    (idem, message): (String, String),
+    (options, timeout): (RunOptions, Option<u64>),
+) -> Result<Value, ErrorShape> {
     let dedupe = format!("chat:{idem}");
     match super::lock(&core.runs).claim(&dedupe) {
         Some(Cached::InFlight) => return Ok(json!({"runId": idem, "status": "in_flight"})),
@@ -181,7 +132,7 @@ pub(crate) async fn chat_send(
         ctx,
         idem.clone(),
         message,
-        timeout.filter(|t| *t > 0).map(Duration::from_millis),
+        timeout.map(Duration::from_millis),
     );
     req.options = options;
     let rx = spawn_run(core, live, req);
@@ -236,6 +187,15 @@ fn current_leaf(core: &Core, key: &str) -> Result<Option<String>, ErrorShape> {
     Ok(manager.leaf_id().map(str::to_owned))
 }
 
+/// The answer of `chat.abort`, `sessions.abort` and `/stop`.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct Aborted {
+    pub ok: bool,
+    pub aborted: bool,
+    pub run_ids: Vec<String>,
+}
+
 /// Aborts the runs (running or queued) on `key`, or just `run_id`.
 pub(crate) async fn abort_key(
     core: &Arc<Core>,
@@ -273,40 +233,37 @@ pub(crate) async fn abort_key(
             }
         }
     }
-    Ok(json!({"ok": true, "aborted": !ids.is_empty(), "runIds": ids}))
+    result(Aborted {
+        ok: true,
+        aborted: !ids.is_empty(),
+        run_ids: ids,
+    })
 }
 
+/// `chat.abort` (`preserveSideRuns` changes nothing: this gateway starts no side runs).
 pub(crate) async fn chat_abort(
     core: &Arc<Core>,
     params: Option<Value>,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.abort", params)?.closed(&[
-        "sessionKey",
-        "runId",
-        "agentId",
-        "preserveSideRuns",
-    ])?;
-    let key = p.required_str("sessionKey")?;
-    let (key, _) = resolve_key(core, &p, key, p.str("agentId")?)?;
-    abort_key(core, &key, p.str("runId")?).await
+    let p: ChatAbortParams = parse("chat.abort", params)?;
+    let (key, _) = resolve_key(core, &p.session_key, p.agent_id.as_deref())?;
+    abort_key(core, &key, p.run_id.as_deref()).await
 }
 
 pub(crate) async fn chat_inject(
     core: &Arc<Core>,
     params: Option<Value>,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.inject", params)?.closed(&[
-        "sessionKey",
-        "message",
-        "label",
-        "agentId",
-    ])?;
-    let key = p.required_str("sessionKey")?;
-    let message = p.required_str("message")?.to_owned();
-    if p.str("label")?.is_some_and(|l| l.chars().count() > 100) {
-        return Err(p.invalid("at /label: must NOT have more than 100 characters"));
+    let p: InjectParams = parse("chat.inject", params)?;
+    if p.label.as_ref().is_some_and(|l| l.chars().count() > 100) {
+        return Err(invalid(
+            "chat.inject",
+            "label",
+            "must NOT have more than 100 characters",
+        ));
     }
-    let (key, agent) = resolve_key(core, &p, key, p.str("agentId")?)?;
+    let message = p.message.to_string();
+    let (key, agent) = resolve_key(core, &p.session_key, p.agent_id.as_deref())?;
     let live = core.live_for(&key, &agent);
     let _turn = live.run_lock.lock().await;
     let engine = ensure_engine(core, &live)
@@ -370,90 +327,101 @@ fn agent_final(run_id: &str, o: &Outcome) -> Result<Value, ErrorShape> {
     Ok(v)
 }
 
+/// The session an `agent` call runs on: `sessionKey`, else the session whose id is
+/// `sessionId`, else the agent's main session.
+fn agent_session(core: &Core, p: &AgentParams) -> Result<(String, String), ErrorShape> {
+    let agent_hint = p.agent_id.as_deref();
+    let key = match (&p.session_key, &p.session_id) {
+        (Some(k), _) => k.to_string(),
+        (None, Some(id)) => core
+            .index()
+            .session_by_id(id)
+            .map_err(super::store::unavailable)?
+            .map(|r| r.key)
+            .ok_or_else(|| ErrorShape::invalid_request(format!("No session found: {}", &**id)))?,
+        (None, None) => format!(
+            "agent:{}:main",
+            agent_hint.map_or_else(|| core.default_agent(), str::to_owned)
+        ),
+    };
+    let (key, agent) = resolve_key(core, &key, agent_hint)?;
+    if let Some(a) = agent_hint.filter(|a| *a != agent) {
+        return Err(ErrorShape::invalid_request(format!(
+            "sessionKey agent ({agent}) does not match agentId ({a})"
+        )));
+    }
+    if let (Some(_), Some(id)) = (&p.session_key, &p.session_id) {
+        check_session_id(core, &key, Some(id), "sessionId")?;
+    }
+    Ok((key, agent))
+}
+
+/// `agent`: a run answered twice (accepted, then final). `disableMessageTool` changes nothing:
+/// this gateway has no message tool.
 pub(crate) async fn agent(
     core: &Arc<Core>,
     params: Option<Value>,
     ctx: CallContext,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new("agent", params)?.closed(AGENT_KEYS)?;
-    let message = p.required_str("message")?.to_owned();
-    let idem = p.required_str("idempotencyKey")?.to_owned();
-    p.bool("deliver")?;
-    let timeout = p.uint("timeout", 0, u64::MAX)?;
-    let agent_hint = p.str("agentId")?;
-    let key = match p.str("sessionKey")? {
-        Some(k) => k.to_owned(),
-        None => format!(
-            "agent:{}:main",
-            agent_hint.map_or_else(|| core.default_agent(), str::to_owned)
-        ),
-    };
-    let (key, agent) = resolve_key(core, &p, &key, agent_hint)?;
-    if let Some(a) = agent_hint {
-        if a != agent {
-            return Err(ErrorShape::invalid_request(format!(
-                "sessionKey agent ({agent}) does not match agentId ({a})"
-            )));
-        }
-    }
-    let options = RunOptions {
-        thinking: thinking_param(&p, "thinking")?,
-        model: p.str("model")?.filter(|m| !m.is_empty()).map(str::to_owned),
-        provider: p
-            .str("provider")?
-            .filter(|m| !m.is_empty())
-            .map(str::to_owned),
-        extra_system_prompt: p.str("extraSystemPrompt")?.map(str::to_owned),
-        images: attachments_param(&p)?,
-    };
+    let p: AgentParams = parse("agent", params)?;
+    refuse_agent(&p)?;
+    let (key, agent) = agent_session(core, &p)?;
     check_session_id(
         core,
         &key,
-        p.str("expectedExistingSessionId")?,
+        p.expected_existing_session_id.as_deref(),
         "expectedExistingSessionId",
     )?;
+    let non_empty = |s: &Option<String>| s.clone().filter(|m| !m.is_empty());
+    let options = RunOptions {
+        thinking: p.thinking,
+        model: non_empty(&p.model),
+        provider: non_empty(&p.provider),
+        extra_system_prompt: p.extra_system_prompt.clone(),
+        images: attachments_of("agent", p.attachments.as_deref())?,
+    };
+    if let Some(label) = &p.label {
+        core.set_label(&key, &agent, label)?;
+    }
+    let idem = p.idempotency_key.to_string();
+    let accepted = json!({"runId": idem, "sessionKey": key, "agentId": agent,
+        "status": "accepted", "acceptedAt": now_ms()});
     let dedupe = format!("agent:{idem}");
     match super::lock(&core.runs).claim(&dedupe) {
-        Some(Cached::InFlight) => {
-            return Ok(json!({"runId": idem, "sessionKey": key, "agentId": agent,
-                "status": "accepted", "acceptedAt": now_ms()}));
-        }
+        Some(Cached::InFlight) => return Ok(accepted),
         Some(Cached::Done(answer)) => return answer,
         None => {}
     }
     let live = core.live_for(&key, &agent);
+    let timeout = p.timeout.map(|t| t.get()).filter(|t| *t > 0);
     let mut req = TurnRequest::from_call(
         &ctx,
         idem.clone(),
-        message,
-        timeout.filter(|t| *t > 0).map(Duration::from_secs),
+        p.message.to_string(),
+        timeout.map(Duration::from_secs),
     );
     req.options = options;
     let rx = spawn_run(core, live, req);
     let core2 = core.clone();
-    let run_id = idem.clone();
     tokio::spawn(async move {
         let Some(o) = outcome_of(rx).await else {
             return;
         };
-        let answer = agent_final(&run_id, &o);
+        let answer = agent_final(&idem, &o);
         super::lock(&core2.runs).finish(&dedupe, answer.clone());
         ctx.first_response_sent().await;
         ctx.respond_again(answer);
     });
-    Ok(
-        json!({"runId": idem, "sessionKey": key, "agentId": agent, "status": "accepted",
-        "acceptedAt": now_ms()}),
-    )
+    Ok(accepted)
 }
 
 pub(crate) async fn agent_wait(
     core: &Arc<Core>,
     params: Option<Value>,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new("agent.wait", params)?.closed(&["runId", "timeoutMs"])?;
-    let run_id = p.required_str("runId")?.to_owned();
-    let timeout = p.uint("timeoutMs", 0, u64::MAX)?.unwrap_or(30_000);
+    let p: WaitParams = parse("agent.wait", params)?;
+    let run_id = p.run_id.to_string();
+    let timeout = p.timeout_ms.map_or(30_000, |t| t.get());
     let rx = super::lock(&core.runs).watch(&run_id);
     let Some(rx) = rx else {
         return Err(ErrorShape::invalid_request("agent run was not found"));
@@ -466,31 +434,8 @@ pub(crate) async fn agent_wait(
 
 /// `send` delivers through a messaging channel; this gateway has none configured.
 pub(crate) fn send(_core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
-    let p = Params::new("send", params)?.closed(&[
-        "to",
-        "idempotencyKey",
-        "message",
-        "mediaUrl",
-        "mediaUrls",
-        "asVoice",
-        "gifPlayback",
-        "channel",
-        "accountId",
-        "agentId",
-        "replyToId",
-        "threadId",
-        "sessionKey",
-        "buffer",
-        "filename",
-        "contentType",
-        "forceDocument",
-        "silent",
-        "parseMode",
-    ])?;
-    p.required_str("to")?;
-    p.required_str("idempotencyKey")?;
-    p.str("message")?;
-    match p.str("channel")? {
+    let p: SendParams = parse("send", params)?;
+    match p.channel.as_deref() {
         Some("webchat") => Err(ErrorShape::invalid_request(
             "unsupported channel: webchat (internal-only; use chat.send)",
         )),

@@ -10,51 +10,54 @@ use sha2::{Digest, Sha256};
 
 use super::Core;
 use super::workspace;
-use crate::methods::params::Params;
+use openclaw_core::protocol::params::parse;
+use openclaw_core::protocol::system::{FilesGetParams, FilesListParams, FilesSetParams};
 
 pub(crate) fn agent_files(
     core: &Arc<Core>,
     method: &str,
     params: Option<Value>,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new(method, params)?;
-    let p = match method {
-        "agents.files.list" => p.closed(&["agentId"])?,
-        "agents.files.get" => p.closed(&["agentId", "name"])?,
-        _ => p.closed(&["agentId", "name", "content", "expectedHash"])?,
-    };
-    let agent_id = p.required_str("agentId")?;
-    let agent = core
-        .agent(agent_id)
-        .ok_or_else(|| ErrorShape::invalid_request(format!("unknown agent id \"{agent_id}\"")))?;
-    let ws = PathBuf::from(&agent.workspace);
-    let name = match method {
-        "agents.files.list" => None,
+    let (agent_id, name, set) = match method {
+        "agents.files.list" => (
+            parse::<FilesListParams>(method, params)?.agent_id,
+            None,
+            None,
+        ),
+        "agents.files.get" => {
+            let p: FilesGetParams = parse(method, params)?;
+            (p.agent_id, Some(p.name), None)
+        }
         _ => {
-            let n = p.required_str("name")?;
-            if !workspace::EDITABLE_FILES.contains(&n) {
-                return Err(ErrorShape::invalid_request(format!(
-                    "unsupported file \"{n}\" (allowed: {})",
-                    workspace::EDITABLE_FILES.join(", ")
-                )));
-            }
-            Some(n)
+            let p: FilesSetParams = parse(method, params)?;
+            (p.agent_id, Some(p.name), Some((p.content, p.expected_hash)))
         }
     };
-    let base = json!({"agentId": agent.id, "workspace": agent.workspace});
-    let mut out = base;
-    match (method, name) {
-        ("agents.files.list", _) => out["files"] = json!(workspace::list_files(&ws)),
-        ("agents.files.get", Some(n)) => {
+    let agent = core
+        .agent(&agent_id)
+        .ok_or_else(|| ErrorShape::invalid_request(format!("unknown agent id \"{agent_id}\"")))?;
+    let ws = PathBuf::from(&agent.workspace);
+    if let Some(n) = name
+        .as_deref()
+        .filter(|n| !workspace::EDITABLE_FILES.contains(n))
+    {
+        return Err(ErrorShape::invalid_request(format!(
+            "unsupported file \"{n}\" (allowed: {})",
+            workspace::EDITABLE_FILES.join(", ")
+        )));
+    }
+    let mut out = json!({"agentId": agent.id, "workspace": agent.workspace});
+    match (name.as_deref(), set) {
+        (None, _) => out["files"] = json!(workspace::list_files(&ws)),
+        (Some(n), None) => {
             out["file"] = workspace::get_file(&ws, n)
                 .map_err(|e| ErrorShape::invalid_request(format!("cannot read {n}: {e}")))?;
             if let Some(h) = current_hash(&ws, n) {
                 out["hash"] = json!(h);
             }
         }
-        (_, Some(n)) => {
-            let content = p.required_text("content")?;
-            if let Some(expected) = p.str("expectedHash")? {
+        (Some(n), Some((content, expected))) => {
+            if let Some(expected) = expected.as_deref() {
                 if current_hash(&ws, n).as_deref() != Some(expected) {
                     return Err(ErrorShape::invalid_request(format!(
                         "{n} changed since it was read (expectedHash does not match); \
@@ -62,7 +65,7 @@ pub(crate) fn agent_files(
                     )));
                 }
             }
-            let file = workspace::set_file(&ws, n, content)
+            let file = workspace::set_file(&ws, n, &content)
                 .map_err(|e| ErrorShape::unavailable(format!("cannot write {n}: {e}")))?;
             out["ok"] = json!(true);
             out["file"] = file;
@@ -74,7 +77,6 @@ pub(crate) fn agent_files(
                 }
             }
         }
-        _ => return Err(ErrorShape::unknown_method(method)),
     }
     Ok(out)
 }

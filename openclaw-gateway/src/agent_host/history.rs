@@ -14,7 +14,8 @@ use serde_json::Value;
 
 use super::Core;
 use super::chat::resolve_key;
-use crate::methods::params::Params;
+use openclaw_core::protocol::chat::HistoryParams;
+use openclaw_core::protocol::params::{invalid, parse, result};
 
 /// A session as history reads it.
 struct SessionView {
@@ -131,36 +132,32 @@ fn clip_message(m: &mut Value, max: usize) {
 }
 
 /// Parses a `deltaCursor`: `<sessionId>:<message count>`.
-fn parse_cursor(p: &Params, cursor: &str) -> Result<(String, usize), ErrorShape> {
+fn parse_cursor(cursor: &str) -> Result<(String, usize), ErrorShape> {
     cursor
         .rsplit_once(':')
         .and_then(|(id, n)| Some((id.to_owned(), n.parse().ok()?)))
-        .ok_or_else(|| p.invalid("at /cursor: not a cursor from chat.history's deltaCursor"))
+        .ok_or_else(|| {
+            invalid(
+                "chat.history",
+                "cursor",
+                "not a cursor from chat.history's deltaCursor",
+            )
+        })
 }
 
 pub(crate) async fn chat_history(
     core: &Arc<Core>,
     params: Option<Value>,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new("chat.history", params)?.closed(&[
-        "sessionKey",
-        "limit",
-        "maxChars",
-        "agentId",
-        "cursor",
-        "maxBytes",
-        "offset",
-        "sessionId",
-    ])?;
-    let key = p.required_str("sessionKey")?;
-    let limit = p.uint("limit", 1, 1000)?.unwrap_or(200) as usize;
-    let max_chars = p.uint("maxChars", 1, 500_000)?.map(|n| n as usize);
-    let max_bytes = p.uint("maxBytes", 1, u64::MAX)?.map(|n| n as usize);
-    let offset = p.uint("offset", 0, u64::MAX)?.unwrap_or(0) as usize;
-    let cursor = p.str("cursor")?.map(|c| parse_cursor(&p, c)).transpose()?;
-    let (key, _) = resolve_key(core, &p, key, p.str("agentId")?)?;
+    let p: HistoryParams = parse("chat.history", params)?;
+    let limit = p.limit.map_or(200, |l| l.usize());
+    let max_chars = p.max_chars.map(|n| n.usize());
+    let max_bytes = p.max_bytes.map(|n| n.usize());
+    let offset = p.offset.map_or(0, |o| o.usize());
+    let cursor = p.cursor.as_deref().map(parse_cursor).transpose()?;
+    let (key, _) = resolve_key(core, &p.session_key, p.agent_id.as_deref())?;
     let view = session_view(core, &key)?;
-    if let Some(want) = p.str("sessionId")? {
+    if let Some(want) = p.session_id.as_deref() {
         if want != view.session_id {
             return Err(ErrorShape::invalid_request(format!(
                 "session changed: sessionId {want} is not the current session {}",
@@ -187,7 +184,7 @@ pub(crate) async fn chat_history(
     let (start, end) = match cursor {
         Some((id, seen)) if id != view.session_id || seen > total => {
             out.kind = Some("reset");
-            return serde_json::to_value(out).map_err(|e| ErrorShape::unavailable(e.to_string()));
+            return result(out);
         }
         Some((_, seen)) => {
             out.kind = Some("delta");
@@ -226,5 +223,5 @@ pub(crate) async fn chat_history(
         out.next_offset = Some(total - first);
     }
     out.messages = messages;
-    serde_json::to_value(out).map_err(|e| ErrorShape::unavailable(e.to_string()))
+    result(out)
 }

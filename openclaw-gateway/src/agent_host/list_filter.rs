@@ -1,14 +1,12 @@
 //! `sessions.list`'s filters and order, read from the params into the store's
 //! [`SessionQuery`] (so they run in SQL): every filter OpenClaw's schema accepts is either
-//! applied or refused (`ownerFirst` and the owner filters need owners, which this single-owner
-//! gateway does not keep; they are no-ops by definition, since every session has the same
-//! owner). Without a filter the query is the store's one indexed page.
+//! applied, refused, or a no-op by definition (see [`ListFilter::from_params`]). Without a filter the query is the store's one indexed page.
 
 use openclaw_core::protocol::ErrorShape;
 use openclaw_state::{KindFilter, SessionOrder, SessionQuery};
 
-use crate::methods::params::Params;
 use crate::state::now_ms;
+use openclaw_core::protocol::sessions::{ListParams, SortBy};
 
 /// The filters of one `sessions.list` call.
 #[derive(Debug, Default)]
@@ -23,42 +21,42 @@ pub(crate) struct ListFilter {
 }
 
 impl ListFilter {
-    pub fn from_params(p: &Params) -> Result<Self, ErrorShape> {
-        let flag = |k: &str| -> Result<bool, ErrorShape> { Ok(p.bool(k)?.unwrap_or(false)) };
-        if p.bool("includeActivitySummary")? == Some(true) {
+    /// The filters of `p`. `ownerFirst`, `includeGlobal` and `includeUnknown` change nothing
+    /// by definition here: every session has the one owner, and every session is an agent's
+    /// direct session (keys are always `agent:<id>:…`), so there are no global or unknown rows
+    /// to include or leave out.
+    pub fn from_params(p: &ListParams) -> Result<Self, ErrorShape> {
+        if p.include_activity_summary == Some(true) {
             return Err(ErrorShape::invalid_request(
                 "includeActivitySummary is not supported by this gateway",
             ));
         }
-        p.bool("ownerFirst")?;
-        p.bool("includeGlobal")?;
-        p.bool("includeUnknown")?;
-        let active = p.uint("activeMinutes", 1, u64::MAX)?;
-        let sort = p.choice("sortBy", &["updatedAt", "lastInteractionAt", "activity"])?;
+        let flag = |f: Option<bool>| f.unwrap_or(false);
+        let active = p.active_minutes.map(|m| m.get());
         Ok(ListFilter {
             query: SessionQuery {
                 updated_since: active.map(|m| now_ms().saturating_sub(m.saturating_mul(60_000))),
-                label: p.str("label")?.map(str::to_owned),
-                spawned_by: p.str("spawnedBy")?.map(str::to_owned),
-                search: p.str("search")?.map(str::to_owned),
-                archived: p.bool("archived")?,
+                label: p.label.as_ref().map(|s| s.to_string()),
+                spawned_by: p.spawned_by.as_ref().map(|s| s.to_string()),
+                search: p.search.as_ref().map(|s| s.to_string()),
+                archived: p.archived,
                 exclude: KindFilter {
-                    subagents: flag("excludeSubagents")?,
-                    cron: flag("excludeCron")?,
-                    system: flag("excludeSystem")?,
+                    subagents: flag(p.exclude_subagents),
+                    cron: flag(p.exclude_cron),
+                    system: flag(p.exclude_system),
                 },
-                order: match sort {
-                    Some("lastInteractionAt") => SessionOrder::LastInteractionAt,
+                order: match p.sort_by {
+                    Some(SortBy::LastInteractionAt) => SessionOrder::LastInteractionAt,
                     _ => SessionOrder::UpdatedAt,
                 },
-                limit: p.uint("limit", 1, u64::MAX)?.map(|n| n as usize),
-                offset: p.uint("offset", 0, u64::MAX)?.unwrap_or(0) as usize,
+                limit: p.limit.map(|n| n.usize()),
+                offset: p.offset.map_or(0, |o| o.usize()),
                 ..SessionQuery::default()
             },
-            active_only: flag("activeOnly")?,
-            activity_first: sort == Some("activity"),
-            derived_titles: flag("includeDerivedTitles")?,
-            last_message: flag("includeLastMessage")?,
+            active_only: flag(p.active_only),
+            activity_first: p.sort_by == Some(SortBy::Activity),
+            derived_titles: flag(p.include_derived_titles),
+            last_message: flag(p.include_last_message),
         })
     }
 

@@ -26,6 +26,7 @@ mod lanes;
 mod list_filter;
 mod live;
 mod overrides;
+mod refusals;
 mod run;
 mod runs;
 mod session_life;

@@ -13,11 +13,10 @@ use openclaw_core::engine::Engine;
 use openclaw_core::message::ImageContent;
 use openclaw_core::model::{Model, ThinkingLevel};
 use openclaw_core::protocol::ErrorShape;
+use openclaw_core::protocol::chat::Attachment;
+use openclaw_core::protocol::params::invalid;
 use openclaw_state::SessionRow;
-use serde::Deserialize;
 use serde_json::Value;
-
-use crate::methods::params::Params;
 
 /// Decoded bytes allowed per image (OpenClaw: min(`mediaMaxMb`, 6 MB)).
 pub const MAX_IMAGE_BYTES: usize = 6 * 1024 * 1024;
@@ -44,50 +43,33 @@ impl RunOptions {
     }
 }
 
-/// A thinking level param (`off`, `minimal`, `low`, `medium`, `high`, `xhigh`).
-pub(crate) fn thinking_param(p: &Params, key: &str) -> Result<Option<ThinkingLevel>, ErrorShape> {
-    match p.str(key)? {
-        None => Ok(None),
-        Some(s) => s.parse::<ThinkingLevel>().map(Some).map_err(|_| {
-            p.invalid(format!(
-                "at /{key}: must be one of off, minimal, low, medium, high, xhigh"
-            ))
-        }),
-    }
-}
-
-/// One item of `attachments[]` (OpenClaw's chat attachment).
-#[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Attachment {
-    #[serde(rename = "type")]
-    kind: Option<String>,
-    mime_type: Option<String>,
-    file_name: Option<String>,
-    content: Option<String>,
-}
-
 /// `attachments[]` as image blocks; a non-image, an empty, undecodable or oversized one is
 /// refused rather than dropped.
-pub(crate) fn attachments_param(p: &Params) -> Result<Vec<ImageContent>, ErrorShape> {
-    let Some(raw) = p.get("attachments").filter(|v| !v.is_null()) else {
-        return Ok(Vec::new());
-    };
-    let items: Vec<Attachment> = serde_json::from_value(raw.clone())
-        .map_err(|e| p.invalid(format!("at /attachments: {e}")))?;
+pub(crate) fn attachments_of(
+    method: &str,
+    items: Option<&[Attachment]>,
+) -> Result<Vec<ImageContent>, ErrorShape> {
+    let items = items.unwrap_or_default();
     if items.len() > MAX_IMAGES {
-        return Err(p.invalid(format!("at /attachments: at most {MAX_IMAGES} attachments")));
+        return Err(invalid(
+            method,
+            "attachments",
+            format!("at most {MAX_IMAGES} attachments"),
+        ));
     }
     items
-        .into_iter()
+        .iter()
         .enumerate()
-        .map(|(i, a)| image_of(p, i, a))
+        .map(|(i, a)| image_of(method, i, a))
         .collect()
 }
 
-fn image_of(p: &Params, i: usize, a: Attachment) -> Result<ImageContent, ErrorShape> {
-    let name = a.file_name.unwrap_or_else(|| format!("attachment {i}"));
-    let mime = a.mime_type.unwrap_or_default();
+fn image_of(method: &str, i: usize, a: &Attachment) -> Result<ImageContent, ErrorShape> {
+    let name = a
+        .file_name
+        .clone()
+        .unwrap_or_else(|| format!("attachment {i}"));
+    let mime = a.mime_type.clone().unwrap_or_default();
     let is_image = mime.starts_with("image/") || a.kind.as_deref() == Some("image");
     if !is_image || !mime.starts_with("image/") {
         return Err(ErrorShape::invalid_request(format!(
@@ -99,16 +81,15 @@ fn image_of(p: &Params, i: usize, a: Attachment) -> Result<ImageContent, ErrorSh
             }
         )));
     }
-    let content = a.content.unwrap_or_default();
+    let content = a.content.as_deref().unwrap_or_default();
     // A data URL is accepted too.
-    let data = content
-        .split_once(";base64,")
-        .map_or(content.as_str(), |(_, d)| d);
+    let data = content.split_once(";base64,").map_or(content, |(_, d)| d);
+    let at = format!("attachments/{i}/content");
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
-        .map_err(|e| p.invalid(format!("at /attachments/{i}/content: not base64: {e}")))?;
+        .map_err(|e| invalid(method, &at, format!("not base64: {e}")))?;
     if bytes.is_empty() {
-        return Err(p.invalid(format!("at /attachments/{i}/content: empty")));
+        return Err(invalid(method, &at, "empty"));
     }
     if bytes.len() > MAX_IMAGE_BYTES {
         return Err(ErrorShape::invalid_request(format!(

@@ -8,18 +8,21 @@ use std::sync::Arc;
 
 use openclaw_core::engine::PromptInput;
 use openclaw_core::protocol::ErrorShape;
+use openclaw_core::protocol::params::{Change, NonEmpty, result};
+use openclaw_core::protocol::sessions::{
+    AbortParams, CompactParams, CreateParams, DeleteParams, PatchParams, ResetParams, SendParams,
+};
 use openclaw_state::SessionRow;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Core;
-use super::chat::{abort_key, resolve_key};
-use super::overrides::{RunOptions, attachments_param, check_model, thinking_param};
+use super::chat::{Aborted, abort_key, resolve_key};
+use super::overrides::{RunOptions, attachments_of, check_model};
 use super::run::{TurnRequest, ensure_engine, spawn_run};
-use super::session_ops::{check_lifecycle, compact_lines};
-use super::sessions::need_key;
+use super::session_ops::{Compacted, Guards, check_lifecycle, compact_lines};
 use super::store::unavailable;
 use crate::backend::CallContext;
-use crate::methods::params::Params;
 use crate::state::now_ms;
 
 /// Moves `file` aside to `<file>.<tag>.<ts>` (a name never used before) and returns the new
@@ -42,39 +45,53 @@ pub(crate) fn archive(file: &Path, tag: &str) -> Option<String> {
     }
 }
 
-const CREATE_KEYS: &[&str] = &[
-    "key",
-    "agentId",
-    "label",
-    "model",
-    "parentSessionKey",
-    "emitCommandHooks",
-    "task",
-    "message",
-    "idempotencyKey",
-];
+/// Refuses a hook request: this gateway runs no command or lifecycle hooks.
+fn refuse_hooks(name: &str, on: Option<bool>) -> Result<(), ErrorShape> {
+    if on == Some(true) {
+        return Err(ErrorShape::invalid_request(format!(
+            "{name}: no hooks are configured on this gateway"
+        )));
+    }
+    Ok(())
+}
+
+/// `sessions.create`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct CreateResult<'a> {
+    ok: bool,
+    key: &'a str,
+    session_id: Option<&'a str>,
+    entry: &'a SessionRow,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<String>,
+}
 
 /// `sessions.create`: a session with a transcript, optionally starting a run.
 pub(crate) async fn create(
     core: &Arc<Core>,
-    p: Params,
+    p: CreateParams,
     ctx: &CallContext,
 ) -> Result<Value, ErrorShape> {
-    let p = p.closed(CREATE_KEYS)?;
-    let agent_hint = p.str("agentId")?;
-    let raw = match p.str("key")? {
-        Some(k) => k.to_owned(),
+    refuse_hooks("emitCommandHooks", p.emit_command_hooks)?;
+    let agent_hint = p.agent_id.as_deref();
+    let raw = match &p.key {
+        Some(k) => k.to_string(),
         None => format!(
             "agent:{}:session-{}",
             agent_hint.map_or_else(|| core.default_agent(), str::to_owned),
             &uuid::Uuid::new_v4().simple().to_string()[..12]
         ),
     };
-    let (key, agent) = resolve_key(core, &p, &raw, agent_hint)?;
+    let (key, agent) = resolve_key(core, &raw, agent_hint)?;
     if let Some(a) = agent_hint.filter(|a| *a != agent) {
         return Err(ErrorShape::invalid_request(format!(
             "sessions.create key agent ({agent}) does not match agentId ({a})"
         )));
+    }
+    let model = p.model.as_ref().map(|m| Change::Set(m.clone()));
+    if let Some(m) = &p.model {
+        check_model(&core.settings().config, &core.state_dir, m)?;
     }
     let live = core.live_for(&key, &agent);
     {
@@ -83,150 +100,163 @@ pub(crate) async fn create(
             .await
             .map_err(ErrorShape::unavailable)?;
     }
-    let label = p.str("label")?.map(str::to_owned);
-    let model = p.str("model")?.map(str::to_owned);
-    let parent = p.str("parentSessionKey")?.map(str::to_owned);
     let row = core.update_row(&key, |r| {
-        if let Some(l) = &label {
-            r.label = Some(l.clone());
+        if let Some(l) = &p.label {
+            r.label = Some(l.to_string());
         }
         if let Some(m) = &model {
-            r.meta.model_override = Some(m.clone());
+            apply_model(r, m);
         }
-        if let Some(parent) = &parent {
-            r.spawned_by = Some(parent.clone());
+        if let Some(parent) = &p.parent_session_key {
+            r.spawned_by = Some(parent.to_string());
         }
     })?;
-    let mut out = json!({"ok": true, "key": key, "sessionId": row.session_id,
-        "entry": row.to_value()});
-    if let Some(msg) = p.str("message")?.or(p.str("task")?) {
+    let run_id = p.message.as_ref().or(p.task.as_ref()).map(|msg| {
         let run_id = p
-            .str("idempotencyKey")?
-            .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
+            .idempotency_key
+            .as_ref()
+            .map_or_else(|| uuid::Uuid::new_v4().to_string(), |k| k.to_string());
         start(core, (&key, &agent), msg, &run_id, ctx, Default::default());
-        out["runId"] = json!(run_id);
-    }
-    Ok(out)
+        run_id
+    });
+    result(CreateResult {
+        ok: true,
+        key: &key,
+        session_id: row.session_id.as_deref(),
+        entry: &row,
+        run_id,
+    })
 }
 
-const PATCH_KEYS: &[&str] = &[
-    "key",
-    "agentId",
-    "label",
-    "thinkingLevel",
-    "fastMode",
-    "verboseLevel",
-    "traceLevel",
-    "reasoningLevel",
-    "responseUsage",
-    "elevatedLevel",
-    "execHost",
-    "execNode",
-    "model",
-    "sendPolicy",
-    "groupActivation",
-    "expectedSessionId",
-    "archived",
-    "pinned",
-    "unread",
-    "category",
-    "icon",
-    "color",
-    "contextWindow",
-];
-
-/// A patch value: absent (keep), `null` (clear) or a value.
-enum Change<T> {
-    Keep,
-    Clear,
-    Set(T),
-}
-
-impl<T: Clone> Change<T> {
-    fn apply(&self, slot: &mut Option<T>) {
-        match self {
-            Change::Keep => {}
-            Change::Clear => *slot = None,
-            Change::Set(v) => *slot = Some(v.clone()),
-        }
+/// A `sessions.patch` field this gateway cannot carry out unless it is cleared or set to the
+/// value that means "nothing to do" (`default`).
+fn refuse_text(name: &str, c: &Change<String>, default: &str, why: &str) -> Result<(), ErrorShape> {
+    match c.set() {
+        Some(v) if v != default => Err(ErrorShape::invalid_request(format!(
+            "{name} \"{v}\" is not supported: {why}"
+        ))),
+        _ => Ok(()),
     }
 }
 
-fn text_change(p: &Params, key: &str) -> Result<Change<String>, ErrorShape> {
-    match p.get(key) {
-        None => Ok(Change::Keep),
-        Some(Value::Null) => Ok(Change::Clear),
-        Some(Value::String(s)) => Ok(Change::Set(s.clone())),
-        Some(_) => Err(p.invalid(format!("at /{key}: must be string or null"))),
+/// Refuses the `sessions.patch` fields that would change nothing here: each is accepted only
+/// with the value that is a no-op by definition (or `null`).
+fn refuse_unsupported(p: &PatchParams) -> Result<(), ErrorShape> {
+    if p.fast_mode.set() == Some(&true) {
+        return Err(ErrorShape::invalid_request(
+            "fastMode: no model provider of this gateway has a fast mode",
+        ));
     }
+    let no_channels = "no channels are configured on this gateway";
+    refuse_text(
+        "verboseLevel",
+        &p.verbose_level,
+        "off",
+        "this gateway sends no tool summaries into the chat (tool events are on the agent stream)",
+    )?;
+    refuse_text(
+        "traceLevel",
+        &p.trace_level,
+        "off",
+        "this gateway keeps no traces",
+    )?;
+    refuse_text(
+        "reasoningLevel",
+        &p.reasoning_level,
+        "off",
+        "reasoning is not sent as separate chat messages by this gateway",
+    )?;
+    refuse_text(
+        "responseUsage",
+        &p.response_usage,
+        "off",
+        "replies carry no usage footer here (usage.status reports usage)",
+    )?;
+    refuse_text(
+        "elevatedLevel",
+        &p.elevated_level,
+        "off",
+        "there is no elevated mode",
+    )?;
+    refuse_text(
+        "execHost",
+        &p.exec_host,
+        "gateway",
+        "commands run on the gateway host",
+    )?;
+    refuse_text(
+        "execNode",
+        &p.exec_node,
+        "",
+        "no nodes are connected to this gateway",
+    )?;
+    refuse_text("sendPolicy", &p.send_policy, "", no_channels)?;
+    refuse_text("groupActivation", &p.group_activation, "", no_channels)?;
+    if let Some(w) = p.context_window.set() {
+        return Err(ErrorShape::invalid_request(format!(
+            "contextWindow {w} is not supported: the model's own context window is used"
+        )));
+    }
+    Ok(())
 }
 
-fn flag_change(p: &Params, key: &str) -> Result<Change<bool>, ErrorShape> {
-    match p.get(key) {
-        None => Ok(Change::Keep),
-        Some(Value::Null) => Ok(Change::Clear),
-        Some(Value::Bool(b)) => Ok(Change::Set(*b)),
-        Some(_) => Err(p.invalid(format!("at /{key}: must be boolean or null"))),
-    }
+/// `sessions.patch`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct PatchResult<'a> {
+    ok: bool,
+    path: String,
+    key: &'a str,
+    entry: &'a SessionRow,
+    resolved: Resolved,
 }
 
-/// `sessions.patch`: typed fields applied to the row in one update.
-pub(crate) fn patch(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(PATCH_KEYS)?;
-    let (key, agent) = need_key(core, &p)?;
-    check_lifecycle(core, &p, &key)?;
-    if let Some(Value::String(m)) = p.get("model") {
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Resolved {
+    model_provider: Option<String>,
+    model: Option<String>,
+}
+
+/// Writes the patch's fields into the row.
+fn apply_patch(r: &mut SessionRow, p: &PatchParams) {
+    let m = &mut r.meta;
+    p.label.apply(&mut r.label);
+    match &p.thinking_level {
+        Change::Keep => {}
+        Change::Clear => m.thinking_level = None,
+        Change::Set(l) => m.thinking_level = Some(l.as_str().to_owned()),
+    }
+    p.verbose_level.apply(&mut m.verbose_level);
+    p.reasoning_level.apply(&mut m.reasoning_level);
+    p.elevated_level.apply(&mut m.elevated_level);
+    p.send_policy.apply(&mut m.send_policy);
+    p.fast_mode.apply(&mut m.fast_mode);
+    p.icon.apply(&mut m.icon);
+    p.color.apply(&mut m.color);
+    p.category.apply(&mut m.category);
+    p.pinned.apply(&mut m.pinned);
+    p.archived.apply(&mut m.archived);
+    p.unread.apply(&mut m.unread);
+    apply_model(r, &p.model);
+    r.updated_at = now_ms();
+}
+
+/// `sessions.patch`: typed fields applied to the row in one update; the model and thinking
+/// level apply to the session's next run, fields with nothing to act on are refused.
+pub(crate) fn patch(core: &Arc<Core>, p: PatchParams) -> Result<Value, ErrorShape> {
+    refuse_unsupported(&p)?;
+    let (key, agent) = resolve_key(core, &p.key, p.agent_id.as_deref())?;
+    let guards = Guards {
+        session_id: p.expected_session_id.as_deref(),
+        ..Guards::default()
+    };
+    check_lifecycle(core, &guards, &key)?;
+    if let Some(m) = p.model.set() {
         check_model(&core.settings().config, &core.state_dir, m)?;
     }
-    let texts: Vec<(&str, Change<String>)> = [
-        "label",
-        "thinkingLevel",
-        "verboseLevel",
-        "reasoningLevel",
-        "elevatedLevel",
-        "sendPolicy",
-        "icon",
-        "color",
-        "category",
-    ]
-    .into_iter()
-    .map(|k| text_change(&p, k).map(|c| (k, c)))
-    .collect::<Result<_, _>>()?;
-    let flags: Vec<(&str, Change<bool>)> = ["pinned", "archived", "unread", "fastMode"]
-        .into_iter()
-        .map(|k| flag_change(&p, k).map(|c| (k, c)))
-        .collect::<Result<_, _>>()?;
-    let model = text_change(&p, "model")?;
-    let row = core.update_row(&key, |r| {
-        for (k, c) in &texts {
-            let m = &mut r.meta;
-            let slot = match *k {
-                "label" => &mut r.label,
-                "thinkingLevel" => &mut m.thinking_level,
-                "verboseLevel" => &mut m.verbose_level,
-                "reasoningLevel" => &mut m.reasoning_level,
-                "elevatedLevel" => &mut m.elevated_level,
-                "sendPolicy" => &mut m.send_policy,
-                "icon" => &mut m.icon,
-                "color" => &mut m.color,
-                _ => &mut m.category,
-            };
-            c.apply(slot);
-        }
-        for (k, c) in &flags {
-            let m = &mut r.meta;
-            let slot = match *k {
-                "pinned" => &mut m.pinned,
-                "archived" => &mut m.archived,
-                "unread" => &mut m.unread,
-                _ => &mut m.fast_mode,
-            };
-            c.apply(slot);
-        }
-        apply_model(r, &model);
-        r.updated_at = now_ms();
-    })?;
-    if !matches!(model, Change::Keep) {
+    let row = core.update_row(&key, |r| apply_patch(r, &p))?;
+    if !p.model.is_keep() {
         // The next run starts an engine with the new model.
         if let Some(l) = core.live_if_any(&key).filter(|l| l.is_idle()) {
             l.drop_engine();
@@ -234,15 +264,19 @@ pub(crate) fn patch(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
     }
     core.session_changed(&key, &agent, "patch", None);
     let m = &row.meta;
-    let model_id = m.model_override.clone().or(m.model.clone());
-    let prov = m.provider_override.clone().or(m.model_provider.clone());
-    Ok(
-        json!({"ok": true, "path": core.index().location(), "key": key,
-        "entry": row.to_value(), "resolved": {"modelProvider": prov, "model": model_id}}),
-    )
+    result(PatchResult {
+        ok: true,
+        path: core.index().location(),
+        key: &key,
+        entry: &row,
+        resolved: Resolved {
+            model_provider: m.provider_override.clone().or(m.model_provider.clone()),
+            model: m.model_override.clone().or(m.model.clone()),
+        },
+    })
 }
 
-fn apply_model(r: &mut SessionRow, model: &Change<String>) {
+fn apply_model(r: &mut SessionRow, model: &Change<NonEmpty>) {
     match model {
         Change::Keep => {}
         Change::Clear => {
@@ -254,17 +288,28 @@ fn apply_model(r: &mut SessionRow, model: &Change<String>) {
                 r.meta.provider_override = Some(prov.to_owned());
                 r.meta.model_override = Some(id.to_owned());
             }
-            None => r.meta.model_override = Some(m.clone()),
+            None => r.meta.model_override = Some(m.to_string()),
         },
     }
 }
 
-/// `sessions.reset`: a fresh transcript under the same key, the old one archived.
-pub(crate) async fn reset(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["key", "reason", "agentId", "expectedSessionId"])?;
-    p.choice("reason", &["new", "reset"])?;
-    let (key, agent) = need_key(core, &p)?;
-    check_lifecycle(core, &p, &key)?;
+/// An answer carrying the session's row (`sessions.reset`).
+#[derive(Serialize)]
+struct EntryResult<'a> {
+    ok: bool,
+    key: &'a str,
+    entry: Option<&'a SessionRow>,
+}
+
+/// `sessions.reset`: a fresh transcript under the same key, the old one archived (`reason`
+/// `new` and `reset` do the same here, as in OpenClaw without hooks).
+pub(crate) async fn reset(core: &Arc<Core>, p: ResetParams) -> Result<Value, ErrorShape> {
+    let (key, agent) = resolve_key(core, &p.key, p.agent_id.as_deref())?;
+    let guards = Guards {
+        session_id: p.expected_session_id.as_deref(),
+        ..Guards::default()
+    };
+    check_lifecycle(core, &guards, &key)?;
     abort_key(core, &key, None).await?;
     let live = core.live_for(&key, &agent);
     let _turn = live.run_lock.lock().await;
@@ -287,28 +332,35 @@ pub(crate) async fn reset(core: &Arc<Core>, p: Params) -> Result<Value, ErrorSha
     ensure_engine(core, &live)
         .await
         .map_err(ErrorShape::unavailable)?;
-    let entry = core.row(&key)?.map(|r| r.to_value());
+    let entry = core.row(&key)?;
     core.session_changed(&key, &agent, "reset", None);
-    Ok(json!({"ok": true, "key": key, "entry": entry}))
+    result(EntryResult {
+        ok: true,
+        key: &key,
+        entry: entry.as_ref(),
+    })
 }
 
-const DELETE_KEYS: &[&str] = &[
-    "key",
-    "deleteTranscript",
-    "emitLifecycleHooks",
-    "agentId",
-    "expectedSessionId",
-    "expectedLifecycleRevision",
-    "expectedSessionUpdatedAt",
-    "archivedOnly",
-];
+/// `sessions.delete`'s answer.
+#[derive(Serialize)]
+struct DeleteResult<'a> {
+    ok: bool,
+    key: &'a str,
+    deleted: bool,
+    archived: Vec<String>,
+}
 
 /// `sessions.delete`: the row removed, its transcript archived (or removed).
-pub(crate) async fn delete(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(DELETE_KEYS)?;
-    let delete_transcript = p.bool("deleteTranscript")?.unwrap_or(false);
-    let (key, agent) = need_key(core, &p)?;
-    check_lifecycle(core, &p, &key)?;
+pub(crate) async fn delete(core: &Arc<Core>, p: DeleteParams) -> Result<Value, ErrorShape> {
+    refuse_hooks("emitLifecycleHooks", p.emit_lifecycle_hooks)?;
+    let (key, agent) = resolve_key(core, &p.key, p.agent_id.as_deref())?;
+    let guards = Guards {
+        session_id: p.expected_session_id.as_deref(),
+        lifecycle_revision: p.expected_lifecycle_revision.is_some(),
+        updated_at: p.expected_session_updated_at.map(|a| a.get()),
+        archived_only: p.archived_only == Some(true),
+    };
+    check_lifecycle(core, &guards, &key)?;
     if key == format!("agent:{agent}:main") {
         return Err(ErrorShape::invalid_request(format!(
             "Cannot delete the main session ({key}); use sessions.reset"
@@ -323,26 +375,31 @@ pub(crate) async fn delete(core: &Arc<Core>, p: Params) -> Result<Value, ErrorSh
     let removed = core.index().delete_session(&key).map_err(unavailable)?;
     let mut archived = Vec::new();
     if let Some(file) = removed.as_ref().and_then(|r| core.transcript_of(r)) {
-        if delete_transcript {
-            let _ = std::fs::remove_file(&file);
+        if p.delete_transcript == Some(true) {
+            if let Err(e) = std::fs::remove_file(&file) {
+                tracing::warn!("cannot remove {}: {e}", file.display());
+            }
         } else if let Some(a) = archive(&file, "deleted") {
             archived.push(a);
         }
     }
     core.session_changed(&key, &agent, "delete", None);
-    Ok(json!({"ok": true, "key": key, "deleted": removed.is_some(), "archived": archived}))
+    result(DeleteResult {
+        ok: true,
+        key: &key,
+        deleted: removed.is_some(),
+        archived,
+    })
 }
 
 /// `sessions.compact`: summarises the older part of the conversation.
-pub(crate) async fn compact(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["key", "maxLines", "agentId"])?;
-    let max_lines = p.uint("maxLines", 1, u64::MAX)?;
-    let (key, agent) = need_key(core, &p)?;
+pub(crate) async fn compact(core: &Arc<Core>, p: CompactParams) -> Result<Value, ErrorShape> {
+    let (key, agent) = resolve_key(core, &p.key, p.agent_id.as_deref())?;
     let row = core.existing_row(&key)?;
     let live = core.live_for(&key, &agent);
     let _turn = live.run_lock.lock().await;
-    if let Some(max) = max_lines {
-        return compact_lines(core, (&key, &agent), &live, &row, max as usize);
+    if let Some(max) = p.max_lines {
+        return compact_lines(core, (&key, &agent), &live, &row, max.usize());
     }
     let engine = ensure_engine(core, &live)
         .await
@@ -354,78 +411,114 @@ pub(crate) async fn compact(core: &Arc<Core>, p: Params) -> Result<Value, ErrorS
                 row.meta.compaction_count = Some(n + 1);
             })?;
             core.session_changed(&key, &agent, "compact", None);
-            Ok(json!({"ok": true, "key": key, "compacted": true, "result": r}))
+            result(Compacted {
+                ok: true,
+                key: &key,
+                compacted: true,
+                result: Some(r),
+                ..Compacted::default()
+            })
         }
-        Err(e) => Ok(json!({"ok": true, "key": key, "compacted": false, "reason": e.to_string()})),
+        Err(e) => result(Compacted::not(&key, e.to_string())),
     }
+}
+
+/// `sessions.send` / `sessions.steer`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SendResult<'a> {
+    status: &'static str,
+    run_id: String,
+    key: &'a str,
 }
 
 /// `sessions.send` / `sessions.steer`: a run on the session (steering a running one).
 pub(crate) fn send(
     core: &Arc<Core>,
-    p: Params,
+    p: SendParams,
     method: &str,
     ctx: &CallContext,
 ) -> Result<Value, ErrorShape> {
-    let p = p.closed(&[
-        "key",
-        "message",
-        "thinking",
-        "attachments",
-        "timeoutMs",
-        "idempotencyKey",
-        "agentId",
-    ])?;
-    let (key, agent) = need_key(core, &p)?;
-    let message = p.required_str("message")?;
+    let (key, agent) = resolve_key(core, &p.key, p.agent_id.as_deref())?;
+    let options = RunOptions {
+        thinking: p.thinking,
+        images: attachments_of(method, p.attachments.as_deref())?,
+        ..RunOptions::default()
+    };
     if method == "sessions.steer" {
         if let Some(live) = core.live_if_any(&key) {
             if let (Some(run_id), Some(engine)) = (live.current_run_id(), live.engine()) {
+                let input = PromptInput {
+                    text: p.message.to_string(),
+                    images: options.images.clone(),
+                    ..Default::default()
+                };
                 engine
-                    .steer(PromptInput::text(message))
+                    .steer(input)
                     .map_err(|e| ErrorShape::unavailable(e.to_string()))?;
-                return Ok(json!({"status": "steered", "runId": run_id, "key": key}));
+                let (status, key) = ("steered", &key);
+                return result(SendResult {
+                    status,
+                    run_id,
+                    key,
+                });
             }
         }
     }
     let run_id = p
-        .str("idempotencyKey")?
-        .map_or_else(|| uuid::Uuid::new_v4().to_string(), str::to_owned);
-    let options = RunOptions {
-        thinking: thinking_param(&p, "thinking")?,
-        images: attachments_param(&p)?,
-        ..RunOptions::default()
-    };
+        .idempotency_key
+        .as_ref()
+        .map_or_else(|| uuid::Uuid::new_v4().to_string(), |k| k.to_string());
     let timeout = p
-        .uint("timeoutMs", 0, u64::MAX)?
+        .timeout_ms
+        .map(|t| t.get())
         .filter(|t| *t > 0)
         .map(std::time::Duration::from_millis);
     start(
         core,
         (&key, &agent),
-        message,
+        &p.message,
         &run_id,
         ctx,
         (options, timeout),
     );
-    Ok(json!({"status": "started", "runId": run_id, "key": key}))
+    result(SendResult {
+        status: "started",
+        run_id,
+        key: &key,
+    })
 }
 
-/// `sessions.abort`: the runs on a key, or one run.
-pub(crate) async fn abort(core: &Arc<Core>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["key", "runId", "agentId", "clearQueued"])?;
-    let run_id = p.str("runId")?;
-    let key = match p.str("key")? {
-        Some(k) => resolve_key(core, &p, k, p.str("agentId")?)?.0,
+/// `sessions.abort`: the runs on a key (`clearQueued: false` keeps the queued ones and stops
+/// only the running one), or one run.
+pub(crate) async fn abort(core: &Arc<Core>, p: AbortParams) -> Result<Value, ErrorShape> {
+    let run_id = p.run_id.as_deref();
+    let key = match &p.key {
+        Some(k) => resolve_key(core, k, p.agent_id.as_deref())?.0,
         None => {
-            let id =
-                run_id.ok_or_else(|| p.invalid("at root: must have required property 'key'"))?;
+            let id = run_id.ok_or_else(|| {
+                ErrorShape::invalid_params(
+                    "sessions.abort",
+                    "at root: must have required property 'key'",
+                )
+            })?;
             super::lock(&core.runs)
                 .get(id)
                 .map(|r| r.session_key.to_string())
                 .ok_or_else(|| ErrorShape::invalid_request("agent run was not found"))?
         }
     };
+    if run_id.is_none() && p.clear_queued == Some(false) {
+        let running = core.live_if_any(&key).and_then(|l| l.current_run_id());
+        return match running {
+            Some(id) => abort_key(core, &key, Some(&id)).await,
+            None => result(Aborted {
+                ok: true,
+                aborted: false,
+                run_ids: Vec::new(),
+            }),
+        };
+    }
     abort_key(core, &key, run_id).await
 }
 

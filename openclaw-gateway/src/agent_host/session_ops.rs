@@ -9,12 +9,13 @@ use std::sync::Arc;
 
 use openclaw_core::event::CompactionResult;
 use openclaw_core::protocol::ErrorShape;
+use openclaw_core::protocol::params::result;
 use openclaw_core::session::{SessionEntry, SessionManager};
 use openclaw_state::SessionRow;
-use serde_json::{Value, json};
+use serde::Serialize;
+use serde_json::Value;
 
 use super::Core;
-use crate::methods::params::Params;
 
 /// Refuses a call whose `field` (`expectedSessionId`, `expectedExistingSessionId`) is not the
 /// session's current id (the session was reset or replaced since the caller looked).
@@ -37,19 +38,28 @@ pub(crate) fn check_session_id(
     )))
 }
 
+/// The lifecycle guards a `sessions.patch` / `reset` / `delete` call carries.
+#[derive(Debug, Default)]
+pub(crate) struct Guards<'a> {
+    pub session_id: Option<&'a str>,
+    pub lifecycle_revision: bool,
+    pub updated_at: Option<u64>,
+    pub archived_only: bool,
+}
+
 /// The lifecycle guards of `sessions.patch` / `reset` / `delete`: `expectedSessionId`,
 /// `expectedSessionUpdatedAt` and `archivedOnly`; `expectedLifecycleRevision` is refused (this
 /// gateway keeps no lifecycle revisions, so it cannot check one).
-pub(crate) fn check_lifecycle(core: &Core, p: &Params, key: &str) -> Result<(), ErrorShape> {
-    check_session_id(core, key, p.str("expectedSessionId")?, "expectedSessionId")?;
-    if p.get("expectedLifecycleRevision").is_some() {
+pub(crate) fn check_lifecycle(core: &Core, g: &Guards<'_>, key: &str) -> Result<(), ErrorShape> {
+    check_session_id(core, key, g.session_id, "expectedSessionId")?;
+    if g.lifecycle_revision {
         return Err(ErrorShape::invalid_request(
             "expectedLifecycleRevision is not supported by this gateway (no lifecycle revisions); \
              use expectedSessionId or expectedSessionUpdatedAt",
         ));
     }
     let row = core.row(key)?;
-    if let Some(at) = p.uint("expectedSessionUpdatedAt", 0, u64::MAX)? {
+    if let Some(at) = g.updated_at {
         let current = row.as_ref().map(|r| r.updated_at);
         if current != Some(at) {
             return Err(ErrorShape::invalid_request(format!(
@@ -58,7 +68,7 @@ pub(crate) fn check_lifecycle(core: &Core, p: &Params, key: &str) -> Result<(), 
             )));
         }
     }
-    if p.bool("archivedOnly")? == Some(true) {
+    if g.archived_only {
         let archived = row.as_ref().and_then(|r| r.meta.archived) == Some(true);
         if !archived {
             return Err(ErrorShape::invalid_request(format!(
@@ -73,6 +83,37 @@ pub(crate) fn check_lifecycle(core: &Core, p: &Params, key: &str) -> Result<(), 
 pub(crate) struct Trimmed {
     pub kept: usize,
     pub removed: usize,
+}
+
+/// `sessions.compact`'s answer.
+#[derive(Debug, Default, Serialize)]
+pub(crate) struct Compacted<'a> {
+    pub ok: bool,
+    pub key: &'a str,
+    pub compacted: bool,
+    /// The summary compaction's result.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub result: Option<CompactionResult>,
+    /// Why nothing was compacted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// `maxLines`: the messages kept and removed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kept: Option<usize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub removed: Option<usize>,
+}
+
+impl<'a> Compacted<'a> {
+    /// Nothing compacted, for `reason`.
+    pub fn not(key: &'a str, reason: String) -> Self {
+        Compacted {
+            ok: true,
+            key,
+            reason: Some(reason),
+            ..Compacted::default()
+        }
+    }
 }
 
 /// Keeps the last `max_lines` messages of the transcript's current branch (starting at a user
@@ -123,21 +164,27 @@ pub(crate) fn compact_lines(
     max: usize,
 ) -> Result<Value, ErrorShape> {
     let Some(file) = core.transcript_of(row).filter(|f| f.exists()) else {
-        return Ok(json!({"ok": true, "key": key, "compacted": false, "reason": "no transcript"}));
+        return result(Compacted::not(key, "no transcript".into()));
     };
     live.drop_engine();
     match trim_transcript(&file, max).map_err(ErrorShape::unavailable)? {
-        None => Ok(json!({"ok": true, "key": key, "compacted": false,
-            "reason": format!("the transcript has at most {max} messages")})),
+        None => result(Compacted::not(
+            key,
+            format!("the transcript has at most {max} messages"),
+        )),
         Some(t) => {
             core.update_row(key, |r| {
                 r.meta.compaction_count = Some(r.meta.compaction_count.unwrap_or(0) + 1);
             })?;
             core.session_changed(key, agent, "compact", None);
-            Ok(
-                json!({"ok": true, "key": key, "compacted": true, "kept": t.kept,
-                "removed": t.removed}),
-            )
+            result(Compacted {
+                ok: true,
+                key,
+                compacted: true,
+                kept: Some(t.kept),
+                removed: Some(t.removed),
+                ..Compacted::default()
+            })
         }
     }
 }

@@ -4,10 +4,15 @@
 
 use std::sync::Arc;
 
+use openclaw_core::message::Message;
 use openclaw_core::protocol::ErrorShape;
+use openclaw_core::protocol::params::{parse, result};
+use openclaw_core::protocol::sessions::{
+    DescribeParams, GetParams, ListParams, PreviewParams, ResolveParams,
+};
 use openclaw_state::{SessionQuery, SessionRow};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::Core;
 use super::chat::resolve_key;
@@ -16,7 +21,6 @@ use super::list_filter::ListFilter;
 use super::session_life;
 use super::store::unavailable;
 use crate::backend::CallContext;
-use crate::methods::params::Params;
 use crate::state::now_ms;
 
 /// OpenClaw's `SessionRow` for an index row.
@@ -110,19 +114,23 @@ impl<'a> SessionView<'a> {
     }
 
     /// Adds `derivedTitle` (the first user message) and `lastMessagePreview`, when asked for.
-    fn with_previews(mut self, core: &Core, filter: &ListFilter) -> Result<Self, ErrorShape> {
-        if !filter.derived_titles && !filter.last_message {
+    fn with_previews(
+        mut self,
+        core: &Core,
+        (derived_titles, last_message): (bool, bool),
+    ) -> Result<Self, ErrorShape> {
+        if !derived_titles && !last_message {
             return Ok(self);
         }
         let (_, messages) = session_messages(core, self.key)?;
         let texts: Vec<(&str, String)> = messages.iter().map(|m| text_of(m)).collect();
-        if filter.derived_titles {
+        if derived_titles {
             self.derived_title = texts
                 .iter()
                 .find(|(r, t)| *r == "user" && !t.trim().is_empty())
                 .map(|(_, t)| clip(t.trim(), 60));
         }
-        if filter.last_message {
+        if last_message {
             self.last_message_preview = texts
                 .iter()
                 .rev()
@@ -140,20 +148,21 @@ pub(crate) async fn call(
     params: Option<Value>,
     ctx: &CallContext,
 ) -> Result<Value, ErrorShape> {
-    let p = Params::new(method, params)?;
     match method {
-        "sessions.list" => list(core, p),
-        "sessions.get" => get(core, p),
-        "sessions.preview" => preview(core, p),
-        "sessions.describe" => describe(core, p),
-        "sessions.resolve" => resolve(core, p),
-        "sessions.create" => session_life::create(core, p, ctx).await,
-        "sessions.patch" => session_life::patch(core, p),
-        "sessions.reset" => session_life::reset(core, p).await,
-        "sessions.delete" => session_life::delete(core, p).await,
-        "sessions.compact" => session_life::compact(core, p).await,
-        "sessions.send" | "sessions.steer" => session_life::send(core, p, method, ctx),
-        "sessions.abort" => session_life::abort(core, p).await,
+        "sessions.list" => list(core, parse(method, params)?),
+        "sessions.get" => get(core, parse(method, params)?),
+        "sessions.preview" => preview(core, parse(method, params)?),
+        "sessions.describe" => describe(core, parse(method, params)?),
+        "sessions.resolve" => resolve(core, parse(method, params)?),
+        "sessions.create" => session_life::create(core, parse(method, params)?, ctx).await,
+        "sessions.patch" => session_life::patch(core, parse(method, params)?),
+        "sessions.reset" => session_life::reset(core, parse(method, params)?).await,
+        "sessions.delete" => session_life::delete(core, parse(method, params)?).await,
+        "sessions.compact" => session_life::compact(core, parse(method, params)?).await,
+        "sessions.send" | "sessions.steer" => {
+            session_life::send(core, parse(method, params)?, method, ctx)
+        }
+        "sessions.abort" => session_life::abort(core, parse(method, params)?).await,
         m => Err(ErrorShape::unknown_method(m)),
     }
 }
@@ -172,75 +181,85 @@ pub(crate) fn agents_for(core: &Core, agent: Option<&str>) -> Vec<String> {
     }
 }
 
-/// The key and agent named by `key` (and `agentId`).
-pub(crate) fn need_key(core: &Core, p: &Params) -> Result<(String, String), ErrorShape> {
-    let key = p.required_str("key")?;
-    resolve_key(core, p, key, p.str("agentId")?)
+/// `sessions.list`'s answer.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListResult<'a> {
+    ts: u64,
+    path: String,
+    count: usize,
+    total_count: u64,
+    defaults: ListDefaults,
+    sessions: Vec<SessionView<'a>>,
 }
 
-const LIST_KEYS: &[&str] = &[
-    "limit",
-    "activeMinutes",
-    "includeGlobal",
-    "includeUnknown",
-    "includeDerivedTitles",
-    "includeLastMessage",
-    "label",
-    "spawnedBy",
-    "agentId",
-    "search",
-    "offset",
-    "activeOnly",
-    "sortBy",
-    "archived",
-    "ownerFirst",
-    "excludeSubagents",
-    "excludeCron",
-    "excludeSystem",
-    "includeActivitySummary",
-];
+/// The default model of `sessions.list` (`contextTokens` is always `null`: not known here).
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct ListDefaults {
+    model_provider: Option<String>,
+    model: Option<String>,
+    context_tokens: Option<u64>,
+}
 
 /// `sessions.list`: one page of the index, newest first (one indexed page without filters).
-fn list(core: &Core, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(LIST_KEYS)?;
+fn list(core: &Core, p: ListParams) -> Result<Value, ErrorShape> {
+    let agents = agents_for(core, p.agent_id.as_deref());
     let filter = ListFilter::from_params(&p)?;
     let running = if filter.needs_running() {
         core.running_keys()
     } else {
         Vec::new()
     };
-    let query = filter.query(agents_for(core, p.str("agentId")?), running);
+    let query = filter.query(agents, running);
     let page = core.index().list_sessions(&query).map_err(unavailable)?;
+    let previews = (filter.derived_titles, filter.last_message);
     let sessions = page
         .rows
         .iter()
-        .map(|r| SessionView::of(core, r).with_previews(core, &filter))
+        .map(|r| SessionView::of(core, r).with_previews(core, previews))
         .collect::<Result<Vec<_>, _>>()?;
     let def = core
         .agent(&core.default_agent())
         .and_then(|a| a.model_primary.clone());
-    let (prov, model) = match def.as_deref().and_then(|m| m.split_once('/')) {
-        Some((p, m)) => (json!(p), json!(m)),
-        None => (Value::Null, json!(def)),
+    let (model_provider, model) = match def.as_deref().and_then(|m| m.split_once('/')) {
+        Some((p, m)) => (Some(p.to_owned()), Some(m.to_owned())),
+        None => (None, def),
     };
-    Ok(json!({"ts": now_ms(), "path": core.index().location(),
-        "count": sessions.len(), "totalCount": page.total,
-        "defaults": {"modelProvider": prov, "model": model, "contextTokens": null},
-        "sessions": sessions}))
+    result(ListResult {
+        ts: now_ms(),
+        path: core.index().location(),
+        count: sessions.len(),
+        total_count: page.total,
+        defaults: ListDefaults {
+            model_provider,
+            model,
+            context_tokens: None,
+        },
+        sessions,
+    })
+}
+
+/// `sessions.get`'s answer.
+#[derive(Serialize)]
+struct GetResult<'a> {
+    key: &'a str,
+    messages: &'a [Arc<Message>],
 }
 
 /// `sessions.get`: the last `limit` messages.
-fn get(core: &Core, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["key", "agentId", "limit"])?;
-    let limit = p.uint("limit", 1, 10_000)?.unwrap_or(200) as usize;
-    let (key, _) = need_key(core, &p)?;
+fn get(core: &Core, p: GetParams) -> Result<Value, ErrorShape> {
+    let limit = p.limit.map_or(200, |l| l.usize());
+    let (key, _) = resolve_key(core, &p.key, p.agent_id.as_deref())?;
     let (_, messages) = session_messages(core, &key)?;
     let skip = messages.len().saturating_sub(limit);
-    Ok(json!({"key": key, "messages": messages[skip..]}))
+    result(GetResult {
+        key: &key,
+        messages: &messages[skip..],
+    })
 }
 
-fn text_of(m: &openclaw_core::message::Message) -> (&'static str, String) {
-    use openclaw_core::message::Message;
+fn text_of(m: &Message) -> (&'static str, String) {
     match m {
         Message::User(u) => ("user", u.content.text()),
         Message::Assistant(a) => ("assistant", a.text()),
@@ -256,89 +275,154 @@ fn clip(s: &str, max: usize) -> String {
     }
 }
 
+/// `sessions.preview`'s answer.
+#[derive(Serialize)]
+struct PreviewResult {
+    ts: u64,
+    previews: Vec<Preview>,
+}
+
+/// One session of `sessions.preview`.
+#[derive(Serialize)]
+struct Preview {
+    key: String,
+    status: &'static str,
+    items: Vec<PreviewItem>,
+}
+
+#[derive(Serialize)]
+struct PreviewItem {
+    role: &'static str,
+    text: String,
+}
+
 /// `sessions.preview`: the last messages of several sessions as short text.
-fn preview(core: &Core, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["keys", "limit", "maxChars"])?;
-    let keys = p
-        .str_list("keys")?
-        .filter(|k| !k.is_empty())
-        .ok_or_else(|| p.invalid("at root: must have required property 'keys'"))?;
-    let limit = p.uint("limit", 1, 1000)?.unwrap_or(12) as usize;
-    let max = p.uint("maxChars", 20, 100_000)?.unwrap_or(240) as usize;
-    let mut previews = Vec::new();
-    for k in keys.iter().take(64) {
-        let (key, _) = core.canonical_key(k, None);
-        if core.row(&key)?.is_none() {
-            previews.push(json!({"key": k, "status": "missing", "items": []}));
-            continue;
-        }
-        let (_, messages) = session_messages(core, &key)?;
-        let skip = messages.len().saturating_sub(limit);
-        let items: Vec<Value> = messages[skip..]
-            .iter()
-            .map(|m| text_of(m))
-            .filter(|(_, t)| !t.is_empty())
-            .map(|(role, t)| json!({"role": role, "text": clip(&t, max)}))
-            .collect();
-        let status = if items.is_empty() { "empty" } else { "ok" };
-        previews.push(json!({"key": k, "status": status, "items": items}));
+fn preview(core: &Core, p: PreviewParams) -> Result<Value, ErrorShape> {
+    if p.keys.is_empty() {
+        return Err(ErrorShape::invalid_params(
+            "sessions.preview",
+            "at /keys: must NOT have fewer than 1 items",
+        ));
     }
-    Ok(json!({"ts": now_ms(), "previews": previews}))
+    let limit = p.limit.map_or(12, |l| l.usize());
+    let max = p.max_chars.map_or(240, |m| m.usize());
+    let mut previews = Vec::new();
+    for k in p.keys.iter().take(64) {
+        let (key, _) = core.canonical_key(k, None);
+        let items = if core.row(&key)?.is_none() {
+            None
+        } else {
+            let (_, messages) = session_messages(core, &key)?;
+            let skip = messages.len().saturating_sub(limit);
+            Some(
+                messages[skip..]
+                    .iter()
+                    .map(|m| text_of(m))
+                    .filter(|(_, t)| !t.is_empty())
+                    .map(|(role, t)| PreviewItem {
+                        role,
+                        text: clip(&t, max),
+                    })
+                    .collect::<Vec<_>>(),
+            )
+        };
+        let status = match &items {
+            None => "missing",
+            Some(i) if i.is_empty() => "empty",
+            Some(_) => "ok",
+        };
+        previews.push(Preview {
+            key: k.to_string(),
+            status,
+            items: items.unwrap_or_default(),
+        });
+    }
+    result(PreviewResult {
+        ts: now_ms(),
+        previews,
+    })
 }
 
-/// `sessions.describe`: one row.
-fn describe(core: &Core, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&[
-        "key",
-        "agentId",
-        "includeDerivedTitles",
-        "includeLastMessage",
-    ])?;
-    let (key, _) = need_key(core, &p)?;
+/// `sessions.describe`'s answer.
+#[derive(Serialize)]
+struct DescribeResult<'a> {
+    session: Option<SessionView<'a>>,
+}
+
+/// `sessions.describe`: one row, with its derived title and last message when asked for.
+fn describe(core: &Core, p: DescribeParams) -> Result<Value, ErrorShape> {
+    let (key, _) = resolve_key(core, &p.key, p.agent_id.as_deref())?;
     let row = core.row(&key)?;
-    Ok(json!({"session": row.as_ref().map(|r| SessionView::of(core, r))}))
+    let previews = (
+        p.include_derived_titles.unwrap_or(false),
+        p.include_last_message.unwrap_or(false),
+    );
+    let session = row
+        .as_ref()
+        .map(|r| SessionView::of(core, r).with_previews(core, previews))
+        .transpose()?;
+    result(DescribeResult { session })
 }
 
-const RESOLVE_KEYS: &[&str] = &[
-    "key",
-    "sessionId",
-    "label",
-    "agentId",
-    "spawnedBy",
-    "includeGlobal",
-    "includeUnknown",
-    "shortId",
-    "slugHint",
-    "allowMissing",
-    "reference",
-];
+/// `sessions.resolve`'s answer.
+#[derive(Serialize)]
+struct ResolveResult {
+    ok: bool,
+    key: String,
+}
 
-/// `sessions.resolve`: a key from a key, a session id or a label (indexed lookups).
-fn resolve(core: &Core, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(RESOLVE_KEYS)?;
-    let allow_missing = p.bool("allowMissing")?.unwrap_or(false);
-    if let Some(k) = p.str("key")? {
-        let (key, _) = resolve_key(core, &p, k, p.str("agentId")?)?;
-        if allow_missing || core.row(&key)?.is_some() {
-            return Ok(json!({"ok": true, "key": key}));
+/// Refuses `sessions.resolve` params that name a lookup this gateway does not have.
+fn refuse_resolve_lookups(p: &ResolveParams) -> Result<(), ErrorShape> {
+    for (name, given) in [
+        ("shortId", p.short_id.is_some()),
+        ("slugHint", p.slug_hint.is_some()),
+        ("reference", p.reference.is_some()),
+    ] {
+        if given {
+            return Err(ErrorShape::invalid_request(format!(
+                "{name} is not supported by this gateway; resolve by key, sessionId or label"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// `sessions.resolve`: a key from a key, a session id or a label (indexed lookups), within
+/// `agentId` and `spawnedBy` when given. `includeGlobal` / `includeUnknown` change nothing:
+/// every session of this gateway is an agent's direct session (no global or unknown kinds).
+fn resolve(core: &Core, p: ResolveParams) -> Result<Value, ErrorShape> {
+    refuse_resolve_lookups(&p)?;
+    let spawned_ok = |r: &SessionRow| {
+        p.spawned_by
+            .as_deref()
+            .is_none_or(|s| r.spawned_by.as_deref() == Some(s))
+    };
+    if let Some(k) = &p.key {
+        let (key, _) = resolve_key(core, k, p.agent_id.as_deref())?;
+        let row = core.row(&key)?;
+        let found = row.as_ref().is_some_and(spawned_ok);
+        if found || (row.is_none() && p.allow_missing == Some(true)) {
+            return result(ResolveResult { ok: true, key });
         }
         return Err(ErrorShape::invalid_request(format!(
-            "No session found: {k}"
+            "No session found: {}",
+            &**k
         )));
     }
-    let agents = agents_for(core, p.str("agentId")?);
-    let found = match (p.str("sessionId")?, p.str("label")?) {
+    let agents = agents_for(core, p.agent_id.as_deref());
+    let found = match (p.session_id.as_deref(), p.label.as_deref()) {
         (Some(id), _) => core
             .index()
             .session_by_id(id)
             .map_err(unavailable)?
-            .filter(|r| agents.contains(&r.agent_id))
+            .filter(|r| agents.contains(&r.agent_id) && spawned_ok(r))
             .ok_or(id),
         (None, Some(label)) => core
             .index()
             .list_sessions(&SessionQuery {
                 agent_ids: Some(agents),
                 label: Some(label.to_owned()),
+                spawned_by: p.spawned_by.as_ref().map(|s| s.to_string()),
                 limit: Some(1),
                 ..SessionQuery::default()
             })
@@ -346,10 +430,18 @@ fn resolve(core: &Core, p: Params) -> Result<Value, ErrorShape> {
             .rows
             .pop()
             .ok_or(label),
-        _ => return Err(p.invalid("at root: must have one of key, sessionId, label")),
+        _ => {
+            return Err(ErrorShape::invalid_params(
+                "sessions.resolve",
+                "at root: must have one of key, sessionId, label",
+            ));
+        }
     };
     match found {
-        Ok(row) => Ok(json!({"ok": true, "key": row.key})),
+        Ok(row) => result(ResolveResult {
+            ok: true,
+            key: row.key,
+        }),
         Err(want) => Err(ErrorShape::invalid_request(format!(
             "No session found: {want}"
         ))),

@@ -46,6 +46,23 @@ impl Core {
             .ok_or_else(|| ErrorShape::invalid_request(format!("session not found: {key}")))
     }
 
+    /// Sets the label of `key`'s session, making its row when it has none yet (the first run
+    /// keeps the label, see [`started`]).
+    pub fn set_label(&self, key: &str, agent_id: &str, label: &str) -> Result<(), ErrorShape> {
+        let mut set = |r: &mut SessionRow| r.label = Some(label.to_owned());
+        if self
+            .state
+            .update_session(key, &mut set)
+            .map_err(unavailable)?
+            .is_none()
+        {
+            let mut row = SessionRow::new(key, agent_id, now_ms());
+            set(&mut row);
+            self.state.put_session(&row).map_err(unavailable)?;
+        }
+        Ok(())
+    }
+
     /// The folder new transcripts of `agent_id` go to.
     pub fn sessions_dir(&self, agent_id: &str) -> PathBuf {
         paths::sessions_dir(&self.state_dir, agent_id)

@@ -11,9 +11,9 @@ use openclaw_core::provider::ModelRegistry;
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use super::params::Params;
 use crate::roster::Roster;
 use crate::state::Shared;
+use openclaw_core::protocol::system::{IdentityParams, ModelsListParams, ModelsView, NoParams};
 
 /// One row of `models.list`.
 #[derive(Debug, Serialize)]
@@ -89,32 +89,33 @@ fn model_rows(shared: &Shared, view: &str) -> Result<Vec<ModelRow>, ErrorShape> 
         .collect())
 }
 
-pub(crate) fn models_list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&[
-        "agentId",
-        "includeProviderCapabilities",
-        "preparedOnly",
-        "refresh",
-        "view",
-    ])?;
-    p.str("agentId")?;
-    p.bool("includeProviderCapabilities")?;
-    let prepared = p.bool("preparedOnly")?.unwrap_or(false);
-    let refresh = p.bool("refresh")?.unwrap_or(false);
+/// `models.list`. `refresh` and `preparedOnly` change nothing beyond their conflict check:
+/// the list is built fresh from the config and the environment on every call; nor does
+/// `includeProviderCapabilities`: every row always carries what this gateway knows of a model's
+/// capabilities (`reasoning`, `input`, `available`).
+pub(crate) fn models_list(shared: &Arc<Shared>, p: ModelsListParams) -> Result<Value, ErrorShape> {
+    if let Some(id) = &p.agent_id {
+        let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+        if roster.get(id).is_none() {
+            return Err(ErrorShape::invalid_request(format!(
+                "unknown agent id \"{}\"",
+                &**id
+            )));
+        }
+    }
+    let prepared = p.prepared_only.unwrap_or(false);
+    let refresh = p.refresh.unwrap_or(false);
     if prepared && refresh {
         return Err(ErrorShape::invalid_params(
             "models.list",
             "at root: preparedOnly and refresh cannot both be true",
         ));
     }
-    let view = p
-        .choice("view", &["default", "configured", "provider-config", "all"])?
-        .unwrap_or("default");
+    let view = p.view.unwrap_or(ModelsView::Default).as_str();
     Ok(json!({"models": model_rows(shared, view)?}))
 }
 
-pub(crate) fn agents_list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
+pub(crate) fn agents_list(shared: &Arc<Shared>, _: NoParams) -> Result<Value, ErrorShape> {
     let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
     let agents: Vec<Value> = roster
         .agents
@@ -144,11 +145,11 @@ pub(crate) fn agents_list(shared: &Arc<Shared>, p: Params) -> Result<Value, Erro
 }
 
 /// The agent id named by `agentId`, or by an `agent:<id>:…` session key, else the default.
-fn agent_from(p: &Params, roster: &Roster) -> Result<String, ErrorShape> {
-    if let Some(id) = p.str("agentId")? {
-        return Ok(id.to_owned());
+fn agent_from(p: &IdentityParams, roster: &Roster) -> Result<String, ErrorShape> {
+    if let Some(id) = &p.agent_id {
+        return Ok(id.to_string());
     }
-    if let Some(key) = p.str("sessionKey")? {
+    if let Some(key) = p.session_key.as_deref() {
         if let Some(rest) = key.strip_prefix("agent:") {
             if let Some((id, _)) = rest.split_once(':') {
                 return Ok(id.to_owned());
@@ -158,8 +159,7 @@ fn agent_from(p: &Params, roster: &Roster) -> Result<String, ErrorShape> {
     Ok(roster.default_id().to_owned())
 }
 
-pub(crate) fn identity_get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["agentId", "sessionKey"])?;
+pub(crate) fn identity_get(shared: &Arc<Shared>, p: IdentityParams) -> Result<Value, ErrorShape> {
     let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
     let id = agent_from(&p, &roster)?;
     let Some(agent) = roster.get(&id) else {

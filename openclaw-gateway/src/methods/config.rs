@@ -9,10 +9,10 @@ use openclaw_core::protocol::ErrorShape;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::params::Params;
-use crate::config::{ConfigSource, GatewayConfig, parse_json5, process_env};
+use crate::config::{ConfigSource, GatewayConfig, process_env};
 use crate::state::Shared;
 use openclaw_core::config::edit;
+use openclaw_core::protocol::system::{ConfigPatchParams, ConfigSetParams, NoParams};
 
 /// What a redacted secret looks like.
 pub const REDACTED: &str = "__OPENCLAW_REDACTED__";
@@ -86,8 +86,7 @@ fn hash_of(raw: &str) -> String {
     hex::encode(Sha256::digest(raw.as_bytes()))
 }
 
-pub(crate) fn get(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
+pub(crate) fn get(shared: &Arc<Shared>, _: NoParams) -> Result<Value, ErrorShape> {
     let live = shared
         .config
         .read()
@@ -182,7 +181,8 @@ fn parse_raw(shared: &Shared, method: &str, raw: &str) -> Result<Value, ErrorSha
         .read()
         .map(|c| c.source.path.clone())
         .unwrap_or_default();
-    parse_json5(&path, raw).map_err(|e| ErrorShape::invalid_params(method, e))
+    openclaw_core::config::parse_json5(&path, raw)
+        .map_err(|e| ErrorShape::invalid_params(method, e))
 }
 
 /// The paths at which `v` holds [`REDACTED`].
@@ -209,9 +209,8 @@ fn redacted_paths(v: &Value, at: &mut Vec<String>, out: &mut Vec<Vec<String>>) {
 
 /// `config.set`: the client's whole text, written as sent (its comments included); secrets
 /// it echoed as [`REDACTED`] are put back from the file, in place.
-pub(crate) fn set(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["raw", "baseHash"])?;
-    let raw = p.required_str("raw")?;
+pub(crate) fn set(shared: &Arc<Shared>, p: ConfigSetParams) -> Result<Value, ErrorShape> {
+    let raw = &*p.raw;
     let value = parse_raw(shared, "config.set", raw)?;
     if !value.is_object() {
         return Err(ErrorShape::invalid_params(
@@ -219,24 +218,29 @@ pub(crate) fn set(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> 
             "at /raw: the config must be an object",
         ));
     }
-    write(shared, p.str("baseHash")?, "config.set", |path, _, old| {
-        let mut paths = Vec::new();
-        redacted_paths(&value, &mut Vec::new(), &mut paths);
-        let mut text = raw.to_owned();
-        let mut value = value.clone();
-        for keys in paths {
-            let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
-            let Some(orig) = keys.iter().try_fold(old, |v, k| match v {
-                Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
-                _ => v.get(*k),
-            }) else {
-                continue;
-            };
-            (text, value) = edit::set_path(path, &text, &keys, orig)
-                .map_err(|e| ErrorShape::invalid_request(e.to_string()))?;
-        }
-        Ok((text, value))
-    })
+    write(
+        shared,
+        p.base_hash.as_deref(),
+        "config.set",
+        |path, _, old| {
+            let mut paths = Vec::new();
+            redacted_paths(&value, &mut Vec::new(), &mut paths);
+            let mut text = raw.to_owned();
+            let mut value = value.clone();
+            for keys in paths {
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                let Some(orig) = keys.iter().try_fold(old, |v, k| match v {
+                    Value::Array(a) => k.parse::<usize>().ok().and_then(|i| a.get(i)),
+                    _ => v.get(*k),
+                }) else {
+                    continue;
+                };
+                (text, value) = edit::set_path(path, &text, &keys, orig)
+                    .map_err(|e| ErrorShape::invalid_request(e.to_string()))?;
+            }
+            Ok((text, value))
+        },
+    )
 }
 
 /// The patch without the secrets a client echoed as [`REDACTED`] (the file keeps them).
@@ -254,17 +258,27 @@ fn without_redacted(patch: &Value) -> Value {
 
 /// `config.patch`: an RFC 7396 merge patch applied to the file on disk in place, keeping its
 /// comments and formatting (or refused when that is not possible).
-pub(crate) fn patch(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&[
-        "raw",
-        "baseHash",
-        "sessionKey",
-        "deliveryContext",
-        "note",
-        "restartDelayMs",
-        "replacePaths",
-    ])?;
-    let raw = p.required_str("raw")?;
+///
+/// `sessionKey`, `deliveryContext` and `note` (a note delivered after a restart),
+/// `restartDelayMs` and `replacePaths` are refused: this gateway sends no post-restart notes,
+/// applies a change as soon as it is written, and merges every path.
+pub(crate) fn patch(shared: &Arc<Shared>, p: ConfigPatchParams) -> Result<Value, ErrorShape> {
+    let refusals = [
+        ("sessionKey", p.session_key.is_some()),
+        ("deliveryContext", p.delivery_context.is_some()),
+        ("note", p.note.is_some()),
+        ("restartDelayMs", p.restart_delay_ms.is_some()),
+        (
+            "replacePaths",
+            p.replace_paths.as_ref().is_some_and(|r| !r.is_empty()),
+        ),
+    ];
+    if let Some((name, _)) = refusals.iter().find(|(_, on)| *on) {
+        return Err(ErrorShape::invalid_request(format!(
+            "{name} is not supported by this gateway's config.patch"
+        )));
+    }
+    let raw = &*p.raw;
     let patch = parse_raw(shared, "config.patch", raw)?;
     if !patch.is_object() {
         return Err(ErrorShape::invalid_params(
@@ -275,7 +289,7 @@ pub(crate) fn patch(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape
     let patch = without_redacted(&patch);
     write(
         shared,
-        p.str("baseHash")?,
+        p.base_hash.as_deref(),
         "config.patch",
         |path, text, _| {
             edit::merge_patch(path, text, &patch)
@@ -284,8 +298,7 @@ pub(crate) fn patch(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape
     )
 }
 
-pub(crate) fn schema(p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
+pub(crate) fn schema(_: NoParams) -> Result<Value, ErrorShape> {
     let auth = json!({"type": "object", "properties": {
         "mode": {"enum": ["none", "token", "password"]},
         "token": {"type": "string"}, "password": {"type": "string"},

@@ -4,7 +4,6 @@
 pub(crate) mod agents;
 pub(crate) mod config;
 pub(crate) mod pairing;
-pub(crate) mod params;
 pub(crate) mod system;
 
 use std::sync::Arc;
@@ -17,7 +16,9 @@ use serde_json::{Value, json};
 use super::backend::CallContext;
 use super::hub::Connection;
 use super::state::Shared;
-use params::Params;
+use openclaw_core::protocol::params::parse;
+use openclaw_core::protocol::sessions::ListParams;
+use openclaw_core::protocol::system::NoParams;
 
 /// Checks the caller's role and scopes for `method`.
 pub(crate) fn authorize(conn: &Connection, method: &str) -> Result<(), ErrorShape> {
@@ -66,31 +67,63 @@ pub(crate) async fn call_core(
     req: RequestFrame,
 ) -> Result<Value, ErrorShape> {
     let m = req.method.as_str();
-    let p = || Params::new(m, req.params.clone());
+    let p = req.params.clone();
     match m {
-        "health" => system::health(shared, p()?),
-        "status" => system::status(shared, p()?),
-        "system-presence" => system::presence(shared, p()?),
-        "logs.tail" => system::logs_tail(shared, p()?),
-        "usage.status" => system::usage_status(shared, p()?),
-        "commands.list" => system::commands_list(p()?),
-        "tools.catalog" => system::tools_catalog(shared, p()?),
-        "models.list" => agents::models_list(shared, p()?),
-        "agents.list" => agents::agents_list(shared, p()?),
-        "agent.identity.get" => agents::identity_get(shared, p()?),
-        "config.get" => config::get(shared, p()?),
-        "config.set" => config::set(shared, p()?),
-        "config.patch" => config::patch(shared, p()?),
-        "config.schema" => config::schema(p()?),
-        "device.pair.list" => pairing::list(shared, p()?),
-        "device.pair.approve" => pairing::resolve(shared, p()?, true),
-        "device.pair.reject" => pairing::resolve(shared, p()?, false),
-        "device.pair.remove" => pairing::remove(shared, p()?),
-        "sessions.subscribe" | "sessions.unsubscribe" => {
-            let on = m == "sessions.subscribe";
-            shared.hub.set_subscribed(conn, on);
-            Ok(json!({"subscribed": on}))
+        "health" => system::health(shared, parse(m, p)?),
+        "status" => system::status(shared, parse(m, p)?),
+        "system-presence" => system::presence(shared, parse(m, p)?),
+        "logs.tail" => system::logs_tail(shared, parse(m, p)?),
+        "usage.status" => system::usage_status(shared, parse(m, p)?),
+        "commands.list" => system::commands_list(shared, parse(m, p)?),
+        "tools.catalog" => system::tools_catalog(shared, parse(m, p)?),
+        "models.list" => agents::models_list(shared, parse(m, p)?),
+        "agents.list" => agents::agents_list(shared, parse(m, p)?),
+        "agent.identity.get" => agents::identity_get(shared, parse(m, p)?),
+        "config.get" => config::get(shared, parse(m, p)?),
+        "config.set" => config::set(shared, parse(m, p)?),
+        "config.patch" => config::patch(shared, parse(m, p)?),
+        "config.schema" => config::schema(parse(m, p)?),
+        "device.pair.list" => pairing::list(shared, parse(m, p)?),
+        "device.pair.approve" => pairing::resolve(shared, parse(m, p)?, true),
+        "device.pair.reject" => pairing::resolve(shared, parse(m, p)?, false),
+        "device.pair.remove" => pairing::remove(shared, parse(m, p)?),
+        "sessions.subscribe" => subscribe(shared, conn, &req.id, p).await,
+        "sessions.unsubscribe" => {
+            parse::<NoParams>(m, p)?;
+            shared.hub.set_subscribed(conn, false);
+            Ok(json!({"subscribed": false}))
         }
         _ => Err(ErrorShape::unknown_method(m)),
     }
+}
+
+/// `sessions.subscribe`: `sessions.changed` events from now on. v4 params are `sessions.list`'s
+/// (checked the same way); with any, the answer carries that list as `list`.
+async fn subscribe(
+    shared: &Arc<Shared>,
+    conn: &Arc<Connection>,
+    request_id: &str,
+    params: Option<Value>,
+) -> Result<Value, ErrorShape> {
+    parse::<ListParams>("sessions.subscribe", params.clone())?;
+    let asked = params
+        .as_ref()
+        .and_then(Value::as_object)
+        .is_some_and(|o| !o.is_empty());
+    let list = if asked {
+        let ctx = CallContext {
+            conn: conn.clone(),
+            request_id: request_id.to_owned(),
+            hub: shared.hub.clone(),
+            first_sent: Arc::new(tokio::sync::Notify::new()),
+        };
+        Some(shared.backend.call("sessions.list", params, ctx).await?)
+    } else {
+        None
+    };
+    shared.hub.set_subscribed(conn, true);
+    Ok(match list {
+        Some(list) => json!({"subscribed": true, "list": list}),
+        None => json!({"subscribed": true}),
+    })
 }

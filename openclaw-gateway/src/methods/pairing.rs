@@ -5,20 +5,22 @@ use std::sync::Arc;
 use openclaw_core::protocol::ErrorShape;
 use serde_json::{Value, json};
 
-use super::params::Params;
 use crate::state::{Shared, now_ms};
+use openclaw_core::protocol::system::{NoParams, PairRemoveParams, PairResolveParams};
 
-pub(crate) fn list(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
+pub(crate) fn list(shared: &Arc<Shared>, _: NoParams) -> Result<Value, ErrorShape> {
     shared
         .pairing
         .list()
         .map_err(|e| ErrorShape::unavailable(e.to_string()))
 }
 
-pub(crate) fn resolve(shared: &Arc<Shared>, p: Params, approve: bool) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["requestId"])?;
-    let request_id = p.required_str("requestId")?;
+pub(crate) fn resolve(
+    shared: &Arc<Shared>,
+    p: PairResolveParams,
+    approve: bool,
+) -> Result<Value, ErrorShape> {
+    let request_id = &*p.request_id;
     let now = now_ms();
     let resolution = shared
         .pairing
@@ -44,9 +46,8 @@ pub(crate) fn resolve(shared: &Arc<Shared>, p: Params, approve: bool) -> Result<
     }
 }
 
-pub(crate) fn remove(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["deviceId"])?;
-    let device_id = p.required_str("deviceId")?;
+pub(crate) fn remove(shared: &Arc<Shared>, p: PairRemoveParams) -> Result<Value, ErrorShape> {
+    let device_id = &*p.device_id;
     let removed = shared
         .pairing
         .remove(device_id)

@@ -7,9 +7,11 @@ use std::sync::Arc;
 use openclaw_core::protocol::ErrorShape;
 use serde_json::{Value, json};
 
-use super::params::Params;
 use crate::roster::Roster;
 use crate::state::{Shared, now_ms};
+use openclaw_core::protocol::system::{
+    CommandsListParams, HealthParams, LogsTailParams, NoParams, StatusParams, ToolsCatalogParams,
+};
 
 /// The typed health summary (the `health` result, `health` event and hello-ok snapshot).
 pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
@@ -60,19 +62,18 @@ fn sessions_of(shared: &Shared, agent_id: &str, path: &std::path::Path) -> Value
     v
 }
 
-pub(crate) fn health(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["probe"])?;
-    p.bool("probe")?;
+/// `health` (`probe` changes nothing: every answer is computed fresh, there is no cache to
+/// bypass).
+pub(crate) fn health(shared: &Arc<Shared>, _: HealthParams) -> Result<Value, ErrorShape> {
     Ok(health_summary(
         shared,
         &Roster::from_config(&shared.config_value(), &shared.state_dir),
     ))
 }
 
-pub(crate) fn status(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["includeChannelSummary", "includeCliProjection"])?;
-    p.bool("includeChannelSummary")?;
-    p.bool("includeCliProjection")?;
+/// `status`. `includeChannelSummary` / `includeCliProjection` change nothing: the channel
+/// summary is always present (empty: no channels) and there is no separate CLI projection.
+pub(crate) fn status(shared: &Arc<Shared>, _: StatusParams) -> Result<Value, ErrorShape> {
     let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
     let hb: Vec<Value> = roster
         .agents
@@ -110,16 +111,14 @@ pub(crate) fn status(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShap
     }))
 }
 
-pub(crate) fn presence(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
+pub(crate) fn presence(shared: &Arc<Shared>, _: NoParams) -> Result<Value, ErrorShape> {
     Ok(super::super::presence_list(shared))
 }
 
-pub(crate) fn logs_tail(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["cursor", "limit", "maxBytes"])?;
-    let cursor = p.uint("cursor", 0, u64::MAX)?;
-    let limit = p.uint("limit", 1, 5000)?.unwrap_or(500) as usize;
-    let max_bytes = p.uint("maxBytes", 1, 1_000_000)?.unwrap_or(250_000);
+pub(crate) fn logs_tail(shared: &Arc<Shared>, p: LogsTailParams) -> Result<Value, ErrorShape> {
+    let cursor = p.cursor.map(|c| c.get());
+    let limit = p.limit.map_or(500, |l| l.usize());
+    let max_bytes = p.max_bytes.map_or(250_000, |m| m.get());
     let path = &shared.log.path;
     let file_name = path.display().to_string();
     let mut file = match std::fs::File::open(path) {
@@ -176,8 +175,7 @@ struct ProviderUsage {
 }
 
 /// Tokens and cost per provider (and model) from the transcripts.
-pub(crate) fn usage_status(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    p.closed(&[])?;
+pub(crate) fn usage_status(shared: &Arc<Shared>, _: NoParams) -> Result<Value, ErrorShape> {
     let mut providers: std::collections::BTreeMap<String, ProviderUsage> = Default::default();
     for m in shared.backend.usage() {
         let p = providers
@@ -203,14 +201,41 @@ pub(crate) fn usage_status(shared: &Arc<Shared>, p: Params) -> Result<Value, Err
     Ok(json!({"updatedAt": now_ms(), "providers": providers}))
 }
 
-/// The slash commands `chat.send` carries out (only they are listed).
-pub(crate) fn commands_list(p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["sessionKey", "agentId", "provider", "scope", "includeArgs"])?;
-    p.str("sessionKey")?;
-    p.str("agentId")?;
-    p.str("provider")?;
-    p.choice("scope", &["text", "native", "both"])?;
-    let include_args = p.bool("includeArgs")?.unwrap_or(false);
+/// Refuses an agent id (given, or named by an `agent:<id>:…` session key) not in the roster.
+fn known_agent(
+    shared: &Shared,
+    agent: Option<&str>,
+    key: Option<&str>,
+) -> Result<String, ErrorShape> {
+    let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+    let from_key = key
+        .and_then(|k| k.strip_prefix("agent:"))
+        .and_then(|r| r.split_once(':'))
+        .map(|(a, _)| a);
+    let id = agent.or(from_key).unwrap_or(roster.default_id()).to_owned();
+    if roster.get(&id).is_none() {
+        return Err(ErrorShape::invalid_request(format!(
+            "unknown agent id \"{id}\""
+        )));
+    }
+    Ok(id)
+}
+
+/// The slash commands `chat.send` carries out (only they are listed), for a known agent. Every
+/// command works typed as text and is its own native name, so each `scope` lists them all;
+/// `provider` (a channel's native command menu) is refused: there are no channels.
+pub(crate) fn commands_list(
+    shared: &Arc<Shared>,
+    p: CommandsListParams,
+) -> Result<Value, ErrorShape> {
+    known_agent(shared, p.agent_id.as_deref(), p.session_key.as_deref())?;
+    if let Some(provider) = &p.provider {
+        return Err(ErrorShape::invalid_request(format!(
+            "provider \"{}\": no channels are configured on this gateway",
+            &**provider
+        )));
+    }
+    let include_args = p.include_args.unwrap_or(false);
     let commands: Vec<Value> = crate::agent_host::commands::COMMANDS
         .iter()
         .map(|c| {
@@ -251,11 +276,12 @@ struct CatalogTool {
 
 /// The tools the agents' engines are built from: openclaw-core's built-ins (names and
 /// descriptions from the tools themselves) and the gateway's `sessions_send`.
-pub(crate) fn tools_catalog(shared: &Arc<Shared>, p: Params) -> Result<Value, ErrorShape> {
-    let p = p.closed(&["agentId", "includePlugins"])?;
-    p.bool("includePlugins")?;
-    let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
-    let agent_id = p.str("agentId")?.unwrap_or(roster.default_id()).to_owned();
+/// `includePlugins` changes nothing: this gateway loads no plugins.
+pub(crate) fn tools_catalog(
+    shared: &Arc<Shared>,
+    p: ToolsCatalogParams,
+) -> Result<Value, ErrorShape> {
+    let agent_id = known_agent(shared, p.agent_id.as_deref(), None)?;
     let env = Arc::new(openclaw_core::tool::ToolEnv::new(shared.state_dir.clone()));
     let mut tools: Vec<(String, String)> = openclaw_core::tool::all_tools(&env)
         .iter()

@@ -4,6 +4,7 @@
 
 pub mod fake;
 pub mod model;
+pub mod secure;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -20,15 +20,10 @@ pub struct RunArgs {
     pub bind: Option<Bind>,
 }
 
-/// Runs the gateway in the foreground until a signal; returns the exit code.
-pub fn serve(args: RunArgs) -> i32 {
-    let mut opts = match openclaw_gateway::agent_host::options_from_env() {
-        Ok(o) => o,
-        Err(e) => {
-            eprintln!("openclaw gateway run: {e}");
-            return 2;
-        }
-    };
+/// The gateway's options from the environment and config file, with the command line's
+/// overrides.
+fn options(args: &RunArgs) -> Result<openclaw_gateway::GatewayOptions, String> {
+    let mut opts = openclaw_gateway::agent_host::options_from_env().map_err(|e| e.to_string())?;
     if let Some(port) = args.port {
         opts.config.port = port;
     }
@@ -37,6 +32,20 @@ pub fn serve(args: RunArgs) -> i32 {
         Some(Bind::Lan) => opts.config.bind = openclaw_gateway::BindMode::Lan,
         None => {}
     }
+    Ok(opts)
+}
+
+/// Runs the gateway in the foreground until a signal; returns the exit code. A restart asked
+/// for by the config (`gateway.reload.mode: "restart"`) starts it again in this process with
+/// the options read afresh.
+pub fn serve(args: RunArgs) -> i32 {
+    let mut opts = match options(&args) {
+        Ok(o) => o,
+        Err(e) => {
+            eprintln!("openclaw gateway run: {e}");
+            return 2;
+        }
+    };
     crate::malloc_tune::apply();
     // Whatever the agents' tools start stays in this process's tree, to be killed and reaped.
     if let Err(e) = openclaw_core::tool::proctree::become_subreaper() {
@@ -49,7 +58,20 @@ pub fn serve(args: RunArgs) -> i32 {
             return 1;
         }
     };
-    let result = runtime.block_on(openclaw_gateway::run(opts));
+    let result: Result<(), String> = runtime.block_on(async move {
+        loop {
+            match openclaw_gateway::run(opts)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                openclaw_gateway::Stopped::Signal => return Ok(()),
+                openclaw_gateway::Stopped::Restart => {
+                    eprintln!("openclaw gateway: the config changed; restarting");
+                    opts = options(&args)?;
+                }
+            }
+        }
+    });
     // Do not wait for stragglers: the gateway has already closed every socket.
     runtime.shutdown_timeout(std::time::Duration::from_millis(100));
     match result {
