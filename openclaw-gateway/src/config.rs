@@ -323,6 +323,11 @@ impl GatewayConfig {
         };
         // A bad run timeout or exec limit stops the start, naming the section.
         crate::roster::check_run_limits(root).map_err(|(key, m)| r.invalid(&key, m))?;
+        // So does a sandbox section that does not parse (the message names it).
+        for id in openclaw_core::sandbox::config::configured_agents(root) {
+            openclaw_core::sandbox::SandboxSettings::from_openclaw_json(root, &id, Path::new(""))
+                .map_err(|m| r.invalid("agents", m))?;
+        }
         let Some(gw) = r.object(root.get("gateway"), "gateway")? else {
             cfg.apply_env(&r, env)?;
             return Ok(cfg);

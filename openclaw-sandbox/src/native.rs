@@ -26,6 +26,34 @@ const SYSTEM_DIRS: [&str; 8] = [
 ];
 /// Files and directories under `/etc` that hold secrets: hidden.
 const ETC_SECRETS: [&str; 4] = ["/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssh"];
+/// Credentials under the home directory, hidden when a bound workspace contains them.
+const HOME_SECRETS: [&str; 10] = [
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gcloud",
+    ".azure",
+    ".docker",
+    ".kube",
+    ".netrc",
+    ".git-credentials",
+    ".pi",
+];
+
+/// One mount of the workspace part of the tree.
+enum Mount {
+    Ro(PathBuf),
+    Rw(PathBuf),
+    Hide(PathBuf),
+}
+
+impl Mount {
+    fn path(&self) -> &Path {
+        match self {
+            Mount::Ro(p) | Mount::Rw(p) | Mount::Hide(p) => p,
+        }
+    }
+}
 
 /// The native backend for one scope.
 pub struct NativeBackend {
@@ -117,11 +145,13 @@ impl NativeBackend {
             &"/run",
         ]);
         push(&[&"--ro-bind", &self.helper, &HELPER_INSIDE]);
-        if self.settings.workspace_access == WorkspaceAccess::Ro {
-            push(&[&"--ro-bind", &self.workspace, &self.workspace]);
-        }
-        for w in writable {
-            push(&[&"--bind", w, w]);
+        for m in self.mounts(writable) {
+            match &m {
+                Mount::Ro(p) => push(&[&"--ro-bind", p, p]),
+                Mount::Rw(p) => push(&[&"--bind", p, p]),
+                Mount::Hide(p) if p.is_dir() => push(&[&"--tmpfs", p]),
+                Mount::Hide(p) => push(&[&"--ro-bind", &"/dev/null", p]),
+            }
         }
         push(&[&"--chdir", &cwd, &"--clearenv"]);
         let home = cwd.to_string_lossy().into_owned();
@@ -140,6 +170,39 @@ impl NativeBackend {
             push(&[&"--setenv", k, v]);
         }
         a
+    }
+}
+
+impl NativeBackend {
+    /// The workspace binds plus the secrets they would expose (the state dir, credentials
+    /// under the home directory), hidden; ancestors first, so a hidden directory covers what
+    /// a bind above it shows and a bind below it (a private workspace) still shows.
+    fn mounts(&self, writable: &[PathBuf]) -> Vec<Mount> {
+        let mut binds: Vec<Mount> = writable.iter().cloned().map(Mount::Rw).collect();
+        if self.settings.workspace_access == WorkspaceAccess::Ro {
+            binds.push(Mount::Ro(self.workspace.clone()));
+        }
+        // Credentials are looked for under HOME and at the top of each bound directory (a
+        // workspace that is someone's home).
+        let homes: Vec<PathBuf> = std::env::var_os("HOME")
+            .map(PathBuf::from)
+            .into_iter()
+            .chain(binds.iter().map(|b| b.path().to_path_buf()))
+            .collect();
+        let secrets = std::iter::once(self.settings.state_dir.clone())
+            .chain(homes.iter().flat_map(|h| HOME_SECRETS.map(|s| h.join(s))));
+        let exposed: Vec<Mount> = secrets
+            .filter(|s| s.exists())
+            .filter(|s| {
+                binds
+                    .iter()
+                    .any(|b| s.starts_with(b.path()) && s != b.path())
+            })
+            .map(Mount::Hide)
+            .collect();
+        binds.extend(exposed);
+        binds.sort_by_key(|m| m.path().components().count());
+        binds
     }
 }
 

@@ -146,8 +146,9 @@ async fn cannot_write_outside_the_workspace() {
     .await;
     assert!(out.contains("agent notes"), "{out}");
     assert!(!h.workspace.join("ro.txt").exists(), "{out}");
-    // Control: on the host the same write lands.
-    let (ok, _) = run(&env_for(&h, ExecTarget::Host), &cmd).await;
+    // Control: on the host the same write to the state dir lands.
+    let control = format!("echo x > {}", outside.display());
+    let (ok, _) = run(&env_for(&h, ExecTarget::Host), &control).await;
     assert!(ok && outside.exists());
 }
 
@@ -342,4 +343,34 @@ async fn an_unavailable_layer_refuses_instead_of_running_unsandboxed() {
         "{out}"
     );
     assert!(!h.workspace.join("ran.txt").exists());
+}
+
+#[tokio::test]
+async fn a_workspace_that_contains_the_state_dir_still_hides_it() {
+    if !ready() {
+        return;
+    }
+    let h = home();
+    // The working directory is the home itself (as `openclaw -p` run from ~): its state dir
+    // and its credentials are inside the bound workspace.
+    let root = h.state.parent().unwrap().to_path_buf();
+    std::fs::create_dir_all(root.join(".ssh")).unwrap();
+    std::fs::write(root.join(".ssh/id_ed25519"), "PRIVATE-KEY").unwrap();
+    let mut s = settings(&h, WorkspaceAccess::Rw);
+    s.state_dir = h.state.clone();
+    let mut env = ToolEnv::new(&root);
+    env.exec_target = openclaw_sandbox::exec_target(&s, "main", None, &root);
+    let env = Arc::new(env);
+    // (The write lands in a throwaway tmpfs over the state dir, never in the real one.)
+    let (_, out) = run(
+        &env,
+        "echo kept > kept.txt; cat .openclaw/openclaw.json .openclaw/workspace/AGENTS.md .ssh/id_ed25519; echo x > .openclaw/planted",
+    )
+    .await;
+    assert!(
+        !out.contains("SECRET-TOKEN") && !out.contains("PRIVATE-KEY"),
+        "{out}"
+    );
+    assert!(root.join("kept.txt").is_file(), "{out}");
+    assert!(!h.state.join("planted").exists(), "{out}");
 }

@@ -148,6 +148,8 @@ pub struct SandboxSettings {
     pub workspace_access: WorkspaceAccess,
     /// Where private workspaces live (`<stateDir>/sandboxes` unless configured).
     pub workspace_root: PathBuf,
+    /// The state dir: hidden inside the sandbox even when a bound workspace contains it.
+    pub state_dir: PathBuf,
     /// Whether the command may use the network.
     pub network: bool,
     pub limits: SandboxLimits,
@@ -167,6 +169,7 @@ impl SandboxSettings {
             scope: SandboxScope::Agent,
             workspace_access: WorkspaceAccess::None,
             workspace_root: state_dir.join("sandboxes"),
+            state_dir: state_dir.to_path_buf(),
             network: false,
             limits: SandboxLimits::default(),
             exec_host: ExecHost::Auto,
