@@ -491,6 +491,28 @@ mod tests {
     }
 
     #[test]
+    fn an_invalid_sandbox_section_stops_the_start() {
+        let ok = json!({"agents": {"defaults": {"sandbox": {"mode": "non-main"}},
+            "entries": {"ops": {"sandbox": {"workspaceAccess": "ro"}}}}});
+        assert!(GatewayConfig::from_value(&ok, None, &no_env).is_ok());
+        let bad = json!({"agents": {"entries": {"ops": {"sandbox": {"mode": "sometimes"}}}}});
+        let err = GatewayConfig::from_value(&bad, None, &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("agent ops: sandbox") && err.contains("sometimes"),
+            "{err}"
+        );
+        let node = json!({"tools": {"exec": {"host": "node"}}});
+        assert!(GatewayConfig::from_value(&node, None, &no_env).is_ok());
+        let host = json!({"tools": {"exec": {"host": "elsewhere"}}});
+        let err = GatewayConfig::from_value(&host, None, &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tools.exec.host"), "{err}");
+    }
+
+    #[test]
     fn reads_gateway_settings_and_env() {
         let v = json!({"gateway":{"port":18800,"bind":"loopback","auth":{"mode":"token","token":"t",
             "rateLimit":{"maxAttempts":3,"windowMs":1000,"lockoutMs":2000,"exemptLoopback":false}}}});

@@ -76,8 +76,18 @@ impl PidsCgroup {
         self.dir.join("cgroup.procs")
     }
 
-    /// Kills what is left in it and removes it (a few tries while the last ones die).
+    /// Kills what is left in it and removes it, on a thread of its own (the last processes
+    /// may take a moment to go; the command's caller does not wait for that).
     pub(crate) fn remove(self) {
+        let spawned = std::thread::Builder::new()
+            .name("sandbox-cgroup".into())
+            .spawn(move || self.remove_now());
+        if let Err(e) = spawned {
+            tracing::warn!("sandbox: cannot start the cgroup clean-up: {e}");
+        }
+    }
+
+    fn remove_now(self) {
         for _ in 0..50 {
             let pids = std::fs::read_to_string(self.procs_file()).unwrap_or_default();
             for pid in pids.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {

@@ -283,3 +283,36 @@ pub fn remove_container(program: &str, name: &str) -> Result<(), String> {
         Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use openclaw_core::sandbox::{SandboxMode, SandboxSettings};
+    use std::path::Path;
+
+    #[test]
+    fn create_command_has_openclaws_labels_name_and_sleep_infinity() {
+        let mut s = SandboxSettings::off(Path::new("/state"));
+        s.mode = SandboxMode::All;
+        s.workspace_access = WorkspaceAccess::Rw;
+        let avail = crate::probe::container("docker");
+        let b = ContainerBackend::new("docker", s, "/ws".into(), "agent:main", avail);
+        let name = b.container().to_owned();
+        assert!(name.starts_with("openclaw-sbx-agent-main-"), "{name}");
+        assert_eq!(name.len(), "openclaw-sbx-agent-main-".len() + 8);
+        let a = b.create_args(1700000000000).join(" ");
+        for part in [
+            "create --init --name openclaw-sbx-agent-main-",
+            "--label openclaw.sandbox=1",
+            "--label openclaw.sessionKey=agent:main",
+            "--label openclaw.createdAtMs=1700000000000",
+            "--label openclaw.mountFormatVersion=4",
+            "--label openclaw.configHash=",
+            "--read-only --network none --cap-drop ALL --security-opt no-new-privileges",
+            "--pids-limit 256 --memory 1024m",
+            "-v /ws:/workspace -w /workspace openclaw-sandbox:bookworm-slim sleep infinity",
+        ] {
+            assert!(a.contains(part), "missing `{part}` in: {a}");
+        }
+    }
+}

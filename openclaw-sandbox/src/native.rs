@@ -241,6 +241,12 @@ impl SandboxBackend for NativeBackend {
             None => None,
         };
         let join_cgroup = cgroup.as_ref().map(PidsCgroup::procs_file);
+        // The cgroup bounds the processes absolutely; RLIMIT_NPROC (per user, which needs a
+        // scan of /proc to set) only where there is none.
+        let mut limits = self.settings.limits;
+        if cgroup.is_some() {
+            limits.max_processes = None;
+        }
         Ok(SandboxedCommand {
             program: self.bwrap.clone(),
             args,
@@ -248,7 +254,7 @@ impl SandboxBackend for NativeBackend {
             env: Vec::new(),
             clear_env: true,
             join_cgroup,
-            limits: Some(self.settings.limits),
+            limits: Some(limits),
             cleanup: cgroup.map(|c| -> openclaw_core::sandbox::Cleanup {
                 Box::new(move |_killed| c.remove())
             }),

@@ -74,6 +74,9 @@ pub enum ExecHost {
     Sandbox,
     /// Always on the gateway's host, even for a sandboxed session.
     Gateway,
+    /// On a paired node host (OpenClaw's); accepted in the config, refused when a command
+    /// runs: openclaw-rs has no node hosts yet.
+    Node,
 }
 
 /// `sandbox.docker` (the keys the docker/podman backend uses; others are accepted and ignored).
@@ -270,7 +273,7 @@ impl SandboxSettings {
         let host = |v: Option<&Value>, name: &str| -> Result<Option<ExecHost>, String> {
             v.map(|v| {
                 serde_json::from_value(v.clone())
-                    .map_err(|e| format!("{name}: {e} (auto | sandbox | gateway)"))
+                    .map_err(|e| format!("{name}: {e} (auto | sandbox | gateway | node)"))
             })
             .transpose()
         };

@@ -135,6 +135,11 @@ impl ExecTarget {
         backend: impl FnOnce() -> Result<Arc<dyn SandboxBackend>, String>,
     ) -> ExecTarget {
         match (host, sandboxed) {
+            (ExecHost::Node, _) => ExecTarget::Refuse(
+                "tools.exec.host is \"node\", and openclaw-rs has no node hosts; the command \
+                 was not run"
+                    .into(),
+            ),
             (ExecHost::Gateway, _) | (ExecHost::Auto, false) => ExecTarget::Host,
             (ExecHost::Sandbox, false) => ExecTarget::Refuse(
                 "tools.exec.host is \"sandbox\" but sandboxing is off for this session \
