@@ -609,3 +609,21 @@ async fn a_socket_that_never_finishes_its_request_is_closed() {
         "a silent upgraded socket was kept"
     );
 }
+
+#[tokio::test]
+async fn bash_over_http_is_contained_like_the_session_it_names() {
+    let (tmp, _) = tools_setup();
+    let ran = tmp.path().join("ran-on-host.txt");
+    let body = json!({"tool": "bash", "args": {"command": format!("touch {}", ran.display())}});
+    for (mode, runs_on_host) in [("all", false), ("off", true)] {
+        let mut cfg: Value =
+            serde_json::from_str(&token_config(json!({"tools": {"allow": ["bash"]}}))).unwrap();
+        cfg["agents"]["defaults"] = json!({"sandbox": {"mode": mode, "workspaceAccess": "rw"}});
+        std::fs::write(tmp.path().join("openclaw.json"), cfg.to_string()).unwrap();
+        let gw = start_on(tmp.path(), Limits::default(), true).await;
+        let (_, out) = invoke(gw.local_addr(), JSON, body.clone()).await;
+        // Sandboxed (or refused where the sandbox cannot run): the state dir is out of reach.
+        assert_eq!(ran.exists(), runs_on_host, "sandbox mode {mode}: {out}");
+        gw.shutdown("restart").await;
+    }
+}
