@@ -101,3 +101,73 @@ fn explain_and_health_report_the_sandbox() {
         stdout(&out)
     );
 }
+
+/// Waits up to 20 s for `path` to exist.
+fn appears(path: &std::path::Path) -> bool {
+    let start = std::time::Instant::now();
+    while start.elapsed() < std::time::Duration::from_secs(20) {
+        if path.exists() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn the_gateway_sandboxes_every_session_but_the_main_one_under_non_main() {
+    let Some(home) = Home::start() else { return };
+    if !bwrap() {
+        return;
+    }
+    set_sandbox(
+        &home,
+        serde_json::json!({"mode": "non-main", "workspaceAccess": "rw"}),
+    );
+    let port = prereq::free_port();
+    let token = "sandbox-test-token";
+    let _gw = home.gateway(
+        &["--port", &port.to_string()],
+        &[("OPENCLAW_GATEWAY_TOKEN", token)],
+        port,
+    );
+    let url = format!("ws://127.0.0.1:{port}");
+    let ws = home.state_dir().join("workspace");
+    for (key, sandboxed) in [
+        ("agent:main:telegram:group:9", true),
+        ("agent:main:main", false),
+    ] {
+        let tag = key.replace(':', "-");
+        let escaped = home.state_dir().join(format!("escaped-{tag}.txt"));
+        let command = format!(
+            "echo x > {}; echo in > {}/in-{tag}.txt",
+            escaped.display(),
+            ws.display()
+        );
+        let call = serde_json::json!({"command": command}).to_string();
+        let params = serde_json::json!({
+            "sessionKey": key,
+            "message": format!("call bash {call}"),
+            "idempotencyKey": format!("k-{tag}"),
+        })
+        .to_string();
+        let args = [
+            "gateway",
+            "call",
+            "chat.send",
+            "--params",
+            &params,
+            "--url",
+            &url,
+            "--token",
+            token,
+        ];
+        let out = home.run(&args, "");
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert!(
+            appears(&ws.join(format!("in-{tag}.txt"))),
+            "{key}: the command never ran"
+        );
+        assert_eq!(escaped.exists(), !sandboxed, "{key}");
+    }
+}
