@@ -105,6 +105,7 @@ pub(crate) fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
     config.append_system_prompt = args.append_system_prompt.clone();
     config.api_key = args.api_key.clone();
     config.context_files = !args.no_context_files;
+    config.exec_target = crate::cmd::sandbox::in_process_target(&config.cwd);
     Ok(config)
 }
 

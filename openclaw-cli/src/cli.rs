@@ -72,12 +72,53 @@ pub enum Command {
     /// Run the WebSocket gateway, or query a running one.
     #[command(subcommand)]
     Gateway(GatewayCmd),
+    /// Inspect the sandboxes `bash` runs in: list, explain one agent/session, recreate.
+    #[command(subcommand)]
+    Sandbox(SandboxCmd),
     /// Print the version.
     Version,
     /// Print a shell completion script.
     Completions {
         /// The shell.
         shell: clap_complete::Shell,
+    },
+}
+
+/// Which sandbox (`--agent`, `--session`).
+#[derive(Debug, Clone, Default, Args)]
+pub struct SandboxTarget {
+    /// Session key (`main`, or a full `agent:<id>:<key>`).
+    #[arg(long, value_name = "KEY")]
+    pub session: Option<String>,
+    /// Agent id (default: the default agent).
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SandboxCmd {
+    /// The sandbox containers (docker/podman) and private workspaces (native).
+    List {
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// How an agent's (or session's) commands are contained, and whether that works here.
+    Explain {
+        #[command(flatten)]
+        target: SandboxTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Remove sandbox containers so their next command creates them from the current config.
+    Recreate {
+        #[command(flatten)]
+        target: SandboxTarget,
+        /// Every sandbox container.
+        #[arg(long)]
+        all: bool,
+        /// Also running ones.
+        #[arg(long)]
+        force: bool,
     },
 }
 

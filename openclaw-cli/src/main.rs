@@ -16,6 +16,12 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // The native sandbox starts this binary inside bubblewrap as its helper: that mode runs
+    // before anything else and never returns.
+    openclaw_sandbox::run_if_requested();
+    if let Ok(exe) = std::env::current_exe() {
+        openclaw_sandbox::set_helper_path(exe);
+    }
     let cli = cli::Cli::parse();
     if cli.command.is_none() && (cli.agent.mode.is_some() || cli.agent.print) {
         let code = agent_mode::run(cli.agent);

@@ -22,6 +22,7 @@ pub mod model;
 pub mod num;
 pub mod protocol;
 pub mod provider;
+pub mod sandbox;
 pub mod session;
 pub mod settings;
 pub mod sync;

@@ -337,6 +337,11 @@ impl GatewayConfig {
         };
         // A bad run timeout or exec limit stops the start, naming the section.
         crate::roster::check_run_limits(root).map_err(|(key, m)| r.invalid(&key, m))?;
+        // So does a sandbox section that does not parse (the message names it).
+        for id in openclaw_core::sandbox::config::configured_agents(root) {
+            openclaw_core::sandbox::SandboxSettings::from_openclaw_json(root, &id, Path::new(""))
+                .map_err(|m| r.invalid("agents", m))?;
+        }
         let Some(gw) = r.object(root.get("gateway"), "gateway")? else {
             cfg.apply_env(&r, env)?;
             return Ok(cfg);
@@ -508,6 +513,28 @@ mod tests {
 
     fn no_env(_: &str) -> Option<String> {
         None
+    }
+
+    #[test]
+    fn an_invalid_sandbox_section_stops_the_start() {
+        let ok = json!({"agents": {"defaults": {"sandbox": {"mode": "non-main"}},
+            "entries": {"ops": {"sandbox": {"workspaceAccess": "ro"}}}}});
+        assert!(GatewayConfig::from_value(&ok, None, &no_env).is_ok());
+        let bad = json!({"agents": {"entries": {"ops": {"sandbox": {"mode": "sometimes"}}}}});
+        let err = GatewayConfig::from_value(&bad, None, &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("agent ops: sandbox") && err.contains("sometimes"),
+            "{err}"
+        );
+        let node = json!({"tools": {"exec": {"host": "node"}}});
+        assert!(GatewayConfig::from_value(&node, None, &no_env).is_ok());
+        let host = json!({"tools": {"exec": {"host": "elsewhere"}}});
+        let err = GatewayConfig::from_value(&host, None, &no_env)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("tools.exec.host"), "{err}");
     }
 
     #[test]

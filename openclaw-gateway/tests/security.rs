@@ -337,3 +337,21 @@ async fn agent_files_do_not_follow_links_out_of_the_workspace() {
     assert_eq!(row["missing"], true, "{row}");
     assert!(row.get("size").is_none(), "{row}");
 }
+
+#[tokio::test]
+async fn bash_over_http_is_contained_like_the_session_it_names() {
+    let (tmp, _) = tools_setup();
+    let ran = tmp.path().join("ran-on-host.txt");
+    let body = json!({"tool": "bash", "args": {"command": format!("touch {}", ran.display())}});
+    for (mode, runs_on_host) in [("all", false), ("off", true)] {
+        let mut cfg: Value =
+            serde_json::from_str(&token_config(json!({"tools": {"allow": ["bash"]}}))).unwrap();
+        cfg["agents"]["defaults"] = json!({"sandbox": {"mode": mode, "workspaceAccess": "rw"}});
+        std::fs::write(tmp.path().join("openclaw.json"), cfg.to_string()).unwrap();
+        let gw = start_on(tmp.path(), Limits::default(), true).await;
+        let (_, out) = invoke(gw.local_addr(), JSON, body.clone()).await;
+        // Sandboxed (or refused where the sandbox cannot run): the state dir is out of reach.
+        assert_eq!(ran.exists(), runs_on_host, "sandbox mode {mode}: {out}");
+        gw.shutdown("restart").await;
+    }
+}

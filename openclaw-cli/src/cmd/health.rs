@@ -69,6 +69,15 @@ fn local_checks() -> Vec<Check> {
             hint: Some("fix the file; `openclaw config validate` re-checks it".into()),
         },
     });
+    if let Ok(cfg) = &cfg {
+        let (ok, detail, hint) = super::sandbox::health_check(cfg);
+        checks.push(Check {
+            name: "sandbox",
+            ok,
+            detail,
+            hint,
+        });
+    }
     let dir = config::state_dir();
     let writable = std::fs::create_dir_all(&dir).is_ok() && tempfile_in(&dir);
     checks.push(Check {

@@ -6,6 +6,7 @@ mod config;
 pub(crate) mod gateway;
 mod health;
 pub(crate) mod models;
+pub(crate) mod sandbox;
 mod sessions;
 mod sessions_export;
 mod store;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session_key),
         Some(Command::Chat(a)) => chat::run(a.agent),
         Some(Command::Gateway(c)) => gateway::run(c),
+        Some(Command::Sandbox(c)) => sandbox::run(c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -143,6 +143,8 @@ pub struct EngineConfig {
     /// What bounds `bash` (timeout, output file cap, resource limits); `None`: `tools.exec`
     /// of `openclaw.json`, else the defaults.
     pub exec: Option<crate::tool::ExecSettings>,
+    /// Where `bash` runs: the host (default), a sandbox, or refused (see `sandbox`).
+    pub exec_target: crate::sandbox::ExecTarget,
 }
 
 impl EngineConfig {
@@ -163,6 +165,7 @@ impl EngineConfig {
             context_files: true,
             reuse_config: false,
             exec: None,
+            exec_target: crate::sandbox::ExecTarget::Host,
         }
     }
 

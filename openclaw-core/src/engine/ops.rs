@@ -295,6 +295,7 @@ impl Engine {
             bin_dir: env.bin_dir.clone(),
             timeout: None,
             limits: env.exec.limits,
+            target: env.exec_target.clone(),
         };
         let result = run_rpc_bash(&cmd, &token, (&env.spill, env.exec.output_file_max_bytes)).await;
         self.inner.lock().bash_cancel = None;

@@ -78,6 +78,7 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         None => crate::tool::ExecSettings::from_openclaw_json(&openclaw_config.raw)
             .map_err(EngineError::Config)?,
     };
+    tool_env.exec_target = config.exec_target.clone();
     let tool_env = Arc::new(tool_env);
     let tools: Vec<Arc<dyn Tool>> = match &config.tools {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),

@@ -134,6 +134,7 @@ impl Tool for BashTool {
             bin_dir: self.env.bin_dir.clone(),
             timeout: timeout.map(Duration::from_secs_f64),
             limits: self.env.exec.limits,
+            target: self.env.exec_target.clone(),
         };
         (ctx.on_update)(ToolOutput::default());
         let stream = Arc::new(Mutex::new(Stream {

@@ -84,6 +84,18 @@ impl ShellLimits {
     }
 }
 
+impl From<&crate::sandbox::SandboxLimits> for ShellLimits {
+    /// A sandbox's limits (`maxProcesses` is headroom over the user's count, as here).
+    fn from(l: &crate::sandbox::SandboxLimits) -> Self {
+        ShellLimits {
+            max_processes: l.max_processes,
+            max_file_size: l.max_file_size_mb.map(|m| m.saturating_mul(MIB)),
+            max_memory: l.max_memory_mb.map(|m| m.saturating_mul(MIB)),
+            max_cpu_seconds: l.max_cpu_seconds,
+        }
+    }
+}
+
 /// What the shell tools run with once the configuration is resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ExecSettings {
@@ -213,6 +225,26 @@ pub(crate) fn apply_in_child(limits: &[(Resource, u64)]) -> std::io::Result<()> 
             if libc::setrlimit(res, &new) != 0 {
                 return Err(std::io::Error::last_os_error());
             }
+        }
+    }
+    Ok(())
+}
+
+/// Moves the forked child into a cgroup by writing `0` to its `cgroup.procs` (or v1 `tasks`).
+/// Only async-signal-safe calls (`open`, `write`, `close`) on a path prepared before the fork.
+#[cfg(target_os = "linux")]
+pub(crate) fn join_cgroup_in_child(procs: &std::ffi::CStr) -> std::io::Result<()> {
+    // SAFETY: open/write/close on a NUL-terminated path and a one-byte buffer we own.
+    unsafe {
+        let fd = libc::open(procs.as_ptr(), libc::O_WRONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let n = libc::write(fd, b"0".as_ptr().cast(), 1);
+        let err = std::io::Error::last_os_error();
+        libc::close(fd);
+        if n != 1 {
+            return Err(err);
         }
     }
     Ok(())

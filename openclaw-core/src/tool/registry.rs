@@ -31,6 +31,8 @@ pub struct ToolEnv {
     pub exec: ExecSettings,
     /// The output files `bash` results point at (removed with the environment).
     pub spill: SpillFiles,
+    /// Where `bash` runs: the host, a sandbox, or nowhere (a refusal with its reason).
+    pub exec_target: crate::sandbox::ExecTarget,
 }
 
 impl ToolEnv {
@@ -44,6 +46,7 @@ impl ToolEnv {
             auto_resize_images: true,
             exec: ExecSettings::default(),
             spill: SpillFiles::default(),
+            exec_target: crate::sandbox::ExecTarget::Host,
         }
     }
 }

@@ -19,6 +19,7 @@ use super::proctree;
 use super::spill::{OutputCollector, SpillFiles};
 use super::truncate::{Limits, TruncationResult, truncate_tail};
 use crate::cancel::CancellationToken;
+use crate::sandbox::{Cleanup, ExecRequest, ExecTarget};
 
 /// How long to keep reading after the shell exited while something it started still holds
 /// the output pipe open.
@@ -36,8 +37,10 @@ pub struct ShellCommand {
     /// Put first on PATH.
     pub bin_dir: Option<PathBuf>,
     pub timeout: Option<Duration>,
-    /// Resource limits set in the child before `exec`.
+    /// Resource limits set in the child before `exec` (a sandbox's own when sandboxed).
     pub limits: ShellLimits,
+    /// Where it runs: the host, a sandbox, or refused.
+    pub target: ExecTarget,
 }
 
 /// How a run ended.
@@ -98,13 +101,17 @@ fn pipe() -> io::Result<(OwnedFd, OwnedFd)> {
 struct CommandGuard {
     pid: Option<i32>,
     armed: bool,
+    killed: bool,
     marker: String,
+    /// The sandbox's clean-up, run last.
+    cleanup: Option<Cleanup>,
 }
 
 impl CommandGuard {
     fn kill(&mut self) {
         if let (Some(pid), true) = (self.pid, self.armed) {
             self.armed = false;
+            self.killed = true;
             proctree::kill_command(pid, &self.marker);
         }
     }
@@ -116,7 +123,82 @@ impl Drop for CommandGuard {
         if let Some(pid) = self.pid {
             proctree::unregister_shell(pid);
         }
+        if let Some(cleanup) = self.cleanup.take() {
+            cleanup(self.killed);
+        }
     }
+}
+
+/// The process to start for `cmd`: `<shell> -c <script>` on the host, or what the sandbox
+/// backend makes of it, with the resource limits (and pids cgroup) applied in the child.
+async fn build_command(
+    cmd: &ShellCommand,
+    shell: &Path,
+    script: &str,
+    marker: &str,
+) -> io::Result<(tokio::process::Command, Option<Cleanup>)> {
+    let backend = match &cmd.target {
+        ExecTarget::Host => return Ok((host_command(cmd, shell, script), None)),
+        ExecTarget::Refuse(why) => return Err(io::Error::other(why.clone())),
+        ExecTarget::Sandbox(b) => b.clone(),
+    };
+    let req = ExecRequest {
+        shell: shell.to_path_buf(),
+        script: script.to_owned(),
+        cwd: cmd.cwd.clone(),
+        env: vec![(proctree::MARKER_VAR.to_owned(), marker.to_owned())],
+    };
+    let mut sc = tokio::task::spawn_blocking(move || backend.command(&req))
+        .await
+        .map_err(io::Error::other)?
+        .map_err(io::Error::other)?;
+    let mut command = tokio::process::Command::new(&sc.program);
+    command.args(&sc.args).current_dir(&sc.cwd);
+    if sc.clear_env {
+        command.env_clear();
+    }
+    command.envs(sc.env.iter().map(|(k, v)| (k, v)));
+    let limits = sc.limits.as_ref().map_or(cmd.limits, ShellLimits::from);
+    let rlimits = super::limits::rlimits(&limits);
+    let cgroup = match &sc.join_cgroup {
+        Some(p) => Some(
+            std::ffi::CString::new(p.as_os_str().as_encoded_bytes()).map_err(io::Error::other)?,
+        ),
+        None => None,
+    };
+    // SAFETY: the hook only calls getrlimit/setrlimit, open, write and close (all
+    // async-signal-safe) on data prepared before the fork.
+    unsafe {
+        command.pre_exec(move || {
+            if let Some(path) = &cgroup {
+                super::limits::join_cgroup_in_child(path)?;
+            }
+            super::limits::apply_in_child(&rlimits)
+        });
+    }
+    Ok((command, sc.cleanup.take()))
+}
+
+/// `<shell> -c <script>` in the command's directory under its limits, `bin_dir` first on PATH.
+fn host_command(cmd: &ShellCommand, shell: &Path, script: &str) -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(shell);
+    command.arg("-c").arg(script).current_dir(&cmd.cwd);
+    let rlimits = super::limits::rlimits(&cmd.limits);
+    // SAFETY: the hook only calls getrlimit/setrlimit (async-signal-safe) on data prepared
+    // before the fork.
+    unsafe {
+        command.pre_exec(move || super::limits::apply_in_child(&rlimits));
+    }
+    if let Some(bin) = &cmd.bin_dir {
+        let mut paths = vec![bin.clone()];
+        if let Some(old) = std::env::var_os("PATH") {
+            paths.extend(std::env::split_paths(&old));
+        }
+        if let Ok(joined) = std::env::join_paths(paths) {
+            command.env("PATH", joined);
+        }
+    }
+    command
 }
 
 /// Run `cmd`, passing every chunk of merged output to `on_chunk`. Abort (`cancel`) and the
@@ -139,32 +221,13 @@ pub async fn run_shell(
     };
     let marker = proctree::new_marker();
     let (reader, writer) = pipe()?;
-    let writer2 = writer.try_clone()?;
-    let mut command = tokio::process::Command::new(&shell);
+    let (mut command, cleanup) = build_command(cmd, &shell, &script, &marker).await?;
     command
-        .arg("-c")
-        .arg(&script)
-        .current_dir(&cmd.cwd)
         .stdin(Stdio::null())
-        .stdout(Stdio::from(writer))
-        .stderr(Stdio::from(writer2))
+        .stdout(Stdio::from(writer.try_clone()?))
+        .stderr(Stdio::from(writer))
         .env(proctree::MARKER_VAR, &marker)
         .process_group(0);
-    let rlimits = super::limits::rlimits(&cmd.limits);
-    // SAFETY: the hook only calls getrlimit/setrlimit (async-signal-safe) on data prepared
-    // before the fork.
-    unsafe {
-        command.pre_exec(move || super::limits::apply_in_child(&rlimits));
-    }
-    if let Some(bin) = &cmd.bin_dir {
-        let mut paths = vec![bin.clone()];
-        if let Some(old) = std::env::var_os("PATH") {
-            paths.extend(std::env::split_paths(&old));
-        }
-        if let Ok(joined) = std::env::join_paths(paths) {
-            command.env("PATH", joined);
-        }
-    }
     let mut child = proctree::spawn_registered(&mut command)?;
     // Our copies of the write end must go, or the pipe never reaches EOF.
     drop(command);
@@ -172,7 +235,9 @@ pub async fn run_shell(
     let mut guard = CommandGuard {
         pid,
         armed: true,
+        killed: false,
         marker,
+        cleanup,
     };
     let outcome = read_until_done(cmd, cancel, &mut child, reader, &mut guard, &mut on_chunk).await;
     drop(guard);

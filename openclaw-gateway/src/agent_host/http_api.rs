@@ -511,9 +511,14 @@ async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> Response {
             format!("unknown agent id \"{agent_id}\""),
         );
     };
-    let env = Arc::new(openclaw_core::tool::ToolEnv::new(PathBuf::from(
-        &agent.workspace,
-    )));
+    let mut env = openclaw_core::tool::ToolEnv::new(PathBuf::from(&agent.workspace));
+    // `bash` over HTTP is contained exactly as in the session it names (default: the main one).
+    let key = body
+        .get("sessionKey")
+        .and_then(Value::as_str)
+        .map_or_else(|| format!("agent:{agent_id}:main"), str::to_owned);
+    env.exec_target = core.settings().exec_target(&agent_id, &key, &env.cwd);
+    let env = Arc::new(env);
     let Some(tool) = openclaw_core::tool::builtin_tools(&[name], &env)
         .into_iter()
         .next()

@@ -68,6 +68,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     });
     cfg.model = model_override.or(agent.model_primary.clone());
     cfg.exec = Some(agent.exec.clone());
+    cfg.exec_target = settings.exec_target(&agent.id, &live.key, &ws);
     cfg.tools = settings.tools_for(&agent.id);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,

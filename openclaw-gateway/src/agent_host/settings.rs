@@ -4,9 +4,11 @@
 //! engine started under an older generation is restarted before its next run, so models,
 //! providers and tool policy change without restarting the gateway.
 
+use std::collections::HashMap;
 use std::path::Path;
 
 use openclaw_core::engine::ToolSelection;
+use openclaw_core::sandbox::{ExecTarget, SandboxMode, SandboxSettings};
 use openclaw_core::tool::{ALL_TOOL_NAMES, DEFAULT_TOOL_NAMES};
 use serde_json::Value;
 
@@ -21,6 +23,8 @@ pub(crate) struct HostSettings {
     pub per_file_chars: usize,
     pub total_chars: usize,
     pub skip_bootstrap: bool,
+    /// Each agent's sandbox (or why its section is invalid), checked when the config loads.
+    pub sandboxes: HashMap<String, Result<SandboxSettings, String>>,
 }
 
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
@@ -49,8 +53,18 @@ impl HostSettings {
                 .and_then(|d| d.get("skipBootstrap"))
                 .and_then(Value::as_bool)
                 .unwrap_or(false),
+            sandboxes: sandboxes(&config, &roster, state_dir),
             roster,
             config,
+        }
+    }
+
+    /// Where `bash` of `session_key` (agent `agent_id`, workspace `workspace`) runs.
+    pub fn exec_target(&self, agent_id: &str, session_key: &str, workspace: &Path) -> ExecTarget {
+        match self.sandboxes.get(agent_id) {
+            Some(Ok(s)) => openclaw_sandbox::exec_target(s, agent_id, Some(session_key), workspace),
+            Some(Err(e)) => ExecTarget::Refuse(format!("invalid sandbox configuration: {e}")),
+            None => ExecTarget::Host,
         }
     }
 
@@ -121,10 +135,65 @@ impl HostSettings {
     }
 }
 
+/// Every agent's sandbox settings; a sandboxing agent's backend is checked now (once per
+/// process, cached by `openclaw-sandbox`), and an unavailable one is logged at load, not found
+/// mid-turn: its sandboxed runs are then refused with the same reason.
+fn sandboxes(
+    config: &Value,
+    roster: &Roster,
+    state_dir: &Path,
+) -> HashMap<String, Result<SandboxSettings, String>> {
+    let mut out = HashMap::new();
+    for agent in &roster.agents {
+        let s = SandboxSettings::from_openclaw_json(config, &agent.id, state_dir);
+        if let Ok(s) = &s {
+            if s.mode != SandboxMode::Off {
+                let avail = openclaw_sandbox::availability(s);
+                match avail.refusal() {
+                    Some(why) => tracing::warn!("agent {}: {why}", agent.id),
+                    None => tracing::info!("agent {}: sandbox {}", agent.id, avail.summary()),
+                }
+            }
+        }
+        out.insert(agent.id.clone(), s);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn non_main_sandboxes_every_session_but_the_main_one() {
+        let dir = std::path::Path::new("/tmp");
+        let s = HostSettings::from_config(
+            json!({"agents": {"defaults": {"sandbox": {"mode": "non-main"}}}}),
+            dir,
+        );
+        let ws = std::path::Path::new("/tmp/ws");
+        assert_eq!(
+            s.exec_target("main", "agent:main:main", ws),
+            ExecTarget::Host
+        );
+        let group = s.exec_target("main", "agent:main:telegram:group:42", ws);
+        assert_ne!(group, ExecTarget::Host, "{group:?}");
+        let off = HostSettings::from_config(json!({}), dir);
+        assert_eq!(
+            off.exec_target("main", "agent:main:telegram:group:42", ws),
+            ExecTarget::Host
+        );
+        let bad = HostSettings::from_config(
+            json!({"agents": {"defaults": {"sandbox": {"workspaceAccess": "all"}}}}),
+            dir,
+        );
+        let t = bad.exec_target("main", "agent:main:main", ws);
+        assert!(
+            t.describe().contains("invalid sandbox configuration"),
+            "{t:?}"
+        );
+    }
 
     #[test]
     fn tool_policy_narrows_globally_then_per_agent() {

@@ -1,0 +1,386 @@
+//! The sandbox section of `openclaw.json` with OpenClaw's keys: `agents.defaults.sandbox` and
+//! the per-agent `sandbox` (in `agents.list[]` or `agents.entries.<id>`), plus
+//! `tools.exec.host` (top level, then the agent's `tools.exec.host`). [`SandboxConfig`] is a
+//! section as written; [`SandboxSettings`] is what one agent runs with after layering.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// OpenClaw's default `docker.image`.
+pub const DEFAULT_DOCKER_IMAGE: &str = "openclaw-sandbox:bookworm-slim";
+/// OpenClaw's default `docker.containerPrefix`.
+pub const DEFAULT_CONTAINER_PREFIX: &str = "openclaw-sbx-";
+/// Default cap on the processes a sandboxed command may run at once (OpenClaw's `pidsLimit`).
+pub const DEFAULT_PIDS_LIMIT: u64 = 256;
+/// Default memory cap of a sandboxed process, in MiB (OpenClaw's `memory: "1g"`).
+pub const DEFAULT_MEMORY_MB: u64 = 1024;
+/// Default cap on a file a sandboxed command writes, in MiB.
+pub const DEFAULT_FILE_SIZE_MB: u64 = 1024;
+/// Default CPU seconds per sandboxed process.
+pub const DEFAULT_CPU_SECONDS: u64 = 600;
+
+/// `sandbox.mode`: which sessions are sandboxed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxMode {
+    #[default]
+    Off,
+    /// Every session except the agent's main session key (`agent:<id>:main`).
+    NonMain,
+    All,
+}
+
+/// `sandbox.scope`: what one sandbox (container, private workspace) is shared by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SandboxScope {
+    Session,
+    #[default]
+    Agent,
+    Shared,
+}
+
+/// `sandbox.workspaceAccess`: how the agent's workspace is visible inside.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum WorkspaceAccess {
+    /// A private per-scope workspace under `<stateDir>/sandboxes/`; the agent's is not visible.
+    #[default]
+    None,
+    Ro,
+    Rw,
+}
+
+/// `sandbox.backend`. `native` (bubblewrap + Landlock + seccomp) is ours and the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum BackendKind {
+    #[default]
+    Native,
+    Docker,
+    Podman,
+}
+
+/// `tools.exec.host`: where `bash` runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ExecHost {
+    /// In the sandbox when the session is sandboxed, else on the gateway's host.
+    #[default]
+    Auto,
+    /// Always in the sandbox; refused when the session is not sandboxed (fails closed).
+    Sandbox,
+    /// Always on the gateway's host, even for a sandboxed session.
+    Gateway,
+    /// On a paired node host (OpenClaw's); accepted in the config, refused when a command
+    /// runs: openclaw-rs has no node hosts yet.
+    Node,
+}
+
+/// `sandbox.docker` (the keys the docker/podman backend uses; others are accepted and ignored).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DockerConfig {
+    pub image: Option<String>,
+    pub container_prefix: Option<String>,
+    pub workdir: Option<String>,
+    pub network: Option<String>,
+    pub user: Option<String>,
+    pub pids_limit: Option<u64>,
+    pub memory: Option<String>,
+    pub cpus: Option<f64>,
+    pub read_only_root: Option<bool>,
+}
+
+/// `sandbox.limits` (ours; 0 means unlimited).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxLimitsConfig {
+    pub max_processes: Option<u64>,
+    pub max_memory_mb: Option<u64>,
+    pub max_file_size_mb: Option<u64>,
+    pub max_cpu_seconds: Option<u64>,
+}
+
+/// One `sandbox` section as written.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxConfig {
+    pub mode: Option<SandboxMode>,
+    pub backend: Option<BackendKind>,
+    pub scope: Option<SandboxScope>,
+    pub workspace_access: Option<WorkspaceAccess>,
+    pub workspace_root: Option<String>,
+    /// `"none"` (default) or `"host"`/`"bridge"`: whether the command may use the network.
+    pub network: Option<String>,
+    #[serde(default)]
+    pub limits: SandboxLimitsConfig,
+    pub docker: Option<DockerConfig>,
+}
+
+/// The resource limits a sandboxed command runs under (`None`: unlimited).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxLimits {
+    pub max_processes: Option<u64>,
+    pub max_memory_mb: Option<u64>,
+    pub max_file_size_mb: Option<u64>,
+    pub max_cpu_seconds: Option<u64>,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        SandboxLimits {
+            max_processes: Some(DEFAULT_PIDS_LIMIT),
+            max_memory_mb: Some(DEFAULT_MEMORY_MB),
+            max_file_size_mb: Some(DEFAULT_FILE_SIZE_MB),
+            max_cpu_seconds: Some(DEFAULT_CPU_SECONDS),
+        }
+    }
+}
+
+/// One agent's sandbox after layering its section over `agents.defaults.sandbox`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SandboxSettings {
+    pub mode: SandboxMode,
+    pub backend: BackendKind,
+    pub scope: SandboxScope,
+    pub workspace_access: WorkspaceAccess,
+    /// Where private workspaces live (`<stateDir>/sandboxes` unless configured).
+    pub workspace_root: PathBuf,
+    /// The state dir: hidden inside the sandbox even when a bound workspace contains it.
+    pub state_dir: PathBuf,
+    /// Whether the command may use the network.
+    pub network: bool,
+    pub limits: SandboxLimits,
+    pub exec_host: ExecHost,
+    pub image: String,
+    pub container_prefix: String,
+    /// The workdir inside a container.
+    pub container_workdir: String,
+}
+
+impl SandboxSettings {
+    /// Sandboxing off, exec on the host: the defaults.
+    pub fn off(state_dir: &std::path::Path) -> Self {
+        SandboxSettings {
+            mode: SandboxMode::Off,
+            backend: BackendKind::Native,
+            scope: SandboxScope::Agent,
+            workspace_access: WorkspaceAccess::None,
+            workspace_root: state_dir.join("sandboxes"),
+            state_dir: state_dir.to_path_buf(),
+            network: false,
+            limits: SandboxLimits::default(),
+            exec_host: ExecHost::Auto,
+            image: DEFAULT_DOCKER_IMAGE.into(),
+            container_prefix: DEFAULT_CONTAINER_PREFIX.into(),
+            container_workdir: "/workspace".into(),
+        }
+    }
+
+    /// Whether the session `session_key` of agent `agent_id` is sandboxed: `non-main` spares
+    /// only the agent's main session key `agent:<id>:main` (and `global`), as OpenClaw.
+    pub fn applies_to(&self, agent_id: &str, session_key: Option<&str>) -> bool {
+        match self.mode {
+            SandboxMode::Off => false,
+            SandboxMode::All => true,
+            SandboxMode::NonMain => match session_key {
+                None => false,
+                Some(k) => k != format!("agent:{agent_id}:main") && k != "global",
+            },
+        }
+    }
+
+    /// The key one sandbox is shared under: `shared`, `agent:<id>` or the session key.
+    pub fn scope_key(&self, agent_id: &str, session_key: Option<&str>) -> String {
+        match (self.scope, session_key) {
+            (SandboxScope::Shared, _) => "shared".into(),
+            (SandboxScope::Session, Some(k)) => k.to_owned(),
+            _ => format!("agent:{agent_id}"),
+        }
+    }
+
+    /// Layers `sections` (defaults first, then the agent's) and `hosts` (`tools.exec.host`:
+    /// top level, then the agent's) over the defaults.
+    pub fn layered<'a>(
+        state_dir: &std::path::Path,
+        sections: impl IntoIterator<Item = &'a SandboxConfig>,
+        hosts: impl IntoIterator<Item = ExecHost>,
+    ) -> Self {
+        let mut s = SandboxSettings::off(state_dir);
+        for c in sections {
+            s.apply(c);
+        }
+        if let Some(h) = hosts.into_iter().last() {
+            s.exec_host = h;
+        }
+        s
+    }
+
+    fn apply(&mut self, c: &SandboxConfig) {
+        fn set<T>(dst: &mut T, v: Option<T>) {
+            if let Some(v) = v {
+                *dst = v;
+            }
+        }
+        set(&mut self.mode, c.mode);
+        set(&mut self.backend, c.backend);
+        set(&mut self.scope, c.scope);
+        set(&mut self.workspace_access, c.workspace_access);
+        if let Some(root) = &c.workspace_root {
+            self.workspace_root = crate::config::expand_home(std::path::Path::new(root));
+        }
+        let docker = c.docker.clone().unwrap_or_default();
+        if let Some(net) = c.network.as_deref().or(docker.network.as_deref()) {
+            self.network = net != "none";
+        }
+        let l = &c.limits;
+        let lim = |v: u64| (v > 0).then_some(v);
+        let pids = l.max_processes.or(docker.pids_limit);
+        if let Some(n) = pids {
+            self.limits.max_processes = lim(n);
+        }
+        if let Some(n) = l.max_memory_mb {
+            self.limits.max_memory_mb = lim(n);
+        }
+        if let Some(n) = l.max_file_size_mb {
+            self.limits.max_file_size_mb = lim(n);
+        }
+        if let Some(n) = l.max_cpu_seconds {
+            self.limits.max_cpu_seconds = lim(n);
+        }
+        set(&mut self.image, docker.image);
+        set(&mut self.container_prefix, docker.container_prefix);
+        set(&mut self.container_workdir, docker.workdir);
+    }
+
+    /// Agent `agent_id`'s sandbox from a parsed `openclaw.json` (a section that does not parse
+    /// is an error naming it).
+    pub fn from_openclaw_json(
+        raw: &Value,
+        agent_id: &str,
+        state_dir: &std::path::Path,
+    ) -> Result<Self, String> {
+        let entry = agent_entry(raw, agent_id);
+        let section = |v: Option<&Value>, name: &str| -> Result<Option<SandboxConfig>, String> {
+            v.map(|v| serde_json::from_value(v.clone()).map_err(|e| format!("{name}: {e}")))
+                .transpose()
+        };
+        let host = |v: Option<&Value>, name: &str| -> Result<Option<ExecHost>, String> {
+            v.map(|v| {
+                serde_json::from_value(v.clone())
+                    .map_err(|e| format!("{name}: {e} (auto | sandbox | gateway | node)"))
+            })
+            .transpose()
+        };
+        let defaults = section(
+            raw.pointer("/agents/defaults/sandbox"),
+            "agents.defaults.sandbox",
+        )?;
+        let own = section(
+            entry.and_then(|e| e.get("sandbox")),
+            &format!("agent {agent_id}: sandbox"),
+        )?;
+        let top_host = host(raw.pointer("/tools/exec/host"), "tools.exec.host")?;
+        let own_host = host(
+            entry.and_then(|e| e.pointer("/tools/exec/host")),
+            &format!("agent {agent_id}: tools.exec.host"),
+        )?;
+        Ok(SandboxSettings::layered(
+            state_dir,
+            defaults.iter().chain(own.iter()),
+            top_host.into_iter().chain(own_host),
+        ))
+    }
+}
+
+/// Agent `id`'s entry in `agents.list[]` or `agents.entries`.
+fn agent_entry<'a>(raw: &'a Value, id: &str) -> Option<&'a Value> {
+    let in_list = raw
+        .pointer("/agents/list")
+        .and_then(Value::as_array)
+        .and_then(|l| {
+            l.iter()
+                .find(|e| e.get("id").and_then(Value::as_str) == Some(id))
+        });
+    in_list.or_else(|| raw.pointer("/agents/entries").and_then(|e| e.get(id)))
+}
+
+/// The agent ids a config names (`agents.list[].id`, `agents.entries` keys; `main` if none).
+pub fn configured_agents(raw: &Value) -> Vec<String> {
+    let mut ids: Vec<String> = raw
+        .pointer("/agents/list")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.get("id").and_then(Value::as_str).map(str::to_owned))
+        .collect();
+    if let Some(m) = raw.pointer("/agents/entries").and_then(Value::as_object) {
+        ids.extend(
+            m.keys()
+                .filter(|k| !ids.contains(k))
+                .cloned()
+                .collect::<Vec<_>>(),
+        );
+    }
+    if ids.is_empty() {
+        ids.push("main".into());
+    }
+    ids
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::path::Path;
+
+    #[test]
+    fn agent_section_layers_over_defaults_and_host_comes_last() {
+        let raw = json!({
+            "tools": {"exec": {"host": "sandbox"}},
+            "agents": {
+                "defaults": {"sandbox": {"mode": "non-main", "workspaceAccess": "ro",
+                    "docker": {"pidsLimit": 64, "network": "bridge"}}},
+                "entries": {"ops": {"sandbox": {"mode": "all", "network": "none",
+                    "limits": {"maxMemoryMb": 0}}, "tools": {"exec": {"host": "gateway"}}}}
+            }
+        });
+        let main = SandboxSettings::from_openclaw_json(&raw, "main", Path::new("/s")).unwrap();
+        assert_eq!(main.mode, SandboxMode::NonMain);
+        assert_eq!(main.workspace_access, WorkspaceAccess::Ro);
+        assert!(main.network);
+        assert_eq!(main.limits.max_processes, Some(64));
+        assert_eq!(main.exec_host, ExecHost::Sandbox);
+        assert_eq!(main.workspace_root, Path::new("/s/sandboxes"));
+        let ops = SandboxSettings::from_openclaw_json(&raw, "ops", Path::new("/s")).unwrap();
+        assert_eq!(ops.mode, SandboxMode::All);
+        assert!(!ops.network);
+        assert_eq!(ops.limits.max_memory_mb, None);
+        assert_eq!(ops.exec_host, ExecHost::Gateway);
+        let bad = json!({"agents": {"defaults": {"sandbox": {"mode": "sometimes"}}}});
+        let err = SandboxSettings::from_openclaw_json(&bad, "main", Path::new("/s")).unwrap_err();
+        assert!(err.contains("agents.defaults.sandbox"), "{err}");
+    }
+
+    #[test]
+    fn non_main_spares_only_the_agents_main_key() {
+        let mut s = SandboxSettings::off(Path::new("/s"));
+        assert!(!s.applies_to("main", Some("agent:main:telegram:group:1")));
+        s.mode = SandboxMode::NonMain;
+        assert!(!s.applies_to("main", Some("agent:main:main")));
+        assert!(s.applies_to("main", Some("agent:main:telegram:group:1")));
+        assert!(s.applies_to("ops", Some("agent:main:main")));
+        assert!(!s.applies_to("main", None));
+        s.mode = SandboxMode::All;
+        assert!(s.applies_to("main", Some("agent:main:main")));
+        assert!(s.applies_to("main", None));
+        assert_eq!(s.scope_key("main", Some("k")), "agent:main");
+        s.scope = SandboxScope::Session;
+        assert_eq!(s.scope_key("main", Some("k")), "k");
+    }
+}
