@@ -209,10 +209,22 @@ async fn measure_peer(cli: &Path, node_bin: &Path, model_url: &str, count: usize
     let t = Instant::now();
     support::peer::clone_sessions(&state, "agent:main:main", count, "s");
     let generated = t.elapsed();
+    let t = Instant::now();
     let child = cmd.spawn().expect("restart the real gateway");
     let pid = child.id();
     let _proc = Proc(child);
-    let c = support::peer::connect(port).await;
+    // Its start-up looks at every session: give it time.
+    let c = match support::peer::connect_within(port, Duration::from_secs(900)).await {
+        Ok(c) => c,
+        Err(e) => {
+            println!(
+                "OpenClaw 2026.9.6 at {count} sessions: no hello-ok ({e}); its log ends:\n{}",
+                support::peer::log_tail(root.path(), 15)
+            );
+            return;
+        }
+    };
+    let started = t.elapsed();
     // Let start-up work settle (it keeps loading for a while after hello-ok).
     tokio::time::sleep(Duration::from_secs(10)).await;
     let idle_rss = rss_kib(pid);
@@ -242,9 +254,23 @@ async fn measure_peer(cli: &Path, node_bin: &Path, model_url: &str, count: usize
         .await
         .map(|l| l["totalCount"].clone())
         .unwrap_or_default();
-    let turns = reps.min(count);
+    // Existing keys as it lists them: at 10k sessions its maintenance archives many of them
+    // (a turn on an archived key is refused: "Session … is archived. Restore it …").
+    let page = c
+        .call("sessions.list", Some(json!({"limit": 50})))
+        .await
+        .expect("list");
+    let keys: Vec<String> = page["sessions"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r["key"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let turns = reps.min(keys.len());
     let existing = median_ms(turns, |i| {
-        let key = format!("agent:main:s{}", i * (count / turns));
+        let key = keys[i].clone();
         let c = &c;
         async move {
             support::chat(c, &key, "hi", &format!("pe{i}")).await;
@@ -260,11 +286,12 @@ async fn measure_peer(cli: &Path, node_bin: &Path, model_url: &str, count: usize
     })
     .await;
     println!(
-        "OpenClaw 2026.9.6 at {count} sessions (cloned in {:.1} s; sessions.list totalCount {total}, \
-         a page of {listed}): connect {connect:.2} ms, health {health:.2} ms, \
+        "OpenClaw 2026.9.6 at {count} sessions (cloned in {:.1} s, hello-ok {:.1} s after the \
+         restart; sessions.list totalCount {total}, a page of {listed}): connect {connect:.2} ms, health {health:.2} ms, \
          sessions.list{{limit:50}} {list:.2} ms, chat.send→final existing key {existing:.2} ms, \
          new key {new:.2} ms, idle RSS {:.1} MB (main process)",
         generated.as_secs_f64(),
+        started.as_secs_f64(),
         idle_rss as f64 / 1024.0,
     );
 }

@@ -87,9 +87,16 @@ pub fn command(cli: &Path, node_bin: &Path, root: &Path, port: u16, model_url: &
     .env("DO_NOT_TRACK", "1")
     .env("CLAWHUB_DISABLE_TELEMETRY", "1")
     .env("NO_COLOR", "1")
-    .env("FORCE_COLOR", "0")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
+    .env("FORCE_COLOR", "0");
+    match std::fs::File::create(root.join("gateway.log")) {
+        Ok(log) => {
+            let err = log.try_clone().map_or_else(|_| Stdio::null(), Stdio::from);
+            cmd.stdout(log).stderr(err);
+        }
+        Err(_) => {
+            cmd.stdout(Stdio::null()).stderr(Stdio::null());
+        }
+    }
     cmd
 }
 
@@ -97,18 +104,33 @@ pub fn command(cli: &Path, node_bin: &Path, root: &Path, port: u16, model_url: &
 /// one answers `UNAVAILABLE`, "gateway starting; retry shortly", until its start-up sidecars
 /// are up).
 pub async fn connect(port: u16) -> GatewayClient {
+    match connect_within(port, Duration::from_secs(120)).await {
+        Ok(c) => c,
+        Err(e) => panic!("connect: {e}"),
+    }
+}
+
+/// [`connect`] with its own limit; the last error when it passes.
+pub async fn connect_within(port: u16, limit: Duration) -> Result<GatewayClient, String> {
     let t = Instant::now();
     loop {
         let mut o = ConnectOptions::new(format!("ws://127.0.0.1:{port}")).token(TOKEN);
         o.timeout = Duration::from_secs(120);
         match GatewayClient::connect(o).await {
-            Ok(c) => return c,
-            Err(_) if t.elapsed() < Duration::from_secs(120) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
+            Ok(c) => return Ok(c),
+            Err(_) if t.elapsed() < limit => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
             }
-            Err(e) => panic!("connect: {e:?}"),
+            Err(e) => return Err(format!("{e:?} after {:.0} s", t.elapsed().as_secs_f64())),
         }
     }
+}
+
+/// The last `lines` lines of the peer's output (`root/gateway.log`).
+pub fn log_tail(root: &Path, lines: usize) -> String {
+    let text = std::fs::read_to_string(root.join("gateway.log")).unwrap_or_default();
+    let all: Vec<&str> = text.lines().collect();
+    all[all.len().saturating_sub(lines)..].join("\n")
 }
 
 /// Stops a gateway with SIGTERM (so it checkpoints its databases) and waits for it to exit.
@@ -151,7 +173,8 @@ const STATE_TABLES: &[&str] = &["worker_session_placements"];
 
 /// Copies every row of session `template` (a key of agent `main`) in the stopped peer's state
 /// dir `state` `count` times, as keys `agent:main:<prefix><i>` with fresh session ids (each
-/// substituted in every text value) and `updated_at` one millisecond apart.
+/// substituted in every text value). Timestamps stay as they are: OpenClaw refuses a row whose
+/// `updated_at` differs from its `entry_json`'s `updatedAt`.
 pub fn clone_sessions(state: &Path, template: &str, count: usize, prefix: &str) {
     let agent_db = state.join("agents/main/agent/openclaw-agent.sqlite");
     let db = rusqlite::Connection::open(&agent_db).expect("the peer's agent database");
@@ -202,7 +225,6 @@ fn clone_rows(
         drop(stmt);
         rows.push((table.to_string(), cols, found));
     }
-    let now = openclaw_state::now_ms() as i64;
     let tx = db.transaction().expect("transaction");
     for i in 0..count {
         let new_key = format!("agent:main:{prefix}{i}");
@@ -213,10 +235,8 @@ fn clone_rows(
             for row in found {
                 let vals: Vec<Sql> = row
                     .iter()
-                    .zip(cols)
-                    .map(|(v, c)| match v {
+                    .map(|v| match v {
                         Sql::Text(t) => Sql::Text(t.replace(key, &new_key).replace(sid, &new_sid)),
-                        Sql::Integer(_) if c == "updated_at" => Sql::Integer(now - i as i64),
                         other => other.clone(),
                     })
                     .collect();
