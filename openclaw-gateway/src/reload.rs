@@ -126,6 +126,12 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
     if old.handshake_timeout_ms != new.handshake_timeout_ms {
         keys.push("gateway.handshakeTimeoutMs");
     }
+    if old.max_preauth != new.max_preauth {
+        keys.push("gateway.maxPreauthConnections");
+    }
+    if old.max_preauth_per_ip != new.max_preauth_per_ip {
+        keys.push("gateway.maxPreauthConnectionsPerIp");
+    }
     if old.lanes.main != new.lanes.main {
         keys.push("agents.defaults.maxConcurrent");
     }

@@ -29,12 +29,14 @@ pub struct Limits {
     /// `health` broadcast cadence.
     pub health_interval_ms: u64,
     /// Sockets that may be upgraded but not yet authenticated at once; more are refused with
-    /// 503 (env `OPENCLAW_GATEWAY_MAX_PREAUTH`).
+    /// 503 (`gateway.maxPreauthConnections`, env `OPENCLAW_GATEWAY_MAX_PREAUTH`).
     pub max_preauth_connections: usize,
+    /// The same from one client address (`gateway.maxPreauthConnectionsPerIp`, env
+    /// `OPENCLAW_MAX_PREAUTH_CONNECTIONS_PER_IP` as OpenClaw's).
+    pub max_preauth_per_ip: usize,
 }
 
-/// The default of [`Limits::max_preauth_connections`].
-pub const DEFAULT_MAX_PREAUTH_CONNECTIONS: usize = 64;
+pub use crate::preauth::{DEFAULT_MAX_PREAUTH_CONNECTIONS, DEFAULT_MAX_PREAUTH_PER_IP};
 
 impl Default for Limits {
     fn default() -> Self {
@@ -45,6 +47,7 @@ impl Default for Limits {
             tick_interval_ms: DEFAULT_TICK_INTERVAL_MS,
             health_interval_ms: 60_000,
             max_preauth_connections: DEFAULT_MAX_PREAUTH_CONNECTIONS,
+            max_preauth_per_ip: DEFAULT_MAX_PREAUTH_PER_IP,
         }
     }
 }
@@ -127,7 +130,7 @@ pub(crate) struct Shared {
     /// Browser origin and host checks.
     pub origin: OriginPolicy,
     /// Permits for sockets between upgrade and an accepted `connect`.
-    pub preauth: Arc<tokio::sync::Semaphore>,
+    pub preauth: Arc<crate::preauth::PreauthBudget>,
 }
 
 impl Shared {

@@ -13,13 +13,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 
+use crate::preauth::PreauthPermit;
 use axum::extract::Request;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use hyper_util::rt::TokioIo;
 use openclaw_core::protocol::MAX_PREAUTH_PAYLOAD_BYTES;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::sync::OwnedSemaphorePermit;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
 use tokio_tungstenite::tungstenite::protocol::{Role, WebSocketConfig};
@@ -203,13 +203,13 @@ pub(crate) struct Upgraded {
     pub socket: Socket,
     pub gate: Arc<ReadGate>,
     /// Held until the connection authenticates or ends.
-    pub permit: OwnedSemaphorePermit,
+    pub permit: PreauthPermit,
 }
 
 /// Answers `101 Switching Protocols` and hands the upgraded socket to `serve`.
 pub(crate) fn accept<F, Fut>(
     mut req: Request,
-    permit: OwnedSemaphorePermit,
+    permit: PreauthPermit,
     max_frame: usize,
     serve: F,
 ) -> Response

@@ -149,6 +149,109 @@ async fn a_long_reply_costs_at_most_three_times_its_size_on_the_wire() {
     assert!(short.starts_with("echo: "), "{short}");
 }
 
+/// Every frame of run `run_id` until its terminal `chat` event (inclusive).
+async fn run_frames(c: &mut Client, run_id: &str, within: Duration) -> Vec<Value> {
+    let deadline = tokio::time::Instant::now() + within;
+    let mut backlog = std::mem::take(&mut c.backlog).into_iter();
+    let mut frames = Vec::new();
+    loop {
+        let f = match backlog.next() {
+            Some(f) => f,
+            None => {
+                let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+                assert!(
+                    !left.is_zero(),
+                    "run {run_id} did not end within {within:?}"
+                );
+                c.next_within(left).await.expect("socket open")
+            }
+        };
+        if f["payload"]["runId"] != run_id {
+            continue;
+        }
+        let state = f["payload"]["state"].as_str().unwrap_or("").to_owned();
+        frames.push(f.clone());
+        if f["event"] == "chat" && ["final", "aborted", "error"].contains(&state.as_str()) {
+            return frames;
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_slowly_streamed_reply_costs_a_constant_times_its_size_and_still_streams() {
+    let Some(fake) = fake_llm() else { return };
+    let tg = gateway_with(&fake, json!({})).await;
+    let (mut c, _) = Client::connected(&tg, RW).await;
+    let before = c.bytes;
+    c.ok(
+        "chat.send",
+        json!({"sessionKey": "slow", "message": "stream 2000 slow 2", "idempotencyKey": "slow-1"}),
+    )
+    .await;
+    let frames = run_frames(&mut c, "slow-1", Duration::from_secs(60)).await;
+    let bytes = c.bytes - before;
+    let end = &frames[frames.len() - 1]["payload"];
+    assert_eq!(end["state"], "final", "{end}");
+    let text = end["message"]["content"][0]["text"].as_str().unwrap_or("");
+    assert!(
+        text.trim_end().ends_with("t1999"),
+        "{}",
+        &text[text.len().saturating_sub(40)..]
+    );
+    let sizes: Vec<String> = frames
+        .iter()
+        .map(|f| {
+            let p = &f["payload"];
+            let kind = p["state"].as_str().or(p["stream"].as_str()).unwrap_or("?");
+            format!("{} {kind} {}", f["event"], f.to_string().len())
+        })
+        .collect();
+    // The bound of the gateway's coalescing (live.rs): under 3.5× the reply when it ends just
+    // after a delta (about 2–2.5× otherwise; benches/gateway_stream.rs), plus the envelopes
+    // of a dozen frames. Each update repeating the whole text, as before, cost 18.5×.
+    assert!(
+        bytes <= text.len() as u64 * 7 / 2 + 4096,
+        "{bytes} bytes on the wire for a reply of {} bytes streamed over seconds: {sizes:?}",
+        text.len()
+    );
+    // Still a stream, in OpenClaw's shapes: several `chat` deltas, each carrying the whole
+    // text so far (what the TUI draws) and the text added since the previous one (what the
+    // Control UI appends), and an `assistant` event with the first text (the Control UI's
+    // sign that the run is active) before the first delta.
+    let mut shown = String::new();
+    let mut deltas = 0;
+    for f in frames
+        .iter()
+        .filter(|f| f["event"] == "chat" && f["payload"]["state"] == "delta")
+    {
+        let p = &f["payload"];
+        let whole = p["message"]["content"][0]["text"]
+            .as_str()
+            .expect("cumulative text");
+        let added = p["deltaText"].as_str().expect("deltaText");
+        shown.push_str(added);
+        assert_eq!(shown, whole, "deltaText appended to the previous text");
+        assert!(
+            text.starts_with(whole),
+            "a delta's text is a prefix of the reply"
+        );
+        deltas += 1;
+    }
+    assert!(
+        deltas >= 3,
+        "{deltas} deltas for a reply streamed over seconds"
+    );
+    let first = |want: &dyn Fn(&Value) -> bool| frames.iter().position(want);
+    let active = first(&|f| f["event"] == "agent" && f["payload"]["stream"] == "assistant")
+        .expect("an assistant event");
+    let delta = first(&|f| f["event"] == "chat" && f["payload"]["state"] == "delta");
+    assert!(Some(active) < delta, "the assistant event comes first");
+    let data = &frames[active]["payload"]["data"];
+    let start = data["text"].as_str().unwrap_or("-");
+    assert!(!start.is_empty() && text.starts_with(start), "{data}");
+    assert_eq!(data["delta"], data["text"]);
+}
+
 #[tokio::test]
 async fn a_call_is_answered_while_six_long_replies_stream_to_the_connection() {
     let Some(fake) = fake_llm() else { return };

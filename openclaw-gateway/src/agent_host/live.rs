@@ -3,10 +3,21 @@
 //! is the run in progress, which turns the engine's [`AgentEvent`]s into OpenClaw's `agent`
 //! events (streams `lifecycle`, `assistant`, `tool`, `compaction`, `usage`) and `chat` events
 //! (`delta` with v4 `deltaText`, then `final` / `aborted` / `error`). Both carry the run's own
-//! `seq`. Streamed text is coalesced: the first token goes out at once, then the `assistant`
-//! event and the `chat` delta at most once per window (150 ms, OpenClaw's chat throttle,
-//! growing with the text so a long reply is not re-sent whole every 150 ms), since both
-//! repeat the whole text so far; what is pending goes out before any other event of the run.
+//! `seq`.
+//!
+//! Streamed text is coalesced so that a reply costs a constant times its size on the wire,
+//! not its square: OpenClaw's `assistant` event and `chat` delta both repeat the whole text so
+//! far. OpenClaw's clients read the reply's text from `chat` events only (2026.9.6: the TUI's
+//! stream assembler draws each delta's cumulative `message`, the Control UI appends
+//! `deltaText` and treats an `assistant` event as a sign of activity), so a message's
+//! `assistant` stream is its first text alone, sent at once with the first `chat` delta.
+//! After that a `chat` delta goes out at most once per [`DELTA_THROTTLE`] (OpenClaw's chat
+//! throttle) and only once the text has grown to [`GROWTH`] times what the last delta
+//! carried, so the deltas' cumulative texts together come to less than
+//! `GROWTH / (GROWTH - 1)` times the reply and their `deltaText`s to less than the reply once;
+//! the whole text goes out once more, in the terminal `chat` event. A reply thus costs less
+//! than 3.5 times its size plus the frames' envelopes, about 2 to 2.5 times when its end does
+//! not fall just after a delta.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -22,27 +33,21 @@ use tokio::sync::mpsc;
 use crate::backend::EventSink;
 use crate::state::now_ms;
 
-/// The coalescing window for short texts (OpenClaw throttles its chat deltas to 150 ms).
+/// The shortest time between two `chat` deltas of a run (OpenClaw throttles its chat deltas
+/// to 150 ms).
 const DELTA_THROTTLE: Duration = Duration::from_millis(150);
-/// Each this many bytes of text add a [`DELTA_THROTTLE`] to the window.
-const WINDOW_BYTES_PER_STEP: usize = 2 * 1024;
-/// The longest window.
-const MAX_WINDOW: Duration = Duration::from_millis(1000);
-/// A coalesced `assistant` event whose delta is over this and over half its text is sent in
-/// OpenClaw's replace form (`delta: ""`, `replace: true`) rather than carry the text twice.
-const REPLACE_OVER: usize = 1024;
+/// A `chat` delta goes out only once the text is this many times as long as what the last
+/// one carried: the cumulative texts of a reply's deltas then form a geometric series. A
+/// larger factor saves bytes when the reply ends just after a delta (2 + G/(G-1) times the
+/// reply at worst) but leaves longer gaps between updates (G - 1 times the time so far).
+const GROWTH: usize = 3;
 
-/// The coalescing window for a text of `len` bytes: every update repeats the whole text, so
-/// the longer it is, the fewer updates (a reply streamed within its window costs one).
-fn window(len: usize) -> Duration {
-    let steps = len.div_ceil(WINDOW_BYTES_PER_STEP).max(1) as u32;
-    (DELTA_THROTTLE * steps).min(MAX_WINDOW)
-}
-
-/// Whether a coalesced update of a `len`-byte text is due: the first at once, then one per
-/// window.
-fn due(last: Option<Instant>, len: usize) -> bool {
-    last.is_none_or(|t| t.elapsed() >= window(len))
+/// Whether the next `chat` delta is due for a text of `len` bytes, when the last one went at
+/// `last` carrying `carried` bytes: the first at once, then after the throttle and growth.
+fn delta_due(last: Option<Instant>, carried: usize, len: usize) -> bool {
+    carried == 0
+        || last.is_none_or(|t| t.elapsed() >= DELTA_THROTTLE)
+            && len >= carried.saturating_mul(GROWTH)
 }
 
 /// One session key's live state.
@@ -157,12 +162,13 @@ pub(crate) struct RunState {
     pub tap: Option<mpsc::UnboundedSender<Tap>>,
     pub sink: Option<EventSink>,
     seq: u64,
+    /// The current assistant message's text.
     text: String,
+    /// Text carried by the last `chat` delta, and when it went.
     sent_len: usize,
     last_delta: Option<Instant>,
-    /// Text already sent in `assistant` events, and when the last one went.
-    agent_sent_len: usize,
-    last_agent: Option<Instant>,
+    /// Whether the current message's `assistant` event went out.
+    announced: bool,
     replace_next: bool,
     /// The messages the run added (from `agent_end`).
     pub added: Vec<Arc<Message>>,
@@ -196,8 +202,7 @@ impl RunState {
             text: String::new(),
             sent_len: 0,
             last_delta: None,
-            agent_sent_len: 0,
-            last_agent: None,
+            announced: false,
             replace_next: false,
             added: Vec::new(),
             usage_output: 0,
@@ -240,38 +245,28 @@ impl RunState {
         sink.broadcast_run_event_json("chat", &json, self.origin.as_deref());
     }
 
-    /// Sends an `assistant` event for text not yet sent in one (at most one per window
-    /// unless `force`).
-    pub fn flush_assistant(&mut self, force: bool) {
-        if self.text.len() == self.agent_sent_len
-            || !(force || due(self.last_agent, self.text.len()))
-        {
+    /// Sends the message's `assistant` event (its first text) if it has not gone out.
+    fn announce(&mut self) {
+        if self.announced || self.text.is_empty() {
             return;
         }
         let text = std::mem::take(&mut self.text);
-        let delta = &text[self.agent_sent_len..];
-        let data = if delta.len() > REPLACE_OVER && delta.len() * 2 > text.len() {
-            AssistantData {
+        self.agent_event(
+            "assistant",
+            &AssistantData {
                 text: &text,
-                delta: "",
-                replace: Some(true),
-            }
-        } else {
-            AssistantData {
-                text: &text,
-                delta,
-                replace: None,
-            }
-        };
-        self.agent_event("assistant", &data);
+                delta: &text,
+            },
+        );
         self.text = text;
-        self.agent_sent_len = self.text.len();
-        self.last_agent = Some(Instant::now());
+        self.announced = true;
     }
 
-    /// Sends a `chat` delta for unsent text (at most one per window unless `force`).
+    /// Sends a `chat` delta for unsent text (unless `force`, only when [`delta_due`]).
     pub fn flush_delta(&mut self, force: bool) {
-        if self.text.len() == self.sent_len || !(force || due(self.last_delta, self.text.len())) {
+        if self.text.len() == self.sent_len
+            || !(force || delta_due(self.last_delta, self.sent_len, self.text.len()))
+        {
             return;
         }
         let text = std::mem::take(&mut self.text);
@@ -329,10 +324,6 @@ impl RunState {
 
     /// Maps one engine event.
     pub fn on_event(&mut self, event: &AgentEvent) {
-        if !matches!(event, AgentEvent::MessageUpdate { .. }) {
-            // Streamed text first: every other event comes after what preceded it.
-            self.flush_assistant(true);
-        }
         match event {
             AgentEvent::MessageStart { message } if message.role() == "assistant" => {
                 if !self.text.is_empty() {
@@ -341,8 +332,7 @@ impl RunState {
                 }
                 self.text.clear();
                 self.sent_len = 0;
-                self.agent_sent_len = 0;
-                self.last_agent = None;
+                self.announced = false;
             }
             AgentEvent::MessageUpdate {
                 message,
@@ -351,7 +341,7 @@ impl RunState {
                 if let Message::Assistant(a) = message.as_ref() {
                     self.append_text(a, assistant_message_event);
                     // Also after thinking or tool-call deltas: pending text goes out when due.
-                    self.flush_assistant(false);
+                    self.announce();
                     self.flush_delta(false);
                 }
             }
@@ -469,8 +459,6 @@ struct ChatPayload<'a, E: Serialize + ?Sized> {
 struct AssistantData<'a> {
     text: &'a str,
     delta: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    replace: Option<bool>,
 }
 
 /// `data` of the `usage` stream.
@@ -525,7 +513,6 @@ mod tests {
         let data = AssistantData {
             text: "echo: \"hi\"",
             delta: "\"hi\"",
-            replace: None,
         };
         let typed = AgentPayload {
             run_id: "r1",

@@ -325,6 +325,8 @@ pub(crate) fn schema(_: NoParams) -> Result<Value, ErrorShape> {
                 "bind": {"enum": ["loopback", "lan", "auto", "custom"]},
                 "customBindHost": {"type": "string"},
                 "handshakeTimeoutMs": {"type": "integer", "minimum": 1},
+                "maxPreauthConnections": {"type": "integer", "minimum": 1},
+                "maxPreauthConnectionsPerIp": {"type": "integer", "minimum": 1},
                 "auth": auth,
                 "reload": {"type": "object", "properties": {
                     "mode": {"enum": ["off", "hot", "restart", "hybrid"]},
