@@ -143,6 +143,9 @@ pub struct EngineConfig {
     /// What bounds `bash` (timeout, output file cap, resource limits); `None`: `tools.exec`
     /// of `openclaw.json`, else the defaults.
     pub exec: Option<crate::tool::ExecSettings>,
+    /// The exec policy gate in front of `bash`, `write` and `edit` (`None`: they run ungated,
+    /// pi's behaviour).
+    pub exec_gate: Option<Arc<crate::exec_policy::GateContext>>,
 }
 
 impl EngineConfig {
@@ -163,6 +166,7 @@ impl EngineConfig {
             context_files: true,
             reuse_config: false,
             exec: None,
+            exec_gate: None,
         }
     }
 
