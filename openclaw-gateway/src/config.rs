@@ -323,6 +323,8 @@ impl GatewayConfig {
         };
         // A bad run timeout or exec limit stops the start, naming the section.
         crate::roster::check_run_limits(root).map_err(|(key, m)| r.invalid(&key, m))?;
+        // A bad exec policy too: never discovered mid-turn.
+        openclaw_core::exec_policy::config::check(root).map_err(|m| r.invalid("tools.exec", m))?;
         let Some(gw) = r.object(root.get("gateway"), "gateway")? else {
             cfg.apply_env(&r, env)?;
             return Ok(cfg);

@@ -14,6 +14,7 @@
 //! port 0 and read [`Gateway::local_addr`]).
 
 pub mod agent_host;
+pub mod approvals;
 pub mod auth;
 pub mod backend;
 pub mod config;
@@ -266,6 +267,12 @@ impl Gateway {
             ts: now_ms(),
             extra: Map::new(),
         };
+        let hub: Arc<hub::Hub> = Arc::default();
+        let approvals = approvals::Approvals::open(
+            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            hub.clone(),
+            opts.state_dir.clone(),
+        )?;
         let shared = Arc::new(Shared {
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: Arc::new(tokio::sync::Semaphore::new(
@@ -282,7 +289,8 @@ impl Gateway {
                 source: opts.source,
                 rejected: None,
             }),
-            hub: Arc::default(),
+            approvals: Some(approvals),
+            hub,
             backend: opts.backend,
             pairing: PairingStore::new(&opts.state_dir),
             state_dir: opts.state_dir,
@@ -297,6 +305,7 @@ impl Gateway {
         });
         shared.backend.attach(EventSink {
             hub: shared.hub.clone(),
+            approvals: shared.approvals.clone(),
         });
         let stop = CancellationToken::new();
         let app = http::router(shared.clone());
@@ -333,6 +342,7 @@ impl Gateway {
     pub fn events(&self) -> EventSink {
         EventSink {
             hub: self.shared.hub.clone(),
+            approvals: self.shared.approvals.clone(),
         }
     }
 
