@@ -1,6 +1,7 @@
 //! The subcommands, one module each, and the dispatcher that picks one.
 
 mod agents;
+mod approvals;
 mod chat;
 mod config;
 pub(crate) mod gateway;
@@ -29,6 +30,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session_key),
         Some(Command::Chat(a)) => chat::run(a.agent),
         Some(Command::Gateway(c)) => gateway::run(c),
+        Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())

@@ -19,7 +19,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::snapshot::{cursor_after, parse_cursor, request_of, snapshot};
-use super::{Approvals, LiveApproval, Resolver, Terminal, document};
+use super::{Approvals, LiveApproval, Resolver, Terminal, document, not_found};
 use crate::hub::Connection;
 use crate::state::Shared;
 
@@ -49,11 +49,6 @@ pub(crate) fn is_approval_method(method: &str) -> bool {
 fn params<T: DeserializeOwned>(method: &str, p: Option<Value>) -> Result<T, ErrorShape> {
     serde_json::from_value(p.unwrap_or_else(|| json!({})))
         .map_err(|e| ErrorShape::invalid_params(method, e))
-}
-
-fn not_found() -> ErrorShape {
-    ErrorShape::invalid_request("unknown or expired approval id")
-        .with_details(json!({"reason": "APPROVAL_NOT_FOUND"}))
 }
 
 fn ledger_not_found() -> ErrorShape {
@@ -219,16 +214,6 @@ fn exec_get(a: &Arc<Approvals>, p: Option<Value>) -> Result<Value, ErrorShape> {
     )
 }
 
-/// OpenClaw's answer to a repeated resolution: the same decision is fine, another is not.
-fn repeated(recorded: Option<Decision>, wanted: Decision) -> Result<Value, ErrorShape> {
-    if recorded == Some(wanted) {
-        Ok(json!({"ok": true}))
-    } else {
-        Err(ErrorShape::invalid_request("approval already resolved")
-            .with_details(json!({"reason": "APPROVAL_ALREADY_RESOLVED"})))
-    }
-}
-
 fn exec_resolve(
     a: &Arc<Approvals>,
     conn: &Connection,
@@ -236,34 +221,7 @@ fn exec_resolve(
 ) -> Result<Value, ErrorShape> {
     let decision = Decision::parse(&p.decision)
         .ok_or_else(|| ErrorShape::invalid_request("invalid decision"))?;
-    let Some(live) = a.find(&p.id)? else {
-        let row = a
-            .store()
-            .approval(&p.id)
-            .map_err(|e| ErrorShape::unavailable(e.to_string()))?
-            .filter(|r| r.status != ApprovalStatus::Pending)
-            .ok_or_else(not_found)?;
-        if row.decision.is_none() {
-            return Err(not_found());
-        }
-        return repeated(row.decision.as_deref().and_then(Decision::parse), decision);
-    };
-    if !live.info.allowed_decisions.contains(&decision) {
-        return Err(
-            ErrorShape::invalid_request("allow-always is unavailable for this command")
-                .with_details(json!({"reason": "APPROVAL_ALLOW_ALWAYS_UNAVAILABLE"})),
-        );
-    }
-    if a.settle(&live.id, Some(decision), "user", &Resolver::of(conn)) {
-        return Ok(json!({"ok": true}));
-    }
-    let row = a.store().approval(&live.id).ok().flatten();
-    repeated(
-        row.and_then(|r| r.decision)
-            .as_deref()
-            .and_then(Decision::parse),
-        decision,
-    )
+    a.resolve(&p.id, decision, &Resolver::of(conn))
 }
 
 fn ledger_get(a: &Arc<Approvals>, p: Option<Value>) -> Result<Value, ErrorShape> {

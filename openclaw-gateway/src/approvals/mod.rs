@@ -338,6 +338,56 @@ impl Approvals {
     }
 }
 
+/// OpenClaw's "unknown or expired approval id".
+pub(crate) fn not_found() -> ErrorShape {
+    ErrorShape::invalid_request("unknown or expired approval id")
+        .with_details(serde_json::json!({"reason": "APPROVAL_NOT_FOUND"}))
+}
+
+/// OpenClaw's answer to a repeated resolution: the same decision is fine, another is not.
+fn repeated(recorded: Option<Decision>, wanted: Decision) -> Result<serde_json::Value, ErrorShape> {
+    if recorded == Some(wanted) {
+        Ok(serde_json::json!({"ok": true}))
+    } else {
+        Err(ErrorShape::invalid_request("approval already resolved")
+            .with_details(serde_json::json!({"reason": "APPROVAL_ALREADY_RESOLVED"})))
+    }
+}
+
+impl Approvals {
+    /// `exec.approval.resolve`: settles the approval `input` names (full id or unique prefix)
+    /// with `decision`; first answer wins.
+    pub fn resolve(
+        &self,
+        input: &str,
+        decision: Decision,
+        by: &Resolver,
+    ) -> Result<serde_json::Value, ErrorShape> {
+        let recorded = |id: &str| -> Result<Option<Decision>, ErrorShape> {
+            let row = self
+                .store
+                .approval(id)
+                .map_err(|e| ErrorShape::unavailable(e.to_string()))?
+                .filter(|r| r.status != ApprovalStatus::Pending && r.decision.is_some())
+                .ok_or_else(not_found)?;
+            Ok(row.decision.as_deref().and_then(Decision::parse))
+        };
+        let Some(live) = self.find(input)? else {
+            return repeated(recorded(input)?, decision);
+        };
+        if !live.info.allowed_decisions.contains(&decision) {
+            return Err(ErrorShape::invalid_request(
+                "allow-always is unavailable for this command",
+            )
+            .with_details(serde_json::json!({"reason": "APPROVAL_ALLOW_ALWAYS_UNAVAILABLE"})));
+        }
+        if self.settle(&live.id, Some(decision), "user", by) {
+            return Ok(serde_json::json!({"ok": true}));
+        }
+        repeated(recorded(&live.id)?, decision)
+    }
+}
+
 /// Withdraws a pending approval when its waiter goes away (the run was aborted).
 pub(crate) struct PendingGuard {
     pub approvals: Arc<Approvals>,
