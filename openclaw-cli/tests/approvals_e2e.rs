@@ -170,3 +170,48 @@ fn ask_mode_deny_then_allow_once_and_a_restart_expires_pending() {
     assert_eq!(h["items"][0]["reason"], "gateway-restart");
     drop(gw);
 }
+
+/// `openclaw -p` has nobody to ask: a miss is refused at once with a clear text (never run,
+/// never a hang); an allowlisted command and a safe bin run; `mode: full` runs everything.
+#[test]
+fn print_mode_follows_the_policy() {
+    let home = Home::start().expect("needs python3 and shared/fake_llm.py");
+    let marker = home.path().join("p-marker");
+    let cmd = format!("touch {}", marker.display());
+    let run = |command: &str| {
+        let prompt = bash_prompt(command);
+        let out = home.run(
+            &[
+                "-p",
+                &prompt,
+                "--provider",
+                "fake",
+                "--model",
+                "fake-model",
+                "--no-session",
+            ],
+            "",
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    let started = std::time::Instant::now();
+    let text = run(&cmd);
+    assert!(text.contains("done: Exec denied (gateway id="), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(!marker.exists());
+    assert!(run("wc -c").contains("done: 0"), "a safe bin runs");
+
+    let add = home.run(&["approvals", "allowlist", "add", "/usr/bin/touch"], "");
+    assert!(add.status.success(), "{}", stderr(&add));
+    let doc = std::fs::read_to_string(home.state_dir().join("exec-approvals.json")).unwrap();
+    assert!(doc.contains("\"pattern\": \"/usr/bin/touch\""), "{doc}");
+    run(&cmd);
+    assert!(marker.exists(), "an allowlisted command runs");
+
+    // `mode: full` lets -p run everything.
+    home.set_exec_mode("full");
+    let other = home.path().join("full-marker");
+    run(&format!("touch {}", other.display()));
+    assert!(other.exists());
+}
