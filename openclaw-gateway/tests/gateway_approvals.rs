@@ -397,3 +397,88 @@ async fn a_restart_expires_what_was_pending() {
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn an_unanswered_approval_expires_after_the_configured_timeout_not_as_a_tool_timeout() {
+    let Some(fake) = FakeLlm::start() else { return };
+    let tg = gateway_with(
+        &fake,
+        json!({"tools": {"exec": {"mode": "ask", "approvalTimeoutMs": 400}}}),
+    )
+    .await;
+    let mut ap = approver(&tg, &["operator.approvals"]).await;
+    let (mut chat, _) = Client::connected(&tg, CHAT).await;
+    send(&mut chat, "slow-human", "whoami").await;
+    let ev = ap.event("exec.approval.requested").await;
+    let p = &ev["payload"];
+    assert_eq!(
+        p["expiresAtMs"].as_u64().unwrap() - p["createdAtMs"].as_u64().unwrap(),
+        400
+    );
+    final_text(&mut chat, "slow-human").await;
+    let history = chat
+        .ok("chat.history", json!({"sessionKey": "main"}))
+        .await
+        .to_string();
+    assert!(history.contains("approval-timeout"), "{history}");
+    assert!(
+        history.contains("this is not a command timeout"),
+        "{history}"
+    );
+}
+
+/// A minimal HTTP POST; returns the status code and the whole response.
+async fn post(addr: std::net::SocketAddr, path: &str, body: &Value) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut s = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let body = body.to_string();
+    let req = format!(
+        "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {TOKEN}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    s.write_all(req.as_bytes()).await.unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).await.unwrap();
+    let code = out
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    (code, out)
+}
+
+#[tokio::test]
+async fn tools_invoke_goes_through_the_same_gate() {
+    let mut config = common::Setup::default().config;
+    config["gateway"]["tools"] = json!({"allow": ["bash"]});
+    let dir = tempfile::tempdir().unwrap();
+    let backend = std::sync::Arc::new(
+        openclaw_gateway::agent_host::AgentHost::new(config.clone(), dir.path().to_owned())
+            .unwrap(),
+    );
+    let mut tg = common::start(common::Setup {
+        config,
+        backend: Some(backend),
+        ..common::Setup::default()
+    })
+    .await;
+    tg.dir = dir;
+    let marker = tg.state().join("http-marker");
+    let cmd = format!("touch {}", marker.display());
+    let (code, out) = post(
+        tg.addr,
+        "/tools/invoke",
+        &json!({"tool": "bash", "args": {"command": cmd}}),
+    )
+    .await;
+    assert_eq!(code, 400, "{out}");
+    assert!(out.contains("approval-unavailable"), "{out}");
+    assert!(!marker.exists());
+    let (code, out) = post(
+        tg.addr,
+        "/tools/invoke",
+        &json!({"tool": "bash", "args": {"command": "wc -c"}}),
+    )
+    .await;
+    assert_eq!(code, 200, "a safe bin runs: {out}");
+}
