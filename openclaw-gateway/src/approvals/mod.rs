@@ -258,11 +258,17 @@ impl Approvals {
             })?;
             map.insert(id.clone(), live.clone());
         }
+        // The expiry ends with the approval, so settled requests leave no timer behind.
         let me = Arc::downgrade(self);
+        let watched = live.clone();
         tokio::spawn(async move {
-            tokio::time::sleep(timeout).await;
-            if let Some(me) = me.upgrade() {
-                me.settle(&id, None, "timeout", &Resolver::system());
+            tokio::select! {
+                _ = tokio::time::sleep(timeout) => {
+                    if let Some(me) = me.upgrade() {
+                        me.settle(&id, None, "timeout", &Resolver::system());
+                    }
+                }
+                _ = watched.wait() => {}
             }
         });
         Ok(live)
