@@ -482,3 +482,48 @@ async fn tools_invoke_goes_through_the_same_gate() {
     .await;
     assert_eq!(code, 200, "a safe bin runs: {out}");
 }
+
+#[tokio::test]
+async fn slash_approve_in_the_same_chat_answers_and_other_sessions_need_the_scope() {
+    let Some(fake) = FakeLlm::start() else { return };
+    let tg = gateway_with(&fake, ask_config()).await;
+    let mut ap = approver(&tg, &["operator.approvals"]).await;
+    let (mut chat, _) = Client::connected(&tg, CHAT).await;
+    let marker = tg.state().join("slash-marker");
+    let cmd = format!("touch {}", marker.display());
+    send(&mut chat, "slash-run", &cmd).await;
+    let id = ap.event("exec.approval.requested").await["payload"]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Another session of a client without operator.approvals may not answer it.
+    chat.ok(
+        "chat.send",
+        json!({"sessionKey": "elsewhere", "message": format!("/approve {id} allow-once"), "idempotencyKey": "s0"}),
+    )
+    .await;
+    let reply = final_text(&mut chat, "s0").await;
+    assert!(reply.contains("belongs to another session"), "{reply}");
+    chat.ok(
+        "chat.send",
+        json!({"sessionKey": "main", "message": format!("/approve {id} deny"), "idempotencyKey": "s1"}),
+    )
+    .await;
+    let reply = final_text(&mut chat, "s1").await;
+    assert_eq!(reply, format!("Approval {id} resolved deny: {cmd}"));
+    let text = final_text(&mut chat, "slash-run").await;
+    assert!(
+        text.starts_with(&format!("done: Exec denied (gateway id={id}")),
+        "{text}"
+    );
+    assert!(!marker.exists());
+    chat.ok(
+        "chat.send",
+        json!({"sessionKey": "main", "message": "/approve nope", "idempotencyKey": "s2"}),
+    )
+    .await;
+    assert_eq!(
+        final_text(&mut chat, "s2").await,
+        "Usage: /approve <id> allow-once|allow-always|deny"
+    );
+}
