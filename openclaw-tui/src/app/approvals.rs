@@ -55,6 +55,25 @@ impl App {
         }
     }
 
+    /// Closes the cards whose request has expired by `now_ms` (the gateway announces no expiry).
+    pub(crate) fn expire_approvals(&mut self, now_ms: u64) {
+        let expired: Vec<String> = self
+            .approvals
+            .iter()
+            .filter(|(_, at)| {
+                matches!(
+                    self.transcript.cells().get(*at).map(|c| c.kind()),
+                    Some(CellKind::Approval { prompt, .. })
+                        if prompt.expires_at_ms > 0 && prompt.expires_at_ms <= now_ms
+                )
+            })
+            .map(|(id, _)| id.clone())
+            .collect();
+        for id in expired {
+            self.on_approval_resolved(&id, None);
+        }
+    }
+
     /// The answer keys of the oldest open card (only with an empty composer and no popup).
     pub(crate) fn approval_key(&mut self, key: &KeyEvent) -> Option<Vec<Action>> {
         if self.popup.is_some() || !self.composer.is_empty() {
@@ -72,5 +91,78 @@ impl App {
             _ => return None,
         };
         Some(vec![Action::ResolveApproval { id, decision }])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+    use super::*;
+    use crate::app::AppOptions;
+
+    fn card(id: &str, allow_always: bool, expires_at_ms: u64) -> ApprovalPrompt {
+        ApprovalPrompt {
+            id: id.into(),
+            command: "touch x".into(),
+            cwd: Some("/w".into()),
+            agent: Some("main".into()),
+            expires_at_ms,
+            allow_always,
+        }
+    }
+
+    fn key(c: char) -> KeyEvent {
+        KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE)
+    }
+
+    fn outcome(app: &App, i: usize) -> Option<String> {
+        match app.transcript.cells()[i].kind() {
+            CellKind::Approval { outcome, .. } => outcome.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn keys_answer_the_oldest_card_and_outcomes_close_it() {
+        let mut app = App::new(AppOptions::default());
+        app.on_approval(card("a1", false, u64::MAX));
+        app.on_approval(card("a2", true, u64::MAX));
+        // Allow-always is not offered on the first card: `a` types into the composer.
+        assert!(app.on_key(key('a')).is_empty());
+        assert_eq!(app.composer_text(), "a");
+        // With text in the composer the keys type.
+        assert!(app.on_key(key('y')).is_empty());
+        app.composer.take();
+        assert_eq!(
+            app.on_key(key('n')),
+            vec![Action::ResolveApproval {
+                id: "a1".into(),
+                decision: Decision::Deny
+            }]
+        );
+        app.on_approval_resolved("a1", Some(Decision::Deny));
+        assert_eq!(outcome(&app, 0).as_deref(), Some("✗ denied"));
+        assert_eq!(
+            app.on_key(key('a')),
+            vec![Action::ResolveApproval {
+                id: "a2".into(),
+                decision: Decision::AllowAlways
+            }]
+        );
+        app.on_approval_resolved("a2", Some(Decision::AllowAlways));
+        assert_eq!(outcome(&app, 1).as_deref(), Some("✓ allowed always"));
+        assert!(app.on_key(key('y')).is_empty(), "no card left: keys type");
+    }
+
+    #[test]
+    fn an_expired_card_closes_itself() {
+        let mut app = App::new(AppOptions::default());
+        app.on_approval(card("old", true, 1_000));
+        app.on_approval(card("new", true, u64::MAX));
+        app.expire_approvals(2_000);
+        assert!(outcome(&app, 0).unwrap().starts_with("expired"));
+        assert_eq!(outcome(&app, 1), None);
+        assert_eq!(app.approvals.len(), 1);
     }
 }

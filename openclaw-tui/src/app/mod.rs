@@ -189,6 +189,10 @@ impl App {
     /// Advances the spinner.
     pub fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
+        if !self.approvals.is_empty() {
+            let now = u64::try_from(openclaw_core::message::now_ms()).unwrap_or(0);
+            self.expire_approvals(now);
+        }
         if let Some(at) = self.ctrl_c_at {
             if at.elapsed().as_secs() >= 2 {
                 self.ctrl_c_at = None;
