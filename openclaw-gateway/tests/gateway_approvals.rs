@@ -94,6 +94,7 @@ async fn deny_then_allow_once_over_the_protocol_from_a_chat_without_approvals_sc
     assert_eq!(p["request"]["security"], "allowlist");
     assert_eq!(p["request"]["ask"], "on-miss");
     assert_eq!(p["request"]["resolvedPath"], "/usr/bin/touch");
+    assert_eq!(p["request"]["runId"], "deny-run");
     assert_eq!(
         p["expiresAtMs"].as_u64().unwrap() - p["createdAtMs"].as_u64().unwrap(),
         1_800_000,

@@ -69,13 +69,14 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     });
     cfg.model = model_override.or(agent.model_primary.clone());
     cfg.exec = Some(agent.exec.clone());
-    cfg.exec_gate = Some(exec_gate(
-        core,
-        &settings.config,
-        &agent.id,
-        Some(&live.key),
-        &ws,
-    )?);
+    let runs = live.current.clone();
+    let run_id: crate::approvals::RunIdOf = Arc::new(move || {
+        openclaw_core::sync::lock(&runs)
+            .as_ref()
+            .map(|r| r.run_id.clone())
+    });
+    let at = (Some(live.key.as_str()), Some(run_id));
+    cfg.exec_gate = Some(exec_gate(core, &settings.config, &agent.id, at, &ws)?);
     cfg.tools = settings.tools_for(&agent.id);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
@@ -120,7 +121,7 @@ pub(crate) fn exec_gate(
     core: &Core,
     config: &serde_json::Value,
     agent_id: &str,
-    session_key: Option<&str>,
+    (session_key, run_id): (Option<&str>, Option<crate::approvals::RunIdOf>),
     workspace: &std::path::Path,
 ) -> Result<Arc<GateContext>, String> {
     let policy = ExecPolicy::from_config(config, Some(agent_id))?;
@@ -129,11 +130,14 @@ pub(crate) fn exec_gate(
         &core.state_dir,
     ));
     gate.session_key = session_key.map(str::to_owned);
-    gate.approver = core
-        .sink
-        .get()
-        .and_then(|s| s.approvals())
-        .map(|a| Arc::new(crate::approvals::GatewayApprover::new(a)) as Arc<dyn Approver>);
+    gate.approver = core.sink.get().and_then(|s| s.approvals()).map(|a| {
+        let approver = crate::approvals::GatewayApprover::new(a);
+        let approver = match run_id {
+            Some(f) => approver.with_run_id(f),
+            None => approver,
+        };
+        Arc::new(approver) as Arc<dyn Approver>
+    });
     Ok(Arc::new(gate))
 }
 

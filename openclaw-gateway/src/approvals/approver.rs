@@ -12,14 +12,27 @@ use openclaw_core::protocol::approvals::{CommandAnalysisWire, ExecApprovalReques
 
 use super::{Approvals, PendingGuard, Resolver};
 
+/// The id of the run a request comes from, looked up when it is raised.
+pub type RunIdOf = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+
 /// Asks the gateway's approval clients.
 pub struct GatewayApprover {
     approvals: Arc<Approvals>,
+    run_id: Option<RunIdOf>,
 }
 
 impl GatewayApprover {
     pub fn new(approvals: Arc<Approvals>) -> Self {
-        GatewayApprover { approvals }
+        GatewayApprover {
+            approvals,
+            run_id: None,
+        }
+    }
+
+    /// Names the current run in each request (`request.runId`).
+    pub fn with_run_id(mut self, run_id: RunIdOf) -> Self {
+        self.run_id = Some(run_id);
+        self
     }
 }
 
@@ -58,7 +71,9 @@ pub(crate) fn info_of(req: &ApprovalRequest) -> ExecApprovalRequestInfo {
 impl Approver for GatewayApprover {
     async fn request(&self, req: ApprovalRequest, cancel: CancellationToken) -> ApprovalOutcome {
         let a = &self.approvals;
-        let live = match a.create(Some(req.id.clone()), info_of(&req), req.timeout, None) {
+        let mut info = info_of(&req);
+        info.run_id = self.run_id.as_ref().and_then(|f| f());
+        let live = match a.create(Some(req.id.clone()), info, req.timeout, None) {
             Ok(l) => l,
             Err(e) => return ApprovalOutcome::Failed(e.message),
         };
