@@ -228,18 +228,15 @@ fn approval_card_denies_allows_once_and_always() {
     wait_for(s, "done: Linux");
     let doc = std::fs::read_to_string(home.join(".openclaw/exec-approvals.json")).unwrap();
     assert!(doc.contains("\"source\": \"allow-always\""), "{doc}");
-    keys(s, &[uname, "Enter"]);
+    // The same command, written differently so its prompt line is told apart on the screen.
+    let again = r#"call bash {"command":"uname -s"}"#;
+    keys(s, &[again, "Enter"]);
     // The answer to the repeated call, with no card in between.
     let start = Instant::now();
     let tail = loop {
         let screen = capture(s);
-        let tail = screen
-            .rsplit(r#"› call bash {"command": "uname -s"}"#)
-            .next()
-            .unwrap_or("")
-            .to_owned();
-        // The composer is empty again: the last prompt line is the repeated call's.
-        if screen.contains("› Ask anything") && tail.contains("done: Linux") {
+        let tail = screen.split(again).nth(1).unwrap_or("").to_owned();
+        if screen.contains(&format!("› {again}")) && tail.contains("done: Linux") {
             break tail;
         }
         assert!(start.elapsed() < Duration::from_secs(15), "{screen}");
