@@ -3,8 +3,10 @@
 //! text front end.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use openclaw_core::engine::{Engine, EngineConfig, SessionTarget, ToolSelection};
+use openclaw_core::exec_policy::{Approver, ExecPolicy, GateContext};
 
 use crate::agent_args::{AgentArgs, Mode};
 
@@ -106,7 +108,33 @@ pub(crate) fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
     config.api_key = args.api_key.clone();
     config.context_files = !args.no_context_files;
     config.exec_target = crate::cmd::sandbox::in_process_target(&config.cwd);
+    // `-p` follows the exec policy (no one to ask: `askFallback` decides); RPC mode keeps pi's
+    // behaviour unless openclaw.json sets a policy.
+    let policy = exec_policy()?;
+    if args.effective_mode() != Mode::Rpc || policy.explicit {
+        config.exec_gate = Some(exec_gate(&config, policy, None));
+    }
     Ok(config)
+}
+
+/// The exec policy of the in-process agent (`main`) from openclaw.json.
+pub(crate) fn exec_policy() -> Result<ExecPolicy, String> {
+    let oc = openclaw_core::config::OpenClawConfig::load().map_err(|e| e.to_string())?;
+    ExecPolicy::from_config(&oc.raw, Some("main"))
+}
+
+/// The gate for an in-process engine of `config`, asking `approver` (none: `askFallback`).
+pub(crate) fn exec_gate(
+    config: &EngineConfig,
+    policy: ExecPolicy,
+    approver: Option<Arc<dyn Approver>>,
+) -> Arc<GateContext> {
+    let mut gate = GateContext::new(policy, "main", config.cwd.clone());
+    gate.approvals_path = Some(openclaw_core::exec_policy::document::path_in(
+        &config.state_dir,
+    ));
+    gate.approver = approver;
+    Arc::new(gate)
 }
 
 /// Logs go to stderr, off unless `OPENCLAW_LOG` (or `RUST_LOG`) asks for them: stdout carries

@@ -75,6 +75,9 @@ pub enum Command {
     /// Inspect the sandboxes `bash` runs in: list, explain one agent/session, recreate.
     #[command(subcommand)]
     Sandbox(SandboxCmd),
+    /// Manage exec approval policy and pending requests.
+    #[command(subcommand, alias = "exec-approvals")]
+    Approvals(ApprovalsCmd),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -272,6 +275,80 @@ pub enum GatewayCmd {
         params: Option<String>,
         #[command(flatten)]
         gateway: GatewayTarget,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ApprovalsCmd {
+    /// List pending approvals (on the gateway).
+    Pending {
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Resolve a pending approval: allow-once, allow-always or deny.
+    Resolve {
+        id: String,
+        decision: String,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Show the exec approvals document (this machine's, or the gateway's with --gateway).
+    Get {
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        /// Ask the gateway instead of reading this machine's file.
+        #[arg(long = "gateway")]
+        remote: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Replace the exec approvals document with a JSON file.
+    Set {
+        /// The JSON (or JSON5) document.
+        #[arg(long, value_name = "PATH")]
+        file: Option<std::path::PathBuf>,
+        /// Read the document from standard input.
+        #[arg(long)]
+        stdin: bool,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        /// Write the gateway's document instead of this machine's file.
+        #[arg(long = "gateway")]
+        remote: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Edit an agent's allowlist.
+    #[command(subcommand)]
+    Allowlist(AllowlistCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AllowlistCmd {
+    /// Add a glob pattern (on the resolved executable, or a bare command name).
+    Add {
+        pattern: String,
+        /// Agent id (`*` for every agent).
+        #[arg(long, default_value = "main")]
+        agent: String,
+        /// A regex the arguments (joined by spaces) must match.
+        #[arg(long, value_name = "REGEX")]
+        arg_pattern: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Remove a pattern.
+    Remove {
+        pattern: String,
+        /// Agent id (`*` for every agent).
+        #[arg(long, default_value = "main")]
+        agent: String,
+        #[command(flatten)]
+        json: JsonFlag,
     },
 }
 

@@ -1,20 +1,22 @@
 //! The in-process engine as a [`ChatBackend`]: the TUI and the REPL drive an
 //! `openclaw_core::engine::Engine` through this adapter.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
-use openclaw_core::ThinkingLevel;
 use openclaw_core::engine::{Engine, EngineError, PromptInput, Subscription};
+use openclaw_core::exec_policy::{ApprovalOutcome, ApprovalRequest, Approver, Decision};
 use openclaw_core::message::Message;
 use openclaw_core::model::Model;
 use openclaw_core::session::list_sessions;
+use openclaw_core::{CancellationToken, ThinkingLevel};
 use openclaw_tui::{
-    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ForkPoint, ModelChoice,
-    SessionChoice,
+    ApprovalPrompt, BackendError, BackendEvent, BackendResult, BackendState, ChatBackend,
+    ForkPoint, ModelChoice, SessionChoice,
 };
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 
 use crate::output::format_time;
 
@@ -39,6 +41,73 @@ fn choice(m: &Model, available: bool) -> ModelChoice {
     }
 }
 
+/// The TUI as the in-process engine's approver: a request becomes a card on the screen and waits
+/// for the user's key (at most the policy's timeout). Without a screen subscribed nobody can be
+/// asked, and the gate applies `askFallback` at once.
+#[derive(Default)]
+pub struct ScreenApprover {
+    events: Mutex<Option<mpsc::UnboundedSender<BackendEvent>>>,
+    waiting: Mutex<HashMap<String, oneshot::Sender<Decision>>>,
+}
+
+impl ScreenApprover {
+    fn send(&self, e: BackendEvent) -> bool {
+        openclaw_core::sync::lock(&self.events)
+            .as_ref()
+            .is_some_and(|tx| tx.send(e).is_ok())
+    }
+
+    fn answer(&self, id: &str, decision: Decision) -> BackendResult<()> {
+        let tx = openclaw_core::sync::lock(&self.waiting).remove(id);
+        let Some(tx) = tx else {
+            return Err(BackendError::Failed(format!(
+                "approval {id} is no longer pending"
+            )));
+        };
+        let _ = tx.send(decision);
+        self.send(BackendEvent::ApprovalResolved {
+            id: id.to_owned(),
+            decision: Some(decision),
+        });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Approver for ScreenApprover {
+    async fn request(&self, req: ApprovalRequest, cancel: CancellationToken) -> ApprovalOutcome {
+        let (tx, rx) = oneshot::channel();
+        openclaw_core::sync::lock(&self.waiting).insert(req.id.clone(), tx);
+        let prompt = ApprovalPrompt {
+            id: req.id.clone(),
+            command: req.command.clone(),
+            cwd: Some(req.cwd.clone()),
+            agent: Some(req.agent_id.clone()),
+            expires_at_ms: openclaw_state::now_ms() + req.timeout.as_millis() as u64,
+            allow_always: req.allow_always,
+        };
+        if !self.send(BackendEvent::Approval(prompt)) {
+            openclaw_core::sync::lock(&self.waiting).remove(&req.id);
+            return ApprovalOutcome::NoRoute;
+        }
+        let outcome = tokio::select! {
+            d = rx => d.map_or(ApprovalOutcome::Expired, ApprovalOutcome::Decided),
+            _ = tokio::time::sleep(req.timeout) => ApprovalOutcome::Expired,
+            _ = cancel.cancelled() => ApprovalOutcome::Failed("the run was aborted".into()),
+        };
+        if openclaw_core::sync::lock(&self.waiting)
+            .remove(&req.id)
+            .is_some()
+        {
+            self.send(BackendEvent::ApprovalResolved {
+                id: req.id,
+                decision: None,
+            });
+        }
+        outcome
+    }
+}
+
 /// The engine plus the listener feeding the screen.
 pub struct InProcessBackend {
     engine: Engine,
@@ -46,6 +115,8 @@ pub struct InProcessBackend {
     /// Start-up warnings, shown once the screen subscribes.
     warnings: Vec<String>,
     subscription: Mutex<Option<Subscription>>,
+    /// Answers the engine's exec approvals through the screen (the TUI only).
+    approver: Option<Arc<ScreenApprover>>,
 }
 
 impl InProcessBackend {
@@ -57,7 +128,14 @@ impl InProcessBackend {
             default_session_dir,
             warnings,
             subscription: Mutex::new(None),
+            approver: None,
         }
+    }
+
+    /// Lets the screen answer the engine's exec approvals through `approver`.
+    pub fn with_approver(mut self, approver: Arc<ScreenApprover>) -> Self {
+        self.approver = Some(approver);
+        self
     }
 
     /// The engine's start-up warnings.
@@ -84,6 +162,9 @@ impl ChatBackend for InProcessBackend {
         let (tx, rx) = mpsc::unbounded_channel();
         for w in &self.warnings {
             let _ = tx.send(BackendEvent::Warning(w.clone()));
+        }
+        if let Some(a) = &self.approver {
+            *openclaw_core::sync::lock(&a.events) = Some(tx.clone());
         }
         let sub = self.engine.subscribe(move |e| {
             let _ = tx.send(BackendEvent::Agent(e.clone()));
@@ -222,6 +303,13 @@ impl ChatBackend for InProcessBackend {
 
     async fn set_session_name(&self, name: &str) -> BackendResult<()> {
         self.engine.set_session_name(name).map_err(err)
+    }
+
+    async fn resolve_approval(&self, id: &str, decision: Decision) -> BackendResult<()> {
+        match &self.approver {
+            Some(a) => a.answer(id, decision),
+            None => Err(BackendError::Unsupported("exec approvals")),
+        }
     }
 
     async fn export_html(&self, path: Option<&str>) -> BackendResult<String> {

@@ -9,6 +9,8 @@ use support_cli::{Home, stderr, stdout};
 #[test]
 fn chat_in_a_pipe_then_manage_its_session() {
     let Some(home) = Home::start() else { return };
+    // The piped chat has nobody to ask: let `bash` run unasked.
+    home.set_exec_mode("full");
     let out = home.run(
         &["chat", "--provider", "fake", "--model", "fake-model"],
         "hello pipe\ncall bash {\"command\": \"echo tool-ran\"}\n/model\n",

@@ -101,6 +101,9 @@ fn chat_tool_abort_resize_quit() {
     wait_for(s, "echo: hello from tmux");
 
     keys(s, &[r#"call bash {"command": "seq 1 20"}"#, "Enter"]);
+    // The default policy asks before a command that is not allowlisted: allow it once.
+    wait_for(s, "Exec approval needed");
+    keys(s, &["y"]);
     let screen = wait_for(s, "done: 1");
     assert!(screen.contains("✓ $ seq 1 20"), "{screen}");
     assert!(screen.contains("… 15 more lines"), "{screen}");
@@ -170,4 +173,77 @@ fn repl_streams_aborts_with_ctrl_c_and_leaves_with_ctrl_d() {
     keys(s, &["C-u", "C-d"]);
     let screen = wait_for(s, "EXITED");
     assert!(!screen.contains("t399"), "{screen}");
+}
+
+/// The in-process TUI asks before a command: an approval card with the command, cwd, agent
+/// and expiry; `n` denies (the command does not run and the model sees the denial), `y` allows
+/// it once (it runs), `a` allows it always (the next identical call runs without a card).
+#[test]
+fn approval_card_denies_allows_once_and_always() {
+    let Some(fx) = setup(110, 40) else { return };
+    let s = fx.session.as_str();
+    let home = fx._home.path().to_owned();
+    let marker = home.join("tmux-marker");
+    wait_for(s, "fake/fake-model");
+    let prompt = format!(r#"call bash {{"command": "touch {}"}}"#, marker.display());
+
+    keys(s, &[&prompt, "Enter"]);
+    let screen = wait_for(s, "Exec approval needed");
+    assert!(
+        screen.contains(&format!("$ touch {}", marker.display())),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("agent main") && screen.contains("expires"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("[y] allow once") && screen.contains("[n] deny"),
+        "{screen}"
+    );
+    keys(s, &["n"]);
+    let screen = wait_for(s, "✗ denied");
+    wait_for(s, "done: Exec denied (gateway id=");
+    assert!(!marker.exists(), "denied, yet it ran:\n{screen}");
+
+    keys(s, &[&prompt, "Enter"]);
+    wait_for(s, "[y] allow once");
+    keys(s, &["y"]);
+    wait_for(s, "✓ allowed once");
+    let start = Instant::now();
+    while !marker.exists() {
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "allow-once did not run it"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    keys(s, &["C-l"]);
+    let uname = r#"call bash {"command": "uname -s"}"#;
+    keys(s, &[uname, "Enter"]);
+    wait_for(s, "[a] allow always");
+    keys(s, &["a"]);
+    wait_for(s, "✓ allowed always");
+    wait_for(s, "done: Linux");
+    let doc = std::fs::read_to_string(home.join(".openclaw/exec-approvals.json")).unwrap();
+    assert!(doc.contains("\"source\": \"allow-always\""), "{doc}");
+    // The same command, written differently so its prompt line is told apart on the screen.
+    let again = r#"call bash {"command":"uname -s"}"#;
+    keys(s, &[again, "Enter"]);
+    // The answer to the repeated call, with no card in between.
+    let start = Instant::now();
+    let tail = loop {
+        let screen = capture(s);
+        let tail = screen.split(again).nth(1).unwrap_or("").to_owned();
+        if screen.contains(&format!("› {again}")) && tail.contains("done: Linux") {
+            break tail;
+        }
+        assert!(start.elapsed() < Duration::from_secs(15), "{screen}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        !tail.contains("Exec approval needed"),
+        "asked again after allow-always:\n{tail}"
+    );
 }

@@ -13,6 +13,7 @@ pub mod config;
 #[cfg(feature = "tokio")]
 pub mod engine;
 pub mod event;
+pub mod exec_policy;
 pub mod fsutil;
 #[doc(hidden)]
 pub mod fuzzing;

@@ -33,6 +33,7 @@ pub struct CallContext {
     /// The request id (needed for a second `res` on the same id).
     pub request_id: String,
     pub(crate) hub: Arc<Hub>,
+    pub(crate) approvals: Option<Arc<crate::approvals::Approvals>>,
     /// Notified once the first `res` for this request has been written.
     pub(crate) first_sent: Arc<tokio::sync::Notify>,
 }
@@ -78,6 +79,7 @@ impl CallContext {
     pub fn events(&self) -> EventSink {
         EventSink {
             hub: self.hub.clone(),
+            approvals: self.approvals.clone(),
         }
     }
 }
@@ -86,9 +88,15 @@ impl CallContext {
 #[derive(Clone)]
 pub struct EventSink {
     pub(crate) hub: Arc<Hub>,
+    pub(crate) approvals: Option<Arc<crate::approvals::Approvals>>,
 }
 
 impl EventSink {
+    /// The gateway's exec approvals (what the agent host's gates ask), when it has them.
+    pub fn approvals(&self) -> Option<Arc<crate::approvals::Approvals>> {
+        self.approvals.clone()
+    }
+
     /// To every connection whose scopes allow `event`. Returns how many received it.
     pub fn broadcast(&self, event: &str, payload: Value) -> usize {
         self.hub.broadcast(event, Some(payload), None)

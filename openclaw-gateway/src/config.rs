@@ -352,6 +352,8 @@ impl GatewayConfig {
             openclaw_core::sandbox::SandboxSettings::from_openclaw_json(root, &id, Path::new(""))
                 .map_err(|m| r.invalid("agents", m))?;
         }
+        // A bad exec policy too: never discovered mid-turn.
+        openclaw_core::exec_policy::config::check(root).map_err(|m| r.invalid("tools.exec", m))?;
         let Some(gw) = r.object(root.get("gateway"), "gateway")? else {
             cfg.apply_env(&r, env)?;
             return Ok(cfg);

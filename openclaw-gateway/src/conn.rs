@@ -349,6 +349,16 @@ async fn handle_request(shared: &Arc<Shared>, conn: &Arc<Connection>, req: Reque
         return;
     }
     conn.role_strikes.store(0, Ordering::Release);
+    if crate::approvals::is_approval_method(&req.method) {
+        // Some wait for a human: never in this connection's request loop.
+        let (shared, conn) = (shared.clone(), conn.clone());
+        tokio::spawn(async move {
+            let id = req.id.clone();
+            let res = crate::approvals::call(&shared, &conn, req).await;
+            conn.out.send_response(&to_frame(id, res));
+        });
+        return;
+    }
     if methods::is_engine_method(&req.method) {
         // Engine calls may run long; they must not hold up this connection's other requests.
         let (shared, conn) = (shared.clone(), conn.clone());

@@ -124,6 +124,8 @@ pub(crate) fn accept(
         remote,
         client_id: client.id.clone(),
         client_mode: client.mode.clone(),
+        display_name: client.display_name.clone(),
+        caps: params.caps.clone().unwrap_or_default(),
         presence,
         out,
         role_strikes: Default::default(),
@@ -246,8 +248,11 @@ fn hello_ok(
             conn_id: conn.conn_id.clone(),
         },
         features: Features {
-            methods: gateway_methods(shared.backend.has_engine()),
-            events: GATEWAY_EVENTS.iter().map(|e| (*e).to_owned()).collect(),
+            methods: crate::approvals::advertised_methods(
+                gateway_methods(shared.backend.has_engine()),
+                shared.approvals.is_some(),
+            ),
+            events: crate::approvals::advertised_events(GATEWAY_EVENTS, shared.approvals.is_some()),
             capabilities: None,
         },
         snapshot: Snapshot {

@@ -176,6 +176,10 @@ pub struct Connection {
     pub remote: SocketAddr,
     pub client_id: String,
     pub client_mode: String,
+    /// `client.displayName` (`resolvedBy` of an approval it settles).
+    pub display_name: Option<String>,
+    /// The capabilities it declared (`approvals`, `exec-approvals`, ...).
+    pub caps: Vec<String>,
     pub presence: PresenceEntry,
     pub out: Arc<Outbound>,
     /// Consecutive `unauthorized role` errors; more than 10 close the connection.
@@ -437,6 +441,8 @@ mod tests {
             remote: "127.0.0.1:1".parse().unwrap(),
             client_id: "cli".into(),
             client_mode: "cli".into(),
+            display_name: None,
+            caps: Vec::new(),
             presence: serde_json::from_value(json!({"ts": 1})).unwrap(),
             out,
             role_strikes: Default::default(),

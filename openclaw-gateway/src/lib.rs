@@ -14,6 +14,7 @@
 //! port 0 and read [`Gateway::local_addr`]).
 
 pub mod agent_host;
+pub mod approvals;
 pub mod auth;
 pub mod backend;
 pub mod config;
@@ -268,6 +269,12 @@ impl Gateway {
             log.line("WARNING: gateway.auth.mode is \"none\": any local process or web page can control this gateway");
         }
         let self_presence = self_presence(addr, &opts.version);
+        let hub: Arc<hub::Hub> = Arc::default();
+        let approvals = approvals::Approvals::open(
+            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            hub.clone(),
+            opts.state_dir.clone(),
+        )?;
         let shared = Arc::new(Shared {
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: preauth::PreauthBudget::new(
@@ -285,7 +292,8 @@ impl Gateway {
                 source: opts.source,
                 rejected: None,
             }),
-            hub: Arc::default(),
+            approvals: Some(approvals),
+            hub,
             backend: opts.backend,
             pairing: PairingStore::new(&opts.state_dir),
             state_dir: opts.state_dir,
@@ -301,6 +309,7 @@ impl Gateway {
         });
         shared.backend.attach(EventSink {
             hub: shared.hub.clone(),
+            approvals: shared.approvals.clone(),
         });
         let stop = CancellationToken::new();
         let app = http::router(shared.clone());
@@ -337,6 +346,7 @@ impl Gateway {
     pub fn events(&self) -> EventSink {
         EventSink {
             hub: self.shared.hub.clone(),
+            approvals: self.shared.approvals.clone(),
         }
     }
 

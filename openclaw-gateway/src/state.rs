@@ -113,6 +113,9 @@ pub(crate) struct Shared {
     pub auth: Authenticator,
     pub hub: Arc<Hub>,
     pub backend: Arc<dyn GatewayBackend>,
+    /// Exec approvals (`None`: the state database could not hold them; the methods are then
+    /// neither answered nor advertised).
+    pub approvals: Option<Arc<crate::approvals::Approvals>>,
     pub pairing: PairingStore,
     pub state_dir: PathBuf,
     pub started: Instant,

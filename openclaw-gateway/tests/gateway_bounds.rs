@@ -52,7 +52,12 @@ fn pid_alive(pid: i32) -> bool {
 async fn a_hung_tool_run_times_out_frees_its_lane_and_leaves_no_process() {
     let Some(fake) = fake_llm() else { return };
     // One lane: while the hung run holds it, every other conversation waits.
-    let tg = gateway_with(&fake, json!({"timeoutSeconds": 2, "maxConcurrent": 1})).await;
+    // `mode: full`: the command must run unasked (the default asks, and nobody answers here).
+    let tg = gateway_with(
+        &fake,
+        json!({"timeoutSeconds": 2, "maxConcurrent": 1, "tools": {"exec": {"mode": "full"}}}),
+    )
+    .await;
     let pidfile = tg.state().join("daemon.pid");
     let (mut c, _) = Client::connected(&tg, RW).await;
     let command = format!(

@@ -59,7 +59,7 @@ async fn hello_ok_advertises_only_what_is_implemented_and_emitted() {
             "{m} is advertised but unknown"
         );
     }
-    for missing in ["question.list", "plugin.approval.list"] {
+    for missing in ["question.list", "plugin.approval.request"] {
         assert!(!methods.contains(&missing.to_owned()));
         assert_eq!(
             c.err(missing, json!({})).await,

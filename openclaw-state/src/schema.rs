@@ -54,6 +54,25 @@ pub const MIGRATIONS: &[&str] = &[
         INSERT INTO session_counts (agent_id, n) VALUES (new.agent_id, 1)
             ON CONFLICT (agent_id) DO UPDATE SET n = n + 1;
     END;",
+    // 3: approvals (exec now; plugin and system-agent later), pending and past. `request` is
+    // the JSON of the request as the gateway announced it.
+    "CREATE TABLE approvals (
+        id           TEXT PRIMARY KEY NOT NULL,
+        kind         TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        decision     TEXT,
+        reason       TEXT,
+        request      TEXT NOT NULL,
+        agent_id     TEXT,
+        session_key  TEXT,
+        created_at   INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        resolved_at  INTEGER,
+        resolved_by  TEXT,
+        resolver     TEXT
+    ) WITHOUT ROWID;
+    CREATE INDEX approvals_pending ON approvals (created_at) WHERE status = 'pending';
+    CREATE INDEX approvals_by_created ON approvals (created_at DESC, id DESC);",
 ];
 
 /// The version this build writes.

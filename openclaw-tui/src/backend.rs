@@ -7,6 +7,7 @@
 //! [`ChatBackend::subscribe`].
 
 use async_trait::async_trait;
+use openclaw_core::exec_policy::Decision;
 use openclaw_core::message::Message;
 use openclaw_core::{AgentEvent, ThinkingLevel};
 
@@ -69,6 +70,19 @@ pub struct BackendState {
     pub streaming: bool,
 }
 
+/// An exec approval the user is asked for (a command the agent wants to run).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ApprovalPrompt {
+    pub id: String,
+    pub command: String,
+    pub cwd: Option<String>,
+    pub agent: Option<String>,
+    /// When it expires (Unix ms).
+    pub expires_at_ms: u64,
+    /// Whether "allow always" is offered.
+    pub allow_always: bool,
+}
+
 /// Something the backend tells the screen.
 #[derive(Debug, Clone, PartialEq)]
 pub enum BackendEvent {
@@ -84,6 +98,13 @@ pub enum BackendEvent {
     Warning(String),
     /// The connection failed; the screen keeps running and shows this.
     Error(String),
+    /// The agent waits for an exec approval: show a card.
+    Approval(ApprovalPrompt),
+    /// An approval ended (here or elsewhere): `None` when it expired or was withdrawn.
+    ApprovalResolved {
+        id: String,
+        decision: Option<Decision>,
+    },
 }
 
 /// Everything the chat screen needs from an engine.
@@ -140,5 +161,9 @@ pub trait ChatBackend: Send + Sync {
     /// Exports the session to HTML; returns the file written.
     async fn export_html(&self, _path: Option<&str>) -> BackendResult<String> {
         Err(BackendError::Unsupported("/export"))
+    }
+    /// Answers a pending exec approval.
+    async fn resolve_approval(&self, _id: &str, _decision: Decision) -> BackendResult<()> {
+        Err(BackendError::Unsupported("exec approvals"))
     }
 }

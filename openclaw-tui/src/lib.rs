@@ -26,8 +26,8 @@ pub mod wrap;
 
 pub use app::{Action, App, AppOptions, Reply};
 pub use backend::{
-    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ForkPoint, ModelChoice,
-    SessionChoice,
+    ApprovalPrompt, BackendError, BackendEvent, BackendResult, BackendState, ChatBackend,
+    ForkPoint, ModelChoice, SessionChoice,
 };
 pub use gateway::GatewayBackend;
 pub use run::{PendingBackend, TuiError, execute_action, run, run_connecting};

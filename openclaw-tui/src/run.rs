@@ -243,6 +243,10 @@ pub async fn execute_action(
             b.abort().await?;
             vec![]
         }
+        Action::ResolveApproval { id, decision } => {
+            b.resolve_approval(&id, decision).await?;
+            vec![]
+        }
         Action::LoadModels => vec![Reply::Models(b.models().await?)],
         Action::SetModel { provider, id } => {
             b.set_model(&provider, &id).await?;

@@ -274,7 +274,7 @@ async fn send(
 pub fn run(agent: AgentArgs) -> CliResult {
     let rt = runtime()?;
     rt.block_on(async move {
-        let backend = start_engine(&agent).await?;
+        let backend = start_engine(&agent, false).await?;
         for w in backend.warnings() {
             eprintln!("warning: {w}");
         }

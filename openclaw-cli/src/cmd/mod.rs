@@ -1,6 +1,7 @@
 //! The subcommands, one module each, and the dispatcher that picks one.
 
 mod agents;
+mod approvals;
 mod chat;
 mod config;
 pub(crate) mod gateway;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Chat(a)) => chat::run(a.agent),
         Some(Command::Gateway(c)) => gateway::run(c),
         Some(Command::Sandbox(c)) => sandbox::run(c),
+        Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())

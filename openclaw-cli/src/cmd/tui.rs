@@ -9,10 +9,12 @@ use openclaw_tui::{AppOptions, ChatBackend, GatewayBackend, PendingBackend};
 
 use super::runtime;
 use crate::agent_args::AgentArgs;
-use crate::agent_mode::engine_config;
+use crate::agent_mode::{engine_config, exec_gate, exec_policy};
 use crate::cli::GatewayTarget;
 use crate::error::{CliError, CliResult};
 use crate::in_process::InProcessBackend;
+use crate::in_process::ScreenApprover;
+use openclaw_core::exec_policy::Approver;
 
 /// A user-facing error for an engine that would not start.
 pub(crate) fn engine_error(e: EngineError) -> CliError {
@@ -33,13 +35,28 @@ pub(crate) fn engine_error(e: EngineError) -> CliError {
     }
 }
 
-/// Starts the engine from the agent flags.
-pub(crate) async fn start_engine(args: &AgentArgs) -> CliResult<InProcessBackend> {
-    let cfg = engine_config(args).map_err(CliError::usage)?;
+/// Starts the engine from the agent flags. With `screen_approvals` (the TUI) the exec policy
+/// asks the user through approval cards; otherwise (the line chat) nobody is asked.
+pub(crate) async fn start_engine(
+    args: &AgentArgs,
+    screen_approvals: bool,
+) -> CliResult<InProcessBackend> {
+    let mut cfg = engine_config(args).map_err(CliError::usage)?;
+    let approver = Arc::new(ScreenApprover::default());
+    if screen_approvals {
+        let policy = exec_policy().map_err(CliError::usage)?;
+        let asker: Arc<dyn Approver> = approver.clone();
+        cfg.exec_gate = Some(exec_gate(&cfg, policy, Some(asker)));
+    }
     let dir = cfg.default_session_dir();
     let (engine, warnings) = Engine::start(cfg).await.map_err(engine_error)?;
     // The TUI shows warnings as notices; the REPL prints them (the screen may already be up).
-    Ok(InProcessBackend::new(engine, dir, warnings))
+    let backend = InProcessBackend::new(engine, dir, warnings);
+    Ok(if screen_approvals {
+        backend.with_approver(approver)
+    } else {
+        backend
+    })
 }
 
 /// The gateway error with the URL tried and how to start one.
@@ -72,7 +89,7 @@ pub fn run(agent: AgentArgs, gateway: GatewayTarget, session: String) -> CliResu
                 .await
                 .map(|b| Arc::new(b) as Arc<dyn ChatBackend>)
                 .map_err(gateway_error),
-                None => start_engine(&agent)
+                None => start_engine(&agent, true)
                     .await
                     .map(|b| Arc::new(b) as Arc<dyn ChatBackend>),
             };

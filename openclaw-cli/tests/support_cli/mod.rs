@@ -69,6 +69,15 @@ impl Home {
         gateway
     }
 
+    /// Sets `tools.exec.mode` in this HOME's openclaw.json (the default asks before `bash`).
+    pub fn set_exec_mode(&self, mode: &str) {
+        let path = self.state_dir().join("openclaw.json");
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut cfg: serde_json::Value = serde_json::from_str(&text).unwrap();
+        cfg["tools"] = serde_json::json!({"exec": {"mode": mode}});
+        std::fs::write(&path, cfg.to_string()).unwrap();
+    }
+
     pub fn path(&self) -> &Path {
         self.dir.path()
     }

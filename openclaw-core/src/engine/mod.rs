@@ -145,6 +145,9 @@ pub struct EngineConfig {
     pub exec: Option<crate::tool::ExecSettings>,
     /// Where `bash` runs: the host (default), a sandbox, or refused (see `sandbox`).
     pub exec_target: crate::sandbox::ExecTarget,
+    /// The exec policy gate in front of `bash`, `write` and `edit` (`None`: they run ungated,
+    /// pi's behaviour).
+    pub exec_gate: Option<Arc<crate::exec_policy::GateContext>>,
 }
 
 impl EngineConfig {
@@ -166,6 +169,7 @@ impl EngineConfig {
             reuse_config: false,
             exec: None,
             exec_target: crate::sandbox::ExecTarget::Host,
+            exec_gate: None,
         }
     }
 

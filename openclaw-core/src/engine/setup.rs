@@ -84,6 +84,10 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),
         ToolSelection::Only(names) => crate::tool::builtin_tools(names, &tool_env),
         ToolSelection::None => Vec::new(),
+    };
+    let tools: Vec<Arc<dyn Tool>> = match &config.exec_gate {
+        Some(gate) => crate::exec_policy::gate_tools(tools, gate),
+        None => tools,
     }
     .into_iter()
     .map(SpecOnce::wrap)

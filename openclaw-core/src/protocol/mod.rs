@@ -8,6 +8,7 @@
 //! snapshot, presence entries) keep unknown keys in an `extra` map so captured frames round-trip.
 
 pub mod chat;
+pub mod approvals;
 pub mod connect;
 pub mod errors;
 pub mod frames;

@@ -214,6 +214,10 @@ const APPROVALS_METHODS: &[&str] = &[
     "plugin.approval.request",
     "plugin.approval.waitDecision",
     "plugin.approval.resolve",
+    "approval.get",
+    "approval.resolve",
+    "approval.history",
+    "openclaw.approval.list",
 ];
 
 const PAIRING_METHODS: &[&str] = &[

@@ -80,6 +80,12 @@ pub const COMMANDS: &[CommandSpec] = &[
         arg: Some(("model", "provider/model")),
     },
     CommandSpec {
+        name: "approve",
+        description: "Answer a pending exec approval.",
+        category: "session",
+        arg: Some(("id decision", "allow-once, allow-always or deny")),
+    },
+    CommandSpec {
         name: "think",
         description: "Set the thinking level.",
         category: "options",
@@ -179,9 +185,49 @@ pub(crate) async fn execute(
         "compact" => compact(core, key, agent, args).await,
         "model" => model(core, key, agent, args).await,
         "think" => think(core, key, agent, args).await,
+        "approve" => approve(ctx, key, args),
         other => format!("/{other} cannot be used here."),
     };
     Done::Reply(reply)
+}
+
+/// `/approve <id> <decision>`: the sender must hold `operator.approvals` (or admin), or the
+/// approval must come from this very session (same-chat approval, as OpenClaw).
+fn approve(ctx: &CallContext, key: &str, args: &str) -> String {
+    use openclaw_core::exec_policy::Decision;
+    const USAGE: &str = "Usage: /approve <id> allow-once|allow-always|deny";
+    let mut words = args.split_whitespace();
+    let (Some(id), Some(decision), None) = (words.next(), words.next(), words.next()) else {
+        return USAGE.into();
+    };
+    let Some(decision) = Decision::parse(decision) else {
+        return USAGE.into();
+    };
+    let Some(approvals) = ctx.events().approvals() else {
+        return "Approvals are not available on this gateway.".into();
+    };
+    let live = match approvals.find(id) {
+        Ok(Some(l)) => l,
+        Ok(None) => return format!("Unknown or expired approval id: {id}"),
+        Err(e) => return e.message,
+    };
+    let scoped = openclaw_core::protocol::Scope::Approvals.satisfied_by(&ctx.conn.scopes);
+    if !scoped && live.info.session_key.as_deref() != Some(key) {
+        return format!(
+            "Approval {} belongs to another session; answering it needs operator.approvals.",
+            live.id
+        );
+    }
+    let by = crate::approvals::Resolver::of(&ctx.conn);
+    match approvals.resolve(&live.id, decision, &by) {
+        Ok(_) => format!(
+            "Approval {} resolved {}: {}",
+            live.id,
+            decision.as_str(),
+            live.info.command
+        ),
+        Err(e) => e.message,
+    }
 }
 
 fn help() -> String {

@@ -519,7 +519,15 @@ async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> Response {
         .map_or_else(|| format!("agent:{agent_id}:main"), str::to_owned);
     env.exec_target = core.settings().exec_target(&agent_id, &key, &env.cwd);
     let env = Arc::new(env);
-    let Some(tool) = openclaw_core::tool::builtin_tools(&[name], &env)
+    // The exec policy gates `bash`, `write` and `edit` here as in a run.
+    let ws = PathBuf::from(&agent.workspace);
+    let gate =
+        match super::run::exec_gate(&core, &core.settings().config, &agent_id, (None, None), &ws) {
+            Ok(g) => g,
+            Err(e) => return tool_error(StatusCode::INTERNAL_SERVER_ERROR, "config", e),
+        };
+    let tools = openclaw_core::tool::builtin_tools(&[name], &env);
+    let Some(tool) = openclaw_core::exec_policy::gate_tools(tools, &gate)
         .into_iter()
         .next()
     else {

@@ -9,6 +9,7 @@ use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use openclaw_core::engine::{Engine, EngineConfig, PromptInput, SessionTarget};
+use openclaw_core::exec_policy::{Approver, ExecPolicy, GateContext};
 use openclaw_core::message::StopReason;
 use openclaw_state::TurnRecord;
 use serde_json::{Map, json};
@@ -69,6 +70,14 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     cfg.model = model_override.or(agent.model_primary.clone());
     cfg.exec = Some(agent.exec.clone());
     cfg.exec_target = settings.exec_target(&agent.id, &live.key, &ws);
+    let runs = live.current.clone();
+    let run_id: crate::approvals::RunIdOf = Arc::new(move || {
+        openclaw_core::sync::lock(&runs)
+            .as_ref()
+            .map(|r| r.run_id.clone())
+    });
+    let at = (Some(live.key.as_str()), Some(run_id));
+    cfg.exec_gate = Some(exec_gate(core, &settings.config, &agent.id, at, &ws)?);
     cfg.tools = settings.tools_for(&agent.id);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
@@ -105,6 +114,32 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     live.set_engine(engine.clone(), sub);
     live.generation.store(generation, Ordering::Release);
     Ok(engine)
+}
+
+/// The exec policy gate of an agent's engine: its `tools.exec` policy, the host approvals
+/// document, and the gateway's approval clients to ask.
+pub(crate) fn exec_gate(
+    core: &Core,
+    config: &serde_json::Value,
+    agent_id: &str,
+    (session_key, run_id): (Option<&str>, Option<crate::approvals::RunIdOf>),
+    workspace: &std::path::Path,
+) -> Result<Arc<GateContext>, String> {
+    let policy = ExecPolicy::from_config(config, Some(agent_id))?;
+    let mut gate = GateContext::new(policy, agent_id, workspace.to_owned());
+    gate.approvals_path = Some(openclaw_core::exec_policy::document::path_in(
+        &core.state_dir,
+    ));
+    gate.session_key = session_key.map(str::to_owned);
+    gate.approver = core.sink.get().and_then(|s| s.approvals()).map(|a| {
+        let approver = crate::approvals::GatewayApprover::new(a);
+        let approver = match run_id {
+            Some(f) => approver.with_run_id(f),
+            None => approver,
+        };
+        Arc::new(approver) as Arc<dyn Approver>
+    });
+    Ok(Arc::new(gate))
 }
 
 /// What a caller asks to run.

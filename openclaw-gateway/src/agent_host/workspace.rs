@@ -130,58 +130,7 @@ pub fn project_context(workspace: &Path, per_file: usize, total: usize) -> Strin
     out
 }
 
-/// Where `path` really is, every symlink on the way resolved (the part that does not exist yet
-/// taken as written); an error unless that is inside `workspace`. A dangling link is refused:
-/// writing through it would create its target wherever it points.
-pub fn confine(workspace: &Path, path: &Path) -> Result<PathBuf, String> {
-    let outside = || {
-        format!(
-            "{} is outside the agent's workspace {}",
-            path.display(),
-            workspace.display()
-        )
-    };
-    let root = match std::fs::canonicalize(workspace) {
-        Ok(r) => r,
-        // Nothing exists under a workspace not yet created, so no link can lead out of it.
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return if path.starts_with(workspace) {
-                Ok(path.to_path_buf())
-            } else {
-                Err(outside())
-            };
-        }
-        Err(e) => {
-            return Err(format!(
-                "cannot open the workspace {}: {e}",
-                workspace.display()
-            ));
-        }
-    };
-    let mut existing = path.to_path_buf();
-    let mut rest = Vec::new();
-    loop {
-        match std::fs::symlink_metadata(&existing) {
-            Ok(_) => break,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                rest.push(existing.file_name().ok_or_else(outside)?.to_owned());
-                if !existing.pop() {
-                    return Err(outside());
-                }
-            }
-            Err(e) => return Err(format!("{}: {e}", existing.display())),
-        }
-    }
-    let mut real = std::fs::canonicalize(&existing).map_err(|_| outside())?;
-    for name in rest.iter().rev() {
-        real.push(name);
-    }
-    if real.starts_with(&root) {
-        Ok(real)
-    } else {
-        Err(outside())
-    }
-}
+pub use openclaw_core::tool::path::confine;
 
 fn file_row(workspace: &Path, name: &str, with_content: bool) -> Result<Value, String> {
     let path = workspace.join(name);

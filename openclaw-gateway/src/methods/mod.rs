@@ -55,6 +55,7 @@ pub(crate) async fn call_backend(
         conn: conn.clone(),
         request_id: req.id.clone(),
         hub: shared.hub.clone(),
+        approvals: shared.approvals.clone(),
         first_sent,
     };
     shared.backend.call(&req.method, req.params, ctx).await

@@ -64,7 +64,15 @@ impl Default for Setup {
 }
 
 pub async fn start(setup: Setup) -> TestGateway {
-    let dir = tempfile::tempdir().expect("tempdir");
+    start_setup_in(setup, tempfile::tempdir().expect("tempdir")).await
+}
+
+/// A default gateway over an existing state dir (a restart).
+pub async fn start_in(dir: tempfile::TempDir) -> TestGateway {
+    start_setup_in(Setup::default(), dir).await
+}
+
+async fn start_setup_in(setup: Setup, dir: tempfile::TempDir) -> TestGateway {
     let path = dir.path().join("openclaw.json");
     let raw = serde_json::to_string_pretty(&setup.config).unwrap();
     std::fs::write(&path, &raw).unwrap();

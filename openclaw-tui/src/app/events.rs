@@ -33,6 +33,10 @@ impl App {
             BackendEvent::Notice(t) => self.notice(NoticeLevel::Info, t),
             BackendEvent::Warning(t) => self.notice(NoticeLevel::Warning, t),
             BackendEvent::Error(t) => self.notice(NoticeLevel::Error, t),
+            BackendEvent::Approval(p) => self.on_approval(p),
+            BackendEvent::ApprovalResolved { id, decision } => {
+                self.on_approval_resolved(&id, decision)
+            }
         }
     }
 

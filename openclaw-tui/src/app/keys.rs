@@ -98,6 +98,9 @@ impl App {
             }
         }
 
+        if let Some(actions) = self.approval_key(&key) {
+            return actions;
+        }
         let mut actions = Vec::new();
         match key.code {
             KeyCode::Esc if self.streaming => {

@@ -8,6 +8,7 @@
 //! terminal loop in [`crate::run`] carries out against a [`crate::ChatBackend`]; the app itself
 //! never waits on the backend, so it is fully testable by feeding it events.
 
+mod approvals;
 mod events;
 mod keys;
 mod slash_cmd;
@@ -51,6 +52,11 @@ pub enum Action {
     Copy(String),
     /// Re-read model/session state.
     RefreshState,
+    /// Answer an exec approval.
+    ResolveApproval {
+        id: String,
+        decision: openclaw_core::exec_policy::Decision,
+    },
     Quit,
 }
 
@@ -128,6 +134,8 @@ pub struct App {
     pub(crate) tick: usize,
     /// Index of the assistant cell being streamed.
     current: Option<usize>,
+    /// Open approval cards, oldest first: (approval id, cell index).
+    pub(crate) approvals: Vec<(String, usize)>,
 }
 
 impl App {
@@ -154,6 +162,7 @@ impl App {
             ready: false,
             tick: 0,
             current: None,
+            approvals: Vec::new(),
         }
     }
 
@@ -180,6 +189,10 @@ impl App {
     /// Advances the spinner.
     pub fn on_tick(&mut self) {
         self.tick = self.tick.wrapping_add(1);
+        if !self.approvals.is_empty() {
+            let now = u64::try_from(openclaw_core::message::now_ms()).unwrap_or(0);
+            self.expire_approvals(now);
+        }
         if let Some(at) = self.ctrl_c_at {
             if at.elapsed().as_secs() >= 2 {
                 self.ctrl_c_at = None;

@@ -9,6 +9,7 @@ mod translate;
 use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
+use openclaw_core::exec_policy::Decision;
 use openclaw_core::message::Message;
 use openclaw_core::{AgentEvent, ThinkingLevel};
 use serde_json::{Value, json};
@@ -71,8 +72,14 @@ impl GatewayBackend {
     ) -> Result<Self, GatewayClientError> {
         let mut opts = ConnectOptions::new(url)
             .client("openclaw-tui", "ui")
-            .scopes(["operator.read", "operator.write", "operator.admin"])
-            .caps(["tool-events"])
+            .scopes([
+                "operator.read",
+                "operator.write",
+                "operator.admin",
+                "operator.approvals",
+            ])
+            // `exec-approvals`: the gateway sends us exec approval requests to show as cards.
+            .caps(["tool-events", "exec-approvals"])
             // Compaction summarises with the model: allow it time.
             .timeout(std::time::Duration::from_secs(60));
         opts.token = token;
@@ -139,6 +146,16 @@ impl GatewayBackend {
 
 #[async_trait]
 impl ChatBackend for GatewayBackend {
+    async fn resolve_approval(&self, id: &str, decision: Decision) -> BackendResult<()> {
+        self.request(
+            "exec.approval.resolve",
+            json!({"id": id, "decision": decision.as_str()}),
+        )
+        .await
+        .map(|_| ())
+        .map_err(|e| BackendError::Failed(e.to_string()))
+    }
+
     fn location(&self) -> String {
         self.client.url().to_string()
     }
@@ -165,6 +182,12 @@ impl ChatBackend for GatewayBackend {
                         }
                         Err(broadcast::error::RecvError::Closed) => break,
                     };
+                    if let Some(card) = translate::approval_event(&ev) {
+                        if tx.send(card).is_err() {
+                            break;
+                        }
+                        continue;
+                    }
                     let current = key.lock().map(|k| k.clone()).unwrap_or_default();
                     for out in tr.translate(&ev, &current) {
                         if let BackendEvent::State(s) = &out {

@@ -168,3 +168,47 @@ async fn unreachable_gateway_names_the_url() {
         "{err}"
     );
 }
+
+#[test]
+fn exec_approval_events_become_cards_and_outcomes() {
+    use crate::backend::ApprovalPrompt;
+    use openclaw_core::exec_policy::Decision;
+    // The payload OpenClaw 2026.9.6 sends (shared/reference/openclaw-services.md §A4).
+    let requested = json!({"type": "event", "event": "exec.approval.requested", "seq": 12,
+        "payload": {"approvalKind": "exec", "id": "8cb825ad", "request": {"command": "echo approved-run",
+        "systemRunBinding": null, "systemRunPlan": null, "cwd": "/tmp/ws", "nodeId": null,
+        "host": "gateway", "security": "allowlist", "ask": "on-miss", "warningText": null, "scope": null,
+        "commandAnalysis": {"commandCount": 1, "nestedCommandCount": 0, "riskKinds": [], "warningLines": []},
+        "unavailableDecisions": ["allow-always"], "allowedDecisions": ["allow-once", "deny"],
+        "agentId": "main", "resolvedPath": "/usr/bin/echo", "sessionKey": "agent:main:main",
+        "sessionId": null, "runId": "r1", "toolCallId": "call_0", "turnSourceChannel": "webchat",
+        "turnSourceTo": "agent:main:main", "turnSourceAccountId": null, "turnSourceThreadId": null,
+        "cronExecutionSource": null, "cronOperationBinding": null},
+        "createdAtMs": 1796595984097u64, "expiresAtMs": 1796597784097u64}});
+    let card = super::translate::approval_event(&GatewayEvent::from_frame(requested));
+    assert_eq!(
+        card,
+        Some(BackendEvent::Approval(ApprovalPrompt {
+            id: "8cb825ad".into(),
+            command: "echo approved-run".into(),
+            cwd: Some("/tmp/ws".into()),
+            agent: Some("main".into()),
+            expires_at_ms: 1796597784097,
+            allow_always: false,
+        }))
+    );
+    let resolved = json!({"type": "event", "event": "exec.approval.resolved", "payload": {
+        "id": "8cb825ad", "decision": "deny", "resolvedBy": "cli", "ts": 1, "request": {"command": "x"}}});
+    assert_eq!(
+        super::translate::approval_event(&GatewayEvent::from_frame(resolved)),
+        Some(BackendEvent::ApprovalResolved {
+            id: "8cb825ad".into(),
+            decision: Some(Decision::Deny)
+        })
+    );
+    let chat = json!({"type": "event", "event": "chat", "payload": {}});
+    assert_eq!(
+        super::translate::approval_event(&GatewayEvent::from_frame(chat)),
+        None
+    );
+}

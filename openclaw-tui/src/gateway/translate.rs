@@ -6,7 +6,7 @@ use openclaw_core::message::{AssistantMessage, ContentBlock, Message, StopReason
 use openclaw_core::{AgentEvent, AssistantMessageEvent, ToolOutput};
 use serde_json::{Value, json};
 
-use crate::backend::{BackendEvent, BackendState, ModelChoice};
+use crate::backend::{ApprovalPrompt, BackendEvent, BackendState, ModelChoice};
 
 /// An event frame as the translator reads it: `{type:"event", event, payload}`.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,33 @@ pub struct Translator {
     model: String,
     /// Token counts from the run's `agent` `usage` stream (OpenClaw's `chat` final carries none).
     usage: Option<Value>,
+}
+
+/// `exec.approval.requested` / `.resolved` → an approval card / its outcome.
+pub fn approval_event(ev: &GatewayEvent) -> Option<BackendEvent> {
+    use openclaw_core::exec_policy::Decision;
+    use openclaw_core::protocol::approvals::{ExecApprovalRequested, ExecApprovalResolved};
+    match ev.event.as_str() {
+        "exec.approval.requested" => {
+            let r: ExecApprovalRequested = serde_json::from_value(ev.payload.clone()).ok()?;
+            Some(BackendEvent::Approval(ApprovalPrompt {
+                allow_always: r.request.allowed_decisions.contains(&Decision::AllowAlways),
+                id: r.id,
+                command: r.request.command,
+                cwd: r.request.cwd,
+                agent: r.request.agent_id,
+                expires_at_ms: r.expires_at_ms,
+            }))
+        }
+        "exec.approval.resolved" => {
+            let r: ExecApprovalResolved = serde_json::from_value(ev.payload.clone()).ok()?;
+            Some(BackendEvent::ApprovalResolved {
+                id: r.id,
+                decision: Some(r.decision),
+            })
+        }
+        _ => None,
+    }
 }
 
 /// `2026-11-22 01:12` from epoch milliseconds.

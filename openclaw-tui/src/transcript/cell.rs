@@ -62,6 +62,11 @@ pub enum CellKind {
     },
     /// Status text: retries, compaction, model changes, errors.
     Notice { level: NoticeLevel, text: String },
+    /// An exec approval card; `outcome` once answered or expired.
+    Approval {
+        prompt: crate::backend::ApprovalPrompt,
+        outcome: Option<String>,
+    },
 }
 
 impl CellKind {
@@ -134,6 +139,7 @@ impl Cell {
                 .join("\n"),
             CellKind::Tool { name, args, .. } => format!("{name} {args}"),
             CellKind::Notice { text, .. } => text.clone(),
+            CellKind::Approval { prompt, .. } => prompt.command.clone(),
         }
     }
 }
@@ -183,6 +189,9 @@ fn render_kind(kind: &CellKind, width: usize, opts: RenderOpts) -> Vec<Line<'sta
             done,
             ..
         } => render_tool(name, args, result.as_ref(), *is_error, *done, width, opts),
+        CellKind::Approval { prompt, outcome } => {
+            super::approval::render(prompt, outcome.as_deref(), width)
+        }
         CellKind::Notice { level, text } => {
             let (mark, style) = match level {
                 NoticeLevel::Info => ("• ", Style::default().fg(Color::DarkGray)),

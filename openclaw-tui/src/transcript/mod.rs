@@ -6,6 +6,7 @@
 //! current width on every frame (with a per-cell cache keyed by width and revision), so a resize
 //! re-wraps everything and nothing depends on what the terminal happened to keep.
 
+mod approval;
 mod cell;
 mod highlight;
 mod markdown;
