@@ -7,8 +7,8 @@
 //! does). Server-sent objects that the real gateway extends between releases (hello-ok, the
 //! snapshot, presence entries) keep unknown keys in an `extra` map so captured frames round-trip.
 
-pub mod chat;
 pub mod approvals;
+pub mod chat;
 pub mod connect;
 pub mod errors;
 pub mod frames;

@@ -116,6 +116,7 @@ async fn subscribe(
             conn: conn.clone(),
             request_id: request_id.to_owned(),
             hub: shared.hub.clone(),
+            approvals: shared.approvals.clone(),
             first_sent: Arc::new(tokio::sync::Notify::new()),
         };
         Some(shared.backend.call("sessions.list", params, ctx).await?)
