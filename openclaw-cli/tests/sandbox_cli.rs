@@ -16,6 +16,15 @@ fn set_sandbox(home: &Home, sandbox: Value) {
     std::fs::write(&path, cfg.to_string()).unwrap();
 }
 
+/// `tools.exec.mode: full`: these tests are about where a command runs, not whether the exec
+/// policy lets it (a new install asks, and nobody here answers).
+fn run_without_asking(home: &Home) {
+    let path = home.state_dir().join("openclaw.json");
+    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["tools"]["exec"] = serde_json::json!({"mode": "full"});
+    std::fs::write(&path, cfg.to_string()).unwrap();
+}
+
 fn bwrap() -> bool {
     let found = std::path::Path::new("/usr/bin/bwrap").is_file();
     if !found {
@@ -33,6 +42,7 @@ fn print_mode_runs_bash_in_the_sandbox_when_mode_is_all() {
     if !bwrap() {
         return;
     }
+    run_without_asking(&home);
     let secret = home.state_dir().join("openclaw.json");
     let call = format!(
         "call bash {{\"command\": \"echo inside > in.txt; cat {} 2>&1 | head -1\"}}",
@@ -120,6 +130,7 @@ fn the_gateway_sandboxes_every_session_but_the_main_one_under_non_main() {
     if !bwrap() {
         return;
     }
+    run_without_asking(&home);
     set_sandbox(
         &home,
         serde_json::json!({"mode": "non-main", "workspaceAccess": "rw"}),

@@ -347,6 +347,8 @@ async fn bash_over_http_is_contained_like_the_session_it_names() {
         let mut cfg: Value =
             serde_json::from_str(&token_config(json!({"tools": {"allow": ["bash"]}}))).unwrap();
         cfg["agents"]["defaults"] = json!({"sandbox": {"mode": mode, "workspaceAccess": "rw"}});
+        // Where the command runs is under test, not whether the exec policy lets it.
+        cfg["tools"]["exec"] = json!({"mode": "full"});
         std::fs::write(tmp.path().join("openclaw.json"), cfg.to_string()).unwrap();
         let gw = start_on(tmp.path(), Limits::default(), true).await;
         let (_, out) = invoke(gw.local_addr(), JSON, body.clone()).await;
