@@ -2,7 +2,9 @@
 //! Chat Completions, stream and not), `POST /v1/responses` (OpenAI Responses), `GET /v1/models`
 //! and `POST /tools/invoke`. `model` names an agent: `openclaw`, `openclaw/<agentId>`,
 //! `openclaw:<agentId>` or `agent:<agentId>`. A request is its own session unless `user` (or the
-//! `x-openclaw-session-key` header) names one.
+//! `x-openclaw-session-key` header) names one. The bodies are typed in [`super::http_body`]: a
+//! field we do not act on is refused with a 400 naming it before any run starts. Streamed text
+//! comes through the run's bounded tap ([`super::tap`]); `usage` is the run's last model call.
 
 use std::convert::Infallible;
 use std::path::PathBuf;
@@ -18,8 +20,11 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::Core;
-use super::live::{RunSpec, Tap};
+use super::http_body::{ChatBody, Refusal, ResponsesBody};
+use super::live::RunSpec;
 use super::run::{RunHandle, TurnRequest, outcome_of, spawn_run};
+use super::runs::Outcome;
+use super::tap::{Received, TAP_CAPACITY, Tap};
 use crate::state::now_ms;
 
 /// Tools whose `path` must stay inside the agent's workspace when called over HTTP.
@@ -60,6 +65,31 @@ fn error(status: StatusCode, kind: &str, message: impl Into<String>) -> Response
     (status, axum::Json(body)).into_response()
 }
 
+/// A refused or malformed body: OpenAI's error shape with `param`.
+fn refused(r: Refusal) -> Response {
+    let body = json!({"error": {"message": r.message, "type": "invalid_request_error",
+        "param": r.param}});
+    (StatusCode::BAD_REQUEST, axum::Json(body)).into_response()
+}
+
+/// Parses a typed body; a body that does not fit is a 400 saying where.
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, Box<Response>> {
+    serde_json::from_slice::<T>(body).map_err(|e| {
+        Box::new(error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request_error",
+            format!("the body is not a valid request: {e}"),
+        ))
+    })
+}
+
+/// Token counts of a run as OpenAI names them (`prompt`/`completion` or `input`/`output`).
+fn usage_of(o: &Outcome, input: &str, output: &str) -> Value {
+    let u = o.usage.unwrap_or_default();
+    json!({input: u.input + u.cache_read + u.cache_write, output: u.output,
+        "total_tokens": u.total_tokens})
+}
+
 fn endpoint_enabled(core: &Core, name: &str) -> bool {
     core.settings()
         .config
@@ -81,18 +111,6 @@ fn agent_of(core: &Core, model: &str) -> Option<String> {
     core.agent(&id).map(|a| a.id)
 }
 
-fn text_of(content: &Value) -> String {
-    match content {
-        Value::String(s) => s.clone(),
-        Value::Array(parts) => parts
-            .iter()
-            .filter_map(|p| p.get("text").and_then(Value::as_str))
-            .collect::<Vec<_>>()
-            .join("\n"),
-        _ => String::new(),
-    }
-}
-
 struct Prepared {
     agent: String,
     key: String,
@@ -101,17 +119,20 @@ struct Prepared {
     stream: bool,
 }
 
+/// What both endpoints take from a body: `model`, `user`, `stream`.
+struct Asked<'a> {
+    model: Option<&'a str>,
+    user: Option<&'a str>,
+    stream: bool,
+}
+
 fn prepare(
     core: &Core,
     headers: &HeaderMap,
-    body: &Value,
+    asked: Asked<'_>,
     prompt: String,
 ) -> Result<Prepared, Box<Response>> {
-    let model = body
-        .get("model")
-        .and_then(Value::as_str)
-        .unwrap_or("openclaw")
-        .to_owned();
+    let model = asked.model.unwrap_or("openclaw").to_owned();
     let agent = headers
         .get("x-openclaw-agent-id")
         .and_then(|v| v.to_str().ok())
@@ -150,7 +171,7 @@ fn prepare(
             .into());
         }
         Some(k) => core.canonical_key(k, Some(&agent)).0,
-        None => match body.get("user").and_then(Value::as_str) {
+        None => match asked.user {
             Some(u) => format!("agent:{agent}:openai-user:{u}"),
             None => format!("agent:{agent}:openai:{}", uuid::Uuid::new_v4()),
         },
@@ -160,13 +181,13 @@ fn prepare(
         key,
         model,
         prompt,
-        stream: body.get("stream").and_then(Value::as_bool).unwrap_or(false),
+        stream: asked.stream,
     })
 }
 
 /// Starts the run; returns the text deltas and the outcome.
-fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::UnboundedReceiver<Tap>, RunHandle) {
-    let (tx, rx) = mpsc::unbounded_channel();
+fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::Receiver<Tap>, RunHandle) {
+    let (tx, rx) = mpsc::channel(TAP_CAPACITY);
     let live = core.live_for(&p.key, &p.agent);
     let done = spawn_run(
         core,
@@ -217,44 +238,49 @@ async fn chat_completions(
     if !endpoint_enabled(&core, "chatCompletions") {
         return error(StatusCode::NOT_FOUND, "not_found", "Not Found");
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "the body is not JSON",
-        );
+    let body: ChatBody = match parse(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
     };
-    let Some(messages) = body.get("messages").and_then(Value::as_array) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "messages must be an array",
-        );
+    let (prompt, include_usage) = match body.validate() {
+        Ok(v) => v,
+        Err(r) => return refused(r),
     };
-    let prompt = messages
-        .iter()
-        .rev()
-        .find(|m| m.get("role").and_then(Value::as_str) == Some("user"))
-        .map(|m| text_of(m.get("content").unwrap_or(&Value::Null)))
-        .unwrap_or_default();
-    let p = match prepare(&core, &headers, &body, prompt) {
+    let asked = Asked {
+        model: body.model.as_deref(),
+        user: body.user.as_deref(),
+        stream: body.stream == Some(true),
+    };
+    let p = match prepare(&core, &headers, asked, prompt) {
         Ok(p) => p,
         Err(r) => return *r,
     };
     let id = format!("chatcmpl-{}", uuid::Uuid::new_v4().simple());
     let created = now_ms() / 1000;
     let (mut deltas, done) = launch(&core, &p);
+    let finish_of = |o: &Outcome| {
+        if o.stop_reason == "length" {
+            "length"
+        } else {
+            "stop"
+        }
+    };
     if !p.stream {
         while deltas.recv().await.is_some() {}
         return match outcome_of(done).await {
             Some(o) if o.status == "ok" => axum::Json(json!({
                 "id": id, "object": "chat.completion", "created": created, "model": p.model,
                 "choices": [{"index": 0, "message": {"role": "assistant", "content": o.text},
-                    "logprobs": null, "finish_reason": if o.stop_reason == "length" { "length" } else { "stop" }}],
-                "usage": {"prompt_tokens": 0, "completion_tokens": 0, "total_tokens": 0},
-            })).into_response(),
-            o => error(StatusCode::INTERNAL_SERVER_ERROR, "api_error",
-                o.and_then(|o| o.error.or(Some(o.status.to_owned()))).unwrap_or_else(|| "run failed".into())),
+                    "logprobs": null, "finish_reason": finish_of(&o)}],
+                "usage": usage_of(&o, "prompt_tokens", "completion_tokens"),
+            }))
+            .into_response(),
+            o => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "api_error",
+                o.and_then(|o| o.error.or(Some(o.status.to_owned())))
+                    .unwrap_or_else(|| "run failed".into()),
+            ),
         };
     }
     let (tx, rx) = mpsc::channel(64);
@@ -271,16 +297,28 @@ async fn chat_completions(
                 Value::Null,
             )))
             .await;
-        while let Some(Tap::Delta(d)) = deltas.recv().await {
+        let mut got = Received::default();
+        while let Some(tap) = deltas.recv().await {
+            if let Some(d) = got.take(tap) {
+                let _ = tx
+                    .send(data_line(&chunk(json!({"content": d}), Value::Null)))
+                    .await;
+            }
+        }
+        let outcome = outcome_of(done).await;
+        if let Some(rest) = outcome.as_ref().and_then(|o| got.missing(&o.text)) {
             let _ = tx
-                .send(data_line(&chunk(json!({"content": d}), Value::Null)))
+                .send(data_line(&chunk(json!({"content": rest}), Value::Null)))
                 .await;
         }
-        let finish = match outcome_of(done).await {
-            Some(o) if o.stop_reason == "length" => "length",
-            _ => "stop",
-        };
+        let finish = outcome.as_ref().map_or("stop", finish_of);
         let _ = tx.send(data_line(&chunk(json!({}), json!(finish)))).await;
+        if include_usage && let Some(o) = &outcome {
+            let mut last = chunk(json!({}), Value::Null);
+            last["choices"] = json!([]);
+            last["usage"] = usage_of(o, "prompt_tokens", "completion_tokens");
+            let _ = tx.send(data_line(&last)).await;
+        }
         let _ = tx.send(Ok(Bytes::from_static(b"data: [DONE]\n\n"))).await;
     });
     sse_response(rx)
@@ -290,30 +328,20 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
     if !endpoint_enabled(&core, "responses") {
         return error(StatusCode::NOT_FOUND, "not_found", "Not Found");
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&body) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request_error",
-            "the body is not JSON",
-        );
+    let body: ResponsesBody = match parse(&body) {
+        Ok(b) => b,
+        Err(r) => return *r,
     };
-    let prompt = match body.get("input") {
-        Some(Value::String(s)) => s.clone(),
-        Some(Value::Array(items)) => items
-            .iter()
-            .rev()
-            .find(|i| i.get("role").and_then(Value::as_str) == Some("user"))
-            .map(|i| text_of(i.get("content").unwrap_or(&Value::Null)))
-            .unwrap_or_default(),
-        _ => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "invalid_request_error",
-                "input must be a string or an array of items",
-            );
-        }
+    let prompt = match body.validate() {
+        Ok(v) => v,
+        Err(r) => return refused(r),
     };
-    let p = match prepare(&core, &headers, &body, prompt) {
+    let asked = Asked {
+        model: body.model.as_deref(),
+        user: body.user.as_deref(),
+        stream: body.stream == Some(true),
+    };
+    let p = match prepare(&core, &headers, asked, prompt) {
         Ok(p) => p,
         Err(r) => return *r,
     };
@@ -322,11 +350,12 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
     let created = now_ms() / 1000;
     let (mut deltas, done) = launch(&core, &p);
     let model = p.model.clone();
-    let response = move |status: &str, output: Value| {
+    // `usage` is null until the run ends, as OpenAI's in-progress responses have it.
+    let response = move |status: &str, output: Value, outcome: Option<&Outcome>| {
         json!({
         "id": resp_id, "object": "response", "created_at": created, "status": status,
         "model": model, "output": output,
-        "usage": {"input_tokens": 0, "output_tokens": 0, "total_tokens": 0}})
+        "usage": outcome.map(|o| usage_of(o, "input_tokens", "output_tokens"))})
     };
     let part = |text: &str| json!({"type": "output_text", "text": text, "annotations": []});
     let item_id = msg_id.clone();
@@ -340,6 +369,7 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
             Some(o) if o.status == "ok" => axum::Json(response(
                 "completed",
                 json!([item("completed", json!([part(&o.text)]))]),
+                Some(&o),
             ))
             .into_response(),
             o => error(
@@ -363,12 +393,12 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
         };
         send(
             "response.created",
-            json!({"response": response("in_progress", json!([]))}),
+            json!({"response": response("in_progress", json!([]), None)}),
         )
         .await;
         send(
             "response.in_progress",
-            json!({"response": response("in_progress", json!([]))}),
+            json!({"response": response("in_progress", json!([]), None)}),
         )
         .await;
         send(
@@ -382,19 +412,28 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
             "content_index": 0, "part": part("")}),
         )
         .await;
-        let mut text = String::new();
-        while let Some(Tap::Delta(d)) = deltas.recv().await {
-            text.push_str(&d);
-            send(
-                "response.output_text.delta",
-                json!({"item_id": msg_id, "output_index": 0,
-                "content_index": 0, "delta": d}),
-            )
-            .await;
+        let mut got = Received::default();
+        while let Some(tap) = deltas.recv().await {
+            if let Some(d) = got.take(tap) {
+                send(
+                    "response.output_text.delta",
+                    json!({"item_id": msg_id, "output_index": 0,
+                    "content_index": 0, "delta": d}),
+                )
+                .await;
+            }
         }
         let outcome = outcome_of(done).await;
         if let Some(o) = outcome.as_ref().filter(|o| o.status == "ok") {
-            text = o.text.clone();
+            if let Some(rest) = got.missing(&o.text) {
+                send(
+                    "response.output_text.delta",
+                    json!({"item_id": msg_id, "output_index": 0,
+                    "content_index": 0, "delta": rest}),
+                )
+                .await;
+            }
+            let text = o.text.clone();
             send(
                 "response.output_text.done",
                 json!({"item_id": msg_id, "output_index": 0,
@@ -416,11 +455,11 @@ async fn responses(State(core): State<Arc<Core>>, headers: HeaderMap, body: Byte
             send(
                 "response.completed",
                 json!({"response": response("completed",
-                json!([item("completed", json!([part(&text)]))]))}),
+                json!([item("completed", json!([part(&text)]))]), Some(o))}),
             )
             .await;
         } else {
-            let mut r = response("failed", json!([]));
+            let mut r = response("failed", json!([]), outcome.as_ref());
             r["error"] = json!({"code": "server_error", "message":
                 outcome.and_then(|o| o.error).unwrap_or_else(|| "run failed".into())});
             send("response.failed", json!({"response": r})).await;

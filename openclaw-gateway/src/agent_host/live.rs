@@ -30,6 +30,7 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
+use super::tap::{Tap, TapSender};
 use crate::backend::EventSink;
 use crate::state::now_ms;
 
@@ -114,11 +115,6 @@ impl Live {
     }
 }
 
-/// What a run streams to an HTTP caller.
-pub(crate) enum Tap {
-    Delta(String),
-}
-
 /// A tool call's title and short description, as OpenClaw shows them ("Read from a.txt").
 fn tool_title(name: &str, args: &Value) -> (String, String) {
     let arg = |k: &str| args.get(k).and_then(Value::as_str).unwrap_or_default();
@@ -159,7 +155,7 @@ pub(crate) struct RunState {
     /// Agent-to-agent depth (0 for a user's run) and the session keys of the calling runs.
     pub depth: u32,
     pub chain: Vec<String>,
-    pub tap: Option<mpsc::UnboundedSender<Tap>>,
+    pub tap: Option<TapSender>,
     pub sink: Option<EventSink>,
     seq: u64,
     /// The current assistant message's text.
@@ -183,7 +179,8 @@ pub(crate) struct RunSpec {
     pub origin: Option<String>,
     pub depth: u32,
     pub chain: Vec<String>,
-    pub tap: Option<mpsc::UnboundedSender<Tap>>,
+    /// Where an HTTP caller reads the reply text (bounded; see [`super::tap`]).
+    pub tap: Option<mpsc::Sender<Tap>>,
 }
 
 impl RunState {
@@ -196,7 +193,7 @@ impl RunState {
             origin: spec.origin.clone(),
             depth: spec.depth,
             chain: spec.chain.clone(),
-            tap: spec.tap.clone(),
+            tap: spec.tap.clone().map(TapSender::new),
             sink,
             seq: 0,
             text: String::new(),
@@ -317,8 +314,10 @@ impl RunState {
             }
             _ => return,
         };
-        if let Some(tap) = &self.tap {
-            let _ = tap.send(Tap::Delta(self.text[self.text.len() - grown..].to_owned()));
+        if grown > 0
+            && let Some(tap) = &mut self.tap
+        {
+            tap.grew(&self.text);
         }
     }
 
@@ -329,6 +328,9 @@ impl RunState {
                 if !self.text.is_empty() {
                     // A later assistant message replaces the streamed text.
                     self.replace_next = true;
+                    if let Some(tap) = &mut self.tap {
+                        tap.new_message();
+                    }
                 }
                 self.text.clear();
                 self.sent_len = 0;

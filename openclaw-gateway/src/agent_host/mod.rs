@@ -22,6 +22,7 @@ pub mod commands;
 mod files;
 mod history;
 mod http_api;
+mod http_body;
 mod lanes;
 mod list_filter;
 mod live;
@@ -34,6 +35,7 @@ mod session_ops;
 mod sessions;
 mod settings;
 pub mod store;
+mod tap;
 mod usage;
 pub mod workspace;
 

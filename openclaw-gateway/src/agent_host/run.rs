@@ -232,6 +232,7 @@ fn aborted_before_start(core: &Arc<Core>, live: &Arc<Live>, req: &TurnRequest) -
         model: None,
         started_at: now,
         ended_at: now,
+        usage: None,
     }
 }
 
@@ -369,6 +370,7 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
         model,
         started_at,
         ended_at,
+        usage: last.map(|a| a.usage),
     }
 }
 
@@ -383,6 +385,7 @@ fn failed(started_at: u64, session_id: String, error: String) -> Outcome {
         model: None,
         started_at,
         ended_at: now_ms(),
+        usage: None,
     }
 }
 

@@ -69,6 +69,8 @@ pub(crate) struct Outcome {
     pub model: Option<String>,
     pub started_at: u64,
     pub ended_at: u64,
+    /// The token usage of the run's last model call (its final assistant message).
+    pub usage: Option<openclaw_core::message::Usage>,
 }
 
 impl Outcome {
@@ -280,6 +282,7 @@ mod tests {
             model: None,
             started_at: 1,
             ended_at: 2,
+            usage: None,
         }
     }
 

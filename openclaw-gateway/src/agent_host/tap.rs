@@ -1,0 +1,90 @@
+//! The bounded stream of a run's reply text to an HTTP caller (`/v1/chat/completions` and
+//! `/v1/responses` with `stream: true`).
+//!
+//! Policy: the channel holds at most [`TAP_CAPACITY`] chunks and the run never waits on it.
+//! When a slow client lets it fill up, the run goes on; the text not yet delivered (the run
+//! holds it anyway) goes out coalesced with the next delta that fits, so nothing is buffered
+//! for the client beyond the channel. The unsent tail of an assistant message that a later one
+//! replaces (a message before a tool call) is dropped from the stream; the caller completes the
+//! final message's text from the run's outcome.
+
+use tokio::sync::mpsc;
+
+/// How many chunks a run's tap holds.
+pub(crate) const TAP_CAPACITY: usize = 256;
+
+/// What a run streams to an HTTP caller.
+pub(crate) enum Tap {
+    /// More text of the current assistant message.
+    Delta(String),
+    /// A new assistant message begins; the next deltas are its text.
+    NewMessage,
+}
+
+/// The run's end of a tap: remembers how much of the current message went out.
+pub(crate) struct TapSender {
+    tx: mpsc::Sender<Tap>,
+    sent: usize,
+    break_pending: bool,
+}
+
+impl TapSender {
+    pub fn new(tx: mpsc::Sender<Tap>) -> TapSender {
+        TapSender {
+            tx,
+            sent: 0,
+            break_pending: false,
+        }
+    }
+
+    /// The current message's text is now `text`: sends what the caller has not got, if it fits.
+    pub fn grew(&mut self, text: &str) {
+        if self.break_pending {
+            if self.tx.try_send(Tap::NewMessage).is_err() {
+                return;
+            }
+            self.break_pending = false;
+        }
+        let Some(rest) = text.get(self.sent..).filter(|r| !r.is_empty()) else {
+            return;
+        };
+        if self.tx.try_send(Tap::Delta(rest.to_owned())).is_ok() {
+            self.sent = text.len();
+        }
+    }
+
+    /// A new assistant message replaces the current one.
+    pub fn new_message(&mut self) {
+        self.sent = 0;
+        self.break_pending = true;
+    }
+}
+
+/// The caller's end: the text of the current message as received.
+#[derive(Default)]
+pub(crate) struct Received {
+    current: String,
+}
+
+impl Received {
+    /// Takes one tap item; returns the text to forward.
+    pub fn take(&mut self, tap: Tap) -> Option<String> {
+        match tap {
+            Tap::Delta(d) => {
+                self.current.push_str(&d);
+                Some(d)
+            }
+            Tap::NewMessage => {
+                self.current.clear();
+                None
+            }
+        }
+    }
+
+    /// What the stream lacks of the run's final text (dropped while the client lagged).
+    pub fn missing<'a>(&self, final_text: &'a str) -> Option<&'a str> {
+        final_text
+            .strip_prefix(self.current.as_str())
+            .filter(|rest| !rest.is_empty())
+    }
+}
