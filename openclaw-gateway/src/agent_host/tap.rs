@@ -88,3 +88,53 @@ impl Received {
             .filter(|rest| !rest.is_empty())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn drain(rx: &mut mpsc::Receiver<Tap>, got: &mut Received) -> String {
+        let mut out = String::new();
+        while let Ok(t) = rx.try_recv() {
+            out.extend(got.take(t));
+        }
+        out
+    }
+
+    #[test]
+    fn a_client_that_does_not_read_holds_the_run_to_the_channel_and_loses_no_final_text() {
+        let (tx, mut rx) = mpsc::channel(TAP_CAPACITY);
+        let mut tap = TapSender::new(tx);
+        let mut text = String::new();
+        // Ten times the capacity in deltas, nobody reading: no call waits, the channel stays full.
+        for i in 0..TAP_CAPACITY * 10 {
+            text.push_str(&format!("{i} "));
+            tap.grew(&text);
+        }
+        assert_eq!(rx.len(), TAP_CAPACITY);
+        let mut got = Received::default();
+        let streamed = drain(&mut rx, &mut got);
+        assert!(text.starts_with(&streamed) && streamed.len() < text.len());
+        // The next delta that fits carries everything held back, coalesced.
+        text.push_str("end");
+        tap.grew(&text);
+        assert_eq!(streamed + &drain(&mut rx, &mut got), text);
+        assert_eq!(got.missing(&text), None);
+    }
+
+    #[test]
+    fn the_final_message_is_completed_from_the_outcome() {
+        let (tx, mut rx) = mpsc::channel(2);
+        let mut tap = TapSender::new(tx);
+        tap.grew("let me look");
+        tap.new_message();
+        // Full: the boundary and the new text wait.
+        tap.grew("x");
+        tap.grew("xy");
+        let mut got = Received::default();
+        assert_eq!(drain(&mut rx, &mut got), "let me look");
+        tap.grew("xyz");
+        assert_eq!(drain(&mut rx, &mut got), "xyz");
+        assert_eq!(got.missing("xyz is 42"), Some(" is 42"));
+    }
+}
