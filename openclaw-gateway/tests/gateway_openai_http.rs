@@ -67,8 +67,8 @@ async fn unsupported_fields_are_refused_by_name_before_any_run() {
         (
             "/v1/chat/completions",
             json!({"model": "openclaw", "messages": [
-            {"role": "system", "content": "be terse"}, {"role": "user", "content": "x"}]}),
-            "messages",
+            {"role": "tool", "content": "42", "tool_call_id": "c1"}, {"role": "user", "content": "x"}]}),
+            "messages[0].role",
         ),
         (
             "/v1/responses",
@@ -117,6 +117,33 @@ async fn unsupported_fields_are_refused_by_name_before_any_run() {
     .await;
     assert_eq!(code, 200, "{out}");
     assert_eq!(bodies(&model).len(), 1);
+}
+
+/// As OpenClaw: `system`/`developer` messages reach the model as system prompt, earlier turns
+/// as a history block before the last user message.
+#[tokio::test]
+async fn system_messages_and_earlier_turns_reach_the_model_as_openclaw_sends_them() {
+    let model = start_model().await;
+    let tg = gateway(&model).await;
+    let (code, out) = post(
+        &tg,
+        "/v1/chat/completions",
+        &json!({"model": "openclaw", "messages": [
+            {"role": "system", "content": "SYSTEM-MARK be terse"},
+            {"role": "user", "content": "My name is Ada."},
+            {"role": "assistant", "content": "Hello Ada."},
+            {"role": "user", "content": "What is my name?"}]}),
+    )
+    .await;
+    assert_eq!(code, 200, "{out}");
+    let sent = bodies(&model);
+    assert_eq!(sent.len(), 1);
+    let request = sent[0].to_string();
+    assert!(request.contains("SYSTEM-MARK be terse"), "{request}");
+    assert!(
+        request.contains("[Chat messages since your last reply - for context]\\nUser: My name is Ada.\\nAssistant: Hello Ada.\\n\\n[Current message - respond to this]\\nUser: What is my name?"),
+        "{request}"
+    );
 }
 
 #[tokio::test]

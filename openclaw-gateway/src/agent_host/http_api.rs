@@ -20,8 +20,9 @@ use serde_json::{Value, json};
 use tokio::sync::mpsc;
 
 use super::Core;
-use super::http_body::{ChatBody, Refusal, ResponsesBody};
+use super::http_body::{ChatBody, Refusal, ResponsesBody, Turn};
 use super::live::RunSpec;
+use super::overrides::RunOptions;
 use super::run::{RunHandle, TurnRequest, outcome_of, spawn_run};
 use super::runs::Outcome;
 use super::tap::{Received, TAP_CAPACITY, Tap};
@@ -116,6 +117,8 @@ struct Prepared {
     key: String,
     model: String,
     prompt: String,
+    /// `system`/`developer` messages: the run's extra system prompt.
+    system: Option<String>,
     stream: bool,
 }
 
@@ -130,8 +133,12 @@ fn prepare(
     core: &Core,
     headers: &HeaderMap,
     asked: Asked<'_>,
-    prompt: String,
+    turn: Turn,
 ) -> Result<Prepared, Box<Response>> {
+    let Turn {
+        message: prompt,
+        system,
+    } = turn;
     let model = asked.model.unwrap_or("openclaw").to_owned();
     let agent = headers
         .get("x-openclaw-agent-id")
@@ -181,6 +188,7 @@ fn prepare(
         key,
         model,
         prompt,
+        system,
         stream: asked.stream,
     })
 }
@@ -201,7 +209,10 @@ fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::Receiver<Tap>, RunHandle) {
                 tap: Some(tx),
             },
             message: p.prompt.clone(),
-            options: Default::default(),
+            options: RunOptions {
+                extra_system_prompt: p.system.clone(),
+                ..RunOptions::default()
+            },
             timeout: None,
             gate: None,
         },

@@ -2,12 +2,11 @@
 //! rule "honour or refuse, never ignore": a field the agent endpoint does not act on gets a 400
 //! naming it, unless it is `null` or asks for what happens anyway (`n: 1`, `tools: []`, …).
 //!
-//! Honoured: `model` (the agent), `messages` / `input` (one user message: the turn), `stream`,
-//! `user` (the session) and, on Chat Completions, `stream_options.include_usage`. Refused:
-//! sampling and length settings (`temperature`, `max_tokens`, …: the agent's model settings
-//! decide), client tools, other roles (the agent has its own system prompt and the session its
-//! own history: send only the new user message and name the session with `user`), non-text
-//! content parts, and any field this module does not know.
+//! Honoured: `model` (the agent), `messages` / `input` (as OpenClaw builds a turn from them: see
+//! [`Turn`]), `stream`, `user` (the session) and, on Chat Completions,
+//! `stream_options.include_usage`. Refused: sampling and length settings (`temperature`,
+//! `max_tokens`, …: the agent's model settings decide), client tools and `tool` messages,
+//! non-text content parts, and any field this module does not know.
 
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -257,21 +256,30 @@ fn check_rest(prefix: &str, rest: &Map<String, Value>, rules: &[Rule]) -> Result
     Ok(())
 }
 
-const ONE_USER_MESSAGE: &str = "send only the new user message: the agent has its own system \
-     prompt and the session its own history (name it with `user`)";
+/// OpenClaw's markers around earlier turns sent in one request.
+const HISTORY_MARKER: &str = "[Chat messages since your last reply - for context]";
+const CURRENT_MARKER: &str = "[Current message - respond to this]";
 
-/// The text of the one user message `items` must hold (`param` names the list).
-fn turn_text(param: &str, items: &[InputMessage]) -> Result<String, Refusal> {
-    let [m] = items else {
-        return Err(Refusal::new(
-            param,
-            &format!("{} messages; {ONE_USER_MESSAGE}", items.len()),
-        ));
-    };
-    let at = format!("{param}[0]");
-    if m.role.as_deref() != Some("user") {
-        return Err(Refusal::new(format!("{at}.role"), ONE_USER_MESSAGE));
+/// What a request's messages become, as OpenClaw builds it: `system`/`developer` messages are
+/// the run's extra system prompt; the last user message is the turn; earlier user and
+/// assistant messages come before it as a history block with OpenClaw's markers.
+#[derive(Debug, PartialEq)]
+pub(crate) struct Turn {
+    pub message: String,
+    pub system: Option<String>,
+}
+
+impl Turn {
+    fn text(message: String) -> Turn {
+        Turn {
+            message,
+            system: None,
+        }
     }
+}
+
+/// The text of one message (`at` names it for a refusal).
+fn message_text(at: &str, m: &InputMessage) -> Result<String, Refusal> {
     if m.kind.as_deref().is_some_and(|k| k != "message") {
         return Err(Refusal::new(
             format!("{at}.type"),
@@ -285,7 +293,7 @@ fn turn_text(param: &str, items: &[InputMessage]) -> Result<String, Refusal> {
             let mut text = Vec::with_capacity(parts.len());
             for (i, p) in parts.iter().enumerate() {
                 let at = format!("{at}.content[{i}]");
-                if !matches!(p.kind.as_str(), "text" | "input_text") {
+                if !matches!(p.kind.as_str(), "text" | "input_text" | "output_text") {
                     return Err(Refusal::new(
                         format!("{at}.type"),
                         "only text parts reach the agent",
@@ -298,14 +306,63 @@ fn turn_text(param: &str, items: &[InputMessage]) -> Result<String, Refusal> {
         }
         None => Err(Refusal::invalid(
             format!("{at}.content"),
-            "the user message has no content",
+            "the message has no content",
         )),
     }
 }
 
+/// The turn `items` make (`param` names the list).
+fn turn_of(param: &str, items: &[InputMessage]) -> Result<Turn, Refusal> {
+    let mut system = Vec::new();
+    let mut turns: Vec<(&'static str, String)> = Vec::new();
+    for (i, m) in items.iter().enumerate() {
+        let at = format!("{param}[{i}]");
+        let sender = match m.role.as_deref() {
+            Some("system" | "developer") => None,
+            Some("user") => Some("User"),
+            Some("assistant") => Some("Assistant"),
+            _ => {
+                return Err(Refusal::new(
+                    format!("{at}.role"),
+                    "only system, developer, user and assistant messages are taken (the agent \
+                     runs its own tools)",
+                ));
+            }
+        };
+        let text = message_text(&at, m)?;
+        match sender {
+            None if !text.trim().is_empty() => system.push(text.trim().to_owned()),
+            None => {}
+            Some(s) => turns.push((s, text)),
+        }
+    }
+    let Some(current) = turns.iter().rposition(|(s, _)| *s == "User") else {
+        return Err(Refusal::invalid(param, "no user message to send"));
+    };
+    let history: Vec<String> = turns[..current]
+        .iter()
+        .filter(|(_, t)| !t.trim().is_empty())
+        .map(|(s, t)| format!("{s}: {}", t.trim()))
+        .collect();
+    let body = turns[current].1.clone();
+    let message = if history.is_empty() {
+        body
+    } else {
+        format!(
+            "{HISTORY_MARKER}\n{}\n\n{CURRENT_MARKER}\nUser: {}",
+            history.join("\n"),
+            body.trim()
+        )
+    };
+    Ok(Turn {
+        message,
+        system: (!system.is_empty()).then(|| system.join("\n\n")),
+    })
+}
+
 impl ChatBody {
-    /// Checks every field; returns the turn's text and whether usage is asked for in a stream.
-    pub fn validate(&self) -> Result<(String, bool), Refusal> {
+    /// Checks every field; returns the turn and whether usage is asked for in a stream.
+    pub fn validate(&self) -> Result<(Turn, bool), Refusal> {
         check_rest("", &self.rest, CHAT_RULES)?;
         let usage = match &self.stream_options {
             Some(o) => {
@@ -317,17 +374,17 @@ impl ChatBody {
         let Some(messages) = &self.messages else {
             return Err(Refusal::invalid("messages", "messages must be an array"));
         };
-        Ok((turn_text("messages", messages)?, usage))
+        Ok((turn_of("messages", messages)?, usage))
     }
 }
 
 impl ResponsesBody {
-    /// Checks every field; returns the turn's text.
-    pub fn validate(&self) -> Result<String, Refusal> {
+    /// Checks every field; returns the turn.
+    pub fn validate(&self) -> Result<Turn, Refusal> {
         check_rest("", &self.rest, RESPONSES_RULES)?;
         match &self.input {
-            Some(ResponsesInput::Text(t)) => Ok(t.clone()),
-            Some(ResponsesInput::Items(items)) => turn_text("input", items),
+            Some(ResponsesInput::Text(t)) => Ok(Turn::text(t.clone())),
+            Some(ResponsesInput::Items(items)) => turn_of("input", items),
             None => Err(Refusal::invalid(
                 "input",
                 "input must be a string or an array of items",
@@ -341,7 +398,8 @@ mod tests {
     use super::*;
 
     fn chat(v: Value) -> Result<(String, bool), Refusal> {
-        serde_json::from_value::<ChatBody>(v).unwrap().validate()
+        let (turn, usage) = serde_json::from_value::<ChatBody>(v).unwrap().validate()?;
+        Ok((turn.message, usage))
     }
 
     #[test]
@@ -364,13 +422,48 @@ mod tests {
             assert_eq!(e.param, field);
             assert!(e.message.starts_with(&format!("{field}: not supported")));
         }
-        let e = chat(json!({"messages": [{"role": "system", "content": "s"},
+        let e = chat(json!({"messages": [{"role": "tool", "content": "r"},
             {"role": "user", "content": "x"}]}))
         .unwrap_err();
+        assert_eq!(e.param, "messages[0].role");
+        let e = chat(json!({"messages": [{"role": "assistant", "content": "a"}]})).unwrap_err();
         assert_eq!(e.param, "messages");
         let e = chat(json!({"messages": [{"role": "user", "content": [
             {"type": "image_url", "image_url": {"url": "x"}}]}]}))
         .unwrap_err();
         assert_eq!(e.param, "messages[0].content[0].type");
+    }
+
+    /// OpenClaw's shape: system/developer messages become the extra system prompt, earlier turns
+    /// a history block before the last user message.
+    #[test]
+    fn system_messages_and_earlier_turns_become_what_openclaw_sends() {
+        let body: ChatBody = serde_json::from_value(json!({"messages": [
+            {"role": "system", "content": "Be brief."},
+            {"role": "user", "content": "My name is Ada."},
+            {"role": "assistant", "content": [{"type": "text", "text": "Hello Ada."}]},
+            {"role": "developer", "content": "Answer in English."},
+            {"role": "user", "content": "What is my name?"}]}))
+        .unwrap();
+        let (turn, _) = body.validate().unwrap();
+        assert_eq!(
+            turn.system.as_deref(),
+            Some("Be brief.\n\nAnswer in English.")
+        );
+        assert_eq!(
+            turn.message,
+            "[Chat messages since your last reply - for context]\nUser: My name is Ada.\n\
+             Assistant: Hello Ada.\n\n[Current message - respond to this]\nUser: What is my name?"
+        );
+        let one: ChatBody =
+            serde_json::from_value(json!({"messages": [{"role": "user", "content": "hi"}]}))
+                .unwrap();
+        assert_eq!(
+            one.validate().unwrap().0,
+            Turn {
+                message: "hi".into(),
+                system: None
+            }
+        );
     }
 }
