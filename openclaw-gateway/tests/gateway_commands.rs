@@ -4,11 +4,10 @@
 
 mod common;
 
+use common::ADMIN;
 use common::model::{bodies, chat, config_for, start_model};
 use common::{Client, Setup};
 use serde_json::{Value, json};
-
-const ADMIN: &[&str] = &["operator.read", "operator.write", "operator.admin"];
 
 fn reply(end: &Value) -> String {
     assert_eq!(end["state"], "final", "{end}");

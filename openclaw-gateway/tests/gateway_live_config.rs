@@ -7,20 +7,10 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::ADMIN;
+use common::Client;
 use common::model::{bodies, chat, config_for, start_model};
-use common::{Client, Setup, TestGateway};
 use serde_json::{Value, json};
-
-const ADMIN: &[&str] = &["operator.read", "operator.write", "operator.admin"];
-
-async fn gateway(config: Value) -> TestGateway {
-    common::start(Setup {
-        config,
-        engine: true,
-        ..Setup::default()
-    })
-    .await
-}
 
 async fn hash(c: &mut Client) -> String {
     let got = c.ok("config.get", json!({})).await;
@@ -40,7 +30,7 @@ async fn patch(c: &mut Client, raw: Value) -> Value {
 async fn an_agent_added_by_config_set_takes_chat_send_at_once() {
     let model = start_model().await;
     let mut config = config_for(&model);
-    let tg = gateway(config.clone()).await;
+    let tg = common::start_engine(config.clone()).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     let err = c
         .err(
@@ -82,7 +72,7 @@ async fn an_agent_added_by_config_set_takes_chat_send_at_once() {
 #[tokio::test]
 async fn a_patched_model_and_tool_policy_apply_to_the_next_run_of_a_live_session() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     chat(&mut c, "main", "one", json!({})).await;
     patch(
@@ -136,7 +126,7 @@ where
 async fn an_editors_change_to_the_file_is_picked_up_and_a_broken_one_refused() {
     let model = start_model().await;
     let mut config = config_for(&model);
-    let tg = gateway(config.clone()).await;
+    let tg = common::start_engine(config.clone()).await;
     let path = tg.state().join("openclaw.json");
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
 
@@ -197,7 +187,7 @@ async fn an_editors_change_to_the_file_is_picked_up_and_a_broken_one_refused() {
 #[tokio::test]
 async fn keys_that_need_a_restart_say_so_and_the_rest_applies() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     let out = patch(
         &mut c,

@@ -8,23 +8,14 @@ mod common;
 
 use std::time::Duration;
 
+use common::ADMIN;
+use common::Client;
 use common::model::{bodies, chat, config_for, start_model, terminal_chat, text_reply};
-use common::{Client, Setup, TestGateway};
 use openclaw_core::testing::sse_server::{Reply, SseServer};
 use serde_json::{Value, json};
 
-const ADMIN: &[&str] = &["operator.read", "operator.write", "operator.admin"];
 /// A 1×1 PNG.
 const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
-
-async fn gateway(config: Value) -> TestGateway {
-    common::start(Setup {
-        config,
-        engine: true,
-        ..Setup::default()
-    })
-    .await
-}
 
 /// The text of the system message of a request.
 fn system_of(body: &Value) -> String {
@@ -43,7 +34,7 @@ async fn chat_send_images_and_thinking_reach_the_model_and_other_files_are_refus
     let model = start_model().await;
     let mut config = config_for(&model);
     config["agents"]["defaults"]["model"]["primary"] = json!("fake/m2");
-    let tg = gateway(config).await;
+    let tg = common::start_engine(config).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     let end = chat(
         &mut c,
@@ -109,7 +100,7 @@ async fn agent(c: &mut Client, params: Value) -> Value {
 #[tokio::test]
 async fn agent_model_and_extra_system_prompt_apply_to_that_run_only() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     let fin = agent(
         &mut c,
@@ -147,7 +138,7 @@ async fn agent_model_and_extra_system_prompt_apply_to_that_run_only() {
 #[tokio::test]
 async fn sessions_patch_applies_to_the_next_run_and_history_reports_the_real_level() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     chat(&mut c, "main", "one", json!({})).await;
     let h = c.ok("chat.history", json!({"sessionKey": "main"})).await;
@@ -189,7 +180,7 @@ async fn sessions_patch_applies_to_the_next_run_and_history_reports_the_real_lev
 #[tokio::test]
 async fn history_clips_pages_and_returns_deltas_after_a_cursor() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     chat(&mut c, "main", &"long message ".repeat(20), json!({})).await;
     let h = c
@@ -248,7 +239,7 @@ async fn history_clips_pages_and_returns_deltas_after_a_cursor() {
 #[tokio::test]
 async fn expected_guards_refuse_a_stale_caller() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     chat(&mut c, "main", "one", json!({})).await;
     let key = "agent:main:main";
@@ -335,7 +326,7 @@ async fn expected_guards_refuse_a_stale_caller() {
 #[tokio::test]
 async fn sessions_list_filters_and_compact_max_lines() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     for k in ["main", "cron:nightly", "roadmap"] {
         chat(&mut c, k, "hello", json!({})).await;
@@ -410,7 +401,7 @@ async fn sessions_list_filters_and_compact_max_lines() {
 #[tokio::test]
 async fn agent_files_set_checks_expected_hash() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     let set = c
         .ok(
@@ -479,7 +470,7 @@ async fn queue_modes_interrupt_steer_or_are_refused() {
     ])
     .await
     .unwrap();
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     let send = |id: &str, msg: &str, mode: Option<&str>| {
         let mut p = json!({"sessionKey": "main", "message": msg, "idempotencyKey": id});

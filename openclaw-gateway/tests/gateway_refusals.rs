@@ -7,20 +7,10 @@
 
 mod common;
 
+use common::ADMIN;
+use common::Client;
 use common::model::{chat, config_for, start_model};
-use common::{Client, Setup, TestGateway};
 use serde_json::{Value, json};
-
-const ADMIN: &[&str] = &["operator.read", "operator.write", "operator.admin"];
-
-async fn gateway(config: Value) -> TestGateway {
-    common::start(Setup {
-        config,
-        engine: true,
-        ..Setup::default()
-    })
-    .await
-}
 
 /// The error message of a refused call.
 async fn refused(c: &mut Client, method: &str, params: Value) -> String {
@@ -32,7 +22,7 @@ async fn refused(c: &mut Client, method: &str, params: Value) -> String {
 #[tokio::test]
 async fn chat_send_refuses_what_it_cannot_do_and_takes_the_tuis_defaults() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     let send = |extra: Value| {
         let mut p = json!({"sessionKey": "main", "message": "hi", "idempotencyKey": "x"});
@@ -112,7 +102,7 @@ async fn chat_send_refuses_what_it_cannot_do_and_takes_the_tuis_defaults() {
 #[tokio::test]
 async fn agent_takes_the_clis_defaults_honours_session_id_and_label_and_refuses_channels() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     // `openclaw agent --agent main --message hello` as captured from the real CLI.
     let id = c
@@ -169,7 +159,7 @@ async fn agent_takes_the_clis_defaults_honours_session_id_and_label_and_refuses_
 #[tokio::test]
 async fn sessions_patch_refuses_levels_with_nothing_behind_them() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     chat(&mut c, "main", "hi", json!({})).await;
     let key = "agent:main:main";
@@ -223,7 +213,7 @@ async fn sessions_patch_refuses_levels_with_nothing_behind_them() {
 #[tokio::test]
 async fn describe_resolve_and_abort_params_do_what_they_say() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     chat(&mut c, "main", "first question", json!({})).await;
     let d = c
@@ -278,7 +268,7 @@ async fn describe_resolve_and_abort_params_do_what_they_say() {
 #[tokio::test]
 async fn gateway_methods_check_their_params_too() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     // The TUI's commands.list call works; an unknown agent or a channel provider is refused.
     let list = c
@@ -312,7 +302,7 @@ async fn gateway_methods_check_their_params_too() {
 #[tokio::test]
 async fn sessions_subscribe_checks_list_params_and_answers_the_list_with_them() {
     let model = start_model().await;
-    let tg = gateway(config_for(&model)).await;
+    let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
     chat(&mut c, "main", "hi", json!({})).await;
     // The TUI's call: no list.

@@ -5,10 +5,9 @@
 
 mod common;
 
+use common::ADMIN;
 use common::{Client, Setup};
 use serde_json::{Value, json};
-
-const ADMIN: &[&str] = &["operator.read", "operator.write", "operator.admin"];
 
 fn list(hello: &Value, what: &str) -> Vec<String> {
     hello["features"][what]

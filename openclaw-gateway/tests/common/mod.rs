@@ -67,6 +67,21 @@ pub async fn start(setup: Setup) -> TestGateway {
     start_setup_in(setup, tempfile::tempdir().expect("tempdir")).await
 }
 
+/// The operator scopes of an admin client.
+#[allow(dead_code)]
+pub const ADMIN: &[&str] = &["operator.read", "operator.write", "operator.admin"];
+
+/// A gateway with the agent-backed engine over `config`.
+#[allow(dead_code)]
+pub async fn start_engine(config: Value) -> TestGateway {
+    start(Setup {
+        config,
+        engine: true,
+        ..Setup::default()
+    })
+    .await
+}
+
 /// A default gateway over an existing state dir (a restart).
 pub async fn start_in(dir: tempfile::TempDir) -> TestGateway {
     start_setup_in(Setup::default(), dir).await
