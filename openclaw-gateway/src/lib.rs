@@ -20,6 +20,7 @@ pub mod backend;
 pub mod config;
 mod config_reader;
 mod conn;
+pub mod cron;
 pub mod device;
 pub mod first_token;
 #[doc(hidden)]

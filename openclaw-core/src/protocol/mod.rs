@@ -10,6 +10,7 @@
 pub mod approvals;
 pub mod chat;
 pub mod connect;
+pub mod cron;
 pub mod errors;
 pub mod frames;
 pub mod names;

@@ -1,0 +1,3 @@
+//! Scheduled work (OpenClaw's cron / automations): `schedule` computes when a job runs.
+
+pub mod schedule;
