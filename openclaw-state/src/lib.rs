@@ -9,12 +9,14 @@
 //! - `import`: OpenClaw's `agents/<id>/sessions/sessions.json`, imported once, left untouched;
 //! - `paths`: where things live, transcript paths relative to the state dir;
 //! - `approvals`: [`ApprovalStore`], approvals pending and past (`approval.history`);
+//! - `cron`: [`CronStore`], cron jobs and their run history (receipts of started runs too);
 //! - `lock`: [`GatewayLock`], one gateway per state dir.
 //!
 //! Transcripts are not here: they stay pi-format JSONL files (openclaw-core's `session`), and a
 //! row names its file relative to the state dir.
 
 mod approvals;
+mod cron;
 mod import;
 pub mod lock;
 pub mod paths;
@@ -25,6 +27,7 @@ mod sqlite;
 use std::path::{Path, PathBuf};
 
 pub use approvals::{ApprovalRow, ApprovalStatus, ApprovalStore, Settlement};
+pub use cron::{CronStore, RunLogLimits, RunPage, RunQuery, RunningReceipt};
 pub use lock::{GatewayLock, LockHolder};
 pub use row::{
     KindFilter, SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord,

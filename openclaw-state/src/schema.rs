@@ -2,7 +2,7 @@
 //! [`migrate`] applies the missing steps in one transaction, so a database is either at its
 //! old version or at the new one. A database from a newer build is refused, never touched.
 //!
-//! Adding a store (cron, approvals, pairing, channels) is one more entry in [`MIGRATIONS`].
+//! Adding a store (pairing, channels) is one more entry in [`MIGRATIONS`].
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -73,6 +73,35 @@ pub const MIGRATIONS: &[&str] = &[
     ) WITHOUT ROWID;
     CREATE INDEX approvals_pending ON approvals (created_at) WHERE status = 'pending';
     CREATE INDEX approvals_by_created ON approvals (created_at DESC, id DESC);",
+    // 4: cron jobs and their run history. `job` is the job as OpenClaw's 9.6 JSON; the other
+    // columns are what the scheduler and lists read. A `cron_runs` row is a run's receipt
+    // while `status = 'running'` (written before the run starts) and its run-log entry
+    // (`entry`, the JSON of `CronRunLogEntry`) once finished; `seq` orders a job's history.
+    "CREATE TABLE cron_jobs (
+        id          TEXT PRIMARY KEY NOT NULL,
+        agent_id    TEXT,
+        name        TEXT NOT NULL,
+        enabled     INTEGER NOT NULL,
+        next_run_at INTEGER,
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        job         TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX cron_jobs_due ON cron_jobs (next_run_at) WHERE enabled = 1;
+    CREATE TABLE cron_runs (
+        seq             INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id          TEXT NOT NULL,
+        run_id          TEXT,
+        status          TEXT NOT NULL,
+        started_at      INTEGER,
+        ts              INTEGER NOT NULL,
+        delivery_status TEXT,
+        bytes           INTEGER NOT NULL DEFAULT 0,
+        entry           TEXT
+    );
+    CREATE INDEX cron_runs_by_job ON cron_runs (job_id, seq);
+    CREATE UNIQUE INDEX cron_runs_by_run_id ON cron_runs (run_id) WHERE run_id IS NOT NULL;
+    CREATE INDEX cron_runs_running ON cron_runs (seq) WHERE status = 'running';",
 ];
 
 /// The version this build writes.
