@@ -188,6 +188,13 @@ pub trait GatewayBackend: Send + Sync + 'static {
         None
     }
 
+    /// Runs one cron job's turn to its end (the scheduler's runs; no client behind them).
+    async fn cron_turn(&self, _turn: crate::cron::CronTurn) -> crate::cron::CronTurnOutcome {
+        crate::cron::CronTurnOutcome::failed(
+            "this gateway was started without the agent engine".into(),
+        )
+    }
+
     /// Called once when the gateway stops, before connections close (abort runs, kill tools).
     async fn shutdown(&self) {}
 

@@ -276,7 +276,14 @@ impl Gateway {
             hub.clone(),
             opts.state_dir.clone(),
         )?;
+        let cron = cron::CronService::new(
+            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            Arc::new(cron::SystemClock),
+            opts.backend.clone(),
+            cron::CronConfig::from_config(&opts.source.value, &config::process_env),
+        );
         let shared = Arc::new(Shared {
+            cron,
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: preauth::PreauthBudget::new(
                 opts.limits.max_preauth_connections,
@@ -312,15 +319,20 @@ impl Gateway {
             hub: shared.hub.clone(),
             approvals: shared.approvals.clone(),
         });
+        shared.cron.attach(EventSink {
+            hub: shared.hub.clone(),
+            approvals: shared.approvals.clone(),
+        });
         let stop = CancellationToken::new();
         let app = http::router(shared.clone());
         let header_timeout = Duration::from_millis(shared.gateway.handshake_timeout_ms.max(1));
         let server = tokio::spawn(serve::serve(listener, app, stop.clone(), header_timeout));
-        let tasks = vec![
+        let mut tasks = vec![
             spawn_ticker(shared.clone(), stop.clone()),
             spawn_health(shared.clone(), stop.clone()),
             reload::spawn_watcher(shared.clone(), stop.clone()),
         ];
+        tasks.extend(shared.cron.start());
         Ok(Gateway {
             addr,
             token_home,
@@ -373,6 +385,7 @@ impl Gateway {
         let shared = &self.shared;
         shared.draining.store(true, Ordering::Release);
         shared.log.line(&format!("gateway stopping: {reason}"));
+        shared.cron.stop();
         let _ = tokio::time::timeout(Duration::from_millis(300), shared.backend.shutdown()).await;
         let payload = serde_json::to_value(ShutdownEvent {
             reason: reason.to_owned(),

@@ -116,6 +116,8 @@ pub(crate) struct Shared {
     /// Exec approvals (`None`: the state database could not hold them; the methods are then
     /// neither answered nor advertised).
     pub approvals: Option<Arc<crate::approvals::Approvals>>,
+    /// The cron service (jobs, scheduler, `cron.*`).
+    pub cron: Arc<crate::cron::CronService>,
     pub pairing: PairingStore,
     pub state_dir: PathBuf,
     pub started: Instant,

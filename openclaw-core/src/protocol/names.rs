@@ -26,6 +26,14 @@ pub const CORE_METHODS: &[&str] = &[
     "device.pair.remove",
     "sessions.subscribe",
     "sessions.unsubscribe",
+    "cron.status",
+    "cron.list",
+    "cron.get",
+    "cron.add",
+    "cron.update",
+    "cron.remove",
+    "cron.run",
+    "cron.runs",
 ];
 
 /// Methods answered by the agent engine behind the backend seam.
@@ -77,4 +85,5 @@ pub const GATEWAY_EVENTS: &[&str] = &[
     "health",
     "device.pair.requested",
     "device.pair.resolved",
+    "cron",
 ];

@@ -19,6 +19,7 @@
 mod a2a;
 mod chat;
 pub mod commands;
+mod cron_turn;
 mod files;
 mod history;
 mod http_api;
@@ -290,6 +291,10 @@ impl GatewayBackend for AgentHost {
 
     fn http_routes(&self) -> Option<axum::Router> {
         Some(http_api::router(self.core.clone()))
+    }
+
+    async fn cron_turn(&self, turn: crate::cron::CronTurn) -> crate::cron::CronTurnOutcome {
+        cron_turn::run(&self.core, turn).await
     }
 
     async fn shutdown(&self) {

@@ -88,6 +88,7 @@ pub(crate) async fn call_core(
         "device.pair.approve" => pairing::resolve(shared, parse(m, p)?, true),
         "device.pair.reject" => pairing::resolve(shared, parse(m, p)?, false),
         "device.pair.remove" => pairing::remove(shared, parse(m, p)?),
+        m if m.starts_with("cron.") => crate::cron::methods::call(&shared.cron, m, p),
         "sessions.subscribe" => subscribe(shared, conn, &req.id, p).await,
         "sessions.unsubscribe" => {
             parse::<NoParams>(m, p)?;

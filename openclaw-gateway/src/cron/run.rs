@@ -1,0 +1,294 @@
+//! Starting and settling runs. A run is started only after its receipt and the job's advanced
+//! state are committed ([`CronStore::begin_cron_run`]); it is settled with one more commit
+//! ([`CronStore::finish_cron_run`]) that writes its run-log entry and the job's new state:
+//! backoff after errors, auto-disable after repeated failures, one-shots removed after success
+//! and disabled after failure.
+
+use std::sync::Arc;
+
+use openclaw_core::protocol::cron::{
+    AutoDisabled, CronJob, CronPayload, CronRunLogEntry, CronSchedule, RunStatus, RunUsage,
+};
+use openclaw_state::{CronStore, StateResult};
+use serde_json::json;
+
+use super::schedule::next_run_ms;
+use super::{CronService, CronTurn, CronTurnOutcome};
+
+/// Backoff after the 1st, 2nd, … consecutive error of a recurring job (OpenClaw's
+/// `DEFAULT_ERROR_BACKOFF_SCHEDULE_MS`): 30 s, 60 s, 5 min, 15 min, then 60 min.
+pub const ERROR_BACKOFF_MS: [u64; 5] = [30_000, 60_000, 300_000, 900_000, 3_600_000];
+
+/// Consecutive errors after which a recurring job is switched off (`consecutive-failures`).
+pub const AUTO_DISABLE_AFTER: u32 = 10;
+
+/// Longest summary kept in a run-log entry.
+const SUMMARY_MAX_CHARS: usize = 2_000;
+
+/// The message an unattended run sends: the job's tag, the time, the contract of a run nobody
+/// watches, then the job's text.
+pub fn unattended_message(job: &CronJob, text: &str, now_ms: u64) -> String {
+    let when = jiff::Timestamp::from_millisecond(now_ms as i64)
+        .map(|t| t.to_string())
+        .unwrap_or_default();
+    format!(
+        "[cron:{} {}] {text}\nCurrent time: {when}\n\nThis is an unattended scheduled run: nobody \
+         is watching it live. Your final reply is the deliverable and is passed on as it is. If \
+         there is nothing to report, reply exactly NO_REPLY. If something failed, say so \
+         plainly.\nRuntime: openclaw-rs gateway, scheduled job {}",
+        job.id, job.name, job.id
+    )
+}
+
+fn summary_of(text: &str) -> Option<String> {
+    let t = text.trim();
+    (!t.is_empty()).then(|| t.chars().take(SUMMARY_MAX_CHARS).collect())
+}
+
+impl CronService {
+    /// Starts a run of `job` (`manual`: the run id of a `cron.run`). Returns false when the
+    /// receipt could not be written (nothing ran; the caller retries later).
+    pub(crate) fn start_run(self: &Arc<Self>, job: CronJob, manual: Option<String>) -> bool {
+        let now = self.now();
+        let run_id = manual
+            .clone()
+            .unwrap_or_else(|| format!("cron:{}:{now}", job.id));
+        let mut started = job.clone();
+        started.state.running_at_ms = Some(now);
+        if manual.is_none() {
+            started.state.next_run_at_ms = match &job.schedule {
+                // A one-shot keeps its time until it is settled.
+                CronSchedule::At { .. } => job.state.next_run_at_ms,
+                s => next_run_ms(s, &job.id, job.created_at_ms, now).ok(),
+            };
+        }
+        if !self.inner().running.insert(job.id.clone()) {
+            return true;
+        }
+        if let Err(e) = self.store().begin_cron_run(&started, &run_id, now) {
+            tracing::error!("cron: cannot record the start of {run_id}; not running it: {e}");
+            self.inner().running.remove(&job.id);
+            return false;
+        }
+        self.emit(
+            json!({"jobId": job.id, "action": "started", "job": started, "runAtMs": now,
+            "runId": run_id}),
+        );
+        let me = self.clone();
+        tokio::spawn(async move {
+            let outcome = me.execute(&started, &run_id, now).await;
+            if let Err(e) = me.settle(&started.id, &run_id, now, outcome, false) {
+                tracing::error!("cron: cannot record the end of {run_id}: {e}");
+            }
+            me.inner().running.remove(&started.id);
+            me.poke();
+        });
+        true
+    }
+
+    async fn execute(&self, job: &CronJob, run_id: &str, now: u64) -> CronTurnOutcome {
+        let (text, model, thinking, timeout) = match &job.payload {
+            CronPayload::SystemEvent { text } => {
+                let when = jiff::Timestamp::from_millisecond(now as i64)
+                    .map(|t| t.to_string())
+                    .unwrap_or_default();
+                (format!("System: [{when}] {text}"), None, None, None)
+            }
+            CronPayload::AgentTurn(p) => (
+                unattended_message(job, &p.message, now),
+                p.model.clone(),
+                p.thinking.clone(),
+                p.timeout_seconds,
+            ),
+        };
+        self.backend
+            .cron_turn(CronTurn {
+                job_id: job.id.clone(),
+                run_id: run_id.to_owned(),
+                agent_id: job.agent_id.clone(),
+                target: job.session_target.clone(),
+                creating_session_key: job.session_key.clone(),
+                message: text,
+                model,
+                thinking,
+                timeout_seconds: timeout,
+            })
+            .await
+    }
+
+    /// Records how `run_id` ended and the job's new state (or its removal); `interrupted`: the
+    /// run's process stopped under it (`completionStatus: "interrupted"`).
+    pub(crate) fn settle(
+        &self,
+        job_id: &str,
+        run_id: &str,
+        started_at: u64,
+        outcome: CronTurnOutcome,
+        interrupted: bool,
+    ) -> StateResult<()> {
+        let now = self.now();
+        let status = if outcome.ok {
+            RunStatus::Ok
+        } else {
+            RunStatus::Error
+        };
+        let current = self.store().cron_job(job_id)?;
+        let job = current.map(|j| self.after_run(j, status, started_at, now, &outcome, run_id));
+        let kept = job.as_ref().and_then(|j| j.as_ref());
+        let entry = CronRunLogEntry {
+            ts: now,
+            job_id: job_id.to_owned(),
+            action: "finished".into(),
+            status: Some(status),
+            completion_status: Some(
+                match (outcome.ok, interrupted) {
+                    (true, _) => "succeeded",
+                    (false, true) => "interrupted",
+                    (false, false) => "failed",
+                }
+                .into(),
+            ),
+            error: outcome.error.clone(),
+            error_reason: interrupted.then(|| "interrupted".to_owned()),
+            summary: summary_of(&outcome.text),
+            delivered: Some(false),
+            delivery_status: Some("not-requested".into()),
+            session_id: outcome.session_id.clone(),
+            session_key: outcome.session_key.clone(),
+            run_id: Some(run_id.to_owned()),
+            run_at_ms: Some(started_at),
+            duration_ms: Some(now.saturating_sub(started_at)),
+            next_run_at_ms: kept.and_then(|j| j.state.next_run_at_ms),
+            model: outcome.model.clone(),
+            provider: outcome.provider.clone(),
+            usage: outcome.usage.map(|(i, o, t)| RunUsage {
+                input_tokens: i,
+                output_tokens: o,
+                total_tokens: t,
+            }),
+            job_name: kept.map(|j| j.name.clone()),
+        };
+        self.store()
+            .finish_cron_run(job_id, kept, &entry, self.config.limits())?;
+        let mut event = serde_json::to_value(&entry).unwrap_or_else(|_| json!({}));
+        if let Some(o) = event.as_object_mut() {
+            o.insert("action".into(), json!("finished"));
+            o.insert("job".into(), json!(kept));
+        }
+        self.emit(event);
+        if kept.is_none() {
+            self.emit(json!({"jobId": job_id, "action": "removed"}));
+        }
+        Ok(())
+    }
+
+    /// The job after a run: `None` inside when it is to be removed.
+    fn after_run(
+        &self,
+        mut job: CronJob,
+        status: RunStatus,
+        started_at: u64,
+        now: u64,
+        outcome: &CronTurnOutcome,
+        run_id: &str,
+    ) -> Option<CronJob> {
+        let one_shot = matches!(job.schedule, CronSchedule::At { .. });
+        let s = &mut job.state;
+        s.running_at_ms = None;
+        s.last_run_at_ms = Some(started_at);
+        s.last_run_status = Some(status);
+        s.last_status = Some(status);
+        s.last_duration_ms = Some(now.saturating_sub(started_at));
+        s.last_run_id = Some(run_id.to_owned());
+        s.last_delivered = Some(false);
+        s.last_delivery_status = Some("not-requested".into());
+        if status == RunStatus::Ok {
+            s.consecutive_errors = 0;
+            s.last_error = None;
+            s.last_error_reason = None;
+            if one_shot {
+                if job.deletes_after_run() {
+                    return None;
+                }
+                job.enabled = false;
+                job.state.next_run_at_ms = None;
+            }
+            return Some(job);
+        }
+        s.consecutive_errors += 1;
+        s.last_error = outcome.error.clone();
+        let errors = s.consecutive_errors;
+        if one_shot {
+            job.enabled = false;
+            job.state.next_run_at_ms = None;
+            return Some(job);
+        }
+        let backoff = ERROR_BACKOFF_MS[(errors as usize - 1).min(ERROR_BACKOFF_MS.len() - 1)];
+        let natural = job.state.next_run_at_ms.unwrap_or(0);
+        job.state.next_run_at_ms = Some(natural.max(now + backoff));
+        if errors >= AUTO_DISABLE_AFTER {
+            job.enabled = false;
+            job.state.auto_disabled = Some(AutoDisabled {
+                reason: "consecutive-failures".into(),
+                at_ms: now,
+            });
+        }
+        Some(job)
+    }
+
+    /// At start: runs the old process left `running` are settled as interrupted (never run
+    /// again); missed recurring slots follow `cron.skipMissedJobs`; enabled jobs without a
+    /// next run get one.
+    pub(crate) fn recover(&self) -> StateResult<()> {
+        for r in self.store().running_cron_runs()? {
+            tracing::warn!("cron: run {} was interrupted by a stop", r.run_id);
+            let outcome = CronTurnOutcome::failed(
+                "interrupted: the gateway stopped before this run finished".into(),
+            );
+            self.settle(&r.job_id, &r.run_id, r.started_at_ms, outcome, true)?;
+        }
+        let now = self.now();
+        for mut job in self.store().cron_jobs()? {
+            if !job.enabled {
+                continue;
+            }
+            let recurring = !matches!(job.schedule, CronSchedule::At { .. });
+            match job.state.next_run_at_ms {
+                None => {
+                    job.state.next_run_at_ms =
+                        next_run_ms(&job.schedule, &job.id, job.created_at_ms, now).ok();
+                    self.store().put_cron_job(&job)?;
+                }
+                Some(at) if at < now && recurring && self.config.skip_missed_jobs => {
+                    self.skip_missed(job, at, now)?;
+                }
+                Some(_) => {}
+            }
+        }
+        Ok(())
+    }
+
+    fn skip_missed(&self, mut job: CronJob, missed_at: u64, now: u64) -> StateResult<()> {
+        job.state.next_run_at_ms = next_run_ms(&job.schedule, &job.id, job.created_at_ms, now).ok();
+        job.state.consecutive_skipped += 1;
+        job.state.last_status = Some(RunStatus::Skipped);
+        job.state.last_run_status = Some(RunStatus::Skipped);
+        let entry = CronRunLogEntry {
+            ts: now,
+            job_id: job.id.clone(),
+            action: "finished".into(),
+            status: Some(RunStatus::Skipped),
+            completion_status: Some("skipped".into()),
+            error_reason: Some("missed".into()),
+            summary: Some(
+                "the slot passed while the gateway was stopped (cron.skipMissedJobs)".into(),
+            ),
+            run_at_ms: Some(missed_at),
+            next_run_at_ms: job.state.next_run_at_ms,
+            job_name: Some(job.name.clone()),
+            ..CronRunLogEntry::default()
+        };
+        self.store()
+            .finish_cron_run(&job.id.clone(), Some(&job), &entry, self.config.limits())
+    }
+}
