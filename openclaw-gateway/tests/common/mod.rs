@@ -87,7 +87,7 @@ pub async fn start_in(dir: tempfile::TempDir) -> TestGateway {
     start_setup_in(Setup::default(), dir).await
 }
 
-async fn start_setup_in(setup: Setup, dir: tempfile::TempDir) -> TestGateway {
+pub async fn start_setup_in(setup: Setup, dir: tempfile::TempDir) -> TestGateway {
     let path = dir.path().join("openclaw.json");
     let raw = serde_json::to_string_pretty(&setup.config).unwrap();
     std::fs::write(&path, &raw).unwrap();
