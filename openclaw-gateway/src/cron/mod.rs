@@ -308,3 +308,7 @@ impl CronService {
         Ok(next)
     }
 }
+
+#[cfg(test)]
+#[path = "scheduler_tests.rs"]
+mod tests;

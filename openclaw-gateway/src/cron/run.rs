@@ -77,7 +77,9 @@ impl CronService {
         let me = self.clone();
         tokio::spawn(async move {
             let outcome = me.execute(&started, &run_id, now).await;
-            if let Err(e) = me.settle(&started.id, &run_id, now, outcome, false) {
+            // Aborted by a gateway stop: recorded as interrupted, like a run a crash cut off.
+            let interrupted = !outcome.ok && me.stop.is_cancelled();
+            if let Err(e) = me.settle(&started.id, &run_id, now, outcome, interrupted) {
                 tracing::error!("cron: cannot record the end of {run_id}: {e}");
             }
             me.inner().running.remove(&started.id);
@@ -135,6 +137,8 @@ impl CronService {
         let current = self.store().cron_job(job_id)?;
         let job = current.map(|j| self.after_run(j, status, started_at, now, &outcome, run_id));
         let kept = job.as_ref().and_then(|j| j.as_ref());
+        // A one-shot's success removes it (a job removed during its run is already gone).
+        let removed = job.as_ref().is_some_and(Option::is_none);
         let entry = CronRunLogEntry {
             ts: now,
             job_id: job_id.to_owned(),
@@ -176,7 +180,7 @@ impl CronService {
             o.insert("job".into(), json!(kept));
         }
         self.emit(event);
-        if kept.is_none() {
+        if removed {
             self.emit(json!({"jobId": job_id, "action": "removed"}));
         }
         Ok(())
