@@ -78,6 +78,9 @@ pub enum Command {
     /// Manage exec approval policy and pending requests.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCmd),
+    /// Scheduled jobs on the gateway: add, list, edit, run, history.
+    #[command(subcommand, alias = "automations")]
+    Cron(Box<crate::cron_args::CronCmd>),
     /// Print the version.
     Version,
     /// Print a shell completion script.

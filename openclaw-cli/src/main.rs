@@ -6,6 +6,7 @@ mod agent_args;
 mod agent_mode;
 mod cli;
 mod cmd;
+mod cron_args;
 mod error;
 mod in_process;
 mod malloc_tune;

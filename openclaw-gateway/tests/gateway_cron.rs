@@ -207,6 +207,8 @@ async fn methods_answer_with_openclaws_shapes_scopes_and_errors() {
     let id = job["id"].as_str().unwrap().to_owned();
     let added = admin.event("cron").await;
     assert_eq!(added["payload"]["action"], "added");
+    let read = reader.ok("cron.get", json!({"id": id})).await;
+    assert_eq!(read["id"], id.as_str(), "cron.get needs operator.read only");
     let listed = reader.ok("cron.list", json!({})).await;
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["jobs"][0]["effectiveAgentId"], "main");

@@ -4,6 +4,7 @@ mod agents;
 mod approvals;
 mod chat;
 mod config;
+mod cron;
 pub(crate) mod gateway;
 mod health;
 pub(crate) mod models;
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Gateway(c)) => gateway::run(c),
         Some(Command::Sandbox(c)) => sandbox::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
+        Some(Command::Cron(c)) => cron::run(*c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())

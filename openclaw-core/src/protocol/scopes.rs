@@ -155,6 +155,7 @@ const READ_METHODS: &[&str] = &[
     "sessions.usage.timeseries",
     "sessions.usage.logs",
     "cron.list",
+    "cron.get",
     "cron.status",
     "cron.runs",
     "gateway.identity.get",
