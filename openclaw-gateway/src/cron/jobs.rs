@@ -6,12 +6,12 @@
 use base64::Engine as _;
 use openclaw_core::protocol::ErrorShape;
 use openclaw_core::protocol::cron::{
-    CronAddParams, CronJob, CronJobPatch, CronJobState, CronPayload, DeliveryMode, SessionTarget,
-    WakeMode,
+    CronAddParams, CronJob, CronJobPatch, CronJobState, CronPayload, CronSchedule, DeliveryMode,
+    SessionTarget, WakeMode,
 };
 use sha2::{Digest, Sha256};
 
-use super::schedule::{next_run_ms, validate};
+use super::schedule::{next_run_ms, parse_at, parse_duration_ms, validate};
 
 /// `sha256:<base64>` of the job's definition (everything but its state and timestamps).
 pub fn revision(job: &CronJob) -> String {
@@ -96,6 +96,19 @@ pub fn reschedule(job: &mut CronJob, now: u64) {
     };
 }
 
+/// An `at` given as a duration (`20m`) becomes the ISO time it names, as OpenClaw stores it.
+fn absolute_at(schedule: &mut CronSchedule, now: u64) {
+    if let CronSchedule::At { at } = schedule {
+        if parse_duration_ms(at).is_some() {
+            if let Ok(ms) = parse_at(at, now) {
+                if let Ok(ts) = jiff::Timestamp::from_millisecond(ms as i64) {
+                    *at = ts.to_string();
+                }
+            }
+        }
+    }
+}
+
 /// A new job from `cron.add`.
 pub fn from_add(p: CronAddParams, now: u64) -> Result<CronJob, ErrorShape> {
     let mut payload = p.payload;
@@ -123,13 +136,14 @@ pub fn from_add(p: CronAddParams, now: u64) -> Result<CronJob, ErrorShape> {
         state: CronJobState::default(),
         config_revision: None,
     };
-    if let openclaw_core::protocol::cron::CronSchedule::Every {
+    if let CronSchedule::Every {
         anchor_ms: anchor @ None,
         ..
     } = &mut job.schedule
     {
         *anchor = Some(now);
     }
+    absolute_at(&mut job.schedule, now);
     check("cron.add", &job, now)?;
     reschedule(&mut job, now);
     job.config_revision = Some(revision(&job));
@@ -153,7 +167,8 @@ pub fn patched(mut job: CronJob, patch: CronJobPatch, now: u64) -> Result<CronJo
     if let Some(e) = patch.enabled {
         job.enabled = e;
     }
-    if let Some(s) = patch.schedule {
+    if let Some(mut s) = patch.schedule {
+        absolute_at(&mut s, now);
         job.schedule = s;
     }
     if let Some(t) = patch.session_target {

@@ -268,10 +268,14 @@ impl CronService {
         loop {
             let queued = {
                 let mut inner = self.inner();
-                if inner.running.len() >= max {
-                    None
-                } else {
-                    inner.queued.pop_front()
+                // A manual run of a job that is running waits for that run to end.
+                let ready = inner
+                    .queued
+                    .iter()
+                    .position(|(job, _)| !inner.running.contains(job));
+                match ready {
+                    Some(i) if inner.running.len() < max => inner.queued.remove(i),
+                    _ => None,
                 }
             };
             let Some((job_id, run_id)) = queued else {

@@ -200,6 +200,13 @@ async fn a_one_shot_is_removed_after_success_and_disabled_after_failure() {
     *openclaw_core::sync::lock(&r.backend.results) = vec![true, false].into();
     let _loop = r.cron.start();
     let ok = r.add(json!({"kind": "at", "at": "1m"}));
+    // Stored as the ISO time it names.
+    assert_eq!(
+        ok.schedule,
+        openclaw_core::protocol::cron::CronSchedule::At {
+            at: "2027-01-15T08:01:00Z".into()
+        }
+    );
     let bad = r.add(json!({"kind": "at", "at": "2m"}));
     r.advance(60_000).await;
     assert!(r.job(&ok.id).is_none(), "removed after success");
