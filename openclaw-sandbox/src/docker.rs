@@ -378,6 +378,20 @@ pub fn list_containers(program: &str) -> Result<Vec<ContainerRow>, String> {
         .collect())
 }
 
+/// The state of container `name` (`running`, `exited`, …), or `None` when it does not exist.
+pub fn container_state(program: &str, name: &str) -> Result<Option<String>, String> {
+    Ok(Engine::new(program).inspect(name)?.map(|c| c.state.status))
+}
+
+impl ContainerRow {
+    /// A label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .split(',')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
+    }
+}
+
 /// Removes a sandbox container (`rm -f`); the next command creates it afresh.
 pub fn remove_container(program: &str, name: &str) -> Result<(), String> {
     Engine::new(program).remove(name)

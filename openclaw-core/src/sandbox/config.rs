@@ -473,6 +473,41 @@ mod tests {
     }
 
     #[test]
+    fn docker_keys_layer_key_by_key_and_env_maps_merge() {
+        let raw = json!({"agents": {
+            "defaults": {"sandbox": {"docker": {
+                "image": "base:1", "user": "1000:1000", "cpus": 1, "memory": "1g",
+                "env": {"LANG": "C.UTF-8", "A": "1"}, "binds": ["/a:/a:ro"],
+                "setupCommand": "apt-get install -y git", "ulimits": {"nofile": {"soft": 1, "hard": 2}}
+            }}},
+            "entries": {"ops": {"sandbox": {"docker": {
+                "image": "ops:2", "memory": 536870912, "env": {"A": "2"}, "binds": []
+            }}}}
+        }});
+        let main = SandboxSettings::from_openclaw_json(&raw, "main", Path::new("/s")).unwrap();
+        assert_eq!(main.image, "base:1");
+        assert_eq!(main.docker.user.as_deref(), Some("1000:1000"));
+        assert_eq!(main.docker.memory, Some(ByteSize::Text("1g".into())));
+        assert_eq!(
+            main.docker.ulimits.unwrap()["nofile"],
+            Ulimit::Pair { soft: 1, hard: 2 }
+        );
+        let ops = SandboxSettings::from_openclaw_json(&raw, "ops", Path::new("/s")).unwrap();
+        assert_eq!(ops.image, "ops:2");
+        assert_eq!(ops.docker.cpus, Some(1.0));
+        assert_eq!(ops.docker.memory, Some(ByteSize::Bytes(536870912)));
+        let env = ops.docker.env.unwrap();
+        assert_eq!((env["LANG"].as_str(), env["A"].as_str()), ("C.UTF-8", "2"));
+        assert_eq!(ops.docker.binds, Some(Vec::new()));
+        assert_eq!(
+            ops.docker.setup_command.as_deref(),
+            Some("apt-get install -y git")
+        );
+        let bad = json!({"agents": {"defaults": {"sandbox": {"docker": {"binds": "/a:/a"}}}}});
+        assert!(SandboxSettings::from_openclaw_json(&bad, "main", Path::new("/s")).is_err());
+    }
+
+    #[test]
     fn non_main_spares_only_the_agents_main_key() {
         let mut s = SandboxSettings::off(Path::new("/s"));
         assert!(!s.applies_to("main", Some("agent:main:telegram:group:1")));
