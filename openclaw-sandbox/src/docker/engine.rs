@@ -7,6 +7,7 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::process::{Command, Stdio};
+use std::sync::mpsc;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -58,8 +59,10 @@ impl Engine {
                 ));
             }
         };
-        let collect = |h: Option<std::thread::JoinHandle<String>>| {
-            h.and_then(|h| h.join().ok()).unwrap_or_default()
+        // A grandchild that kept the pipe open (a daemonizing helper) must not hold us.
+        let collect = |r: Option<mpsc::Receiver<String>>| {
+            r.and_then(|r| r.recv_timeout(Duration::from_secs(2)).ok())
+                .unwrap_or_default()
         };
         let (out, err) = (collect(out), collect(err));
         if status.success() {
@@ -138,15 +141,17 @@ impl Engine {
     }
 }
 
-/// Reads a pipe to its end (at most [`MAX_OUTPUT`]) on a thread of its own.
-fn drain(mut r: impl Read + Send + 'static) -> std::thread::JoinHandle<String> {
+/// Reads a pipe to its end (at most [`MAX_OUTPUT`] kept) on a thread of its own.
+fn drain(mut r: impl Read + Send + 'static) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {
         let mut buf = Vec::new();
         let _ = r.by_ref().take(MAX_OUTPUT).read_to_end(&mut buf);
         // Whatever is beyond the cap is read and dropped, so the writer never blocks.
         let _ = std::io::copy(&mut r, &mut std::io::sink());
-        String::from_utf8_lossy(&buf).into_owned()
-    })
+        let _ = tx.send(String::from_utf8_lossy(&buf).into_owned());
+    });
+    rx
 }
 
 /// What `inspect` says about one container (the fields docker and podman share).
@@ -242,15 +247,30 @@ mod tests {
         assert_eq!(p.label("openclaw.sandbox"), None);
     }
 
-    #[test]
-    fn a_hung_engine_call_is_killed_at_its_deadline() {
-        let dir = tempfile::tempdir().unwrap();
-        let fake = dir.path().join("engine");
-        std::fs::write(&fake, "#!/bin/sh\nexec sleep 30\n").unwrap();
+    /// An engine CLI that runs `script`.
+    fn fake_engine(dir: &std::path::Path, script: &str) -> Engine {
+        let fake = dir.join("engine");
+        std::fs::write(&fake, format!("#!/bin/sh\n{script}\n")).unwrap();
         let mut perms = std::fs::metadata(&fake).unwrap().permissions();
         std::os::unix::fs::PermissionsExt::set_mode(&mut perms, 0o755);
         std::fs::set_permissions(&fake, perms).unwrap();
-        let engine = Engine::new(fake.to_str().unwrap());
+        Engine::new(fake.to_str().unwrap())
+    }
+
+    #[test]
+    fn a_grandchild_holding_the_output_pipe_does_not_hold_the_call() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fake_engine(dir.path(), "sleep 30 & echo started");
+        let started = std::time::Instant::now();
+        let r = engine.call(&["start", "x"], Duration::from_secs(20));
+        assert!(r.is_ok(), "{r:?}");
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[test]
+    fn a_hung_engine_call_is_killed_at_its_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let engine = fake_engine(dir.path(), "exec sleep 30");
         let started = std::time::Instant::now();
         let err = engine
             .call(&["inspect", "x"], Duration::from_millis(300))

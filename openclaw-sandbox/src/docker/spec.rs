@@ -76,7 +76,12 @@ impl Spec<'_> {
         if d.read_only_root.unwrap_or(true) {
             a.push("--read-only".into());
         }
+        // A value that looks like an option would be read as one (`--privileged`).
+        let mut flag_like: Option<String> = None;
         let mut push = |k: &str, v: String| {
+            if v.starts_with('-') {
+                flag_like.get_or_insert(format!("{k} {v}"));
+            }
             a.push(k.to_owned());
             a.push(v);
         };
@@ -132,6 +137,14 @@ impl Spec<'_> {
             push("--user", u.clone());
         }
         push("-w", s.container_workdir.clone());
+        if s.image.starts_with('-') || s.image.is_empty() {
+            flag_like.get_or_insert(format!("image {:?}", s.image));
+        }
+        if let Some(bad) = flag_like {
+            return Err(format!(
+                "sandbox.docker: `{bad}` is not a valid value (it would be read as an option)"
+            ));
+        }
         a.extend([s.image.clone(), "sleep".into(), "infinity".into()]);
         Ok(a)
     }

@@ -108,6 +108,18 @@ fn host_network_and_dangerous_binds_are_refused() {
     let named = settings(json!({"network": "sbx-net"}), "rw");
     let a = backend(named).spec().options().unwrap().join(" ");
     assert!(a.contains("--network sbx-net"), "{a}");
+    for bad in [
+        json!({"image": "--privileged"}),
+        json!({"user": "--privileged"}),
+        json!({"capDrop": ["--privileged"]}),
+        json!({"dns": ["--net=host"]}),
+    ] {
+        let err = backend(settings(bad.clone(), "rw"))
+            .spec()
+            .options()
+            .unwrap_err();
+        assert!(err.contains("would be read as an option"), "{bad}: {err}");
+    }
     for bind in [
         "/var/run/docker.sock:/var/run/docker.sock",
         "/:/host:ro",
