@@ -1,26 +1,31 @@
 //! The docker/podman backend, command-compatible with OpenClaw's: one long-lived container per
-//! scope, created once as `<prefix><slug>` with OpenClaw's labels (`openclaw.sandbox=1`,
-//! `openclaw.sessionKey`, `openclaw.createdAtMs`, `openclaw.mountFormatVersion`,
-//! `openclaw.configHash`), `--init`, read-only root, no network unless asked, all capabilities
-//! dropped, running `sleep infinity`; each command is `docker exec -i -w <workdir> … /bin/sh -lc`.
-//! Abort kills the exec client and, inside the container, every process with the command's
-//! marker.
+//! scope, named `<prefix><slug>` and labelled as OpenClaw labels it (`spec`), created once
+//! with `--init … sleep infinity` (recreated when its `openclaw.configHash` no longer matches
+//! the config), its `setupCommand` run once after creation, and each command run as
+//! `exec -i -w <dir> --env-file <tmp> <name> /bin/sh -lc <command>`. Every engine call has a
+//! deadline (`engine`). Abort or timeout kills the exec client and, inside the container, the
+//! command's processes — also those that left its session or cleared its environment.
+//! Availability (engine answers, image present, settings valid) is checked when the config is
+//! loaded.
 
-use std::ffi::OsString;
-use std::path::PathBuf;
-use std::process::{Command, Stdio};
+mod engine;
+mod spec;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
 
 use openclaw_core::sandbox::{
-    Availability, Cleanup, ExecRequest, SandboxBackend, SandboxSettings, SandboxedCommand,
-    WorkspaceAccess,
+    Availability, Cleanup, ExecRequest, Layer, SandboxBackend, SandboxLimits, SandboxSettings,
+    SandboxedCommand, WorkspaceAccess,
 };
+use openclaw_core::tool::proctree::MARKER_VAR;
 
-/// OpenClaw's `openclaw.mountFormatVersion` label value.
-pub const MOUNT_FORMAT_VERSION: &str = "4";
+pub use engine::{ContainerInfo, Engine};
+pub use spec::{MOUNT_FORMAT_VERSION, PREPEND_PATH_VAR, Spec};
 
 /// The docker (or podman) backend for one scope.
 pub struct ContainerBackend {
-    program: String,
+    engine: Engine,
     settings: SandboxSettings,
     workspace: PathBuf,
     scope_key: String,
@@ -38,7 +43,7 @@ impl ContainerBackend {
     ) -> Self {
         let container = container_name(&settings.container_prefix, scope_key);
         ContainerBackend {
-            program: program.into(),
+            engine: Engine::new(program),
             settings,
             workspace,
             scope_key: scope_key.into(),
@@ -52,119 +57,131 @@ impl ContainerBackend {
         &self.container
     }
 
-    /// The hash of what the container was created from (`openclaw.configHash`).
-    pub fn config_hash(&self) -> String {
-        let s = &self.settings;
-        let text = format!(
-            "{}|{}|{:?}|{}|{:?}|{}",
-            s.image,
-            s.network,
-            s.workspace_access,
-            self.workspace.display(),
-            s.limits,
-            s.container_workdir
-        );
-        crate::short_hash(&text)
-    }
-
-    /// `docker create …` for this scope (without the program name).
-    pub fn create_args(&self, created_at_ms: u128) -> Vec<String> {
-        let s = &self.settings;
-        let mut a: Vec<String> = ["create", "--init", "--name", &self.container]
-            .map(String::from)
-            .to_vec();
-        let labels = [
-            "openclaw.sandbox=1".to_string(),
-            format!("openclaw.sessionKey={}", self.scope_key),
-            format!("openclaw.createdAtMs={created_at_ms}"),
-            format!("openclaw.mountFormatVersion={MOUNT_FORMAT_VERSION}"),
-            format!("openclaw.configHash={}", self.config_hash()),
-        ];
-        for l in labels {
-            a.extend(["--label".into(), l]);
-        }
-        let net = if s.network { "bridge" } else { "none" };
-        a.extend(["--read-only", "--network", net, "--cap-drop", "ALL"].map(String::from));
-        a.extend(["--security-opt", "no-new-privileges"].map(String::from));
-        if let Some(n) = s.limits.max_processes {
-            a.extend(["--pids-limit".into(), n.to_string()]);
-        }
-        if let Some(m) = s.limits.max_memory_mb {
-            a.extend(["--memory".into(), format!("{m}m")]);
-        }
-        for t in ["/tmp", "/var/tmp", "/run"] {
-            a.extend(["--tmpfs".into(), t.into()]);
-        }
-        let wd = &s.container_workdir;
-        let private = s.workspace_root.join(crate::slug(&self.scope_key));
-        let ws = self.workspace.display();
-        let mounts = match s.workspace_access {
-            WorkspaceAccess::Rw => vec![format!("{ws}:{wd}")],
-            WorkspaceAccess::Ro => vec![
-                format!("{}:{wd}", private.display()),
-                format!("{ws}:/agent:ro"),
-            ],
-            WorkspaceAccess::None => vec![format!("{}:{wd}", private.display())],
-        };
-        for m in mounts {
-            a.extend(["-v".into(), m]);
-        }
-        a.extend([
-            "-w".into(),
-            wd.clone(),
-            s.image.clone(),
-            "sleep".into(),
-            "infinity".into(),
-        ]);
-        a
-    }
-
-    fn run(&self, args: &[&str]) -> Result<String, String> {
-        let out = Command::new(&self.program)
-            .args(args)
-            .stdin(Stdio::null())
-            .output()
-            .map_err(|e| format!("cannot run {}: {e}", self.program))?;
-        if out.status.success() {
-            Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
-        } else {
-            Err(format!(
-                "{} {}: {}",
-                self.program,
-                args.first().copied().unwrap_or(""),
-                String::from_utf8_lossy(&out.stderr).trim()
-            ))
+    /// What the container is made of.
+    pub fn spec(&self) -> Spec<'_> {
+        Spec {
+            settings: &self.settings,
+            workspace: &self.workspace,
+            scope_key: &self.scope_key,
+            container: &self.container,
         }
     }
 
-    /// Creates the container if it does not exist and starts it if it is not running.
-    fn ensure_running(&self) -> Result<(), String> {
-        match self.run(&["inspect", "-f", "{{.State.Running}}", &self.container]) {
-            Ok(running) if running == "true" => return Ok(()),
-            Ok(_) => {}
-            Err(_) => {
-                let private = self
-                    .settings
-                    .workspace_root
-                    .join(crate::slug(&self.scope_key));
-                std::fs::create_dir_all(&private)
-                    .map_err(|e| format!("cannot create {}: {e}", private.display()))?;
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_millis())
-                    .unwrap_or_default();
-                let args = self.create_args(now);
-                let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-                self.run(&refs)?;
+    /// Creates the container if there is none or its config hash is stale, and starts it if
+    /// it is not running. One caller at a time per process (two sessions of one scope would
+    /// otherwise both create it).
+    pub fn ensure_running(&self) -> Result<(), String> {
+        static CREATING: Mutex<()> = Mutex::new(());
+        let _one = openclaw_core::sync::lock(&CREATING);
+        let want = self.spec().config_hash()?;
+        match self.engine.inspect(&self.container)? {
+            Some(c)
+                if c.label("openclaw.configHash") == Some(want.as_str())
+                    && c.label("openclaw.mountFormatVersion") == Some(MOUNT_FORMAT_VERSION) =>
+            {
+                if c.state.running {
+                    return Ok(());
+                }
+                self.engine
+                    .call(&["start", &self.container], engine::CREATE)
+                    .map(|_| ())
             }
+            Some(_) => {
+                tracing::info!(container = %self.container, "sandbox config changed: recreating");
+                self.engine.remove(&self.container)?;
+                self.create()
+            }
+            None => self.create(),
         }
-        self.run(&["start", &self.container]).map(|_| ())
     }
+
+    /// `create`, `start` and the `setupCommand`; a failure removes the half-made container.
+    fn create(&self) -> Result<(), String> {
+        let spec = self.spec();
+        if self.settings.workspace_access != WorkspaceAccess::Rw {
+            prepare_private(
+                &spec.private_workspace(),
+                self.settings.docker.user.as_deref(),
+            )?;
+        }
+        prepare_empty(&spec.empty_dir())?;
+        let vars: Vec<(String, String)> = self
+            .settings
+            .docker
+            .env
+            .iter()
+            .flatten()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        let env_file = if vars.is_empty() {
+            None
+        } else {
+            Some(spec::env_file(&vars)?)
+        };
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis())
+            .unwrap_or_default();
+        let args = spec.create_args(now, env_file.as_ref().map(|f| f.path()))?;
+        self.engine.run(&args, engine::CREATE)?;
+        let started = self
+            .engine
+            .call(&["start", &self.container], engine::CREATE)
+            .and_then(|_| self.setup());
+        if let Err(e) = started {
+            let _ = self.engine.remove(&self.container);
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    /// Runs `setupCommand` once (`sh -lc`, as the container's user).
+    fn setup(&self) -> Result<(), String> {
+        let Some(cmd) = self.settings.docker.setup_command.as_deref() else {
+            return Ok(());
+        };
+        self.engine
+            .call(
+                &["exec", "-i", &self.container, "/bin/sh", "-lc", cmd],
+                engine::SETUP,
+            )
+            .map(|_| ())
+            .map_err(|e| format!("sandbox setupCommand failed: {e}"))
+    }
+}
+
+/// Creates the private workspace, owned by the container's user when that is numeric
+/// (`uid[:gid]`), so `workspaceAccess: none` is writable inside.
+fn prepare_private(dir: &Path, user: Option<&str>) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let Some(user) = user else { return Ok(()) };
+    let mut ids = user.splitn(2, ':').map(|p| p.parse::<u32>().ok());
+    let (uid, gid) = (ids.next().flatten(), ids.next().flatten());
+    if uid.is_none() {
+        return Ok(());
+    }
+    std::os::unix::fs::chown(dir, uid, gid.or(uid))
+        .map_err(|e| format!("cannot hand {} to user {user}: {e}", dir.display()))
+}
+
+/// Creates the empty directory bound over hidden directories; one that is not empty (the
+/// secrets would show through it) is an error.
+fn prepare_empty(dir: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let mut entries =
+        std::fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    if entries.next().is_some() {
+        return Err(format!(
+            "{} must be empty (it is mounted over hidden directories)",
+            dir.display()
+        ));
+    }
+    Ok(())
 }
 
 impl SandboxBackend for ContainerBackend {
     fn name(&self) -> &str {
-        &self.program
+        &self.engine.program
     }
 
     fn availability(&self) -> &Availability {
@@ -176,55 +193,75 @@ impl SandboxBackend for ContainerBackend {
             return Err(why);
         }
         self.ensure_running()?;
-        let mut args: Vec<OsString> = ["exec", "-i", "-w", &self.settings.container_workdir]
-            .map(OsString::from)
-            .to_vec();
-        for (k, v) in &req.env {
-            args.extend(["-e".into(), format!("{k}={v}").into()]);
-        }
-        args.extend([
-            OsString::from(&self.container),
+        let spec = self.spec();
+        let (vars, script) = spec::exec_env_and_script(&req.env, &req.script);
+        let env_file = spec::env_file(&vars)?;
+        let args = [
+            "exec".into(),
+            "-i".into(),
+            "-w".into(),
+            spec.container_cwd(&req.cwd),
+            "--env-file".into(),
+            env_file.path().display().to_string(),
+            self.container.clone(),
             "/bin/sh".into(),
             "-lc".into(),
-            req.script.clone().into(),
-        ]);
-        // The caller's environment is the command's marker.
-        let marker = req.env.first();
-        let cleanup =
-            marker.map(|(k, v)| kill_inside(&self.program, &self.container, &format!("{k}={v}")));
+            script,
+        ]
+        .map(Into::into)
+        .to_vec();
+        let marker = req
+            .env
+            .iter()
+            .find(|(k, _)| k == MARKER_VAR)
+            .map(|(_, v)| v.clone());
+        let (engine, name) = (self.engine.clone(), self.container.clone());
+        let cleanup: Cleanup = Box::new(move |killed| {
+            drop(env_file);
+            if let (true, Some(marker)) = (killed, marker) {
+                std::thread::spawn(move || kill_inside(&engine, &name, &marker));
+            }
+        });
         Ok(SandboxedCommand {
-            program: PathBuf::from(&self.program),
+            program: PathBuf::from(&self.engine.program),
             args,
             cwd: std::env::temp_dir(),
             env: Vec::new(),
             clear_env: false,
             join_cgroup: None,
-            limits: None,
-            cleanup,
+            // The container has its own limits; the host's `tools.exec` rlimits on the engine
+            // client would be inherited by podman's runtime and fail the exec.
+            limits: Some(SandboxLimits {
+                max_processes: None,
+                max_memory_mb: None,
+                max_file_size_mb: None,
+                max_cpu_seconds: None,
+            }),
+            cleanup: Some(cleanup),
         })
     }
 }
 
-/// On abort, kills every process in the container whose environment holds `marker` (in the
-/// background: the caller must not wait for the daemon).
-fn kill_inside(program: &str, name: &str, marker: &str) -> Cleanup {
-    let (program, name, marker) = (program.to_owned(), name.to_owned(), marker.to_owned());
-    Box::new(move |killed| {
-        if !killed {
-            return;
-        }
-        let script = format!(
-            "for p in /proc/[0-9]*; do tr '\\0' '\\n' <\"$p/environ\" 2>/dev/null | grep -qx '{marker}' && kill -9 \"${{p#/proc/}}\"; done; true"
-        );
-        std::thread::spawn(move || {
-            let _ = Command::new(&program)
-                .args(["exec", &name, "/bin/sh", "-c", &script])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .status();
-        });
-    })
+/// Kills the aborted command `marker`'s processes in the container (see
+/// [`engine::KILL_SCRIPT`]); a failure is logged (the container's pids limit still bounds
+/// what is left).
+pub fn kill_inside(engine: &Engine, container: &str, marker: &str) {
+    let own = format!("{MARKER_VAR}=kill-{marker}");
+    let args = [
+        "exec",
+        "-e",
+        &own,
+        container,
+        "/bin/sh",
+        "-c",
+        engine::KILL_SCRIPT,
+        "sh",
+        MARKER_VAR,
+        marker,
+    ];
+    if let Err(e) = engine.call(&args, engine::QUICK) {
+        tracing::warn!(container, "could not kill an aborted command inside: {e}");
+    }
 }
 
 /// OpenClaw's container name: `<prefix><slug of the scope key>`, e.g.
@@ -233,86 +270,132 @@ pub fn container_name(prefix: &str, scope_key: &str) -> String {
     format!("{prefix}{}", crate::slug(scope_key))
 }
 
-/// One sandbox container (`docker ps -a` with the `openclaw.sandbox=1` label).
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+/// The backend's layers for `settings` on `program`: the engine answers (checked once per
+/// process), the settings make a valid container, and the image is present locally (checked
+/// until it is: a missing image is refused at config load, never pulled mid-turn).
+pub fn availability(program: &str, settings: &SandboxSettings) -> Availability {
+    type Seen = Vec<(String, Result<String, String>)>;
+    static ENGINES: OnceLock<Mutex<Seen>> = OnceLock::new();
+    static IMAGES: OnceLock<Mutex<Vec<(String, String)>>> = OnceLock::new();
+    let engine = Engine::new(program);
+    let version = {
+        let mut seen = openclaw_core::sync::lock(ENGINES.get_or_init(Default::default));
+        match seen.iter().find(|(p, _)| p == program) {
+            Some((_, r)) => r.clone(),
+            None => {
+                let r = engine
+                    .version()
+                    .map(|v| format!("{program} {v} answers"))
+                    .map_err(|e| format!("{e} (is {program} installed and its daemon running?)"));
+                seen.push((program.to_owned(), r.clone()));
+                r
+            }
+        }
+    };
+    let probe = Spec {
+        settings,
+        workspace: Path::new("/"),
+        scope_key: "probe",
+        container: "probe",
+    };
+    let config = probe.options().map(|_| "valid".to_string());
+    let image = &settings.image;
+    let known = (program.to_owned(), image.clone());
+    let present = {
+        let seen = openclaw_core::sync::lock(IMAGES.get_or_init(Default::default));
+        seen.contains(&known)
+    };
+    let image_layer = if present {
+        Ok(format!("{image} present"))
+    } else if version.is_err() {
+        Err(format!("{image}: not checked (no engine)"))
+    } else {
+        match engine.has_image(image) {
+            Ok(true) => {
+                openclaw_core::sync::lock(IMAGES.get_or_init(Default::default)).push(known);
+                Ok(format!("{image} present"))
+            }
+            Ok(false) => Err(format!(
+                "image {image} is not present locally (build or pull it: `{program} pull`/`{program} build`; OpenClaw's scripts/sandbox-setup.sh builds the default)"
+            )),
+            Err(e) => Err(e),
+        }
+    };
+    Availability {
+        backend: program.into(),
+        layers: vec![
+            layer(program, version),
+            layer("config", config),
+            layer("image", image_layer),
+        ],
+    }
+}
+
+fn layer(name: &str, r: Result<String, String>) -> Layer {
+    let (ok, detail) = match r {
+        Ok(d) => (true, d),
+        Err(d) => (false, d),
+    };
+    Layer {
+        name: name.into(),
+        ok,
+        detail,
+    }
+}
+
+/// One sandbox container as `openclaw sandbox list` shows it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 pub struct ContainerRow {
-    #[serde(rename = "Names")]
     pub name: String,
-    #[serde(rename = "Image")]
     pub image: String,
-    #[serde(rename = "State", default)]
+    /// `running`, `exited`, `created`, …
     pub state: String,
-    #[serde(rename = "Labels", default)]
+    /// `key=value` pairs, comma-separated (docker's `ps` format).
     pub labels: String,
 }
 
 /// The sandbox containers `program` knows.
 pub fn list_containers(program: &str) -> Result<Vec<ContainerRow>, String> {
-    let out = Command::new(program)
-        .args([
-            "ps",
-            "-a",
-            "--filter",
-            "label=openclaw.sandbox=1",
-            "--format",
-            "{{json .}}",
-        ])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if !out.status.success() {
-        return Err(String::from_utf8_lossy(&out.stderr).trim().to_string());
+    let rows = Engine::new(program).list()?;
+    Ok(rows
+        .into_iter()
+        .map(|c| {
+            let labels = c
+                .config
+                .labels
+                .iter()
+                .flatten()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join(",");
+            ContainerRow {
+                name: c.name,
+                image: c.config.image,
+                state: c.state.status,
+                labels,
+            }
+        })
+        .collect())
+}
+
+/// The state of container `name` (`running`, `exited`, …), or `None` when it does not exist.
+pub fn container_state(program: &str, name: &str) -> Result<Option<String>, String> {
+    Ok(Engine::new(program).inspect(name)?.map(|c| c.state.status))
+}
+
+impl ContainerRow {
+    /// A label's value.
+    pub fn label(&self, key: &str) -> Option<&str> {
+        self.labels
+            .split(',')
+            .find_map(|kv| kv.strip_prefix(key)?.strip_prefix('='))
     }
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .filter(|l| !l.trim().is_empty())
-        .map(|l| serde_json::from_str(l).map_err(|e| format!("{program} ps: {e}")))
-        .collect()
 }
 
 /// Removes a sandbox container (`rm -f`); the next command creates it afresh.
 pub fn remove_container(program: &str, name: &str) -> Result<(), String> {
-    let out = Command::new(program)
-        .args(["rm", "-f", name])
-        .stdin(Stdio::null())
-        .output()
-        .map_err(|e| format!("cannot run {program}: {e}"))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(String::from_utf8_lossy(&out.stderr).trim().to_string())
-    }
+    Engine::new(program).remove(name)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use openclaw_core::sandbox::{SandboxMode, SandboxSettings};
-    use std::path::Path;
-
-    #[test]
-    fn create_command_has_openclaws_labels_name_and_sleep_infinity() {
-        let mut s = SandboxSettings::off(Path::new("/state"));
-        s.mode = SandboxMode::All;
-        s.workspace_access = WorkspaceAccess::Rw;
-        let avail = crate::probe::container("docker");
-        let b = ContainerBackend::new("docker", s, "/ws".into(), "agent:main", avail);
-        let name = b.container().to_owned();
-        assert!(name.starts_with("openclaw-sbx-agent-main-"), "{name}");
-        assert_eq!(name.len(), "openclaw-sbx-agent-main-".len() + 8);
-        let a = b.create_args(1700000000000).join(" ");
-        for part in [
-            "create --init --name openclaw-sbx-agent-main-",
-            "--label openclaw.sandbox=1",
-            "--label openclaw.sessionKey=agent:main",
-            "--label openclaw.createdAtMs=1700000000000",
-            "--label openclaw.mountFormatVersion=4",
-            "--label openclaw.configHash=",
-            "--read-only --network none --cap-drop ALL --security-opt no-new-privileges",
-            "--pids-limit 256 --memory 1024m",
-            "-v /ws:/workspace -w /workspace openclaw-sandbox:bookworm-slim sleep infinity",
-        ] {
-            assert!(a.contains(part), "missing `{part}` in: {a}");
-        }
-    }
-}
+mod tests;

@@ -27,6 +27,20 @@ mod seccomp;
 pub use helper::{HELPER_ARG, run_if_requested};
 pub use probe::set_helper_path;
 
+/// Credentials under a home directory, hidden when a mounted workspace contains them.
+pub(crate) const HOME_SECRETS: [&str; 10] = [
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".config/gcloud",
+    ".azure",
+    ".docker",
+    ".kube",
+    ".netrc",
+    ".git-credentials",
+    ".pi",
+];
+
 /// The first 8 hex digits of the SHA-256 of `text`.
 pub(crate) fn short_hash(text: &str) -> String {
     let digest = sha2::Sha256::digest(text.as_bytes());
@@ -63,8 +77,8 @@ pub fn availability(settings: &SandboxSettings) -> Availability {
                 detail: "the native sandbox needs Linux".into(),
             }],
         },
-        BackendKind::Docker => probe::container("docker"),
-        BackendKind::Podman => probe::container("podman"),
+        BackendKind::Docker => docker::availability("docker", settings),
+        BackendKind::Podman => docker::availability("podman", settings),
     }
 }
 

@@ -83,6 +83,16 @@ fn explain(t: &SandboxTarget, as_json: bool) -> CliResult {
     let sandboxed = s.applies_to(&agent, Some(&key));
     let target = openclaw_sandbox::exec_target(&s, &agent, Some(&key), &ws);
     let avail = openclaw_sandbox::availability(&s);
+    // The scope's container (docker/podman): its name and state.
+    let container = container_program(s.backend).map(|program| {
+        let name = docker::container_name(&s.container_prefix, &s.scope_key(&agent, Some(&key)));
+        let state = match docker::container_state(program, &name) {
+            Ok(Some(state)) => state,
+            Ok(None) => "absent".into(),
+            Err(e) => format!("unknown: {e}"),
+        };
+        json!({"engine": program, "name": name, "state": state})
+    });
     let doc = json!({
         "agentId": agent,
         "sessionKey": key,
@@ -92,6 +102,7 @@ fn explain(t: &SandboxTarget, as_json: bool) -> CliResult {
         "workspace": ws,
         "settings": s,
         "availability": avail,
+        "container": container,
     });
     if as_json {
         print_json(&doc);
@@ -129,6 +140,16 @@ fn explain(t: &SandboxTarget, as_json: bool) -> CliResult {
         "limits:           {}",
         serde_json::to_string(&s.limits).unwrap_or_default()
     );
+    if let Some(c) = &container {
+        let field = |k: &str| c.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+        crate::out!(
+            "container:        {} ({}, {}; image {}; created on the first command)",
+            field("name"),
+            field("engine"),
+            field("state"),
+            s.image
+        );
+    }
     for layer in &avail.layers {
         let mark = if layer.ok { "✓" } else { "✗" };
         crate::out!("{mark} {:<15} {}", layer.name, layer.detail);
@@ -143,14 +164,25 @@ fn enum_name<T: serde::Serialize>(v: &T) -> String {
         .unwrap_or_default()
 }
 
+/// The engine program of a container backend.
+fn container_program(kind: BackendKind) -> Option<&'static str> {
+    match kind {
+        BackendKind::Docker => Some("docker"),
+        BackendKind::Podman => Some("podman"),
+        BackendKind::Native => None,
+    }
+}
+
 /// The container programs the configured agents use.
 fn container_programs(l: &Loaded) -> Vec<&'static str> {
     let mut out = Vec::new();
     for a in &l.roster.agents {
-        let p = match l.settings(&a.id).map(|s| s.backend) {
-            Ok(BackendKind::Docker) => "docker",
-            Ok(BackendKind::Podman) => "podman",
-            _ => continue,
+        let Some(p) = l
+            .settings(&a.id)
+            .ok()
+            .and_then(|s| container_program(s.backend))
+        else {
+            continue;
         };
         if !out.contains(&p) {
             out.push(p);
@@ -172,7 +204,8 @@ fn list(as_json: bool) -> CliResult {
     }
     for root in private_roots(&l) {
         for e in std::fs::read_dir(&root).into_iter().flatten().flatten() {
-            if e.path().is_dir() {
+            // (Dot-entries are the backends' own, e.g. the docker backend's `.empty`.)
+            if e.path().is_dir() && !e.file_name().to_string_lossy().starts_with('.') {
                 rows.push(json!({"backend": "native", "name": e.file_name().to_string_lossy(), "workspace": e.path()}));
             }
         }
@@ -230,16 +263,13 @@ fn recreate(t: &SandboxTarget, all: bool, force: bool) -> CliResult {
     let mut removed = 0;
     for program in container_programs(&l) {
         let rows = docker::list_containers(program).map_err(CliError::failure)?;
-        let wanted = |labels: &str| {
-            all || t
-                .session
-                .as_deref()
-                .is_some_and(|k| labels.contains(&format!("openclaw.sessionKey={k}")))
-                || t.agent
-                    .as_deref()
-                    .is_some_and(|a| labels.contains(&format!("openclaw.sessionKey=agent:{a}")))
+        let wanted = |c: &docker::ContainerRow| {
+            let key = c.label("openclaw.sessionKey").unwrap_or("");
+            let agent = format!("agent:{}", t.agent.as_deref().unwrap_or(""));
+            all || t.session.as_deref() == Some(key)
+                || (t.agent.is_some() && (key == agent || key.starts_with(&format!("{agent}:"))))
         };
-        for c in rows.iter().filter(|c| wanted(&c.labels)) {
+        for c in rows.iter().filter(|c| wanted(c)) {
             if !force && c.state == "running" {
                 crate::out!("skipping running {} (use --force)", c.name);
                 continue;

@@ -79,19 +79,120 @@ pub enum ExecHost {
     Node,
 }
 
-/// `sandbox.docker` (the keys the docker/podman backend uses; others are accepted and ignored).
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+/// `sandbox.docker`: OpenClaw's keys for the docker/podman backend. `image`, `containerPrefix`,
+/// `workdir`, `network` and `pidsLimit` also land in [`SandboxSettings`]' own fields; the rest is
+/// kept here, layered key by key (an agent's key replaces the default's, `env` maps merge).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct DockerConfig {
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub image: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub container_prefix: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub workdir: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub network: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub user: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub pids_limit: Option<u64>,
-    pub memory: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory: Option<ByteSize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub memory_swap: Option<ByteSize>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub cpus: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub gpus: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub read_only_root: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tmpfs: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_drop: Option<Vec<String>>,
+    /// Variables of the container (`--env-file` at creation).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub env: Option<std::collections::BTreeMap<String, String>>,
+    /// Runs once after the container is created (`sh -lc`, as the container's user).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub setup_command: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ulimits: Option<std::collections::BTreeMap<String, Ulimit>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub seccomp_profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub apparmor_profile: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dns: Option<Vec<String>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extra_hosts: Option<Vec<String>>,
+    /// `host:container[:ro|rw]` binds besides the workspace.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub binds: Option<Vec<String>>,
+}
+
+impl DockerConfig {
+    /// `self` over `base`: each key set here wins; `env` maps merge.
+    pub fn over(&self, base: &DockerConfig) -> DockerConfig {
+        let c = self.clone();
+        let b = base.clone();
+        let env = match (b.env, c.env) {
+            (Some(mut m), Some(own)) => {
+                m.extend(own);
+                Some(m)
+            }
+            (m, own) => own.or(m),
+        };
+        DockerConfig {
+            image: c.image.or(b.image),
+            container_prefix: c.container_prefix.or(b.container_prefix),
+            workdir: c.workdir.or(b.workdir),
+            network: c.network.or(b.network),
+            user: c.user.or(b.user),
+            pids_limit: c.pids_limit.or(b.pids_limit),
+            memory: c.memory.or(b.memory),
+            memory_swap: c.memory_swap.or(b.memory_swap),
+            cpus: c.cpus.or(b.cpus),
+            gpus: c.gpus.or(b.gpus),
+            read_only_root: c.read_only_root.or(b.read_only_root),
+            tmpfs: c.tmpfs.or(b.tmpfs),
+            cap_drop: c.cap_drop.or(b.cap_drop),
+            env,
+            setup_command: c.setup_command.or(b.setup_command),
+            ulimits: c.ulimits.or(b.ulimits),
+            seccomp_profile: c.seccomp_profile.or(b.seccomp_profile),
+            apparmor_profile: c.apparmor_profile.or(b.apparmor_profile),
+            dns: c.dns.or(b.dns),
+            extra_hosts: c.extra_hosts.or(b.extra_hosts),
+            binds: c.binds.or(b.binds),
+        }
+    }
+}
+
+/// A size as docker takes it: `"1g"`, `"512m"`, or a number of bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ByteSize {
+    Bytes(u64),
+    Text(String),
+}
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ByteSize::Bytes(n) => write!(f, "{n}"),
+            ByteSize::Text(t) => f.write_str(t),
+        }
+    }
+}
+
+/// One `docker.ulimits` entry: a number (soft = hard) or `{soft, hard}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Ulimit {
+    Both(i64),
+    Pair { soft: i64, hard: i64 },
 }
 
 /// `sandbox.limits` (ours; 0 means unlimited).
@@ -161,6 +262,8 @@ pub struct SandboxSettings {
     pub container_prefix: String,
     /// The workdir inside a container.
     pub container_workdir: String,
+    /// The rest of `sandbox.docker`, layered.
+    pub docker: DockerConfig,
 }
 
 impl SandboxSettings {
@@ -179,6 +282,7 @@ impl SandboxSettings {
             image: DEFAULT_DOCKER_IMAGE.into(),
             container_prefix: DEFAULT_CONTAINER_PREFIX.into(),
             container_workdir: "/workspace".into(),
+            docker: DockerConfig::default(),
         }
     }
 
@@ -253,9 +357,10 @@ impl SandboxSettings {
         if let Some(n) = l.max_cpu_seconds {
             self.limits.max_cpu_seconds = lim(n);
         }
-        set(&mut self.image, docker.image);
-        set(&mut self.container_prefix, docker.container_prefix);
-        set(&mut self.container_workdir, docker.workdir);
+        set(&mut self.image, docker.image.clone());
+        set(&mut self.container_prefix, docker.container_prefix.clone());
+        set(&mut self.container_workdir, docker.workdir.clone());
+        self.docker = docker.over(&self.docker);
     }
 
     /// Agent `agent_id`'s sandbox from a parsed `openclaw.json` (a section that does not parse
@@ -365,6 +470,41 @@ mod tests {
         let bad = json!({"agents": {"defaults": {"sandbox": {"mode": "sometimes"}}}});
         let err = SandboxSettings::from_openclaw_json(&bad, "main", Path::new("/s")).unwrap_err();
         assert!(err.contains("agents.defaults.sandbox"), "{err}");
+    }
+
+    #[test]
+    fn docker_keys_layer_key_by_key_and_env_maps_merge() {
+        let raw = json!({"agents": {
+            "defaults": {"sandbox": {"docker": {
+                "image": "base:1", "user": "1000:1000", "cpus": 1, "memory": "1g",
+                "env": {"LANG": "C.UTF-8", "A": "1"}, "binds": ["/a:/a:ro"],
+                "setupCommand": "apt-get install -y git", "ulimits": {"nofile": {"soft": 1, "hard": 2}}
+            }}},
+            "entries": {"ops": {"sandbox": {"docker": {
+                "image": "ops:2", "memory": 536870912, "env": {"A": "2"}, "binds": []
+            }}}}
+        }});
+        let main = SandboxSettings::from_openclaw_json(&raw, "main", Path::new("/s")).unwrap();
+        assert_eq!(main.image, "base:1");
+        assert_eq!(main.docker.user.as_deref(), Some("1000:1000"));
+        assert_eq!(main.docker.memory, Some(ByteSize::Text("1g".into())));
+        assert_eq!(
+            main.docker.ulimits.unwrap()["nofile"],
+            Ulimit::Pair { soft: 1, hard: 2 }
+        );
+        let ops = SandboxSettings::from_openclaw_json(&raw, "ops", Path::new("/s")).unwrap();
+        assert_eq!(ops.image, "ops:2");
+        assert_eq!(ops.docker.cpus, Some(1.0));
+        assert_eq!(ops.docker.memory, Some(ByteSize::Bytes(536870912)));
+        let env = ops.docker.env.unwrap();
+        assert_eq!((env["LANG"].as_str(), env["A"].as_str()), ("C.UTF-8", "2"));
+        assert_eq!(ops.docker.binds, Some(Vec::new()));
+        assert_eq!(
+            ops.docker.setup_command.as_deref(),
+            Some("apt-get install -y git")
+        );
+        let bad = json!({"agents": {"defaults": {"sandbox": {"docker": {"binds": "/a:/a"}}}}});
+        assert!(SandboxSettings::from_openclaw_json(&bad, "main", Path::new("/s")).is_err());
     }
 
     #[test]

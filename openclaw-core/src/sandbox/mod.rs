@@ -12,8 +12,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use config::{
-    BackendKind, ExecHost, SandboxConfig, SandboxLimits, SandboxMode, SandboxScope,
-    SandboxSettings, WorkspaceAccess,
+    BackendKind, ByteSize, DockerConfig, ExecHost, SandboxConfig, SandboxLimits, SandboxMode,
+    SandboxScope, SandboxSettings, Ulimit, WorkspaceAccess,
 };
 
 /// One command to run inside a sandbox.
