@@ -374,7 +374,7 @@ async fn a_restart_expires_what_was_pending() {
     let tg = common::start_default().await;
     let state = tg.state();
     let mut req = approver(&tg, &["operator.approvals"]).await;
-    let _other = approver(&tg, &["operator.approvals"]).await;
+    let mut other = approver(&tg, &["operator.approvals"]).await;
     let id = req
         .send_request(
             "exec.approval.request",
@@ -382,8 +382,16 @@ async fn a_restart_expires_what_was_pending() {
         )
         .await;
     assert_eq!(req.response(&id).await["payload"]["status"], "accepted");
+    other.event("exec.approval.requested").await;
     let TestGateway { gateway, dir, .. } = tg;
     gateway.shutdown("test restart").await;
+    // The approval client hears the expiry before its socket closes.
+    let ev = other.event("exec.approval.resolved").await;
+    assert_eq!(ev["payload"]["id"], "survivor");
+    assert_eq!(ev["payload"]["decision"], Value::Null);
+    assert_eq!(ev["payload"]["reason"], "gateway-restart");
+    assert_eq!(ev["payload"]["request"]["command"], "echo hi");
+    assert!(ev["payload"]["ts"].as_u64().is_some());
     let again = common::start_in(dir).await;
     assert_eq!(again.state(), state);
     let (mut c, _) = Client::connected(&again, &["operator.admin"]).await;
@@ -416,6 +424,16 @@ async fn an_unanswered_approval_expires_after_the_configured_timeout_not_as_a_to
         p["expiresAtMs"].as_u64().unwrap() - p["createdAtMs"].as_u64().unwrap(),
         400
     );
+    let id = p["id"].as_str().unwrap().to_owned();
+    // The expiry is announced to the approval client: decision null, reason timeout.
+    let ev = ap.event("exec.approval.resolved").await;
+    let r = &ev["payload"];
+    assert_eq!(r["id"], id.as_str());
+    assert_eq!(r["decision"], Value::Null);
+    assert_eq!(r["reason"], "timeout");
+    assert_eq!(r["resolvedBy"], Value::Null);
+    assert_eq!(r["request"]["command"], "whoami");
+    assert!(r["ts"].as_u64().unwrap() >= p["expiresAtMs"].as_u64().unwrap());
     final_text(&mut chat, "slow-human").await;
     let history = chat
         .ok("chat.history", json!({"sessionKey": "main"}))
@@ -426,6 +444,13 @@ async fn an_unanswered_approval_expires_after_the_configured_timeout_not_as_a_to
         history.contains("this is not a command timeout"),
         "{history}"
     );
+    let got = ap.ok("approval.get", json!({"id": id})).await;
+    assert_eq!(got["approval"]["status"], "expired");
+    assert_eq!(got["approval"]["reason"], "timeout");
+    let h = ap.ok("approval.history", json!({})).await;
+    assert_eq!(h["items"][0]["id"], id.as_str());
+    assert_eq!(h["items"][0]["status"], "expired");
+    assert_eq!(h["items"][0]["reason"], "timeout");
 }
 
 /// A minimal HTTP POST; returns the status code and the whole response.

@@ -98,6 +98,9 @@ impl Approver for GatewayApprover {
             Some(d) => ApprovalOutcome::Decided(d),
             None if t.reason == "timeout" => ApprovalOutcome::Expired,
             None if t.reason == "no-route" => ApprovalOutcome::NoRoute,
+            None if t.reason == "gateway-restart" => ApprovalOutcome::Failed(
+                "The gateway stopped before anyone answered, so the command did not run; ask again once it is back.".into(),
+            ),
             None => ApprovalOutcome::Failed(format!("the approval ended: {}", t.reason)),
         }
     }

@@ -285,8 +285,8 @@ impl Approvals {
             })
     }
 
-    /// Settles `id` if it is still pending (first answer wins); false when it was not. A
-    /// decision is announced as `exec.approval.resolved`.
+    /// Settles `id` if it is still pending (first answer wins); false when it was not. The end
+    /// is announced as `exec.approval.resolved` (see [`ExecApprovalResolved`]).
     pub fn settle(
         &self,
         id: &str,
@@ -325,13 +325,16 @@ impl Approvals {
             decision,
             reason: reason.to_owned(),
         }));
-        if let Some(d) = decision {
+        // A request that never found a route was never announced; every other end is, so an
+        // approval client can take its card down (an expiry with `decision: null`).
+        if reason != "no-route" {
             let ev = ExecApprovalResolved {
                 id: id.to_owned(),
-                decision: d,
+                decision,
                 resolved_by: by.label.clone(),
                 ts: how.at_ms,
                 request: live.info.clone(),
+                reason: decision.is_none().then(|| reason.to_owned()),
             };
             self.hub.broadcast_filtered(
                 "exec.approval.resolved",
@@ -341,6 +344,14 @@ impl Approvals {
             );
         }
         true
+    }
+
+    /// Expires every pending approval of this process with `reason` (the gateway is stopping:
+    /// `gateway-restart`), while its approval clients are still connected to hear it.
+    pub fn expire_all(&self, reason: &str) {
+        for live in self.pending() {
+            self.settle(&live.id, None, reason, &Resolver::system());
+        }
     }
 }
 
