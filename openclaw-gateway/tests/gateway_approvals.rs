@@ -101,6 +101,26 @@ async fn deny_then_allow_once_over_the_protocol_from_a_chat_without_approvals_sc
         "OpenClaw's default 30 minutes"
     );
     let id = p["id"].as_str().unwrap().to_owned();
+    // The chatting client sees the tool item wait for approval, and how to answer.
+    let wait = loop {
+        let f = chat.event("agent").await;
+        if f["payload"]["stream"] == "item" && f["payload"]["data"]["phase"] == "update" {
+            break f["payload"]["data"].clone();
+        }
+    };
+    assert_eq!(wait["status"], "approval-pending");
+    assert_eq!(wait["approvalId"], id.as_str());
+    assert_eq!(wait["name"], "bash");
+    assert_eq!(wait["kind"], "tool");
+    let progress = wait["progressText"].as_str().unwrap();
+    assert!(
+        progress.starts_with(&format!("Waiting for approval (id={id}): {cmd}")),
+        "{progress}"
+    );
+    assert!(
+        progress.contains(&format!("openclaw approvals resolve {id} allow-once")),
+        "{progress}"
+    );
     let listed = ap.ok("exec.approval.list", json!({})).await;
     assert_eq!(listed[0]["id"], id.as_str());
     let got = ap.ok("exec.approval.get", json!({"id": &id[..8]})).await;
@@ -217,6 +237,16 @@ async fn without_an_approval_client_the_run_is_refused_at_once_never_hung() {
         .await
         .to_string();
     assert!(history.contains("approval-unavailable"), "{history}");
+    // The model is told how the user can approve or allow such commands.
+    assert!(
+        history.contains("no approval client is connected"),
+        "{history}"
+    );
+    assert!(
+        history.contains("`openclaw approvals allowlist add <executable>`"),
+        "{history}"
+    );
+    assert!(history.contains("tools.exec.askFallback"), "{history}");
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(!marker.exists());
     // The ledger says why.
@@ -434,7 +464,11 @@ async fn an_unanswered_approval_expires_after_the_configured_timeout_not_as_a_to
     assert_eq!(r["resolvedBy"], Value::Null);
     assert_eq!(r["request"]["command"], "whoami");
     assert!(r["ts"].as_u64().unwrap() >= p["expiresAtMs"].as_u64().unwrap());
-    final_text(&mut chat, "slow-human").await;
+    let text = final_text(&mut chat, "slow-human").await;
+    // What the model was sent: an approval expiry, not a tool timeout or a generic error.
+    let sent =
+        format!("Exec denied (gateway id={id}, approval-timeout): whoami\nNobody approved it");
+    assert_eq!(text, format!("done: {}", &sent[..80]));
     let history = chat
         .ok("chat.history", json!({"sessionKey": "main"}))
         .await

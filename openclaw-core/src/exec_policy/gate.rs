@@ -56,6 +56,20 @@ impl ApprovalRequest {
     }
 }
 
+/// `details` of the partial update a gated tool sends while it waits for a human (the text of
+/// that update says so and how to answer).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalWait {
+    /// Always [`ApprovalWait::PENDING`].
+    pub status: String,
+    pub approval_id: String,
+}
+
+impl ApprovalWait {
+    pub const PENDING: &'static str = "approval-pending";
+}
+
 /// How an approval request ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApprovalOutcome {
@@ -236,7 +250,7 @@ impl GatedTool {
         let (id, command) = (req.id.clone(), req.command.clone());
         let unavailable = || {
             ToolError::new(format!(
-                "Exec denied (gateway id={id}, approval-unavailable): {command}\nNo approval surface is connected (an operator client with operator.approvals, the TUI, or /approve in chat), so the command did not run. To let such commands run unattended, set tools.exec.mode or add an allowlist entry (`openclaw approvals allowlist add`)."
+                "Exec denied (gateway id={id}, approval-unavailable): {command}\nNobody could be asked: no approval client is connected (`openclaw tui`, or the Control UI: an operator connection holding operator.approvals that declares the exec-approvals cap), so the command did not run. Ask the user to connect one and try again. To let such commands run without asking, the user adds an allowlist entry (`openclaw approvals allowlist add <executable>`) or sets tools.exec.askFallback (or tools.exec.mode) to \"full\" in openclaw.json."
             ))
         };
         let Some(approver) = self.ctx.approver.clone() else {
@@ -251,7 +265,11 @@ impl GatedTool {
                 "Waiting for approval (id={id}): {command}\nApprove with `openclaw approvals resolve {id} allow-once` or `/approve {id} allow-once`; the request expires in {}.",
                 human(req.timeout)
             ))],
-            details: Some(serde_json::json!({"status": "approval-pending", "approvalId": id})),
+            details: serde_json::to_value(ApprovalWait {
+                status: ApprovalWait::PENDING.into(),
+                approval_id: id.clone(),
+            })
+            .ok(),
         });
         let timeout = req.timeout;
         let cancel = ctx.cancel.clone();

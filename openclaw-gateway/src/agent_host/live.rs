@@ -367,7 +367,8 @@ impl RunState {
                 }
             }
             // OpenClaw reports tool calls as `item` events of kind `tool` (start, then end with
-            // a status), as the captured frames show; partial results are not streamed.
+            // a status), as the captured frames show; partial results are not streamed, except
+            // an approval wait.
             AgentEvent::ToolExecutionStart {
                 tool_call_id,
                 tool_name,
@@ -384,6 +385,24 @@ impl RunState {
                            "status": "running", "meta": meta, "commandBearing": tool_name == "bash",
                            "startedAt": started}),
                 )
+            }
+            // A gated call waiting for a human says so (see `tool_wait`).
+            AgentEvent::ToolExecutionUpdate {
+                tool_call_id,
+                tool_name,
+                partial_result,
+                ..
+            } => {
+                let (started, title, _) = self.tools.get(tool_call_id).cloned().unwrap_or_default();
+                let item = super::tool_wait::approval_wait_item(
+                    tool_call_id,
+                    tool_name,
+                    partial_result,
+                    (started, &title),
+                );
+                if let Some(item) = item {
+                    self.agent_event("item", item);
+                }
             }
             AgentEvent::ToolExecutionEnd {
                 tool_call_id,
