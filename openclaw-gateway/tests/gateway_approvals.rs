@@ -12,23 +12,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::fake::gateway_with;
-use common::{Client, TOKEN, TestGateway, connect_params};
+use common::{Client, TOKEN, TestGateway, approval_client as approver};
 use openclaw_core::testing::prereq::FakeLlm;
 use serde_json::{Value, json};
 
 const CHAT: &[&str] = &["operator.read", "operator.write"];
-
-/// A client that declares the `exec-approvals` cap and holds `operator.approvals`.
-async fn approver(tg: &TestGateway, scopes: &[&str]) -> Client {
-    let mut c = Client::open(tg).await;
-    c.challenge().await;
-    let mut p = connect_params(Some(TOKEN), scopes, 4, 4);
-    p["caps"] = json!(["exec-approvals"]);
-    p["client"]["displayName"] = json!("approver-test");
-    let res = c.request("connect", Some(p)).await;
-    assert_eq!(res["ok"], true, "{res}");
-    c
-}
 
 /// Events until the run's terminal `chat` event; returns its text.
 async fn final_text(c: &mut Client, run_id: &str) -> String {

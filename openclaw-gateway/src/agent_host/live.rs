@@ -152,6 +152,8 @@ pub(crate) struct RunState {
     pub session_id: String,
     /// The connection that started the run (it gets the run's events without subscribing).
     pub origin: Option<String>,
+    /// The surface the turn came in on (see [`RunSpec::channel`]).
+    pub channel: &'static str,
     /// Agent-to-agent depth (0 for a user's run) and the session keys of the calling runs.
     pub depth: u32,
     pub chain: Vec<String>,
@@ -173,10 +175,20 @@ pub(crate) struct RunState {
     tools: std::collections::HashMap<String, (u64, String, String)>,
 }
 
+/// `turnSourceChannel` of a turn from a WebSocket client's `chat.send` / `agent` (OpenClaw's
+/// internal channel, also for agent-to-agent turns).
+pub(crate) const CHANNEL_WEBCHAT: &str = "webchat";
+/// `turnSourceChannel` of a turn from the HTTP API (`/v1/chat/completions`, `/v1/responses`)
+/// and of a `/tools/invoke` call.
+pub(crate) const CHANNEL_HTTP: &str = "http";
+
 /// How a run is started.
 pub(crate) struct RunSpec {
     pub run_id: String,
     pub origin: Option<String>,
+    /// The surface the turn came in on, as an approval's `turnSourceChannel`:
+    /// [`CHANNEL_WEBCHAT`] or [`CHANNEL_HTTP`].
+    pub channel: &'static str,
     pub depth: u32,
     pub chain: Vec<String>,
     /// Where an HTTP caller reads the reply text (bounded; see [`super::tap`]).
@@ -191,6 +203,7 @@ impl RunState {
             agent_id: live.agent_id.clone(),
             session_id,
             origin: spec.origin.clone(),
+            channel: spec.channel,
             depth: spec.depth,
             chain: spec.chain.clone(),
             tap: spec.tap.clone().map(TapSender::new),

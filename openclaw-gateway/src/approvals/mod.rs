@@ -30,7 +30,7 @@ use tokio::sync::watch;
 use crate::hub::{Connection, Hub};
 use crate::state::now_ms;
 
-pub use approver::{GatewayApprover, RunIdOf};
+pub use approver::{GatewayApprover, TurnOrigin, TurnOriginOf};
 pub(crate) use methods::{call, is_approval_method};
 
 /// Pending approvals held at most; more are refused (each holds a waiter).
