@@ -168,6 +168,8 @@ struct Pending {
     req: ApprovalRequest,
     /// Allow-always entries to write on that decision.
     entries: Vec<document::AllowlistEntry>,
+    /// The `bash` command's analysis (for the allowlist's last-used fields).
+    analysis: Option<super::CommandAnalysis>,
 }
 
 impl GatedTool {
@@ -225,6 +227,7 @@ impl GatedTool {
                 verdict,
                 req,
                 entries,
+                analysis: Some(analysis),
             });
         }
         let raw = args.get("path").and_then(Value::as_str).unwrap_or(".");
@@ -236,6 +239,7 @@ impl GatedTool {
             verdict,
             req,
             entries: Vec::new(),
+            analysis: None,
         })
     }
 
@@ -311,15 +315,39 @@ impl GatedTool {
         let Some(path) = &self.ctx.approvals_path else {
             return;
         };
-        let result = ApprovalsFile::load(path).and_then(|doc| {
-            let mut doc = doc.unwrap_or_default();
+        let agent = &self.ctx.agent_id;
+        let result = document::update(path, true, |doc| {
+            let mut added = false;
             for e in entries {
-                doc.add_entry(&self.ctx.agent_id, e);
+                added |= doc.add_entry(agent, e);
             }
-            doc.save(path)
+            added
         });
         if let Err(e) = result {
             tracing::warn!("allow-always not remembered: {e}");
+        }
+    }
+
+    /// A command the allowlist let through updates the last-used fields of the entries that
+    /// matched (re-read under the write lock; written only when they change, see
+    /// [`document::LAST_USED_RESOLUTION_MS`]). A failure is logged; the call still runs.
+    fn record_uses(&self, p: &Pending) {
+        let (Some(path), Some(analysis)) = (&self.ctx.approvals_path, &p.analysis) else {
+            return;
+        };
+        if p.req.security != Security::Allowlist {
+            return;
+        }
+        let (agent, cwd, now) = (&self.ctx.agent_id, &self.ctx.workspace, now_ms());
+        let result = document::update(path, false, |doc| {
+            let mut changed = false;
+            for s in &analysis.segments {
+                changed |= doc.record_use(agent, s, cwd, now);
+            }
+            changed
+        });
+        if let Err(e) = result {
+            tracing::warn!("allowlist last-used fields not written: {e}");
         }
     }
 }
@@ -382,7 +410,7 @@ impl Tool for GatedTool {
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
         let p = self.plan(&args, &ctx.call_id)?;
         match p.verdict.clone() {
-            Verdict::Allow => {}
+            Verdict::Allow => self.record_uses(&p),
             Verdict::Deny { reason } => {
                 return Err(ToolError::new(format!(
                     "Exec denied (gateway, {reason}): {}",
