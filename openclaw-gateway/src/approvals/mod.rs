@@ -1,7 +1,8 @@
 //! Exec approvals owned by the gateway: the live requests and their waiters, the ledger in the
-//! state database (pending and past; what was pending when the gateway stopped is expired with
-//! reason `gateway-restart` on the next start), delivery of `exec.approval.requested` /
-//! `exec.approval.resolved` to approval clients (OpenClaw's rule: `operator.approvals` or admin,
+//! state database (pending and past; a graceful stop expires what is pending with reason
+//! `gateway-restart` while its clients can still hear it, and what a crash left pending is
+//! expired so on the next start), delivery of `exec.approval.requested` /
+//! `exec.approval.resolved` (also for an expiry: `decision: null` and a `reason`) to approval clients (OpenClaw's rule: `operator.approvals` or admin,
 //! and the `approvals` / `exec-approvals` caps or an approval app's client id), first-answer-wins
 //! resolution with OpenClaw's error texts, and the [`GatewayApprover`] the agent host's gates ask
 //! — with the gateway's authority, whoever sent the chat.
