@@ -386,6 +386,10 @@ impl Gateway {
         shared.draining.store(true, Ordering::Release);
         shared.log.line(&format!("gateway stopping: {reason}"));
         shared.cron.stop();
+        // Before the runs are aborted (which would withdraw them as `run-aborted`).
+        if let Some(a) = &shared.approvals {
+            a.expire_all("gateway-restart");
+        }
         let _ = tokio::time::timeout(Duration::from_millis(300), shared.backend.shutdown()).await;
         let payload = serde_json::to_value(ShutdownEvent {
             reason: reason.to_owned(),

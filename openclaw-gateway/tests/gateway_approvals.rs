@@ -12,23 +12,11 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::fake::gateway_with;
-use common::{Client, TOKEN, TestGateway, connect_params};
+use common::{Client, TOKEN, TestGateway, approval_client as approver};
 use openclaw_core::testing::prereq::FakeLlm;
 use serde_json::{Value, json};
 
 const CHAT: &[&str] = &["operator.read", "operator.write"];
-
-/// A client that declares the `exec-approvals` cap and holds `operator.approvals`.
-async fn approver(tg: &TestGateway, scopes: &[&str]) -> Client {
-    let mut c = Client::open(tg).await;
-    c.challenge().await;
-    let mut p = connect_params(Some(TOKEN), scopes, 4, 4);
-    p["caps"] = json!(["exec-approvals"]);
-    p["client"]["displayName"] = json!("approver-test");
-    let res = c.request("connect", Some(p)).await;
-    assert_eq!(res["ok"], true, "{res}");
-    c
-}
 
 /// Events until the run's terminal `chat` event; returns its text.
 async fn final_text(c: &mut Client, run_id: &str) -> String {
@@ -101,6 +89,26 @@ async fn deny_then_allow_once_over_the_protocol_from_a_chat_without_approvals_sc
         "OpenClaw's default 30 minutes"
     );
     let id = p["id"].as_str().unwrap().to_owned();
+    // The chatting client sees the tool item wait for approval, and how to answer.
+    let wait = loop {
+        let f = chat.event("agent").await;
+        if f["payload"]["stream"] == "item" && f["payload"]["data"]["phase"] == "update" {
+            break f["payload"]["data"].clone();
+        }
+    };
+    assert_eq!(wait["status"], "approval-pending");
+    assert_eq!(wait["approvalId"], id.as_str());
+    assert_eq!(wait["name"], "bash");
+    assert_eq!(wait["kind"], "tool");
+    let progress = wait["progressText"].as_str().unwrap();
+    assert!(
+        progress.starts_with(&format!("Waiting for approval (id={id}): {cmd}")),
+        "{progress}"
+    );
+    assert!(
+        progress.contains(&format!("openclaw approvals resolve {id} allow-once")),
+        "{progress}"
+    );
     let listed = ap.ok("exec.approval.list", json!({})).await;
     assert_eq!(listed[0]["id"], id.as_str());
     let got = ap.ok("exec.approval.get", json!({"id": &id[..8]})).await;
@@ -217,6 +225,16 @@ async fn without_an_approval_client_the_run_is_refused_at_once_never_hung() {
         .await
         .to_string();
     assert!(history.contains("approval-unavailable"), "{history}");
+    // The model is told how the user can approve or allow such commands.
+    assert!(
+        history.contains("no approval client is connected"),
+        "{history}"
+    );
+    assert!(
+        history.contains("`openclaw approvals allowlist add <executable>`"),
+        "{history}"
+    );
+    assert!(history.contains("tools.exec.askFallback"), "{history}");
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(!marker.exists());
     // The ledger says why.
@@ -374,7 +392,7 @@ async fn a_restart_expires_what_was_pending() {
     let tg = common::start_default().await;
     let state = tg.state();
     let mut req = approver(&tg, &["operator.approvals"]).await;
-    let _other = approver(&tg, &["operator.approvals"]).await;
+    let mut other = approver(&tg, &["operator.approvals"]).await;
     let id = req
         .send_request(
             "exec.approval.request",
@@ -382,8 +400,16 @@ async fn a_restart_expires_what_was_pending() {
         )
         .await;
     assert_eq!(req.response(&id).await["payload"]["status"], "accepted");
+    other.event("exec.approval.requested").await;
     let TestGateway { gateway, dir, .. } = tg;
     gateway.shutdown("test restart").await;
+    // The approval client hears the expiry before its socket closes.
+    let ev = other.event("exec.approval.resolved").await;
+    assert_eq!(ev["payload"]["id"], "survivor");
+    assert_eq!(ev["payload"]["decision"], Value::Null);
+    assert_eq!(ev["payload"]["reason"], "gateway-restart");
+    assert_eq!(ev["payload"]["request"]["command"], "echo hi");
+    assert!(ev["payload"]["ts"].as_u64().is_some());
     let again = common::start_in(dir).await;
     assert_eq!(again.state(), state);
     let (mut c, _) = Client::connected(&again, &["operator.admin"]).await;
@@ -416,7 +442,21 @@ async fn an_unanswered_approval_expires_after_the_configured_timeout_not_as_a_to
         p["expiresAtMs"].as_u64().unwrap() - p["createdAtMs"].as_u64().unwrap(),
         400
     );
-    final_text(&mut chat, "slow-human").await;
+    let id = p["id"].as_str().unwrap().to_owned();
+    // The expiry is announced to the approval client: decision null, reason timeout.
+    let ev = ap.event("exec.approval.resolved").await;
+    let r = &ev["payload"];
+    assert_eq!(r["id"], id.as_str());
+    assert_eq!(r["decision"], Value::Null);
+    assert_eq!(r["reason"], "timeout");
+    assert_eq!(r["resolvedBy"], Value::Null);
+    assert_eq!(r["request"]["command"], "whoami");
+    assert!(r["ts"].as_u64().unwrap() >= p["expiresAtMs"].as_u64().unwrap());
+    let text = final_text(&mut chat, "slow-human").await;
+    // What the model was sent: an approval expiry, not a tool timeout or a generic error.
+    let sent =
+        format!("Exec denied (gateway id={id}, approval-timeout): whoami\nNobody approved it");
+    assert_eq!(text, format!("done: {}", &sent[..80]));
     let history = chat
         .ok("chat.history", json!({"sessionKey": "main"}))
         .await
@@ -426,6 +466,13 @@ async fn an_unanswered_approval_expires_after_the_configured_timeout_not_as_a_to
         history.contains("this is not a command timeout"),
         "{history}"
     );
+    let got = ap.ok("approval.get", json!({"id": id})).await;
+    assert_eq!(got["approval"]["status"], "expired");
+    assert_eq!(got["approval"]["reason"], "timeout");
+    let h = ap.ok("approval.history", json!({})).await;
+    assert_eq!(h["items"][0]["id"], id.as_str());
+    assert_eq!(h["items"][0]["status"], "expired");
+    assert_eq!(h["items"][0]["reason"], "timeout");
 }
 
 /// A minimal HTTP POST; returns the status code and the whole response.

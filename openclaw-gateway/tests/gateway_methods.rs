@@ -505,3 +505,68 @@ async fn bad_frames_after_the_handshake_get_errors_and_the_connection_survives()
     }
     assert_eq!(c.ok("health", json!({})).await["ok"], true);
 }
+
+/// `health.sandbox`: each agent's mode, and for a sandboxing agent the backend's layers as
+/// probed on this machine (whatever they are here, `ok` and the summary agree with them); with
+/// sandboxing off nothing is probed. (An invalid sandbox section never gets this far: the
+/// config is refused when it loads.)
+#[tokio::test]
+async fn health_carries_the_sandbox_availability() {
+    let tg = start_default().await;
+    let (mut c, _) = Client::connected(&tg, &["operator.read"]).await;
+    let sb = c.ok("health", json!({})).await["sandbox"].clone();
+    assert_eq!(sb["ok"], true, "{sb}");
+    assert_eq!(sb["summary"], "off");
+    assert_eq!(sb["agents"][0]["agentId"], "main");
+    assert_eq!(sb["agents"][0]["mode"], "off");
+    assert_eq!(sb["agents"][0]["backend"], Value::Null);
+    assert!(
+        sb["agents"][0].get("layers").is_none(),
+        "off probes nothing"
+    );
+
+    let mut config = Setup::default().config;
+    config["agents"]["defaults"] = json!({"sandbox": {"mode": "all"}});
+    config["agents"]["list"][1]["sandbox"] = json!({"mode": "off"});
+    let tg = start(Setup {
+        config,
+        ..Setup::default()
+    })
+    .await;
+    let (mut c, _) = Client::connected(&tg, &["operator.read"]).await;
+    let sb = c.ok("health", json!({})).await["sandbox"].clone();
+    let main = &sb["agents"][0];
+    assert_eq!(main["mode"], "all");
+    assert_eq!(main["backend"], "native");
+    let layers = main["layers"].as_array().unwrap();
+    let names: Vec<&str> = layers.iter().filter_map(|l| l["name"].as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "bubblewrap",
+            "landlock",
+            "seccomp",
+            "helper",
+            "process limit"
+        ]
+    );
+    let all_ok = layers.iter().all(|l| l["ok"] == true);
+    assert_eq!(main["ok"], all_ok, "{main}");
+    assert_eq!(sb["ok"], all_ok, "{sb}");
+    assert_eq!(main.get("error").is_none(), all_ok, "{main}");
+    assert_eq!(sb["agents"][1]["agentId"], "helper");
+    assert_eq!(sb["agents"][1]["mode"], "off");
+    assert_eq!(sb["agents"][1]["ok"], true);
+    let summary = sb["summary"].as_str().unwrap();
+    if all_ok {
+        assert!(
+            summary.starts_with("main=all; native: bubblewrap ok, landlock ok"),
+            "{summary}"
+        );
+    } else {
+        assert!(
+            summary.starts_with("agent main: sandbox backend native is unavailable"),
+            "{summary}"
+        );
+    }
+}

@@ -7,11 +7,50 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 
+use super::analysis::Segment;
+use super::evaluate::entry_matches;
 use super::{Ask, ExecPolicy, Security};
 use crate::fsutil::{Permissions, atomic_write};
+
+/// An entry's `lastUsedAt` moves only when it is older than this, so an allowlisted command
+/// run in a loop does not rewrite the document on every call.
+pub const LAST_USED_RESOLUTION_MS: u64 = 1_000;
+
+/// Serialises this process's read-modify-write cycles of the document (allow-always entries,
+/// last-used fields, `exec.approvals.set`), so that one never undoes another's.
+static WRITE_LOCK: Mutex<()> = Mutex::new(());
+
+/// Runs `f` holding the document's write lock (see [`update`]).
+pub fn with_write_lock<T>(f: impl FnOnce() -> T) -> T {
+    let _held = crate::sync::lock(&WRITE_LOCK);
+    f()
+}
+
+/// Loads the document at `path` (an absent one is empty when `create`, else left absent),
+/// lets `change` edit it and writes it back atomically when `change` says it changed, all
+/// under the write lock; returns whether it wrote.
+pub fn update(
+    path: &Path,
+    create: bool,
+    change: impl FnOnce(&mut ApprovalsFile) -> bool,
+) -> Result<bool, DocumentError> {
+    with_write_lock(|| {
+        let Some(mut doc) =
+            ApprovalsFile::load(path)?.or_else(|| create.then(ApprovalsFile::default))
+        else {
+            return Ok(false);
+        };
+        if !change(&mut doc) {
+            return Ok(false);
+        }
+        doc.save(path)?;
+        Ok(true)
+    })
+}
 
 /// The file name under the state dir.
 pub const FILE_NAME: &str = "exec-approvals.json";
@@ -257,6 +296,38 @@ impl ApprovalsFile {
             return false;
         }
         list.push(entry);
+        true
+    }
+
+    /// Notes that segment `s` (run in `cwd`) went through `agent_id`'s allowlist: the entry
+    /// that let it through (the agent's own first, then `"*"`'s, as [`Self::allowlist`]) gets
+    /// OpenClaw's `lastUsedAt`, `lastUsedCommand` and `lastResolvedPath`. Returns whether
+    /// anything changed: the same command and path within [`LAST_USED_RESOLUTION_MS`] do not.
+    pub fn record_use(&mut self, agent_id: &str, s: &Segment, cwd: &Path, now_ms: u64) -> bool {
+        let Some(resolved) = &s.resolved else {
+            return false;
+        };
+        let resolved = resolved.to_string_lossy().into_owned();
+        let command = s.argv.join(" ");
+        let hit = [agent_id, ANY_AGENT].into_iter().find_map(|k| {
+            let list = &self.agents.get(k)?.allowlist;
+            Some((k, list.iter().position(|e| entry_matches(e, s, cwd))?))
+        });
+        let Some(e) = hit.and_then(|(k, i)| self.agents.get_mut(k)?.allowlist.get_mut(i)) else {
+            return false;
+        };
+        let fresh = e
+            .last_used_at
+            .is_some_and(|t| now_ms.saturating_sub(t) <= LAST_USED_RESOLUTION_MS);
+        if fresh
+            && e.last_used_command.as_deref() == Some(command.as_str())
+            && e.last_resolved_path.as_deref() == Some(resolved.as_str())
+        {
+            return false;
+        }
+        e.last_used_at = Some(now_ms);
+        e.last_used_command = Some(command);
+        e.last_resolved_path = Some(resolved);
         true
     }
 

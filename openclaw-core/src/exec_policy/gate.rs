@@ -56,6 +56,20 @@ impl ApprovalRequest {
     }
 }
 
+/// `details` of the partial update a gated tool sends while it waits for a human (the text of
+/// that update says so and how to answer).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApprovalWait {
+    /// Always [`ApprovalWait::PENDING`].
+    pub status: String,
+    pub approval_id: String,
+}
+
+impl ApprovalWait {
+    pub const PENDING: &'static str = "approval-pending";
+}
+
 /// How an approval request ended.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApprovalOutcome {
@@ -154,6 +168,8 @@ struct Pending {
     req: ApprovalRequest,
     /// Allow-always entries to write on that decision.
     entries: Vec<document::AllowlistEntry>,
+    /// The `bash` command's analysis (for the allowlist's last-used fields).
+    analysis: Option<super::CommandAnalysis>,
 }
 
 impl GatedTool {
@@ -211,6 +227,7 @@ impl GatedTool {
                 verdict,
                 req,
                 entries,
+                analysis: Some(analysis),
             });
         }
         let raw = args.get("path").and_then(Value::as_str).unwrap_or(".");
@@ -222,6 +239,7 @@ impl GatedTool {
             verdict,
             req,
             entries: Vec::new(),
+            analysis: None,
         })
     }
 
@@ -236,7 +254,7 @@ impl GatedTool {
         let (id, command) = (req.id.clone(), req.command.clone());
         let unavailable = || {
             ToolError::new(format!(
-                "Exec denied (gateway id={id}, approval-unavailable): {command}\nNo approval surface is connected (an operator client with operator.approvals, the TUI, or /approve in chat), so the command did not run. To let such commands run unattended, set tools.exec.mode or add an allowlist entry (`openclaw approvals allowlist add`)."
+                "Exec denied (gateway id={id}, approval-unavailable): {command}\nNobody could be asked: no approval client is connected (`openclaw tui`, or the Control UI: an operator connection holding operator.approvals that declares the exec-approvals cap), so the command did not run. Ask the user to connect one and try again. To let such commands run without asking, the user adds an allowlist entry (`openclaw approvals allowlist add <executable>`) or sets tools.exec.askFallback (or tools.exec.mode) to \"full\" in openclaw.json."
             ))
         };
         let Some(approver) = self.ctx.approver.clone() else {
@@ -251,7 +269,11 @@ impl GatedTool {
                 "Waiting for approval (id={id}): {command}\nApprove with `openclaw approvals resolve {id} allow-once` or `/approve {id} allow-once`; the request expires in {}.",
                 human(req.timeout)
             ))],
-            details: Some(serde_json::json!({"status": "approval-pending", "approvalId": id})),
+            details: serde_json::to_value(ApprovalWait {
+                status: ApprovalWait::PENDING.into(),
+                approval_id: id.clone(),
+            })
+            .ok(),
         });
         let timeout = req.timeout;
         let cancel = ctx.cancel.clone();
@@ -293,15 +315,39 @@ impl GatedTool {
         let Some(path) = &self.ctx.approvals_path else {
             return;
         };
-        let result = ApprovalsFile::load(path).and_then(|doc| {
-            let mut doc = doc.unwrap_or_default();
+        let agent = &self.ctx.agent_id;
+        let result = document::update(path, true, |doc| {
+            let mut added = false;
             for e in entries {
-                doc.add_entry(&self.ctx.agent_id, e);
+                added |= doc.add_entry(agent, e);
             }
-            doc.save(path)
+            added
         });
         if let Err(e) = result {
             tracing::warn!("allow-always not remembered: {e}");
+        }
+    }
+
+    /// A command the allowlist let through updates the last-used fields of the entries that
+    /// matched (re-read under the write lock; written only when they change, see
+    /// [`document::LAST_USED_RESOLUTION_MS`]). A failure is logged; the call still runs.
+    fn record_uses(&self, p: &Pending) {
+        let (Some(path), Some(analysis)) = (&self.ctx.approvals_path, &p.analysis) else {
+            return;
+        };
+        if p.req.security != Security::Allowlist {
+            return;
+        }
+        let (agent, cwd, now) = (&self.ctx.agent_id, &self.ctx.workspace, now_ms());
+        let result = document::update(path, false, |doc| {
+            let mut changed = false;
+            for s in &analysis.segments {
+                changed |= doc.record_use(agent, s, cwd, now);
+            }
+            changed
+        });
+        if let Err(e) = result {
+            tracing::warn!("allowlist last-used fields not written: {e}");
         }
     }
 }
@@ -364,7 +410,7 @@ impl Tool for GatedTool {
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
         let p = self.plan(&args, &ctx.call_id)?;
         match p.verdict.clone() {
-            Verdict::Allow => {}
+            Verdict::Allow => self.record_uses(&p),
             Verdict::Deny { reason } => {
                 return Err(ToolError::new(format!(
                     "Exec denied (gateway, {reason}): {}",

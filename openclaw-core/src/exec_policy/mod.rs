@@ -20,7 +20,9 @@ pub use analysis::{CommandAnalysis, Segment, analyze};
 pub use config::{ExecMode, ExecPolicy, ExecPolicyConfig};
 pub use document::{AllowlistEntry, ApprovalsFile, DocumentError};
 pub use evaluate::{Verdict, evaluate};
-pub use gate::{ApprovalOutcome, ApprovalRequest, Approver, GateContext, GatedTool, gate_tools};
+pub use gate::{
+    ApprovalOutcome, ApprovalRequest, ApprovalWait, Approver, GateContext, GatedTool, gate_tools,
+};
 
 use serde::{Deserialize, Serialize};
 

@@ -279,6 +279,32 @@ fn allow_always_is_bound_to_the_exact_argv_and_directory_and_persists() {
 }
 
 #[test]
+fn last_used_fields_go_to_the_matching_entry_at_most_once_a_second_per_command() {
+    let mut doc = ApprovalsFile::default();
+    doc.add_entry("main", entry("/usr/bin/true"));
+    doc.add_entry("*", entry("ls"));
+    let cwd = Path::new("/tmp");
+    let ls = analyze("ls -la", cwd, PATH);
+    assert!(doc.record_use("main", &ls.segments[0], cwd, 10_000));
+    let any = &doc.agents["*"].allowlist[0];
+    assert_eq!(any.last_used_at, Some(10_000));
+    assert_eq!(any.last_used_command.as_deref(), Some("ls -la"));
+    let resolved = ls.segments[0].resolved.clone().unwrap();
+    assert_eq!(
+        any.last_resolved_path.as_deref(),
+        Some(resolved.to_str().unwrap())
+    );
+    assert_eq!(doc.agents["main"].allowlist[0].last_used_at, None);
+    // The same command within a second changes nothing (no write); later, or another, does.
+    assert!(!doc.record_use("main", &ls.segments[0], cwd, 11_000));
+    assert!(doc.record_use("main", &ls.segments[0], cwd, 11_001));
+    let other = analyze("ls /", cwd, PATH);
+    assert!(doc.record_use("main", &other.segments[0], cwd, 11_002));
+    let unlisted = analyze("uname", cwd, PATH);
+    assert!(!doc.record_use("main", &unlisted.segments[0], cwd, 20_000));
+}
+
+#[test]
 fn patterns_match_resolved_paths_and_bare_names_only_via_path() {
     let dir = tempfile::tempdir().unwrap();
     let exe = dir.path().join("ls");

@@ -88,15 +88,21 @@ pub struct ExecApprovalRequested {
     pub expires_at_ms: u64,
 }
 
-/// `exec.approval.resolved`'s payload.
+/// `exec.approval.resolved`'s payload: OpenClaw's `{id, decision, resolvedBy, ts, request}`.
+/// An approval that ended without an answer (expired: `timeout`, `gateway-restart`; withdrawn:
+/// `run-aborted`) is announced too, with `decision: null` and the ledger's `reason` — a field
+/// OpenClaw does not send, present only then, so a decided event stays OpenClaw's exact shape.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecApprovalResolved {
     pub id: String,
-    pub decision: Decision,
+    pub decision: Option<Decision>,
     pub resolved_by: Option<String>,
     pub ts: u64,
     pub request: ExecApprovalRequestInfo,
+    /// Why it ended without a decision (`timeout`, `gateway-restart`, `run-aborted`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The decision answer of `exec.approval.request` and `exec.approval.waitDecision`

@@ -112,6 +112,7 @@ impl Tool for SessionsSend {
                 spec: RunSpec {
                     run_id: run_id.clone(),
                     origin: None,
+                    channel: super::live::CHANNEL_WEBCHAT,
                     depth: depth + 1,
                     chain,
                     tap: None,

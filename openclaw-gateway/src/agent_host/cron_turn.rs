@@ -62,6 +62,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: CronTurn) -> CronTurnOutcome {
             spec: RunSpec {
                 run_id: turn.run_id.clone(),
                 origin: None,
+                channel: super::live::CHANNEL_CRON,
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,

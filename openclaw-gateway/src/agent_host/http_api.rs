@@ -180,6 +180,7 @@ fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::Receiver<Tap>, RunHandle) {
             spec: RunSpec {
                 run_id: uuid::Uuid::new_v4().to_string(),
                 origin: None,
+                channel: super::live::CHANNEL_HTTP,
                 depth: 0,
                 chain: Vec::new(),
                 tap: Some(tx),

@@ -152,6 +152,8 @@ pub(crate) struct RunState {
     pub session_id: String,
     /// The connection that started the run (it gets the run's events without subscribing).
     pub origin: Option<String>,
+    /// The surface the turn came in on (see [`RunSpec::channel`]).
+    pub channel: &'static str,
     /// Agent-to-agent depth (0 for a user's run) and the session keys of the calling runs.
     pub depth: u32,
     pub chain: Vec<String>,
@@ -173,10 +175,22 @@ pub(crate) struct RunState {
     tools: std::collections::HashMap<String, (u64, String, String)>,
 }
 
+/// `turnSourceChannel` of a turn from a WebSocket client's `chat.send` / `agent` (OpenClaw's
+/// internal channel, also for agent-to-agent turns).
+pub(crate) const CHANNEL_WEBCHAT: &str = "webchat";
+/// `turnSourceChannel` of a turn from the HTTP API (`/v1/chat/completions`, `/v1/responses`)
+/// and of a `/tools/invoke` call.
+pub(crate) const CHANNEL_HTTP: &str = "http";
+/// `turnSourceChannel` of a scheduled (cron) run.
+pub(crate) const CHANNEL_CRON: &str = "cron";
+
 /// How a run is started.
 pub(crate) struct RunSpec {
     pub run_id: String,
     pub origin: Option<String>,
+    /// The surface the turn came in on, as an approval's `turnSourceChannel`:
+    /// [`CHANNEL_WEBCHAT`], [`CHANNEL_HTTP`] or [`CHANNEL_CRON`].
+    pub channel: &'static str,
     pub depth: u32,
     pub chain: Vec<String>,
     /// Where an HTTP caller reads the reply text (bounded; see [`super::tap`]).
@@ -191,6 +205,7 @@ impl RunState {
             agent_id: live.agent_id.clone(),
             session_id,
             origin: spec.origin.clone(),
+            channel: spec.channel,
             depth: spec.depth,
             chain: spec.chain.clone(),
             tap: spec.tap.clone().map(TapSender::new),
@@ -367,7 +382,8 @@ impl RunState {
                 }
             }
             // OpenClaw reports tool calls as `item` events of kind `tool` (start, then end with
-            // a status), as the captured frames show; partial results are not streamed.
+            // a status), as the captured frames show; partial results are not streamed, except
+            // an approval wait.
             AgentEvent::ToolExecutionStart {
                 tool_call_id,
                 tool_name,
@@ -384,6 +400,24 @@ impl RunState {
                            "status": "running", "meta": meta, "commandBearing": tool_name == "bash",
                            "startedAt": started}),
                 )
+            }
+            // A gated call waiting for a human says so (see `tool_wait`).
+            AgentEvent::ToolExecutionUpdate {
+                tool_call_id,
+                tool_name,
+                partial_result,
+                ..
+            } => {
+                let (started, title, _) = self.tools.get(tool_call_id).cloned().unwrap_or_default();
+                let item = super::tool_wait::approval_wait_item(
+                    tool_call_id,
+                    tool_name,
+                    partial_result,
+                    (started, &title),
+                );
+                if let Some(item) = item {
+                    self.agent_event("item", item);
+                }
             }
             AgentEvent::ToolExecutionEnd {
                 tool_call_id,

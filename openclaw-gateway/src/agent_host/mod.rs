@@ -37,6 +37,7 @@ mod sessions;
 mod settings;
 pub mod store;
 mod tap;
+mod tool_wait;
 mod tools_invoke;
 mod usage;
 pub mod workspace;

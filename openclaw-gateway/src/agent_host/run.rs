@@ -22,6 +22,7 @@ use super::overrides::{self, RunOptions};
 use super::runs::{Outcome, RunResult};
 use super::store::started;
 use super::workspace;
+use crate::approvals::TurnOrigin;
 use crate::state::now_ms;
 
 /// The live engine of `live`, started from its transcript (or a new one) when absent. A live
@@ -71,12 +72,17 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     cfg.exec = Some(agent.exec.clone());
     cfg.exec_target = settings.exec_target(&agent.id, &live.key, &ws);
     let runs = live.current.clone();
-    let run_id: crate::approvals::RunIdOf = Arc::new(move || {
+    let origin: crate::approvals::TurnOriginOf = Arc::new(move || {
         openclaw_core::sync::lock(&runs)
             .as_ref()
-            .map(|r| r.run_id.clone())
+            .map(|r| TurnOrigin {
+                run_id: Some(r.run_id.clone()),
+                channel: Some(r.channel.to_owned()),
+                to: Some(r.session_key.clone()),
+            })
+            .unwrap_or_default()
     });
-    let at = (Some(live.key.as_str()), Some(run_id));
+    let at = (Some(live.key.as_str()), Some(origin));
     cfg.exec_gate = Some(exec_gate(core, &settings.config, &agent.id, at, &ws)?);
     cfg.tools = settings.tools_for(&agent.id);
     cfg.append_system_prompt = Some(workspace::project_context(
@@ -117,12 +123,13 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
 }
 
 /// The exec policy gate of an agent's engine: its `tools.exec` policy, the host approvals
-/// document, and the gateway's approval clients to ask.
+/// document, and the gateway's approval clients to ask (each request names the turn `origin`
+/// gives at the time).
 pub(crate) fn exec_gate(
     core: &Core,
     config: &serde_json::Value,
     agent_id: &str,
-    (session_key, run_id): (Option<&str>, Option<crate::approvals::RunIdOf>),
+    (session_key, origin): (Option<&str>, Option<crate::approvals::TurnOriginOf>),
     workspace: &std::path::Path,
 ) -> Result<Arc<GateContext>, String> {
     let policy = ExecPolicy::from_config(config, Some(agent_id))?;
@@ -133,8 +140,8 @@ pub(crate) fn exec_gate(
     gate.session_key = session_key.map(str::to_owned);
     gate.approver = core.sink.get().and_then(|s| s.approvals()).map(|a| {
         let approver = crate::approvals::GatewayApprover::new(a);
-        let approver = match run_id {
-            Some(f) => approver.with_run_id(f),
+        let approver = match origin {
+            Some(f) => approver.with_origin(f),
             None => approver,
         };
         Arc::new(approver) as Arc<dyn Approver>
@@ -166,6 +173,7 @@ impl TurnRequest {
             spec: RunSpec {
                 run_id,
                 origin: Some(ctx.conn_id().to_owned()),
+                channel: super::live::CHANNEL_WEBCHAT,
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,

@@ -12,6 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::Core;
+use crate::approvals::{TurnOrigin, TurnOriginOf};
 
 /// Tools whose `path` must stay inside the agent's workspace when called over HTTP.
 const FILE_TOOLS: &[&str] = &["read", "write", "edit", "ls", "grep", "find"];
@@ -114,13 +115,20 @@ pub(crate) async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> 
         .map_or_else(|| format!("agent:{agent_id}:main"), str::to_owned);
     env.exec_target = core.settings().exec_target(&agent_id, &key, &env.cwd);
     let env = Arc::new(env);
-    // The exec policy gates `bash`, `write` and `edit` here as in a run.
+    // The exec policy gates `bash`, `write` and `edit` here as in a run; an approval names this
+    // invocation as its run (one id per call) and the HTTP surface as its origin.
     let ws = PathBuf::from(&agent.workspace);
-    let gate =
-        match super::run::exec_gate(&core, &core.settings().config, &agent_id, (None, None), &ws) {
-            Ok(g) => g,
-            Err(e) => return tool_error(StatusCode::INTERNAL_SERVER_ERROR, "config", e),
-        };
+    let origin = TurnOrigin {
+        run_id: Some(uuid::Uuid::new_v4().to_string()),
+        channel: Some(super::live::CHANNEL_HTTP.to_owned()),
+        to: Some(key.clone()),
+    };
+    let origin: TurnOriginOf = Arc::new(move || origin.clone());
+    let at = (Some(key.as_str()), Some(origin));
+    let gate = match super::run::exec_gate(&core, &core.settings().config, &agent_id, at, &ws) {
+        Ok(g) => g,
+        Err(e) => return tool_error(StatusCode::INTERNAL_SERVER_ERROR, "config", e),
+    };
     let tools = openclaw_core::tool::builtin_tools(&[name], &env);
     let Some(tool) = openclaw_core::exec_policy::gate_tools(tools, &gate)
         .into_iter()

@@ -12,26 +12,36 @@ use openclaw_core::protocol::approvals::{CommandAnalysisWire, ExecApprovalReques
 
 use super::{Approvals, PendingGuard, Resolver};
 
-/// The id of the run a request comes from, looked up when it is raised.
-pub type RunIdOf = Arc<dyn Fn() -> Option<String> + Send + Sync>;
+/// Where the turn that raises a request came from: `request.runId`, `turnSourceChannel`
+/// (`webchat` for a WebSocket client's chat, `http` for the HTTP API and `/tools/invoke`) and
+/// `turnSourceTo` (the session key).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TurnOrigin {
+    pub run_id: Option<String>,
+    pub channel: Option<String>,
+    pub to: Option<String>,
+}
+
+/// The origin of the turn in progress, looked up when a request is raised.
+pub type TurnOriginOf = Arc<dyn Fn() -> TurnOrigin + Send + Sync>;
 
 /// Asks the gateway's approval clients.
 pub struct GatewayApprover {
     approvals: Arc<Approvals>,
-    run_id: Option<RunIdOf>,
+    origin: Option<TurnOriginOf>,
 }
 
 impl GatewayApprover {
     pub fn new(approvals: Arc<Approvals>) -> Self {
         GatewayApprover {
             approvals,
-            run_id: None,
+            origin: None,
         }
     }
 
-    /// Names the current run in each request (`request.runId`).
-    pub fn with_run_id(mut self, run_id: RunIdOf) -> Self {
-        self.run_id = Some(run_id);
+    /// Names the current turn in each request (`runId`, `turnSource*`).
+    pub fn with_origin(mut self, origin: TurnOriginOf) -> Self {
+        self.origin = Some(origin);
         self
     }
 }
@@ -61,8 +71,6 @@ pub(crate) fn info_of(req: &ApprovalRequest) -> ExecApprovalRequestInfo {
         resolved_path: req.resolved_path.clone(),
         session_key: req.session_key.clone(),
         tool_call_id: Some(req.tool_call_id.clone()),
-        turn_source_channel: req.session_key.as_ref().map(|_| "webchat".into()),
-        turn_source_to: req.session_key.clone(),
         ..ExecApprovalRequestInfo::default()
     }
 }
@@ -72,7 +80,10 @@ impl Approver for GatewayApprover {
     async fn request(&self, req: ApprovalRequest, cancel: CancellationToken) -> ApprovalOutcome {
         let a = &self.approvals;
         let mut info = info_of(&req);
-        info.run_id = self.run_id.as_ref().and_then(|f| f());
+        let origin = self.origin.as_ref().map(|f| f()).unwrap_or_default();
+        info.run_id = origin.run_id;
+        info.turn_source_channel = origin.channel;
+        info.turn_source_to = origin.to;
         let live = match a.create(Some(req.id.clone()), info, req.timeout, None) {
             Ok(l) => l,
             Err(e) => return ApprovalOutcome::Failed(e.message),
@@ -98,6 +109,9 @@ impl Approver for GatewayApprover {
             Some(d) => ApprovalOutcome::Decided(d),
             None if t.reason == "timeout" => ApprovalOutcome::Expired,
             None if t.reason == "no-route" => ApprovalOutcome::NoRoute,
+            None if t.reason == "gateway-restart" => ApprovalOutcome::Failed(
+                "The gateway stopped before anyone answered, so the command did not run; ask again once it is back.".into(),
+            ),
             None => ApprovalOutcome::Failed(format!("the approval ended: {}", t.reason)),
         }
     }

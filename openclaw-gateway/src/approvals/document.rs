@@ -83,6 +83,11 @@ fn resolved(d: &PolicyDefaults) -> ResolvedDefaults {
 
 /// Replaces the document; `baseHash` must match once one exists.
 pub(crate) fn set(state_dir: &Path, p: SetParams) -> Result<DocumentSnapshot, ErrorShape> {
+    // Under the document's write lock: the gates' allow-always and last-used writes wait.
+    document::with_write_lock(|| set_locked(state_dir, p))
+}
+
+fn set_locked(state_dir: &Path, p: SetParams) -> Result<DocumentSnapshot, ErrorShape> {
     let path = document::path_in(state_dir);
     let current = document::read_text(&path).map_err(unreadable)?;
     if let Some(text) = &current {

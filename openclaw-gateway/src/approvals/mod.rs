@@ -1,7 +1,8 @@
 //! Exec approvals owned by the gateway: the live requests and their waiters, the ledger in the
-//! state database (pending and past; what was pending when the gateway stopped is expired with
-//! reason `gateway-restart` on the next start), delivery of `exec.approval.requested` /
-//! `exec.approval.resolved` to approval clients (OpenClaw's rule: `operator.approvals` or admin,
+//! state database (pending and past; a graceful stop expires what is pending with reason
+//! `gateway-restart` while its clients can still hear it, and what a crash left pending is
+//! expired so on the next start), delivery of `exec.approval.requested` /
+//! `exec.approval.resolved` (also for an expiry: `decision: null` and a `reason`) to approval clients (OpenClaw's rule: `operator.approvals` or admin,
 //! and the `approvals` / `exec-approvals` caps or an approval app's client id), first-answer-wins
 //! resolution with OpenClaw's error texts, and the [`GatewayApprover`] the agent host's gates ask
 //! — with the gateway's authority, whoever sent the chat.
@@ -30,7 +31,7 @@ use tokio::sync::watch;
 use crate::hub::{Connection, Hub};
 use crate::state::now_ms;
 
-pub use approver::{GatewayApprover, RunIdOf};
+pub use approver::{GatewayApprover, TurnOrigin, TurnOriginOf};
 pub(crate) use methods::{call, is_approval_method};
 
 /// Pending approvals held at most; more are refused (each holds a waiter).
@@ -285,8 +286,8 @@ impl Approvals {
             })
     }
 
-    /// Settles `id` if it is still pending (first answer wins); false when it was not. A
-    /// decision is announced as `exec.approval.resolved`.
+    /// Settles `id` if it is still pending (first answer wins); false when it was not. The end
+    /// is announced as `exec.approval.resolved` (see [`ExecApprovalResolved`]).
     pub fn settle(
         &self,
         id: &str,
@@ -325,13 +326,16 @@ impl Approvals {
             decision,
             reason: reason.to_owned(),
         }));
-        if let Some(d) = decision {
+        // A request that never found a route was never announced; every other end is, so an
+        // approval client can take its card down (an expiry with `decision: null`).
+        if reason != "no-route" {
             let ev = ExecApprovalResolved {
                 id: id.to_owned(),
-                decision: d,
+                decision,
                 resolved_by: by.label.clone(),
                 ts: how.at_ms,
                 request: live.info.clone(),
+                reason: decision.is_none().then(|| reason.to_owned()),
             };
             self.hub.broadcast_filtered(
                 "exec.approval.resolved",
@@ -341,6 +345,14 @@ impl Approvals {
             );
         }
         true
+    }
+
+    /// Expires every pending approval of this process with `reason` (the gateway is stopping:
+    /// `gateway-restart`), while its approval clients are still connected to hear it.
+    pub fn expire_all(&self, reason: &str) {
+        for live in self.pending() {
+            self.settle(&live.id, None, reason, &Resolver::system());
+        }
     }
 }
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod agents;
 pub(crate) mod config;
+mod health_sandbox;
 pub(crate) mod pairing;
 pub(crate) mod system;
 

@@ -64,11 +64,15 @@ fn sessions_of(shared: &Shared, agent_id: &str, path: &std::path::Path) -> Value
 
 /// `health` (`probe` changes nothing: every answer is computed fresh, there is no cache to
 /// bypass).
+/// Ours on top of OpenClaw's summary: `sandbox` (see [`super::health_sandbox`]).
 pub(crate) fn health(shared: &Arc<Shared>, _: HealthParams) -> Result<Value, ErrorShape> {
-    Ok(health_summary(
-        shared,
-        &Roster::from_config(&shared.config_value(), &shared.state_dir),
-    ))
+    let config = shared.config_value();
+    let roster = Roster::from_config(&config, &shared.state_dir);
+    let mut v = health_summary(shared, &roster);
+    let sandbox = super::health_sandbox::sandbox_health(&config, &roster, &shared.state_dir);
+    v["sandbox"] =
+        serde_json::to_value(sandbox).map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    Ok(v)
 }
 
 /// `status`. `includeChannelSummary` / `includeCliProjection` change nothing: the channel

@@ -23,6 +23,25 @@ pub async fn gateway(fake: &Fake) -> TestGateway {
 
 /// A gateway whose `agents.defaults` also has `defaults`' keys.
 pub async fn gateway_with(fake: &Fake, defaults: Value) -> TestGateway {
+    let config = config_with(fake, defaults);
+    // The backend needs the state dir, which `start` creates: build it lazily through a slot.
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().to_owned();
+    std::fs::write(state.join("openclaw.json"), config.to_string()).unwrap();
+    let backend = Arc::new(AgentHost::new(config.clone(), state.clone()).unwrap());
+    let mut tg = super::start(Setup {
+        config,
+        backend: Some(backend),
+        ..Setup::default()
+    })
+    .await;
+    // `start` made its own temp dir; keep ours alive alongside (the backend writes there).
+    tg.dir = dir;
+    tg
+}
+
+/// The config of [`gateway_with`]: agents on the fake model, `defaults` in `agents.defaults`.
+pub fn config_with(fake: &Fake, defaults: Value) -> Value {
     let mut config = json!({
         "gateway": {"auth": {"mode": "token", "token": TOKEN}},
         "agents": {"defaults": {"model": {"primary": "fake/fake-model"}},
@@ -39,18 +58,5 @@ pub async fn gateway_with(fake: &Fake, defaults: Value) -> TestGateway {
     ) {
         d.extend(extra);
     }
-    // The backend needs the state dir, which `start` creates: build it lazily through a slot.
-    let dir = tempfile::tempdir().unwrap();
-    let state = dir.path().to_owned();
-    std::fs::write(state.join("openclaw.json"), config.to_string()).unwrap();
-    let backend = Arc::new(AgentHost::new(config.clone(), state.clone()).unwrap());
-    let mut tg = super::start(Setup {
-        config,
-        backend: Some(backend),
-        ..Setup::default()
-    })
-    .await;
-    // `start` made its own temp dir; keep ours alive alongside (the backend writes there).
-    tg.dir = dir;
-    tg
+    config
 }

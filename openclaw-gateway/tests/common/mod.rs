@@ -309,3 +309,16 @@ impl Client {
         self.close.clone().unwrap_or((1006, String::new()))
     }
 }
+
+/// An approval client: declares the `exec-approvals` cap, holds `scopes`, and is named
+/// `approver-test` (its `resolvedBy`).
+pub async fn approval_client(tg: &TestGateway, scopes: &[&str]) -> Client {
+    let mut c = Client::open(tg).await;
+    c.challenge().await;
+    let mut p = connect_params(Some(TOKEN), scopes, 4, 4);
+    p["caps"] = json!(["exec-approvals"]);
+    p["client"]["displayName"] = json!("approver-test");
+    let res = c.request("connect", Some(p)).await;
+    assert_eq!(res["ok"], true, "{res}");
+    c
+}

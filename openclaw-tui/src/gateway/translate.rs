@@ -62,7 +62,7 @@ pub fn approval_event(ev: &GatewayEvent) -> Option<BackendEvent> {
             let r: ExecApprovalResolved = serde_json::from_value(ev.payload.clone()).ok()?;
             Some(BackendEvent::ApprovalResolved {
                 id: r.id,
-                decision: Some(r.decision),
+                decision: r.decision,
             })
         }
         _ => None,
