@@ -506,15 +506,15 @@ async fn bad_frames_after_the_handshake_get_errors_and_the_connection_survives()
     assert_eq!(c.ok("health", json!({})).await["ok"], true);
 }
 
-/// `health.sandbox`: each agent's mode, and for a sandboxing agent the backend's layers as
+/// `status.sandbox`: each agent's mode, and for a sandboxing agent the backend's layers as
 /// probed on this machine (whatever they are here, `ok` and the summary agree with them); with
 /// sandboxing off nothing is probed. (An invalid sandbox section never gets this far: the
 /// config is refused when it loads.)
 #[tokio::test]
-async fn health_carries_the_sandbox_availability() {
+async fn status_carries_the_sandbox_availability() {
     let tg = start_default().await;
     let (mut c, _) = Client::connected(&tg, &["operator.read"]).await;
-    let sb = c.ok("health", json!({})).await["sandbox"].clone();
+    let sb = c.ok("status", json!({})).await["sandbox"].clone();
     assert_eq!(sb["ok"], true, "{sb}");
     assert_eq!(sb["summary"], "off");
     assert_eq!(sb["agents"][0]["agentId"], "main");
@@ -534,7 +534,7 @@ async fn health_carries_the_sandbox_availability() {
     })
     .await;
     let (mut c, _) = Client::connected(&tg, &["operator.read"]).await;
-    let sb = c.ok("health", json!({})).await["sandbox"].clone();
+    let sb = c.ok("status", json!({})).await["sandbox"].clone();
     let main = &sb["agents"][0];
     assert_eq!(main["mode"], "all");
     assert_eq!(main["backend"], "native");

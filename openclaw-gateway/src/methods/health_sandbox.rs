@@ -1,7 +1,8 @@
-//! `sandbox` of the `health` result (ours, additive to OpenClaw's shape): for each agent, its
+//! `sandbox` of the `status` result (ours, additive to OpenClaw's shape; `health`'s schema is
+//! closed): for each agent, its
 //! sandbox mode and — when it sandboxes — whether the backend it needs works on this machine,
 //! layer by layer, plus one summary line like `openclaw health`'s. The probes are
-//! `openclaw-sandbox`'s, cached per process (they ran when the config loaded), so `health`
+//! `openclaw-sandbox`'s, cached per process (they ran when the config loaded), so `status`
 //! never probes anew; an agent with `mode: "off"` probes nothing.
 
 use std::path::Path;
@@ -12,7 +13,7 @@ use serde_json::Value;
 
 use crate::roster::Roster;
 
-/// `health.sandbox`.
+/// `status.sandbox`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct SandboxHealth {

@@ -63,22 +63,22 @@ fn sessions_of(shared: &Shared, agent_id: &str, path: &std::path::Path) -> Value
 }
 
 /// `health` (`probe` changes nothing: every answer is computed fresh, there is no cache to
-/// bypass).
-/// Ours on top of OpenClaw's summary: `sandbox` (see [`super::health_sandbox`]).
+/// bypass). Exactly OpenClaw's summary shape: its schema is closed, so our additions (the
+/// sandbox) live in `status`.
 pub(crate) fn health(shared: &Arc<Shared>, _: HealthParams) -> Result<Value, ErrorShape> {
-    let config = shared.config_value();
-    let roster = Roster::from_config(&config, &shared.state_dir);
-    let mut v = health_summary(shared, &roster);
-    let sandbox = super::health_sandbox::sandbox_health(&config, &roster, &shared.state_dir);
-    v["sandbox"] =
-        serde_json::to_value(sandbox).map_err(|e| ErrorShape::unavailable(e.to_string()))?;
-    Ok(v)
+    let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+    Ok(health_summary(shared, &roster))
 }
 
 /// `status`. `includeChannelSummary` / `includeCliProjection` change nothing: the channel
 /// summary is always present (empty: no channels) and there is no separate CLI projection.
+/// Ours on top of OpenClaw's: `sandbox` (see [`super::health_sandbox`]).
 pub(crate) fn status(shared: &Arc<Shared>, _: StatusParams) -> Result<Value, ErrorShape> {
-    let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+    let config = shared.config_value();
+    let roster = Roster::from_config(&config, &shared.state_dir);
+    let sandbox = super::health_sandbox::sandbox_health(&config, &roster, &shared.state_dir);
+    let sandbox =
+        serde_json::to_value(sandbox).map_err(|e| ErrorShape::unavailable(e.to_string()))?;
     let hb: Vec<Value> = roster
         .agents
         .iter()
@@ -112,6 +112,7 @@ pub(crate) fn status(shared: &Arc<Shared>, _: StatusParams) -> Result<Value, Err
             "authMode": shared.auth.mode().as_str(),
             "stateVersion": shared.hub.state_version(),
         },
+        "sandbox": sandbox,
     }))
 }
 
