@@ -1,8 +1,9 @@
 //! Added latency of a sandboxed `bash` call: the real `bash` tool running `echo hi` on the host
 //! and through the native sandbox (bubblewrap + Landlock + seccomp + rlimits + a pids cgroup
-//! where one can be made). This bench binary is its own in-sandbox helper, as the `openclaw`
-//! binary is. Target: the sandboxed call at most 15 ms above the host call on the project
-//! machine. Run: `cargo bench --bench sandbox_exec`.
+//! per command): `sandboxed` is the default path, a warm sandbox per scope (the command forked
+//! inside it), `sandboxed_one_shot` a bubblewrap of the command's own. This bench binary is its
+//! own in-sandbox helper, as the `openclaw` binary is. Target: the sandboxed call at most
+//! 15 ms above the host call on the project machine. Run: `cargo bench --bench sandbox_exec`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,9 +37,24 @@ fn bench(c: &mut Criterion) {
     let mut sandboxed = ToolEnv::new(&ws);
     sandboxed.exec_target = target;
     let sandboxed = Arc::new(sandboxed);
+    let one_shot_backend = openclaw_sandbox::native::NativeBackend::new(
+        s.clone(),
+        ws.clone(),
+        &s.scope_key("main", None),
+        openclaw_sandbox::availability(&s),
+    )
+    .one_shot();
+    let mut one_shot = ToolEnv::new(&ws);
+    one_shot.exec_target =
+        ExecTarget::resolve(s.exec_host, true, || Ok(Arc::new(one_shot_backend)));
+    let one_shot = Arc::new(one_shot);
     let mut g = c.benchmark_group("bash_echo_hi");
     g.sample_size(50);
-    for (name, env) in [("host", &host), ("sandboxed", &sandboxed)] {
+    for (name, env) in [
+        ("host", &host),
+        ("sandboxed", &sandboxed),
+        ("sandboxed_one_shot", &one_shot),
+    ] {
         let tool = bash(env);
         g.bench_function(name, |b| {
             b.iter(|| {

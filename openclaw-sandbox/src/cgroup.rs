@@ -40,7 +40,33 @@ fn find_base() -> Option<PathBuf> {
             }
         }
     }
-    candidates.into_iter().find(|dir| probe(dir))
+    let base = candidates.into_iter().find(|dir| probe(dir))?;
+    sweep(&base);
+    Some(base)
+}
+
+/// Removes command cgroups left empty by a process that died before it could (older than a
+/// minute, so one another process is just setting up is left alone; one with processes in
+/// it cannot be removed at all).
+fn sweep(base: &Path) {
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        if !name.to_string_lossy().starts_with("openclaw-sbx-") {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > Duration::from_secs(60));
+        if old {
+            let _ = std::fs::remove_dir(e.path());
+        }
+    }
 }
 
 /// Whether a child cgroup with a working `pids.max` can be made under `dir`.
@@ -53,8 +79,9 @@ fn probe(dir: &Path) -> bool {
 }
 
 impl PidsCgroup {
-    /// A fresh cgroup allowing `max` processes; `None` when no pids cgroup can be made here.
-    pub(crate) fn create(max: u64) -> Result<Option<PidsCgroup>, String> {
+    /// A fresh cgroup allowing `max` processes (`None`: no bound, only the grouping); `None`
+    /// when no pids cgroup can be made here.
+    pub(crate) fn create(max: Option<u64>) -> Result<Option<PidsCgroup>, String> {
         let Some(base) = base() else {
             return Ok(None);
         };
@@ -66,7 +93,8 @@ impl PidsCgroup {
         std::fs::create_dir(&dir)
             .map_err(|e| format!("cannot create the cgroup {}: {e}", dir.display()))?;
         let cg = PidsCgroup { dir };
-        std::fs::write(cg.dir.join("pids.max"), max.to_string())
+        let max = max.map_or_else(|| "max".to_owned(), |n| n.to_string());
+        std::fs::write(cg.dir.join("pids.max"), max)
             .map_err(|e| format!("cannot set pids.max in {}: {e}", cg.dir.display()))?;
         Ok(Some(cg))
     }
@@ -76,9 +104,17 @@ impl PidsCgroup {
         self.dir.join("cgroup.procs")
     }
 
-    /// Kills what is left in it and removes it, on a thread of its own (the last processes
-    /// may take a moment to go; the command's caller does not wait for that).
+    /// Kills what is left in it and removes it: at once when it is already empty, else on a
+    /// thread of its own (the last processes may take a moment to go; the command's caller
+    /// does not wait for that).
     pub(crate) fn remove(self) {
+        for _ in 0..3 {
+            self.kill_all();
+            if std::fs::remove_dir(&self.dir).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
         let spawned = std::thread::Builder::new()
             .name("sandbox-cgroup".into())
             .spawn(move || self.remove_now());
@@ -87,15 +123,19 @@ impl PidsCgroup {
         }
     }
 
+    fn kill_all(&self) {
+        let pids = std::fs::read_to_string(self.procs_file()).unwrap_or_default();
+        for pid in pids.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
+            // SAFETY: kill(2) takes integers only.
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+            }
+        }
+    }
+
     fn remove_now(self) {
         for _ in 0..50 {
-            let pids = std::fs::read_to_string(self.procs_file()).unwrap_or_default();
-            for pid in pids.lines().filter_map(|p| p.trim().parse::<i32>().ok()) {
-                // SAFETY: kill(2) takes integers only.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                }
-            }
+            self.kill_all();
             if std::fs::remove_dir(&self.dir).is_ok() {
                 return;
             }

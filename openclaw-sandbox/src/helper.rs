@@ -26,16 +26,50 @@ pub struct HelperSpec {
 /// returns; otherwise returns at once. Call it first thing in `main`.
 pub fn run_if_requested() {
     let mut args = std::env::args_os().skip(1);
-    if args.next().as_deref() != Some(std::ffi::OsStr::new(HELPER_ARG)) {
+    let Some(mode) = args.next() else {
         return;
-    }
+    };
     let rest: Vec<OsString> = args.collect();
-    let err = match run(rest) {
-        Ok(never) => match never {},
-        Err(e) => e,
+    let err = match mode.to_str() {
+        Some(HELPER_ARG) => match run(rest) {
+            Ok(never) => match never {},
+            Err(e) => e,
+        },
+        #[cfg(target_os = "linux")]
+        Some(crate::warm::server::SERVE_ARG) => match serve(rest) {
+            Ok(never) => match never {},
+            Err(e) => e,
+        },
+        #[cfg(target_os = "linux")]
+        Some(crate::warm::client::CLIENT_ARG) => match client(rest) {
+            Ok(code) => std::process::exit(code),
+            Err(e) => e,
+        },
+        _ => return,
     };
     eprintln!("openclaw sandbox: {err}; the command was not run");
     std::process::exit(126);
+}
+
+/// `__openclaw-sandbox-serve <spec>` (inside bubblewrap).
+#[cfg(target_os = "linux")]
+fn serve(args: Vec<OsString>) -> Result<std::convert::Infallible, String> {
+    let spec = args.first().ok_or("missing the server spec")?;
+    let spec: HelperSpec = serde_json::from_str(&spec.to_string_lossy())
+        .map_err(|e| format!("bad server spec: {e}"))?;
+    crate::warm::server::serve(&spec)
+}
+
+/// `__openclaw-sandbox-client <socket> <cgroup.procs> <request>` (on the host).
+#[cfg(target_os = "linux")]
+fn client(args: Vec<OsString>) -> Result<i32, String> {
+    let [socket, procs, request] = <[OsString; 3]>::try_from(args)
+        .map_err(|_| "usage: <socket> <cgroup.procs> <request>".to_string())?;
+    crate::warm::client::run(
+        &socket.to_string_lossy(),
+        &procs.to_string_lossy(),
+        &request.to_string_lossy(),
+    )
 }
 
 enum Never {}
@@ -57,12 +91,12 @@ fn run(args: Vec<OsString>) -> Result<Never, String> {
 }
 
 #[cfg(target_os = "linux")]
-fn restrict(spec: &HelperSpec) -> Result<(), String> {
+pub(crate) fn restrict(spec: &HelperSpec) -> Result<(), String> {
     crate::landlock_rules::apply(spec)?;
     crate::seccomp::apply()
 }
 
 #[cfg(not(target_os = "linux"))]
-fn restrict(_: &HelperSpec) -> Result<(), String> {
+pub(crate) fn restrict(_: &HelperSpec) -> Result<(), String> {
     Err("the native sandbox needs Linux".into())
 }

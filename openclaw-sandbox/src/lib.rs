@@ -23,6 +23,8 @@ pub mod native;
 pub mod probe;
 #[cfg(target_os = "linux")]
 mod seccomp;
+#[cfg(target_os = "linux")]
+pub mod warm;
 
 pub use helper::{HELPER_ARG, run_if_requested};
 pub use probe::set_helper_path;

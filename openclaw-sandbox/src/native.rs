@@ -5,6 +5,12 @@
 //! configured; the home directory, the state dir and everything else are simply absent. The
 //! helper then adds Landlock and seccomp before `exec`. A pids cgroup (when one is writable)
 //! bounds the processes even for root, whom `RLIMIT_NPROC` does not bind.
+//!
+//! Where pids cgroups can be made, commands run in a [warm sandbox](crate::warm) instead: the
+//! same bubblewrap and helper restrictions, started once per scope, each command forked inside
+//! it by the in-sandbox server into a cgroup of its own. The one-shot path stays for machines
+//! without a writable pids cgroup (nothing else could kill a command's leftovers there) and
+//! when the pool of warm sandboxes is full.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
@@ -13,8 +19,12 @@ use openclaw_core::sandbox::{
     Availability, ExecRequest, SandboxBackend, SandboxSettings, SandboxedCommand, WorkspaceAccess,
 };
 
+use openclaw_core::tool::ShellLimits;
+
 use crate::cgroup::PidsCgroup;
 use crate::helper::{HELPER_ARG, HelperSpec};
+use crate::warm::client::CLIENT_ARG;
+use crate::warm::wire::{RunRequest, WireLimits};
 
 /// Where the helper is mounted inside the sandbox.
 const HELPER_INSIDE: &str = "/run/openclaw/sandbox-exec";
@@ -26,19 +36,6 @@ const SYSTEM_DIRS: [&str; 8] = [
 ];
 /// Files and directories under `/etc` that hold secrets: hidden.
 const ETC_SECRETS: [&str; 4] = ["/etc/shadow", "/etc/gshadow", "/etc/sudoers", "/etc/ssh"];
-/// Credentials under the home directory, hidden when a bound workspace contains them.
-const HOME_SECRETS: [&str; 10] = [
-    ".ssh",
-    ".aws",
-    ".gnupg",
-    ".config/gcloud",
-    ".azure",
-    ".docker",
-    ".kube",
-    ".netrc",
-    ".git-credentials",
-    ".pi",
-];
 
 /// One mount of the workspace part of the tree.
 enum Mount {
@@ -65,6 +62,9 @@ pub struct NativeBackend {
     bwrap: PathBuf,
     helper: PathBuf,
     availability: Availability,
+    scope_key: String,
+    /// Run commands in a warm sandbox where a pids cgroup can be made.
+    warm: bool,
 }
 
 impl NativeBackend {
@@ -82,7 +82,16 @@ impl NativeBackend {
             bwrap: crate::probe::bwrap_path().unwrap_or_else(|| PathBuf::from("bwrap")),
             helper: crate::probe::helper_path().unwrap_or_default(),
             availability,
+            scope_key: scope_key.to_owned(),
+            warm: true,
         }
+    }
+
+    /// Every command the one-shot way (its own bubblewrap), never in a warm sandbox: for
+    /// comparisons and for tests of that path.
+    pub fn one_shot(mut self) -> Self {
+        self.warm = false;
+        self
     }
 
     /// The directory commands start in and the paths they may write.
@@ -102,13 +111,8 @@ impl NativeBackend {
         }
     }
 
-    /// bubblewrap's arguments up to (not including) the helper.
-    fn bwrap_args(
-        &self,
-        cwd: &Path,
-        writable: &[PathBuf],
-        env: &[(String, String)],
-    ) -> Vec<OsString> {
+    /// bubblewrap's namespaces and mounts: everything up to the directory and environment.
+    fn bwrap_mounts(&self, writable: &[PathBuf]) -> Vec<OsString> {
         let mut a: Vec<OsString> = Vec::new();
         let mut push = |items: &[&dyn AsRef<std::ffi::OsStr>]| {
             a.extend(items.iter().map(|s| s.as_ref().to_os_string()));
@@ -153,7 +157,11 @@ impl NativeBackend {
                 Mount::Hide(p) => push(&[&"--ro-bind", &"/dev/null", p]),
             }
         }
-        push(&[&"--chdir", &cwd, &"--clearenv"]);
+        a
+    }
+
+    /// The whole environment of a command starting in `cwd`.
+    fn command_env(cwd: &Path, extra: &[(String, String)]) -> Vec<(String, String)> {
         let home = cwd.to_string_lossy().into_owned();
         let base = [
             ("PATH", SANDBOX_PATH),
@@ -163,11 +171,27 @@ impl NativeBackend {
             ("OPENCLAW_SHELL", "exec"),
             ("OPENCLAW_SANDBOX", "1"),
         ];
-        for (k, v) in base {
-            push(&[&"--setenv", &k, &v]);
-        }
-        for (k, v) in env {
-            push(&[&"--setenv", k, v]);
+        base.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .chain(extra.iter().cloned())
+            .collect()
+    }
+
+    /// bubblewrap's arguments up to (not including) the helper.
+    fn bwrap_args(
+        &self,
+        cwd: &Path,
+        writable: &[PathBuf],
+        env: &[(String, String)],
+    ) -> Vec<OsString> {
+        let mut a = self.bwrap_mounts(writable);
+        a.extend([
+            "--chdir".into(),
+            cwd.as_os_str().to_owned(),
+            "--clearenv".into(),
+        ]);
+        for (k, v) in Self::command_env(cwd, env) {
+            a.extend(["--setenv".into(), k.into(), v.into()]);
         }
         a
     }
@@ -189,8 +213,11 @@ impl NativeBackend {
             .into_iter()
             .chain(binds.iter().map(|b| b.path().to_path_buf()))
             .collect();
-        let secrets = std::iter::once(self.settings.state_dir.clone())
-            .chain(homes.iter().flat_map(|h| HOME_SECRETS.map(|s| h.join(s))));
+        let secrets = std::iter::once(self.settings.state_dir.clone()).chain(
+            homes
+                .iter()
+                .flat_map(|h| crate::HOME_SECRETS.map(|s| h.join(s))),
+        );
         let exposed: Vec<Mount> = secrets
             .filter(|s| s.exists())
             .filter(|s| {
@@ -220,16 +247,105 @@ impl SandboxBackend for NativeBackend {
             return Err(why);
         }
         let (cwd, writable) = self.layout(&req.cwd)?;
-        let mut args = self.bwrap_args(&cwd, &writable, &req.env);
-        let mut spec_writable = writable;
+        let mut spec_writable = writable.clone();
         spec_writable.extend(["/tmp", "/var/tmp", "/dev"].map(PathBuf::from));
         let spec = HelperSpec {
             writable: spec_writable,
             network: self.settings.network,
         };
         let spec = serde_json::to_string(&spec).map_err(|e| e.to_string())?;
+        if self.warm && crate::cgroup::base().is_some() {
+            if let Some(cmd) = self.warm_command(req, &cwd, &writable, &spec)? {
+                return Ok(cmd);
+            }
+        }
+        self.one_shot_command(req, cwd, &writable, &spec)
+    }
+}
+
+impl NativeBackend {
+    /// The command forked by this scope's warm sandbox (started if needed); `None` when the
+    /// pool of warm sandboxes is full of busy ones.
+    fn warm_command(
+        &self,
+        req: &ExecRequest,
+        cwd: &Path,
+        writable: &[PathBuf],
+        spec: &str,
+    ) -> Result<Option<SandboxedCommand>, String> {
+        let mut mounts = self.bwrap_mounts(writable);
+        mounts.extend(
+            [
+                "--chdir",
+                "/",
+                "--clearenv",
+                "--setenv",
+                "PATH",
+                SANDBOX_PATH,
+            ]
+            .map(OsString::from),
+        );
+        let shape = shape_digest(&self.bwrap, &mounts, spec);
+        let launch = || crate::warm::Launch {
+            bwrap: self.bwrap.clone(),
+            args: mounts.clone(),
+            helper_inside: HELPER_INSIDE,
+            spec: spec.to_owned(),
+        };
+        let Some((server, active)) = crate::warm::server_for(&self.scope_key, &shape, launch)?
+        else {
+            return Ok(None);
+        };
+        let Some(cgroup) = PidsCgroup::create(self.settings.limits.max_processes)? else {
+            return Ok(None);
+        };
+        let limits = ShellLimits::from(&self.settings.limits);
+        let request = RunRequest {
+            program: req.shell.clone(),
+            args: vec!["-c".into(), req.script.clone()],
+            cwd: cwd.to_path_buf(),
+            env: Self::command_env(cwd, &req.env),
+            limits: WireLimits {
+                max_file_size: limits.max_file_size,
+                max_memory: limits.max_memory,
+                max_cpu_seconds: limits.max_cpu_seconds,
+            },
+        };
+        let request = serde_json::to_string(&request).map_err(|e| e.to_string())?;
+        let procs = cgroup.procs_file();
+        let mut client_limits = self.settings.limits;
+        client_limits.max_processes = None;
+        Ok(Some(SandboxedCommand {
+            program: self.helper.clone(),
+            args: vec![
+                CLIENT_ARG.into(),
+                server.socket().into(),
+                procs.as_os_str().to_owned(),
+                request.into(),
+            ],
+            cwd: cwd.to_path_buf(),
+            env: Vec::new(),
+            clear_env: true,
+            join_cgroup: Some(procs),
+            limits: Some(client_limits),
+            cleanup: Some(Box::new(move |_killed| {
+                cgroup.remove();
+                drop(active);
+            })),
+        }))
+    }
+
+    /// `bwrap … <helper> <spec> -- <shell> -c <script>`: a sandbox of the command's own.
+    fn one_shot_command(
+        &self,
+        req: &ExecRequest,
+        cwd: PathBuf,
+        writable: &[PathBuf],
+        spec: &str,
+    ) -> Result<SandboxedCommand, String> {
+        let mut args = self.bwrap_args(&cwd, writable, &req.env);
         args.extend(
-            [HELPER_INSIDE, HELPER_ARG, spec.as_str(), "--"]
+            [HELPER_INSIDE, HELPER_ARG, spec, "--"]
                 .into_iter()
                 .map(OsString::from),
         );
@@ -237,7 +353,7 @@ impl SandboxBackend for NativeBackend {
         args.push("-c".into());
         args.push(req.script.clone().into());
         let cgroup = match self.settings.limits.max_processes {
-            Some(n) => PidsCgroup::create(n)?,
+            Some(n) => PidsCgroup::create(Some(n))?,
             None => None,
         };
         let join_cgroup = cgroup.as_ref().map(PidsCgroup::procs_file);
@@ -260,4 +376,19 @@ impl SandboxBackend for NativeBackend {
             }),
         })
     }
+}
+
+/// A digest of everything a warm sandbox is made of: bubblewrap, its arguments (mounts,
+/// namespaces, hidden paths), the helper's spec.
+fn shape_digest(bwrap: &Path, args: &[OsString], spec: &str) -> String {
+    use sha2::Digest;
+    let mut h = sha2::Sha256::new();
+    h.update(bwrap.as_os_str().as_encoded_bytes());
+    for a in args {
+        h.update([0u8]);
+        h.update(a.as_encoded_bytes());
+    }
+    h.update([0u8]);
+    h.update(spec.as_bytes());
+    hex::encode(h.finalize())
 }

@@ -69,8 +69,25 @@ fn env_for(h: &Home, target: ExecTarget) -> Arc<ToolEnv> {
     Arc::new(env)
 }
 
-fn sandboxed(h: &Home, s: &SandboxSettings) -> Arc<ToolEnv> {
-    let target = openclaw_sandbox::exec_target(s, "main", Some("agent:main:main"), &h.workspace);
+/// The sandbox of session `agent:main:main` whose workspace is `ws`: a warm one (the default
+/// where pids cgroups can be made, as here) or, with `one_shot`, a bubblewrap per command.
+fn target(one_shot: bool, s: &SandboxSettings, ws: &Path) -> ExecTarget {
+    if !one_shot {
+        return openclaw_sandbox::exec_target(s, "main", Some("agent:main:main"), ws);
+    }
+    let scope = s.scope_key("main", Some("agent:main:main"));
+    let backend = openclaw_sandbox::native::NativeBackend::new(
+        s.clone(),
+        ws.to_path_buf(),
+        &scope,
+        openclaw_sandbox::availability(s),
+    )
+    .one_shot();
+    ExecTarget::resolve(s.exec_host, true, || Ok(Arc::new(backend)))
+}
+
+fn sandboxed(one_shot: bool, h: &Home, s: &SandboxSettings) -> Arc<ToolEnv> {
+    let target = target(one_shot, s, &h.workspace);
     assert!(matches!(target, ExecTarget::Sandbox(_)), "{target:?}");
     env_for(h, target)
 }
@@ -88,13 +105,12 @@ async fn run_with(env: &Arc<ToolEnv>, command: &str, ctx: ToolCallContext) -> (b
     }
 }
 
-#[tokio::test]
-async fn runs_in_the_workspace_with_its_own_proc_seccomp_and_no_new_privileges() {
+async fn runs_in_the_workspace_with_its_own_proc_seccomp_and_no_new_privileges(one_shot: bool) {
     if !ready() {
         return;
     }
     let h = home();
-    let env = sandboxed(&h, &settings(&h, WorkspaceAccess::Rw));
+    let env = sandboxed(one_shot, &h, &settings(&h, WorkspaceAccess::Rw));
     let (ok, out) = run(
         &env,
         "pwd; cat AGENTS.md; ls /proc | grep -c '^[0-9]'; grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status; echo \"key=${ANTHROPIC_API_KEY:-none}\"",
@@ -118,8 +134,7 @@ async fn runs_in_the_workspace_with_its_own_proc_seccomp_and_no_new_privileges()
     assert!(!ok && !out.contains("UNSHARED"), "{out}");
 }
 
-#[tokio::test]
-async fn cannot_write_outside_the_workspace() {
+async fn cannot_write_outside_the_workspace(one_shot: bool) {
     if !ready() {
         return;
     }
@@ -129,7 +144,11 @@ async fn cannot_write_outside_the_workspace() {
         "echo inside > inside.txt; echo x > {o}; echo y > /usr/escaped.txt; echo z > $HOME/../escaped2.txt; true",
         o = outside.display()
     );
-    let (ok, out) = run(&sandboxed(&h, &settings(&h, WorkspaceAccess::Rw)), &cmd).await;
+    let (ok, out) = run(
+        &sandboxed(one_shot, &h, &settings(&h, WorkspaceAccess::Rw)),
+        &cmd,
+    )
+    .await;
     assert!(ok, "{out}");
     assert!(
         h.workspace.join("inside.txt").is_file(),
@@ -140,7 +159,7 @@ async fn cannot_write_outside_the_workspace() {
     assert!(!Path::new("/usr/escaped.txt").exists(), "{out}");
     // Read-only access: the workspace is visible but not writable.
     let (_, out) = run(
-        &sandboxed(&h, &settings(&h, WorkspaceAccess::Ro)),
+        &sandboxed(one_shot, &h, &settings(&h, WorkspaceAccess::Ro)),
         "cat AGENTS.md; echo x > ro.txt",
     )
     .await;
@@ -152,8 +171,7 @@ async fn cannot_write_outside_the_workspace() {
     assert!(ok && outside.exists());
 }
 
-#[tokio::test]
-async fn cannot_read_the_state_dir() {
+async fn cannot_read_the_state_dir(one_shot: bool) {
     if !ready() {
         return;
     }
@@ -162,7 +180,11 @@ async fn cannot_read_the_state_dir() {
         "cat {s}/openclaw.json; ls -a {s}; cat ~/../openclaw.json",
         s = h.state.display()
     );
-    let (_, out) = run(&sandboxed(&h, &settings(&h, WorkspaceAccess::Rw)), &cmd).await;
+    let (_, out) = run(
+        &sandboxed(one_shot, &h, &settings(&h, WorkspaceAccess::Rw)),
+        &cmd,
+    )
+    .await;
     assert!(!out.contains("SECRET-TOKEN"), "{out}");
     assert!(
         !out.contains("openclaw.json\\n"),
@@ -170,7 +192,7 @@ async fn cannot_read_the_state_dir() {
     );
     // `none`: a private workspace; the agent's files are not there either.
     let (ok, out) = run(
-        &sandboxed(&h, &settings(&h, WorkspaceAccess::None)),
+        &sandboxed(one_shot, &h, &settings(&h, WorkspaceAccess::None)),
         &format!("pwd; cat {}/AGENTS.md; {cmd}", h.workspace.display()),
     )
     .await;
@@ -183,8 +205,7 @@ async fn cannot_read_the_state_dir() {
     assert!(out.contains("SECRET-TOKEN"), "control: {out}");
 }
 
-#[tokio::test]
-async fn cannot_reach_a_loopback_port_unless_network_is_on() {
+async fn cannot_reach_a_loopback_port_unless_network_is_on(one_shot: bool) {
     if !ready() {
         return;
     }
@@ -193,7 +214,11 @@ async fn cannot_reach_a_loopback_port_unless_network_is_on() {
     let port = listener.local_addr().unwrap().port();
     listener.set_nonblocking(true).unwrap();
     let cmd = format!("echo ping > /dev/tcp/127.0.0.1/{port} && echo CONNECTED");
-    let (_, out) = run(&sandboxed(&h, &settings(&h, WorkspaceAccess::Rw)), &cmd).await;
+    let (_, out) = run(
+        &sandboxed(one_shot, &h, &settings(&h, WorkspaceAccess::Rw)),
+        &cmd,
+    )
+    .await;
     assert!(!out.contains("CONNECTED"), "{out}");
     assert!(
         listener.accept().is_err(),
@@ -201,7 +226,7 @@ async fn cannot_reach_a_loopback_port_unless_network_is_on() {
     );
     let mut on = settings(&h, WorkspaceAccess::Rw);
     on.network = true;
-    let (_, out) = run(&sandboxed(&h, &on), &cmd).await;
+    let (_, out) = run(&sandboxed(one_shot, &h, &on), &cmd).await;
     assert!(out.contains("CONNECTED"), "control (network on): {out}");
     let deadline = Instant::now() + Duration::from_secs(5);
     let mut got = String::new();
@@ -232,8 +257,7 @@ while n < 2000:
 print("forked", n)
 '"#;
 
-#[tokio::test]
-async fn forking_without_bound_is_bounded() {
+async fn forking_without_bound_is_bounded(one_shot: bool) {
     if !ready() || !prereq::command("python3") {
         return;
     }
@@ -241,7 +265,7 @@ async fn forking_without_bound_is_bounded() {
     let mut s = settings(&h, WorkspaceAccess::Rw);
     s.limits.max_processes = Some(64);
     let started = Instant::now();
-    let (ok, out) = run(&sandboxed(&h, &s), FORKS).await;
+    let (ok, out) = run(&sandboxed(one_shot, &h, &s), FORKS).await;
     assert!(ok, "{out}");
     let n: usize = out
         .split("forked ")
@@ -277,13 +301,12 @@ fn host_procs_with(needle: &str) -> Vec<i32> {
     found
 }
 
-#[tokio::test]
-async fn a_setsid_child_does_not_survive_abort() {
+async fn a_setsid_child_does_not_survive_abort(one_shot: bool) {
     if !ready() {
         return;
     }
     let h = home();
-    let env = sandboxed(&h, &settings(&h, WorkspaceAccess::Rw));
+    let env = sandboxed(one_shot, &h, &settings(&h, WorkspaceAccess::Rw));
     let needle = format!("{}.{}", 3000 + std::process::id() % 1000, 7);
     let cmd = format!("setsid sleep {needle} & setsid -f sleep {needle}; echo started; sleep 300");
     let cancel = CancellationToken::new();
@@ -345,8 +368,7 @@ async fn an_unavailable_layer_refuses_instead_of_running_unsandboxed() {
     assert!(!h.workspace.join("ran.txt").exists());
 }
 
-#[tokio::test]
-async fn a_workspace_that_contains_the_state_dir_still_hides_it() {
+async fn a_workspace_that_contains_the_state_dir_still_hides_it(one_shot: bool) {
     if !ready() {
         return;
     }
@@ -359,7 +381,7 @@ async fn a_workspace_that_contains_the_state_dir_still_hides_it() {
     let mut s = settings(&h, WorkspaceAccess::Rw);
     s.state_dir = h.state.clone();
     let mut env = ToolEnv::new(&root);
-    env.exec_target = openclaw_sandbox::exec_target(&s, "main", None, &root);
+    env.exec_target = target(one_shot, &s, &root);
     let env = Arc::new(env);
     // (The write lands in a throwaway tmpfs over the state dir, never in the real one.)
     let (_, out) = run(
@@ -374,3 +396,31 @@ async fn a_workspace_that_contains_the_state_dir_still_hides_it() {
     assert!(root.join("kept.txt").is_file(), "{out}");
     assert!(!h.state.join("planted").exists(), "{out}");
 }
+
+/// Each escape attempt against both ways of running a sandboxed command.
+macro_rules! on_both_paths {
+    ($($name:ident),* $(,)?) => {
+        mod warm {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(false).await
+            })*
+        }
+        mod one_shot {
+            $(#[tokio::test]
+            async fn $name() {
+                super::$name(true).await
+            })*
+        }
+    };
+}
+
+on_both_paths!(
+    runs_in_the_workspace_with_its_own_proc_seccomp_and_no_new_privileges,
+    cannot_write_outside_the_workspace,
+    cannot_read_the_state_dir,
+    cannot_reach_a_loopback_port_unless_network_is_on,
+    forking_without_bound_is_bounded,
+    a_setsid_child_does_not_survive_abort,
+    a_workspace_that_contains_the_state_dir_still_hides_it,
+);

@@ -24,9 +24,9 @@ const MIB: u64 = 1024 * 1024;
 
 /// `setrlimit`'s resource type (glibc's enum, an int elsewhere).
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
-pub(crate) type Resource = libc::__rlimit_resource_t;
+pub type Resource = libc::__rlimit_resource_t;
 #[cfg(all(target_os = "linux", not(target_env = "gnu")))]
-pub(crate) type Resource = libc::c_int;
+pub type Resource = libc::c_int;
 
 /// `tools.exec.limits` as written (0 means unlimited).
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
@@ -162,8 +162,9 @@ impl ExecSettings {
 
 /// The limits as `(resource, value)` pairs for [`apply_in_child`], computed in the parent
 /// (the process count needs a look at `/proc`, which the child must not do after `fork`).
+/// Public for the native sandbox's in-sandbox server, which sets them on its commands.
 #[cfg(target_os = "linux")]
-pub(crate) fn rlimits(l: &ShellLimits) -> Vec<(Resource, u64)> {
+pub fn rlimits(l: &ShellLimits) -> Vec<(Resource, u64)> {
     let mut out = Vec::new();
     if let Some(n) = l.max_processes {
         out.push((libc::RLIMIT_NPROC, user_process_count().saturating_add(n)));
@@ -206,7 +207,7 @@ fn user_process_count() -> u64 {
 /// Lowers the soft and hard limits in the forked child. Only async-signal-safe calls: this
 /// runs between `fork` and `exec`. A limit above the current hard limit is left as it is.
 #[cfg(target_os = "linux")]
-pub(crate) fn apply_in_child(limits: &[(Resource, u64)]) -> std::io::Result<()> {
+pub fn apply_in_child(limits: &[(Resource, u64)]) -> std::io::Result<()> {
     for &(res, value) in limits {
         let mut cur = libc::rlimit {
             rlim_cur: 0,
