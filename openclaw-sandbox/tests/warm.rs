@@ -43,10 +43,13 @@ fn home() -> Home {
     }
 }
 
+/// Scope `session`, so each test's sessions (named after the test) have sandboxes of their
+/// own: tests run at once, and a scope whose shape changes gets a new sandbox.
 fn settings(h: &Home) -> SandboxSettings {
     let mut s = SandboxSettings::off(&h.state);
     s.mode = SandboxMode::All;
     s.workspace_access = WorkspaceAccess::Rw;
+    s.scope = SandboxScope::Session;
     s
 }
 
@@ -113,7 +116,7 @@ async fn a_scope_keeps_its_tmp_but_not_a_command_s_leftovers() {
         return;
     }
     let h = home();
-    let env = env(&settings(&h), "agent:main:main", &h.workspace);
+    let env = env(&settings(&h), "agent:main:keeps-tmp", &h.workspace);
     let needle = format!("{}.{}", 5000 + std::process::id() % 1000, 3);
     let (ok, out) = run(
         &env,
@@ -131,7 +134,7 @@ async fn a_scope_keeps_its_tmp_but_not_a_command_s_leftovers() {
     assert!(openclaw_sandbox::warm::running() >= 1);
     // The one-shot path has a /tmp of each command's own.
     let s = settings(&h);
-    let scope = s.scope_key("main", Some("agent:main:main"));
+    let scope = s.scope_key("main", Some("agent:main:keeps-tmp"));
     let backend = openclaw_sandbox::native::NativeBackend::new(
         s.clone(),
         h.workspace.clone(),
@@ -151,8 +154,7 @@ async fn sessions_of_scope_session_do_not_share_a_sandbox() {
         return;
     }
     let h = home();
-    let mut s = settings(&h);
-    s.scope = SandboxScope::Session;
+    let s = settings(&h);
     let a = env(&s, "agent:main:a", &h.workspace);
     let b = env(&s, "agent:main:b", &h.workspace);
     let (ok, _) = run(&a, "echo secret-of-a > /tmp/mine").await;
@@ -174,7 +176,7 @@ async fn a_credential_dir_that_appears_later_is_hidden_too() {
     let h = home();
     let root = h.dir.path().to_path_buf();
     let s = settings(&h);
-    let env = env(&s, "agent:main:main", &root);
+    let env = env(&s, "agent:main:credentials", &root);
     let (ok, out) = run(&env, "ls -a").await;
     assert!(ok, "{out}");
     std::fs::create_dir_all(root.join(".ssh")).unwrap();
@@ -191,7 +193,7 @@ async fn a_dead_warm_sandbox_is_replaced() {
     }
     let h = home();
     let s = settings(&h);
-    let env = env(&s, "agent:main:main", &h.workspace);
+    let env = env(&s, "agent:main:dead-server", &h.workspace);
     let (ok, out) = run(&env, "echo one").await;
     assert!(ok, "{out}");
     // This test's server: the one whose spec names this workspace.
