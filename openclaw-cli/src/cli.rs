@@ -276,6 +276,17 @@ pub enum GatewayCmd {
         /// Parameters as a JSON (or JSON5) object.
         #[arg(long, value_name = "JSON")]
         params: Option<String>,
+        /// Wait for the final answer of a method that answers twice (`agent`: `accepted`, then
+        /// the result), as OpenClaw's CLI does.
+        #[arg(long)]
+        expect_final: bool,
+        /// How long to wait for the answer, in milliseconds (OpenClaw's default: 10000; with
+        /// --expect-final no limit unless given).
+        #[arg(long, value_name = "MS")]
+        timeout: Option<u64>,
+        /// Accepted for OpenClaw's CLI compatibility: the result is always printed as JSON.
+        #[arg(long)]
+        json: bool,
         #[command(flatten)]
         gateway: GatewayTarget,
     },

@@ -230,6 +230,33 @@ fn gateway_client_commands_against_a_running_gateway() {
     let agents: Value = serde_json::from_str(&stdout(&call)).unwrap();
     assert_eq!(agents["defaultId"], "main", "{agents}");
 
+    // `agent` answers twice: without --expect-final the first (accepted) answer is printed,
+    // with it (OpenClaw's flag) the run's final result.
+    let params = r#"{"message":"hello expect final","agentId":"main","idempotencyKey":"ef-1"}"#;
+    let first = with(&["gateway", "call", "agent", "--params", params, "--json"]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let first: Value = serde_json::from_str(&stdout(&first)).unwrap();
+    assert_eq!(first["status"], "accepted", "{first}");
+    let params = r#"{"message":"hello expect final","agentId":"main","idempotencyKey":"ef-2"}"#;
+    let last = with(&[
+        "gateway",
+        "call",
+        "agent",
+        "--params",
+        params,
+        "--expect-final",
+        "--timeout",
+        "30000",
+        "--json",
+    ]);
+    assert!(last.status.success(), "{}", stderr(&last));
+    let last: Value = serde_json::from_str(&stdout(&last)).unwrap();
+    assert_eq!(last["status"], "ok", "{last}");
+    assert!(
+        last.to_string().contains("echo: hello expect final"),
+        "{last}"
+    );
+
     let bad = with(&["gateway", "call", "no.such.method"]);
     assert_eq!(bad.status.code(), Some(1));
     assert!(

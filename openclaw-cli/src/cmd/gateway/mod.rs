@@ -128,6 +128,9 @@ pub fn run(cmd: GatewayCmd) -> CliResult {
         GatewayCmd::Call {
             method,
             params,
+            expect_final,
+            timeout,
+            json: _,
             gateway,
         } => {
             let params: Value = match params {
@@ -138,7 +141,30 @@ pub fn run(cmd: GatewayCmd) -> CliResult {
                 })?,
             };
             let scopes = ["operator.read", "operator.write", "operator.admin"];
-            let (_, _, res) = call(&gateway, &method, params, &scopes)?;
+            let opts = connect_options(&gateway)?.scopes(scopes);
+            let timeout = timeout.map(std::time::Duration::from_millis);
+            let res = runtime()?.block_on(async move {
+                let client = GatewayClient::connect(opts).await.map_err(gateway_error)?;
+                let res = if expect_final {
+                    client
+                        .call_expect_final(&method, Some(params), timeout)
+                        .await
+                } else {
+                    match timeout {
+                        Some(t) => tokio::time::timeout(t, client.call(&method, Some(params)))
+                            .await
+                            .map_err(|_| {
+                                CliError::failure(format!(
+                                    "no answer to {method} within {} ms",
+                                    t.as_millis()
+                                ))
+                            })?,
+                        None => client.call(&method, Some(params)).await,
+                    }
+                };
+                client.close().await;
+                res.map_err(gateway_error)
+            })?;
             print_json(&res);
             Ok(())
         }
