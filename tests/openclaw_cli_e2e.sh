@@ -80,6 +80,50 @@ else
   else
     skip "openclaw tui: tmux not installed"
   fi
+  # Exec approvals through the real CLI: an approval client stays connected (Node's WebSocket,
+  # caps ["approvals"]), the real CLI asks (exec.approval.request, twoPhase) and waits, `openclaw
+  # approvals pending` lists it, `openclaw approvals resolve <id> allow-once` answers it, and the
+  # waiting request gets that decision.
+  cat > "$work/holder.mjs" <<'JS'
+const [url, token] = process.argv.slice(2);
+const ws = new WebSocket(url);
+ws.onmessage = (m) => {
+  const f = JSON.parse(m.data);
+  if (f.type === "event" && f.event === "connect.challenge") {
+    ws.send(JSON.stringify({ type: "req", id: "c", method: "connect", params: {
+      minProtocol: 3, maxProtocol: 4, role: "operator", scopes: ["operator.approvals"], caps: ["approvals"],
+      client: { id: "gateway-client", version: "1.0.0", platform: "linux", mode: "backend" }, auth: { token } } }));
+  } else if (f.type === "res" && f.id === "c") {
+    console.log(f.ok ? "held" : "refused " + JSON.stringify(f.error));
+  } else if (f.type === "event" && f.event === "exec.approval.requested") {
+    console.log("requested " + f.payload.id);
+  }
+};
+setTimeout(() => process.exit(0), 90000);
+JS
+  node "$work/holder.mjs" "$url" "$token" > "$work/holder.out" 2>&1 & holder_pid=$!
+  for _ in $(seq 1 100); do grep -q held "$work/holder.out" && break; sleep 0.1; done
+  run_oc gateway call exec.approval.request --params '{"command":"echo e2e-approval","cwd":"/tmp","agentId":"main","twoPhase":true,"timeoutMs":60000}' \
+    --expect-final --timeout 70000 --url "$url" --token "$token" --json > "$work/request.out" 2>"$work/request.err" & req_pid=$!
+  id=""
+  for _ in $(seq 1 100); do
+    out="$(run_oc approvals pending --url "$url" --token "$token" --json)"
+    id="$(echo "$out" | python3 -c 'import json,sys
+try: d=json.load(sys.stdin)
+except Exception: sys.exit(0)
+rows=d if isinstance(d,list) else next((v for v in d.values() if isinstance(v,list)),[])
+for r in rows:
+  if "e2e-approval" in json.dumps(r): print(r.get("id","")); break' 2>/dev/null)"
+    [ -n "$id" ] && break; sleep 0.2
+  done
+  if [ -n "$id" ]; then pass "openclaw approvals pending lists the request ($id)"; else fail "openclaw approvals pending: $out $(tail -3 "$work/oc.err"); holder: $(cat "$work/holder.out")"; fi
+  if [ -n "$id" ]; then
+    out="$(run_oc approvals resolve "$id" allow-once --url "$url" --token "$token" --json)"
+    if [ $? -eq 0 ]; then pass "openclaw approvals resolve $id allow-once"; else fail "openclaw approvals resolve: $out $(tail -3 "$work/oc.err")"; fi
+  fi
+  wait "$req_pid"
+  if grep -q '"decision": "allow-once"' "$work/request.out"; then pass "the waiting exec.approval.request got allow-once"; else fail "exec.approval.request: $(cat "$work/request.out") $(tail -3 "$work/request.err")"; fi
+  kill "$holder_pid" 2>/dev/null
 fi
 
 if [ -x "$openai_py" ] && "$openai_py" -c 'import openai' 2>/dev/null; then
