@@ -124,6 +124,35 @@ for r in rows:
   wait "$req_pid"
   if grep -q '"decision": "allow-once"' "$work/request.out"; then pass "the waiting exec.approval.request got allow-once"; else fail "exec.approval.request: $(cat "$work/request.out") $(tail -3 "$work/request.err")"; fi
   kill "$holder_pid" 2>/dev/null
+  # Cron through the real CLI: add (every 1h), list, run now, the run in `cron runs`, disable, remove.
+  gw=(--url "$url" --token "$token")
+  out="$(run_oc cron add e2e-cron-job --every 1h --message "cron e2e" --agent main "${gw[@]}" --json)"
+  cron_id="$(echo "$out" | python3 -c 'import json,sys
+d=json.load(sys.stdin); j=d.get("job",d); print(j.get("id",""))' 2>/dev/null)"
+  if [ -n "$cron_id" ]; then pass "openclaw cron add --every 1h ($cron_id)"; else fail "openclaw cron add: $out $(tail -3 "$work/oc.err")"; fi
+  if [ -n "$cron_id" ]; then
+    out="$(run_oc cron list "${gw[@]}" --json)"
+    if echo "$out" | grep -q "$cron_id"; then pass "openclaw cron list --json"; else fail "openclaw cron list: $out $(tail -3 "$work/oc.err")"; fi
+    out="$(run_oc cron run "$cron_id" "${gw[@]}")"
+    if [ $? -eq 0 ]; then pass "openclaw cron run"; else fail "openclaw cron run: $out $(tail -3 "$work/oc.err")"; fi
+    ok=0
+    for _ in $(seq 1 100); do
+      out="$(run_oc cron runs --id "$cron_id" "${gw[@]}" 2>/dev/null || run_oc cron runs "$cron_id" "${gw[@]}")"
+      if echo "$out" | grep -q '"status": "ok"'; then ok=1; break; fi
+      sleep 0.3
+    done
+    if [ $ok = 1 ]; then pass "openclaw cron runs shows the finished run"; else fail "openclaw cron runs: $out $(tail -3 "$work/oc.err")"; fi
+    out="$(run_oc cron edit "$cron_id" --disable "${gw[@]}")"
+    listed="$(run_oc cron list --all "${gw[@]}" --json 2>/dev/null || run_oc cron list "${gw[@]}" --json)"
+    if echo "$listed" | python3 -c 'import json,sys
+d=json.load(sys.stdin); id=sys.argv[1]
+sys.exit(0 if any(j["id"]==id and j.get("enabled") is False for j in d.get("jobs",[])) else 1)' "$cron_id"; then
+      pass "openclaw cron edit --disable"
+    else fail "openclaw cron edit --disable: $out / $listed $(tail -3 "$work/oc.err")"; fi
+    out="$(run_oc cron rm "$cron_id" "${gw[@]}")"
+    listed="$(run_oc cron list --all "${gw[@]}" --json 2>/dev/null || run_oc cron list "${gw[@]}" --json)"
+    if [ -n "$listed" ] && ! echo "$listed" | grep -q "$cron_id"; then pass "openclaw cron rm"; else fail "openclaw cron rm: $out / $listed"; fi
+  fi
 fi
 
 if [ -x "$openai_py" ] && "$openai_py" -c 'import openai' 2>/dev/null; then
