@@ -1,5 +1,6 @@
-//! HTTP on the gateway port: the WebSocket upgrade on `/` (bounded pre-auth, see `upgrade`),
-//! the unauthenticated probes (`/health`, `/healthz`, `/ready`, `/readyz`), bearer auth in front
+//! HTTP on the gateway port: the WebSocket upgrade on `/` (and on `gateway.controlUi.basePath`;
+//! bounded pre-auth, see `upgrade`), the built-in Control UI's files (`control_ui`), the
+//! unauthenticated probes (`/health`, `/healthz`, `/ready`, `/readyz`), bearer auth in front
 //! of everything else (including the backend's routes), and the browser checks of `origin` in
 //! front of all of it.
 
@@ -18,6 +19,7 @@ use serde_json::json;
 
 use super::auth::AuthFailure;
 use super::conn;
+use super::control_ui;
 use super::origin::Refusal;
 use super::preauth::Full;
 use super::state::Shared;
@@ -46,8 +48,15 @@ async fn root(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    if !upgrade::is_upgrade(&req) {
-        // A plain GET / is an ordinary HTTP request: authenticate, then nothing is here.
+    let ui = control_ui::enabled(&shared)
+        .then(|| control_ui::classify(&shared, req.uri().path()))
+        .flatten();
+    if !upgrade::is_upgrade(&req) || matches!(ui, Some(control_ui::UiPath::File(_))) {
+        if let Some(what) = ui {
+            return control_ui::respond(&shared, what, req.uri().query(), req.headers());
+        }
+        // Without the UI a plain GET / is an ordinary HTTP request: authenticate, then
+        // nothing is here.
         return match bearer_check(&shared, remote, &req) {
             Ok(()) => not_found().await,
             Err(r) => *r,
@@ -84,8 +93,17 @@ async fn root(
 
 /// Host, Origin and cross-site checks in front of every route (see `origin`).
 async fn browser_guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    let ws = req.uri().path() == "/" && upgrade::is_upgrade(&req);
-    match shared.origin.check(req.method(), req.headers(), ws) {
+    let path = req.uri().path();
+    let ws = upgrade::is_upgrade(&req)
+        && (path == "/"
+            || matches!(
+                control_ui::classify(&shared, path),
+                Some(control_ui::UiPath::Index | control_ui::UiPath::Bare)
+            ));
+    // The UI's files are public: a foreign page may load them (its WebSocket is refused at
+    // `connect`, which the page reports), so only `Host` is checked for them.
+    let host_only = ws || control_ui::is_public_read(&shared, req.method(), path);
+    match shared.origin.check(req.method(), req.headers(), host_only) {
         Ok(()) => next.run(req).await,
         Err(refusal) => {
             let (status, message) = match refusal {
@@ -179,9 +197,20 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             require_bearer,
         ));
-    Router::new()
-        .route("/", get(root))
-        .route("/health", get(live).head(live))
+    let mut open = Router::new().route("/", get(root));
+    let base = shared.gateway.control_ui.base_path.clone();
+    if !base.is_empty() {
+        open = open
+            .route(&base, get(root))
+            .route(&format!("{base}/"), get(root));
+    }
+    open = open.route(&format!("{base}/index.html"), get(root));
+    for asset in control_ui::assets::ASSETS {
+        if asset.path != "index.html" {
+            open = open.route(&format!("{base}/{}", asset.path), get(root));
+        }
+    }
+    open.route("/health", get(live).head(live))
         .route("/healthz", get(live).head(live))
         .route("/ready", get(ready).head(ready))
         .route("/readyz", get(ready).head(ready))

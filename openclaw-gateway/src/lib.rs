@@ -20,6 +20,7 @@ pub mod backend;
 pub mod config;
 mod config_reader;
 mod conn;
+pub(crate) mod control_ui;
 pub mod cron;
 pub mod device;
 pub mod first_token;
@@ -51,8 +52,8 @@ use serde_json::{Map, Value, json};
 
 pub use backend::{CallContext, EventSink, GatewayBackend, NoEngine};
 pub use config::{
-    AuthConfig, AuthMode, BindMode, ConfigError, ConfigSource, GatewayConfig, RateLimitConfig,
-    RunLanes,
+    AuthConfig, AuthMode, BindMode, ConfigError, ConfigSource, ControlUiConfig, GatewayConfig,
+    RateLimitConfig, RunLanes,
 };
 pub use first_token::{LocalCredentials, TokenHome, local_credentials};
 pub use reload::{ReloadMode, ReloadSettings};
