@@ -40,7 +40,8 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
     for (name, mime) in FILES {
         let src = Path::new("ui").join(name);
         println!("cargo::rerun-if-changed={}", src.display());
-        let mut text = std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
+        let mut text =
+            std::fs::read_to_string(&src).map_err(|e| format!("{}: {e}", src.display()))?;
         for (dep, hash) in &hashes {
             text = text.replace(&format!("@@v:{dep}@@"), hash);
         }

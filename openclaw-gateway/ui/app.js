@@ -12,7 +12,7 @@ import { SessionsView, CronView, ConfigView, LogsView } from "./panels.js?v=@@v:
 
 const AUTH_KEY = `openclaw.auth:${location.host}${BASE_PATH}`;
 const VIEWS = ["chat", "sessions", "cron", "config", "logs"];
-const TITLES = { chat: "Chat", sessions: "Sessions", cron: "Cron", config: "Config", logs: "Health & logs" };
+const TITLES = { chat: "Chat", sessions: "Sessions", cron: "Cron", config: "Config", logs: "Logs" };
 
 function readAuth() {
   for (const store of [sessionStorage, localStorage]) {
@@ -42,9 +42,10 @@ function takeFragment() {
   const frag = new URLSearchParams(location.hash.replace(/^#/, ""));
   const token = frag.get("token");
   const password = frag.get("password");
-  if (!token && !password) return;
+  if (!token && !password) return false;
   saveAuth(token ? { token } : { password }, false);
   history.replaceState(null, "", location.pathname + location.search + "#chat");
+  return true;
 }
 
 class App {
@@ -66,7 +67,11 @@ class App {
       onEvent: (name, p) => this.onEvent(name, p),
       onHello: (hello) => this.onHello(hello),
     });
-    window.addEventListener("hashchange", () => this.show(location.hash.slice(1)));
+    window.addEventListener("hashchange", () => {
+      // A new `#token=` in an open tab (`openclaw dashboard` again): use it at once.
+      if (takeFragment()) this.gw.restart();
+      this.show(location.hash.slice(1));
+    });
     document.addEventListener("keydown", (e) => this.onKey(e));
     document.addEventListener("visibilitychange", () => {
       if (!document.hidden && this.view === "logs" && this.gw.connected) this.views.logs.load();
@@ -78,7 +83,7 @@ class App {
   build() {
     this.banner = h("div", { class: "banner", id: "banner", role: "status", hidden: true });
     this.dot = h("span", { class: "dot", id: "conn", title: "connecting" });
-    this.agentSelect = h("select", { id: "agent-select", "aria-label": "Agent", onchange: () => this.switchAgent(this.agentSelect.value) });
+    this.agentSelect = h("select", { id: "agent-select", "aria-label": "Agent", hidden: true, onchange: () => this.switchAgent(this.agentSelect.value) });
     this.nav = h(
       "nav",
       { "aria-label": "Views" },
@@ -86,7 +91,7 @@ class App {
     );
     this.approvalBox = h("div", { class: "approvals", id: "approvals", "aria-label": "Approval requests", "aria-live": "assertive" });
     this.login = this.loginForm();
-    const main = h("main", { id: "main" }, Object.values(this.views).map((v) => v.el));
+    const main = (this.main = h("main", { id: "main" }, Object.values(this.views).map((v) => v.el)));
     const header = h("header", { class: "top" }, h("span", { class: "brand" }, this.dot, "OpenClaw"), this.agentSelect, this.nav);
     const app = document.getElementById("app");
     put(app, header, this.banner, this.approvalBox, this.login, main, h("div", { id: "toasts", class: "toasts" }));
@@ -127,6 +132,7 @@ class App {
   showLogin(message) {
     this.loginMessage.textContent = message;
     this.login.hidden = false;
+    this.main.hidden = true;
     this.login.querySelector("input")?.focus();
   }
 
@@ -142,6 +148,7 @@ class App {
     if (state === "connected") {
       this.setBanner(null);
       this.login.hidden = true;
+      this.main.hidden = false;
     } else if (state === "closed") {
       this.setBanner(info?.wasConnected || info?.code === 1012 ? "Connection to the gateway lost; reconnecting… (your draft is kept)" : "Cannot reach the gateway; retrying…");
     } else if (state === "auth-failed") {

@@ -50,7 +50,7 @@ export class SessionsView {
         "div",
         { class: "row-main" },
         h("a", { href: "#chat", onclick: (e) => { e.preventDefault(); this.app.openSession(s.key); this.app.show("chat"); } }, s.label || s.derivedTitle || shortKey(s.key)),
-        h("small", null, `${shortKey(s.key)} · ${s.model || "default model"} · ${fmtAgo(s.updatedAt)}${s.hasActiveRun ? " · running" : ""}`),
+        h("small", null, `${s.key} · ${s.model || "default model"} · ${fmtAgo(s.updatedAt)}${s.hasActiveRun ? " · running" : ""}`),
       ),
       h(
         "div",

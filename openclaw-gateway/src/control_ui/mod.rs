@@ -94,7 +94,12 @@ pub(crate) fn security_headers(h: &mut HeaderMap) {
 }
 
 /// Serves `what` for a plain (non-upgrade) GET or HEAD.
-pub(crate) fn respond(shared: &Shared, what: UiPath, query: Option<&str>, headers: &HeaderMap) -> Response {
+pub(crate) fn respond(
+    shared: &Shared,
+    what: UiPath,
+    query: Option<&str>,
+    headers: &HeaderMap,
+) -> Response {
     let asset = match what {
         UiPath::Bare => {
             let base = &shared.gateway.control_ui.base_path;
