@@ -20,7 +20,7 @@ pub mod backend;
 pub mod config;
 mod config_reader;
 mod conn;
-pub(crate) mod control_ui;
+pub mod control_ui;
 pub mod cron;
 pub mod device;
 pub mod first_token;
@@ -345,6 +345,22 @@ impl Gateway {
         })
     }
 
+    /// The address of the built-in Control UI (`None` when `gateway.controlUi.enabled` is
+    /// false); with `with_token`, the gateway token follows in the URL fragment.
+    pub fn control_ui_url(&self, with_token: bool) -> Option<String> {
+        if !control_ui::enabled(&self.shared) {
+            return None;
+        }
+        let token = with_token
+            .then_some(self.shared.gateway.auth.token.as_deref())
+            .flatten();
+        Some(control_ui::url(
+            &self.shared.gateway,
+            self.addr.port(),
+            token,
+        ))
+    }
+
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
@@ -533,6 +549,12 @@ pub async fn run(opts: GatewayOptions) -> Result<Stopped, GatewayError> {
         "openclaw gateway listening on ws://{} (http on the same port); Ctrl+C to stop",
         gateway.local_addr()
     );
+    // The browser UI. The token goes in the fragment only when a person is watching (a
+    // terminal), never into a redirected stderr or the gateway log.
+    use std::io::IsTerminal;
+    if let Some(url) = gateway.control_ui_url(std::io::stderr().is_terminal()) {
+        eprintln!("Control UI: {url}  (or run `openclaw dashboard`)");
+    }
     tokio::select! {
         _ = shutdown_signal() => {
             gateway.shutdown("gateway stopping").await;

@@ -161,3 +161,27 @@ fn file(asset: &'static Asset, query: Option<&str>, headers: &HeaderMap) -> Resp
     security_headers(h);
     r
 }
+
+/// The address of the Control UI of a gateway with `config` listening on `port`, as a browser
+/// on this machine opens it (`http://127.0.0.1:<port><basePath>/`). With `token`, the token
+/// follows in the fragment (`#token=`), which browsers never send to a server.
+pub fn url(config: &crate::GatewayConfig, port: u16, token: Option<&str>) -> String {
+    let host = match config.bind {
+        crate::BindMode::Custom(std::net::IpAddr::V6(ip)) if !ip.is_unspecified() => {
+            format!("[{ip}]")
+        }
+        crate::BindMode::Custom(ip) if !ip.is_unspecified() => ip.to_string(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let mut url = format!("http://{host}:{port}{}/", config.control_ui.base_path);
+    if let Some(t) = token {
+        url.push_str("#token=");
+        url.extend(t.bytes().map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                char::from(b).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        }));
+    }
+    url
+}
