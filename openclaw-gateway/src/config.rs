@@ -262,6 +262,9 @@ pub struct ControlUiConfig {
     /// `gateway.controlUi.basePath`, normalised to `""` (served at `/`) or `/segment[/...]`
     /// without a trailing slash.
     pub base_path: String,
+    /// `gateway.controlUi.root`: a directory holding OpenClaw's own Control UI build
+    /// (`dist/control-ui` of the `openclaw` npm package), served instead of the built-in UI.
+    pub root: Option<std::path::PathBuf>,
 }
 
 impl Default for ControlUiConfig {
@@ -269,6 +272,7 @@ impl Default for ControlUiConfig {
         ControlUiConfig {
             enabled: true,
             base_path: String::new(),
+            root: None,
         }
     }
 }

@@ -173,5 +173,17 @@ pub(crate) fn control_ui(
         }
         cfg.base_path = trimmed.to_owned();
     }
+    if let Some(root) = r.string(ui.get("root"), "gateway.controlUi.root")? {
+        let root = root.trim();
+        if !root.is_empty() {
+            let path = match root.strip_prefix("~/") {
+                Some(rest) => std::env::var_os("HOME")
+                    .map(|h| std::path::PathBuf::from(h).join(rest))
+                    .unwrap_or_else(|| root.into()),
+                None => root.into(),
+            };
+            cfg.root = Some(path);
+        }
+    }
     Ok(cfg)
 }

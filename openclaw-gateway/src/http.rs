@@ -10,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -52,6 +52,10 @@ async fn root(
         .then(|| control_ui::classify(&shared, req.uri().path()))
         .flatten();
     if !upgrade::is_upgrade(&req) || matches!(ui, Some(control_ui::UiPath::File(_))) {
+        // OpenClaw's own UI from `gateway.controlUi.root`, when configured.
+        if let Some(r) = control_ui::root::serve(&shared, req.uri().path(), req.headers()).await {
+            return r;
+        }
         if let Some(what) = ui {
             return control_ui::respond(&shared, what, req.uri().query(), req.headers());
         }
@@ -102,7 +106,9 @@ async fn browser_guard(State(shared): State<Arc<Shared>>, req: Request, next: Ne
             ));
     // The UI's files are public: a foreign page may load them (its WebSocket is refused at
     // `connect`, which the page reports), so only `Host` is checked for them.
-    let host_only = ws || control_ui::is_public_read(&shared, req.method(), path);
+    let host_only = ws
+        || control_ui::is_public_read(&shared, req.method(), path)
+        || control_ui::root::is_public_read(&shared, req.method(), path);
     match shared.origin.check(req.method(), req.headers(), host_only) {
         Ok(()) => next.run(req).await,
         Err(refusal) => {
@@ -178,6 +184,32 @@ async fn require_bearer(
     }
 }
 
+/// Everything no route took: OpenClaw's UI from `gateway.controlUi.root` (its files and
+/// client-side routes), its bootstrap document (bearer-gated), else authenticate and 404.
+async fn fallback(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let path = req.uri().path();
+    if read && control_ui::enabled(&shared) && control_ui::root::is_config_json(&shared, path) {
+        return match bearer_check(&shared, remote, &req) {
+            Ok(()) => control_ui::root::config_json(&shared),
+            Err(r) => *r,
+        };
+    }
+    if read {
+        if let Some(r) = control_ui::root::serve(&shared, path, req.headers()).await {
+            return r;
+        }
+    }
+    match bearer_check(&shared, remote, &req) {
+        Ok(()) => not_found().await,
+        Err(r) => *r,
+    }
+}
+
 async fn not_found() -> Response {
     json_response(
         StatusCode::NOT_FOUND,
@@ -191,12 +223,10 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     if let Some(extra) = shared.backend.http_routes() {
         protected = protected.merge(extra);
     }
-    let protected = protected
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            require_bearer,
-        ));
+    let protected = protected.layer(middleware::from_fn_with_state(
+        shared.clone(),
+        require_bearer,
+    ));
     let mut open = Router::new().route("/", get(root));
     let base = shared.gateway.control_ui.base_path.clone();
     if !base.is_empty() {
@@ -214,6 +244,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/healthz", get(live).head(live))
         .route("/ready", get(ready).head(ready))
         .route("/readyz", get(ready).head(ready))
+        .fallback(fallback)
         .with_state(shared.clone())
         .merge(protected)
         .layer(middleware::from_fn_with_state(shared, browser_guard))

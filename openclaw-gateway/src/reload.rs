@@ -135,6 +135,9 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
     if old.control_ui.base_path != new.control_ui.base_path {
         keys.push("gateway.controlUi.basePath");
     }
+    if old.control_ui.root != new.control_ui.root {
+        keys.push("gateway.controlUi.root");
+    }
     if old.lanes.main != new.lanes.main {
         keys.push("agents.defaults.maxConcurrent");
     }

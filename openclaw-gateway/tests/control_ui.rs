@@ -147,7 +147,9 @@ async fn the_page_and_its_files_are_served_with_headers_validators_and_compressi
     assert!(br.len() < gz.len() && gz.len() < raw.len());
     assert_ne!(header(&h, "etag"), Some(gz_etag.as_str()));
 
-    // Every file the page links is there, and all of them together stay small.
+    // Every file the page and its entry module link is there, and all of them together stay
+    // small.
+    let linked = format!("{index}{}", String::from_utf8_lossy(&raw));
     let mut total = 0;
     for file in [
         "app.css",
@@ -158,7 +160,7 @@ async fn the_page_and_its_files_are_served_with_headers_validators_and_compressi
         "app.js",
         "favicon.svg",
     ] {
-        let hash = linked_hash(&index, file);
+        let hash = linked_hash(&linked, file);
         let (st, _, body) = get(
             addr,
             &format!("/{file}?v={hash}"),
@@ -215,8 +217,8 @@ async fn a_base_path_moves_the_page_and_the_websocket_and_the_page_can_connect()
     assert_eq!(st, 200);
     assert_security_headers(&h, "based index");
     let index = String::from_utf8(body).unwrap();
-    let hash = linked_hash(&index, "gateway.js");
-    let (st, _, _) = get(addr, &format!("/openclaw/gateway.js?v={hash}"), "").await;
+    let hash = linked_hash(&index, "app.js");
+    let (st, _, _) = get(addr, &format!("/openclaw/app.js?v={hash}"), "").await;
     assert_eq!(st, 200);
     // Not at the root any more.
     let (st, _, _) = get(addr, "/app.js", "").await;

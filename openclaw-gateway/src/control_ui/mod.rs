@@ -8,6 +8,7 @@
 //! WebSocket refuses that origin at `connect`, and the page says so.
 
 pub(crate) mod assets;
+pub(crate) mod root;
 
 use axum::body::Body;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
