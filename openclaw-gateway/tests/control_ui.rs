@@ -1,7 +1,8 @@
 //! The built-in Control UI as a browser fetches it from a real gateway on a loopback port: the
 //! page and its files with the security headers, validators, caching and precompressed
 //! variants; `gateway.controlUi.basePath` and `enabled`; and the UI's own WebSocket connect
-//! (client `openclaw-control-ui`, its own origin) next to a foreign origin's refusal.
+//! (client `openclaw-control-ui`, its own origin) next to a foreign origin's refusal; and
+//! `gateway.controlUi.root` serving a folder shaped like OpenClaw's own UI build.
 
 mod common;
 
@@ -277,4 +278,119 @@ async fn a_disabled_ui_is_not_served_and_bad_base_paths_are_refused() {
             .to_string();
         assert!(err.contains("gateway.controlUi.basePath"), "{bad}: {err}");
     }
+}
+
+/// A folder shaped like OpenClaw's `dist/control-ui`.
+fn fake_openclaw_ui(dir: &std::path::Path) {
+    std::fs::create_dir_all(dir.join("assets")).unwrap();
+    std::fs::write(
+        dir.join("index.html"),
+        "<!doctype html><html lang=\"en\"><head><script>window.x=1;</script>\
+         <script type=\"module\" crossorigin src=\"./assets/index-abc.js\"></script>\
+         <link rel=\"icon\" href=\"./favicon.svg\"></head><body><openclaw-app></openclaw-app></body></html>",
+    )
+    .unwrap();
+    std::fs::write(dir.join("assets/index-abc.js"), "console.log('plain');").unwrap();
+    std::fs::write(dir.join("assets/index-abc.js.br"), b"brotli-bytes").unwrap();
+    std::fs::write(dir.join("favicon.svg"), "<svg/>").unwrap();
+    std::fs::write(dir.parent().unwrap().join("secret.txt"), "outside").unwrap();
+}
+
+#[tokio::test]
+async fn a_configured_root_serves_openclaws_own_ui_like_openclaw() {
+    let tmp = tempfile::tempdir().unwrap();
+    let ui = tmp.path().join("ui").join("control-ui");
+    fake_openclaw_ui(&ui);
+    let state = tmp.path().join("state");
+    write_config(
+        &state,
+        &token_config(json!({"controlUi": {"root": ui, "basePath": "/oc"}})),
+    );
+    let gw = start_on(&state, Limits::default(), false).await;
+    let addr = gw.local_addr();
+
+    // index.html rewritten for the base path, with a CSP allowing exactly its inline script.
+    let (st, h, body) = get(addr, "/oc/", "").await;
+    assert_eq!(st, 200);
+    let html = String::from_utf8(body).unwrap();
+    assert!(html.contains("src=\"/oc/assets/index-abc.js\""), "{html}");
+    assert!(html.contains("href=\"/oc/favicon.svg\""), "{html}");
+    assert!(
+        html.contains("data-openclaw-control-ui-base-path=\"/oc\""),
+        "{html}"
+    );
+    let csp = header(&h, "content-security-policy").unwrap();
+    assert_eq!(csp.matches("'sha256-").count(), 1, "{csp}");
+    assert!(
+        !csp.contains("'unsafe-inline' 'self'") && csp.contains("script-src 'self' 'sha256-"),
+        "{csp}"
+    );
+    assert_eq!(header(&h, "x-frame-options"), Some("DENY"));
+
+    // Fingerprinted assets: immutable, precompressed sibling when accepted.
+    let (st, h, body) = get(addr, "/oc/assets/index-abc.js", "Accept-Encoding: br\r\n").await;
+    assert_eq!(st, 200);
+    assert_eq!(header(&h, "content-encoding"), Some("br"));
+    assert_eq!(body, b"brotli-bytes");
+    assert_eq!(
+        header(&h, "cache-control"),
+        Some("public, max-age=31536000, immutable")
+    );
+    let (_, h, body) = get(addr, "/oc/assets/index-abc.js", "").await;
+    assert_eq!(body, b"console.log('plain');");
+    assert_eq!(
+        header(&h, "content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    let (_, h, _) = get(addr, "/oc/favicon.svg", "").await;
+    assert_eq!(header(&h, "cache-control"), Some("no-cache"));
+
+    // SPA fallback for client-side routes that ask for HTML; a missing file is a 404.
+    let (st, _, body) = get(addr, "/oc/chat/main", "Accept: text/html\r\n").await;
+    assert_eq!(st, 200);
+    assert!(String::from_utf8_lossy(&body).contains("<openclaw-app>"));
+    let (st, _, _) = get(addr, "/oc/assets/missing.js", "Accept: text/html\r\n").await;
+    assert_eq!(st, 404);
+    // Nothing outside the root.
+    let (st, _, body) = get(addr, "/oc/../secret.txt", "").await;
+    assert!(!String::from_utf8_lossy(&body).contains("outside"), "{st}");
+    let (st, _, body) = get(addr, "/oc/%2e%2e/secret.txt", "").await;
+    assert!(!String::from_utf8_lossy(&body).contains("outside"), "{st}");
+
+    // The bootstrap document needs the token.
+    let (st, _, _) = get(addr, "/oc/control-ui-config.json", "").await;
+    assert_eq!(st, 401);
+    let (st, _, body) = get(
+        addr,
+        "/oc/control-ui-config.json",
+        &format!("Authorization: Bearer {TOKEN}\r\n"),
+    )
+    .await;
+    assert_eq!(st, 200);
+    let cfg: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(cfg["basePath"], "/oc");
+    assert_eq!(cfg["assistantAgentId"], "main");
+
+    // The gateway's own routes stay its own.
+    let (st, _, _) = get(addr, "/v1/models", "Accept: text/html\r\n").await;
+    assert_eq!(st, 401);
+}
+
+#[tokio::test]
+async fn a_root_without_the_ui_says_so() {
+    let tmp = tempfile::tempdir().unwrap();
+    let state = tmp.path().join("state");
+    let missing = tmp.path().join("nowhere");
+    write_config(
+        &state,
+        &token_config(json!({"controlUi": {"root": missing}})),
+    );
+    let gw = start_on(&state, Limits::default(), false).await;
+    let (st, _, body) = get(gw.local_addr(), "/", "").await;
+    assert_eq!(st, 503);
+    let text = String::from_utf8(body).unwrap();
+    assert!(
+        text.contains("Control UI assets not found at") && text.contains("gateway.controlUi.root"),
+        "{text}"
+    );
 }
