@@ -1,5 +1,6 @@
-// The chat view: the session's transcript (chat.history), the composer (chat.send), the
-// streamed reply (`chat` deltas, `agent` tool items), thinking, tool cells and abort.
+// The chat view: the session's transcript (chat.history), the composer (chat.send, with image
+// attachments picked, dropped or pasted), the streamed reply (`chat` deltas, `agent` tool
+// items), thinking, tool cells and abort.
 // The composer's text is never touched by a reconnect, and is kept per session in
 // sessionStorage so a reload does not lose it either.
 
@@ -22,14 +23,33 @@ export class ChatView {
       oninput: () => this.saveDraft(),
       onkeydown: (e) => this.onKey(e),
     });
+    this.attachments = []; // {fileName, mimeType, content (base64), url}
+    this.chips = h("div", { class: "chips", id: "attachments" });
+    this.fileInput = h("input", { type: "file", accept: "image/*", multiple: true, hidden: true, id: "attach-input", onchange: () => { this.addFiles(this.fileInput.files); this.fileInput.value = ""; } });
+    this.attachBtn = h("button", { type: "button", id: "attach", title: "Attach images (or paste or drop them)", onclick: () => this.fileInput.click() }, "Attach");
+    this.input.addEventListener("paste", (e) => {
+      const files = [...(e.clipboardData?.files || [])].filter((f) => f.type.startsWith("image/"));
+      if (files.length) {
+        e.preventDefault();
+        this.addFiles(files);
+      }
+    });
+    this.input.addEventListener("dragover", (e) => e.preventDefault());
+    this.input.addEventListener("drop", (e) => {
+      if (e.dataTransfer?.files?.length) {
+        e.preventDefault();
+        this.addFiles(e.dataTransfer.files);
+      }
+    });
     this.sendBtn = h("button", { type: "submit", class: "primary", id: "send" }, "Send");
     this.abortBtn = h("button", { type: "button", id: "abort", class: "danger", hidden: true, onclick: () => this.abort() }, "Stop");
     this.status = h("span", { class: "run-status", "aria-live": "polite" });
     this.form = h(
       "form",
       { class: "composer", onsubmit: (e) => { e.preventDefault(); this.send(); } },
+      this.chips,
       this.input,
-      h("div", { class: "composer-actions" }, this.status, this.abortBtn, this.sendBtn),
+      h("div", { class: "composer-actions" }, this.status, this.fileInput, this.attachBtn, this.abortBtn, this.sendBtn),
     );
     this.el = h(
       "section",
@@ -144,9 +164,41 @@ export class ChatView {
     this.status.textContent = active ? "The agent is working…" : "";
   }
 
+  /** Reads image files into attachments (at most 16, 6 MB each, as the gateway allows). */
+  async addFiles(files) {
+    for (const f of [...files]) {
+      if (!f.type.startsWith("image/")) {
+        toast(`${f.name}: only images can be attached`, "error");
+        continue;
+      }
+      if (f.size > 6 * 1024 * 1024) {
+        toast(`${f.name}: larger than 6 MB`, "error");
+        continue;
+      }
+      if (this.attachments.length >= 16) {
+        toast("At most 16 attachments", "error");
+        break;
+      }
+      const bytes = new Uint8Array(await f.arrayBuffer());
+      let bin = "";
+      for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      this.attachments.push({ fileName: f.name, mimeType: f.type, content: btoa(bin) });
+    }
+    this.renderChips();
+  }
+
+  renderChips() {
+    put(
+      this.chips,
+      this.attachments.map((a, i) =>
+        h("span", { class: "chip" }, a.fileName, h("button", { type: "button", class: "chip-x", "aria-label": `Remove ${a.fileName}`, onclick: () => { this.attachments.splice(i, 1); this.renderChips(); } }, "×")),
+      ),
+    );
+  }
+
   async send() {
     const text = this.input.value.trim();
-    if (!text) return;
+    if (!text && !this.attachments.length) return;
     if (!this.app.gw.connected) {
       toast("Not connected yet: your message is still in the box and can be sent once the gateway is back.", "error");
       return;
@@ -154,13 +206,18 @@ export class ChatView {
     const runId = uuid();
     const sessionKey = this.key;
     this.log.querySelector(".empty")?.remove();
-    this.log.append(messageEl({ role: "user", content: [{ type: "text", text }], timestamp: Date.now() }, new Map()));
+    const attachments = this.attachments.map((a) => ({ type: "image", mimeType: a.mimeType, fileName: a.fileName, content: a.content }));
+    const shown = [{ type: "text", text }, ...attachments.map((a) => ({ type: "image", mimeType: a.mimeType, fileName: a.fileName, data: a.content }))];
+    this.log.append(messageEl({ role: "user", content: shown, timestamp: Date.now() }, new Map()));
     const run = this.run(runId, sessionKey);
     this.scrollDown();
     this.input.value = "";
     this.saveDraft();
+    const saved = this.attachments;
+    this.attachments = [];
+    this.renderChips();
     try {
-      await this.app.gw.request("chat.send", { sessionKey, message: text, idempotencyKey: runId, deliver: false });
+      await this.app.gw.request("chat.send", { sessionKey, message: text, idempotencyKey: runId, deliver: false, ...(attachments.length ? { attachments } : {}) });
     } catch (e) {
       run.live = false;
       run.el.remove();
@@ -168,6 +225,10 @@ export class ChatView {
       if (!this.input.value) {
         this.input.value = text;
         this.saveDraft();
+      }
+      if (!this.attachments.length) {
+        this.attachments = saved;
+        this.renderChips();
       }
       toast(`Not sent: ${e.message}`, "error");
     }
@@ -286,7 +347,13 @@ function messageEl(m, tools) {
       tools.set(b.id, cell);
       parts.push(cell);
     } else if (b.type === "image") {
-      parts.push(h("p", { class: "note" }, `[image ${b.mimeType || ""}]`));
+      const label = `image${b.fileName ? ` ${b.fileName}` : ""} ${b.mimeType || ""}`.trim();
+      const safeMime = /^image\/(png|jpeg|gif|webp)$/.test(b.mimeType || "");
+      parts.push(
+        b.data && safeMime
+          ? h("img", { class: "attachment thumb", src: `data:${b.mimeType};base64,${b.data}`, alt: label })
+          : h("p", { class: "note attachment" }, `[${label}]`),
+      );
     } else if (b.text) {
       parts.push(role === "user" ? h("div", { class: "plain" }, b.text) : markdown(b.text));
     }

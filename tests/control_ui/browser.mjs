@@ -81,7 +81,7 @@ writeFileSync(
   JSON.stringify({
     gateway: { port, auth: { mode: "token", token: TOKEN }, controlUi: { allowedOrigins: ["https://ui.test"] } },
     agents: { list: [{ id: "main", default: true }, { id: "helper", name: "Helper" }] },
-    models: { providers: { fake: { baseUrl: `http://127.0.0.1:${fakePort}/v1`, apiKey: "sk-fake", api: "openai-completions", models: [{ id: "fake-model", name: "Fake Model", contextWindow: 128000 }] } } },
+    models: { providers: { fake: { baseUrl: `http://127.0.0.1:${fakePort}/v1`, apiKey: "sk-fake", api: "openai-completions", models: [{ id: "fake-model", name: "Fake Model", contextWindow: 128000, input: ["text", "image"] }] } } },
   }),
 );
 const env = { OPENCLAW_STATE_DIR: state, HOME: state, OPENCLAW_CONFIG_PATH: path.join(state, "openclaw.json") };
@@ -161,6 +161,17 @@ try {
   await page.locator("#composer").fill("hello from the browser");
   await page.locator("#send").click();
   await page.locator(".msg.assistant", { hasText: "echo: hello from the browser" }).waitFor();
+
+  step = "image attachment";
+  // A 1x1 PNG.
+  const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
+  await page.locator("#attach-input").setInputFiles({ name: "pixel.png", mimeType: "image/png", buffer: png });
+  await page.locator("#attachments .chip", { hasText: "pixel.png" }).waitFor();
+  await page.locator("#composer").fill("what is in this picture");
+  await page.keyboard.press("Enter");
+  await page.locator(".msg.assistant", { hasText: "echo: what is in this picture" }).waitFor();
+  await page.locator(".msg.user .attachment").last().waitFor();
+  check((await page.locator("#attachments .chip").count()) === 0, "the sent attachment leaves the composer");
 
   step = "approval card";
   await page.locator("#composer").fill('call bash {"command":"echo approved-from-ui"}');
