@@ -160,6 +160,12 @@ class App {
         this.showLogin(msg);
         return;
       }
+      if (code === "PAIRING_REQUIRED") {
+        msg = "This browser is a new device for the gateway and waits for approval: approve it from an operator client (device.pair.approve), then reload.";
+        this.setBanner(msg, "error");
+        this.showLogin(msg);
+        return;
+      }
       if (/MISSING|AUTH_REQUIRED/.test(code)) msg = "This gateway needs its token (or password).";
       else if (/MISMATCH|UNAUTHORIZED/.test(code)) {
         msg = "The gateway refused that token. Check gateway.auth.token, or run `openclaw dashboard` again.";

@@ -1,6 +1,7 @@
 // The gateway protocol client of the built-in Control UI: one WebSocket to the page's own
 // origin (and base path), the connect.challenge -> connect -> hello-ok handshake (protocol 3..4,
-// client "openclaw-control-ui"), requests with deadlines, events, and reconnection with backoff
+// client "openclaw-control-ui", a WebCrypto Ed25519 device identity where the browser has one),
+// requests with deadlines, events, and reconnection with backoff
 // (no polling: a closed socket schedules one timer; nothing runs while connected and idle).
 
 const CLIENT_VERSION = "openclaw-rs";
@@ -27,6 +28,69 @@ function uuid() {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 export { uuid };
+
+function b64url(bytes) {
+  let bin = "";
+  for (const b of bytes) bin += String.fromCharCode(b);
+  return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+}
+
+function idb(op) {
+  return new Promise((resolve, reject) => {
+    const open = indexedDB.open("openclaw-control-ui", 1);
+    open.onupgradeneeded = () => open.result.createObjectStore("keys");
+    open.onerror = () => reject(open.error);
+    open.onsuccess = () => {
+      const tx = open.result.transaction("keys", "readwrite");
+      const req = op(tx.objectStore("keys"));
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    };
+  });
+}
+
+/**
+ * This browser's device identity: an Ed25519 key pair made with WebCrypto (the private key is
+ * not extractable) and kept in IndexedDB; `null` where WebCrypto Ed25519 is missing (an
+ * insecure context, an old browser), and the UI then connects with the shared secret alone.
+ */
+let devicePromise = null;
+function deviceIdentity() {
+  devicePromise ??= (async () => {
+    try {
+      if (!crypto.subtle || !window.indexedDB) return null;
+      let keys = await idb((s) => s.get("device"));
+      if (!keys) {
+        keys = await crypto.subtle.generateKey({ name: "Ed25519" }, false, ["sign", "verify"]);
+        await idb((s) => s.put(keys, "device"));
+      }
+      const raw = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", raw));
+      const id = [...digest].map((b) => b.toString(16).padStart(2, "0")).join("");
+      return { keys, id, publicKey: b64url(raw) };
+    } catch {
+      return null;
+    }
+  })();
+  return devicePromise;
+}
+
+/** The signed `device` block of `connect` (payload v3, as OpenClaw's clients sign it). */
+async function deviceProof(params, nonce, ts) {
+  const dev = await deviceIdentity();
+  if (!dev || !nonce || !Number.isSafeInteger(ts)) return undefined;
+  const a = params.auth || {};
+  const payload = [
+    "v3", dev.id, params.client.id, params.client.mode, params.role, params.scopes.join(","), String(ts),
+    a.token || "", nonce, (params.client.platform || "").trim().toLowerCase(), "",
+  ].join("|");
+  try {
+    const sig = new Uint8Array(await crypto.subtle.sign({ name: "Ed25519" }, dev.keys.privateKey, new TextEncoder().encode(payload)));
+    return { id: dev.id, publicKey: dev.publicKey, signature: b64url(sig), signedAt: ts, nonce };
+  } catch {
+    return undefined;
+  }
+}
 
 /** The UI's base path (`/` or `/openclaw/`): where this module was served from. */
 export const BASE_PATH = new URL(".", import.meta.url).pathname;
@@ -135,7 +199,7 @@ export class Gateway {
     }
     if (f.type === "event") {
       if (f.event === "connect.challenge") {
-        this.connect(ws, f.payload?.nonce);
+        this.connect(ws, f.payload?.nonce, f.payload?.ts);
         return;
       }
       if (f.event === "shutdown") {
@@ -157,7 +221,7 @@ export class Gateway {
     }
   }
 
-  async connect(ws, nonce) {
+  async connect(ws, nonce, ts) {
     const auth = this.auth() || undefined;
     const params = {
       minProtocol: 3,
@@ -177,6 +241,8 @@ export class Gateway {
       locale: navigator.language,
     };
     if (auth) params.auth = auth;
+    const device = this.noDevice ? undefined : await deviceProof(params, nonce, ts);
+    if (device) params.device = device;
     try {
       const hello = await this.send(ws, "connect", params, 15000);
       this.hello = hello;
@@ -186,6 +252,8 @@ export class Gateway {
     } catch (e) {
       const code = e.details?.code || e.code;
       const fatal = /^AUTH_|CONTROL_UI_ORIGIN_NOT_ALLOWED|PAIRING_REQUIRED|PROTOCOL_MISMATCH/.test(code || "");
+      // A device proof this gateway does not accept: connect with the shared secret alone.
+      if (/^DEVICE_AUTH_/.test(code || "")) this.noDevice = true;
       if (fatal && !/RATE_LIMITED/.test(code)) this.authFailure = { code, message: e.message };
       else if (e.retryAfterMs) this.backoff = e.retryAfterMs;
       ws.close();

@@ -148,6 +148,17 @@ try {
   });
   Object.assign(metrics, nav);
 
+  step = "device identity";
+  // The page signed its connect with a WebCrypto Ed25519 key; on loopback the gateway paired it.
+  const paired = await page.evaluate(async () => JSON.stringify(await window.openclaw.gw.request("device.pair.list", {})));
+  const deviceId = await page.evaluate(async () => {
+    const db = await new Promise((r) => { const o = indexedDB.open("openclaw-control-ui", 1); o.onsuccess = () => r(o.result); });
+    const keys = await new Promise((r) => { const q = db.transaction("keys").objectStore("keys").get("device"); q.onsuccess = () => r(q.result); });
+    const raw = new Uint8Array(await crypto.subtle.exportKey("raw", keys.publicKey));
+    return [...new Uint8Array(await crypto.subtle.digest("SHA-256", raw))].map((b) => b.toString(16).padStart(2, "0")).join("");
+  });
+  check(/^[0-9a-f]{64}$/.test(deviceId) && paired.includes(deviceId), `the browser's device ${deviceId} is paired: ${paired.slice(0, 300)}`);
+
   step = "chat streams";
   await page.locator("#composer").fill("stream 30 slow 40");
   await page.keyboard.press("Enter");
