@@ -195,7 +195,8 @@ class App {
     this.sessionKey = this.sessionKey || sessionStorage.getItem("openclaw.session") || `agent:${this.agentId}:${this.mainKey}`;
     if (gw.has("sessions.subscribe")) gw.request("sessions.subscribe", {}).catch(() => {});
     await this.refreshSessions();
-    this.chat.restoreDraft();
+    // A reconnect never touches what is being typed; a fresh page gets its saved draft.
+    if (!this.chat.input.value) this.chat.restoreDraft();
     this.views[this.view]?.load();
     if (this.view !== "chat") this.chat.load();
     this.loadApprovals();

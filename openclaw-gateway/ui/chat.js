@@ -139,7 +139,7 @@ export class ChatView {
       out.push(messageEl(m, tools));
     }
     // Runs still streaming stay at the end.
-    for (const run of this.runs.values()) if (run.el.isConnected || run.live) out.push(run.el);
+    for (const run of this.runs.values()) if (run.live && run.sessionKey === this.key) out.push(run.el);
     if (!out.length) out.push(h("p", { class: "empty" }, "No messages yet. Say hello below."));
     put(this.log, out);
     if (atBottom) this.scrollDown();
@@ -271,7 +271,10 @@ export class ChatView {
   onChat(p) {
     if (!p?.runId) return;
     if (p.sessionKey && p.sessionKey !== this.key) {
-      if (p.state !== "delta") this.app.refreshSessions();
+      if (p.state !== "delta") {
+        this.runs.delete(p.runId);
+        this.app.refreshSessions();
+      }
       return;
     }
     const run = this.run(p.runId, p.sessionKey || this.key);

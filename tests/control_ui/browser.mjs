@@ -173,6 +173,12 @@ try {
   await page.locator("#send").click();
   await page.locator(".msg.assistant", { hasText: "echo: hello from the browser" }).waitFor();
 
+  step = "thinking";
+  await page.locator("#composer").fill("think then answer");
+  await page.keyboard.press("Enter");
+  await page.locator(".msg.assistant", { hasText: "echo: think then answer" }).waitFor();
+  await page.locator(".msg.assistant details.thinking").last().waitFor();
+
   step = "image attachment";
   // A 1x1 PNG.
   const png = Buffer.from("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==", "base64");
