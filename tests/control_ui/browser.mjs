@@ -252,6 +252,31 @@ try {
   }
   await page.locator("#logs", { hasText: "connect" }).waitFor();
 
+  step = "cron add and run";
+  await page.keyboard.press("Alt+3");
+  await page.locator('#cron-add input[name="name"]').fill("ui-job");
+  await page.locator('#cron-add input[name="schedule"]').fill("every 1h");
+  await page.locator('#cron-add textarea[name="message"]').fill("hello from cron");
+  await page.locator('#cron-add button[type="submit"]').click();
+  const job = page.locator("#cron-list .row", { hasText: "ui-job" });
+  await job.waitFor();
+  await job.locator("button", { hasText: "Run now" }).click();
+  await page.locator(".toast", { hasText: "ui-job" }).waitFor();
+  await job.locator("button", { hasText: "History" }).click();
+  await page.locator(".runs", { hasText: "Runs of ui-job" }).waitFor();
+
+  step = "config error at the key";
+  await page.keyboard.press("Alt+4");
+  const editor = page.locator("#config-raw");
+  await page.waitForFunction(() => document.getElementById("config-raw").value.includes("port"));
+  const raw = await editor.inputValue();
+  await editor.fill(raw.replace(/"port":\s*\d+/, '"port":"not-a-port"'));
+  await page.locator("#config-save").click();
+  await page.locator(".config-error", { hasText: "gateway.port" }).waitFor();
+  await page.screenshot({ path: path.join(OUT, "config-error-desktop.png") });
+  await page.locator("button", { hasText: "Reload" }).click();
+  await page.locator(".config-error").waitFor({ state: "hidden" });
+
   step = "phone width";
   const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, deviceScaleFactor: 2, isMobile: true, hasTouch: true });
   const pp = await phone.newPage();
