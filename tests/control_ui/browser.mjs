@@ -220,6 +220,14 @@ try {
   await page.locator("#session-search").fill("chat-");
   check((await page.locator("#session-list .row").count()) === 1, "search narrows the list");
   await page.screenshot({ path: path.join(OUT, "sessions-desktop.png") });
+  // Rename (a prompt), then delete (a confirm) the second session.
+  page.once("dialog", (d) => d.accept("Renamed in the browser"));
+  await page.locator("#session-list .row button", { hasText: "Rename" }).click();
+  await page.locator("#session-search").fill("");
+  await page.locator("#session-list .row", { hasText: "Renamed in the browser" }).waitFor();
+  page.once("dialog", (d) => d.accept());
+  await page.locator("#session-list .row", { hasText: "Renamed in the browser" }).locator("button", { hasText: "Delete" }).click();
+  await page.locator("#session-list .row", { hasText: "Renamed in the browser" }).waitFor({ state: "detached" });
   await page.keyboard.press("Alt+1");
 
   step = "gateway restart";
