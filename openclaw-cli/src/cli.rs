@@ -69,6 +69,12 @@ pub enum Command {
     Health(HealthArgs),
     /// A summary of this installation, and whether the configured gateway (or --url) is running.
     Status(HealthArgs),
+    /// Open the gateway's Control UI in the browser, signed in (prints the URL too).
+    Dashboard {
+        /// Print the URL only.
+        #[arg(long)]
+        no_open: bool,
+    },
     /// Run the WebSocket gateway, or query a running one.
     #[command(subcommand)]
     Gateway(GatewayCmd),

@@ -335,10 +335,24 @@ fn a_first_gateway_makes_a_token_that_local_commands_find_by_themselves() {
         "",
     );
     assert_eq!(refused.status.code(), Some(1));
+    // `openclaw dashboard` hands the token to the browser in the URL fragment.
+    let dash = home.run(&["dashboard", "--no-open"], "");
+    assert!(dash.status.success(), "{}", stderr(&dash));
+    let out = String::from_utf8_lossy(&dash.stdout);
+    assert!(
+        out.contains("Dashboard URL: http://127.0.0.1:")
+            && out.contains(&format!("/#token={token}")),
+        "{out}"
+    );
 
     let _ = gateway.kill();
     let _ = gateway.wait();
     let printed = std::fs::read_to_string(&log).unwrap();
+    // The UI's address, without the token (stderr is not a terminal here).
+    assert!(
+        printed.contains(&format!("Control UI: http://127.0.0.1:{port}/ ")),
+        "{printed}"
+    );
     assert!(printed.contains(&config.display().to_string()), "{printed}");
     assert!(
         !printed.contains(&token),

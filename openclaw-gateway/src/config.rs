@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde_json::{Map, Value};
 
 pub use super::config_reader::locate_key;
-use super::config_reader::{Reader, allowed_origins};
+use super::config_reader::{Reader, allowed_origins, control_ui};
 
 /// Default WebSocket + HTTP port.
 pub const DEFAULT_PORT: u16 = 18789;
@@ -245,11 +245,36 @@ pub struct GatewayConfig {
     /// `gateway.controlUi.allowedOrigins`: browser origins allowed besides the gateway's own
     /// (`*` allows any).
     pub allowed_origins: Vec<String>,
+    /// `gateway.controlUi.enabled` and `gateway.controlUi.basePath`: the built-in Control UI.
+    pub control_ui: ControlUiConfig,
     /// How many runs execute at once (`agents.defaults.maxConcurrent` and
     /// `agents.defaults.subagents.maxConcurrent`).
     pub lanes: RunLanes,
     /// `gateway.reload.mode` and `gateway.reload.debounceMs`.
     pub reload: crate::reload::ReloadSettings,
+}
+
+/// `gateway.controlUi`: whether the gateway serves its built-in Control UI, and where.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ControlUiConfig {
+    /// `gateway.controlUi.enabled` (default true; read live, as OpenClaw hot-applies it).
+    pub enabled: bool,
+    /// `gateway.controlUi.basePath`, normalised to `""` (served at `/`) or `/segment[/...]`
+    /// without a trailing slash.
+    pub base_path: String,
+    /// `gateway.controlUi.root`: a directory holding OpenClaw's own Control UI build
+    /// (`dist/control-ui` of the `openclaw` npm package), served instead of the built-in UI.
+    pub root: Option<std::path::PathBuf>,
+}
+
+impl Default for ControlUiConfig {
+    fn default() -> Self {
+        ControlUiConfig {
+            enabled: true,
+            base_path: String::new(),
+            root: None,
+        }
+    }
 }
 
 /// The global run lanes' sizes: how many runs execute at once across all sessions. As in
@@ -325,6 +350,7 @@ impl Default for GatewayConfig {
             max_preauth: crate::preauth::DEFAULT_MAX_PREAUTH_CONNECTIONS,
             max_preauth_per_ip: crate::preauth::DEFAULT_MAX_PREAUTH_PER_IP,
             allowed_origins: Vec::new(),
+            control_ui: ControlUiConfig::default(),
             lanes: RunLanes::default(),
             reload: crate::reload::ReloadSettings::default(),
         }
@@ -381,6 +407,7 @@ impl GatewayConfig {
             }
         }
         cfg.allowed_origins = allowed_origins(&r, gw)?;
+        cfg.control_ui = control_ui(&r, gw)?;
         cfg.reload = crate::reload::ReloadSettings::from_value(&r, gw)?;
         let auth = r.object(gw.get("auth"), "gateway.auth")?;
         let get = |k: &str| auth.and_then(|a| a.get(k));

@@ -127,3 +127,63 @@ pub(crate) fn allowed_origins(
         Some(_) => Err(r.invalid(KEY, "expected a list of origins")),
     }
 }
+
+/// `gateway.controlUi.enabled` and `gateway.controlUi.basePath` (a path such as `/openclaw`;
+/// `/` or empty serves the UI at the root).
+pub(crate) fn control_ui(
+    r: &Reader<'_>,
+    gw: &Map<String, Value>,
+) -> Result<super::config::ControlUiConfig, ConfigError> {
+    let mut cfg = super::config::ControlUiConfig::default();
+    let Some(ui) = r.object(gw.get("controlUi"), "gateway.controlUi")? else {
+        return Ok(cfg);
+    };
+    if let Some(on) = r.boolean(ui.get("enabled"), "gateway.controlUi.enabled")? {
+        cfg.enabled = on;
+    }
+    const KEY: &str = "gateway.controlUi.basePath";
+    const RESERVED: &[&str] = &[
+        "v1", "api", "tools", "health", "healthz", "ready", "readyz", "hooks",
+    ];
+    if let Some(path) = r.string(ui.get("basePath"), KEY)? {
+        let trimmed = path.trim().trim_end_matches('/');
+        let ok = trimmed.is_empty()
+            || (trimmed.starts_with('/')
+                && trimmed[1..].split('/').all(|seg| {
+                    !seg.is_empty()
+                        && seg != "."
+                        && seg != ".."
+                        && seg
+                            .chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "-_.~".contains(c))
+                }));
+        if !ok {
+            return Err(r.invalid(
+                KEY,
+                "expected a path like \"/openclaw\" (letters, digits, - _ . ~ between slashes)",
+            ));
+        }
+        // The gateway's own HTTP routes keep their paths.
+        let first = trimmed.split('/').nth(1).unwrap_or("");
+        if RESERVED.contains(&first) {
+            return Err(r.invalid(
+                KEY,
+                format!("\"/{first}\" is one of the gateway's own HTTP paths; choose another"),
+            ));
+        }
+        cfg.base_path = trimmed.to_owned();
+    }
+    if let Some(root) = r.string(ui.get("root"), "gateway.controlUi.root")? {
+        let root = root.trim();
+        if !root.is_empty() {
+            let path = match root.strip_prefix("~/") {
+                Some(rest) => std::env::var_os("HOME")
+                    .map(|h| std::path::PathBuf::from(h).join(rest))
+                    .unwrap_or_else(|| root.into()),
+                None => root.into(),
+            };
+            cfg.root = Some(path);
+        }
+    }
+    Ok(cfg)
+}

@@ -1,5 +1,6 @@
-//! HTTP on the gateway port: the WebSocket upgrade on `/` (bounded pre-auth, see `upgrade`),
-//! the unauthenticated probes (`/health`, `/healthz`, `/ready`, `/readyz`), bearer auth in front
+//! HTTP on the gateway port: the WebSocket upgrade on `/` (and on `gateway.controlUi.basePath`;
+//! bounded pre-auth, see `upgrade`), the built-in Control UI's files (`control_ui`), the
+//! unauthenticated probes (`/health`, `/healthz`, `/ready`, `/readyz`), bearer auth in front
 //! of everything else (including the backend's routes), and the browser checks of `origin` in
 //! front of all of it.
 
@@ -9,7 +10,7 @@ use std::sync::atomic::Ordering;
 
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -18,6 +19,7 @@ use serde_json::json;
 
 use super::auth::AuthFailure;
 use super::conn;
+use super::control_ui;
 use super::origin::Refusal;
 use super::preauth::Full;
 use super::state::Shared;
@@ -46,8 +48,19 @@ async fn root(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    if !upgrade::is_upgrade(&req) {
-        // A plain GET / is an ordinary HTTP request: authenticate, then nothing is here.
+    let ui = control_ui::enabled(&shared)
+        .then(|| control_ui::classify(&shared, req.uri().path()))
+        .flatten();
+    if !upgrade::is_upgrade(&req) || matches!(ui, Some(control_ui::UiPath::File(_))) {
+        // OpenClaw's own UI from `gateway.controlUi.root`, when configured.
+        if let Some(r) = control_ui::root::serve(&shared, req.uri().path(), req.headers()).await {
+            return r;
+        }
+        if let Some(what) = ui {
+            return control_ui::respond(&shared, what, req.uri().query(), req.headers());
+        }
+        // Without the UI a plain GET / is an ordinary HTTP request: authenticate, then
+        // nothing is here.
         return match bearer_check(&shared, remote, &req) {
             Ok(()) => not_found().await,
             Err(r) => *r,
@@ -84,8 +97,19 @@ async fn root(
 
 /// Host, Origin and cross-site checks in front of every route (see `origin`).
 async fn browser_guard(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
-    let ws = req.uri().path() == "/" && upgrade::is_upgrade(&req);
-    match shared.origin.check(req.method(), req.headers(), ws) {
+    let path = req.uri().path();
+    let ws = upgrade::is_upgrade(&req)
+        && (path == "/"
+            || matches!(
+                control_ui::classify(&shared, path),
+                Some(control_ui::UiPath::Index | control_ui::UiPath::Bare)
+            ));
+    // The UI's files are public: a foreign page may load them (its WebSocket is refused at
+    // `connect`, which the page reports), so only `Host` is checked for them.
+    let host_only = ws
+        || control_ui::is_public_read(&shared, req.method(), path)
+        || control_ui::root::is_public_read(&shared, req.method(), path);
+    match shared.origin.check(req.method(), req.headers(), host_only) {
         Ok(()) => next.run(req).await,
         Err(refusal) => {
             let (status, message) = match refusal {
@@ -160,6 +184,32 @@ async fn require_bearer(
     }
 }
 
+/// Everything no route took: OpenClaw's UI from `gateway.controlUi.root` (its files and
+/// client-side routes), its bootstrap document (bearer-gated), else authenticate and 404.
+async fn fallback(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    req: Request,
+) -> Response {
+    let read = matches!(*req.method(), Method::GET | Method::HEAD);
+    let path = req.uri().path();
+    if read && control_ui::enabled(&shared) && control_ui::root::is_config_json(&shared, path) {
+        return match bearer_check(&shared, remote, &req) {
+            Ok(()) => control_ui::root::config_json(&shared),
+            Err(r) => *r,
+        };
+    }
+    if read {
+        if let Some(r) = control_ui::root::serve(&shared, path, req.headers()).await {
+            return r;
+        }
+    }
+    match bearer_check(&shared, remote, &req) {
+        Ok(()) => not_found().await,
+        Err(r) => *r,
+    }
+}
+
 async fn not_found() -> Response {
     json_response(
         StatusCode::NOT_FOUND,
@@ -173,18 +223,28 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
     if let Some(extra) = shared.backend.http_routes() {
         protected = protected.merge(extra);
     }
-    let protected = protected
-        .fallback(not_found)
-        .layer(middleware::from_fn_with_state(
-            shared.clone(),
-            require_bearer,
-        ));
-    Router::new()
-        .route("/", get(root))
-        .route("/health", get(live).head(live))
+    let protected = protected.layer(middleware::from_fn_with_state(
+        shared.clone(),
+        require_bearer,
+    ));
+    let mut open = Router::new().route("/", get(root));
+    let base = shared.gateway.control_ui.base_path.clone();
+    if !base.is_empty() {
+        open = open
+            .route(&base, get(root))
+            .route(&format!("{base}/"), get(root));
+    }
+    open = open.route(&format!("{base}/index.html"), get(root));
+    for asset in control_ui::assets::ASSETS {
+        if asset.path != "index.html" {
+            open = open.route(&format!("{base}/{}", asset.path), get(root));
+        }
+    }
+    open.route("/health", get(live).head(live))
         .route("/healthz", get(live).head(live))
         .route("/ready", get(ready).head(ready))
         .route("/readyz", get(ready).head(ready))
+        .fallback(fallback)
         .with_state(shared.clone())
         .merge(protected)
         .layer(middleware::from_fn_with_state(shared, browser_guard))

@@ -20,6 +20,7 @@ pub mod backend;
 pub mod config;
 mod config_reader;
 mod conn;
+pub mod control_ui;
 pub mod cron;
 pub mod device;
 pub mod first_token;
@@ -51,8 +52,8 @@ use serde_json::{Map, Value, json};
 
 pub use backend::{CallContext, EventSink, GatewayBackend, NoEngine};
 pub use config::{
-    AuthConfig, AuthMode, BindMode, ConfigError, ConfigSource, GatewayConfig, RateLimitConfig,
-    RunLanes,
+    AuthConfig, AuthMode, BindMode, ConfigError, ConfigSource, ControlUiConfig, GatewayConfig,
+    RateLimitConfig, RunLanes,
 };
 pub use first_token::{LocalCredentials, TokenHome, local_credentials};
 pub use reload::{ReloadMode, ReloadSettings};
@@ -344,6 +345,22 @@ impl Gateway {
         })
     }
 
+    /// The address of the built-in Control UI (`None` when `gateway.controlUi.enabled` is
+    /// false); with `with_token`, the gateway token follows in the URL fragment.
+    pub fn control_ui_url(&self, with_token: bool) -> Option<String> {
+        if !control_ui::enabled(&self.shared) {
+            return None;
+        }
+        let token = with_token
+            .then_some(self.shared.gateway.auth.token.as_deref())
+            .flatten();
+        Some(control_ui::url(
+            &self.shared.gateway,
+            self.addr.port(),
+            token,
+        ))
+    }
+
     /// The bound address (useful with port 0).
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
@@ -532,6 +549,12 @@ pub async fn run(opts: GatewayOptions) -> Result<Stopped, GatewayError> {
         "openclaw gateway listening on ws://{} (http on the same port); Ctrl+C to stop",
         gateway.local_addr()
     );
+    // The browser UI. The token goes in the fragment only when a person is watching (a
+    // terminal), never into a redirected stderr or the gateway log.
+    use std::io::IsTerminal;
+    if let Some(url) = gateway.control_ui_url(std::io::stderr().is_terminal()) {
+        eprintln!("Control UI: {url}  (or run `openclaw dashboard`)");
+    }
     tokio::select! {
         _ = shutdown_signal() => {
             gateway.shutdown("gateway stopping").await;

@@ -132,6 +132,12 @@ pub fn restart_required(old: &GatewayConfig, new: &GatewayConfig) -> Vec<&'stati
     if old.max_preauth_per_ip != new.max_preauth_per_ip {
         keys.push("gateway.maxPreauthConnectionsPerIp");
     }
+    if old.control_ui.base_path != new.control_ui.base_path {
+        keys.push("gateway.controlUi.basePath");
+    }
+    if old.control_ui.root != new.control_ui.root {
+        keys.push("gateway.controlUi.root");
+    }
     if old.lanes.main != new.lanes.main {
         keys.push("agents.defaults.maxConcurrent");
     }

@@ -240,7 +240,12 @@ async fn http_probes_are_open_and_everything_else_needs_the_bearer() {
     assert!(body.contains("unauthorized"));
     assert_eq!(http(&tg, "GET", "/v1/models", Some("wrong")).await.0, 401);
     assert_eq!(http(&tg, "GET", "/v1/models", Some(TOKEN)).await.0, 404);
-    assert_eq!(http(&tg, "GET", "/", None).await.0, 401);
+    // `/` is the built-in Control UI's page (public files, see tests/control_ui.rs); any other
+    // path still needs the bearer.
+    let (st, body) = http(&tg, "GET", "/", None).await;
+    assert_eq!(st, 200);
+    assert!(body.contains("<!doctype html>"), "{body}");
+    assert_eq!(http(&tg, "GET", "/anything", None).await.0, 401);
 }
 
 #[tokio::test]

@@ -5,6 +5,7 @@ mod approvals;
 mod chat;
 mod config;
 mod cron;
+mod dashboard;
 pub(crate) mod gateway;
 mod health;
 pub(crate) mod models;
@@ -32,6 +33,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Tui(a)) => tui::run(a.agent, a.gateway, a.session_key),
         Some(Command::Chat(a)) => chat::run(a.agent),
         Some(Command::Gateway(c)) => gateway::run(c),
+        Some(Command::Dashboard { no_open }) => dashboard::run(no_open),
         Some(Command::Sandbox(c)) => sandbox::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
