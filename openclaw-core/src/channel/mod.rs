@@ -178,6 +178,11 @@ impl ChannelError {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct AccountStatus {
+    /// Credentials are present (a token, a token file, …).
+    pub configured: bool,
+    /// Where the credentials came from (`config`, `tokenFile`, `env`, `none`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_source: Option<String>,
     pub running: bool,
     pub connected: bool,
     /// `starting`, `ready`, `reconnecting`, `stopped`.
