@@ -177,18 +177,7 @@ fn bad(key: &str, e: impl std::fmt::Display) -> StateError {
 
 const INGRESS_COLS: &str = "id, status, attempts, message, reply, sent, error, received_at";
 
-fn ingress_row(
-    r: &Row<'_>,
-) -> rusqlite::Result<(
-    i64,
-    String,
-    u32,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    i64,
-)> {
+fn ingress_row(r: &Row<'_>) -> rusqlite::Result<RawIngress> {
     Ok((
         r.get(0)?,
         r.get(1)?,
