@@ -89,7 +89,7 @@ struct Entry {
     account: Arc<dyn ChannelAccount>,
     policy: AccountPolicy,
     /// The account's resolved config, to notice a change.
-    fingerprint: String,
+    fingerprint: Value,
     enabled: bool,
     run: Option<(CancellationToken, tokio::task::JoinHandle<()>)>,
     last_probe: Option<(u64, Value)>,
@@ -182,7 +182,7 @@ impl ChannelService {
             .iter()
             .filter(|(k, e)| {
                 wanted.get(*k).is_none_or(|(section, on)| {
-                    account_value(section, &k.1).to_string() != e.fingerprint || *on != e.enabled
+                    account_value(section, &k.1) != e.fingerprint || *on != e.enabled
                 })
             })
             .map(|(k, _)| k.clone())
@@ -205,7 +205,7 @@ impl ChannelService {
                     let mut e = Entry {
                         account,
                         policy,
-                        fingerprint: value.to_string(),
+                        fingerprint: value.clone(),
                         enabled: on,
                         run: None,
                         last_probe: None,
