@@ -137,8 +137,11 @@ async fn status(svc: &Arc<ChannelService>, p: StatusParams) -> Result<Value, Err
             || summary.get("tokenSource").is_none()
         {
             *summary = json!({"configured": status.configured, "running": status.running,
-                "tokenSource": status.token_source, "mode": status.mode,
-                "probe": snap.probe, "lastProbeAt": snap.last_probe_at});
+                "tokenSource": status.token_source, "mode": status.mode});
+            if let Some((at, probe)) = &last_probe {
+                summary["probe"] = probe.clone();
+                summary["lastProbeAt"] = json!(at);
+            }
         }
         if let Some(Value::Array(list)) = channel_accounts.get_mut(&channel) {
             list.push(serde_json::to_value(&snap).unwrap_or(Value::Null));
