@@ -276,3 +276,46 @@ async fn sends_return_the_message_id_in_html() {
             .contains("<pre><code>openclaw pairing approve telegram 3VTCBATC\n</code></pre>")
     );
 }
+
+#[tokio::test]
+async fn the_token_comes_from_token_file_or_the_environment_and_is_never_shown() {
+    let fake = FakeBotApi::start(TOKEN).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("token");
+    std::fs::write(&file, format!("{TOKEN}\n")).unwrap();
+    let from_file = TelegramAccount::from_section(
+        &json!({"tokenFile": file, "apiRoot": fake.url()}),
+        "default",
+        &|_| None,
+    )
+    .unwrap();
+    assert_eq!(
+        from_file.status().token_source.as_deref(),
+        Some("tokenFile")
+    );
+    assert!(from_file.probe().await.ok, "the file's token works");
+    let from_env =
+        TelegramAccount::from_section(&json!({"apiRoot": fake.url()}), "default", &|k| {
+            (k == "TELEGRAM_BOT_TOKEN").then(|| TOKEN.to_owned())
+        })
+        .unwrap();
+    assert_eq!(from_env.status().token_source.as_deref(), Some("env"));
+    assert!(from_env.status().configured);
+    // The environment is the default account's only.
+    let other = TelegramAccount::from_section(&json!({"accounts": {"work": {}}}), "work", &|_| {
+        Some(TOKEN.to_owned())
+    })
+    .unwrap();
+    assert!(!other.status().configured);
+    let missing = TelegramAccount::from_section(
+        &json!({"tokenFile": dir.path().join("nope")}),
+        "default",
+        &|_| None,
+    );
+    assert!(missing.err().unwrap().contains("cannot be read"));
+    assert!(
+        !serde_json::to_string(&from_file.status())
+            .unwrap()
+            .contains("ABC-fake")
+    );
+}

@@ -243,7 +243,7 @@ async fn allowlist_refuses_others_and_groups_need_a_mention() {
         &model,
         &fake,
         json!({"dmPolicy": "allowlist", "allowFrom": ["tg:4242"],
-        "groups": {"-1001": {"requireMention": true}}}),
+        "groups": {"-1001": {"requireMention": true}}, "replyToMode": "first"}),
     ))
     .await;
     let stranger = fake.push_dm(555, "Mallory", "let me in");
@@ -262,6 +262,12 @@ async fn allowlist_refuses_others_and_groups_need_a_mention() {
     let sent = fake
         .wait_for("sendMessage", 1, Duration::from_secs(10))
         .await;
+    // replyToMode "first": the reply quotes the message it answers.
+    assert!(
+        sent[0]["reply_parameters"]["message_id"].as_i64().is_some(),
+        "{:?}",
+        sent[0]
+    );
     assert_eq!(
         (sent[0]["chat_id"].as_str(), sent[0]["text"].as_str()),
         (Some("4242"), Some("pong"))
