@@ -87,6 +87,12 @@ pub enum Command {
     /// Scheduled jobs on the gateway: add, list, edit, run, history.
     #[command(subcommand, alias = "automations")]
     Cron(Box<crate::cron_args::CronCmd>),
+    /// Messaging channels (Telegram): status of the gateway's accounts.
+    #[command(subcommand)]
+    Channels(ChannelsCmd),
+    /// DM pairing requests of this machine's channels: list, approve.
+    #[command(subcommand)]
+    Pairing(PairingCmd),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -295,6 +301,49 @@ pub enum GatewayCmd {
         json: bool,
         #[command(flatten)]
         gateway: GatewayTarget,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ChannelsCmd {
+    /// The gateway's channel accounts: running, connected, last inbound, last error.
+    Status {
+        /// Check each account's credentials against the platform too.
+        #[arg(long)]
+        probe: bool,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PairingCmd {
+    /// Pending pairing requests (read from this machine's state, as OpenClaw's CLI does).
+    List {
+        /// Only this channel (e.g. telegram).
+        channel: Option<String>,
+        /// Only this account.
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Approve a pairing code: its sender may DM the bot (DM access only).
+    Approve {
+        /// The channel (e.g. telegram).
+        channel: String,
+        /// The code the bot sent.
+        code: String,
+        /// Only a request of this account.
+        #[arg(long, value_name = "ID")]
+        account: Option<String>,
+        /// Tell the sender they were approved.
+        #[arg(long)]
+        notify: bool,
+        #[command(flatten)]
+        json: JsonFlag,
     },
 }
 

@@ -9,6 +9,7 @@
 
 pub mod agent;
 pub mod cancel;
+pub mod channel;
 pub mod config;
 #[cfg(feature = "tokio")]
 pub mod engine;

@@ -195,6 +195,16 @@ pub trait GatewayBackend: Send + Sync + 'static {
         )
     }
 
+    /// Runs one allowed channel message's turn to its end (the channel dispatcher's runs).
+    async fn channel_turn(
+        &self,
+        _turn: crate::channels::ChannelTurn,
+    ) -> crate::channels::ChannelTurnOutcome {
+        crate::channels::ChannelTurnOutcome::failed(
+            "this gateway was started without the agent engine".into(),
+        )
+    }
+
     /// Called once when the gateway stops, before connections close (abort runs, kill tools).
     async fn shutdown(&self) {}
 

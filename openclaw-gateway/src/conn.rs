@@ -359,6 +359,19 @@ async fn handle_request(shared: &Arc<Shared>, conn: &Arc<Connection>, req: Reque
         });
         return;
     }
+    if crate::channels::methods::is_channel_method(&req.method) {
+        // Sends and probes wait on the platform: never in this connection's request loop.
+        let (shared, conn) = (shared.clone(), conn.clone());
+        tokio::spawn(async move {
+            let id = req.id.clone();
+            let config = shared.config_value();
+            let res =
+                crate::channels::methods::call(&shared.channels, &config, &req.method, req.params)
+                    .await;
+            conn.out.send_response(&to_frame(id, res));
+        });
+        return;
+    }
     if methods::is_engine_method(&req.method) {
         // Engine calls may run long; they must not hold up this connection's other requests.
         let (shared, conn) = (shared.clone(), conn.clone());

@@ -17,6 +17,7 @@ pub mod agent_host;
 pub mod approvals;
 pub mod auth;
 pub mod backend;
+pub mod channels;
 pub mod config;
 mod config_reader;
 mod conn;
@@ -283,8 +284,15 @@ impl Gateway {
             opts.backend.clone(),
             cron::CronConfig::from_config(&opts.source.value, &config::process_env),
         );
+        let channels = channels::ChannelService::new(
+            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            opts.backend.clone(),
+            config::process_env,
+        );
+        channels.apply_config(&opts.source.value);
         let shared = Arc::new(Shared {
             cron,
+            channels,
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: preauth::PreauthBudget::new(
                 opts.limits.max_preauth_connections,
@@ -334,6 +342,7 @@ impl Gateway {
             reload::spawn_watcher(shared.clone(), stop.clone()),
         ];
         tasks.extend(shared.cron.start());
+        tasks.push(shared.channels.start());
         Ok(Gateway {
             addr,
             token_home,
@@ -403,6 +412,7 @@ impl Gateway {
         shared.draining.store(true, Ordering::Release);
         shared.log.line(&format!("gateway stopping: {reason}"));
         shared.cron.stop();
+        shared.channels.stop();
         // Before the runs are aborted (which would withdraw them as `run-aborted`).
         if let Some(a) = &shared.approvals {
             a.expire_all("gateway-restart");

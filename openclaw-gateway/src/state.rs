@@ -118,6 +118,8 @@ pub(crate) struct Shared {
     pub approvals: Option<Arc<crate::approvals::Approvals>>,
     /// The cron service (jobs, scheduler, `cron.*`).
     pub cron: Arc<crate::cron::CronService>,
+    /// The messaging channels (accounts, inbound queue, dispatcher, `channels.*`, `send`).
+    pub channels: Arc<crate::channels::ChannelService>,
     pub pairing: PairingStore,
     pub state_dir: PathBuf,
     pub started: Instant,

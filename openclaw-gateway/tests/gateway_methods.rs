@@ -384,7 +384,6 @@ async fn engine_methods_are_unavailable_without_an_engine() {
         "agent",
         "sessions.list",
         "agents.files.list",
-        "send",
     ] {
         let e = c.err(m, json!({})).await;
         assert_eq!(e["code"], "UNAVAILABLE", "{m}");

@@ -9,6 +9,8 @@
 //! - `import`: OpenClaw's `agents/<id>/sessions/sessions.json`, imported once, left untouched;
 //! - `paths`: where things live, transcript paths relative to the state dir;
 //! - `approvals`: [`ApprovalStore`], approvals pending and past (`approval.history`);
+//! - `channels`: [`ChannelStore`], the durable inbound queue of the messaging channels, DM
+//!   pairing and `send` receipts;
 //! - `cron`: [`CronStore`], cron jobs and their run history (receipts of started runs too);
 //! - `lock`: [`GatewayLock`], one gateway per state dir.
 //!
@@ -16,6 +18,7 @@
 //! row names its file relative to the state dir.
 
 mod approvals;
+mod channels;
 mod cron;
 mod import;
 pub mod lock;
@@ -27,6 +30,7 @@ mod sqlite;
 use std::path::{Path, PathBuf};
 
 pub use approvals::{ApprovalRow, ApprovalStatus, ApprovalStore, Settlement};
+pub use channels::{ChannelStore, IngressRow, IngressStatus, PairingOutcome, PairingRequest};
 pub use cron::{CronStore, RunLogLimits, RunPage, RunQuery, RunningReceipt};
 pub use lock::{GatewayLock, LockHolder};
 pub use row::{

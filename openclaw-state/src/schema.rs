@@ -2,7 +2,7 @@
 //! [`migrate`] applies the missing steps in one transaction, so a database is either at its
 //! old version or at the new one. A database from a newer build is refused, never touched.
 //!
-//! Adding a store (pairing, channels) is one more entry in [`MIGRATIONS`].
+//! Adding a store is one more entry in [`MIGRATIONS`].
 
 use rusqlite::{Connection, TransactionBehavior};
 
@@ -102,6 +102,64 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX cron_runs_by_job ON cron_runs (job_id, seq);
     CREATE UNIQUE INDEX cron_runs_by_run_id ON cron_runs (run_id) WHERE run_id IS NOT NULL;
     CREATE INDEX cron_runs_running ON cron_runs (seq) WHERE status = 'running';",
+    // 5: messaging channels. `channel_ingress` is the durable inbound queue: a message is
+    // committed here (with the account's cursor in `channel_cursors`, same transaction) before
+    // the platform is told it was received; `dedupe_key` drops a redelivered one. `status`
+    // moves pending → running (attempts + 1) → replied (the reply text kept) → done, so a
+    // crash replays a run at most once and resends only the chunks not recorded in `sent`.
+    // DM pairing (`channel_pairing_requests`, one row per sender, kept after approval or
+    // dismissal so a stranger is answered at most once per TTL) and the senders it approved
+    // (`channel_pairing_allow_entries`); `channel_sends` remembers each `send` by its
+    // idempotency key.
+    "CREATE TABLE channel_ingress (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        channel     TEXT NOT NULL,
+        account_id  TEXT NOT NULL,
+        dedupe_key  TEXT NOT NULL,
+        status      TEXT NOT NULL,
+        attempts    INTEGER NOT NULL DEFAULT 0,
+        received_at INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        message     TEXT NOT NULL,
+        reply       TEXT,
+        sent        TEXT NOT NULL DEFAULT '[]',
+        error       TEXT
+    );
+    CREATE UNIQUE INDEX channel_ingress_dedupe ON channel_ingress (channel, account_id, dedupe_key);
+    CREATE INDEX channel_ingress_open ON channel_ingress (id)
+        WHERE status IN ('pending', 'running', 'replied');
+    CREATE TABLE channel_cursors (
+        channel     TEXT NOT NULL,
+        account_id  TEXT NOT NULL,
+        cursor      TEXT NOT NULL,
+        updated_at  INTEGER NOT NULL,
+        PRIMARY KEY (channel, account_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE channel_pairing_requests (
+        channel      TEXT NOT NULL,
+        account_id   TEXT NOT NULL,
+        sender_id    TEXT NOT NULL,
+        code         TEXT NOT NULL,
+        status       TEXT NOT NULL,
+        created_at   INTEGER NOT NULL,
+        last_seen_at INTEGER NOT NULL,
+        expires_at   INTEGER NOT NULL,
+        meta         TEXT NOT NULL DEFAULT '{}',
+        PRIMARY KEY (channel, account_id, sender_id)
+    ) WITHOUT ROWID;
+    CREATE TABLE channel_pairing_allow_entries (
+        channel     TEXT NOT NULL,
+        account_id  TEXT NOT NULL,
+        entry       TEXT NOT NULL,
+        created_at  INTEGER NOT NULL,
+        PRIMARY KEY (channel, account_id, entry)
+    ) WITHOUT ROWID;
+    CREATE TABLE channel_sends (
+        idempotency_key TEXT PRIMARY KEY NOT NULL,
+        channel         TEXT NOT NULL,
+        result          TEXT NOT NULL,
+        created_at      INTEGER NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// The version this build writes.

@@ -2,6 +2,7 @@
 
 mod agents;
 mod approvals;
+mod channels;
 mod chat;
 mod config;
 mod cron;
@@ -37,6 +38,8 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Sandbox(c)) => sandbox::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
+        Some(Command::Channels(c)) => channels::status(c),
+        Some(Command::Pairing(c)) => channels::pairing(c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())

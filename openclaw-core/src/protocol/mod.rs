@@ -8,6 +8,7 @@
 //! snapshot, presence entries) keep unknown keys in an `extra` map so captured frames round-trip.
 
 pub mod approvals;
+pub mod channels;
 pub mod chat;
 pub mod connect;
 pub mod cron;

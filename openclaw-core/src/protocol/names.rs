@@ -34,6 +34,14 @@ pub const CORE_METHODS: &[&str] = &[
     "cron.remove",
     "cron.run",
     "cron.runs",
+    "channels.status",
+    "channels.start",
+    "channels.stop",
+    "channels.logout",
+    "channels.pairing.list",
+    "channels.pairing.approve",
+    "channels.pairing.dismiss",
+    "send",
 ];
 
 /// Methods answered by the agent engine behind the backend seam.
@@ -44,7 +52,6 @@ pub const ENGINE_METHODS: &[&str] = &[
     "chat.inject",
     "agent",
     "agent.wait",
-    "send",
     "sessions.list",
     "sessions.get",
     "sessions.preview",

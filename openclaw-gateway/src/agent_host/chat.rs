@@ -19,7 +19,7 @@ use super::session_ops::check_session_id;
 use crate::backend::CallContext;
 use crate::state::now_ms;
 use openclaw_core::protocol::chat::{
-    AgentParams, ChatAbortParams, ChatSendParams, InjectParams, QueueMode, SendParams, WaitParams,
+    AgentParams, ChatAbortParams, ChatSendParams, InjectParams, QueueMode, WaitParams,
 };
 use openclaw_core::protocol::params::{invalid, parse, result};
 
@@ -429,21 +429,5 @@ pub(crate) async fn agent_wait(
     match tokio::time::timeout(Duration::from_millis(timeout), recorded_outcome_of(rx)).await {
         Ok(Some(o)) => Ok(o.wait_payload(&run_id)),
         _ => Ok(json!({"runId": run_id, "status": "timeout"})),
-    }
-}
-
-/// `send` delivers through a messaging channel; this gateway has none configured.
-pub(crate) fn send(_core: &Arc<Core>, params: Option<Value>) -> Result<Value, ErrorShape> {
-    let p: SendParams = parse("send", params)?;
-    match p.channel.as_deref() {
-        Some("webchat") => Err(ErrorShape::invalid_request(
-            "unsupported channel: webchat (internal-only; use chat.send)",
-        )),
-        Some(c) => Err(ErrorShape::invalid_request(format!(
-            "unsupported channel: {c} (no messaging channels are configured on this gateway)"
-        ))),
-        None => Err(ErrorShape::invalid_request(
-            "no messaging channel is configured on this gateway (use chat.send or agent)",
-        )),
     }
 }

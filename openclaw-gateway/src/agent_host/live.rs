@@ -183,13 +183,24 @@ pub(crate) const CHANNEL_WEBCHAT: &str = "webchat";
 pub(crate) const CHANNEL_HTTP: &str = "http";
 /// `turnSourceChannel` of a scheduled (cron) run.
 pub(crate) const CHANNEL_CRON: &str = "cron";
+/// `turnSourceChannel` of a run from a Telegram message.
+pub(crate) const CHANNEL_TELEGRAM: &str = "telegram";
+
+/// The `turnSourceChannel` of a run from messaging channel `channel`.
+pub(crate) fn channel_source(channel: &str) -> &'static str {
+    match channel {
+        "telegram" => CHANNEL_TELEGRAM,
+        _ => "channel",
+    }
+}
 
 /// How a run is started.
 pub(crate) struct RunSpec {
     pub run_id: String,
     pub origin: Option<String>,
     /// The surface the turn came in on, as an approval's `turnSourceChannel`:
-    /// [`CHANNEL_WEBCHAT`], [`CHANNEL_HTTP`] or [`CHANNEL_CRON`].
+    /// [`CHANNEL_WEBCHAT`], [`CHANNEL_HTTP`], [`CHANNEL_CRON`] or a messaging channel's id
+    /// ([`channel_source`]).
     pub channel: &'static str,
     pub depth: u32,
     pub chain: Vec<String>,

@@ -17,6 +17,7 @@
 //! backend for `openclaw gateway run`.
 
 mod a2a;
+mod channel_turn;
 mod chat;
 pub mod commands;
 mod cron_turn;
@@ -283,7 +284,6 @@ impl GatewayBackend for AgentHost {
             "chat.inject" => chat::chat_inject(core, params).await,
             "agent" => chat::agent(core, params, ctx).await,
             "agent.wait" => chat::agent_wait(core, params).await,
-            "send" => chat::send(core, params),
             m if m.starts_with("sessions.") => sessions::call(core, m, params, &ctx).await,
             m if m.starts_with("agents.files.") => files::agent_files(core, m, params),
             m => Err(ErrorShape::unknown_method(m)),
@@ -296,6 +296,13 @@ impl GatewayBackend for AgentHost {
 
     async fn cron_turn(&self, turn: crate::cron::CronTurn) -> crate::cron::CronTurnOutcome {
         cron_turn::run(&self.core, turn).await
+    }
+
+    async fn channel_turn(
+        &self,
+        turn: crate::channels::ChannelTurn,
+    ) -> crate::channels::ChannelTurnOutcome {
+        channel_turn::run(&self.core, turn).await
     }
 
     async fn shutdown(&self) {

@@ -1,0 +1,262 @@
+//! Telegram over the Bot API: one [`TelegramAccount`] per configured bot.
+//!
+//! - `api`: the HTTP client and the typed requests / updates;
+//! - `html`: Markdown to Telegram HTML with escaping;
+//! - `poll`: the supervised long-polling loop (offsets committed through the sink first,
+//!   reconnect with backoff and jitter, the stall watchdog).
+//!
+//! Config (`channels.telegram`, per account under `accounts.<id>`): `botToken` | `tokenFile`
+//! (the default account also reads `TELEGRAM_BOT_TOKEN`), `apiRoot` (default
+//! `https://api.telegram.org`, without `/bot<token>`), `textChunkLimit` (4000, at most 4096),
+//! and ours: `pollTimeoutSeconds` (30, the long poll's `timeout`) and `stallTimeoutMs` (the
+//! watchdog: a poll with no answer for this long is abandoned and the connection rebuilt;
+//! default the poll timeout + 15 s).
+
+pub mod api;
+pub mod html;
+mod poll;
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use openclaw_core::CancellationToken;
+use openclaw_core::channel::policy::{DEFAULT_ACCOUNT, account_value};
+use openclaw_core::channel::{
+    AccountStatus, ChannelAccount, ChannelError, InboundSink, OutboundText, ProbeResult,
+    SentMessage, StatusCell, Target,
+};
+use serde::Deserialize;
+
+use api::{BotApi, ReplyParameters, SendChatAction, SendMessage, User};
+
+/// Telegram's own limit on a message's text.
+const TELEGRAM_MAX: usize = 4096;
+const DEFAULT_API_ROOT: &str = "https://api.telegram.org";
+const SEND_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct AccountConfig {
+    bot_token: Option<String>,
+    token_file: Option<PathBuf>,
+    api_root: Option<String>,
+    text_chunk_limit: Option<usize>,
+    poll_timeout_seconds: Option<u64>,
+    stall_timeout_ms: Option<u64>,
+}
+
+/// The account ids of `channels.telegram`.
+pub fn account_ids(section: &serde_json::Value) -> Vec<String> {
+    openclaw_core::channel::policy::account_ids(section, &["botToken", "tokenFile"])
+}
+
+/// One Telegram bot.
+pub struct TelegramAccount {
+    account_id: String,
+    /// The bot token (never logged, never in status).
+    token: Option<String>,
+    api_root: String,
+    chunk_limit: usize,
+    poll_timeout: Duration,
+    stall_timeout: Duration,
+    status: StatusCell,
+    /// The bot itself (`getMe`), for mention detection.
+    me: Mutex<Option<User>>,
+    /// The outbound client (sends never share the poll's connection).
+    out: Mutex<Option<BotApi>>,
+}
+
+impl TelegramAccount {
+    /// Account `account_id` of the `channels.telegram` section.
+    pub fn from_section(
+        section: &serde_json::Value,
+        account_id: &str,
+        env: &dyn Fn(&str) -> Option<String>,
+    ) -> Result<Self, String> {
+        let value = account_value(section, account_id);
+        let cfg: AccountConfig = serde_json::from_value(value)
+            .map_err(|e| format!("channels.telegram ({account_id}): {e}"))?;
+        let (token, source) = match (&cfg.bot_token, &cfg.token_file) {
+            (Some(t), _) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "config"),
+            (_, Some(path)) => match std::fs::read_to_string(path) {
+                Ok(t) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "tokenFile"),
+                Ok(_) => return Err(format!("tokenFile {} is empty", path.display())),
+                Err(e) => return Err(format!("tokenFile {} cannot be read: {e}", path.display())),
+            },
+            _ => match env("TELEGRAM_BOT_TOKEN").filter(|_| account_id == DEFAULT_ACCOUNT) {
+                Some(t) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "env"),
+                _ => (None, "none"),
+            },
+        };
+        let poll = cfg.poll_timeout_seconds.unwrap_or(30).min(50);
+        let stall = cfg
+            .stall_timeout_ms
+            .map(Duration::from_millis)
+            .unwrap_or(Duration::from_secs(poll + 15));
+        let status = StatusCell::default();
+        status.update(|s| {
+            s.configured = token.is_some();
+            s.token_source = Some(source.to_owned());
+            s.mode = "polling".into();
+            s.lifecycle = "stopped".into();
+        });
+        Ok(Self {
+            account_id: account_id.to_owned(),
+            token,
+            api_root: cfg.api_root.unwrap_or_else(|| DEFAULT_API_ROOT.to_owned()),
+            chunk_limit: cfg.text_chunk_limit.unwrap_or(4000).clamp(1, TELEGRAM_MAX),
+            poll_timeout: Duration::from_secs(poll),
+            stall_timeout: stall.max(Duration::from_millis(200)),
+            status,
+            me: Mutex::new(None),
+            out: Mutex::new(None),
+        })
+    }
+
+    fn api(&self) -> Result<BotApi, ChannelError> {
+        let token = self.token.as_deref().ok_or_else(not_configured)?;
+        let mut out = openclaw_core::sync::lock(&self.out);
+        if let Some(api) = out.as_ref() {
+            return Ok(api.clone());
+        }
+        let api = BotApi::new(&self.api_root, token)?;
+        *out = Some(api.clone());
+        Ok(api)
+    }
+
+    async fn send_message(&self, req: &SendMessage<'_>) -> Result<SentMessage, ChannelError> {
+        let sent: api::Message = self.api()?.call("sendMessage", req, SEND_TIMEOUT).await?;
+        self.status
+            .update(|s| s.last_outbound_at = Some(openclaw_core::message::now_ms().max(0) as u64));
+        Ok(SentMessage {
+            message_id: sent.message_id.to_string(),
+            chat_id: sent.chat.id.to_string(),
+        })
+    }
+}
+
+fn not_configured() -> ChannelError {
+    ChannelError::Config(
+        "not configured: set channels.telegram.botToken, tokenFile or TELEGRAM_BOT_TOKEN".into(),
+    )
+}
+
+fn thread_of(target: &Target) -> Option<i64> {
+    target.thread_id.as_deref().and_then(|t| t.parse().ok())
+}
+
+#[async_trait]
+impl ChannelAccount for TelegramAccount {
+    fn channel(&self) -> &'static str {
+        "telegram"
+    }
+
+    fn account_id(&self) -> &str {
+        &self.account_id
+    }
+
+    fn text_chunk_limit(&self) -> usize {
+        self.chunk_limit
+    }
+
+    fn status(&self) -> AccountStatus {
+        self.status.get()
+    }
+
+    async fn run(&self, sink: Arc<dyn InboundSink>, cancel: CancellationToken) {
+        poll::run(self, sink, cancel).await;
+    }
+
+    async fn send_text(&self, msg: &OutboundText) -> Result<SentMessage, ChannelError> {
+        let html = if msg.raw_html {
+            msg.text.clone()
+        } else {
+            html::markdown_to_html(&msg.text)
+        };
+        let reply = msg
+            .reply_to_id
+            .as_deref()
+            .and_then(|r| r.parse().ok())
+            .map(|message_id| ReplyParameters {
+                message_id,
+                allow_sending_without_reply: true,
+            });
+        let mut req = SendMessage {
+            chat_id: &msg.to.chat_id,
+            text: &html,
+            parse_mode: Some("HTML"),
+            message_thread_id: thread_of(&msg.to),
+            reply_parameters: reply,
+            disable_notification: msg.silent,
+        };
+        match self.send_message(&req).await {
+            // Telegram refused the markup (it delivered nothing): send the text as it was.
+            Err(ChannelError::Api {
+                code: 400,
+                description,
+                ..
+            }) if description.contains("can't parse entities") => {
+                req.text = &msg.text;
+                req.parse_mode = None;
+                self.send_message(&req).await
+            }
+            other => other,
+        }
+    }
+
+    async fn send_typing(&self, to: &Target) -> Result<(), ChannelError> {
+        let req = SendChatAction {
+            chat_id: &to.chat_id,
+            action: "typing",
+            message_thread_id: thread_of(to),
+        };
+        let _: bool = self
+            .api()?
+            .call("sendChatAction", &req, SEND_TIMEOUT)
+            .await?;
+        Ok(())
+    }
+
+    async fn probe(&self) -> ProbeResult {
+        let started = Instant::now();
+        let res: Result<User, ChannelError> = match self.api() {
+            Ok(api) => {
+                api.call("getMe", &api::Empty {}, Duration::from_secs(10))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        let elapsed_ms = started.elapsed().as_millis() as u64;
+        match res {
+            Ok(me) => ProbeResult {
+                ok: true,
+                elapsed_ms,
+                error: None,
+                bot: serde_json::to_value(&me).ok(),
+            },
+            Err(e) => ProbeResult {
+                ok: false,
+                elapsed_ms,
+                error: Some(e.to_string()),
+                bot: None,
+            },
+        }
+    }
+
+    async fn logout(&self) -> Result<bool, ChannelError> {
+        Err(ChannelError::Unsupported(
+            "channel telegram does not support logout".into(),
+        ))
+    }
+
+    fn pairing_text(&self, sender_id: &str, code: &str) -> String {
+        let id = html::escape(sender_id);
+        format!(
+            "OpenClaw: access not configured.\n\nYour Telegram user id: {id}\nPairing code:\n\n\
+             <pre><code>{code}\n</code></pre>\nAsk the bot owner to approve with:\n\n\
+             <pre><code>openclaw pairing approve telegram {code}\n</code></pre>"
+        )
+    }
+}

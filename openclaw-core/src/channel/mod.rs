@@ -1,0 +1,287 @@
+//! Messaging channels (Telegram today; Discord, Slack, webhook pairs and IRC next): the
+//! runtime-agnostic vocabulary every channel and the gateway's channel manager share.
+//!
+//! - this module: the [`ChannelAccount`] trait one account of a platform implements
+//!   (inbound loop with acknowledgement, `send_text`, typing, probe, logout, pairing texts),
+//!   the [`InboundSink`] it commits inbound messages to before it acknowledges them to the
+//!   platform, and the typed messages and status snapshot;
+//! - `chunk`: splitting a reply at a channel's limit on paragraph, line or whitespace bounds;
+//! - `keys`: OpenClaw's session keys for a conversation (`session.dmScope`);
+//! - `policy`: the shared `channels.<id>` keys (`dmPolicy`, `allowFrom`, `groupPolicy`,
+//!   `groups`, `textChunkLimit`, `replyToMode`) and top-level `bindings[]`;
+//! - `pairing`: DM pairing codes, limits and the texts a stranger receives.
+//!
+//! Implementations (which need a runtime and HTTP) live in the `openclaw-channels` crate; the
+//! durable queue, routing and dispatch in the gateway.
+
+pub mod chunk;
+pub mod keys;
+pub mod pairing;
+pub mod policy;
+
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::CancellationToken;
+
+/// What kind of conversation a message belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ChatType {
+    Direct,
+    Group,
+    Channel,
+}
+
+impl ChatType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChatType::Direct => "direct",
+            ChatType::Group => "group",
+            ChatType::Channel => "channel",
+        }
+    }
+}
+
+/// Who sent an inbound message.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Sender {
+    /// The platform's stable user id (Telegram: the numeric user id).
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    pub is_bot: bool,
+}
+
+impl Sender {
+    /// "Alice (@alice) id:4242", as OpenClaw labels a session's origin.
+    pub fn label(&self) -> String {
+        let name = [self.first_name.as_deref(), self.last_name.as_deref()]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+        let mut out = String::new();
+        if !name.is_empty() {
+            out.push_str(&name);
+            out.push(' ');
+        }
+        if let Some(u) = &self.username {
+            out.push_str(&format!("(@{u}) "));
+        }
+        out.push_str(&format!("id:{}", self.id));
+        out
+    }
+}
+
+/// One inbound message, as committed to the state database before the platform is told it
+/// was received.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundMessage {
+    /// The channel id (`telegram`).
+    pub channel: String,
+    pub account_id: String,
+    /// Unique per account: duplicates with the same key are dropped (Telegram:
+    /// `<chat id>:<message id>`).
+    pub dedupe_key: String,
+    /// The platform's message id (what a reply refers to).
+    pub message_id: String,
+    pub chat_type: ChatType,
+    /// The conversation: the DM peer or the group / channel id.
+    pub chat_id: String,
+    /// A forum topic or thread inside the conversation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+    pub sender: Sender,
+    pub text: String,
+    /// Whether the bot was mentioned (or replied to) in a group message.
+    #[serde(default)]
+    pub mentioned: bool,
+    /// Milliseconds since the epoch, as the platform stamped it.
+    pub timestamp_ms: u64,
+}
+
+/// Where an outbound message goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Target {
+    pub chat_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thread_id: Option<String>,
+}
+
+/// One outbound text message (one chunk: the caller chunks).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboundText {
+    pub to: Target,
+    /// Markdown, converted to the platform's markup by the channel, unless `raw_html`.
+    pub text: String,
+    pub reply_to_id: Option<String>,
+    pub silent: bool,
+    /// The text is already the platform's markup (`send {parseMode:"HTML"}`).
+    pub raw_html: bool,
+}
+
+/// What the platform answered to a send.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SentMessage {
+    pub message_id: String,
+    pub chat_id: String,
+}
+
+/// What went wrong talking to a platform.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ChannelError {
+    /// The platform refused the request (Telegram `{ok:false, error_code, description}`).
+    /// `retry_after_s` is set for rate limits.
+    #[error("{code}: {description}")]
+    Api {
+        code: u16,
+        description: String,
+        retry_after_s: Option<u64>,
+    },
+    /// The request never got an answer (connect error, timeout, bad body). `sent` is false
+    /// when the request certainly did not reach the platform (safe to retry).
+    #[error("{message}")]
+    Transport { message: String, sent: bool },
+    /// The account's configuration cannot be used.
+    #[error("{0}")]
+    Config(String),
+    /// The operation is not supported by this channel.
+    #[error("{0}")]
+    Unsupported(String),
+}
+
+impl ChannelError {
+    /// Whether sending again cannot duplicate a message that reached the platform.
+    pub fn retry_is_safe(&self) -> bool {
+        match self {
+            ChannelError::Api { code, .. } => *code == 429 || *code >= 500,
+            ChannelError::Transport { sent, .. } => !sent,
+            _ => false,
+        }
+    }
+}
+
+/// An account's runtime state, as `channels.status` shows it (OpenClaw's account snapshot).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountStatus {
+    /// Credentials are present (a token, a token file, …).
+    pub configured: bool,
+    /// Where the credentials came from (`config`, `tokenFile`, `env`, `none`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token_source: Option<String>,
+    pub running: bool,
+    pub connected: bool,
+    /// `starting`, `ready`, `reconnecting`, `stopped`.
+    pub lifecycle: String,
+    pub mode: String,
+    pub reconnect_attempts: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_connected_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_inbound_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_outbound_at: Option<u64>,
+    /// The last time the platform answered the inbound loop (a long poll returning), which is
+    /// what the stall watchdog measures (outbound sends do not count).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_transport_activity_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_start_at: Option<u64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_stop_at: Option<u64>,
+    pub last_error: Option<String>,
+    /// Stalls the watchdog detected.
+    pub stalls: u64,
+    /// The bot as the platform describes it (Telegram `getMe`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot: Option<Value>,
+}
+
+/// A shared, lock-protected [`AccountStatus`] the account's loop writes and the manager reads.
+#[derive(Debug, Clone, Default)]
+pub struct StatusCell(Arc<Mutex<AccountStatus>>);
+
+impl StatusCell {
+    pub fn get(&self) -> AccountStatus {
+        crate::sync::lock(&self.0).clone()
+    }
+
+    pub fn update(&self, f: impl FnOnce(&mut AccountStatus)) {
+        f(&mut crate::sync::lock(&self.0));
+    }
+}
+
+/// Where an account commits what it received. The account acknowledges messages to the
+/// platform (Telegram: advances `offset`) only after [`InboundSink::commit`] returned `Ok`, so
+/// a crash replays them (dropped again by their dedupe key) and never loses one.
+#[async_trait]
+pub trait InboundSink: Send + Sync {
+    /// The account's saved cursor (Telegram: the next `offset`), if any.
+    async fn cursor(&self, channel: &str, account_id: &str) -> Result<Option<String>, String>;
+    /// Durably records `messages` (duplicates by dedupe key dropped) and the new `cursor`, in
+    /// one transaction.
+    async fn commit(
+        &self,
+        channel: &str,
+        account_id: &str,
+        messages: Vec<InboundMessage>,
+        cursor: Option<String>,
+    ) -> Result<(), String>;
+}
+
+/// What a probe found.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProbeResult {
+    pub ok: bool,
+    pub elapsed_ms: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bot: Option<Value>,
+}
+
+/// One configured account of a channel. The gateway's manager starts [`ChannelAccount::run`]
+/// on a task per account and cancels it to stop; everything else may be called at any time.
+#[async_trait]
+pub trait ChannelAccount: Send + Sync {
+    /// `telegram`, `discord`, …
+    fn channel(&self) -> &'static str;
+    fn account_id(&self) -> &str;
+    /// The longest text one message may carry (`textChunkLimit`, capped by the platform).
+    fn text_chunk_limit(&self) -> usize;
+    /// The live status snapshot.
+    fn status(&self) -> AccountStatus;
+    /// The inbound loop, supervised (reconnects with backoff and jitter, a stall watchdog),
+    /// until `cancel`. Commits every message to `sink` before acknowledging it.
+    async fn run(&self, sink: Arc<dyn InboundSink>, cancel: CancellationToken);
+    /// Sends one message (already chunked); the platform's message id on success.
+    async fn send_text(&self, msg: &OutboundText) -> Result<SentMessage, ChannelError>;
+    /// Shows "typing…" in `to` (a few seconds on most platforms).
+    async fn send_typing(&self, to: &Target) -> Result<(), ChannelError>;
+    /// Checks the credentials against the platform (Telegram `getMe`).
+    async fn probe(&self) -> ProbeResult;
+    /// Forgets the session with the platform (Telegram: `logOut` is not used; a bot token
+    /// stays valid, so logout is unsupported there and says so).
+    async fn logout(&self) -> Result<bool, ChannelError>;
+    /// The reply a stranger gets under `dmPolicy: "pairing"` (once per request).
+    fn pairing_text(&self, sender_id: &str, code: &str) -> String;
+    /// What an approved sender is told with `--notify`.
+    fn approved_text(&self) -> String {
+        pairing::APPROVED_TEXT.to_owned()
+    }
+}

@@ -1,0 +1,71 @@
+//! A channel message as an agent turn: the dispatcher's [`ChannelTurn`] becomes an ordinary run
+//! on the conversation's session (OpenClaw's session key for the peer / group and
+//! `session.dmScope`), with the same lanes, run timeout, exec policy and approvals as a chat
+//! turn; `turnSourceChannel` is the channel. The session row records the origin.
+
+use std::sync::Arc;
+
+use openclaw_core::channel::keys::{Conversation, session_key};
+
+use super::Core;
+use super::live::RunSpec;
+use super::overrides::RunOptions;
+use super::run::{TurnRequest, outcome_of, spawn_run};
+use crate::channels::{ChannelTurn, ChannelTurnOutcome};
+
+/// Runs `turn` to its end.
+pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutcome {
+    let agent = turn
+        .agent_id
+        .clone()
+        .unwrap_or_else(|| core.default_agent());
+    if core.agent(&agent).is_none() {
+        return ChannelTurnOutcome::failed(format!("unknown agent id \"{agent}\" (bindings)"));
+    }
+    let conv = Conversation {
+        channel: &turn.channel,
+        account_id: &turn.account_id,
+        chat_type: turn.chat_type,
+        peer_id: &turn.peer_id,
+        topic_id: turn.topic_id.as_deref(),
+    };
+    let key = session_key(&agent, &conv, turn.dm_scope);
+    let live = core.live_for(&key, &agent);
+    let handle = spawn_run(
+        core,
+        live,
+        TurnRequest {
+            spec: RunSpec {
+                run_id: turn.run_id.clone(),
+                origin: None,
+                channel: super::live::channel_source(&turn.channel),
+                depth: 0,
+                chain: Vec::new(),
+                tap: None,
+            },
+            message: turn.message,
+            options: RunOptions::default(),
+            timeout: None,
+            gate: None,
+        },
+    );
+    let Some(o) = outcome_of(handle).await else {
+        return ChannelTurnOutcome::failed("the run's task was lost".into());
+    };
+    let origin = serde_json::to_value(&turn.origin).unwrap_or_default();
+    let chat_type = turn.origin.chat_type.to_owned();
+    if let Err(e) = core.index().update_session(&key, &mut |row| {
+        row.meta.extra.insert("origin".into(), origin.clone());
+        row.meta.chat_type = Some(chat_type.clone());
+    }) {
+        tracing::warn!("session {key}: origin not recorded: {e}");
+    }
+    ChannelTurnOutcome {
+        ok: o.status == "ok",
+        text: o.text,
+        error: o
+            .error
+            .or_else(|| (o.status != "ok").then(|| o.status.to_owned())),
+        session_key: Some(key),
+    }
+}
