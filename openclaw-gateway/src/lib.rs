@@ -276,14 +276,24 @@ impl Gateway {
             hub.clone(),
             opts.state_dir.clone(),
         )?;
+        let clock: Arc<dyn cron::Clock> = Arc::new(cron::SystemClock);
+        let heartbeat = cron::heartbeat::HeartbeatService::new(
+            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            clock.clone(),
+            opts.backend.clone(),
+            opts.state_dir.clone(),
+            &opts.source.value,
+        );
         let cron = cron::CronService::new(
             Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
-            Arc::new(cron::SystemClock),
+            clock,
             opts.backend.clone(),
             cron::CronConfig::from_config(&opts.source.value, &config::process_env),
         );
+        cron.set_heartbeat(heartbeat.clone());
         let shared = Arc::new(Shared {
             cron,
+            heartbeat,
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: preauth::PreauthBudget::new(
                 opts.limits.max_preauth_connections,
@@ -323,6 +333,10 @@ impl Gateway {
             hub: shared.hub.clone(),
             approvals: shared.approvals.clone(),
         });
+        shared.heartbeat.attach(EventSink {
+            hub: shared.hub.clone(),
+            approvals: shared.approvals.clone(),
+        });
         let stop = CancellationToken::new();
         let app = http::router(shared.clone());
         let header_timeout = Duration::from_millis(shared.gateway.handshake_timeout_ms.max(1));
@@ -333,6 +347,7 @@ impl Gateway {
             reload::spawn_watcher(shared.clone(), stop.clone()),
         ];
         tasks.extend(shared.cron.start());
+        tasks.push(shared.heartbeat.start());
         Ok(Gateway {
             addr,
             token_home,
@@ -386,6 +401,7 @@ impl Gateway {
         shared.draining.store(true, Ordering::Release);
         shared.log.line(&format!("gateway stopping: {reason}"));
         shared.cron.stop();
+        shared.heartbeat.stop();
         // Before the runs are aborted (which would withdraw them as `run-aborted`).
         if let Some(a) = &shared.approvals {
             a.expire_all("gateway-restart");

@@ -190,6 +190,7 @@ pub(crate) fn apply(
         };
     }
     shared.backend.reload(&source.value);
+    shared.heartbeat.reload(&source.value);
     live.source = source;
     live.gateway = gateway;
     live.rejected = None;

@@ -118,6 +118,8 @@ pub(crate) struct Shared {
     pub approvals: Option<Arc<crate::approvals::Approvals>>,
     /// The cron service (jobs, scheduler, `cron.*`).
     pub cron: Arc<crate::cron::CronService>,
+    /// The heartbeat runner (`wake`, `last-heartbeat`, `set-heartbeats`).
+    pub heartbeat: Arc<crate::cron::heartbeat::HeartbeatService>,
     pub pairing: PairingStore,
     pub state_dir: PathBuf,
     pub started: Instant,

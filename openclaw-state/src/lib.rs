@@ -10,6 +10,7 @@
 //! - `paths`: where things live, transcript paths relative to the state dir;
 //! - `approvals`: [`ApprovalStore`], approvals pending and past (`approval.history`);
 //! - `cron`: [`CronStore`], cron jobs and their run history (receipts of started runs too);
+//! - `heartbeat`: [`HeartbeatStore`], per agent heartbeat state (cost guard, task times, tokens);
 //! - `lock`: [`GatewayLock`], one gateway per state dir.
 //!
 //! Transcripts are not here: they stay pi-format JSONL files (openclaw-core's `session`), and a
@@ -17,6 +18,7 @@
 
 mod approvals;
 mod cron;
+mod heartbeat;
 mod import;
 pub mod lock;
 pub mod paths;
@@ -28,6 +30,7 @@ use std::path::{Path, PathBuf};
 
 pub use approvals::{ApprovalRow, ApprovalStatus, ApprovalStore, Settlement};
 pub use cron::{CronStore, RunLogLimits, RunPage, RunQuery, RunningReceipt};
+pub use heartbeat::{HeartbeatState, HeartbeatStore};
 pub use lock::{GatewayLock, LockHolder};
 pub use row::{
     KindFilter, SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord,

@@ -102,6 +102,13 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX cron_runs_by_job ON cron_runs (job_id, seq);
     CREATE UNIQUE INDEX cron_runs_by_run_id ON cron_runs (run_id) WHERE run_id IS NOT NULL;
     CREATE INDEX cron_runs_running ON cron_runs (seq) WHERE status = 'running';",
+    // 5: heartbeats: per agent, what the cost guard and the `tasks:` block remember and the
+    // tokens heartbeats spent (acks are pruned from transcripts, so they are counted here).
+    "CREATE TABLE heartbeat_state (
+        agent_id   TEXT PRIMARY KEY,
+        updated_at INTEGER NOT NULL,
+        state      TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// The version this build writes.

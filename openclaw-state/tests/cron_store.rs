@@ -80,7 +80,7 @@ fn a_v3_database_gains_the_cron_tables_and_keeps_its_rows() {
     let store = SqliteStore::open(dir.path()).unwrap();
     assert_eq!(
         schema::version(&SqliteStore::connect(&path).unwrap()).unwrap(),
-        4
+        schema::CURRENT
     );
     assert_eq!(store.count_sessions(None).unwrap(), 1);
     assert!(store.cron_jobs().unwrap().is_empty());

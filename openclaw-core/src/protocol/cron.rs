@@ -560,3 +560,23 @@ pub struct CronRunsParams {
     #[serde(default)]
     pub agent_id: Option<String>,
 }
+
+/// `wake` (and the body of `POST <hooks.path>/wake`): a system event for the agent's main
+/// session, run at once or at its next heartbeat.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WakeParams {
+    pub mode: WakeMode,
+    pub text: String,
+    #[serde(default)]
+    pub session_key: Option<String>,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+}
+
+/// `set-heartbeats`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SetHeartbeatsParams {
+    pub enabled: bool,
+}

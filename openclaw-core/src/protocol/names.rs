@@ -34,6 +34,9 @@ pub const CORE_METHODS: &[&str] = &[
     "cron.remove",
     "cron.run",
     "cron.runs",
+    "wake",
+    "last-heartbeat",
+    "set-heartbeats",
 ];
 
 /// Methods answered by the agent engine behind the backend seam.
@@ -86,4 +89,5 @@ pub const GATEWAY_EVENTS: &[&str] = &[
     "device.pair.requested",
     "device.pair.resolved",
     "cron",
+    "heartbeat",
 ];

@@ -183,6 +183,9 @@ pub(crate) const CHANNEL_WEBCHAT: &str = "webchat";
 pub(crate) const CHANNEL_HTTP: &str = "http";
 /// `turnSourceChannel` of a scheduled (cron) run.
 pub(crate) const CHANNEL_CRON: &str = "cron";
+/// `turnSourceChannel` of a heartbeat turn. Its runs send no `agent`/`chat` events: a silent
+/// acknowledgement must reach nobody (the `heartbeat` event reports the beat).
+pub(crate) const CHANNEL_HEARTBEAT: &str = "heartbeat";
 
 /// How a run is started.
 pub(crate) struct RunSpec {
@@ -209,7 +212,7 @@ impl RunState {
             depth: spec.depth,
             chain: spec.chain.clone(),
             tap: spec.tap.clone().map(TapSender::new),
-            sink,
+            sink: sink.filter(|_| spec.channel != CHANNEL_HEARTBEAT),
             seq: 0,
             text: String::new(),
             sent_len: 0,

@@ -21,6 +21,7 @@ mod chat;
 pub mod commands;
 mod cron_turn;
 mod files;
+mod heartbeat_turn;
 mod history;
 mod http_api;
 mod http_body;
@@ -296,6 +297,13 @@ impl GatewayBackend for AgentHost {
 
     async fn cron_turn(&self, turn: crate::cron::CronTurn) -> crate::cron::CronTurnOutcome {
         cron_turn::run(&self.core, turn).await
+    }
+
+    async fn heartbeat_turn(
+        &self,
+        turn: crate::cron::heartbeat::HeartbeatTurn,
+    ) -> crate::cron::heartbeat::HeartbeatTurnOutcome {
+        heartbeat_turn::run(&self.core, turn).await
     }
 
     async fn shutdown(&self) {

@@ -1,13 +1,13 @@
 //! Job records: built from `cron.add`, changed by `cron.update`'s patch, their
 //! `configRevision`, and what this gateway refuses by name because it cannot carry it out yet
-//! (delivery other than `none`, `next-heartbeat` wakes, light context, tool allow-lists other
-//! than `*`, model fallbacks).
+//! (delivery other than `none`, light context, tool allow-lists other than `*`, model
+//! fallbacks).
 
 use base64::Engine as _;
 use openclaw_core::protocol::ErrorShape;
 use openclaw_core::protocol::cron::{
     CronAddParams, CronJob, CronJobPatch, CronJobState, CronPayload, CronSchedule, DeliveryMode,
-    SessionTarget, WakeMode,
+    SessionTarget,
 };
 use sha2::{Digest, Sha256};
 
@@ -40,13 +40,6 @@ pub fn check(method: &str, job: &CronJob, now: u64) -> Result<(), ErrorShape> {
                     .into(),
             );
         }
-    }
-    if job.wake_mode == WakeMode::NextHeartbeat {
-        return refuse(
-            "wakeMode \"next-heartbeat\" needs heartbeats, which this gateway does not run yet; \
-             use \"now\""
-                .into(),
-        );
     }
     match &job.payload {
         CronPayload::SystemEvent { text } => {

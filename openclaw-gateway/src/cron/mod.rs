@@ -5,7 +5,9 @@
 //! - `clock`: [`Clock`], the time the scheduler reads and sleeps on (a fake one in tests);
 //! - `run`: starting a run (its receipt persisted first) and settling it;
 //! - `jobs`: building and patching job records, their revision, list filters;
-//! - `methods`: `cron.status|list|get|add|update|remove|run|runs` and the `cron` event.
+//! - `methods`: `cron.status|list|get|add|update|remove|run|runs` and the `cron` event;
+//! - `heartbeat`: the heartbeat runner and the system-event queue `wake` and main-session
+//!   system events feed.
 //!
 //! Guarantees (see ARCHITECTURE.md): a run's "started" receipt and the job's advanced next run
 //! are one transaction written before the run starts; its result and the job's new state are
@@ -14,6 +16,7 @@
 //! (at most a minute, so a wall-clock jump is noticed) or until a job changes.
 
 pub mod clock;
+pub mod heartbeat;
 mod jobs;
 pub(crate) mod methods;
 mod run;
@@ -165,6 +168,8 @@ pub struct CronService {
     wake: Notify,
     stop: CancellationToken,
     pub(crate) process_instance_id: String,
+    /// Where `main` system events with `wakeMode: "next-heartbeat"` wait.
+    heartbeat: std::sync::OnceLock<Arc<heartbeat::HeartbeatService>>,
 }
 
 impl CronService {
@@ -184,7 +189,13 @@ impl CronService {
             wake: Notify::new(),
             stop: CancellationToken::new(),
             process_instance_id: uuid::Uuid::new_v4().to_string(),
+            heartbeat: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The heartbeat runner `next-heartbeat` system events are queued on.
+    pub fn set_heartbeat(&self, heartbeat: Arc<heartbeat::HeartbeatService>) {
+        let _ = self.heartbeat.set(heartbeat);
     }
 
     /// Where `cron` events go.

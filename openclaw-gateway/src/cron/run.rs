@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use openclaw_core::protocol::cron::{
     AutoDisabled, CronJob, CronPayload, CronRunLogEntry, CronSchedule, RunStatus, RunUsage,
+    WakeMode,
 };
 use openclaw_state::{CronStore, StateResult};
 use serde_json::json;
@@ -89,6 +90,11 @@ impl CronService {
     }
 
     async fn execute(&self, job: &CronJob, run_id: &str, now: u64) -> CronTurnOutcome {
+        if let (CronPayload::SystemEvent { text }, WakeMode::NextHeartbeat) =
+            (&job.payload, job.wake_mode)
+        {
+            return self.queue_for_heartbeat(job, text);
+        }
         let (text, model, thinking, timeout) = match &job.payload {
             CronPayload::SystemEvent { text } => {
                 let when = jiff::Timestamp::from_millisecond(now as i64)
@@ -116,6 +122,26 @@ impl CronService {
                 timeout_seconds: timeout,
             })
             .await
+    }
+
+    /// A `main` system event with `wakeMode: "next-heartbeat"`: queued for the agent's next
+    /// beat; the run is done once it waits there.
+    fn queue_for_heartbeat(&self, job: &CronJob, text: &str) -> CronTurnOutcome {
+        let Some(hb) = self.heartbeat.get() else {
+            return CronTurnOutcome::failed("this gateway runs no heartbeats".into());
+        };
+        let queued = hb
+            .agent_for(job.agent_id.as_deref(), None)
+            .and_then(|agent| hb.enqueue(&agent, text, false).map(|()| agent));
+        match queued {
+            Ok(agent) => CronTurnOutcome {
+                ok: true,
+                text: "queued for the next heartbeat".into(),
+                session_key: Some(format!("agent:{agent}:main")),
+                ..CronTurnOutcome::default()
+            },
+            Err(e) => CronTurnOutcome::failed(e),
+        }
     }
 
     /// Records how `run_id` ended and the job's new state (or its removal); `interrupted`: the
