@@ -12,6 +12,7 @@ pub(crate) mod sandbox;
 mod sessions;
 mod sessions_export;
 mod store;
+mod system;
 mod tui;
 
 use std::io::IsTerminal;
@@ -35,6 +36,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Sandbox(c)) => sandbox::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
+        Some(Command::System(c)) => system::run(c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())
