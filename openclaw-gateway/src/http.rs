@@ -179,13 +179,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             shared.clone(),
             require_bearer,
         ));
-    Router::new()
+    let mut open = Router::new()
         .route("/", get(root))
         .route("/health", get(live).head(live))
         .route("/healthz", get(live).head(live))
         .route("/ready", get(ready).head(ready))
         .route("/readyz", get(ready).head(ready))
-        .with_state(shared.clone())
-        .merge(protected)
+        .with_state(shared.clone());
+    if let Some(hooks) = crate::hooks::routes(&shared) {
+        open = open.merge(hooks);
+    }
+    open.merge(protected)
         .layer(middleware::from_fn_with_state(shared, browser_guard))
 }

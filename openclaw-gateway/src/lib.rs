@@ -26,6 +26,7 @@ pub mod first_token;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
+mod hooks;
 mod http;
 pub mod hub;
 mod json5_insert;
@@ -291,9 +292,15 @@ impl Gateway {
             cron::CronConfig::from_config(&opts.source.value, &config::process_env),
         );
         cron.set_heartbeat(heartbeat.clone());
+        let hooks = hooks::Hooks::from_config(
+            &opts.source.value,
+            opts.config.auth.token.as_deref(),
+            opts.config.auth.rate_limit,
+        );
         let shared = Arc::new(Shared {
             cron,
             heartbeat,
+            hooks,
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: preauth::PreauthBudget::new(
                 opts.limits.max_preauth_connections,

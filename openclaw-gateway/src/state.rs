@@ -120,6 +120,8 @@ pub(crate) struct Shared {
     pub cron: Arc<crate::cron::CronService>,
     /// The heartbeat runner (`wake`, `last-heartbeat`, `set-heartbeats`).
     pub heartbeat: Arc<crate::cron::heartbeat::HeartbeatService>,
+    /// Inbound hooks (`None`: off).
+    pub hooks: Option<Arc<crate::hooks::Hooks>>,
     pub pairing: PairingStore,
     pub state_dir: PathBuf,
     pub started: Instant,
