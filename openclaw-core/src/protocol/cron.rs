@@ -364,6 +364,44 @@ pub struct CronRunLogEntry {
     pub usage: Option<RunUsage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_name: Option<String>,
+    /// Where the run's result was meant to go and what happened (absent when not requested).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<RunDelivery>,
+    /// Why it was not delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_error: Option<String>,
+}
+
+/// `delivery` of a run-log entry: `{intended, resolved, delivered}` as OpenClaw records it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDelivery {
+    pub intended: DeliveryIntent,
+    pub resolved: DeliveryResolved,
+    pub delivered: bool,
+}
+
+/// Where a run's result was meant to go.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryIntent {
+    pub mode: DeliveryMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// What the target answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryResolved {
+    pub ok: bool,
+    /// The webhook's HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// `{id}` or `{jobId}` (`cron.get`, `cron.remove`).

@@ -4,6 +4,7 @@
 //! - `schedule`: when a job runs (pure functions: `at`, `every`, `cron` with zones and stagger);
 //! - `clock`: [`Clock`], the time the scheduler reads and sleeps on (a fake one in tests);
 //! - `run`: starting a run (its receipt persisted first) and settling it;
+//! - `delivery`: where a finished run's result goes (`webhook`, `announce`);
 //! - `jobs`: building and patching job records, their revision, list filters;
 //! - `methods`: `cron.status|list|get|add|update|remove|run|runs` and the `cron` event;
 //! - `heartbeat`: the heartbeat runner and the system-event queue `wake` and main-session
@@ -16,6 +17,7 @@
 //! (at most a minute, so a wall-clock jump is noticed) or until a job changes.
 
 pub mod clock;
+pub mod delivery;
 pub mod heartbeat;
 mod jobs;
 pub(crate) mod methods;
@@ -92,6 +94,12 @@ pub struct CronConfig {
     pub skip_missed_jobs: bool,
     #[serde(default)]
     pub run_log: RunLogConfig,
+    /// `cron.webhookToken`: sent as `Authorization: Bearer …` with webhook deliveries.
+    #[serde(default)]
+    pub webhook_token: Option<delivery::Secret>,
+    /// `cron.webhookSsrfPolicy`.
+    #[serde(default)]
+    pub webhook_ssrf_policy: delivery::SsrfPolicy,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -116,6 +124,8 @@ impl Default for CronConfig {
             max_concurrent_runs: 1,
             skip_missed_jobs: false,
             run_log: RunLogConfig::default(),
+            webhook_token: None,
+            webhook_ssrf_policy: delivery::SsrfPolicy::default(),
         }
     }
 }

@@ -13,6 +13,7 @@ use openclaw_core::protocol::cron::{
 use openclaw_state::{CronStore, StateResult};
 use serde_json::json;
 
+use super::delivery;
 use super::schedule::next_run_ms;
 use super::{CronService, CronTurn, CronTurnOutcome};
 
@@ -80,7 +81,12 @@ impl CronService {
             let outcome = me.execute(&started, &run_id, now).await;
             // Aborted by a gateway stop: recorded as interrupted, like a run a crash cut off.
             let interrupted = !outcome.ok && me.stop.is_cancelled();
-            if let Err(e) = me.settle(&started.id, &run_id, now, outcome, interrupted) {
+            let delivered = if interrupted {
+                delivery::Outcome::not_requested()
+            } else {
+                me.deliver(&started, &run_id, now, &outcome).await
+            };
+            if let Err(e) = me.settle(&started.id, &run_id, now, outcome, interrupted, delivered) {
                 tracing::error!("cron: cannot record the end of {run_id}: {e}");
             }
             me.inner().running.remove(&started.id);
@@ -124,6 +130,34 @@ impl CronService {
             .await
     }
 
+    /// Sends the run's result where the job's `delivery` asks (see `delivery`).
+    async fn deliver(
+        &self,
+        job: &CronJob,
+        run_id: &str,
+        started_at: u64,
+        outcome: &CronTurnOutcome,
+    ) -> delivery::Outcome {
+        let now = self.now();
+        let body = json!({
+            "ts": now, "jobId": job.id, "jobName": job.name, "action": "finished",
+            "status": if outcome.ok { "ok" } else { "error" },
+            "summary": summary_of(&outcome.text), "error": outcome.error,
+            "runId": run_id, "runAtMs": started_at, "durationMs": now.saturating_sub(started_at),
+            "sessionId": outcome.session_id, "sessionKey": outcome.session_key,
+            "model": outcome.model, "provider": outcome.provider,
+        });
+        let no_reply = outcome.ok && outcome.text.trim() == "NO_REPLY";
+        delivery::deliver(
+            job.delivery.as_ref(),
+            &body,
+            no_reply,
+            self.config.webhook_token.as_ref(),
+            &self.config.webhook_ssrf_policy,
+        )
+        .await
+    }
+
     /// A `main` system event with `wakeMode: "next-heartbeat"`: queued for the agent's next
     /// beat; the run is done once it waits there.
     fn queue_for_heartbeat(&self, job: &CronJob, text: &str) -> CronTurnOutcome {
@@ -153,6 +187,7 @@ impl CronService {
         started_at: u64,
         outcome: CronTurnOutcome,
         interrupted: bool,
+        delivery: delivery::Outcome,
     ) -> StateResult<()> {
         let now = self.now();
         let status = if outcome.ok {
@@ -161,7 +196,14 @@ impl CronService {
             RunStatus::Error
         };
         let current = self.store().cron_job(job_id)?;
-        let job = current.map(|j| self.after_run(j, status, started_at, now, &outcome, run_id));
+        let job = current.map(|j| {
+            let mut j = self.after_run(j, status, started_at, now, &outcome, run_id);
+            if let Some(j) = j.as_mut() {
+                j.state.last_delivered = Some(delivery.delivered);
+                j.state.last_delivery_status = Some(delivery.status.into());
+            }
+            j
+        });
         let kept = job.as_ref().and_then(|j| j.as_ref());
         // A one-shot's success removes it (a job removed during its run is already gone).
         let removed = job.as_ref().is_some_and(Option::is_none);
@@ -181,8 +223,10 @@ impl CronService {
             error: outcome.error.clone(),
             error_reason: interrupted.then(|| "interrupted".to_owned()),
             summary: summary_of(&outcome.text),
-            delivered: Some(false),
-            delivery_status: Some("not-requested".into()),
+            delivered: Some(delivery.delivered),
+            delivery_status: Some(delivery.status.into()),
+            delivery: delivery.detail.clone(),
+            delivery_error: delivery.error.clone(),
             session_id: outcome.session_id.clone(),
             session_key: outcome.session_key.clone(),
             run_id: Some(run_id.to_owned()),
@@ -275,7 +319,8 @@ impl CronService {
             let outcome = CronTurnOutcome::failed(
                 "interrupted: the gateway stopped before this run finished".into(),
             );
-            self.settle(&r.job_id, &r.run_id, r.started_at_ms, outcome, true)?;
+            let none = delivery::Outcome::not_requested();
+            self.settle(&r.job_id, &r.run_id, r.started_at_ms, outcome, true, none)?;
         }
         let now = self.now();
         for mut job in self.store().cron_jobs()? {
