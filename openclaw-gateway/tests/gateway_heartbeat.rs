@@ -291,3 +291,31 @@ async fn wake_now_runs_a_turn_with_the_event_and_next_heartbeat_cron_events_wait
     assert_eq!(e["reason"], "disabled");
     assert_eq!(model.request_count(), 1);
 }
+
+#[tokio::test]
+async fn an_alert_on_an_unchanged_checklist_is_not_asked_again() {
+    let model = model("The build is red!", false).await;
+    let tg = start(
+        config(&model, json!({"every": "1s", "target": "last"})),
+        Some("- is the build green?\n"),
+    )
+    .await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    let e = beat(&mut c).await;
+    assert_eq!(e["status"], "skipped", "{e}");
+    assert_eq!(
+        e["reason"], "no-route",
+        "no channels: not delivered, said so"
+    );
+    assert_eq!(e["preview"], "The build is red!");
+    let e = beat(&mut c).await;
+    assert_eq!(e["reason"], "unchanged-checklist", "{e}");
+    assert_eq!(model.request_count(), 1);
+    let h = c
+        .ok("chat.history", json!({"sessionKey": "agent:main:main"}))
+        .await;
+    assert!(
+        h["messages"].to_string().contains("The build is red!"),
+        "{h}"
+    );
+}

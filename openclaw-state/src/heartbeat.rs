@@ -1,4 +1,4 @@
-//! Heartbeat state per agent (`heartbeat_state`): the checklist a silent acknowledgement
+//! Heartbeat state per agent (`heartbeat_state`): the checklist the last successful beat
 //! answered (the cost guard skips while it is unchanged), when each `tasks:` entry of
 //! HEARTBEAT.md last ran, and the tokens heartbeat turns spent. One row per agent, replaced
 //! whole by the heartbeat runner (the only writer).
@@ -17,10 +17,10 @@ pub struct HeartbeatState {
     /// When a heartbeat turn last ran (ms).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_run_at_ms: Option<u64>,
-    /// The digest of the HEARTBEAT.md the last silent acknowledgement answered (`None` after
-    /// an alert, a failure or before any run).
+    /// The digest of the HEARTBEAT.md the last successful beat answered (`None` after a
+    /// failure or before any run).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub acked_checklist: Option<String>,
+    pub answered_checklist: Option<String>,
     /// Task name → when it last ran (ms).
     #[serde(default)]
     pub task_runs: BTreeMap<String, u64>,
@@ -111,7 +111,7 @@ mod tests {
         let store = SqliteStore::open(dir.path()).unwrap();
         assert_eq!(store.heartbeat_state("main").unwrap(), None);
         let mut s = HeartbeatState {
-            acked_checklist: Some("sha256:x".into()),
+            answered_checklist: Some("sha256:x".into()),
             runs: 1,
             total_tokens: 15,
             ..HeartbeatState::default()
@@ -119,7 +119,7 @@ mod tests {
         s.task_runs.insert("inbox".into(), 5);
         store.put_heartbeat_state("main", &s, 1).unwrap();
         assert_eq!(store.heartbeat_state("main").unwrap(), Some(s.clone()));
-        s.acked_checklist = None;
+        s.answered_checklist = None;
         store.put_heartbeat_state("main", &s, 2).unwrap();
         let all = store.heartbeat_states().unwrap();
         assert_eq!(all, vec![("main".to_owned(), s)]);

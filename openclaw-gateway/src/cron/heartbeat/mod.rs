@@ -9,8 +9,8 @@
 //!
 //! A beat is skipped, with a `heartbeat` event saying why, when heartbeats are off, outside
 //! active hours, when HEARTBEAT.md is effectively empty, when its `tasks:` block has nothing
-//! due, and — the cost guard — when the checklist is byte-for-byte the one the last silent
-//! acknowledgement answered and no system event waits: no model call then. Wakes and queued
+//! due, and — the cost guard — when the checklist is byte-for-byte the one the last successful
+//! beat answered (acknowledged or alerted) and no system event waits: no model call then. Wakes and queued
 //! system events bypass the file gates. A beat whose session is busy is deferred (retried
 //! each second until the session is idle) or, with `skipWhenBusy`, skipped until the next one.
 //! The agent host prunes a silent acknowledgement from the transcript (see
@@ -519,10 +519,10 @@ impl HeartbeatService {
                 q.drain(..n);
             }
         }
-        state.acked_checklist = match (o.ok && reply.is_silent(), plan.digest) {
+        state.answered_checklist = match (o.ok, plan.digest) {
             (true, Some(d)) => Some(d),
-            // A wake leaves the guard as it was; an alert or failure clears it.
-            (true, None) => state.acked_checklist.take(),
+            // A wake or a tasks beat leaves the guard as it was; a failure clears it.
+            (true, None) => state.answered_checklist.take(),
             (false, _) => None,
         };
         if let Err(e) = self
@@ -607,7 +607,7 @@ impl HeartbeatService {
             });
         }
         let digest = checklist::digest(text);
-        if state.acked_checklist.as_deref() == Some(digest.as_str()) {
+        if state.answered_checklist.as_deref() == Some(digest.as_str()) {
             return Err("unchanged-checklist");
         }
         Ok(Plan {
@@ -632,7 +632,7 @@ impl HeartbeatService {
 /// What a beat asks the model.
 struct Plan {
     prompt: String,
-    /// The checklist digest to remember after a silent acknowledgement.
+    /// The checklist digest to remember after a successful beat.
     digest: Option<String>,
     due_tasks: Vec<String>,
 }
