@@ -68,39 +68,34 @@ pub(crate) struct Hooks {
 }
 
 impl Hooks {
-    /// The hooks `config` asks for; `None` when off or refused (with the reason logged).
+    /// The hooks `config` asks for: `Ok(None)` when off, `Err(why)` when asked for but
+    /// refused (the caller logs it; hooks stay off).
     pub(crate) fn from_config(
         config: &Value,
         gateway_token: Option<&str>,
         rate_limit: RateLimitConfig,
-    ) -> Option<Arc<Hooks>> {
-        let raw = config.get("hooks")?;
-        let block: HooksBlock = match serde_json::from_value(raw.clone()) {
-            Ok(b) => b,
-            Err(e) => {
-                tracing::error!("hooks disabled: the hooks block is unreadable: {e}");
-                return None;
-            }
+    ) -> Result<Option<Arc<Hooks>>, String> {
+        let Some(raw) = config.get("hooks") else {
+            return Ok(None);
         };
+        let block: HooksBlock = serde_json::from_value(raw.clone())
+            .map_err(|e| format!("hooks disabled: the hooks block is unreadable: {e}"))?;
         if !block.enabled {
-            return None;
+            return Ok(None);
         }
         let token = block.token.filter(|t| !t.trim().is_empty());
         let Some(token) = token else {
-            tracing::error!("hooks disabled: hooks.enabled needs hooks.token");
-            return None;
+            return Err("hooks disabled: hooks.enabled needs hooks.token".into());
         };
         if gateway_token.is_some_and(|g| crate::auth::secret_eq(g, &token)) {
-            tracing::error!("hooks disabled: hooks.token must differ from the gateway token");
-            return None;
+            return Err("hooks disabled: hooks.token must differ from the gateway token".into());
         }
         let path = block.path.unwrap_or_else(|| DEFAULT_PATH.to_owned());
         let path = format!("/{}", path.trim().trim_matches('/'));
         if path == "/" {
-            tracing::error!("hooks disabled: hooks.path must not be \"/\"");
-            return None;
+            return Err("hooks disabled: hooks.path must not be \"/\"".into());
         }
-        Some(Arc::new(Hooks {
+        Ok(Some(Arc::new(Hooks {
             path,
             auth: Authenticator::new(AuthConfig {
                 mode: AuthMode::Token,
@@ -114,7 +109,12 @@ impl Hooks {
                 .clamp(1, 16 * 1024 * 1024),
             runs: Arc::new(Semaphore::new(MAX_HOOK_RUNS)),
             seen: Mutex::new(VecDeque::new()),
-        }))
+        })))
+    }
+
+    /// Where the hooks listen.
+    pub(crate) fn path(&self) -> &str {
+        &self.path
     }
 
     /// The earlier answer to `key`, if it is still remembered.

@@ -292,11 +292,26 @@ impl Gateway {
             cron::CronConfig::from_config(&opts.source.value, &config::process_env),
         );
         cron.set_heartbeat(heartbeat.clone());
-        let hooks = hooks::Hooks::from_config(
+        let hooks = match hooks::Hooks::from_config(
             &opts.source.value,
             opts.config.auth.token.as_deref(),
             opts.config.auth.rate_limit,
-        );
+        ) {
+            Ok(Some(h)) => {
+                log.line(&format!(
+                    "hooks listening on {}/wake and {}/agent",
+                    h.path(),
+                    h.path()
+                ));
+                Some(h)
+            }
+            Ok(None) => None,
+            Err(why) => {
+                log.line(&why);
+                tracing::error!("{why}");
+                None
+            }
+        };
         let shared = Arc::new(Shared {
             cron,
             heartbeat,
