@@ -166,7 +166,10 @@ async fn hooks_are_off_without_a_token_of_their_own() {
         let tg = gateway(&model, hooks.clone()).await;
         let log = std::fs::read_to_string(tg.state().join("logs").join("gateway.log")).unwrap();
         if hooks["enabled"] == true {
-            assert!(log.contains("hooks disabled: hooks."), "the reason is logged: {log}");
+            assert!(
+                log.contains("hooks disabled: hooks."),
+                "the reason is logged: {log}"
+            );
         }
         let (s, _) = post(&tg, "/hooks/wake", &bearer(), "{\"text\": \"x\"}").await;
         assert_ne!(s, 200, "{hooks}");

@@ -6,6 +6,8 @@
 //! - `run`: starting a run (its receipt persisted first) and settling it;
 //! - `delivery`: where a finished run's result goes (`webhook`, `announce`);
 //! - `jobs`: building and patching job records, their revision, list filters;
+//! - `openclaw_files`: OpenClaw 2026.5's `cron/jobs.json` (+ state, run logs): export, and
+//!   the import at first start;
 //! - `methods`: `cron.status|list|get|add|update|remove|run|runs` and the `cron` event;
 //! - `heartbeat`: the heartbeat runner and the system-event queue `wake` and main-session
 //!   system events feed.
@@ -21,6 +23,7 @@ pub mod delivery;
 pub mod heartbeat;
 mod jobs;
 pub(crate) mod methods;
+pub mod openclaw_files;
 mod run;
 pub mod schedule;
 

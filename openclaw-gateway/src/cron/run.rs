@@ -314,6 +314,7 @@ impl CronService {
     /// again); missed recurring slots follow `cron.skipMissedJobs`; enabled jobs without a
     /// next run get one.
     pub(crate) fn recover(&self) -> StateResult<()> {
+        self.import_openclaw();
         for r in self.store().running_cron_runs()? {
             tracing::warn!("cron: run {} was interrupted by a stop", r.run_id);
             let outcome = CronTurnOutcome::failed(
@@ -341,6 +342,33 @@ impl CronService {
             }
         }
         Ok(())
+    }
+
+    /// Imports OpenClaw's `cron/jobs.json` (+ state and run logs) once; the files stay as
+    /// they are. A failure is logged and retried at the next start.
+    fn import_openclaw(&self) {
+        let dir = openclaw_state::StateStore::state_dir(self.store()).to_owned();
+        let found = match super::openclaw_files::read(&dir, self.now()) {
+            Ok(Some(f)) => f,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!("cron: OpenClaw's jobs not imported: {e}");
+                return;
+            }
+        };
+        let source = super::openclaw_files::JOBS_FILE;
+        match self
+            .store()
+            .import_cron(source, &found.jobs, &found.entries, self.config.limits())
+        {
+            Ok(Some((jobs, entries))) => tracing::info!(
+                "cron: imported {jobs} job(s) and {entries} run-log entries from {source} \
+                 ({} unreadable line(s) skipped)",
+                found.skipped_lines
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::error!("cron: OpenClaw's jobs not imported: {e}"),
+        }
     }
 
     fn skip_missed(&self, mut job: CronJob, missed_at: u64, now: u64) -> StateResult<()> {
