@@ -156,3 +156,70 @@ async fn an_internal_webhook_is_refused_unless_allowed() {
     );
     assert!(seen.lock().unwrap().is_empty(), "nothing was sent");
 }
+
+#[tokio::test]
+async fn a_failure_alert_goes_out_once_errors_reach_after_and_respects_its_cooldown() {
+    let model = openclaw_core::testing::sse_server::SseServer::start(vec![
+        openclaw_core::testing::sse_server::Reply::json(
+            400,
+            r#"{"error":{"message":"bad request","type":"invalid_request_error"}}"#,
+        ),
+    ])
+    .await
+    .unwrap();
+    let (url, seen) = receiver(StatusCode::OK).await;
+    let mut config = config_for(&model);
+    config["cron"] = json!({"webhookToken": "wh-secret-42",
+        "webhookSsrfPolicy": {"dangerouslyAllowPrivateNetwork": true}});
+    let tg = common::start(Setup {
+        config,
+        engine: true,
+        ..Setup::default()
+    })
+    .await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    let job = c
+        .ok(
+            "cron.add",
+            json!({"name": "flaky", "schedule": {"kind": "every", "everyMs": 3_600_000},
+                   "sessionTarget": "isolated", "wakeMode": "now",
+                   "payload": {"kind": "agentTurn", "message": "report"},
+                   "failureAlert": {"after": 2, "mode": "webhook", "to": url,
+                                    "cooldownMs": 3_600_000}}),
+        )
+        .await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    for n in 1..=3 {
+        c.ok("cron.run", json!({"id": id})).await;
+        let done = loop {
+            let e = tokio::time::timeout(Duration::from_secs(20), c.event("cron"))
+                .await
+                .expect("finished in 20 s");
+            if e["payload"]["jobId"] == id && e["payload"]["action"] == "finished" {
+                break e["payload"].clone();
+            }
+        };
+        assert_eq!(done["status"], "error", "run {n}: {done}");
+        // The alert follows the run's record; give it time to arrive (or not).
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while n == 2 && seen.lock().unwrap().is_empty() && std::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let alerts = seen.lock().unwrap().clone();
+        match n {
+            1 => assert!(alerts.is_empty(), "one error is below after: 2"),
+            _ => assert_eq!(alerts.len(), 1, "run {n}: one alert, then the cooldown"),
+        }
+    }
+    let alerts = seen.lock().unwrap().clone();
+    assert_eq!(alerts[0].0.as_deref(), Some("Bearer wh-secret-42"));
+    assert_eq!(alerts[0].1["action"], "failure-alert");
+    assert_eq!(alerts[0].1["consecutiveErrors"], 2);
+    assert_eq!(alerts[0].1["jobId"], id.as_str());
+    let job = c.ok("cron.get", json!({"id": id})).await;
+    assert!(
+        job["state"]["lastFailureAlertAtMs"].as_u64().is_some(),
+        "{job}"
+    );
+}

@@ -268,6 +268,9 @@ pub struct CronJobState {
     pub last_run_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_disabled: Option<AutoDisabled>,
+    /// When the last `failureAlert` was sent (its cooldown counts from here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure_alert_at_ms: Option<u64>,
 }
 
 /// A job, as `cron.get` answers and the store keeps it.

@@ -171,6 +171,46 @@ pub async fn deliver(
     }
 }
 
+/// `failureAlert` defaults: after 3 consecutive errors, at most once an hour.
+pub const ALERT_AFTER: u32 = 3;
+pub const ALERT_COOLDOWN_MS: u64 = 3_600_000;
+
+/// Whether a job with `consecutive_errors` (last alert at `last_alert`) alerts now under
+/// `alert`.
+pub fn alert_due(
+    alert: &openclaw_core::protocol::cron::FailureAlertConfig,
+    consecutive_errors: u32,
+    last_alert: Option<u64>,
+    now: u64,
+) -> bool {
+    let after = alert.after.unwrap_or(ALERT_AFTER).max(1);
+    let cooldown = alert.cooldown_ms.unwrap_or(ALERT_COOLDOWN_MS);
+    consecutive_errors >= after && last_alert.is_none_or(|at| now.saturating_sub(at) >= cooldown)
+}
+
+/// Sends a failure alert: `mode: "webhook"` POSTs `body` to `to` (as a webhook delivery);
+/// anything else names a channel, which this gateway does not have yet.
+pub async fn send_alert(
+    alert: &openclaw_core::protocol::cron::FailureAlertConfig,
+    body: &Value,
+    token: Option<&Secret>,
+    policy: &SsrfPolicy,
+) -> Result<u16, String> {
+    if alert.mode.as_deref() != Some("webhook") {
+        return Err(format!(
+            "channels are not available yet: the alert to {} was not delivered",
+            alert.channel.as_deref().unwrap_or("last")
+        ));
+    }
+    let to = alert
+        .to
+        .as_deref()
+        .ok_or("failureAlert.to (the webhook URL) is missing")?;
+    tokio::time::timeout(WEBHOOK_TIMEOUT, post(to, body, token, policy))
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {}s", WEBHOOK_TIMEOUT.as_secs())))
+}
+
 /// POSTs `body` to `to`; the HTTP status of a 2xx answer.
 async fn post(
     to: &str,

@@ -103,6 +103,9 @@ pub struct CronConfig {
     /// `cron.webhookSsrfPolicy`.
     #[serde(default)]
     pub webhook_ssrf_policy: delivery::SsrfPolicy,
+    /// `cron.failureAlert`: the alert of jobs without their own `failureAlert`.
+    #[serde(default)]
+    pub failure_alert: Option<openclaw_core::protocol::cron::FailureAlertConfig>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -129,6 +132,7 @@ impl Default for CronConfig {
             run_log: RunLogConfig::default(),
             webhook_token: None,
             webhook_ssrf_policy: delivery::SsrfPolicy::default(),
+            failure_alert: None,
         }
     }
 }

@@ -86,8 +86,11 @@ impl CronService {
             } else {
                 me.deliver(&started, &run_id, now, &outcome).await
             };
+            let failed = !outcome.ok && !interrupted;
             if let Err(e) = me.settle(&started.id, &run_id, now, outcome, interrupted, delivered) {
                 tracing::error!("cron: cannot record the end of {run_id}: {e}");
+            } else if failed {
+                me.failure_alert(&started.id, &run_id).await;
             }
             me.inner().running.remove(&started.id);
             me.poke();
@@ -156,6 +159,47 @@ impl CronService {
             &self.config.webhook_ssrf_policy,
         )
         .await
+    }
+
+    /// After a failed run: the job's `failureAlert` (or `cron.failureAlert`) when its errors
+    /// reached `after` and the cooldown has passed. The attempt is recorded in the job's state
+    /// (`lastFailureAlertAtMs`) whether or not it was delivered, so a dead target is not
+    /// hammered; the outcome is logged.
+    async fn failure_alert(&self, job_id: &str, run_id: &str) {
+        use openclaw_core::protocol::cron::FailureAlert;
+        let Ok(Some(mut job)) = self.store().cron_job(job_id) else {
+            return;
+        };
+        let alert = match (&job.failure_alert, &self.config.failure_alert) {
+            (Some(FailureAlert::Alert(a)), _) => a.clone(),
+            (Some(FailureAlert::Off(_)), _) => return,
+            (None, Some(a)) => a.clone(),
+            (None, None) => return,
+        };
+        let now = self.now();
+        let s = &job.state;
+        if !delivery::alert_due(
+            &alert,
+            s.consecutive_errors,
+            s.last_failure_alert_at_ms,
+            now,
+        ) {
+            return;
+        }
+        let body = json!({"action": "failure-alert", "ts": now, "jobId": job.id,
+            "jobName": job.name, "runId": run_id, "consecutiveErrors": s.consecutive_errors,
+            "error": s.last_error, "autoDisabled": s.auto_disabled});
+        let token = self.config.webhook_token.as_ref();
+        let sent =
+            delivery::send_alert(&alert, &body, token, &self.config.webhook_ssrf_policy).await;
+        match &sent {
+            Ok(_) => tracing::info!("cron: failure alert for {job_id} delivered"),
+            Err(e) => tracing::warn!("cron: failure alert for {job_id} not delivered: {e}"),
+        }
+        job.state.last_failure_alert_at_ms = Some(now);
+        if let Err(e) = self.store().put_cron_job(&job) {
+            tracing::error!("cron: cannot record the failure alert of {job_id}: {e}");
+        }
     }
 
     /// A `main` system event with `wakeMode: "next-heartbeat"`: queued for the agent's next
