@@ -679,3 +679,7 @@ fn iso(ms: u64) -> String {
         .map(|t| t.to_string())
         .unwrap_or_default()
 }
+
+#[cfg(test)]
+#[path = "runner_tests.rs"]
+mod tests;
