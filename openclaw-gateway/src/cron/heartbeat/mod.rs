@@ -3,8 +3,9 @@
 //!
 //! - `config`: who beats, how often, when (`activeHours`), with which prompt and target;
 //! - `checklist`: HEARTBEAT.md (effectively empty, `tasks:`), the reply contract;
-//! - this module: [`HeartbeatService`], the loop (on the cron scheduler's [`Clock`]), one beat,
-//!   the `heartbeat` event and what `last-heartbeat`, `set-heartbeats`, `wake`, `status` and
+//! - `beat`: one beat (the gates, the turn, what it records and reports);
+//! - this module: [`HeartbeatService`], the loop (on the cron scheduler's [`Clock`]), the
+//!   `heartbeat` event and what `last-heartbeat`, `set-heartbeats`, `wake`, `status` and
 //!   `usage.status` read.
 //!
 //! A beat is skipped, with a `heartbeat` event saying why, when heartbeats are off, outside
@@ -16,6 +17,7 @@
 //! The agent host prunes a silent acknowledgement from the transcript (see
 //! `agent_host/heartbeat_turn.rs`).
 
+mod beat;
 pub mod checklist;
 pub mod config;
 
@@ -33,8 +35,8 @@ use tokio::sync::Notify;
 use super::{Clock, CronTurnOutcome};
 use crate::backend::{EventSink, GatewayBackend};
 use crate::roster::Roster;
-use checklist::Reply;
-use config::{AgentHeartbeat, Target};
+use beat::Beat;
+use config::AgentHeartbeat;
 
 /// System events kept per agent while they wait for a beat (OpenClaw keeps 20).
 pub const MAX_QUEUED_EVENTS: usize = 20;
@@ -439,245 +441,6 @@ impl HeartbeatService {
         }
         self.wake.notify_one();
     }
-
-    /// One beat of `hb.agent_id`.
-    async fn beat(&self, hb: &AgentHeartbeat, reason: Reason) -> Beat {
-        let started = self.clock.now_ms();
-        let skip = |why: &str| {
-            let mut e = HeartbeatEvent::skipped(started, why);
-            e.duration_ms = Some(self.clock.now_ms().saturating_sub(started));
-            self.emit(&e);
-            Beat::Done
-        };
-        if !self.enabled() {
-            return skip("disabled");
-        }
-        if !hb.is_active(started) {
-            return skip("quiet-hours");
-        }
-        let mut state = match self.store.heartbeat_state(&hb.agent_id) {
-            Ok(s) => s.unwrap_or_default(),
-            Err(e) => {
-                tracing::error!("heartbeat: {e}");
-                return self.failed(started, e.to_string());
-            }
-        };
-        let events: Vec<SystemEvent> = self
-            .inner()
-            .queued
-            .get(&hb.agent_id)
-            .map(|q| q.iter().cloned().collect())
-            .unwrap_or_default();
-        let plan = if reason == Reason::Wake || !events.is_empty() {
-            Plan {
-                prompt: hb.prompt.clone(),
-                digest: None,
-                due_tasks: Vec::new(),
-            }
-        } else {
-            match self.plan(hb, &state, started) {
-                Ok(p) => p,
-                Err(why) => return skip(why),
-            }
-        };
-        let mut message = String::new();
-        for e in &events {
-            message.push_str(&format!("System: [{}] {}\n", iso(e.ts), e.text));
-        }
-        if !message.is_empty() {
-            message.push('\n');
-        }
-        message.push_str(&plan.prompt);
-        message.push_str(&format!("\nCurrent time: {}", iso(started)));
-        let turn = HeartbeatTurn {
-            agent_id: hb.agent_id.clone(),
-            run_id: format!("heartbeat:{}:{started}", hb.agent_id),
-            message,
-            model: hb.model.clone(),
-            ack_max_chars: hb.ack_max_chars,
-            timeout_seconds: hb.timeout_seconds,
-        };
-        let o = match self.backend.heartbeat_turn(turn).await {
-            HeartbeatTurnOutcome::Busy => return Beat::Busy,
-            HeartbeatTurnOutcome::Ran(o) => o,
-        };
-        let reply = checklist::classify(&o.text, hb.ack_max_chars);
-        state.last_run_at_ms = Some(started);
-        state.runs += 1;
-        if let Some((i, out, total)) = o.usage {
-            state.input_tokens += i;
-            state.output_tokens += out;
-            state.total_tokens += total;
-        }
-        if o.ok {
-            for t in &plan.due_tasks {
-                state.task_runs.insert(t.clone(), started);
-            }
-            let mut inner = self.inner();
-            if let Some(q) = inner.queued.get_mut(&hb.agent_id) {
-                let n = events.len().min(q.len());
-                q.drain(..n);
-            }
-        }
-        state.answered_checklist = match (o.ok, plan.digest) {
-            (true, Some(d)) => Some(d),
-            // A wake or a tasks beat leaves the guard as it was; a failure clears it.
-            (true, None) => state.answered_checklist.take(),
-            (false, _) => None,
-        };
-        if let Err(e) = self
-            .store
-            .put_heartbeat_state(&hb.agent_id, &state, self.clock.now_ms())
-        {
-            tracing::error!("heartbeat: cannot record the beat of {}: {e}", hb.agent_id);
-        }
-        let duration = Some(self.clock.now_ms().saturating_sub(started));
-        let mut event = if !o.ok {
-            HeartbeatEvent {
-                ts: started,
-                status: "failed",
-                reason: Some(o.error.unwrap_or_else(|| "failed".into())),
-                indicator_type: Some("error"),
-                ..HeartbeatEvent::default()
-            }
-        } else {
-            match reply {
-                Reply::Empty | Reply::Ack => HeartbeatEvent {
-                    ts: started,
-                    status: if reply == Reply::Empty {
-                        "ok-empty"
-                    } else {
-                        "ok-token"
-                    },
-                    reason: Some(reason.as_str().to_owned()),
-                    silent: Some(true),
-                    indicator_type: Some("ok"),
-                    ..HeartbeatEvent::default()
-                },
-                Reply::Alert(text) => undelivered(hb, started, &text),
-            }
-        };
-        event.duration_ms = duration;
-        self.emit(&event);
-        Beat::Done
-    }
-
-    /// What an interval beat asks, from HEARTBEAT.md; `Err(reason)` to skip it.
-    fn plan(
-        &self,
-        hb: &AgentHeartbeat,
-        state: &HeartbeatState,
-        now: u64,
-    ) -> Result<Plan, &'static str> {
-        let workspace = self
-            .roster()
-            .get(&hb.agent_id)
-            .map(|a| PathBuf::from(&a.workspace));
-        let content = match workspace.map(|w| std::fs::read_to_string(w.join("HEARTBEAT.md"))) {
-            Some(Ok(c)) => Some(c),
-            Some(Err(e)) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Some(Err(e)) => {
-                // Unreadable is not empty: run with the plain prompt, no guard.
-                tracing::warn!("heartbeat: HEARTBEAT.md of {} unreadable: {e}", hb.agent_id);
-                return Ok(Plan {
-                    prompt: hb.prompt.clone(),
-                    digest: None,
-                    due_tasks: Vec::new(),
-                });
-            }
-            None => None,
-        };
-        let text = content.as_deref().unwrap_or("");
-        let tasks = checklist::tasks(text);
-        if content.is_some() && tasks.is_empty() && checklist::effectively_empty(text) {
-            return Err("empty-heartbeat-file");
-        }
-        if !tasks.is_empty() {
-            let due: Vec<&checklist::Task> = tasks
-                .iter()
-                .filter(|t| checklist::is_due(t, state.task_runs.get(&t.name).copied(), now))
-                .collect();
-            if due.is_empty() {
-                return Err("no-tasks-due");
-            }
-            return Ok(Plan {
-                prompt: checklist::tasks_prompt(&due, &checklist::directives(text)),
-                digest: None,
-                due_tasks: due.iter().map(|t| t.name.clone()).collect(),
-            });
-        }
-        let digest = checklist::digest(text);
-        if state.answered_checklist.as_deref() == Some(digest.as_str()) {
-            return Err("unchanged-checklist");
-        }
-        Ok(Plan {
-            prompt: hb.prompt.clone(),
-            digest: Some(digest),
-            due_tasks: Vec::new(),
-        })
-    }
-
-    fn failed(&self, started: u64, why: String) -> Beat {
-        self.emit(&HeartbeatEvent {
-            ts: started,
-            status: "failed",
-            reason: Some(why),
-            indicator_type: Some("error"),
-            ..HeartbeatEvent::default()
-        });
-        Beat::Done
-    }
-}
-
-/// What a beat asks the model.
-struct Plan {
-    prompt: String,
-    /// The checklist digest to remember after a successful beat.
-    digest: Option<String>,
-    due_tasks: Vec<String>,
-}
-
-enum Beat {
-    Done,
-    Busy,
-}
-
-/// The event of an alert nobody can receive yet: there are no channels in this gateway.
-fn undelivered(hb: &AgentHeartbeat, started: u64, text: &str) -> HeartbeatEvent {
-    let preview = Some(text.chars().take(PREVIEW_CHARS).collect());
-    let (reason, channel, message) = match &hb.target {
-        Target::None => ("no-target", None, None),
-        Target::Last => (
-            "no-route",
-            None,
-            Some("Heartbeat has no delivery route yet: this gateway has no channels.".to_owned()),
-        ),
-        Target::Channel(c) => (
-            "channel-unavailable",
-            Some(c.clone()),
-            Some(format!(
-                "channels are not available yet: the alert was not delivered to {c}"
-            )),
-        ),
-    };
-    HeartbeatEvent {
-        ts: started,
-        status: "skipped",
-        reason: Some(reason.to_owned()),
-        to: hb.to.clone(),
-        preview,
-        channel,
-        indicator_type: Some("alert"),
-        silent: Some(false),
-        message,
-        ..HeartbeatEvent::default()
-    }
-}
-
-fn iso(ms: u64) -> String {
-    jiff::Timestamp::from_millisecond(ms as i64)
-        .map(|t| t.to_string())
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
