@@ -126,6 +126,21 @@ impl Hooks {
             .map(|(_, _, status, body)| answer(*status, body.clone()))
     }
 
+    /// Records `body` as the answer to `key` unless one is recorded already, which is then
+    /// returned (check and record under one lock: two concurrent repeats start one run).
+    fn claim(&self, key: String, status: StatusCode, body: &Value) -> Option<Response> {
+        let mut seen = openclaw_core::sync::lock(&self.seen);
+        seen.retain(|(_, at, _, _)| at.elapsed() < IDEMPOTENCY_TTL);
+        if let Some((_, _, s, b)) = seen.iter().find(|(k, _, _, _)| *k == key) {
+            return Some(answer(*s, b.clone()));
+        }
+        if seen.len() >= IDEMPOTENCY_KEYS {
+            seen.pop_front();
+        }
+        seen.push_back((key, Instant::now(), status, body.clone()));
+        None
+    }
+
     fn remember(&self, key: String, status: StatusCode, body: &Value) {
         let mut seen = openclaw_core::sync::lock(&self.seen);
         if seen.len() >= IDEMPOTENCY_KEYS {
@@ -376,6 +391,10 @@ async fn agent(
     };
     let id = uuid::Uuid::new_v4().to_string();
     let run_id = format!("hook:{id}");
+    let out = json!({"ok": true, "runId": run_id});
+    if let Some(earlier) = key.and_then(|k| hooks.claim(k, StatusCode::ACCEPTED, &out)) {
+        return earlier;
+    }
     let name = b.name.clone().unwrap_or_else(|| "Hook".to_owned());
     let turn = CronTurn {
         job_id: format!("hook-{id}"),
@@ -414,9 +433,5 @@ async fn agent(
             tracing::warn!("hook {run}: cannot post the reply to the main session: {e}");
         }
     });
-    let out = json!({"ok": true, "runId": run_id});
-    if let Some(k) = key {
-        hooks.remember(k, StatusCode::ACCEPTED, &out);
-    }
     answer(StatusCode::ACCEPTED, out)
 }
