@@ -93,6 +93,9 @@ pub enum Command {
     /// DM pairing requests of this machine's channels: list, approve.
     #[command(subcommand)]
     Pairing(PairingCmd),
+    /// System events and heartbeats on the gateway.
+    #[command(subcommand)]
+    System(SystemCmd),
     /// Print the version.
     Version,
     /// Print a shell completion script.
@@ -467,4 +470,71 @@ mod tests {
         }
         assert!(Cli::try_parse_from(["openclaw", "models", "list", "--bogus"]).is_err());
     }
+}
+
+/// `--mode` of `system event`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum WakeModeArg {
+    Now,
+    NextHeartbeat,
+}
+
+impl WakeModeArg {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WakeModeArg::Now => "now",
+            WakeModeArg::NextHeartbeat => "next-heartbeat",
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SystemCmd {
+    /// Queue a system event for the agent's main session (the `wake` method).
+    Event {
+        /// The event text the agent sees as `System: [time] <text>`.
+        #[arg(long)]
+        text: String,
+        /// Run a heartbeat at once, or let the event wait for the next one.
+        #[arg(long, value_enum, default_value = "next-heartbeat")]
+        mode: WakeModeArg,
+        /// Agent id (default: the default agent).
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        /// Session key naming the agent (`agent:<id>:…`).
+        #[arg(long, value_name = "KEY")]
+        session_key: Option<String>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Heartbeat controls.
+    #[command(subcommand)]
+    Heartbeat(HeartbeatCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HeartbeatCmd {
+    /// The last heartbeat event (JSON, or null).
+    Last {
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Turn heartbeats on (until the gateway restarts).
+    Enable {
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Turn heartbeats off (until the gateway restarts).
+    Disable {
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }

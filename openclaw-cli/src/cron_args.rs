@@ -112,6 +112,14 @@ pub enum CronCmd {
         #[command(flatten)]
         json: JsonFlag,
     },
+    /// Every job's definition as OpenClaw's cron/jobs.json (to keep them in git).
+    Export {
+        /// Write to this file (atomically) instead of standard output.
+        #[arg(long, short, value_name = "FILE")]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+    },
 }
 
 /// The flags that describe a job (all optional: `add` checks what it needs).

@@ -205,6 +205,17 @@ pub trait GatewayBackend: Send + Sync + 'static {
         )
     }
 
+    /// Runs one heartbeat turn on the agent's main session, unless that session is busy; a
+    /// silent acknowledgement is pruned from the transcript.
+    async fn heartbeat_turn(
+        &self,
+        _turn: crate::cron::heartbeat::HeartbeatTurn,
+    ) -> crate::cron::heartbeat::HeartbeatTurnOutcome {
+        crate::cron::heartbeat::HeartbeatTurnOutcome::Ran(crate::cron::CronTurnOutcome::failed(
+            "this gateway was started without the agent engine".into(),
+        ))
+    }
+
     /// Called once when the gateway stops, before connections close (abort runs, kill tools).
     async fn shutdown(&self) {}
 

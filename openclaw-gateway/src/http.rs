@@ -240,12 +240,16 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             open = open.route(&format!("{base}/{}", asset.path), get(root));
         }
     }
-    open.route("/health", get(live).head(live))
+    let mut open = open
+        .route("/health", get(live).head(live))
         .route("/healthz", get(live).head(live))
         .route("/ready", get(ready).head(ready))
         .route("/readyz", get(ready).head(ready))
         .fallback(fallback)
-        .with_state(shared.clone())
-        .merge(protected)
+        .with_state(shared.clone());
+    if let Some(hooks) = crate::hooks::routes(&shared) {
+        open = open.merge(hooks);
+    }
+    open.merge(protected)
         .layer(middleware::from_fn_with_state(shared, browser_guard))
 }

@@ -28,6 +28,7 @@ pub mod first_token;
 #[doc(hidden)]
 pub mod fuzzing;
 mod handshake;
+mod hooks;
 mod http;
 pub mod hub;
 mod json5_insert;
@@ -278,9 +279,17 @@ impl Gateway {
             hub.clone(),
             opts.state_dir.clone(),
         )?;
+        let clock: Arc<dyn cron::Clock> = Arc::new(cron::SystemClock);
+        let heartbeat = cron::heartbeat::HeartbeatService::new(
+            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            clock.clone(),
+            opts.backend.clone(),
+            opts.state_dir.clone(),
+            &opts.source.value,
+        );
         let cron = cron::CronService::new(
             Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
-            Arc::new(cron::SystemClock),
+            clock,
             opts.backend.clone(),
             cron::CronConfig::from_config(&opts.source.value, &config::process_env),
         );
@@ -290,9 +299,32 @@ impl Gateway {
             config::process_env,
         );
         channels.apply_config(&opts.source.value);
+        cron.set_heartbeat(heartbeat.clone());
+        let hooks = match hooks::Hooks::from_config(
+            &opts.source.value,
+            opts.config.auth.token.as_deref(),
+            opts.config.auth.rate_limit,
+        ) {
+            Ok(Some(h)) => {
+                log.line(&format!(
+                    "hooks listening on {}/wake and {}/agent",
+                    h.path(),
+                    h.path()
+                ));
+                Some(h)
+            }
+            Ok(None) => None,
+            Err(why) => {
+                log.line(&why);
+                tracing::error!("{why}");
+                None
+            }
+        };
         let shared = Arc::new(Shared {
             cron,
             channels,
+            heartbeat,
+            hooks,
             origin: origin::OriginPolicy::new(&opts.config, addr),
             preauth: preauth::PreauthBudget::new(
                 opts.limits.max_preauth_connections,
@@ -332,6 +364,10 @@ impl Gateway {
             hub: shared.hub.clone(),
             approvals: shared.approvals.clone(),
         });
+        shared.heartbeat.attach(EventSink {
+            hub: shared.hub.clone(),
+            approvals: shared.approvals.clone(),
+        });
         let stop = CancellationToken::new();
         let app = http::router(shared.clone());
         let header_timeout = Duration::from_millis(shared.gateway.handshake_timeout_ms.max(1));
@@ -343,6 +379,7 @@ impl Gateway {
         ];
         tasks.extend(shared.cron.start());
         tasks.push(shared.channels.start());
+        tasks.push(shared.heartbeat.start());
         Ok(Gateway {
             addr,
             token_home,
@@ -413,6 +450,7 @@ impl Gateway {
         shared.log.line(&format!("gateway stopping: {reason}"));
         shared.cron.stop();
         shared.channels.stop();
+        shared.heartbeat.stop();
         // Before the runs are aborted (which would withdraw them as `run-aborted`).
         if let Some(a) = &shared.approvals {
             a.expire_all("gateway-restart");

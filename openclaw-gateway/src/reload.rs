@@ -197,6 +197,7 @@ pub(crate) fn apply(
     }
     shared.backend.reload(&source.value);
     shared.channels.apply_config(&source.value);
+    shared.heartbeat.reload(&source.value);
     live.source = source;
     live.gateway = gateway;
     live.rejected = None;

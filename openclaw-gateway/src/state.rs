@@ -120,6 +120,10 @@ pub(crate) struct Shared {
     pub cron: Arc<crate::cron::CronService>,
     /// The messaging channels (accounts, inbound queue, dispatcher, `channels.*`, `send`).
     pub channels: Arc<crate::channels::ChannelService>,
+    /// The heartbeat runner (`wake`, `last-heartbeat`, `set-heartbeats`).
+    pub heartbeat: Arc<crate::cron::heartbeat::HeartbeatService>,
+    /// Inbound hooks (`None`: off).
+    pub hooks: Option<Arc<crate::hooks::Hooks>>,
     pub pairing: PairingStore,
     pub state_dir: PathBuf,
     pub started: Instant,

@@ -86,6 +86,17 @@ pub trait CronStore: Send + Sync {
     fn running_cron_runs(&self) -> StateResult<Vec<RunningReceipt>>;
     /// A page of finished entries.
     fn cron_runs(&self, q: &RunQuery) -> StateResult<RunPage>;
+    /// Imports OpenClaw's cron files once: unless `source` is recorded in `imports`, inserts
+    /// the jobs whose id is not taken yet (a job already here wins) and the history entries of
+    /// the jobs it inserted, and records `source`, in one transaction. Returns (jobs, entries)
+    /// inserted, or `None` when `source` was imported before.
+    fn import_cron(
+        &self,
+        source: &str,
+        jobs: &[CronJob],
+        entries: &[CronRunLogEntry],
+        limits: RunLogLimits,
+    ) -> StateResult<Option<(usize, usize)>>;
 }
 
 fn bad(key: &str, e: impl std::fmt::Display) -> StateError {
@@ -233,6 +244,66 @@ impl CronStore for SqliteStore {
         prune(&tx, job_id, limits)?;
         tx.commit()?;
         Ok(())
+    }
+
+    fn import_cron(
+        &self,
+        source: &str,
+        jobs: &[CronJob],
+        entries: &[CronRunLogEntry],
+        limits: RunLogLimits,
+    ) -> StateResult<Option<(usize, usize)>> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let done: Option<i64> = tx
+            .query_row("SELECT 1 FROM imports WHERE path = ?1", [source], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        if done.is_some() {
+            return Ok(None);
+        }
+        let mut added = std::collections::HashSet::new();
+        for job in jobs {
+            let taken: Option<i64> = tx
+                .query_row("SELECT 1 FROM cron_jobs WHERE id = ?1", [&job.id], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            if taken.is_none() {
+                put_job(&tx, job)?;
+                added.insert(job.id.clone());
+            }
+        }
+        let mut n = 0;
+        for e in entries.iter().filter(|e| added.contains(&e.job_id)) {
+            let text = serde_json::to_string(e).map_err(|err| bad(&e.job_id, err))?;
+            let status = e.status.map(|s| s.as_str()).unwrap_or("error");
+            // A run id seen twice keeps its first entry.
+            n += tx.execute(
+                "INSERT OR IGNORE INTO cron_runs (job_id, run_id, status, started_at, ts, \
+                 delivery_status, bytes, entry) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+                params![
+                    e.job_id,
+                    e.run_id,
+                    status,
+                    e.run_at_ms.map(|n| n as i64),
+                    e.ts as i64,
+                    e.delivery_status,
+                    text.len() as i64,
+                    text,
+                ],
+            )?;
+        }
+        for id in &added {
+            prune(&tx, id, limits)?;
+        }
+        tx.execute(
+            "INSERT INTO imports (path, imported_at, entries) VALUES (?1, ?2, ?3)",
+            params![source, crate::now_ms() as i64, added.len() as i64],
+        )?;
+        tx.commit()?;
+        Ok(Some((added.len(), n)))
     }
 
     fn running_cron_runs(&self) -> StateResult<Vec<RunningReceipt>> {

@@ -12,6 +12,7 @@
 //! - `channels`: [`ChannelStore`], the durable inbound queue of the messaging channels, DM
 //!   pairing and `send` receipts;
 //! - `cron`: [`CronStore`], cron jobs and their run history (receipts of started runs too);
+//! - `heartbeat`: [`HeartbeatStore`], per agent heartbeat state (cost guard, task times, tokens);
 //! - `lock`: [`GatewayLock`], one gateway per state dir.
 //!
 //! Transcripts are not here: they stay pi-format JSONL files (openclaw-core's `session`), and a
@@ -20,6 +21,7 @@
 mod approvals;
 mod channels;
 mod cron;
+mod heartbeat;
 mod import;
 pub mod lock;
 pub mod paths;
@@ -32,6 +34,7 @@ use std::path::{Path, PathBuf};
 pub use approvals::{ApprovalRow, ApprovalStatus, ApprovalStore, Settlement};
 pub use channels::{ChannelStore, IngressRow, IngressStatus, PairingOutcome, PairingRequest};
 pub use cron::{CronStore, RunLogLimits, RunPage, RunQuery, RunningReceipt};
+pub use heartbeat::{HeartbeatState, HeartbeatStore};
 pub use lock::{GatewayLock, LockHolder};
 pub use row::{
     KindFilter, SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord,

@@ -160,6 +160,13 @@ pub const MIGRATIONS: &[&str] = &[
         result          TEXT NOT NULL,
         created_at      INTEGER NOT NULL
     ) WITHOUT ROWID;",
+    // 6: heartbeats: per agent, what the cost guard and the `tasks:` block remember and the
+    // tokens heartbeats spent (acks are pruned from transcripts, so they are counted here).
+    "CREATE TABLE heartbeat_state (
+        agent_id   TEXT PRIMARY KEY,
+        updated_at INTEGER NOT NULL,
+        state      TEXT NOT NULL
+    ) WITHOUT ROWID;",
 ];
 
 /// The version this build writes.

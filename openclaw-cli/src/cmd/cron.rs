@@ -100,6 +100,7 @@ pub fn run(cmd: CronCmd) -> CliResult {
             print_runs(&res);
             Ok(())
         }
+        CronCmd::Export { output, gateway } => export(&gateway, output.as_deref()),
         CronCmd::Status { gateway, json } => {
             let res = call(&gateway, false, "cron.status", json!({}))?;
             let line = format!(
@@ -477,4 +478,43 @@ fn wait_for(
         }
         std::thread::sleep(Duration::from_millis(every.max(100)));
     }
+}
+
+/// `cron export`: every job (disabled ones too, page by page) as OpenClaw's `jobs.json`.
+fn export(t: &GatewayTarget, output: Option<&std::path::Path>) -> CliResult {
+    let mut jobs: Vec<openclaw_core::protocol::cron::CronJob> = Vec::new();
+    let mut offset = 0u64;
+    loop {
+        let p = json!({"includeDisabled": true, "limit": 200, "offset": offset});
+        let page = call(t, false, "cron.list", p)?;
+        for j in page["jobs"].as_array().into_iter().flatten() {
+            let job = serde_json::from_value(j.clone()).map_err(|e| {
+                CliError::failure(format!("the gateway sent an unreadable job: {e}"))
+            })?;
+            jobs.push(job);
+        }
+        match page["nextOffset"].as_u64() {
+            Some(next) if page["hasMore"] == true && next > offset => offset = next,
+            _ => break,
+        }
+    }
+    let text = serde_json::to_string_pretty(&openclaw_gateway::cron::openclaw_files::export(&jobs))
+        .map_err(|e| CliError::failure(e.to_string()))?;
+    match output {
+        None => crate::out!("{text}"),
+        Some(path) => {
+            // Beside the target, then renamed over it: a reader never sees half a file.
+            let mut tmp = path.as_os_str().to_owned();
+            tmp.push(format!(".{}.tmp", std::process::id()));
+            let tmp = std::path::PathBuf::from(tmp);
+            let written = std::fs::write(&tmp, format!("{text}\n"))
+                .and_then(|()| std::fs::rename(&tmp, path));
+            if let Err(e) = written {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(CliError::failure(format!("{}: {e}", path.display())));
+            }
+            crate::out!("Exported {} job(s) to {}.", jobs.len(), path.display());
+        }
+    }
+    Ok(())
 }

@@ -14,6 +14,7 @@ pub(crate) mod sandbox;
 mod sessions;
 mod sessions_export;
 mod store;
+mod system;
 mod tui;
 
 use std::io::IsTerminal;
@@ -40,6 +41,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Cron(c)) => cron::run(*c),
         Some(Command::Channels(c)) => channels::status(c),
         Some(Command::Pairing(c)) => channels::pairing(c),
+        Some(Command::System(c)) => system::run(c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
             Ok(())

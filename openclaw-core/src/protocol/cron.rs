@@ -268,6 +268,9 @@ pub struct CronJobState {
     pub last_run_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_disabled: Option<AutoDisabled>,
+    /// When the last `failureAlert` was sent (its cooldown counts from here).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_failure_alert_at_ms: Option<u64>,
 }
 
 /// A job, as `cron.get` answers and the store keeps it.
@@ -364,6 +367,44 @@ pub struct CronRunLogEntry {
     pub usage: Option<RunUsage>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job_name: Option<String>,
+    /// Where the run's result was meant to go and what happened (absent when not requested).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery: Option<RunDelivery>,
+    /// Why it was not delivered.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delivery_error: Option<String>,
+}
+
+/// `delivery` of a run-log entry: `{intended, resolved, delivered}` as OpenClaw records it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RunDelivery {
+    pub intended: DeliveryIntent,
+    pub resolved: DeliveryResolved,
+    pub delivered: bool,
+}
+
+/// Where a run's result was meant to go.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryIntent {
+    pub mode: DeliveryMode,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<String>,
+}
+
+/// What the target answered.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DeliveryResolved {
+    pub ok: bool,
+    /// The webhook's HTTP status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
 }
 
 /// `{id}` or `{jobId}` (`cron.get`, `cron.remove`).
@@ -559,4 +600,24 @@ pub struct CronRunsParams {
     pub sort_dir: Option<SortDir>,
     #[serde(default)]
     pub agent_id: Option<String>,
+}
+
+/// `wake` (and the body of `POST <hooks.path>/wake`): a system event for the agent's main
+/// session, run at once or at its next heartbeat.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct WakeParams {
+    pub mode: WakeMode,
+    pub text: String,
+    #[serde(default)]
+    pub session_key: Option<String>,
+    #[serde(default)]
+    pub agent_id: Option<String>,
+}
+
+/// `set-heartbeats`.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SetHeartbeatsParams {
+    pub enabled: bool,
 }

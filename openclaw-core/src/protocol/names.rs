@@ -42,6 +42,9 @@ pub const CORE_METHODS: &[&str] = &[
     "channels.pairing.approve",
     "channels.pairing.dismiss",
     "send",
+    "wake",
+    "last-heartbeat",
+    "set-heartbeats",
 ];
 
 /// Methods answered by the agent engine behind the backend seam.
@@ -93,4 +96,5 @@ pub const GATEWAY_EVENTS: &[&str] = &[
     "device.pair.requested",
     "device.pair.resolved",
     "cron",
+    "heartbeat",
 ];

@@ -121,6 +121,7 @@ impl Tool for SessionsSend {
                 options: Default::default(),
                 timeout: None,
                 gate: None,
+                heartbeat_ack: None,
             },
         );
         let outcome = tokio::select! {

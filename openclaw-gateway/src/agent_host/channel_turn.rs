@@ -47,6 +47,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutco
             options: RunOptions::default(),
             timeout: None,
             gate: None,
+            heartbeat_ack: None,
         },
     );
     let Some(o) = outcome_of(handle).await else {

@@ -75,6 +75,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: CronTurn) -> CronTurnOutcome {
             },
             timeout: turn.timeout_seconds.map(Duration::from_secs),
             gate: None,
+            heartbeat_ack: None,
         },
     );
     let Some(o) = outcome_of(handle).await else {

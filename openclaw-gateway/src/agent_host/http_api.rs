@@ -192,6 +192,7 @@ fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::Receiver<Tap>, RunHandle) {
             },
             timeout: None,
             gate: None,
+            heartbeat_ack: None,
         },
     );
     (rx, done)

@@ -193,6 +193,9 @@ pub(crate) fn channel_source(channel: &str) -> &'static str {
         _ => "channel",
     }
 }
+/// `turnSourceChannel` of a heartbeat turn. Its runs send no `agent`/`chat` events: a silent
+/// acknowledgement must reach nobody (the `heartbeat` event reports the beat).
+pub(crate) const CHANNEL_HEARTBEAT: &str = "heartbeat";
 
 /// How a run is started.
 pub(crate) struct RunSpec {
@@ -220,7 +223,7 @@ impl RunState {
             depth: spec.depth,
             chain: spec.chain.clone(),
             tap: spec.tap.clone().map(TapSender::new),
-            sink,
+            sink: sink.filter(|_| spec.channel != CHANNEL_HEARTBEAT),
             seq: 0,
             text: String::new(),
             sent_len: 0,

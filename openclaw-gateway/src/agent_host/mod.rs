@@ -22,6 +22,7 @@ mod chat;
 pub mod commands;
 mod cron_turn;
 mod files;
+mod heartbeat_turn;
 mod history;
 mod http_api;
 mod http_body;
@@ -303,6 +304,13 @@ impl GatewayBackend for AgentHost {
         turn: crate::channels::ChannelTurn,
     ) -> crate::channels::ChannelTurnOutcome {
         channel_turn::run(&self.core, turn).await
+    }
+
+    async fn heartbeat_turn(
+        &self,
+        turn: crate::cron::heartbeat::HeartbeatTurn,
+    ) -> crate::cron::heartbeat::HeartbeatTurnOutcome {
+        heartbeat_turn::run(&self.core, turn).await
     }
 
     async fn shutdown(&self) {

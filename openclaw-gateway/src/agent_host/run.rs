@@ -158,6 +158,9 @@ pub(crate) struct TurnRequest {
     pub timeout: Option<Duration>,
     /// The call whose first `res` must go out before the run's first event.
     pub gate: Option<crate::backend::CallContext>,
+    /// A heartbeat turn: its `ackMaxChars`. A silent acknowledgement is pruned from the
+    /// transcript before the key's run lock is released.
+    pub heartbeat_ack: Option<usize>,
 }
 
 impl TurnRequest {
@@ -182,6 +185,7 @@ impl TurnRequest {
             options: RunOptions::default(),
             timeout,
             gate: Some(ctx.clone()),
+            heartbeat_ack: None,
         }
     }
 }
@@ -208,7 +212,12 @@ pub(crate) async fn execute(core: &Arc<Core>, live: Arc<Live>, req: TurnRequest)
             || cancel.as_ref().is_some_and(|c| c.is_cancelled()) || core.stop.is_cancelled();
         match admission {
             Admission::Admitted(permit) if !stopped() => {
+                let ack = req.heartbeat_ack;
+                let before = ack.map(|_| super::heartbeat_turn::snapshot(core, &live));
                 let outcome = turn(core, &live, req).await;
+                if let (Some(max), Some(before)) = (ack, before) {
+                    super::heartbeat_turn::prune_if_silent(core, &live, before, &outcome, max);
+                }
                 drop(permit);
                 outcome
             }

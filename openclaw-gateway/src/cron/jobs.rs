@@ -1,13 +1,11 @@
 //! Job records: built from `cron.add`, changed by `cron.update`'s patch, their
 //! `configRevision`, and what this gateway refuses by name because it cannot carry it out yet
-//! (delivery other than `none`, `next-heartbeat` wakes, light context, tool allow-lists other
-//! than `*`, model fallbacks).
+//! (light context, tool allow-lists other than `*`, model fallbacks).
 
 use base64::Engine as _;
 use openclaw_core::protocol::ErrorShape;
 use openclaw_core::protocol::cron::{
-    CronAddParams, CronJob, CronJobPatch, CronJobState, CronPayload, CronSchedule, DeliveryMode,
-    SessionTarget, WakeMode,
+    CronAddParams, CronJob, CronJobPatch, CronJobState, CronPayload, CronSchedule, SessionTarget,
 };
 use sha2::{Digest, Sha256};
 
@@ -33,20 +31,7 @@ pub fn check(method: &str, job: &CronJob, now: u64) -> Result<(), ErrorShape> {
         return refuse(e.to_string());
     }
     if let Some(d) = &job.delivery {
-        if d.mode != DeliveryMode::None {
-            return refuse(
-                "delivery modes other than \"none\" (announce, webhook) are not supported by \
-                 this gateway yet"
-                    .into(),
-            );
-        }
-    }
-    if job.wake_mode == WakeMode::NextHeartbeat {
-        return refuse(
-            "wakeMode \"next-heartbeat\" needs heartbeats, which this gateway does not run yet; \
-             use \"now\""
-                .into(),
-        );
+        super::delivery::check(d).map_err(|e| ErrorShape::invalid_params(method, e))?;
     }
     match &job.payload {
         CronPayload::SystemEvent { text } => {
@@ -195,6 +180,15 @@ pub fn patched(mut job: CronJob, patch: CronJobPatch, now: u64) -> Result<CronJo
 
 /// `deliveryPreview {label, detail}` of a job.
 pub fn delivery_preview(job: &CronJob) -> serde_json::Value {
+    use openclaw_core::protocol::cron::DeliveryMode;
     let target = job.session_target.to_string();
-    serde_json::json!({"label": "none", "detail": format!("reply stays in the {target} session")})
+    let d = job.delivery.as_ref();
+    match d.map(|d| d.mode) {
+        Some(DeliveryMode::Webhook) => serde_json::json!({"label": "webhook",
+            "detail": format!("POST to {}", d.and_then(|d| d.to.as_deref()).unwrap_or("?"))}),
+        Some(DeliveryMode::Announce) => serde_json::json!({"label": "announce",
+            "detail": "channels are not available yet: runs report not-delivered"}),
+        _ => serde_json::json!({"label": "none",
+            "detail": format!("reply stays in the {target} session")}),
+    }
 }

@@ -4,8 +4,13 @@
 //! - `schedule`: when a job runs (pure functions: `at`, `every`, `cron` with zones and stagger);
 //! - `clock`: [`Clock`], the time the scheduler reads and sleeps on (a fake one in tests);
 //! - `run`: starting a run (its receipt persisted first) and settling it;
+//! - `delivery`: where a finished run's result goes (`webhook`, `announce`);
 //! - `jobs`: building and patching job records, their revision, list filters;
-//! - `methods`: `cron.status|list|get|add|update|remove|run|runs` and the `cron` event.
+//! - `openclaw_files`: OpenClaw 2026.5's `cron/jobs.json` (+ state, run logs): export, and
+//!   the import at first start;
+//! - `methods`: `cron.status|list|get|add|update|remove|run|runs` and the `cron` event;
+//! - `heartbeat`: the heartbeat runner and the system-event queue `wake` and main-session
+//!   system events feed.
 //!
 //! Guarantees (see ARCHITECTURE.md): a run's "started" receipt and the job's advanced next run
 //! are one transaction written before the run starts; its result and the job's new state are
@@ -14,8 +19,11 @@
 //! (at most a minute, so a wall-clock jump is noticed) or until a job changes.
 
 pub mod clock;
+pub mod delivery;
+pub mod heartbeat;
 mod jobs;
 pub(crate) mod methods;
+pub mod openclaw_files;
 mod run;
 pub mod schedule;
 
@@ -89,6 +97,15 @@ pub struct CronConfig {
     pub skip_missed_jobs: bool,
     #[serde(default)]
     pub run_log: RunLogConfig,
+    /// `cron.webhookToken`: sent as `Authorization: Bearer …` with webhook deliveries.
+    #[serde(default)]
+    pub webhook_token: Option<delivery::Secret>,
+    /// `cron.webhookSsrfPolicy`.
+    #[serde(default)]
+    pub webhook_ssrf_policy: delivery::SsrfPolicy,
+    /// `cron.failureAlert`: the alert of jobs without their own `failureAlert`.
+    #[serde(default)]
+    pub failure_alert: Option<openclaw_core::protocol::cron::FailureAlertConfig>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -113,6 +130,9 @@ impl Default for CronConfig {
             max_concurrent_runs: 1,
             skip_missed_jobs: false,
             run_log: RunLogConfig::default(),
+            webhook_token: None,
+            webhook_ssrf_policy: delivery::SsrfPolicy::default(),
+            failure_alert: None,
         }
     }
 }
@@ -165,6 +185,8 @@ pub struct CronService {
     wake: Notify,
     stop: CancellationToken,
     pub(crate) process_instance_id: String,
+    /// Where `main` system events with `wakeMode: "next-heartbeat"` wait.
+    heartbeat: std::sync::OnceLock<Arc<heartbeat::HeartbeatService>>,
 }
 
 impl CronService {
@@ -184,7 +206,13 @@ impl CronService {
             wake: Notify::new(),
             stop: CancellationToken::new(),
             process_instance_id: uuid::Uuid::new_v4().to_string(),
+            heartbeat: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The heartbeat runner `next-heartbeat` system events are queued on.
+    pub fn set_heartbeat(&self, heartbeat: Arc<heartbeat::HeartbeatService>) {
+        let _ = self.heartbeat.set(heartbeat);
     }
 
     /// Where `cron` events go.

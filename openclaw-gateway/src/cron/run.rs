@@ -8,10 +8,12 @@ use std::sync::Arc;
 
 use openclaw_core::protocol::cron::{
     AutoDisabled, CronJob, CronPayload, CronRunLogEntry, CronSchedule, RunStatus, RunUsage,
+    WakeMode,
 };
 use openclaw_state::{CronStore, StateResult};
 use serde_json::json;
 
+use super::delivery;
 use super::schedule::next_run_ms;
 use super::{CronService, CronTurn, CronTurnOutcome};
 
@@ -79,8 +81,16 @@ impl CronService {
             let outcome = me.execute(&started, &run_id, now).await;
             // Aborted by a gateway stop: recorded as interrupted, like a run a crash cut off.
             let interrupted = !outcome.ok && me.stop.is_cancelled();
-            if let Err(e) = me.settle(&started.id, &run_id, now, outcome, interrupted) {
+            let delivered = if interrupted {
+                delivery::Outcome::not_requested()
+            } else {
+                me.deliver(&started, &run_id, now, &outcome).await
+            };
+            let failed = !outcome.ok && !interrupted;
+            if let Err(e) = me.settle(&started.id, &run_id, now, outcome, interrupted, delivered) {
                 tracing::error!("cron: cannot record the end of {run_id}: {e}");
+            } else if failed {
+                me.failure_alert(&started.id, &run_id).await;
             }
             me.inner().running.remove(&started.id);
             me.poke();
@@ -89,6 +99,11 @@ impl CronService {
     }
 
     async fn execute(&self, job: &CronJob, run_id: &str, now: u64) -> CronTurnOutcome {
+        if let (CronPayload::SystemEvent { text }, WakeMode::NextHeartbeat) =
+            (&job.payload, job.wake_mode)
+        {
+            return self.queue_for_heartbeat(job, text);
+        }
         let (text, model, thinking, timeout) = match &job.payload {
             CronPayload::SystemEvent { text } => {
                 let when = jiff::Timestamp::from_millisecond(now as i64)
@@ -118,6 +133,95 @@ impl CronService {
             .await
     }
 
+    /// Sends the run's result where the job's `delivery` asks (see `delivery`).
+    async fn deliver(
+        &self,
+        job: &CronJob,
+        run_id: &str,
+        started_at: u64,
+        outcome: &CronTurnOutcome,
+    ) -> delivery::Outcome {
+        let now = self.now();
+        let body = json!({
+            "ts": now, "jobId": job.id, "jobName": job.name, "action": "finished",
+            "status": if outcome.ok { "ok" } else { "error" },
+            "summary": summary_of(&outcome.text), "error": outcome.error,
+            "runId": run_id, "runAtMs": started_at, "durationMs": now.saturating_sub(started_at),
+            "sessionId": outcome.session_id, "sessionKey": outcome.session_key,
+            "model": outcome.model, "provider": outcome.provider,
+        });
+        let no_reply = outcome.ok && outcome.text.trim() == "NO_REPLY";
+        delivery::deliver(
+            job.delivery.as_ref(),
+            &body,
+            no_reply,
+            self.config.webhook_token.as_ref(),
+            &self.config.webhook_ssrf_policy,
+        )
+        .await
+    }
+
+    /// After a failed run: the job's `failureAlert` (or `cron.failureAlert`) when its errors
+    /// reached `after` and the cooldown has passed. The attempt is recorded in the job's state
+    /// (`lastFailureAlertAtMs`) whether or not it was delivered, so a dead target is not
+    /// hammered; the outcome is logged.
+    async fn failure_alert(&self, job_id: &str, run_id: &str) {
+        use openclaw_core::protocol::cron::FailureAlert;
+        let Ok(Some(mut job)) = self.store().cron_job(job_id) else {
+            return;
+        };
+        let alert = match (&job.failure_alert, &self.config.failure_alert) {
+            (Some(FailureAlert::Alert(a)), _) => a.clone(),
+            (Some(FailureAlert::Off(_)), _) => return,
+            (None, Some(a)) => a.clone(),
+            (None, None) => return,
+        };
+        let now = self.now();
+        let s = &job.state;
+        if !delivery::alert_due(
+            &alert,
+            s.consecutive_errors,
+            s.last_failure_alert_at_ms,
+            now,
+        ) {
+            return;
+        }
+        let body = json!({"action": "failure-alert", "ts": now, "jobId": job.id,
+            "jobName": job.name, "runId": run_id, "consecutiveErrors": s.consecutive_errors,
+            "error": s.last_error, "autoDisabled": s.auto_disabled});
+        let token = self.config.webhook_token.as_ref();
+        let sent =
+            delivery::send_alert(&alert, &body, token, &self.config.webhook_ssrf_policy).await;
+        match &sent {
+            Ok(_) => tracing::info!("cron: failure alert for {job_id} delivered"),
+            Err(e) => tracing::warn!("cron: failure alert for {job_id} not delivered: {e}"),
+        }
+        job.state.last_failure_alert_at_ms = Some(now);
+        if let Err(e) = self.store().put_cron_job(&job) {
+            tracing::error!("cron: cannot record the failure alert of {job_id}: {e}");
+        }
+    }
+
+    /// A `main` system event with `wakeMode: "next-heartbeat"`: queued for the agent's next
+    /// beat; the run is done once it waits there.
+    fn queue_for_heartbeat(&self, job: &CronJob, text: &str) -> CronTurnOutcome {
+        let Some(hb) = self.heartbeat.get() else {
+            return CronTurnOutcome::failed("this gateway runs no heartbeats".into());
+        };
+        let queued = hb
+            .agent_for(job.agent_id.as_deref(), None)
+            .and_then(|agent| hb.enqueue(&agent, text, false).map(|()| agent));
+        match queued {
+            Ok(agent) => CronTurnOutcome {
+                ok: true,
+                text: "queued for the next heartbeat".into(),
+                session_key: Some(format!("agent:{agent}:main")),
+                ..CronTurnOutcome::default()
+            },
+            Err(e) => CronTurnOutcome::failed(e),
+        }
+    }
+
     /// Records how `run_id` ended and the job's new state (or its removal); `interrupted`: the
     /// run's process stopped under it (`completionStatus: "interrupted"`).
     pub(crate) fn settle(
@@ -127,6 +231,7 @@ impl CronService {
         started_at: u64,
         outcome: CronTurnOutcome,
         interrupted: bool,
+        delivery: delivery::Outcome,
     ) -> StateResult<()> {
         let now = self.now();
         let status = if outcome.ok {
@@ -135,7 +240,14 @@ impl CronService {
             RunStatus::Error
         };
         let current = self.store().cron_job(job_id)?;
-        let job = current.map(|j| self.after_run(j, status, started_at, now, &outcome, run_id));
+        let job = current.map(|j| {
+            let mut j = self.after_run(j, status, started_at, now, &outcome, run_id);
+            if let Some(j) = j.as_mut() {
+                j.state.last_delivered = Some(delivery.delivered);
+                j.state.last_delivery_status = Some(delivery.status.into());
+            }
+            j
+        });
         let kept = job.as_ref().and_then(|j| j.as_ref());
         // A one-shot's success removes it (a job removed during its run is already gone).
         let removed = job.as_ref().is_some_and(Option::is_none);
@@ -155,8 +267,10 @@ impl CronService {
             error: outcome.error.clone(),
             error_reason: interrupted.then(|| "interrupted".to_owned()),
             summary: summary_of(&outcome.text),
-            delivered: Some(false),
-            delivery_status: Some("not-requested".into()),
+            delivered: Some(delivery.delivered),
+            delivery_status: Some(delivery.status.into()),
+            delivery: delivery.detail.clone(),
+            delivery_error: delivery.error.clone(),
             session_id: outcome.session_id.clone(),
             session_key: outcome.session_key.clone(),
             run_id: Some(run_id.to_owned()),
@@ -244,12 +358,14 @@ impl CronService {
     /// again); missed recurring slots follow `cron.skipMissedJobs`; enabled jobs without a
     /// next run get one.
     pub(crate) fn recover(&self) -> StateResult<()> {
+        self.import_openclaw();
         for r in self.store().running_cron_runs()? {
             tracing::warn!("cron: run {} was interrupted by a stop", r.run_id);
             let outcome = CronTurnOutcome::failed(
                 "interrupted: the gateway stopped before this run finished".into(),
             );
-            self.settle(&r.job_id, &r.run_id, r.started_at_ms, outcome, true)?;
+            let none = delivery::Outcome::not_requested();
+            self.settle(&r.job_id, &r.run_id, r.started_at_ms, outcome, true, none)?;
         }
         let now = self.now();
         for mut job in self.store().cron_jobs()? {
@@ -270,6 +386,33 @@ impl CronService {
             }
         }
         Ok(())
+    }
+
+    /// Imports OpenClaw's `cron/jobs.json` (+ state and run logs) once; the files stay as
+    /// they are. A failure is logged and retried at the next start.
+    fn import_openclaw(&self) {
+        let dir = openclaw_state::StateStore::state_dir(self.store()).to_owned();
+        let found = match super::openclaw_files::read(&dir, self.now()) {
+            Ok(Some(f)) => f,
+            Ok(None) => return,
+            Err(e) => {
+                tracing::error!("cron: OpenClaw's jobs not imported: {e}");
+                return;
+            }
+        };
+        let source = super::openclaw_files::JOBS_FILE;
+        match self
+            .store()
+            .import_cron(source, &found.jobs, &found.entries, self.config.limits())
+        {
+            Ok(Some((jobs, entries))) => tracing::info!(
+                "cron: imported {jobs} job(s) and {entries} run-log entries from {source} \
+                 ({} unreadable line(s) skipped)",
+                found.skipped_lines
+            ),
+            Ok(None) => {}
+            Err(e) => tracing::error!("cron: OpenClaw's jobs not imported: {e}"),
+        }
     }
 
     fn skip_missed(&self, mut job: CronJob, missed_at: u64, now: u64) -> StateResult<()> {

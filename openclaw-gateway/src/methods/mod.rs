@@ -4,6 +4,7 @@
 pub(crate) mod agents;
 pub(crate) mod config;
 mod health_sandbox;
+pub(crate) mod heartbeat;
 pub(crate) mod pairing;
 pub(crate) mod system;
 
@@ -90,6 +91,9 @@ pub(crate) async fn call_core(
         "device.pair.reject" => pairing::resolve(shared, parse(m, p)?, false),
         "device.pair.remove" => pairing::remove(shared, parse(m, p)?),
         m if m.starts_with("cron.") => crate::cron::methods::call(&shared.cron, m, p),
+        "wake" => heartbeat::wake(shared, parse(m, p)?),
+        "last-heartbeat" => heartbeat::last(shared, parse(m, p)?),
+        "set-heartbeats" => heartbeat::set(shared, parse(m, p)?),
         "sessions.subscribe" => subscribe(shared, conn, &req.id, p).await,
         "sessions.unsubscribe" => {
             parse::<NoParams>(m, p)?;

@@ -16,6 +16,7 @@ use openclaw_core::protocol::system::{
 /// The typed health summary (the `health` result, `health` event and hello-ok snapshot).
 pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
     let started = std::time::Instant::now();
+    let beats = shared.heartbeat.summary();
     // Every agent's index is in the state database.
     let db = openclaw_state::paths::database(&shared.state_dir);
     let sessions_path = |_: &str| db.clone();
@@ -26,8 +27,7 @@ pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
             let mut row = json!({
                 "agentId": a.id,
                 "isDefault": a.is_default,
-                "heartbeat": {"enabled": false, "every": "disabled", "everyMs": null, "prompt": "",
-                              "target": "none", "ackMaxChars": 300},
+                "heartbeat": agent_heartbeat(&beats, &a.id),
                 "sessions": sessions_of(shared, &a.id, &sessions_path(&a.id)),
             });
             if let Some(name) = &a.name {
@@ -43,11 +43,23 @@ pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
         "channels": {},
         "channelOrder": [],
         "channelLabels": {},
-        "heartbeatSeconds": 0,
+        "heartbeatSeconds": beats.iter().find(|b| b.settings.agent_id == roster.default_id())
+            .filter(|b| b.enabled).and_then(|b| b.settings.every_ms).map_or(0, |ms| ms / 1000),
         "defaultAgentId": roster.default_id(),
         "agents": agents,
         "sessions": sessions_of(shared, roster.default_id(), &sessions_path(roster.default_id())),
     })
+}
+
+/// An agent's `heartbeat` in `health` (`enabled: false, every: "disabled"` when it does not beat).
+fn agent_heartbeat(beats: &[crate::cron::heartbeat::AgentSummary], agent_id: &str) -> Value {
+    match beats.iter().find(|b| b.settings.agent_id == agent_id) {
+        Some(b) if b.enabled => json!({"enabled": true, "every": b.settings.every,
+            "everyMs": b.settings.every_ms, "prompt": b.settings.prompt,
+            "target": b.settings.target.as_str(), "ackMaxChars": b.settings.ack_max_chars}),
+        _ => json!({"enabled": false, "every": "disabled", "everyMs": null, "prompt": "",
+            "target": "none", "ackMaxChars": 300}),
+    }
 }
 
 /// `{path, count, recent}` for one agent, from the backend when it keeps sessions.
@@ -79,10 +91,19 @@ pub(crate) fn status(shared: &Arc<Shared>, _: StatusParams) -> Result<Value, Err
     let sandbox = super::health_sandbox::sandbox_health(&config, &roster, &shared.state_dir);
     let sandbox =
         serde_json::to_value(sandbox).map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    let beats = shared.heartbeat.summary();
     let hb: Vec<Value> = roster
         .agents
         .iter()
-        .map(|a| json!({"agentId": a.id, "enabled": false, "every": "disabled", "everyMs": null}))
+        .map(
+            |a| match beats.iter().find(|b| b.settings.agent_id == a.id) {
+                Some(b) if b.enabled => json!({"agentId": a.id, "enabled": true,
+                "every": b.settings.every, "everyMs": b.settings.every_ms}),
+                _ => {
+                    json!({"agentId": a.id, "enabled": false, "every": "disabled", "everyMs": null})
+                }
+            },
+        )
         .collect();
     let by_agent: Vec<Value> = roster
         .agents
@@ -104,7 +125,7 @@ pub(crate) fn status(shared: &Arc<Shared>, _: StatusParams) -> Result<Value, Err
         "runtimeVersion": shared.version,
         "heartbeat": {"defaultAgentId": roster.default_id(), "agents": hb},
         "channelSummary": [],
-        "queuedSystemEvents": [],
+        "queuedSystemEvents": shared.heartbeat.queued_texts(),
         "sessions": {"count": total, "defaults": {"model": roster.get(roster.default_id()).and_then(|a| a.model_primary.clone()), "contextTokens": null}, "recent": [], "byAgent": by_agent},
         "gateway": {
             "uptimeMs": shared.uptime_ms(),
@@ -203,7 +224,31 @@ pub(crate) fn usage_status(shared: &Arc<Shared>, _: NoParams) -> Result<Value, E
         p.models.push(m);
     }
     let providers: Vec<ProviderUsage> = providers.into_values().collect();
-    Ok(json!({"updatedAt": now_ms(), "providers": providers}))
+    // Ours on top of OpenClaw's: what heartbeat turns spent (silent acknowledgements are
+    // pruned from transcripts, so the per-model totals above do not hold them).
+    let states = shared
+        .heartbeat
+        .states()
+        .map_err(|e| ErrorShape::unavailable(e.to_string()))?;
+    let mut total = json!({"runs": 0u64, "input": 0u64, "output": 0u64, "totalTokens": 0u64});
+    let agents: Vec<Value> = states
+        .iter()
+        .map(|(id, s)| {
+            for (k, v) in [
+                ("runs", s.runs),
+                ("input", s.input_tokens),
+                ("output", s.output_tokens),
+                ("totalTokens", s.total_tokens),
+            ] {
+                total[k] = json!(total[k].as_u64().unwrap_or(0) + v);
+            }
+            json!({"agentId": id, "runs": s.runs, "input": s.input_tokens,
+                "output": s.output_tokens, "totalTokens": s.total_tokens,
+                "lastRunAtMs": s.last_run_at_ms})
+        })
+        .collect();
+    total["agents"] = json!(agents);
+    Ok(json!({"updatedAt": now_ms(), "providers": providers, "heartbeat": total}))
 }
 
 /// Refuses an agent id (given, or named by an `agent:<id>:…` session key) not in the roster.
