@@ -36,6 +36,7 @@ pub mod preauth;
 pub mod reload;
 pub mod roster;
 mod serve;
+pub mod skills;
 mod state;
 mod upgrade;
 

@@ -343,28 +343,6 @@ impl SkillCatalog {
         }
         out
     }
-
-    /// The skill named `name`: an exact name, else its `skillKey`, else a case-insensitive
-    /// match; `None` when nothing or more than one skill matches.
-    pub fn find(&self, name: &str) -> Option<&CatalogSkill> {
-        let raw = name.trim();
-        let lower = raw.to_lowercase();
-        let matchers: [&dyn Fn(&CatalogSkill) -> bool; 3] = [
-            &|s| s.skill.name == raw,
-            &|s| s.eligibility.skill_key == raw,
-            &|s| {
-                s.skill.name.to_lowercase() == lower
-                    || s.eligibility.skill_key.to_lowercase() == lower
-            },
-        ];
-        for matches in matchers {
-            let found: Vec<&CatalogSkill> = self.skills.iter().filter(|s| matches(s)).collect();
-            if !found.is_empty() {
-                return (found.len() == 1).then(|| found[0]);
-            }
-        }
-        None
-    }
 }
 
 fn skills_config(config: &Value) -> (SkillsConfig, Option<Problem>) {

@@ -6,7 +6,7 @@
 //! requirements); a prompt template is a `.md` file typed as `/name args`. This module owns
 //! reading them (`frontmatter`), finding them in precedence order (`discover`), deciding
 //! whether a skill can be used here (`requirements`), the catalogue one session sees
-//! (`catalog`), and how they reach the model (`prompt`, `templates`). It reads files only;
+//! (`catalog`), OpenClaw's status report (`status`), and how they reach the model (`prompt`, `templates`). It reads files only;
 //! nothing here writes.
 
 pub mod catalog;
@@ -14,9 +14,11 @@ pub mod discover;
 pub mod frontmatter;
 pub mod prompt;
 pub mod requirements;
+pub mod status;
 pub mod templates;
 
 pub use catalog::{CatalogSkill, OpenClawPlaces, RpcCommand, SkillCatalog, SourceInfo};
 pub use discover::{Limits, Problem, Scope, Shadowed, Skill, SkillRoot};
 pub use requirements::{Eligibility, RequirementSet, SkillsConfig};
+pub use status::{SkillStatus, StatusReport};
 pub use templates::PromptTemplate;
