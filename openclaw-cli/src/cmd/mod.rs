@@ -11,6 +11,7 @@ pub(crate) mod models;
 pub(crate) mod sandbox;
 mod sessions;
 mod sessions_export;
+mod skills;
 mod store;
 mod tui;
 
@@ -33,6 +34,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Chat(a)) => chat::run(a.agent),
         Some(Command::Gateway(c)) => gateway::run(c),
         Some(Command::Sandbox(c)) => sandbox::run(c),
+        Some(Command::Skills(c)) => skills::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
         Some(Command::Version) => {
