@@ -246,7 +246,7 @@ impl SkillCatalog {
                 let eligibility = checker.check(&skill);
                 let blocked = agent_filter
                     .as_ref()
-                    .is_some_and(|allowed| !allowed.iter().any(|n| *n == skill.name));
+                    .is_some_and(|allowed| !allowed.contains(&skill.name));
                 CatalogSkill {
                     skill,
                     eligibility,

@@ -1,7 +1,8 @@
 //! The YAML front matter of `SKILL.md` files and prompt templates: where it starts and ends
 //! (pi's rule: the file starts with `---`, the block ends at the next line starting with
-//! `---`), and its fields as typed structs. YAML is parsed by `serde-saphyr` with a budget, so a
-//! hostile file (alias bombs, deep nesting) fails with an error instead of eating memory.
+//! `---`), and its fields as typed structs. YAML is parsed by `serde_norway` (serde_yaml's
+//! maintained fork), whose recursion and alias-expansion limits make a hostile file (alias
+//! bombs, deep nesting) an error instead of a memory hog.
 
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -45,24 +46,24 @@ pub fn split(content: &str) -> Split {
     }
 }
 
-/// Parses a front-matter block into `T`. An empty block is `T::default()`.
+/// A front-matter block larger than this is refused. Real ones are a few hundred bytes; the
+/// bound also caps what YAML aliases can make of it (every alias to a long string copies it).
+pub const MAX_FRONTMATTER_BYTES: usize = 16 * 1024;
+
+/// Parses a front-matter block into `T`. An empty block is `T::default()`. Besides the size
+/// bound, the parser's own limits (recursion depth, alias repetition) turn a hostile block into
+/// an error.
 pub fn parse<T: DeserializeOwned + Default>(yaml: &str) -> Result<T, String> {
     if yaml.trim().is_empty() {
         return Ok(T::default());
     }
-    let options = serde_saphyr::options! {
-        budget: serde_saphyr::budget! {
-            max_total_scalar_bytes: 256 * 1024,
-            max_depth: 32,
-            max_nodes: 20_000,
-            max_aliases: 64,
-        },
-        alias_limits: serde_saphyr::alias_limits! {
-            max_total_replayed_events: 10_000,
-        },
-        with_snippet: false,
-    };
-    let parsed: Option<T> = serde_saphyr::from_str_with_options(yaml, options)
+    if yaml.len() > MAX_FRONTMATTER_BYTES {
+        return Err(format!(
+            "front matter is {} bytes, more than the {MAX_FRONTMATTER_BYTES} allowed",
+            yaml.len()
+        ));
+    }
+    let parsed: Option<T> = serde_norway::from_str(yaml)
         .map_err(|e| format!("invalid front matter: {}", first_line(&e.to_string())))?;
     Ok(parsed.unwrap_or_default())
 }
@@ -89,7 +90,7 @@ pub struct SkillFrontmatter {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum MetadataField {
-    Map(Metadata),
+    Map(Box<Metadata>),
     Text(String),
 }
 
@@ -104,7 +105,7 @@ impl MetadataField {
     /// The OpenClaw block, parsing the JSON5 text form when that is what the file has.
     pub fn openclaw(&self) -> Result<Option<OpenClawMetadata>, String> {
         let metadata = match self {
-            MetadataField::Map(m) => m.clone(),
+            MetadataField::Map(m) => (**m).clone(),
             MetadataField::Text(text) => {
                 json5::from_str::<Metadata>(text).map_err(|e| format!("invalid metadata: {e}"))?
             }
@@ -182,9 +183,18 @@ mod tests {
     }
 
     #[test]
-    fn broken_yaml_is_an_error_not_a_panic() {
+    fn broken_or_hostile_yaml_is_an_error_not_a_panic() {
         assert!(parse::<SkillFrontmatter>("description: [unclosed").is_err());
-        let bomb = "a: &a [x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a]\nc: &c [*b, *b, *b, *b, *b, *b, *b, *b]\nd: &d [*c, *c, *c, *c, *c, *c, *c, *c]\ne: &e [*d, *d, *d, *d, *d, *d, *d, *d]\nf: [*e, *e, *e, *e, *e, *e, *e, *e]\n";
-        assert!(parse::<SkillFrontmatter>(bomb).is_err());
+        let deep = format!("name: {}x{}", "[".repeat(500), "]".repeat(500));
+        assert!(parse::<SkillFrontmatter>(&deep).is_err());
+        let long = format!(
+            "name: x\ndescription: {}",
+            "y".repeat(MAX_FRONTMATTER_BYTES)
+        );
+        let err = parse::<SkillFrontmatter>(&long).unwrap_err();
+        assert!(err.contains("more than the 16384 allowed"), "{err}");
+        // An alias where a string is expected is a type error, not an expansion.
+        let alias = "a: &a [x, x]\nname: *a\ndescription: d\n";
+        assert!(parse::<SkillFrontmatter>(alias).is_err());
     }
 }

@@ -148,13 +148,16 @@ pub fn platform() -> &'static str {
     }
 }
 
+/// Reads an environment variable (the process's, or a test's).
+pub type EnvLookup<'a> = Box<dyn Fn(&str) -> Option<OsString> + 'a>;
+
 /// Checks skills against one host: `PATH` is read once and each binary looked up once.
 pub struct Checker<'a> {
     config: &'a Value,
     skills: &'a SkillsConfig,
     path: Vec<std::path::PathBuf>,
     bins: std::cell::RefCell<HashMap<String, bool>>,
-    env: Box<dyn Fn(&str) -> Option<OsString> + 'a>,
+    env: EnvLookup<'a>,
 }
 
 impl<'a> Checker<'a> {
@@ -164,11 +167,7 @@ impl<'a> Checker<'a> {
     }
 
     /// A checker reading variables (and `PATH`) through `env`.
-    pub fn with_env(
-        config: &'a Value,
-        skills: &'a SkillsConfig,
-        env: Box<dyn Fn(&str) -> Option<OsString> + 'a>,
-    ) -> Self {
+    pub fn with_env(config: &'a Value, skills: &'a SkillsConfig, env: EnvLookup<'a>) -> Self {
         let path = env("PATH")
             .map(|p| std::env::split_paths(&p).collect())
             .unwrap_or_default();

@@ -105,7 +105,7 @@ impl SkillStatus {
 pub fn skill_card(base_dir: &Path) -> Option<SkillCardRef> {
     let path = base_dir.join("skill-card.md");
     let meta = std::fs::symlink_metadata(&path).ok()?;
-    (meta.is_file() && meta.len() <= MAX_SKILL_CARD_BYTES).then(|| SkillCardRef {
+    (meta.is_file() && meta.len() <= MAX_SKILL_CARD_BYTES).then_some(SkillCardRef {
         present: true,
         path,
         size_bytes: meta.len(),
