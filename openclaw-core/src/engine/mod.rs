@@ -158,6 +158,9 @@ pub enum SkillSetting {
     /// pi's places for the cwd and pi's agent dir (`$PI_CODING_AGENT_DIR`, `~/.pi/agent`).
     #[default]
     Pi,
+    /// pi's places, without skills (`--no-skills`) and/or without templates
+    /// (`--no-prompt-templates`).
+    PiWithout { skills: bool, templates: bool },
     /// A catalogue the host built (the gateway: OpenClaw's places for the agent).
     Catalog(Arc<crate::skills::SkillCatalog>),
     /// None at all.

@@ -94,12 +94,23 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     .map(SpecOnce::wrap)
     .collect();
     let skills = match &config.skills {
-        SkillSetting::Pi => Arc::new(crate::skills::SkillCatalog::pi(
-            &config.cwd,
-            &config::pi_agent_dir(),
-            dirs::home_dir().as_deref(),
-            &openclaw_config.raw,
-        )),
+        SkillSetting::Pi | SkillSetting::PiWithout { .. } => {
+            let mut catalog = crate::skills::SkillCatalog::pi(
+                &config.cwd,
+                &config::pi_agent_dir(),
+                dirs::home_dir().as_deref(),
+                &openclaw_config.raw,
+            );
+            if let SkillSetting::PiWithout { skills, templates } = config.skills {
+                if skills {
+                    catalog.skills.clear();
+                }
+                if templates {
+                    catalog.templates.clear();
+                }
+            }
+            Arc::new(catalog)
+        }
         SkillSetting::Catalog(catalog) => catalog.clone(),
         SkillSetting::Off => Arc::default(),
     };
