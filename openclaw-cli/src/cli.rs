@@ -162,6 +162,8 @@ pub enum SkillsCmd {
         #[arg(long, value_name = "ID")]
         agent: Option<String>,
         #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
         json: JsonFlag,
     },
     /// One skill: status, file, requirements (by name or skill key).
@@ -171,6 +173,8 @@ pub enum SkillsCmd {
         #[arg(long, value_name = "ID")]
         agent: Option<String>,
         #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
         json: JsonFlag,
     },
     /// Which skills are ready, hidden, disabled or missing requirements; files that could
@@ -179,6 +183,8 @@ pub enum SkillsCmd {
         /// The agent (default: the default agent).
         #[arg(long, value_name = "ID")]
         agent: Option<String>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
         #[command(flatten)]
         json: JsonFlag,
     },

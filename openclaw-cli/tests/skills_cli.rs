@@ -162,3 +162,69 @@ fn chat_expands_skill_commands_and_templates() {
         stderr(&out)
     );
 }
+
+#[test]
+fn with_url_the_gateways_inventory_is_shown() {
+    let Some(home) = Home::start() else { return };
+    lay_out(home.path());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let token = "skills-cli-token";
+    let _gw = home.gateway(
+        &["--port", &port.to_string()],
+        &[("OPENCLAW_GATEWAY_TOKEN", token)],
+        port,
+    );
+    let url = format!("ws://127.0.0.1:{port}");
+    // A skill added after the gateway started is on disk; the gateway reads it per call.
+    skill(
+        &home.path().join(".openclaw/workspace/skills/late"),
+        "name: late\ndescription: Added later.",
+    );
+    let remote = json_of(&home.run(
+        &["skills", "list", "--json", "--url", &url, "--token", token],
+        "",
+    ));
+    let names: Vec<&str> = remote["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"late") && names.contains(&"demo"),
+        "{names:?}"
+    );
+    let info = home.run(
+        &[
+            "skills",
+            "info",
+            "needs-env",
+            "--url",
+            &url,
+            "--token",
+            token,
+        ],
+        "",
+    );
+    assert!(
+        stdout(&info).contains("Environment: ✗ ZZ_UNSET_SKILL_VAR"),
+        "{}",
+        stdout(&info)
+    );
+    let bad = home.run(
+        &[
+            "skills", "check", "--agent", "ghost", "--url", &url, "--token", token,
+        ],
+        "",
+    );
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("unknown agent id"),
+        "{}",
+        stderr(&bad)
+    );
+}

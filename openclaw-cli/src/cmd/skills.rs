@@ -1,17 +1,28 @@
-//! `openclaw skills list|info|check`: an agent's skills as OpenClaw reports them (the same
-//! inventory as the gateway's `skills.status`), read from this machine's files and
-//! `openclaw.json`. Nothing is written.
+//! `openclaw skills list|info|check`: an agent's skills as OpenClaw reports them — the
+//! gateway's `skills.status` with `--url` (or `OPENCLAW_GATEWAY_URL`), else the same inventory
+//! read from this machine's files and `openclaw.json`. Nothing is written.
 
 use openclaw_core::config::{self, OpenClawConfig};
 use openclaw_core::skills::{SkillStatus, StatusReport};
 use serde_json::{Value, json};
 
-use crate::cli::SkillsCmd;
+use super::gateway::{call_with, connect_options};
+use crate::cli::{GatewayTarget, SkillsCmd};
 use crate::error::{CliError, CliResult};
 use crate::output::{Table, one_line, print_json};
 use openclaw_gateway::skills::AgentSkills;
 
-fn report(agent: Option<&str>) -> CliResult<StatusReport> {
+fn report(agent: Option<&str>, gateway: &GatewayTarget) -> CliResult<StatusReport> {
+    if gateway.url.is_some() {
+        let opts = connect_options(gateway)?.scopes(["operator.read"]);
+        let params = match agent {
+            Some(a) => json!({"agentId": a}),
+            None => json!({}),
+        };
+        let (_, res) = call_with(opts, "skills.status", params)?;
+        return serde_json::from_value(res)
+            .map_err(|e| CliError::failure(format!("skills.status answer: {e}")));
+    }
     let cfg = OpenClawConfig::load()?;
     let state_dir = config::state_dir();
     let skills = AgentSkills::load(&cfg.raw, &state_dir, agent).map_err(CliError::usage)?;
@@ -24,10 +35,25 @@ pub fn run(cmd: SkillsCmd) -> CliResult {
             eligible,
             verbose,
             agent,
+            gateway,
             json,
-        } => list(&report(agent.as_deref())?, eligible, verbose, json.json),
-        SkillsCmd::Info { name, agent, json } => info(&report(agent.as_deref())?, &name, json.json),
-        SkillsCmd::Check { agent, json } => check(&report(agent.as_deref())?, json.json),
+        } => list(
+            &report(agent.as_deref(), &gateway)?,
+            eligible,
+            verbose,
+            json.json,
+        ),
+        SkillsCmd::Info {
+            name,
+            agent,
+            gateway,
+            json,
+        } => info(&report(agent.as_deref(), &gateway)?, &name, json.json),
+        SkillsCmd::Check {
+            agent,
+            gateway,
+            json,
+        } => check(&report(agent.as_deref(), &gateway)?, json.json),
     }
 }
 

@@ -85,7 +85,7 @@ pub struct Skill {
 }
 
 /// A skill file that could not be used, and why.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Problem {
     pub path: PathBuf,
     pub message: String,

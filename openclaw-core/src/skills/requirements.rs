@@ -66,7 +66,7 @@ impl SkillsConfig {
 }
 
 /// Requirement lists, as OpenClaw's status reports them (`requirements` and `missing`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct RequirementSet {
     pub bins: Vec<String>,
@@ -87,7 +87,7 @@ impl RequirementSet {
 }
 
 /// One `requires.config` path and whether it is truthy.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ConfigCheck {
     pub path: String,
     pub satisfied: bool,

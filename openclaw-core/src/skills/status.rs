@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::catalog::{CatalogSkill, SkillCatalog};
 use super::discover::Problem;
@@ -13,28 +13,30 @@ use super::requirements::{ConfigCheck, RequirementSet};
 /// A `skill-card.md` beside a skill, at most this large, is shown by `skills.skillCard`.
 pub const MAX_SKILL_CARD_BYTES: u64 = 256 * 1024;
 
-/// The answer of `skills.status`.
-#[derive(Debug, Clone, Serialize)]
+/// The answer of `skills.status` (also read back from a gateway by `openclaw skills --url`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StatusReport {
     pub workspace_dir: PathBuf,
     pub managed_skills_dir: PathBuf,
+    #[serde(default)]
     pub agent_id: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_skill_filter: Option<Vec<String>>,
     pub skills: Vec<SkillStatus>,
     /// Skill files that could not be used (damaged, too large, unreadable) and search limits
     /// reached: an addition to OpenClaw's shape, which only logs them.
+    #[serde(default)]
     pub problems: Vec<Problem>,
 }
 
 /// One skill of the report.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkillStatus {
     pub name: String,
     pub description: String,
-    pub source: &'static str,
+    pub source: String,
     pub bundled: bool,
     pub file_path: PathBuf,
     pub base_dir: PathBuf,
@@ -58,13 +60,14 @@ pub struct SkillStatus {
     pub missing: RequirementSet,
     pub config_checks: Vec<ConfigCheck>,
     /// Installer options: none here (this implementation installs nothing).
+    #[serde(default)]
     pub install: Vec<serde_json::Value>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skill_card: Option<SkillCardRef>,
 }
 
 /// A skill's `skill-card.md`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkillCardRef {
     pub present: bool,
@@ -120,7 +123,7 @@ fn status_of(entry: &CatalogSkill) -> SkillStatus {
     SkillStatus {
         name: skill.name.clone(),
         description: skill.description.clone(),
-        source: skill.source,
+        source: skill.source.to_string(),
         bundled: false,
         file_path: skill.file_path.clone(),
         base_dir: skill.base_dir.clone(),
