@@ -29,7 +29,8 @@ cleanup() {
 trap cleanup EXIT INT TERM
 port="$(free_port)"; fake_port="$(free_port)"; token="e2e-token-$RANDOM$RANDOM"
 python3 "${FAKE_LLM:-${OPENCLAW_SHARED_DIR:-$root/../shared}/fake_llm.py}" "$fake_port" > "$work/fake.log" 2>&1 & fake_pid=$!
-mkdir -p "$work/state"
+mkdir -p "$work/state" "$work/state/workspace/skills/e2e-skill"
+printf -- '---\nname: e2e-skill\ndescription: A workspace skill for the e2e run.\n---\nSay hi.\n' > "$work/state/workspace/skills/e2e-skill/SKILL.md"
 cat > "$work/state/openclaw.json" <<JSON
 {
   gateway: { mode: "local", port: $port, bind: "loopback", auth: { mode: "token", token: "$token" } },
@@ -65,6 +66,8 @@ else
   if echo "$out" | grep -q '"ok": true'; then pass "OPENCLAW_GATEWAY_URL=… openclaw health"; else fail "openclaw health: $out $(tail -3 "$work/oc.err")"; fi
   out="$(OPENCLAW_GATEWAY_URL="$url" OPENCLAW_GATEWAY_TOKEN="$token" run_oc agent --agent main --message "hello from agent cmd")"
   if echo "$out" | grep -q 'echo: hello from agent cmd'; then pass "openclaw agent --agent main --message"; else fail "openclaw agent: $out $(tail -3 "$work/oc.err")"; fi
+  out="$(OPENCLAW_GATEWAY_URL="$url" OPENCLAW_GATEWAY_TOKEN="$token" run_oc skills list --json)"
+  if echo "$out" | grep -q '"e2e-skill"'; then pass "openclaw skills list (skills.status)"; else fail "openclaw skills list: $out $(tail -3 "$work/oc.err")"; fi
   if command -v tmux >/dev/null; then
     sess="oce2e$$"
     tmux new-session -d -s "$sess" -x 160 -y 40 "env PATH='$PATH' HOME='$ochome' OPENCLAW_STATE_DIR='$ochome/.openclaw' '$oc' tui --url '$url' --token '$token' --session main --message 'hello tui e2e'"

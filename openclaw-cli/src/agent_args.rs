@@ -64,13 +64,15 @@ pub struct AgentArgs {
     #[arg(long, value_name = "KEY")]
     pub api_key: Option<String>,
 
+    /// Load no skills (pi's `--no-skills`).
+    #[arg(long)]
+    pub no_skills: bool,
+    /// Load no prompt templates (pi's `--no-prompt-templates`).
+    #[arg(long)]
+    pub no_prompt_templates: bool,
     // pi's resource switches: accepted so pi command lines work; openclaw loads none of these.
     #[arg(long, hide = true)]
     pub no_extensions: bool,
-    #[arg(long, hide = true)]
-    pub no_skills: bool,
-    #[arg(long, hide = true)]
-    pub no_prompt_templates: bool,
     #[arg(long, hide = true)]
     pub no_themes: bool,
     #[arg(long, hide = true)]

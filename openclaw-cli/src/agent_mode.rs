@@ -107,6 +107,12 @@ pub(crate) fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
     config.append_system_prompt = args.append_system_prompt.clone();
     config.api_key = args.api_key.clone();
     config.context_files = !args.no_context_files;
+    if args.no_skills || args.no_prompt_templates {
+        config.skills = openclaw_core::engine::SkillSetting::PiWithout {
+            skills: args.no_skills,
+            templates: args.no_prompt_templates,
+        };
+    }
     config.exec_target = crate::cmd::sandbox::in_process_target(&config.cwd);
     // `-p` follows the exec policy (no one to ask: `askFallback` decides); RPC mode keeps pi's
     // behaviour unless openclaw.json sets a policy.

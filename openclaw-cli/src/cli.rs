@@ -81,6 +81,9 @@ pub enum Command {
     /// Inspect the sandboxes `bash` runs in: list, explain one agent/session, recreate.
     #[command(subcommand)]
     Sandbox(SandboxCmd),
+    /// An agent's skills: where they come from, whether they can be used, and why not.
+    #[command(subcommand)]
+    Skills(SkillsCmd),
     /// Manage exec approval policy and pending requests.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCmd),
@@ -158,6 +161,48 @@ pub struct TuiArgs {
 pub struct ChatArgs {
     #[command(flatten)]
     pub agent: AgentArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SkillsCmd {
+    /// Every skill the agent has, with its status and source.
+    List {
+        /// Only the skills the agent can use.
+        #[arg(long)]
+        eligible: bool,
+        /// Add what each skill is missing.
+        #[arg(long, short)]
+        verbose: bool,
+        /// The agent (default: the default agent).
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// One skill: status, file, requirements (by name or skill key).
+    Info {
+        name: String,
+        /// The agent (default: the default agent).
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Which skills are ready, hidden, disabled or missing requirements; files that could
+    /// not be read.
+    Check {
+        /// The agent (default: the default agent).
+        #[arg(long, value_name = "ID")]
+        agent: Option<String>,
+        #[command(flatten)]
+        gateway: GatewayTarget,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -14,7 +14,7 @@ use openclaw_core::session::list_sessions;
 use openclaw_core::{CancellationToken, ThinkingLevel};
 use openclaw_tui::{
     ApprovalPrompt, BackendError, BackendEvent, BackendResult, BackendState, ChatBackend,
-    ForkPoint, ModelChoice, SessionChoice,
+    ExtraCommand, ForkPoint, ModelChoice, SessionChoice,
 };
 use tokio::sync::{mpsc, oneshot};
 
@@ -232,6 +232,20 @@ impl ChatBackend for InProcessBackend {
             .collect();
         all.sort_by_key(|m| !m.available);
         Ok(all)
+    }
+
+    async fn extra_commands(&self) -> BackendResult<Vec<ExtraCommand>> {
+        Ok(self
+            .engine
+            .skills()
+            .rpc_commands()
+            .into_iter()
+            .map(|c| ExtraCommand {
+                name: c.name,
+                description: c.description,
+                source: c.source.to_owned(),
+            })
+            .collect())
     }
 
     async fn set_model(&self, provider: &str, id: &str) -> BackendResult<()> {

@@ -44,6 +44,24 @@ fn rpc_mode_matches_pi_around_the_retry_wait() {
     );
 }
 
+/// Skills and prompt templates (`tests/rpc_skills`, recorded from pi 0.73.1): `get_commands`
+/// lists them as pi does, and `/skill:name` and `/template` prompts are expanded as pi expands
+/// them; compared with `--strict`.
+#[test]
+fn rpc_mode_matches_pi_for_skills_and_prompt_templates() {
+    let Some(script) = suite_script() else {
+        return;
+    };
+    if !prereq::command("python3") {
+        return;
+    }
+    let suite = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/rpc_skills");
+    run_suite(
+        &script,
+        &["--strict", "--suite", suite.to_str().expect("UTF-8 path")],
+    );
+}
+
 /// Runs `run_all.sh` against the debug binary with `extra` options; fails unless every scenario
 /// passed.
 fn run_suite(script: &Path, extra: &[&str]) {

@@ -27,6 +27,7 @@ pub mod provider;
 pub mod sandbox;
 pub mod session;
 pub mod settings;
+pub mod skills;
 pub mod sync;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;

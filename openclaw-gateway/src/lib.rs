@@ -39,6 +39,7 @@ pub mod preauth;
 pub mod reload;
 pub mod roster;
 mod serve;
+pub mod skills;
 mod state;
 mod upgrade;
 

@@ -21,6 +21,9 @@ pub struct AgentEntry {
     pub model_fallbacks: Vec<String>,
     pub identity: Map<String, Value>,
     pub is_default: bool,
+    /// The agent's skill allowlist: its own `skills`, else `agents.defaults.skills`; `None`
+    /// when neither is set (every skill).
+    pub skills: Option<Vec<String>>,
     /// A run still going after this is aborted (`timeoutSeconds`; `None` when 0).
     pub run_timeout: Option<Duration>,
     /// What bounds its `bash` commands (`tools.exec`, then the agent's `tools.exec`).
@@ -107,6 +110,16 @@ fn model_of(v: Option<&Value>) -> (Option<String>, Vec<String>) {
     }
 }
 
+/// A JSON array's strings (`None` when `value` is not an array).
+fn string_list(value: Option<&Value>) -> Option<Vec<String>> {
+    value.and_then(Value::as_array).map(|items| {
+        items
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_owned))
+            .collect()
+    })
+}
+
 impl Roster {
     pub fn from_config(config: &Value, state_dir: &Path) -> Self {
         let agents_cfg = config.get("agents");
@@ -176,6 +189,8 @@ impl Roster {
                     })
                     .unwrap_or_default();
                 let (run_timeout, exec) = resolve_limits(config, &e);
+                let skills = string_list(e.get("skills"))
+                    .or_else(|| string_list(defaults.and_then(|d| d.get("skills"))));
                 AgentEntry {
                     run_timeout,
                     exec,
@@ -186,6 +201,7 @@ impl Roster {
                     model_fallbacks: fallbacks,
                     identity,
                     is_default,
+                    skills,
                 }
             })
             .collect();

@@ -40,6 +40,16 @@ pub struct ModelChoice {
     pub available: bool,
 }
 
+/// A command a skill or prompt template adds (`/skill:name`, `/template`).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ExtraCommand {
+    /// Typed after the `/`.
+    pub name: String,
+    pub description: String,
+    /// `skill` or `prompt`.
+    pub source: String,
+}
+
 /// A stored session the user can resume.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SessionChoice {
@@ -161,6 +171,10 @@ pub trait ChatBackend: Send + Sync {
     /// Exports the session to HTML; returns the file written.
     async fn export_html(&self, _path: Option<&str>) -> BackendResult<String> {
         Err(BackendError::Unsupported("/export"))
+    }
+    /// The commands the session's skills and prompt templates add (none by default).
+    async fn extra_commands(&self) -> BackendResult<Vec<ExtraCommand>> {
+        Ok(Vec::new())
     }
     /// Answers a pending exec approval.
     async fn resolve_approval(&self, _id: &str, _decision: Decision) -> BackendResult<()> {

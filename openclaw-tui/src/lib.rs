@@ -27,7 +27,7 @@ pub mod wrap;
 pub use app::{Action, App, AppOptions, Reply};
 pub use backend::{
     ApprovalPrompt, BackendError, BackendEvent, BackendResult, BackendState, ChatBackend,
-    ForkPoint, ModelChoice, SessionChoice,
+    ExtraCommand, ForkPoint, ModelChoice, SessionChoice,
 };
 pub use gateway::GatewayBackend;
 pub use run::{PendingBackend, TuiError, execute_action, run, run_connecting};

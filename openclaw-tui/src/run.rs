@@ -116,6 +116,11 @@ async fn event_loop(backend: PendingBackend, options: AppOptions) -> Result<(), 
                     let _ = tx.send(Reply::Reset(m));
                 }
             }
+            if let Ok(c) = b.extra_commands().await {
+                if !c.is_empty() {
+                    let _ = tx.send(Reply::ExtraCommands(c));
+                }
+            }
         });
     }
     if let Some(text) = initial_prompt {

@@ -86,6 +86,18 @@ pub fn completions(prefix: &str) -> Vec<SlashCommand> {
         .collect()
 }
 
+/// A description's first line, at most 80 characters (a popup row).
+pub fn one_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    if line.chars().count() > 80 {
+        let mut short: String = line.chars().take(79).collect();
+        short.push('…');
+        short
+    } else {
+        line.to_string()
+    }
+}
+
 /// Splits `/name rest` into the command and its argument text.
 pub fn parse(input: &str) -> Option<(&str, &str)> {
     let body = input.strip_prefix('/')?;

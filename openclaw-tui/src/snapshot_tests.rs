@@ -267,6 +267,54 @@ fn slash_popup_filters_and_runs() {
 }
 
 #[test]
+fn slash_popup_lists_skills_and_prompt_templates() {
+    let mut app = app();
+    let extra = |name: &str, description: &str, source: &str| crate::backend::ExtraCommand {
+        name: name.into(),
+        description: description.into(),
+        source: source.into(),
+    };
+    app.on_reply(Reply::ExtraCommands(vec![
+        extra("fix", "Fix the given file", "prompt"),
+        extra(
+            "skill:review",
+            "Review a change for bugs.\nSecond line.",
+            "skill",
+        ),
+        extra("skill:deploy", "Deploy the service", "skill"),
+    ]));
+    type_str(&mut app, "/f");
+    let templates = screen(&mut app, 70, 9);
+    app.on_key(key(KeyCode::Backspace));
+    type_str(&mut app, "skill:r");
+    let filtered = screen(&mut app, 70, 8);
+    insta::assert_snapshot!(shows(
+        format!("{templates}----\n{filtered}"),
+        70,
+        &[
+            "/fix",
+            "Fix the given file",
+            "/skill:review",
+            "Review a change for bugs."
+        ],
+    ));
+    assert!(templates.contains("/fork"), "{templates}");
+    assert!(
+        !filtered.contains("/skill:deploy") && !filtered.contains("Second line"),
+        "{filtered}"
+    );
+    // Accepting a skill leaves room for its arguments; Enter then sends it as a prompt, which
+    // the engine expands.
+    app.on_key(key(KeyCode::Tab));
+    assert_eq!(app.composer_text(), "/skill:review ");
+    type_str(&mut app, "main.rs");
+    assert_eq!(
+        app.on_key(key(KeyCode::Enter)),
+        vec![Action::Prompt("/skill:review main.rs".into())]
+    );
+}
+
+#[test]
 fn mention_popup_lists_fuzzy_matches() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::create_dir_all(dir.path().join("src/app")).unwrap();

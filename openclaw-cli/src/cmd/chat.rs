@@ -238,6 +238,16 @@ async fn slash(
     Ok(false)
 }
 
+/// `/skill:name …` or `/template …` of the session's skills and prompt templates: sent to the
+/// engine, which expands it.
+async fn is_extra_command(backend: &InProcessBackend, line: &str) -> bool {
+    let word = line[1..].split_whitespace().next().unwrap_or_default();
+    backend
+        .extra_commands()
+        .await
+        .is_ok_and(|list| list.iter().any(|c| c.name == word))
+}
+
 /// One line of input: a slash command, or a message to send. True when the user asked to leave.
 async fn handle_line(
     backend: &InProcessBackend,
@@ -246,7 +256,7 @@ async fn handle_line(
     sessions: &mut Vec<String>,
     line: String,
 ) -> bool {
-    if line.starts_with('/') {
+    if line.starts_with('/') && !is_extra_command(backend, &line).await {
         return match slash(backend, &line, sessions).await {
             Ok(quit) => quit,
             Err(m) => {

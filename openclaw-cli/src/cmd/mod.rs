@@ -13,6 +13,7 @@ pub(crate) mod models;
 pub(crate) mod sandbox;
 mod sessions;
 mod sessions_export;
+mod skills;
 mod store;
 mod system;
 mod tui;
@@ -37,6 +38,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Gateway(c)) => gateway::run(c),
         Some(Command::Dashboard { no_open }) => dashboard::run(no_open),
         Some(Command::Sandbox(c)) => sandbox::run(c),
+        Some(Command::Skills(c)) => skills::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
         Some(Command::Channels(c)) => channels::status(c),

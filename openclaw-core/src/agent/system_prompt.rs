@@ -72,6 +72,9 @@ pub struct SystemPromptOptions {
     /// `--append-system-prompt`: added after the base prompt.
     pub append: Option<String>,
     pub context_files: Vec<ContextFile>,
+    /// The skills block (`skills::prompt::format_for_prompt`), appended after the context
+    /// files when the `read` tool is among `tools` (or a custom prompt is used), as pi does.
+    pub skills: String,
     /// The date line's value; today's date (UTC, `YYYY-MM-DD`) when `None`.
     pub date: Option<String>,
 }
@@ -127,6 +130,11 @@ pub fn build_system_prompt(options: &SystemPromptOptions) -> String {
                 file.content.trim_end()
             ));
         }
+    }
+    let has_read =
+        options.custom_prompt.is_some() || options.tools.iter().any(|t| t.name == "read");
+    if has_read {
+        out.push_str(&options.skills);
     }
     let date = options.date.clone().unwrap_or_else(today);
     out.push_str(&format!("\nCurrent date: {date}"));

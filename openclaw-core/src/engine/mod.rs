@@ -148,6 +148,23 @@ pub struct EngineConfig {
     /// The exec policy gate in front of `bash`, `write` and `edit` (`None`: they run ungated,
     /// pi's behaviour).
     pub exec_gate: Option<Arc<crate::exec_policy::GateContext>>,
+    /// Which skills and prompt templates the session has (pi's places by default).
+    pub skills: SkillSetting,
+}
+
+/// Where an engine's skills and prompt templates come from.
+#[derive(Debug, Clone, Default)]
+pub enum SkillSetting {
+    /// pi's places for the cwd and pi's agent dir (`$PI_CODING_AGENT_DIR`, `~/.pi/agent`).
+    #[default]
+    Pi,
+    /// pi's places, without skills (`--no-skills`) and/or without templates
+    /// (`--no-prompt-templates`).
+    PiWithout { skills: bool, templates: bool },
+    /// A catalogue the host built (the gateway: OpenClaw's places for the agent).
+    Catalog(Arc<crate::skills::SkillCatalog>),
+    /// None at all.
+    Off,
 }
 
 impl EngineConfig {
@@ -170,6 +187,7 @@ impl EngineConfig {
             exec: None,
             exec_target: crate::sandbox::ExecTarget::Host,
             exec_gate: None,
+            skills: SkillSetting::Pi,
         }
     }
 
@@ -196,6 +214,8 @@ pub(crate) struct Inner {
     state: Mutex<State>,
     listeners: Arc<Listeners>,
     tool_env: Arc<ToolEnv>,
+    /// The session's skills and prompt templates.
+    skills: Arc<crate::skills::SkillCatalog>,
     /// `true` from an accepted prompt until its run, retries and automatic compaction are over.
     busy: tokio::sync::watch::Sender<bool>,
 }
@@ -253,6 +273,7 @@ impl Engine {
                 state: Mutex::new(parts.state),
                 listeners: Arc::default(),
                 tool_env: parts.tool_env,
+                skills: parts.skills,
                 busy,
             }
         });
@@ -273,6 +294,11 @@ impl Engine {
     /// The working directory.
     pub fn cwd(&self) -> &Path {
         &self.inner.cwd
+    }
+
+    /// The session's skills and prompt templates (read when the engine started).
+    pub fn skills(&self) -> &Arc<crate::skills::SkillCatalog> {
+        &self.inner.skills
     }
 
     /// A snapshot of the session state.

@@ -40,8 +40,10 @@ impl Engine {
     /// ticket that starts the run; while a run is active the prompt is queued according to
     /// `input.streaming_behavior`, and without one it is refused
     /// ([`EngineError::AlreadyProcessing`]).
-    pub async fn prompt(&self, input: PromptInput) -> Result<PromptTicket, EngineError> {
+    pub async fn prompt(&self, mut input: PromptInput) -> Result<PromptTicket, EngineError> {
         let inner = self.inner.clone();
+        // `/skill:name args` and `/template args`, as pi expands them.
+        input.text = inner.skills.expand(&input.text);
         if inner.run_active() {
             return match input.streaming_behavior {
                 Some(StreamingBehavior::Steer) => self.steer(input).map(|_| PromptTicket::queued()),
@@ -109,7 +111,8 @@ impl Engine {
 
     /// Queue a steering message: delivered after the current turn's tool calls (or right after
     /// the next prompt's message when idle). Emits `queue_update`.
-    pub fn steer(&self, input: PromptInput) -> Result<(), EngineError> {
+    pub fn steer(&self, mut input: PromptInput) -> Result<(), EngineError> {
+        input.text = self.inner.skills.expand(&input.text);
         self.inner
             .agent
             .steer(Message::User(UserMessage::new(input.text, input.images)));
@@ -118,7 +121,8 @@ impl Engine {
 
     /// Queue a follow-up message: delivered when the agent would otherwise stop. Emits
     /// `queue_update`.
-    pub fn follow_up(&self, input: PromptInput) -> Result<(), EngineError> {
+    pub fn follow_up(&self, mut input: PromptInput) -> Result<(), EngineError> {
+        input.text = self.inner.skills.expand(&input.text);
         self.inner
             .agent
             .follow_up(Message::User(UserMessage::new(input.text, input.images)));

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::{EngineConfig, EngineError, SessionTarget, ToolSelection};
+use super::{EngineConfig, EngineError, SessionTarget, SkillSetting, ToolSelection};
 use crate::agent::resolve::{ProviderResolver, ResolvedProvider};
 use crate::agent::system_prompt::{
     SystemPromptOptions, ToolLine, build_system_prompt, load_context_files,
@@ -26,6 +26,7 @@ pub(super) struct Parts {
     pub(super) registry: Arc<ModelRegistry>,
     pub(super) state: State,
     pub(super) tool_env: Arc<ToolEnv>,
+    pub(super) skills: Arc<crate::skills::SkillCatalog>,
     /// The level asked for (flag or `:level` suffix), if any.
     pub(super) thinking: Option<ThinkingLevel>,
     pub(super) warnings: Vec<String>,
@@ -92,6 +93,30 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     .into_iter()
     .map(SpecOnce::wrap)
     .collect();
+    let skills = match &config.skills {
+        SkillSetting::Pi | SkillSetting::PiWithout { .. } => {
+            let mut catalog = crate::skills::SkillCatalog::pi(
+                &config.cwd,
+                &config::pi_agent_dir(),
+                dirs::home_dir().as_deref(),
+                &openclaw_config.raw,
+            );
+            if let SkillSetting::PiWithout { skills, templates } = config.skills {
+                if skills {
+                    catalog.skills.clear();
+                }
+                if templates {
+                    catalog.templates.clear();
+                }
+            }
+            Arc::new(catalog)
+        }
+        SkillSetting::Catalog(catalog) => catalog.clone(),
+        SkillSetting::Off => Arc::default(),
+    };
+    for problem in &skills.problems {
+        tracing::warn!("skill {}: {}", problem.path.display(), problem.message);
+    }
     let system_prompt = build_system_prompt(&SystemPromptOptions {
         cwd: config.cwd.clone(),
         tools: tools
@@ -105,6 +130,7 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         } else {
             Vec::new()
         },
+        skills: skills.prompt_block(),
         date: None,
     });
 
@@ -127,6 +153,7 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         registry,
         state: State::new(session, settings, fallbacks),
         tool_env,
+        skills,
         thinking: config.thinking.or(suffix_level),
         warnings,
     })

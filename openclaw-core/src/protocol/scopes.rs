@@ -138,6 +138,8 @@ const READ_METHODS: &[&str] = &[
     "skills.status",
     "skills.search",
     "skills.detail",
+    "skills.securityVerdicts",
+    "skills.skillCard",
     "voicewake.get",
     "voicewake.routing.get",
     "sessions.list",

@@ -54,6 +54,29 @@ pub enum CommandScope {
     Both,
 }
 
+/// `skills.status`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillsStatusParams {
+    pub agent_id: Option<NonEmpty>,
+    pub session_key: Option<NonEmpty>,
+}
+
+/// `skills.skillCard`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillsSkillCardParams {
+    pub agent_id: Option<NonEmpty>,
+    pub skill_key: NonEmpty,
+}
+
+/// `skills.detail` (a ClawHub registry reference).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct SkillsDetailParams {
+    pub slug: NonEmpty,
+}
+
 /// `tools.catalog`.
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "camelCase")]

@@ -68,6 +68,11 @@ pub(crate) async fn chat_send(
             return super::commands::start(core, ctx, (key, agent), (cmd, args), idem);
         }
     }
+    let message = if p.suppress_command_interpretation != Some(true) {
+        skill_invocation(core, &agent, message).await
+    } else {
+        message
+    };
     let options = RunOptions {
         thinking: p.thinking,
         images: attachments_of("chat.send", p.attachments.as_deref())?,
@@ -98,6 +103,32 @@ pub(crate) async fn chat_send(
     }
     let timeout = p.timeout_ms.map(|t| t.get()).filter(|t| *t > 0);
     start_chat_run(core, ctx, (key, agent), (idem, message), (options, timeout))
+}
+
+/// `/<skill command> args` or `/skill <name> args`: the message as OpenClaw gives it to the
+/// model (read the skill first, then the request); any other message unchanged.
+async fn skill_invocation(core: &Arc<Core>, agent: &str, message: String) -> String {
+    if !message.trim_start().starts_with('/') {
+        return message;
+    }
+    let Some(entry) = core.agent(agent) else {
+        return message;
+    };
+    let config = core.settings().config.clone();
+    let state_dir = core.state_dir.clone();
+    let text = message.clone();
+    let expanded = tokio::task::spawn_blocking(move || {
+        crate::skills::AgentSkills::for_agent(&config, &state_dir, entry).expand_command(&text)
+    })
+    .await;
+    match expanded {
+        Ok(Some(text)) => text,
+        Ok(None) => message,
+        Err(e) => {
+            tracing::warn!("skill command: {e}");
+            message
+        }
+    }
 }
 
 /// Refuses a send whose `expectedLeafEntryId` is not the session's leaf.
@@ -394,10 +425,12 @@ pub(crate) async fn agent(
     }
     let live = core.live_for(&key, &agent);
     let timeout = p.timeout.map(|t| t.get()).filter(|t| *t > 0);
+    // A leading skill command becomes model instructions, as OpenClaw's generic agent turns do.
+    let message = skill_invocation(core, &agent, p.message.to_string()).await;
     let mut req = TurnRequest::from_call(
         &ctx,
         idem.clone(),
-        p.message.to_string(),
+        message,
         timeout.map(Duration::from_secs),
     );
     req.options = options;

@@ -85,6 +85,10 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     let at = (Some(live.key.as_str()), Some(origin));
     cfg.exec_gate = Some(exec_gate(core, &settings.config, &agent.id, at, &ws)?);
     cfg.tools = settings.tools_for(&agent.id);
+    // OpenClaw's places for this agent (workspace, state dir, extra dirs), its allowlist applied.
+    let skills =
+        crate::skills::AgentSkills::for_agent(&settings.config, &core.state_dir, agent.clone());
+    cfg.skills = openclaw_core::engine::SkillSetting::Catalog(Arc::new(skills.catalog));
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
         settings.per_file_chars,

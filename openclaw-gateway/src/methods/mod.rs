@@ -6,6 +6,7 @@ pub(crate) mod config;
 mod health_sandbox;
 pub(crate) mod heartbeat;
 pub(crate) mod pairing;
+mod skills;
 pub(crate) mod system;
 
 use std::sync::Arc;
@@ -77,8 +78,11 @@ pub(crate) async fn call_core(
         "system-presence" => system::presence(shared, parse(m, p)?),
         "logs.tail" => system::logs_tail(shared, parse(m, p)?),
         "usage.status" => system::usage_status(shared, parse(m, p)?),
-        "commands.list" => system::commands_list(shared, parse(m, p)?),
+        "commands.list" => system::commands_list(shared, parse(m, p)?).await,
         "tools.catalog" => system::tools_catalog(shared, parse(m, p)?),
+        "skills.status" => skills::status(shared, parse(m, p)?).await,
+        "skills.skillCard" => skills::skill_card(shared, parse(m, p)?).await,
+        "skills.detail" => skills::detail(parse(m, p)?),
         "models.list" => agents::models_list(shared, parse(m, p)?),
         "agents.list" => agents::agents_list(shared, parse(m, p)?),
         "agent.identity.get" => agents::identity_get(shared, parse(m, p)?),

@@ -1,5 +1,6 @@
 //! Gateway-level read methods: `health`, `status`, `system-presence`, `logs.tail`,
-//! `usage.status`, `commands.list` and `tools.catalog`.
+//! `usage.status`, `commands.list` (built-in commands and the agent's skills) and
+//! `tools.catalog`.
 
 use std::io::{Read, Seek, SeekFrom};
 use std::sync::Arc;
@@ -274,11 +275,11 @@ fn known_agent(
 /// The slash commands `chat.send` carries out (only they are listed), for a known agent. Every
 /// command works typed as text and is its own native name, so each `scope` lists them all;
 /// `provider` (a channel's native command menu) is refused: there are no channels.
-pub(crate) fn commands_list(
+pub(crate) async fn commands_list(
     shared: &Arc<Shared>,
     p: CommandsListParams,
 ) -> Result<Value, ErrorShape> {
-    known_agent(shared, p.agent_id.as_deref(), p.session_key.as_deref())?;
+    let agent_id = known_agent(shared, p.agent_id.as_deref(), p.session_key.as_deref())?;
     if let Some(provider) = &p.provider {
         return Err(ErrorShape::invalid_request(format!(
             "provider \"{}\": no channels are configured on this gateway",
@@ -300,7 +301,37 @@ pub(crate) fn commands_list(
             row
         })
         .collect();
+    let mut commands = commands;
+    commands.extend(skill_commands(shared, agent_id).await?);
     Ok(json!({"commands": commands}))
+}
+
+/// One `commands.list` entry per usable, user-invocable skill of the agent, named as OpenClaw
+/// names skill commands (unique against the built-ins), after the built-ins.
+async fn skill_commands(shared: &Arc<Shared>, agent_id: String) -> Result<Vec<Value>, ErrorShape> {
+    let config = shared.config_value();
+    let state_dir = shared.state_dir.clone();
+    let skills = tokio::task::spawn_blocking(move || {
+        crate::skills::AgentSkills::load(&config, &state_dir, Some(&agent_id))
+    })
+    .await
+    .map_err(|e| ErrorShape::unavailable(format!("skills: {e}")))?
+    .map_err(ErrorShape::invalid_request)?;
+    Ok(skills
+        .commands()
+        .into_iter()
+        .map(|(name, skill)| {
+            let description = match skill.description.trim() {
+                "" => skill.name.clone(),
+                d => d.chars().take(2000).collect(),
+            };
+            json!({"name": name, "nativeName": name, "textAliases": [format!("/{name}")],
+                "description": description, "category": "tools", "source": "skill",
+                "scope": "both", "acceptsArgs": true,
+                "skillDisplayName": skill.name.chars().take(200).collect::<String>(),
+                "skillModelVisible": !skill.disable_model_invocation})
+        })
+        .collect())
 }
 
 /// The profiles a core tool is in by default, and its group.

@@ -177,7 +177,10 @@ async fn handle(engine: &Engine, cmd: &Command) -> Result<Reply, String> {
             engine.set_session_name(name).map_err(err)?;
             Ok(Reply::None)
         }
-        "get_commands" => Ok(Reply::Data(json!({ "commands": [] }))),
+        // Prompt templates, then skills, as pi lists them (pi's extension commands first: none).
+        "get_commands" => Ok(Reply::Data(
+            json!({ "commands": engine.skills().rpc_commands() }),
+        )),
         "extension_ui_response" => Ok(Reply::Silent),
         _ => Ok(Reply::Unknown),
     }

@@ -348,6 +348,10 @@ impl App {
     /// Applies the answer to an earlier [`super::Action`].
     pub fn on_reply(&mut self, reply: Reply) {
         match reply {
+            Reply::ExtraCommands(commands) => {
+                self.extra_commands = commands;
+                self.refresh_completion();
+            }
             Reply::Models(models) => {
                 let current = self
                     .state

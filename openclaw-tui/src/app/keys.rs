@@ -216,7 +216,8 @@ impl App {
             }))
         };
         if text.starts_with('/') && !text.contains(char::is_whitespace) {
-            let items: Vec<Item> = slash::completions(&text[1..])
+            let prefix = &text[1..];
+            let mut items: Vec<Item> = slash::completions(prefix)
                 .into_iter()
                 .map(|c| Item {
                     label: format!("/{} {}", c.name, c.args).trim_end().to_string(),
@@ -225,6 +226,18 @@ impl App {
                     preview: None,
                 })
                 .collect();
+            // The session's prompt templates and skills, after the built-ins.
+            items.extend(
+                self.extra_commands
+                    .iter()
+                    .filter(|c| c.name.starts_with(prefix))
+                    .map(|c| Item {
+                        label: format!("/{}", c.name),
+                        detail: crate::slash::one_line(&c.description),
+                        value: format!("/{}", c.name),
+                        preview: None,
+                    }),
+            );
             self.popup = popup(&self.popup, CompletionKind::Slash, items);
             return;
         }
@@ -260,7 +273,11 @@ impl App {
             CompletionKind::Slash => {
                 let needs_arg = slash::COMMANDS
                     .iter()
-                    .any(|cmd| format!("/{}", cmd.name) == item.value && !cmd.args.is_empty());
+                    .any(|cmd| format!("/{}", cmd.name) == item.value && !cmd.args.is_empty())
+                    || self
+                        .extra_commands
+                        .iter()
+                        .any(|cmd| format!("/{}", cmd.name) == item.value);
                 let v = if needs_arg {
                     format!("{} ", item.value)
                 } else {

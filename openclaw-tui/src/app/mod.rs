@@ -64,6 +64,8 @@ pub enum Action {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Reply {
     Models(Vec<ModelChoice>),
+    /// The commands the session's skills and prompt templates add.
+    ExtraCommands(Vec<crate::backend::ExtraCommand>),
     Sessions(Vec<SessionChoice>),
     ForkPoints {
         points: Vec<ForkPoint>,
@@ -125,6 +127,8 @@ pub struct App {
     pub(crate) totals: Totals,
     pub(crate) location: String,
     pub(crate) files: FileIndex,
+    /// `/skill:name` and `/template` commands of the session, listed after the built-ins.
+    pub(crate) extra_commands: Vec<crate::backend::ExtraCommand>,
     ctrl_c_at: Option<Instant>,
     /// A transient hint under the composer (e.g. "press ctrl+c again to quit").
     pub(crate) hint: Option<String>,
@@ -156,6 +160,7 @@ impl App {
             totals: Totals::default(),
             location: options.location,
             files: FileIndex::new(options.cwd),
+            extra_commands: Vec::new(),
             ctrl_c_at: None,
             hint: None,
             quit: false,

@@ -19,8 +19,8 @@ pub use openclaw_rpc::client::gateway::{ConnectOptions, GatewayClient, GatewayCl
 pub use translate::GatewayEvent;
 
 use crate::backend::{
-    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ModelChoice,
-    SessionChoice,
+    BackendError, BackendEvent, BackendResult, BackendState, ChatBackend, ExtraCommand,
+    ModelChoice, SessionChoice,
 };
 use translate::Translator;
 
@@ -286,6 +286,40 @@ impl ChatBackend for GatewayBackend {
         }
         self.request("chat.abort", params).await?;
         Ok(())
+    }
+
+    /// The agent's skill commands from `commands.list` (`source: "skill"`): typed as
+    /// `/<name> args`, the gateway turns them into skill instructions.
+    async fn extra_commands(&self) -> BackendResult<Vec<ExtraCommand>> {
+        /// `commands.list`'s answer (the fields used here).
+        #[derive(serde::Deserialize)]
+        struct Listed {
+            #[serde(default)]
+            commands: Vec<Entry>,
+        }
+        #[derive(serde::Deserialize)]
+        struct Entry {
+            name: String,
+            #[serde(default)]
+            description: String,
+            #[serde(default)]
+            source: String,
+        }
+        let res = self
+            .request("commands.list", json!({"sessionKey": self.key()}))
+            .await?;
+        let listed: Listed = serde_json::from_value(res)
+            .map_err(|e| BackendError::Failed(format!("commands.list: {e}")))?;
+        Ok(listed
+            .commands
+            .into_iter()
+            .filter(|c| c.source == "skill")
+            .map(|c| ExtraCommand {
+                name: c.name,
+                description: c.description,
+                source: c.source,
+            })
+            .collect())
     }
 
     async fn models(&self) -> BackendResult<Vec<ModelChoice>> {

@@ -65,6 +65,12 @@ async fn fake_gateway(token: &'static str, seen: mpsc::UnboundedSender<Value>) -
                         ws.send(send(frame)).await.unwrap();
                     }
                 }
+                "commands.list" => {
+                    ws.send(res(json!({"commands":[
+                        {"name":"help","description":"Show available commands.","source":"native","scope":"both","acceptsArgs":false},
+                        {"name":"weather","description":"Forecasts.","source":"skill","scope":"both","acceptsArgs":true,"skillDisplayName":"weather","skillModelVisible":true},
+                    ]}))).await.unwrap();
+                }
                 "chat.history" => {
                     ws.send(res(json!({"messages":[
                         {"role":"user","content":[{"type":"text","text":"earlier"}],"timestamp":1},
@@ -135,6 +141,21 @@ async fn chat_round_trip_over_a_real_socket() {
         .filter(|e| matches!(e, BackendEvent::Agent(AgentEvent::MessageUpdate { .. })))
         .count();
     assert_eq!(updates, 1, "the other session's delta must be ignored");
+
+    // The agent's skill commands (not the built-ins) complete in the slash popup.
+    let extra = backend.extra_commands().await.unwrap();
+    assert_eq!(extra.len(), 1, "{extra:?}");
+    assert_eq!(
+        (extra[0].name.as_str(), extra[0].source.as_str()),
+        ("weather", "skill")
+    );
+    let list = loop {
+        let r = seen.recv().await.unwrap();
+        if r["method"] == "commands.list" {
+            break r;
+        }
+    };
+    assert_eq!(list["params"]["sessionKey"], "agent:main:main");
 }
 
 #[tokio::test]
