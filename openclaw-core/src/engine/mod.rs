@@ -148,6 +148,21 @@ pub struct EngineConfig {
     /// The exec policy gate in front of `bash`, `write` and `edit` (`None`: they run ungated,
     /// pi's behaviour).
     pub exec_gate: Option<Arc<crate::exec_policy::GateContext>>,
+    /// Tools the host adds to the built-ins (the gateway: MCP servers' tools). They go through
+    /// the same exec gate as the built-ins.
+    pub extra_tools: ExtraTools,
+}
+
+/// [`EngineConfig::extra_tools`]: a list of tools that prints as their names.
+#[derive(Clone, Default)]
+pub struct ExtraTools(pub Vec<Arc<dyn crate::tool::Tool>>);
+
+impl std::fmt::Debug for ExtraTools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|t| t.name()))
+            .finish()
+    }
 }
 
 impl EngineConfig {
@@ -170,6 +185,7 @@ impl EngineConfig {
             exec: None,
             exec_target: crate::sandbox::ExecTarget::Host,
             exec_gate: None,
+            extra_tools: ExtraTools::default(),
         }
     }
 

@@ -1,0 +1,22 @@
+//! openclaw-rs's MCP client, on the official Rust SDK (`rmcp`): OpenClaw's `mcp.servers`
+//! (`config`) — stdio servers (`stdio`: own process group, env filter, stderr into the log)
+//! and streamable HTTP servers (`http`) — each supervised (`server`: lazy start, crash restart
+//! with backoff, call timeouts, cancellation), their tools with OpenClaw's namespaced names
+//! (`names`) as agent tools (`tool`) whose results are projected as OpenClaw does (`content`),
+//! and the set of a process's servers (`manager`). A crate of its own so the embeddable core
+//! carries no MCP SDK; the gateway and the CLI link it.
+
+pub mod config;
+pub mod content;
+mod http;
+pub mod manager;
+pub mod names;
+pub mod probe;
+pub mod server;
+pub mod stdio;
+pub mod tool;
+
+pub use config::{McpConfig, ServerConfig, ToolFilter, TransportKind};
+pub use manager::McpManager;
+pub use server::{Server, ServerStatus};
+pub use tool::McpTool;
