@@ -85,6 +85,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     let at = (Some(live.key.as_str()), Some(origin));
     cfg.exec_gate = Some(exec_gate(core, &settings.config, &agent.id, at, &ws)?);
     cfg.tools = settings.tools_for(&agent.id);
+    cfg.extra_tools = openclaw_core::engine::ExtraTools(core.mcp_tools(&agent.id).await);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
         settings.per_file_chars,

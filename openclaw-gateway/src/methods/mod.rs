@@ -77,7 +77,7 @@ pub(crate) async fn call_core(
         "logs.tail" => system::logs_tail(shared, parse(m, p)?),
         "usage.status" => system::usage_status(shared, parse(m, p)?),
         "commands.list" => system::commands_list(shared, parse(m, p)?),
-        "tools.catalog" => system::tools_catalog(shared, parse(m, p)?),
+        "tools.catalog" => system::tools_catalog(shared, parse(m, p)?).await,
         "models.list" => agents::models_list(shared, parse(m, p)?),
         "agents.list" => agents::agents_list(shared, parse(m, p)?),
         "agent.identity.get" => agents::identity_get(shared, parse(m, p)?),
