@@ -75,6 +75,9 @@ pub enum Command {
     /// Inspect the sandboxes `bash` runs in: list, explain one agent/session, recreate.
     #[command(subcommand)]
     Sandbox(SandboxCmd),
+    /// MCP servers whose tools the agents get: list, status, probe, add, remove.
+    #[command(subcommand)]
+    Mcp(crate::mcp_args::McpCmd),
     /// Manage exec approval policy and pending requests.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCmd),

@@ -7,6 +7,7 @@ mod config;
 mod cron;
 pub(crate) mod gateway;
 mod health;
+mod mcp;
 pub(crate) mod models;
 pub(crate) mod sandbox;
 mod sessions;
@@ -34,6 +35,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Gateway(c)) => gateway::run(c),
         Some(Command::Sandbox(c)) => sandbox::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
+        Some(Command::Mcp(c)) => mcp::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
         Some(Command::Version) => {
             crate::out!("openclaw {}", env!("CARGO_PKG_VERSION"));
