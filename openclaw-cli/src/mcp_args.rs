@@ -28,12 +28,10 @@ pub enum McpCmd {
     },
     /// Save a server: `--command` (stdio) or `--url` (streamable HTTP). Probed before saving
     /// unless `--no-probe`.
-    Add(McpAddArgs),
+    Add(Box<McpAddArgs>),
     /// Remove a saved server.
     #[command(alias = "unset")]
-    Remove {
-        name: String,
-    },
+    Remove { name: String },
 }
 
 #[derive(Debug, Args)]

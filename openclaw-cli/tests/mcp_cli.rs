@@ -38,7 +38,16 @@ fn add_list_status_probe_remove() {
     std::fs::write(&cfg, format!("// kept comment\n{original}")).unwrap();
     let js = js.to_string_lossy().into_owned();
     let add = [
-        "mcp", "add", "ev", "--command", "node", "--arg", &js, "--arg", "stdio", "--include",
+        "mcp",
+        "add",
+        "ev",
+        "--command",
+        "node",
+        "--arg",
+        &js,
+        "--arg",
+        "stdio",
+        "--include",
         "echo,get-sum",
     ];
     let out = home.run(&add, "");
@@ -48,9 +57,16 @@ fn add_list_status_probe_remove() {
     assert_eq!(again.status.code(), Some(2), "{}", stderr(&again));
     assert!(stderr(&again).contains("exists"), "{}", stderr(&again));
 
-    let bad = home.run(&["mcp", "add", "bad", "--command", "/nonexistent/server"], "");
+    let bad = home.run(
+        &["mcp", "add", "bad", "--command", "/nonexistent/server"],
+        "",
+    );
     assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
-    assert!(stdout(&bad).contains("cannot start /nonexistent/server"), "{}", stdout(&bad));
+    assert!(
+        stdout(&bad).contains("cannot start /nonexistent/server"),
+        "{}",
+        stdout(&bad)
+    );
 
     let list: Value =
         serde_json::from_str(&stdout(&home.run(&["mcp", "list", "--json"], ""))).unwrap();
@@ -72,7 +88,10 @@ fn add_list_status_probe_remove() {
     let probe = home.run(&["mcp", "probe", "ev", "--json"], "");
     assert!(probe.status.success(), "{}", stderr(&probe));
     let probe: Value = serde_json::from_str(&stdout(&probe)).unwrap();
-    assert_eq!(probe["tools"], serde_json::json!(["ev__echo", "ev__get-sum"]));
+    assert_eq!(
+        probe["tools"],
+        serde_json::json!(["ev__echo", "ev__get-sum"])
+    );
     assert_eq!(probe["servers"]["ev"]["tools"], 2);
     assert_eq!(probe["servers"]["ev"]["listChanged"]["tools"], true);
 

@@ -181,14 +181,22 @@ async fn the_exec_policy_and_the_tool_policy_govern_mcp_tools() {
         text.starts_with("done: Exec denied (gateway, security=deny): mcp everything/echo"),
         "{text}"
     );
-    let (code, out) = post(&tg, &json!({"tool": "everything__echo", "args": {"message": "x"}})).await;
+    let (code, out) = post(
+        &tg,
+        &json!({"tool": "everything__echo", "args": {"message": "x"}}),
+    )
+    .await;
     assert_eq!(code, 400, "{out}");
     assert!(out.contains("Exec denied"), "{out}");
 
     // The helper agent's policy keeps it from every MCP server.
     let catalog = chat.ok("tools.catalog", json!({"agentId": "helper"})).await;
     assert!(
-        !catalog["groups"].as_array().unwrap().iter().any(|g| g["id"] == "mcp"),
+        !catalog["groups"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|g| g["id"] == "mcp"),
         "{catalog}"
     );
     let (code, out) = post(

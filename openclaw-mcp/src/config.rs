@@ -141,7 +141,9 @@ impl ServerConfig {
             Ok(_) => {}
         }
         if self.auth.as_deref() == Some("oauth") {
-            return Some("auth \"oauth\" is not supported by this gateway; use static headers".into());
+            return Some(
+                "auth \"oauth\" is not supported by this gateway; use static headers".into(),
+            );
         }
         None
     }
@@ -155,7 +157,11 @@ impl ServerConfig {
                 parts.extend(self.args.iter().map(|a| redact_arg(a)));
                 format!("stdio {}", parts.join(" "))
             }
-            Ok(k) => format!("{} {}", k.as_str(), redact_url(self.url.as_deref().unwrap_or(""))),
+            Ok(k) => format!(
+                "{} {}",
+                k.as_str(),
+                redact_url(self.url.as_deref().unwrap_or(""))
+            ),
             Err(e) => format!("invalid: {e}"),
         }
     }
@@ -163,7 +169,9 @@ impl ServerConfig {
 
 fn redact_arg(a: &str) -> String {
     let lower = a.to_ascii_lowercase();
-    let secret = ["token", "secret", "password", "apikey", "api-key", "api_key"];
+    let secret = [
+        "token", "secret", "password", "apikey", "api-key", "api_key",
+    ];
     match a.split_once('=') {
         Some((k, _)) if secret.iter().any(|s| k.to_ascii_lowercase().contains(s)) => {
             format!("{k}=<redacted>")

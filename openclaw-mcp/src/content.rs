@@ -184,7 +184,10 @@ mod tests {
         )
         .unwrap();
         assert_eq!(sc.content.len(), 1);
-        assert_eq!(sc.content[0].as_text(), Some("structuredContent:\n{\n  \"n\": 3\n}"));
+        assert_eq!(
+            sc.content[0].as_text(),
+            Some("structuredContent:\n{\n  \"n\": 3\n}")
+        );
         assert_eq!(sc.details.unwrap()["structuredContent"], json!({"n": 3}));
     }
 

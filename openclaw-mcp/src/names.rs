@@ -63,7 +63,11 @@ pub fn tool_name(safe_server: &str, tool: &str, reserved: &HashSet<String>) -> S
     let cleaned = sanitize_fragment(tool, "tool", None);
     let max_tool = MAX_TOTAL.saturating_sub(safe_server.len() + 2).max(1);
     let base = truncate(&cleaned, max_tool).to_owned();
-    let base = if base.is_empty() { "tool".to_owned() } else { base };
+    let base = if base.is_empty() {
+        "tool".to_owned()
+    } else {
+        base
+    };
     let mut candidate = format!("{safe_server}__{base}");
     let mut n = 2;
     while reserved.contains(&candidate.to_lowercase()) {

@@ -43,7 +43,11 @@ impl ProbeReport {
 
 /// Probes `only` (a server name) or every enabled server of `config`. `Err`: the named server
 /// is unknown or disabled.
-pub async fn probe(config: &McpConfig, only: Option<&str>, now: String) -> Result<ProbeReport, String> {
+pub async fn probe(
+    config: &McpConfig,
+    only: Option<&str>,
+    now: String,
+) -> Result<ProbeReport, String> {
     if let Some(name) = only {
         match config.get(name) {
             None => return Err(format!("unknown MCP server \"{name}\"")),
@@ -82,7 +86,9 @@ pub async fn probe(config: &McpConfig, only: Option<&str>, now: String) -> Resul
                         launch: cfg.launch(),
                         tools: tools
                             .iter()
-                            .filter(|t| crate::names::filter_allows(cfg.tool_filter.as_ref(), &t.name))
+                            .filter(|t| {
+                                crate::names::filter_allows(cfg.tool_filter.as_ref(), &t.name)
+                            })
                             .count(),
                         resources: caps.resources,
                         prompts: caps.prompts,
@@ -93,9 +99,8 @@ pub async fn probe(config: &McpConfig, only: Option<&str>, now: String) -> Resul
             Err(e) => report.diagnostics.push(e),
         }
     }
-    let selected = |safe: &str| {
-        only.is_none_or(|o| manager.server(o).is_some_and(|s| s.safe_name == safe))
-    };
+    let selected =
+        |safe: &str| only.is_none_or(|o| manager.server(o).is_some_and(|s| s.safe_name == safe));
     let tools = manager.tools(&selected, &[]).await;
     report.tools = tools.iter().map(|t| t.name().to_owned()).collect();
     report.tools.sort();

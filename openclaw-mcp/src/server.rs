@@ -10,8 +10,8 @@ use std::time::{Duration, Instant};
 use openclaw_core::cancel::CancellationToken;
 use rmcp::ServiceExt;
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientInfo, ClientRequest, Implementation,
-    Request, ServerResult,
+    CallToolRequestParams, ClientCapabilities, ClientInfo, ClientRequest, Implementation, Request,
+    ServerResult,
 };
 use rmcp::service::{PeerRequestOptions, RoleClient, RunningService};
 use serde::Serialize;
@@ -269,8 +269,7 @@ impl Server {
                     prompts: c.prompts.as_ref().map(|_| true),
                     list_changed: ListChanged {
                         tools: c.tools.as_ref().and_then(|t| t.list_changed) == Some(true),
-                        resources: c.resources.as_ref().and_then(|t| t.list_changed)
-                            == Some(true),
+                        resources: c.resources.as_ref().and_then(|t| t.list_changed) == Some(true),
                         prompts: c.prompts.as_ref().and_then(|t| t.list_changed) == Some(true),
                     },
                 }
@@ -409,9 +408,10 @@ impl Server {
                 "MCP tool {}/{tool}: the server answered with another kind of result",
                 self.name
             )),
-            Ok(Err(rmcp::service::ServiceError::McpError(e))) => {
-                Err(format!("MCP tool {}/{tool} failed: {}", self.name, e.message))
-            }
+            Ok(Err(rmcp::service::ServiceError::McpError(e))) => Err(format!(
+                "MCP tool {}/{tool} failed: {}",
+                self.name, e.message
+            )),
             Ok(Err(e)) => Err(self.transport_failed(&conn, e.to_string())),
             Err(_) => Err(self.transport_failed(&conn, "connection closed".into())),
         }

@@ -206,10 +206,21 @@ mod tests {
 
     #[test]
     fn the_env_filter_drops_interpreter_and_loader_hooks() {
-        for k in ["NODE_OPTIONS", "LD_PRELOAD", "ld_library_path", "DYLD_INSERT_LIBRARIES", "BASH_FUNC_x%%"] {
+        for k in [
+            "NODE_OPTIONS",
+            "LD_PRELOAD",
+            "ld_library_path",
+            "DYLD_INSERT_LIBRARIES",
+            "BASH_FUNC_x%%",
+        ] {
             assert!(env_key_blocked(k), "{k}");
         }
-        for k in ["GITHUB_TOKEN", "API_BASE", "HTTP_PROXY", "AWS_ACCESS_KEY_ID"] {
+        for k in [
+            "GITHUB_TOKEN",
+            "API_BASE",
+            "HTTP_PROXY",
+            "AWS_ACCESS_KEY_ID",
+        ] {
             assert!(!env_key_blocked(k), "{k}");
         }
     }

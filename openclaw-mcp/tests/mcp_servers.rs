@@ -81,22 +81,46 @@ async fn stdio_tools_are_namespaced_filtered_and_called() {
     names.sort();
     assert_eq!(
         names,
-        ["test-srv__add", "test-srv__echo", "test-srv__image", "test-srv__pid", "test-srv__sleep"]
+        [
+            "test-srv__add",
+            "test-srv__echo",
+            "test-srv__image",
+            "test-srv__pid",
+            "test-srv__sleep"
+        ]
     );
     let echo = find(&tools, "test-srv__echo");
-    assert_eq!(echo.parameters()["required"], json!(["text"]), "schema as given");
+    assert_eq!(
+        echo.parameters()["required"],
+        json!(["text"]),
+        "schema as given"
+    );
     let out = call(&echo, json!({"text": "hi"})).await.unwrap();
     assert_eq!(text(&out), "echo: hi");
     assert_eq!(out.details.unwrap()["mcpServer"], "test srv");
 
-    let add = call(&find(&tools, "test-srv__add"), json!({"a": 2, "b": 3})).await.unwrap();
-    assert!(text(&add).starts_with("structuredContent:\n"), "{}", text(&add));
-    assert_eq!(add.details.unwrap()["structuredContent"], json!({"sum": 5.0}));
+    let add = call(&find(&tools, "test-srv__add"), json!({"a": 2, "b": 3}))
+        .await
+        .unwrap();
+    assert!(
+        text(&add).starts_with("structuredContent:\n"),
+        "{}",
+        text(&add)
+    );
+    assert_eq!(
+        add.details.unwrap()["structuredContent"],
+        json!({"sum": 5.0})
+    );
 
-    let img = call(&find(&tools, "test-srv__image"), json!({})).await.unwrap();
+    let img = call(&find(&tools, "test-srv__image"), json!({}))
+        .await
+        .unwrap();
     assert!(matches!(&img.content[1], ContentBlock::Image(i) if i.mime_type == "image/png"));
     let origin = echo.mcp_origin().unwrap();
-    assert_eq!((origin.server.as_str(), origin.tool.as_str()), ("test srv", "echo"));
+    assert_eq!(
+        (origin.server.as_str(), origin.tool.as_str()),
+        ("test srv", "echo")
+    );
     m.shutdown().await;
 }
 
@@ -119,7 +143,9 @@ async fn streamable_http_server_on_loopback() {
     let tools = tools(&m).await;
     let names: Vec<_> = tools.iter().map(|t| t.name().to_owned()).collect();
     assert_eq!(names, ["remote__add", "remote__echo"]);
-    let out = call(&find(&tools, "remote__echo"), json!({"text": "over http"})).await.unwrap();
+    let out = call(&find(&tools, "remote__echo"), json!({"text": "over http"}))
+        .await
+        .unwrap();
     assert_eq!(text(&out), "echo: over http");
     m.shutdown().await;
     let _ = child.kill();
@@ -132,19 +158,29 @@ async fn a_crashed_server_is_unavailable_then_restarted() {
     let tools = tools(&m).await;
     let pid = call(&find(&tools, "t__pid"), json!({})).await.unwrap();
     let first_pid: u32 = text(&pid).parse().unwrap();
-    let crash = call(&find(&tools, "t__crash"), json!({})).await.unwrap_err();
+    let crash = call(&find(&tools, "t__crash"), json!({}))
+        .await
+        .unwrap_err();
     assert!(crash.contains("\"t\""), "{crash}");
     // Down: its tools say so (not a hang, not a spawn per call).
     let server = m.server("t").unwrap();
-    wait_for("the crash being noticed", 5, async || server.status().await.state != "ready").await;
-    let down = call(&find(&tools, "t__echo"), json!({"text": "x"})).await.unwrap_err();
+    wait_for("the crash being noticed", 5, async || {
+        server.status().await.state != "ready"
+    })
+    .await;
+    let down = call(&find(&tools, "t__echo"), json!({"text": "x"}))
+        .await
+        .unwrap_err();
     assert!(down.contains("unavailable"), "{down}");
     let st = server.status().await;
     assert_eq!(st.state, "restarting", "{st:?}");
     assert!(st.last_error.unwrap().contains("status 3"));
     assert!(process_gone(first_pid));
     // Back after the backoff, as a new process.
-    wait_for("the restart", 10, async || server.status().await.state == "ready").await;
+    wait_for("the restart", 10, async || {
+        server.status().await.state == "ready"
+    })
+    .await;
     let again = call(&find(&tools, "t__pid"), json!({})).await.unwrap();
     assert_ne!(text(&again), text(&pid));
     assert_eq!(server.status().await.restarts, 1);
@@ -153,11 +189,17 @@ async fn a_crashed_server_is_unavailable_then_restarted() {
 
 #[tokio::test]
 async fn a_hung_call_times_out_and_the_server_stays_usable() {
-    let m = McpManager::new(&config(json!({"t": stdio(json!({"requestTimeoutMs": 300}))})));
+    let m = McpManager::new(&config(
+        json!({"t": stdio(json!({"requestTimeoutMs": 300}))}),
+    ));
     let tools = tools(&m).await;
-    let e = call(&find(&tools, "t__sleep"), json!({"ms": 30000})).await.unwrap_err();
+    let e = call(&find(&tools, "t__sleep"), json!({"ms": 30000}))
+        .await
+        .unwrap_err();
     assert!(e.contains("timed out after 0.3 s"), "{e}");
-    let ok = call(&find(&tools, "t__echo"), json!({"text": "still here"})).await.unwrap();
+    let ok = call(&find(&tools, "t__echo"), json!({"text": "still here"}))
+        .await
+        .unwrap();
     assert_eq!(text(&ok), "echo: still here");
     m.shutdown().await;
 }
@@ -185,9 +227,13 @@ async fn dropping_the_server_kills_its_process_group() {
     let m = McpManager::new(&config(json!({"t": stdio(json!({}))})));
     let tools = tools(&m).await;
     let server_pid = m.server("t").unwrap().pid().await.unwrap();
-    let child: u32 = text(&call(&find(&tools, "t__spawn_child"), json!({})).await.unwrap())
-        .parse()
-        .unwrap();
+    let child: u32 = text(
+        &call(&find(&tools, "t__spawn_child"), json!({}))
+            .await
+            .unwrap(),
+    )
+    .parse()
+    .unwrap();
     assert!(!process_gone(child));
     drop(tools);
     m.shutdown().await;
@@ -240,9 +286,20 @@ async fn the_registrys_everything_and_filesystem_servers() {
     let tools = m.tools(&|_| true, &[]).await;
     let names: Vec<_> = tools.iter().map(|t| t.name().to_owned()).collect();
     assert!(names.contains(&"everything__echo".to_owned()), "{names:?}");
-    assert!(names.contains(&"files__read_text_file".to_owned()), "{names:?}");
-    assert!(!names.iter().any(|n| n == "files__write_file"), "filtered: {names:?}");
-    let echo = call(&find(&tools, "everything__echo"), json!({"message": "hello"})).await.unwrap();
+    assert!(
+        names.contains(&"files__read_text_file".to_owned()),
+        "{names:?}"
+    );
+    assert!(
+        !names.iter().any(|n| n == "files__write_file"),
+        "filtered: {names:?}"
+    );
+    let echo = call(
+        &find(&tools, "everything__echo"),
+        json!({"message": "hello"}),
+    )
+    .await
+    .unwrap();
     assert!(text(&echo).contains("hello"), "{}", text(&echo));
     let sum = find(&tools, "everything__get-sum");
     let out = call(&sum, json!({"a": 2, "b": 40})).await.unwrap();
@@ -254,6 +311,10 @@ async fn the_registrys_everything_and_filesystem_servers() {
     )
     .await
     .unwrap();
-    assert!(text(&read).contains("from the filesystem server"), "{}", text(&read));
+    assert!(
+        text(&read).contains("from the filesystem server"),
+        "{}",
+        text(&read)
+    );
     m.shutdown().await;
 }

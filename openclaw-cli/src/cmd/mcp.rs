@@ -24,7 +24,7 @@ pub fn run(cmd: McpCmd) -> CliResult {
             let cfg = load(&path)?;
             probe(&cfg, name.as_deref(), json.json)
         }
-        McpCmd::Add(a) => add(&path, a),
+        McpCmd::Add(a) => add(&path, *a),
         McpCmd::Remove { name } => remove(&path, &name),
     }
 }
@@ -187,7 +187,9 @@ fn csv(s: &Option<String>) -> Vec<String> {
 /// The definition `add`'s flags describe.
 fn definition(a: &McpAddArgs) -> CliResult<ServerConfig> {
     if a.command.is_none() && a.url.is_none() {
-        return Err(CliError::usage("give --command (stdio) or --url (streamable HTTP)"));
+        return Err(CliError::usage(
+            "give --command (stdio) or --url (streamable HTTP)",
+        ));
     }
     let filter = ToolFilter {
         include: csv(&a.include),
@@ -239,7 +241,10 @@ fn write(path: &Path, name: &str, value: Value) -> CliResult {
 
 fn add(path: &Path, a: McpAddArgs) -> CliResult {
     if a.name.trim().is_empty() || a.name == "__proto__" {
-        return Err(CliError::usage(format!("\"{}\" cannot name a server", a.name)));
+        return Err(CliError::usage(format!(
+            "\"{}\" cannot name a server",
+            a.name
+        )));
     }
     let existing = load(path)?;
     if existing.get(&a.name).is_some() && !a.force {

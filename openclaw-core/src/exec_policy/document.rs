@@ -290,7 +290,11 @@ impl ApprovalsFile {
     /// Adds an allow-always `mcpTools` grant unless one for the same server/tool is there;
     /// returns whether it was added.
     pub fn add_mcp_grant(&mut self, agent_id: &str, server: &str, tool: &str, now: u64) -> bool {
-        let list = &mut self.agents.entry(agent_id.to_owned()).or_default().mcp_tools;
+        let list = &mut self
+            .agents
+            .entry(agent_id.to_owned())
+            .or_default()
+            .mcp_tools;
         if list.iter().any(|e| e.server == server && e.tool == tool) {
             return false;
         }

@@ -576,7 +576,10 @@ mod gate {
             .execute(json!({"page": 2}), ToolCallContext::detached("b"))
             .await
             .unwrap();
-        assert_eq!(*inner.0.lock().unwrap() + *lonely_inner.0.lock().unwrap(), 2);
+        assert_eq!(
+            *inner.0.lock().unwrap() + *lonely_inner.0.lock().unwrap(),
+            2
+        );
 
         // `deny` refuses even a granted tool; allowlist without asking refuses an ungranted one.
         let (denied, d_inner) = mcp_gated(dir.path(), super::policy("deny"), None);
@@ -584,7 +587,10 @@ mod gate {
             .execute(json!({}), ToolCallContext::detached("c"))
             .await
             .unwrap_err();
-        assert_eq!(e.message, "Exec denied (gateway, security=deny): mcp docs/publish {}");
+        assert_eq!(
+            e.message,
+            "Exec denied (gateway, security=deny): mcp docs/publish {}"
+        );
         assert_eq!(*d_inner.0.lock().unwrap(), 0);
         let fresh = tempfile::tempdir().unwrap();
         let (strict, s_inner) = mcp_gated(fresh.path(), super::policy("allowlist"), None);

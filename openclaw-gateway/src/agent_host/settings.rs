@@ -151,7 +151,9 @@ impl HostSettings {
     /// (patterns with `*`, as OpenClaw's `docs__*`).
     pub fn mcp_tool_allowed(&self, agent_id: &str, name: &str) -> bool {
         self.policy_lists(agent_id).iter().all(|(allow, deny)| {
-            let denied = deny.iter().any(|d| openclaw_mcp::names::glob_match(d, name));
+            let denied = deny
+                .iter()
+                .any(|d| openclaw_mcp::names::glob_match(d, name));
             let allowed = allow.as_ref().is_none_or(|a| {
                 a.iter()
                     .any(|p| p == "bundle-mcp" || openclaw_mcp::names::glob_match(p, name))

@@ -8,14 +8,15 @@
 use std::sync::Arc;
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResult, ContentBlock as Content, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, ServerInfo, Tool,
+    CallToolRequestParams, CallToolResult, ContentBlock as Content, ListToolsResult,
+    PaginatedRequestParams, ServerCapabilities, ServerInfo, Tool,
 };
 use rmcp::service::{RequestContext, RoleServer};
 use rmcp::{ErrorData, ServerHandler, ServiceExt};
 use serde_json::{Value, json};
 
-const PNG_1X1: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
+const PNG_1X1: &str =
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAQAAAC1HAwCAAAAC0lEQVR42mNkYAAAAAYAAjCB0C8AAAAASUVORK5CYII=";
 
 #[derive(Clone, Default)]
 struct TestServer;
@@ -29,22 +30,44 @@ fn tools() -> Vec<Tool> {
         Tool::new(
             "echo",
             "Echo the text back",
-            schema(json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]})),
+            schema(
+                json!({"type": "object", "properties": {"text": {"type": "string"}}, "required": ["text"]}),
+            ),
         ),
         Tool::new(
             "add",
             "Add two numbers",
-            schema(json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]})),
+            schema(
+                json!({"type": "object", "properties": {"a": {"type": "number"}, "b": {"type": "number"}}, "required": ["a", "b"]}),
+            ),
         ),
-        Tool::new("image", "A tiny PNG", schema(json!({"type": "object", "properties": {}}))),
+        Tool::new(
+            "image",
+            "A tiny PNG",
+            schema(json!({"type": "object", "properties": {}})),
+        ),
         Tool::new(
             "sleep",
             "Sleep for ms milliseconds",
-            schema(json!({"type": "object", "properties": {"ms": {"type": "integer"}}, "required": ["ms"]})),
+            schema(
+                json!({"type": "object", "properties": {"ms": {"type": "integer"}}, "required": ["ms"]}),
+            ),
         ),
-        Tool::new("crash", "Exit the server process", schema(json!({"type": "object", "properties": {}}))),
-        Tool::new("spawn_child", "Start a child process and answer its pid", schema(json!({"type": "object", "properties": {}}))),
-        Tool::new("pid", "The server's pid", schema(json!({"type": "object", "properties": {}}))),
+        Tool::new(
+            "crash",
+            "Exit the server process",
+            schema(json!({"type": "object", "properties": {}})),
+        ),
+        Tool::new(
+            "spawn_child",
+            "Start a child process and answer its pid",
+            schema(json!({"type": "object", "properties": {}})),
+        ),
+        Tool::new(
+            "pid",
+            "The server's pid",
+            schema(json!({"type": "object", "properties": {}})),
+        ),
     ]
 }
 
@@ -72,8 +95,12 @@ impl ServerHandler for TestServer {
     ) -> Result<CallToolResult, ErrorData> {
         match req.name.as_ref() {
             "echo" => {
-                let text = arg(&req, "text").and_then(Value::as_str).unwrap_or_default();
-                Ok(CallToolResult::success(vec![Content::text(format!("echo: {text}"))]))
+                let text = arg(&req, "text")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                Ok(CallToolResult::success(vec![Content::text(format!(
+                    "echo: {text}"
+                ))]))
             }
             "add" => {
                 let n = |k| arg(&req, k).and_then(Value::as_f64).unwrap_or(0.0);
@@ -89,7 +116,9 @@ impl ServerHandler for TestServer {
             "sleep" => {
                 let ms = arg(&req, "ms").and_then(Value::as_u64).unwrap_or(0);
                 tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
-                Ok(CallToolResult::success(vec![Content::text(format!("slept {ms} ms"))]))
+                Ok(CallToolResult::success(vec![Content::text(format!(
+                    "slept {ms} ms"
+                ))]))
             }
             "crash" => {
                 eprintln!("crashing on request");
@@ -102,7 +131,9 @@ impl ServerHandler for TestServer {
                     .map_err(|e| ErrorData::internal_error(e.to_string(), None))?;
                 let pid = child.id();
                 std::mem::forget(child);
-                Ok(CallToolResult::success(vec![Content::text(pid.to_string())]))
+                Ok(CallToolResult::success(vec![Content::text(
+                    pid.to_string(),
+                )]))
             }
             "pid" => Ok(CallToolResult::success(vec![Content::text(
                 std::process::id().to_string(),
