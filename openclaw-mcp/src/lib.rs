@@ -16,6 +16,15 @@ pub mod server;
 pub mod stdio;
 pub mod tool;
 
+/// Where a server's lifecycle lines and stderr go (the gateway: its `logs/gateway.log`). Lines
+/// carry no secrets: stderr is the server's own text, capped per line and in rate.
+pub type LogSink = std::sync::Arc<dyn Fn(&str) + Send + Sync>;
+
+/// A sink that hands lines to `tracing` (info level, target `mcp`).
+pub fn tracing_sink() -> LogSink {
+    std::sync::Arc::new(|line: &str| tracing::info!(target: "mcp", "{line}"))
+}
+
 pub use config::{McpConfig, ServerConfig, ToolFilter, TransportKind};
 pub use manager::McpManager;
 pub use server::{Server, ServerStatus};

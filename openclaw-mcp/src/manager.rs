@@ -14,16 +14,25 @@ use crate::server::{Server, ServerStatus};
 use crate::tool::McpTool;
 
 /// The servers, in declaration order.
-#[derive(Default)]
 pub struct McpManager {
     servers: Mutex<Vec<Arc<Server>>>,
+    log: crate::LogSink,
 }
 
 impl McpManager {
+    /// The servers of `config`, logging through `tracing`.
     pub fn new(config: &McpConfig) -> McpManager {
-        let m = McpManager::default();
-        let retired = m.apply(config);
-        debug_assert!(retired.is_empty());
+        McpManager::with_log(config, crate::tracing_sink())
+    }
+
+    /// The servers of `config`, their lifecycle lines and stderr going to `log`.
+    pub fn with_log(config: &McpConfig, log: crate::LogSink) -> McpManager {
+        let m = McpManager {
+            servers: Mutex::new(Vec::new()),
+            log,
+        };
+        // Nothing to retire in an empty manager.
+        let _ = m.apply(config);
         m
     }
 
@@ -45,7 +54,7 @@ impl McpManager {
                 .find(|s| &s.name == name && &s.config == cfg && s.safe_name == safe_name);
             next.push(match kept {
                 Some(s) => s.clone(),
-                None => Server::new(name.clone(), safe_name, cfg.clone()),
+                None => Server::new(name.clone(), safe_name, cfg.clone(), self.log.clone()),
             });
         }
         let retired = old
@@ -89,7 +98,7 @@ impl McpManager {
             let tools = match tools {
                 Ok(t) => t,
                 Err(e) => {
-                    tracing::warn!("{e}; its tools are left out");
+                    (self.log)(&format!("{e}; its tools are left out"));
                     continue;
                 }
             };

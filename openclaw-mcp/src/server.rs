@@ -101,6 +101,7 @@ pub struct Server {
     pub config: ServerConfig,
     slot: tokio::sync::Mutex<Slot>,
     me: Weak<Server>,
+    log: crate::LogSink,
     retired: std::sync::atomic::AtomicBool,
 }
 
@@ -135,13 +136,19 @@ fn secs(d: Duration) -> String {
 }
 
 impl Server {
-    pub fn new(name: String, safe_name: String, config: ServerConfig) -> Arc<Server> {
+    pub fn new(
+        name: String,
+        safe_name: String,
+        config: ServerConfig,
+        log: crate::LogSink,
+    ) -> Arc<Server> {
         Arc::new_cyclic(|me| Server {
             name,
             safe_name,
             config,
             slot: tokio::sync::Mutex::new(Slot::default()),
             me: me.clone(),
+            log,
             retired: std::sync::atomic::AtomicBool::new(false),
         })
     }
@@ -201,7 +208,7 @@ impl Server {
                 slot.capabilities = caps;
                 let conn = Arc::new(conn);
                 slot.conn = Some(conn.clone());
-                tracing::info!("MCP server {} connected", self.name);
+                (self.log)(&format!("MCP server {} connected", self.name));
                 Ok(conn)
             }
             Err(e) => {
@@ -210,11 +217,11 @@ impl Server {
                 let wait = backoff(slot.failures);
                 slot.retry_at = Some(Instant::now() + wait);
                 slot.last_error = Some(e.clone());
-                tracing::warn!(
+                (self.log)(&format!(
                     "MCP server {} failed to start: {e} (next try in {})",
                     self.name,
                     secs(wait)
-                );
+                ));
                 Err(format!("MCP server \"{}\" is unavailable: {e}", self.name))
             }
         }
@@ -230,8 +237,8 @@ impl Server {
         );
         let (service, guard) = match self.config.transport_kind()? {
             TransportKind::Stdio => {
-                let spawned =
-                    crate::stdio::spawn(&self.name, &self.config).map_err(|e| e.to_string())?;
+                let spawned = crate::stdio::spawn(&self.name, &self.config, &self.log)
+                    .map_err(|e| e.to_string())?;
                 let exited = spawned.exited;
                 let me = self.me.clone();
                 tokio::spawn(async move {
@@ -314,11 +321,11 @@ impl Server {
         let wait = backoff(slot.failures);
         slot.retry_at = Some(Instant::now() + wait);
         slot.last_error = Some(why.clone());
-        tracing::warn!(
+        (self.log)(&format!(
             "MCP server {} went down: {why}; restarting in {}",
             self.name,
             secs(wait)
-        );
+        ));
     }
 
     /// The stdio child of connection `generation` exited: mark the server down and restart it

@@ -14,6 +14,10 @@ use crate::config::ServerConfig;
 
 /// Longest stderr line logged whole; the tail of a longer one is kept.
 const STDERR_LINE_MAX: usize = 8 * 1024;
+/// Stderr lines logged in a burst, and refilled per second after it: a chatty server cannot
+/// fill the log (dropped lines are counted in the next line logged).
+const STDERR_BURST: f64 = 200.0;
+const STDERR_PER_SEC: f64 = 20.0;
 
 /// Keys OpenClaw refuses in a stdio server's `env` (interpreter start-up hooks and loader
 /// hijacks); prefixes end in `*`.
@@ -89,7 +93,7 @@ fn kill_group(pid: u32) {
 }
 
 /// Starts `cfg`'s command. `name` labels the stderr lines (`bundle-mcp:<name>:`).
-pub fn spawn(name: &str, cfg: &ServerConfig) -> std::io::Result<Spawned> {
+pub fn spawn(name: &str, cfg: &ServerConfig, log: &crate::LogSink) -> std::io::Result<Spawned> {
     let command = cfg.command.clone().unwrap_or_default();
     let mut cmd = Command::new(&command);
     cmd.args(&cfg.args)
@@ -100,7 +104,9 @@ pub fn spawn(name: &str, cfg: &ServerConfig) -> std::io::Result<Spawned> {
         .process_group(0);
     for (k, v) in &cfg.env {
         if env_key_blocked(k) {
-            tracing::warn!("bundle-mcp:{name}: env {k} dropped (interpreter or loader hook)");
+            log(&format!(
+                "bundle-mcp:{name}: env {k} dropped (interpreter or loader hook)"
+            ));
             continue;
         }
         cmd.env(k, v);
@@ -117,7 +123,7 @@ pub fn spawn(name: &str, cfg: &ServerConfig) -> std::io::Result<Spawned> {
         return Err(std::io::Error::other("the server's pipes were not created"));
     };
     if let Some(stderr) = child.stderr.take() {
-        tokio::spawn(log_stderr(name.to_owned(), stderr));
+        tokio::spawn(log_stderr(name.to_owned(), stderr, log.clone()));
     }
     let (kill_tx, kill_rx) = oneshot::channel();
     let (exit_tx, exit_rx) = oneshot::channel();
@@ -162,9 +168,14 @@ async fn watch(
 }
 
 /// Logs the server's stderr, one log line per line, each capped (the tail is kept, marked).
-async fn log_stderr(name: String, mut stderr: tokio::process::ChildStderr) {
+async fn log_stderr(name: String, mut stderr: tokio::process::ChildStderr, log: crate::LogSink) {
     let mut line: Vec<u8> = Vec::new();
     let mut truncated = false;
+    let mut limit = Rate {
+        tokens: STDERR_BURST,
+        at: std::time::Instant::now(),
+        dropped: 0,
+    };
     let mut buf = [0u8; 4096];
     loop {
         let n = match stderr.read(&mut buf).await {
@@ -173,7 +184,7 @@ async fn log_stderr(name: String, mut stderr: tokio::process::ChildStderr) {
         };
         for &b in &buf[..n] {
             if b == b'\n' {
-                emit(&name, &line, truncated);
+                limit.emit(&log, &name, &line, truncated);
                 line.clear();
                 truncated = false;
                 continue;
@@ -186,17 +197,43 @@ async fn log_stderr(name: String, mut stderr: tokio::process::ChildStderr) {
         }
     }
     if !line.is_empty() {
-        emit(&name, &line, truncated);
+        limit.emit(&log, &name, &line, truncated);
     }
 }
 
-fn emit(name: &str, line: &[u8], truncated: bool) {
-    let text = String::from_utf8_lossy(line);
-    let text = text.trim_end_matches('\r');
-    if truncated {
-        tracing::info!(target: "mcp", "bundle-mcp:{name}: [stderr line truncated] {text}");
-    } else {
-        tracing::info!(target: "mcp", "bundle-mcp:{name}: {text}");
+/// The stderr rate limit (a token bucket).
+struct Rate {
+    tokens: f64,
+    at: std::time::Instant,
+    dropped: u64,
+}
+
+impl Rate {
+    fn emit(&mut self, log: &crate::LogSink, name: &str, line: &[u8], truncated: bool) {
+        let now = std::time::Instant::now();
+        let refill = now.duration_since(self.at).as_secs_f64() * STDERR_PER_SEC;
+        self.tokens = (self.tokens + refill).min(STDERR_BURST);
+        self.at = now;
+        if self.tokens < 1.0 {
+            self.dropped += 1;
+            return;
+        }
+        self.tokens -= 1.0;
+        let text = String::from_utf8_lossy(line);
+        let text = text.trim_end_matches('\r');
+        let mark = if truncated {
+            "[stderr line truncated] "
+        } else {
+            ""
+        };
+        if self.dropped > 0 {
+            log(&format!(
+                "bundle-mcp:{name}: [{} stderr lines dropped]",
+                self.dropped
+            ));
+            self.dropped = 0;
+        }
+        log(&format!("bundle-mcp:{name}: {mark}{text}"));
     }
 }
 

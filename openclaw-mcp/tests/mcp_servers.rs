@@ -154,7 +154,12 @@ async fn streamable_http_server_on_loopback() {
 
 #[tokio::test]
 async fn a_crashed_server_is_unavailable_then_restarted() {
-    let m = McpManager::new(&config(json!({"t": stdio(json!({}))})));
+    let lines = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = lines.clone();
+    let m = McpManager::with_log(
+        &config(json!({"t": stdio(json!({}))})),
+        Arc::new(move |l: &str| sink.lock().unwrap().push(l.to_owned())),
+    );
     let tools = tools(&m).await;
     let pid = call(&find(&tools, "t__pid"), json!({})).await.unwrap();
     let first_pid: u32 = text(&pid).parse().unwrap();
@@ -184,6 +189,13 @@ async fn a_crashed_server_is_unavailable_then_restarted() {
     let again = call(&find(&tools, "t__pid"), json!({})).await.unwrap();
     assert_ne!(text(&again), text(&pid));
     assert_eq!(server.status().await.restarts, 1);
+    // The server's stderr and its lifecycle are in the log.
+    let log = lines.lock().unwrap().join("\n");
+    assert!(log.contains("bundle-mcp:t: crashing on request"), "{log}");
+    assert!(
+        log.contains("MCP server t went down: exited with status 3"),
+        "{log}"
+    );
     m.shutdown().await;
 }
 

@@ -116,7 +116,12 @@ impl AgentHost {
         let lanes = lanes::Lanes::new(lane_sizes(&config));
         let settings = Arc::new(HostSettings::from_config(config, &state_dir));
         seed_workspaces(&settings);
-        let mcp = openclaw_mcp::McpManager::new(&mcp_config(&settings.config));
+        // MCP servers' lifecycle and stderr go to the gateway's log file (`logs.tail`).
+        let log = Arc::new(crate::state::GatewayLog::open(
+            state_dir.join("logs").join("gateway.log"),
+        ));
+        let sink: openclaw_mcp::LogSink = Arc::new(move |line: &str| log.line(line));
+        let mcp = openclaw_mcp::McpManager::with_log(&mcp_config(&settings.config), sink);
         let core = Arc::new(Core {
             state_dir,
             settings: RwLock::new(settings),
