@@ -207,6 +207,58 @@ async fn the_exec_policy_and_the_tool_policy_govern_mcp_tools() {
     assert_eq!(code, 404, "{out}");
 }
 
+#[tokio::test]
+async fn a_long_mcp_call_streams_progress_and_abort_cancels_it() {
+    let Some(nm) = node_modules() else { return };
+    let Some(fake) = FakeLlm::start() else { return };
+    let (tg, _) = gateway(&fake, &nm, json!({"tools": {"exec": {"mode": "full"}}})).await;
+    let (mut chat, _) = Client::connected(&tg, CHAT).await;
+    let started = Instant::now();
+    let call = json!({"duration": 60, "steps": 60});
+    chat.ok(
+        "chat.send",
+        json!({"sessionKey": "main", "idempotencyKey": "long-1",
+               "message": format!("call everything__trigger-long-running-operation {call}")}),
+    )
+    .await;
+    // The server's progress notifications reach the tool item as updates.
+    let progress = loop {
+        let f = chat.event("agent").await;
+        let d = &f["payload"]["data"];
+        if f["payload"]["stream"] == "item" && d["phase"] == "update" {
+            break d["progressText"].as_str().unwrap_or_default().to_owned();
+        }
+    };
+    assert!(progress.starts_with("progress 1/60"), "{progress}");
+    let ab = chat
+        .ok(
+            "chat.abort",
+            json!({"sessionKey": "main", "runId": "long-1"}),
+        )
+        .await;
+    assert_eq!(ab["aborted"], true, "{ab}");
+    loop {
+        let f = chat.event("chat").await;
+        let state = f["payload"]["state"].as_str().unwrap_or("");
+        if f["payload"]["runId"] == "long-1" && state != "delta" {
+            assert_eq!(state, "aborted", "{f}");
+            break;
+        }
+    }
+    assert!(
+        started.elapsed() < Duration::from_secs(30),
+        "the 60 s call was cancelled, not waited for"
+    );
+    // The server is still usable for the next turn.
+    let text = turn(
+        &mut chat,
+        "after-abort",
+        &format!("call everything__echo {}", json!({"message": "again"})),
+    )
+    .await;
+    assert_eq!(text, "done: Echo: again");
+}
+
 async fn post(tg: &TestGateway, body: &Value) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::net::TcpStream::connect(tg.addr).await.unwrap();

@@ -4,16 +4,18 @@
 //! reset once a connection has lived 30 s), and then it is restarted. Every call is bounded by
 //! `requestTimeoutMs` and can be cancelled; both send MCP's `notifications/cancelled`.
 
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use openclaw_core::cancel::CancellationToken;
-use rmcp::ServiceExt;
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientInfo, ClientRequest, Implementation, Request,
-    ServerResult,
+    CallToolRequestParams, ClientCapabilities, ClientInfo, ClientRequest, Implementation,
+    ProgressNotificationParam, ProgressToken, Request, ServerResult,
 };
-use rmcp::service::{PeerRequestOptions, RoleClient, RunningService};
+use rmcp::service::{NotificationContext, PeerRequestOptions, RoleClient, RunningService};
+use rmcp::{ClientHandler, ServiceExt};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -54,8 +56,63 @@ pub struct ListChanged {
     pub prompts: bool,
 }
 
+/// Where a call's progress notifications go (one line of text each).
+pub type ProgressSink = Arc<dyn Fn(String) + Send + Sync>;
+
+/// The client side of a connection: our info for initialize, progress notifications routed to
+/// the call that asked for them, and the server's "tool list changed" noted for the next
+/// listing.
+#[derive(Clone)]
+struct Handler {
+    info: ClientInfo,
+    progress: Arc<std::sync::Mutex<HashMap<ProgressToken, ProgressSink>>>,
+    tools_changed: Arc<AtomicBool>,
+}
+
+impl ClientHandler for Handler {
+    fn get_info(&self) -> ClientInfo {
+        self.info.clone()
+    }
+
+    async fn on_progress(
+        &self,
+        params: ProgressNotificationParam,
+        _context: NotificationContext<RoleClient>,
+    ) {
+        let sink = openclaw_core::sync::lock(&self.progress)
+            .get(&params.progress_token)
+            .cloned();
+        if let Some(sink) = sink {
+            let amount = match params.total {
+                Some(t) => format!("{}/{}", params.progress, t),
+                None => params.progress.to_string(),
+            };
+            sink(match params.message {
+                Some(m) => format!("progress {amount}: {m}"),
+                None => format!("progress {amount}"),
+            });
+        }
+    }
+
+    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
+        self.tools_changed.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Removes a call's progress route when the call ends, however it ends.
+struct ProgressRoute<'a> {
+    map: &'a std::sync::Mutex<HashMap<ProgressToken, ProgressSink>>,
+    token: ProgressToken,
+}
+
+impl Drop for ProgressRoute<'_> {
+    fn drop(&mut self) {
+        openclaw_core::sync::lock(self.map).remove(&self.token);
+    }
+}
+
 struct Connection {
-    service: RunningService<RoleClient, ClientInfo>,
+    service: RunningService<RoleClient, Handler>,
     /// Kills the stdio child's group on drop (`None` for HTTP).
     _guard: Option<ProcessGuard>,
     started: Instant,
@@ -109,6 +166,26 @@ impl Drop for Server {
     fn drop(&mut self) {
         tracing::debug!("MCP server {} retired", self.name);
     }
+}
+
+/// `tools/list`, every page.
+async fn list_tools(
+    service: &RunningService<RoleClient, Handler>,
+) -> Result<Vec<ListedTool>, String> {
+    let listed = service
+        .peer()
+        .list_all_tools()
+        .await
+        .map_err(|e| format!("tools/list failed: {e}"))?;
+    Ok(listed
+        .into_iter()
+        .map(|t| ListedTool {
+            name: t.name.to_string(),
+            title: t.title.clone(),
+            description: t.description.as_ref().map(|d| d.to_string()),
+            input_schema: Value::Object((*t.input_schema).clone()),
+        })
+        .collect())
 }
 
 /// Reconnects the server after `wait` (boxed: connecting can lead here again).
@@ -231,10 +308,14 @@ impl Server {
         &self,
         generation: u64,
     ) -> Result<(Connection, Vec<ListedTool>, Capabilities), String> {
-        let info = ClientInfo::new(
-            ClientCapabilities::default(),
-            Implementation::new("openclaw-rs", env!("CARGO_PKG_VERSION")),
-        );
+        let info = Handler {
+            info: ClientInfo::new(
+                ClientCapabilities::default(),
+                Implementation::new("openclaw-rs", env!("CARGO_PKG_VERSION")),
+            ),
+            progress: Arc::default(),
+            tools_changed: Arc::default(),
+        };
         let (service, guard) = match self.config.transport_kind()? {
             TransportKind::Stdio => {
                 let spawned = crate::stdio::spawn(&self.name, &self.config, &self.log)
@@ -282,20 +363,7 @@ impl Server {
                 }
             })
             .unwrap_or_default();
-        let listed = service
-            .peer()
-            .list_all_tools()
-            .await
-            .map_err(|e| format!("tools/list failed: {e}"))?;
-        let tools = listed
-            .into_iter()
-            .map(|t| ListedTool {
-                name: t.name.to_string(),
-                title: t.title.clone(),
-                description: t.description.as_ref().map(|d| d.to_string()),
-                input_schema: Value::Object((*t.input_schema).clone()),
-            })
-            .collect();
+        let tools = list_tools(&service).await?;
         Ok((
             Connection {
                 service,
@@ -352,11 +420,23 @@ impl Server {
     /// Connects if needed and returns the tool list (the cached one while the server is down,
     /// if it ever listed; `Err` when it never could).
     pub async fn tools(&self) -> Result<Vec<ListedTool>, String> {
-        match self.connection().await {
-            Ok(_) => {}
+        let conn = match self.connection().await {
+            Ok(c) => c,
             Err(e) => {
                 let slot = self.slot.lock().await;
                 return slot.tools.clone().ok_or(e);
+            }
+        };
+        // The server said its tools changed: list them again (new engines get the new list).
+        if conn
+            .service
+            .service()
+            .tools_changed
+            .swap(false, Ordering::SeqCst)
+        {
+            match list_tools(&conn.service).await {
+                Ok(tools) => self.slot.lock().await.tools = Some(tools),
+                Err(e) => (self.log)(&format!("MCP server {}: {e}", self.name)),
             }
         }
         let slot = self.slot.lock().await;
@@ -369,12 +449,14 @@ impl Server {
     }
 
     /// Calls `tool` with `args`, bounded by `requestTimeoutMs`; `cancel` aborts it (the server
-    /// is told). `Err` is the text the model gets.
+    /// is told); the server's progress notifications for it go to `progress`. `Err` is the text
+    /// the model gets.
     pub async fn call(
         &self,
         tool: &str,
         args: Value,
         cancel: &CancellationToken,
+        progress: Option<ProgressSink>,
     ) -> Result<CallResult, String> {
         let conn = self.connection().await?;
         let arguments = match args {
@@ -391,6 +473,14 @@ impl Server {
             .send_cancellable_request(req, PeerRequestOptions::no_options())
             .await
             .map_err(|e| self.transport_failed(&conn, e.to_string()))?;
+        let routes = &conn.service.service().progress;
+        let _route = progress.map(|sink| {
+            openclaw_core::sync::lock(routes).insert(handle.progress_token.clone(), sink);
+            ProgressRoute {
+                map: routes,
+                token: handle.progress_token.clone(),
+            }
+        });
         let timeout = self.config.request_timeout();
         let outcome = tokio::select! {
             r = &mut handle.rx => r,

@@ -64,9 +64,21 @@ impl Tool for McpTool {
         })
     }
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
+        // Progress lines become partial results (`details.status: "progress"`), at most one
+        // every 200 ms: a server may send them as fast as it likes.
+        let sink = ctx.on_update.clone();
+        let last = std::sync::Mutex::new(None::<std::time::Instant>);
+        let progress: crate::server::ProgressSink = Arc::new(move |line: String| {
+            let mut last = openclaw_core::sync::lock(&last);
+            if last.is_some_and(|t| t.elapsed() < std::time::Duration::from_millis(200)) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+            sink(ToolOutput::text(line).with_details(serde_json::json!({"status": "progress"})));
+        });
         let result = self
             .server
-            .call(&self.tool, args, &ctx.cancel)
+            .call(&self.tool, args, &ctx.cancel, Some(progress))
             .await
             .map_err(|e| ToolError {
                 message: e,

@@ -330,3 +330,31 @@ async fn the_registrys_everything_and_filesystem_servers() {
     );
     m.shutdown().await;
 }
+
+#[tokio::test]
+async fn progress_notifications_reach_the_update_sink() {
+    let Some(nm) = node_servers() else {
+        return;
+    };
+    let everything = nm.join("@modelcontextprotocol/server-everything/dist/index.js");
+    let m = McpManager::new(&config(json!({
+        "everything": {"command": "node", "args": [everything, "stdio"]}
+    })));
+    let tools = m.tools(&|_| true, &[]).await;
+    let op = find(&tools, "everything__trigger-long-running-operation");
+    let seen = Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+    let sink = seen.clone();
+    let mut ctx = ToolCallContext::detached("p");
+    ctx.on_update = Arc::new(move |o| sink.lock().unwrap().push(text(&o)));
+    let out = op
+        .execute(json!({"duration": 1, "steps": 2}), ctx)
+        .await
+        .unwrap();
+    assert!(text(&out).contains("completed"), "{}", text(&out));
+    let seen = seen.lock().unwrap().clone();
+    assert!(
+        seen.iter().any(|l| l.starts_with("progress 1/2")),
+        "{seen:?}"
+    );
+    m.shutdown().await;
+}
