@@ -103,3 +103,48 @@ fn add_list_status_probe_remove() {
     let rm = home.run(&["mcp", "remove", "ev"], "");
     assert_eq!(rm.status.code(), Some(1));
 }
+
+#[test]
+fn the_in_process_chat_and_print_mode_get_the_mcp_tools() {
+    let Some(js) = everything() else { return };
+    let Some(home) = Home::start() else { return };
+    home.set_exec_mode("full");
+    let js = js.to_string_lossy().into_owned();
+    let add = home.run(
+        &[
+            "mcp",
+            "add",
+            "ev",
+            "--command",
+            "node",
+            "--arg",
+            &js,
+            "--arg",
+            "stdio",
+            "--no-probe",
+        ],
+        "",
+    );
+    assert!(add.status.success(), "{}", stderr(&add));
+    let out = home.run(
+        &["chat", "--provider", "fake", "--model", "fake-model"],
+        "call ev__echo {\"message\": \"from chat\"}\n",
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    assert!(text.contains("done: Echo: from chat"), "{text}");
+    let out = home.run(
+        &[
+            "-p",
+            "call ev__get-sum {\"a\": 1, \"b\": 2}",
+            "--provider",
+            "fake",
+            "--model",
+            "fake-model",
+        ],
+        "",
+    );
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}\n{text}", stderr(&out));
+    assert!(text.contains("done: The sum of 1 and 2 is 3"), "{text}");
+}

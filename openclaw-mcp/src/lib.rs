@@ -2,7 +2,7 @@
 //! (`config`) — stdio servers (`stdio`: own process group, env filter, stderr into the log)
 //! and streamable HTTP servers (`http`) — each supervised (`server`: lazy start, crash restart
 //! with backoff, call timeouts, cancellation), their tools with OpenClaw's namespaced names
-//! (`names`) as agent tools (`tool`) whose results are projected as OpenClaw does (`content`),
+//! (`names`), admitted per agent by the tool policy (`policy`), as agent tools (`tool`) whose results are projected as OpenClaw does (`content`),
 //! and the set of a process's servers (`manager`). A crate of its own so the embeddable core
 //! carries no MCP SDK; the gateway and the CLI link it.
 
@@ -11,6 +11,7 @@ pub mod content;
 mod http;
 pub mod manager;
 pub mod names;
+pub mod policy;
 pub mod probe;
 pub mod server;
 pub mod stdio;

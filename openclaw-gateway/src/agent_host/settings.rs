@@ -111,55 +111,27 @@ impl HostSettings {
         })
     }
 
-    /// The `allow`/`deny` lists of the global and the agent's `tools` policy.
-    fn policy_lists(&self, agent_id: &str) -> Vec<(Option<Vec<String>>, Vec<String>)> {
+    /// The global and the agent's `tools` policy, for the MCP tools.
+    fn mcp_policy(&self, agent_id: &str) -> Vec<openclaw_mcp::policy::PolicyLevel> {
         [
             self.config.get("tools"),
             self.agent_entry(agent_id).and_then(|e| e.get("tools")),
         ]
         .into_iter()
         .flatten()
-        .map(|l| {
-            (
-                string_list(l.get("allow")),
-                string_list(l.get("deny")).unwrap_or_default(),
-            )
-        })
+        .map(openclaw_mcp::policy::PolicyLevel::from_tools)
         .collect()
     }
 
-    /// Whether `agent_id` may use the MCP server whose tools are prefixed `safe_server`: not
-    /// when a deny names `bundle-mcp`, `*` or `<server>__*` (OpenClaw's whole-server denials,
-    /// checked before connecting), nor when an allow list names neither `bundle-mcp` nor a
-    /// pattern of that server's.
+    /// Whether `agent_id` may use the MCP server whose tools are prefixed `safe_server`
+    /// (`openclaw_mcp::policy`: `bundle-mcp`, `<server>__*`).
     pub fn mcp_server_allowed(&self, agent_id: &str, safe_server: &str) -> bool {
-        let whole = format!("{safe_server}__*");
-        self.policy_lists(agent_id).iter().all(|(allow, deny)| {
-            let denied = deny
-                .iter()
-                .any(|d| d == "bundle-mcp" || d == "*" || *d == whole);
-            let allowed = allow.as_ref().is_none_or(|a| {
-                a.iter().any(|p| {
-                    p == "bundle-mcp" || p == "*" || p.starts_with(&format!("{safe_server}__"))
-                })
-            });
-            !denied && allowed
-        })
+        openclaw_mcp::policy::admits_server(&self.mcp_policy(agent_id), safe_server)
     }
 
-    /// Whether a deny (or an allow list) of `agent_id`'s policy excludes the MCP tool `name`
-    /// (patterns with `*`, as OpenClaw's `docs__*`).
+    /// Whether `agent_id`'s policy admits the MCP tool `name`.
     pub fn mcp_tool_allowed(&self, agent_id: &str, name: &str) -> bool {
-        self.policy_lists(agent_id).iter().all(|(allow, deny)| {
-            let denied = deny
-                .iter()
-                .any(|d| openclaw_mcp::names::glob_match(d, name));
-            let allowed = allow.as_ref().is_none_or(|a| {
-                a.iter()
-                    .any(|p| p == "bundle-mcp" || openclaw_mcp::names::glob_match(p, name))
-            });
-            !denied && allowed
-        })
+        openclaw_mcp::policy::admits_tool(&self.mcp_policy(agent_id), name)
     }
 
     /// The built-in tools an agent's engine gets under the tool policy.
