@@ -168,8 +168,7 @@ pub(crate) async fn add_mcp_tools(config: &mut EngineConfig) -> Vec<String> {
             .into_iter()
             .filter(|t| openclaw_mcp::policy::admits_tool(&levels, t.name())),
     );
-    let out = openclaw_core::sync::lock(&warnings).clone();
-    out
+    openclaw_core::sync::lock(&warnings).clone()
 }
 
 /// The exec policy of the in-process agent (`main`) from openclaw.json.

@@ -6,6 +6,7 @@
 //! and the set of a process's servers (`manager`). A crate of its own so the embeddable core
 //! carries no MCP SDK; the gateway and the CLI link it.
 
+mod client;
 pub mod config;
 pub mod content;
 mod http;

@@ -4,21 +4,22 @@
 //! reset once a connection has lived 30 s), and then it is restarted. Every call is bounded by
 //! `requestTimeoutMs` and can be cancelled; both send MCP's `notifications/cancelled`.
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use openclaw_core::cancel::CancellationToken;
+use rmcp::ServiceExt;
 use rmcp::model::{
-    CallToolRequestParams, ClientCapabilities, ClientInfo, ClientRequest, Implementation,
-    ProgressNotificationParam, ProgressToken, Request, ServerResult,
+    CallToolRequestParams, ClientCapabilities, ClientInfo, ClientRequest, Implementation, Request,
+    ServerResult,
 };
-use rmcp::service::{NotificationContext, PeerRequestOptions, RoleClient, RunningService};
-use rmcp::{ClientHandler, ServiceExt};
+use rmcp::service::{PeerRequestOptions, RoleClient, RunningService};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use crate::client::ProgressSink;
+use crate::client::{Handler, ProgressRoute, list_tools};
 use crate::config::{ServerConfig, TransportKind};
 use crate::content::CallResult;
 use crate::stdio::ProcessGuard;
@@ -54,61 +55,6 @@ pub struct ListChanged {
     pub tools: bool,
     pub resources: bool,
     pub prompts: bool,
-}
-
-/// Where a call's progress notifications go (one line of text each).
-pub type ProgressSink = Arc<dyn Fn(String) + Send + Sync>;
-
-/// The client side of a connection: our info for initialize, progress notifications routed to
-/// the call that asked for them, and the server's "tool list changed" noted for the next
-/// listing.
-#[derive(Clone)]
-struct Handler {
-    info: ClientInfo,
-    progress: Arc<std::sync::Mutex<HashMap<ProgressToken, ProgressSink>>>,
-    tools_changed: Arc<AtomicBool>,
-}
-
-impl ClientHandler for Handler {
-    fn get_info(&self) -> ClientInfo {
-        self.info.clone()
-    }
-
-    async fn on_progress(
-        &self,
-        params: ProgressNotificationParam,
-        _context: NotificationContext<RoleClient>,
-    ) {
-        let sink = openclaw_core::sync::lock(&self.progress)
-            .get(&params.progress_token)
-            .cloned();
-        if let Some(sink) = sink {
-            let amount = match params.total {
-                Some(t) => format!("{}/{}", params.progress, t),
-                None => params.progress.to_string(),
-            };
-            sink(match params.message {
-                Some(m) => format!("progress {amount}: {m}"),
-                None => format!("progress {amount}"),
-            });
-        }
-    }
-
-    async fn on_tool_list_changed(&self, _context: NotificationContext<RoleClient>) {
-        self.tools_changed.store(true, Ordering::SeqCst);
-    }
-}
-
-/// Removes a call's progress route when the call ends, however it ends.
-struct ProgressRoute<'a> {
-    map: &'a std::sync::Mutex<HashMap<ProgressToken, ProgressSink>>,
-    token: ProgressToken,
-}
-
-impl Drop for ProgressRoute<'_> {
-    fn drop(&mut self) {
-        openclaw_core::sync::lock(self.map).remove(&self.token);
-    }
 }
 
 struct Connection {
@@ -166,26 +112,6 @@ impl Drop for Server {
     fn drop(&mut self) {
         tracing::debug!("MCP server {} retired", self.name);
     }
-}
-
-/// `tools/list`, every page.
-async fn list_tools(
-    service: &RunningService<RoleClient, Handler>,
-) -> Result<Vec<ListedTool>, String> {
-    let listed = service
-        .peer()
-        .list_all_tools()
-        .await
-        .map_err(|e| format!("tools/list failed: {e}"))?;
-    Ok(listed
-        .into_iter()
-        .map(|t| ListedTool {
-            name: t.name.to_string(),
-            title: t.title.clone(),
-            description: t.description.as_ref().map(|d| d.to_string()),
-            input_schema: Value::Object((*t.input_schema).clone()),
-        })
-        .collect())
 }
 
 /// Reconnects the server after `wait` (boxed: connecting can lead here again).
