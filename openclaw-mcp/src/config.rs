@@ -140,6 +140,15 @@ impl ServerConfig {
             }
             Ok(_) => {}
         }
+        if self
+            .url
+            .as_deref()
+            .is_some_and(|u| u.starts_with("https://"))
+        {
+            return Some(
+                "https:// MCP servers are not supported by this build yet (http:// only)".into(),
+            );
+        }
         if self.auth.as_deref() == Some("oauth") {
             return Some(
                 "auth \"oauth\" is not supported by this gateway; use static headers".into(),
@@ -254,6 +263,7 @@ mod tests {
             "streamable-http https://<redacted>@mcp.example.com/mcp"
         );
         assert!(c.get("old").unwrap().unsupported().unwrap().contains("SSE"));
+        assert!(docs.unsupported().unwrap().contains("https://"));
         assert!(!c.get("off").unwrap().enabled());
     }
 

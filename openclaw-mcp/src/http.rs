@@ -11,9 +11,17 @@ use crate::config::ServerConfig;
 /// The transport's configuration (`Err` names a bad url or header).
 pub(crate) fn config(cfg: &ServerConfig) -> Result<StreamableHttpClientTransportConfig, String> {
     let url = cfg.url.clone().unwrap_or_default();
-    if !(url.starts_with("http://") || url.starts_with("https://")) {
+    if url.starts_with("https://") {
+        // rmcp's HTTP client is built without TLS here (its TLS feature would add a second
+        // crypto stack next to the workspace's); refused by name rather than failing obscurely.
+        return Err(
+            "https:// MCP servers are not supported by this build yet (http:// on a trusted network or loopback only)"
+                .into(),
+        );
+    }
+    if !url.starts_with("http://") {
         return Err(format!(
-            "url must be http:// or https:// (got {})",
+            "url must be http:// (got {})",
             crate::config::redact_url(&url)
         ));
     }
