@@ -33,13 +33,19 @@ pub fn run(args: AgentArgs) -> i32 {
             );
             return 1;
         }
-        let config = match engine_config(&args) {
+        let mut config = match engine_config(&args) {
             Ok(c) => c,
             Err(e) => {
                 eprintln!("Error: {e}");
                 return 1;
             }
         };
+        // `-p` gets the MCP servers' tools; RPC mode stays pi's tool set.
+        if mode != Mode::Rpc {
+            for w in add_mcp_tools(&mut config).await {
+                eprintln!("Warning: {w}");
+            }
+        }
         let engine = match Engine::start(config).await {
             Ok((engine, warnings)) => {
                 for w in warnings {
@@ -121,6 +127,54 @@ pub(crate) fn engine_config(args: &AgentArgs) -> Result<EngineConfig, String> {
         config.exec_gate = Some(exec_gate(&config, policy, None));
     }
     Ok(config)
+}
+
+/// Adds the MCP servers' tools (`mcp.servers` of openclaw.json, as the tool policy of agent
+/// `main` admits them) to an in-process engine: the servers start now and live as long as the
+/// engine's tools hold them (a stdio child also exits when this process closes its stdin).
+/// A server that cannot start is left out with a warning in the returned list.
+pub(crate) async fn add_mcp_tools(config: &mut EngineConfig) -> Vec<String> {
+    let Ok(oc) = openclaw_core::config::OpenClawConfig::load() else {
+        return Vec::new();
+    };
+    let mcp = match openclaw_mcp::McpConfig::from_openclaw_json(&oc.raw) {
+        Ok(c) if !c.servers.is_empty() => c,
+        Ok(_) => return Vec::new(),
+        Err(e) => return vec![format!("MCP servers not started: {e}")],
+    };
+    let main = oc
+        .raw
+        .pointer("/agents/list")
+        .and_then(|l| l.as_array())
+        .and_then(|l| {
+            l.iter()
+                .find(|e| e.get("id").and_then(|i| i.as_str()) == Some("main"))
+        });
+    let levels: Vec<_> = [oc.raw.get("tools"), main.and_then(|e| e.get("tools"))]
+        .into_iter()
+        .flatten()
+        .map(openclaw_mcp::policy::PolicyLevel::from_tools)
+        .collect();
+    let warnings = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = warnings.clone();
+    let traced = openclaw_mcp::tracing_sink();
+    let log: openclaw_mcp::LogSink = Arc::new(move |line: &str| {
+        traced(line);
+        if line.contains("left out") {
+            openclaw_core::sync::lock(&sink).push(line.to_owned());
+        }
+    });
+    let manager = openclaw_mcp::McpManager::with_log(&mcp, log);
+    let admits = |safe: &str| openclaw_mcp::policy::admits_server(&levels, safe);
+    let mut reserved: Vec<&str> = openclaw_core::tool::ALL_TOOL_NAMES.to_vec();
+    reserved.push("sessions_send");
+    let tools = manager.tools(&admits, &reserved).await;
+    config.extra_tools.0.extend(
+        tools
+            .into_iter()
+            .filter(|t| openclaw_mcp::policy::admits_tool(&levels, t.name())),
+    );
+    openclaw_core::sync::lock(&warnings).clone()
 }
 
 /// The exec policy of the in-process agent (`main`) from openclaw.json.

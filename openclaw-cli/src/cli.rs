@@ -84,6 +84,9 @@ pub enum Command {
     /// An agent's skills: where they come from, whether they can be used, and why not.
     #[command(subcommand)]
     Skills(SkillsCmd),
+    /// MCP servers whose tools the agents get: list, status, probe, add, remove.
+    #[command(subcommand)]
+    Mcp(crate::mcp_args::McpCmd),
     /// Manage exec approval policy and pending requests.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCmd),

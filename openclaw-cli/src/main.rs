@@ -10,6 +10,7 @@ mod cron_args;
 mod error;
 mod in_process;
 mod malloc_tune;
+mod mcp_args;
 mod output;
 
 use std::process::ExitCode;

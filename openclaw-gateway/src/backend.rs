@@ -167,6 +167,16 @@ pub struct ModelUsage {
     pub totals: UsageTotals,
 }
 
+/// One MCP tool of `tools.catalog`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct McpCatalogTool {
+    /// The namespaced name (`<server>__<tool>`).
+    pub name: String,
+    pub description: String,
+    /// The server's name in `mcp.servers`.
+    pub server: String,
+}
+
 /// The agent engine as the gateway sees it.
 #[async_trait]
 pub trait GatewayBackend: Send + Sync + 'static {
@@ -235,6 +245,11 @@ pub trait GatewayBackend: Send + Sync + 'static {
 
     /// Usage per model from the transcripts (`usage.status`); empty without sessions.
     fn usage(&self) -> Vec<ModelUsage> {
+        Vec::new()
+    }
+
+    /// The MCP servers' tools an agent gets (`tools.catalog`); connecting servers as needed.
+    async fn mcp_catalog(&self, _agent_id: &str) -> Vec<McpCatalogTool> {
         Vec::new()
     }
 

@@ -9,6 +9,7 @@ mod cron;
 mod dashboard;
 pub(crate) mod gateway;
 mod health;
+mod mcp;
 pub(crate) mod models;
 pub(crate) mod sandbox;
 mod sessions;
@@ -40,6 +41,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Sandbox(c)) => sandbox::run(c),
         Some(Command::Skills(c)) => skills::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
+        Some(Command::Mcp(c)) => mcp::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
         Some(Command::Channels(c)) => channels::status(c),
         Some(Command::Pairing(c)) => channels::pairing(c),

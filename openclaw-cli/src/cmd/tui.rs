@@ -48,8 +48,10 @@ pub(crate) async fn start_engine(
         let asker: Arc<dyn Approver> = approver.clone();
         cfg.exec_gate = Some(exec_gate(&cfg, policy, Some(asker)));
     }
+    let mcp_warnings = crate::agent_mode::add_mcp_tools(&mut cfg).await;
     let dir = cfg.default_session_dir();
-    let (engine, warnings) = Engine::start(cfg).await.map_err(engine_error)?;
+    let (engine, mut warnings) = Engine::start(cfg).await.map_err(engine_error)?;
+    warnings.extend(mcp_warnings);
     // The TUI shows warnings as notices; the REPL prints them (the screen may already be up).
     let backend = InProcessBackend::new(engine, dir, warnings);
     Ok(if screen_approvals {

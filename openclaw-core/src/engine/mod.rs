@@ -150,6 +150,21 @@ pub struct EngineConfig {
     pub exec_gate: Option<Arc<crate::exec_policy::GateContext>>,
     /// Which skills and prompt templates the session has (pi's places by default).
     pub skills: SkillSetting,
+    /// Tools the host adds to the built-ins (the gateway: MCP servers' tools). They go through
+    /// the same exec gate as the built-ins.
+    pub extra_tools: ExtraTools,
+}
+
+/// [`EngineConfig::extra_tools`]: a list of tools that prints as their names.
+#[derive(Clone, Default)]
+pub struct ExtraTools(pub Vec<Arc<dyn crate::tool::Tool>>);
+
+impl std::fmt::Debug for ExtraTools {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|t| t.name()))
+            .finish()
+    }
 }
 
 /// Where an engine's skills and prompt templates come from.
@@ -188,6 +203,7 @@ impl EngineConfig {
             exec_target: crate::sandbox::ExecTarget::Host,
             exec_gate: None,
             skills: SkillSetting::Pi,
+            extra_tools: ExtraTools::default(),
         }
     }
 

@@ -81,11 +81,18 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     };
     tool_env.exec_target = config.exec_target.clone();
     let tool_env = Arc::new(tool_env);
-    let tools: Vec<Arc<dyn Tool>> = match &config.tools {
+    let mut tools: Vec<Arc<dyn Tool>> = match &config.tools {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),
         ToolSelection::Only(names) => crate::tool::builtin_tools(names, &tool_env),
         ToolSelection::None => Vec::new(),
     };
+    // Host-provided tools (MCP servers' tools) after the built-ins; a name a built-in already
+    // has is dropped, never shadows it.
+    for extra in &config.extra_tools.0 {
+        if tools.iter().all(|t| t.name() != extra.name()) {
+            tools.push(extra.clone());
+        }
+    }
     let tools: Vec<Arc<dyn Tool>> = match &config.exec_gate {
         Some(gate) => crate::exec_policy::gate_tools(tools, gate),
         None => tools,
@@ -320,5 +327,8 @@ impl Tool for SpecOnce {
     }
     fn spec(&self) -> crate::tool::ToolSpec {
         self.spec.clone()
+    }
+    fn mcp_origin(&self) -> Option<crate::tool::McpOrigin> {
+        self.tool.mcp_origin()
     }
 }

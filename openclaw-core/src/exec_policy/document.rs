@@ -278,6 +278,35 @@ impl ApprovalsFile {
         own.chain(any).flat_map(|a| a.allowlist.iter()).collect()
     }
 
+    /// Whether `agent_id` (or `"*"`) holds a `mcpTools` grant for `server`/`tool`.
+    pub fn mcp_granted(&self, agent_id: &str, server: &str, tool: &str) -> bool {
+        [agent_id, ANY_AGENT]
+            .iter()
+            .filter_map(|a| self.agents.get(*a))
+            .flat_map(|a| a.mcp_tools.iter())
+            .any(|e| e.server == server && e.tool == tool)
+    }
+
+    /// Adds an allow-always `mcpTools` grant unless one for the same server/tool is there;
+    /// returns whether it was added.
+    pub fn add_mcp_grant(&mut self, agent_id: &str, server: &str, tool: &str, now: u64) -> bool {
+        let list = &mut self
+            .agents
+            .entry(agent_id.to_owned())
+            .or_default()
+            .mcp_tools;
+        if list.iter().any(|e| e.server == server && e.tool == tool) {
+            return false;
+        }
+        list.push(McpToolEntry {
+            server: server.to_owned(),
+            tool: tool.to_owned(),
+            source: Some("allow-always".to_owned()),
+            added_at: Some(now),
+        });
+        true
+    }
+
     /// Adds `entry` to `agent_id`'s allowlist unless an equal pattern/argPattern/cwd entry is
     /// there; returns whether it was added.
     pub fn add_entry(&mut self, agent_id: &str, entry: AllowlistEntry) -> bool {

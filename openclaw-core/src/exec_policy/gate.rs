@@ -18,7 +18,7 @@ use super::evaluate::{Verdict, allow_always_entries, evaluate};
 use super::{Ask, Decision, ExecPolicy, Security};
 use crate::cancel::CancellationToken;
 use crate::message::ContentBlock;
-use crate::tool::{Tool, ToolCallContext, ToolError, ToolOutput, ToolSpec};
+use crate::tool::{McpOrigin, Tool, ToolCallContext, ToolError, ToolOutput, ToolSpec};
 
 /// What a human is asked to decide.
 #[derive(Debug, Clone, PartialEq)]
@@ -142,11 +142,16 @@ impl GateContext {
     }
 }
 
-/// Wraps the gated tools of `tools` (`bash`, `write`, `edit`); others pass unchanged.
+/// Wraps the gated tools of `tools` (`bash`, `write`, `edit` and every MCP server's tools);
+/// others pass unchanged.
 pub fn gate_tools(tools: Vec<Arc<dyn Tool>>, ctx: &Arc<GateContext>) -> Vec<Arc<dyn Tool>> {
     tools
         .into_iter()
         .map(|t| match t.name() {
+            _ if t.mcp_origin().is_some() => Arc::new(GatedTool {
+                inner: t,
+                ctx: ctx.clone(),
+            }) as Arc<dyn Tool>,
             "bash" | "write" | "edit" => Arc::new(GatedTool {
                 inner: t,
                 ctx: ctx.clone(),
@@ -170,6 +175,8 @@ struct Pending {
     entries: Vec<document::AllowlistEntry>,
     /// The `bash` command's analysis (for the allowlist's last-used fields).
     analysis: Option<super::CommandAnalysis>,
+    /// An MCP tool's server and tool (allow-always writes an `mcpTools` grant).
+    mcp: Option<McpOrigin>,
 }
 
 impl GatedTool {
@@ -200,6 +207,23 @@ impl GatedTool {
             nested_count: 0,
             timeout: policy.approval_timeout,
         };
+        if let Some(origin) = self.inner.mcp_origin() {
+            let granted = doc
+                .as_ref()
+                .is_some_and(|d| d.mcp_granted(&ctx.agent_id, &origin.server, &origin.tool));
+            let verdict = mcp_verdict(&policy, granted);
+            req.command = mcp_command_text(&origin, args);
+            if let Verdict::Ask { allow_always, .. } = verdict {
+                req.allow_always = allow_always;
+            }
+            return Ok(Pending {
+                verdict,
+                req,
+                entries: Vec::new(),
+                analysis: None,
+                mcp: Some(origin),
+            });
+        }
         if self.inner.name() == "bash" {
             let command = args.get("command").and_then(Value::as_str).unwrap_or("");
             let analysis = analyze(command, &ctx.workspace, &ctx.path_var);
@@ -228,6 +252,7 @@ impl GatedTool {
                 req,
                 entries,
                 analysis: Some(analysis),
+                mcp: None,
             });
         }
         let raw = args.get("path").and_then(Value::as_str).unwrap_or(".");
@@ -240,6 +265,7 @@ impl GatedTool {
             req,
             entries: Vec::new(),
             analysis: None,
+            mcp: None,
         })
     }
 
@@ -290,7 +316,10 @@ impl GatedTool {
         match outcome {
             ApprovalOutcome::Decided(Decision::AllowOnce) => Ok(()),
             ApprovalOutcome::Decided(Decision::AllowAlways) => {
-                self.remember(p.entries);
+                match &p.mcp {
+                    Some(origin) => self.remember_mcp(origin),
+                    None => self.remember(p.entries),
+                }
                 Ok(())
             }
             ApprovalOutcome::Decided(Decision::Deny) => Err(ToolError::new(format!(
@@ -328,6 +357,21 @@ impl GatedTool {
         }
     }
 
+    /// Writes an allow-always `mcpTools` grant for the agent (a failure is logged; the call
+    /// still runs once, as allowed).
+    fn remember_mcp(&self, origin: &McpOrigin) {
+        let Some(path) = &self.ctx.approvals_path else {
+            return;
+        };
+        let agent = &self.ctx.agent_id;
+        let result = document::update(path, true, |doc| {
+            doc.add_mcp_grant(agent, &origin.server, &origin.tool, now_ms())
+        });
+        if let Err(e) = result {
+            tracing::warn!("MCP allow-always not remembered: {e}");
+        }
+    }
+
     /// A command the allowlist let through updates the last-used fields of the entries that
     /// matched (re-read under the write lock; written only when they change, see
     /// [`document::LAST_USED_RESOLUTION_MS`]). A failure is logged; the call still runs.
@@ -350,6 +394,43 @@ impl GatedTool {
             tracing::warn!("allowlist last-used fields not written: {e}");
         }
     }
+}
+
+/// An MCP tool call: `security: full` runs it, `deny` refuses it, `allowlist` runs a tool the
+/// agent holds an `mcpTools` grant for and otherwise asks (allow-always offered) — or refuses
+/// when `ask: off`. `ask: always` asks for every call.
+fn mcp_verdict(policy: &ExecPolicy, granted: bool) -> Verdict {
+    let ask = Verdict::Ask {
+        allow_always: true,
+        fallback_allows: policy.ask_fallback == Security::Full,
+    };
+    match (policy.security, policy.ask) {
+        (Security::Deny, _) => Verdict::Deny {
+            reason: "security=deny".into(),
+        },
+        (_, Ask::Always) => ask,
+        (Security::Full, _) => Verdict::Allow,
+        (Security::Allowlist, _) if granted => Verdict::Allow,
+        (Security::Allowlist, Ask::Off) => Verdict::Deny {
+            reason: "mcp-tool-not-granted".into(),
+        },
+        (Security::Allowlist, _) => ask,
+    }
+}
+
+/// The text an MCP call is shown (and refused) as: `mcp <server>/<tool> <arguments>`, the
+/// arguments cut at 200 characters.
+fn mcp_command_text(origin: &McpOrigin, args: &Value) -> String {
+    let mut a = args.to_string();
+    if a.len() > 200 {
+        let mut cut = 200;
+        while !a.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        a.truncate(cut);
+        a.push('…');
+    }
+    format!("mcp {}/{} {a}", origin.server, origin.tool)
 }
 
 /// `write`/`edit`: free inside the workspace; outside it, the exec policy decides.
@@ -406,6 +487,9 @@ impl Tool for GatedTool {
     }
     fn spec(&self) -> ToolSpec {
         self.inner.spec()
+    }
+    fn mcp_origin(&self) -> Option<McpOrigin> {
+        self.inner.mcp_origin()
     }
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError> {
         let p = self.plan(&args, &ctx.call_id)?;

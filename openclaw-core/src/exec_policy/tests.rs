@@ -509,4 +509,101 @@ mod gate {
             err.message
         );
     }
+
+    /// A tool that says it comes from MCP server `docs` (the gate is what is tested here).
+    struct FromMcp(Mutex<u32>);
+
+    #[async_trait]
+    impl Tool for FromMcp {
+        fn name(&self) -> &str {
+            "docs__publish"
+        }
+        fn description(&self) -> &str {
+            "publish"
+        }
+        fn parameters(&self) -> serde_json::Value {
+            json!({"type": "object"})
+        }
+        fn mcp_origin(&self) -> Option<crate::tool::McpOrigin> {
+            Some(crate::tool::McpOrigin {
+                server: "docs".into(),
+                tool: "publish".into(),
+            })
+        }
+        async fn execute(
+            &self,
+            _args: serde_json::Value,
+            _ctx: ToolCallContext,
+        ) -> Result<crate::tool::ToolOutput, crate::tool::ToolError> {
+            *self.0.lock().unwrap() += 1;
+            Ok(crate::tool::ToolOutput::text("published"))
+        }
+    }
+
+    fn mcp_gated(
+        dir: &std::path::Path,
+        policy: ExecPolicy,
+        approver: Option<Arc<Scripted>>,
+    ) -> (Arc<dyn Tool>, Arc<FromMcp>) {
+        let inner = Arc::new(FromMcp(Mutex::new(0)));
+        let mut ctx = GateContext::new(policy, "main", dir.to_owned());
+        ctx.approvals_path = Some(dir.join("exec-approvals.json"));
+        ctx.approver = approver.map(|a| a as Arc<dyn Approver>);
+        let tool = gate_tools(vec![inner.clone() as Arc<dyn Tool>], &Arc::new(ctx)).remove(0);
+        (tool, inner)
+    }
+
+    #[tokio::test]
+    async fn mcp_calls_ask_then_an_allow_always_grant_covers_the_tool_whatever_its_arguments() {
+        let dir = tempfile::tempdir().unwrap();
+        let approver = scripted(vec![ApprovalOutcome::Decided(Decision::AllowAlways)]);
+        let (tool, inner) = mcp_gated(dir.path(), ExecPolicy::default(), Some(approver.clone()));
+        tool.execute(json!({"page": 1}), ToolCallContext::detached("a"))
+            .await
+            .unwrap();
+        let asked = approver.asked.lock().unwrap()[0].clone();
+        assert_eq!(asked.command, r#"mcp docs/publish {"page":1}"#);
+        assert!(asked.allow_always);
+        let doc = std::fs::read_to_string(dir.path().join("exec-approvals.json")).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&doc).unwrap();
+        let grant = &doc["agents"]["main"]["mcpTools"][0];
+        assert_eq!(grant["server"], "docs");
+        assert_eq!(grant["tool"], "publish");
+        assert_eq!(grant["source"], "allow-always");
+        // Other arguments: the grant covers the tool, nobody is asked (none could answer).
+        let (lonely, lonely_inner) = mcp_gated(dir.path(), ExecPolicy::default(), None);
+        lonely
+            .execute(json!({"page": 2}), ToolCallContext::detached("b"))
+            .await
+            .unwrap();
+        assert_eq!(
+            *inner.0.lock().unwrap() + *lonely_inner.0.lock().unwrap(),
+            2
+        );
+
+        // `deny` refuses even a granted tool; allowlist without asking refuses an ungranted one.
+        let (denied, d_inner) = mcp_gated(dir.path(), super::policy("deny"), None);
+        let e = denied
+            .execute(json!({}), ToolCallContext::detached("c"))
+            .await
+            .unwrap_err();
+        assert_eq!(
+            e.message,
+            "Exec denied (gateway, security=deny): mcp docs/publish {}"
+        );
+        assert_eq!(*d_inner.0.lock().unwrap(), 0);
+        let fresh = tempfile::tempdir().unwrap();
+        let (strict, s_inner) = mcp_gated(fresh.path(), super::policy("allowlist"), None);
+        let e = strict
+            .execute(json!({}), ToolCallContext::detached("d"))
+            .await
+            .unwrap_err();
+        assert!(e.message.contains("mcp-tool-not-granted"), "{}", e.message);
+        assert_eq!(*s_inner.0.lock().unwrap(), 0);
+        let (full, f_inner) = mcp_gated(fresh.path(), super::policy("full"), None);
+        full.execute(json!({}), ToolCallContext::detached("e"))
+            .await
+            .unwrap();
+        assert_eq!(*f_inner.0.lock().unwrap(), 1);
+    }
 }

@@ -123,6 +123,15 @@ impl ToolCallContext {
     }
 }
 
+/// Where an MCP tool comes from (see [`Tool::mcp_origin`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct McpOrigin {
+    /// The server's name in `mcp.servers`.
+    pub server: String,
+    /// The tool's name on that server (not the namespaced name the model sees).
+    pub tool: String,
+}
+
 /// The name, description and JSON-schema parameters a model is shown for a tool.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ToolSpec {
@@ -147,6 +156,12 @@ pub trait Tool: Send + Sync {
     }
     /// Run the call. `args` has already been validated against [`Tool::parameters`].
     async fn execute(&self, args: Value, ctx: ToolCallContext) -> Result<ToolOutput, ToolError>;
+
+    /// For a tool an MCP server provides: the configured server name and the server's own
+    /// tool name, which the exec policy's `mcpTools` grants name. Built-ins answer `None`.
+    fn mcp_origin(&self) -> Option<McpOrigin> {
+        None
+    }
 
     /// The spec shown to the model.
     fn spec(&self) -> ToolSpec {

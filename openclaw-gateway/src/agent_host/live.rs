@@ -415,7 +415,8 @@ impl RunState {
                            "startedAt": started}),
                 )
             }
-            // A gated call waiting for a human says so (see `tool_wait`).
+            // A gated call waiting for a human says so, a tool reporting progress too (see
+            // `tool_wait`).
             AgentEvent::ToolExecutionUpdate {
                 tool_call_id,
                 tool_name,
@@ -430,6 +431,13 @@ impl RunState {
                     (started, &title),
                 );
                 if let Some(item) = item {
+                    self.agent_event("item", item);
+                } else if let Some(item) = super::tool_wait::progress_item(
+                    tool_call_id,
+                    tool_name,
+                    partial_result,
+                    (started, &title),
+                ) {
                     self.agent_event("item", item);
                 }
             }

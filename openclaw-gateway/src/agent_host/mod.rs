@@ -100,6 +100,9 @@ pub(crate) struct Core {
     /// How many runs execute at once.
     pub lanes: lanes::Lanes,
     pub stop: CancellationToken,
+    /// The MCP servers of `mcp.servers` (started on first use, kept across reloads when their
+    /// entry is unchanged).
+    pub mcp: openclaw_mcp::McpManager,
 }
 
 impl AgentHost {
@@ -115,6 +118,12 @@ impl AgentHost {
         let lanes = lanes::Lanes::new(lane_sizes(&config));
         let settings = Arc::new(HostSettings::from_config(config, &state_dir));
         seed_workspaces(&settings);
+        // MCP servers' lifecycle and stderr go to the gateway's log file (`logs.tail`).
+        let log = Arc::new(crate::state::GatewayLog::open(
+            state_dir.join("logs").join("gateway.log"),
+        ));
+        let sink: openclaw_mcp::LogSink = Arc::new(move |line: &str| log.line(line));
+        let mcp = openclaw_mcp::McpManager::with_log(&mcp_config(&settings.config), sink);
         let core = Arc::new(Core {
             state_dir,
             settings: RwLock::new(settings),
@@ -125,6 +134,7 @@ impl AgentHost {
             runs: Mutex::default(),
             lanes,
             stop: CancellationToken::new(),
+            mcp,
         });
         AgentHost { core }
     }
@@ -136,6 +146,14 @@ impl AgentHost {
             .filter(|l| l.engine().is_some())
             .count()
     }
+}
+
+/// `mcp.servers` of `config`; an invalid section is logged and runs with no servers.
+fn mcp_config(config: &Value) -> openclaw_mcp::McpConfig {
+    openclaw_mcp::McpConfig::from_openclaw_json(config).unwrap_or_else(|e| {
+        tracing::warn!("MCP servers not started: {e}");
+        openclaw_mcp::McpConfig::default()
+    })
 }
 
 /// Seeds the workspace of every agent of the roster (existing files are kept).
@@ -164,8 +182,28 @@ impl Core {
     pub fn reload(&self, config: Value) {
         let settings = Arc::new(HostSettings::from_config(config, &self.state_dir));
         seed_workspaces(&settings);
+        let mcp = mcp_config(&settings.config);
         *self.settings.write().unwrap_or_else(|p| p.into_inner()) = settings;
         self.generation.fetch_add(1, Ordering::AcqRel);
+        if tokio::runtime::Handle::try_current().is_ok() {
+            self.mcp.reload(&mcp);
+        }
+    }
+
+    /// The MCP tools `agent_id` gets: the enabled servers its tool policy does not exclude
+    /// (`bundle-mcp`, `<server>__*`), their tools minus the ones a deny names, with names unique
+    /// against the built-ins.
+    pub async fn mcp_tools(&self, agent_id: &str) -> Vec<Arc<dyn openclaw_core::tool::Tool>> {
+        let settings = self.settings();
+        let mut reserved: Vec<&str> = openclaw_core::tool::ALL_TOOL_NAMES.to_vec();
+        reserved.push(SESSIONS_SEND.0);
+        let allowed = |safe: &str| settings.mcp_server_allowed(agent_id, safe);
+        self.mcp
+            .tools(&allowed, &reserved)
+            .await
+            .into_iter()
+            .filter(|t| settings.mcp_tool_allowed(agent_id, t.name()))
+            .collect()
     }
 
     pub fn agent(&self, id: &str) -> Option<AgentEntry> {
@@ -333,6 +371,24 @@ impl GatewayBackend for AgentHost {
         futures::future::join_all(aborts).await;
         // Let the aborted runs record their outcome in the index.
         tokio::time::sleep(Duration::from_millis(20)).await;
+        // MCP servers' children are killed (their process groups), not left behind.
+        core.mcp.shutdown().await;
+    }
+
+    async fn mcp_catalog(&self, agent_id: &str) -> Vec<crate::backend::McpCatalogTool> {
+        self.core
+            .mcp_tools(agent_id)
+            .await
+            .iter()
+            .filter_map(|t| {
+                let origin = t.mcp_origin()?;
+                Some(crate::backend::McpCatalogTool {
+                    name: t.name().to_owned(),
+                    description: t.description().to_owned(),
+                    server: origin.server,
+                })
+            })
+            .collect()
     }
 
     fn attach(&self, events: EventSink) {

@@ -89,6 +89,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     let skills =
         crate::skills::AgentSkills::for_agent(&settings.config, &core.state_dir, agent.clone());
     cfg.skills = openclaw_core::engine::SkillSetting::Catalog(Arc::new(skills.catalog));
+    cfg.extra_tools = openclaw_core::engine::ExtraTools(core.mcp_tools(&agent.id).await);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
         settings.per_file_chars,

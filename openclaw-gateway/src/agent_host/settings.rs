@@ -111,6 +111,29 @@ impl HostSettings {
         })
     }
 
+    /// The global and the agent's `tools` policy, for the MCP tools.
+    fn mcp_policy(&self, agent_id: &str) -> Vec<openclaw_mcp::policy::PolicyLevel> {
+        [
+            self.config.get("tools"),
+            self.agent_entry(agent_id).and_then(|e| e.get("tools")),
+        ]
+        .into_iter()
+        .flatten()
+        .map(openclaw_mcp::policy::PolicyLevel::from_tools)
+        .collect()
+    }
+
+    /// Whether `agent_id` may use the MCP server whose tools are prefixed `safe_server`
+    /// (`openclaw_mcp::policy`: `bundle-mcp`, `<server>__*`).
+    pub fn mcp_server_allowed(&self, agent_id: &str, safe_server: &str) -> bool {
+        openclaw_mcp::policy::admits_server(&self.mcp_policy(agent_id), safe_server)
+    }
+
+    /// Whether `agent_id`'s policy admits the MCP tool `name`.
+    pub fn mcp_tool_allowed(&self, agent_id: &str, name: &str) -> bool {
+        openclaw_mcp::policy::admits_tool(&self.mcp_policy(agent_id), name)
+    }
+
     /// The built-in tools an agent's engine gets under the tool policy.
     pub fn tools_for(&self, agent_id: &str) -> ToolSelection {
         let no_policy = [

@@ -1,6 +1,7 @@
 //! `POST /tools/invoke`: one tool call over HTTP (bearer auth is in front). Shell and write tools
-//! need `gateway.tools.allow`; file tools stay inside the agent's workspace; `bash`, `write` and
-//! `edit` go through the exec policy gate and run where the named session's sandbox says.
+//! need `gateway.tools.allow`; file tools stay inside the agent's workspace; `bash`, `write`,
+//! `edit` and MCP servers' tools (`<server>__<tool>`) go through the exec policy gate, and
+//! `bash` runs where the named session's sandbox says.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -129,7 +130,16 @@ pub(crate) async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> 
         Ok(g) => g,
         Err(e) => return tool_error(StatusCode::INTERNAL_SERVER_ERROR, "config", e),
     };
-    let tools = openclaw_core::tool::builtin_tools(&[name], &env);
+    let mut tools = openclaw_core::tool::builtin_tools(&[name], &env);
+    if tools.is_empty() && name.contains("__") {
+        // An MCP server's tool: the agent's tool policy decides whether it has it at all.
+        tools = core
+            .mcp_tools(&agent_id)
+            .await
+            .into_iter()
+            .filter(|t| t.name() == name)
+            .collect();
+    }
     let Some(tool) = openclaw_core::exec_policy::gate_tools(tools, &gate)
         .into_iter()
         .next()

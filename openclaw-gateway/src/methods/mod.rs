@@ -79,7 +79,7 @@ pub(crate) async fn call_core(
         "logs.tail" => system::logs_tail(shared, parse(m, p)?),
         "usage.status" => system::usage_status(shared, parse(m, p)?),
         "commands.list" => system::commands_list(shared, parse(m, p)?).await,
-        "tools.catalog" => system::tools_catalog(shared, parse(m, p)?),
+        "tools.catalog" => system::tools_catalog(shared, parse(m, p)?).await,
         "skills.status" => skills::status(shared, parse(m, p)?).await,
         "skills.skillCard" => skills::skill_card(shared, parse(m, p)?).await,
         "skills.detail" => skills::detail(parse(m, p)?),

@@ -357,8 +357,9 @@ struct CatalogTool {
 
 /// The tools the agents' engines are built from: openclaw-core's built-ins (names and
 /// descriptions from the tools themselves) and the gateway's `sessions_send`.
-/// `includePlugins` changes nothing: this gateway loads no plugins.
-pub(crate) fn tools_catalog(
+/// and the MCP servers' tools (group `mcp`, plugin `bundle-mcp`, connecting servers as needed).
+/// `includePlugins` changes nothing: this gateway loads no other plugins.
+pub(crate) async fn tools_catalog(
     shared: &Arc<Shared>,
     p: ToolsCatalogParams,
 ) -> Result<Value, ErrorShape> {
@@ -370,7 +371,8 @@ pub(crate) fn tools_catalog(
         .collect();
     let (name, description) = crate::agent_host::SESSIONS_SEND;
     tools.push((name.to_owned(), description.to_owned()));
-    let groups: Vec<Value> = [
+    let mcp = shared.backend.mcp_catalog(&agent_id).await;
+    let mut groups: Vec<Value> = [
         ("fs", "Files"),
         ("runtime", "Runtime"),
         ("sessions", "Sessions"),
@@ -392,6 +394,25 @@ pub(crate) fn tools_catalog(
         json!({"id": gid, "label": label, "source": "core", "tools": tools})
     })
     .collect();
+    // MCP servers' tools, as OpenClaw lists its bundle-mcp plugin's tools.
+    if !mcp.is_empty() {
+        let tools: Vec<Value> = mcp
+            .iter()
+            .map(|t| {
+                json!({
+                    "id": t.name,
+                    "label": t.name,
+                    "description": t.description.lines().next().unwrap_or_default(),
+                    "source": "plugin",
+                    "pluginId": "bundle-mcp",
+                    "mcpServer": t.server,
+                    "defaultProfiles": ["coding", "messaging", "full"],
+                })
+            })
+            .collect();
+        groups.push(json!({"id": "mcp", "label": "MCP", "source": "plugin",
+                           "pluginId": "bundle-mcp", "tools": tools}));
+    }
     Ok(json!({
         "agentId": agent_id,
         "profiles": [{"id": "minimal", "label": "Minimal"}, {"id": "coding", "label": "Coding"},
