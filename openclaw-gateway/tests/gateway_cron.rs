@@ -187,6 +187,43 @@ async fn an_every_job_runs_each_slot_at_most_once_across_a_restart() {
     assert_eq!(entries(&mut c, &id).await.len(), settled);
 }
 
+/// `cron.list`'s `snapshotRevision` changes with the inventory (a job added, one changed), so
+/// a client paging through it (OpenClaw's CLI) starts over instead of mixing two inventories.
+#[tokio::test]
+async fn the_list_revision_follows_the_inventory() {
+    let model = start_model().await;
+    let tg = common::start(Setup {
+        config: config_for(&model),
+        engine: true,
+        ..Setup::default()
+    })
+    .await;
+    let (mut admin, _) = Client::connected(&tg, ADMIN).await;
+    let add = |name: &str| {
+        json!({"name": name, "schedule": {"kind": "every", "everyMs": 3_600_000},
+            "sessionTarget": "isolated", "wakeMode": "now",
+            "payload": {"kind": "agentTurn", "message": "m"}})
+    };
+    let job = admin.ok("cron.add", add("one")).await;
+    let rev = |v: &Value| v["snapshotRevision"].as_str().unwrap().to_owned();
+    let first = rev(&admin.ok("cron.list", json!({})).await);
+    admin.ok("cron.add", add("two")).await;
+    let second = rev(&admin.ok("cron.list", json!({})).await);
+    assert_ne!(first, second);
+    admin
+        .ok(
+            "cron.update",
+            json!({"id": job["id"], "patch": {"description": "changed"}}),
+        )
+        .await;
+    let third = rev(&admin.ok("cron.list", json!({"limit": 1})).await);
+    assert_ne!(second, third);
+    assert_eq!(
+        rev(&admin.ok("cron.list", json!({"offset": 1})).await),
+        third
+    );
+}
+
 #[tokio::test]
 async fn methods_answer_with_openclaws_shapes_scopes_and_errors() {
     let model = start_model().await;
@@ -213,6 +250,15 @@ async fn methods_answer_with_openclaws_shapes_scopes_and_errors() {
     assert_eq!(listed["total"], 1);
     assert_eq!(listed["jobs"][0]["effectiveAgentId"], "main");
     assert_eq!(listed["hasMore"], false);
+    // The page metadata OpenClaw's CLI requires: all of it, with a revision of the inventory
+    // that changes when a job does.
+    let revision = listed["snapshotRevision"].as_str().unwrap().to_owned();
+    assert!(!revision.is_empty());
+    assert!(listed.get("nextOffset").is_some(), "{listed}");
+    assert_eq!(
+        reader.ok("cron.list", json!({})).await["snapshotRevision"],
+        revision.as_str()
+    );
     let bad = admin
         .err(
             "cron.add",

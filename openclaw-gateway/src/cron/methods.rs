@@ -108,14 +108,24 @@ fn matches(j: &CronJob, p: &CronListParams) -> bool {
         })
 }
 
+/// A revision of the whole job inventory (every job's id and last change), so a client paging
+/// through `cron.list` can tell that the inventory changed between its pages (OpenClaw's CLI
+/// requires one with the page metadata).
+fn snapshot_revision(jobs: &[CronJob]) -> String {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    for j in jobs {
+        j.id.hash(&mut h);
+        j.updated_at_ms.hash(&mut h);
+    }
+    jobs.len().hash(&mut h);
+    format!("{:016x}", h.finish())
+}
+
 fn list(cron: &CronService, p: CronListParams) -> Result<Value, ErrorShape> {
-    let mut jobs: Vec<CronJob> = cron
-        .store()
-        .cron_jobs()
-        .map_err(store_err)?
-        .into_iter()
-        .filter(|j| matches(j, &p))
-        .collect();
+    let all: Vec<CronJob> = cron.store().cron_jobs().map_err(store_err)?;
+    let revision = snapshot_revision(&all);
+    let mut jobs: Vec<CronJob> = all.into_iter().filter(|j| matches(j, &p)).collect();
     match p.sort_by.unwrap_or_default() {
         CronSortBy::NextRunAtMs => jobs.sort_by_key(|j| j.state.next_run_at_ms.unwrap_or(u64::MAX)),
         CronSortBy::UpdatedAtMs => jobs.sort_by_key(|j| j.updated_at_ms),
@@ -144,7 +154,8 @@ fn list(cron: &CronService, p: CronListParams) -> Result<Value, ErrorShape> {
         .collect();
     let end = offset + page.len() as u64;
     let mut out = json!({"jobs": page, "total": total, "offset": offset, "limit": limit,
-        "hasMore": end < total, "nextOffset": (end < total).then_some(end)});
+        "hasMore": end < total, "nextOffset": (end < total).then_some(end),
+        "snapshotRevision": revision});
     if p.include_delivery_previews == Some(true) {
         let previews: serde_json::Map<String, Value> = jobs
             .iter()
