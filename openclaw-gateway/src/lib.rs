@@ -301,6 +301,7 @@ impl Gateway {
         );
         channels.apply_config(&opts.source.value);
         cron.set_heartbeat(heartbeat.clone());
+        cron.set_channels(channels.clone());
         let hooks = match hooks::Hooks::from_config(
             &opts.source.value,
             opts.config.auth.token.as_deref(),

@@ -465,3 +465,74 @@ async fn a_channel_run_asks_for_exec_approval_and_a_deny_holds() {
     );
     assert!(!marker.exists());
 }
+
+/// A cron job's `announce` delivery goes out through the channel manager: the run's answer
+/// reaches the Telegram chat named by `delivery.to` and the run log says `delivered`; the last
+/// conversation (`channel: "last"`) is not tracked yet and is recorded `not-delivered` with the
+/// reason, never silently dropped.
+#[tokio::test]
+async fn a_cron_announce_is_delivered_to_the_telegram_chat() {
+    let fake = FakeBotApi::start(BOT_TOKEN).await.unwrap();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let model = model(calls.clone()).await;
+    let tg = gateway(config(&model, &fake, json!({}))).await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    let job = |name: &str, delivery: Value| {
+        json!({"name": name, "schedule": {"kind": "every", "everyMs": 3_600_000},
+            "sessionTarget": "isolated", "wakeMode": "now",
+            "payload": {"kind": "agentTurn", "message": "ping"}, "delivery": delivery})
+    };
+    let to_chat = c
+        .ok(
+            "cron.add",
+            job(
+                "to-chat",
+                json!({"mode": "announce", "channel": "telegram", "to": "4242"}),
+            ),
+        )
+        .await;
+    let to_last = c
+        .ok(
+            "cron.add",
+            job("to-last", json!({"mode": "announce", "channel": "last"})),
+        )
+        .await;
+    let finished = |id: &Value| json!({"id": id, "limit": 5});
+    for j in [&to_chat, &to_last] {
+        c.ok("cron.run", json!({"id": j["id"], "mode": "force"}))
+            .await;
+    }
+    let sent = fake
+        .wait_for("sendMessage", 1, Duration::from_secs(30))
+        .await;
+    assert_eq!(sent[0]["chat_id"].to_string().trim_matches('"'), "4242");
+    assert_eq!(sent[0]["text"], "pong");
+    let mut entries = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for j in [&to_chat, &to_last] {
+        loop {
+            let runs = c.ok("cron.runs", finished(&j["id"])).await;
+            if let Some(e) = runs["entries"]
+                .as_array()
+                .and_then(|e| e.iter().find(|e| e["action"] == "finished").cloned())
+            {
+                entries.push(e);
+                break;
+            }
+            assert!(Instant::now() < deadline, "no finished run: {runs}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+    assert_eq!(entries[0]["deliveryStatus"], "delivered", "{}", entries[0]);
+    assert_eq!(
+        entries[1]["deliveryStatus"], "not-delivered",
+        "{}",
+        entries[1]
+    );
+    assert!(
+        entries[1].to_string().contains("channel \\\"last\\\""),
+        "{}",
+        entries[1]
+    );
+    assert_eq!(fake.bodies("sendMessage").len(), 1);
+}

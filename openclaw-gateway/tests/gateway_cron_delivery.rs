@@ -115,7 +115,7 @@ async fn a_webhook_gets_the_run_with_the_bearer_token_and_failures_are_recorded(
         done["deliveryError"]
             .as_str()
             .unwrap()
-            .contains("channels are not available yet"),
+            .contains("no telegram account is configured on this gateway"),
         "{done}"
     );
 

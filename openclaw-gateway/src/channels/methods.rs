@@ -453,3 +453,40 @@ async fn send(svc: &Arc<ChannelService>, p: SendParams) -> Result<Value, ErrorSh
     }
     Ok(out)
 }
+
+impl ChannelService {
+    /// Sends `text` to chat `to` on `channel` (its account `account_id`, or the default one),
+    /// chunked at the account's limit, each chunk's send checked: the cron `announce`
+    /// delivery. Returns the last chunk's platform message id.
+    pub(crate) async fn announce(
+        self: &Arc<Self>,
+        channel: &str,
+        account_id: Option<&str>,
+        to: &str,
+        text: &str,
+    ) -> Result<String, String> {
+        known(channel).map_err(|_| format!("unknown channel: {channel}"))?;
+        let account = self
+            .account(channel, account_id)
+            .ok_or_else(|| format!("no {channel} account is configured on this gateway"))?;
+        let to = normalize_sender(to);
+        let mut last = None;
+        for chunk in chunk_text(text, account.text_chunk_limit()) {
+            let msg = OutboundText {
+                to: Target {
+                    chat_id: to.clone(),
+                    thread_id: None,
+                },
+                text: chunk,
+                reply_to_id: None,
+                silent: false,
+                raw_html: false,
+            };
+            let sent = deliver::send_with_retry(account.as_ref(), &msg)
+                .await
+                .map_err(|e| format!("send failed: {e}"))?;
+            last = Some(sent.message_id);
+        }
+        last.ok_or_else(|| "nothing to send".to_owned())
+    }
+}

@@ -1,8 +1,10 @@
 //! Where a finished run's result goes (`delivery`): `none`; `webhook` — a POST of the run's
 //! `finished` entry as JSON to `delivery.to` with `Authorization: Bearer <cron.webhookToken>`,
 //! [`WEBHOOK_TIMEOUT`] at most, no redirects, and `delivered` only on a 2xx answer; `announce`
-//! — channels do not exist in this gateway yet, so it is recorded `not-delivered` with that
-//! reason. A `NO_REPLY` result is not delivered anywhere.
+//! — the run's text sent by the channel manager to `delivery.channel` / `delivery.to`
+//! (`delivered` only when the platform accepted every chunk; the last conversation,
+//! `channel: "last"`, is not tracked yet and is recorded `not-delivered` with that reason). A
+//! `NO_REPLY` result is not delivered anywhere.
 //!
 //! Webhook URLs are checked against `cron.webhookSsrfPolicy` as OpenClaw does: a host that
 //! resolves to a loopback, private, link-local or otherwise internal address is refused
@@ -10,7 +12,10 @@
 //! then goes to the address that was checked (no second lookup to rebind).
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::Duration;
+
+use crate::channels::ChannelService;
 
 use openclaw_core::protocol::cron::{
     CronDelivery, DeliveryIntent, DeliveryMode, DeliveryResolved, RunDelivery,
@@ -133,14 +138,16 @@ pub fn is_internal(ip: IpAddr) -> bool {
     }
 }
 
-/// Delivers `entry` (the run's finished entry as JSON) as the job's `delivery` asks;
-/// `no_reply`: the run answered `NO_REPLY`.
+/// Delivers `entry` (the run's finished entry as JSON; `text` its whole answer, for
+/// `announce`) as the job's `delivery` asks; `no_reply`: the run answered `NO_REPLY`.
 pub async fn deliver(
     delivery: Option<&CronDelivery>,
     entry: &Value,
     no_reply: bool,
     token: Option<&Secret>,
     policy: &SsrfPolicy,
+    channels: Option<&Arc<ChannelService>>,
+    text: &str,
 ) -> Outcome {
     let Some(d) = delivery.filter(|d| d.mode != DeliveryMode::None) else {
         return Outcome::not_requested();
@@ -154,10 +161,9 @@ pub async fn deliver(
         return Outcome::of(intended, Err("NO_REPLY: nothing to deliver".into()));
     }
     match d.mode {
-        DeliveryMode::Announce => Outcome::of(
-            intended,
-            Err("channels are not available yet: announce cannot be delivered".into()),
-        ),
+        DeliveryMode::Announce => {
+            Outcome::of(intended, announce(d, text, channels).await.map(|_| None))
+        }
         DeliveryMode::Webhook => {
             let to = d.to.clone().unwrap_or_default();
             let result = tokio::time::timeout(WEBHOOK_TIMEOUT, post(&to, entry, token, policy))
@@ -169,6 +175,33 @@ pub async fn deliver(
         }
         DeliveryMode::None => Outcome::not_requested(),
     }
+}
+
+/// The `announce` delivery of `text` through the channel manager.
+async fn announce(
+    d: &CronDelivery,
+    text: &str,
+    channels: Option<&Arc<ChannelService>>,
+) -> Result<String, String> {
+    let channels = channels.ok_or("this gateway runs no channels")?;
+    let channel = match d.channel.as_deref() {
+        None | Some("last") => {
+            return Err(
+                "announce to the last conversation (channel \"last\") is not supported yet: name the channel and `to`"
+                    .into(),
+            );
+        }
+        Some(c) => c,
+    };
+    let to =
+        d.to.as_deref()
+            .ok_or("announce needs `to` (the chat to send to)")?;
+    if text.trim().is_empty() {
+        return Err("the run produced no text to announce".into());
+    }
+    channels
+        .announce(channel, d.account_id.as_deref(), to, text)
+        .await
 }
 
 /// `failureAlert` defaults: after 3 consecutive errors, at most once an hour.

@@ -186,8 +186,18 @@ pub fn delivery_preview(job: &CronJob) -> serde_json::Value {
     match d.map(|d| d.mode) {
         Some(DeliveryMode::Webhook) => serde_json::json!({"label": "webhook",
             "detail": format!("POST to {}", d.and_then(|d| d.to.as_deref()).unwrap_or("?"))}),
-        Some(DeliveryMode::Announce) => serde_json::json!({"label": "announce",
-            "detail": "channels are not available yet: runs report not-delivered"}),
+        Some(DeliveryMode::Announce) => {
+            let channel = d.and_then(|d| d.channel.as_deref()).unwrap_or("last");
+            let detail = match (channel, d.and_then(|d| d.to.as_deref())) {
+                ("last", _) => {
+                    "to the last conversation: not tracked yet, runs report not-delivered"
+                        .to_owned()
+                }
+                (c, Some(to)) => format!("to {c} chat {to}"),
+                (c, None) => format!("to {c}: no `to`, runs report not-delivered"),
+            };
+            serde_json::json!({"label": "announce", "detail": detail})
+        }
         _ => serde_json::json!({"label": "none",
             "detail": format!("reply stays in the {target} session")}),
     }

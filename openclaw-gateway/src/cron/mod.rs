@@ -187,6 +187,8 @@ pub struct CronService {
     pub(crate) process_instance_id: String,
     /// Where `main` system events with `wakeMode: "next-heartbeat"` wait.
     heartbeat: std::sync::OnceLock<Arc<heartbeat::HeartbeatService>>,
+    /// Where `announce` deliveries go.
+    channels: std::sync::OnceLock<Arc<crate::channels::ChannelService>>,
 }
 
 impl CronService {
@@ -207,7 +209,13 @@ impl CronService {
             stop: CancellationToken::new(),
             process_instance_id: uuid::Uuid::new_v4().to_string(),
             heartbeat: std::sync::OnceLock::new(),
+            channels: std::sync::OnceLock::new(),
         })
+    }
+
+    /// The channel manager `announce` deliveries go through.
+    pub fn set_channels(&self, channels: Arc<crate::channels::ChannelService>) {
+        let _ = self.channels.set(channels);
     }
 
     /// The heartbeat runner `next-heartbeat` system events are queued on.

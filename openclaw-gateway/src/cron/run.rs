@@ -157,6 +157,8 @@ impl CronService {
             no_reply,
             self.config.webhook_token.as_ref(),
             &self.config.webhook_ssrf_policy,
+            self.channels.get(),
+            &outcome.text,
         )
         .await
     }
