@@ -329,6 +329,15 @@ impl Server {
             let mut slot = self.slot.lock().await;
             let current = slot.conn.as_ref().map(|c| c.generation);
             if current != Some(generation) {
+                // Already noted down by the failed call or the closed transport that the exit
+                // caused (no newer connection yet): say why it went down.
+                if current.is_none() {
+                    if let Some(last) = slot.last_error.as_mut() {
+                        if !last.contains(&text) {
+                            *last = format!("{last}: the server {text}");
+                        }
+                    }
+                }
                 return;
             }
             let conn = slot.conn.take();

@@ -179,7 +179,15 @@ async fn a_crashed_server_is_unavailable_then_restarted() {
     assert!(down.contains("unavailable"), "{down}");
     let st = server.status().await;
     assert_eq!(st.state, "restarting", "{st:?}");
-    assert!(st.last_error.unwrap().contains("status 3"));
+    // Why it went down names the exit status (once the exit was reaped).
+    wait_for("the exit status in the last error", 5, async || {
+        server
+            .status()
+            .await
+            .last_error
+            .is_some_and(|e| e.contains("status 3"))
+    })
+    .await;
     assert!(process_gone(first_pid));
     // Back after the backoff, as a new process.
     wait_for("the restart", 10, async || {
