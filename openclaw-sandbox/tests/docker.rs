@@ -9,6 +9,8 @@
 //! busybox`, which `.ci/sandbox-image` builds from the host's busybox without a registry.
 //! Without a working engine or the image each test prints `SKIP …`; under `CI=true` it fails.
 
+mod support;
+
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -355,22 +357,7 @@ async fn forking_without_bound_is_bounded() {
 
 /// Host processes whose command line is `needle` (the container's processes are the host's).
 fn host_procs_with(needle: &str) -> Vec<i32> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
-            continue;
-        };
-        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|s| s.trim_start().starts_with('Z'));
-        if !zombie && String::from_utf8_lossy(&cmdline).replace('\0', " ").trim() == needle {
-            found.push(pid);
-        }
-    }
-    found
+    support::host_procs(|c| c.trim() == needle)
 }
 
 fn wait_until_gone(needle: &str, within: Duration) {

@@ -2,6 +2,8 @@
 //! (bubblewrap + Landlock + seccomp): each must fail inside the sandbox, and each has a control
 //! showing the same command does what it tries on the host (so the test can fail).
 
+mod support;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -279,26 +281,7 @@ async fn forking_without_bound_is_bounded(one_shot: bool) {
 
 /// Host processes whose command line holds `needle`.
 fn host_procs_with(needle: &str) -> Vec<i32> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
-            continue;
-        };
-        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|s| s.trim_start().starts_with('Z'));
-        if !zombie
-            && String::from_utf8_lossy(&cmdline)
-                .replace('\0', " ")
-                .contains(needle)
-        {
-            found.push(pid);
-        }
-    }
-    found
+    support::host_procs(|c| c.contains(needle))
 }
 
 async fn a_setsid_child_does_not_survive_abort(one_shot: bool) {

@@ -2,6 +2,8 @@
 //! `bash` tool: what persists between a scope's commands and what must not — leftovers of a
 //! command, another scope's files, a credential directory that appeared after it started.
 
+mod support;
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -73,26 +75,7 @@ async fn run(env: &Arc<ToolEnv>, command: &str) -> (bool, String) {
 
 /// Host processes whose command line holds `needle`.
 fn host_procs_with(needle: &str) -> Vec<i32> {
-    let mut found = Vec::new();
-    for e in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Some(pid) = e.file_name().to_str().and_then(|p| p.parse::<i32>().ok()) else {
-            continue;
-        };
-        let cmdline = std::fs::read(e.path().join("cmdline")).unwrap_or_default();
-        let stat = std::fs::read_to_string(e.path().join("stat")).unwrap_or_default();
-        let zombie = stat
-            .rsplit(')')
-            .next()
-            .is_some_and(|s| s.trim_start().starts_with('Z'));
-        if !zombie
-            && String::from_utf8_lossy(&cmdline)
-                .replace('\0', " ")
-                .contains(needle)
-        {
-            found.push(pid);
-        }
-    }
-    found
+    support::host_procs(|c| c.contains(needle))
 }
 
 fn wait_gone(needle: &str) {
