@@ -128,7 +128,19 @@ impl Engine {
         if args.len() == 2 {
             return Ok(Vec::new());
         }
-        parse_inspect(&self.run(&args, QUICK)?)
+        match self.run(&args, QUICK) {
+            Ok(text) => parse_inspect(&text),
+            // One was removed between `ps` and `inspect` (another recreate, a session ending):
+            // the others, one by one, skipping what is gone.
+            Err(e) if e.contains("no such container") || e.contains("No such container") => {
+                let mut out = Vec::new();
+                for id in ids.split_whitespace() {
+                    out.extend(self.inspect(id)?);
+                }
+                Ok(out)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// Removes a container (`rm -f`); one that is already gone is not an error.
