@@ -23,7 +23,7 @@ pw="${PLAYWRIGHT_CORE:-$root/tests/control_ui/node_modules/playwright-core}"
 bin="${OPENCLAW_BIN:-}"
 if [ -z "$bin" ]; then
   (cd "$root" && cargo build -q -p openclaw-cli)
-  bin="$root/target/debug/openclaw"
+  bin="${CARGO_TARGET_DIR:-$root/target}/debug/openclaw"
 fi
 OPENCLAW_BIN="$bin" FAKE_LLM="$shared/fake_llm.py" OUT_DIR="${OUT_DIR:-$root/target/control-ui-shots}" \
   CHROMIUM="$chromium" PLAYWRIGHT_CORE="$pw" CONTROL_UI_ROOT="$ui" timeout 120 node "$root/tests/control_ui/openclaw_ui.mjs"
