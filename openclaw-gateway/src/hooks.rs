@@ -257,6 +257,24 @@ fn offered_token(headers: &HeaderMap) -> Option<String> {
     })
 }
 
+/// [`admit`], then the idempotency key (an earlier answer to it is replayed as the `Err`) and
+/// the body parsed as `T`.
+async fn admit_body<T: serde::de::DeserializeOwned>(
+    shared: &Shared,
+    remote: SocketAddr,
+    req: Request,
+    route: &str,
+) -> Result<(Arc<Hooks>, Option<String>, T), Response> {
+    let (hooks, idem, body) = admit(shared, remote, req).await?;
+    let key = idempotency_key(route, idem, &body);
+    if let Some(r) = key.as_deref().and_then(|k| hooks.replay(k)) {
+        return Err(r);
+    }
+    let b = serde_json::from_value(body)
+        .map_err(|e| refuse(StatusCode::BAD_REQUEST, &format!("invalid body: {e}")))?;
+    Ok((hooks, key, b))
+}
+
 /// The idempotency key of a request (header first, then the body's `idempotencyKey`).
 fn idempotency_key(route: &str, header: Option<String>, body: &Value) -> Option<String> {
     let key = header.or_else(|| {
@@ -283,17 +301,9 @@ async fn wake(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    let (hooks, idem, body) = match admit(&shared, remote, req).await {
+    let (hooks, key, b) = match admit_body::<HookWakeBody>(&shared, remote, req, "wake").await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let key = idempotency_key("wake", idem, &body);
-    if let Some(r) = key.as_deref().and_then(|k| hooks.replay(k)) {
-        return r;
-    }
-    let b: HookWakeBody = match serde_json::from_value(body) {
-        Ok(b) => b,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &format!("invalid body: {e}")),
     };
     let mode = b.mode.unwrap_or(WakeMode::Now);
     let params = WakeParams {
@@ -358,17 +368,9 @@ async fn agent(
     ConnectInfo(remote): ConnectInfo<SocketAddr>,
     req: Request,
 ) -> Response {
-    let (hooks, idem, body) = match admit(&shared, remote, req).await {
+    let (hooks, key, b) = match admit_body::<HookAgentBody>(&shared, remote, req, "agent").await {
         Ok(x) => x,
         Err(r) => return r,
-    };
-    let key = idempotency_key("agent", idem, &body);
-    if let Some(r) = key.as_deref().and_then(|k| hooks.replay(k)) {
-        return r;
-    }
-    let b: HookAgentBody = match serde_json::from_value(body) {
-        Ok(b) => b,
-        Err(e) => return refuse(StatusCode::BAD_REQUEST, &format!("invalid body: {e}")),
     };
     if b.message.trim().is_empty() {
         return refuse(StatusCode::BAD_REQUEST, "message must not be empty");
