@@ -186,6 +186,9 @@ pub fn write_config(state: &Path, port: u16, providers: Value) {
         "agents": {"defaults": {"model": {"primary": "fake/fake-model"}},
             "list": [{"id": "main", "default": true}]},
         "models": {"providers": providers},
+        // The benches measure the gateway, not the approval flow: their bash commands run as
+        // they did before exec approvals existed (the default for a new install is `ask`).
+        "tools": {"exec": {"mode": "full"}},
     });
     std::fs::write(state.join("openclaw.json"), config.to_string()).expect("config");
 }

@@ -275,27 +275,27 @@ impl Gateway {
         }
         let self_presence = self_presence(addr, &opts.version);
         let hub: Arc<hub::Hub> = Arc::default();
-        let approvals = approvals::Approvals::open(
-            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
-            hub.clone(),
-            opts.state_dir.clone(),
-        )?;
+        // The always-on services (approvals, heartbeats, cron, channels) write rarely: they
+        // share one connection (one migration check, one page cache) beside the sessions'.
+        let services_db = Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?);
+        let approvals =
+            approvals::Approvals::open(services_db.clone(), hub.clone(), opts.state_dir.clone())?;
         let clock: Arc<dyn cron::Clock> = Arc::new(cron::SystemClock);
         let heartbeat = cron::heartbeat::HeartbeatService::new(
-            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            services_db.clone(),
             clock.clone(),
             opts.backend.clone(),
             opts.state_dir.clone(),
             &opts.source.value,
         );
         let cron = cron::CronService::new(
-            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            services_db.clone(),
             clock,
             opts.backend.clone(),
             cron::CronConfig::from_config(&opts.source.value, &config::process_env),
         );
         let channels = channels::ChannelService::new(
-            Arc::new(openclaw_state::SqliteStore::open(&opts.state_dir)?),
+            services_db.clone(),
             opts.backend.clone(),
             config::process_env,
         );

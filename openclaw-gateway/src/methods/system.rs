@@ -37,6 +37,18 @@ pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
             row
         })
         .collect();
+    // The default agent's summary is already in `agents`: one query, not two.
+    let default_sessions = agents
+        .iter()
+        .find(|a| a["agentId"] == roster.default_id())
+        .map(|a| a["sessions"].clone())
+        .unwrap_or_else(|| {
+            sessions_of(
+                shared,
+                roster.default_id(),
+                &sessions_path(roster.default_id()),
+            )
+        });
     json!({
         "ok": true,
         "ts": now_ms(),
@@ -48,7 +60,7 @@ pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
             .filter(|b| b.enabled).and_then(|b| b.settings.every_ms).map_or(0, |ms| ms / 1000),
         "defaultAgentId": roster.default_id(),
         "agents": agents,
-        "sessions": sessions_of(shared, roster.default_id(), &sessions_path(roster.default_id())),
+        "sessions": default_sessions,
     })
 }
 
