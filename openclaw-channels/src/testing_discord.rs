@@ -164,7 +164,15 @@ impl FakeDiscord {
         })
     }
 
-    fn message(&self, channel: &str, guild: Option<&str>, user: &str, name: &str, content: &str, mentions: Vec<Value>) -> String {
+    fn message(
+        &self,
+        channel: &str,
+        guild: Option<&str>,
+        user: &str,
+        name: &str,
+        content: &str,
+        mentions: Vec<Value>,
+    ) -> String {
         let id = self.next_id();
         let mut d = json!({
             "id": id, "channel_id": channel, "type": 0, "content": content,
@@ -188,9 +196,19 @@ impl FakeDiscord {
 
     /// A message in guild channel `channel` (or the thread); with `mention` it starts with
     /// `<@bot>` and lists the bot in `mentions`.
-    pub fn push_guild(&self, channel: &str, user: &str, name: &str, content: &str, mention: bool) -> String {
+    pub fn push_guild(
+        &self,
+        channel: &str,
+        user: &str,
+        name: &str,
+        content: &str,
+        mention: bool,
+    ) -> String {
         let (content, mentions) = if mention {
-            (format!("<@{BOT_ID}> {content}"), vec![json!({"id": BOT_ID, "username": BOT_NAME, "bot": true})])
+            (
+                format!("<@{BOT_ID}> {content}"),
+                vec![json!({"id": BOT_ID, "username": BOT_NAME, "bot": true})],
+            )
         } else {
             (content.to_owned(), Vec::new())
         };
@@ -216,7 +234,10 @@ impl FakeDiscord {
             if m.len() >= n {
                 return m;
             }
-            assert!(Instant::now() < deadline, "timed out waiting for {n} messages: {m:?}");
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {n} messages: {m:?}"
+            );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
@@ -329,18 +350,29 @@ fn guild_channels() -> Vec<Value> {
     ]
 }
 
-async fn channel(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn channel(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     record(&s, "GET", format!("/channels/{id}"), &Bytes::new());
     if !authorized(&s, &headers) {
         return error(StatusCode::UNAUTHORIZED, "401: Unauthorized");
     }
-    match guild_channels().into_iter().find(|c| c["id"] == id.as_str()) {
+    match guild_channels()
+        .into_iter()
+        .find(|c| c["id"] == id.as_str())
+    {
         Some(c) => axum::Json(c).into_response(),
         None => error(StatusCode::NOT_FOUND, "Unknown Channel"),
     }
 }
 
-async fn typing(State(s): State<Arc<Shared>>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+async fn typing(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     record(&s, "POST", format!("/channels/{id}/typing"), &Bytes::new());
     if !authorized(&s, &headers) {
         return error(StatusCode::UNAUTHORIZED, "401: Unauthorized");
@@ -518,8 +550,14 @@ async fn handshake(s: &Shared, socket: &mut WebSocket) -> Result<u64, Option<(u1
                     "guilds": [{"id": GUILD_ID, "unavailable": true}]});
                 let guild = json!({"id": GUILD_ID, "channels": guild_channels()[..1],
                     "threads": guild_channels()[1..]});
-                if socket.send(frame(0, ready, Some(ready_seq), Some("READY"))).await.is_err()
-                    || socket.send(frame(0, guild, Some(guild_seq), Some("GUILD_CREATE"))).await.is_err()
+                if socket
+                    .send(frame(0, ready, Some(ready_seq), Some("READY")))
+                    .await
+                    .is_err()
+                    || socket
+                        .send(frame(0, guild, Some(guild_seq), Some("GUILD_CREATE")))
+                        .await
+                        .is_err()
                 {
                     return Err(None);
                 }
@@ -538,7 +576,11 @@ async fn handshake(s: &Shared, socket: &mut WebSocket) -> Result<u64, Option<(u1
                     (ok, replay, i.seq)
                 };
                 if !ok {
-                    if socket.send(frame(9, json!(false), None, None)).await.is_err() {
+                    if socket
+                        .send(frame(9, json!(false), None, None))
+                        .await
+                        .is_err()
+                    {
                         return Err(None);
                     }
                     continue;
@@ -548,7 +590,11 @@ async fn handshake(s: &Shared, socket: &mut WebSocket) -> Result<u64, Option<(u1
                         return Err(None);
                     }
                 }
-                if socket.send(frame(0, json!({}), None, Some("RESUMED"))).await.is_err() {
+                if socket
+                    .send(frame(0, json!({}), None, Some("RESUMED")))
+                    .await
+                    .is_err()
+                {
                     return Err(None);
                 }
                 return Ok(upto);

@@ -81,7 +81,10 @@ fn start(
 }
 
 async fn connected(acct: &Arc<DiscordAccount>) {
-    until("connected", Duration::from_secs(10), || acct.status().connected).await;
+    until("connected", Duration::from_secs(10), || {
+        acct.status().connected
+    })
+    .await;
 }
 
 #[tokio::test]
@@ -140,11 +143,17 @@ async fn a_zombied_connection_is_detected_and_resumed_without_losing_a_message()
     let sink = Arc::new(MemorySink::default());
     let (cancel, task) = start(&acct, &sink);
     connected(&acct).await;
-    until("a heartbeat", Duration::from_secs(5), || fake.heartbeats() >= 1).await;
+    until("a heartbeat", Duration::from_secs(5), || {
+        fake.heartbeats() >= 1
+    })
+    .await;
     fake.zombify();
     // Sent while the connection is half-open: replayed on resume.
     fake.push_dm("42", "alice", "are you deaf?");
-    until("a resume", Duration::from_secs(10), || !fake.resumes().is_empty()).await;
+    until("a resume", Duration::from_secs(10), || {
+        !fake.resumes().is_empty()
+    })
+    .await;
     let r = &fake.resumes()[0];
     assert_eq!(r["session_id"], "fake-session-1");
     assert_eq!(r["token"], TOKEN);
@@ -216,7 +225,10 @@ async fn fatal_close_codes_and_a_refused_token_stop_the_account_with_the_reason(
     let st = acct.status();
     assert!(!st.running);
     let err = st.last_error.unwrap();
-    assert!(err.contains("4014") && err.contains("Message Content"), "{err}");
+    assert!(
+        err.contains("4014") && err.contains("Message Content"),
+        "{err}"
+    );
     assert_eq!(fake.identifies().len(), 1, "no reconnect loop");
 
     let bad = account(&fake, "wrong-token");
@@ -228,7 +240,11 @@ async fn fatal_close_codes_and_a_refused_token_stop_the_account_with_the_reason(
     let err = bad.status().last_error.unwrap();
     assert!(err.contains("401"), "{err}");
     assert!(!err.contains("wrong-token"), "no secret in status");
-    assert_eq!(fake.connections().0, 1, "never connected with a refused token");
+    assert_eq!(
+        fake.connections().0,
+        1,
+        "never connected with a refused token"
+    );
 }
 
 fn text(to: &str, body: &str, reply: Option<&str>) -> OutboundText {
@@ -257,10 +273,15 @@ async fn sends_carry_one_reference_no_mass_mention_and_dm_channels_open_once() {
     assert_eq!(m["message_reference"]["message_id"], "777");
     assert_eq!(m["allowed_mentions"]["parse"], json!(["users"]));
     let content = m["content"].as_str().unwrap();
-    assert!(!content.contains("@everyone") && content.contains("**this**"), "{content}");
+    assert!(
+        !content.contains("@everyone") && content.contains("**this**"),
+        "{content}"
+    );
 
     for _ in 0..2 {
-        acct.send_text(&text("user:42", "psst", None)).await.unwrap();
+        acct.send_text(&text("user:42", "psst", None))
+            .await
+            .unwrap();
     }
     let dm = fake.dm_channel("42");
     let opens = fake
@@ -282,7 +303,11 @@ async fn sends_carry_one_reference_no_mass_mention_and_dm_channels_open_once() {
             .iter()
             .any(|r| r.path == format!("/channels/{THREAD_ID}/typing"))
     );
-    assert!(acct.send_text(&text("not a target", "x", None)).await.is_err());
+    assert!(
+        acct.send_text(&text("not a target", "x", None))
+            .await
+            .is_err()
+    );
     assert!(
         acct.send_text(&text(GENERAL_ID, &"x".repeat(2001), None))
             .await

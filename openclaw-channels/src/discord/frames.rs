@@ -145,7 +145,10 @@ pub enum CloseAction {
 /// Discord's gateway close codes.
 pub fn close_action(code: u16) -> (CloseAction, &'static str) {
     match code {
-        4004 => (CloseAction::Fatal, "authentication failed (check the bot token)"),
+        4004 => (
+            CloseAction::Fatal,
+            "authentication failed (check the bot token)",
+        ),
         4010 => (CloseAction::Fatal, "invalid shard"),
         4011 => (CloseAction::Fatal, "sharding required"),
         4012 => (CloseAction::Fatal, "invalid API version"),

@@ -61,9 +61,8 @@ enum Ended {
     Fatal(String),
 }
 
-type Socket = tokio_tungstenite::WebSocketStream<
-    tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
->;
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 pub(super) async fn run(
     acct: &DiscordAccount,
@@ -144,10 +143,7 @@ fn with_query(base: &str) -> String {
 }
 
 /// Where to connect: the session's resume URL, the configured URL, or Discord's answer.
-async fn gateway_url(
-    acct: &DiscordAccount,
-    session: &Option<Session>,
-) -> Result<String, Ended> {
+async fn gateway_url(acct: &DiscordAccount, session: &Option<Session>) -> Result<String, Ended> {
     if let Some(s) = session {
         return Ok(s.resume_gateway_url.clone());
     }
@@ -217,7 +213,8 @@ async fn whoami(acct: &DiscordAccount) -> Result<User, Ended> {
         .get("/users/@me", Duration::from_secs(15))
         .await
         .map_err(|e| rest_failure("GET /users/@me", e))?;
-    acct.status.update(|s| s.bot = serde_json::to_value(&me).ok());
+    acct.status
+        .update(|s| s.bot = serde_json::to_value(&me).ok());
     *openclaw_core::sync::lock(&acct.me) = Some(me.clone());
     Ok(me)
 }
@@ -353,12 +350,7 @@ impl Conn<'_> {
     }
 
     /// Handles one frame; `Some` ends the connection.
-    async fn handle(
-        &mut self,
-        f: Incoming,
-        me: &mut User,
-        backoff: &mut Backoff,
-    ) -> Option<Ended> {
+    async fn handle(&mut self, f: Incoming, me: &mut User, backoff: &mut Backoff) -> Option<Ended> {
         if let Some(s) = f.s {
             self.seq = Some(s);
             if let Some(sess) = self.session.as_mut() {
@@ -455,7 +447,10 @@ impl Conn<'_> {
                 let m: frames::MessageCreate = match serde_json::from_value(f.d) {
                     Ok(m) => m,
                     Err(e) => {
-                        tracing::warn!("discord {}: undecodable MESSAGE_CREATE: {e}", acct.account_id);
+                        tracing::warn!(
+                            "discord {}: undecodable MESSAGE_CREATE: {e}",
+                            acct.account_id
+                        );
                         return None;
                     }
                 };
@@ -497,7 +492,12 @@ impl Conn<'_> {
         loop {
             match self
                 .sink
-                .commit("discord", &self.acct.account_id, messages.clone(), cursor.clone())
+                .commit(
+                    "discord",
+                    &self.acct.account_id,
+                    messages.clone(),
+                    cursor.clone(),
+                )
                 .await
             {
                 Ok(()) => return None,

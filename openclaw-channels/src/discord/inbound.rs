@@ -98,7 +98,11 @@ impl DiscordAccount {
                 let ctx = GuildContext {
                     id: g.clone(),
                     channel_name: name,
-                    roles: m.member.as_ref().map(|x| x.roles.clone()).unwrap_or_default(),
+                    roles: m
+                        .member
+                        .as_ref()
+                        .map(|x| x.roles.clone())
+                        .unwrap_or_default(),
                 };
                 (ChatType::Channel, chat, thread, Some(ctx))
             }

@@ -224,7 +224,10 @@ impl DiscordAccount {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            match rest.post::<_, rest::Message>(&path, body, SEND_TIMEOUT).await {
+            match rest
+                .post::<_, rest::Message>(&path, body, SEND_TIMEOUT)
+                .await
+            {
                 Err(e) if attempt < SEND_ATTEMPTS && retry_with_nonce(&e) => {
                     tokio::time::sleep(Duration::from_millis(250 * u64::from(attempt))).await;
                 }
@@ -297,14 +300,12 @@ impl ChannelAccount for DiscordAccount {
         let nonce = nonce();
         let body = CreateMessage {
             content: &content,
-            message_reference: msg
-                .reply_to_id
-                .as_deref()
-                .filter(|r| !r.is_empty())
-                .map(|message_id| MessageReference {
+            message_reference: msg.reply_to_id.as_deref().filter(|r| !r.is_empty()).map(
+                |message_id| MessageReference {
                     message_id,
                     fail_if_not_exists: false,
-                }),
+                },
+            ),
             // Users named in the text may be notified; roles, @everyone and @here never.
             allowed_mentions: AllowedMentions {
                 parse: &["users"],

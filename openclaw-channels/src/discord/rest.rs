@@ -181,7 +181,9 @@ impl Rest {
         let route = format!("{method} {path}");
         let mut limited = 0;
         loop {
-            let not_before = openclaw_core::sync::lock(&self.blocked).get(&route).copied();
+            let not_before = openclaw_core::sync::lock(&self.blocked)
+                .get(&route)
+                .copied();
             if let Some(t) = not_before {
                 let wait = t.saturating_duration_since(Instant::now());
                 tokio::time::sleep(wait.min(MAX_WAIT)).await;

@@ -31,7 +31,11 @@ pub fn chunk(text: &str, limit: usize, max_lines: usize) -> Vec<String> {
             }
         }
     }
-    if fenced { balance_fences(pieces) } else { pieces }
+    if fenced {
+        balance_fences(pieces)
+    } else {
+        pieces
+    }
 }
 
 /// Closes a code fence left open at the end of a piece and reopens it in the next.

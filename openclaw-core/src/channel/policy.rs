@@ -236,7 +236,11 @@ impl AccountPolicy {
                 let by_name = g.channel_name.as_deref().and_then(|n| {
                     map.get(n)
                         .or_else(|| map.get(&format!("#{n}")))
-                        .or_else(|| map.iter().find(|(k, _)| k.eq_ignore_ascii_case(n)).map(|(_, v)| v))
+                        .or_else(|| {
+                            map.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                                .map(|(_, v)| v)
+                        })
                 });
                 match map.get(&m.chat_id).or(by_name).or_else(|| map.get("*")) {
                     None => return Access::Drop("channel not in the guild's channels"),
@@ -263,9 +267,11 @@ impl AccountPolicy {
             let by_user = users
                 .iter()
                 .any(|e| e.normalized() == "*" || e.normalized() == s);
-            let by_role = roles
-                .iter()
-                .any(|e| g.roles.iter().any(|r| e.normalized() == normalize_sender(r)));
+            let by_role = roles.iter().any(|e| {
+                g.roles
+                    .iter()
+                    .any(|r| e.normalized() == normalize_sender(r))
+            });
             if !by_user && !by_role {
                 return Access::Drop("sender not in the guild's users or roles");
             }
