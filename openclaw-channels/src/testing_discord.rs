@@ -44,6 +44,7 @@ pub struct Recorded {
     pub method: String,
     pub path: String,
     pub body: Value,
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -322,6 +323,7 @@ fn record(s: &Shared, method: &str, path: String, body: &Bytes) {
         method: method.to_owned(),
         path,
         body,
+        at: Instant::now(),
     });
 }
 
