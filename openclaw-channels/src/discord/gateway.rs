@@ -231,7 +231,10 @@ async fn connection(
     let setup = async {
         let me = whoami(acct).await?;
         let url = with_query(&gateway_url(acct, session).await?);
+        // Small buffers (an idle account holds one socket; they grow for a large frame).
         let config = WebSocketConfig::default()
+            .read_buffer_size(16 << 10)
+            .write_buffer_size(16 << 10)
             .max_message_size(Some(MAX_FRAME))
             .max_frame_size(Some(MAX_FRAME));
         let connect = tokio_tungstenite::connect_async_with_config(url, Some(config), true);

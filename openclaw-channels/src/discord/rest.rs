@@ -271,12 +271,23 @@ fn header_f64(headers: &reqwest::header::HeaderMap, name: &str) -> Option<f64> {
 
 fn transport(e: reqwest::Error) -> ChannelError {
     let connect = e.is_connect();
+    let timeout = e.is_timeout();
+    // Without the URL (short), with the innermost cause ("Connection refused", …).
+    let mut root: Option<String> = None;
+    let mut cause = std::error::Error::source(&e);
+    while let Some(c) = cause {
+        root = Some(c.to_string());
+        cause = c.source();
+    }
+    let head = e.without_url().to_string();
     ChannelError::Transport {
-        message: if e.is_timeout() {
+        message: if timeout {
             "request timed out".into()
         } else {
-            // Without the URL: it carries no secret, but keep messages short.
-            e.without_url().to_string()
+            match root {
+                Some(r) if r != head => format!("{head}: {r}"),
+                _ => head,
+            }
         },
         // A connect error never reached Discord.
         sent: !connect,
