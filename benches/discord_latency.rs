@@ -60,7 +60,9 @@ async fn main() {
     let model = start_rust_fake();
 
     // Memory per idle account (each holds a gateway WebSocket and heartbeats).
-    let fake = FakeDiscord::start(BOT_TOKEN, 41_250).await.expect("fake discord");
+    let fake = FakeDiscord::start(BOT_TOKEN, 41_250)
+        .await
+        .expect("fake discord");
     let state = tempfile::tempdir().expect("tempdir");
     let port = free_port();
     write(state.path(), port, &model, json!({"enabled": false}));
@@ -89,7 +91,9 @@ async fn main() {
     );
 
     // Latency, inbound → first reply chunk.
-    let fake = FakeDiscord::start(BOT_TOKEN, 41_250).await.expect("fake discord");
+    let fake = FakeDiscord::start(BOT_TOKEN, 41_250)
+        .await
+        .expect("fake discord");
     let state = tempfile::tempdir().expect("tempdir");
     write(
         state.path(),
@@ -114,7 +118,9 @@ async fn main() {
             .into_iter()
             .filter(|r| r.path.ends_with("/messages"))
             .filter_map(|r| {
-                let id = r.body["message_reference"]["message_id"].as_str()?.to_owned();
+                let id = r.body["message_reference"]["message_id"]
+                    .as_str()?
+                    .to_owned();
                 Some((id, r.at))
             })
             .collect()

@@ -95,7 +95,11 @@ mod tests {
         assert_eq!(words(&chunks), words(&[text]));
         let long: String = "word ".repeat(2000);
         let chunks = chunk(&long, 2000, 17);
-        assert_eq!(chunks.len(), 5, "400 words of 5 characters fit in one message");
+        assert_eq!(
+            chunks.len(),
+            5,
+            "400 words of 5 characters fit in one message"
+        );
         assert!(chunks.iter().all(|c| c.chars().count() <= 2000));
     }
 
