@@ -219,6 +219,43 @@ async fn whoami(acct: &DiscordAccount) -> Result<User, Ended> {
     Ok(me)
 }
 
+/// Reads Hello and sends Identify (no session) or Resume; the heartbeat interval.
+async fn greet(ws: &mut Socket, token: &str, session: Option<&Session>) -> Result<Duration, Ended> {
+    let hello = match tokio::time::timeout(CONNECT_TIMEOUT, next_frame(ws)).await {
+        Err(_) => return Err(Ended::Resume("no Hello from the gateway".into())),
+        Ok(Err(e)) => return Err(e),
+        Ok(Ok(f)) if f.op == frames::OP_HELLO => f,
+        Ok(Ok(f)) => return Err(Ended::Resume(format!("expected Hello, got op {}", f.op))),
+    };
+    let Ok(hello) = serde_json::from_value::<frames::Hello>(hello.d) else {
+        return Err(Ended::Resume("a Hello without heartbeat_interval".into()));
+    };
+    let greeting = match session {
+        Some(s) => {
+            let d = frames::Resume {
+                token,
+                session_id: &s.session_id,
+                seq: s.seq,
+            };
+            send(ws, frames::OP_RESUME, d).await
+        }
+        None => {
+            let d = frames::Identify {
+                token,
+                intents: frames::INTENTS,
+                properties: frames::Properties {
+                    os: std::env::consts::OS,
+                    browser: "openclaw",
+                    device: "openclaw",
+                },
+            };
+            send(ws, frames::OP_IDENTIFY, d).await
+        }
+    };
+    greeting.map_err(Ended::Resume)?;
+    Ok(Duration::from_millis(hello.heartbeat_interval.max(50)))
+}
+
 /// One connection, until it ends or `cancel`.
 async fn connection(
     acct: &DiscordAccount,
@@ -252,44 +289,13 @@ async fn connection(
             Err(e) => return e,
         },
     };
-    let hello = tokio::select! {
+    let interval = tokio::select! {
         _ = cancel.cancelled() => return Ended::Cancelled,
-        r = tokio::time::timeout(CONNECT_TIMEOUT, next_frame(&mut ws)) => match r {
-            Err(_) => return Ended::Resume("no Hello from the gateway".into()),
-            Ok(Err(e)) => return e,
-            Ok(Ok(f)) if f.op == frames::OP_HELLO => f,
-            Ok(Ok(f)) => return Ended::Resume(format!("expected Hello, got op {}", f.op)),
+        r = greet(&mut ws, token, session.as_ref()) => match r {
+            Ok(i) => i,
+            Err(e) => return e,
         },
     };
-    let Ok(hello) = serde_json::from_value::<frames::Hello>(hello.d) else {
-        return Ended::Resume("a Hello without heartbeat_interval".into());
-    };
-    let interval = Duration::from_millis(hello.heartbeat_interval.max(50));
-    let greeting = match session.as_ref() {
-        Some(s) => {
-            let d = frames::Resume {
-                token,
-                session_id: &s.session_id,
-                seq: s.seq,
-            };
-            send(&mut ws, frames::OP_RESUME, d).await
-        }
-        None => {
-            let d = frames::Identify {
-                token,
-                intents: frames::INTENTS,
-                properties: frames::Properties {
-                    os: std::env::consts::OS,
-                    browser: "openclaw",
-                    device: "openclaw",
-                },
-            };
-            send(&mut ws, frames::OP_IDENTIFY, d).await
-        }
-    };
-    if let Err(e) = greeting {
-        return Ended::Resume(e);
-    }
     let mut conn = Conn {
         acct,
         sink,
