@@ -23,6 +23,7 @@ fn msg(id: u32) -> InboundMessage {
         text: format!("hello {id}"),
         mentioned: false,
         timestamp_ms: 1,
+        guild: None,
     }
 }
 

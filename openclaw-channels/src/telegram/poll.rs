@@ -240,6 +240,7 @@ fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage
         text,
         mentioned,
         timestamp_ms: u64::try_from(m.date).unwrap_or(0) * 1000,
+        guild: None,
     })
 }
 

@@ -178,7 +178,7 @@ fn notify_sender(channel: &str, account_id: &str, sender: &str) -> &'static str 
     };
     let msg = OutboundText {
         to: Target {
-            chat_id: sender.to_owned(),
+            chat_id: account.dm_target(sender),
             thread_id: None,
         },
         text: account.approved_text(),

@@ -1,7 +1,7 @@
 //! OpenClaw's session keys for channel conversations (`buildAgentPeerSessionKey`; ids
 //! lower-cased): a DM lands in `agent:<id>:main` by default, or a key per peer per
 //! `session.dmScope`; a group in `agent:<id>:<channel>:group:<id>`, a forum topic under it as
-//! `:topic:<id>`, a thread as `:thread:<id>`.
+//! `:topic:<id>` (Telegram), a thread as `:thread:<id>` (Discord, Slack).
 
 use serde::{Deserialize, Serialize};
 
@@ -49,9 +49,15 @@ pub fn session_key(agent_id: &str, conv: &Conversation<'_>, dm_scope: DmScope) -
         ChatType::Group => format!("agent:{agent}:{channel}:group:{peer}"),
         ChatType::Channel => format!("agent:{agent}:{channel}:channel:{peer}"),
     };
+    // Telegram's forum topics are `:topic:`; Slack and Discord threads `:thread:`.
+    let marker = if channel == "telegram" {
+        "topic"
+    } else {
+        "thread"
+    };
     match conv.topic_id {
         Some(t) if conv.chat_type != ChatType::Direct => {
-            format!("{base}:topic:{}", t.to_lowercase())
+            format!("{base}:{marker}:{}", t.to_lowercase())
         }
         _ => base,
     }
@@ -95,6 +101,17 @@ mod tests {
         assert_eq!(
             session_key("main", &topic, DmScope::Main),
             "agent:main:telegram:group:-1001234567890:topic:42"
+        );
+        let thread = Conversation {
+            channel: "discord",
+            chat_type: ChatType::Channel,
+            peer_id: "555",
+            topic_id: Some("777"),
+            ..topic
+        };
+        assert_eq!(
+            session_key("main", &thread, DmScope::Main),
+            "agent:main:discord:channel:555:thread:777"
         );
     }
 }

@@ -109,6 +109,24 @@ pub struct InboundMessage {
     pub mentioned: bool,
     /// Milliseconds since the epoch, as the platform stamped it.
     pub timestamp_ms: u64,
+    /// The server ("guild" on Discord) a group message was posted in, for policies keyed by
+    /// server (`channels.discord.guilds`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub guild: Option<GuildContext>,
+}
+
+/// Where in a server (a Discord guild) a message was posted, and the sender's roles there.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuildContext {
+    pub id: String,
+    /// The channel's name (a thread's parent channel), when known: `guilds.*.channels` may be
+    /// keyed by name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel_name: Option<String>,
+    /// The sender's role ids in the guild.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub roles: Vec<String>,
 }
 
 /// Where an outbound message goes.
@@ -278,6 +296,16 @@ pub trait ChannelAccount: Send + Sync {
     /// Forgets the session with the platform (Telegram: `logOut` is not used; a bot token
     /// stays valid, so logout is unsupported there and says so).
     async fn logout(&self) -> Result<bool, ChannelError>;
+    /// `text` split into the messages one reply needs (the channel's limit; Discord also caps
+    /// lines per message).
+    fn chunk(&self, text: &str) -> Vec<String> {
+        chunk::chunk_text(text, self.text_chunk_limit())
+    }
+    /// The target of a DM to user `sender_id` (Telegram: the user id is the chat id; Discord:
+    /// `user:<id>`, whose DM channel the account opens).
+    fn dm_target(&self, sender_id: &str) -> String {
+        sender_id.to_owned()
+    }
     /// The reply a stranger gets under `dmPolicy: "pairing"` (once per request).
     fn pairing_text(&self, sender_id: &str, code: &str) -> String;
     /// What an approved sender is told with `--notify`.

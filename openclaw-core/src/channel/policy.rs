@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use super::ChatType;
+use super::{ChatType, InboundMessage};
 
 /// The account used when a channel configures no `accounts`.
 pub const DEFAULT_ACCOUNT: &str = "default";
@@ -95,8 +95,39 @@ pub fn normalize_sender(id: &str) -> String {
     let t = t
         .strip_prefix("telegram:")
         .or_else(|| t.strip_prefix("tg:"))
+        .or_else(|| t.strip_prefix("discord:"))
         .unwrap_or(t);
     t.to_lowercase()
+}
+
+/// One entry of Discord's `guilds` (keyed by guild id, or `"*"`).
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuildConfig {
+    /// Answer only when mentioned (default true); a channel's own setting wins.
+    pub require_mention: Option<bool>,
+    /// Sender ids allowed to talk to the bot here (with `roles`: either matches).
+    #[serde(default)]
+    pub users: Vec<AllowEntry>,
+    /// Role ids whose members may talk to the bot here.
+    #[serde(default)]
+    pub roles: Vec<AllowEntry>,
+    /// When present, an allowlist of channels (by id or name, or `"*"`).
+    pub channels: Option<BTreeMap<String, GuildChannelConfig>>,
+}
+
+/// One entry of `guilds.<id>.channels`.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GuildChannelConfig {
+    pub enabled: Option<bool>,
+    /// The legacy name of `enabled`.
+    pub allow: Option<bool>,
+    pub require_mention: Option<bool>,
+    #[serde(default)]
+    pub users: Vec<AllowEntry>,
+    #[serde(default)]
+    pub roles: Vec<AllowEntry>,
 }
 
 /// `streaming`.
@@ -127,6 +158,9 @@ pub struct AccountPolicy {
     pub reply_to_mode: ReplyToMode,
     #[serde(default)]
     pub streaming: Streaming,
+    /// Discord's per-guild settings (guild messages are checked against these, not `groups`).
+    #[serde(default)]
+    pub guilds: BTreeMap<String, GuildConfig>,
 }
 
 /// What to do with an inbound message, before anything reaches an agent.
@@ -172,6 +206,84 @@ impl AccountPolicy {
             },
             ChatType::Group | ChatType::Channel => self.group_access(chat_id, sender, mentioned),
         }
+    }
+
+    /// The decision for inbound message `m` ([`AccountPolicy::access`], with a guild
+    /// message checked against `guilds`).
+    pub fn access_message(&self, m: &InboundMessage, approved: &[String]) -> Access {
+        match (&m.guild, m.chat_type) {
+            (Some(g), ChatType::Group | ChatType::Channel) => self.guild_access(m, g),
+            _ => self.access(m.chat_type, &m.chat_id, &m.sender.id, m.mentioned, approved),
+        }
+    }
+
+    /// Discord's rules: the guild must be listed (or `"*"`) under `allowlist`; a guild with a
+    /// `channels` map allows only the channels it lists (by id or name, or `"*"`); `users` /
+    /// `roles` (guild's and channel's), when set, must match the sender; mention gating per
+    /// channel, else per guild, else on.
+    fn guild_access(&self, m: &InboundMessage, g: &super::GuildContext) -> Access {
+        let guild = self.guilds.get(&g.id).or_else(|| self.guilds.get("*"));
+        match (self.group_policy, guild) {
+            (GroupPolicy::Disabled, _) => return Access::Drop("groupPolicy is disabled"),
+            (GroupPolicy::Allowlist, None) => return Access::Drop("guild not in guilds"),
+            _ => {}
+        }
+        let default = GuildConfig::default();
+        let guild = guild.unwrap_or(&default);
+        let channel = match &guild.channels {
+            None => None,
+            Some(map) => {
+                let by_name = g.channel_name.as_deref().and_then(|n| {
+                    map.get(n)
+                        .or_else(|| map.get(&format!("#{n}")))
+                        .or_else(|| {
+                            map.iter()
+                                .find(|(k, _)| k.eq_ignore_ascii_case(n))
+                                .map(|(_, v)| v)
+                        })
+                });
+                match map.get(&m.chat_id).or(by_name).or_else(|| map.get("*")) {
+                    None => return Access::Drop("channel not in the guild's channels"),
+                    Some(c) if c.enabled.or(c.allow) == Some(false) => {
+                        return Access::Drop("channel disabled");
+                    }
+                    Some(c) => Some(c),
+                }
+            }
+        };
+        let users: Vec<&AllowEntry> = guild
+            .users
+            .iter()
+            .chain(channel.map(|c| c.users.iter()).into_iter().flatten())
+            .chain(self.group_allow_from.iter())
+            .collect();
+        let roles: Vec<&AllowEntry> = guild
+            .roles
+            .iter()
+            .chain(channel.map(|c| c.roles.iter()).into_iter().flatten())
+            .collect();
+        if !users.is_empty() || !roles.is_empty() {
+            let s = normalize_sender(&m.sender.id);
+            let by_user = users
+                .iter()
+                .any(|e| e.normalized() == "*" || e.normalized() == s);
+            let by_role = roles.iter().any(|e| {
+                g.roles
+                    .iter()
+                    .any(|r| e.normalized() == normalize_sender(r))
+            });
+            if !by_user && !by_role {
+                return Access::Drop("sender not in the guild's users or roles");
+            }
+        }
+        let require = channel
+            .and_then(|c| c.require_mention)
+            .or(guild.require_mention)
+            .unwrap_or(true);
+        if require && !m.mentioned {
+            return Access::Drop("not mentioned");
+        }
+        Access::Allowed
     }
 
     fn group_access(&self, chat_id: &str, sender: &str, mentioned: bool) -> Access {
@@ -360,6 +472,75 @@ mod tests {
         ));
         assert_eq!(
             g.access(ChatType::Group, "-100", "1", true, &[]),
+            Access::Allowed
+        );
+    }
+
+    fn guild_msg(channel: &str, name: &str, sender: &str, mentioned: bool) -> InboundMessage {
+        InboundMessage {
+            channel: "discord".into(),
+            account_id: "default".into(),
+            dedupe_key: "x".into(),
+            message_id: "1".into(),
+            chat_type: ChatType::Channel,
+            chat_id: channel.into(),
+            thread_id: None,
+            sender: super::super::Sender {
+                id: sender.into(),
+                ..Default::default()
+            },
+            text: "hi".into(),
+            mentioned,
+            timestamp_ms: 0,
+            guild: Some(super::super::GuildContext {
+                id: "g1".into(),
+                channel_name: Some(name.into()),
+                roles: vec!["r1".into()],
+            }),
+        }
+    }
+
+    #[test]
+    fn discord_guilds_gate_channels_users_and_mentions() {
+        let none = policy(json!({}));
+        assert_eq!(
+            none.access_message(&guild_msg("c1", "general", "u1", true), &["u1".into()]),
+            Access::Drop("guild not in guilds")
+        );
+        let p = policy(json!({"guilds": {"g1": {"channels": {"general": {},
+            "quiet": {"enabled": false}, "c9": {"requireMention": false}}}}}));
+        assert_eq!(
+            p.access_message(&guild_msg("c1", "general", "u1", false), &[]),
+            Access::Drop("not mentioned")
+        );
+        assert_eq!(
+            p.access_message(&guild_msg("c1", "general", "u1", true), &[]),
+            Access::Allowed
+        );
+        assert_eq!(
+            p.access_message(&guild_msg("c2", "quiet", "u1", true), &[]),
+            Access::Drop("channel disabled")
+        );
+        assert_eq!(
+            p.access_message(&guild_msg("c3", "other", "u1", true), &[]),
+            Access::Drop("channel not in the guild's channels")
+        );
+        assert_eq!(
+            p.access_message(&guild_msg("c9", "x", "u1", false), &[]),
+            Access::Allowed
+        );
+        let users = policy(json!({"guilds": {"*": {"users": ["discord:u2"], "roles": ["r7"]}}}));
+        assert_eq!(
+            users.access_message(&guild_msg("c1", "general", "u1", true), &[]),
+            Access::Drop("sender not in the guild's users or roles")
+        );
+        assert_eq!(
+            users.access_message(&guild_msg("c1", "general", "u2", true), &[]),
+            Access::Allowed
+        );
+        let roles = policy(json!({"guilds": {"g1": {"roles": ["r1"]}}}));
+        assert_eq!(
+            roles.access_message(&guild_msg("c1", "general", "u1", true), &[]),
             Access::Allowed
         );
     }

@@ -5,7 +5,6 @@
 
 use std::time::Duration;
 
-use openclaw_core::channel::chunk::chunk_text;
 use openclaw_core::channel::policy::{AccountPolicy, ReplyToMode};
 use openclaw_core::channel::{ChannelAccount, ChannelError, OutboundText, SentMessage, Target};
 use openclaw_state::{ChannelStore, IngressRow};
@@ -54,7 +53,7 @@ pub(super) async fn reply(
     text: &str,
 ) -> Result<(), String> {
     let m = &row.message;
-    let chunks = chunk_text(text, account.text_chunk_limit());
+    let chunks = account.chunk(text);
     for (i, chunk) in chunks.iter().enumerate().skip(row.sent.len()) {
         let reply_to_id = match policy.reply_to_mode {
             ReplyToMode::Off => None,

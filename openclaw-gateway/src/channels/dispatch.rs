@@ -117,13 +117,7 @@ async fn process(svc: &Arc<ChannelService>, row: &IngressRow) -> Result<IngressS
         .store
         .pairing_allowed(&m.channel, &m.account_id)
         .map_err(|e| e.to_string())?;
-    match policy.access(
-        m.chat_type,
-        &m.chat_id,
-        &m.sender.id,
-        m.mentioned,
-        &approved,
-    ) {
+    match policy.access_message(m, &approved) {
         Access::Drop(reason) => {
             tracing::debug!(
                 "channels: {} message from {} dropped: {reason}",

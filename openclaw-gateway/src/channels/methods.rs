@@ -4,7 +4,6 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openclaw_core::channel::chunk::chunk_text;
 use openclaw_core::channel::pairing::{PENDING_PER_ACCOUNT, TTL_MS};
 use openclaw_core::channel::policy::normalize_sender;
 use openclaw_core::channel::{ChannelError, OutboundText, Target};
@@ -326,7 +325,7 @@ pub(crate) async fn notify(
     };
     let msg = OutboundText {
         to: Target {
-            chat_id: sender.to_owned(),
+            chat_id: account.dm_target(sender),
             thread_id: None,
         },
         text: account.approved_text(),
@@ -413,10 +412,7 @@ async fn send(svc: &Arc<ChannelService>, p: SendParams) -> Result<Value, ErrorSh
     let to = normalize_sender(&p.to);
     let html = matches!(&p.parse_mode, Some(Value::String(m)) if m.eq_ignore_ascii_case("html"));
     let mut last = None;
-    for (i, chunk) in chunk_text(&message, account.text_chunk_limit())
-        .into_iter()
-        .enumerate()
-    {
+    for (i, chunk) in account.chunk(&message).into_iter().enumerate() {
         let msg = OutboundText {
             to: Target {
                 chat_id: to.clone(),
@@ -471,7 +467,7 @@ impl ChannelService {
             .ok_or_else(|| format!("no {channel} account is configured on this gateway"))?;
         let to = normalize_sender(to);
         let mut last = None;
-        for chunk in chunk_text(text, account.text_chunk_limit()) {
+        for chunk in account.chunk(text) {
             let msg = OutboundText {
                 to: Target {
                     chat_id: to.clone(),
