@@ -37,6 +37,7 @@ mod session_life;
 mod session_ops;
 mod sessions;
 mod settings;
+mod startup;
 pub mod store;
 mod tap;
 mod tool_wait;
@@ -319,6 +320,7 @@ impl GatewayBackend for AgentHost {
         match method {
             "chat.send" => chat::chat_send(core, params, &ctx).await,
             "chat.history" => history::chat_history(core, params).await,
+            "chat.startup" => startup::chat_startup(core, params),
             "chat.abort" => chat::chat_abort(core, params).await,
             "chat.inject" => chat::chat_inject(core, params).await,
             "agent" => chat::agent(core, params, ctx).await,

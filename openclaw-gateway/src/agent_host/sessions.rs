@@ -163,6 +163,12 @@ pub(crate) async fn call(
             session_life::send(core, parse(method, params)?, method, ctx)
         }
         "sessions.abort" => session_life::abort(core, parse(method, params)?).await,
+        "sessions.messages.subscribe" => {
+            super::startup::messages_subscribe(core, parse(method, params)?)
+        }
+        "sessions.messages.unsubscribe" => {
+            super::startup::messages_unsubscribe(core, parse(method, params)?)
+        }
         m => Err(ErrorShape::unknown_method(m)),
     }
 }
