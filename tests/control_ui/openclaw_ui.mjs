@@ -155,8 +155,11 @@ try {
     });
   });
   await page.goto(`http://127.0.0.1:${port}/#token=${TOKEN}`);
-  await page.waitForTimeout(6000);
-  for (const m of ["connect", "config.get", "agents.list", "chat.history" in calls ? "chat.history" : "chat.startup"]) {
+  // The first history page is the last thing either UI asks for on load (a loaded machine
+  // can take a while), then its follow-up calls settle.
+  for (let i = 0; i < 100 && !("chat.history" in calls || "chat.startup" in calls); i++) await page.waitForTimeout(200);
+  await page.waitForTimeout(3000);
+  for (const m of ["connect", "agents.list", "chat.history" in calls ? "chat.history" : "chat.startup"]) {
     if (calls[m] !== "ok") problems.push(`load: ${m}: ${calls[m] ?? "not called"}`);
   }
   if (!Object.keys(calls).some((m) => m === "sessions.list" || m === "sessions.subscribe")) problems.push("load: the sessions were not listed");
@@ -173,7 +176,15 @@ try {
   if (!shown) problems.push("chat: the streamed reply \"t0 … t5\" is not on the page");
   if (!chatEvents.includes("delta")) problems.push("chat: no streamed chat delta reached the page");
   if (!chatEvents.includes("final")) problems.push("chat: no final chat event reached the page");
-  await page.waitForTimeout(1500);
+  // Once the reply is final the UI must not still offer to stop a run (a stale hasActiveRun).
+  const stop = page.locator('[aria-label*="Stop generating" i], [aria-label="Stop" i]');
+  let stopShown = true;
+  for (let i = 0; i < 25 && stopShown; i++) {
+    stopShown = (await stop.count()) > 0 && (await stop.first().isVisible());
+    if (stopShown) await page.waitForTimeout(200);
+  }
+  if (stopShown) problems.push("chat: the run still shows as active (a Stop button) after its final reply");
+  await page.waitForTimeout(1000);
   await page.screenshot({ path: path.join(OUT, `openclaw-ui-${LABEL}-desktop.png`) });
   for (const b of await banners(page)) problems.push(`desktop: error banner on screen: ${b}`);
 

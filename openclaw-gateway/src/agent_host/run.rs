@@ -478,7 +478,7 @@ fn record(
     if let Err(e) = core.index().record_turn(&live.key, &turn) {
         tracing::warn!("cannot record the run {} of {}: {e}", run.run_id, live.key);
     }
-    core.session_changed(&live.key, &live.agent_id, "send", Some(&run.run_id));
+    core.session_ended(&live.key, &live.agent_id, &run.run_id);
 }
 
 /// A run started by [`spawn_run`]; [`outcome_of`] waits for its whole outcome.

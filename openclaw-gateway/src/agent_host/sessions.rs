@@ -79,6 +79,14 @@ pub(crate) struct SessionView<'a> {
 }
 
 impl<'a> SessionView<'a> {
+    /// The row as it is once its run has ended (the run is still current while it records).
+    pub(crate) fn ended(mut self) -> Self {
+        self.has_active_run = false;
+        self.active_run_ids = None;
+        self.status = None;
+        self
+    }
+
     pub(crate) fn of(core: &Core, r: &'a SessionRow) -> Self {
         let active = core.live_if_any(&r.key).and_then(|l| l.current_run_id());
         let m = &r.meta;
