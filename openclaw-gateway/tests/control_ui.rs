@@ -384,6 +384,19 @@ async fn a_configured_root_serves_openclaws_own_ui_like_openclaw() {
     assert_eq!(cfg["basePath"], "/oc");
     assert_eq!(cfg["assistantAgentId"], "main");
 
+    // The 5.6 UI's avatar lookup: token-gated, "no avatar" for an agent without one, 404 for
+    // the image itself (no avatar file is served).
+    let (st, _, _) = get(addr, "/oc/avatar/main?meta=1", "").await;
+    assert_eq!(st, 401);
+    let bearer = format!("Authorization: Bearer {TOKEN}\r\n");
+    let (st, _, body) = get(addr, "/oc/avatar/main?meta=1", &bearer).await;
+    assert_eq!(st, 200);
+    let meta: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(meta["avatarStatus"], "none");
+    assert_eq!(meta["avatarUrl"], Value::Null);
+    let (st, _, _) = get(addr, "/oc/avatar/main", &bearer).await;
+    assert_eq!(st, 404);
+
     // The gateway's own routes stay its own.
     let (st, _, _) = get(addr, "/v1/models", "Accept: text/html\r\n").await;
     assert_eq!(st, 401);
