@@ -198,6 +198,33 @@ fn stamp(page: &mut [Value], start: usize, view: &SessionView) {
     }
 }
 
+impl History {
+    /// The answer before its messages are chosen: the whole session, nothing more to page.
+    fn first(
+        session_key: String,
+        view: &SessionView,
+        delta_cursor: String,
+        receipts: Option<[(); 0]>,
+    ) -> Self {
+        History {
+            kind: None,
+            session_key,
+            session_id: view.session_id.clone(),
+            messages: Vec::new(),
+            thinking_level: view.thinking.as_str(),
+            verbose_level: view.verbose.clone(),
+            fast_mode: view.fast,
+            delta_cursor,
+            total_messages: view.messages.len(),
+            has_more: false,
+            next_offset: None,
+            pending_inputs: PendingInputs::default(),
+            input_receipts: receipts,
+            input_consumptions: receipts,
+        }
+    }
+}
+
 fn clip(text: &mut String, max: usize) {
     if let Some((cut, _)) = text.char_indices().nth(max) {
         text.truncate(cut);
@@ -264,22 +291,7 @@ pub(crate) fn history(core: &Arc<Core>, p: HistoryParams) -> Result<Value, Error
     }
     let total = view.messages.len();
     let delta_cursor = format!("{}:{total}", view.session_id);
-    let mut out = History {
-        kind: None,
-        session_key: key,
-        session_id: view.session_id.clone(),
-        messages: Vec::new(),
-        thinking_level: view.thinking.as_str(),
-        verbose_level: view.verbose.clone(),
-        fast_mode: view.fast,
-        delta_cursor,
-        total_messages: total,
-        has_more: false,
-        next_offset: None,
-        pending_inputs: PendingInputs::default(),
-        input_receipts: receipts,
-        input_consumptions: receipts,
-    };
+    let mut out = History::first(key, &view, delta_cursor, receipts);
     // Which messages: those after the cursor, else the newest `limit` before `offset`.
     let (start, end) = match cursor {
         Some((id, seen)) if id != view.session_id || seen > total => {
