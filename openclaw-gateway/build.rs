@@ -9,6 +9,7 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::Path;
 
+use base64::Engine as _;
 use sha2::{Digest, Sha256};
 
 /// The UI's files, each after every file it references.
@@ -36,6 +37,7 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
     let dir = out.join("ui");
     std::fs::create_dir_all(&dir)?;
     let mut hashes: Vec<(&str, String)> = Vec::new();
+    let mut inlined: Vec<(&str, String)> = Vec::new();
     let mut table = String::from("pub(crate) static ASSETS: &[Asset] = &[\n");
     for (name, mime) in FILES {
         let src = Path::new("ui").join(name);
@@ -45,9 +47,22 @@ fn build() -> Result<(), Box<dyn std::error::Error>> {
         for (dep, hash) in &hashes {
             text = text.replace(&format!("@@v:{dep}@@"), hash);
         }
-        if let Some(at) = text.find("@@v:") {
+        // `@@inline:<file>@@` puts a built file's text in place (the page's stylesheet, so
+        // the first paint waits for no second request); its hash goes into the CSP.
+        for (dep, body) in &inlined {
+            let mark = format!("@@inline:{dep}@@");
+            if text.contains(&mark) {
+                text = text.replace(&mark, body);
+                let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(body));
+                println!("cargo::rustc-env=OPENCLAW_UI_STYLE_SHA256={hash}");
+            }
+        }
+        if let Some(at) = text.find("@@v:").or_else(|| text.find("@@inline:")) {
             let end = text[at..].find('\n').map_or(text.len(), |n| at + n);
             return Err(format!("{name}: unresolved {}", &text[at..end]).into());
+        }
+        if name.ends_with(".css") {
+            inlined.push((name, text.clone()));
         }
         let bytes = text.into_bytes();
         let hash = hex(&Sha256::digest(&bytes)[..8]);

@@ -199,6 +199,14 @@ async fn fallback(
             Err(r) => *r,
         };
     }
+    if read && control_ui::root::configured(&shared).is_some() {
+        if let Some(agent) = control_ui::root::avatar_agent(&shared, path) {
+            return match bearer_check(&shared, remote, &req) {
+                Ok(()) => control_ui::root::avatar(&shared, agent, req.uri().query()),
+                Err(r) => *r,
+            };
+        }
+    }
     if read {
         if let Some(r) = control_ui::root::serve(&shared, path, req.headers()).await {
             return r;

@@ -10,10 +10,12 @@ use std::io::Read;
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use base64::Engine as _;
 use common::secure::{start_on, token_config, write_config};
 use common::{Client, TOKEN};
 use openclaw_gateway::Limits;
 use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
@@ -101,7 +103,19 @@ async fn the_page_and_its_files_are_served_with_headers_validators_and_compressi
     );
     assert!(
         !index.contains("<script>") && !index.contains(" style="),
-        "no inline script or style"
+        "no inline script or style attribute"
+    );
+    // The stylesheet is inlined (no request before the first paint), allowed by its hash alone.
+    let style = index
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map(|(css, _)| css)
+        .expect("the inlined stylesheet");
+    let hash = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(style));
+    let csp = header(&h, "content-security-policy").unwrap();
+    assert!(
+        csp.contains(&format!("style-src 'self' 'sha256-{hash}';")),
+        "{csp}"
     );
     let etag = header(&h, "etag").unwrap().to_owned();
     let (st, h, body) = get(addr, "/", &format!("If-None-Match: {etag}\r\n")).await;
@@ -151,9 +165,8 @@ async fn the_page_and_its_files_are_served_with_headers_validators_and_compressi
     // Every file the page and its entry module link is there, and all of them together stay
     // small.
     let linked = format!("{index}{}", String::from_utf8_lossy(&raw));
-    let mut total = 0;
+    let mut total = index.len();
     for file in [
-        "app.css",
         "gateway.js",
         "dom.js",
         "chat.js",
@@ -370,6 +383,19 @@ async fn a_configured_root_serves_openclaws_own_ui_like_openclaw() {
     let cfg: Value = serde_json::from_slice(&body).unwrap();
     assert_eq!(cfg["basePath"], "/oc");
     assert_eq!(cfg["assistantAgentId"], "main");
+
+    // The 5.6 UI's avatar lookup: token-gated, "no avatar" for an agent without one, 404 for
+    // the image itself (no avatar file is served).
+    let (st, _, _) = get(addr, "/oc/avatar/main?meta=1", "").await;
+    assert_eq!(st, 401);
+    let bearer = format!("Authorization: Bearer {TOKEN}\r\n");
+    let (st, _, body) = get(addr, "/oc/avatar/main?meta=1", &bearer).await;
+    assert_eq!(st, 200);
+    let meta: Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(meta["avatarStatus"], "none");
+    assert_eq!(meta["avatarUrl"], Value::Null);
+    let (st, _, _) = get(addr, "/oc/avatar/main", &bearer).await;
+    assert_eq!(st, 404);
 
     // The gateway's own routes stay its own.
     let (st, _, _) = get(addr, "/v1/models", "Accept: text/html\r\n").await;

@@ -207,14 +207,68 @@ class App {
     try {
       const r = await this.gw.request("models.list", {});
       const usable = (r.models || []).some((m) => m.available !== false);
-      this.chat.setHint(
-        usable
-          ? null
-          : h("span", null, "No model has a key yet, so the agent cannot answer. Add one in ", h("a", { href: "#config" }, "Config"), " (models.providers.<name>.apiKey), or set e.g. ANTHROPIC_API_KEY or OPENAI_API_KEY and restart the gateway."),
-      );
+      this.chat.setHint(usable ? null : await this.keyForm());
     } catch {
       /* the hint is optional */
     }
+  }
+
+  /** The "no model key" hint with a form that stores a provider's key the way the config
+   *  does (`models.providers.<name>.apiKey`, through `config.patch`); the gateway applies it
+   *  live, so the next chat works without a restart. The key goes to the gateway only: the
+   *  field is cleared once it is sent, and no message ever repeats it. */
+  async keyForm() {
+    let providers = [];
+    try {
+      const all = await this.gw.request("models.list", { view: "all" });
+      providers = [...new Set((all.models || []).map((m) => m.provider))];
+    } catch {
+      /* no list: the field below still takes a name */
+    }
+    const provider = providers.length
+      ? h("select", { id: "key-provider", "aria-label": "Provider" }, providers.map((p) => h("option", { value: p }, p)))
+      : h("input", { id: "key-provider", "aria-label": "Provider", placeholder: "provider (e.g. anthropic)", required: true });
+    const key = h("input", { type: "password", id: "key-value", "aria-label": "API key", placeholder: "API key", autocomplete: "off", spellcheck: "false", required: true });
+    const message = h("span", { class: "key-message", role: "status" });
+    const save = h("button", { type: "submit" }, "Save key");
+    const form = h(
+      "form",
+      {
+        class: "key-form",
+        onsubmit: async (e) => {
+          e.preventDefault();
+          const name = provider.value.trim();
+          const secret = key.value;
+          if (!name || !secret) return;
+          key.value = "";
+          save.disabled = true;
+          put(message, "Saving…");
+          try {
+            const cfg = await this.gw.request("config.get", {});
+            const raw = JSON.stringify({ models: { providers: { [name]: { apiKey: secret } } } });
+            await this.gw.request("config.patch", { raw, ...(cfg.hash ? { baseHash: cfg.hash } : {}) });
+            put(message, `Saved the ${name} key.`);
+            toast(`Saved the ${name} key; chat can use it now.`);
+            this.checkModels();
+          } catch (err) {
+            // The gateway's message names the problem, never the key.
+            put(message, `Not saved: ${err.message || err}`);
+          } finally {
+            save.disabled = false;
+          }
+        },
+      },
+      provider,
+      key,
+      save,
+      message,
+    );
+    return h(
+      "div",
+      null,
+      h("p", null, "No model has a key yet, so the agent cannot answer. Add a provider's API key here (stored in the config as models.providers.<name>.apiKey), or set e.g. ANTHROPIC_API_KEY or OPENAI_API_KEY and restart the gateway."),
+      form,
+    );
   }
 
   async refreshSessions() {

@@ -11,7 +11,7 @@
 // (the playwright-core package directory).
 
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync, mkdirSync } from "node:fs";
+import { mkdtempSync, writeFileSync, mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import net from "node:net";
 import os from "node:os";
@@ -298,6 +298,43 @@ try {
   await pp.locator("#session-list .row").first().waitFor();
   await pp.screenshot({ path: path.join(OUT, "sessions-phone.png") });
   await phone.close();
+
+  step = "model key form";
+  // A second gateway whose only provider has no key yet: the hint offers the key form, the key
+  // is stored in the config (models.providers.fake.apiKey) and the next chat works, with no
+  // restart; the key is never on the page, in a frame the page received, or in the log.
+  const KEY = `sk-ui-form-${Math.random().toString(36).slice(2)}`;
+  const port2 = await freePort();
+  const state2 = mkdtempSync(path.join(os.tmpdir(), "ui-state-key-"));
+  const cfg2 = path.join(state2, "openclaw.json");
+  writeFileSync(cfg2, JSON.stringify({
+    gateway: { port: port2, auth: { mode: "token", token: TOKEN } },
+    agents: { list: [{ id: "main", default: true }] },
+    models: { providers: { fake: { baseUrl: `http://127.0.0.1:${fakePort}/v1`, api: "openai-completions", models: [{ id: "fake-model", name: "Fake Model", contextWindow: 128000 }] } } },
+  }));
+  const gw2 = start(BIN, ["gateway", "run"], { OPENCLAW_STATE_DIR: state2, HOME: state2, OPENCLAW_CONFIG_PATH: cfg2 });
+  await waitPort(port2);
+  const kctx = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  const kp = await kctx.newPage();
+  const received = [];
+  kp.on("websocket", (ws) => ws.on("framereceived", (f) => received.push(String(f.payload))));
+  await kp.goto(`http://127.0.0.1:${port2}/#token=${TOKEN}`);
+  await kp.locator(".key-form").waitFor();
+  await kp.screenshot({ path: path.join(OUT, "key-form-desktop.png") });
+  await kp.locator("#key-provider").selectOption("fake");
+  await kp.locator("#key-value").fill(KEY);
+  await kp.locator(".key-form button[type=submit]").click();
+  await kp.locator(".key-form").waitFor({ state: "hidden" });
+  check((await kp.locator("#key-value").count()) === 0 || (await kp.locator("#key-value").inputValue()) === "", "the key field is cleared");
+  await kp.locator("#composer").fill("hello after the key");
+  await kp.keyboard.press("Enter");
+  await kp.locator(".msg.assistant", { hasText: "echo: hello after the key" }).waitFor();
+  check(readFileSync(cfg2, "utf8").includes(KEY), "the key is stored in the config file");
+  check(!(await kp.content()).includes(KEY), "the key is not on the page");
+  check(!received.some((f) => f.includes(KEY)), "no frame the page received carries the key");
+  await kctx.close();
+  await stop(gw2);
+  check(!gw2.log().includes(KEY), "the gateway's output does not carry the key");
 
   step = "console";
   const unexpected = consoleErrors.filter((e) => !/WebSocket|ERR_CONNECTION_REFUSED|Failed to load resource/.test(e));

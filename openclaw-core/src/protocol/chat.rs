@@ -82,6 +82,23 @@ pub struct HistoryParams {
     pub max_bytes: Option<Bounded<1, { u64::MAX }>>,
     pub offset: Option<Count>,
     pub session_id: Option<NonEmpty>,
+    /// v4: page the pending (accepted, not yet run) inputs before this one. This gateway
+    /// keeps no pending-input list, so the page is always empty.
+    pub pending_before: Option<Bounded<1, { u64::MAX }>>,
+    /// v4: the runs whose input receipts to report (1–50 ids).
+    pub input_run_ids: Option<Vec<NonEmpty>>,
+}
+
+/// `chat.startup` (v4) by short chat link (the other form, with `sessionKey`, is
+/// [`HistoryParams`]).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct StartupLinkParams {
+    pub short_id: NonEmpty,
+    pub slug_hint: Option<NonEmpty>,
+    pub agent_id: NonEmpty,
+    pub limit: Option<Bounded<1, 1000>>,
+    pub max_bytes: Option<Bounded<1024, { u64::MAX }>>,
 }
 
 /// `chat.abort`.

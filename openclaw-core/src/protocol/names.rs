@@ -54,6 +54,7 @@ pub const CORE_METHODS: &[&str] = &[
 pub const ENGINE_METHODS: &[&str] = &[
     "chat.send",
     "chat.history",
+    "chat.startup",
     "chat.abort",
     "chat.inject",
     "agent",
@@ -71,6 +72,8 @@ pub const ENGINE_METHODS: &[&str] = &[
     "sessions.send",
     "sessions.steer",
     "sessions.abort",
+    "sessions.messages.subscribe",
+    "sessions.messages.unsubscribe",
     "agents.files.list",
     "agents.files.get",
     "agents.files.set",

@@ -167,6 +167,7 @@ const READ_METHODS: &[&str] = &[
     "node.list",
     "node.describe",
     "chat.history",
+    "chat.startup",
     "config.get",
     "config.schema",
     "config.schema.lookup",

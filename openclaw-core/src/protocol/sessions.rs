@@ -30,6 +30,9 @@ pub struct ListParams {
     pub exclude_cron: Option<bool>,
     pub exclude_system: Option<bool>,
     pub include_activity_summary: Option<bool>,
+    /// v4: only agents present in config. This gateway lists only the configured agents'
+    /// sessions in any case, so `true` and `false` answer the same.
+    pub configured_agents_only: Option<bool>,
 }
 
 /// `sessions.list` `sortBy`.
@@ -39,6 +42,38 @@ pub enum SortBy {
     UpdatedAt,
     LastInteractionAt,
     Activity,
+}
+
+/// `sessions.messages.subscribe` (v4): live message events of one session.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MessagesSubscribeParams {
+    pub key: SessionKey,
+    pub agent_id: Option<NonEmpty>,
+    /// Only `true` is allowed: the answer then carries `approvalReplay`.
+    pub include_approvals: Option<True>,
+}
+
+/// `sessions.messages.unsubscribe` (v4).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+pub struct MessagesUnsubscribeParams {
+    pub key: SessionKey,
+    pub agent_id: Option<NonEmpty>,
+}
+
+/// The literal `true` (a schema's `Type.Literal(true)`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct True;
+
+impl<'de> Deserialize<'de> for True {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        if bool::deserialize(d)? {
+            Ok(True)
+        } else {
+            Err(serde::de::Error::custom("must be true"))
+        }
+    }
 }
 
 /// `sessions.get`.

@@ -90,6 +90,14 @@ pub struct ToolsCatalogParams {
 #[serde(deny_unknown_fields, rename_all = "camelCase")]
 pub struct ModelsListParams {
     pub agent_id: Option<NonEmpty>,
+    /// v4: the session whose agent the list is for (its agent is checked like `agentId`).
+    pub session_key: Option<NonEmpty>,
+    /// v4: only this provider's models.
+    pub provider: Option<NonEmpty>,
+    /// v4: accepted; every row always carries what this gateway knows of a model.
+    pub include_details: Option<bool>,
+    /// v4: accepted; the default models are always part of the `default` view.
+    pub include_default_models: Option<bool>,
     pub include_provider_capabilities: Option<bool>,
     pub prepared_only: Option<bool>,
     pub refresh: Option<bool>,

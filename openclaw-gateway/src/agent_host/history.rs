@@ -15,7 +15,7 @@ use serde_json::Value;
 use super::Core;
 use super::chat::resolve_key;
 use openclaw_core::protocol::chat::HistoryParams;
-use openclaw_core::protocol::params::{invalid, parse, result};
+use openclaw_core::protocol::params::{NonEmpty, invalid, parse, result};
 
 /// A session as history reads it.
 struct SessionView {
@@ -25,6 +25,8 @@ struct SessionView {
     /// `verboseLevel` and `fastMode` as `sessions.patch` set them.
     verbose: Option<String>,
     fast: Option<bool>,
+    /// The run that wrote the session's last turn (the row's `lastRunId`).
+    last_run: Option<String>,
 }
 
 /// The session's level: what `sessions.patch` set, else the live engine's, else the
@@ -36,6 +38,7 @@ fn session_view(core: &Core, key: &str) -> Result<SessionView, ErrorShape> {
     let meta = row.as_ref().map(|r| &r.meta);
     let verbose = meta.and_then(|m| m.verbose_level.clone());
     let fast = meta.and_then(|m| m.fast_mode);
+    let last_run = meta.and_then(|m| m.last_run_id.clone());
     let patched = meta
         .and_then(|m| m.thinking_level.as_deref())
         .and_then(|s| s.parse::<ThinkingLevel>().ok());
@@ -46,6 +49,7 @@ fn session_view(core: &Core, key: &str) -> Result<SessionView, ErrorShape> {
             thinking: patched.unwrap_or_else(|| engine.agent().thinking_level()),
             verbose,
             fast,
+            last_run,
         });
     }
     let Some(row) = row.as_ref() else {
@@ -55,6 +59,7 @@ fn session_view(core: &Core, key: &str) -> Result<SessionView, ErrorShape> {
             thinking: patched.unwrap_or_default(),
             verbose,
             fast,
+            last_run,
         });
     };
     let manager = match core.transcript_of(row).filter(|f| f.exists()) {
@@ -73,6 +78,7 @@ fn session_view(core: &Core, key: &str) -> Result<SessionView, ErrorShape> {
             .unwrap_or_default(),
         verbose,
         fast,
+        last_run,
     })
 }
 
@@ -105,6 +111,118 @@ struct History {
     has_more: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_offset: Option<usize>,
+    /// Accepted inputs not yet run: none are kept apart from the transcript here.
+    pending_inputs: PendingInputs,
+    /// With `inputRunIds`: the receipts this gateway keeps for them (none).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_receipts: Option<[(); 0]>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    input_consumptions: Option<[(); 0]>,
+}
+
+/// `pendingInputs` (v4): a page of accepted inputs awaiting their turn.
+#[derive(Serialize, Default)]
+struct PendingInputs {
+    items: [(); 0],
+    total: u64,
+}
+
+/// `inputRunIds`: 1–50 ids of at most 256 characters.
+fn check_run_ids(ids: Option<&[NonEmpty]>) -> Result<(), ErrorShape> {
+    let Some(ids) = ids else { return Ok(()) };
+    if ids.is_empty() || ids.len() > 50 {
+        return Err(invalid(
+            "chat.history",
+            "inputRunIds",
+            "must have 1 to 50 items",
+        ));
+    }
+    let distinct: std::collections::HashSet<&str> = ids.iter().map(|id| &**id).collect();
+    if distinct.len() != ids.len() {
+        return Err(invalid(
+            "chat.history",
+            "inputRunIds",
+            "must not contain duplicates",
+        ));
+    }
+    if ids.iter().any(|id| id.chars().count() > 256) {
+        return Err(invalid(
+            "chat.history",
+            "inputRunIds",
+            "an id is longer than 256 characters",
+        ));
+    }
+    Ok(())
+}
+
+/// `__openclaw` on a history message (v4 clients tell messages apart by it): its 1-based
+/// position in the session, and for the last turn the run that wrote it (the user message as
+/// `idempotencyKey` `<runId>:user`, the replies with `runId` and `idempotencyKey` `<runId>`), so a client that sent that turn
+/// matches its own copy to the stored one instead of showing both.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct MessageMeta<'a> {
+    seq: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    idempotency_key: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    run_id: Option<&'a str>,
+}
+
+/// Adds [`MessageMeta`] to the serialised messages `page`, which start at `start`.
+fn stamp(page: &mut [Value], start: usize, view: &SessionView) {
+    let last_user = view
+        .messages
+        .iter()
+        .rposition(|m| matches!(**m, Message::User(_)));
+    for (i, m) in page.iter_mut().enumerate() {
+        let pos = start + i;
+        let run = view
+            .last_run
+            .as_deref()
+            .filter(|_| last_user.is_some_and(|u| pos >= u));
+        let meta = MessageMeta {
+            seq: pos + 1,
+            idempotency_key: run.map(|r| {
+                if Some(pos) == last_user {
+                    format!("{r}:user")
+                } else {
+                    r.to_owned()
+                }
+            }),
+            run_id: run.filter(|_| Some(pos) != last_user),
+        };
+        if let (Some(obj), Ok(meta)) = (m.as_object_mut(), serde_json::to_value(meta)) {
+            obj.insert("__openclaw".into(), meta);
+        }
+    }
+}
+
+impl History {
+    /// The answer before its messages are chosen: the whole session, nothing more to page.
+    fn first(
+        session_key: String,
+        view: &SessionView,
+        delta_cursor: String,
+        receipts: Option<[(); 0]>,
+    ) -> Self {
+        History {
+            kind: None,
+            session_key,
+            session_id: view.session_id.clone(),
+            messages: Vec::new(),
+            thinking_level: view.thinking.as_str(),
+            verbose_level: view.verbose.clone(),
+            fast_mode: view.fast,
+            delta_cursor,
+            total_messages: view.messages.len(),
+            has_more: false,
+            next_offset: None,
+            pending_inputs: PendingInputs::default(),
+            input_receipts: receipts,
+            input_consumptions: receipts,
+        }
+    }
 }
 
 fn clip(text: &mut String, max: usize) {
@@ -149,12 +267,18 @@ pub(crate) async fn chat_history(
     core: &Arc<Core>,
     params: Option<Value>,
 ) -> Result<Value, ErrorShape> {
-    let p: HistoryParams = parse("chat.history", params)?;
+    history(core, parse("chat.history", params)?)
+}
+
+/// `chat.history`'s answer to parsed params (also `chat.startup`'s with a `sessionKey`).
+pub(crate) fn history(core: &Arc<Core>, p: HistoryParams) -> Result<Value, ErrorShape> {
     let limit = p.limit.map_or(200, |l| l.usize());
     let max_chars = p.max_chars.map(|n| n.usize());
     let max_bytes = p.max_bytes.map(|n| n.usize());
     let offset = p.offset.map_or(0, |o| o.usize());
     let cursor = p.cursor.as_deref().map(parse_cursor).transpose()?;
+    check_run_ids(p.input_run_ids.as_deref())?;
+    let receipts = p.input_run_ids.as_ref().map(|_| []);
     let (key, _) = resolve_key(core, &p.session_key, p.agent_id.as_deref())?;
     let view = session_view(core, &key)?;
     if let Some(want) = p.session_id.as_deref() {
@@ -167,19 +291,7 @@ pub(crate) async fn chat_history(
     }
     let total = view.messages.len();
     let delta_cursor = format!("{}:{total}", view.session_id);
-    let mut out = History {
-        kind: None,
-        session_key: key,
-        session_id: view.session_id.clone(),
-        messages: Vec::new(),
-        thinking_level: view.thinking.as_str(),
-        verbose_level: view.verbose.clone(),
-        fast_mode: view.fast,
-        delta_cursor,
-        total_messages: total,
-        has_more: false,
-        next_offset: None,
-    };
+    let mut out = History::first(key, &view, delta_cursor, receipts);
     // Which messages: those after the cursor, else the newest `limit` before `offset`.
     let (start, end) = match cursor {
         Some((id, seen)) if id != view.session_id || seen > total => {
@@ -201,6 +313,7 @@ pub(crate) async fn chat_history(
         .iter()
         .filter_map(|m| serde_json::to_value(m).ok())
         .collect();
+    stamp(&mut messages, start, &view);
     if let Some(max) = max_chars {
         messages.iter_mut().for_each(|m| clip_message(m, max));
     }

@@ -37,6 +37,7 @@ mod session_life;
 mod session_ops;
 mod sessions;
 mod settings;
+mod startup;
 pub mod store;
 mod tap;
 mod tool_wait;
@@ -291,6 +292,38 @@ impl Core {
         self.sink.get().cloned()
     }
 
+    /// `sessions.changed` (reason `send`) when a run has ended, carrying the session's row as
+    /// `session` (as OpenClaw v4 does) with `hasActiveRun:false`, so a UI that patches its
+    /// session list from the event stops showing the run as active.
+    pub fn session_ended(&self, key: &str, agent_id: &str, run_id: &str) {
+        let Some(sink) = self.sink().filter(EventSink::has_session_subscribers) else {
+            return;
+        };
+        let row = match self.row(key) {
+            Ok(row) => row,
+            Err(e) => {
+                tracing::warn!("sessions.changed without its row: {}", e.message);
+                None
+            }
+        };
+        let payload = SessionEnded {
+            session_key: key,
+            agent_id,
+            reason: "send",
+            ts: now_ms(),
+            run_id,
+            session: row
+                .as_ref()
+                .map(|r| sessions::SessionView::of(self, r).ended()),
+        };
+        match serde_json::to_value(payload) {
+            Ok(p) => {
+                sink.broadcast_to_session_subscribers("sessions.changed", p);
+            }
+            Err(e) => tracing::warn!("sessions.changed not sent: {e}"),
+        }
+    }
+
     /// `sessions.changed` to subscribers.
     pub fn session_changed(&self, key: &str, agent_id: &str, reason: &str, run_id: Option<&str>) {
         if let Some(sink) = self.sink().filter(EventSink::has_session_subscribers) {
@@ -319,6 +352,7 @@ impl GatewayBackend for AgentHost {
         match method {
             "chat.send" => chat::chat_send(core, params, &ctx).await,
             "chat.history" => history::chat_history(core, params).await,
+            "chat.startup" => startup::chat_startup(core, params),
             "chat.abort" => chat::chat_abort(core, params).await,
             "chat.inject" => chat::chat_inject(core, params).await,
             "agent" => chat::agent(core, params, ctx).await,
@@ -453,4 +487,17 @@ pub fn with_engine(mut opts: GatewayOptions) -> Result<GatewayOptions, GatewayEr
         opts.state_dir.clone(),
     )?);
     Ok(opts)
+}
+
+/// `sessions.changed` at the end of a run (see [`Core::session_ended`]).
+#[derive(serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+struct SessionEnded<'a> {
+    session_key: &'a str,
+    agent_id: &'a str,
+    reason: &'static str,
+    ts: u64,
+    run_id: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    session: Option<sessions::SessionView<'a>>,
 }

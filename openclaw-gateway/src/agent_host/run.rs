@@ -353,7 +353,10 @@ async fn turn(core: &Arc<Core>, live: &Arc<Live>, req: TurnRequest) -> Outcome {
     match status {
         "ok" => {
             extra.insert("stopReason".into(), json!(stop_reason));
-            extra.insert("message".into(), text_message(&text, ts));
+            let mut message = text_message(&text, ts);
+            // v4 clients match this live reply to its stored copy (chat.history stamps the same).
+            message["__openclaw"] = json!({"runId": run.run_id, "idempotencyKey": run.run_id});
+            extra.insert("message".into(), message);
             run.chat_event("final", extra);
         }
         "aborted" | "timeout" => {
@@ -475,7 +478,7 @@ fn record(
     if let Err(e) = core.index().record_turn(&live.key, &turn) {
         tracing::warn!("cannot record the run {} of {}: {e}", run.run_id, live.key);
     }
-    core.session_changed(&live.key, &live.agent_id, "send", Some(&run.run_id));
+    core.session_ended(&live.key, &live.agent_id, &run.run_id);
 }
 
 /// A run started by [`spawn_run`]; [`outcome_of`] waits for its whole outcome.

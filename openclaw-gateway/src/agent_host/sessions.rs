@@ -79,6 +79,14 @@ pub(crate) struct SessionView<'a> {
 }
 
 impl<'a> SessionView<'a> {
+    /// The row as it is once its run has ended (the run is still current while it records).
+    pub(crate) fn ended(mut self) -> Self {
+        self.has_active_run = false;
+        self.active_run_ids = None;
+        self.status = None;
+        self
+    }
+
     pub(crate) fn of(core: &Core, r: &'a SessionRow) -> Self {
         let active = core.live_if_any(&r.key).and_then(|l| l.current_run_id());
         let m = &r.meta;
@@ -163,6 +171,12 @@ pub(crate) async fn call(
             session_life::send(core, parse(method, params)?, method, ctx)
         }
         "sessions.abort" => session_life::abort(core, parse(method, params)?).await,
+        "sessions.messages.subscribe" => {
+            super::startup::messages_subscribe(core, parse(method, params)?)
+        }
+        "sessions.messages.unsubscribe" => {
+            super::startup::messages_unsubscribe(core, parse(method, params)?)
+        }
         m => Err(ErrorShape::unknown_method(m)),
     }
 }

@@ -1,6 +1,6 @@
 //! The built-in Control UI over HTTP: `GET <basePath>/` serves `index.html` and
 //! `GET <basePath>/<file>` the UI's other files (see `assets`), with the security headers
-//! (a CSP allowing no inline script or style, no framing, `nosniff`, no referrer), an ETag per
+//! (a CSP allowing no inline script and only the page's own hashed stylesheet, no framing, `nosniff`, no referrer), an ETag per
 //! variant, `304 Not Modified`, immutable caching for URLs carrying the file's hash, and the
 //! precompressed variant the browser accepts. The files are public (no secret is in them; the
 //! page asks for the token and speaks the gateway protocol over the WebSocket on the same
@@ -17,11 +17,16 @@ use axum::response::{IntoResponse, Response};
 use super::state::Shared;
 use assets::Asset;
 
-/// The Content-Security-Policy of every UI response: scripts and styles only from the
-/// gateway's own files, the WebSocket to the same origin, no framing, no plugins.
-pub(crate) const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-     img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
-     base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+/// The Content-Security-Policy of every UI response: scripts only from the gateway's own
+/// files, styles from them plus the page's one inlined stylesheet (allowed by its hash, which
+/// `build.rs` computes: inlining it saves the request the first paint would wait for), the
+/// WebSocket to the same origin, no framing, no plugins.
+pub(crate) const CSP: &str = concat!(
+    "default-src 'self'; script-src 'self'; style-src 'self' 'sha256-",
+    env!("OPENCLAW_UI_STYLE_SHA256"),
+    "'; img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; \
+     base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+);
 
 /// What a request path is to the UI.
 #[derive(Clone, Copy)]

@@ -353,6 +353,71 @@ pub(crate) fn config_json(shared: &Shared) -> Response {
     r
 }
 
+/// The agent id of `<base>/avatar/<agentId>` (OpenClaw 5.6's avatar route), if `path` is one.
+pub(crate) fn avatar_agent<'a>(shared: &Shared, path: &'a str) -> Option<&'a str> {
+    let base = shared.gateway.control_ui.base_path.as_str();
+    let id = path.strip_prefix(base)?.strip_prefix("/avatar/")?;
+    let valid = !id.is_empty()
+        && id.len() <= 64
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    valid.then_some(id)
+}
+
+/// `?meta=1` of the avatar route: where the agent's avatar is.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct AvatarMeta {
+    avatar_url: Option<String>,
+    avatar_source: Option<String>,
+    avatar_status: &'static str,
+    avatar_reason: Option<&'static str>,
+}
+
+/// `GET <base>/avatar/<agentId>` (the caller has checked the bearer token): with `meta=1` the
+/// avatar's address (an `http(s):` or `data:image/` `identity.avatar`; this gateway serves no
+/// avatar files), else 404 as OpenClaw answers an agent without a local avatar file.
+pub(crate) fn avatar(shared: &Shared, agent: &str, query: Option<&str>) -> Response {
+    let meta = query.is_some_and(|q| q.split('&').any(|kv| kv == "meta=1"));
+    let roster = crate::roster::Roster::from_config(&shared.config_value(), &shared.state_dir);
+    let Some(entry) = roster.get(agent).filter(|_| meta) else {
+        let mut r = text(StatusCode::NOT_FOUND, "Not Found".into());
+        super::security_headers(r.headers_mut());
+        return r;
+    };
+    let url = entry
+        .identity
+        .get("avatar")
+        .and_then(serde_json::Value::as_str)
+        .filter(|a| {
+            a.starts_with("https://") || a.starts_with("http://") || a.starts_with("data:image/")
+        });
+    let body = match url {
+        Some(u) => AvatarMeta {
+            avatar_url: Some(u.to_owned()),
+            avatar_source: Some(u.to_owned()),
+            avatar_status: if u.starts_with("data:") {
+                "data"
+            } else {
+                "remote"
+            },
+            avatar_reason: None,
+        },
+        None => AvatarMeta {
+            avatar_url: None,
+            avatar_source: None,
+            avatar_status: "none",
+            avatar_reason: Some("missing"),
+        },
+    };
+    let mut r = axum::Json(body).into_response();
+    r.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    super::security_headers(r.headers_mut());
+    r
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,12 +94,12 @@ fn model_rows(shared: &Shared, view: &str) -> Result<Vec<ModelRow>, ErrorShape> 
 /// `includeProviderCapabilities`: every row always carries what this gateway knows of a model's
 /// capabilities (`reasoning`, `input`, `available`).
 pub(crate) fn models_list(shared: &Arc<Shared>, p: ModelsListParams) -> Result<Value, ErrorShape> {
-    if let Some(id) = &p.agent_id {
-        let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+    let roster = Roster::from_config(&shared.config_value(), &shared.state_dir);
+    let session_agent = p.session_key.as_deref().and_then(agent_of_key);
+    for id in p.agent_id.as_deref().into_iter().chain(session_agent) {
         if roster.get(id).is_none() {
             return Err(ErrorShape::invalid_request(format!(
-                "unknown agent id \"{}\"",
-                &**id
+                "unknown agent id \"{id}\""
             )));
         }
     }
@@ -112,7 +112,18 @@ pub(crate) fn models_list(shared: &Arc<Shared>, p: ModelsListParams) -> Result<V
         ));
     }
     let view = p.view.unwrap_or(ModelsView::Default).as_str();
-    Ok(json!({"models": model_rows(shared, view)?}))
+    let mut models = model_rows(shared, view)?;
+    if let Some(provider) = p.provider.as_deref() {
+        models.retain(|m| m.provider == provider);
+    }
+    Ok(json!({"models": models}))
+}
+
+/// The agent of an `agent:<id>:…` session key (other keys belong to the default agent).
+fn agent_of_key(key: &str) -> Option<&str> {
+    key.strip_prefix("agent:")?
+        .split_once(':')
+        .map(|(id, _)| id)
 }
 
 pub(crate) fn agents_list(shared: &Arc<Shared>, _: NoParams) -> Result<Value, ErrorShape> {
