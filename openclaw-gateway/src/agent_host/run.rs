@@ -89,7 +89,9 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     let skills =
         crate::skills::AgentSkills::for_agent(&settings.config, &core.state_dir, agent.clone());
     cfg.skills = openclaw_core::engine::SkillSetting::Catalog(Arc::new(skills.catalog));
-    cfg.extra_tools = openclaw_core::engine::ExtraTools(core.mcp_tools(&agent.id).await);
+    let mut extra = core.mcp_tools(&agent.id).await;
+    extra.extend(core.memory_tools(&agent.id));
+    cfg.extra_tools = openclaw_core::engine::ExtraTools(extra);
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
         settings.per_file_chars,
