@@ -63,19 +63,7 @@ pub struct SearchResponse {
 
 /// The FTS5 expression for `query` limited to `agent_id`'s rows; `None` when it has no words.
 pub fn fts_query(agent_id: &str, query: &str) -> Option<String> {
-    let words: Vec<String> = query
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_lowercase)
-        .collect();
-    let keep = |w: &&String| !STOP_WORDS.contains(&w.as_str());
-    let mut terms: Vec<&String> = words.iter().filter(keep).collect();
-    if terms.is_empty() {
-        terms = words.iter().collect();
-    }
-    let mut seen = std::collections::HashSet::new();
-    terms.retain(|t| seen.insert(t.as_str()));
-    terms.truncate(MAX_TERMS);
+    let terms = query_terms(query);
     if terms.is_empty() {
         return None;
     }
@@ -88,10 +76,39 @@ pub fn fts_query(agent_id: &str, query: &str) -> Option<String> {
     Some(format!("agent_id : \"{agent}\" AND text : ({any})"))
 }
 
-/// bm25 (negative, lower is better) as a 0..1 score.
-fn text_score(bm25: f64) -> f64 {
+/// The query's distinct words (what [`fts_query`] searches for), lowercased.
+fn query_terms(query: &str) -> Vec<String> {
+    let words: Vec<String> = query
+        .split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect();
+    let mut terms: Vec<String> = words
+        .iter()
+        .filter(|w| !STOP_WORDS.contains(&w.as_str()))
+        .cloned()
+        .collect();
+    if terms.is_empty() {
+        terms = words;
+    }
+    let mut seen = std::collections::HashSet::new();
+    terms.retain(|t| seen.insert(t.clone()));
+    terms.truncate(MAX_TERMS);
+    terms
+}
+
+/// A keyword hit's 0..1 score: half bm25 (negative, lower is better, squashed), half the share
+/// of the query's words the chunk contains (bm25 alone says little in a small corpus, where
+/// every word's IDF is near zero).
+fn text_score(bm25: f64, text: &str, terms: &[String]) -> f64 {
     let r = (-bm25).max(0.0);
-    r / (1.0 + r)
+    let squashed = r / (1.0 + r);
+    if terms.is_empty() {
+        return squashed;
+    }
+    let lower = text.to_lowercase();
+    let found = terms.iter().filter(|t| lower.contains(t.as_str())).count();
+    0.5 * squashed + 0.5 * (found as f64 / terms.len() as f64)
 }
 
 fn snippet(text: &str) -> String {
@@ -193,7 +210,14 @@ pub async fn search(
     .await
     .map_err(|e| MemoryError(format!("the memory search stopped: {e}")))??;
     let hybrid = query_vec.is_some();
-    let results = rank(keyword, vector, hybrid, max, min_score);
+    let results = rank(
+        keyword,
+        vector,
+        hybrid,
+        max,
+        min_score,
+        &query_terms(req.query),
+    );
     if let Some(w) = sync.as_ref().and_then(file_warning) {
         notes.push(w);
     }
@@ -258,10 +282,11 @@ fn rank(
     hybrid: bool,
     max: usize,
     min_score: f64,
+    terms: &[String],
 ) -> Vec<SearchHit> {
     let mut merged: HashMap<i64, (ChunkHit, f64, f64)> = HashMap::new();
     for k in keyword {
-        let t = text_score(k.bm25);
+        let t = text_score(k.bm25, &k.text, terms);
         merged.insert(k.id, (k, t, 0.0));
     }
     for (c, v) in vector {
@@ -325,7 +350,7 @@ mod tests {
             text: "x".into(),
             bm25,
         };
-        let out = rank(vec![c(1, -0.2), c(2, -0.1)], vec![], false, 5, 0.9);
+        let out = rank(vec![c(1, -0.2), c(2, -0.1)], vec![], false, 5, 0.9, &[]);
         assert_eq!(out.len(), 2);
         assert!(out[0].score > out[1].score);
         assert_eq!(out[0].citation, "MEMORY.md#L1-L2");
