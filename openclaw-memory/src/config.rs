@@ -284,6 +284,17 @@ pub fn memory_flush_enabled(config: &Value) -> bool {
         .unwrap_or(true)
 }
 
+/// OpenClaw's `softThresholdTokens` default.
+pub const DEFAULT_FLUSH_SOFT_TOKENS: u64 = 4000;
+
+/// `agents.defaults.compaction.memoryFlush.softThresholdTokens` (default 4000).
+pub fn memory_flush_soft_tokens(config: &Value) -> u64 {
+    config
+        .pointer("/agents/defaults/compaction/memoryFlush/softThresholdTokens")
+        .and_then(Value::as_u64)
+        .unwrap_or(DEFAULT_FLUSH_SOFT_TOKENS)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

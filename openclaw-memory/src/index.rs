@@ -58,15 +58,23 @@ pub struct MemoryIndex {
     state_dir: PathBuf,
     db: Mutex<Option<MemoryDb>>,
     synced: Mutex<HashMap<String, Instant>>,
+    sync_interval: Duration,
 }
 
 impl MemoryIndex {
     /// An index over `<state_dir>/state.sqlite`, opened on first use.
     pub fn new(state_dir: &Path) -> Arc<Self> {
+        Self::with_sync_interval(state_dir, SYNC_INTERVAL)
+    }
+
+    /// An index whose searches re-sync at most every `interval` (benches measure searches
+    /// alone with a long one).
+    pub fn with_sync_interval(state_dir: &Path, interval: Duration) -> Arc<Self> {
         Arc::new(MemoryIndex {
             state_dir: state_dir.to_path_buf(),
             db: Mutex::new(None),
             synced: Mutex::new(HashMap::new()),
+            sync_interval: interval,
         })
     }
 
@@ -128,7 +136,8 @@ impl MemoryIndex {
         Ok(report)
     }
 
-    /// Syncs unless this process synced `agent_id` less than [`SYNC_INTERVAL`] ago.
+    /// Syncs unless this process synced `agent_id` less than the sync interval
+    /// ([`SYNC_INTERVAL`] by default) ago.
     pub async fn sync_if_stale(
         self: &Arc<Self>,
         agent_id: &str,
@@ -137,7 +146,7 @@ impl MemoryIndex {
     ) -> Result<Option<SyncReport>, MemoryError> {
         let fresh = openclaw_core::sync::lock(&self.synced)
             .get(agent_id)
-            .is_some_and(|t| t.elapsed() < SYNC_INTERVAL);
+            .is_some_and(|t| t.elapsed() < self.sync_interval);
         if fresh {
             return Ok(None);
         }

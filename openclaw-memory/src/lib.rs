@@ -23,7 +23,9 @@ pub mod search;
 pub mod testing;
 pub mod tools;
 
-pub use config::{EmbeddingEndpoint, MemorySettings, memory_flush_enabled};
+pub use config::{
+    EmbeddingEndpoint, MemorySettings, memory_flush_enabled, memory_flush_soft_tokens,
+};
 pub use embed::{EmbedError, Embedder};
 pub use flush::{FlushPlan, flush_plan, flush_plan_now};
 pub use index::{MemoryError, MemoryIndex, SyncReport};
