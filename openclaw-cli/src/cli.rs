@@ -87,6 +87,9 @@ pub enum Command {
     /// MCP servers whose tools the agents get: list, status, probe, add, remove.
     #[command(subcommand)]
     Mcp(crate::mcp_args::McpCmd),
+    /// The agents' searchable memory (MEMORY.md, memory/*.md): status, index, search.
+    #[command(subcommand)]
+    Memory(crate::memory_args::MemoryCmd),
     /// Manage exec approval policy and pending requests.
     #[command(subcommand, alias = "exec-approvals")]
     Approvals(ApprovalsCmd),

@@ -11,6 +11,7 @@ mod error;
 mod in_process;
 mod malloc_tune;
 mod mcp_args;
+mod memory_args;
 mod output;
 
 use std::process::ExitCode;

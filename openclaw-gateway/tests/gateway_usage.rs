@@ -65,11 +65,13 @@ async fn tools_catalog_lists_the_engines_tools() {
         "find",
         "ls",
         "sessions_send",
+        "memory_search",
+        "memory_get",
     ] {
         assert!(
             ids.contains(&tool.to_owned()),
             "{tool} missing from {ids:?}"
         );
     }
-    assert_eq!(ids.len(), 8);
+    assert_eq!(ids.len(), 10);
 }

@@ -13,6 +13,7 @@
 //!   pairing and `send` receipts;
 //! - `cron`: [`CronStore`], cron jobs and their run history (receipts of started runs too);
 //! - `heartbeat`: [`HeartbeatStore`], per agent heartbeat state (cost guard, task times, tokens);
+//! - `memory`: [`MemoryDb`], the memory index (files, chunks, FTS5, vectors) on its own connection;
 //! - `lock`: [`GatewayLock`], one gateway per state dir.
 //!
 //! Transcripts are not here: they stay pi-format JSONL files (openclaw-core's `session`), and a
@@ -24,6 +25,7 @@ mod cron;
 mod heartbeat;
 mod import;
 pub mod lock;
+mod memory;
 pub mod paths;
 mod row;
 pub mod schema;
@@ -36,6 +38,7 @@ pub use channels::{ChannelStore, IngressRow, IngressStatus, PairingOutcome, Pair
 pub use cron::{CronStore, RunLogLimits, RunPage, RunQuery, RunningReceipt};
 pub use heartbeat::{HeartbeatState, HeartbeatStore};
 pub use lock::{GatewayLock, LockHolder};
+pub use memory::{ChunkHit, MemoryAgentRow, MemoryCounts, MemoryDb, MemoryFileRow, NewChunk};
 pub use row::{
     KindFilter, SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord,
 };

@@ -167,6 +167,58 @@ pub const MIGRATIONS: &[&str] = &[
         updated_at INTEGER NOT NULL,
         state      TEXT NOT NULL
     ) WITHOUT ROWID;",
+    // 7: the memory index (`memory.rs`): per agent, the workspace's memory files as last
+    // indexed (size, mtime, content hash; `error` when one could not be read) and their chunks
+    // with line ranges, an FTS5 index over the chunks' text (external content, kept by
+    // triggers) and, when embeddings are configured, each chunk's vector as a little-endian
+    // f32 blob with the model that made it.
+    "CREATE TABLE memory_files (
+        agent_id   TEXT NOT NULL,
+        path       TEXT NOT NULL,
+        size       INTEGER NOT NULL,
+        mtime_ms   INTEGER NOT NULL,
+        hash       TEXT NOT NULL,
+        chunks     INTEGER NOT NULL,
+        truncated  INTEGER NOT NULL DEFAULT 0,
+        error      TEXT,
+        indexed_at INTEGER NOT NULL,
+        PRIMARY KEY (agent_id, path)
+    ) WITHOUT ROWID;
+    CREATE TABLE memory_chunks (
+        id         INTEGER PRIMARY KEY,
+        agent_id   TEXT NOT NULL,
+        path       TEXT NOT NULL,
+        start_line INTEGER NOT NULL,
+        end_line   INTEGER NOT NULL,
+        hash       TEXT NOT NULL,
+        text       TEXT NOT NULL,
+        model      TEXT,
+        embedding  BLOB
+    );
+    CREATE INDEX memory_chunks_by_file ON memory_chunks (agent_id, path);
+    CREATE INDEX memory_chunks_by_model ON memory_chunks (agent_id, model);
+    CREATE VIRTUAL TABLE memory_fts USING fts5(
+        text, agent_id, content = 'memory_chunks', content_rowid = 'id',
+        tokenize = 'porter unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER memory_chunks_fts_insert AFTER INSERT ON memory_chunks BEGIN
+        INSERT INTO memory_fts (rowid, text, agent_id) VALUES (new.id, new.text, new.agent_id);
+    END;
+    CREATE TRIGGER memory_chunks_fts_delete AFTER DELETE ON memory_chunks BEGIN
+        INSERT INTO memory_fts (memory_fts, rowid, text, agent_id)
+            VALUES ('delete', old.id, old.text, old.agent_id);
+    END;
+    CREATE TRIGGER memory_chunks_fts_update AFTER UPDATE OF text, agent_id ON memory_chunks BEGIN
+        INSERT INTO memory_fts (memory_fts, rowid, text, agent_id)
+            VALUES ('delete', old.id, old.text, old.agent_id);
+        INSERT INTO memory_fts (rowid, text, agent_id) VALUES (new.id, new.text, new.agent_id);
+    END;
+    CREATE TABLE memory_agents (
+        agent_id    TEXT PRIMARY KEY NOT NULL,
+        workspace   TEXT NOT NULL,
+        synced_at   INTEGER NOT NULL,
+        embed_note  TEXT
+    ) WITHOUT ROWID;",
 ];
 
 /// The version this build writes.

@@ -10,6 +10,7 @@ mod dashboard;
 pub(crate) mod gateway;
 mod health;
 mod mcp;
+mod memory;
 pub(crate) mod models;
 pub(crate) mod sandbox;
 mod sessions;
@@ -42,6 +43,7 @@ pub fn dispatch(cli: Cli) -> CliResult {
         Some(Command::Skills(c)) => skills::run(c),
         Some(Command::Approvals(c)) => approvals::run(c),
         Some(Command::Mcp(c)) => mcp::run(c),
+        Some(Command::Memory(c)) => memory::run(c),
         Some(Command::Cron(c)) => cron::run(*c),
         Some(Command::Channels(c)) => channels::status(c),
         Some(Command::Pairing(c)) => channels::pairing(c),

@@ -23,6 +23,7 @@
 
 mod events;
 pub mod export;
+mod memory_flush;
 mod ops;
 mod run;
 mod setup;
@@ -153,7 +154,11 @@ pub struct EngineConfig {
     /// Tools the host adds to the built-ins (the gateway: MCP servers' tools). They go through
     /// the same exec gate as the built-ins.
     pub extra_tools: ExtraTools,
+    /// The pre-compaction memory flush (`None`: off, pi's behaviour).
+    pub memory_flush: Option<MemoryFlush>,
 }
+
+pub use memory_flush::{FlushPrompt, MemoryFlush};
 
 /// [`EngineConfig::extra_tools`]: a list of tools that prints as their names.
 #[derive(Clone, Default)]
@@ -204,6 +209,7 @@ impl EngineConfig {
             exec_gate: None,
             skills: SkillSetting::Pi,
             extra_tools: ExtraTools::default(),
+            memory_flush: None,
         }
     }
 

@@ -398,6 +398,7 @@ pub(super) async fn run_compaction(
             st.session.build_context().messages
         };
         inner.agent.replace_messages(messages);
+        inner.lock().compactions += 1;
         Ok(result)
     });
     {
@@ -459,6 +460,9 @@ pub(super) async fn auto_compact(inner: &Arc<Inner>, overflow: bool) -> bool {
     let tokens = inner
         .agent
         .with_messages(|m| session::estimate_context_tokens(m).tokens);
+    if window > 0 {
+        super::memory_flush::flush_if_due(inner, tokens, window).await;
+    }
     if window > 0 && session::should_compact(tokens, window, &settings) {
         let _ = run_compaction(inner, CompactionReason::Threshold, None, false).await;
     }

@@ -158,7 +158,11 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     Ok(Parts {
         agent,
         registry,
-        state: State::new(session, settings, fallbacks),
+        state: {
+            let mut state = State::new(session, settings, fallbacks);
+            state.memory_flush = config.memory_flush.clone();
+            state
+        },
         tool_env,
         skills,
         thinking: config.thinking.or(suffix_level),
@@ -277,6 +281,11 @@ fn choose_model(
 /// Providers and keys from the registry, looked up for every model call (so a key changed on
 /// disk or a model switch mid-run take effect at the next turn).
 struct RegistryResolver(Arc<ModelRegistry>);
+
+/// The provider resolver engines use (also for the memory flush's private agent).
+pub(super) fn resolver(registry: Arc<ModelRegistry>) -> impl ProviderResolver {
+    RegistryResolver(registry)
+}
 
 #[async_trait::async_trait]
 impl ProviderResolver for RegistryResolver {

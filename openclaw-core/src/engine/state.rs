@@ -26,6 +26,12 @@ pub(crate) struct State {
     /// The configured model chain (primary first) when the session runs on one of its models;
     /// empty otherwise. Failover walks it in order.
     pub(crate) fallbacks: Vec<Model>,
+    /// The pre-compaction memory flush, when the host turned it on.
+    pub(crate) memory_flush: Option<super::MemoryFlush>,
+    /// Compactions this engine ran (the memory flush runs once per cycle between them).
+    pub(crate) compactions: u64,
+    /// The value of `compactions` when the flush last ran.
+    pub(crate) flushed_cycle: Option<u64>,
 }
 
 impl State {
@@ -41,6 +47,9 @@ impl State {
             bash_cancel: None,
             compaction_cancel: None,
             fallbacks,
+            memory_flush: None,
+            compactions: 0,
+            flushed_cycle: None,
         }
     }
 }

@@ -104,6 +104,8 @@ pub(crate) struct Core {
     /// The MCP servers of `mcp.servers` (started on first use, kept across reloads when their
     /// entry is unchanged).
     pub mcp: openclaw_mcp::McpManager,
+    /// The memory index of the state database (`memory_search`, `memory_get`).
+    pub memory: Arc<openclaw_memory::MemoryIndex>,
 }
 
 impl AgentHost {
@@ -125,6 +127,7 @@ impl AgentHost {
         ));
         let sink: openclaw_mcp::LogSink = Arc::new(move |line: &str| log.line(line));
         let mcp = openclaw_mcp::McpManager::with_log(&mcp_config(&settings.config), sink);
+        let memory = openclaw_memory::MemoryIndex::new(&state_dir);
         let core = Arc::new(Core {
             state_dir,
             settings: RwLock::new(settings),
@@ -136,6 +139,7 @@ impl AgentHost {
             lanes,
             stop: CancellationToken::new(),
             mcp,
+            memory,
         });
         AgentHost { core }
     }
@@ -205,6 +209,33 @@ impl Core {
             .into_iter()
             .filter(|t| settings.mcp_tool_allowed(agent_id, t.name()))
             .collect()
+    }
+
+    /// The memory tools `agent_id` gets (`memory_search`, `memory_get` over its workspace),
+    /// unless `memory.search.enabled` is false for it or its tool policy excludes them.
+    pub fn memory_tools(&self, agent_id: &str) -> Vec<Arc<dyn openclaw_core::tool::Tool>> {
+        let settings = self.settings();
+        let Some(agent) = settings.agent(agent_id) else {
+            return Vec::new();
+        };
+        let env = |k: &str| std::env::var(k).ok();
+        let memory =
+            match openclaw_memory::MemorySettings::resolve(&settings.config, agent_id, &env) {
+                Ok(m) => m,
+                Err(e) => {
+                    tracing::warn!("agent {agent_id}: memory tools off: {e}");
+                    return Vec::new();
+                }
+            };
+        openclaw_memory::memory_tools(openclaw_memory::MemoryContext {
+            index: self.memory.clone(),
+            agent_id: agent_id.to_owned(),
+            workspace: PathBuf::from(&agent.workspace),
+            settings: memory,
+        })
+        .into_iter()
+        .filter(|t| settings.allows(agent_id, t.name()))
+        .collect()
     }
 
     pub fn agent(&self, id: &str) -> Option<AgentEntry> {

@@ -89,7 +89,25 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     let skills =
         crate::skills::AgentSkills::for_agent(&settings.config, &core.state_dir, agent.clone());
     cfg.skills = openclaw_core::engine::SkillSetting::Catalog(Arc::new(skills.catalog));
-    cfg.extra_tools = openclaw_core::engine::ExtraTools(core.mcp_tools(&agent.id).await);
+    let mut extra = core.mcp_tools(&agent.id).await;
+    extra.extend(core.memory_tools(&agent.id));
+    cfg.extra_tools = openclaw_core::engine::ExtraTools(extra);
+    // OpenClaw's pre-compaction memory flush (`agents.defaults.compaction.memoryFlush`), when
+    // the agent can write its workspace.
+    if openclaw_memory::memory_flush_enabled(&settings.config)
+        && !matches!(
+            cfg.exec_target,
+            openclaw_core::sandbox::ExecTarget::Refuse(_)
+        )
+    {
+        cfg.memory_flush = Some(openclaw_core::engine::MemoryFlush {
+            prompt: Arc::new(|| {
+                let plan = openclaw_memory::flush_plan_now();
+                (plan.prompt, plan.system_prompt)
+            }),
+            soft_threshold_tokens: openclaw_memory::memory_flush_soft_tokens(&settings.config),
+        });
+    }
     cfg.append_system_prompt = Some(workspace::project_context(
         &ws,
         settings.per_file_chars,

@@ -27,6 +27,11 @@ pub(crate) struct HostSettings {
     pub sandboxes: HashMap<String, Result<SandboxSettings, String>>,
 }
 
+/// OpenClaw's `group:memory` names the memory tools in allow and deny lists.
+fn in_group(entry: &str, tool: &str) -> bool {
+    entry == "group:memory" && openclaw_memory::MEMORY_TOOL_NAMES.contains(&tool)
+}
+
 fn string_list(v: Option<&Value>) -> Option<Vec<String>> {
     v.and_then(Value::as_array).map(|a| {
         a.iter()
@@ -97,11 +102,16 @@ impl HostSettings {
         let mut allowed = None;
         for level in levels.into_iter().flatten() {
             if let Some(allow) = string_list(level.get("allow")) {
-                let listed = allow.iter().any(|a| a == tool || a == "*");
+                let listed = allow
+                    .iter()
+                    .any(|a| a == tool || a == "*" || in_group(a, tool));
                 allowed = Some(allowed.unwrap_or(true) && listed);
             }
             if let Some(deny) = string_list(level.get("deny")) {
-                if deny.iter().any(|d| d == tool || d == "*") {
+                if deny
+                    .iter()
+                    .any(|d| d == tool || d == "*" || in_group(d, tool))
+                {
                     return false;
                 }
             }

@@ -131,6 +131,14 @@ pub(crate) async fn tools_invoke(State(core): State<Arc<Core>>, body: Bytes) -> 
         Err(e) => return tool_error(StatusCode::INTERNAL_SERVER_ERROR, "config", e),
     };
     let mut tools = openclaw_core::tool::builtin_tools(&[name], &env);
+    if openclaw_memory::MEMORY_TOOL_NAMES.contains(&name) {
+        // Read-only, so allowed over HTTP by default; the agent's tool policy still applies.
+        tools = core
+            .memory_tools(&agent_id)
+            .into_iter()
+            .filter(|t| t.name() == name)
+            .collect();
+    }
     if tools.is_empty() && name.contains("__") {
         // An MCP server's tool: the agent's tool policy decides whether it has it at all.
         tools = core

@@ -352,6 +352,7 @@ fn tool_meta(name: &str) -> (&'static str, &'static [&'static str]) {
         "read" | "ls" => ("fs", &["minimal", "coding", "full"]),
         "write" | "edit" | "find" | "grep" => ("fs", &["coding", "full"]),
         "bash" => ("runtime", &["coding", "full"]),
+        "memory_search" | "memory_get" => ("memory", &["coding"]),
         _ => ("sessions", &["messaging", "full"]),
     }
 }
@@ -383,10 +384,14 @@ pub(crate) async fn tools_catalog(
         .collect();
     let (name, description) = crate::agent_host::SESSIONS_SEND;
     tools.push((name.to_owned(), description.to_owned()));
+    // The memory tools, with OpenClaw's catalogue descriptions.
+    tools.push(("memory_search".into(), "Semantic search".into()));
+    tools.push(("memory_get".into(), "Read memory files".into()));
     let mcp = shared.backend.mcp_catalog(&agent_id).await;
     let mut groups: Vec<Value> = [
         ("fs", "Files"),
         ("runtime", "Runtime"),
+        ("memory", "Memory"),
         ("sessions", "Sessions"),
     ]
     .iter()
