@@ -1,5 +1,6 @@
 //! `memory_search`'s ranking: an FTS5 query built from the words of the question (stop words
-//! dropped, each word quoted, any word may match; bm25 ranks the rest), optionally merged with
+//! dropped, each word quoted; every word must match, as OpenClaw's query does, and only when
+//! no chunk has them all may any word match; bm25 ranks the rest), optionally merged with
 //! vector similarity (OpenClaw's weights: 0.7 vector, 0.3 keyword), then OpenClaw's result
 //! shape. Vectors are streamed from the database into a bounded top-k, never all loaded.
 
@@ -61,19 +62,32 @@ pub struct SearchResponse {
     pub warning: Option<String>,
 }
 
+/// Which words of the question a chunk must contain.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Words {
+    /// Every word (OpenClaw's query; few candidates to rank, so fast on a large index).
+    All,
+    /// Any word (the fallback when no chunk has them all).
+    Any,
+}
+
 /// The FTS5 expression for `query` limited to `agent_id`'s rows; `None` when it has no words.
-pub fn fts_query(agent_id: &str, query: &str) -> Option<String> {
+pub fn fts_query(agent_id: &str, query: &str, words: Words) -> Option<String> {
     let terms = query_terms(query);
     if terms.is_empty() {
         return None;
     }
-    let any = terms
+    let joiner = match words {
+        Words::All => " AND ",
+        Words::Any => " OR ",
+    };
+    let terms = terms
         .iter()
         .map(|t| format!("\"{t}\""))
         .collect::<Vec<_>>()
-        .join(" OR ");
+        .join(joiner);
     let agent = agent_id.replace('"', "\"\"");
-    Some(format!("agent_id : \"{agent}\" AND text : ({any})"))
+    Some(format!("agent_id : \"{agent}\" AND text : ({terms})"))
 }
 
 /// The query's distinct words (what [`fts_query`] searches for), lowercased.
@@ -175,7 +189,11 @@ pub async fn search(
         },
         None => None,
     };
-    let fts = fts_query(req.agent_id, req.query);
+    let fts = fts_query(req.agent_id, req.query, Words::All).zip(fts_query(
+        req.agent_id,
+        req.query,
+        Words::Any,
+    ));
     let me = index.clone();
     let agent = req.agent_id.to_owned();
     let model = embedder.map(|e| e.model().to_owned());
@@ -183,7 +201,14 @@ pub async fn search(
     let (keyword, vector) = tokio::task::spawn_blocking(move || {
         me.with_db(|db| {
             let keyword = match &fts {
-                Some(q) => db.keyword(&agent, q, candidates)?,
+                Some((all, any)) => {
+                    let hits = db.keyword(&agent, all, candidates)?;
+                    if hits.is_empty() && all != any {
+                        db.keyword(&agent, any, candidates)?
+                    } else {
+                        hits
+                    }
+                }
                 None => Vec::new(),
             };
             let mut vector: Vec<(ChunkHit, f64)> = Vec::new();
@@ -330,14 +355,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn questions_become_any_word_queries_for_one_agent() {
-        let q = fts_query("main", "What did I say about the dentist?").unwrap();
+    fn questions_become_all_word_then_any_word_queries_for_one_agent() {
+        let q = fts_query("main", "What did I say about the dentist?", Words::All).unwrap();
+        assert_eq!(
+            q,
+            "agent_id : \"main\" AND text : (\"say\" AND \"dentist\")"
+        );
+        let q = fts_query("main", "What did I say about the dentist?", Words::Any).unwrap();
         assert_eq!(q, "agent_id : \"main\" AND text : (\"say\" OR \"dentist\")");
         assert_eq!(
-            fts_query("a\"b", "the").unwrap(),
+            fts_query("a\"b", "the", Words::All).unwrap(),
             "agent_id : \"a\"\"b\" AND text : (\"the\")"
         );
-        assert_eq!(fts_query("main", "?? !!"), None);
+        assert_eq!(fts_query("main", "?? !!", Words::Any), None);
     }
 
     #[test]
