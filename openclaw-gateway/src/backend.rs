@@ -237,6 +237,10 @@ pub trait GatewayBackend: Send + Sync + 'static {
     /// passed validation: new runs must use `config` (agents, models, providers, tool policy).
     fn reload(&self, _config: &Value) {}
 
+    /// The gateway's cron service, for the agents' `automations` tool (held weakly: the
+    /// service holds the backend).
+    fn attach_cron(&self, _cron: std::sync::Weak<crate::cron::CronService>) {}
+
     /// Whether this backend answers the engine methods (they are advertised in `hello-ok` only
     /// then).
     fn has_engine(&self) -> bool {

@@ -25,6 +25,7 @@ mod heartbeat;
 mod import;
 pub mod lock;
 pub mod paths;
+mod routes;
 mod row;
 pub mod schema;
 mod sqlite;
@@ -36,6 +37,7 @@ pub use channels::{ChannelStore, IngressRow, IngressStatus, PairingOutcome, Pair
 pub use cron::{CronStore, RunLogLimits, RunPage, RunQuery, RunningReceipt};
 pub use heartbeat::{HeartbeatState, HeartbeatStore};
 pub use lock::{GatewayLock, LockHolder};
+pub use routes::{ConversationRoute, RouteStore};
 pub use row::{
     KindFilter, SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord,
 };
@@ -113,6 +115,11 @@ pub trait StateStore: Send + Sync {
         row.transcript
             .as_deref()
             .and_then(|t| paths::resolve(self.state_dir(), t))
+    }
+
+    /// The conversation routes of this store, when it keeps them.
+    fn routes(&self) -> Option<&dyn RouteStore> {
+        None
     }
 }
 

@@ -347,6 +347,10 @@ fn count(conn: &Connection, agent_id: Option<&str>) -> StateResult<u64> {
 }
 
 impl StateStore for SqliteStore {
+    fn routes(&self) -> Option<&dyn crate::RouteStore> {
+        Some(self)
+    }
+
     fn state_dir(&self) -> &Path {
         &self.state_dir
     }

@@ -63,6 +63,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: CronTurn) -> CronTurnOutcome {
                 run_id: turn.run_id.clone(),
                 origin: None,
                 channel: super::live::CHANNEL_CRON,
+                admin: false,
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,

@@ -119,6 +119,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: HeartbeatTurn) -> HeartbeatTurnO
                 run_id: turn.run_id.clone(),
                 origin: None,
                 channel: CHANNEL_HEARTBEAT,
+                admin: false,
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,

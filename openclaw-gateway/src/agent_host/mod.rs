@@ -17,6 +17,7 @@
 //! backend for `openclaw gateway run`.
 
 mod a2a;
+mod automations;
 mod channel_turn;
 mod chat;
 pub mod commands;
@@ -103,6 +104,8 @@ pub(crate) struct Core {
     /// The MCP servers of `mcp.servers` (started on first use, kept across reloads when their
     /// entry is unchanged).
     pub mcp: openclaw_mcp::McpManager,
+    /// The cron service the `automations` tool manages (set once the gateway made it).
+    pub cron: OnceLock<std::sync::Weak<crate::cron::CronService>>,
 }
 
 impl AgentHost {
@@ -135,6 +138,7 @@ impl AgentHost {
             lanes,
             stop: CancellationToken::new(),
             mcp,
+            cron: OnceLock::new(),
         });
         AgentHost { core }
     }
@@ -412,6 +416,10 @@ impl GatewayBackend for AgentHost {
 
     fn reload(&self, config: &Value) {
         self.core.reload(config.clone());
+    }
+
+    fn attach_cron(&self, cron: std::sync::Weak<crate::cron::CronService>) {
+        let _ = self.core.cron.set(cron);
     }
 
     fn usage(&self) -> Vec<crate::backend::ModelUsage> {

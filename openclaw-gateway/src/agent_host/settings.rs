@@ -90,6 +90,18 @@ impl HostSettings {
     /// names). Without an allow list only pi's default built-ins (and the gateway's own tools)
     /// are on.
     pub fn allows(&self, agent_id: &str, tool: &str) -> bool {
+        // The scheduler tool answers to its legacy name and its group too (OpenClaw's
+        // `automations` / `cron`, `group:automation`).
+        let names: &[&str] = if tool == crate::cron::tool::NAME {
+            &[
+                crate::cron::tool::NAME,
+                crate::cron::tool::ALIAS,
+                "group:automation",
+            ]
+        } else {
+            &[]
+        };
+        let named = |a: &String| a == tool || names.contains(&a.as_str());
         let levels = [
             self.config.get("tools"),
             self.agent_entry(agent_id).and_then(|e| e.get("tools")),
@@ -97,11 +109,11 @@ impl HostSettings {
         let mut allowed = None;
         for level in levels.into_iter().flatten() {
             if let Some(allow) = string_list(level.get("allow")) {
-                let listed = allow.iter().any(|a| a == tool || a == "*");
+                let listed = allow.iter().any(|a| named(a) || a == "*");
                 allowed = Some(allowed.unwrap_or(true) && listed);
             }
             if let Some(deny) = string_list(level.get("deny")) {
-                if deny.iter().any(|d| d == tool || d == "*") {
+                if deny.iter().any(|d| named(d) || d == "*") {
                     return false;
                 }
             }

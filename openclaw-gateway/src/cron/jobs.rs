@@ -120,6 +120,7 @@ pub fn from_add(p: CronAddParams, now: u64) -> Result<CronJob, ErrorShape> {
         failure_alert: p.failure_alert,
         state: CronJobState::default(),
         config_revision: None,
+        owner: p.owner,
     };
     if let CronSchedule::Every {
         anchor_ms: anchor @ None,

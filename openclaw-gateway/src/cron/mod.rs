@@ -26,6 +26,7 @@ pub(crate) mod methods;
 pub mod openclaw_files;
 mod run;
 pub mod schedule;
+pub mod tool;
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
