@@ -302,6 +302,7 @@ impl Gateway {
         channels.apply_config(&opts.source.value);
         cron.set_heartbeat(heartbeat.clone());
         cron.set_channels(channels.clone());
+        heartbeat.set_channels(channels.clone());
         opts.backend.attach_cron(Arc::downgrade(&cron));
         let hooks = match hooks::Hooks::from_config(
             &opts.source.value,

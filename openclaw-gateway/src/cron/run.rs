@@ -151,6 +151,7 @@ impl CronService {
             "model": outcome.model, "provider": outcome.provider,
         });
         let no_reply = outcome.ok && outcome.text.trim() == "NO_REPLY";
+        let last = self.last_route(job);
         delivery::deliver(
             job.delivery.as_ref(),
             &body,
@@ -159,8 +160,27 @@ impl CronService {
             &self.config.webhook_ssrf_policy,
             self.channels.get(),
             &outcome.text,
+            last.as_ref(),
         )
         .await
+    }
+
+    /// The conversation `channel: "last"` means for `job`: its creating session's, else its
+    /// agent's last.
+    fn last_route(&self, job: &CronJob) -> Option<openclaw_state::ConversationRoute> {
+        use openclaw_state::RouteStore;
+        let store = self.store();
+        let of_session = job
+            .session_key
+            .as_deref()
+            .and_then(|k| store.route_of(k).ok().flatten());
+        of_session.or_else(|| {
+            let agent = match self.heartbeat.get() {
+                Some(hb) => hb.agent_for(job.agent_id.as_deref(), None).ok()?,
+                None => job.agent_id.clone().unwrap_or_else(|| "main".into()),
+            };
+            store.last_route(&agent).ok().flatten()
+        })
     }
 
     /// After a failed run: the job's `failureAlert` (or `cron.failureAlert`) when its errors

@@ -155,6 +155,8 @@ pub struct HeartbeatService {
     inner: Mutex<Inner>,
     wake: Notify,
     stop: CancellationToken,
+    /// Where alerts are sent (`target: "last"` or a channel).
+    channels: std::sync::OnceLock<Arc<crate::channels::ChannelService>>,
 }
 
 /// Per agent, what `status` / `health` report.
@@ -183,9 +185,15 @@ impl HeartbeatService {
             inner: Mutex::new(Inner::default()),
             wake: Notify::new(),
             stop: CancellationToken::new(),
+            channels: std::sync::OnceLock::new(),
         });
         me.reload(config);
         me
+    }
+
+    /// The channel manager alerts go through.
+    pub fn set_channels(&self, channels: Arc<crate::channels::ChannelService>) {
+        let _ = self.channels.set(channels);
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
