@@ -408,6 +408,7 @@ async fn agent(
         model: b.model,
         thinking: b.thinking,
         timeout_seconds: Some(b.timeout_seconds.unwrap_or(DEFAULT_RUN_TIMEOUT_SECS)),
+        light_context: false,
     };
     if let Some(c) = &b.channel {
         tracing::info!("hook {run_id}: delivery to channel {c} is not available yet");

@@ -72,6 +72,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: CronTurn) -> CronTurnOutcome {
             options: RunOptions {
                 thinking,
                 model: turn.model,
+                light_context: turn.light_context.then(String::new),
                 ..RunOptions::default()
             },
             timeout: turn.timeout_seconds.map(Duration::from_secs),

@@ -55,6 +55,8 @@ pub struct CronTurn {
     pub model: Option<String>,
     pub thinking: Option<String>,
     pub timeout_seconds: Option<u64>,
+    /// `payload.lightContext`: no workspace files in the run's system prompt.
+    pub light_context: bool,
 }
 
 /// How a cron turn ended.

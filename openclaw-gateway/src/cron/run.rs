@@ -104,6 +104,8 @@ impl CronService {
         {
             return self.queue_for_heartbeat(job, text);
         }
+        let light_context = matches!(&job.payload,
+            CronPayload::AgentTurn(p) if p.light_context == Some(true));
         let (text, model, thinking, timeout) = match &job.payload {
             CronPayload::SystemEvent { text } => {
                 let when = jiff::Timestamp::from_millisecond(now as i64)
@@ -129,6 +131,7 @@ impl CronService {
                 model,
                 thinking,
                 timeout_seconds: timeout,
+                light_context,
             })
             .await
     }

@@ -77,6 +77,8 @@ impl HeartbeatService {
             model: hb.model.clone(),
             ack_max_chars: hb.ack_max_chars,
             timeout_seconds: hb.timeout_seconds,
+            light_context: hb.light_context,
+            isolated_session: hb.isolated_session,
         };
         let o = match self.backend.heartbeat_turn(turn).await {
             HeartbeatTurnOutcome::Busy => return Beat::Busy,

@@ -57,6 +57,10 @@ pub struct HeartbeatTurn {
     pub model: Option<String>,
     pub ack_max_chars: usize,
     pub timeout_seconds: Option<u64>,
+    /// `lightContext`: no workspace files in the system prompt but HEARTBEAT.md.
+    pub light_context: bool,
+    /// `isolatedSession`: a fresh session (`agent:<id>:main:heartbeat`) for each beat.
+    pub isolated_session: bool,
 }
 
 /// How a heartbeat turn ended.
