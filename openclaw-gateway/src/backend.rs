@@ -226,6 +226,13 @@ pub trait GatewayBackend: Send + Sync + 'static {
         ))
     }
 
+    /// Removes up to `limit` isolated cron run sessions last updated before `cutoff_ms`
+    /// (`cron.sessionRetention`), archiving their transcripts; how many went. A session with a
+    /// run in progress is kept.
+    async fn prune_cron_sessions(&self, _cutoff_ms: u64, _limit: usize) -> usize {
+        0
+    }
+
     /// Called once when the gateway stops, before connections close (abort runs, kill tools).
     async fn shutdown(&self) {}
 

@@ -117,6 +117,16 @@ pub trait StateStore: Send + Sync {
             .and_then(|t| paths::resolve(self.state_dir(), t))
     }
 
+    /// Up to `limit` isolated cron run sessions (`agent:<id>:cron:<job>:run:<id>`) last
+    /// updated before `cutoff_ms`, oldest first (`cron.sessionRetention`).
+    fn cron_run_sessions_before(
+        &self,
+        _cutoff_ms: u64,
+        _limit: usize,
+    ) -> StateResult<Vec<SessionRow>> {
+        Ok(Vec::new())
+    }
+
     /// The conversation routes of this store, when it keeps them.
     fn routes(&self) -> Option<&dyn RouteStore> {
         None

@@ -355,6 +355,10 @@ impl GatewayBackend for AgentHost {
         heartbeat_turn::run(&self.core, turn).await
     }
 
+    async fn prune_cron_sessions(&self, cutoff_ms: u64, limit: usize) -> usize {
+        session_life::prune_cron_runs(&self.core, cutoff_ms, limit).await
+    }
+
     async fn shutdown(&self) {
         let core = &self.core;
         core.stop.cancel();
