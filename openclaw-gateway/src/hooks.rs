@@ -65,6 +65,8 @@ pub(crate) struct Hooks {
     max_body: usize,
     runs: Arc<Semaphore>,
     seen: Mutex<VecDeque<(String, Instant, StatusCode, Value)>>,
+    /// `hooks.mappings` this gateway runs (`POST <path>/<name>`).
+    mappings: Vec<crate::hooks_map::Mapping>,
 }
 
 impl Hooks {
@@ -90,6 +92,10 @@ impl Hooks {
         if gateway_token.is_some_and(|g| crate::auth::secret_eq(g, &token)) {
             return Err("hooks disabled: hooks.token must differ from the gateway token".into());
         }
+        let (mappings, refused) = crate::hooks_map::load(raw);
+        for why in refused {
+            tracing::warn!("{why}");
+        }
         let path = block.path.unwrap_or_else(|| DEFAULT_PATH.to_owned());
         let path = format!("/{}", path.trim().trim_matches('/'));
         if path == "/" {
@@ -109,6 +115,7 @@ impl Hooks {
                 .clamp(1, 16 * 1024 * 1024),
             runs: Arc::new(Semaphore::new(MAX_HOOK_RUNS)),
             seen: Mutex::new(VecDeque::new()),
+            mappings,
         })))
     }
 
@@ -165,6 +172,7 @@ pub(crate) fn routes(shared: &Arc<Shared>) -> Option<Router> {
         Router::new()
             .route(&format!("{}/wake", hooks.path), post(wake))
             .route(&format!("{}/agent", hooks.path), post(agent))
+            .route(&format!("{}/{{*name}}", hooks.path), post(mapped))
             .with_state(shared.clone()),
     )
 }
@@ -414,8 +422,40 @@ async fn agent(
         tracing::info!("hook {run_id}: delivery to channel {c} is not available yet");
     }
     let wake_now = b.wake_mode.unwrap_or(WakeMode::Now) == WakeMode::Now;
+    spawn_run(
+        &shared,
+        turn,
+        agent_id,
+        name,
+        wake_now,
+        permit,
+        Deliver::MainSession,
+    );
+    answer(StatusCode::ACCEPTED, out)
+}
+
+/// Where a hook run's reply goes.
+enum Deliver {
+    /// The agent's main session, as a system event.
+    MainSession,
+    /// A channel (`"last"` allowed); the main session when that has no route.
+    Announce(openclaw_core::protocol::cron::CronDelivery),
+    /// Nowhere (`deliver: false`): the run is only logged.
+    Off,
+}
+
+/// Runs a hook's turn in the background; its reply goes where `deliver` says.
+fn spawn_run(
+    shared: &Arc<Shared>,
+    turn: CronTurn,
+    agent_id: String,
+    name: String,
+    wake_now: bool,
+    permit: tokio::sync::OwnedSemaphorePermit,
+    deliver: Deliver,
+) {
     let sh = shared.clone();
-    let run = run_id.clone();
+    let run = turn.run_id.clone();
     tokio::spawn(async move {
         let outcome = sh.backend.cron_turn(turn).await;
         drop(permit);
@@ -428,6 +468,31 @@ async fn agent(
         if summary.is_empty() || checklist::classify(&summary, 0) == checklist::Reply::Ack {
             return;
         }
+        if matches!(deliver, Deliver::Off) {
+            tracing::info!("hook {run} finished (deliver: false)");
+            return;
+        }
+        if let (Deliver::Announce(d), true) = (&deliver, outcome.ok) {
+            use openclaw_state::RouteStore;
+            let last = sh.cron.store().last_route(&agent_id).ok().flatten();
+            let target = crate::cron::delivery::resolve_target(d, last.as_ref());
+            if let Ok((channel, account, to, thread)) = target {
+                let sent = sh
+                    .channels
+                    .announce_in(
+                        &channel,
+                        account.as_deref(),
+                        &to,
+                        thread.as_deref(),
+                        &summary,
+                    )
+                    .await;
+                match sent {
+                    Ok(_) => return,
+                    Err(e) => tracing::warn!("hook {run}: delivery to {channel} failed: {e}"),
+                }
+            }
+        }
         let text: String = format!("Hook {name}: {summary}")
             .chars()
             .take(4_000)
@@ -436,5 +501,134 @@ async fn agent(
             tracing::warn!("hook {run}: cannot post the reply to the main session: {e}");
         }
     });
-    answer(StatusCode::ACCEPTED, out)
+}
+
+/// `POST <path>/<name>`: the first matching `hooks.mappings` entry (see `hooks_map`).
+async fn mapped(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    use crate::hooks_map::{Context, render};
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "authorization" | "x-openclaw-token" | "cookie"))
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), json!(v.to_str().ok()?))))
+        .collect();
+    let query: serde_json::Map<String, Value> = req
+        .uri()
+        .query()
+        .and_then(|q| reqwest::Url::parse(&format!("http://h/?{q}")).ok())
+        .map(|u| {
+            u.query_pairs()
+                .map(|(k, v)| (k.into_owned(), json!(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (hooks, idem, body) = match admit(&shared, remote, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(m) = crate::hooks_map::find(&hooks.mappings, &name, &body).cloned() else {
+        return refuse(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let key = idempotency_key(&format!("map:{name}"), idem, &body);
+    if let Some(r) = key.as_deref().and_then(|k| hooks.replay(k)) {
+        return r;
+    }
+    let now = jiff::Timestamp::now().to_string();
+    let ctx = Context {
+        payload: &body,
+        headers,
+        query,
+        path: name.trim_matches('/').to_owned(),
+        now,
+    };
+    let wake_mode = m.wake_mode.unwrap_or(WakeMode::Now);
+    let agent_id = match shared.heartbeat.agent_for(m.agent_id.as_deref(), None) {
+        Ok(a) => a,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    };
+    if m.action.as_deref() == Some("wake") {
+        let text = render(m.text_template.as_deref().unwrap_or(""), &ctx);
+        if text.trim().is_empty() {
+            return refuse(
+                StatusCode::BAD_REQUEST,
+                "the mapping produced an empty wake text",
+            );
+        }
+        let params = WakeParams {
+            mode: wake_mode,
+            text,
+            session_key: None,
+            agent_id: Some(agent_id),
+        };
+        if let Err(e) = crate::methods::heartbeat::wake_on(&shared.heartbeat, &params) {
+            return refuse(StatusCode::BAD_REQUEST, &e);
+        }
+        let out = json!({"ok": true, "mode": if wake_mode == WakeMode::Now { "now" } else { "next-heartbeat" }});
+        if let Some(k) = key {
+            hooks.remember(k, StatusCode::OK, &out);
+        }
+        return answer(StatusCode::OK, out);
+    }
+    let message = render(m.message_template.as_deref().unwrap_or(""), &ctx);
+    if message.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "the mapping produced an empty message",
+        );
+    }
+    let Ok(permit) = hooks.runs.clone().try_acquire_owned() else {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("{MAX_HOOK_RUNS} hook runs are already in progress"),
+        );
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let run_id = format!("hook:{id}");
+    let out = json!({"ok": true, "runId": run_id});
+    if let Some(earlier) = key.and_then(|k| hooks.claim(k, StatusCode::OK, &out)) {
+        return earlier;
+    }
+    let persistent = m.session_mode.as_deref() == Some("persistent");
+    let target = match (&m.session_key, persistent) {
+        (Some(k), true) => SessionTarget::Session(k.clone()),
+        _ => SessionTarget::Session(format!("hook:{id}")),
+    };
+    let hook_name = render(m.name.as_deref().unwrap_or("Hook"), &ctx);
+    let render_opt = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| render(t, &ctx))
+            .filter(|s| !s.trim().is_empty())
+    };
+    let turn = CronTurn {
+        job_id: format!("hook-{id}"),
+        run_id: run_id.clone(),
+        agent_id: Some(agent_id.clone()),
+        target,
+        creating_session_key: None,
+        message: hook_message(&hook_name, &message),
+        model: render_opt(&m.model),
+        thinking: render_opt(&m.thinking),
+        timeout_seconds: Some(m.timeout_seconds.unwrap_or(DEFAULT_RUN_TIMEOUT_SECS)),
+        light_context: false,
+    };
+    let delivery = if m.deliver == Some(false) {
+        Deliver::Off
+    } else {
+        Deliver::Announce(openclaw_core::protocol::cron::CronDelivery {
+            mode: openclaw_core::protocol::cron::DeliveryMode::Announce,
+            channel: Some(m.channel.clone().unwrap_or_else(|| "last".into())),
+            to: render_opt(&m.to),
+            ..Default::default()
+        })
+    };
+    let wake_now = wake_mode == WakeMode::Now;
+    spawn_run(
+        &shared, turn, agent_id, hook_name, wake_now, permit, delivery,
+    );
+    answer(StatusCode::OK, out)
 }

@@ -29,6 +29,7 @@ pub mod first_token;
 pub mod fuzzing;
 mod handshake;
 mod hooks;
+mod hooks_map;
 mod http;
 pub mod hub;
 mod json5_insert;

@@ -349,14 +349,21 @@ impl CronService {
     }
 
     async fn run_loop(self: Arc<Self>) {
+        let mut look = true;
+        let mut next = None;
         loop {
-            let next = match self.tick() {
-                Ok(next) => next,
-                Err(e) => {
-                    tracing::error!("cron: {e}");
-                    Some(self.now() + 30_000)
-                }
-            };
+            // The store is read only when something may be due or changed: a wake at the
+            // clock's one-minute cap before the next due time costs a clock read, not a scan
+            // of every job.
+            if look {
+                next = match self.tick() {
+                    Ok(next) => next,
+                    Err(e) => {
+                        tracing::error!("cron: {e}");
+                        Some(self.now() + 30_000)
+                    }
+                };
+            }
             let sleep = async {
                 match next {
                     Some(at) => self.clock.sleep_until(at).await,
@@ -365,8 +372,8 @@ impl CronService {
             };
             tokio::select! {
                 _ = self.stop.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = sleep => {}
+                _ = self.wake.notified() => look = true,
+                _ = sleep => look = next.is_some_and(|at| self.now() >= at),
             }
         }
     }
