@@ -12,8 +12,22 @@
 //! `/wake` and `/agent` applies (header token, body limit, idempotency, rate limit, untrusted
 //! markers).
 
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use openclaw_core::protocol::cron::{SessionTarget, WakeMode, WakeParams};
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
+
+use crate::cron::CronTurn;
+use crate::hooks::{
+    DEFAULT_RUN_TIMEOUT_SECS, Deliver, Hooks, MAX_HOOK_RUNS, admit, answer, hook_message,
+    idempotency_key, refuse, spawn_run,
+};
+use crate::state::Shared;
 
 /// One `hooks.mappings[]` entry as written.
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -205,6 +219,165 @@ fn text(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// `POST <path>/<name>`: the first matching `hooks.mappings` entry (see `hooks_map`).
+pub(crate) async fn mapped(
+    State(shared): State<Arc<Shared>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    axum::extract::Path(name): axum::extract::Path<String>,
+    req: Request,
+) -> Response {
+    let headers: serde_json::Map<String, Value> = req
+        .headers()
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "authorization" | "x-openclaw-token" | "cookie"))
+        .filter_map(|(k, v)| Some((k.as_str().to_owned(), json!(v.to_str().ok()?))))
+        .collect();
+    let query: serde_json::Map<String, Value> = req
+        .uri()
+        .query()
+        .and_then(|q| reqwest::Url::parse(&format!("http://h/?{q}")).ok())
+        .map(|u| {
+            u.query_pairs()
+                .map(|(k, v)| (k.into_owned(), json!(v)))
+                .collect()
+        })
+        .unwrap_or_default();
+    let (hooks, idem, body) = match admit(&shared, remote, req).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(m) = find(&hooks.mappings, &name, &body).cloned() else {
+        return refuse(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let key = idempotency_key(&format!("map:{name}"), idem, &body);
+    if let Some(r) = key.as_deref().and_then(|k| hooks.replay(k)) {
+        return r;
+    }
+    let now = jiff::Timestamp::now().to_string();
+    let ctx = Context {
+        payload: &body,
+        headers,
+        query,
+        path: name.trim_matches('/').to_owned(),
+        now,
+    };
+    let agent_id = match shared.heartbeat.agent_for(m.agent_id.as_deref(), None) {
+        Ok(a) => a,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    };
+    if m.action.as_deref() == Some("wake") {
+        return wake(&shared, &hooks, key, &m, &ctx, agent_id);
+    }
+    agent(&shared, &hooks, key, &m, &ctx, agent_id)
+}
+
+/// A wake mapping: its `textTemplate` queued as a system event.
+fn wake(
+    shared: &Arc<Shared>,
+    hooks: &Hooks,
+    key: Option<String>,
+    m: &Mapping,
+    ctx: &Context<'_>,
+    agent_id: String,
+) -> Response {
+    let wake_mode = m.wake_mode.unwrap_or(WakeMode::Now);
+    let text = render(m.text_template.as_deref().unwrap_or(""), ctx);
+    if text.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "the mapping produced an empty wake text",
+        );
+    }
+    let params = WakeParams {
+        mode: wake_mode,
+        text,
+        session_key: None,
+        agent_id: Some(agent_id),
+    };
+    if let Err(e) = crate::methods::heartbeat::wake_on(&shared.heartbeat, &params) {
+        return refuse(StatusCode::BAD_REQUEST, &e);
+    }
+    let mode = if wake_mode == WakeMode::Now {
+        "now"
+    } else {
+        "next-heartbeat"
+    };
+    let out = json!({"ok": true, "mode": mode});
+    if let Some(k) = key {
+        hooks.remember(k, StatusCode::OK, &out);
+    }
+    answer(StatusCode::OK, out)
+}
+
+/// An agent mapping: a run with its `messageTemplate`, answered where it says.
+fn agent(
+    shared: &Arc<Shared>,
+    hooks: &Hooks,
+    key: Option<String>,
+    m: &Mapping,
+    ctx: &Context<'_>,
+    agent_id: String,
+) -> Response {
+    let wake_mode = m.wake_mode.unwrap_or(WakeMode::Now);
+    let message = render(m.message_template.as_deref().unwrap_or(""), ctx);
+    if message.trim().is_empty() {
+        return refuse(
+            StatusCode::BAD_REQUEST,
+            "the mapping produced an empty message",
+        );
+    }
+    let Ok(permit) = hooks.runs.clone().try_acquire_owned() else {
+        return refuse(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!("{MAX_HOOK_RUNS} hook runs are already in progress"),
+        );
+    };
+    let id = uuid::Uuid::new_v4().to_string();
+    let run_id = format!("hook:{id}");
+    let out = json!({"ok": true, "runId": run_id});
+    if let Some(earlier) = key.and_then(|k| hooks.claim(k, StatusCode::OK, &out)) {
+        return earlier;
+    }
+    let persistent = m.session_mode.as_deref() == Some("persistent");
+    let target = match (&m.session_key, persistent) {
+        (Some(k), true) => SessionTarget::Session(k.clone()),
+        _ => SessionTarget::Session(format!("hook:{id}")),
+    };
+    let hook_name = render(m.name.as_deref().unwrap_or("Hook"), ctx);
+    let render_opt = |t: &Option<String>| {
+        t.as_deref()
+            .map(|t| render(t, ctx))
+            .filter(|s| !s.trim().is_empty())
+    };
+    let turn = CronTurn {
+        job_id: format!("hook-{id}"),
+        run_id: run_id.clone(),
+        agent_id: Some(agent_id.clone()),
+        target,
+        creating_session_key: None,
+        message: hook_message(&hook_name, &message),
+        model: render_opt(&m.model),
+        thinking: render_opt(&m.thinking),
+        timeout_seconds: Some(m.timeout_seconds.unwrap_or(DEFAULT_RUN_TIMEOUT_SECS)),
+        light_context: false,
+    };
+    let delivery = if m.deliver == Some(false) {
+        Deliver::Off
+    } else {
+        Deliver::Announce(openclaw_core::protocol::cron::CronDelivery {
+            mode: openclaw_core::protocol::cron::DeliveryMode::Announce,
+            channel: Some(m.channel.clone().unwrap_or_else(|| "last".into())),
+            to: render_opt(&m.to),
+            ..Default::default()
+        })
+    };
+    let wake_now = wake_mode == WakeMode::Now;
+    spawn_run(
+        &shared, turn, agent_id, hook_name, wake_now, permit, delivery,
+    );
+    answer(StatusCode::OK, out)
 }
 
 #[cfg(test)]
