@@ -442,7 +442,7 @@ pub(crate) enum Deliver {
     /// The agent's main session, as a system event.
     MainSession,
     /// A channel (`"last"` allowed); the main session when that has no route.
-    Announce(openclaw_core::protocol::cron::CronDelivery),
+    Announce(Box<openclaw_core::protocol::cron::CronDelivery>),
     /// Nowhere (`deliver: false`): the run is only logged.
     Off,
 }

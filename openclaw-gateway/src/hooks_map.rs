@@ -366,16 +366,16 @@ fn agent(
     let delivery = if m.deliver == Some(false) {
         Deliver::Off
     } else {
-        Deliver::Announce(openclaw_core::protocol::cron::CronDelivery {
+        Deliver::Announce(Box::new(openclaw_core::protocol::cron::CronDelivery {
             mode: openclaw_core::protocol::cron::DeliveryMode::Announce,
             channel: Some(m.channel.clone().unwrap_or_else(|| "last".into())),
             to: render_opt(&m.to),
             ..Default::default()
-        })
+        }))
     };
     let wake_now = wake_mode == WakeMode::Now;
     spawn_run(
-        &shared, turn, agent_id, hook_name, wake_now, permit, delivery,
+        shared, turn, agent_id, hook_name, wake_now, permit, delivery,
     );
     answer(StatusCode::OK, out)
 }
