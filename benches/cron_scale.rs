@@ -106,11 +106,11 @@ async fn start(bin: &Path, state: &Path, port: u16) -> (Proc, Duration, u64) {
     loop {
         let mut o = ConnectOptions::new(&url).token(TOKEN);
         o.timeout = Duration::from_secs(60);
-        if let Ok(c) = GatewayClient::connect(o).await {
-            if let Ok(s) = c.call("cron.status", Some(json!({}))).await {
-                let jobs = s["jobs"].as_u64().unwrap_or(0);
-                return (proc, t.elapsed(), jobs);
-            }
+        if let Ok(c) = GatewayClient::connect(o).await
+            && let Ok(s) = c.call("cron.status", Some(json!({}))).await
+        {
+            let jobs = s["jobs"].as_u64().unwrap_or(0);
+            return (proc, t.elapsed(), jobs);
         }
         assert!(Instant::now() < deadline, "the gateway did not answer");
         tokio::time::sleep(Duration::from_millis(10)).await;
