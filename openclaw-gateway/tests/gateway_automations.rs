@@ -32,7 +32,9 @@ async fn gateway(fake: &Fake, tools: Value) -> TestGateway {
 
 /// Sends `message` on `key` and returns the run's final text.
 async fn say(c: &mut Client, key: &str, message: &str) -> String {
-    let idem = format!("idem-{}", Instant::now().elapsed().as_nanos());
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let idem = format!("idem-{n}-{}", key.len());
     let sent = c
         .ok(
             "chat.send",
@@ -43,7 +45,10 @@ async fn say(c: &mut Client, key: &str, message: &str) -> String {
     let deadline = Instant::now() + Duration::from_secs(30);
     let mut backlog = std::mem::take(&mut c.backlog).into_iter();
     loop {
-        assert!(Instant::now() < deadline, "no final chat event");
+        assert!(
+            Instant::now() < deadline,
+            "no final chat event for {message}"
+        );
         let f = match backlog.next() {
             Some(f) => f,
             None => c.next_within(Duration::from_secs(30)).await.expect("open"),
