@@ -226,6 +226,13 @@ pub trait GatewayBackend: Send + Sync + 'static {
         ))
     }
 
+    /// Removes up to `limit` isolated cron run sessions last updated before `cutoff_ms`
+    /// (`cron.sessionRetention`), archiving their transcripts; how many went. A session with a
+    /// run in progress is kept.
+    async fn prune_cron_sessions(&self, _cutoff_ms: u64, _limit: usize) -> usize {
+        0
+    }
+
     /// Called once when the gateway stops, before connections close (abort runs, kill tools).
     async fn shutdown(&self) {}
 
@@ -236,6 +243,10 @@ pub trait GatewayBackend: Send + Sync + 'static {
     /// The config file changed (a `config.*` write, `openclaw config set` or an editor) and
     /// passed validation: new runs must use `config` (agents, models, providers, tool policy).
     fn reload(&self, _config: &Value) {}
+
+    /// The gateway's cron service, for the agents' `automations` tool (held weakly: the
+    /// service holds the backend).
+    fn attach_cron(&self, _cron: std::sync::Weak<crate::cron::CronService>) {}
 
     /// Whether this backend answers the engine methods (they are advertised in `hello-ok` only
     /// then).

@@ -29,6 +29,7 @@ pub mod first_token;
 pub mod fuzzing;
 mod handshake;
 mod hooks;
+mod hooks_map;
 mod http;
 pub mod hub;
 mod json5_insert;
@@ -302,6 +303,8 @@ impl Gateway {
         channels.apply_config(&opts.source.value);
         cron.set_heartbeat(heartbeat.clone());
         cron.set_channels(channels.clone());
+        heartbeat.set_channels(channels.clone());
+        opts.backend.attach_cron(Arc::downgrade(&cron));
         let hooks = match hooks::Hooks::from_config(
             &opts.source.value,
             opts.config.auth.token.as_deref(),

@@ -332,3 +332,52 @@ async fn methods_answer_with_openclaws_shapes_scopes_and_errors() {
             .contains("unexpected property 'bogus'")
     );
 }
+
+#[tokio::test]
+async fn isolated_run_sessions_are_pruned_after_the_session_retention() {
+    let model = start_model().await;
+    let mut config = config_for(&model);
+    config["cron"] = json!({"sessionRetention": "2s"});
+    let tg = common::start(Setup {
+        config,
+        engine: true,
+        ..Setup::default()
+    })
+    .await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    let job = c
+        .ok(
+            "cron.add",
+            json!({"name": "brief", "schedule": {"kind": "every", "everyMs": 3_600_000},
+                   "sessionTarget": "isolated", "wakeMode": "now",
+                   "payload": {"kind": "agentTurn", "message": "brief me"}}),
+        )
+        .await;
+    let id = job["id"].as_str().unwrap().to_owned();
+    c.ok("cron.run", json!({"id": id, "mode": "force"})).await;
+    let done = finished_event(&mut c, &id).await;
+    let key = done["sessionKey"].as_str().unwrap().to_owned();
+    let listed = c.ok("sessions.list", json!({"limit": 100})).await;
+    assert!(listed.to_string().contains(&key), "{listed}");
+    // A main-session conversation is never pruned.
+    common::model::chat(&mut c, "main", "hello", json!({})).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listed = c.ok("sessions.list", json!({"limit": 100})).await;
+        if !listed.to_string().contains(&key) {
+            assert!(listed.to_string().contains("agent:main:main"), "{listed}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{key} was never pruned");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    // Its transcript is archived, not lost.
+    let sessions = tg.state().join("agents").join("main").join("sessions");
+    let archived = std::fs::read_dir(&sessions)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .any(|e| e.file_name().to_string_lossy().contains(".deleted."));
+    assert!(archived, "no archived transcript in {}", sessions.display());
+    // The job itself stays.
+    c.ok("cron.get", json!({"id": id})).await;
+}

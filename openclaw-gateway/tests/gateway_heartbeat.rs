@@ -319,3 +319,72 @@ async fn an_alert_on_an_unchanged_checklist_is_not_asked_again() {
         "{h}"
     );
 }
+
+#[tokio::test]
+async fn light_context_and_an_isolated_session_keep_the_beat_small() {
+    let seen = Seen::default();
+    let model = model_seen("the oven is still on", false, seen.clone()).await;
+    let dir = tempfile::tempdir().unwrap();
+    let ws = dir.path().join("workspace");
+    std::fs::create_dir_all(&ws).unwrap();
+    std::fs::write(ws.join("AGENTS.md"), "AGENTS-MARKER: long operating manual").unwrap();
+    std::fs::write(ws.join("HEARTBEAT.md"), "- check the oven\n").unwrap();
+    let cfg = config(
+        &model,
+        json!({"every": "24h", "lightContext": true, "isolatedSession": true}),
+    );
+    let tg = common::start_setup_in(
+        Setup {
+            config: cfg,
+            engine: true,
+            ..Setup::default()
+        },
+        dir,
+    )
+    .await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    let done = chat(&mut c, "main", "hello from the main session", json!({})).await;
+    assert_eq!(done["state"], "final");
+    let last = || seen.lock().unwrap().last().cloned().unwrap_or_default();
+    let system = |msgs: &str| -> String {
+        let v: Value = serde_json::from_str(msgs).unwrap();
+        v[0]["content"].to_string()
+    };
+    assert!(
+        system(&last()).contains("AGENTS-MARKER"),
+        "a normal turn has the workspace files"
+    );
+    for round in 1..=2 {
+        c.ok(
+            "wake",
+            json!({"mode": "now", "text": format!("beat {round}")}),
+        )
+        .await;
+        let e = beat(&mut c).await;
+        assert_eq!(e["status"], "skipped", "{e}");
+        assert_eq!(e["reason"], "no-target", "{e}");
+        let msgs = last();
+        let prompt = system(&msgs);
+        assert!(!prompt.contains("AGENTS-MARKER"), "light context: {prompt}");
+        assert!(
+            prompt.contains("check the oven"),
+            "HEARTBEAT.md kept: {prompt}"
+        );
+        assert!(
+            !msgs.contains("hello from the main session"),
+            "isolated: no main history: {msgs}"
+        );
+        assert!(
+            !msgs.contains("beat 1") || round == 1,
+            "a fresh session per beat: {msgs}"
+        );
+    }
+    // The main session is untouched by the beats; a normal turn has its full context again.
+    let h = c
+        .ok("chat.history", json!({"sessionKey": "agent:main:main"}))
+        .await;
+    assert_eq!(h["messages"].as_array().unwrap().len(), 2, "{h}");
+    chat(&mut c, "main", "again", json!({})).await;
+    assert!(system(&last()).contains("AGENTS-MARKER"));
+    drop(model);
+}

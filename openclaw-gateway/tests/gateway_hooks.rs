@@ -183,3 +183,64 @@ async fn hooks_are_off_without_a_token_of_their_own() {
         assert_eq!(s, 404, "{hooks}");
     }
 }
+
+#[tokio::test]
+async fn a_mapping_turns_a_custom_path_into_a_templated_run_or_wake() {
+    let model = start_model().await;
+    let tg = gateway(
+        &model,
+        json!({"enabled": true, "token": HOOK_TOKEN, "maxBodyBytes": 4096, "mappings": [
+            {"id": "ci", "match": {"path": "github", "source": "ci"}, "action": "wake",
+             "wakeMode": "next-heartbeat", "textTemplate": "CI {{status}} on {{repo.name}} ({{headers.x-event-type}})"},
+            {"id": "push", "match": {"path": "github"}, "name": "GitHub {{repo.name}}",
+             "messageTemplate": "Review commit {{commits[0].id}} by {{commits[0].author}}",
+             "deliver": false},
+            {"id": "scripted", "match": {"path": "scripted"}, "transform": {"module": "x.js"}}
+        ]}),
+    )
+    .await;
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    let push = json!({"repo": {"name": "claw"}, "commits": [{"id": "abc123", "author": "ada"}],
+        "idempotencyKey": "push-1"})
+    .to_string();
+
+    // Auth and the body limit hold for mapped paths too.
+    let (s, _) = post(&tg, "/hooks/github", "", &push).await;
+    assert_eq!(s, 401);
+    let (s, _) = post(&tg, "/hooks/github?token=x", &bearer(), &push).await;
+    assert_eq!(s, 400);
+    let (s, _) = post(&tg, "/hooks/github", &bearer(), &"x".repeat(5000)).await;
+    assert_eq!(s, 413);
+    assert_eq!(model.request_count(), 0);
+
+    // The agent mapping: a templated message in untrusted markers, once per idempotency key.
+    let (s, r) = post(&tg, "/hooks/github", &bearer(), &push).await;
+    assert_eq!(s, 200, "{r}");
+    let (s2, r2) = post(&tg, "/hooks/github", &bearer(), &push).await;
+    assert_eq!((s2, &r2["runId"]), (200, &r["runId"]), "replayed");
+    wait_for_requests(&model, 1).await;
+    let sent = bodies(&model)[0]["messages"].to_string();
+    assert!(sent.contains("Task: Hook GitHub claw"), "{sent}");
+    assert!(sent.contains("Review commit abc123 by ada"), "{sent}");
+    assert!(sent.contains("EXTERNAL_UNTRUSTED_CONTENT"), "{sent}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(model.request_count(), 1, "one run for two deliveries");
+
+    // The wake mapping (matched by source first), with a header in its template.
+    let head = format!("{}X-Event-Type: check_run\r\n", bearer());
+    let ci = json!({"source": "ci", "status": "red", "repo": {"name": "claw"}}).to_string();
+    let (s, r) = post(&tg, "/hooks/github", &head, &ci).await;
+    assert_eq!(s, 200, "{r}");
+    assert_eq!(r["mode"], "next-heartbeat");
+    let status = c.ok("status", json!({})).await;
+    assert_eq!(
+        status["queuedSystemEvents"],
+        json!(["CI red on claw (check_run)"])
+    );
+
+    // No mapping, or one this gateway refused at load: 404.
+    let (s, _) = post(&tg, "/hooks/gitlab", &bearer(), "{}").await;
+    assert_eq!(s, 404);
+    let (s, _) = post(&tg, "/hooks/scripted", &bearer(), "{}").await;
+    assert_eq!(s, 404);
+}

@@ -27,6 +27,7 @@ mod import;
 pub mod lock;
 mod memory;
 pub mod paths;
+mod routes;
 mod row;
 pub mod schema;
 mod sqlite;
@@ -39,6 +40,7 @@ pub use cron::{CronStore, RunLogLimits, RunPage, RunQuery, RunningReceipt};
 pub use heartbeat::{HeartbeatState, HeartbeatStore};
 pub use lock::{GatewayLock, LockHolder};
 pub use memory::{ChunkHit, MemoryAgentRow, MemoryCounts, MemoryDb, MemoryFileRow, NewChunk};
+pub use routes::{ConversationRoute, RouteStore};
 pub use row::{
     KindFilter, SessionMeta, SessionOrder, SessionPage, SessionQuery, SessionRow, TurnRecord,
 };
@@ -116,6 +118,21 @@ pub trait StateStore: Send + Sync {
         row.transcript
             .as_deref()
             .and_then(|t| paths::resolve(self.state_dir(), t))
+    }
+
+    /// Up to `limit` isolated cron run sessions (`agent:<id>:cron:<job>:run:<id>`) last
+    /// updated before `cutoff_ms`, oldest first (`cron.sessionRetention`).
+    fn cron_run_sessions_before(
+        &self,
+        _cutoff_ms: u64,
+        _limit: usize,
+    ) -> StateResult<Vec<SessionRow>> {
+        Ok(Vec::new())
+    }
+
+    /// The conversation routes of this store, when it keeps them.
+    fn routes(&self) -> Option<&dyn RouteStore> {
+        None
     }
 }
 

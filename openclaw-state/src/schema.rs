@@ -219,6 +219,21 @@ pub const MIGRATIONS: &[&str] = &[
         synced_at   INTEGER NOT NULL,
         embed_note  TEXT
     ) WITHOUT ROWID;",
+    // 8: conversation routes: per session key, the channel conversation it last talked in
+    // (heartbeat `target: "last"`, cron `channel: "last"`, the automations tool's default
+    // delivery).
+    "CREATE TABLE conversation_routes (
+        session_key TEXT PRIMARY KEY,
+        agent_id    TEXT NOT NULL,
+        channel     TEXT NOT NULL,
+        account_id  TEXT NOT NULL,
+        peer        TEXT NOT NULL,
+        thread_id   TEXT,
+        chat_type   TEXT NOT NULL,
+        sender      TEXT,
+        updated_at  INTEGER NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX conversation_routes_agent ON conversation_routes (agent_id, updated_at);",
 ];
 
 /// The version this build writes.

@@ -348,6 +348,26 @@ fn count(conn: &Connection, agent_id: Option<&str>) -> StateResult<u64> {
 }
 
 impl StateStore for SqliteStore {
+    fn routes(&self) -> Option<&dyn crate::RouteStore> {
+        Some(self)
+    }
+
+    fn cron_run_sessions_before(
+        &self,
+        cutoff_ms: u64,
+        limit: usize,
+    ) -> StateResult<Vec<SessionRow>> {
+        // The range on the `updated_at` index bounds the scan; the key pattern filters it.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM sessions WHERE updated_at < ?1 \
+             AND key GLOB 'agent:*:cron:*:run:*' ORDER BY updated_at LIMIT ?2"
+        );
+        let conn = self.conn();
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(params![cutoff_ms as i64, limit as i64], read_row)?;
+        rows.map(|r| typed(r?)).collect()
+    }
+
     fn state_dir(&self) -> &Path {
         &self.state_dir
     }

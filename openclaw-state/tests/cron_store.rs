@@ -34,6 +34,7 @@ fn job(id: &str) -> CronJob {
             ..CronJobState::default()
         },
         config_revision: None,
+        owner: None,
     }
 }
 

@@ -306,6 +306,22 @@ pub struct CronJob {
     /// `sha256:<base64>` of the definition (optimistic concurrency for `cron.update`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub config_revision: Option<String>,
+    /// Who created the job (OpenClaw 9.6's `owner`): set for jobs an agent made with its
+    /// `automations` tool, whose restricted turns see only the jobs their session owns.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<CronOwner>,
+}
+
+/// `owner`: the agent, session and channel account that created a job.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CronOwner {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub agent_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub session_key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<String>,
 }
 
 impl CronJob {
@@ -442,6 +458,8 @@ pub struct CronAddParams {
     pub delivery: Option<CronDelivery>,
     #[serde(default)]
     pub failure_alert: Option<FailureAlert>,
+    #[serde(default)]
+    pub owner: Option<CronOwner>,
 }
 
 /// `cron.update`'s `patch`: absent keeps, `null` clears (where a field may be absent).

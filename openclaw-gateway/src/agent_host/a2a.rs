@@ -113,6 +113,7 @@ impl Tool for SessionsSend {
                     run_id: run_id.clone(),
                     origin: None,
                     channel: super::live::CHANNEL_WEBCHAT,
+                    admin: false,
                     depth: depth + 1,
                     chain,
                     tap: None,

@@ -30,6 +30,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutco
         topic_id: turn.topic_id.as_deref(),
     };
     let key = session_key(&agent, &conv, turn.dm_scope);
+    record_route(core, &key, &agent, &turn);
     let live = core.live_for(&key, &agent);
     let handle = spawn_run(
         core,
@@ -39,6 +40,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutco
                 run_id: turn.run_id.clone(),
                 origin: None,
                 channel: super::live::channel_source(&turn.channel),
+                admin: false,
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,
@@ -68,5 +70,30 @@ pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutco
             .error
             .or_else(|| (o.status != "ok").then(|| o.status.to_owned())),
         session_key: Some(key),
+    }
+}
+
+/// Records the conversation `key` talks in (heartbeat `target: "last"`, cron `channel:
+/// "last"`, the automations tool's default delivery), before the run starts.
+fn record_route(core: &Core, key: &str, agent: &str, turn: &ChannelTurn) {
+    let Some(routes) = core.state.routes() else {
+        return;
+    };
+    let sender = turn
+        .origin
+        .from
+        .split_once(':')
+        .map(|(_, id)| id.to_owned());
+    let route = openclaw_state::ConversationRoute {
+        channel: turn.channel.clone(),
+        account_id: turn.account_id.clone(),
+        peer: turn.peer_id.clone(),
+        thread_id: turn.topic_id.clone(),
+        chat_type: turn.origin.chat_type.to_owned(),
+        sender,
+        updated_at_ms: crate::state::now_ms(),
+    };
+    if let Err(e) = routes.record_route(key, agent, &route) {
+        tracing::warn!("session {key}: conversation route not recorded: {e}");
     }
 }

@@ -410,6 +410,7 @@ pub(crate) async fn agent(
         provider: non_empty(&p.provider),
         extra_system_prompt: p.extra_system_prompt.clone(),
         images: attachments_of("agent", p.attachments.as_deref())?,
+        light_context: None,
     };
     if let Some(label) = &p.label {
         core.set_label(&key, &agent, label)?;

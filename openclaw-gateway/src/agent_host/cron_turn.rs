@@ -63,6 +63,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: CronTurn) -> CronTurnOutcome {
                 run_id: turn.run_id.clone(),
                 origin: None,
                 channel: super::live::CHANNEL_CRON,
+                admin: false,
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,
@@ -71,6 +72,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: CronTurn) -> CronTurnOutcome {
             options: RunOptions {
                 thinking,
                 model: turn.model,
+                light_context: turn.light_context.then(String::new),
                 ..RunOptions::default()
             },
             timeout: turn.timeout_seconds.map(Duration::from_secs),

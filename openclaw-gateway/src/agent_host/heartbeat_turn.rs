@@ -94,6 +94,28 @@ pub(crate) fn prune_if_silent(
     }
 }
 
+/// The isolated heartbeat session made fresh: the last beat's engine, row and transcript go
+/// (the session exists for one beat), so this beat starts with no conversation history.
+async fn fresh(core: &Arc<Core>, live: Arc<Live>, key: &str, agent: &str) -> Arc<Live> {
+    {
+        let _turn = live.run_lock.lock().await;
+        live.drop_engine();
+    }
+    core.forget_live(key);
+    match core.index().delete_session(key) {
+        Ok(Some(row)) => {
+            if let Some(file) = core.transcript_of(&row) {
+                if let Err(e) = std::fs::remove_file(&file) {
+                    tracing::warn!("heartbeat: cannot remove {}: {e}", file.display());
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!("heartbeat: cannot reset {key}: {e}"),
+    }
+    core.live_for(key, agent)
+}
+
 fn busy(live: &Live) -> bool {
     live.current_run_id().is_some() || live.pending.load(Ordering::Acquire) > 0
 }
@@ -106,11 +128,28 @@ pub(crate) async fn run(core: &Arc<Core>, turn: HeartbeatTurn) -> HeartbeatTurnO
             turn.agent_id
         )));
     }
-    let key = format!("agent:{}:main", turn.agent_id);
+    let key = if turn.isolated_session {
+        format!("agent:{}:main:heartbeat", turn.agent_id)
+    } else {
+        format!("agent:{}:main", turn.agent_id)
+    };
     let live = core.live_for(&key, &turn.agent_id);
     if busy(&live) {
         return HeartbeatTurnOutcome::Busy;
     }
+    let live = if turn.isolated_session {
+        fresh(core, live, &key, &turn.agent_id).await
+    } else {
+        live
+    };
+    let light_context = turn.light_context.then(|| {
+        core.agent(&turn.agent_id)
+            .map(|a| {
+                let per_file = core.settings().per_file_chars;
+                super::workspace::heartbeat_context(&PathBuf::from(&a.workspace), per_file)
+            })
+            .unwrap_or_default()
+    });
     let handle = spawn_run(
         core,
         live,
@@ -119,6 +158,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: HeartbeatTurn) -> HeartbeatTurnO
                 run_id: turn.run_id.clone(),
                 origin: None,
                 channel: CHANNEL_HEARTBEAT,
+                admin: false,
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,
@@ -126,6 +166,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: HeartbeatTurn) -> HeartbeatTurnO
             message: turn.message,
             options: RunOptions {
                 model: turn.model,
+                light_context,
                 ..RunOptions::default()
             },
             timeout: turn.timeout_seconds.map(Duration::from_secs),

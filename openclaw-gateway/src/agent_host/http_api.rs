@@ -181,6 +181,7 @@ fn launch(core: &Arc<Core>, p: &Prepared) -> (mpsc::Receiver<Tap>, RunHandle) {
                 run_id: uuid::Uuid::new_v4().to_string(),
                 origin: None,
                 channel: super::live::CHANNEL_HTTP,
+                admin: false,
                 depth: 0,
                 chain: Vec::new(),
                 tap: Some(tx),

@@ -154,6 +154,8 @@ pub(crate) struct RunState {
     pub origin: Option<String>,
     /// The surface the turn came in on (see [`RunSpec::channel`]).
     pub channel: &'static str,
+    /// Started by an operator connection with `operator.admin` (see [`RunSpec::admin`]).
+    pub admin: bool,
     /// Agent-to-agent depth (0 for a user's run) and the session keys of the calling runs.
     pub depth: u32,
     pub chain: Vec<String>,
@@ -205,6 +207,9 @@ pub(crate) struct RunSpec {
     /// [`CHANNEL_WEBCHAT`], [`CHANNEL_HTTP`], [`CHANNEL_CRON`] or a messaging channel's id
     /// ([`channel_source`]).
     pub channel: &'static str,
+    /// Asked for by an operator connection holding `operator.admin` (the Control UI's
+    /// administrator): the `automations` tool may manage every job in such a turn.
+    pub admin: bool,
     pub depth: u32,
     pub chain: Vec<String>,
     /// Where an HTTP caller reads the reply text (bounded; see [`super::tap`]).
@@ -220,6 +225,7 @@ impl RunState {
             session_id,
             origin: spec.origin.clone(),
             channel: spec.channel,
+            admin: spec.admin,
             depth: spec.depth,
             chain: spec.chain.clone(),
             tap: spec.tap.clone().map(TapSender::new),

@@ -17,6 +17,7 @@
 //! backend for `openclaw gateway run`.
 
 mod a2a;
+mod automations;
 mod channel_turn;
 mod chat;
 pub mod commands;
@@ -106,6 +107,8 @@ pub(crate) struct Core {
     pub mcp: openclaw_mcp::McpManager,
     /// The memory index of the state database (`memory_search`, `memory_get`).
     pub memory: Arc<openclaw_memory::MemoryIndex>,
+    /// The cron service the `automations` tool manages (set once the gateway made it).
+    pub cron: OnceLock<std::sync::Weak<crate::cron::CronService>>,
 }
 
 impl AgentHost {
@@ -140,6 +143,7 @@ impl AgentHost {
             stop: CancellationToken::new(),
             mcp,
             memory,
+            cron: OnceLock::new(),
         });
         AgentHost { core }
     }
@@ -416,6 +420,10 @@ impl GatewayBackend for AgentHost {
         heartbeat_turn::run(&self.core, turn).await
     }
 
+    async fn prune_cron_sessions(&self, cutoff_ms: u64, limit: usize) -> usize {
+        session_life::prune_cron_runs(&self.core, cutoff_ms, limit).await
+    }
+
     async fn shutdown(&self) {
         let core = &self.core;
         core.stop.cancel();
@@ -477,6 +485,10 @@ impl GatewayBackend for AgentHost {
 
     fn reload(&self, config: &Value) {
         self.core.reload(config.clone());
+    }
+
+    fn attach_cron(&self, cron: std::sync::Weak<crate::cron::CronService>) {
+        let _ = self.core.cron.set(cron);
     }
 
     fn usage(&self) -> Vec<crate::backend::ModelUsage> {

@@ -32,6 +32,9 @@ pub(crate) struct RunOptions {
     pub provider: Option<String>,
     pub extra_system_prompt: Option<String>,
     pub images: Vec<ImageContent>,
+    /// Light context: the workspace files section of the system prompt replaced by this
+    /// (HEARTBEAT.md alone, or nothing) for the turn.
+    pub light_context: Option<String>,
 }
 
 impl RunOptions {
@@ -40,6 +43,7 @@ impl RunOptions {
             && self.model.is_none()
             && self.provider.is_none()
             && self.extra_system_prompt.is_none()
+            && self.light_context.is_none()
     }
 }
 
@@ -223,12 +227,15 @@ pub(crate) fn apply(
     if let Some(level) = opts.thinking {
         agent.set_thinking_level(level.clamp_to(&agent.model()));
     }
+    if let Some(keep) = &opts.light_context {
+        agent.set_system_prompt(super::workspace::light_prompt(&saved.system_prompt, keep));
+    }
     if let Some(extra) = opts
         .extra_system_prompt
         .as_deref()
         .filter(|s| !s.is_empty())
     {
-        agent.set_system_prompt(format!("{}\n\n{extra}", saved.system_prompt));
+        agent.set_system_prompt(format!("{}\n\n{extra}", agent.system_prompt()));
     }
     Ok(Some(saved))
 }

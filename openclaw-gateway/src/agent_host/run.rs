@@ -118,6 +118,7 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
         tracing::warn!("agent {}: {w}", agent.id);
     }
     super::a2a::install(core, live, &engine);
+    super::automations::install(core, live, &engine);
     let current = live.current.clone();
     let sub = engine.subscribe(move |event| {
         if let Some(run) = openclaw_core::sync::lock(&current).as_mut() {
@@ -200,6 +201,7 @@ impl TurnRequest {
                 run_id,
                 origin: Some(ctx.conn_id().to_owned()),
                 channel: super::live::CHANNEL_WEBCHAT,
+                admin: ctx.has_scope(openclaw_core::protocol::scopes::Scope::Admin),
                 depth: 0,
                 chain: Vec::new(),
                 tap: None,

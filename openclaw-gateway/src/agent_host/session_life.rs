@@ -45,6 +45,42 @@ pub(crate) fn archive(file: &Path, tag: &str) -> Option<String> {
     }
 }
 
+/// `cron.sessionRetention`: removes up to `limit` isolated cron run sessions last updated
+/// before `cutoff_ms`, their transcripts archived (`.deleted.<ts>`); a session with a run in
+/// progress stays. Returns how many went.
+pub(crate) async fn prune_cron_runs(core: &Arc<Core>, cutoff_ms: u64, limit: usize) -> usize {
+    let rows = match core.index().cron_run_sessions_before(cutoff_ms, limit) {
+        Ok(rows) => rows,
+        Err(e) => {
+            tracing::warn!("cron: session retention sweep failed: {e}");
+            return 0;
+        }
+    };
+    let mut pruned = 0;
+    for row in rows {
+        if let Some(live) = core.live_if_any(&row.key) {
+            if live.current_run_id().is_some() {
+                continue;
+            }
+            let _turn = live.run_lock.lock().await;
+            live.drop_engine();
+            core.forget_live(&row.key);
+        }
+        match core.index().delete_session(&row.key) {
+            Ok(Some(removed)) => {
+                if let Some(file) = core.transcript_of(&removed) {
+                    archive(&file, "deleted");
+                }
+                core.session_changed(&row.key, &row.agent_id, "delete", None);
+                pruned += 1;
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!("cron: cannot prune {}: {e}", row.key),
+        }
+    }
+    pruned
+}
+
 /// Refuses a hook request: this gateway runs no command or lifecycle hooks.
 fn refuse_hooks(name: &str, on: Option<bool>) -> Result<(), ErrorShape> {
     if on == Some(true) {

@@ -95,6 +95,18 @@ impl HostSettings {
     /// names). Without an allow list only pi's default built-ins (and the gateway's own tools)
     /// are on.
     pub fn allows(&self, agent_id: &str, tool: &str) -> bool {
+        // The scheduler tool answers to its legacy name and its group too (OpenClaw's
+        // `automations` / `cron`, `group:automation`).
+        let names: &[&str] = if tool == crate::cron::tool::NAME {
+            &[
+                crate::cron::tool::NAME,
+                crate::cron::tool::ALIAS,
+                "group:automation",
+            ]
+        } else {
+            &[]
+        };
+        let named = |a: &String| a == tool || names.contains(&a.as_str());
         let levels = [
             self.config.get("tools"),
             self.agent_entry(agent_id).and_then(|e| e.get("tools")),
@@ -104,14 +116,11 @@ impl HostSettings {
             if let Some(allow) = string_list(level.get("allow")) {
                 let listed = allow
                     .iter()
-                    .any(|a| a == tool || a == "*" || in_group(a, tool));
+                    .any(|a| named(a) || a == "*" || in_group(a, tool));
                 allowed = Some(allowed.unwrap_or(true) && listed);
             }
             if let Some(deny) = string_list(level.get("deny")) {
-                if deny
-                    .iter()
-                    .any(|d| d == tool || d == "*" || in_group(d, tool))
-                {
+                if deny.iter().any(|d| named(d) || d == "*" || in_group(d, tool)) {
                     return false;
                 }
             }

@@ -107,7 +107,7 @@ fn clip(text: &str, max: usize, name: &str) -> String {
 /// The "Project Context" block: each bootstrap file under its own heading, a marker for a
 /// missing one, each clipped to `per_file` and the whole to `total` characters.
 pub fn project_context(workspace: &Path, per_file: usize, total: usize) -> String {
-    let mut out = String::from("# Project Context\n\nThe following workspace files were loaded:\n");
+    let mut out = String::from(PROJECT_CONTEXT_HEAD);
     let mut used = 0usize;
     for name in BOOTSTRAP_FILES {
         let path = workspace.join(name);
@@ -128,6 +128,45 @@ pub fn project_context(workspace: &Path, per_file: usize, total: usize) -> Strin
         out.push_str(&format!("\n## {name}\n\n{body}\n"));
     }
     out
+}
+
+/// The first line of [`project_context`]'s section in a system prompt.
+const PROJECT_CONTEXT_HEAD: &str =
+    "# Project Context\n\nThe following workspace files were loaded:\n";
+
+/// `system_prompt` in light context (OpenClaw's `lightContext` / lightweight bootstrap): the
+/// workspace files sections (the gateway's and pi's context files after it) replaced by
+/// HEARTBEAT.md alone (`keep`, already rendered; empty for none); everything else — pi's
+/// instructions, skills, date — kept.
+pub fn light_prompt(system_prompt: &str, keep: &str) -> String {
+    let Some(start) = system_prompt.find(PROJECT_CONTEXT_HEAD) else {
+        return system_prompt.to_owned();
+    };
+    let rest = &system_prompt[start..];
+    let end = [
+        rest.find("\n\nThe following skills provide"),
+        rest.rfind("\nCurrent date: "),
+    ]
+    .into_iter()
+    .flatten()
+    .min()
+    .unwrap_or(rest.len());
+    let mut out = system_prompt[..start].to_owned();
+    out.push_str(keep);
+    out.push_str(&rest[end..]);
+    out
+}
+
+/// The light context's one file: HEARTBEAT.md, clipped at `per_file` characters (empty when
+/// there is none).
+pub fn heartbeat_context(workspace: &Path, per_file: usize) -> String {
+    match std::fs::read_to_string(workspace.join("HEARTBEAT.md")) {
+        Ok(text) => format!(
+            "{PROJECT_CONTEXT_HEAD}\n## HEARTBEAT.md\n\n{}\n",
+            clip(text.trim_end(), per_file, "HEARTBEAT.md")
+        ),
+        Err(_) => String::new(),
+    }
 }
 
 pub use openclaw_core::tool::path::confine;

@@ -454,11 +454,13 @@ impl ChannelService {
     /// Sends `text` to chat `to` on `channel` (its account `account_id`, or the default one),
     /// chunked at the account's limit, each chunk's send checked: the cron `announce`
     /// delivery. Returns the last chunk's platform message id.
-    pub(crate) async fn announce(
+    /// `thread_id`: the forum topic / thread of the chat, if any.
+    pub(crate) async fn announce_in(
         self: &Arc<Self>,
         channel: &str,
         account_id: Option<&str>,
         to: &str,
+        thread_id: Option<&str>,
         text: &str,
     ) -> Result<String, String> {
         known(channel).map_err(|_| format!("unknown channel: {channel}"))?;
@@ -471,7 +473,7 @@ impl ChannelService {
             let msg = OutboundText {
                 to: Target {
                     chat_id: to.clone(),
-                    thread_id: None,
+                    thread_id: thread_id.map(str::to_owned),
                 },
                 text: chunk,
                 reply_to_id: None,

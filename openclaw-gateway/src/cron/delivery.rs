@@ -2,9 +2,9 @@
 //! `finished` entry as JSON to `delivery.to` with `Authorization: Bearer <cron.webhookToken>`,
 //! [`WEBHOOK_TIMEOUT`] at most, no redirects, and `delivered` only on a 2xx answer; `announce`
 //! — the run's text sent by the channel manager to `delivery.channel` / `delivery.to`
-//! (`delivered` only when the platform accepted every chunk; the last conversation,
-//! `channel: "last"`, is not tracked yet and is recorded `not-delivered` with that reason). A
-//! `NO_REPLY` result is not delivered anywhere.
+//! (`delivered` only when the platform accepted every chunk; `channel: "last"` is the last
+//! conversation of the job's session, else of its agent — see `openclaw_state::RouteStore`).
+//! A `NO_REPLY` result is not delivered anywhere.
 //!
 //! Webhook URLs are checked against `cron.webhookSsrfPolicy` as OpenClaw does: a host that
 //! resolves to a loopback, private, link-local or otherwise internal address is refused
@@ -18,8 +18,9 @@ use std::time::Duration;
 use crate::channels::ChannelService;
 
 use openclaw_core::protocol::cron::{
-    CronDelivery, DeliveryIntent, DeliveryMode, DeliveryResolved, RunDelivery,
+    CronDelivery, DeliveryIntent, DeliveryMode, DeliveryResolved, RunDelivery, ThreadId,
 };
+use openclaw_state::ConversationRoute;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -139,7 +140,9 @@ pub fn is_internal(ip: IpAddr) -> bool {
 }
 
 /// Delivers `entry` (the run's finished entry as JSON; `text` its whole answer, for
-/// `announce`) as the job's `delivery` asks; `no_reply`: the run answered `NO_REPLY`.
+/// `announce`) as the job's `delivery` asks; `no_reply`: the run answered `NO_REPLY`;
+/// `last`: the conversation `channel: "last"` (or a channel without `to`) resolves to.
+#[allow(clippy::too_many_arguments)]
 pub async fn deliver(
     delivery: Option<&CronDelivery>,
     entry: &Value,
@@ -148,6 +151,7 @@ pub async fn deliver(
     policy: &SsrfPolicy,
     channels: Option<&Arc<ChannelService>>,
     text: &str,
+    last: Option<&ConversationRoute>,
 ) -> Outcome {
     let Some(d) = delivery.filter(|d| d.mode != DeliveryMode::None) else {
         return Outcome::not_requested();
@@ -161,9 +165,10 @@ pub async fn deliver(
         return Outcome::of(intended, Err("NO_REPLY: nothing to deliver".into()));
     }
     match d.mode {
-        DeliveryMode::Announce => {
-            Outcome::of(intended, announce(d, text, channels).await.map(|_| None))
-        }
+        DeliveryMode::Announce => Outcome::of(
+            intended,
+            announce(d, text, channels, last).await.map(|_| None),
+        ),
         DeliveryMode::Webhook => {
             let to = d.to.clone().unwrap_or_default();
             let result = tokio::time::timeout(WEBHOOK_TIMEOUT, post(&to, entry, token, policy))
@@ -177,30 +182,53 @@ pub async fn deliver(
     }
 }
 
+/// Where an `announce` goes: the named channel and chat; `channel: "last"` (or none) is the
+/// last conversation; a channel without `to` is the last conversation on that channel.
+pub fn resolve_target(
+    d: &CronDelivery,
+    last: Option<&ConversationRoute>,
+) -> Result<(String, Option<String>, String, Option<String>), String> {
+    let thread = d.thread_id.as_ref().map(|t| match t {
+        ThreadId::Number(n) => n.to_string(),
+        ThreadId::Text(s) => s.clone(),
+    });
+    match (d.channel.as_deref(), d.to.as_deref()) {
+        (Some(c), Some(to)) if c != "last" => {
+            Ok((c.to_owned(), d.account_id.clone(), to.to_owned(), thread))
+        }
+        (channel, to) => {
+            let r = last
+                .filter(|r| channel.is_none_or(|c| c == "last" || c == r.channel))
+                .ok_or_else(|| match channel {
+                    None | Some("last") => "announce to the last conversation (channel \"last\"): \
+                        no conversation has reached this agent on a channel yet"
+                        .to_owned(),
+                    Some(c) => format!("announce needs `to` (no conversation on {c} yet)"),
+                })?;
+            Ok((
+                r.channel.clone(),
+                d.account_id.clone().or_else(|| Some(r.account_id.clone())),
+                to.unwrap_or(&r.peer).to_owned(),
+                thread.or_else(|| r.thread_id.clone()),
+            ))
+        }
+    }
+}
+
 /// The `announce` delivery of `text` through the channel manager.
 async fn announce(
     d: &CronDelivery,
     text: &str,
     channels: Option<&Arc<ChannelService>>,
+    last: Option<&ConversationRoute>,
 ) -> Result<String, String> {
     let channels = channels.ok_or("this gateway runs no channels")?;
-    let channel = match d.channel.as_deref() {
-        None | Some("last") => {
-            return Err(
-                "announce to the last conversation (channel \"last\") is not supported yet: name the channel and `to`"
-                    .into(),
-            );
-        }
-        Some(c) => c,
-    };
-    let to =
-        d.to.as_deref()
-            .ok_or("announce needs `to` (the chat to send to)")?;
+    let (channel, account, to, thread) = resolve_target(d, last)?;
     if text.trim().is_empty() {
         return Err("the run produced no text to announce".into());
     }
     channels
-        .announce(channel, d.account_id.as_deref(), to, text)
+        .announce_in(&channel, account.as_deref(), &to, thread.as_deref(), text)
         .await
 }
 

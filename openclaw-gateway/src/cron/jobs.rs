@@ -46,9 +46,6 @@ pub fn check(method: &str, job: &CronJob, now: u64) -> Result<(), ErrorShape> {
             if p.message.trim().is_empty() {
                 return refuse("payload.message must not be empty".into());
             }
-            if p.light_context == Some(true) {
-                return refuse("payload.lightContext is not supported by this gateway yet".into());
-            }
             if p.fallbacks.as_ref().is_some_and(|f| !f.is_empty()) {
                 return refuse("payload.fallbacks is not supported by this gateway yet".into());
             }
@@ -120,6 +117,7 @@ pub fn from_add(p: CronAddParams, now: u64) -> Result<CronJob, ErrorShape> {
         failure_alert: p.failure_alert,
         state: CronJobState::default(),
         config_revision: None,
+        owner: p.owner,
     };
     if let CronSchedule::Every {
         anchor_ms: anchor @ None,

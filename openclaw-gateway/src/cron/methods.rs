@@ -42,7 +42,7 @@ fn job_of(cron: &CronService, id: &str) -> Result<CronJob, ErrorShape> {
         .ok_or_else(|| not_found(id))
 }
 
-fn to_value(job: &CronJob) -> Value {
+pub(crate) fn to_value(job: &CronJob) -> Value {
     serde_json::to_value(job).unwrap_or(Value::Null)
 }
 

@@ -26,6 +26,7 @@ pub(crate) mod methods;
 pub mod openclaw_files;
 mod run;
 pub mod schedule;
+pub mod tool;
 
 use std::collections::{HashSet, VecDeque};
 use std::sync::{Arc, Mutex};
@@ -54,6 +55,8 @@ pub struct CronTurn {
     pub model: Option<String>,
     pub thinking: Option<String>,
     pub timeout_seconds: Option<u64>,
+    /// `payload.lightContext`: no workspace files in the run's system prompt.
+    pub light_context: bool,
 }
 
 /// How a cron turn ended.
@@ -106,7 +109,26 @@ pub struct CronConfig {
     /// `cron.failureAlert`: the alert of jobs without their own `failureAlert`.
     #[serde(default)]
     pub failure_alert: Option<openclaw_core::protocol::cron::FailureAlertConfig>,
+    /// `cron.sessionRetention`: how long isolated run sessions are kept (`"24h"` by default;
+    /// `false` or a zero duration keeps them).
+    #[serde(default)]
+    pub session_retention: Option<Retention>,
 }
+
+/// `cron.sessionRetention` as written: a duration (default unit hours) or `false`.
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Retention {
+    Off(bool),
+    Duration(String),
+}
+
+/// OpenClaw's default retention of isolated run sessions (24 h).
+pub const DEFAULT_SESSION_RETENTION_MS: u64 = 86_400_000;
+/// Sessions removed per sweep at most (the rest wait for the next one).
+pub const RETENTION_SWEEP_LIMIT: usize = 200;
+/// How often the retention sweep runs at most (OpenClaw's `MIN_SWEEP_INTERVAL_MS`).
+pub const RETENTION_SWEEP_EVERY_MS: u64 = 300_000;
 
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -133,6 +155,7 @@ impl Default for CronConfig {
             webhook_token: None,
             webhook_ssrf_policy: delivery::SsrfPolicy::default(),
             failure_alert: None,
+            session_retention: None,
         }
     }
 }
@@ -153,6 +176,32 @@ impl CronConfig {
         }
         cfg.max_concurrent_runs = cfg.max_concurrent_runs.clamp(1, 64);
         cfg
+    }
+
+    /// How long isolated run sessions are kept; `None`: forever. An unreadable duration is
+    /// the default, as OpenClaw falls back.
+    pub fn retention_ms(&self) -> Option<u64> {
+        match &self.session_retention {
+            None | Some(Retention::Off(true)) => Some(DEFAULT_SESSION_RETENTION_MS),
+            Some(Retention::Off(false)) => None,
+            Some(Retention::Duration(d)) => {
+                let d = d.trim();
+                let hours = d.chars().all(|c| c.is_ascii_digit()) && !d.is_empty();
+                let ms = if hours {
+                    d.parse::<u64>().ok().map(|h| h.saturating_mul(3_600_000))
+                } else {
+                    schedule::parse_duration_ms(d)
+                };
+                match ms {
+                    Some(0) => None,
+                    Some(ms) => Some(ms),
+                    None => {
+                        tracing::warn!("cron.sessionRetention {d:?} is not a duration; 24h");
+                        Some(DEFAULT_SESSION_RETENTION_MS)
+                    }
+                }
+            }
+        }
     }
 
     fn limits(&self) -> RunLogLimits {
@@ -238,8 +287,33 @@ impl CronService {
             tracing::info!("cron: scheduler disabled (cron.enabled false or OPENCLAW_SKIP_CRON)");
             return None;
         }
+        if let Some(retention) = self.config.retention_ms() {
+            let me = self.clone();
+            tokio::spawn(async move { me.retention_loop(retention).await });
+        }
         let me = self.clone();
         Some(tokio::spawn(async move { me.run_loop().await }))
+    }
+
+    /// `cron.sessionRetention`: at start and then every five minutes (or every half retention
+    /// when that is shorter), up to [`RETENTION_SWEEP_LIMIT`] expired run sessions go.
+    async fn retention_loop(self: Arc<Self>, retention_ms: u64) {
+        let every = RETENTION_SWEEP_EVERY_MS.min(retention_ms / 2).max(1_000);
+        loop {
+            let cutoff = self.now().saturating_sub(retention_ms);
+            let pruned = self
+                .backend
+                .prune_cron_sessions(cutoff, RETENTION_SWEEP_LIMIT)
+                .await;
+            if pruned > 0 {
+                tracing::info!("cron: pruned {pruned} run session(s) older than the retention");
+            }
+            let next = self.now() + every;
+            tokio::select! {
+                _ = self.stop.cancelled() => break,
+                _ = self.clock.sleep_until(next) => {}
+            }
+        }
     }
 
     /// Stops the loop (runs in progress finish on their own or with the backend's shutdown).
@@ -275,14 +349,21 @@ impl CronService {
     }
 
     async fn run_loop(self: Arc<Self>) {
+        let mut look = true;
+        let mut next = None;
         loop {
-            let next = match self.tick() {
-                Ok(next) => next,
-                Err(e) => {
-                    tracing::error!("cron: {e}");
-                    Some(self.now() + 30_000)
-                }
-            };
+            // The store is read only when something may be due or changed: a wake at the
+            // clock's one-minute cap before the next due time costs a clock read, not a scan
+            // of every job.
+            if look {
+                next = match self.tick() {
+                    Ok(next) => next,
+                    Err(e) => {
+                        tracing::error!("cron: {e}");
+                        Some(self.now() + 30_000)
+                    }
+                };
+            }
             let sleep = async {
                 match next {
                     Some(at) => self.clock.sleep_until(at).await,
@@ -291,8 +372,8 @@ impl CronService {
             };
             tokio::select! {
                 _ = self.stop.cancelled() => break,
-                _ = self.wake.notified() => {}
-                _ = sleep => {}
+                _ = self.wake.notified() => look = true,
+                _ = sleep => look = next.is_some_and(|at| self.now() >= at),
             }
         }
     }

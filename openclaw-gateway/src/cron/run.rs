@@ -104,6 +104,8 @@ impl CronService {
         {
             return self.queue_for_heartbeat(job, text);
         }
+        let light_context = matches!(&job.payload,
+            CronPayload::AgentTurn(p) if p.light_context == Some(true));
         let (text, model, thinking, timeout) = match &job.payload {
             CronPayload::SystemEvent { text } => {
                 let when = jiff::Timestamp::from_millisecond(now as i64)
@@ -129,6 +131,7 @@ impl CronService {
                 model,
                 thinking,
                 timeout_seconds: timeout,
+                light_context,
             })
             .await
     }
@@ -151,6 +154,7 @@ impl CronService {
             "model": outcome.model, "provider": outcome.provider,
         });
         let no_reply = outcome.ok && outcome.text.trim() == "NO_REPLY";
+        let last = self.last_route(job);
         delivery::deliver(
             job.delivery.as_ref(),
             &body,
@@ -159,8 +163,27 @@ impl CronService {
             &self.config.webhook_ssrf_policy,
             self.channels.get(),
             &outcome.text,
+            last.as_ref(),
         )
         .await
+    }
+
+    /// The conversation `channel: "last"` means for `job`: its creating session's, else its
+    /// agent's last.
+    fn last_route(&self, job: &CronJob) -> Option<openclaw_state::ConversationRoute> {
+        use openclaw_state::RouteStore;
+        let store = self.store();
+        let of_session = job
+            .session_key
+            .as_deref()
+            .and_then(|k| store.route_of(k).ok().flatten());
+        of_session.or_else(|| {
+            let agent = match self.heartbeat.get() {
+                Some(hb) => hb.agent_for(job.agent_id.as_deref(), None).ok()?,
+                None => job.agent_id.clone().unwrap_or_else(|| "main".into()),
+            };
+            store.last_route(&agent).ok().flatten()
+        })
     }
 
     /// After a failed run: the job's `failureAlert` (or `cron.failureAlert`) when its errors

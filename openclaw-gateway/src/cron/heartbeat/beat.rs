@@ -77,13 +77,18 @@ impl HeartbeatService {
             model: hb.model.clone(),
             ack_max_chars: hb.ack_max_chars,
             timeout_seconds: hb.timeout_seconds,
+            light_context: hb.light_context,
+            isolated_session: hb.isolated_session,
         };
         let o = match self.backend.heartbeat_turn(turn).await {
             HeartbeatTurnOutcome::Busy => return Beat::Busy,
             HeartbeatTurnOutcome::Ran(o) => o,
         };
         self.record(hb, &mut state, &plan, &o, started, events.len());
-        let mut event = report(hb, reason, started, o);
+        let mut event = match report(hb, reason, started, o) {
+            Ok(event) => event,
+            Err(alert) => self.deliver_alert(hb, started, &alert).await,
+        };
         event.duration_ms = Some(self.clock.now_ms().saturating_sub(started));
         self.emit(&event);
         Beat::Done
@@ -197,19 +202,24 @@ impl HeartbeatService {
     }
 }
 
-/// The `heartbeat` event of a beat that ran.
-fn report(hb: &AgentHeartbeat, reason: Reason, started: u64, o: CronTurnOutcome) -> HeartbeatEvent {
+/// The `heartbeat` event of a beat that ran, or `Err(text)`: an alert to deliver.
+fn report(
+    hb: &AgentHeartbeat,
+    reason: Reason,
+    started: u64,
+    o: CronTurnOutcome,
+) -> Result<HeartbeatEvent, String> {
     if !o.ok {
-        return HeartbeatEvent {
+        return Ok(HeartbeatEvent {
             ts: started,
             status: "failed",
             reason: Some(o.error.unwrap_or_else(|| "failed".into())),
             indicator_type: Some("error"),
             ..HeartbeatEvent::default()
-        };
+        });
     }
     match checklist::classify(&o.text, hb.ack_max_chars) {
-        reply @ (Reply::Empty | Reply::Ack) => HeartbeatEvent {
+        reply @ (Reply::Empty | Reply::Ack) => Ok(HeartbeatEvent {
             ts: started,
             status: if reply == Reply::Empty {
                 "ok-empty"
@@ -220,8 +230,8 @@ fn report(hb: &AgentHeartbeat, reason: Reason, started: u64, o: CronTurnOutcome)
             silent: Some(true),
             indicator_type: Some("ok"),
             ..HeartbeatEvent::default()
-        },
-        Reply::Alert(text) => undelivered(hb, started, &text),
+        }),
+        Reply::Alert(text) => Err(text),
     }
 }
 
@@ -239,37 +249,71 @@ fn message(events: &[SystemEvent], prompt: &str, now: u64) -> String {
     m
 }
 
-/// The event of an alert nobody can receive yet: there are no channels in this gateway.
-fn undelivered(hb: &AgentHeartbeat, started: u64, text: &str) -> HeartbeatEvent {
-    let preview = Some(text.chars().take(PREVIEW_CHARS).collect());
-    let (reason, channel, message) = match &hb.target {
-        Target::None => ("no-target", None, None),
-        Target::Last => (
-            "no-route",
-            None,
-            Some("Heartbeat has no delivery route yet: this gateway has no channels.".to_owned()),
-        ),
-        Target::Channel(c) => (
-            "channel-unavailable",
-            Some(c.clone()),
-            Some(format!(
-                "channels are not available yet: the alert was not delivered to {c}"
-            )),
-        ),
-    };
-    HeartbeatEvent {
-        ts: started,
-        status: "skipped",
-        reason: Some(reason.to_owned()),
-        to: hb.to.clone(),
-        preview,
-        channel,
-        indicator_type: Some("alert"),
-        silent: Some(false),
-        message,
-        ..HeartbeatEvent::default()
+impl HeartbeatService {
+    /// Sends an alert where `target` says (`last`: the agent's last conversation; a channel:
+    /// `to`, else the last conversation on that channel) through the channel manager; the
+    /// beat's event says whether it was `sent`.
+    async fn deliver_alert(&self, hb: &AgentHeartbeat, started: u64, text: &str) -> HeartbeatEvent {
+        use openclaw_state::RouteStore;
+        let preview: Option<String> = Some(text.chars().take(PREVIEW_CHARS).collect());
+        let base = HeartbeatEvent {
+            ts: started,
+            preview,
+            indicator_type: Some("alert"),
+            silent: Some(false),
+            ..HeartbeatEvent::default()
+        };
+        let skipped =
+            |reason: &str, channel: Option<String>, message: Option<String>| HeartbeatEvent {
+                status: "skipped",
+                reason: Some(reason.to_owned()),
+                to: hb.to.clone(),
+                channel,
+                message,
+                ..base.clone()
+            };
+        let last = self.store.last_route(&hb.agent_id).ok().flatten();
+        let (channel, to, thread, account) = match (&hb.target, last) {
+            (Target::None, _) => return skipped("no-target", None, None),
+            (Target::Last, Some(r)) => (r.channel, r.peer, r.thread_id, Some(r.account_id)),
+            (Target::Last, None) => {
+                return skipped("no-route", None, Some(NO_ROUTE.to_owned()));
+            }
+            (Target::Channel(c), last) => {
+                let on_channel = last.filter(|r| &r.channel == c);
+                match (&hb.to, on_channel) {
+                    (Some(to), _) => (c.clone(), to.clone(), None, None),
+                    (None, Some(r)) => (r.channel, r.peer, r.thread_id, Some(r.account_id)),
+                    (None, None) => {
+                        return skipped("no-route", Some(c.clone()), Some(NO_ROUTE.to_owned()));
+                    }
+                }
+            }
+        };
+        let account = hb.account_id.clone().or(account);
+        let Some(channels) = self.channels.get() else {
+            return skipped("channel-unavailable", Some(channel), None);
+        };
+        let sent = channels
+            .announce_in(&channel, account.as_deref(), &to, thread.as_deref(), text)
+            .await;
+        let mut e = HeartbeatEvent {
+            status: "sent",
+            to: Some(format!("{channel}:{to}")),
+            channel: Some(channel),
+            ..base
+        };
+        if let Err(why) = sent {
+            e.status = "failed";
+            e.reason = Some(why);
+            e.indicator_type = Some("error");
+        }
+        e
     }
 }
+
+/// OpenClaw's words for an alert with nowhere to go.
+const NO_ROUTE: &str = "Heartbeat has no delivery route yet. Message your bot once, or set agents.defaults.heartbeat.target.";
 
 fn iso(ms: u64) -> String {
     jiff::Timestamp::from_millisecond(ms as i64)

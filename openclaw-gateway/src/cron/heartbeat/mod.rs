@@ -57,6 +57,10 @@ pub struct HeartbeatTurn {
     pub model: Option<String>,
     pub ack_max_chars: usize,
     pub timeout_seconds: Option<u64>,
+    /// `lightContext`: no workspace files in the system prompt but HEARTBEAT.md.
+    pub light_context: bool,
+    /// `isolatedSession`: a fresh session (`agent:<id>:main:heartbeat`) for each beat.
+    pub isolated_session: bool,
 }
 
 /// How a heartbeat turn ended.
@@ -155,6 +159,8 @@ pub struct HeartbeatService {
     inner: Mutex<Inner>,
     wake: Notify,
     stop: CancellationToken,
+    /// Where alerts are sent (`target: "last"` or a channel).
+    channels: std::sync::OnceLock<Arc<crate::channels::ChannelService>>,
 }
 
 /// Per agent, what `status` / `health` report.
@@ -183,9 +189,15 @@ impl HeartbeatService {
             inner: Mutex::new(Inner::default()),
             wake: Notify::new(),
             stop: CancellationToken::new(),
+            channels: std::sync::OnceLock::new(),
         });
         me.reload(config);
         me
+    }
+
+    /// The channel manager alerts go through.
+    pub fn set_channels(&self, channels: Arc<crate::channels::ChannelService>) {
+        let _ = self.channels.set(channels);
     }
 
     fn inner(&self) -> std::sync::MutexGuard<'_, Inner> {
