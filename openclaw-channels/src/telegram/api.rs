@@ -51,6 +51,70 @@ impl BotApi {
         })
     }
 
+    /// Downloads `<apiRoot>/file/bot<token>/<file_path>`, refusing a body over `max` bytes
+    /// (checked while it streams in).
+    pub async fn download_file(
+        &self,
+        file_path: &str,
+        max: u64,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, ChannelError> {
+        let url = match self.base.rsplit_once("/bot") {
+            Some((root, token)) => format!("{root}/file/bot{token}/{file_path}"),
+            None => return Err(ChannelError::Config("bad API base".into())),
+        };
+        let fetch = async {
+            let mut res = self.http.get(url).send().await.map_err(transport)?;
+            if !res.status().is_success() {
+                return Err(ChannelError::Api {
+                    code: res.status().as_u16(),
+                    description: "file download failed".into(),
+                    retry_after_s: None,
+                });
+            }
+            if res.content_length().is_some_and(|l| l > max) {
+                return Err(ChannelError::Config(format!(
+                    "file larger than {max} bytes"
+                )));
+            }
+            let mut out = Vec::new();
+            while let Some(chunk) = res.chunk().await.map_err(transport)? {
+                if (out.len() + chunk.len()) as u64 > max {
+                    return Err(ChannelError::Config(format!(
+                        "file larger than {max} bytes"
+                    )));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(out)
+        };
+        match tokio::time::timeout(timeout, fetch).await {
+            Ok(r) => r,
+            Err(_) => Err(ChannelError::Transport {
+                message: "Telegram API: file download timed out".into(),
+                sent: true,
+            }),
+        }
+    }
+
+    /// Calls `method` with a multipart `form` (a file upload), waiting at most `timeout`.
+    pub async fn call_form<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        form: reqwest::multipart::Form,
+        timeout: Duration,
+    ) -> Result<T, ChannelError> {
+        let res = self
+            .http
+            .post(format!("{}/{method}", self.base))
+            .multipart(form)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(transport)?;
+        Self::answer(method, res).await
+    }
+
     /// Calls `method` with `body`, waiting at most `timeout` for the whole answer.
     pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
@@ -66,6 +130,13 @@ impl BotApi {
             .send()
             .await
             .map_err(transport)?;
+        Self::answer(method, res).await
+    }
+
+    async fn answer<T: DeserializeOwned>(
+        method: &str,
+        res: reqwest::Response,
+    ) -> Result<T, ChannelError> {
         let status = res.status().as_u16();
         let bytes = res.bytes().await.map_err(transport)?;
         let env: Envelope<T> = serde_json::from_slice(&bytes).map_err(|e| ChannelError::Api {
@@ -122,6 +193,23 @@ pub const ALLOWED_UPDATES: &[&str] = &[
 pub struct SendMessage<'a> {
     pub chat_id: &'a str,
     pub text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_thread_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_parameters: Option<ReplyParameters>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_notification: bool,
+}
+
+/// `sendPhoto` with a URL Telegram fetches (an upload goes as multipart with the same fields).
+#[derive(Debug, Serialize)]
+pub struct SendPhoto<'a> {
+    pub chat_id: &'a str,
+    pub photo: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caption: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub parse_mode: Option<&'static str>,
     #[serde(skip_serializing_if = "Option::is_none")]

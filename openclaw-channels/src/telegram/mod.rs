@@ -14,6 +14,7 @@
 
 pub mod api;
 pub mod html;
+pub mod media;
 mod poll;
 
 use std::path::PathBuf;
@@ -24,8 +25,8 @@ use async_trait::async_trait;
 use openclaw_core::CancellationToken;
 use openclaw_core::channel::policy::{DEFAULT_ACCOUNT, account_value};
 use openclaw_core::channel::{
-    AccountStatus, ChannelAccount, ChannelError, InboundSink, OutboundText, ProbeResult,
-    SentMessage, StatusCell, Target,
+    AccountStatus, ChannelAccount, ChannelError, InboundSink, OutboundMedia, OutboundText,
+    ProbeResult, SentMessage, StatusCell, Target,
 };
 use serde::Deserialize;
 
@@ -204,6 +205,16 @@ impl ChannelAccount for TelegramAccount {
             }
             other => other,
         }
+    }
+
+    async fn send_media(&self, msg: &OutboundMedia) -> Result<SentMessage, ChannelError> {
+        let sent = media::send_photo(&self.api()?, msg, thread_of(&msg.to)).await?;
+        self.status
+            .update(|s| s.last_outbound_at = Some(openclaw_core::message::now_ms().max(0) as u64));
+        Ok(SentMessage {
+            message_id: sent.message_id.to_string(),
+            chat_id: sent.chat.id.to_string(),
+        })
     }
 
     async fn send_typing(&self, to: &Target) -> Result<(), ChannelError> {

@@ -132,6 +132,18 @@ pub struct OutboundText {
     pub raw_html: bool,
 }
 
+/// One outbound media message (a photo today): `media` is an `http(s)` URL the platform
+/// fetches itself or a local file path the channel uploads (size-bounded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboundMedia {
+    pub to: Target,
+    pub media: String,
+    /// Markdown, converted like [`OutboundText::text`]; at most the platform's caption limit.
+    pub caption: Option<String>,
+    pub reply_to_id: Option<String>,
+    pub silent: bool,
+}
+
 /// What the platform answered to a send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -271,6 +283,15 @@ pub trait ChannelAccount: Send + Sync {
     async fn run(&self, sink: Arc<dyn InboundSink>, cancel: CancellationToken);
     /// Sends one message (already chunked); the platform's message id on success.
     async fn send_text(&self, msg: &OutboundText) -> Result<SentMessage, ChannelError>;
+    /// Sends one media message; the platform's message id on success. Channels without media
+    /// support keep this default, which refuses by name.
+    async fn send_media(&self, msg: &OutboundMedia) -> Result<SentMessage, ChannelError> {
+        let _ = msg;
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot send media",
+            self.channel()
+        )))
+    }
     /// Shows "typing…" in `to` (a few seconds on most platforms).
     async fn send_typing(&self, to: &Target) -> Result<(), ChannelError>;
     /// Checks the credentials against the platform (Telegram `getMe`).

@@ -14,9 +14,11 @@
 //! replayed at most once after a crash (`ChannelStore::claim_ingress` counts attempts); a
 //! reply's chunks already recorded as sent are never sent again.
 
+mod action;
 mod deliver;
 mod dispatch;
 pub(crate) mod methods;
+mod outbound;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
