@@ -293,6 +293,16 @@ pub struct Message {
     pub entities: Vec<Entity>,
     #[serde(default)]
     pub reply_to_message: Option<Box<Message>>,
+    /// A photo, in increasing sizes.
+    #[serde(default)]
+    pub photo: Vec<PhotoSize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhotoSize {
+    pub file_id: String,
+    #[serde(default)]
+    pub file_size: Option<u64>,
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -25,8 +25,8 @@ use async_trait::async_trait;
 use openclaw_core::CancellationToken;
 use openclaw_core::channel::policy::{DEFAULT_ACCOUNT, account_value};
 use openclaw_core::channel::{
-    AccountStatus, ChannelAccount, ChannelError, InboundSink, OutboundMedia, OutboundText,
-    ProbeResult, SentMessage, StatusCell, Target,
+    AccountStatus, ChannelAccount, ChannelError, FetchedMedia, InboundMedia, InboundSink,
+    OutboundMedia, OutboundText, ProbeResult, SentMessage, StatusCell, Target,
 };
 use serde::Deserialize;
 
@@ -214,6 +214,14 @@ impl ChannelAccount for TelegramAccount {
         Ok(SentMessage {
             message_id: sent.message_id.to_string(),
             chat_id: sent.chat.id.to_string(),
+        })
+    }
+
+    async fn fetch_media(&self, item: &InboundMedia) -> Result<FetchedMedia, ChannelError> {
+        let got = media::download(&self.api()?, &item.file_id).await?;
+        Ok(FetchedMedia {
+            bytes: got.bytes,
+            mime_type: got.mime_type,
         })
     }
 

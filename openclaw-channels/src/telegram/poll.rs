@@ -16,7 +16,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openclaw_core::CancellationToken;
-use openclaw_core::channel::{ChatType, InboundMessage, InboundSink, Sender};
+use openclaw_core::channel::{ChatType, InboundMedia, InboundMessage, InboundSink, Sender};
 
 use super::TelegramAccount;
 use super::api::{self, BotApi, DeleteWebhook, GetUpdates, Update, User};
@@ -208,10 +208,28 @@ fn stalled(acct: &TelegramAccount) -> Ended {
     Ended::Reconnect
 }
 
-/// A text message of `update` as an inbound message (others are acknowledged and skipped).
+/// A text or photo message of `update` as an inbound message (others are acknowledged and
+/// skipped). A photo is its largest size within the download bound, its caption the text.
 fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage> {
     let m = update.message?;
-    let text = m.text.clone().or(m.caption.clone())?;
+    let photo = m
+        .photo
+        .iter()
+        .filter(|p| {
+            p.file_size
+                .is_none_or(|s| s <= super::media::MAX_PHOTO_DOWNLOAD)
+        })
+        .next_back()
+        .map(|p| InboundMedia {
+            kind: "photo".into(),
+            file_id: p.file_id.clone(),
+            size: p.file_size,
+        });
+    let text = match (m.text.clone().or(m.caption.clone()), &photo) {
+        (Some(t), _) => t,
+        (None, Some(_)) => String::new(),
+        (None, None) => return None,
+    };
     let from = m.from.clone()?;
     let chat_type = match m.chat.kind.as_str() {
         "private" => ChatType::Direct,
@@ -239,6 +257,7 @@ fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage
         },
         text,
         mentioned,
+        media: photo.into_iter().collect(),
         timestamp_ms: u64::try_from(m.date).unwrap_or(0) * 1000,
     })
 }

@@ -107,8 +107,32 @@ pub struct InboundMessage {
     /// Whether the bot was mentioned (or replied to) in a group message.
     #[serde(default)]
     pub mentioned: bool,
+    /// Media attached to the message (a photo), fetched with [`ChannelAccount::fetch_media`]
+    /// when the message is dispatched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<InboundMedia>,
     /// Milliseconds since the epoch, as the platform stamped it.
     pub timestamp_ms: u64,
+}
+
+/// A media item of an inbound message: the platform's reference, not the bytes (those are
+/// downloaded, size-bounded, only when the message reaches the agent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundMedia {
+    /// `photo`.
+    pub kind: String,
+    /// The platform's file reference (Telegram: `file_id`).
+    pub file_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// Downloaded media: the bytes and their MIME type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMedia {
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
 }
 
 /// Where an outbound message goes.
@@ -290,6 +314,15 @@ pub trait ChannelAccount: Send + Sync {
         Err(ChannelError::Unsupported(format!(
             "channel {} cannot send media",
             self.channel()
+        )))
+    }
+    /// Downloads an inbound media item (size-bounded by the channel). Channels without media
+    /// keep this default, which refuses by name.
+    async fn fetch_media(&self, media: &InboundMedia) -> Result<FetchedMedia, ChannelError> {
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot fetch {}",
+            self.channel(),
+            media.kind
         )))
     }
     /// Shows "typing…" in `to` (a few seconds on most platforms).

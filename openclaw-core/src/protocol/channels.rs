@@ -253,3 +253,39 @@ impl MessageSendArgs {
             .find_map(StrOrNum::text)
     }
 }
+
+/// One account in `health.channels` (OpenClaw's account snapshot merged with its token
+/// channel summary: `configured, running, lastStartAt, lastStopAt, lastError, tokenSource,
+/// lastProbeAt, mode` always present, `null` when unknown). No probe result: `health` does not
+/// probe, and OpenClaw shows a probe only to admins.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthAccount {
+    pub account_id: String,
+    pub enabled: bool,
+    pub configured: bool,
+    pub running: bool,
+    pub connected: bool,
+    pub reconnect_attempts: u64,
+    pub last_connected_at: Option<u64>,
+    pub last_start_at: Option<u64>,
+    pub last_stop_at: Option<u64>,
+    pub last_inbound_at: Option<u64>,
+    pub last_outbound_at: Option<u64>,
+    pub last_error: Option<String>,
+    pub mode: Option<String>,
+    pub dm_policy: String,
+    pub allow_from: Vec<String>,
+    pub token_source: String,
+    pub last_probe_at: Option<u64>,
+}
+
+/// One channel in `health.channels`: its preferred (default) account's fields plus every
+/// account by id.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthChannel {
+    #[serde(flatten)]
+    pub preferred: HealthAccount,
+    pub accounts: std::collections::BTreeMap<String, HealthAccount>,
+}

@@ -17,6 +17,7 @@
 mod action;
 mod deliver;
 mod dispatch;
+mod health;
 pub(crate) mod methods;
 mod outbound;
 
@@ -53,6 +54,8 @@ pub struct ChannelTurn {
     pub message: String,
     /// Recorded on the session row as `origin`.
     pub origin: SessionOrigin,
+    /// Images of the message (a Telegram photo), for the model.
+    pub images: Vec<openclaw_core::message::ImageContent>,
 }
 
 /// A session's `origin`, as OpenClaw records it.
