@@ -306,9 +306,12 @@ async fn handle(
             json!({"id": BOT_ID, "is_bot": true, "first_name": "OpenClaw Test",
                              "username": BOT_USERNAME, "can_join_groups": true}),
         ),
-        "deleteWebhook" | "setMyCommands" | "deleteMyCommands" | "sendChatAction" => {
-            ok(json!(true))
-        }
+        "deleteWebhook"
+        | "setWebhook"
+        | "setMyCommands"
+        | "deleteMyCommands"
+        | "sendChatAction"
+        | "answerCallbackQuery" => ok(json!(true)),
         "getUpdates" => get_updates(s, body).await,
         "sendMessage" | "editMessageText" => send_message(&s, &body),
         "sendPhoto" => send_photo(&s, &body),

@@ -235,6 +235,15 @@ pub struct SendChatAction<'a> {
     pub message_thread_id: Option<i64>,
 }
 
+/// `setWebhook`.
+#[derive(Debug, Serialize)]
+pub struct SetWebhook<'a> {
+    pub url: &'a str,
+    pub secret_token: &'a str,
+    pub allowed_updates: &'a [&'a str],
+    pub drop_pending_updates: bool,
+}
+
 /// `deleteWebhook`.
 #[derive(Debug, Serialize)]
 pub struct DeleteWebhook {

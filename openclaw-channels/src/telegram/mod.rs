@@ -16,6 +16,7 @@ pub mod api;
 pub mod html;
 pub mod media;
 mod poll;
+pub mod webhook;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -46,6 +47,11 @@ struct AccountConfig {
     text_chunk_limit: Option<usize>,
     poll_timeout_seconds: Option<u64>,
     stall_timeout_ms: Option<u64>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    webhook_path: Option<String>,
+    webhook_host: Option<String>,
+    webhook_port: Option<u16>,
 }
 
 /// The account ids of `channels.telegram`.
@@ -67,6 +73,8 @@ pub struct TelegramAccount {
     me: Mutex<Option<User>>,
     /// The outbound client (sends never share the poll's connection).
     out: Mutex<Option<BotApi>>,
+    /// Webhook mode instead of long polling.
+    webhook: Option<webhook::WebhookConfig>,
 }
 
 impl TelegramAccount {
@@ -96,11 +104,24 @@ impl TelegramAccount {
             .stall_timeout_ms
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_secs(poll + 15));
+        let webhook = webhook::WebhookConfig::from_keys(
+            cfg.webhook_url,
+            cfg.webhook_secret,
+            cfg.webhook_path,
+            cfg.webhook_host,
+            cfg.webhook_port,
+        )
+        .map_err(|e| format!("channels.telegram ({account_id}): {e}"))?;
         let status = StatusCell::default();
         status.update(|s| {
             s.configured = token.is_some();
             s.token_source = Some(source.to_owned());
-            s.mode = "polling".into();
+            s.mode = if webhook.is_some() {
+                "webhook"
+            } else {
+                "polling"
+            }
+            .into();
             s.lifecycle = "stopped".into();
         });
         Ok(Self {
@@ -113,6 +134,7 @@ impl TelegramAccount {
             status,
             me: Mutex::new(None),
             out: Mutex::new(None),
+            webhook,
         })
     }
 
@@ -167,7 +189,10 @@ impl ChannelAccount for TelegramAccount {
     }
 
     async fn run(&self, sink: Arc<dyn InboundSink>, cancel: CancellationToken) {
-        poll::run(self, sink, cancel).await;
+        match &self.webhook {
+            Some(w) => webhook::run(self, w, sink, cancel).await,
+            None => poll::run(self, sink, cancel).await,
+        }
     }
 
     async fn send_text(&self, msg: &OutboundText) -> Result<SentMessage, ChannelError> {

@@ -22,11 +22,11 @@ use super::TelegramAccount;
 use super::api::{self, BotApi, DeleteWebhook, GetUpdates, Update, User};
 use crate::backoff::Backoff;
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     openclaw_core::message::now_ms().max(0) as u64
 }
 
-enum Ended {
+pub(super) enum Ended {
     Cancelled,
     Reconnect,
 }
@@ -210,7 +210,7 @@ fn stalled(acct: &TelegramAccount) -> Ended {
 
 /// A text or photo message of `update` as an inbound message (others are acknowledged and
 /// skipped). A photo is its largest size within the download bound, its caption the text.
-fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage> {
+pub(super) fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage> {
     let m = update.message?;
     let photo = m
         .photo
