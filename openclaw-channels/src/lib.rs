@@ -1,8 +1,8 @@
 //! The messaging channels the gateway runs, each an implementation of openclaw-core's
 //! [`ChannelAccount`](openclaw_core::channel::ChannelAccount):
 //!
-//! - `telegram`: the Bot API over reqwest (long polling with offsets, `sendMessage` in HTML
-//!   parse mode, typing), `apiRoot` configurable;
+//! - `telegram`: the Bot API over reqwest (long polling with offsets or a webhook,
+//!   `sendMessage` in HTML parse mode, photos, inline buttons, typing), `apiRoot` configurable;
 //! - `backoff`: reconnect delays with jitter, shared by every channel's supervisor;
 //! - `testing` (feature `testing`): a fake Telegram Bot API on loopback that records requests
 //!   and serves updates, for this crate's and the gateway's tests.

@@ -122,6 +122,18 @@ impl FakeBotApi {
         id
     }
 
+    /// A press of an inline button under message `message_id` of chat `chat_id` by user
+    /// `from`, with the button's `data`.
+    pub fn push_callback(&self, from: i64, chat_id: i64, message_id: i64, data: &str) -> i64 {
+        self.push_update(json!({"callback_query": {
+            "id": format!("cb-{from}-{message_id}"),
+            "from": {"id": from, "is_bot": false, "first_name": "Presser"},
+            "chat_instance": "ci",
+            "message": {"message_id": message_id, "date": 1_765_000_000,
+                        "chat": {"id": chat_id, "type": "private"}, "text": "prompt"},
+            "data": data}}))
+    }
+
     /// Registers a file the bot may download (`getFile`, then `/file/bot<token>/…`).
     pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
         lock(&self.shared).files.insert(file_id.to_owned(), bytes);
@@ -311,7 +323,8 @@ async fn handle(
         | "setMyCommands"
         | "deleteMyCommands"
         | "sendChatAction"
-        | "answerCallbackQuery" => ok(json!(true)),
+        | "answerCallbackQuery"
+        | "editMessageReplyMarkup" => ok(json!(true)),
         "getUpdates" => get_updates(s, body).await,
         "sendMessage" | "editMessageText" => send_message(&s, &body),
         "sendPhoto" => send_photo(&s, &body),

@@ -300,6 +300,7 @@ impl Gateway {
             config::process_env,
         );
         channels.apply_config(&opts.source.value);
+        channels.attach_approvals(&approvals);
         cron.set_heartbeat(heartbeat.clone());
         cron.set_channels(channels.clone());
         let hooks = match hooks::Hooks::from_config(

@@ -2,7 +2,9 @@
 //! gateway with the agent host, the fake Bot API and the in-process fake model: an inbound
 //! photo reaches the model as an image (downloaded with `getFile`); `send` and
 //! `message.action` send photos (`sendPhoto` by URL, or a local file uploaded) and refuse what
-//! they cannot do by name; `health.channels` carries the running account.
+//! they cannot do by name; `health.channels` carries the running account; an exec approval
+//! reaches the configured approver on Telegram with inline buttons and only their press
+//! resolves it.
 
 mod common;
 
@@ -205,4 +207,80 @@ async fn send_and_message_action_send_photos_and_health_lists_the_account() {
     assert_eq!(t["mode"], "polling");
     assert_eq!(t["accounts"]["default"]["dmPolicy"], "open");
     assert!(t.get("bot").is_none() && t.get("probe").is_none(), "{t}");
+}
+
+/// Exec approvals on Telegram: the request goes to the approver's DM with Allow once / Always /
+/// Deny buttons; a press by someone else (the sender who asked) is refused and changes nothing;
+/// the approver's press resolves it through the same path as `/approve`, the command runs, the
+/// press is answered and the buttons removed.
+#[tokio::test]
+async fn an_approver_answers_an_exec_approval_with_inline_buttons() {
+    let Some(llm) = common::fake::fake_llm() else {
+        return;
+    };
+    let fake = FakeBotApi::start(BOT_TOKEN).await.unwrap();
+    let mut config = common::fake::config_with(&llm, json!({}));
+    config["tools"] = json!({"exec": {"mode": "ask"}});
+    config["channels"] = json!({"telegram": {"botToken": BOT_TOKEN, "apiRoot": fake.url(),
+        "pollTimeoutSeconds": 1, "dmPolicy": "open", "allowFrom": ["*"],
+        "execApprovals": {"approvers": ["777"]}}});
+    let tg = gateway(config).await;
+    let marker = tg.state().join("approved-marker");
+    let cmd = format!("touch {}", marker.display());
+    fake.push_dm(
+        4242,
+        "Alice",
+        &format!("call bash {}", json!({"command": cmd})),
+    );
+    let prompt = loop {
+        let sent = fake.bodies("sendMessage");
+        if let Some(p) = sent.iter().find(|b| b["chat_id"] == "777") {
+            break p.clone();
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    };
+    assert!(
+        prompt["text"].as_str().unwrap().contains("approved-marker"),
+        "{prompt}"
+    );
+    let row = &prompt["reply_markup"]["inline_keyboard"][0];
+    let labels: Vec<&str> = row
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|b| b["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(labels, ["Allow once", "Always", "Deny"]);
+    let allow = row[0]["callback_data"].as_str().unwrap().to_owned();
+    assert!(
+        allow.starts_with("/approve ") && allow.ends_with(" allow-once"),
+        "{allow}"
+    );
+    assert!(allow.len() <= 64, "Telegram's callback_data limit");
+
+    // The sender who asked cannot press it.
+    fake.push_callback(4242, 777, 1, &allow);
+    until("the refusal", || {
+        !fake.bodies("answerCallbackQuery").is_empty()
+    })
+    .await;
+    let answer = &fake.bodies("answerCallbackQuery")[0];
+    assert_eq!(answer["text"], "You are not an exec approver for this bot.");
+    assert!(!marker.exists());
+
+    fake.push_callback(777, 777, 2, &allow);
+    until("the command ran", || marker.exists()).await;
+    let answers = fake.bodies("answerCallbackQuery");
+    assert_eq!(answers.len(), 2);
+    assert!(
+        answers[1]["text"].as_str().unwrap().ends_with("allow-once"),
+        "{answers:?}"
+    );
+    let edits = fake.bodies("editMessageReplyMarkup");
+    assert!(
+        edits
+            .iter()
+            .any(|e| e["message_id"] == 2 && e["reply_markup"]["inline_keyboard"] == json!([])),
+        "{edits:?}"
+    );
 }

@@ -201,6 +201,35 @@ pub struct SendMessage<'a> {
     pub reply_parameters: Option<ReplyParameters>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disable_notification: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<InlineKeyboardMarkup>,
+}
+
+/// `reply_markup` with inline buttons.
+#[derive(Debug, Clone, Serialize)]
+pub struct InlineKeyboardMarkup {
+    pub inline_keyboard: Vec<Vec<InlineKeyboardButton>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InlineKeyboardButton {
+    pub text: String,
+    pub callback_data: String,
+}
+
+/// `answerCallbackQuery`.
+#[derive(Debug, Serialize)]
+pub struct AnswerCallbackQuery<'a> {
+    pub callback_query_id: &'a str,
+    pub text: &'a str,
+}
+
+/// `editMessageReplyMarkup` (an empty keyboard removes the buttons).
+#[derive(Debug, Serialize)]
+pub struct EditMessageReplyMarkup<'a> {
+    pub chat_id: &'a str,
+    pub message_id: i64,
+    pub reply_markup: InlineKeyboardMarkup,
 }
 
 /// `sendPhoto` with a URL Telegram fetches (an upload goes as multipart with the same fields).
@@ -314,9 +343,22 @@ pub struct PhotoSize {
     pub file_size: Option<u64>,
 }
 
+/// A pressed inline button.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallbackQuery {
+    pub id: String,
+    pub from: User,
+    #[serde(default)]
+    pub message: Option<Message>,
+    #[serde(default)]
+    pub data: Option<String>,
+}
+
 #[derive(Debug, Clone, Deserialize)]
 pub struct Update {
     pub update_id: i64,
     #[serde(default)]
     pub message: Option<Message>,
+    #[serde(default)]
+    pub callback_query: Option<CallbackQuery>,
 }

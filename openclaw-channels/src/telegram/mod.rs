@@ -4,6 +4,10 @@
 //! - `html`: Markdown to Telegram HTML with escaping;
 //! - `poll`: the supervised long-polling loop (offsets committed through the sink first,
 //!   reconnect with backoff and jitter, the stall watchdog).
+//! - `webhook`: webhook mode (`webhookUrl`/`webhookSecret`/`webhookPath`/`webhookHost`/
+//!   `webhookPort`): a listener committing each update before its 200;
+//! - `media`: photos out (`sendPhoto`) and in (`getFile` + a bounded download);
+//! - `buttons`: inline keyboards and pressed buttons (`callback_query`).
 //!
 //! Config (`channels.telegram`, per account under `accounts.<id>`): `botToken` | `tokenFile`
 //! (the default account also reads `TELEGRAM_BOT_TOKEN`), `apiRoot` (default
@@ -13,6 +17,7 @@
 //! default the poll timeout + 15 s).
 
 pub mod api;
+mod buttons;
 pub mod html;
 pub mod media;
 mod poll;
@@ -26,7 +31,7 @@ use async_trait::async_trait;
 use openclaw_core::CancellationToken;
 use openclaw_core::channel::policy::{DEFAULT_ACCOUNT, account_value};
 use openclaw_core::channel::{
-    AccountStatus, ChannelAccount, ChannelError, FetchedMedia, InboundMedia, InboundSink,
+    AccountStatus, Button, ChannelAccount, ChannelError, FetchedMedia, InboundMedia, InboundSink,
     OutboundMedia, OutboundText, ProbeResult, SentMessage, StatusCell, Target,
 };
 use serde::Deserialize;
@@ -216,6 +221,7 @@ impl ChannelAccount for TelegramAccount {
             message_thread_id: thread_of(&msg.to),
             reply_parameters: reply,
             disable_notification: msg.silent,
+            reply_markup: None,
         };
         match self.send_message(&req).await {
             // Telegram refused the markup (it delivered nothing): send the text as it was.
@@ -240,6 +246,24 @@ impl ChannelAccount for TelegramAccount {
             message_id: sent.message_id.to_string(),
             chat_id: sent.chat.id.to_string(),
         })
+    }
+
+    async fn send_buttons(
+        &self,
+        msg: &OutboundText,
+        rows: &[Vec<Button>],
+    ) -> Result<SentMessage, ChannelError> {
+        let html = html::markdown_to_html(&msg.text);
+        let req = SendMessage {
+            chat_id: &msg.to.chat_id,
+            text: &html,
+            parse_mode: Some("HTML"),
+            message_thread_id: thread_of(&msg.to),
+            reply_parameters: None,
+            disable_notification: msg.silent,
+            reply_markup: Some(buttons::keyboard(rows)),
+        };
+        self.send_message(&req).await
     }
 
     async fn fetch_media(&self, item: &InboundMedia) -> Result<FetchedMedia, ChannelError> {

@@ -160,6 +160,10 @@ async fn connection(
             continue;
         };
         let next = last + 1;
+        let presses: Vec<api::CallbackQuery> = updates
+            .iter()
+            .filter_map(|u| u.callback_query.clone())
+            .collect();
         let messages: Vec<InboundMessage> = updates
             .into_iter()
             .filter_map(|u| inbound(&acct.account_id, &me, u))
@@ -188,6 +192,10 @@ async fn connection(
         }
         if n > 0 {
             status.update(|s| s.last_inbound_at = Some(now()));
+        }
+        for q in presses {
+            let (api, id, sink) = (api.clone(), acct.account_id.clone(), sink.clone());
+            tokio::spawn(async move { super::buttons::pressed(&api, &id, &sink, q).await });
         }
         offset = Some(next);
     }

@@ -90,6 +90,7 @@ impl WebhookConfig {
 }
 
 struct Hook {
+    api: BotApi,
     account_id: String,
     secret: String,
     me: User,
@@ -189,6 +190,7 @@ async fn listen(
     });
     *openclaw_core::sync::lock(&acct.me) = Some(me.clone());
     let hook = Arc::new(Hook {
+        api: api.clone(),
         account_id: acct.account_id.clone(),
         secret: cfg.secret.clone(),
         me,
@@ -223,6 +225,10 @@ async fn update(State(hook): State<Arc<Hook>>, headers: HeaderMap, body: Bytes) 
     };
     hook.status
         .update(|s| s.last_transport_activity_at = Some(now()));
+    if let Some(q) = update.callback_query.clone() {
+        let (api, id, sink) = (hook.api.clone(), hook.account_id.clone(), hook.sink.clone());
+        tokio::spawn(async move { super::buttons::pressed(&api, &id, &sink, q).await });
+    }
     let messages: Vec<_> = inbound(&hook.account_id, &hook.me, update)
         .into_iter()
         .collect();

@@ -168,6 +168,27 @@ pub struct OutboundMedia {
     pub silent: bool,
 }
 
+/// An inline button under a message: its label and the data the platform returns when it is
+/// pressed (Telegram: `callback_data`, at most 64 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub text: String,
+    pub data: String,
+}
+
+/// A press of an inline button, as the platform reported it. Not durable: a press that is
+/// lost is pressed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ButtonPress {
+    pub channel: String,
+    pub account_id: String,
+    pub sender: Sender,
+    /// The chat and message the button was under.
+    pub chat_id: String,
+    pub message_id: Option<String>,
+    pub data: String,
+}
+
 /// What the platform answered to a send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -268,6 +289,12 @@ impl StatusCell {
 pub trait InboundSink: Send + Sync {
     /// The account's saved cursor (Telegram: the next `offset`), if any.
     async fn cursor(&self, channel: &str, account_id: &str) -> Result<Option<String>, String>;
+    /// Handles a button press; returns the short text the presser is shown. The default
+    /// handles nothing.
+    async fn press(&self, press: ButtonPress) -> String {
+        let _ = press;
+        "This button is not handled here.".to_owned()
+    }
     /// Durably records `messages` (duplicates by dedupe key dropped) and the new `cursor`, in
     /// one transaction.
     async fn commit(
@@ -313,6 +340,19 @@ pub trait ChannelAccount: Send + Sync {
         let _ = msg;
         Err(ChannelError::Unsupported(format!(
             "channel {} cannot send media",
+            self.channel()
+        )))
+    }
+    /// Sends one text message with rows of inline buttons. Channels without buttons keep this
+    /// default, which refuses by name.
+    async fn send_buttons(
+        &self,
+        msg: &OutboundText,
+        rows: &[Vec<Button>],
+    ) -> Result<SentMessage, ChannelError> {
+        let _ = (msg, rows);
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot send buttons",
             self.channel()
         )))
     }
