@@ -223,11 +223,10 @@ pub(super) fn inbound(account_id: &str, me: &User, update: Update) -> Option<Inb
     let photo = m
         .photo
         .iter()
-        .filter(|p| {
+        .rfind(|p| {
             p.file_size
                 .is_none_or(|s| s <= super::media::MAX_PHOTO_DOWNLOAD)
         })
-        .next_back()
         .map(|p| InboundMedia {
             kind: "photo".into(),
             file_id: p.file_id.clone(),
