@@ -385,3 +385,83 @@ fn list(path: &Path, all: bool, as_json: bool) -> CliResult {
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sel(account: Option<&str>) -> ChannelSelect {
+        ChannelSelect {
+            positional: None,
+            channel: Some("telegram".into()),
+            account: account.map(str::to_owned),
+            agent: None,
+        }
+    }
+
+    fn add_args(account: Option<&str>, token: &str) -> ChannelAccountArgs {
+        ChannelAccountArgs {
+            target: sel(account),
+            name: None,
+            token: Some(token.into()),
+            token_file: None,
+            use_env: false,
+            webhook_url: None,
+            webhook_secret: None,
+            webhook_path: None,
+        }
+    }
+
+    #[test]
+    fn add_disable_delete_and_logout_keep_the_files_comments_and_other_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("openclaw.json");
+        std::fs::write(
+            &path,
+            "// mine\n{\n  gateway: { port: 1 }, // keep\n  future: { x: 1 },\n}\n",
+        )
+        .unwrap();
+        add(&path, &add_args(None, "123:abc")).unwrap();
+        add(&path, &add_args(Some("work"), "456:def")).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.starts_with("// mine\n") && text.contains("// keep"),
+            "{text}"
+        );
+        let doc = read_raw(&path).unwrap();
+        assert_eq!(doc["future"], json!({"x": 1}));
+        assert_eq!(doc["channels"]["telegram"]["botToken"], "123:abc");
+        assert_eq!(
+            doc["channels"]["telegram"]["accounts"]["work"]["botToken"],
+            "456:def"
+        );
+
+        remove(&path, &sel(Some("work")), false).unwrap();
+        let doc = read_raw(&path).unwrap();
+        assert_eq!(
+            doc["channels"]["telegram"]["accounts"]["work"]["enabled"],
+            false
+        );
+        remove(&path, &sel(Some("work")), true).unwrap();
+        let doc = read_raw(&path).unwrap();
+        assert!(
+            doc["channels"]["telegram"]["accounts"]
+                .get("work")
+                .is_none(),
+            "{doc}"
+        );
+        assert!(remove(&path, &sel(Some("nobody")), true).is_err());
+
+        logout(&path, &sel(None)).unwrap();
+        let doc = read_raw(&path).unwrap();
+        assert!(
+            doc["channels"]["telegram"].get("botToken").is_none(),
+            "{doc}"
+        );
+        assert!(
+            add(&path, &add_args(Some(" "), "x")).is_err(),
+            "a blank --account is refused"
+        );
+        assert!(std::fs::read_to_string(&path).unwrap().contains("// keep"));
+    }
+}
