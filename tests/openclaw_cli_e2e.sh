@@ -23,12 +23,15 @@ if [ -z "$bin" ]; then (cd "$root" && cargo build -q -p openclaw-cli) || exit 1;
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 work="$(mktemp -d)"; gw_pid=""; fake_pid=""
 cleanup() {
-  [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null; [ -n "${gw2_pid:-}" ] && kill "$gw2_pid" 2>/dev/null; [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null
+  [ -n "$gw_pid" ] && kill "$gw_pid" 2>/dev/null; [ -n "${gw2_pid:-}" ] && kill "$gw2_pid" 2>/dev/null; [ -n "$fake_pid" ] && kill "$fake_pid" 2>/dev/null; [ -n "${tg_pid:-}" ] && kill "$tg_pid" 2>/dev/null
   tmux kill-session -t "oce2e$$" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"
 }
 trap cleanup EXIT INT TERM
 port="$(free_port)"; fake_port="$(free_port)"; token="e2e-token-$RANDOM$RANDOM"
 python3 "${FAKE_LLM:-${OPENCLAW_SHARED_DIR:-$root/../shared}/fake_llm.py}" "$fake_port" > "$work/fake.log" 2>&1 & fake_pid=$!
+# A fake Telegram Bot API (tests/fake_telegram.py) for the channel checks; it logs every call.
+tg_port="$(free_port)"; tg_token="123456:e2e-bot"
+python3 "$root/tests/fake_telegram.py" "$tg_port" "$tg_token" "$work/telegram.log" > "$work/telegram.out" 2>&1 & tg_pid=$!
 mkdir -p "$work/state" "$work/state/workspace/skills/e2e-skill"
 printf -- '---\nname: e2e-skill\ndescription: A workspace skill for the e2e run.\n---\nSay hi.\n' > "$work/state/workspace/skills/e2e-skill/SKILL.md"
 cat > "$work/state/openclaw.json" <<JSON
@@ -37,6 +40,7 @@ cat > "$work/state/openclaw.json" <<JSON
   agents: { defaults: { model: { primary: "fake/fake-model" } }, list: [{ id: "main", default: true }] },
   models: { providers: { fake: { baseUrl: "http://127.0.0.1:$fake_port/v1", apiKey: "fake", api: "openai-completions",
     models: [{ id: "fake-model", name: "Fake Model", reasoning: false, contextWindow: 128000 }] } } },
+  channels: { telegram: { botToken: "$tg_token", apiRoot: "http://127.0.0.1:$tg_port", pollTimeoutSeconds: 1 } },
 }
 JSON
 OPENCLAW_STATE_DIR="$work/state" "$bin" gateway run > "$work/gateway.log" 2>&1 & gw_pid=$!
@@ -156,6 +160,22 @@ sys.exit(0 if any(j["id"]==id and j.get("enabled") is False for j in d.get("jobs
     listed="$(run_oc cron list --all "${gw[@]}" --json 2>/dev/null || run_oc cron list "${gw[@]}" --json)"
     if [ -n "$listed" ] && ! echo "$listed" | grep -q "$cron_id"; then pass "openclaw cron rm"; else fail "openclaw cron rm: $out / $listed"; fi
   fi
+  # Channels through the real CLI: `message send` (message.action) reaches the fake Bot API as
+  # sendMessage / sendPhoto and prints the platform's message id; `channels status --json`.
+  out="$(OPENCLAW_GATEWAY_URL="$url" OPENCLAW_GATEWAY_TOKEN="$token" run_oc message send --channel telegram --target 4242 --message "hi from e2e" --json)"
+  if echo "$out" | grep -q '"messageId"' && grep -q '"sendMessage".*"chat_id": "4242".*hi from e2e' "$work/telegram.log"; then
+    pass "openclaw message send --channel telegram (message.action → sendMessage)"
+  else fail "openclaw message send: $out $(tail -3 "$work/oc.err") $(grep send "$work/telegram.log")"; fi
+  out="$(OPENCLAW_GATEWAY_URL="$url" OPENCLAW_GATEWAY_TOKEN="$token" run_oc message send --channel telegram --target 4242 --message "a photo" --media https://example.com/cat.png --json)"
+  if echo "$out" | grep -q '"messageId"' && grep -q '"sendPhoto".*"photo": "https://example.com/cat.png".*"caption": "a photo"' "$work/telegram.log"; then
+    pass "openclaw message send --media (sendPhoto with the caption)"
+  else fail "openclaw message send --media: $out $(tail -3 "$work/oc.err") $(grep sendPhoto "$work/telegram.log")"; fi
+  out="$(OPENCLAW_GATEWAY_URL="$url" OPENCLAW_GATEWAY_TOKEN="$token" run_oc channels status --json)"
+  if echo "$out" | python3 -c 'import json,sys
+d=json.load(sys.stdin); a=d["channelAccounts"]["telegram"][0]
+sys.exit(0 if a["accountId"]=="default" and a["configured"] and a["running"] else 1)' 2>/dev/null; then
+    pass "openclaw channels status --json (telegram default account running)"
+  else fail "openclaw channels status --json: $out $(tail -3 "$work/oc.err")"; fi
 fi
 
 if [ -x "$openai_py" ] && "$openai_py" -c 'import openai' 2>/dev/null; then

@@ -1,8 +1,8 @@
 //! The messaging channels the gateway runs, each an implementation of openclaw-core's
 //! [`ChannelAccount`](openclaw_core::channel::ChannelAccount):
 //!
-//! - `telegram`: the Bot API over reqwest (long polling with offsets, `sendMessage` in HTML
-//!   parse mode, typing), `apiRoot` configurable;
+//! - `telegram`: the Bot API over reqwest (long polling with offsets or a webhook,
+//!   `sendMessage` in HTML parse mode, photos, inline buttons, typing), `apiRoot` configurable;
 //! - `discord`: the gateway WebSocket (identify / resume, heartbeats with zombie detection)
 //!   plus REST for sends (rate limits, nonces), `apiRoot` and `gatewayUrl` configurable;
 //! - `backoff`: reconnect delays with jitter, shared by every channel's supervisor;

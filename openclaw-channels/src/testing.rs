@@ -41,6 +41,8 @@ struct Inner {
     active_polls: usize,
     max_active_polls: usize,
     highest_offset: i64,
+    /// Files by `file_id`, served by `getFile` and `/file/bot<token>/<file_path>`.
+    files: std::collections::HashMap<String, Vec<u8>>,
 }
 
 struct Shared {
@@ -118,6 +120,45 @@ impl FakeBotApi {
         };
         self.shared.changed.notify_waiters();
         id
+    }
+
+    /// A press of an inline button under message `message_id` of chat `chat_id` by user
+    /// `from`, with the button's `data`.
+    pub fn push_callback(&self, from: i64, chat_id: i64, message_id: i64, data: &str) -> i64 {
+        self.push_update(json!({"callback_query": {
+            "id": format!("cb-{from}-{message_id}"),
+            "from": {"id": from, "is_bot": false, "first_name": "Presser"},
+            "chat_instance": "ci",
+            "message": {"message_id": message_id, "date": 1_765_000_000,
+                        "chat": {"id": chat_id, "type": "private"}, "text": "prompt"},
+            "data": data}}))
+    }
+
+    /// Registers a file the bot may download (`getFile`, then `/file/bot<token>/…`).
+    pub fn add_file(&self, file_id: &str, bytes: Vec<u8>) {
+        lock(&self.shared).files.insert(file_id.to_owned(), bytes);
+    }
+
+    /// A private photo message from user `from`: two sizes (the larger one is `file_id`,
+    /// registered with `bytes`), with `caption`.
+    pub fn push_photo_dm(
+        &self,
+        from: i64,
+        first_name: &str,
+        caption: &str,
+        file_id: &str,
+        bytes: Vec<u8>,
+    ) -> i64 {
+        let size = bytes.len();
+        self.add_file(file_id, bytes);
+        let message_id = self.next_message_id();
+        self.push_update(json!({"message": {
+            "message_id": message_id, "date": 1_765_000_000,
+            "from": {"id": from, "is_bot": false, "first_name": first_name},
+            "chat": {"id": from, "type": "private", "first_name": first_name},
+            "caption": caption,
+            "photo": [{"file_id": format!("{file_id}-small"), "file_unique_id": "s", "width": 90, "height": 90, "file_size": 10},
+                      {"file_id": file_id, "file_unique_id": "l", "width": 800, "height": 800, "file_size": size}]}}))
     }
 
     /// A private text message from user `from` (the chat id is the user id).
@@ -233,15 +274,40 @@ impl Drop for PollGuard {
     }
 }
 
-async fn handle(State(s): State<Arc<Shared>>, uri: Uri, body: Bytes) -> Response {
+async fn handle(
+    State(s): State<Arc<Shared>>,
+    uri: Uri,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path().trim_start_matches('/');
+    if let Some(rest) = path.strip_prefix("file/") {
+        return file(&s, rest);
+    }
+    let multipart = headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
     let Some((bot, method)) = path.split_once('/') else {
         return err(404, "Not Found", None);
     };
     if bot.strip_prefix("bot") != Some(s.token.as_str()) {
         return err(401, "Unauthorized", None);
     }
-    let body: Value = serde_json::from_slice(&body).unwrap_or(json!({}));
+    let body: Value = if multipart {
+        // An upload: recorded by its size and the form's text fields it names.
+        let text = String::from_utf8_lossy(&body);
+        let field = |name: &str| {
+            text.split(&format!("name=\"{name}\"\r\n\r\n"))
+                .nth(1)
+                .and_then(|r| r.split("\r\n").next())
+                .map(str::to_owned)
+        };
+        json!({"multipart": true, "bytes": body.len(), "chat_id": field("chat_id"),
+               "caption": field("caption")})
+    } else {
+        serde_json::from_slice(&body).unwrap_or(json!({}))
+    };
     lock(&s).requests.push(Recorded {
         method: method.to_owned(),
         body: body.clone(),
@@ -252,11 +318,26 @@ async fn handle(State(s): State<Arc<Shared>>, uri: Uri, body: Bytes) -> Response
             json!({"id": BOT_ID, "is_bot": true, "first_name": "OpenClaw Test",
                              "username": BOT_USERNAME, "can_join_groups": true}),
         ),
-        "deleteWebhook" | "setMyCommands" | "deleteMyCommands" | "sendChatAction" => {
-            ok(json!(true))
-        }
+        "deleteWebhook"
+        | "setWebhook"
+        | "setMyCommands"
+        | "deleteMyCommands"
+        | "sendChatAction"
+        | "answerCallbackQuery"
+        | "editMessageReplyMarkup" => ok(json!(true)),
         "getUpdates" => get_updates(s, body).await,
         "sendMessage" | "editMessageText" => send_message(&s, &body),
+        "sendPhoto" => send_photo(&s, &body),
+        "getFile" => {
+            let id = body["file_id"].as_str().unwrap_or("");
+            match lock(&s).files.get(id) {
+                Some(b) => ok(
+                    json!({"file_id": id, "file_unique_id": id, "file_size": b.len(),
+                                    "file_path": format!("photos/{id}.jpg")}),
+                ),
+                None => err(400, "Bad Request: invalid file_id", None),
+            }
+        }
         _ => err(404, "Not Found: method not found", None),
     }
 }
@@ -312,6 +393,45 @@ async fn get_updates(s: Arc<Shared>, body: Value) -> Response {
             return ok(json!([]));
         }
     }
+}
+
+fn file(s: &Shared, rest: &str) -> Response {
+    let Some((bot, path)) = rest.split_once('/') else {
+        return err(404, "Not Found", None);
+    };
+    if bot.strip_prefix("bot") != Some(s.token.as_str()) {
+        return err(401, "Unauthorized", None);
+    }
+    let id = path
+        .strip_prefix("photos/")
+        .and_then(|p| p.strip_suffix(".jpg"))
+        .unwrap_or("");
+    match lock(s).files.get(id) {
+        Some(b) => (StatusCode::OK, b.clone()).into_response(),
+        None => err(404, "Not Found", None),
+    }
+}
+
+fn send_photo(s: &Shared, body: &Value) -> Response {
+    let mut g = lock(s);
+    let chat_id = match &body["chat_id"] {
+        Value::Number(n) => n.as_i64(),
+        Value::String(t) => t.parse().ok(),
+        _ => None,
+    };
+    let Some(chat_id) = chat_id else {
+        return err(400, "Bad Request: chat_id is required", None);
+    };
+    if body["photo"].is_null() && body["multipart"] != true {
+        return err(400, "Bad Request: there is no photo in the request", None);
+    }
+    g.next_message_id += 1;
+    ok(
+        json!({"message_id": g.next_message_id, "date": 1_765_000_000,
+              "chat": {"id": chat_id, "type": if chat_id > 0 {"private"} else {"supergroup"}},
+              "photo": [{"file_id": "sent", "file_unique_id": "sent", "width": 1, "height": 1}],
+              "caption": body["caption"]}),
+    )
 }
 
 fn send_message(s: &Shared, body: &Value) -> Response {

@@ -360,8 +360,45 @@ pub enum GatewayCmd {
 
 #[derive(Debug, Subcommand)]
 pub enum ChannelsCmd {
+    /// The configured channel accounts (read from openclaw.json; no gateway needed).
+    List {
+        /// Also list the channels this build has that have no account yet.
+        #[arg(long)]
+        all: bool,
+        #[command(flatten)]
+        json: JsonFlag,
+    },
+    /// Add (or update) a channel account in openclaw.json; a running gateway picks it up.
+    Add(ChannelAccountArgs),
+    /// Disable a channel account (`--delete`: remove its config entries).
+    Remove {
+        #[command(flatten)]
+        target: ChannelSelect,
+        /// Delete the config entries instead of disabling the account.
+        #[arg(long)]
+        delete: bool,
+    },
+    /// Link a channel account (not supported by Telegram: a bot token is added with `add`).
+    Login {
+        #[command(flatten)]
+        target: ChannelSelect,
+        /// Verbose connection logs.
+        #[arg(long)]
+        verbose: bool,
+    },
+    /// Log out of a channel account (Telegram: clears the account's botToken from openclaw.json).
+    Logout {
+        #[command(flatten)]
+        target: ChannelSelect,
+    },
     /// The gateway's channel accounts: running, connected, last inbound, last error.
     Status {
+        /// Only this channel.
+        #[arg(long, value_name = "NAME")]
+        channel: Option<String>,
+        /// Probe timeout in milliseconds.
+        #[arg(long, value_name = "MS", default_value_t = 60_000)]
+        timeout: u64,
         /// Check each account's credentials against the platform too.
         #[arg(long)]
         probe: bool,
@@ -370,6 +407,51 @@ pub enum ChannelsCmd {
         #[command(flatten)]
         json: JsonFlag,
     },
+}
+
+/// Which channel account a `channels` subcommand works on.
+#[derive(Debug, Clone, Args)]
+pub struct ChannelSelect {
+    /// The channel (e.g. telegram); inferred when only one is configured.
+    #[arg(value_name = "CHANNEL")]
+    pub positional: Option<String>,
+    /// The channel (e.g. telegram).
+    #[arg(long, value_name = "NAME")]
+    pub channel: Option<String>,
+    /// The account id (the default account when omitted; a blank value is refused).
+    #[arg(long, value_name = "ID")]
+    pub account: Option<String>,
+    /// Agent owner for channel discovery (accepted for OpenClaw's CLI; one workspace here).
+    #[arg(long, value_name = "ID")]
+    pub agent: Option<String>,
+}
+
+/// `openclaw channels add`: the shared envelope plus Telegram's setup flags.
+#[derive(Debug, Clone, Args)]
+pub struct ChannelAccountArgs {
+    #[command(flatten)]
+    pub target: ChannelSelect,
+    /// Display name for this account.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The bot token (Telegram: from @BotFather).
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// A file holding the bot token.
+    #[arg(long, value_name = "PATH")]
+    pub token_file: Option<String>,
+    /// Use the token from the environment (TELEGRAM_BOT_TOKEN; default account only).
+    #[arg(long)]
+    pub use_env: bool,
+    /// Webhook mode: the public HTTPS URL Telegram posts updates to.
+    #[arg(long, value_name = "URL")]
+    pub webhook_url: Option<String>,
+    /// Webhook mode: the secret Telegram sends in X-Telegram-Bot-Api-Secret-Token.
+    #[arg(long, value_name = "SECRET")]
+    pub webhook_secret: Option<String>,
+    /// Webhook mode: the local path the gateway serves the webhook on.
+    #[arg(long, value_name = "PATH")]
+    pub webhook_path: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]

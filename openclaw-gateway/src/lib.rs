@@ -301,6 +301,7 @@ impl Gateway {
             config::process_env,
         );
         channels.apply_config(&opts.source.value);
+        channels.attach_approvals(&approvals);
         cron.set_heartbeat(heartbeat.clone());
         cron.set_channels(channels.clone());
         heartbeat.set_channels(channels.clone());

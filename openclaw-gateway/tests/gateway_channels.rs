@@ -362,10 +362,10 @@ async fn send_returns_the_message_id_once_per_idempotency_key_and_channels_follo
         .err(
             "send",
             json!({"to": "4242", "message": "m", "idempotencyKey": "k2",
-                                 "mediaUrl": "https://x/y.png"}),
+                                 "buffer": "aGk="}),
         )
         .await;
-    assert!(e["message"].as_str().unwrap().contains("mediaUrl"), "{e}");
+    assert!(e["message"].as_str().unwrap().contains("buffer"), "{e}");
     let e = c
         .err("channels.logout", json!({"channel": "telegram"}))
         .await;

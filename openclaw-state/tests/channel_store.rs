@@ -22,6 +22,7 @@ fn msg(id: u32) -> InboundMessage {
         },
         text: format!("hello {id}"),
         mentioned: false,
+        media: Vec::new(),
         timestamp_ms: 1,
         guild: None,
     }

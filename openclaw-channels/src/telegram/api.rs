@@ -51,6 +51,70 @@ impl BotApi {
         })
     }
 
+    /// Downloads `<apiRoot>/file/bot<token>/<file_path>`, refusing a body over `max` bytes
+    /// (checked while it streams in).
+    pub async fn download_file(
+        &self,
+        file_path: &str,
+        max: u64,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, ChannelError> {
+        let url = match self.base.rsplit_once("/bot") {
+            Some((root, token)) => format!("{root}/file/bot{token}/{file_path}"),
+            None => return Err(ChannelError::Config("bad API base".into())),
+        };
+        let fetch = async {
+            let mut res = self.http.get(url).send().await.map_err(transport)?;
+            if !res.status().is_success() {
+                return Err(ChannelError::Api {
+                    code: res.status().as_u16(),
+                    description: "file download failed".into(),
+                    retry_after_s: None,
+                });
+            }
+            if res.content_length().is_some_and(|l| l > max) {
+                return Err(ChannelError::Config(format!(
+                    "file larger than {max} bytes"
+                )));
+            }
+            let mut out = Vec::new();
+            while let Some(chunk) = res.chunk().await.map_err(transport)? {
+                if (out.len() + chunk.len()) as u64 > max {
+                    return Err(ChannelError::Config(format!(
+                        "file larger than {max} bytes"
+                    )));
+                }
+                out.extend_from_slice(&chunk);
+            }
+            Ok(out)
+        };
+        match tokio::time::timeout(timeout, fetch).await {
+            Ok(r) => r,
+            Err(_) => Err(ChannelError::Transport {
+                message: "Telegram API: file download timed out".into(),
+                sent: true,
+            }),
+        }
+    }
+
+    /// Calls `method` with a multipart `form` (a file upload), waiting at most `timeout`.
+    pub async fn call_form<T: DeserializeOwned>(
+        &self,
+        method: &str,
+        form: reqwest::multipart::Form,
+        timeout: Duration,
+    ) -> Result<T, ChannelError> {
+        let res = self
+            .http
+            .post(format!("{}/{method}", self.base))
+            .multipart(form)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(transport)?;
+        Self::answer(method, res).await
+    }
+
     /// Calls `method` with `body`, waiting at most `timeout` for the whole answer.
     pub async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
         &self,
@@ -66,6 +130,13 @@ impl BotApi {
             .send()
             .await
             .map_err(transport)?;
+        Self::answer(method, res).await
+    }
+
+    async fn answer<T: DeserializeOwned>(
+        method: &str,
+        res: reqwest::Response,
+    ) -> Result<T, ChannelError> {
         let status = res.status().as_u16();
         let bytes = res.bytes().await.map_err(transport)?;
         let env: Envelope<T> = serde_json::from_slice(&bytes).map_err(|e| ChannelError::Api {
@@ -130,6 +201,52 @@ pub struct SendMessage<'a> {
     pub reply_parameters: Option<ReplyParameters>,
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub disable_notification: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_markup: Option<InlineKeyboardMarkup>,
+}
+
+/// `reply_markup` with inline buttons.
+#[derive(Debug, Clone, Serialize)]
+pub struct InlineKeyboardMarkup {
+    pub inline_keyboard: Vec<Vec<InlineKeyboardButton>>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct InlineKeyboardButton {
+    pub text: String,
+    pub callback_data: String,
+}
+
+/// `answerCallbackQuery`.
+#[derive(Debug, Serialize)]
+pub struct AnswerCallbackQuery<'a> {
+    pub callback_query_id: &'a str,
+    pub text: &'a str,
+}
+
+/// `editMessageReplyMarkup` (an empty keyboard removes the buttons).
+#[derive(Debug, Serialize)]
+pub struct EditMessageReplyMarkup<'a> {
+    pub chat_id: &'a str,
+    pub message_id: i64,
+    pub reply_markup: InlineKeyboardMarkup,
+}
+
+/// `sendPhoto` with a URL Telegram fetches (an upload goes as multipart with the same fields).
+#[derive(Debug, Serialize)]
+pub struct SendPhoto<'a> {
+    pub chat_id: &'a str,
+    pub photo: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caption: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<&'static str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message_thread_id: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reply_parameters: Option<ReplyParameters>,
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub disable_notification: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -145,6 +262,15 @@ pub struct SendChatAction<'a> {
     pub action: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub message_thread_id: Option<i64>,
+}
+
+/// `setWebhook`.
+#[derive(Debug, Serialize)]
+pub struct SetWebhook<'a> {
+    pub url: &'a str,
+    pub secret_token: &'a str,
+    pub allowed_updates: &'a [&'a str],
+    pub drop_pending_updates: bool,
 }
 
 /// `deleteWebhook`.
@@ -205,6 +331,27 @@ pub struct Message {
     pub entities: Vec<Entity>,
     #[serde(default)]
     pub reply_to_message: Option<Box<Message>>,
+    /// A photo, in increasing sizes.
+    #[serde(default)]
+    pub photo: Vec<PhotoSize>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct PhotoSize {
+    pub file_id: String,
+    #[serde(default)]
+    pub file_size: Option<u64>,
+}
+
+/// A pressed inline button.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallbackQuery {
+    pub id: String,
+    pub from: User,
+    #[serde(default)]
+    pub message: Option<Message>,
+    #[serde(default)]
+    pub data: Option<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -212,4 +359,6 @@ pub struct Update {
     pub update_id: i64,
     #[serde(default)]
     pub message: Option<Message>,
+    #[serde(default)]
+    pub callback_query: Option<CallbackQuery>,
 }

@@ -4,6 +4,10 @@
 //! - `html`: Markdown to Telegram HTML with escaping;
 //! - `poll`: the supervised long-polling loop (offsets committed through the sink first,
 //!   reconnect with backoff and jitter, the stall watchdog).
+//! - `webhook`: webhook mode (`webhookUrl`/`webhookSecret`/`webhookPath`/`webhookHost`/
+//!   `webhookPort`): a listener committing each update before its 200;
+//! - `media`: photos out (`sendPhoto`) and in (`getFile` + a bounded download);
+//! - `buttons`: inline keyboards and pressed buttons (`callback_query`).
 //!
 //! Config (`channels.telegram`, per account under `accounts.<id>`): `botToken` | `tokenFile`
 //! (the default account also reads `TELEGRAM_BOT_TOKEN`), `apiRoot` (default
@@ -13,8 +17,11 @@
 //! default the poll timeout + 15 s).
 
 pub mod api;
+mod buttons;
 pub mod html;
+pub mod media;
 mod poll;
+pub mod webhook;
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -24,8 +31,8 @@ use async_trait::async_trait;
 use openclaw_core::CancellationToken;
 use openclaw_core::channel::policy::{DEFAULT_ACCOUNT, account_value};
 use openclaw_core::channel::{
-    AccountStatus, ChannelAccount, ChannelError, InboundSink, OutboundText, ProbeResult,
-    SentMessage, StatusCell, Target,
+    AccountStatus, Button, ChannelAccount, ChannelError, FetchedMedia, InboundMedia, InboundSink,
+    OutboundMedia, OutboundText, ProbeResult, SentMessage, StatusCell, Target,
 };
 use serde::Deserialize;
 
@@ -45,6 +52,11 @@ struct AccountConfig {
     text_chunk_limit: Option<usize>,
     poll_timeout_seconds: Option<u64>,
     stall_timeout_ms: Option<u64>,
+    webhook_url: Option<String>,
+    webhook_secret: Option<String>,
+    webhook_path: Option<String>,
+    webhook_host: Option<String>,
+    webhook_port: Option<u16>,
 }
 
 /// The account ids of `channels.telegram`.
@@ -66,6 +78,8 @@ pub struct TelegramAccount {
     me: Mutex<Option<User>>,
     /// The outbound client (sends never share the poll's connection).
     out: Mutex<Option<BotApi>>,
+    /// Webhook mode instead of long polling.
+    webhook: Option<webhook::WebhookConfig>,
 }
 
 impl TelegramAccount {
@@ -95,11 +109,24 @@ impl TelegramAccount {
             .stall_timeout_ms
             .map(Duration::from_millis)
             .unwrap_or(Duration::from_secs(poll + 15));
+        let webhook = webhook::WebhookConfig::from_keys(
+            cfg.webhook_url,
+            cfg.webhook_secret,
+            cfg.webhook_path,
+            cfg.webhook_host,
+            cfg.webhook_port,
+        )
+        .map_err(|e| format!("channels.telegram ({account_id}): {e}"))?;
         let status = StatusCell::default();
         status.update(|s| {
             s.configured = token.is_some();
             s.token_source = Some(source.to_owned());
-            s.mode = "polling".into();
+            s.mode = if webhook.is_some() {
+                "webhook"
+            } else {
+                "polling"
+            }
+            .into();
             s.lifecycle = "stopped".into();
         });
         Ok(Self {
@@ -112,6 +139,7 @@ impl TelegramAccount {
             status,
             me: Mutex::new(None),
             out: Mutex::new(None),
+            webhook,
         })
     }
 
@@ -166,7 +194,10 @@ impl ChannelAccount for TelegramAccount {
     }
 
     async fn run(&self, sink: Arc<dyn InboundSink>, cancel: CancellationToken) {
-        poll::run(self, sink, cancel).await;
+        match &self.webhook {
+            Some(w) => webhook::run(self, w, sink, cancel).await,
+            None => poll::run(self, sink, cancel).await,
+        }
     }
 
     async fn send_text(&self, msg: &OutboundText) -> Result<SentMessage, ChannelError> {
@@ -190,6 +221,7 @@ impl ChannelAccount for TelegramAccount {
             message_thread_id: thread_of(&msg.to),
             reply_parameters: reply,
             disable_notification: msg.silent,
+            reply_markup: None,
         };
         match self.send_message(&req).await {
             // Telegram refused the markup (it delivered nothing): send the text as it was.
@@ -204,6 +236,42 @@ impl ChannelAccount for TelegramAccount {
             }
             other => other,
         }
+    }
+
+    async fn send_media(&self, msg: &OutboundMedia) -> Result<SentMessage, ChannelError> {
+        let sent = media::send_photo(&self.api()?, msg, thread_of(&msg.to)).await?;
+        self.status
+            .update(|s| s.last_outbound_at = Some(openclaw_core::message::now_ms().max(0) as u64));
+        Ok(SentMessage {
+            message_id: sent.message_id.to_string(),
+            chat_id: sent.chat.id.to_string(),
+        })
+    }
+
+    async fn send_buttons(
+        &self,
+        msg: &OutboundText,
+        rows: &[Vec<Button>],
+    ) -> Result<SentMessage, ChannelError> {
+        let html = html::markdown_to_html(&msg.text);
+        let req = SendMessage {
+            chat_id: &msg.to.chat_id,
+            text: &html,
+            parse_mode: Some("HTML"),
+            message_thread_id: thread_of(&msg.to),
+            reply_parameters: None,
+            disable_notification: msg.silent,
+            reply_markup: Some(buttons::keyboard(rows)),
+        };
+        self.send_message(&req).await
+    }
+
+    async fn fetch_media(&self, item: &InboundMedia) -> Result<FetchedMedia, ChannelError> {
+        let got = media::download(&self.api()?, &item.file_id).await?;
+        Ok(FetchedMedia {
+            bytes: got.bytes,
+            mime_type: got.mime_type,
+        })
     }
 
     async fn send_typing(&self, to: &Target) -> Result<(), ChannelError> {

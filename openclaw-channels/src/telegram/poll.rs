@@ -16,17 +16,17 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openclaw_core::CancellationToken;
-use openclaw_core::channel::{ChatType, InboundMessage, InboundSink, Sender};
+use openclaw_core::channel::{ChatType, InboundMedia, InboundMessage, InboundSink, Sender};
 
 use super::TelegramAccount;
 use super::api::{self, BotApi, DeleteWebhook, GetUpdates, Update, User};
 use crate::backoff::Backoff;
 
-fn now() -> u64 {
+pub(super) fn now() -> u64 {
     openclaw_core::message::now_ms().max(0) as u64
 }
 
-enum Ended {
+pub(super) enum Ended {
     Cancelled,
     Reconnect,
 }
@@ -160,6 +160,10 @@ async fn connection(
             continue;
         };
         let next = last + 1;
+        let presses: Vec<api::CallbackQuery> = updates
+            .iter()
+            .filter_map(|u| u.callback_query.clone())
+            .collect();
         let messages: Vec<InboundMessage> = updates
             .into_iter()
             .filter_map(|u| inbound(&acct.account_id, &me, u))
@@ -189,6 +193,10 @@ async fn connection(
         if n > 0 {
             status.update(|s| s.last_inbound_at = Some(now()));
         }
+        for q in presses {
+            let (api, id, sink) = (api.clone(), acct.account_id.clone(), sink.clone());
+            tokio::spawn(async move { super::buttons::pressed(&api, &id, &sink, q).await });
+        }
         offset = Some(next);
     }
 }
@@ -208,10 +216,27 @@ fn stalled(acct: &TelegramAccount) -> Ended {
     Ended::Reconnect
 }
 
-/// A text message of `update` as an inbound message (others are acknowledged and skipped).
-fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage> {
+/// A text or photo message of `update` as an inbound message (others are acknowledged and
+/// skipped). A photo is its largest size within the download bound, its caption the text.
+pub(super) fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage> {
     let m = update.message?;
-    let text = m.text.clone().or(m.caption.clone())?;
+    let photo = m
+        .photo
+        .iter()
+        .rfind(|p| {
+            p.file_size
+                .is_none_or(|s| s <= super::media::MAX_PHOTO_DOWNLOAD)
+        })
+        .map(|p| InboundMedia {
+            kind: "photo".into(),
+            file_id: p.file_id.clone(),
+            size: p.file_size,
+        });
+    let text = match (m.text.clone().or(m.caption.clone()), &photo) {
+        (Some(t), _) => t,
+        (None, Some(_)) => String::new(),
+        (None, None) => return None,
+    };
     let from = m.from.clone()?;
     let chat_type = match m.chat.kind.as_str() {
         "private" => ChatType::Direct,
@@ -239,6 +264,7 @@ fn inbound(account_id: &str, me: &User, update: Update) -> Option<InboundMessage
         },
         text,
         mentioned,
+        media: photo.into_iter().collect(),
         timestamp_ms: u64::try_from(m.date).unwrap_or(0) * 1000,
         guild: None,
     })

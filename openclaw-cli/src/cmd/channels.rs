@@ -16,13 +16,22 @@ use crate::error::{CliError, CliResult};
 use crate::output::{Table, print_json};
 
 pub fn status(cmd: ChannelsCmd) -> CliResult {
-    let ChannelsCmd::Status {
-        probe,
-        gateway,
-        json,
-    } = cmd;
+    let (channel, timeout, probe, gateway, json) = match cmd {
+        ChannelsCmd::Status {
+            channel,
+            timeout,
+            probe,
+            gateway,
+            json,
+        } => (channel, timeout, probe, gateway, json),
+        other => return super::channels_config::run(other),
+    };
     let opts = connect_options(&gateway)?.scopes(["operator.read"]);
-    let (_, res) = call_with(opts, "channels.status", json!({"probe": probe}))?;
+    let mut params = json!({"probe": probe, "timeoutMs": timeout});
+    if let Some(c) = channel {
+        params["channel"] = json!(c);
+    }
+    let (_, res) = call_with(opts, "channels.status", params)?;
     if json.json {
         print_json(&res);
         return Ok(());

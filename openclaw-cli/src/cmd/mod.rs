@@ -3,6 +3,7 @@
 mod agents;
 mod approvals;
 mod channels;
+mod channels_config;
 mod chat;
 mod config;
 mod cron;

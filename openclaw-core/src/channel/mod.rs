@@ -107,6 +107,10 @@ pub struct InboundMessage {
     /// Whether the bot was mentioned (or replied to) in a group message.
     #[serde(default)]
     pub mentioned: bool,
+    /// Media attached to the message (a photo), fetched with [`ChannelAccount::fetch_media`]
+    /// when the message is dispatched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub media: Vec<InboundMedia>,
     /// Milliseconds since the epoch, as the platform stamped it.
     pub timestamp_ms: u64,
     /// The server ("guild" on Discord) a group message was posted in, for policies keyed by
@@ -129,6 +133,26 @@ pub struct GuildContext {
     pub roles: Vec<String>,
 }
 
+/// A media item of an inbound message: the platform's reference, not the bytes (those are
+/// downloaded, size-bounded, only when the message reaches the agent).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InboundMedia {
+    /// `photo`.
+    pub kind: String,
+    /// The platform's file reference (Telegram: `file_id`).
+    pub file_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub size: Option<u64>,
+}
+
+/// Downloaded media: the bytes and their MIME type.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FetchedMedia {
+    pub bytes: Vec<u8>,
+    pub mime_type: String,
+}
+
 /// Where an outbound message goes.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -148,6 +172,39 @@ pub struct OutboundText {
     pub silent: bool,
     /// The text is already the platform's markup (`send {parseMode:"HTML"}`).
     pub raw_html: bool,
+}
+
+/// One outbound media message (a photo today): `media` is an `http(s)` URL the platform
+/// fetches itself or a local file path the channel uploads (size-bounded).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OutboundMedia {
+    pub to: Target,
+    pub media: String,
+    /// Markdown, converted like [`OutboundText::text`]; at most the platform's caption limit.
+    pub caption: Option<String>,
+    pub reply_to_id: Option<String>,
+    pub silent: bool,
+}
+
+/// An inline button under a message: its label and the data the platform returns when it is
+/// pressed (Telegram: `callback_data`, at most 64 bytes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Button {
+    pub text: String,
+    pub data: String,
+}
+
+/// A press of an inline button, as the platform reported it. Not durable: a press that is
+/// lost is pressed again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ButtonPress {
+    pub channel: String,
+    pub account_id: String,
+    pub sender: Sender,
+    /// The chat and message the button was under.
+    pub chat_id: String,
+    pub message_id: Option<String>,
+    pub data: String,
 }
 
 /// What the platform answered to a send.
@@ -250,6 +307,12 @@ impl StatusCell {
 pub trait InboundSink: Send + Sync {
     /// The account's saved cursor (Telegram: the next `offset`), if any.
     async fn cursor(&self, channel: &str, account_id: &str) -> Result<Option<String>, String>;
+    /// Handles a button press; returns the short text the presser is shown. The default
+    /// handles nothing.
+    async fn press(&self, press: ButtonPress) -> String {
+        let _ = press;
+        "This button is not handled here.".to_owned()
+    }
     /// Durably records `messages` (duplicates by dedupe key dropped) and the new `cursor`, in
     /// one transaction.
     async fn commit(
@@ -289,6 +352,37 @@ pub trait ChannelAccount: Send + Sync {
     async fn run(&self, sink: Arc<dyn InboundSink>, cancel: CancellationToken);
     /// Sends one message (already chunked); the platform's message id on success.
     async fn send_text(&self, msg: &OutboundText) -> Result<SentMessage, ChannelError>;
+    /// Sends one media message; the platform's message id on success. Channels without media
+    /// support keep this default, which refuses by name.
+    async fn send_media(&self, msg: &OutboundMedia) -> Result<SentMessage, ChannelError> {
+        let _ = msg;
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot send media",
+            self.channel()
+        )))
+    }
+    /// Sends one text message with rows of inline buttons. Channels without buttons keep this
+    /// default, which refuses by name.
+    async fn send_buttons(
+        &self,
+        msg: &OutboundText,
+        rows: &[Vec<Button>],
+    ) -> Result<SentMessage, ChannelError> {
+        let _ = (msg, rows);
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot send buttons",
+            self.channel()
+        )))
+    }
+    /// Downloads an inbound media item (size-bounded by the channel). Channels without media
+    /// keep this default, which refuses by name.
+    async fn fetch_media(&self, media: &InboundMedia) -> Result<FetchedMedia, ChannelError> {
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot fetch {}",
+            self.channel(),
+            media.kind
+        )))
+    }
     /// Shows "typing…" in `to` (a few seconds on most platforms).
     async fn send_typing(&self, to: &Target) -> Result<(), ChannelError>;
     /// Checks the credentials against the platform (Telegram `getMe`).

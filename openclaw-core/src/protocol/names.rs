@@ -45,6 +45,7 @@ pub const CORE_METHODS: &[&str] = &[
     "channels.pairing.approve",
     "channels.pairing.dismiss",
     "send",
+    "message.action",
     "wake",
     "last-heartbeat",
     "set-heartbeats",

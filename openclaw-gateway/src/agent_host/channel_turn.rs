@@ -46,7 +46,10 @@ pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutco
                 tap: None,
             },
             message: turn.message,
-            options: RunOptions::default(),
+            options: RunOptions {
+                images: turn.images.clone(),
+                ..RunOptions::default()
+            },
             timeout: None,
             gate: None,
             heartbeat_ack: None,

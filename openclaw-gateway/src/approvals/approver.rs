@@ -88,7 +88,7 @@ impl Approver for GatewayApprover {
             Ok(l) => l,
             Err(e) => return ApprovalOutcome::Failed(e.message),
         };
-        if !a.has_route(None) {
+        if !a.has_route(None) && !a.has_other_route(&live.info) {
             a.settle(&live.id, None, "no-route", &Resolver::system());
             return ApprovalOutcome::NoRoute;
         }

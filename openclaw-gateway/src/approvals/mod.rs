@@ -114,6 +114,15 @@ impl Resolver {
     }
 }
 
+/// A route for approval requests besides the WebSocket approval clients: a messaging
+/// channel's approvers (Telegram's `execApprovals`), who answer with inline buttons.
+pub trait ApprovalRoute: Send + Sync {
+    /// Whether someone on this route can answer `info`.
+    fn available(&self, info: &ExecApprovalRequestInfo) -> bool;
+    /// Delivers the request (without blocking: sends happen on a task).
+    fn deliver(&self, live: Arc<LiveApproval>);
+}
+
 /// The gateway's approvals.
 pub struct Approvals {
     store: Arc<dyn ApprovalStore>,
@@ -121,6 +130,7 @@ pub struct Approvals {
     /// Where the host approvals document lives.
     pub(crate) state_dir: PathBuf,
     live: Mutex<HashMap<String, Arc<LiveApproval>>>,
+    routes: Mutex<Vec<Arc<dyn ApprovalRoute>>>,
 }
 
 /// Whether `conn` receives exec approval events and counts as a route (OpenClaw's
@@ -157,6 +167,7 @@ impl Approvals {
             hub,
             state_dir,
             live: Mutex::default(),
+            routes: Mutex::default(),
         }))
     }
 
@@ -189,6 +200,18 @@ impl Approvals {
             )),
             _ => Ok(None),
         }
+    }
+
+    /// Adds a route (a messaging channel's approvers).
+    pub fn add_route(&self, route: Arc<dyn ApprovalRoute>) {
+        openclaw_core::sync::lock(&self.routes).push(route);
+    }
+
+    /// Whether a route other than the WebSocket clients can answer `info`.
+    pub fn has_other_route(&self, info: &ExecApprovalRequestInfo) -> bool {
+        openclaw_core::sync::lock(&self.routes)
+            .iter()
+            .any(|r| r.available(info))
     }
 
     /// Whether some approval client other than `except` is connected.
@@ -277,7 +300,11 @@ impl Approvals {
 
     /// Sends `exec.approval.requested` to every approval client except the requester; returns
     /// how many got it.
-    pub fn announce(&self, live: &LiveApproval) -> usize {
+    pub fn announce(&self, live: &Arc<LiveApproval>) -> usize {
+        let routes: Vec<_> = openclaw_core::sync::lock(&self.routes).clone();
+        for r in routes.iter().filter(|r| r.available(&live.info)) {
+            r.deliver(live.clone());
+        }
         let payload = serde_json::to_value(live.announced()).ok();
         let requester = live.requester.clone();
         self.hub

@@ -6,7 +6,9 @@
 use std::time::Duration;
 
 use openclaw_core::channel::policy::{AccountPolicy, ReplyToMode};
-use openclaw_core::channel::{ChannelAccount, ChannelError, OutboundText, SentMessage, Target};
+use openclaw_core::channel::{
+    ChannelAccount, ChannelError, OutboundMedia, OutboundText, SentMessage, Target,
+};
 use openclaw_state::{ChannelStore, IngressRow};
 
 use super::ChannelService;
@@ -21,10 +23,26 @@ pub(super) async fn send_with_retry(
     account: &dyn ChannelAccount,
     msg: &OutboundText,
 ) -> Result<SentMessage, ChannelError> {
+    retry(|| account.send_text(msg)).await
+}
+
+/// Sends the media message `msg`, retrying what is safe to retry.
+pub(super) async fn send_media_with_retry(
+    account: &dyn ChannelAccount,
+    msg: &OutboundMedia,
+) -> Result<SentMessage, ChannelError> {
+    retry(|| account.send_media(msg)).await
+}
+
+async fn retry<'a, F, Fut>(mut send: F) -> Result<SentMessage, ChannelError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<SentMessage, ChannelError>> + 'a,
+{
     let mut attempt = 0;
     loop {
         attempt += 1;
-        match account.send_text(msg).await {
+        match send().await {
             Ok(s) => return Ok(s),
             Err(e) if attempt < ATTEMPTS && e.retry_is_safe() => {
                 let wait = match &e {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use openclaw_core::channel::policy::{Access, bound_agent};
-use openclaw_core::channel::{ChatType, InboundMessage, OutboundText, Target};
+use openclaw_core::channel::{ChannelAccount, ChatType, InboundMessage, OutboundText, Target};
 use openclaw_state::{ChannelStore, IngressRow, IngressStatus, PairingOutcome};
 use serde_json::json;
 
@@ -212,6 +212,11 @@ async fn turn(
     };
     let from = format!("{}:{}", m.channel, m.sender.id);
     let to = format!("{}:{}", m.channel, m.chat_id);
+    let (images, media_notes) = fetch_images(account, m).await;
+    let mut message = prompt(m);
+    for note in media_notes {
+        message.push_str(&format!("\n\n[{note}]"));
+    }
     let t = ChannelTurn {
         run_id: format!("{}:{}:{}:{}", m.channel, m.account_id, row.id, row.attempts),
         channel: m.channel.clone(),
@@ -221,7 +226,8 @@ async fn turn(
         topic_id: m.thread_id.clone(),
         agent_id,
         dm_scope,
-        message: prompt(m),
+        message,
+        images,
         origin: SessionOrigin {
             label: m.sender.label(),
             provider: m.channel.clone(),
@@ -251,6 +257,30 @@ async fn turn(
     } else {
         Err(outcome.error.unwrap_or_else(|| "the run failed".into()))
     }
+}
+
+/// The message's photos, downloaded through the account (size-bounded there); a photo that
+/// cannot be fetched becomes a note in the prompt instead of failing the turn.
+async fn fetch_images(
+    account: &dyn ChannelAccount,
+    m: &InboundMessage,
+) -> (Vec<openclaw_core::message::ImageContent>, Vec<String>) {
+    use base64::Engine as _;
+    let mut images = Vec::new();
+    let mut notes = Vec::new();
+    for item in &m.media {
+        match account.fetch_media(item).await {
+            Ok(f) => images.push(openclaw_core::message::ImageContent {
+                data: base64::engine::general_purpose::STANDARD.encode(&f.bytes),
+                mime_type: f.mime_type,
+            }),
+            Err(e) => notes.push(format!(
+                "a {} was attached but could not be fetched: {e}",
+                item.kind
+            )),
+        }
+    }
+    (images, notes)
 }
 
 /// The user message: the sender's text, then the conversation as untrusted metadata (the

@@ -18,11 +18,12 @@ use openclaw_core::protocol::params::{parse, result};
 use openclaw_state::ChannelStore;
 use serde_json::{Map, Value, json};
 
+use super::outbound::{self, Outgoing};
 use super::{ChannelService, deliver};
 
 /// Whether `method` is answered here.
 pub(crate) fn is_channel_method(method: &str) -> bool {
-    method == "send" || method.starts_with("channels.")
+    method == "send" || method == "message.action" || method.starts_with("channels.")
 }
 
 fn label(channel: &str) -> &'static str {
@@ -32,7 +33,7 @@ fn label(channel: &str) -> &'static str {
         .map_or("Channel", |(_, l)| l)
 }
 
-fn known(channel: &str) -> Result<(), ErrorShape> {
+pub(super) fn known(channel: &str) -> Result<(), ErrorShape> {
     if openclaw_channels::KNOWN
         .iter()
         .any(|(id, _)| *id == channel)
@@ -45,7 +46,7 @@ fn known(channel: &str) -> Result<(), ErrorShape> {
     }
 }
 
-fn state_err(e: openclaw_state::StateError) -> ErrorShape {
+pub(super) fn state_err(e: openclaw_state::StateError) -> ErrorShape {
     ErrorShape::unavailable(e.to_string())
 }
 
@@ -65,6 +66,7 @@ pub(crate) async fn call(
         "channels.pairing.approve" => approve(svc, parse(method, params)?).await,
         "channels.pairing.dismiss" => dismiss(svc, parse(method, params)?),
         "send" => send(svc, parse(method, params)?).await,
+        "message.action" => super::action::call(svc, parse(method, params)?).await,
         _ => Err(ErrorShape::unknown_method(method)),
     }
 }
@@ -359,27 +361,44 @@ fn dismiss(svc: &Arc<ChannelService>, p: PairingDismissParams) -> Result<Value, 
 /// A param `send` accepts but this gateway cannot carry out yet: refused by name.
 fn refuse_unsupported(p: &SendParams) -> Result<(), ErrorShape> {
     let unsupported = [
-        ("mediaUrl", p.media_url.is_some()),
-        ("mediaUrls", p.media_urls.is_some()),
         ("buffer", p.buffer.is_some()),
-        ("asVoice", p.as_voice.is_some()),
-        ("gifPlayback", p.gif_playback.is_some()),
-        ("forceDocument", p.force_document.is_some()),
+        ("asVoice", matches!(p.as_voice, Some(Value::Bool(true)))),
+        (
+            "gifPlayback",
+            matches!(p.gif_playback, Some(Value::Bool(true))),
+        ),
+        (
+            "forceDocument",
+            matches!(p.force_document, Some(Value::Bool(true))),
+        ),
     ];
     match unsupported.iter().find(|(_, set)| *set) {
         Some((name, _)) => Err(ErrorShape::invalid_request(format!(
-            "send: {name} is not supported by this gateway yet (text only)"
+            "send: {name} is not supported by this gateway yet (text and photos)"
         ))),
         None => Ok(()),
     }
 }
 
-fn as_text(v: &Option<Value>) -> Option<String> {
+pub(super) fn as_text(v: &Option<Value>) -> Option<String> {
     match v {
         Some(Value::String(s)) if !s.is_empty() => Some(s.clone()),
         Some(Value::Number(n)) => Some(n.to_string()),
         _ => None,
     }
+}
+
+/// The media references of `send` (`mediaUrl`, then `mediaUrls`).
+fn send_media_refs(p: &SendParams) -> Vec<String> {
+    let mut out: Vec<String> = as_text(&p.media_url).into_iter().collect();
+    if let Some(Value::Array(list)) = &p.media_urls {
+        for m in list.iter().filter_map(Value::as_str) {
+            if !m.trim().is_empty() && !out.iter().any(|o| o == m) {
+                out.push(m.trim().to_owned());
+            }
+        }
+    }
+    out
 }
 
 async fn send(svc: &Arc<ChannelService>, p: SendParams) -> Result<Value, ErrorShape> {
@@ -398,56 +417,35 @@ async fn send(svc: &Arc<ChannelService>, p: SendParams) -> Result<Value, ErrorSh
         Some(c) => c.to_owned(),
         None => "telegram".to_owned(),
     };
-    known(&channel)
-        .map_err(|_| ErrorShape::invalid_request(format!("unsupported channel: {channel}")))?;
-    let account_id = as_text(&p.account_id);
-    let Some(account) = svc.account(&channel, account_id.as_deref()) else {
-        return Err(ErrorShape::invalid_request(format!(
-            "no {channel} account is configured on this gateway"
-        )));
+    let out = Outgoing {
+        account_id: as_text(&p.account_id),
+        to: p.to.to_string(),
+        text: p
+            .message
+            .as_ref()
+            .map(|m| m.to_string())
+            .unwrap_or_default(),
+        media: send_media_refs(&p),
+        thread_id: as_text(&p.thread_id),
+        reply_to_id: as_text(&p.reply_to_id),
+        silent: matches!(p.silent, Some(Value::Bool(true))),
+        raw_html: matches!(&p.parse_mode, Some(Value::String(m)) if m.eq_ignore_ascii_case("html")),
+        channel,
     };
-    let Some(message) = p.message.as_ref().map(|m| m.to_string()) else {
-        return Err(ErrorShape::invalid_request("send: message is required"));
-    };
-    let to = normalize_sender(&p.to);
-    let html = matches!(&p.parse_mode, Some(Value::String(m)) if m.eq_ignore_ascii_case("html"));
-    let mut last = None;
-    for (i, chunk) in account.chunk(&message).into_iter().enumerate() {
-        let msg = OutboundText {
-            to: Target {
-                chat_id: to.clone(),
-                thread_id: as_text(&p.thread_id),
-            },
-            text: chunk,
-            reply_to_id: if i == 0 {
-                as_text(&p.reply_to_id)
-            } else {
-                None
-            },
-            silent: matches!(p.silent, Some(Value::Bool(true))),
-            raw_html: html,
-        };
-        let sent = deliver::send_with_retry(account.as_ref(), &msg)
-            .await
-            .map_err(|e| ErrorShape::unavailable(format!("send failed: {e}")))?;
-        last = Some(sent);
-    }
-    let Some(sent) = last else {
-        return Err(ErrorShape::invalid_request("send: message is empty"));
-    };
-    let out = result(SendResult {
+    let (account, sent) = outbound::deliver(svc, &out).await?;
+    let res = result(SendResult {
         run_id: key.clone(),
         message_id: sent.message_id,
-        channel,
+        channel: out.channel,
         chat_id: Some(sent.chat_id),
     })?;
     if let Err(e) = svc
         .store
-        .put_send_receipt(&key, account.channel(), &out.to_string())
+        .put_send_receipt(&key, account.channel(), &res.to_string())
     {
         tracing::warn!("send: the receipt of {key} was not stored: {e}");
     }
-    Ok(out)
+    Ok(res)
 }
 
 impl ChannelService {

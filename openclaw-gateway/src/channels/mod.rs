@@ -14,9 +14,13 @@
 //! replayed at most once after a crash (`ChannelStore::claim_ingress` counts attempts); a
 //! reply's chunks already recorded as sent are never sent again.
 
+mod action;
+mod approvals;
 mod deliver;
 mod dispatch;
+mod health;
 pub(crate) mod methods;
+mod outbound;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -51,6 +55,8 @@ pub struct ChannelTurn {
     pub message: String,
     /// Recorded on the session row as `origin`.
     pub origin: SessionOrigin,
+    /// Images of the message (a Telegram photo), for the model.
+    pub images: Vec<openclaw_core::message::ImageContent>,
 }
 
 /// A session's `origin`, as OpenClaw records it.
@@ -118,6 +124,11 @@ pub struct ChannelService {
     inflight: Mutex<(HashSet<i64>, HashSet<String>)>,
     lanes: Arc<Semaphore>,
     stop: CancellationToken,
+    /// The exec approvals, once attached (inline-button approvals).
+    approvals: approvals::ApprovalsCell,
+    /// Who may answer exec approvals per account (`execApprovals.approvers`, else the numeric
+    /// `commands.ownerAllowFrom`).
+    approvers: approvals::Approvers,
 }
 
 /// At most this many channel runs at once (the agent host's lanes bound them again).
@@ -140,6 +151,8 @@ impl ChannelService {
             inflight: Mutex::default(),
             lanes: Arc::new(Semaphore::new(MAX_PARALLEL)),
             stop: CancellationToken::new(),
+            approvals: approvals::ApprovalsCell::default(),
+            approvers: approvals::Approvers::default(),
         })
     }
 
@@ -147,6 +160,8 @@ impl ChannelService {
         Arc::new(StoreSink {
             store: self.store.clone(),
             wake: self.wake.clone(),
+            approvals: self.approvals.clone(),
+            approvers: self.approvers.clone(),
         })
     }
 
@@ -163,6 +178,7 @@ impl ChannelService {
                 .unwrap_or_default(),
         };
         *self.routing.write().unwrap_or_else(|e| e.into_inner()) = routing;
+        self.approvers.apply(config);
         let mut wanted: HashMap<AccountKey, (Value, bool)> = HashMap::new();
         for (channel, _) in openclaw_channels::KNOWN {
             let Some(section) = config.pointer(&format!("/channels/{channel}")) else {
@@ -302,10 +318,16 @@ fn stop_run(e: &mut Entry) {
 struct StoreSink {
     store: Arc<SqliteStore>,
     wake: Arc<Notify>,
+    approvals: approvals::ApprovalsCell,
+    approvers: approvals::Approvers,
 }
 
 #[async_trait]
 impl InboundSink for StoreSink {
+    async fn press(&self, press: openclaw_core::channel::ButtonPress) -> String {
+        approvals::press(&self.approvals, &self.approvers, &press)
+    }
+
     async fn cursor(&self, channel: &str, account_id: &str) -> Result<Option<String>, String> {
         self.store
             .channel_cursor(channel, account_id)

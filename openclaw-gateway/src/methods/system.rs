@@ -49,13 +49,14 @@ pub(crate) fn health_summary(shared: &Shared, roster: &Roster) -> Value {
                 &sessions_path(roster.default_id()),
             )
         });
+    let channels = shared.channels.health_channels();
     json!({
         "ok": true,
         "ts": now_ms(),
         "durationMs": started.elapsed().as_millis() as u64,
-        "channels": {},
-        "channelOrder": [],
-        "channelLabels": {},
+        "channels": channels.channels,
+        "channelOrder": channels.order,
+        "channelLabels": channels.labels,
         "heartbeatSeconds": beats.iter().find(|b| b.settings.agent_id == roster.default_id())
             .filter(|b| b.enabled).and_then(|b| b.settings.every_ms).map_or(0, |ms| ms / 1000),
         "defaultAgentId": roster.default_id(),
