@@ -127,6 +127,7 @@ impl DiscordAccount {
             text,
             mentioned: chat_type != ChatType::Direct && mentioned,
             guild,
+            media: Vec::new(),
         })
     }
 }

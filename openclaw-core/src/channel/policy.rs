@@ -497,6 +497,7 @@ mod tests {
                 channel_name: Some(name.into()),
                 roles: vec!["r1".into()],
             }),
+            media: Vec::new(),
         }
     }
 

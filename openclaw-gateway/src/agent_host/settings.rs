@@ -120,7 +120,10 @@ impl HostSettings {
                 allowed = Some(allowed.unwrap_or(true) && listed);
             }
             if let Some(deny) = string_list(level.get("deny")) {
-                if deny.iter().any(|d| named(d) || d == "*" || in_group(d, tool)) {
+                if deny
+                    .iter()
+                    .any(|d| named(d) || d == "*" || in_group(d, tool))
+                {
                     return false;
                 }
             }

@@ -6,7 +6,6 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use openclaw_core::channel::chunk::chunk_text;
 use openclaw_core::channel::policy::normalize_sender;
 use openclaw_core::channel::{ChannelAccount, OutboundMedia, OutboundText, SentMessage, Target};
 use openclaw_core::protocol::ErrorShape;
