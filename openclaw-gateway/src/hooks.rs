@@ -338,8 +338,9 @@ async fn wake(
     answer(StatusCode::OK, out)
 }
 
-/// `POST <path>/agent` (fields OpenClaw accepts and this gateway cannot honour yet — `deliver`
-/// to a channel, `channel`, `to` — are accepted and reported as not delivered in the log).
+/// `POST <path>/agent`. Delivery as OpenClaw 9.6's direct hook: `deliver` (default true; only
+/// `false` opts out), `channel` + `to` together (a configured channel, not `"last"`), else the
+/// reply becomes a main-session event.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct HookAgentBody {
@@ -360,6 +361,42 @@ struct HookAgentBody {
     timeout_seconds: Option<u64>,
     #[serde(default)]
     channel: Option<String>,
+    #[serde(default)]
+    to: Option<String>,
+    #[serde(default)]
+    deliver: Option<bool>,
+}
+
+/// Where a direct `/agent` hook's reply goes, or why the request is refused (OpenClaw answers
+/// 400 for a partial destination, `"last"` or a channel this gateway does not run).
+fn direct_delivery(shared: &Shared, b: &HookAgentBody) -> Result<Deliver, String> {
+    if b.deliver == Some(false) {
+        return Ok(Deliver::Off);
+    }
+    let channel = b
+        .channel
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty());
+    let to = b.to.as_deref().map(str::trim).filter(|t| !t.is_empty());
+    match (channel, to) {
+        (None, None) => Ok(Deliver::MainSession),
+        (Some("last"), _) => Err("channel \"last\" is not accepted by /agent: name a channel and `to` (mapped hooks may use \"last\")".into()),
+        (Some(c), Some(t)) => {
+            if shared.channels.account(c, None).is_none() {
+                return Err(format!("no {c} account is configured on this gateway"));
+            }
+            Ok(Deliver::Announce(Box::new(
+                openclaw_core::protocol::cron::CronDelivery {
+                    mode: openclaw_core::protocol::cron::DeliveryMode::Announce,
+                    channel: Some(c.to_owned()),
+                    to: Some(t.to_owned()),
+                    ..Default::default()
+                },
+            )))
+        }
+        _ => Err("channel and to must be given together (or deliver: false)".into()),
+    }
 }
 
 /// The message a hook's run sends: the hook's name, then its text between untrusted-content
@@ -396,6 +433,10 @@ async fn agent(
         Ok(a) => a,
         Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
     };
+    let deliver = match direct_delivery(&shared, &b) {
+        Ok(d) => d,
+        Err(e) => return refuse(StatusCode::BAD_REQUEST, &e),
+    };
     let Ok(permit) = hooks.runs.clone().try_acquire_owned() else {
         return refuse(
             StatusCode::TOO_MANY_REQUESTS,
@@ -421,19 +462,8 @@ async fn agent(
         timeout_seconds: Some(b.timeout_seconds.unwrap_or(DEFAULT_RUN_TIMEOUT_SECS)),
         light_context: false,
     };
-    if let Some(c) = &b.channel {
-        tracing::info!("hook {run_id}: delivery to channel {c} is not available yet");
-    }
     let wake_now = b.wake_mode.unwrap_or(WakeMode::Now) == WakeMode::Now;
-    spawn_run(
-        &shared,
-        turn,
-        agent_id,
-        name,
-        wake_now,
-        permit,
-        Deliver::MainSession,
-    );
+    spawn_run(&shared, turn, agent_id, name, wake_now, permit, deliver);
     answer(StatusCode::ACCEPTED, out)
 }
 

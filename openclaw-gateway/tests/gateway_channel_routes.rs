@@ -147,3 +147,50 @@ async fn a_telegram_conversation_gets_its_reminder_its_heartbeat_alert_and_last_
     let run = finished(&mut c, id).await;
     assert_eq!(run["deliveryStatus"], "delivered", "{run}");
 }
+
+/// `POST /hooks/agent` with OpenClaw 9.6's direct destination: `channel` + `to` deliver the
+/// run's reply to that chat; a partial destination, `"last"` or a channel this gateway does not
+/// run is refused with 400 (before the run is admitted).
+#[tokio::test]
+async fn a_direct_agent_hook_delivers_to_its_channel_and_refuses_partial_destinations() {
+    let Some(fake) = common::fake::fake_llm() else {
+        return;
+    };
+    let bot = FakeBotApi::start(BOT_TOKEN).await.unwrap();
+    let mut cfg = config(&fake, &bot);
+    let hook_token = "hook-secret-0123456789";
+    cfg["hooks"] = json!({"enabled": true, "token": hook_token, "path": "/hooks"});
+    let tg = start_in(cfg, tempfile::tempdir().unwrap()).await;
+    let post = |body: Value| {
+        let head = format!(
+            "POST /hooks/agent HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer {hook_token}\r\nContent-Type: application/json"
+        );
+        let addr = tg.addr;
+        async move { common::secure::http(addr, &head, &body.to_string()).await }
+    };
+
+    for (body, why) in [
+        (json!({"message": "m", "channel": "telegram"}), "together"),
+        (json!({"message": "m", "to": "4242"}), "together"),
+        (
+            json!({"message": "m", "channel": "last", "to": "4242"}),
+            "last",
+        ),
+        (
+            json!({"message": "m", "channel": "discord", "to": "user:1"}),
+            "no discord account",
+        ),
+    ] {
+        let (status, text) = post(body.clone()).await;
+        assert_eq!(status, 400, "{body}: {text}");
+        assert!(text.contains(why), "{body}: {text}");
+    }
+
+    let (status, text) = post(json!({"message": "the oven is hot", "name": "Kitchen",
+        "channel": "telegram", "to": "4242"}))
+    .await;
+    assert_eq!(status, 202, "{text}");
+    let sent = sent_containing(&bot, "the oven is hot").await;
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    assert_eq!(sent[0]["chat_id"].to_string().trim_matches('"'), "4242");
+}
