@@ -71,8 +71,10 @@ pub enum Words {
     Any,
 }
 
-/// The FTS5 expression for `query` limited to `agent_id`'s rows; `None` when it has no words.
-pub fn fts_query(agent_id: &str, query: &str, words: Words) -> Option<String> {
+/// The FTS5 expression for `query` (the agent is a join condition of the search, not part of
+/// the expression: every row of an agent would otherwise join the match); `None` when it has no
+/// words.
+pub fn fts_query(query: &str, words: Words) -> Option<String> {
     let terms = query_terms(query);
     if terms.is_empty() {
         return None;
@@ -86,8 +88,7 @@ pub fn fts_query(agent_id: &str, query: &str, words: Words) -> Option<String> {
         .map(|t| format!("\"{t}\""))
         .collect::<Vec<_>>()
         .join(joiner);
-    let agent = agent_id.replace('"', "\"\"");
-    Some(format!("agent_id : \"{agent}\" AND text : ({terms})"))
+    Some(format!("text : ({terms})"))
 }
 
 /// The query's distinct words (what [`fts_query`] searches for), lowercased.
@@ -189,11 +190,7 @@ pub async fn search(
         },
         None => None,
     };
-    let fts = fts_query(req.agent_id, req.query, Words::All).zip(fts_query(
-        req.agent_id,
-        req.query,
-        Words::Any,
-    ));
+    let fts = fts_query(req.query, Words::All).zip(fts_query(req.query, Words::Any));
     let me = index.clone();
     let agent = req.agent_id.to_owned();
     let model = embedder.map(|e| e.model().to_owned());
@@ -355,19 +352,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn questions_become_all_word_then_any_word_queries_for_one_agent() {
-        let q = fts_query("main", "What did I say about the dentist?", Words::All).unwrap();
-        assert_eq!(
-            q,
-            "agent_id : \"main\" AND text : (\"say\" AND \"dentist\")"
-        );
-        let q = fts_query("main", "What did I say about the dentist?", Words::Any).unwrap();
-        assert_eq!(q, "agent_id : \"main\" AND text : (\"say\" OR \"dentist\")");
-        assert_eq!(
-            fts_query("a\"b", "the", Words::All).unwrap(),
-            "agent_id : \"a\"\"b\" AND text : (\"the\")"
-        );
-        assert_eq!(fts_query("main", "?? !!", Words::Any), None);
+    fn questions_become_all_word_then_any_word_queries() {
+        let q = fts_query("What did I say about the dentist?", Words::All).unwrap();
+        assert_eq!(q, "text : (\"say\" AND \"dentist\")");
+        let q = fts_query("What did I say about the dentist?", Words::Any).unwrap();
+        assert_eq!(q, "text : (\"say\" OR \"dentist\")");
+        assert_eq!(fts_query("the", Words::All).unwrap(), "text : (\"the\")");
+        assert_eq!(fts_query("?? !!", Words::Any), None);
     }
 
     #[test]

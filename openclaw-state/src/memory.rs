@@ -198,8 +198,8 @@ impl MemoryDb {
         Ok(())
     }
 
-    /// The best `limit` chunks of `agent_id` for the FTS5 expression `fts_query` (which must
-    /// already restrict itself to the agent's column; the agent is checked again here).
+    /// The best `limit` chunks of `agent_id` for the FTS5 expression `fts_query` (bm25 over the
+    /// text column; the agent is a join condition).
     pub fn keyword(
         &self,
         agent_id: &str,
@@ -208,11 +208,9 @@ impl MemoryDb {
     ) -> StateResult<Vec<ChunkHit>> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT c.id, c.path, c.start_line, c.end_line, c.text, f.rank
-             FROM (SELECT rowid, rank FROM memory_fts WHERE memory_fts MATCH ?1
-                   AND rank MATCH 'bm25(1.0, 0.0)' ORDER BY rank LIMIT ?3) AS f
-             JOIN memory_chunks c ON c.id = f.rowid
-             WHERE c.agent_id = ?2
-             ORDER BY f.rank",
+             FROM memory_fts f JOIN memory_chunks c ON c.id = f.rowid
+             WHERE memory_fts MATCH ?1 AND f.rank MATCH 'bm25(1.0, 0.0)' AND c.agent_id = ?2
+             ORDER BY f.rank LIMIT ?3",
         )?;
         let rows = stmt.query_map(params![fts_query, agent_id, limit as i64], |r| {
             Ok(ChunkHit {
