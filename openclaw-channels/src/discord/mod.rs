@@ -337,21 +337,7 @@ impl ChannelAccount for DiscordAccount {
             Ok(r) => r.get("/users/@me", Duration::from_secs(10)).await,
             Err(e) => Err(e),
         };
-        let elapsed_ms = started.elapsed().as_millis() as u64;
-        match res {
-            Ok(me) => ProbeResult {
-                ok: true,
-                elapsed_ms,
-                error: None,
-                bot: serde_json::to_value(&me).ok(),
-            },
-            Err(e) => ProbeResult {
-                ok: false,
-                elapsed_ms,
-                error: Some(e.to_string()),
-                bot: None,
-            },
-        }
+        ProbeResult::from_outcome(started.elapsed().as_millis() as u64, res)
     }
 
     async fn logout(&self) -> Result<bool, ChannelError> {

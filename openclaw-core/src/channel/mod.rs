@@ -336,6 +336,27 @@ pub struct ProbeResult {
     pub bot: Option<Value>,
 }
 
+impl ProbeResult {
+    /// The probe's outcome after `elapsed_ms`: the bot's identity as the platform described it,
+    /// or the error.
+    pub fn from_outcome<B: Serialize>(elapsed_ms: u64, outcome: Result<B, ChannelError>) -> Self {
+        match outcome {
+            Ok(me) => ProbeResult {
+                ok: true,
+                elapsed_ms,
+                error: None,
+                bot: serde_json::to_value(&me).ok(),
+            },
+            Err(e) => ProbeResult {
+                ok: false,
+                elapsed_ms,
+                error: Some(e.to_string()),
+                bot: None,
+            },
+        }
+    }
+}
+
 /// One configured account of a channel. The gateway's manager starts [`ChannelAccount::run`]
 /// on a task per account and cancels it to stop; everything else may be called at any time.
 #[async_trait]
