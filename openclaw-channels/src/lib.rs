@@ -21,6 +21,7 @@ pub mod telegram;
 pub mod testing;
 #[cfg(feature = "testing")]
 pub mod testing_discord;
+mod token;
 
 use std::sync::Arc;
 

@@ -31,7 +31,7 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use openclaw_core::CancellationToken;
-use openclaw_core::channel::policy::{DEFAULT_ACCOUNT, account_value};
+use openclaw_core::channel::policy::account_value;
 use openclaw_core::channel::{
     AccountStatus, ChannelAccount, ChannelError, InboundSink, OutboundText, ProbeResult,
     SentMessage, StatusCell, Target,
@@ -108,18 +108,13 @@ impl DiscordAccount {
         let value = account_value(section, account_id);
         let cfg: AccountConfig = serde_json::from_value(value)
             .map_err(|e| format!("channels.discord ({account_id}): {e}"))?;
-        let (token, source) = match (&cfg.token, &cfg.token_file) {
-            (Some(t), _) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "config"),
-            (_, Some(path)) => match std::fs::read_to_string(path) {
-                Ok(t) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "tokenFile"),
-                Ok(_) => return Err(format!("tokenFile {} is empty", path.display())),
-                Err(e) => return Err(format!("tokenFile {} cannot be read: {e}", path.display())),
-            },
-            _ => match env("DISCORD_BOT_TOKEN").filter(|_| account_id == DEFAULT_ACCOUNT) {
-                Some(t) if !t.trim().is_empty() => (Some(t.trim().to_owned()), "env"),
-                _ => (None, "none"),
-            },
-        };
+        let (token, source) = crate::token::resolve(
+            cfg.token.as_deref(),
+            cfg.token_file.as_deref(),
+            "DISCORD_BOT_TOKEN",
+            account_id,
+            env,
+        )?;
         // A token pasted with its "Bot " prefix still works.
         let token = token.map(|t| t.strip_prefix("Bot ").unwrap_or(&t).trim().to_owned());
         let status = StatusCell::default();
