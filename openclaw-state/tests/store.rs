@@ -328,3 +328,33 @@ fn a_page_is_read_through_an_index_not_by_sorting_the_table() {
         );
     }
 }
+
+#[test]
+fn a_cached_page_query_runs_again_without_being_prepared_again() {
+    // SQLite re-prepares a statement whose plan looked at a bound value (a `LIMIT ?`) each
+    // time that value is bound, unless the planner's stability guarantee is on: then the
+    // statement cache is worth nothing for page queries.
+    let dir = tempfile::tempdir().unwrap();
+    let s = SqliteStore::open(dir.path()).unwrap();
+    for i in 0..20 {
+        s.put_session(&row(&format!("agent:main:k{i}"), i)).unwrap();
+    }
+    let conn = SqliteStore::connect(&paths::database(dir.path())).unwrap();
+    let sql = "SELECT key FROM sessions WHERE agent_id IN (?1) ORDER BY updated_at DESC \
+               LIMIT ?2 OFFSET ?3";
+    for (limit, offset) in [(5, 0), (50, 0), (5, 5), (5, 0)] {
+        let mut stmt = conn.prepare_cached(sql).unwrap();
+        let keys: Vec<String> = stmt
+            .query_map(rusqlite::params!["main", limit, offset], |r| r.get(0))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(keys.len(), (limit as usize).min(20 - offset as usize));
+        assert_eq!(keys[0], format!("agent:main:k{}", 19 - offset));
+        assert_eq!(
+            stmt.get_status(rusqlite::StatementStatus::RePrepare),
+            0,
+            "limit {limit} offset {offset}"
+        );
+    }
+}
