@@ -385,7 +385,8 @@ async fn handle_request(shared: &Arc<Shared>, conn: &Arc<Connection>, req: Reque
         return;
     }
     let id = req.id.clone();
-    let res = methods::call_core(shared, conn, req).await;
+    // Boxed: the largest method's state would otherwise sit in every idle connection's task.
+    let res = Box::pin(methods::call_core(shared, conn, req)).await;
     conn.out.send_response(&to_frame(id, res));
 }
 
