@@ -200,9 +200,15 @@ pub(crate) fn exec_gate(
 /// Logs go to stderr, off unless `OPENCLAW_LOG` (or `RUST_LOG`) asks for them: stdout carries
 /// protocol lines only.
 pub(crate) fn init_logging() {
+    init_logging_or("off");
+}
+
+/// Logs to stderr filtered by `OPENCLAW_LOG` (or `RUST_LOG`), else by `default` (a tracing
+/// filter such as `"warn"`).
+pub(crate) fn init_logging_or(default: &str) {
     let filter = std::env::var("OPENCLAW_LOG")
         .or_else(|_| std::env::var("RUST_LOG"))
-        .unwrap_or_else(|_| "off".into());
+        .unwrap_or_else(|_| default.into());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::new(filter))
         .with_writer(std::io::stderr)

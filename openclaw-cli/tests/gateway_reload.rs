@@ -254,3 +254,46 @@ fn reload_mode_off_leaves_the_running_config_alone() {
         "a change was applied under mode off: {agents}"
     );
 }
+
+#[test]
+fn a_running_gateway_reports_its_warnings_on_stderr() {
+    // A daemon's stderr is its service manager's log: a refused part of the config must show
+    // there, not only in the state dir's gateway.log.
+    let home = Home::start().expect("needs python3 and shared/fake_llm.py");
+    let port = free_port();
+    write_gateway_config(
+        &home,
+        serde_json::json!({"port": port, "auth": {"mode": "token", "token": "reload-test-token"}}),
+    );
+    let path = home.state_dir().join("openclaw.json");
+    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    config["hooks"] = serde_json::json!({"enabled": true});
+    std::fs::write(&path, config.to_string()).unwrap();
+    let err_path = home.path().join("gateway.stderr");
+    let err_file = std::fs::File::create(&err_path).unwrap();
+    let _gateway = Gateway(
+        Command::new(env!("CARGO_BIN_EXE_openclaw"))
+            .args(["gateway", "run"])
+            .env("HOME", home.path())
+            .env("OPENCLAW_STATE_DIR", home.state_dir())
+            .env_remove("OPENCLAW_LOG")
+            .env_remove("RUST_LOG")
+            .env_remove("OPENCLAW_GATEWAY_TOKEN")
+            .env_remove("OPENCLAW_GATEWAY_PORT")
+            .env_remove("OPENCLAW_CONFIG_PATH")
+            .stdout(Stdio::null())
+            .stderr(err_file)
+            .spawn()
+            .unwrap(),
+    );
+    until("the gateway", || call_on(&home, port, "health").0);
+    let text = std::fs::read_to_string(&err_path).unwrap();
+    assert!(
+        text.contains("hooks disabled: hooks.enabled needs hooks.token"),
+        "stderr: {text}"
+    );
+    assert!(
+        !text.contains("reload-test-token"),
+        "a secret on stderr: {text}"
+    );
+}

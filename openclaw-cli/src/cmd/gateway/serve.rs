@@ -47,6 +47,9 @@ pub fn serve(args: RunArgs) -> i32 {
         }
     };
     crate::malloc_tune::apply();
+    // A daemon's warnings (a channel that cannot reach its platform, a damaged record skipped)
+    // go to stderr, the service manager's log; `OPENCLAW_LOG=debug` shows more.
+    crate::agent_mode::init_logging_or("warn");
     // Whatever the agents' tools start stays in this process's tree, to be killed and reaped.
     if let Err(e) = openclaw_core::tool::proctree::become_subreaper() {
         eprintln!("openclaw gateway run: cannot become a child subreaper: {e}");
