@@ -8,7 +8,9 @@
 //!   conversation itself, are the files that matter there, and FULL would fsync on every turn;
 //! - `busy_timeout=5s`: the gateway and a CLI command writing at once wait for each other
 //!   instead of failing;
-//! - one connection behind a mutex, one short transaction per change.
+//! - one connection behind a mutex, one short transaction per change;
+//! - hot statements prepared once (`prepare_cached`), with the query planner's stability
+//!   guarantee on so that a bound `LIMIT ?` does not force a re-preparation on every run.
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
