@@ -80,6 +80,7 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
             .map_err(EngineError::Config)?,
     };
     tool_env.exec_target = config.exec_target.clone();
+    tool_env.extra_env = config.exec_env.clone();
     let tool_env = Arc::new(tool_env);
     let mut tools: Vec<Arc<dyn Tool>> = match &config.tools {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),

@@ -26,15 +26,28 @@ pub struct SkillsConfig {
     pub limits: SkillsLimitsConfig,
 }
 
-/// `skills.entries.<key>`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `skills.entries.<key>`. `Debug` shows the env names and whether an apiKey is set, never
+/// a value.
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkillEntryConfig {
     pub enabled: Option<bool>,
     #[serde(default)]
     pub env: HashMap<String, String>,
-    /// A string or a SecretRef object: only its presence matters here.
+    /// A string or a SecretRef object (`skills::env` resolves `source: "env"` ones).
     pub api_key: Option<Value>,
+}
+
+impl std::fmt::Debug for SkillEntryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.env.keys().collect();
+        names.sort();
+        f.debug_struct("SkillEntryConfig")
+            .field("enabled", &self.enabled)
+            .field("env", &names)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .finish()
+    }
 }
 
 /// `skills.load`.
