@@ -43,8 +43,12 @@ fn make_pki(dir: &Path) -> (String, String, String) {
 
 /// The test server in https mode; its port.
 fn start_server(cert: &str, key: &str) -> (Child, u16) {
+    start_server_args(&["https", cert, key])
+}
+
+fn start_server_args(args: &[&str]) -> (Child, u16) {
     let mut child = Command::new(SERVER)
-        .args(["https", cert, key])
+        .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -225,6 +229,62 @@ async fn a_plain_http_client_cannot_reach_the_https_server_by_http() {
     assert!(tools(&m).await.is_empty());
     assert!(started.elapsed() < Duration::from_secs(15));
     assert!(m.status().await[0].last_error.is_some());
+    m.shutdown().await;
+    let _ = server.kill();
+    let _ = server.wait();
+}
+
+/// A client certificate for `openclaw-rs` signed by a CA of its own: (client-ca.pem, cert, key).
+fn make_client_pki(dir: &Path) -> (String, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+    let ca_key = KeyPair::generate().unwrap();
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    ca.distinguished_name.push(DnType::CommonName, "client CA");
+    let ca_cert = ca.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca, ca_key);
+    let key = KeyPair::generate().unwrap();
+    let cert = CertificateParams::new(vec!["openclaw-rs".to_owned()])
+        .unwrap()
+        .signed_by(&key, &issuer)
+        .unwrap();
+    let path = |n: &str| dir.join(n).to_string_lossy().into_owned();
+    std::fs::write(path("client-ca.pem"), ca_cert.pem()).unwrap();
+    std::fs::write(path("client.pem"), cert.pem()).unwrap();
+    std::fs::write(path("client-key.pem"), key.serialize_pem()).unwrap();
+    (
+        path("client-ca.pem"),
+        path("client.pem"),
+        path("client-key.pem"),
+    )
+}
+
+#[tokio::test]
+async fn a_server_requiring_a_client_certificate_gets_clientcert_and_clientkey() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_, cert, key) = make_pki(dir.path());
+    let (client_ca, client_cert, client_key) = make_client_pki(dir.path());
+    let (mut server, port) = start_server_args(&["https", &cert, &key, &client_ca]);
+    // Without the client certificate the server ends the connection (under TLS 1.3 the client
+    // learns it as a closed stream, not as an alert): a failure at once, not a hang.
+    let m = manager(port, json!({"sslVerify": false}));
+    let started = Instant::now();
+    assert!(tools(&m).await.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(10));
+    assert!(m.status().await[0].last_error.is_some());
+    m.shutdown().await;
+    // With it, the tools are listed and called.
+    let m = manager(
+        port,
+        json!({"sslVerify": false, "clientCert": client_cert, "clientKey": client_key}),
+    );
+    lists_and_calls(&m).await;
+    m.shutdown().await;
+    // Half a pair is refused by name.
+    let m = manager(port, json!({"clientCert": "/x.pem"}));
+    assert!(tools(&m).await.is_empty());
+    let error = m.status().await[0].last_error.clone().unwrap_or_default();
+    assert!(error.contains("clientCert and clientKey"), "{error}");
     m.shutdown().await;
     let _ = server.kill();
     let _ = server.wait();
