@@ -12,7 +12,8 @@
 //! its nearest existing parent. Events are debounced ([`DEBOUNCE`], OpenClaw's 250 ms); a burst
 //! causes one rescan, and a rescan that finds the same `SKILL.md` files (path, size, modified
 //! time) changes nothing. The roots are recomputed every [`ROOTS_EVERY`], so a config reload
-//! (new agents, `skills.load.extraDirs`) or a missed event is caught up with.
+//! (new agents, `skills.load.extraDirs`) is followed; while some folder cannot be watched (the
+//! system refused a watch, or the bound was reached) every tick rescans instead.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -193,7 +194,9 @@ pub(crate) fn spawn(
                 Vec::new()
             };
             let dirs: Vec<PathBuf> = roots.iter().map(|r| r.dir.clone()).collect();
-            if !event && dirs == state.roots {
+            // Unchanged roots and every folder watched: only an event calls for a rescan.
+            // Otherwise (watches refused, the folder bound reached) every tick rescans.
+            if !event && dirs == state.roots && !state.degraded {
                 continue;
             }
             let Ok(found) = tokio::task::spawn_blocking(move || scan(&roots)).await else {
@@ -221,6 +224,8 @@ struct WatchState {
     watched: BTreeSet<PathBuf>,
     files: Option<BTreeSet<(PathBuf, u64, Option<SystemTime>)>>,
     warned: bool,
+    /// Some folder is not watched (refused, or past the bound): rescan on every tick.
+    degraded: bool,
 }
 
 impl WatchState {
@@ -240,6 +245,7 @@ impl WatchState {
                 Err(e) => refused = Some(format!("{}: {e}", dir.display())),
             }
         }
+        self.degraded = refused.is_some() || scan.truncated;
         let problem = match (refused, scan.truncated) {
             (Some(e), _) => Some(format!("a skills folder cannot be watched ({e})")),
             (None, true) => Some(format!(
