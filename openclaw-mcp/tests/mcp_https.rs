@@ -41,12 +41,31 @@ fn make_pki(dir: &Path) -> (String, String, String) {
     (path("ca.pem"), path("cert.pem"), path("key.pem"))
 }
 
+/// The test server's process, killed and reaped when dropped (also when a test fails).
+struct ServerProcess(Child);
+
+impl ServerProcess {
+    fn kill(&mut self) -> std::io::Result<()> {
+        self.0.kill()
+    }
+    fn wait(&mut self) -> std::io::Result<std::process::ExitStatus> {
+        self.0.wait()
+    }
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
 /// The test server in https mode; its port.
-fn start_server(cert: &str, key: &str) -> (Child, u16) {
+fn start_server(cert: &str, key: &str) -> (ServerProcess, u16) {
     start_server_args(&["https", cert, key])
 }
 
-fn start_server_args(args: &[&str]) -> (Child, u16) {
+fn start_server_args(args: &[&str]) -> (ServerProcess, u16) {
     let mut child = Command::new(SERVER)
         .args(args)
         .stdout(Stdio::piped())
@@ -63,7 +82,7 @@ fn start_server_args(args: &[&str]) -> (Child, u16) {
         .unwrap()
         .parse()
         .unwrap();
-    (child, port)
+    (ServerProcess(child), port)
 }
 
 fn manager(port: u16, extra: Value) -> McpManager {
