@@ -146,9 +146,6 @@ pub struct EngineConfig {
     pub exec: Option<crate::tool::ExecSettings>,
     /// Where `bash` runs: the host (default), a sandbox, or refused (see `sandbox`).
     pub exec_target: crate::sandbox::ExecTarget,
-    /// Variables `bash` gets on the host (a gateway run's `skills.entries` env; see
-    /// `skills::env`); the process environment itself is never changed.
-    pub exec_env: crate::tool::shell::ExtraEnv,
     /// The exec policy gate in front of `bash`, `write` and `edit` (`None`: they run ungated,
     /// pi's behaviour).
     pub exec_gate: Option<Arc<crate::exec_policy::GateContext>>,
@@ -209,7 +206,6 @@ impl EngineConfig {
             reuse_config: false,
             exec: None,
             exec_target: crate::sandbox::ExecTarget::Host,
-            exec_env: Default::default(),
             exec_gate: None,
             skills: SkillSetting::Pi,
             extra_tools: ExtraTools::default(),

@@ -167,6 +167,28 @@ pub fn skill_env(
     out
 }
 
+/// The overlay an engine's host `bash` gets, the one place every run mode (the gateway's
+/// runs, `openclaw agent -p`, RPC mode, the in-process TUI) computes it: the agent's usable
+/// skills under `config`, over this process's environment. A sandboxed or refused target gets
+/// nothing (OpenClaw injects into host runs only). Each refused name becomes a warning (the
+/// name, never the value).
+#[cfg(feature = "tokio")]
+pub fn run_overlay(
+    catalog: &SkillCatalog,
+    config: &Value,
+    target: &crate::sandbox::ExecTarget,
+    warnings: &mut Vec<String>,
+) -> crate::tool::ExtraEnv {
+    if !matches!(target, crate::sandbox::ExecTarget::Host) {
+        return Default::default();
+    }
+    let env = skill_env(catalog, config, &|k| std::env::var(k).ok());
+    for (skill, name) in &env.blocked {
+        warnings.push(format!("skill {skill}: env {name} refused (not injected)"));
+    }
+    crate::tool::ExtraEnv(std::sync::Arc::new(env.vars))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

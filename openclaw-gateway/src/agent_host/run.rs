@@ -88,12 +88,6 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     // OpenClaw's places for this agent (workspace, state dir, extra dirs), its allowlist applied.
     let skills =
         crate::skills::AgentSkills::for_agent(&settings.config, &core.state_dir, agent.clone());
-    cfg.exec_env = skill_env(
-        &skills.catalog,
-        &settings.config,
-        &cfg.exec_target,
-        &agent.id,
-    );
     cfg.skills = openclaw_core::engine::SkillSetting::Catalog(Arc::new(skills.catalog));
     let mut extra = core.mcp_tools(&agent.id).await;
     extra.extend(core.memory_tools(&agent.id));
@@ -150,25 +144,6 @@ pub(crate) async fn ensure_engine(core: &Arc<Core>, live: &Arc<Live>) -> Result<
     live.set_engine(engine.clone(), sub);
     live.generation.store(generation, Ordering::Release);
     Ok(engine)
-}
-
-/// `skills.entries.<key>.env` / `.apiKey` of the agent's usable skills for its host `bash`
-/// (OpenClaw injects them into host runs only: a sandboxed agent gets none). Refused names are
-/// logged by name; values never are.
-fn skill_env(
-    catalog: &openclaw_core::skills::SkillCatalog,
-    config: &serde_json::Value,
-    target: &openclaw_core::sandbox::ExecTarget,
-    agent_id: &str,
-) -> openclaw_core::tool::ExtraEnv {
-    if !matches!(target, openclaw_core::sandbox::ExecTarget::Host) {
-        return Default::default();
-    }
-    let env = openclaw_core::skills::env::skill_env(catalog, config, &|k| std::env::var(k).ok());
-    for (skill, name) in &env.blocked {
-        tracing::warn!("agent {agent_id}: skill {skill}: env {name} refused (not injected)");
-    }
-    openclaw_core::tool::ExtraEnv(Arc::new(env.vars))
 }
 
 /// The exec policy gate of an agent's engine: its `tools.exec` policy, the host approvals
