@@ -1,7 +1,7 @@
 //! `skills.entries.<key>.env` and `skills.entries.<key>.apiKey` as OpenClaw injects them into an
 //! agent run (its `applySkillEnvOverrides`): for each skill the agent can use, in precedence
 //! order, each `env` variable that is not already set in the process, and the `apiKey` (a string
-//! or an `{source: "env", id}` SecretRef) as the skill's `primaryEnv` when that is not set
+//! or a SecretRef — `env`, `file` or `exec`, resolved by `config::secret_ref` —) as the skill's `primaryEnv` when that is not set
 //! either; the first skill to name a variable wins. A name that loads code into a process
 //! (`LD_*`, `DYLD_*`, `NODE_OPTIONS`, `BASH_ENV`, `OPENSSL_CONF`, …) is always refused, and a
 //! credential-looking name (`…_API_KEY`, `…_TOKEN`, `…_SECRET`, `…_PASSWORD`, `…_PRIVATE_KEY`) only
@@ -19,6 +19,7 @@ use serde_json::Value;
 
 use super::catalog::SkillCatalog;
 use super::requirements::SkillsConfig;
+use crate::config::secret_ref::SecretsConfig;
 
 /// The variables a run's host commands get, and the names refused (for the log).
 #[derive(Clone, Default, PartialEq, Eq)]
@@ -27,6 +28,8 @@ pub struct SkillEnv {
     pub vars: Vec<(String, String)>,
     /// `(skill key, variable name)` refused by the rules above.
     pub blocked: Vec<(String, String)>,
+    /// `(skill key, why its apiKey SecretRef could not be resolved)`: nothing injected for it.
+    pub errors: Vec<(String, String)>,
 }
 
 impl std::fmt::Debug for SkillEnv {
@@ -34,6 +37,7 @@ impl std::fmt::Debug for SkillEnv {
         f.debug_struct("SkillEnv")
             .field("vars", &self.names())
             .field("blocked", &self.blocked)
+            .field("errors", &self.errors)
             .finish()
     }
 }
@@ -89,20 +93,6 @@ fn credential_like(name: &str) -> bool {
         )
 }
 
-/// The `apiKey` value: a plain string, or a SecretRef whose `source` is `env` (read from
-/// `env`); other SecretRef sources are not resolved here (`None`).
-fn api_key(v: &Value, env: &dyn Fn(&str) -> Option<String>) -> Option<String> {
-    match v {
-        Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-        Value::Object(m) if m.get("source").and_then(Value::as_str) == Some("env") => m
-            .get("id")
-            .and_then(Value::as_str)
-            .and_then(env)
-            .filter(|s| !s.is_empty()),
-        _ => None,
-    }
-}
-
 /// The overlay for a run of an agent whose skills are `catalog`, under `config` (the parsed
 /// `openclaw.json`), with `env` the gateway process's environment.
 pub fn skill_env(
@@ -113,6 +103,7 @@ pub fn skill_env(
     let Ok(skills_config) = SkillsConfig::from_openclaw_json(config) else {
         return SkillEnv::default();
     };
+    let secrets = SecretsConfig::from_openclaw_json(config);
     let mut out = SkillEnv::default();
     let mut taken = BTreeSet::new();
     for entry in catalog.skills.iter().filter(|s| s.usable()) {
@@ -144,8 +135,15 @@ pub fn skill_env(
         }
         if let Some(p) = primary {
             if env(p).is_none() && !pending.iter().any(|(k, _)| k == p) {
-                if let Some(v) = conf.api_key.as_ref().and_then(|v| api_key(v, env)) {
-                    pending.push((p.to_owned(), v));
+                let resolved = match (&conf.api_key, &secrets) {
+                    (None, _) => Ok(None),
+                    (Some(v), Ok(secrets)) => secrets.resolve_input(v, env),
+                    (Some(_), Err(e)) => Err(e.clone()),
+                };
+                match resolved {
+                    Ok(Some(v)) => pending.push((p.to_owned(), v)),
+                    Ok(None) => {}
+                    Err(e) => out.errors.push((key.clone(), e.to_string())),
                 }
             }
         }
@@ -185,6 +183,11 @@ pub fn run_overlay(
     let env = skill_env(catalog, config, &|k| std::env::var(k).ok());
     for (skill, name) in &env.blocked {
         warnings.push(format!("skill {skill}: env {name} refused (not injected)"));
+    }
+    for (skill, error) in &env.errors {
+        warnings.push(format!(
+            "skill {skill}: skills.entries.{skill}.apiKey not injected: {error}"
+        ));
     }
     crate::tool::ExtraEnv(std::sync::Arc::new(env.vars))
 }
