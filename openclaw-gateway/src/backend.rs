@@ -244,6 +244,10 @@ pub trait GatewayBackend: Send + Sync + 'static {
     /// passed validation: new runs must use `config` (agents, models, providers, tool policy).
     fn reload(&self, _config: &Value) {}
 
+    /// Skill files changed on disk (the skills watcher): sessions must pick up the new set on
+    /// their next turn.
+    fn skills_changed(&self) {}
+
     /// The gateway's cron service, for the agents' `automations` tool (held weakly: the
     /// service holds the backend).
     fn attach_cron(&self, _cron: std::sync::Weak<crate::cron::CronService>) {}

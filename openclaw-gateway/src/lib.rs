@@ -41,6 +41,7 @@ pub mod reload;
 pub mod roster;
 mod serve;
 pub mod skills;
+pub mod skills_watch;
 mod state;
 mod upgrade;
 
@@ -383,6 +384,7 @@ impl Gateway {
             spawn_health(shared.clone(), stop.clone()),
             reload::spawn_watcher(shared.clone(), stop.clone()),
         ];
+        tasks.extend(skills_watch::spawn(shared.clone(), stop.clone()));
         tasks.extend(shared.cron.start());
         tasks.push(shared.channels.start());
         tasks.push(shared.heartbeat.start());

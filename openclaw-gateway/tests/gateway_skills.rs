@@ -299,3 +299,88 @@ async fn skills_reach_commands_list_and_the_model() {
     assert!(user.contains("<skill name=\\\"hidden\\\""), "{user}");
     assert!(user.contains("Hidden body.\\n</skill>\\n\\ngo"), "{user}");
 }
+
+/// How many times the skills watcher has reported a change in the gateway's log.
+fn changes_logged(state: &Path) -> usize {
+    std::fs::read_to_string(state.join("logs/gateway.log"))
+        .unwrap_or_default()
+        .matches("skills changed on disk")
+        .count()
+}
+
+async fn wait_for_change(state: &Path, seen: usize) -> usize {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let now = changes_logged(state);
+        if now > seen {
+            return now;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the skills watcher saw no change"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
+fn system_of_last(model: &SseServer) -> String {
+    let last = bodies(model).last().cloned().unwrap();
+    last["messages"][0]["content"].to_string()
+}
+
+#[tokio::test]
+async fn skill_files_added_edited_and_removed_reach_the_next_turn_without_a_restart() {
+    let (tg, model, _extra) = gateway().await;
+    let state = tg.state();
+    let (mut c, _) = Client::connected(&tg, ADMIN).await;
+    // The session's engine is live before the files change.
+    chat(&mut c, "main", "hello", json!({})).await;
+    assert!(!system_of_last(&model).contains("<name>late-skill</name>"));
+
+    // Added in a new group folder of the workspace.
+    let late = state.join("workspace/skills/new-group/late-skill");
+    skill(&late, "name: late-skill\ndescription: Arrived later.", "x");
+    let seen = wait_for_change(&state, changes_logged(&state)).await;
+    chat(&mut c, "main", "again", json!({})).await;
+    let system = system_of_last(&model);
+    assert!(system.contains("<name>late-skill</name>"), "{system}");
+    assert!(system.contains("Arrived later."));
+    let list = c.ok("commands.list", json!({})).await;
+    assert!(list.to_string().contains("\"late_skill\""), "{list}");
+
+    // Edited: the new description.
+    skill(
+        &late,
+        "name: late-skill\ndescription: Edited in place.",
+        "x",
+    );
+    let seen = wait_for_change(&state, seen).await;
+    chat(&mut c, "main", "third", json!({})).await;
+    let system = system_of_last(&model);
+    assert!(system.contains("Edited in place."), "{system}");
+    assert!(!system.contains("Arrived later."));
+
+    // Removed (with its folder), and a managed skill appears in a root made after start.
+    std::fs::remove_dir_all(&late).unwrap();
+    let seen = wait_for_change(&state, seen).await;
+    let status = c.ok("skills.status", json!({})).await;
+    assert!(!status.to_string().contains("late-skill"));
+    chat(&mut c, "main", "fourth", json!({})).await;
+    assert!(!system_of_last(&model).contains("late-skill"));
+
+    // A file that is not a skill changes nothing.
+    std::fs::write(state.join("workspace/skills/notes.txt"), "x").unwrap();
+    skill(
+        &state.join("workspace/.agents/skills/dot-root"),
+        "name: dot-root\ndescription: In a root first created after start.",
+        "x",
+    );
+    wait_for_change(&state, seen).await;
+    chat(&mut c, "main", "fifth", json!({})).await;
+    assert!(system_of_last(&model).contains("<name>dot-root</name>"));
+    assert_eq!(
+        changes_logged(&state),
+        seen + 1,
+        "notes.txt counted as a change"
+    );
+}

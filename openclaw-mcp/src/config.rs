@@ -24,7 +24,7 @@ pub struct ToolFilter {
 }
 
 /// One `mcp.servers.<name>` entry as written. Fields OpenClaw has and this client does not act
-/// on (OAuth, TLS, Codex projection) are kept in `other` and refused by name where they would
+/// on (OAuth, Codex projection) are kept in `other` and refused by name where they would
 /// change behaviour.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,6 +58,14 @@ pub struct ServerConfig {
     pub tool_filter: Option<ToolFilter>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<String>,
+    /// `false`: an https server's certificate is not checked (OpenClaw's `sslVerify`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ssl_verify: Option<bool>,
+    /// PEM client certificate and key files for mutual TLS (OpenClaw's `clientCert`/`clientKey`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_cert: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_key: Option<String>,
     #[serde(flatten)]
     pub other: serde_json::Map<String, Value>,
 }
@@ -139,15 +147,6 @@ impl ServerConfig {
                 );
             }
             Ok(_) => {}
-        }
-        if self
-            .url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
-        {
-            return Some(
-                "https:// MCP servers are not supported by this build yet (http:// only)".into(),
-            );
         }
         if self.auth.as_deref() == Some("oauth") {
             return Some(
@@ -263,7 +262,7 @@ mod tests {
             "streamable-http https://<redacted>@mcp.example.com/mcp"
         );
         assert!(c.get("old").unwrap().unsupported().unwrap().contains("SSE"));
-        assert!(docs.unsupported().unwrap().contains("https://"));
+        assert_eq!(docs.unsupported(), None);
         assert!(!c.get("off").unwrap().enabled());
     }
 

@@ -1,6 +1,6 @@
 //! openclaw-rs's MCP client, on the official Rust SDK (`rmcp`): OpenClaw's `mcp.servers`
 //! (`config`) — stdio servers (`stdio`: own process group, env filter, stderr into the log)
-//! and streamable HTTP servers (`http`) — each supervised (`server`: lazy start, crash restart
+//! and streamable HTTP servers over `http://` or `https://` (`http`, trusted as `trust` says) — each supervised (`server`: lazy start, crash restart
 //! with backoff, call timeouts, cancellation), their tools with OpenClaw's namespaced names
 //! (`names`), admitted per agent by the tool policy (`policy`), as agent tools (`tool`) whose results are projected as OpenClaw does (`content`),
 //! and the set of a process's servers (`manager`). A crate of its own so the embeddable core
@@ -17,6 +17,7 @@ pub mod probe;
 pub mod server;
 pub mod stdio;
 pub mod tool;
+mod trust;
 
 /// Where a server's lifecycle lines and stderr go (the gateway: its `logs/gateway.log`). Lines
 /// carry no secrets: stderr is the server's own text, capped per line and in rate.

@@ -262,13 +262,14 @@ impl Server {
                 (service, Some(spawned.guard))
             }
             TransportKind::StreamableHttp => {
-                let transport = rmcp::transport::StreamableHttpClientTransport::from_config(
+                let transport = rmcp::transport::StreamableHttpClientTransport::with_client(
+                    crate::http::client(&self.config)?,
                     crate::http::config(&self.config)?,
                 );
                 let service = info
                     .serve(transport)
                     .await
-                    .map_err(|e| format!("initialize failed: {e}"))?;
+                    .map_err(|e| format!("initialize failed: {}", tidy_transport_error(&e)))?;
                 (service, None)
             }
             TransportKind::Sse => return Err("the SSE transport is not supported".into()),
@@ -513,5 +514,18 @@ impl Server {
     pub async fn pid(&self) -> Option<u32> {
         let slot = self.slot.lock().await;
         slot.conn.as_ref()?._guard.as_ref().map(|g| g.pid)
+    }
+}
+
+/// rmcp's transport errors carry the worker's type name ("Send message error Transport
+/// [rmcp::transport::worker::WorkerTransport<…>] error: Client error: …"); the user needs the
+/// client's own error, which follows "Client error: ".
+fn tidy_transport_error(e: &dyn std::fmt::Display) -> String {
+    let text = e.to_string();
+    match text.find("Client error: ") {
+        Some(i) => text[i + "Client error: ".len()..]
+            .trim_end_matches(", when send initialize request")
+            .to_owned(),
+        None => text,
     }
 }

@@ -1,10 +1,12 @@
 //! The memory index at scale: 10,000 generated daily notes (≈ 50 MB of Markdown, the same
 //! bytes every run) indexed into a fresh state database; a full build, a no-change sync, the
 //! incremental sync after one file changes, `memory_search` latency (keyword, then hybrid with
-//! the loopback embeddings server's 64-dimension vectors) and the process's RSS.
+//! the in-process loopback `/v1/embeddings` server's deterministic 64-dimension vectors: every
+//! chunk embedded, one changed file re-embedded, searches) and the process's RSS.
 //!
 //! `cargo bench -p openclaw-memory --bench memory_index` (add `-- --notes N` for another size,
-//! `--no-hybrid` to skip the embeddings part).
+//! `--no-hybrid` to skip the embeddings part, `--hybrid-queries N` for the number of hybrid
+//! searches, 500 by default).
 
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -147,6 +149,11 @@ async fn main() {
         .and_then(|i| args.get(i + 1)?.parse().ok())
         .unwrap_or(10_000usize);
     let hybrid = !args.iter().any(|a| a == "--no-hybrid");
+    let hybrid_queries = args
+        .iter()
+        .position(|a| a == "--hybrid-queries")
+        .and_then(|i| args.get(i + 1)?.parse().ok())
+        .unwrap_or(500usize);
     let dir = tempfile::tempdir().unwrap();
     let (ws, state) = (dir.path().join("ws"), dir.path().join("state"));
     let vocab = vocabulary(20_000);
@@ -252,6 +259,27 @@ async fn main() {
             "embedding {embedded} chunks through the loopback server: {:.1} s",
             t.elapsed().as_secs_f64()
         );
+        // One more file changes: re-indexed and its chunks re-embedded (the others' vectors
+        // are kept by content hash).
+        let victim = ws.join("memory/2012-03-07.md");
+        let mut text = std::fs::read_to_string(&victim).unwrap_or_default();
+        text.push_str("\n## Changed\nThe regatta trophy went to the Marlin crew.\n");
+        std::thread::sleep(Duration::from_millis(20));
+        std::fs::write(&victim, text).unwrap();
+        let before = server.inputs();
+        let t = Instant::now();
+        let r = index
+            .sync("main", &ws, false, Some(&embedder))
+            .await
+            .unwrap();
+        println!(
+            "hybrid incremental sync after one file changed: {} re-indexed, {} chunks embedded ({} sent to the server), {} unchanged in {:.1} ms",
+            r.indexed,
+            r.embedded,
+            server.inputs() - before,
+            r.unchanged,
+            t.elapsed().as_secs_f64() * 1000.0
+        );
         let mut settings = settings.clone();
         settings.embeddings = Some(ep);
         measure(
@@ -260,7 +288,7 @@ async fn main() {
             &settings,
             Some(&embedder),
             &ws,
-            &queries[..200],
+            &queries[..hybrid_queries.min(queries.len())],
         )
         .await;
         println!(

@@ -301,6 +301,25 @@ async fn embeddings_give_hybrid_search_and_a_failure_degrades_to_keywords() {
         .unwrap();
     assert_eq!(report.embedded, 1, "{report:?}");
     assert_eq!(server.inputs() - before, 1);
+
+    // Another model (named before and after the first one): every chunk is embedded again,
+    // once; the next sync embeds nothing.
+    for model in ["a-embed", "z-embed"] {
+        let mut ep = settings(&config).embeddings.unwrap();
+        ep.model = model.into();
+        let embedder =
+            openclaw_memory::Embedder::new(ep, std::time::Duration::from_secs(5)).unwrap();
+        let r = index
+            .sync("main", ws.path(), false, Some(&embedder))
+            .await
+            .unwrap();
+        assert_eq!(r.embedded, 3, "{model}: {r:?}");
+        let r = index
+            .sync("main", ws.path(), false, Some(&embedder))
+            .await
+            .unwrap();
+        assert_eq!(r.embedded, 0, "{model}: {r:?}");
+    }
 }
 
 #[tokio::test]

@@ -187,6 +187,9 @@ fn info(report: &StatusReport, name: &str, as_json: bool) -> CliResult {
     if let Some(env) = &s.primary_env {
         crate::out!("  Primary env: {env}");
     }
+    if let Some(e) = &s.api_key_error {
+        crate::out!("  API key: cannot be resolved: {e}");
+    }
     let r = &s.requirements;
     let m = &s.missing;
     let groups = [
@@ -256,7 +259,7 @@ fn check(report: &StatusReport, as_json: bool) -> CliResult {
             "commandVisible": command_visible, "disabled": disabled, "blocked": [],
             "agentFiltered": agent_filtered,
             "notInjected": hidden.iter().map(|n| json!({"name": n, "reason": "disable-model-invocation"})).collect::<Vec<_>>(),
-            "missingRequirements": missing.iter().map(|s| json!({"name": s.name, "missing": s.missing, "install": s.install})).collect::<Vec<_>>(),
+            "missingRequirements": missing.iter().map(|s| json!({"name": s.name, "missing": s.missing, "install": s.install, "apiKeyError": s.api_key_error})).collect::<Vec<_>>(),
             "problems": report.problems,
         }));
         return Ok(());

@@ -4,11 +4,13 @@
 //! other subsystems can read their own sections) plus the typed parts the model layer needs:
 //! `models.providers.<id>` (pi's models.json provider shape) and `agents` (default model,
 //! fallbacks, aliases, per-agent overrides). `edit` changes the file in place, keeping its
-//! comments and formatting.
+//! comments and formatting. `secret_ref` resolves OpenClaw's SecretRefs (`secrets.providers`).
 
 pub mod edit;
 mod models;
 mod nesting;
+mod secret_exec;
+pub mod secret_ref;
 
 use std::path::{Path, PathBuf};
 

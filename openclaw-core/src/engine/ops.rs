@@ -296,6 +296,7 @@ impl Engine {
             timeout: None,
             limits: env.exec.limits,
             target: env.exec_target.clone(),
+            env: env.extra_env.clone(),
         };
         let result = run_rpc_bash(&cmd, &token, (&env.spill, env.exec.output_file_max_bytes)).await;
         self.inner.lock().bash_cancel = None;

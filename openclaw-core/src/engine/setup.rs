@@ -71,6 +71,7 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         SessionTarget::ContinueRecent(dir) => SessionManager::continue_recent(dir, &cwd_text)?,
     };
 
+    let skills = skill_catalog(config, &openclaw_config.raw);
     let mut tool_env = ToolEnv::new(config.cwd.clone());
     tool_env.shell_path = settings.shell_path().map(PathBuf::from);
     tool_env.shell_command_prefix = settings.shell_command_prefix().map(String::from);
@@ -80,6 +81,13 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
             .map_err(EngineError::Config)?,
     };
     tool_env.exec_target = config.exec_target.clone();
+    // Every run mode (gateway, `-p`, RPC, the in-process TUI) gets its skills' env here.
+    tool_env.extra_env = crate::skills::env::run_overlay(
+        &skills,
+        &openclaw_config.raw,
+        &config.exec_target,
+        &mut warnings,
+    );
     let tool_env = Arc::new(tool_env);
     let mut tools: Vec<Arc<dyn Tool>> = match &config.tools {
         ToolSelection::Default => crate::tool::default_tools(&tool_env),
@@ -100,27 +108,6 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
     .into_iter()
     .map(SpecOnce::wrap)
     .collect();
-    let skills = match &config.skills {
-        SkillSetting::Pi | SkillSetting::PiWithout { .. } => {
-            let mut catalog = crate::skills::SkillCatalog::pi(
-                &config.cwd,
-                &config::pi_agent_dir(),
-                dirs::home_dir().as_deref(),
-                &openclaw_config.raw,
-            );
-            if let SkillSetting::PiWithout { skills, templates } = config.skills {
-                if skills {
-                    catalog.skills.clear();
-                }
-                if templates {
-                    catalog.templates.clear();
-                }
-            }
-            Arc::new(catalog)
-        }
-        SkillSetting::Catalog(catalog) => catalog.clone(),
-        SkillSetting::Off => Arc::default(),
-    };
     for problem in &skills.problems {
         tracing::warn!("skill {}: {}", problem.path.display(), problem.message);
     }
@@ -168,6 +155,35 @@ pub(super) fn prepare(config: &EngineConfig) -> Result<Parts, EngineError> {
         thinking: config.thinking.or(suffix_level),
         warnings,
     })
+}
+
+/// The session's skills and templates: pi's places (minus what `--no-skills` /
+/// `--no-prompt-templates` turned off), the host's catalogue, or none.
+fn skill_catalog(
+    config: &EngineConfig,
+    raw: &serde_json::Value,
+) -> Arc<crate::skills::SkillCatalog> {
+    match &config.skills {
+        SkillSetting::Pi | SkillSetting::PiWithout { .. } => {
+            let mut catalog = crate::skills::SkillCatalog::pi(
+                &config.cwd,
+                &config::pi_agent_dir(),
+                dirs::home_dir().as_deref(),
+                raw,
+            );
+            if let SkillSetting::PiWithout { skills, templates } = config.skills {
+                if skills {
+                    catalog.skills.clear();
+                }
+                if templates {
+                    catalog.templates.clear();
+                }
+            }
+            Arc::new(catalog)
+        }
+        SkillSetting::Catalog(catalog) => catalog.clone(),
+        SkillSetting::Off => Arc::default(),
+    }
 }
 
 fn config_path(config: &EngineConfig) -> PathBuf {

@@ -161,6 +161,17 @@ impl SkillCatalog {
     /// `<workspace>/.agents/skills`, `<workspace>/.pi/skills`, `~/.agents/skills`,
     /// `<stateDir>/skills`, `~/.pi/agent/skills`, then `skills.load.extraDirs`. No templates.
     pub fn openclaw(places: &OpenClawPlaces<'_>) -> Self {
+        Self::build(
+            Self::openclaw_roots(places),
+            &[],
+            places.config,
+            places.agent_filter.clone(),
+        )
+    }
+
+    /// The roots [`SkillCatalog::openclaw`] searches, in precedence order (the gateway's skills
+    /// watcher watches them).
+    pub fn openclaw_roots(places: &OpenClawPlaces<'_>) -> Vec<SkillRoot> {
         let ws = places.workspace;
         let root = |dir: PathBuf, source, scope, base: &Path| SkillRoot {
             dir,
@@ -211,7 +222,7 @@ impl SkillCatalog {
             let dir = if dir.is_absolute() { dir } else { ws.join(dir) };
             roots.push(root(dir.clone(), "openclaw-extra", Scope::User, &dir));
         }
-        Self::build(roots, &[], places.config, places.agent_filter.clone())
+        roots
     }
 
     fn build(

@@ -6,11 +6,12 @@
 //! requirements); a prompt template is a `.md` file typed as `/name args`. This module owns
 //! reading them (`frontmatter`), finding them in precedence order (`discover`), deciding
 //! whether a skill can be used here (`requirements`), the catalogue one session sees
-//! (`catalog`), OpenClaw's status report (`status`), and how they reach the model (`prompt`, `templates`). It reads files only;
+//! (`catalog`), OpenClaw's status report (`status`), the env a run gets from `skills.entries` (`env`), and how they reach the model (`prompt`, `templates`). It reads files only;
 //! nothing here writes.
 
 pub mod catalog;
 pub mod discover;
+pub mod env;
 pub mod frontmatter;
 pub mod prompt;
 pub mod requirements;

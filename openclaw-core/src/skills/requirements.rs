@@ -26,15 +26,28 @@ pub struct SkillsConfig {
     pub limits: SkillsLimitsConfig,
 }
 
-/// `skills.entries.<key>`.
-#[derive(Debug, Clone, Default, Deserialize)]
+/// `skills.entries.<key>`. `Debug` shows the env names and whether an apiKey is set, never
+/// a value.
+#[derive(Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct SkillEntryConfig {
     pub enabled: Option<bool>,
     #[serde(default)]
     pub env: HashMap<String, String>,
-    /// A string or a SecretRef object: only its presence matters here.
+    /// A string or a SecretRef object (`skills::env` resolves `source: "env"` ones).
     pub api_key: Option<Value>,
+}
+
+impl std::fmt::Debug for SkillEntryConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<&String> = self.env.keys().collect();
+        names.sort();
+        f.debug_struct("SkillEntryConfig")
+            .field("enabled", &self.enabled)
+            .field("env", &names)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<set>"))
+            .finish()
+    }
 }
 
 /// `skills.load`.
@@ -104,6 +117,9 @@ pub struct Eligibility {
     pub missing: RequirementSet,
     pub config_checks: Vec<ConfigCheck>,
     pub eligible: bool,
+    /// Why `skills.entries.<key>.apiKey` (a SecretRef) could not be resolved, when the skill's
+    /// `primaryEnv` needs it; it then satisfies nothing.
+    pub api_key_error: Option<String>,
 }
 
 impl Eligibility {
@@ -130,7 +146,11 @@ impl Eligibility {
             parts.push(format!("anyBins: one of {}", m.any_bins.join(", ")));
         }
         if !m.env.is_empty() {
-            parts.push(format!("env: {}", m.env.join(", ")));
+            let mut env = format!("env: {}", m.env.join(", "));
+            if let Some(e) = &self.api_key_error {
+                env.push_str(&format!(" (skills.entries.{}.apiKey: {e})", self.skill_key));
+            }
+            parts.push(env);
         }
         if !m.config.is_empty() {
             parts.push(format!("config: {}", m.config.join(", ")));
@@ -224,6 +244,8 @@ impl<'a> Checker<'a> {
             })
             .collect();
         let always = meta.always;
+        let api_key_error = self.api_key_error(entry, meta.primary_env.as_deref());
+        let api_key_ok = api_key_error.is_none();
         let missing = if always {
             RequirementSet {
                 os: missing_os,
@@ -247,7 +269,9 @@ impl<'a> Checker<'a> {
                 env: required
                     .env
                     .iter()
-                    .filter(|name| !self.env_satisfied(name, entry, meta.primary_env.as_deref()))
+                    .filter(|name| {
+                        !self.env_satisfied(name, entry, meta.primary_env.as_deref(), api_key_ok)
+                    })
                     .cloned()
                     .collect(),
                 config: config_checks
@@ -267,7 +291,30 @@ impl<'a> Checker<'a> {
             missing,
             config_checks,
             eligible,
+            api_key_error,
         }
+    }
+
+    /// Why the entry's `apiKey` cannot supply `primaryEnv` (a SecretRef that does not
+    /// resolve), when the variable is not set already; `None` when it can or is not needed.
+    fn api_key_error(
+        &self,
+        entry: Option<&SkillEntryConfig>,
+        primary_env: Option<&str>,
+    ) -> Option<String> {
+        let key = entry?.api_key.as_ref()?;
+        let primary = primary_env?.trim();
+        if primary.is_empty() || (self.env)(primary).is_some_and(|v| !v.is_empty()) {
+            return None;
+        }
+        let env = |k: &str| (self.env)(k).and_then(|v| v.into_string().ok());
+        match crate::config::secret_ref::SecretsConfig::from_openclaw_json(self.config) {
+            Ok(secrets) => secrets
+                .coerce(key)
+                .and_then(|r| secrets.resolve(&r, &env).err()),
+            Err(e) => Some(e),
+        }
+        .map(|e| e.to_string())
     }
 
     fn env_satisfied(
@@ -275,6 +322,7 @@ impl<'a> Checker<'a> {
         name: &str,
         entry: Option<&SkillEntryConfig>,
         primary_env: Option<&str>,
+        api_key_ok: bool,
     ) -> bool {
         if (self.env)(name).is_some_and(|v| !v.is_empty()) {
             return true;
@@ -285,7 +333,9 @@ impl<'a> Checker<'a> {
         if entry.env.get(name).is_some_and(|v| !v.is_empty()) {
             return true;
         }
-        primary_env == Some(name) && entry.api_key.as_ref().is_some_and(|k| truthy(Some(k)))
+        primary_env == Some(name)
+            && api_key_ok
+            && entry.api_key.as_ref().is_some_and(|k| truthy(Some(k)))
     }
 }
 

@@ -59,6 +59,10 @@ pub struct SkillStatus {
     pub requirements: RequirementSet,
     pub missing: RequirementSet,
     pub config_checks: Vec<ConfigCheck>,
+    /// Why `skills.entries.<key>.apiKey` (a SecretRef) could not be resolved: an addition to
+    /// OpenClaw's shape (it reports the failed secret owner through status and doctor).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub api_key_error: Option<String>,
     /// Installer options: none here (this implementation installs nothing).
     #[serde(default)]
     pub install: Vec<serde_json::Value>,
@@ -87,6 +91,7 @@ impl SkillStatus {
     }
 
     /// `bins: gh; env: TOKEN`, as OpenClaw's CLI summarises `missing`.
+    /// An unresolvable apiKey SecretRef follows the env part: `env: K (apiKey: why)`.
     pub fn missing_summary(&self) -> String {
         let m = &self.missing;
         [
@@ -98,7 +103,10 @@ impl SkillStatus {
         ]
         .iter()
         .filter(|(_, v)| !v.is_empty())
-        .map(|(k, v)| format!("{k}: {}", v.join(", ")))
+        .map(|(k, v)| match (&self.api_key_error, *k) {
+            (Some(e), "env") => format!("{k}: {} (apiKey: {e})", v.join(", ")),
+            _ => format!("{k}: {}", v.join(", ")),
+        })
         .collect::<Vec<_>>()
         .join("; ")
     }
@@ -143,6 +151,7 @@ fn status_of(entry: &CatalogSkill) -> SkillStatus {
         requirements: e.required.clone(),
         missing: e.missing.clone(),
         config_checks: e.config_checks.clone(),
+        api_key_error: e.api_key_error.clone(),
         install: Vec::new(),
         skill_card: skill_card(&skill.base_dir),
     }

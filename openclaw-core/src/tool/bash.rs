@@ -135,6 +135,7 @@ impl Tool for BashTool {
             timeout: timeout.map(Duration::from_secs_f64),
             limits: self.env.exec.limits,
             target: self.env.exec_target.clone(),
+            env: self.env.extra_env.clone(),
         };
         (ctx.on_update)(ToolOutput::default());
         let stream = Arc::new(Mutex::new(Stream {

@@ -72,7 +72,9 @@ pub use registry::{
     default_tools,
 };
 #[cfg(feature = "tokio")]
-pub use shell::{BashResult, ShellCommand, ShellOutcome, run_rpc_bash, run_shell, sanitize_output};
+pub use shell::{
+    BashResult, ExtraEnv, ShellCommand, ShellOutcome, run_rpc_bash, run_shell, sanitize_output,
+};
 #[cfg(feature = "tokio")]
 pub use spill::{OutputCollector, SpillFiles};
 #[cfg(feature = "tokio")]

@@ -33,6 +33,8 @@ pub struct ToolEnv {
     pub spill: SpillFiles,
     /// Where `bash` runs: the host, a sandbox, or nowhere (a refusal with its reason).
     pub exec_target: crate::sandbox::ExecTarget,
+    /// Added to `bash`'s environment on the host (a gateway run's skill env).
+    pub extra_env: super::shell::ExtraEnv,
 }
 
 impl ToolEnv {
@@ -47,6 +49,7 @@ impl ToolEnv {
             exec: ExecSettings::default(),
             spill: SpillFiles::default(),
             exec_target: crate::sandbox::ExecTarget::Host,
+            extra_env: Default::default(),
         }
     }
 }

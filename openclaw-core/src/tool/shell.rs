@@ -8,6 +8,7 @@ use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
+use std::sync::Arc;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -25,6 +26,19 @@ use crate::sandbox::{Cleanup, ExecRequest, ExecTarget};
 /// the output pipe open.
 const DRAIN_GRACE: Duration = Duration::from_millis(200);
 
+/// Variables added to a host command's environment (a run's skill env); `Debug` shows the
+/// names only, since values may be credentials.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct ExtraEnv(pub Arc<Vec<(String, String)>>);
+
+impl std::fmt::Debug for ExtraEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list()
+            .entries(self.0.iter().map(|(k, _)| k))
+            .finish()
+    }
+}
+
 /// A command to run.
 #[derive(Debug, Clone, Default)]
 pub struct ShellCommand {
@@ -41,6 +55,9 @@ pub struct ShellCommand {
     pub limits: ShellLimits,
     /// Where it runs: the host, a sandbox, or refused.
     pub target: ExecTarget,
+    /// Added to the environment on the host; a sandbox does not get them (as OpenClaw's
+    /// skill env).
+    pub env: ExtraEnv,
 }
 
 /// How a run ended.
@@ -183,6 +200,7 @@ async fn build_command(
 fn host_command(cmd: &ShellCommand, shell: &Path, script: &str) -> tokio::process::Command {
     let mut command = tokio::process::Command::new(shell);
     command.arg("-c").arg(script).current_dir(&cmd.cwd);
+    command.envs(cmd.env.0.iter().map(|(k, v)| (k, v)));
     let rlimits = super::limits::rlimits(&cmd.limits);
     // SAFETY: the hook only calls getrlimit/setrlimit (async-signal-safe) on data prepared
     // before the fork.

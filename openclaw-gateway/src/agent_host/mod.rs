@@ -487,6 +487,12 @@ impl GatewayBackend for AgentHost {
         self.core.reload(config.clone());
     }
 
+    fn skills_changed(&self) {
+        // Engines snapshot their skills when they start: each restarts (from its transcript)
+        // before its next run, as after a config reload.
+        self.core.generation.fetch_add(1, Ordering::AcqRel);
+    }
+
     fn attach_cron(&self, cron: std::sync::Weak<crate::cron::CronService>) {
         let _ = self.core.cron.set(cron);
     }
