@@ -1,7 +1,8 @@
 //! The supervised long-polling loop of one bot.
 //!
 //! Each connection is a fresh HTTP client (so no socket outlives a reconnect): `getMe`,
-//! `deleteWebhook {drop_pending_updates:false}`, then `getUpdates` from the saved offset.
+//! `deleteWebhook {drop_pending_updates:false}`, the command menu (`menu`, once per run), then
+//! `getUpdates` from the saved offset.
 //! A batch of updates is committed to the sink together with the next offset *before* that
 //! offset is sent to Telegram (which is what acknowledges the batch), so a crash makes
 //! Telegram resend it and the store drops what it already has.
@@ -112,6 +113,10 @@ async fn connection(
     };
     status.update(|s| s.bot = serde_json::to_value(&me).ok());
     *openclaw_core::sync::lock(&acct.me) = Some(me.clone());
+    tokio::select! {
+        _ = cancel.cancelled() => return Ended::Cancelled,
+        _ = acct.sync_menu(&api) => {}
+    }
     let mut offset = match sink.cursor("telegram", &acct.account_id).await {
         Ok(c) => c.and_then(|c| c.parse::<i64>().ok()),
         Err(e) => return fail(format!("cannot read the saved offset: {e}")),

@@ -30,7 +30,7 @@ use async_trait::async_trait;
 use openclaw_core::CancellationToken;
 use openclaw_core::channel::keys::DmScope;
 use openclaw_core::channel::policy::{AccountPolicy, Binding, account_value};
-use openclaw_core::channel::{ChannelAccount, ChatType, InboundMessage, InboundSink};
+use openclaw_core::channel::{ChannelAccount, ChatType, InboundMessage, InboundSink, MenuCommand};
 use openclaw_state::{ChannelStore, SqliteStore};
 use serde::Serialize;
 use serde_json::Value;
@@ -179,6 +179,7 @@ impl ChannelService {
         };
         *self.routing.write().unwrap_or_else(|e| e.into_inner()) = routing;
         self.approvers.apply(config);
+        let menu = command_menu(config);
         let mut wanted: HashMap<AccountKey, (Value, bool)> = HashMap::new();
         for (channel, _) in openclaw_channels::KNOWN {
             let Some(section) = config.pointer(&format!("/channels/{channel}")) else {
@@ -218,6 +219,7 @@ impl ChannelService {
             let account = openclaw_channels::account_for(&channel, &section, &id, &self.env);
             match (account, policy) {
                 (Ok(account), Ok(policy)) => {
+                    account.set_command_menu(menu.clone());
                     let mut e = Entry {
                         account,
                         policy,
@@ -295,6 +297,21 @@ impl ChannelService {
             .get(&(channel.to_owned(), account_id.to_owned()))
             .map(|e| (e.account.clone(), e.policy.clone()))
     }
+}
+
+/// The gateway's slash commands (the table `chat.send` and channel turns carry out) as a
+/// platform menu; none with `commands.native: false`.
+fn command_menu(config: &Value) -> Vec<MenuCommand> {
+    if config.pointer("/commands/native") == Some(&Value::Bool(false)) {
+        return Vec::new();
+    }
+    crate::agent_host::commands::COMMANDS
+        .iter()
+        .map(|c| MenuCommand {
+            command: c.name.to_owned(),
+            description: c.description.to_owned(),
+        })
+        .collect()
 }
 
 fn stop_run(e: &mut Entry) {
