@@ -57,6 +57,13 @@ pub struct ChannelTurn {
     pub origin: SessionOrigin,
     /// Images of the message (a Telegram photo), for the model.
     pub images: Vec<openclaw_core::message::ImageContent>,
+    /// The sender's text when it is one of the gateway's slash commands: carried out on the
+    /// conversation's session instead of reaching the model (`message` is then what `/new
+    /// <text>` runs on the new session).
+    pub command: Option<String>,
+    /// Where the run publishes the text of its current reply as it grows (streaming by
+    /// edit-in-place), when the account streams.
+    pub preview: Option<tokio::sync::watch::Sender<String>>,
 }
 
 /// A session's `origin`, as OpenClaw records it.
