@@ -262,12 +262,29 @@ impl FakeBotApi {
     /// The texts of the bot's messages in `chat_id` as a user now sees them (edits applied,
     /// deleted ones gone), oldest first.
     pub fn visible(&self, chat_id: i64) -> Vec<String> {
+        self.visible_with_ids(chat_id)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    }
+
+    /// [`FakeBotApi::visible`] with each message's id.
+    pub fn visible_with_ids(&self, chat_id: i64) -> Vec<(i64, String)> {
         lock(&self.shared)
             .messages
             .iter()
             .filter(|((c, _), _)| *c == chat_id)
-            .map(|(_, t)| t.clone())
+            .map(|((_, id), t)| (*id, t.clone()))
             .collect()
+    }
+
+    /// Message `message_id` of `chat_id` disappears, as when the user deletes it; whether it
+    /// was there.
+    pub fn remove_message(&self, chat_id: i64, message_id: i64) -> bool {
+        lock(&self.shared)
+            .messages
+            .remove(&(chat_id, message_id))
+            .is_some()
     }
 
     /// The most `getUpdates` answered concurrently (stalled ones excluded): more than one

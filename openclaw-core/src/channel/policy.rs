@@ -130,12 +130,82 @@ pub struct GuildChannelConfig {
     pub roles: Vec<AllowEntry>,
 }
 
-/// `streaming`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+/// `streaming.mode` (OpenClaw's modes).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StreamMode {
+    /// The reply is sent when the run ends, chunked.
+    #[default]
+    Off,
+    /// One message edited in place as the reply grows (throttled), finalized in place; a reply
+    /// longer than a message continues in new ones.
+    Partial,
+    /// Chunks only (here: as `off`).
+    Block,
+    /// OpenClaw's status draft; the answer is a normal final message (here: as `off`).
+    Progress,
+}
+
+/// `streaming`: `{mode, chunkMode, preview: {throttleMs}}`, or the legacy forms `"partial"` and
+/// `true` (partial) / `false` (off).
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Streaming {
+    pub mode: Option<StreamMode>,
     pub chunk_mode: Option<String>,
-    pub mode: Option<Value>,
+    /// Ours: the least time between two edits of a streamed reply (ms; default 1000, at least
+    /// 250, as OpenClaw's draft stream).
+    pub throttle_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StreamingPreview {
+    throttle_ms: Option<u64>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct StreamingObject {
+    mode: Option<StreamMode>,
+    chunk_mode: Option<String>,
+    preview: Option<StreamingPreview>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawStreaming {
+    Flag(bool),
+    Mode(StreamMode),
+    Object(StreamingObject),
+}
+
+impl<'de> Deserialize<'de> for Streaming {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = RawStreaming::deserialize(d).map_err(|_| {
+            serde::de::Error::custom(
+                "streaming must be off, partial, block or progress, a boolean, or {mode, chunkMode, preview}",
+            )
+        })?;
+        Ok(match raw {
+            RawStreaming::Flag(on) => Streaming {
+                mode: Some(if on {
+                    StreamMode::Partial
+                } else {
+                    StreamMode::Off
+                }),
+                ..Streaming::default()
+            },
+            RawStreaming::Mode(mode) => Streaming {
+                mode: Some(mode),
+                ..Streaming::default()
+            },
+            RawStreaming::Object(o) => Streaming {
+                mode: o.mode,
+                chunk_mode: o.chunk_mode,
+                throttle_ms: o.preview.and_then(|p| p.throttle_ms),
+            },
+        })
+    }
 }
 
 /// The shared keys of one account, resolved.
@@ -158,9 +228,23 @@ pub struct AccountPolicy {
     pub reply_to_mode: ReplyToMode,
     #[serde(default)]
     pub streaming: Streaming,
+    /// The legacy name of `streaming.mode`.
+    pub stream_mode: Option<StreamMode>,
     /// Discord's per-guild settings (guild messages are checked against these, not `groups`).
     #[serde(default)]
     pub guilds: BTreeMap<String, GuildConfig>,
+}
+
+impl AccountPolicy {
+    /// How replies stream (`streaming.mode`, else the legacy `streamMode`; `off` when unset).
+    pub fn stream_mode(&self) -> StreamMode {
+        self.streaming.mode.or(self.stream_mode).unwrap_or_default()
+    }
+
+    /// The least time between two edits of a streamed reply.
+    pub fn stream_throttle(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.streaming.throttle_ms.unwrap_or(1000).max(250))
+    }
 }
 
 /// What to do with an inbound message, before anything reaches an agent.
@@ -419,6 +503,36 @@ mod tests {
 
     fn policy(v: Value) -> AccountPolicy {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn streaming_in_every_form_openclaw_accepts() {
+        assert_eq!(policy(json!({})).stream_mode(), StreamMode::Off);
+        let p = policy(
+            json!({"streaming": {"mode": "partial", "chunkMode": "newline",
+                                            "preview": {"throttleMs": 100}}}),
+        );
+        assert_eq!(p.stream_mode(), StreamMode::Partial);
+        assert_eq!(p.streaming.chunk_mode.as_deref(), Some("newline"));
+        assert_eq!(p.stream_throttle(), std::time::Duration::from_millis(250));
+        assert_eq!(
+            policy(json!({"streaming": "block"})).stream_mode(),
+            StreamMode::Block
+        );
+        assert_eq!(
+            policy(json!({"streaming": true})).stream_mode(),
+            StreamMode::Partial
+        );
+        assert_eq!(
+            policy(json!({"streamMode": "partial"})).stream_mode(),
+            StreamMode::Partial
+        );
+        assert_eq!(
+            policy(json!({"streaming": {"chunkMode": "length"}})).stream_throttle(),
+            std::time::Duration::from_secs(1)
+        );
+        let bad = serde_json::from_value::<AccountPolicy>(json!({"streaming": "loud"}));
+        assert!(bad.unwrap_err().to_string().contains("streaming must be"));
     }
 
     #[test]

@@ -15,11 +15,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use openclaw_core::channel::policy::{Access, bound_agent};
+use tokio::time::Instant;
+
+use openclaw_core::channel::policy::{Access, AccountPolicy, StreamMode, bound_agent};
 use openclaw_core::channel::{ChannelAccount, ChatType, InboundMessage, OutboundText, Target};
 use openclaw_state::{ChannelStore, IngressRow, IngressStatus, PairingOutcome};
 use serde_json::json;
 
+use super::stream::Preview;
 use super::{ChannelService, ChannelTurn, SessionOrigin, deliver};
 
 /// How many open rows one sweep looks at.
@@ -126,7 +129,15 @@ async fn process(svc: &Arc<ChannelService>, row: &IngressRow) -> Result<IngressS
     };
     if row.status == IngressStatus::Replied {
         let reply = row.reply.clone().unwrap_or_default();
-        deliver::reply(svc, account.as_ref(), &policy, row, &reply).await?;
+        match streams(&policy, account.as_ref()) {
+            // The recorded messages may be preview pages: made to read the reply.
+            true => {
+                Preview::new(svc, account.as_ref(), &policy, row)
+                    .finish(&reply)
+                    .await?
+            }
+            false => deliver::reply(svc, account.as_ref(), &policy, row, &reply).await?,
+        }
         return Ok(IngressStatus::Done);
     }
     let approved = svc
@@ -147,18 +158,24 @@ async fn process(svc: &Arc<ChannelService>, row: &IngressRow) -> Result<IngressS
             Ok(IngressStatus::Dropped)
         }
         Access::Allowed => {
-            let text = match crate::agent_host::commands::parse(&m.text) {
-                Some((cmd, args)) if cmd.name == "approve" => approve(svc, m, args),
-                Some((_, args)) => command(svc, row, args).await?,
-                None => turn(svc, account.as_ref(), row).await?,
+            let (text, preview) = match crate::agent_host::commands::parse(&m.text) {
+                Some((cmd, args)) if cmd.name == "approve" => (approve(svc, m, args), None),
+                Some((_, args)) => (command(svc, row, args).await?, None),
+                None => turn(svc, account.as_ref(), &policy, row).await?,
             };
             if text.trim().is_empty() || is_silent(&text) {
+                if let Some(p) = preview {
+                    p.discard().await?;
+                }
                 return Ok(IngressStatus::Done);
             }
             svc.store
                 .set_ingress_reply(row.id, &text)
                 .map_err(|e| e.to_string())?;
-            deliver::reply(svc, account.as_ref(), &policy, row, &text).await?;
+            match preview {
+                Some(p) => p.finish(&text).await?,
+                None => deliver::reply(svc, account.as_ref(), &policy, row, &text).await?,
+            }
             Ok(IngressStatus::Done)
         }
     }
@@ -289,12 +306,19 @@ fn channel_turn(svc: &ChannelService, row: &IngressRow, message: String) -> Chan
     }
 }
 
-/// Runs the agent for an allowed message, with the typing indicator on; the reply text.
-async fn turn(
-    svc: &Arc<ChannelService>,
-    account: &dyn ChannelAccount,
-    row: &IngressRow,
-) -> Result<String, String> {
+/// Whether the account streams replies by editing them in place.
+fn streams(policy: &AccountPolicy, account: &dyn ChannelAccount) -> bool {
+    policy.stream_mode() == StreamMode::Partial && account.can_edit()
+}
+
+/// Runs the agent for an allowed message, with the typing indicator on (and, when the account
+/// streams, the reply shown as it grows); the reply text and its preview.
+async fn turn<'a>(
+    svc: &'a Arc<ChannelService>,
+    account: &'a dyn ChannelAccount,
+    policy: &AccountPolicy,
+    row: &'a IngressRow,
+) -> Result<(String, Option<Preview<'a>>), String> {
     let m = &row.message;
     let (images, media_notes) = fetch_images(account, m).await;
     let mut message = prompt(m, &m.text);
@@ -307,18 +331,43 @@ async fn turn(
         chat_id: m.chat_id.clone(),
         thread_id: m.thread_id.clone(),
     };
+    let (tx, mut grown) = tokio::sync::watch::channel(String::new());
+    let mut preview = streams(policy, account).then(|| {
+        t.preview = Some(tx);
+        Preview::new(svc, account, policy, row)
+    });
+    let throttle = policy.stream_throttle();
     let run = svc.backend.channel_turn(t);
     tokio::pin!(run);
+    let mut next_typing = Instant::now();
+    let mut next_edit = Instant::now();
+    // The reply grew since the last edit; the run's side of the watch is gone.
+    let (mut dirty, mut closed) = (false, preview.is_none());
     let outcome = loop {
-        // Typing failures are cosmetic: never a reason to fail the turn.
-        let _ = account.send_typing(&target).await;
+        if Instant::now() >= next_typing {
+            // Typing failures are cosmetic: never a reason to fail the turn.
+            let _ = account.send_typing(&target).await;
+            next_typing = Instant::now() + TYPING_EVERY;
+        }
         tokio::select! {
             o = &mut run => break o,
-            _ = tokio::time::sleep(TYPING_EVERY) => {}
+            _ = tokio::time::sleep_until(next_typing) => {}
+            r = grown.changed(), if !dirty && !closed => match r {
+                Ok(()) => dirty = true,
+                Err(_) => closed = true,
+            },
+            _ = tokio::time::sleep_until(next_edit), if dirty => {
+                let text = grown.borrow_and_update().clone();
+                if let Some(p) = preview.as_mut() {
+                    p.update(&text).await;
+                }
+                dirty = false;
+                next_edit = Instant::now() + throttle;
+            }
         }
     };
     if outcome.ok {
-        Ok(outcome.text)
+        Ok((outcome.text, preview))
     } else {
         Err(outcome.error.unwrap_or_else(|| "the run failed".into()))
     }

@@ -8,6 +8,7 @@
 //! - `dispatch`: a queued message's life — access policy (`dmPolicy`, `groupPolicy`), DM
 //!   pairing, the run through [`GatewayBackend::channel_turn`], the reply;
 //! - `deliver`: chunking, sending with safe retries, recording each chunk's message id;
+//! - `stream`: a reply streamed by editing it in place (`streaming.mode: "partial"`);
 //! - `methods`: `channels.status|start|stop|logout`, `channels.pairing.*`, `send`.
 //!
 //! Guarantees: a message is in the database before the platform is acknowledged; a run is
@@ -21,6 +22,7 @@ mod dispatch;
 mod health;
 pub(crate) mod methods;
 mod outbound;
+mod stream;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
