@@ -194,3 +194,64 @@ async fn a_preview_deleted_under_the_bot_is_sent_again_once() {
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert_eq!(fake.visible(4242), want, "the reply, once, complete");
 }
+
+/// Discord the same way: the preview is a message edited with `PATCH`, continued in new ones
+/// at 2000 characters / 17 lines, and the channel ends reading the reply's chunks exactly.
+#[tokio::test]
+async fn discord_streams_by_patching_the_message() {
+    use openclaw_channels::testing_discord::FakeDiscord;
+    let fake = FakeDiscord::start("discord-token", 45_000).await.unwrap();
+    let model = model().await;
+    let config = json!({
+        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
+        "agents": {"defaults": {"model": {"primary": "fake/m1"}, "skipBootstrap": true},
+                   "list": [{"id": "main", "default": true}]},
+        "models": {"providers": {"fake": {"baseUrl": format!("{}/v1", model.url()),
+            "apiKey": "sk-fake", "api": "openai-completions",
+            "models": [{"id": "m1", "name": "Model One", "contextWindow": 128000, "maxTokens": 4096}]}}},
+        "channels": {"discord": {"token": "discord-token", "apiRoot": fake.api_root(),
+            "gatewayUrl": fake.gateway_url(), "dmPolicy": "allowlist", "allowFrom": ["7001"],
+            "streaming": {"mode": "partial", "preview": {"throttleMs": 300}}}},
+    });
+    let _tg = common::start(Setup {
+        config,
+        engine: true,
+        ..Setup::default()
+    })
+    .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while fake.identifies().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no Identify");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    fake.push_dm("7001", "Dana", "please write an essay");
+    let dm = fake.dm_channel("7001");
+    let want = openclaw_channels::discord::text::chunk(&essay(), 2000, 17);
+    assert!(want.len() >= 6, "{}", want.len());
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while fake.visible(&dm) != want {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the channel reads {} messages; requests {:?}",
+            fake.visible(&dm).len(),
+            fake.requests()
+                .iter()
+                .map(|r| format!("{} {} {}", r.method, r.path, r.body))
+                .collect::<Vec<_>>()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.visible(&dm), want);
+    let requests = fake.requests();
+    let created = requests
+        .iter()
+        .filter(|r| r.method == "POST" && r.path == format!("/channels/{dm}/messages"))
+        .count();
+    assert_eq!(created, want.len(), "one message per chunk, none twice");
+    assert!(
+        requests.iter().any(|r| r.method == "PATCH"),
+        "the reply grew by edits"
+    );
+}
