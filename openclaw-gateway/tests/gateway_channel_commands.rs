@@ -190,6 +190,23 @@ async fn an_admitted_sender_runs_the_command_table_and_a_stranger_only_pairs() {
     fake.push_dm(4242, "Alice", "/unknown thing");
     assert_eq!(nth_reply(&fake, 8).await, "pong");
     assert_eq!(seen.lock().unwrap().len(), 4);
+
+    // A skill's command reaches the model as `chat.send` gives it.
+    let dir = tg.state().join("workspace/skills/weather");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(
+        dir.join("SKILL.md"),
+        "---\nname: weather\ndescription: Forecasts.\n---\nUse the weather tool.\n",
+    )
+    .unwrap();
+    fake.push_dm(4242, "Alice", "/weather today");
+    assert_eq!(nth_reply(&fake, 9).await, "pong");
+    let last = seen.lock().unwrap().last().cloned().unwrap();
+    let user = last.last().unwrap();
+    assert!(
+        user.contains("Read each skill's SKILL.md before acting:\\n- weather\\n\\nUser request:\\n/weather today"),
+        "{user}"
+    );
 }
 
 #[tokio::test]

@@ -4,7 +4,8 @@
 //! turn; `turnSourceChannel` is the channel. The session row records the origin.
 //!
 //! A turn that is a slash command goes through `commands::execute`, the path `chat.send` takes,
-//! as [`Caller::Channel`]; `/stop` aborts the session's run. With a `preview`, the run's reply
+//! as [`Caller::Channel`]; `/stop` aborts the session's run. `/<skill> args` is expanded as
+//! `chat.send` expands it. With a `preview`, the run's reply
 //! text is published as it grows (the tap `/v1/*` streams from), for edit-in-place streaming.
 
 use std::sync::Arc;
@@ -58,6 +59,11 @@ pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutco
             Done::ResetThen(_) => {}
         }
     }
+    // `/<skill> args` as `chat.send` gives it to the model (the sender's text comes first).
+    let message = match turn.command {
+        None => super::chat::skill_invocation(core, &agent, turn.message.clone()).await,
+        Some(_) => turn.message.clone(),
+    };
     let tap = turn.preview.clone().map(publish);
     let live = core.live_for(&key, &agent);
     let handle = spawn_run(
@@ -73,7 +79,7 @@ pub(crate) async fn run(core: &Arc<Core>, turn: ChannelTurn) -> ChannelTurnOutco
                 chain: Vec::new(),
                 tap,
             },
-            message: turn.message.clone(),
+            message,
             options: RunOptions {
                 images: turn.images.clone(),
                 ..RunOptions::default()

@@ -12,7 +12,7 @@
 //! OpenClaw's drafts do, so short replies are simply sent. A preview edit that fails stops the
 //! previewing (the final delivery still happens); a final edit that fails after retries deletes
 //! that page and the ones after it and sends their text anew — the reply is never left stale,
-//! missing or doubled.
+//! missing or doubled. A run that fails or is stopped (`/stop`) leaves what it had streamed.
 
 use std::time::Duration;
 
