@@ -255,3 +255,48 @@ async fn discord_streams_by_patching_the_message() {
         "the reply grew by edits"
     );
 }
+
+/// A gateway stopped while a reply streams replays the run once on restart, and the replay
+/// continues in the messages already sent: the chat ends reading the reply once.
+#[tokio::test]
+async fn a_restart_mid_stream_continues_in_the_same_messages() {
+    let fake = FakeBotApi::start(BOT_TOKEN).await.unwrap();
+    let model = model().await;
+    let tg = gateway(&model, &fake).await;
+    fake.push_dm(4242, "Alice", "please write an essay");
+    fake.wait_for("editMessageText", 1, Duration::from_secs(20))
+        .await;
+    let TestGateway { gateway, dir, .. } = tg;
+    let config: Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("openclaw.json")).unwrap())
+            .unwrap();
+    gateway.shutdown("test restart").await;
+    let before = fake.visible_with_ids(4242);
+    assert!(
+        !before.is_empty() && before.len() < expected().len(),
+        "mid-stream"
+    );
+    let _tg = common::start_setup_in(
+        Setup {
+            config,
+            engine: true,
+            ..Setup::default()
+        },
+        dir,
+    )
+    .await;
+    let want = expected();
+    until_visible(&fake, &want).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(fake.visible(4242), want);
+    let after = fake.visible_with_ids(4242);
+    assert_eq!(
+        after[0].0, before[0].0,
+        "the first message was edited, not resent"
+    );
+    assert_eq!(
+        fake.bodies("sendMessage").len(),
+        want.len(),
+        "no message sent twice"
+    );
+}
