@@ -9,7 +9,8 @@
 //! - `keys`: OpenClaw's session keys for a conversation (`session.dmScope`);
 //! - `policy`: the shared `channels.<id>` keys (`dmPolicy`, `allowFrom`, `groupPolicy`,
 //!   `groups`, `textChunkLimit`, `replyToMode`) and top-level `bindings[]`;
-//! - `pairing`: DM pairing codes, limits and the texts a stranger receives.
+//! - `pairing`: DM pairing codes, limits and the texts a stranger receives;
+//! - `streaming`: the `streaming` key (edit-in-place or not).
 //!
 //! Implementations (which need a runtime and HTTP) live in the `openclaw-channels` crate; the
 //! durable queue, routing and dispatch in the gateway.
@@ -18,6 +19,7 @@ pub mod chunk;
 pub mod keys;
 pub mod pairing;
 pub mod policy;
+pub mod streaming;
 
 use std::sync::{Arc, Mutex};
 

@@ -17,7 +17,8 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use openclaw_core::channel::policy::{Access, AccountPolicy, StreamMode, bound_agent};
+use openclaw_core::channel::policy::{Access, AccountPolicy, bound_agent};
+use openclaw_core::channel::streaming::StreamMode;
 use openclaw_core::channel::{ChannelAccount, ChatType, InboundMessage, OutboundText, Target};
 use openclaw_state::{ChannelStore, IngressRow, IngressStatus, PairingOutcome};
 use serde_json::json;
