@@ -209,17 +209,28 @@ async fn an_admitted_sender_runs_the_command_table_and_a_stranger_only_pairs() {
     );
 }
 
+/// Also: `commands.native: false` keeps only `customCommands` in the menu.
 #[tokio::test]
 async fn in_groups_gating_comes_first_and_other_bots_commands_are_not_ours() {
     let fake = FakeBotApi::start(BOT_TOKEN).await.unwrap();
     let seen = Arc::new(Mutex::new(Vec::new()));
     let model = model(seen.clone()).await;
-    let _tg = gateway(config(
+    let mut cfg = config(
         &model,
         &fake,
-        json!({"groups": {"-1001": {"requireMention": true}, "-1002": {"requireMention": false}}}),
-    ))
-    .await;
+        json!({"groups": {"-1001": {"requireMention": true}, "-1002": {"requireMention": false}},
+               "customCommands": [{"command": "backup", "description": "Git backup"}]}),
+    );
+    // Without native commands the menu holds only the custom entries (typed ones still work).
+    cfg["commands"] = json!({"native": false});
+    let _tg = gateway(cfg).await;
+    let menus = fake
+        .wait_for("setMyCommands", 2, Duration::from_secs(10))
+        .await;
+    assert_eq!(
+        menus[0]["commands"],
+        json!([{"command": "backup", "description": "Git backup"}])
+    );
     // Not mentioned in a mention-gated group: dropped, command or not.
     let quiet = fake.push_group(-1001, 4242, "/status", false);
     // Addressed to another bot in an open group: not ours.
