@@ -1,10 +1,14 @@
 //! A fake Telegram Bot API on loopback, written from the Bot API documentation: `POST
 //! /bot<token>/<method>` with JSON bodies, `{ok, result}` answers. It serves `getMe`,
-//! `deleteWebhook`, `setMyCommands`, `deleteMyCommands`, `getUpdates` (long polling with
-//! `offset` confirming earlier updates and `timeout` honoured), `sendMessage` (numbered
-//! message ids; `chat_id` as number or string), `sendChatAction` and `editMessageText`, and
-//! records every request. Tests push updates into it and can make the next polls stall (no
-//! answer) or fail with an error code, as Telegram does with 401 and 409.
+//! `deleteWebhook`, `setMyCommands` (checking Telegram's rules: at most 100 commands, names of
+//! 1–32 `a-z0-9_`, descriptions of 1–256 characters), `deleteMyCommands`, `getUpdates` (long
+//! polling with `offset` confirming earlier updates and `timeout` honoured), `sendMessage`
+//! (numbered message ids; `chat_id` as number or string), `editMessageText` (Telegram's "message
+//! is not modified" and "message to edit not found" errors), `deleteMessage` and
+//! `sendChatAction`, and records every request. It keeps each chat's messages as they now read
+//! ([`FakeBotApi::visible`]). Tests push updates into it and can make the next polls stall (no
+//! answer) or fail with an error code, as Telegram does with 401 and 409, and make the next
+//! `setMyCommands` or edits fail.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -38,6 +42,10 @@ struct Inner {
     stall_polls: usize,
     fail_polls: Vec<(u16, String)>,
     fail_sends: Vec<(u16, String, Option<u64>)>,
+    fail_set_commands: Vec<(u16, String)>,
+    fail_edits: Vec<(u16, String)>,
+    /// Each chat's messages as they now read: (chat id, message id) → text.
+    messages: std::collections::BTreeMap<(i64, i64), String>,
     active_polls: usize,
     max_active_polls: usize,
     highest_offset: i64,
@@ -240,6 +248,45 @@ impl FakeBotApi {
             .collect();
     }
 
+    /// The next `setMyCommands` calls fail with `code` / `description`, one per entry.
+    pub fn fail_next_set_commands(&self, errors: &[(u16, &str)]) {
+        lock(&self.shared).fail_set_commands =
+            errors.iter().map(|(c, d)| (*c, (*d).to_owned())).collect();
+    }
+
+    /// The next `editMessageText` calls fail with `code` / `description`, one per entry.
+    pub fn fail_next_edits(&self, errors: &[(u16, &str)]) {
+        lock(&self.shared).fail_edits = errors.iter().map(|(c, d)| (*c, (*d).to_owned())).collect();
+    }
+
+    /// The texts of the bot's messages in `chat_id` as a user now sees them (edits applied,
+    /// deleted ones gone), oldest first.
+    pub fn visible(&self, chat_id: i64) -> Vec<String> {
+        self.visible_with_ids(chat_id)
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect()
+    }
+
+    /// [`FakeBotApi::visible`] with each message's id.
+    pub fn visible_with_ids(&self, chat_id: i64) -> Vec<(i64, String)> {
+        lock(&self.shared)
+            .messages
+            .iter()
+            .filter(|((c, _), _)| *c == chat_id)
+            .map(|((_, id), t)| (*id, t.clone()))
+            .collect()
+    }
+
+    /// Message `message_id` of `chat_id` disappears, as when the user deletes it; whether it
+    /// was there.
+    pub fn remove_message(&self, chat_id: i64, message_id: i64) -> bool {
+        lock(&self.shared)
+            .messages
+            .remove(&(chat_id, message_id))
+            .is_some()
+    }
+
     /// The most `getUpdates` answered concurrently (stalled ones excluded): more than one
     /// means two pollers for one bot.
     pub fn max_concurrent_polls(&self) -> usize {
@@ -318,15 +365,17 @@ async fn handle(
             json!({"id": BOT_ID, "is_bot": true, "first_name": "OpenClaw Test",
                              "username": BOT_USERNAME, "can_join_groups": true}),
         ),
+        "setMyCommands" => set_my_commands(&s, &body),
+        "editMessageText" => edit_message(&s, &body),
+        "deleteMessage" => delete_message(&s, &body),
         "deleteWebhook"
         | "setWebhook"
-        | "setMyCommands"
         | "deleteMyCommands"
         | "sendChatAction"
         | "answerCallbackQuery"
         | "editMessageReplyMarkup" => ok(json!(true)),
         "getUpdates" => get_updates(s, body).await,
-        "sendMessage" | "editMessageText" => send_message(&s, &body),
+        "sendMessage" => send_message(&s, &body),
         "sendPhoto" => send_photo(&s, &body),
         "getFile" => {
             let id = body["file_id"].as_str().unwrap_or("");
@@ -449,9 +498,99 @@ fn send_message(s: &Shared, body: &Value) -> Response {
         return err(400, "Bad Request: chat_id and text are required", None);
     };
     g.next_message_id += 1;
-    ok(
-        json!({"message_id": g.next_message_id, "date": 1_765_000_000,
+    let id = g.next_message_id;
+    g.messages.insert((chat_id, id), text.to_owned());
+    ok(json!({"message_id": id, "date": 1_765_000_000,
               "chat": {"id": chat_id, "type": if chat_id > 0 {"private"} else {"supergroup"}},
-              "text": text}),
-    )
+              "text": text}))
+}
+
+fn chat_of(body: &Value) -> Option<i64> {
+    match &body["chat_id"] {
+        Value::Number(n) => n.as_i64(),
+        Value::String(t) => t.parse().ok(),
+        _ => None,
+    }
+}
+
+fn edit_message(s: &Shared, body: &Value) -> Response {
+    let mut g = lock(s);
+    if !g.fail_edits.is_empty() {
+        let (code, d) = g.fail_edits.remove(0);
+        return err(code, &d, None);
+    }
+    let (Some(chat_id), Some(id), Some(text)) = (
+        chat_of(body),
+        body["message_id"].as_i64(),
+        body["text"].as_str(),
+    ) else {
+        return err(
+            400,
+            "Bad Request: chat_id, message_id and text are required",
+            None,
+        );
+    };
+    match g.messages.get_mut(&(chat_id, id)) {
+        None => err(400, "Bad Request: message to edit not found", None),
+        Some(t) if t == text => err(
+            400,
+            "Bad Request: message is not modified: specified new message content and reply \
+             markup are exactly the same as a current content and reply markup of the message",
+            None,
+        ),
+        Some(t) => {
+            *t = text.to_owned();
+            ok(
+                json!({"message_id": id, "date": 1_765_000_000, "edit_date": 1_765_000_001,
+                      "chat": {"id": chat_id, "type": if chat_id > 0 {"private"} else {"supergroup"}},
+                      "text": text}),
+            )
+        }
+    }
+}
+
+fn delete_message(s: &Shared, body: &Value) -> Response {
+    let (Some(chat_id), Some(id)) = (chat_of(body), body["message_id"].as_i64()) else {
+        return err(
+            400,
+            "Bad Request: chat_id and message_id are required",
+            None,
+        );
+    };
+    match lock(s).messages.remove(&(chat_id, id)) {
+        Some(_) => ok(json!(true)),
+        None => err(400, "Bad Request: message to delete not found", None),
+    }
+}
+
+/// Telegram's rules for `setMyCommands`.
+fn set_my_commands(s: &Shared, body: &Value) -> Response {
+    {
+        let mut g = lock(s);
+        if !g.fail_set_commands.is_empty() {
+            let (code, d) = g.fail_set_commands.remove(0);
+            return err(code, &d, None);
+        }
+    }
+    let Some(list) = body["commands"].as_array() else {
+        return err(400, "Bad Request: commands are required", None);
+    };
+    if list.len() > 100 {
+        return err(400, "Bad Request: BOT_COMMANDS_TOO_MUCH", None);
+    }
+    for c in list {
+        let name = c["command"].as_str().unwrap_or("");
+        let valid = (1..=32).contains(&name.len())
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_');
+        if !valid {
+            return err(400, "Bad Request: BOT_COMMAND_INVALID", None);
+        }
+        let d = c["description"].as_str().unwrap_or("").chars().count();
+        if !(1..=256).contains(&d) {
+            return err(400, "Bad Request: command description is invalid", None);
+        }
+    }
+    ok(json!(true))
 }

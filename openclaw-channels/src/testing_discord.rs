@@ -27,7 +27,7 @@ use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use serde_json::{Value, json};
 
 /// The bot the fake says it is.
@@ -119,6 +119,10 @@ impl FakeDiscord {
             .route("/api/v10/gateway/bot", get(gateway_bot))
             .route("/api/v10/channels/{id}", get(channel))
             .route("/api/v10/channels/{id}/messages", post(create_message))
+            .route(
+                "/api/v10/channels/{id}/messages/{mid}",
+                patch(edit_message).delete(delete_message),
+            )
             .route("/api/v10/channels/{id}/typing", post(typing))
             .route("/api/v10/users/@me/channels", post(create_dm))
             .with_state(shared.clone());
@@ -227,6 +231,17 @@ impl FakeDiscord {
         lock(&self.shared).messages.clone()
     }
 
+    /// The contents of the messages in channel `id` as a user now sees them (edits applied,
+    /// deleted ones gone), oldest first.
+    pub fn visible(&self, id: &str) -> Vec<String> {
+        lock(&self.shared)
+            .messages
+            .iter()
+            .filter(|m| m["channel_id"] == id)
+            .map(|m| m["content"].as_str().unwrap_or_default().to_owned())
+            .collect()
+    }
+
     /// Waits until at least `n` messages exist.
     pub async fn wait_messages(&self, n: usize, timeout: Duration) -> Vec<Value> {
         let deadline = Instant::now() + timeout;
@@ -306,6 +321,73 @@ impl FakeDiscord {
     pub fn violations(&self) -> usize {
         lock(&self.shared).violations
     }
+}
+
+/// `PATCH /channels/{id}/messages/{mid}`: the content replaced (10008 Unknown Message when it
+/// is not there).
+async fn edit_message(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((id, mid)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    record(&s, "PATCH", format!("/channels/{id}/messages/{mid}"), &body);
+    if !authorized(&s, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "401: Unauthorized");
+    }
+    let req: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let Some(content) = req["content"].as_str() else {
+        return error(StatusCode::BAD_REQUEST, "Invalid Form Body");
+    };
+    if content.is_empty() || content.chars().count() > 2000 {
+        return error(StatusCode::BAD_REQUEST, "Invalid Form Body");
+    }
+    let mut i = lock(&s);
+    match i
+        .messages
+        .iter_mut()
+        .find(|m| m["channel_id"] == id.as_str() && m["id"] == mid.as_str())
+    {
+        Some(m) => {
+            m["content"] = json!(content);
+            axum::Json(m.clone()).into_response()
+        }
+        None => unknown_message(),
+    }
+}
+
+/// `DELETE /channels/{id}/messages/{mid}`: 204, or 10008 Unknown Message.
+async fn delete_message(
+    State(s): State<Arc<Shared>>,
+    headers: HeaderMap,
+    Path((id, mid)): Path<(String, String)>,
+) -> Response {
+    record(
+        &s,
+        "DELETE",
+        format!("/channels/{id}/messages/{mid}"),
+        &Bytes::new(),
+    );
+    if !authorized(&s, &headers) {
+        return error(StatusCode::UNAUTHORIZED, "401: Unauthorized");
+    }
+    let mut i = lock(&s);
+    let before = i.messages.len();
+    i.messages
+        .retain(|m| !(m["channel_id"] == id.as_str() && m["id"] == mid.as_str()));
+    if i.messages.len() < before {
+        StatusCode::NO_CONTENT.into_response()
+    } else {
+        unknown_message()
+    }
+}
+
+fn unknown_message() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(json!({"message": "Unknown Message", "code": 10008})),
+    )
+        .into_response()
 }
 
 fn error(code: StatusCode, message: &str) -> Response {

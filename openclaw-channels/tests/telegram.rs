@@ -11,7 +11,8 @@ use openclaw_channels::telegram::TelegramAccount;
 use openclaw_channels::testing::FakeBotApi;
 use openclaw_core::CancellationToken;
 use openclaw_core::channel::{
-    AccountStatus, ChannelAccount, ChatType, InboundMessage, InboundSink, OutboundText, Target,
+    AccountStatus, ChannelAccount, ChatType, InboundMessage, InboundSink, MenuCommand,
+    OutboundText, Target,
 };
 use serde_json::{Value, json};
 
@@ -99,9 +100,16 @@ async fn updates_are_committed_before_the_offset_is_acknowledged() {
     })
     .await;
     let calls: Vec<String> = fake.requests().iter().map(|r| r.method.clone()).collect();
+    // No commands given: the menu is cleared and nothing set.
     assert_eq!(
-        &calls[..3],
-        ["getMe", "deleteWebhook", "getUpdates"],
+        &calls[..5],
+        [
+            "getMe",
+            "deleteWebhook",
+            "deleteMyCommands",
+            "deleteMyCommands",
+            "getUpdates"
+        ],
         "{calls:?}"
     );
     assert_eq!(
@@ -143,6 +151,100 @@ async fn updates_are_committed_before_the_offset_is_acknowledged() {
     let s = acct.status();
     assert!(!s.running && !s.connected);
     assert_eq!(s.lifecycle, "stopped");
+}
+
+fn menu(names: &[(&str, &str)]) -> Vec<MenuCommand> {
+    names
+        .iter()
+        .map(|(c, d)| MenuCommand {
+            command: (*c).into(),
+            description: (*d).into(),
+        })
+        .collect()
+}
+
+/// OpenClaw's start-up sequence: the menu cleared for both scopes, then set for both, before
+/// the first poll; custom entries first, invalid ones skipped with a warning.
+#[tokio::test]
+async fn the_command_menu_is_registered_in_openclaws_sequence() {
+    let fake = FakeBotApi::start(TOKEN).await.unwrap();
+    let acct = account(
+        &fake,
+        json!({"customCommands": [{"command": "/Backup", "description": "Git backup"},
+                                  {"command": "help", "description": "mine"}]}),
+    );
+    acct.set_command_menu(menu(&[
+        ("help", "Show available commands."),
+        ("new", "Start a new session."),
+    ]));
+    let sink = Arc::new(MemorySink::default());
+    let (cancel, task) = start(&acct, &sink);
+    until("connected", Duration::from_secs(5), || {
+        acct.status().connected
+    })
+    .await;
+    let calls: Vec<(String, Value)> = fake
+        .requests()
+        .into_iter()
+        .map(|r| (r.method, r.body))
+        .take(7)
+        .collect();
+    let methods: Vec<&str> = calls.iter().map(|(m, _)| m.as_str()).collect();
+    assert_eq!(
+        methods,
+        [
+            "getMe",
+            "deleteWebhook",
+            "deleteMyCommands",
+            "deleteMyCommands",
+            "setMyCommands",
+            "setMyCommands",
+            "getUpdates"
+        ]
+    );
+    assert_eq!(calls[2].1, json!({}));
+    let groups = json!({"type": "all_group_chats"});
+    assert_eq!(calls[3].1, json!({"scope": groups}));
+    let commands = json!([{"command": "backup", "description": "Git backup"},
+                          {"command": "help", "description": "Show available commands."},
+                          {"command": "new", "description": "Start a new session."}]);
+    assert_eq!(calls[4].1, json!({"commands": commands}));
+    assert_eq!(calls[5].1, json!({"commands": commands, "scope": groups}));
+    let warnings = acct.status().warnings;
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert!(warnings[0].contains("\"/help\" conflicts"), "{warnings:?}");
+    cancel.cancel();
+    task.await.unwrap();
+}
+
+/// Telegram refusing the menu is a warning, not a failure: the bot polls and hears.
+#[tokio::test]
+async fn a_refused_menu_does_not_stop_the_account() {
+    let fake = FakeBotApi::start(TOKEN).await.unwrap();
+    let acct = account(&fake, json!({}));
+    acct.set_command_menu(menu(&[("status", "Show session and model status.")]));
+    fake.fail_next_set_commands(&[(400, "Bad Request: BOT_COMMAND_INVALID")]);
+    let sink = Arc::new(MemorySink::default());
+    let (cancel, task) = start(&acct, &sink);
+    fake.push_dm(7, "Bob", "hello");
+    until("the message heard", Duration::from_secs(10), || {
+        !sink.messages.lock().unwrap().is_empty()
+    })
+    .await;
+    let s = acct.status();
+    assert!(s.connected, "{s:?}");
+    assert_eq!(s.last_error, None);
+    assert!(
+        s.warnings
+            .iter()
+            .any(|w| w.contains("setMyCommands failed: 400: Bad Request: BOT_COMMAND_INVALID")),
+        "{s:?}"
+    );
+    let status = serde_json::to_value(&s).unwrap();
+    assert!(status["warnings"][0].as_str().is_some(), "{status}");
+    assert_eq!(fake.bodies("setMyCommands").len(), 1, "not retried");
+    cancel.cancel();
+    task.await.unwrap();
 }
 
 #[tokio::test]

@@ -407,7 +407,7 @@ async fn send_returns_the_message_id_once_per_idempotency_key_and_channels_follo
 
 /// A channel never widens what a sender may do: an open DM's `bash` call asks the operator's
 /// approval clients (the turn names `telegram` as its source), and a deny keeps it from
-/// running; the sender's own `/approve` text is just text to the model.
+/// running; the sender's own `/approve` is refused (they are not an approver).
 #[tokio::test]
 async fn a_channel_run_asks_for_exec_approval_and_a_deny_holds() {
     let Some(llm) = common::fake::fake_llm() else {
@@ -439,7 +439,7 @@ async fn a_channel_run_asks_for_exec_approval_and_a_deny_holds() {
         "{req}"
     );
     let id = ev["payload"]["id"].as_str().unwrap().to_owned();
-    // The sender cannot approve it from the chat: their text is only a message.
+    // The sender cannot approve it from the chat: they are no approver.
     fake.push_dm(4242, "Alice", &format!("/approve {id} allow-always"));
     ap.ok(
         "exec.approval.resolve",
@@ -447,23 +447,15 @@ async fn a_channel_run_asks_for_exec_approval_and_a_deny_holds() {
     )
     .await;
     let sent = fake
-        .wait_for("sendMessage", 1, Duration::from_secs(20))
-        .await;
-    let text = sent[0]["text"].as_str().unwrap();
-    assert!(text.contains("Exec denied"), "{text}");
-    assert!(!marker.exists(), "a denied command never runs");
-    let sent = fake
         .wait_for("sendMessage", 2, Duration::from_secs(20))
         .await;
+    let texts: Vec<&str> = sent.iter().map(|b| b["text"].as_str().unwrap()).collect();
     assert!(
-        sent[1]["text"]
-            .as_str()
-            .unwrap()
-            .starts_with("echo: /approve"),
-        "{:?}",
-        sent[1]
+        texts.contains(&"You are not an exec approver for this bot."),
+        "{texts:?}"
     );
-    assert!(!marker.exists());
+    assert!(texts.iter().any(|t| t.contains("Exec denied")), "{texts:?}");
+    assert!(!marker.exists(), "a denied command never runs");
 }
 
 /// A cron job's `announce` delivery goes out through the channel manager: the run's answer

@@ -270,6 +270,16 @@ async fn an_approver_answers_an_exec_approval_with_inline_buttons() {
 
     fake.push_callback(777, 777, 2, &allow);
     until("the command ran", || marker.exists()).await;
+    // The press is answered (then its keyboard removed) after the approval resolved, so
+    // possibly after the run started.
+    until("the approver answered and the keyboard went", || {
+        fake.bodies("answerCallbackQuery").len() >= 2
+            && fake
+                .bodies("editMessageReplyMarkup")
+                .iter()
+                .any(|e| e["message_id"] == 2)
+    })
+    .await;
     let answers = fake.bodies("answerCallbackQuery");
     assert_eq!(answers.len(), 2);
     assert!(

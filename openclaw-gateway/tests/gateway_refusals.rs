@@ -270,7 +270,8 @@ async fn gateway_methods_check_their_params_too() {
     let model = start_model().await;
     let tg = common::start_engine(config_for(&model)).await;
     let (mut c, _) = Client::connected(&tg, ADMIN).await;
-    // The TUI's commands.list call works; an unknown agent or a channel provider is refused.
+    // The TUI's commands.list call works; an unknown agent or provider is refused, a channel's
+    // menu is the same table.
     let list = c
         .ok(
             "commands.list",
@@ -280,8 +281,15 @@ async fn gateway_methods_check_their_params_too() {
     assert!(list["commands"].as_array().is_some_and(|a| !a.is_empty()));
     let msg = refused(&mut c, "commands.list", json!({"agentId": "ghost"})).await;
     assert!(msg.contains("unknown agent id"), "{msg}");
-    let msg = refused(&mut c, "commands.list", json!({"provider": "telegram"})).await;
-    assert!(msg.contains("no channels"), "{msg}");
+    let msg = refused(&mut c, "commands.list", json!({"provider": "fax"})).await;
+    assert!(msg.contains("not a channel"), "{msg}");
+    let menu = c
+        .ok(
+            "commands.list",
+            json!({"agentId": "main", "scope": "text", "includeArgs": false, "provider": "telegram"}),
+        )
+        .await;
+    assert_eq!(menu, list);
     let msg = refused(&mut c, "tools.catalog", json!({"agentId": "ghost"})).await;
     assert!(msg.contains("unknown agent id"), "{msg}");
     let cfg = c.ok("config.get", json!({})).await;

@@ -115,6 +115,9 @@ pub trait ChannelStore: Send + Sync {
     fn set_ingress_reply(&self, id: i64, reply: &str) -> StateResult<()>;
     /// One more reply chunk went out as `message_id`.
     fn record_ingress_sent(&self, id: i64, message_id: &str) -> StateResult<()>;
+    /// The reply's messages are now `message_ids` (a streamed reply whose stale messages were
+    /// deleted and sent again).
+    fn set_ingress_sent(&self, id: i64, message_ids: &[String]) -> StateResult<()>;
     /// Settles a row.
     fn finish_ingress(
         &self,
@@ -383,6 +386,15 @@ impl ChannelStore for SqliteStore {
             "UPDATE channel_ingress SET sent = json_insert(sent, '$[#]', ?2), updated_at = ?3 \
              WHERE id = ?1",
             params![id, message_id, crate::now_ms() as i64],
+        )?;
+        Ok(())
+    }
+
+    fn set_ingress_sent(&self, id: i64, message_ids: &[String]) -> StateResult<()> {
+        let list = serde_json::to_string(message_ids).map_err(|e| bad("sent", e))?;
+        self.conn().execute(
+            "UPDATE channel_ingress SET sent = ?2, updated_at = ?3 WHERE id = ?1",
+            params![id, list, crate::now_ms() as i64],
         )?;
         Ok(())
     }

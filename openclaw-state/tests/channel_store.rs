@@ -99,6 +99,15 @@ fn a_replied_row_keeps_its_reply_and_the_chunks_sent() {
     assert_eq!(row.attempts, 1, "resuming delivery is not a new run");
     assert_eq!(row.reply.as_deref(), Some("the answer"));
     assert_eq!(row.sent, ["501", "502"]);
+    // A streamed reply whose second message was replaced.
+    store
+        .set_ingress_sent(id, &["501".into(), "777".into()])
+        .unwrap();
+    store.record_ingress_sent(id, "778").unwrap();
+    assert_eq!(
+        store.ingress(id).unwrap().unwrap().sent,
+        ["501", "777", "778"]
+    );
 }
 
 #[test]

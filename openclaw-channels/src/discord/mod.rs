@@ -38,7 +38,7 @@ use openclaw_core::channel::{
 };
 use serde::Deserialize;
 
-use rest::{AllowedMentions, CreateDm, CreateMessage, MessageReference, Rest, User};
+use rest::{AllowedMentions, CreateDm, CreateMessage, EditMessage, MessageReference, Rest, User};
 
 /// Discord's own limit on a message's content.
 const DISCORD_MAX: usize = 2000;
@@ -317,6 +317,51 @@ impl ChannelAccount for DiscordAccount {
             message_id: sent.id,
             chat_id: sent.channel_id,
         })
+    }
+
+    async fn edit_text(
+        &self,
+        to: &Target,
+        message_id: &str,
+        text: &str,
+    ) -> Result<(), ChannelError> {
+        let channel = self.channel_of(to).await?;
+        let content = text::neutralize_mass_mentions(text);
+        if content.chars().count() > DISCORD_MAX {
+            return Err(ChannelError::Config(format!(
+                "a Discord message holds at most {DISCORD_MAX} characters (chunk first)"
+            )));
+        }
+        let body = EditMessage {
+            content: &content,
+            allowed_mentions: AllowedMentions {
+                parse: &["users"],
+                replied_user: true,
+            },
+        };
+        let _: rest::Message = self
+            .rest()?
+            .patch(
+                &format!("/channels/{channel}/messages/{message_id}"),
+                &body,
+                SEND_TIMEOUT,
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn delete_message(&self, to: &Target, message_id: &str) -> Result<(), ChannelError> {
+        let channel = self.channel_of(to).await?;
+        self.rest()?
+            .delete(
+                &format!("/channels/{channel}/messages/{message_id}"),
+                SEND_TIMEOUT,
+            )
+            .await
+    }
+
+    fn can_edit(&self) -> bool {
+        true
     }
 
     async fn send_typing(&self, to: &Target) -> Result<(), ChannelError> {

@@ -92,6 +92,13 @@ pub struct CreateMessage<'a> {
     pub flags: Option<u64>,
 }
 
+/// `PATCH /channels/{id}/messages/{id}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EditMessage<'a> {
+    pub content: &'a str,
+    pub allowed_mentions: AllowedMentions,
+}
+
 /// `POST /users/@me/channels`.
 #[derive(Debug, Clone, Serialize)]
 pub struct CreateDm<'a> {
@@ -161,6 +168,25 @@ impl Rest {
         self.call(reqwest::Method::POST, path, Some(body), timeout)
             .await
             .and_then(decode)
+    }
+
+    /// `PATCH path` with a JSON body; the decoded answer.
+    pub async fn patch<B: Serialize, R: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &B,
+        timeout: Duration,
+    ) -> Result<R, ChannelError> {
+        self.call(reqwest::Method::PATCH, path, Some(body), timeout)
+            .await
+            .and_then(decode)
+    }
+
+    /// `DELETE path`, the answer ignored.
+    pub async fn delete(&self, path: &str, timeout: Duration) -> Result<(), ChannelError> {
+        self.call(reqwest::Method::DELETE, path, None::<&()>, timeout)
+            .await
+            .map(|_| ())
     }
 
     /// `POST path` without a body, the answer ignored (typing).

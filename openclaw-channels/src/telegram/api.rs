@@ -232,6 +232,23 @@ pub struct EditMessageReplyMarkup<'a> {
     pub reply_markup: InlineKeyboardMarkup,
 }
 
+/// `editMessageText`.
+#[derive(Debug, Serialize)]
+pub struct EditMessageText<'a> {
+    pub chat_id: &'a str,
+    pub message_id: i64,
+    pub text: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub parse_mode: Option<&'static str>,
+}
+
+/// `deleteMessage`.
+#[derive(Debug, Serialize)]
+pub struct DeleteMessage<'a> {
+    pub chat_id: &'a str,
+    pub message_id: i64,
+}
+
 /// `sendPhoto` with a URL Telegram fetches (an upload goes as multipart with the same fields).
 #[derive(Debug, Serialize)]
 pub struct SendPhoto<'a> {

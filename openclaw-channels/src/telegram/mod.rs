@@ -7,12 +7,13 @@
 //! - `webhook`: webhook mode (`webhookUrl`/`webhookSecret`/`webhookPath`/`webhookHost`/
 //!   `webhookPort`): a listener committing each update before its 200;
 //! - `media`: photos out (`sendPhoto`) and in (`getFile` + a bounded download);
-//! - `buttons`: inline keyboards and pressed buttons (`callback_query`).
+//! - `buttons`: inline keyboards and pressed buttons (`callback_query`);
+//! - `menu`: the command menu (`deleteMyCommands` / `setMyCommands`, `customCommands`).
 //!
 //! Config (`channels.telegram`, per account under `accounts.<id>`): `botToken` | `tokenFile`
 //! (the default account also reads `TELEGRAM_BOT_TOKEN`), `apiRoot` (default
 //! `https://api.telegram.org`, without `/bot<token>`), `textChunkLimit` (4000, at most 4096),
-//! and ours: `pollTimeoutSeconds` (30, the long poll's `timeout`) and `stallTimeoutMs` (the
+//! `customCommands` (`[{command, description}]`, extra menu entries), and ours: `pollTimeoutSeconds` (30, the long poll's `timeout`) and `stallTimeoutMs` (the
 //! watchdog: a poll with no answer for this long is abandoned and the connection rebuilt;
 //! default the poll timeout + 15 s).
 
@@ -20,10 +21,12 @@ pub mod api;
 mod buttons;
 pub mod html;
 pub mod media;
+pub mod menu;
 mod poll;
 pub mod webhook;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -32,7 +35,7 @@ use openclaw_core::CancellationToken;
 use openclaw_core::channel::policy::account_value;
 use openclaw_core::channel::{
     AccountStatus, Button, ChannelAccount, ChannelError, FetchedMedia, InboundMedia, InboundSink,
-    OutboundMedia, OutboundText, ProbeResult, SentMessage, StatusCell, Target,
+    MenuCommand, OutboundMedia, OutboundText, ProbeResult, SentMessage, StatusCell, Target,
 };
 use serde::Deserialize;
 
@@ -57,6 +60,8 @@ struct AccountConfig {
     webhook_path: Option<String>,
     webhook_host: Option<String>,
     webhook_port: Option<u16>,
+    #[serde(default)]
+    custom_commands: Vec<menu::CustomCommand>,
 }
 
 /// The account ids of `channels.telegram`.
@@ -80,6 +85,12 @@ pub struct TelegramAccount {
     out: Mutex<Option<BotApi>>,
     /// Webhook mode instead of long polling.
     webhook: Option<webhook::WebhookConfig>,
+    /// The gateway's commands for the menu (set before the account runs).
+    menu: Mutex<Vec<MenuCommand>>,
+    /// `customCommands`: menu entries of the account's own.
+    custom_commands: Vec<menu::CustomCommand>,
+    /// The menu was registered in this run (it is registered once per run).
+    menu_synced: AtomicBool,
 }
 
 impl TelegramAccount {
@@ -135,7 +146,17 @@ impl TelegramAccount {
             me: Mutex::new(None),
             out: Mutex::new(None),
             webhook,
+            menu: Mutex::new(Vec::new()),
+            custom_commands: cfg.custom_commands,
+            menu_synced: AtomicBool::new(false),
         })
+    }
+
+    /// Registers the command menu unless this run already did.
+    async fn sync_menu(&self, api: &BotApi) {
+        if !self.menu_synced.load(Ordering::SeqCst) && menu::sync(self, api).await {
+            self.menu_synced.store(true, Ordering::SeqCst);
+        }
     }
 
     fn api(&self) -> Result<BotApi, ChannelError> {
@@ -189,10 +210,15 @@ impl ChannelAccount for TelegramAccount {
     }
 
     async fn run(&self, sink: Arc<dyn InboundSink>, cancel: CancellationToken) {
+        self.menu_synced.store(false, Ordering::SeqCst);
         match &self.webhook {
             Some(w) => webhook::run(self, w, sink, cancel).await,
             None => poll::run(self, sink, cancel).await,
         }
+    }
+
+    fn set_command_menu(&self, commands: Vec<MenuCommand>) {
+        *openclaw_core::sync::lock(&self.menu) = commands;
     }
 
     async fn send_text(&self, msg: &OutboundText) -> Result<SentMessage, ChannelError> {
@@ -231,6 +257,67 @@ impl ChannelAccount for TelegramAccount {
             }
             other => other,
         }
+    }
+
+    async fn edit_text(
+        &self,
+        to: &Target,
+        message_id: &str,
+        text: &str,
+    ) -> Result<(), ChannelError> {
+        let message_id: i64 = message_id
+            .parse()
+            .map_err(|_| ChannelError::Config(format!("bad message id {message_id:?}")))?;
+        let html = html::markdown_to_html(text);
+        let mut req = api::EditMessageText {
+            chat_id: &to.chat_id,
+            message_id,
+            text: &html,
+            parse_mode: Some("HTML"),
+        };
+        let api = self.api()?;
+        let mut r: Result<api::Message, ChannelError> =
+            api.call("editMessageText", &req, SEND_TIMEOUT).await;
+        if let Err(ChannelError::Api {
+            code: 400,
+            description,
+            ..
+        }) = &r
+            && description.contains("can't parse entities")
+        {
+            req.text = text;
+            req.parse_mode = None;
+            r = api.call("editMessageText", &req, SEND_TIMEOUT).await;
+        }
+        match r {
+            Ok(_) => Ok(()),
+            // The message already reads so: what an edit wanted.
+            Err(ChannelError::Api { description, .. })
+                if description.contains("message is not modified") =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn delete_message(&self, to: &Target, message_id: &str) -> Result<(), ChannelError> {
+        let message_id: i64 = message_id
+            .parse()
+            .map_err(|_| ChannelError::Config(format!("bad message id {message_id:?}")))?;
+        let req = api::DeleteMessage {
+            chat_id: &to.chat_id,
+            message_id,
+        };
+        let _: bool = self
+            .api()?
+            .call("deleteMessage", &req, SEND_TIMEOUT)
+            .await?;
+        Ok(())
+    }
+
+    fn can_edit(&self) -> bool {
+        true
     }
 
     async fn send_media(&self, msg: &OutboundMedia) -> Result<SentMessage, ChannelError> {

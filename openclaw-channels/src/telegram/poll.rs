@@ -1,7 +1,8 @@
 //! The supervised long-polling loop of one bot.
 //!
 //! Each connection is a fresh HTTP client (so no socket outlives a reconnect): `getMe`,
-//! `deleteWebhook {drop_pending_updates:false}`, then `getUpdates` from the saved offset.
+//! `deleteWebhook {drop_pending_updates:false}`, the command menu (`menu`, once per run), then
+//! `getUpdates` from the saved offset.
 //! A batch of updates is committed to the sink together with the next offset *before* that
 //! offset is sent to Telegram (which is what acknowledges the batch), so a crash makes
 //! Telegram resend it and the store drops what it already has.
@@ -112,6 +113,10 @@ async fn connection(
     };
     status.update(|s| s.bot = serde_json::to_value(&me).ok());
     *openclaw_core::sync::lock(&acct.me) = Some(me.clone());
+    tokio::select! {
+        _ = cancel.cancelled() => return Ended::Cancelled,
+        _ = acct.sync_menu(&api) => {}
+    }
     let mut offset = match sink.cursor("telegram", &acct.account_id).await {
         Ok(c) => c.and_then(|c| c.parse::<i64>().ok()),
         Err(e) => return fail(format!("cannot read the saved offset: {e}")),
@@ -238,12 +243,16 @@ pub(super) fn inbound(account_id: &str, me: &User, update: Update) -> Option<Inb
         (None, None) => return None,
     };
     let from = m.from.clone()?;
+    // `/cmd@botname`: for this bot, the command as if typed alone (and a mention); for
+    // another bot, not ours.
+    let stripped = addressed(&text, me)?;
     let chat_type = match m.chat.kind.as_str() {
         "private" => ChatType::Direct,
         "group" | "supergroup" => ChatType::Group,
         _ => ChatType::Channel,
     };
     let mentioned = chat_type != ChatType::Direct && mentions(&m, &text, me);
+    let text = stripped;
     Some(InboundMessage {
         channel: "telegram".into(),
         account_id: account_id.to_owned(),
@@ -268,6 +277,23 @@ pub(super) fn inbound(account_id: &str, me: &User, update: Update) -> Option<Inb
         timestamp_ms: u64::try_from(m.date).unwrap_or(0) * 1000,
         guild: None,
     })
+}
+
+/// `text` with a leading `/command@botname` made `/command` when it names this bot; `None`
+/// when it names another bot (the command is not ours).
+fn addressed(text: &str, me: &User) -> Option<String> {
+    let Some(rest) = text.strip_prefix('/') else {
+        return Some(text.to_owned());
+    };
+    let end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+    let Some((cmd, bot)) = rest[..end].split_once('@') else {
+        return Some(text.to_owned());
+    };
+    let ours = me
+        .username
+        .as_deref()
+        .is_some_and(|u| u.eq_ignore_ascii_case(bot));
+    ours.then(|| format!("/{cmd}{}", &rest[end..]))
 }
 
 /// `@botname` in the text, or a reply to one of the bot's messages.

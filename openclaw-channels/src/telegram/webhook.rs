@@ -181,6 +181,10 @@ async fn listen(
             Err(e) => return fail(format!("setWebhook: {e}")),
         },
     };
+    tokio::select! {
+        _ = cancel.cancelled() => return Ended::Cancelled,
+        _ = acct.sync_menu(&api) => {}
+    }
     status.update(|s| {
         s.bot = serde_json::to_value(&me).ok();
         s.connected = true;

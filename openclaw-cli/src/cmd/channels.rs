@@ -45,10 +45,15 @@ pub fn status(cmd: ChannelsCmd) -> CliResult {
         "error",
     ]);
     let mut any = false;
+    let mut warnings = Vec::new();
     if let Some(channels) = res["channelAccounts"].as_object() {
         for (channel, accounts) in channels {
             for a in accounts.as_array().into_iter().flatten() {
                 any = true;
+                for w in a["warnings"].as_array().into_iter().flatten() {
+                    let id = a["accountId"].as_str().unwrap_or("");
+                    warnings.push(format!("{channel} {id}: {}", w.as_str().unwrap_or("")));
+                }
                 let yes = |k: &str| if a[k] == true { "yes" } else { "no" };
                 table.row(vec![
                     channel.clone(),
@@ -65,6 +70,9 @@ pub fn status(cmd: ChannelsCmd) -> CliResult {
     }
     if any {
         table.print();
+        for w in warnings {
+            crate::out!("warning: {w}");
+        }
     } else {
         crate::out!("No channels configured.");
     }

@@ -9,7 +9,8 @@
 //! - `keys`: OpenClaw's session keys for a conversation (`session.dmScope`);
 //! - `policy`: the shared `channels.<id>` keys (`dmPolicy`, `allowFrom`, `groupPolicy`,
 //!   `groups`, `textChunkLimit`, `replyToMode`) and top-level `bindings[]`;
-//! - `pairing`: DM pairing codes, limits and the texts a stranger receives.
+//! - `pairing`: DM pairing codes, limits and the texts a stranger receives;
+//! - `streaming`: the `streaming` key (edit-in-place or not).
 //!
 //! Implementations (which need a runtime and HTTP) live in the `openclaw-channels` crate; the
 //! durable queue, routing and dispatch in the gateway.
@@ -18,6 +19,7 @@ pub mod chunk;
 pub mod keys;
 pub mod pairing;
 pub mod policy;
+pub mod streaming;
 
 use std::sync::{Arc, Mutex};
 
@@ -207,6 +209,14 @@ pub struct ButtonPress {
     pub data: String,
 }
 
+/// One entry of a platform's native command menu (Telegram's `BotCommand`): the command
+/// without its slash, and what the menu shows for it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MenuCommand {
+    pub command: String,
+    pub description: String,
+}
+
 /// What the platform answered to a send.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -281,6 +291,9 @@ pub struct AccountStatus {
     pub last_error: Option<String>,
     /// Stalls the watchdog detected.
     pub stalls: u64,
+    /// Problems that did not stop the account (a command menu Telegram refused), newest last.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
     /// The bot as the platform describes it (Telegram `getMe`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub bot: Option<Value>,
@@ -403,6 +416,41 @@ pub trait ChannelAccount: Send + Sync {
             self.channel(),
             media.kind
         )))
+    }
+    /// Replaces the text of message `message_id` in `to` (sent by this account) with `text`
+    /// (Markdown, converted as [`ChannelAccount::send_text`] converts it). Editing to the text
+    /// the message already has succeeds. Channels that cannot edit keep this default, which
+    /// refuses by name; [`ChannelAccount::can_edit`] says which is which.
+    async fn edit_text(
+        &self,
+        to: &Target,
+        message_id: &str,
+        text: &str,
+    ) -> Result<(), ChannelError> {
+        let _ = (to, message_id, text);
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot edit messages",
+            self.channel()
+        )))
+    }
+    /// Deletes message `message_id` in `to` (sent by this account).
+    async fn delete_message(&self, to: &Target, message_id: &str) -> Result<(), ChannelError> {
+        let _ = (to, message_id);
+        Err(ChannelError::Unsupported(format!(
+            "channel {} cannot delete messages",
+            self.channel()
+        )))
+    }
+    /// Whether [`ChannelAccount::edit_text`] and [`ChannelAccount::delete_message`] work here
+    /// (what streaming a reply by editing it in place needs).
+    fn can_edit(&self) -> bool {
+        false
+    }
+    /// The gateway's slash commands, for platforms with a native command menu (Telegram's
+    /// `setMyCommands`): the account registers them (with its own custom entries) when it
+    /// connects. Called before [`ChannelAccount::run`]; others ignore it.
+    fn set_command_menu(&self, commands: Vec<MenuCommand>) {
+        let _ = commands;
     }
     /// Shows "typing…" in `to` (a few seconds on most platforms).
     async fn send_typing(&self, to: &Target) -> Result<(), ChannelError>;

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use super::streaming::{StreamMode, Streaming};
 use super::{ChatType, InboundMessage};
 
 /// The account used when a channel configures no `accounts`.
@@ -130,14 +131,6 @@ pub struct GuildChannelConfig {
     pub roles: Vec<AllowEntry>,
 }
 
-/// `streaming`.
-#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Streaming {
-    pub chunk_mode: Option<String>,
-    pub mode: Option<Value>,
-}
-
 /// The shared keys of one account, resolved.
 #[derive(Debug, Clone, Default, PartialEq, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -158,9 +151,23 @@ pub struct AccountPolicy {
     pub reply_to_mode: ReplyToMode,
     #[serde(default)]
     pub streaming: Streaming,
+    /// The legacy name of `streaming.mode`.
+    pub stream_mode: Option<StreamMode>,
     /// Discord's per-guild settings (guild messages are checked against these, not `groups`).
     #[serde(default)]
     pub guilds: BTreeMap<String, GuildConfig>,
+}
+
+impl AccountPolicy {
+    /// How replies stream (`streaming.mode`, else the legacy `streamMode`; `off` when unset).
+    pub fn stream_mode(&self) -> StreamMode {
+        self.streaming.mode.or(self.stream_mode).unwrap_or_default()
+    }
+
+    /// The least time between two edits of a streamed reply.
+    pub fn stream_throttle(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.streaming.throttle_ms.unwrap_or(1000).max(250))
+    }
 }
 
 /// What to do with an inbound message, before anything reaches an agent.
@@ -419,6 +426,36 @@ mod tests {
 
     fn policy(v: Value) -> AccountPolicy {
         serde_json::from_value(v).unwrap()
+    }
+
+    #[test]
+    fn streaming_in_every_form_openclaw_accepts() {
+        assert_eq!(policy(json!({})).stream_mode(), StreamMode::Off);
+        let p = policy(
+            json!({"streaming": {"mode": "partial", "chunkMode": "newline",
+                                            "preview": {"throttleMs": 100}}}),
+        );
+        assert_eq!(p.stream_mode(), StreamMode::Partial);
+        assert_eq!(p.streaming.chunk_mode.as_deref(), Some("newline"));
+        assert_eq!(p.stream_throttle(), std::time::Duration::from_millis(250));
+        assert_eq!(
+            policy(json!({"streaming": "block"})).stream_mode(),
+            StreamMode::Block
+        );
+        assert_eq!(
+            policy(json!({"streaming": true})).stream_mode(),
+            StreamMode::Partial
+        );
+        assert_eq!(
+            policy(json!({"streamMode": "partial"})).stream_mode(),
+            StreamMode::Partial
+        );
+        assert_eq!(
+            policy(json!({"streaming": {"chunkMode": "length"}})).stream_throttle(),
+            std::time::Duration::from_secs(1)
+        );
+        let bad = serde_json::from_value::<AccountPolicy>(json!({"streaming": "loud"}));
+        assert!(bad.unwrap_err().to_string().contains("streaming must be"));
     }
 
     #[test]

@@ -107,7 +107,7 @@ pub(crate) async fn chat_send(
 
 /// `/<skill command> args` or `/skill <name> args`: the message as OpenClaw gives it to the
 /// model (read the skill first, then the request); any other message unchanged.
-async fn skill_invocation(core: &Arc<Core>, agent: &str, message: String) -> String {
+pub(crate) async fn skill_invocation(core: &Arc<Core>, agent: &str, message: String) -> String {
     if !message.trim_start().starts_with('/') {
         return message;
     }

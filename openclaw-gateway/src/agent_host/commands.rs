@@ -1,9 +1,11 @@
-//! Slash commands sent through `chat.send` (unless `suppressCommandInterpretation`): `/new`,
-//! `/reset`, `/model`, `/think`, `/compact`, `/status`, `/help`, `/commands` (and `/stop`,
-//! which `chat.send` answers itself). A command never reaches the model: it acts on the
-//! session and its reply comes back as the run's `chat` `final` event, as a model reply would.
-//! `/new` and `/reset` followed by text start the new session with that text. The list is
-//! what `commands.list` advertises: every command listed here works.
+//! Slash commands sent through `chat.send` (unless `suppressCommandInterpretation`) or by an
+//! admitted channel sender (`channel_turn`): `/new`, `/reset`, `/model`, `/think`, `/compact`,
+//! `/status`, `/help`, `/commands`, `/approve` (and `/stop`, which each caller answers itself:
+//! it aborts the session's run). A command never reaches the model: it acts on the session
+//! and its reply comes back as the run's `chat` `final` event — or, on a channel, as the
+//! reply message —, as a model reply would. `/new` and `/reset` followed by text start the new
+//! session with that text. The list is what `commands.list` advertises and what Telegram's
+//! command menu shows: every command listed here works.
 
 use std::sync::Arc;
 
@@ -134,7 +136,7 @@ pub(crate) fn start(
     let ack = json!({"runId": idem, "status": "started"});
     tokio::spawn(async move {
         ctx.first_response_sent().await;
-        let done = execute(&core, &ctx, (&key, &agent), cmd, &args).await;
+        let done = execute(&core, Caller::Operator(&ctx), (&key, &agent), cmd, &args).await;
         let reply = match done {
             Done::Reply(text) => text,
             Done::ResetThen(message) => {
@@ -170,23 +172,34 @@ pub(crate) enum Done {
     ResetThen(String),
 }
 
+/// Who asked for a command.
+#[derive(Clone, Copy)]
+pub(crate) enum Caller<'a> {
+    /// An operator connection (`chat.send`), with its scopes.
+    Operator(&'a CallContext),
+    /// A channel sender the account's policy admitted (`dmPolicy`, `allowFrom`, pairing,
+    /// group gating). It holds no operator scope: `/approve` is answered by the channel
+    /// manager, for the account's approvers only.
+    Channel,
+}
+
 /// Carries out `cmd` on the session `key` (`/stop` is handled by the caller).
 pub(crate) async fn execute(
     core: &Arc<Core>,
-    ctx: &CallContext,
+    caller: Caller<'_>,
     (key, agent): (&str, &str),
     cmd: &CommandSpec,
     args: &str,
 ) -> Done {
-    let reply = match cmd.name {
-        "help" | "commands" => help(),
-        "status" => status(core, key, agent).await,
-        "new" | "reset" => return reset(core, ctx, key, args).await,
-        "compact" => compact(core, key, agent, args).await,
-        "model" => model(core, key, agent, args).await,
-        "think" => think(core, key, agent, args).await,
-        "approve" => approve(ctx, key, args),
-        other => format!("/{other} cannot be used here."),
+    let reply = match (cmd.name, caller) {
+        ("help" | "commands", _) => help(),
+        ("status", _) => status(core, key, agent).await,
+        ("new" | "reset", _) => return reset(core, key, args).await,
+        ("compact", _) => compact(core, key, agent, args).await,
+        ("model", _) => model(core, key, agent, args).await,
+        ("think", _) => think(core, key, agent, args).await,
+        ("approve", Caller::Operator(ctx)) => approve(ctx, key, args),
+        (other, _) => format!("/{other} cannot be used here."),
     };
     Done::Reply(reply)
 }
@@ -239,9 +252,13 @@ fn help() -> String {
     out.trim_end().to_owned()
 }
 
-async fn reset(core: &Arc<Core>, ctx: &CallContext, key: &str, args: &str) -> Done {
+async fn reset(core: &Arc<Core>, key: &str, args: &str) -> Done {
     let params = json!({"key": key, "reason": "new"});
-    match super::sessions::call(core, "sessions.reset", Some(params), ctx).await {
+    let reset = match openclaw_core::protocol::params::parse("sessions.reset", Some(params)) {
+        Ok(p) => super::session_life::reset(core, p).await,
+        Err(e) => Err(e),
+    };
+    match reset {
         Ok(_) if args.is_empty() => Done::Reply("✅ New session started.".into()),
         Ok(_) => Done::ResetThen(args.to_owned()),
         Err(e) => Done::Reply(format!("⚠️ Could not reset the session: {}", e.message)),

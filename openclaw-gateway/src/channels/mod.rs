@@ -8,6 +8,7 @@
 //! - `dispatch`: a queued message's life — access policy (`dmPolicy`, `groupPolicy`), DM
 //!   pairing, the run through [`GatewayBackend::channel_turn`], the reply;
 //! - `deliver`: chunking, sending with safe retries, recording each chunk's message id;
+//! - `stream`: a reply streamed by editing it in place (`streaming.mode: "partial"`);
 //! - `methods`: `channels.status|start|stop|logout`, `channels.pairing.*`, `send`.
 //!
 //! Guarantees: a message is in the database before the platform is acknowledged; a run is
@@ -21,6 +22,7 @@ mod dispatch;
 mod health;
 pub(crate) mod methods;
 mod outbound;
+mod stream;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, RwLock};
@@ -30,7 +32,7 @@ use async_trait::async_trait;
 use openclaw_core::CancellationToken;
 use openclaw_core::channel::keys::DmScope;
 use openclaw_core::channel::policy::{AccountPolicy, Binding, account_value};
-use openclaw_core::channel::{ChannelAccount, ChatType, InboundMessage, InboundSink};
+use openclaw_core::channel::{ChannelAccount, ChatType, InboundMessage, InboundSink, MenuCommand};
 use openclaw_state::{ChannelStore, SqliteStore};
 use serde::Serialize;
 use serde_json::Value;
@@ -57,6 +59,13 @@ pub struct ChannelTurn {
     pub origin: SessionOrigin,
     /// Images of the message (a Telegram photo), for the model.
     pub images: Vec<openclaw_core::message::ImageContent>,
+    /// The sender's text when it is one of the gateway's slash commands: carried out on the
+    /// conversation's session instead of reaching the model (`message` is then what `/new
+    /// <text>` runs on the new session).
+    pub command: Option<String>,
+    /// Where the run publishes the text of its current reply as it grows (streaming by
+    /// edit-in-place), when the account streams.
+    pub preview: Option<tokio::sync::watch::Sender<String>>,
 }
 
 /// A session's `origin`, as OpenClaw records it.
@@ -179,6 +188,7 @@ impl ChannelService {
         };
         *self.routing.write().unwrap_or_else(|e| e.into_inner()) = routing;
         self.approvers.apply(config);
+        let menu = command_menu(config);
         let mut wanted: HashMap<AccountKey, (Value, bool)> = HashMap::new();
         for (channel, _) in openclaw_channels::KNOWN {
             let Some(section) = config.pointer(&format!("/channels/{channel}")) else {
@@ -218,6 +228,7 @@ impl ChannelService {
             let account = openclaw_channels::account_for(&channel, &section, &id, &self.env);
             match (account, policy) {
                 (Ok(account), Ok(policy)) => {
+                    account.set_command_menu(menu.clone());
                     let mut e = Entry {
                         account,
                         policy,
@@ -295,6 +306,21 @@ impl ChannelService {
             .get(&(channel.to_owned(), account_id.to_owned()))
             .map(|e| (e.account.clone(), e.policy.clone()))
     }
+}
+
+/// The gateway's slash commands (the table `chat.send` and channel turns carry out) as a
+/// platform menu; none with `commands.native: false`.
+fn command_menu(config: &Value) -> Vec<MenuCommand> {
+    if config.pointer("/commands/native") == Some(&Value::Bool(false)) {
+        return Vec::new();
+    }
+    crate::agent_host::commands::COMMANDS
+        .iter()
+        .map(|c| MenuCommand {
+            command: c.name.to_owned(),
+            description: c.description.to_owned(),
+        })
+        .collect()
 }
 
 fn stop_run(e: &mut Entry) {

@@ -287,15 +287,20 @@ fn known_agent(
 
 /// The slash commands `chat.send` carries out (only they are listed), for a known agent. Every
 /// command works typed as text and is its own native name, so each `scope` lists them all;
-/// `provider` (a channel's native command menu) is refused: there are no channels.
+/// `provider` (a channel's native command menu) names one of the channels this build has (their
+/// commands are these, typed or from Telegram's menu); another is refused.
 pub(crate) async fn commands_list(
     shared: &Arc<Shared>,
     p: CommandsListParams,
 ) -> Result<Value, ErrorShape> {
     let agent_id = known_agent(shared, p.agent_id.as_deref(), p.session_key.as_deref())?;
-    if let Some(provider) = &p.provider {
+    if let Some(provider) = &p.provider
+        && !openclaw_channels::KNOWN
+            .iter()
+            .any(|(id, _)| *id == &**provider)
+    {
         return Err(ErrorShape::invalid_request(format!(
-            "provider \"{}\": no channels are configured on this gateway",
+            "provider \"{}\": not a channel of this gateway",
             &**provider
         )));
     }
