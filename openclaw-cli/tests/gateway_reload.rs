@@ -296,4 +296,8 @@ fn a_running_gateway_reports_its_warnings_on_stderr() {
         !text.contains("reload-test-token"),
         "a secret on stderr: {text}"
     );
+    assert!(
+        !text.contains('\u{1b}'),
+        "terminal colours in a file: {text:?}"
+    );
 }
