@@ -142,7 +142,7 @@ pub enum SecretProvider {
         mode: FileMode,
         max_bytes: Option<u64>,
     },
-    Exec(super::secret_exec::ExecProvider),
+    Exec(Box<super::secret_exec::ExecProvider>),
     Store {},
 }
 
