@@ -144,3 +144,73 @@ fn rpc_mode_bash_gets_the_usable_skills_env() {
         "the bash tool's own output"
     );
 }
+
+/// `apiKey` as a `file` SecretRef reaches `bash`; one naming a provider nobody configured
+/// leaves its skill ineligible with the reason in `openclaw skills check` / `info`, and its
+/// variable is not set to anything.
+#[test]
+fn a_file_secret_ref_reaches_bash_and_a_broken_one_is_named() {
+    use std::os::unix::fs::PermissionsExt;
+    let Some(home) = Home::start() else { return };
+    // `~/.pi/agent/skills`: pi's user place, and OpenClaw's too when the state dir is ~/.openclaw.
+    for (name, env) in [("lab", "ZZ_LAB_API_KEY"), ("broken", "ZZ_BROKEN_API_KEY")] {
+        let dir = home.path().join(".pi/agent/skills").join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(
+            dir.join("SKILL.md"),
+            format!(
+                "---\nname: {name}\ndescription: d\nmetadata: {{\"openclaw\": {{\"primaryEnv\": \"{env}\", \"requires\": {{\"env\": [\"{env}\"]}}}}}}\n---\nbody\n"
+            ),
+        )
+        .unwrap();
+    }
+    let file = home.path().join("skill-secrets.json");
+    std::fs::write(&file, r#"{"lab": "sk-file-42"}"#).unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let path = home.state_dir().join("openclaw.json");
+    let mut cfg: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    cfg["tools"]["exec"] = json!({"mode": "full"});
+    cfg["secrets"] = json!({"providers": {"fm": {"source": "file", "path": file}}});
+    cfg["skills"] = json!({"entries": {
+        "lab": {"apiKey": {"source": "file", "provider": "fm", "id": "/lab"}},
+        "broken": {"apiKey": {"source": "exec", "provider": "vault", "id": "x"}}
+    }});
+    std::fs::write(&path, cfg.to_string()).unwrap();
+
+    let command = "echo key=$ZZ_LAB_API_KEY broken=${ZZ_BROKEN_API_KEY:-unset}";
+    let call = format!("call bash {}", json!({"command": command}));
+    let out = home.run(
+        &["-p", &call, "--provider", "fake", "--model", "fake-model"],
+        "",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out).trim_end(),
+        "done: key=sk-file-42 broken=unset",
+        "{}",
+        stderr(&out)
+    );
+
+    let why = "Secret provider \"vault\" is not configured (ref: exec:vault:x).";
+    let check = home.run(&["skills", "check"], "");
+    assert!(check.status.success(), "{}", stderr(&check));
+    assert!(
+        stdout(&check).contains(&format!("broken (env: ZZ_BROKEN_API_KEY (apiKey: {why}))")),
+        "{}",
+        stdout(&check)
+    );
+    let info = home.run(&["skills", "info", "broken", "--json"], "");
+    let info: Value = serde_json::from_str(&stdout(&info)).unwrap();
+    assert_eq!(info["eligible"], false, "{info}");
+    assert_eq!(info["apiKeyError"], why, "{info}");
+    let lab = home.run(&["skills", "info", "lab", "--json"], "");
+    let lab = stdout(&lab);
+    assert!(
+        lab.contains("\"eligible\": true") || lab.contains("\"eligible\":true"),
+        "{lab}"
+    );
+    assert!(
+        !lab.contains("sk-file-42"),
+        "skills info shows the secret: {lab}"
+    );
+}

@@ -29,7 +29,8 @@ async fn a_skills_env_and_api_key_reach_bash_and_nothing_shows_the_secret() {
     let mut config = config_with(&fake, json!({"tools": {"exec": {"mode": "full"}}}));
     config["skills"] = json!({"entries": {
         "lab": {"apiKey": SECRET, "env": {"ZZ_LAB_MODE": "fast", "LD_PRELOAD": "/nope.so"}},
-        "gated": {"env": {"ZZ_GATED": "leaked"}}
+        "gated": {"env": {"ZZ_GATED": "leaked"}},
+        "vaulted": {"apiKey": {"source": "exec", "provider": "vault", "id": "k"}}
     }});
     let dir = tempfile::tempdir().unwrap();
     skill(
@@ -42,6 +43,12 @@ async fn a_skills_env_and_api_key_reach_bash_and_nothing_shows_the_secret() {
         dir.path(),
         "gated",
         "metadata: {\"openclaw\": {\"requires\": {\"bins\": [\"no-such-binary-zz7\"]}}}\n",
+    );
+    // Its apiKey names a secret provider nobody configured: skills.status says so.
+    skill(
+        dir.path(),
+        "vaulted",
+        "metadata: {\"openclaw\": {\"primaryEnv\": \"ZZ_V_API_KEY\", \"requires\": {\"env\": [\"ZZ_V_API_KEY\"]}}}\n",
     );
     let setup = Setup {
         config,
@@ -74,6 +81,19 @@ async fn a_skills_env_and_api_key_reach_bash_and_nothing_shows_the_secret() {
         .cloned()
         .unwrap();
     assert_eq!(lab["eligible"], true, "{lab}");
+    let all = c.ok("skills.status", json!({})).await;
+    let vaulted = all["skills"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["name"] == "vaulted")
+        .cloned()
+        .unwrap();
+    assert_eq!(vaulted["eligible"], false, "{vaulted}");
+    assert_eq!(
+        vaulted["apiKeyError"], "Secret provider \"vault\" is not configured (ref: exec:vault:k).",
+        "{vaulted}"
+    );
     let config = c.ok("config.get", json!({})).await.to_string();
     assert!(!config.contains(SECRET), "config.get shows the secret");
     let log = std::fs::read_to_string(tg.state().join("logs/gateway.log")).unwrap_or_default();

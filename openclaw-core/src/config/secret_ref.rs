@@ -142,7 +142,7 @@ pub enum SecretProvider {
         mode: FileMode,
         max_bytes: Option<u64>,
     },
-    Exec(super::secret_exec::ExecProvider),
+    Exec(Box<super::secret_exec::ExecProvider>),
     Store {},
 }
 
@@ -210,10 +210,13 @@ impl SecretsConfig {
         if let Some(r) = self.coerce(value) {
             return self.resolve(&r, env).map(Some);
         }
-        Ok(match value {
-            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_owned()),
-            _ => None,
-        })
+        match value {
+            Value::String(s) if !s.trim().is_empty() => Ok(Some(s.trim().to_owned())),
+            Value::Null | Value::String(_) => Ok(None),
+            _ => err(
+                "not a SecretRef: expected a string or {source: \"env\"|\"file\"|\"exec\", provider, id}",
+            ),
+        }
     }
 
     /// The value `r` names: a non-empty string, or an error naming the ref.

@@ -38,6 +38,8 @@ fn literals_env_refs_and_the_shorthand() {
     let get = |v: Value| s.resolve_input(&v, &env);
     assert_eq!(get(json!(" plain ")).unwrap().as_deref(), Some("plain"));
     assert_eq!(get(json!("")).unwrap(), None);
+    let not_a_ref = message(get(json!({"source": "vault", "id": "x"})));
+    assert!(not_a_ref.starts_with("not a SecretRef"), "{not_a_ref}");
     assert_eq!(
         get(json!({"source": "env", "provider": "default", "id": "OTHER"}))
             .unwrap()

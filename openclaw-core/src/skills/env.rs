@@ -1,8 +1,9 @@
 //! `skills.entries.<key>.env` and `skills.entries.<key>.apiKey` as OpenClaw injects them into an
 //! agent run (its `applySkillEnvOverrides`): for each skill the agent can use, in precedence
 //! order, each `env` variable that is not already set in the process, and the `apiKey` (a string
-//! or a SecretRef — `env`, `file` or `exec`, resolved by `config::secret_ref` —) as the skill's `primaryEnv` when that is not set
-//! either; the first skill to name a variable wins. A name that loads code into a process
+//! or a SecretRef of source `env`, `file` or `exec`, resolved by `config::secret_ref`; one that
+//! does not resolve is reported and sets nothing) as the skill's `primaryEnv` when that is not
+//! set either; the first skill to name a variable wins. A name that loads code into a process
 //! (`LD_*`, `DYLD_*`, `NODE_OPTIONS`, `BASH_ENV`, `OPENSSL_CONF`, …) is always refused, and a
 //! credential-looking name (`…_API_KEY`, `…_TOKEN`, `…_SECRET`, `…_PASSWORD`, `…_PRIVATE_KEY`) only
 //! passes when it is the skill's `primaryEnv` or in its `requires.env`, as in OpenClaw; a value

@@ -309,9 +309,7 @@ impl<'a> Checker<'a> {
         }
         let env = |k: &str| (self.env)(k).and_then(|v| v.into_string().ok());
         match crate::config::secret_ref::SecretsConfig::from_openclaw_json(self.config) {
-            Ok(secrets) => secrets
-                .coerce(key)
-                .and_then(|r| secrets.resolve(&r, &env).err()),
+            Ok(secrets) => secrets.resolve_input(key, &env).err(),
             Err(e) => Some(e),
         }
         .map(|e| e.to_string())
