@@ -8,10 +8,10 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::model::text_reply;
-use common::{ADMIN, Client, Setup, TOKEN, TestGateway};
+use common::{ADMIN, Client, TestGateway};
 use openclaw_channels::testing::{BOT_USERNAME, FakeBotApi};
 use openclaw_core::testing::sse_server::{Reply, SseServer};
 use serde_json::{Value, json};
@@ -48,38 +48,14 @@ async fn model(seen: Arc<Mutex<Vec<Vec<String>>>>) -> SseServer {
 }
 
 fn config(model: &SseServer, fake: &FakeBotApi, telegram: Value) -> Value {
-    let mut tg = json!({"botToken": BOT_TOKEN, "apiRoot": fake.url(), "pollTimeoutSeconds": 1});
-    for (k, v) in telegram.as_object().unwrap() {
-        tg[k] = v.clone();
-    }
-    json!({
-        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "agents": {"defaults": {"model": {"primary": "fake/m1"}, "skipBootstrap": true},
-                   "list": [{"id": "main", "default": true}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("{}/v1", model.url()),
-            "apiKey": "sk-fake", "api": "openai-completions",
-            "models": [{"id": "m1", "name": "Model One", "contextWindow": 128000, "maxTokens": 4096}]}}},
-        "session": {"dmScope": "per-channel-peer"},
-        "channels": {"telegram": tg},
-    })
+    common::telegram::config(model, &fake.url(), BOT_TOKEN, telegram)
 }
 
 async fn gateway(config: Value) -> TestGateway {
-    common::start(Setup {
-        config,
-        engine: true,
-        ..Setup::default()
-    })
-    .await
+    common::start_engine(config).await
 }
 
-async fn until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+use common::telegram::until;
 
 /// Waits for the `n`th `sendMessage` and returns its text.
 async fn nth_reply(fake: &FakeBotApi, n: usize) -> String {

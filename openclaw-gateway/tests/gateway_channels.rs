@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use common::model::text_reply;
-use common::{ADMIN, Client, Setup, TOKEN, TestGateway};
+use common::{ADMIN, Client, TestGateway};
 use openclaw_channels::testing::FakeBotApi;
 use openclaw_core::testing::sse_server::SseServer;
 use serde_json::{Value, json};
@@ -58,38 +58,14 @@ async fn model(count: Arc<AtomicUsize>) -> SseServer {
 }
 
 fn config(model: &SseServer, fake: &FakeBotApi, telegram: Value) -> Value {
-    let mut tg = json!({"botToken": BOT_TOKEN, "apiRoot": fake.url(), "pollTimeoutSeconds": 1});
-    for (k, v) in telegram.as_object().unwrap() {
-        tg[k] = v.clone();
-    }
-    json!({
-        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "agents": {"defaults": {"model": {"primary": "fake/m1"}, "skipBootstrap": true},
-                   "list": [{"id": "main", "default": true}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("{}/v1", model.url()),
-            "apiKey": "sk-fake", "api": "openai-completions",
-            "models": [{"id": "m1", "name": "Model One", "contextWindow": 128000, "maxTokens": 4096}]}}},
-        "session": {"dmScope": "per-channel-peer"},
-        "channels": {"telegram": tg},
-    })
+    common::telegram::config(model, &fake.url(), BOT_TOKEN, telegram)
 }
 
 async fn gateway(config: Value) -> TestGateway {
-    common::start(Setup {
-        config,
-        engine: true,
-        ..Setup::default()
-    })
-    .await
+    common::start_engine(config).await
 }
 
-async fn until(what: &str, timeout: Duration, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + timeout;
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
+use common::telegram::until;
 
 /// Waits until the gateway has polled past update `id` and settled it (the dispatcher had a
 /// moment after the commit).

@@ -9,10 +9,10 @@
 mod common;
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::model::text_reply;
-use common::{ADMIN, Client, Setup, TOKEN, TestGateway};
+use common::{ADMIN, Client, TestGateway};
 use openclaw_channels::testing::FakeBotApi;
 use openclaw_core::testing::sse_server::SseServer;
 use serde_json::{Value, json};
@@ -25,35 +25,19 @@ const PNG: &[u8] = &[
 ];
 
 fn config(model: &SseServer, fake: &FakeBotApi) -> Value {
-    json!({
-        "gateway": {"auth": {"mode": "token", "token": TOKEN}},
-        "agents": {"defaults": {"model": {"primary": "fake/m1"}, "skipBootstrap": true},
-                   "list": [{"id": "main", "default": true}]},
-        "models": {"providers": {"fake": {"baseUrl": format!("{}/v1", model.url()),
-            "apiKey": "sk-fake", "api": "openai-completions",
-            "models": [{"id": "m1", "name": "Model One", "contextWindow": 128000, "maxTokens": 4096,
-                        "input": ["text", "image"]}]}}},
-        "session": {"dmScope": "per-channel-peer"},
-        "channels": {"telegram": {"botToken": BOT_TOKEN, "apiRoot": fake.url(),
-            "pollTimeoutSeconds": 1, "dmPolicy": "open", "allowFrom": ["*"]}},
-    })
+    let open = json!({"dmPolicy": "open", "allowFrom": ["*"]});
+    let mut config = common::telegram::config(model, &fake.url(), BOT_TOKEN, open);
+    // The model sees images.
+    config["models"]["providers"]["fake"]["models"][0]["input"] = json!(["text", "image"]);
+    config
 }
 
 async fn gateway(config: Value) -> TestGateway {
-    common::start(Setup {
-        config,
-        engine: true,
-        ..Setup::default()
-    })
-    .await
+    common::start_engine(config).await
 }
 
-async fn until(what: &str, mut f: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !f() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
+async fn until(what: &str, f: impl FnMut() -> bool) {
+    common::telegram::until(what, Duration::from_secs(20), f).await;
 }
 
 #[tokio::test]

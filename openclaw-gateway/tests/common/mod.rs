@@ -5,6 +5,7 @@
 pub mod fake;
 pub mod model;
 pub mod secure;
+pub mod telegram;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
