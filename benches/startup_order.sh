@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates openclaw-cli/startup.order: the functions the gateway runs from `gateway run` to
-# its first clients' `health` and `status`, as callgrind sees them in a release build. The
-# linker places them together (openclaw-cli/build.rs), so start-up touches a few hundred KiB of
-# code pages instead of half the executable's 64 KiB windows.
+# its first clients' `health` and `status` and through a few idle seconds, as callgrind sees them
+# in a release build. The linker places them together (openclaw-cli/build.rs), so start-up
+# touches a few MiB of code pages instead of half the executable's 64 KiB windows.
 #
 # Run it after a toolchain upgrade or a large change of the start-up path (the names carry the
 # crates' hashes; names the linker no longer finds are ignored, so a stale file only loses the
@@ -31,6 +31,9 @@ for _ in $(seq 240); do
 done
 [ -n "$up" ] || { echo "startup_order.sh: the gateway did not answer under valgrind" >&2; cat "$tmp/gateway.log" >&2; exit 1; }
 "$bin" gateway call status --url "ws://127.0.0.1:$port" >/dev/null
+# Idle for a while: what the gateway's timers run while nobody asks anything (the skills
+# watcher's rescans of its roots, the channels' and cron's sweeps) stays resident too.
+sleep 12
 "$bin" gateway call health --url "ws://127.0.0.1:$port" >/dev/null
 kill -INT "$vg"
 wait "$vg" || true
