@@ -105,11 +105,7 @@ pub(super) async fn run(
     cancel: CancellationToken,
 ) {
     let status = &acct.status;
-    status.update(|s| {
-        s.running = true;
-        s.lifecycle = "starting".into();
-        s.last_start_at = Some(now());
-    });
+    status.starting(now());
     let mut backoff = Backoff::new(Duration::from_secs(1), Duration::from_secs(30));
     match acct.token.as_deref() {
         None => status.update(|s| s.last_error = Some(super::not_configured().to_string())),

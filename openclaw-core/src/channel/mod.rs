@@ -311,6 +311,15 @@ impl StatusCell {
     pub fn update(&self, f: impl FnOnce(&mut AccountStatus)) {
         f(&mut crate::sync::lock(&self.0));
     }
+
+    /// An account's loop begins (`at_ms`): running, lifecycle `starting`.
+    pub fn starting(&self, at_ms: u64) {
+        self.update(|s| {
+            s.running = true;
+            s.lifecycle = "starting".into();
+            s.last_start_at = Some(at_ms);
+        });
+    }
 }
 
 /// Where an account commits what it received. The account acknowledges messages to the
