@@ -331,12 +331,10 @@ impl Server {
             let current = slot.conn.as_ref().map(|c| c.generation);
             if current != Some(generation) {
                 // Already noted down by the failed call or the closed transport that the exit
-                // caused (no newer connection yet): say why it went down.
-                if current.is_none() {
-                    if let Some(last) = slot.last_error.as_mut() {
-                        if !last.contains(&text) {
-                            *last = format!("{last}: the server {text}");
-                        }
+                // caused: say why it went down, also when the restart reached the slot first.
+                if let Some(last) = slot.last_error.as_mut() {
+                    if !last.contains(&text) {
+                        *last = format!("{last}: the server {text}");
                     }
                 }
                 return;
